@@ -1,0 +1,142 @@
+# rtalloc: plain Makefile. `make` builds everything into build/.
+#   make check             unit + integration tests (integration needs root)
+#   make check SANITIZE=1  the same under ASan+UBSan
+#   make WERROR=1          warnings are errors (CI)
+#   make V=1               show the commands
+PREFIX     ?= /usr
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib/rtalloc
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+BUILD      ?= build
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PKGS    := json-c libmnl sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljson-c -lmnl -lsqlite3)
+
+XCFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -MMD -MP \
+	-Icommon $(PKG_CFLAGS) -DSHIMDIR='"$(LIBDIR)"'
+XLDFLAGS :=
+ifeq ($(WERROR),1)
+XCFLAGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+XCFLAGS  += $(SANFLAGS)
+XLDFLAGS += $(SANFLAGS)
+endif
+
+ifneq ($(V),1)
+Q := @
+E := @echo
+else
+Q :=
+E := @true
+endif
+
+COMMON_SRC := $(wildcard common/*.c)
+SERVER_SRC := $(filter-out allocator-server/main.c,$(wildcard allocator-server/*.c))
+CLIENT_SRC := $(filter-out allocator-client/main.c,$(wildcard allocator-client/*.c))
+SHIM_SRC   := $(wildcard allocator-client/packetmark/shim*.c) allocator-client/packetmark/mark.c
+WRAP_SRC   := $(wildcard allocator-client/packetmark/packetmark.c) allocator-client/packetmark/mark.c
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+COMMON_OBJ := $(call obj,$(COMMON_SRC))
+SERVER_OBJ := $(call obj,$(SERVER_SRC))
+CLIENT_OBJ := $(call obj,$(CLIENT_SRC))
+
+PROGS := $(BUILD)/rtallocd $(BUILD)/rtalloc $(BUILD)/libpacketmark.so $(BUILD)/packetmark
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_PROGS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TOOL_SRC   := $(wildcard tests/tools/*.c)
+TOOL_PROGS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+
+all: $(PROGS)
+
+# Rebuild everything when the flags change (plain <-> SANITIZE=1).
+FLAGS_STAMP := $(BUILD)/.flags
+$(shell mkdir -p $(BUILD) && echo '$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS)' | cmp -s - $(FLAGS_STAMP) || echo '$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS)' > $(FLAGS_STAMP))
+
+$(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
+	$(E) "  CC      $<"
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
+
+# The preload shim is never built with ASan: an ASan library preloaded into an
+# uninstrumented program aborts at start.  UBSan alone is fine.
+SHIM_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -fPIC -fvisibility=hidden -Icommon -MMD -MP
+ifeq ($(WERROR),1)
+SHIM_CFLAGS += -Werror
+endif
+$(BUILD)/pic/%.o: %.c $(FLAGS_STAMP)
+	$(E) "  CC(pic) $<"
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(SHIM_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libcommon.a: $(COMMON_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/libserver.a: $(SERVER_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/libclient.a: $(CLIENT_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+LIBS := $(BUILD)/libserver.a $(BUILD)/libclient.a $(BUILD)/libcommon.a
+
+$(BUILD)/rtallocd: $(call obj,allocator-server/main.c) $(BUILD)/libserver.a $(BUILD)/libcommon.a
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/rtalloc: $(call obj,allocator-client/main.c) $(BUILD)/libclient.a $(BUILD)/libcommon.a
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/libpacketmark.so: $(patsubst %.c,$(BUILD)/pic/%.o,$(SHIM_SRC))
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -shared -fPIC -fvisibility=hidden $(LDFLAGS) -o $@ $^ -ldl
+
+$(BUILD)/packetmark: $(call obj,$(WRAP_SRC)) $(BUILD)/libcommon.a
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) $(XLDFLAGS) -o $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBS) $(FLAGS_STAMP)
+	$(E) "  CC+LD   $@"
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -Iallocator-server -Iallocator-client -Iallocator-client/packetmark \
+		$(LDFLAGS) $(XLDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS) -lcmocka
+
+$(BUILD)/tools/%: tests/tools/%.c $(LIBS) $(FLAGS_STAMP)
+	$(E) "  CC+LD   $@"
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -Iallocator-server -Iallocator-client \
+		$(LDFLAGS) $(XLDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS) -lpthread
+
+tests: $(PROGS) $(UNIT_PROGS) $(TOOL_PROGS)
+
+# The README's test command.  deps first, so a fresh machine gets its packages.
+check: deps
+	$(MAKE) tests
+	BUILD=$(BUILD) tests/run
+
+# Unit tests only (no root needed).
+check-unit: $(UNIT_PROGS) $(PROGS)
+	BUILD=$(BUILD) tests/run unit
+
+deps:
+	@scripts/deps
+
+demo: deps
+	$(MAKE) all
+	BUILD=$(BUILD) tests/demo
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all tests check check-unit deps demo clean
+.SECONDARY:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

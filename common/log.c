@@ -1,0 +1,111 @@
+/* log: one log function with an explicit priority; stderr, a file or syslog. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+static enum log_backend backend = LOG_TO_STDERR;
+static FILE *logfile;
+static int max_prio = LOG_INFO;
+static const char *log_ident = "rtalloc";
+
+int log_open(const char *ident, enum log_backend b, const char *path)
+{
+	log_close();
+	if (ident)
+		log_ident = ident;
+	backend = b;
+	switch (b) {
+	case LOG_TO_SYSLOG:
+		openlog(log_ident, LOG_PID, LOG_DAEMON);
+		return 0;
+	case LOG_TO_FILE:
+		logfile = path ? fopen(path, "ae") : NULL;
+		if (!logfile) {
+			int err = path ? -errno : -EINVAL;
+			backend = LOG_TO_STDERR;
+			return err;
+		}
+		setvbuf(logfile, NULL, _IOLBF, 0);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+void log_close(void)
+{
+	if (backend == LOG_TO_SYSLOG)
+		closelog();
+	if (logfile)
+		fclose(logfile);
+	logfile = NULL;
+	backend = LOG_TO_STDERR;
+}
+
+void log_set_max(int prio)
+{
+	max_prio = prio;
+}
+
+int log_get_max(void)
+{
+	return max_prio;
+}
+
+static const char *prio_name(int prio)
+{
+	static const char *const names[] = {
+		"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug",
+	};
+	return prio >= 0 && prio <= LOG_DEBUG ? names[prio] : "?";
+}
+
+void log_msg(int prio, const char *fmt, ...)
+{
+	FILE *out;
+	va_list ap;
+
+	if (prio > max_prio || backend == LOG_TO_NONE)
+		return;
+	va_start(ap, fmt);
+	if (backend == LOG_TO_SYSLOG) {
+		vsyslog(prio, fmt, ap);
+		va_end(ap);
+		return;
+	}
+	out = backend == LOG_TO_FILE && logfile ? logfile : stderr;
+	if (out == logfile) {
+		char stamp[32];
+		struct tm tm;
+		time_t now = time(NULL);
+
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
+		fprintf(out, "%s ", stamp);
+	}
+	fprintf(out, "%s: %s: ", log_ident, prio_name(prio));
+	vfprintf(out, fmt, ap);
+	fputc('\n', out);
+	va_end(ap);
+}
+
+bool ratelimit_ok(struct ratelimit *rl, uint64_t now_ms)
+{
+	if (rl->interval_ms && now_ms - rl->last_ms >= rl->interval_ms) {
+		uint64_t refill = (now_ms - rl->last_ms) / rl->interval_ms;
+
+		rl->tokens = refill >= rl->burst ? rl->burst : rl->tokens + (uint32_t)refill;
+		if (rl->tokens > rl->burst)
+			rl->tokens = rl->burst;
+		rl->last_ms = now_ms;
+	}
+	if (rl->tokens) {
+		rl->tokens--;
+		return true;
+	}
+	rl->suppressed++;
+	return false;
+}

@@ -1,0 +1,106 @@
+# tests/lib.sh: helpers for root integration tests.  Source it first thing:
+#   . "$(dirname "$0")/../lib.sh"
+# Every namespace, process and mount made through these helpers is removed on
+# exit, pass or fail.  Names are unique per test run (rt<pid>...), so tests may
+# run side by side.  Checks print "ok - ..." or "not ok - ..."; a test fails if
+# any check failed (exit 1) and is skipped with t_skip (exit 77).
+set -u
+TOP=${RTALLOC_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+RTALLOCD=$BUILD/rtallocd
+RTALLOC=$BUILD/rtalloc
+T_ID="rt$$"
+T_DIR=$(mktemp -d "/tmp/$T_ID.XXXXXX")
+T_NETNS=()
+T_PIDS=()
+T_CLEANUP=()
+T_FAILED=0
+export LC_ALL=C
+
+t_skip() { echo "skipped: $*"; exit 77; }
+t_ok() { echo "ok - $*"; }
+t_fail() { echo "not ok - $*"; T_FAILED=1; }
+# t_check DESCRIPTION CMD...: ok when CMD succeeds.
+t_check() { local d=$1; shift; if "$@"; then t_ok "$d"; else t_fail "$d"; fi; }
+# t_eq DESCRIPTION EXPECTED ACTUAL
+t_eq() {
+	if [ "$2" = "$3" ]; then t_ok "$1"; else
+		t_fail "$1"; printf '    expected: %s\n    actual:   %s\n' "$2" "$3"; fi
+}
+# t_wait SECONDS CMD...: poll every 0.1 s until CMD succeeds; 1 on timeout.
+t_wait() {
+	local limit=$(( $1 * 10 )) i=0; shift
+	while ! "$@" 2>/dev/null; do
+		i=$((i + 1)); [ $i -ge $limit ] && return 1; sleep 0.1
+	done
+}
+t_done() { [ $T_FAILED = 0 ] && exit 0; exit 1; }
+
+t_require_root() {
+	[ "$(id -u)" = 0 ] || t_skip "needs root"
+	ip netns add "${T_ID}probe" 2>/dev/null || t_skip "cannot create network namespaces"
+	ip netns del "${T_ID}probe"
+}
+
+# t_netns NAME: creates namespace $T_ID$NAME with lo up; its full name is left
+# in T_NS (not printed: a $(...) subshell would lose the cleanup entry).
+t_netns() {
+	T_NS="$T_ID$1"
+	ip netns add "$T_NS" || { echo "cannot add netns $T_NS" >&2; exit 1; }
+	T_NETNS+=("$T_NS")
+	ip -n "$T_NS" link set lo up
+}
+t_in() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# t_veth NS1 IF1 NS2 IF2: a veth pair between two namespaces, both up.
+t_veth() {
+	ip link add "$T_ID-tmp" type veth peer name "$T_ID-tmq" || return 1
+	ip link set "$T_ID-tmp" netns "$1" && ip -n "$1" link set "$T_ID-tmp" name "$2" &&
+	ip link set "$T_ID-tmq" netns "$3" && ip -n "$3" link set "$T_ID-tmq" name "$4" &&
+	ip -n "$1" link set "$2" up && ip -n "$3" link set "$4" up
+}
+# t_bg NS CMD...: runs CMD in NS in the background; its pid in T_LAST_PID.
+t_bg() {
+	local ns=$1; shift
+	ip netns exec "$ns" "$@" &
+	T_LAST_PID=$!
+	T_PIDS+=("$T_LAST_PID")
+}
+t_on_exit() { T_CLEANUP+=("$*"); }
+
+# t_server NS [CONFIG-JSON-BODY]: writes a config (socket rtallocd-$T_ID,
+# db in T_DIR) and starts rtallocd -f in NS; waits until it answers.
+# Sets T_SOCK, T_DB, T_SERVER_PID, T_CONF.
+t_server() {
+	local ns=$1 extra=${2:-}
+	T_SOCK=${T_SOCK:-rtallocd-$T_ID}
+	T_DB=${T_DB:-$T_DIR/leases.db}
+	T_CONF=$T_DIR/rtallocd.json
+	cat >"$T_CONF" <<EOC
+{ "socket_path": "$T_SOCK", "db_path": "$T_DB", "table_offset": 10000,
+  "num_tables": 100, "table_timeout": 60${extra:+, $extra} }
+EOC
+	t_bg "$ns" "$RTALLOCD" -c "$T_CONF" -f
+	T_SERVER_PID=$T_LAST_PID
+	t_wait 5 t_socket_bound "$ns" "$T_SOCK" || { echo "rtallocd did not bind @$T_SOCK" >&2; return 1; }
+}
+# t_socket_bound NS NAME: the abstract socket @NAME exists in NS.
+t_socket_bound() { ip netns exec "$1" cat /proc/net/unix | grep -q " @$2\$"; }
+
+t_cleanup() {
+	local rc=$? p ns
+	set +e
+	for ((i = ${#T_CLEANUP[@]} - 1; i >= 0; i--)); do eval "${T_CLEANUP[i]}" >/dev/null 2>&1; done
+	for p in "${T_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for ns in "${T_NETNS[@]}"; do
+		# shellcheck disable=SC2046
+		kill -9 $(ip netns pids "$ns" 2>/dev/null) 2>/dev/null
+	done
+	sleep 0.1
+	for ns in "${T_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	ip link del "$T_ID-tmp" 2>/dev/null
+	rm -rf "$T_DIR"
+	exit $rc
+}
+trap t_cleanup EXIT
+trap 'exit 130' INT TERM
