@@ -1,0 +1,617 @@
+/* proto: the wire protocol between rtalloc and rtallocd (docs/protocol.md).
+ * Parsing goes through json-c (any bytes in, a typed struct or a one-line
+ * reason out); formatting is done by hand into the caller's buffer, because
+ * it is on the server's per-request path and needs no allocation. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <json-c/json.h>
+
+#include "addr.h"
+#include "proto.h"
+
+/* Deep nesting is never valid here; a low limit keeps hostile input cheap. */
+#define PROTO_JSON_DEPTH 8
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* Peer strings go into log lines: keep them short and printable. */
+static const char *shown(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < len; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	buf[i] = '\0';
+	if (s[i] && len > 4)
+		memcpy(buf + len - 4, "...", 4);
+	return buf;
+}
+
+/* The datagram into a JSON object: refuses empty input, NUL bytes inside,
+ * non-JSON, trailing bytes and anything that is not an object. */
+static int json_edge(const void *buf, size_t len, struct json_object **out,
+		     char *err, size_t errlen)
+{
+	const char *p = buf;
+	struct json_tokener *tok = NULL;
+	struct json_object *obj = NULL;
+	const char *nul;
+	int ret = 0;
+
+	*out = NULL;
+	/* Some old clients send the C string's terminating NUL along. */
+	while (len > 0 && p[len - 1] == '\0')
+		len--;
+	if (len == 0)
+		return fail(err, errlen, "empty datagram");
+	if (len > PROTO_MAX_DATAGRAM)
+		return fail(err, errlen, "datagram larger than %d bytes", PROTO_MAX_DATAGRAM);
+	nul = memchr(p, '\0', len);
+	if (nul)
+		return fail(err, errlen, "NUL byte inside the datagram at offset %zu",
+			    (size_t)(nul - p));
+	tok = json_tokener_new_ex(PROTO_JSON_DEPTH);
+	if (!tok)
+		return -ENOMEM;
+	obj = json_tokener_parse_ex(tok, p, (int)len);
+	if (!obj) {
+		enum json_tokener_error e = json_tokener_get_error(tok);
+
+		if (e == json_tokener_continue)
+			ret = fail(err, errlen, "not JSON: unexpected end of data");
+		else if (e == json_tokener_success)	/* the literal null */
+			ret = fail(err, errlen, "not a JSON object");
+		else
+			ret = fail(err, errlen, "not JSON: %s at offset %zu",
+				   json_tokener_error_desc(e), json_tokener_get_parse_end(tok));
+		goto cleanup;
+	}
+	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') {
+			ret = fail(err, errlen, "trailing data after the JSON value at offset %zu", i);
+			goto cleanup;
+		}
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		ret = fail(err, errlen, "not a JSON object");
+		goto cleanup;
+	}
+	*out = obj;
+	obj = NULL;
+cleanup:
+	json_object_put(obj);
+	json_tokener_free(tok);
+	return ret;
+}
+
+/* An integer member in [min, max].  Missing: -ENOENT (no error text) unless
+ * required. */
+static int get_int(struct json_object *o, const char *key, int64_t min, int64_t max,
+		   bool required, int64_t *out, char *err, size_t errlen)
+{
+	struct json_object *v;
+	int64_t x;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v) {
+		if (required)
+			return fail(err, errlen, "%s: missing", key);
+		return -ENOENT;
+	}
+	if (!json_object_is_type(v, json_type_int))
+		return fail(err, errlen, "%s: must be an integer", key);
+	x = json_object_get_int64(v);
+	/* json-c keeps values above INT64_MAX as uint64; get_int64 clamps them. */
+	if (x < min || x > max || (x == INT64_MAX && json_object_get_uint64(v) != (uint64_t)INT64_MAX))
+		return fail(err, errlen, "%s: must be %lld..%lld, got %s", key, (long long)min,
+			    (long long)max, json_object_to_json_string(v));
+	*out = x;
+	return 0;
+}
+
+/* A string member copied into out[size].  Missing: -ENOENT unless required. */
+static int get_str(struct json_object *o, const char *key, bool required, char *out,
+		   size_t size, char *err, size_t errlen)
+{
+	struct json_object *v;
+	const char *s;
+	size_t n;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v) {
+		if (required)
+			return fail(err, errlen, "%s: missing", key);
+		return -ENOENT;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return fail(err, errlen, "%s: must be a string", key);
+	s = json_object_get_string(v);
+	n = (size_t)json_object_get_string_len(v);
+	if (memchr(s, '\0', n))		/* "\u0000" inside the JSON string */
+		return fail(err, errlen, "%s: contains a NUL character", key);
+	if (n >= size)
+		return fail(err, errlen, "%s: longer than %zu bytes", key, size - 1);
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+static const char *family_name(int family)
+{
+	return family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" : "IP";
+}
+
+static int family_check(int64_t f, char *err, size_t errlen)
+{
+	if (f != AF_INET && f != AF_INET6 && f != AF_UNSPEC)
+		return fail(err, errlen, "addr_family: must be 2 (inet), 10 (inet6) or 0 (unspec), got %lld",
+			    (long long)f);
+	return 0;
+}
+
+/* Canonicalizes the address in place (inet_ntop form) after checking it
+ * belongs to family. */
+static int address_check(int family, char *address, char *err, size_t errlen)
+{
+	struct inet_addr a;
+	char show[48];
+
+	if (addr_parse(family, address, &a) < 0)
+		return fail(err, errlen, "address: not an %s address: `%s'", family_name(family),
+			    shown(address, show, sizeof(show)));
+	addr_str(&a, address, INET6_ADDRSTRLEN);
+	return 0;
+}
+
+static int ifname_check(const char *ifname, char *err, size_t errlen)
+{
+	char show[24];
+
+	if (!ifname_valid(ifname))
+		return fail(err, errlen, "ifname: not a valid interface name: `%s'",
+			    shown(ifname, show, sizeof(show)));
+	return 0;
+}
+
+/* Tags end up in logs and in `rtalloc --list`: no control characters. */
+static int tag_check(const char *tag, char *err, size_t errlen)
+{
+	for (const unsigned char *p = (const unsigned char *)tag; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return fail(err, errlen, "tag: contains a control character");
+	return 0;
+}
+
+int proto_request_parse(const void *buf, size_t len, struct proto_request *req,
+			char *err, size_t errlen)
+{
+	struct json_object *o = NULL;
+	int64_t v;
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	if (err && errlen)
+		err[0] = '\0';
+	ret = json_edge(buf, len, &o, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	ret = get_int(o, "version", 0, INT64_MAX, true, &v, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	if (v != PROTO_VERSION_1 && v != PROTO_VERSION_2) {
+		ret = fail(err, errlen, "version: unsupported version %lld (this server speaks 1 and 2)",
+			   (long long)v);
+		goto cleanup;
+	}
+	req->version = (uint8_t)v;
+	ret = get_int(o, "cmd", 0, INT64_MAX, true, &v, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	if (v != PROTO_CMD_REQUEST && v != PROTO_CMD_RELEASE && v != PROTO_CMD_LIST) {
+		ret = fail(err, errlen, "cmd: unknown command %lld", (long long)v);
+		goto cleanup;
+	}
+	req->cmd = (uint8_t)v;
+	ret = get_int(o, "seq", 0, UINT32_MAX, false, &v, err, errlen);
+	if (ret == 0)
+		req->seq = (uint32_t)v;
+	else if (ret != -ENOENT)
+		goto cleanup;
+
+	if (req->cmd == PROTO_CMD_LIST) {
+		if (req->version < PROTO_VERSION_2) {
+			ret = fail(err, errlen, "cmd: list (3) needs version 2");
+			goto cleanup;
+		}
+		ret = get_int(o, "offset", 0, UINT32_MAX, false, &v, err, errlen);
+		if (ret == 0)
+			req->offset = (uint32_t)v;
+		else if (ret != -ENOENT)
+			goto cleanup;
+		ret = 0;
+		goto cleanup;
+	}
+
+	ret = get_int(o, "addr_family", INT64_MIN, INT64_MAX, true, &v, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	ret = family_check(v, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	req->family = (uint8_t)v;
+	ret = get_str(o, "address", true, req->address, sizeof(req->address), err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	ret = address_check(req->family, req->address, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	ret = get_str(o, "ifname", true, req->ifname, sizeof(req->ifname), err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	ret = ifname_check(req->ifname, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	ret = get_str(o, "tag", false, req->tag, sizeof(req->tag), err, errlen);
+	if (ret == -ENOENT)
+		ret = 0;
+	if (ret < 0)
+		goto cleanup;
+	ret = tag_check(req->tag, err, errlen);
+cleanup:
+	json_object_put(o);
+	return ret;
+}
+
+int proto_reply_parse(const void *buf, size_t len, struct proto_reply *rep,
+		      char *err, size_t errlen)
+{
+	struct json_object *o = NULL;
+	int64_t v;
+	int ret;
+
+	memset(rep, 0, sizeof(*rep));
+	if (err && errlen)
+		err[0] = '\0';
+	ret = json_edge(buf, len, &o, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	ret = get_int(o, "version", PROTO_VERSION_1, PROTO_VERSION_2, true, &v, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	rep->version = (uint8_t)v;
+	ret = get_int(o, "cmd", 0, INT64_MAX, true, &v, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	if (v != PROTO_CMD_REPLY) {
+		ret = fail(err, errlen, "cmd: expected 2 (reply), got %lld", (long long)v);
+		goto cleanup;
+	}
+	rep->cmd = PROTO_CMD_REPLY;
+	ret = get_int(o, "table", 0, UINT32_MAX, true, &v, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	rep->table = (uint32_t)v;
+	/* A v1 refusal from the original server carries only table 0. */
+	ret = get_int(o, "lease_expires", INT64_MIN, INT64_MAX, rep->table != 0, &v, err, errlen);
+	if (ret == 0)
+		rep->lease_expires = v;
+	else if (ret != -ENOENT)
+		goto cleanup;
+	ret = get_int(o, "lease_seconds", 0, UINT32_MAX, false, &v, err, errlen);
+	if (ret == 0)
+		rep->lease_seconds = (uint32_t)v;
+	else if (ret != -ENOENT)
+		goto cleanup;
+	ret = get_int(o, "seq", 0, UINT32_MAX, false, &v, err, errlen);
+	if (ret == 0)
+		rep->seq = (uint32_t)v;
+	else if (ret != -ENOENT)
+		goto cleanup;
+	ret = get_str(o, "error", false, rep->error, sizeof(rep->error), err, errlen);
+	if (ret == -EINVAL && err && strstr(err, "longer than")) {
+		/* A longer explanation is still an explanation: keep its start. */
+		snprintf(rep->error, sizeof(rep->error), "%s",
+			 json_object_get_string(json_object_object_get(o, "error")));
+		ret = 0;
+		err[0] = '\0';
+	}
+	if (ret == -ENOENT)
+		ret = 0;
+cleanup:
+	json_object_put(o);
+	return ret;
+}
+
+/* A bounded writer: once it runs out of room it stays out of room. */
+struct out {
+	char *buf;
+	size_t len;
+	size_t pos;
+	bool full;
+};
+
+static void put(struct out *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct out *w, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (w->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(w->buf + w->pos, w->len - w->pos, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= w->len - w->pos) {
+		w->full = true;
+		return;
+	}
+	w->pos += (size_t)n;
+}
+
+static void put_char(struct out *w, char c)
+{
+	if (w->full || w->pos + 1 >= w->len) {
+		w->full = true;
+		return;
+	}
+	w->buf[w->pos++] = c;
+	w->buf[w->pos] = '\0';
+}
+
+/* "key":"escaped string" (with a leading comma unless first). */
+static void put_str(struct out *w, const char *key, const char *s)
+{
+	put(w, ",\"%s\":\"", key);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			put_char(w, '\\');
+			put_char(w, (char)*p);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			put(w, "\\u%04x", *p);
+		} else {
+			put_char(w, (char)*p);
+		}
+	}
+	put_char(w, '"');
+}
+
+static int out_end(struct out *w)
+{
+	if (w->full || w->pos > (size_t)INT32_MAX)
+		return -ENOSPC;
+	return (int)w->pos;
+}
+
+int proto_request_format(const struct proto_request *req, char *buf, size_t len)
+{
+	struct out w = { .buf = buf, .len = len };
+
+	if (len == 0)
+		return -ENOSPC;
+	buf[0] = '\0';
+	put(&w, "{\"version\":%u,\"cmd\":%u", req->version, req->cmd);
+	if (req->cmd == PROTO_CMD_LIST) {
+		put(&w, ",\"seq\":%u,\"offset\":%u}", req->seq, req->offset);
+		return out_end(&w);
+	}
+	put(&w, ",\"addr_family\":%u", req->family);
+	put_str(&w, "address", req->address);
+	put_str(&w, "ifname", req->ifname);
+	if (req->tag[0])
+		put_str(&w, "tag", req->tag);
+	if (req->version >= PROTO_VERSION_2)
+		put(&w, ",\"seq\":%u", req->seq);
+	put_char(&w, '}');
+	return out_end(&w);
+}
+
+int proto_reply_format(const struct proto_reply *rep, char *buf, size_t len)
+{
+	struct out w = { .buf = buf, .len = len };
+
+	if (len == 0)
+		return -ENOSPC;
+	buf[0] = '\0';
+	/* v1 clients read only table and lease_expires; the rest costs them
+	 * nothing, so every reply carries it. */
+	put(&w, "{\"version\":%u,\"cmd\":%u,\"table\":%u,\"lease_expires\":%lld,\"lease_seconds\":%u",
+	    rep->version, PROTO_CMD_REPLY, rep->table, (long long)rep->lease_expires,
+	    rep->lease_seconds);
+	if (rep->version >= PROTO_VERSION_2 || rep->seq)
+		put(&w, ",\"seq\":%u", rep->seq);
+	if (rep->error[0])
+		put_str(&w, "error", rep->error);
+	put_char(&w, '}');
+	return out_end(&w);
+}
+
+static void put_lease(struct out *w, const struct proto_lease *l)
+{
+	put(w, "{\"addr_family\":%u", l->family);
+	put_str(w, "address", l->address);
+	put_str(w, "ifname", l->ifname);
+	put_str(w, "tag", l->tag);
+	put(w, ",\"table\":%u,\"seconds_left\":%u,\"uid\":%u}", l->table, l->seconds_left, l->uid);
+}
+
+int proto_list_format(const struct proto_list_reply *rep, char *buf, size_t len,
+		      size_t *fitted)
+{
+	/* Room kept for the closing part: ],"total":N,"next":N} */
+	const size_t tail = 48;
+	struct out w = { .buf = buf, .len = len > tail ? len - tail : 0 };
+	uint32_t first, next = rep->next;
+	size_t i;
+
+	*fitted = 0;
+	if (w.len == 0)
+		return -ENOSPC;
+	buf[0] = '\0';
+	put(&w, "{\"version\":%u,\"cmd\":%u,\"seq\":%u,\"leases\":[", rep->version,
+	    PROTO_CMD_LIST_REPLY, rep->seq);
+	if (w.full)
+		return -ENOSPC;
+	for (i = 0; i < rep->n; i++) {
+		size_t mark = w.pos;
+
+		if (i)
+			put_char(&w, ',');
+		put_lease(&w, &rep->leases[i]);
+		if (w.full) {
+			w.full = false;
+			w.pos = mark;
+			buf[mark] = '\0';
+			break;
+		}
+	}
+	*fitted = i;
+	if (i < rep->n) {
+		/* The caller's next assumed the whole page fits: move it back. */
+		first = (rep->next ? rep->next : rep->total) - (uint32_t)rep->n;
+		next = first + (uint32_t)i;
+	}
+	w.len = len;
+	put(&w, "],\"total\":%u,\"next\":%u}", rep->total, next);
+	return out_end(&w);
+}
+
+static int lease_parse(struct json_object *o, struct proto_lease *l, char *err, size_t errlen)
+{
+	int64_t v;
+	int ret;
+
+	if (!json_object_is_type(o, json_type_object))
+		return fail(err, errlen, "leases: entry is not an object");
+	ret = get_int(o, "addr_family", INT64_MIN, INT64_MAX, true, &v, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = family_check(v, err, errlen);
+	if (ret < 0)
+		return ret;
+	l->family = (uint8_t)v;
+	ret = get_str(o, "address", true, l->address, sizeof(l->address), err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = address_check(l->family, l->address, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = get_str(o, "ifname", true, l->ifname, sizeof(l->ifname), err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = ifname_check(l->ifname, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = get_str(o, "tag", false, l->tag, sizeof(l->tag), err, errlen);
+	if (ret < 0 && ret != -ENOENT)
+		return ret;
+	ret = tag_check(l->tag, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = get_int(o, "table", 0, UINT32_MAX, true, &v, err, errlen);
+	if (ret < 0)
+		return ret;
+	l->table = (uint32_t)v;
+	ret = get_int(o, "seconds_left", 0, UINT32_MAX, true, &v, err, errlen);
+	if (ret < 0)
+		return ret;
+	l->seconds_left = (uint32_t)v;
+	ret = get_int(o, "uid", 0, UINT32_MAX, true, &v, err, errlen);
+	if (ret < 0)
+		return ret;
+	l->uid = (uint32_t)v;
+	return 0;
+}
+
+int proto_list_parse(const void *buf, size_t len, struct proto_list_reply *rep,
+		     char *err, size_t errlen)
+{
+	struct json_object *o = NULL, *arr;
+	int64_t v;
+	size_t n;
+	int ret;
+
+	memset(rep, 0, sizeof(*rep));
+	if (err && errlen)
+		err[0] = '\0';
+	ret = json_edge(buf, len, &o, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	ret = get_int(o, "version", PROTO_VERSION_1, PROTO_VERSION_2, true, &v, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	rep->version = (uint8_t)v;
+	ret = get_int(o, "cmd", 0, INT64_MAX, true, &v, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	if (v != PROTO_CMD_LIST_REPLY) {
+		ret = fail(err, errlen, "cmd: expected 4 (list reply), got %lld", (long long)v);
+		goto cleanup;
+	}
+	ret = get_int(o, "seq", 0, UINT32_MAX, false, &v, err, errlen);
+	if (ret == 0)
+		rep->seq = (uint32_t)v;
+	else if (ret != -ENOENT)
+		goto cleanup;
+	ret = get_int(o, "total", 0, UINT32_MAX, true, &v, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	rep->total = (uint32_t)v;
+	ret = get_int(o, "next", 0, UINT32_MAX, true, &v, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	rep->next = (uint32_t)v;
+	if (!json_object_object_get_ex(o, "leases", &arr) || !arr) {
+		ret = fail(err, errlen, "leases: missing");
+		goto cleanup;
+	}
+	if (!json_object_is_type(arr, json_type_array)) {
+		ret = fail(err, errlen, "leases: must be an array");
+		goto cleanup;
+	}
+	n = json_object_array_length(arr);
+	if (n) {
+		rep->leases = calloc(n, sizeof(*rep->leases));
+		if (!rep->leases) {
+			ret = -ENOMEM;
+			goto cleanup;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		ret = lease_parse(json_object_array_get_idx(arr, i), &rep->leases[i], err, errlen);
+		if (ret < 0)
+			goto cleanup;
+		rep->n = i + 1;
+	}
+	ret = 0;
+cleanup:
+	if (ret < 0)
+		proto_list_free(rep);
+	json_object_put(o);
+	return ret;
+}
+
+void proto_list_free(struct proto_list_reply *rep)
+{
+	if (!rep)
+		return;
+	free(rep->leases);
+	rep->leases = NULL;
+	rep->n = 0;
+}
