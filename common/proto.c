@@ -55,6 +55,7 @@ static int json_edge(const void *buf, size_t len, struct json_object **out,
 	struct json_tokener *tok = NULL;
 	struct json_object *obj = NULL;
 	const char *nul;
+	bool consumed_all = false;
 	int ret = 0;
 
 	*out = NULL;
@@ -73,6 +74,11 @@ static int json_edge(const void *buf, size_t len, struct json_object **out,
 	if (!tok)
 		return -ENOMEM;
 	obj = json_tokener_parse_ex(tok, p, (int)len);
+	/* A bare number may continue in the next chunk: a NUL ends it. */
+	if (!obj && json_tokener_get_error(tok) == json_tokener_continue) {
+		obj = json_tokener_parse_ex(tok, "", 1);
+		consumed_all = true;
+	}
 	if (!obj) {
 		enum json_tokener_error e = json_tokener_get_error(tok);
 
@@ -85,7 +91,7 @@ static int json_edge(const void *buf, size_t len, struct json_object **out,
 				   json_tokener_error_desc(e), json_tokener_get_parse_end(tok));
 		goto cleanup;
 	}
-	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+	for (size_t i = json_tokener_get_parse_end(tok); !consumed_all && i < len; i++) {
 		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') {
 			ret = fail(err, errlen, "trailing data after the JSON value at offset %zu", i);
 			goto cleanup;
@@ -211,7 +217,7 @@ int proto_request_parse(const void *buf, size_t len, struct proto_request *req,
 	ret = json_edge(buf, len, &o, err, errlen);
 	if (ret < 0)
 		goto cleanup;
-	ret = get_int(o, "version", 0, INT64_MAX, true, &v, err, errlen);
+	ret = get_int(o, "version", INT64_MIN, INT64_MAX, true, &v, err, errlen);
 	if (ret < 0)
 		goto cleanup;
 	if (v != PROTO_VERSION_1 && v != PROTO_VERSION_2) {
@@ -220,7 +226,7 @@ int proto_request_parse(const void *buf, size_t len, struct proto_request *req,
 		goto cleanup;
 	}
 	req->version = (uint8_t)v;
-	ret = get_int(o, "cmd", 0, INT64_MAX, true, &v, err, errlen);
+	ret = get_int(o, "cmd", INT64_MIN, INT64_MAX, true, &v, err, errlen);
 	if (ret < 0)
 		goto cleanup;
 	if (v != PROTO_CMD_REQUEST && v != PROTO_CMD_RELEASE && v != PROTO_CMD_LIST) {
@@ -295,7 +301,7 @@ int proto_reply_parse(const void *buf, size_t len, struct proto_reply *rep,
 	if (ret < 0)
 		goto cleanup;
 	rep->version = (uint8_t)v;
-	ret = get_int(o, "cmd", 0, INT64_MAX, true, &v, err, errlen);
+	ret = get_int(o, "cmd", INT64_MIN, INT64_MAX, true, &v, err, errlen);
 	if (ret < 0)
 		goto cleanup;
 	if (v != PROTO_CMD_REPLY) {
@@ -557,7 +563,7 @@ int proto_list_parse(const void *buf, size_t len, struct proto_list_reply *rep,
 	if (ret < 0)
 		goto cleanup;
 	rep->version = (uint8_t)v;
-	ret = get_int(o, "cmd", 0, INT64_MAX, true, &v, err, errlen);
+	ret = get_int(o, "cmd", INT64_MIN, INT64_MAX, true, &v, err, errlen);
 	if (ret < 0)
 		goto cleanup;
 	if (v != PROTO_CMD_LIST_REPLY) {

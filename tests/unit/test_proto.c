@@ -1,0 +1,293 @@
+/* Unit tests for proto: every field, every malformed case, round trips. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "proto.h"
+
+static char err[256];
+
+static int req(const char *s, struct proto_request *r)
+{
+	return proto_request_parse(s, strlen(s), r, err, sizeof(err));
+}
+
+/* Parses s, expects a refusal whose reason contains want. */
+static void bad(const char *s, const char *want)
+{
+	struct proto_request r;
+
+	assert_int_equal(req(s, &r), -EINVAL);
+	if (!strstr(err, want))
+		fail_msg("input %s: error `%s' does not mention `%s'", s, err, want);
+}
+
+static void test_request_v1(void **state)
+{
+	struct proto_request r;
+
+	(void)state;
+	assert_int_equal(req("{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"192.0.2.1\","
+			     "\"ifname\":\"eth0\",\"tag\":\"wan\"}", &r), 0);
+	assert_int_equal(r.version, 1);
+	assert_int_equal(r.cmd, PROTO_CMD_REQUEST);
+	assert_int_equal(r.family, AF_INET);
+	assert_string_equal(r.address, "192.0.2.1");
+	assert_string_equal(r.ifname, "eth0");
+	assert_string_equal(r.tag, "wan");
+	assert_int_equal(r.seq, 0);
+	/* tag is optional; release; IPv6 canonicalized */
+	assert_int_equal(req("{\"version\":1,\"cmd\":1,\"addr_family\":10,\"address\":\"2001:DB8:0:0::1\","
+			     "\"ifname\":\"wlan0\"}", &r), 0);
+	assert_int_equal(r.cmd, PROTO_CMD_RELEASE);
+	assert_string_equal(r.address, "2001:db8::1");
+	assert_string_equal(r.tag, "");
+	/* unspec takes either family */
+	assert_int_equal(req("{\"version\":1,\"cmd\":0,\"addr_family\":0,\"address\":\"::1\",\"ifname\":\"lo\"}", &r), 0);
+	assert_int_equal(r.family, AF_UNSPEC);
+	/* a trailing NUL, as C clients send, and white space around */
+	const char s[] = " {\"version\":1,\"cmd\":0,\"addr_family\":0,\"address\":\"10.0.0.1\",\"ifname\":\"lo\"}\n";
+	assert_int_equal(proto_request_parse(s, sizeof(s), &r, err, sizeof(err)), 0);
+}
+
+static void test_request_v2(void **state)
+{
+	struct proto_request r;
+
+	(void)state;
+	assert_int_equal(req("{\"version\":2,\"cmd\":0,\"addr_family\":2,\"address\":\"10.1.2.3\","
+			     "\"ifname\":\"eth1\",\"seq\":4294967295}", &r), 0);
+	assert_int_equal(r.seq, 4294967295u);
+	assert_int_equal(req("{\"version\":2,\"cmd\":3,\"offset\":17,\"seq\":5}", &r), 0);
+	assert_int_equal(r.cmd, PROTO_CMD_LIST);
+	assert_int_equal(r.offset, 17);
+	assert_int_equal(r.seq, 5);
+}
+
+static void test_request_malformed(void **state)
+{
+	struct proto_request r;
+	char big[300];
+
+	(void)state;
+	assert_int_equal(proto_request_parse("", 0, &r, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "empty datagram"));
+	assert_int_equal(proto_request_parse("\0\0", 2, &r, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "empty"));
+	assert_int_equal(proto_request_parse("{\"version\":1}\0{}", 16, &r, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "NUL byte"));
+	bad("hello", "not JSON");
+	bad("{\"version\":1", "not JSON");
+	bad("[1,2]", "not a JSON object");
+	bad("42", "not a JSON object");
+	bad("null", "not a JSON object");
+	bad("{} {}", "trailing data");
+	bad("[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]", "not JSON");
+	bad("{}", "version: missing");
+	bad("{\"version\":\"1\"}", "version: must be an integer");
+	bad("{\"version\":1.0}", "version: must be an integer");
+	bad("{\"version\":3,\"cmd\":0}", "unsupported version 3");
+	bad("{\"version\":99999999999999999999999,\"cmd\":0}", "version");
+	bad("{\"version\":1}", "cmd: missing");
+	bad("{\"version\":1,\"cmd\":2}", "cmd: unknown command 2");
+	bad("{\"version\":1,\"cmd\":-1}", "cmd: unknown command -1");
+	bad("{\"version\":1,\"cmd\":18446744073709551615}", "cmd:");
+	bad("{\"version\":1,\"cmd\":true}", "cmd: must be an integer");
+	bad("{\"version\":1,\"cmd\":3}", "needs version 2");
+	bad("{\"version\":1,\"cmd\":0,\"address\":\"10.0.0.1\",\"ifname\":\"eth0\"}", "addr_family: missing");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":7,\"address\":\"10.0.0.1\",\"ifname\":\"eth0\"}",
+	    "addr_family: must be 2 (inet), 10 (inet6) or 0 (unspec), got 7");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":\"inet\",\"address\":\"10.0.0.1\",\"ifname\":\"eth0\"}",
+	    "addr_family: must be an integer");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":2,\"ifname\":\"eth0\"}", "address: missing");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":17,\"ifname\":\"eth0\"}",
+	    "address: must be a string");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.300\",\"ifname\":\"eth0\"}",
+	    "address: not an IPv4 address: `10.0.0.300'");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"::1\",\"ifname\":\"eth0\"}",
+	    "address: not an IPv4 address");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":10,\"address\":\"10.0.0.1\",\"ifname\":\"eth0\"}",
+	    "address: not an IPv6 address");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\\u0000x\",\"ifname\":\"eth0\"}",
+	    "address: contains a NUL");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\"}", "ifname: missing");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\",\"ifname\":\"a/b\"}",
+	    "ifname: not a valid interface name: `a/b'");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\",\"ifname\":\"\"}",
+	    "ifname: not a valid interface name");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\",\"ifname\":\"abcdefghijklmnop\"}",
+	    "ifname: longer than 15 bytes");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\",\"ifname\":[]}",
+	    "ifname: must be a string");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\",\"ifname\":\"e\",\"tag\":5}",
+	    "tag: must be a string");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\",\"ifname\":\"e\",\"tag\":\"a\\nb\"}",
+	    "tag: contains a control character");
+	memset(big, 'x', sizeof(big));
+	snprintf(big, sizeof(big), "{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\","
+		 "\"ifname\":\"e\",\"tag\":\"%0200d\"}", 0);
+	bad(big, "tag: longer than 127 bytes");
+	bad("{\"version\":2,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\",\"ifname\":\"e\",\"seq\":-1}",
+	    "seq: must be 0..4294967295");
+	bad("{\"version\":2,\"cmd\":3,\"offset\":\"x\"}", "offset: must be an integer");
+	/* a huge datagram of spaces is still refused, not read forever */
+	size_t n = PROTO_MAX_DATAGRAM + 10;
+	char *huge = malloc(n);
+	assert_non_null(huge);
+	memset(huge, ' ', n);
+	assert_int_equal(proto_request_parse(huge, n, &r, err, sizeof(err)), -EINVAL);
+	free(huge);
+	/* random bytes never crash */
+	srand(1);
+	for (int i = 0; i < 2000; i++) {
+		unsigned char rnd[64];
+		size_t len = (size_t)(rand() % (int)sizeof(rnd));
+
+		for (size_t j = 0; j < len; j++)
+			rnd[j] = (unsigned char)rand();
+		proto_request_parse(rnd, len, &r, err, sizeof(err));
+	}
+}
+
+static void test_request_roundtrip(void **state)
+{
+	struct proto_request in = {
+		.version = 2, .cmd = PROTO_CMD_RELEASE, .family = AF_INET6,
+		.address = "2001:db8::7", .ifname = "eth\"0", .tag = "a\\b\"c", .seq = 99,
+	}, out;
+	char buf[512];
+	int n;
+
+	(void)state;
+	n = proto_request_format(&in, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(proto_request_parse(buf, (size_t)n, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.version, 2);
+	assert_int_equal(out.cmd, PROTO_CMD_RELEASE);
+	assert_int_equal(out.family, AF_INET6);
+	assert_string_equal(out.address, in.address);
+	assert_string_equal(out.ifname, in.ifname);
+	assert_string_equal(out.tag, in.tag);
+	assert_int_equal(out.seq, 99);
+	assert_int_equal(proto_request_format(&in, buf, 20), -ENOSPC);
+	in.cmd = PROTO_CMD_LIST;
+	in.offset = 5;
+	n = proto_request_format(&in, buf, sizeof(buf));
+	assert_int_equal(proto_request_parse(buf, (size_t)n, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.cmd, PROTO_CMD_LIST);
+	assert_int_equal(out.offset, 5);
+}
+
+static void test_reply(void **state)
+{
+	struct proto_reply in = {
+		.version = 2, .cmd = PROTO_CMD_REPLY, .table = 10005,
+		.lease_expires = 1700000000, .lease_seconds = 3600, .seq = 7,
+	}, out;
+	char buf[512];
+	int n;
+
+	(void)state;
+	n = proto_reply_format(&in, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(proto_reply_parse(buf, (size_t)n, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.table, 10005);
+	assert_int_equal(out.lease_expires, 1700000000);
+	assert_int_equal(out.lease_seconds, 3600);
+	assert_int_equal(out.seq, 7);
+	assert_string_equal(out.error, "");
+	/* refusal */
+	memset(&in, 0, sizeof(in));
+	in.version = 1;
+	snprintf(in.error, sizeof(in.error), "no free table");
+	n = proto_reply_format(&in, buf, sizeof(buf));
+	assert_int_equal(proto_reply_parse(buf, (size_t)n, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.table, 0);
+	assert_string_equal(out.error, "no free table");
+	/* the original server's v1 reply */
+	const char *v1 = "{\"version\":1,\"cmd\":2,\"table\":10001,\"lease_expires\":1500000000}";
+	assert_int_equal(proto_reply_parse(v1, strlen(v1), &out, err, sizeof(err)), 0);
+	assert_int_equal(out.table, 10001);
+	const char *bad1 = "{\"version\":1,\"cmd\":0,\"table\":1}";
+	assert_int_equal(proto_reply_parse(bad1, strlen(bad1), &out, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "cmd: expected 2"));
+	const char *bad2 = "{\"version\":1,\"cmd\":2,\"table\":-4}";
+	assert_int_equal(proto_reply_parse(bad2, strlen(bad2), &out, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "table:"));
+	const char *bad3 = "{\"version\":1,\"cmd\":2,\"table\":5}";
+	assert_int_equal(proto_reply_parse(bad3, strlen(bad3), &out, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "lease_expires: missing"));
+}
+
+static void test_list(void **state)
+{
+	struct proto_lease leases[50];
+	struct proto_list_reply in = { .version = 2, .seq = 3, .total = 60, .next = 50,
+				       .n = 50, .leases = leases }, out;
+	char buf[4096];
+	size_t fitted;
+	int n;
+
+	(void)state;
+	for (int i = 0; i < 50; i++) {
+		leases[i] = (struct proto_lease){ .family = AF_INET, .table = 10000 + (uint32_t)i,
+						  .seconds_left = 30, .uid = 0 };
+		snprintf(leases[i].address, sizeof(leases[i].address), "10.0.0.%d", i);
+		snprintf(leases[i].ifname, sizeof(leases[i].ifname), "veth%d", i);
+		snprintf(leases[i].tag, sizeof(leases[i].tag), "t\"%d", i);
+	}
+	n = proto_list_format(&in, buf, sizeof(buf), &fitted);
+	assert_true(n > 0 && (size_t)n < sizeof(buf));
+	assert_true(fitted > 0 && fitted < 50);
+	assert_int_equal(proto_list_parse(buf, (size_t)n, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.n, fitted);
+	assert_int_equal(out.total, 60);
+	assert_int_equal(out.next, fitted);	/* the page started at offset 0 */
+	assert_int_equal(out.seq, 3);
+	assert_int_equal(out.leases[1].table, 10001);
+	assert_string_equal(out.leases[1].tag, "t\"1");
+	assert_string_equal(out.leases[1].address, "10.0.0.1");
+	proto_list_free(&out);
+	/* everything fits */
+	in.n = 3;
+	in.next = 0;
+	in.total = 3;
+	n = proto_list_format(&in, buf, sizeof(buf), &fitted);
+	assert_int_equal(fitted, 3);
+	assert_int_equal(proto_list_parse(buf, (size_t)n, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.next, 0);
+	assert_int_equal(out.n, 3);
+	proto_list_free(&out);
+	/* empty */
+	in.n = 0;
+	in.total = 0;
+	n = proto_list_format(&in, buf, sizeof(buf), &fitted);
+	assert_int_equal(proto_list_parse(buf, (size_t)n, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.n, 0);
+	proto_list_free(&out);
+	const char *b = "{\"version\":2,\"cmd\":4,\"total\":1,\"next\":0,\"leases\":[{\"addr_family\":2}]}";
+	assert_int_equal(proto_list_parse(b, strlen(b), &out, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "address: missing"));
+	assert_null(out.leases);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_request_v1),
+		cmocka_unit_test(test_request_v2),
+		cmocka_unit_test(test_request_malformed),
+		cmocka_unit_test(test_request_roundtrip),
+		cmocka_unit_test(test_reply),
+		cmocka_unit_test(test_list),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
