@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-/* A mark is "0" or a decimal number without leading zeros, or 0x/0X and 1..8
+/* A mark is "0" or a decimal number without leading zeros, or 0x/0X and
  * hex digits, with a value of at most 0xffffffff.  Nothing else: no sign, no
  * white space, no trailing characters, no octal (iproute2 reads "010" as 8,
  * so a leading zero is refused as ambiguous).
