@@ -48,16 +48,12 @@ ip -n "$H" route add default via 10.0.1.1 dev a0
 # Uplink B's table and rules, as the rtalloc client and hooks install them.
 ip -n "$H" route add 10.0.2.0/24 dev b0 src 10.0.2.2 table "$TABLE"
 ip -n "$H" route add default via 10.0.2.1 dev b0 src 10.0.2.2 table "$TABLE"
-if "$RTALLOC" -h 2>&1 | grep -q -- --fwmark && [ -n "${RTALLOC_FWMARK_ARGS:-}" ]; then
-	# shellcheck disable=SC2086
-	t_server "$H" && t_bg "$H" "$RTALLOC" $RTALLOC_FWMARK_ARGS --fwmark "$MARK"
-	t_wait 5 sh -c "ip -n '$H' rule show pref 9000 | grep -q 'fwmark $MARK'"
-else
-	# rtalloc --fwmark installs exactly this; used directly when it is absent.
-	ip -n "$H" rule add pref 10000 from 10.0.2.2 lookup "$TABLE"
-	ip -n "$H" rule add pref 20000 to 10.0.2.0/24 lookup "$TABLE"
-	ip -n "$H" rule add pref 9000 fwmark "$MARK" lookup "$TABLE"
-fi
+# The same rules `rtalloc --fwmark MARK` installs for B's address (pref 10000,
+# 20000, and the fwmark rule at its default pref 9000), set directly so this
+# test exercises the shim and the resolver, not the client.
+ip -n "$H" rule add pref 10000 from 10.0.2.2 lookup "$TABLE"
+ip -n "$H" rule add pref 20000 to 10.0.2.0/24 lookup "$TABLE"
+ip -n "$H" rule add pref 9000 fwmark "$MARK" lookup "$TABLE"
 
 ra_log=$T_DIR/ra.log rb_log=$T_DIR/rb.log
 t_bg "$RA" dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
