@@ -6,7 +6,9 @@
  * Exit status like env(1): 125 for packetmark's own errors, 126 when COMMAND
  * was found but could not be run, 127 when it was not found; otherwise
  * COMMAND's own status (packetmark execs it). */
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -118,9 +120,52 @@ static bool cmd_path(const char *cmd, char *out, size_t len)
 	}
 }
 
+/* An ELF executable without PT_INTERP is static: no loader, no preload.
+ * Only native-endian ELF of the two word sizes is looked at; anything else
+ * (a script, a foreign binary) is left to exec. */
+static bool elf_static(const char *path)
+{
+	union { Elf64_Ehdr e64; Elf32_Ehdr e32; } h;
+	uint64_t phoff;
+	unsigned phnum, phentsize, type, i;
+	bool is64, interp = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    memcmp(h.e64.e_ident, ELFMAG, SELFMAG) != 0)
+		goto out;
+	is64 = h.e64.e_ident[EI_CLASS] == ELFCLASS64;
+	phoff = is64 ? h.e64.e_phoff : h.e32.e_phoff;
+	phnum = is64 ? h.e64.e_phnum : h.e32.e_phnum;
+	phentsize = is64 ? h.e64.e_phentsize : h.e32.e_phentsize;
+	type = is64 ? h.e64.e_type : h.e32.e_type;
+	if (phentsize < (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) ||
+	    (type != ET_EXEC && type != ET_DYN))
+		goto out;
+	for (i = 0; i < phnum; i++) {
+		uint32_t p_type;	/* first field of Elf32_Phdr and Elf64_Phdr */
+
+		if (pread(fd, &p_type, sizeof(p_type), (off_t)(phoff + (uint64_t)i * phentsize)) !=
+		    (ssize_t)sizeof(p_type))
+			goto out;
+		if (p_type == PT_INTERP) {
+			interp = true;
+			break;
+		}
+	}
+	close(fd);
+	return !interp;
+out:
+	close(fd);
+	return false;
+}
+
 /* The loader ignores LD_PRELOAD (outside the trusted directories) for
- * set-user-ID, set-group-ID and file-capability programs: such a command
- * would run unmarked, so refuse it.  Returns the reason or NULL. */
+ * set-user-ID, set-group-ID and file-capability programs, and a static
+ * program has no loader at all: such a command would run unmarked, so
+ * refuse it.  Returns the reason or NULL. */
 static const char *secure_exec(const char *cmd)
 {
 	char path[PATH_MAX];
@@ -134,6 +179,8 @@ static const char *secure_exec(const char *cmd)
 		return "is set-group-ID";
 	if (getxattr(path, "security.capability", NULL, 0) > 0)
 		return "has file capabilities";
+	if (elf_static(path))
+		return "is statically linked";
 	return NULL;
 }
 
@@ -170,7 +217,7 @@ int main(int argc, char **argv)
 		return EXIT_OWN;
 	sec = secure_exec(argv[i]);
 	if (sec) {
-		log_msg(LOG_ERR, "%s %s: the loader would ignore LD_PRELOAD and its "
+		log_msg(LOG_ERR, "%s %s: LD_PRELOAD would not apply and its "
 			"traffic would leave unmarked", argv[i], sec);
 		return EXIT_OWN;
 	}

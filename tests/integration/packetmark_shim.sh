@@ -105,9 +105,13 @@ pm_err "command not found" 127 'cannot run no-such-command-here: No such file' "
 touch "$T_DIR/notexec"
 pm_err "command not executable" 126 'cannot run .*/notexec: Permission denied' "$PM" 0x1 "$T_DIR/notexec"
 cp "$SM" "$T_DIR/suid-sockmark"; chmod u+s "$T_DIR/suid-sockmark"
-pm_err "set-user-ID command refused" 125 'is set-user-ID: the loader would ignore LD_PRELOAD' "$PM" 0x1 "$T_DIR/suid-sockmark"
+pm_err "set-user-ID command refused" 125 'is set-user-ID: LD_PRELOAD would not apply' "$PM" 0x1 "$T_DIR/suid-sockmark"
 cp "$SM" "$T_DIR/cap-sockmark"; setcap cap_net_admin+ep "$T_DIR/cap-sockmark"
 pm_err "file-capability command refused" 125 'has file capabilities' "$PM" 0x1 "$T_DIR/cap-sockmark"
+# Debian's ldconfig is static-pie: no loader, so no preload.
+if file -L /sbin/ldconfig 2>/dev/null | grep -q 'static'; then
+	pm_err "static command refused" 125 '/sbin/ldconfig is statically linked' "$PM" 0x1 /sbin/ldconfig -p
+fi
 t_eq "packetmark -h" 0 "$("$PM" -h >/dev/null; echo $?)"
 
 # The documented limit: glibc 2.36 resolves names (getaddrinfo) through a
