@@ -40,7 +40,8 @@ endif
 
 COMMON_SRC := $(wildcard common/*.c)
 SERVER_SRC := $(filter-out allocator-server/main.c,$(wildcard allocator-server/*.c))
-CLIENT_SRC := $(filter-out allocator-client/main.c,$(wildcard allocator-client/*.c))
+# mark.c: rtalloc --fwmark parses marks exactly as the shim does.
+CLIENT_SRC := $(filter-out allocator-client/main.c,$(wildcard allocator-client/*.c)) allocator-client/packetmark/mark.c
 SHIM_SRC   := $(wildcard allocator-client/packetmark/shim*.c) allocator-client/packetmark/mark.c
 WRAP_SRC   := $(wildcard allocator-client/packetmark/packetmark.c) allocator-client/packetmark/mark.c
 

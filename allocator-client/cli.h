@@ -1,0 +1,57 @@
+/* cli: rtalloc's command line, parsed into a typed struct (the edge). */
+#ifndef RTALLOC_CLI_H
+#define RTALLOC_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <sys/un.h>
+
+#include "addr.h"
+#include "log.h"
+#include "proto.h"
+
+/* Exit statuses, also listed in `rtalloc -h` (hooks rely on them). */
+enum rtalloc_exit {
+	EXIT_LEASED = 0,	/* table printed: leased now or by a running daemon; released */
+	EXIT_USAGE = 1,		/* invalid arguments: one line on stderr, nothing installed */
+	EXIT_NO_LEASE = 2,	/* no table from the server: printed 0 */
+	EXIT_NO_ADDRESS = 3,	/* the address is not on the interface: printed 0 */
+	EXIT_KERNEL = 4,	/* the kernel refused the rules: printed 0, lease released */
+	EXIT_SYSTEM = 5,	/* a system call failed (netlink, sockets, fork): printed 0 */
+};
+
+#define CLI_SOCKET_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+
+struct cli_opts {
+	int family;			/* AF_INET or AF_INET6 (not needed by --list) */
+	struct inet_addr addr;		/* -a */
+	uint8_t prefixlen;		/* -n */
+	bool have_prefix;
+	char ifname[IFNAMSIZ];		/* -i */
+	char socket[CLI_SOCKET_MAX + 1];	/* -d, abstract name without the NUL */
+	char tag[PROTO_TAG_MAX + 1];	/* -t */
+	bool release;			/* -r */
+	bool foreground;		/* -f */
+	bool list;			/* --list */
+	bool json;			/* --json */
+	bool help;			/* -h */
+	int log_max;			/* LOG_INFO, LOG_DEBUG with -v */
+	enum log_backend log;		/* -s, -l */
+	const char *logfile;		/* points into argv */
+	uint32_t pref_from, pref_to, pref_iif;
+	bool have_fwmark;
+	uint32_t fwmark, fwmask;
+	uint32_t fwmark_pref;
+	unsigned retries;		/* tries, >= 1 */
+	unsigned retry_interval;	/* seconds, >= 1 */
+};
+
+/* 0 (o filled; o->help means print the usage), or -EINVAL with a one-line
+ * reason in err, e.g. "-a: not an IPv4 address: '10.0.0.300'".  Resets
+ * getopt, so it may be called more than once per process. */
+int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen);
+void cli_usage(FILE *out);
+
+#endif

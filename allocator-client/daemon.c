@@ -1,0 +1,616 @@
+/* daemon: the lease holder's life: lock, check, lease, rules, loop, cleanup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "lease.h"
+#include "log.h"
+#include "loop.h"
+#include "nl.h"
+#include "rules.h"
+#include "watch.h"
+
+#define RENEW_BACKOFF_MAX_MS	60000	/* server gone: ask at least once a minute */
+#define FIX_INTERVAL_MS		1000	/* restore deleted rules at most once a second */
+#define FIX_DELAY_MS		100	/* let an `ip rule flush` finish first */
+#define CTL_MSG_MAX		64
+
+struct daemon {
+	struct loop loop;
+	const struct cli_opts *o;
+	struct nl nl;			/* requests and dumps */
+	struct watch watch;		/* events */
+	struct lease_client lc;
+	struct loop_fd lease_h;
+	struct loop_timer lease_timer;	/* renewal, or retry while waiting */
+	bool waiting;			/* a request is unanswered */
+	uint64_t backoff_ms;
+	struct loop_timer fix_timer;
+	uint64_t last_fix_ms;
+	struct loop_signal sig;
+	int ctl_fd;
+	struct loop_fd ctl_h;
+	struct sockaddr_un release_peer;	/* who asked for -r, to tell when done */
+	socklen_t release_peer_len;
+	int ifindex;
+	uint32_t table;
+	uint32_t lease_seconds;
+	struct ruleset rules;
+	const char *reason;		/* why the loop ended */
+	struct ratelimit rl;
+};
+
+/* ---- the key socket ---- */
+
+static socklen_t ctl_addr(const struct cli_opts *o, struct sockaddr_un *sa)
+{
+	char a[INET6_ADDRSTRLEN];
+	int n;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "rtalloc/%d/%s/%s",
+		     o->family == AF_INET ? 4 : 6, o->ifname, addr_str(&o->addr, a, sizeof(a)));
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+/* 0 (we are the holder), -EADDRINUSE (another process is), or -errno. */
+static int ctl_bind(const struct cli_opts *o, int *fd)
+{
+	struct sockaddr_un sa;
+	socklen_t len = ctl_addr(o, &sa);
+	int one = 1;
+
+	*fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (*fd < 0)
+		return -errno;
+	/* Credentials on every request: only root or our user may -r. */
+	if (setsockopt(*fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
+	    bind(*fd, (struct sockaddr *)&sa, len) < 0) {
+		int ret = -errno;
+
+		close(*fd);
+		*fd = -1;
+		return ret;
+	}
+	return 0;
+}
+
+/* Asks the holder; resends every second so a holder that died is noticed
+ * (ECONNREFUSED) instead of waited for.  0 with the reply, -ECONNREFUSED,
+ * -ETIMEDOUT or -errno. */
+static int ctl_ask(const struct cli_opts *o, const char *req, unsigned timeout_ms,
+		   char *reply, size_t len)
+{
+	struct sockaddr_un sa, self = { .sun_family = AF_UNIX };
+	socklen_t salen = ctl_addr(o, &sa);
+	uint64_t end = loop_now_ms() + timeout_ms;
+	int fd, ret = -ETIMEDOUT;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&self, sizeof(sa_family_t)) < 0) {
+		ret = -errno;
+		goto cleanup;
+	}
+	while (loop_now_ms() < end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint64_t left = end - loop_now_ms();
+		ssize_t n;
+
+		if (sendto(fd, req, strlen(req), MSG_NOSIGNAL, (struct sockaddr *)&sa, salen) < 0) {
+			ret = -errno;
+			goto cleanup;
+		}
+		if (poll(&p, 1, left < 1000 ? (int)left : 1000) <= 0)
+			continue;
+		n = recv(fd, reply, len - 1, 0);
+		if (n < 0)
+			continue;
+		reply[n] = '\0';
+		ret = 0;
+		goto cleanup;
+	}
+	ret = -ETIMEDOUT;
+cleanup:
+	close(fd);
+	return ret;
+}
+
+static void ctl_ready(struct loop_fd *h, uint32_t events)
+{
+	struct daemon *d = container_of(h, struct daemon, ctl_h);
+	char buf[CTL_MSG_MAX], cbuf[CMSG_SPACE(sizeof(struct ucred))];
+	struct sockaddr_un peer;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
+	struct msghdr msg = {
+		.msg_name = &peer, .msg_namelen = sizeof(peer),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	ssize_t n;
+
+	(void)events;
+	while ((n = recvmsg(d->ctl_fd, &msg, MSG_DONTWAIT)) >= 0) {
+		const struct ucred *cred = NULL;
+		struct cmsghdr *c;
+		char reply[CTL_MSG_MAX];
+
+		buf[n] = '\0';
+		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+				cred = (const struct ucred *)(void *)CMSG_DATA(c);
+		if (!strcmp(buf, "table")) {
+			int len = snprintf(reply, sizeof(reply), "table %u", d->table);
+
+			sendto(d->ctl_fd, reply, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL,
+			       (struct sockaddr *)&peer, msg.msg_namelen);
+		} else if (!strcmp(buf, "release") && cred &&
+			   (cred->uid == 0 || cred->uid == geteuid())) {
+			d->release_peer = peer;
+			d->release_peer_len = msg.msg_namelen;
+			d->reason = "release requested";
+			loop_quit(&d->loop);
+		} else if (ratelimit_ok(&d->rl, loop_now_ms())) {
+			log_msg(LOG_WARNING, "control socket: refused '%.20s' from uid %d", buf,
+				cred ? (int)cred->uid : -1);
+		}
+		msg.msg_namelen = sizeof(peer);
+		msg.msg_controllen = sizeof(cbuf);
+	}
+}
+
+/* ---- lease renewal ---- */
+
+static uint64_t renew_ms(const struct daemon *d)
+{
+	uint64_t half = (uint64_t)d->lease_seconds * 1000 / 2;
+
+	return half < 1000 ? 1000 : half;
+}
+
+static void lease_granted(struct daemon *d, const struct proto_reply *rep)
+{
+	d->lease_seconds = rep->lease_seconds;
+	if (!d->lease_seconds && rep->lease_expires) {
+		/* A v1 server says only when the lease ends. */
+		int64_t left = rep->lease_expires - (int64_t)time(NULL);
+
+		d->lease_seconds = left > 0 ? (uint32_t)left : 0;
+	}
+	if (!d->lease_seconds)
+		d->lease_seconds = 600;
+}
+
+static void lease_ready(struct loop_fd *h, uint32_t events)
+{
+	struct daemon *d = container_of(h, struct daemon, lease_h);
+	struct proto_reply rep;
+	char buf[160];
+	int ret;
+
+	(void)events;
+	while ((ret = lease_recv(&d->lc, &rep)) > 0) {
+		if (!d->waiting)
+			continue;	/* a duplicate answer */
+		if (!rep.table) {
+			/* Keep the rules: routing still works, and the server
+			 * may change its mind (pool reconfigured, restarted). */
+			log_msg(LOG_WARNING, "server refused the renewal: %s",
+				rep.error[0] ? rep.error : "no reason given");
+			continue;	/* the retry timer stays armed */
+		}
+		if (rep.table != d->table) {
+			struct ruleset next;
+			const struct rule *failed = NULL;
+
+			rules_build(d->o, rep.table, &next);
+			ret = rules_add(&d->nl, &next, &failed);
+			if (ret < 0) {
+				log_msg(LOG_ERR, "cannot move to table %u: %s: %s", rep.table,
+					failed ? rule_str(failed, buf, sizeof(buf)) : "batch", strerror(-ret));
+				continue;
+			}
+			/* New rules first, so traffic is never unrouted. */
+			rules_del(&d->nl, &d->rules);
+			log_msg(LOG_NOTICE, "server moved the lease from table %u to %u", d->table, rep.table);
+			d->rules = next;
+			d->table = rep.table;
+		}
+		lease_granted(d, &rep);
+		d->waiting = false;
+		d->backoff_ms = d->o->retry_interval * 1000ull;
+		log_msg(LOG_DEBUG, "lease on table %u renewed for %u s", d->table, d->lease_seconds);
+		loop_timer_set(&d->lease_timer, renew_ms(d));
+	}
+	if (ret < 0)
+		log_msg(LOG_WARNING, "server socket: %s", strerror(-ret));
+}
+
+static void lease_due(struct loop_timer *t)
+{
+	struct daemon *d = container_of(t, struct daemon, lease_timer);
+	int ret;
+
+	if (d->waiting) {
+		d->backoff_ms *= 2;
+		if (d->backoff_ms > RENEW_BACKOFF_MAX_MS)
+			d->backoff_ms = RENEW_BACKOFF_MAX_MS;
+	}
+	ret = lease_send(&d->lc, d->o, PROTO_CMD_REQUEST);
+	if (ret < 0 && ratelimit_ok(&d->rl, loop_now_ms()))
+		log_msg(LOG_WARNING, "renewal: server @%s: %s (keeping table %u, retry in %llu s)",
+			d->o->socket, strerror(-ret), d->table,
+			(unsigned long long)(d->backoff_ms / 1000));
+	d->waiting = true;
+	loop_timer_set(&d->lease_timer, d->backoff_ms);
+}
+
+/* ---- rule restoration ---- */
+
+static void fix_due(struct loop_timer *t)
+{
+	struct daemon *d = container_of(t, struct daemon, fix_timer);
+	unsigned restored = 0;
+	int ret;
+
+	d->last_fix_ms = loop_now_ms();
+	ret = rules_reconcile(&d->nl, &d->rules, &restored);
+	if (ret < 0)
+		log_msg(LOG_ERR, "restoring rules for table %u: %s", d->table, strerror(-ret));
+	else if (restored)
+		log_msg(LOG_NOTICE, "restored %u deleted rule(s) for table %u", restored, d->table);
+}
+
+static void fix_soon(struct daemon *d)
+{
+	uint64_t now = loop_now_ms(), at = d->last_fix_ms + FIX_INTERVAL_MS;
+	uint64_t delay = at > now ? at - now : 0;
+
+	if (d->fix_timer.armed)
+		return;
+	loop_timer_set(&d->fix_timer, delay > FIX_DELAY_MS ? delay : FIX_DELAY_MS);
+}
+
+static void watched(struct watch *w, enum watch_event ev, const char *why)
+{
+	struct daemon *d = container_of(w, struct daemon, watch);
+	int ret;
+
+	switch (ev) {
+	case WATCH_GONE:
+		d->reason = why;
+		loop_quit(&d->loop);
+		break;
+	case WATCH_RULE_DELETED:
+		fix_soon(d);
+		break;
+	case WATCH_OVERFLOW:
+		log_msg(LOG_WARNING, "%s: re-reading addresses and rules", why);
+		ret = watch_addr_present(&d->nl, d->o->family, d->ifindex, &d->o->addr);
+		if (ret == 0) {
+			d->reason = "address gone (found after event overflow)";
+			loop_quit(&d->loop);
+		} else {
+			fix_soon(d);
+		}
+		break;
+	}
+}
+
+static void signalled(struct loop_signal *s, int signo)
+{
+	struct daemon *d = container_of(s, struct daemon, sig);
+
+	if (signo == SIGHUP)
+		return;		/* the hook's session ending is no reason to go */
+	d->reason = signo == SIGTERM ? "SIGTERM" : "SIGINT";
+	loop_quit(&d->loop);
+}
+
+/* ---- the run ---- */
+
+static void background(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* Nothing of ours may keep a hook's $(...) pipe open. */
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	setsid();
+	if (chdir("/") < 0)
+		log_msg(LOG_DEBUG, "chdir /: %s", strerror(errno));
+}
+
+static void release_lease(struct daemon *d)
+{
+	struct proto_reply rep;
+
+	/* One try: at exit a missing server is no reason to linger; the lease
+	 * then expires on its own. */
+	if (lease_exchange(&d->lc, d->o, PROTO_CMD_RELEASE, 1, 1000, &rep) < 0)
+		log_msg(LOG_WARNING, "release of table %u: no answer from @%s", d->table, d->o->socket);
+}
+
+static void print_table(uint32_t table)
+{
+	printf("%u\n", table);
+	fflush(stdout);
+}
+
+static int loop_setup(struct daemon *d)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	int ret;
+
+	ret = loop_init(&d->loop);
+	if (ret < 0)
+		return ret;
+	ret = loop_signal_init(&d->loop, &d->sig, sigs, 3, signalled);
+	if (ret < 0)
+		return ret;
+	ret = loop_timer_init(&d->loop, &d->lease_timer, lease_due);
+	if (ret < 0)
+		return ret;
+	ret = loop_timer_init(&d->loop, &d->fix_timer, fix_due);
+	if (ret < 0)
+		return ret;
+	ret = watch_start(&d->watch, &d->loop, watched);
+	if (ret < 0)
+		return ret;
+	d->lease_h = (struct loop_fd){ .fd = d->lc.fd, .events = EPOLLIN, .cb = lease_ready };
+	ret = loop_fd_add(&d->loop, &d->lease_h);
+	if (ret < 0)
+		return ret;
+	d->ctl_h = (struct loop_fd){ .fd = d->ctl_fd, .events = EPOLLIN, .cb = ctl_ready };
+	return loop_fd_add(&d->loop, &d->ctl_h);
+}
+
+/* Another process holds the key: print its table.  -ECONNREFUSED when it
+ * went away meanwhile (the caller then tries to become the holder). */
+static int ask_holder(const struct cli_opts *o, int *status)
+{
+	char reply[CTL_MSG_MAX];
+	unsigned table;
+	/* The holder may itself still be waiting for the server. */
+	unsigned wait_ms = (o->retries * o->retry_interval + 5) * 1000;
+	int ret = ctl_ask(o, "table", wait_ms, reply, sizeof(reply));
+
+	if (ret == -ECONNREFUSED)
+		return ret;
+	if (ret < 0 || sscanf(reply, "table %u", &table) != 1) {
+		log_msg(LOG_ERR, "the rtalloc already running for %s did not answer", o->ifname);
+		print_table(0);
+		*status = EXIT_NO_LEASE;
+		return 0;
+	}
+	log_msg(LOG_DEBUG, "already running with table %u", table);
+	print_table(table);
+	*status = EXIT_LEASED;
+	return 0;
+}
+
+int daemon_main(const struct cli_opts *o)
+{
+	struct daemon d = { .o = o, .ctl_fd = -1, .rl = RATELIMIT_INIT(10000, 5) };
+	struct proto_reply rep;
+	const struct rule *failed = NULL;
+	char a[INET6_ADDRSTRLEN], buf[160];
+	int ret, status = EXIT_SYSTEM;
+	bool have_lease = false, have_rules = false;
+
+	d.watch.h.fd = -1;
+	d.lc.fd = -1;
+	d.loop.epfd = -1;
+	d.lease_timer.h.fd = d.fix_timer.h.fd = d.sig.h.fd = -1;
+	addr_str(&o->addr, a, sizeof(a));
+
+	/* 5. One holder per key; later runs ask it. */
+	for (int tries = 0;; tries++) {
+		ret = ctl_bind(o, &d.ctl_fd);
+		if (ret != -EADDRINUSE)
+			break;
+		if (ask_holder(o, &status) == 0)
+			return status;
+		if (tries >= 2) {
+			log_msg(LOG_ERR, "the rtalloc for %s on %s keeps going away", a, o->ifname);
+			print_table(0);
+			return EXIT_SYSTEM;
+		}
+	}
+	if (ret < 0) {
+		log_msg(LOG_ERR, "control socket: %s", strerror(-ret));
+		goto cleanup;
+	}
+
+	/* 1. Subscribe first, then check: a deletion after the check is an
+	 * event waiting in the socket. */
+	ret = watch_open(&d.watch, o->family, &o->addr);
+	if (ret == 0)
+		ret = nl_open(&d.nl, NULL, 0);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "netlink: %s", strerror(-ret));
+		goto cleanup;
+	}
+	d.ifindex = (int)if_nametoindex(o->ifname);
+	if (!d.ifindex) {
+		log_msg(LOG_ERR, "-i: no interface '%s'", o->ifname);
+		status = EXIT_NO_ADDRESS;
+		goto cleanup;
+	}
+	watch_set_ifindex(&d.watch, d.ifindex);
+	ret = watch_addr_present(&d.nl, o->family, d.ifindex, &o->addr);
+	if (ret <= 0) {
+		if (ret < 0)
+			log_msg(LOG_ERR, "reading addresses: %s", strerror(-ret));
+		else
+			log_msg(LOG_ERR, "-a: %s is not an address of %s", a, o->ifname);
+		status = ret < 0 ? EXIT_SYSTEM : EXIT_NO_ADDRESS;
+		goto cleanup;
+	}
+
+	/* 2. Lease. */
+	ret = lease_open(&d.lc, o->socket);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "server socket: %s", strerror(-ret));
+		goto cleanup;
+	}
+	ret = lease_exchange(&d.lc, o, PROTO_CMD_REQUEST, o->retries, o->retry_interval * 1000, &rep);
+	if (ret < 0 || !rep.table) {
+		if (ret == -ETIMEDOUT)
+			log_msg(LOG_ERR, "no answer from rtallocd @%s after %u tries", o->socket, o->retries);
+		else if (ret < 0)
+			log_msg(LOG_ERR, "server @%s: %s", o->socket, strerror(-ret));
+		else
+			log_msg(LOG_ERR, "server refused a table for %s on %s: %s", a, o->ifname,
+				rep.error[0] ? rep.error : "no reason given");
+		status = EXIT_NO_LEASE;
+		goto cleanup;
+	}
+	have_lease = true;
+	d.table = rep.table;
+	lease_granted(&d, &rep);
+
+	/* 3. Rules, all or none. */
+	rules_build(o, d.table, &d.rules);
+	ret = rules_add(&d.nl, &d.rules, &failed);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "kernel refused rule '%s': %s",
+			failed ? rule_str(failed, buf, sizeof(buf)) : "batch", strerror(-ret));
+		status = EXIT_KERNEL;
+		goto cleanup;
+	}
+	have_rules = true;
+	log_msg(LOG_INFO, "%s on %s: table %u, %zu rules", a, o->ifname, d.table, d.rules.n);
+
+	ret = loop_setup(&d);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
+		goto cleanup;
+	}
+	d.backoff_ms = o->retry_interval * 1000ull;
+	loop_timer_set(&d.lease_timer, renew_ms(&d));
+
+	/* 4. The table is known: tell the hook, then leave it alone. */
+	print_table(d.table);
+	if (!o->foreground) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			log_msg(LOG_ERR, "fork: %s", strerror(errno));
+			status = EXIT_SYSTEM;
+			goto cleanup;
+		}
+		if (pid > 0)
+			_exit(EXIT_LEASED);	/* the child holds everything now */
+		background();
+	}
+
+	/* Events that arrived while we leased are in the socket already; a
+	 * deletion among them ends the loop at its first turn. */
+	ret = loop_run(&d.loop);
+	if (ret < 0)
+		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
+	log_msg(LOG_INFO, "%s on %s: %s; removing the rules of table %u", a, o->ifname,
+		d.reason ? d.reason : "loop ended", d.table);
+	status = EXIT_LEASED;
+
+cleanup:
+	if (have_rules) {
+		ret = rules_del(&d.nl, &d.rules);
+		if (ret < 0)
+			log_msg(LOG_ERR, "removing rules of table %u: %s", d.table, strerror(-ret));
+	}
+	if (have_lease)
+		release_lease(&d);
+	if (status != EXIT_LEASED && status != EXIT_USAGE)
+		print_table(0);
+	/* Only now may a new run for this key become the holder. */
+	if (d.ctl_fd >= 0)
+		close(d.ctl_fd);
+	if (d.release_peer_len) {
+		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		if (fd >= 0) {
+			sendto(fd, "released", 8, MSG_DONTWAIT | MSG_NOSIGNAL,
+			       (struct sockaddr *)&d.release_peer, d.release_peer_len);
+			close(fd);
+		}
+	}
+	loop_timer_free(&d.loop, &d.lease_timer);
+	loop_timer_free(&d.loop, &d.fix_timer);
+	loop_signal_free(&d.loop, &d.sig);
+	watch_close(&d.watch, d.loop.epfd >= 0 ? &d.loop : NULL);
+	lease_close(&d.lc);
+	nl_close(&d.nl);
+	loop_free(&d.loop);
+	return status;
+}
+
+int daemon_release(const struct cli_opts *o)
+{
+	struct lease_client lc = { .fd = -1 };
+	struct proto_reply rep;
+	struct nl nl = { 0 };
+	char reply[CTL_MSG_MAX];
+	uint32_t table = 0;
+	int fd = -1, ret, status = EXIT_SYSTEM;
+
+	ret = ctl_bind(o, &fd);
+	if (ret == -EADDRINUSE) {
+		/* The holder removes its rules and releases its lease itself. */
+		ret = ctl_ask(o, "release", 10000, reply, sizeof(reply));
+		if (ret == 0 && !strcmp(reply, "released"))
+			return EXIT_LEASED;
+		if (ret != -ECONNREFUSED) {
+			log_msg(LOG_ERR, "the running rtalloc for %s did not confirm the release", o->ifname);
+			return EXIT_SYSTEM;
+		}
+		ret = ctl_bind(o, &fd);	/* it exited meanwhile */
+	}
+	if (ret < 0) {
+		log_msg(LOG_ERR, "control socket: %s", strerror(-ret));
+		goto cleanup;
+	}
+	/* No holder (it crashed, or never ran here): clean up what it left. */
+	ret = nl_open(&nl, NULL, 0);
+	if (ret == 0)
+		ret = rules_find_table(&nl, o->family, &o->addr, o->pref_from, &table);
+	if (ret == 0 && table) {
+		const uint32_t prefs[] = { o->pref_from, o->pref_to, o->pref_iif, o->fwmark_pref };
+
+		ret = rules_purge(&nl, o->family, table, prefs, 4);
+	}
+	if (ret < 0) {
+		log_msg(LOG_ERR, "removing leftover rules: %s", strerror(-ret));
+		goto cleanup;
+	}
+	ret = lease_open(&lc, o->socket);
+	if (ret == 0)
+		ret = lease_exchange(&lc, o, PROTO_CMD_RELEASE, 1, 1000, &rep);
+	if (ret < 0)
+		log_msg(LOG_WARNING, "release: no answer from rtallocd @%s", o->socket);
+	status = EXIT_LEASED;
+cleanup:
+	lease_close(&lc);
+	nl_close(&nl);
+	if (fd >= 0)
+		close(fd);
+	return status;
+}

@@ -1,0 +1,112 @@
+/* rtalloc: leases a routing table for an address from rtallocd and owns the
+ * policy rules that select it (see `rtalloc -h`).  A drop-in for the MONROE
+ * table_allocator client.
+ *
+ * Exit status (hooks depend on it; also in `rtalloc -h`, enum rtalloc_exit):
+ *   0  table printed: leased now, or by the daemon already running for the
+ *      address; with -r, released; --list printed
+ *   1  invalid arguments: one line on stderr, nothing installed
+ *   2  no lease from the server (printed 0: use the main table)
+ *   3  the address is not on the interface (printed 0)
+ *   4  the kernel refused the rules (printed 0, lease released)
+ *   5  a system call failed (printed 0) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "daemon.h"
+#include "lease.h"
+#include "log.h"
+
+static void print_json_str(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+static int list(const struct cli_opts *o)
+{
+	struct lease_client lc;
+	struct proto_lease *leases = NULL;
+	size_t n = 0;
+	char err[256];
+	int ret;
+
+	ret = lease_open(&lc, o->socket);
+	if (ret < 0) {
+		fprintf(stderr, "rtalloc: --list: %s\n", strerror(-ret));
+		return EXIT_SYSTEM;
+	}
+	ret = lease_list(&lc, o->retry_interval * 1000, &leases, &n, err, sizeof(err));
+	lease_close(&lc);
+	if (ret < 0) {
+		fprintf(stderr, "rtalloc: --list: %s\n", err[0] ? err : strerror(-ret));
+		return EXIT_NO_LEASE;
+	}
+	if (o->json) {
+		printf("[");
+		for (size_t i = 0; i < n; i++) {
+			const struct proto_lease *l = &leases[i];
+
+			printf("%s{\"family\":%s,\"ifname\":", i ? "," : "",
+			       l->family == AF_INET ? "\"inet\"" : "\"inet6\"");
+			print_json_str(l->ifname);
+			printf(",\"address\":");
+			print_json_str(l->address);
+			printf(",\"table\":%u,\"seconds_left\":%u,\"tag\":", l->table, l->seconds_left);
+			print_json_str(l->tag);
+			printf("}");
+		}
+		printf("]\n");
+	} else {
+		printf("%-6s %-15s %-39s %8s %8s  %s\n", "family", "interface", "address", "table",
+		       "seconds", "tag");
+		for (size_t i = 0; i < n; i++) {
+			const struct proto_lease *l = &leases[i];
+
+			printf("%-6s %-15s %-39s %8u %8u  %s\n", l->family == AF_INET ? "inet" : "inet6",
+			       l->ifname, l->address, l->table, l->seconds_left, l->tag);
+		}
+	}
+	free(leases);
+	return EXIT_LEASED;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_opts o;
+	char err[256];
+	int ret;
+
+	if (cli_parse(argc, argv, &o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rtalloc: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		cli_usage(stdout);
+		return EXIT_LEASED;
+	}
+	ret = log_open("rtalloc", o.log, o.logfile);
+	if (ret < 0) {
+		fprintf(stderr, "rtalloc: -l: cannot open '%s': %s\n", o.logfile, strerror(-ret));
+		return EXIT_USAGE;
+	}
+	log_set_max(o.log_max);
+	if (o.list)
+		ret = list(&o);
+	else if (o.release)
+		ret = daemon_release(&o);
+	else
+		ret = daemon_main(&o);
+	log_close();
+	return ret;
+}

@@ -1,0 +1,363 @@
+/* rules: desired policy rules and their reconciliation with the kernel.
+ * Only rules carrying FRA_PROTOCOL RTPROT_RTALLOC are ever touched. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <linux/fib_rules.h>
+#include <linux/rtnetlink.h>
+
+#include "cli.h"
+#include "log.h"
+#include "rules.h"
+
+void rules_build(const struct cli_opts *o, uint32_t table, struct ruleset *rs)
+{
+	uint8_t max = (uint8_t)(addr_len(o->family) * 8);
+	struct rule *r;
+
+	memset(rs, 0, sizeof(*rs));
+	r = &rs->r[rs->n++];
+	r->family = (uint8_t)o->family;
+	r->pref = o->pref_from;
+	r->table = table;
+	r->src = o->addr;
+	r->src_len = max;
+	r->proto = RTPROT_RTALLOC;
+
+	if (o->have_prefix) {
+		r = &rs->r[rs->n++];
+		r->family = (uint8_t)o->family;
+		r->pref = o->pref_to;
+		r->table = table;
+		r->dst = o->addr;
+		addr_mask(&r->dst, o->prefixlen);
+		r->dst_len = o->prefixlen;
+		r->proto = RTPROT_RTALLOC;
+	}
+
+	/* Locally generated traffic that no earlier rule matched. */
+	r = &rs->r[rs->n++];
+	r->family = (uint8_t)o->family;
+	r->pref = o->pref_iif;
+	r->table = table;
+	snprintf(r->iif, sizeof(r->iif), "lo");
+	r->proto = RTPROT_RTALLOC;
+
+	if (o->have_fwmark) {
+		r = &rs->r[rs->n++];
+		r->family = (uint8_t)o->family;
+		r->pref = o->fwmark_pref;
+		r->table = table;
+		r->has_fwmark = true;
+		r->fwmark = o->fwmark;
+		r->fwmask = o->fwmask;
+		r->proto = RTPROT_RTALLOC;
+	}
+}
+
+bool rule_equal(const struct rule *a, const struct rule *b)
+{
+	size_t len = addr_len(a->family);
+
+	return a->family == b->family && a->pref == b->pref && a->table == b->table &&
+	       a->proto == b->proto && a->src_len == b->src_len && a->dst_len == b->dst_len &&
+	       (!a->src_len || !memcmp(a->src.bytes, b->src.bytes, len)) &&
+	       (!a->dst_len || !memcmp(a->dst.bytes, b->dst.bytes, len)) &&
+	       !strcmp(a->iif, b->iif) && a->has_fwmark == b->has_fwmark &&
+	       (!a->has_fwmark || (a->fwmark == b->fwmark && a->fwmask == b->fwmask));
+}
+
+const char *rule_str(const struct rule *r, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	int n = snprintf(buf, len, "pref %u", r->pref);
+
+	if (r->src_len && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, " from %s/%u", addr_str(&r->src, a, sizeof(a)), r->src_len);
+	if (r->dst_len && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, " to %s/%u", addr_str(&r->dst, a, sizeof(a)), r->dst_len);
+	if (r->iif[0] && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, " iif %s", r->iif);
+	if (r->has_fwmark && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, " fwmark 0x%x/0x%x", r->fwmark, r->fwmask);
+	if (n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " lookup %u", r->table);
+	return buf;
+}
+
+static void rule_put(struct nlmsghdr *nlh, const struct rule *r)
+{
+	struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
+	size_t alen = addr_len(r->family);
+
+	frh->family = r->family;
+	frh->action = FR_ACT_TO_TBL;
+	frh->src_len = r->src_len;
+	frh->dst_len = r->dst_len;
+	/* rtm_table is 8 bits: larger tables only fit in FRA_TABLE. */
+	frh->table = r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
+	mnl_attr_put_u32(nlh, FRA_TABLE, r->table);
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, r->pref);
+	mnl_attr_put_u8(nlh, FRA_PROTOCOL, r->proto);
+	if (r->src_len)
+		mnl_attr_put(nlh, FRA_SRC, alen, r->src.bytes);
+	if (r->dst_len)
+		mnl_attr_put(nlh, FRA_DST, alen, r->dst.bytes);
+	if (r->iif[0])
+		mnl_attr_put_strz(nlh, FRA_IIFNAME, r->iif);
+	if (r->has_fwmark) {
+		mnl_attr_put_u32(nlh, FRA_FWMARK, r->fwmark);
+		mnl_attr_put_u32(nlh, FRA_FWMASK, r->fwmask);
+	}
+}
+
+/* One batch of RTM_NEWRULE or RTM_DELRULE for rules[0..n-1]. */
+static int rules_batch(struct nl *nl, const struct rule *const *rules, size_t n, bool add, int *errs)
+{
+	struct nl_batch b;
+
+	memset(&b, 0, sizeof(b));
+	for (size_t i = 0; i < n; i++) {
+		struct nlmsghdr *nlh = nl_batch_add(nl, &b, add ? RTM_NEWRULE : RTM_DELRULE,
+						    add ? NLM_F_CREATE | NLM_F_EXCL : 0,
+						    sizeof(struct fib_rule_hdr));
+
+		if (!nlh)
+			return -E2BIG;
+		rule_put(nlh, rules[i]);
+		nl_batch_commit(&b, nlh);
+	}
+	return nl_batch_run(nl, &b, errs);
+}
+
+static int rules_add_some(struct nl *nl, const struct rule *const *rules, size_t n,
+			  const struct rule **failed)
+{
+	int errs[RULES_MAX] = { 0 };
+	const struct rule *added[RULES_MAX];
+	size_t nadded = 0;
+	int ret, first = 0;
+	char buf[160];
+
+	ret = rules_batch(nl, rules, n, true, errs);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		if (errs[i] == 0 || errs[i] == -EEXIST) {
+			added[nadded++] = rules[i];
+			log_msg(LOG_DEBUG, "rule %s: %s", errs[i] ? "present" : "added",
+				rule_str(rules[i], buf, sizeof(buf)));
+		} else if (!first) {
+			first = errs[i];
+			if (failed)
+				*failed = rules[i];
+		}
+	}
+	if (first && nadded) {
+		int dummy[RULES_MAX];
+
+		/* All or nothing: half the rules would route half the traffic. */
+		rules_batch(nl, added, nadded, false, dummy);
+	}
+	return first;
+}
+
+int rules_add(struct nl *nl, const struct ruleset *rs, const struct rule **failed)
+{
+	const struct rule *p[RULES_MAX];
+
+	for (size_t i = 0; i < rs->n; i++)
+		p[i] = &rs->r[i];
+	return rules_add_some(nl, p, rs->n, failed);
+}
+
+int rules_del(struct nl *nl, const struct ruleset *rs)
+{
+	const struct rule *p[RULES_MAX];
+	int errs[RULES_MAX] = { 0 };
+	int ret;
+
+	for (size_t i = 0; i < rs->n; i++)
+		p[i] = &rs->r[i];
+	ret = rules_batch(nl, p, rs->n, false, errs);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < rs->n; i++)
+		if (errs[i] && errs[i] != -ENOENT)
+			return errs[i];
+	return 0;
+}
+
+/* Parses one RTM_NEWRULE of ours into r; false for anyone else's. */
+static bool rule_parse(const struct nlmsghdr *nlh, struct rule *r)
+{
+	const struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	size_t alen;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*frh)))
+		return false;
+	memset(r, 0, sizeof(*r));
+	r->family = frh->family;
+	r->src_len = frh->src_len;
+	r->dst_len = frh->dst_len;
+	r->table = frh->table;
+	alen = addr_len(frh->family);
+	mnl_attr_for_each(attr, nlh, sizeof(*frh)) {
+		uint16_t type = mnl_attr_get_type(attr);
+		uint16_t plen = mnl_attr_get_payload_len(attr);
+
+		switch (type) {
+		case FRA_TABLE:
+			if (plen == 4)
+				r->table = mnl_attr_get_u32(attr);
+			break;
+		case FRA_PRIORITY:
+			if (plen == 4)
+				r->pref = mnl_attr_get_u32(attr);
+			break;
+		case FRA_PROTOCOL:
+			if (plen == 1)
+				r->proto = mnl_attr_get_u8(attr);
+			break;
+		case FRA_SRC:
+			if (plen == alen)
+				memcpy(r->src.bytes, mnl_attr_get_payload(attr), alen);
+			break;
+		case FRA_DST:
+			if (plen == alen)
+				memcpy(r->dst.bytes, mnl_attr_get_payload(attr), alen);
+			break;
+		case FRA_IIFNAME:
+			snprintf(r->iif, sizeof(r->iif), "%.*s", (int)plen, (const char *)mnl_attr_get_payload(attr));
+			break;
+		case FRA_FWMARK:
+			if (plen == 4) {
+				r->fwmark = mnl_attr_get_u32(attr);
+				r->has_fwmark = true;
+			}
+			break;
+		case FRA_FWMASK:
+			if (plen == 4)
+				r->fwmask = mnl_attr_get_u32(attr);
+			break;
+		}
+	}
+	r->src.family = r->dst.family = r->family;
+	return r->proto == RTPROT_RTALLOC;
+}
+
+struct dump_ctx {
+	const struct ruleset *rs;
+	bool present[RULES_MAX];
+	/* rules_find_table */
+	const struct inet_addr *addr;
+	uint32_t pref, table;
+};
+
+static int reconcile_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *ctx = data;
+	struct rule r;
+
+	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r))
+		return MNL_CB_OK;
+	for (size_t i = 0; i < ctx->rs->n; i++)
+		if (rule_equal(&ctx->rs->r[i], &r))
+			ctx->present[i] = true;
+	return MNL_CB_OK;
+}
+
+static int rules_dump(struct nl *nl, int family, mnl_cb_t cb, void *ctx)
+{
+	char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct fib_rule_hdr))];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct fib_rule_hdr *frh;
+	int ret, tries = 0;
+
+	nlh->nlmsg_type = RTM_GETRULE;
+	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+	frh->family = (uint8_t)family;
+	do
+		ret = nl_dump(nl, nlh, cb, ctx);
+	while (ret == -EINTR && ++tries < 5);
+	return ret;
+}
+
+int rules_reconcile(struct nl *nl, const struct ruleset *rs, unsigned *restored)
+{
+	struct dump_ctx ctx = { .rs = rs };
+	const struct rule *missing[RULES_MAX];
+	size_t n = 0;
+	int ret;
+
+	*restored = 0;
+	if (!rs->n)
+		return 0;
+	ret = rules_dump(nl, rs->r[0].family, reconcile_cb, &ctx);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < rs->n; i++)
+		if (!ctx.present[i])
+			missing[n++] = &rs->r[i];
+	if (!n)
+		return 0;
+	ret = rules_add_some(nl, missing, n, NULL);
+	if (ret == 0)
+		*restored = (unsigned)n;
+	return ret;
+}
+
+static int find_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *ctx = data;
+	struct rule r;
+
+	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r))
+		return MNL_CB_OK;
+	if (r.pref == ctx->pref && r.src_len == addr_len(r.family) * 8 && !r.dst_len &&
+	    !memcmp(r.src.bytes, ctx->addr->bytes, addr_len(r.family)))
+		ctx->table = r.table;
+	return MNL_CB_OK;
+}
+
+int rules_find_table(struct nl *nl, int family, const struct inet_addr *addr,
+		     uint32_t pref, uint32_t *table)
+{
+	struct dump_ctx ctx = { .addr = addr, .pref = pref };
+	int ret = rules_dump(nl, family, find_cb, &ctx);
+
+	*table = ret < 0 ? 0 : ctx.table;
+	return ret;
+}
+
+struct purge_ctx {
+	uint32_t table;
+	const uint32_t *prefs;
+	size_t nprefs;
+	struct ruleset found;
+};
+
+static int purge_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct purge_ctx *ctx = data;
+	struct rule r;
+
+	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r) || r.table != ctx->table)
+		return MNL_CB_OK;
+	for (size_t i = 0; i < ctx->nprefs; i++)
+		if (r.pref == ctx->prefs[i] && ctx->found.n < RULES_MAX)
+			ctx->found.r[ctx->found.n++] = r;
+	return MNL_CB_OK;
+}
+
+int rules_purge(struct nl *nl, int family, uint32_t table, const uint32_t *prefs, size_t nprefs)
+{
+	struct purge_ctx ctx = { .table = table, .prefs = prefs, .nprefs = nprefs };
+	int ret = rules_dump(nl, family, purge_cb, &ctx);
+
+	if (ret < 0)
+		return ret;
+	return rules_del(nl, &ctx.found);
+}

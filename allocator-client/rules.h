@@ -1,0 +1,65 @@
+/* rules: the policy rules that select a leased table, as desired state, and
+ * their reconciliation with the kernel through rtnetlink. */
+#ifndef RTALLOC_RULES_H
+#define RTALLOC_RULES_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "nl.h"
+
+/* FRA_PROTOCOL of every rule rtalloc installs (`ip rule` shows `proto 122`).
+ * It is how rtalloc knows its own rules: it never adds, deletes or restores a
+ * rule without it, and finds its leftovers by it after a crash. */
+#define RTPROT_RTALLOC 0x7a
+
+struct cli_opts;
+
+struct rule {
+	uint8_t family;
+	uint32_t pref;
+	uint32_t table;
+	struct inet_addr src, dst;	/* family 0: not set */
+	uint8_t src_len, dst_len;
+	char iif[IFNAMSIZ];		/* "" when not set */
+	bool has_fwmark;
+	uint32_t fwmark, fwmask;
+	uint8_t proto;
+};
+
+#define RULES_MAX 4
+
+struct ruleset {
+	size_t n;
+	struct rule r[RULES_MAX];
+};
+
+/* The rules for opts' address and table T: from ADDR, to NETWORK/PREFIX,
+ * iif lo, and the fwmark rule when asked for. */
+void rules_build(const struct cli_opts *o, uint32_t table, struct ruleset *rs);
+bool rule_equal(const struct rule *a, const struct rule *b);
+/* Human-readable, for logs: "pref 10000 from 192.0.2.7/32 lookup 10000". */
+const char *rule_str(const struct rule *r, char *buf, size_t len);
+
+/* Adds every rule in one batch, each ACKed; one that exists identically
+ * counts as added.  On any refusal the ones added are deleted again and the
+ * first error is returned (-errno) with the failed rule in *failed. */
+int rules_add(struct nl *nl, const struct ruleset *rs, const struct rule **failed);
+/* Deletes every rule in one batch; ones already gone are not an error.
+ * Returns 0 or the first other -errno. */
+int rules_del(struct nl *nl, const struct ruleset *rs);
+/* Dumps the kernel's rules of rs's family and re-adds the ones of rs that are
+ * missing.  *restored counts them.  0 or -errno. */
+int rules_reconcile(struct nl *nl, const struct ruleset *rs, unsigned *restored);
+/* After a crash or for a direct release: the table of our `from ADDR/max`
+ * rule at pref (0 when none).  0 or -errno. */
+int rules_find_table(struct nl *nl, int family, const struct inet_addr *addr,
+		     uint32_t pref, uint32_t *table);
+/* Deletes our rules (by protocol) of family with table at one of prefs:
+ * a direct release when no daemon holds them.  0 or -errno. */
+int rules_purge(struct nl *nl, int family, uint32_t table, const uint32_t *prefs, size_t nprefs);
+
+#endif

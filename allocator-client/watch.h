@@ -1,0 +1,45 @@
+/* watch: rtnetlink events about one address on one interface (address and
+ * link deletions) and about our rules (deletions by others).  Subscribed
+ * before anything is checked, so no deletion falls into a gap. */
+#ifndef RTALLOC_WATCH_H
+#define RTALLOC_WATCH_H
+
+#include <stdbool.h>
+
+#include "addr.h"
+#include "loop.h"
+#include "nl.h"
+
+enum watch_event {
+	WATCH_GONE,		/* the address or the link went away */
+	WATCH_RULE_DELETED,	/* one of rtalloc's rules was deleted */
+	WATCH_OVERFLOW,		/* events were lost: re-read the kernel's state */
+};
+
+struct watch;
+typedef void (*watch_cb)(struct watch *w, enum watch_event ev, const char *why);
+
+struct watch {
+	struct nl nl;
+	struct loop_fd h;
+	int family;
+	int ifindex;
+	struct inet_addr addr;
+	watch_cb cb;
+};
+
+/* Subscribes to address, link and rule events of family.  0 or -errno. */
+int watch_open(struct watch *w, int family, const struct inet_addr *addr);
+/* ifindex is known once the interface was looked up. */
+void watch_set_ifindex(struct watch *w, int ifindex);
+int watch_start(struct watch *w, struct loop *l, watch_cb cb);
+void watch_close(struct watch *w, struct loop *l);
+/* Reads every pending event now (the daemon calls it before trusting a
+ * check made after subscribing). */
+void watch_drain(struct watch *w);
+
+/* Is addr configured on ifindex right now?  1, 0, or -errno.  Uses the
+ * request socket nl (dumps do not mix with events). */
+int watch_addr_present(struct nl *nl, int family, int ifindex, const struct inet_addr *addr);
+
+#endif
