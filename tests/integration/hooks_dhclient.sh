@@ -1,0 +1,87 @@
+#!/bin/bash
+# The dhclient enter hook end to end: real dhclient + dhclient-script get
+# leases from two ISPs' dnsmasq; each uplink's table, the classless routes,
+# the MTU, the DNS lines (and which uplink a query leaves by), a renewal that
+# changes nothing, and a release that leaves nothing.
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/hooks-topology.sh"
+t_require_root
+for p in dhclient dnsmasq dig; do command -v $p >/dev/null || t_skip "no $p"; done
+[ -x "$RTALLOCD" ] && [ -x "$RTALLOC" ] || t_skip "build rtallocd and rtalloc first"
+
+hk_topology || exit 1
+t_server "$HK_H" || exit 1
+hk_host_dnsmasq || exit 1
+
+t_check "dhclient up1 gets a lease" hk_dhclient up1
+t_check "dhclient up2 gets a lease" hk_dhclient up2
+a1=$(hk_addr up1) a2=$(hk_addr up2)
+t1=$(hk_table "$a1") t2=$(hk_table "$a2")
+echo "# up1 $a1 table $t1, up2 $a2 table $t2"
+t_check "up1 has a table" test -n "$t1"
+t_check "up2 has another table" test -n "$t2" -a "$t1" != "$t2"
+
+rt() { ip -n "$HK_H" route show table "$@"; }
+t_check "table $t1: default via ISP1 from up1's address" \
+	grep -q "^default via 10.101.0.1 dev up1 .*src $a1" <(rt "$t1")
+t_check "table $t1: up1's prefix" grep -q "^10.101.0.0/24 dev up1 .*src $a1" <(rt "$t1")
+t_check "table $t2: classless route 10.250.0.0/24" \
+	grep -q "^10.250.0.0/24 via 10.102.0.1 dev up2 .*src $a2" <(rt "$t2")
+t_check "table $t2: classless default route" grep -q "^default via 10.102.0.1 dev up2" <(rt "$t2")
+t_eq "main: no default route, no uplink route" "" \
+	"$(rt main | grep -E '^default|10\.10[12]\.0\.0|10\.250')"
+t_eq "up2's MTU from DHCP" 1400 "$(cat "/sys/class/net/up2/mtu" 2>/dev/null ||
+	ip netns exec "$HK_H" cat /sys/class/net/up2/mtu)"
+t_eq "policy rules of up1" 3 "$(hk_rule_count "$t1")"
+
+# Traffic: each address reaches its own ISP's resolver; the other ISP drops it.
+pingf() { ip netns exec "$HK_H" ping -q -c 1 -W 2 -I "$1" "$2" >/dev/null 2>&1; }
+t_check "from up1's address to ISP1's resolver" pingf "$a1" 10.201.0.53
+t_check "from up2's address to ISP2's resolver" pingf "$a2" 10.202.0.53
+t_check "ISP2 drops up2's address towards ISP1's resolver (the ISPs do filter)" \
+	bash -c "! ip netns exec $HK_H ping -q -c 1 -W 1 -I $a2 10.201.0.53 >/dev/null 2>&1"
+t_eq "route to ISP2's network from up2's address" "up2" \
+	"$(ip -n "$HK_H" route get 10.250.0.7 from "$a2" | grep -o 'dev [^ ]*' | cut -d' ' -f2)"
+
+# DNS: one line per uplink, bound to its interface and address.
+t_eq "servers-file" "server=10.201.0.53@up1@$a1
+server=10.202.0.53@up2@$a2" "$(cat "$HK_SERVERS")"
+t_eq "resolv.conf untouched" "nameserver 127.0.0.1" "$(cat "$HK_ETC/resolv.conf")"
+ans=$(hk_dig whoami.test)
+t_check "host dnsmasq resolves via the uplinks ($ans)" test -n "$ans"
+t_wait 3 grep -q "query\[A\] whoami.test from $a1\$" "$T_DIR/dns1.log"
+t_check "ISP1's resolver got the query from up1's address" grep -q "from $a1\$" "$T_DIR/dns1.log"
+t_check "ISP2's resolver got the query from up2's address" grep -q "from $a2\$" "$T_DIR/dns2.log"
+t_check "no resolver saw the other uplink's address" \
+	bash -c "! grep -q 'from $a2\$' '$T_DIR/dns1.log' && ! grep -q 'from $a1\$' '$T_DIR/dns2.log'"
+
+# Renewal: the real dhclient-script with reason RENEW, as dhclient runs it.
+daemons() { for p in $(ip netns pids "$HK_H"); do cat "/proc/$p/comm" 2>/dev/null; done | grep -cx rtalloc; }
+n_daemons=$(daemons) n_rules=$(ip -n "$HK_H" rule show | wc -l)
+before=$(rt "$t1"; rt "$t2"; rt main) ino=$(stat -c %i "$HK_SERVERS")
+hk_run env reason=RENEW interface=up1 old_ip_address="$a1" new_ip_address="$a1" \
+	new_subnet_mask=255.255.255.0 new_routers=10.101.0.1 new_domain_name_servers=10.201.0.53 \
+	new_dhcp_lease_time=600 /sbin/dhclient-script
+hk_run env reason=RENEW interface=up2 old_ip_address="$a2" new_ip_address="$a2" \
+	new_subnet_mask=255.255.255.0 new_routers=10.102.0.1 new_domain_name_servers=10.202.0.53 \
+	new_rfc3442_classless_static_routes="24 10 250 0 10 102 0 1 0 10 102 0 1" \
+	new_interface_mtu=1400 new_dhcp_lease_time=600 /sbin/dhclient-script
+t_eq "renewal: same number of rtalloc daemons ($n_daemons)" "$n_daemons" "$(daemons)"
+t_eq "renewal: same number of rules" "$n_rules" "$(ip -n "$HK_H" rule show | wc -l)"
+t_eq "renewal: routes unchanged" "$before" "$(rt "$t1"; rt "$t2"; rt main)"
+t_eq "renewal: servers-file not rewritten" "$ino" "$(stat -c %i "$HK_SERVERS")"
+
+# Release: nothing of up1 is left; up2 goes on.
+t_check "dhclient -r up1" hk_run timeout 30 dhclient -r -v -sf /sbin/dhclient-script \
+	-cf /etc/dhcp/dhclient.conf -lf "$T_DIR/dhclient.up1.leases" -pf "$T_DIR/dhclient.up1.pid" up1
+t_eq "up1's address is gone" "" "$(hk_addr up1)"
+t_check "up1's rules are gone" t_wait 5 test "$(hk_rule_count "$t1")" = 0
+t_eq "up1's table is empty" "" "$(rt "$t1")"
+t_eq "servers-file keeps only up2" "server=10.202.0.53@up2@$a2" "$(cat "$HK_SERVERS")"
+t_eq "up2's rules are still there" 3 "$(hk_rule_count "$t2")"
+t_check "dhclient -r up2" hk_run timeout 30 dhclient -r -v -sf /sbin/dhclient-script \
+	-cf /etc/dhcp/dhclient.conf -lf "$T_DIR/dhclient.up2.leases" -pf "$T_DIR/dhclient.up2.pid" up2
+t_check "up2's rules are gone" t_wait 5 test "$(hk_rule_count "$t2")" = 0
+t_eq "servers-file is empty" "" "$(cat "$HK_SERVERS")"
+t_eq "no rtalloc rule is left" "" "$(ip -n "$HK_H" rule show | grep -E '^(10000|20000|91000):')"
+t_done
