@@ -1,0 +1,254 @@
+/* config: rtallocd's JSON configuration (docs/protocol.md lists the keys). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "config.h"
+#include "proto.h"
+
+static int bad(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int bad(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->socket_path, sizeof(c->socket_path), "%s", PROTO_DEFAULT_SOCKET);
+	c->table_offset = CONFIG_DEFAULT_OFFSET;
+	c->num_tables = CONFIG_DEFAULT_TABLES;
+	c->table_timeout = CONFIG_DEFAULT_TIMEOUT;
+	snprintf(c->db_path, sizeof(c->db_path), "%s", CONFIG_DEFAULT_DB);
+	c->af_inet = c->af_inet6 = c->af_unspec = true;
+}
+
+static int get_u32(struct json_object *v, const char *key, uint32_t min, uint32_t max,
+		   uint32_t *out, char *err, size_t errlen)
+{
+	int64_t x;
+
+	if (!json_object_is_type(v, json_type_int))
+		return bad(err, errlen, "%s: must be an integer, got %s", key, json_object_to_json_string(v));
+	x = json_object_get_int64(v);
+	if (x < min || x > max || (x == INT64_MAX && json_object_get_uint64(v) != (uint64_t)INT64_MAX))
+		return bad(err, errlen, "%s: must be %u..%u, got %s", key, min, max,
+			   json_object_to_json_string(v));
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int get_string(struct json_object *v, const char *key, char *out, size_t size,
+		      bool may_be_empty, char *err, size_t errlen)
+{
+	const char *s;
+	size_t n;
+
+	if (!json_object_is_type(v, json_type_string))
+		return bad(err, errlen, "%s: must be a string, got %s", key, json_object_to_json_string(v));
+	s = json_object_get_string(v);
+	n = (size_t)json_object_get_string_len(v);
+	if (memchr(s, '\0', n))
+		return bad(err, errlen, "%s: contains a NUL character", key);
+	if (n == 0 && !may_be_empty)
+		return bad(err, errlen, "%s: must not be empty", key);
+	if (n >= size)
+		return bad(err, errlen, "%s: longer than %zu bytes", key, size - 1);
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+static int get_bool(struct json_object *v, const char *key, bool *out, char *err, size_t errlen)
+{
+	/* The original read do_syslog as an integer; 0/1 keep working. */
+	if (json_object_is_type(v, json_type_int)) {
+		int64_t x = json_object_get_int64(v);
+
+		if (x != 0 && x != 1)
+			return bad(err, errlen, "%s: must be true, false, 0 or 1, got %lld", key, (long long)x);
+		*out = x;
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_boolean))
+		return bad(err, errlen, "%s: must be a boolean, got %s", key, json_object_to_json_string(v));
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+static int get_ids(struct json_object *v, const char *key, uint32_t *ids, size_t *n,
+		   char *err, size_t errlen)
+{
+	char name[64];
+	size_t len;
+
+	if (!json_object_is_type(v, json_type_array))
+		return bad(err, errlen, "%s: must be an array of numbers, got %s", key,
+			   json_object_to_json_string(v));
+	len = json_object_array_length(v);
+	if (len > CONFIG_MAX_IDS)
+		return bad(err, errlen, "%s: at most %d entries, got %zu", key, CONFIG_MAX_IDS, len);
+	for (size_t i = 0; i < len; i++) {
+		snprintf(name, sizeof(name), "%s[%zu]", key, i);
+		/* (uid_t)-1 means "no change" to the kernel: never a real id */
+		int ret = get_u32(json_object_array_get_idx(v, i), name, 0, UINT32_MAX - 1, &ids[i], err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	*n = len;
+	return 0;
+}
+
+static int get_families(struct json_object *v, struct config *c, char *err, size_t errlen)
+{
+	if (!json_object_is_type(v, json_type_object))
+		return bad(err, errlen, "addr_families: must be an object like {\"inet\": true}, got %s",
+			   json_object_to_json_string(v));
+	json_object_object_foreach(v, key, val) {
+		char name[64];
+		bool *dst;
+		int ret;
+
+		if (!strcmp(key, "inet"))
+			dst = &c->af_inet;
+		else if (!strcmp(key, "inet6"))
+			dst = &c->af_inet6;
+		else if (!strcmp(key, "unspec"))
+			dst = &c->af_unspec;
+		else
+			return bad(err, errlen, "addr_families: unknown family \"%.32s\" (inet, inet6, unspec)", key);
+		snprintf(name, sizeof(name), "addr_families.%s", key);
+		ret = get_bool(val, name, dst, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	if (!c->af_inet && !c->af_inet6 && !c->af_unspec)
+		return bad(err, errlen, "addr_families: every family is disabled");
+	return 0;
+}
+
+/* Tables 0 and 253..255 are the kernel's (unspec, default, main, local). */
+static int range_check(const struct config *c, char *err, size_t errlen)
+{
+	uint64_t last = (uint64_t)c->table_offset + c->num_tables - 1;
+
+	if (last > UINT32_MAX)
+		return bad(err, errlen, "num_tables: table_offset %u + num_tables %u runs past table %u",
+			   c->table_offset, c->num_tables, UINT32_MAX);
+	if (c->table_offset <= 255 && last >= 253)
+		return bad(err, errlen, "table_offset: tables %u..%llu overlap the kernel's tables 253..255",
+			   c->table_offset, (unsigned long long)last);
+	return 0;
+}
+
+int config_parse(struct config *c, const char *text, size_t len, char *err, size_t errlen)
+{
+	struct json_tokener *tok = NULL;
+	struct json_object *root = NULL;
+	int ret = 0;
+
+	if (len > INT32_MAX)
+		return bad(err, errlen, "config: file too large");
+	tok = json_tokener_new();
+	if (!tok)
+		return -ENOMEM;
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	if (!root && json_tokener_get_error(tok) == json_tokener_continue)
+		root = json_tokener_parse_ex(tok, "", 1);
+	if (!root) {
+		ret = bad(err, errlen, "config: not valid JSON: %s at offset %zu",
+			  json_tokener_error_desc(json_tokener_get_error(tok)), json_tokener_get_parse_end(tok));
+		goto cleanup;
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		ret = bad(err, errlen, "config: must be a JSON object");
+		goto cleanup;
+	}
+	json_object_object_foreach(root, key, v) {
+		if (!strcmp(key, "socket_path"))
+			ret = get_string(v, key, c->socket_path, sizeof(c->socket_path), false, err, errlen);
+		else if (!strcmp(key, "table_offset"))
+			ret = get_u32(v, key, 1, UINT32_MAX, &c->table_offset, err, errlen);
+		else if (!strcmp(key, "num_tables"))
+			ret = get_u32(v, key, 1, CONFIG_MAX_TABLES, &c->num_tables, err, errlen);
+		else if (!strcmp(key, "table_timeout"))
+			ret = get_u32(v, key, 1, CONFIG_MAX_TIMEOUT, &c->table_timeout, err, errlen);
+		else if (!strcmp(key, "db_path"))
+			ret = get_string(v, key, c->db_path, sizeof(c->db_path), false, err, errlen);
+		else if (!strcmp(key, "do_syslog"))
+			ret = get_bool(v, key, &c->do_syslog, err, errlen);
+		else if (!strcmp(key, "log_path"))
+			ret = get_string(v, key, c->log_path, sizeof(c->log_path), true, err, errlen);
+		else if (!strcmp(key, "addr_families"))
+			ret = get_families(v, c, err, errlen);
+		else if (!strcmp(key, "allowed_uids"))
+			ret = get_ids(v, key, c->allowed_uids, &c->n_uids, err, errlen);
+		else if (!strcmp(key, "allowed_gids"))
+			ret = get_ids(v, key, c->allowed_gids, &c->n_gids, err, errlen);
+		else
+			ret = bad(err, errlen, "%.64s: unknown key", key);
+		if (ret < 0)
+			goto cleanup;
+	}
+	ret = range_check(c, err, errlen);
+cleanup:
+	json_object_put(root);
+	json_tokener_free(tok);
+	return ret;
+}
+
+int config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = NULL;
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	int ret = 0;
+
+	f = fopen(path, "re");
+	if (!f) {
+		ret = -errno;
+		snprintf(err, errlen, "config: cannot open %s: %s", path, strerror(errno));
+		goto cleanup;
+	}
+	for (;;) {
+		if (len + 4096 > cap) {
+			char *t;
+
+			cap = cap ? cap * 2 : 8192;
+			if (cap > (1u << 20)) {
+				ret = bad(err, errlen, "config: %s is larger than 1 MiB", path);
+				goto cleanup;
+			}
+			t = realloc(text, cap);
+			if (!t) {
+				ret = -ENOMEM;
+				goto cleanup;
+			}
+			text = t;
+		}
+		size_t n = fread(text + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		ret = -EIO;
+		snprintf(err, errlen, "config: cannot read %s", path);
+		goto cleanup;
+	}
+	ret = config_parse(c, text ? text : "", len, err, errlen);
+cleanup:
+	if (f)
+		fclose(f);
+	free(text);
+	return ret;
+}

@@ -1,0 +1,41 @@
+/* config: rtallocd's JSON configuration, validated into a typed struct.
+ * Keys of MONROE's table_allocator are accepted unchanged. */
+#ifndef RTALLOC_CONFIG_H
+#define RTALLOC_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_IDS		64
+#define CONFIG_DEFAULT_OFFSET	10000
+#define CONFIG_DEFAULT_TABLES	1000
+#define CONFIG_DEFAULT_TIMEOUT	3600
+#define CONFIG_DEFAULT_DB	"/var/lib/rtalloc/leases.db"
+#define CONFIG_MAX_TABLES	1000000
+#define CONFIG_MAX_TIMEOUT	(365 * 86400)
+
+struct config {
+	char socket_path[108];		/* abstract name, without the leading NUL */
+	uint32_t table_offset;
+	uint32_t num_tables;
+	uint32_t table_timeout;		/* seconds */
+	char db_path[PATH_MAX];
+	bool do_syslog;
+	char log_path[PATH_MAX];	/* "" = no log file */
+	bool af_inet, af_inet6, af_unspec;
+	uint32_t allowed_uids[CONFIG_MAX_IDS];
+	size_t n_uids;
+	uint32_t allowed_gids[CONFIG_MAX_IDS];
+	size_t n_gids;
+};
+
+void config_defaults(struct config *c);
+/* Parse JSON text over the defaults.  0 or -EINVAL with a one-line reason
+ * naming the key ("num_tables: must be 1..1000000, got 0"). */
+int config_parse(struct config *c, const char *text, size_t len, char *err, size_t errlen);
+/* Read and parse a file: -errno when unreadable (err says so). */
+int config_load(struct config *c, const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,248 @@
+/* ledger: leases in memory (hash by key, heap by expiry, owner by table). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "ledger.h"
+
+static uint64_t key_hash(int family, const char *ifname, const char *address)
+{
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)family;
+
+	for (const char *p = ifname; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = (h ^ 0xff) * 1099511628211ull;
+	for (const char *p = address; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return h;
+}
+
+int ledger_init(struct ledger *l, uint32_t offset, uint32_t n)
+{
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	ret = pool_init(&l->pool, offset, n);
+	if (ret < 0)
+		return ret;
+	l->nbuckets = 1024;
+	l->buckets = calloc(l->nbuckets, sizeof(*l->buckets));
+	/* Each live lease holds a table in at least one family. */
+	l->heap = calloc(2 * (size_t)n, sizeof(*l->heap));
+	l->owner[0] = calloc(n, sizeof(*l->owner[0]));
+	l->owner[1] = calloc(n, sizeof(*l->owner[1]));
+	if (!l->buckets || !l->heap || !l->owner[0] || !l->owner[1]) {
+		ledger_free(l);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void ledger_free(struct ledger *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; l->buckets && i < l->nbuckets; i++) {
+		struct lease *le = l->buckets[i], *next;
+
+		for (; le; le = next) {
+			next = le->hnext;
+			free(le);
+		}
+	}
+	free(l->buckets);
+	free(l->heap);
+	free(l->owner[0]);
+	free(l->owner[1]);
+	pool_free(&l->pool);
+	memset(l, 0, sizeof(*l));
+}
+
+struct lease *ledger_find(struct ledger *l, int family, const char *ifname, const char *address)
+{
+	struct lease *le = l->buckets[key_hash(family, ifname, address) & (l->nbuckets - 1)];
+
+	for (; le; le = le->hnext)
+		if (le->family == family && !strcmp(le->ifname, ifname) && !strcmp(le->address, address))
+			return le;
+	return NULL;
+}
+
+static void rehash(struct ledger *l)
+{
+	size_t n = l->nbuckets * 2;
+	struct lease **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return;		/* longer chains, still correct */
+	for (size_t i = 0; i < l->nbuckets; i++) {
+		struct lease *le = l->buckets[i], *next;
+
+		for (; le; le = next) {
+			size_t h = key_hash(le->family, le->ifname, le->address) & (n - 1);
+
+			next = le->hnext;
+			le->hnext = b[h];
+			b[h] = le;
+		}
+	}
+	free(l->buckets);
+	l->buckets = b;
+	l->nbuckets = n;
+}
+
+struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const char *address)
+{
+	struct lease *le = calloc(1, sizeof(*le));
+	size_t h;
+
+	if (!le)
+		return NULL;
+	le->family = (uint8_t)family;
+	strncpy(le->ifname, ifname, sizeof(le->ifname) - 1);
+	strncpy(le->address, address, sizeof(le->address) - 1);
+	if (++l->count > l->nbuckets)
+		rehash(l);
+	h = key_hash(family, le->ifname, le->address) & (l->nbuckets - 1);
+	le->hnext = l->buckets[h];
+	l->buckets[h] = le;
+	return le;
+}
+
+/* --- the expiry heap --- */
+static void heap_set(struct ledger *l, size_t i, struct lease *le)
+{
+	l->heap[i] = le;
+	le->heap_idx = i;
+}
+
+static void heap_up(struct ledger *l, size_t i)
+{
+	struct lease *le = l->heap[i];
+
+	while (i > 0 && l->heap[(i - 1) / 2]->expires > le->expires) {
+		heap_set(l, i, l->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(l, i, le);
+}
+
+static void heap_down(struct ledger *l, size_t i)
+{
+	struct lease *le = l->heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= l->nheap)
+			break;
+		if (c + 1 < l->nheap && l->heap[c + 1]->expires < l->heap[c]->expires)
+			c++;
+		if (l->heap[c]->expires >= le->expires)
+			break;
+		heap_set(l, i, l->heap[c]);
+		i = c;
+	}
+	heap_set(l, i, le);
+}
+
+static void heap_remove(struct ledger *l, struct lease *le)
+{
+	size_t i = le->heap_idx;
+	struct lease *last = l->heap[--l->nheap];
+
+	if (last == le)
+		return;
+	heap_set(l, i, last);
+	heap_up(l, i);
+	heap_down(l, last->heap_idx);
+}
+
+struct lease *ledger_next_expiry(const struct ledger *l)
+{
+	return l->nheap ? l->heap[0] : NULL;
+}
+
+static void set_owner(struct ledger *l, struct lease *le, struct lease *who)
+{
+	uint32_t i = le->table - l->pool.offset;
+
+	if (le->family != AF_INET6)
+		l->owner[0][i] = who;
+	if (le->family != AF_INET)
+		l->owner[1][i] = who;
+}
+
+static void make_live(struct ledger *l, struct lease *le, int64_t expires)
+{
+	le->alive = true;
+	le->expires = expires;
+	set_owner(l, le, le);
+	l->heap[l->nheap] = le;
+	le->heap_idx = l->nheap++;
+	heap_up(l, le->heap_idx);
+}
+
+int ledger_grant(struct ledger *l, struct lease *le, int64_t expires)
+{
+	uint32_t t;
+
+	if (le->alive) {
+		int64_t old = le->expires;
+
+		le->expires = expires;
+		if (expires >= old)
+			heap_down(l, le->heap_idx);
+		else
+			heap_up(l, le->heap_idx);
+		return 0;
+	}
+	t = le->table;
+	if (!t || !pool_is_free(&l->pool, le->family, t))
+		t = pool_first_free(&l->pool, le->family);
+	if (!t)
+		return -ENOSPC;
+	pool_take(&l->pool, le->family, t);
+	le->table = t;
+	make_live(l, le, expires);
+	return 0;
+}
+
+int ledger_restore(struct ledger *l, struct lease *le, int64_t expires)
+{
+	int ret = pool_take(&l->pool, le->family, le->table);
+
+	if (ret < 0)
+		return ret;
+	make_live(l, le, expires);
+	return 0;
+}
+
+void ledger_drop(struct ledger *l, struct lease *le)
+{
+	if (!le->alive)
+		return;
+	heap_remove(l, le);
+	set_owner(l, le, NULL);
+	pool_put(&l->pool, le->family, le->table);
+	le->alive = false;
+}
+
+size_t ledger_live(const struct ledger *l)
+{
+	return l->nheap;
+}
+
+struct lease *ledger_nth_live(const struct ledger *l, size_t idx)
+{
+	for (uint32_t i = 0; i < l->pool.n; i++) {
+		struct lease *a = l->owner[0][i], *b = l->owner[1][i];
+
+		if (a && idx-- == 0)
+			return a;
+		if (b && b != a && idx-- == 0)
+			return b;
+	}
+	return NULL;
+}

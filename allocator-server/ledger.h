@@ -1,0 +1,61 @@
+/* ledger: the leases in memory.  Keys (family, ifname, address) -> lease,
+ * a min-heap of live leases by expiry (to arm one timer for the next one),
+ * and which lease holds each table.  Dead leases stay as their key's
+ * preferred table.  No I/O here: the server writes what changed. */
+#ifndef RTALLOC_LEDGER_H
+#define RTALLOC_LEDGER_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pool.h"
+#include "proto.h"
+
+struct lease {
+	struct lease *hnext;		/* hash chain */
+	struct lease *dnext;		/* server's list of rows to write */
+	bool dirty;
+	bool alive;
+	uint8_t family;
+	char ifname[IFNAMSIZ];
+	char address[INET6_ADDRSTRLEN];
+	char tag[PROTO_TAG_MAX + 1];
+	uint32_t table;			/* while dead: the preferred table */
+	int64_t expires;		/* wall clock, unix seconds */
+	uint32_t uid;
+	size_t heap_idx;
+};
+
+struct ledger {
+	struct pool pool;
+	struct lease **buckets;
+	size_t nbuckets, count;
+	struct lease **heap;		/* live leases, earliest expiry first */
+	size_t nheap;
+	struct lease **owner[2];	/* [family][table - offset]; unspec in both */
+};
+
+int ledger_init(struct ledger *l, uint32_t offset, uint32_t n);
+void ledger_free(struct ledger *l);
+struct lease *ledger_find(struct ledger *l, int family, const char *ifname, const char *address);
+/* A new dead lease for the key (no table yet); NULL when out of memory. */
+struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const char *address);
+/* Make le live until expires: keeps its table when live, else takes its
+ * preferred table if free, else the first free one.  0 or -ENOSPC. */
+int ledger_grant(struct ledger *l, struct lease *le, int64_t expires);
+/* Put back le's table(s); le stays as a preference. */
+void ledger_drop(struct ledger *l, struct lease *le);
+/* Restore a live lease at start-up: 0, or -EBUSY/-ERANGE when its table
+ * cannot be held (it then stays dead). */
+int ledger_restore(struct ledger *l, struct lease *le, int64_t expires);
+/* The live lease that expires first, or NULL. */
+struct lease *ledger_next_expiry(const struct ledger *l);
+/* Live leases in table order: the idx-th one, or NULL past the end;
+ * O(tables): for the rare LIST only. */
+size_t ledger_live(const struct ledger *l);
+struct lease *ledger_nth_live(const struct ledger *l, size_t idx);
+
+#endif

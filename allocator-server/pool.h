@@ -1,0 +1,31 @@
+/* pool: which routing tables are free, one bitmap per address family.
+ * IPv4 and IPv6 have separate FIBs in Linux, so inet and inet6 lease the same
+ * range independently; an AF_UNSPEC lease holds its table in both. */
+#ifndef RTALLOC_POOL_H
+#define RTALLOC_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pool {
+	uint32_t offset;	/* first table */
+	uint32_t n;		/* number of tables */
+	size_t words;
+	uint64_t *free[2];	/* bit set = table free; [0] inet, [1] inet6 */
+};
+
+int pool_init(struct pool *p, uint32_t offset, uint32_t n);
+void pool_free(struct pool *p);
+bool pool_contains(const struct pool *p, uint32_t table);
+/* family: AF_INET, AF_INET6 or AF_UNSPEC (free in both). */
+bool pool_is_free(const struct pool *p, int family, uint32_t table);
+/* The lowest free table, or 0 when none is. */
+uint32_t pool_first_free(const struct pool *p, int family);
+/* 0, -ERANGE (not in the pool) or -EBUSY (already taken in a family). */
+int pool_take(struct pool *p, int family, uint32_t table);
+void pool_put(struct pool *p, int family, uint32_t table);
+/* How many tables are taken in family (AF_UNSPEC: in either). */
+uint32_t pool_used(const struct pool *p, int family);
+
+#endif

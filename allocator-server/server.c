@@ -1,0 +1,570 @@
+/* server: the datagram socket, credentials, group commit and expiry. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "server.h"
+
+struct server_slot {
+	struct sockaddr_un peer;
+	socklen_t peerlen;
+	char cmsg[CMSG_SPACE(sizeof(struct ucred))];
+	char in[PROTO_MAX_DATAGRAM];
+	char out[512];
+	struct proto_reply rep;
+	bool answer;			/* send rep */
+	bool granted;			/* rep depends on the commit */
+	bool list;			/* send a LIST page instead */
+	uint32_t list_offset;
+};
+
+static int64_t wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec;
+}
+
+void server_boot_id(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	if (!f || !fgets(buf, (int)len, f))
+		snprintf(buf, len, "unknown");
+	buf[strcspn(buf, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
+static const char *family_name(int family)
+{
+	return family == AF_INET ? "inet" : family == AF_INET6 ? "inet6" : "unspec";
+}
+
+static bool family_enabled(const struct config *c, int family)
+{
+	return family == AF_INET ? c->af_inet : family == AF_INET6 ? c->af_inet6 : c->af_unspec;
+}
+
+/* Peers' mistakes are logged, but never faster than the rate limit. */
+static void peer_log(struct server *s, const struct ucred *cr, const char *what)
+{
+	if (!ratelimit_ok(&s->rl, loop_now_ms()))
+		return;
+	if (s->rl.suppressed) {
+		log_msg(LOG_WARNING, "%llu similar messages suppressed",
+			(unsigned long long)s->rl.suppressed);
+		s->rl.suppressed = 0;
+	}
+	if (cr)
+		log_msg(LOG_WARNING, "pid %d uid %u: %s", (int)cr->pid, cr->uid, what);
+	else
+		log_msg(LOG_WARNING, "peer without credentials: %s", what);
+}
+
+static void mark_dirty(struct server *s, struct lease *le)
+{
+	if (le->dirty)
+		return;
+	le->dirty = true;
+	le->dnext = s->dirty;
+	s->dirty = le;
+}
+
+/* Writes every dirty lease in one transaction.  On failure memory keeps
+ * the change (a superset of the database: never a table leased twice) and
+ * the caller withholds the grants. */
+static int flush(struct server *s)
+{
+	struct store_row r;
+	struct lease *le;
+	int ret;
+
+	if (!s->dirty)
+		return 0;
+	ret = store_begin(s->store);
+	for (le = s->dirty; ret == 0 && le; le = le->dnext) {
+		memset(&r, 0, sizeof(r));
+		r.family = le->family;
+		memcpy(r.ifname, le->ifname, sizeof(r.ifname));
+		memcpy(r.address, le->address, sizeof(r.address));
+		memcpy(r.tag, le->tag, sizeof(r.tag));
+		r.table = le->table;
+		r.expires = le->expires;
+		r.uid = le->uid;
+		memcpy(r.boot_id, s->boot_id, sizeof(r.boot_id));
+		r.alive = le->alive;
+		ret = store_put(s->store, &r);
+	}
+	if (ret == 0)
+		ret = store_commit(s->store);
+	if (ret < 0)
+		store_rollback(s->store);
+	for (le = s->dirty; le; le = s->dirty) {
+		s->dirty = le->dnext;
+		le->dnext = NULL;
+		le->dirty = false;
+	}
+	return ret;
+}
+
+static void arm_expiry(struct server *s)
+{
+	struct lease *next = ledger_next_expiry(&s->ledger);
+	int64_t now;
+
+	if (!next) {
+		if (s->armed_for)
+			loop_timer_set(&s->expiry, 0);
+		s->armed_for = 0;
+		return;
+	}
+	if (next->expires == s->armed_for)
+		return;
+	now = wall_now();
+	s->armed_for = next->expires;
+	/* +1 ms: 0 would disarm; a lease is over once its second has passed */
+	loop_timer_set(&s->expiry, next->expires > now ? (uint64_t)(next->expires - now) * 1000 + 1 : 1);
+}
+
+static void expiry_fired(struct loop_timer *t)
+{
+	struct server *s = container_of(t, struct server, expiry);
+	int64_t now = wall_now();
+	struct lease *le;
+
+	s->armed_for = 0;
+	while ((le = ledger_next_expiry(&s->ledger)) && le->expires <= now) {
+		log_msg(LOG_INFO, "lease expired: table %u %s %s on %s", le->table,
+			family_name(le->family), le->address, le->ifname);
+		ledger_drop(&s->ledger, le);
+		mark_dirty(s, le);
+	}
+	if (flush(s) < 0)
+		log_msg(LOG_ERR, "could not record expired leases; they stay free in memory");
+	arm_expiry(s);
+}
+
+static bool allowed(const struct server *s, const struct ucred *cr)
+{
+	if (cr->uid == 0 || cr->uid == s->self_uid)
+		return true;
+	for (size_t i = 0; i < s->cfg->n_uids; i++)
+		if (s->cfg->allowed_uids[i] == cr->uid)
+			return true;
+	for (size_t i = 0; i < s->cfg->n_gids; i++)
+		if (s->cfg->allowed_gids[i] == cr->gid)
+			return true;
+	return false;
+}
+
+static void refuse(struct server_slot *sl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void refuse(struct server_slot *sl, const char *fmt, ...)
+{
+	va_list ap;
+
+	sl->rep.table = 0;
+	sl->rep.lease_expires = 0;
+	sl->rep.lease_seconds = 0;
+	va_start(ap, fmt);
+	vsnprintf(sl->rep.error, sizeof(sl->rep.error), fmt, ap);
+	va_end(ap);
+}
+
+static void do_request(struct server *s, struct server_slot *sl, const struct proto_request *req,
+		       const struct ucred *cr, int64_t now)
+{
+	struct lease *le = ledger_find(&s->ledger, req->family, req->ifname, req->address);
+	int64_t expires = now + s->cfg->table_timeout;
+
+	if (le && le->alive && le->uid != cr->uid && cr->uid != 0) {
+		refuse(sl, "permission denied: the lease belongs to uid %u", le->uid);
+		return;
+	}
+	if (!le)
+		le = ledger_add(&s->ledger, req->family, req->ifname, req->address);
+	if (!le) {
+		refuse(sl, "server out of memory");
+		return;
+	}
+	if (ledger_grant(&s->ledger, le, expires) < 0) {
+		refuse(sl, "no free table: all %u %s tables are leased", s->cfg->num_tables,
+		       family_name(req->family));
+		return;
+	}
+	le->uid = cr->uid;
+	memcpy(le->tag, req->tag, sizeof(le->tag));
+	mark_dirty(s, le);
+	sl->rep.table = le->table;
+	sl->rep.lease_expires = expires;
+	sl->rep.lease_seconds = s->cfg->table_timeout;
+	sl->granted = true;
+}
+
+static void do_release(struct server *s, struct server_slot *sl, const struct proto_request *req,
+		       const struct ucred *cr, int64_t now)
+{
+	struct lease *le = ledger_find(&s->ledger, req->family, req->ifname, req->address);
+
+	if (!le || !le->alive) {
+		refuse(sl, "no lease for %s %s on %s", family_name(req->family), req->address, req->ifname);
+		return;
+	}
+	if (le->uid != cr->uid && cr->uid != 0) {
+		refuse(sl, "permission denied: the lease belongs to uid %u", le->uid);
+		return;
+	}
+	ledger_drop(&s->ledger, le);
+	le->expires = now;
+	mark_dirty(s, le);
+	log_msg(LOG_DEBUG, "released table %u %s %s on %s", le->table, family_name(le->family),
+		le->address, le->ifname);
+	sl->rep.table = le->table;
+	sl->rep.lease_expires = now;
+	sl->granted = true;
+}
+
+/* One datagram: credentials, parse, apply.  Fills sl->rep. */
+static void handle(struct server *s, struct server_slot *sl, struct msghdr *mh, size_t len, int64_t now)
+{
+	const struct ucred *cr = NULL;
+	struct proto_request req;
+	char err[PROTO_ERROR_MAX];
+	struct cmsghdr *c;
+
+	memset(&sl->rep, 0, sizeof(sl->rep));
+	sl->rep.version = PROTO_VERSION_1;
+	sl->rep.cmd = PROTO_CMD_REPLY;
+	sl->peerlen = mh->msg_namelen;
+	sl->answer = mh->msg_namelen > offsetof(struct sockaddr_un, sun_path);
+	sl->granted = sl->list = false;
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(struct ucred)))
+			cr = (const struct ucred *)(void *)CMSG_DATA(c);
+	if (!cr) {
+		refuse(sl, "no credentials");
+		peer_log(s, NULL, sl->rep.error);
+		return;
+	}
+	if (mh->msg_flags & MSG_TRUNC) {
+		refuse(sl, "datagram larger than %d bytes", PROTO_MAX_DATAGRAM);
+		peer_log(s, cr, sl->rep.error);
+		return;
+	}
+	if (proto_request_parse(sl->in, len, &req, err, sizeof(err)) < 0) {
+		refuse(sl, "%s", err);
+		peer_log(s, cr, err);
+		return;
+	}
+	sl->rep.version = req.version;
+	sl->rep.seq = req.seq;
+	if (!allowed(s, cr)) {
+		refuse(sl, "permission denied: uid %u may not lease tables", cr->uid);
+		peer_log(s, cr, sl->rep.error);
+		return;
+	}
+	if (req.cmd == PROTO_CMD_LIST) {
+		sl->list = true;
+		sl->list_offset = req.offset;
+		return;
+	}
+	if (!family_enabled(s->cfg, req.family)) {
+		refuse(sl, "addr_family: %s leases are disabled on this server", family_name(req.family));
+		return;
+	}
+	if (req.cmd == PROTO_CMD_REQUEST)
+		do_request(s, sl, &req, cr, now);
+	else
+		do_release(s, sl, &req, cr, now);
+}
+
+static void send_list(struct server *s, struct server_slot *sl, int seq_version)
+{
+	enum { PAGE = 64 };
+	struct proto_lease page[PAGE];
+	struct proto_list_reply rep = { .version = (uint8_t)seq_version, .seq = sl->rep.seq };
+	size_t total = ledger_live(&s->ledger), fitted;
+	int64_t now = wall_now();
+	int n;
+
+	rep.total = (uint32_t)total;
+	for (size_t i = sl->list_offset; i < total && rep.n < PAGE; i++) {
+		struct lease *le = ledger_nth_live(&s->ledger, i);
+		struct proto_lease *p = &page[rep.n++];
+
+		if (!le)
+			break;
+		memset(p, 0, sizeof(*p));
+		p->family = le->family;
+		memcpy(p->address, le->address, sizeof(p->address));
+		memcpy(p->ifname, le->ifname, sizeof(p->ifname));
+		memcpy(p->tag, le->tag, sizeof(p->tag));
+		p->table = le->table;
+		p->seconds_left = le->expires > now ? (uint32_t)(le->expires - now) : 0;
+		p->uid = le->uid;
+	}
+	rep.leases = page;
+	rep.next = sl->list_offset + rep.n < total ? sl->list_offset + (uint32_t)rep.n : 0;
+	n = proto_list_format(&rep, s->listbuf, PROTO_MAX_DATAGRAM / 2, &fitted);
+	if (n < 0)
+		return;
+	sendto(s->sock.fd, s->listbuf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL,
+	       (struct sockaddr *)&sl->peer, sl->peerlen);
+}
+
+static void sock_ready(struct loop_fd *h, uint32_t events)
+{
+	struct server *s = container_of(h, struct server, sock);
+	struct mmsghdr in[SERVER_BATCH], out[SERVER_BATCH];
+	struct iovec iov[SERVER_BATCH], oiov[SERVER_BATCH];
+	int64_t now;
+	int n, nout = 0;
+	bool committed;
+
+	(void)events;
+	for (int i = 0; i < SERVER_BATCH; i++) {
+		struct server_slot *sl = &s->slots[i];
+
+		iov[i] = (struct iovec){ .iov_base = sl->in, .iov_len = sizeof(sl->in) };
+		in[i].msg_hdr = (struct msghdr){
+			.msg_name = &sl->peer, .msg_namelen = sizeof(sl->peer),
+			.msg_iov = &iov[i], .msg_iovlen = 1,
+			.msg_control = sl->cmsg, .msg_controllen = sizeof(sl->cmsg),
+		};
+		in[i].msg_len = 0;
+	}
+	n = recvmmsg(h->fd, in, SERVER_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0) {
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			log_msg(LOG_ERR, "recvmmsg: %s", strerror(errno));
+		return;
+	}
+	now = wall_now();
+	for (int i = 0; i < n; i++)
+		handle(s, &s->slots[i], &in[i].msg_hdr, in[i].msg_len, now);
+	/* Group commit: every change of the batch in one transaction, and no
+	 * grant leaves before it is on disk. */
+	committed = flush(s) == 0;
+	for (int i = 0; i < n; i++) {
+		struct server_slot *sl = &s->slots[i];
+		int len;
+
+		if (!sl->answer)
+			continue;
+		if (sl->list) {
+			send_list(s, sl, sl->rep.version);
+			continue;
+		}
+		if (sl->granted && !committed)
+			refuse(sl, "database write failed; try again");
+		len = proto_reply_format(&sl->rep, sl->out, sizeof(sl->out));
+		if (len < 0)
+			continue;
+		oiov[nout] = (struct iovec){ .iov_base = sl->out, .iov_len = (size_t)len };
+		out[nout].msg_hdr = (struct msghdr){
+			.msg_name = &sl->peer, .msg_namelen = sl->peerlen,
+			.msg_iov = &oiov[nout], .msg_iovlen = 1,
+		};
+		nout++;
+	}
+	/* A peer whose queue is full loses its reply and retries: never block. */
+	for (int sent = 0; sent < nout;) {
+		int r = sendmmsg(h->fd, out + sent, (unsigned)(nout - sent), MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (r < 0)
+			r = 1;	/* skip the datagram that failed (EAGAIN, ECONNREFUSED) */
+		sent += r;
+	}
+	arm_expiry(s);
+}
+
+struct load_ctx {
+	struct server *s;
+	int64_t now;
+	unsigned live, dead, bad;
+};
+
+static int restore_row(void *ctx, const struct store_row *r)
+{
+	struct load_ctx *lc = ctx;
+	struct server *s = lc->s;
+	struct inet_addr a;
+	char canon[INET6_ADDRSTRLEN];
+	struct lease *le;
+
+	if ((r->family != AF_INET && r->family != AF_INET6 && r->family != AF_UNSPEC) ||
+	    !ifname_valid(r->ifname) || addr_parse(r->family, r->address, &a) < 0 ||
+	    strcmp(addr_str(&a, canon, sizeof(canon)), r->address) ||
+	    ledger_find(&s->ledger, r->family, r->ifname, r->address)) {
+		lc->bad++;
+		return 0;
+	}
+	le = ledger_add(&s->ledger, r->family, r->ifname, r->address);
+	if (!le)
+		return -ENOMEM;
+	memcpy(le->tag, r->tag, sizeof(le->tag));
+	le->uid = r->uid;
+	le->expires = r->expires;
+	le->table = pool_contains(&s->ledger.pool, r->table) ? r->table : 0;
+	/* Live only if this boot leased it, it has time left and its table
+	 * is still ours; otherwise it is a preference. */
+	if (r->alive && le->table && r->expires > lc->now && !strcmp(r->boot_id, s->boot_id) &&
+	    family_enabled(s->cfg, r->family) && ledger_restore(&s->ledger, le, r->expires) == 0) {
+		lc->live++;
+		return 0;
+	}
+	if (r->alive)
+		mark_dirty(s, le);	/* record that it is over */
+	if (!le->table)
+		le->table = r->table;	/* keep it in the database as it was */
+	lc->dead++;
+	return 0;
+}
+
+static int sd_notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t salen;
+	int fd, ret = 0;
+
+	if (!path || !*path)
+		return 0;
+	if ((path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
+		return -EINVAL;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sa, salen) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int sock_open(struct server *s, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n = strlen(s->cfg->socket_path);
+	int one = 1, size = 4 << 20, fd;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -errno;
+	}
+	s->sock.fd = fd;
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+		snprintf(err, errlen, "SO_PASSCRED: %s", strerror(errno));
+		return -errno;
+	}
+	/* A deep queue lets bursts of clients wait in the kernel, not retry. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	memcpy(sa.sun_path + 1, s->cfg->socket_path, n);
+	if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) < 0) {
+		int e = errno;
+
+		if (e == EADDRINUSE)
+			snprintf(err, errlen, "socket @%s is already in use by another rtallocd",
+				 s->cfg->socket_path);
+		else
+			snprintf(err, errlen, "socket @%s: %s", s->cfg->socket_path, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+int server_init(struct server *s, struct loop *l, const struct config *cfg, char *err, size_t errlen)
+{
+	struct load_ctx lc = { .s = s, .now = wall_now() };
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->loop = l;
+	s->cfg = cfg;
+	s->sock.fd = -1;
+	s->expiry.h.fd = -1;
+	s->self_uid = geteuid();
+	s->rl = (struct ratelimit)RATELIMIT_INIT(1000, 10);
+	server_boot_id(s->boot_id, sizeof(s->boot_id));
+	s->slots = calloc(SERVER_BATCH, sizeof(*s->slots));
+	s->listbuf = malloc(PROTO_MAX_DATAGRAM);
+	if (!s->slots || !s->listbuf) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = ledger_init(&s->ledger, cfg->table_offset, cfg->num_tables);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot allocate %u tables: %s", cfg->num_tables, strerror(-ret));
+		return ret;
+	}
+	/* Bind before touching the database: a second server must fail on the
+	 * name without getting to the first one's leases. */
+	ret = sock_open(s, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = store_open(&s->store, cfg->db_path, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = store_load(s->store, restore_row, &lc);
+	if (ret == 0)
+		ret = flush(s);
+	if (ret < 0) {
+		snprintf(err, errlen, "database %s: cannot load leases", cfg->db_path);
+		return ret;
+	}
+	log_msg(LOG_INFO, "%u live leases restored, %u kept as preferences%s", lc.live, lc.dead,
+		lc.bad ? ", some invalid rows ignored" : "");
+	ret = loop_timer_init(l, &s->expiry, expiry_fired);
+	if (ret < 0) {
+		snprintf(err, errlen, "timerfd: %s", strerror(-ret));
+		return ret;
+	}
+	s->sock.events = EPOLLIN;
+	s->sock.cb = sock_ready;
+	ret = loop_fd_add(l, &s->sock);
+	if (ret < 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(-ret));
+		return ret;
+	}
+	arm_expiry(s);
+	if (sd_notify_ready() < 0)
+		log_msg(LOG_WARNING, "could not notify NOTIFY_SOCKET=%s", getenv("NOTIFY_SOCKET"));
+	log_msg(LOG_INFO, "serving tables %u..%u on @%s", cfg->table_offset,
+		cfg->table_offset + cfg->num_tables - 1, cfg->socket_path);
+	return 0;
+}
+
+void server_free(struct server *s)
+{
+	if (!s)
+		return;
+	if (s->expiry.h.fd >= 0)
+		loop_timer_free(s->loop, &s->expiry);
+	if (s->sock.fd >= 0)
+		close(s->sock.fd);
+	s->sock.fd = -1;
+	store_close(s->store);
+	s->store = NULL;
+	ledger_free(&s->ledger);
+	free(s->slots);
+	free(s->listbuf);
+	s->slots = NULL;
+	s->listbuf = NULL;
+}

@@ -1,0 +1,236 @@
+/* store: SQLite lease database.  WAL with synchronous=NORMAL: a commit is in
+ * the OS page cache when sqlite3_step() returns, so it survives the process
+ * being killed at any moment.  It may not survive power loss, but power loss
+ * is a reboot, and a reboot clears every policy rule the leases stood for. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *put, *begin, *commit, *rollback;
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS leases ("
+	" family INTEGER NOT NULL,"
+	" ifname TEXT NOT NULL,"
+	" address TEXT NOT NULL,"
+	" tag TEXT NOT NULL DEFAULT '',"
+	" tbl INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"	/* unix seconds (wall clock) */
+	" uid INTEGER NOT NULL,"
+	" boot_id TEXT NOT NULL,"
+	" alive INTEGER NOT NULL,"
+	" PRIMARY KEY (family, ifname, address)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS leases_tbl ON leases (tbl) WHERE alive = 1;";
+
+static int exec(struct store *s, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "database: %s", msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int prepare(struct store *s, const char *sql, sqlite3_stmt **st, char *err, size_t errlen)
+{
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "database: %s", sqlite3_errmsg(s->db));
+		return -EIO;
+	}
+	return 0;
+}
+
+int store_schema_version(struct store *s)
+{
+	sqlite3_stmt *st;
+	int v = -EIO;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int store_open(struct store **out, const char *path, char *err, size_t errlen)
+{
+	struct store *s;
+	char sql[64];
+	int ret, v;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "database %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		ret = -EIO;
+		goto cleanup;
+	}
+	/* Another process holding the file (the sqlite3 CLI in a test, an
+	 * admin) may keep a lock for a moment; wait rather than fail. */
+	sqlite3_busy_timeout(s->db, 2000);
+	ret = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	v = store_schema_version(s);
+	if (v < 0) {
+		snprintf(err, errlen, "database %s: %s", path, sqlite3_errmsg(s->db));
+		ret = -EIO;
+		goto cleanup;
+	}
+	if (v > STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "database %s: schema version %d is newer than this rtallocd's %d",
+			 path, v, STORE_SCHEMA_VERSION);
+		ret = -EPROTO;
+		goto cleanup;
+	}
+	ret = exec(s, "BEGIN IMMEDIATE", err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	ret = exec(s, schema, err, errlen);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", STORE_SCHEMA_VERSION);
+	if (ret == 0)
+		ret = exec(s, sql, err, errlen);
+	if (ret == 0)
+		ret = exec(s, "COMMIT", err, errlen);
+	else
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (ret < 0)
+		goto cleanup;
+	ret = prepare(s, "INSERT OR REPLACE INTO leases (family, ifname, address, tag, tbl, expires,"
+		      " uid, boot_id, alive) VALUES (?,?,?,?,?,?,?,?,?)", &s->put, err, errlen);
+	if (ret == 0)
+		ret = prepare(s, "BEGIN", &s->begin, err, errlen);
+	if (ret == 0)
+		ret = prepare(s, "COMMIT", &s->commit, err, errlen);
+	if (ret == 0)
+		ret = prepare(s, "ROLLBACK", &s->rollback, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	*out = s;
+	s = NULL;
+cleanup:
+	store_close(s);
+	return ret;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(s->put);
+	sqlite3_finalize(s->begin);
+	sqlite3_finalize(s->commit);
+	sqlite3_finalize(s->rollback);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static int step(struct store *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		log_msg(LOG_ERR, "database: %s", sqlite3_errmsg(s->db));
+		return -EIO;
+	}
+	return 0;
+}
+
+int store_begin(struct store *s)
+{
+	return step(s, s->begin);
+}
+
+int store_commit(struct store *s)
+{
+	return step(s, s->commit);
+}
+
+void store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		step(s, s->rollback);
+}
+
+int store_put(struct store *s, const struct store_row *r)
+{
+	sqlite3_stmt *st = s->put;
+
+	sqlite3_bind_int(st, 1, r->family);
+	sqlite3_bind_text(st, 2, r->ifname, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->address, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->tag, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, r->table);
+	sqlite3_bind_int64(st, 6, r->expires);
+	sqlite3_bind_int64(st, 7, r->uid);
+	sqlite3_bind_text(st, 8, r->boot_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, r->alive);
+	return step(s, st);
+}
+
+static void copy_text(char *dst, size_t size, const unsigned char *src)
+{
+	snprintf(dst, size, "%s", src ? (const char *)src : "");
+}
+
+int store_load(struct store *s, int (*cb)(void *ctx, const struct store_row *r), void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_row r;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT family, ifname, address, tag, tbl, expires, uid,"
+			       " boot_id, alive FROM leases ORDER BY alive DESC, expires DESC",
+			       -1, &st, NULL) != SQLITE_OK) {
+		log_msg(LOG_ERR, "database: %s", sqlite3_errmsg(s->db));
+		return -EIO;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t table = sqlite3_column_int64(st, 4), uid = sqlite3_column_int64(st, 6);
+		int family = sqlite3_column_int(st, 0);
+
+		memset(&r, 0, sizeof(r));
+		/* Rows are checked like datagrams: the file may have been edited. */
+		if (table < 0 || table > UINT32_MAX || uid < 0 || uid > UINT32_MAX ||
+		    family < 0 || family > 255) {
+			log_msg(LOG_WARNING, "database: ignoring a row with table %lld uid %lld family %d",
+				(long long)table, (long long)uid, family);
+			continue;
+		}
+		r.family = (uint8_t)family;
+		copy_text(r.ifname, sizeof(r.ifname), sqlite3_column_text(st, 1));
+		copy_text(r.address, sizeof(r.address), sqlite3_column_text(st, 2));
+		copy_text(r.tag, sizeof(r.tag), sqlite3_column_text(st, 3));
+		r.table = (uint32_t)table;
+		r.expires = sqlite3_column_int64(st, 5);
+		r.uid = (uint32_t)uid;
+		copy_text(r.boot_id, sizeof(r.boot_id), sqlite3_column_text(st, 7));
+		r.alive = sqlite3_column_int(st, 8) != 0;
+		ret = cb(ctx, &r);
+		if (ret < 0)
+			goto cleanup;
+	}
+	if (rc != SQLITE_DONE) {
+		log_msg(LOG_ERR, "database: %s", sqlite3_errmsg(s->db));
+		ret = -EIO;
+	}
+cleanup:
+	sqlite3_finalize(st);
+	return ret;
+}

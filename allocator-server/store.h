@@ -1,0 +1,43 @@
+/* store: the lease database (SQLite, WAL).  One row per (family, ifname,
+ * address) ever leased; alive=0 rows are kept as that key's preferred table.
+ * Expiry is wall-clock unix seconds, never a monotonic value. */
+#ifndef RTALLOC_STORE_H
+#define RTALLOC_STORE_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+#define STORE_SCHEMA_VERSION	1
+#define STORE_BOOT_ID_MAX	40
+
+struct store_row {
+	uint8_t family;
+	char ifname[IFNAMSIZ];
+	char address[INET6_ADDRSTRLEN];
+	char tag[PROTO_TAG_MAX + 1];
+	uint32_t table;
+	int64_t expires;		/* unix seconds */
+	uint32_t uid;
+	char boot_id[STORE_BOOT_ID_MAX];
+	bool alive;
+};
+
+struct store;
+
+/* Creates the file and schema if needed; refuses a newer schema. */
+int store_open(struct store **out, const char *path, char *err, size_t errlen);
+void store_close(struct store *s);
+int store_schema_version(struct store *s);
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+/* Insert or replace the row of (family, ifname, address). */
+int store_put(struct store *s, const struct store_row *r);
+/* Calls cb for every row; stops at cb's first error. */
+int store_load(struct store *s, int (*cb)(void *ctx, const struct store_row *r), void *ctx);
+
+#endif
