@@ -356,13 +356,9 @@ static void print_table(uint32_t table)
 
 static int loop_setup(struct daemon *d)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	int ret;
 
 	ret = loop_init(&d->loop);
-	if (ret < 0)
-		return ret;
-	ret = loop_signal_init(&d->loop, &d->sig, sigs, 3, signalled);
 	if (ret < 0)
 		return ret;
 	ret = loop_timer_init(&d->loop, &d->lease_timer, lease_due);
@@ -408,6 +404,7 @@ static int ask_holder(const struct cli_opts *o, int *status)
 
 int daemon_main(const struct cli_opts *o)
 {
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	struct daemon d = { .o = o, .ctl_fd = -1, .rl = RATELIMIT_INIT(10000, 5) };
 	struct proto_reply rep;
 	const struct rule *failed = NULL;
@@ -520,6 +517,14 @@ int daemon_main(const struct cli_opts *o)
 		if (pid > 0)
 			_exit(EXIT_LEASED);	/* the child holds everything now */
 		background();
+	}
+	/* Signals only now: a signalfd polled through epoll wakes for the
+	 * process that added it, so one set up before fork() would never
+	 * report the daemon's SIGTERM. */
+	ret = loop_signal_init(&d.loop, &d.sig, sigs, 3, signalled);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "signals: %s", strerror(-ret));
+		goto cleanup;
 	}
 
 	/* Events that arrived while we leased are in the socket already; a

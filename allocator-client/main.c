@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "daemon.h"
@@ -95,6 +96,10 @@ int main(int argc, char **argv)
 		cli_usage(stdout);
 		return EXIT_LEASED;
 	}
+	/* The daemon outlives its caller: it must not hold the caller's other
+	 * descriptors (a hook's pipes, a lock file) for its whole life. */
+	if (!o.list && !o.release && !o.foreground)
+		close_range(3, ~0U, 0);
 	ret = log_open("rtalloc", o.log, o.logfile);
 	if (ret < 0) {
 		fprintf(stderr, "rtalloc: -l: cannot open '%s': %s\n", o.logfile, strerror(-ret));
