@@ -142,14 +142,20 @@ hk_addr() {
 hk_table() {
 	ip -n "$HK_H" rule show pref 10000 | awk -v a="$1" '$3 == a { print $5; exit }'
 }
-# hk_rules_for ADDR: how many policy rules mention ADDR's table.
+# hk_rule_count TABLE: how many policy rules look TABLE up.
 hk_rule_count() {
 	local t=$1
 	[ -n "$t" ] || { echo 0; return; }
-	ip -n "$HK_H" rule show | grep -c "lookup $t\$"
+	ip -n "$HK_H" rule show | grep -cE "lookup $t( |\$)"
 }
 # hk_dig NAME [DIG-ARGS...]: A record via the host's dnsmasq.
 hk_dig() {
 	local n=$1; shift
 	ip netns exec "$HK_H" dig +short +time=2 +tries=1 -p 5353 @127.0.0.1 "$n" "$@" 2>/dev/null
+}
+# hk_resolve SRC RESOLVER: asks RESOLVER for whoami.test from address SRC
+# (dig -b), i.e. by whatever uplink the rules pick for SRC.
+hk_resolve() {
+	ip netns exec "$HK_H" dig +short +time=1 +tries=1 -b "$1" @"$2" whoami.test 2>/dev/null |
+		grep -x "[0-9.]*"
 }
