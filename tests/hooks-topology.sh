@@ -67,6 +67,7 @@ hk_topology() {
 	ip -n "$HK_I1" addr add 2001:db8:101::1/64 dev lan1
 	mkdir -p "$HK_ETC/dhcp/dhclient-enter-hooks.d" "$HK_ETC/dhcp/dhclient-exit-hooks.d" \
 		"$HK_ETC/network/if-up.d" "$HK_ETC/network/if-post-down.d" \
+		"$HK_ETC/network/if-pre-up.d" "$HK_ETC/network/if-down.d" \
 		"$HK_ETC/default" "$T_DIR/run" "$T_DIR/ifstate" "$T_DIR/lib"
 	cp "$TOP/hooks/dhclient/rtalloc" "$HK_ETC/dhcp/dhclient-enter-hooks.d/rtalloc"
 	# Debian's own exit hook: it must not put the classless routes into main.
