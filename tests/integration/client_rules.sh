@@ -25,6 +25,7 @@ daemons() {	# rtalloc processes in the host namespace
 	done
 	echo "$n"
 }
+two_daemons() { [ "$(daemons)" = 2 ]; }	# re-counted on every t_wait poll
 
 # Before: traffic from the address has no route (no default anywhere).
 t_check "no route from 192.0.2.7 before rtalloc" \
@@ -45,7 +46,8 @@ t_check "IPv4: traffic from 192.0.2.7 is routed by table $T4" \
 
 T6=$(rtalloc -6 -a 2001:db8:1::7 -n 64 -i up0); rc=$?
 t_eq "IPv6: exit status 0" 0 "$rc"
-t_check "IPv6: its own table ('$T6' vs '$T4')" test "${T6:-0}" -gt 255 -a "${T6:-0}" != "$T4"
+# (IPv4 and IPv6 tables are separate in the kernel: the number may repeat.)
+t_check "IPv6: a table number above 255 is printed ('$T6')" test "${T6:-0}" -gt 255
 t_eq "IPv6: exactly our three rules" \
 "10000:	from 2001:db8:1::7 lookup $T6 proto 122
 20000:	from all to 2001:db8:1::/64 lookup $T6 proto 122
@@ -81,7 +83,7 @@ t_check "-r: every rule of table $T8 is gone, fwmark included" \
 	bash -c "! ip -n $H -4 rule show | grep -q 'lookup $T8 '"
 t_check "-r: the other address keeps its rules" \
 	grep -q "from 192.0.2.7 lookup $T4 proto 122" <<<"$(our_rules -4)"
-t_check "-r: the daemon is gone within a second or two" t_wait 3 test "$(daemons)" = 2
+t_check "-r: the daemon is gone within a second or two" t_wait 3 two_daemons
 t_check "-r: the lease is released" \
 	bash -c "! ip netns exec $H $RTALLOC -d $T_SOCK --list | grep -q ' 192.0.2.8 '"
 

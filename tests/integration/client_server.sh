@@ -29,14 +29,27 @@ T=$(rtalloc -4 -a 192.0.2.7 -n 24 -i up0 --retry-interval 1)
 t_check "leased ($T)" test "${T:-0}" -gt 0
 rules=$(ip -n "$H" rule show)
 seconds_left() { rtalloc --list | awk '$3 == "192.0.2.7" { print $5 }'; }
+listed() { [ -n "$(seconds_left)" ]; }	# asked again on every t_wait poll
 
 kill -TERM "$T_SERVER_PID"; wait "$T_SERVER_PID" 2>/dev/null
 sleep 3	# a renewal falls into the gap: the daemon must keep its rules
 t_eq "server gone: rules unchanged" "$rules" "$(ip -n "$H" rule show)"
 t_server "$H" '"table_timeout": 4' || exit 1
 # The server's first renewal after the restart comes within the backoff.
-t_check "server back: the lease is renewed (listed again)" t_wait 8 test -n "$(seconds_left)"
+t_check "server back: the lease is renewed (listed again)" t_wait 8 listed
 sleep 5	# longer than the lease: only renewals keep it listed
 t_check "renewals continue: the lease is still live" test "$(seconds_left)" -gt 0
 t_eq "server back: rules unchanged" "$rules" "$(ip -n "$H" rule show)"
+
+# A server that lost its database and now hands out another table: the rules
+# move to it (new ones first, then the old ones go).
+kill -TERM "$T_SERVER_PID"; wait "$T_SERVER_PID" 2>/dev/null
+T_DB=$T_DIR/other.db
+t_server "$H" '"table_timeout": 4, "table_offset": 10050' || exit 1
+moved() {
+	[ "$(ip -n "$H" rule show | grep -c "lookup 10050 proto 122")" = 3 ] &&
+		! ip -n "$H" rule show | grep -q "lookup $T proto 122"
+}
+t_check "new table from the server: the 3 rules moved to table 10050" t_wait 10 moved
+t_check "new table: the lease is listed on the new server" t_wait 3 listed
 t_done
