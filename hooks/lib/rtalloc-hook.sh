@@ -307,6 +307,25 @@ rth_down() {
 	return 0
 }
 
+# rth_flush_stale6 IFNAME: removes IFNAME's IPv6 routes from numbered tables
+# that no rule looks up any more, when their source address is gone (the
+# kernel keeps IPv6 routes when their source address goes, only dropping
+# the src).  After NetworkManager's "down" we do not know which addresses
+# and tables the device had, only that such routes are dead.
+rth_flush_stale6() {
+	rth_used=" $(ip -6 rule show 2>/dev/null | awk '{ for (i = 2; i < NF; i++) if ($i == "lookup") printf "%s ", $(i + 1) }')"
+	ip -6 -o route show table all dev "$1" 2>/dev/null |
+		awk '{ t = ""; s = "-"
+			for (i = 2; i < NF; i++) { if ($i == "table") t = $(i + 1); if ($i == "src") s = $(i + 1) }
+			if (t ~ /^[0-9]+$/) print $1, t, s }' |
+		while read -r rth_dst rth_t rth_s; do
+			rth_in_list "$rth_t" "$rth_used" && continue
+			[ "$rth_s" != - ] && [ -n "$(ip -6 addr show to "$rth_s" 2>/dev/null)" ] && continue
+			ip -6 route del "$rth_dst" dev "$1" table "$rth_t" 2>/dev/null
+		done
+	return 0
+}
+
 # rth_dns FAMILY IFNAME SRC SERVERS: makes the servers-file(s) hold exactly
 # one "server=ADDR@IFNAME@SRC" line per server of SERVERS for this
 # (IFNAME, SRC): dnsmasq then sends each query to an uplink's resolver out

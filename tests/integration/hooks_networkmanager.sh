@@ -1,0 +1,80 @@
+#!/bin/bash
+# The NetworkManager dispatcher script, driven with the environment
+# NetworkManager-dispatcher(8) documents (NetworkManager itself is not
+# installed): the device is configured as NetworkManager would (routes in
+# main with per-device metrics), "up" copies them into leased tables and
+# leaves main alone, a repeated "up"/"dhcp4-change" changes nothing, "down"
+# after NetworkManager removed the addresses leaves nothing.
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/hooks-topology.sh"
+t_require_root
+for p in dnsmasq dig; do command -v $p >/dev/null || t_skip "no $p"; done
+[ -x "$RTALLOCD" ] && [ -x "$RTALLOC" ] || t_skip "build rtallocd and rtalloc first"
+
+hk_topology || exit 1
+t_server "$HK_H" || exit 1
+hk_host_dnsmasq || exit 1
+rt() { ip -n "$HK_H" "$@"; }
+DISPATCH=$TOP/hooks/NetworkManager/90-rtalloc
+
+# What NetworkManager does to main: addresses with per-device metrics.
+rt addr add 10.101.0.20/24 dev up1 metric 100
+rt route add default via 10.101.0.1 dev up1 metric 100
+rt -6 addr add 2001:db8:101::20/64 dev up1 nodad
+rt -6 route add default via 2001:db8:101::1 dev up1 metric 100
+rt addr add 10.102.0.20/24 dev up2 metric 101
+rt route add default via 10.102.0.1 dev up2 metric 101
+rt route add 10.250.0.0/24 via 10.102.0.1 dev up2 metric 101
+main_before=$(rt route show table main; rt -6 route show table main)
+
+nm() {	# IFACE ACTION VAR=VALUE...: one dispatcher run, as NetworkManager makes it
+	local ifn=$1 act=$2; shift 2
+	hk_run env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin NM_DISPATCHER_ACTION="$act" \
+		DEVICE_IFACE="$ifn" DEVICE_IP_IFACE="$ifn" CONNECTION_ID="Wired $ifn" \
+		CONNECTION_UUID="6f1e3a52-1c3e-4b8e-9a0c-0000000000${ifn#up}" "$@" "$DISPATCH" "$ifn" "$act"
+}
+up1_env=(IP4_NUM_ADDRESSES=1 "IP4_ADDRESS_0=10.101.0.20/24 10.101.0.1" IP4_GATEWAY=10.101.0.1
+	IP4_NUM_ROUTES=0 IP4_NAMESERVERS=10.201.0.53
+	IP6_NUM_ADDRESSES=1 "IP6_ADDRESS_0=2001:db8:101::20/64 2001:db8:101::1"
+	IP6_GATEWAY=2001:db8:101::1 IP6_NUM_ROUTES=0)
+up2_env=(IP4_NUM_ADDRESSES=1 "IP4_ADDRESS_0=10.102.0.20/24 10.102.0.1" IP4_GATEWAY=10.102.0.1
+	IP4_NUM_ROUTES=1 "IP4_ROUTE_0=10.250.0.0/24 10.102.0.1 101" IP4_NAMESERVERS=10.202.0.53
+	DHCP4_DOMAIN_NAME_SERVERS=10.202.0.53)
+nm up1 up "${up1_env[@]}"
+nm up2 up "${up2_env[@]}"
+t1=$(hk_table 10.101.0.20) t2=$(hk_table 10.102.0.20)
+t6=$(rt -6 rule show pref 10000 | awk '$3 == "2001:db8:101::20" { print $5 }')
+echo "# tables: up1 $t1, up2 $t2, up1 inet6 $t6"
+t_check "every address has a table" test -n "$t1" -a -n "$t2" -a -n "$t6" -a "$t1" != "$t2"
+t_eq "main is left as NetworkManager made it" "$main_before" "$(rt route show table main; rt -6 route show table main)"
+t_check "table $t1: default via ISP1" grep -q "^default via 10.101.0.1 dev up1 .*src 10.101.0.20" <(rt route show table "$t1")
+t_check "table $t1: prefix" grep -q "^10.101.0.0/24 dev up1 .*src 10.101.0.20" <(rt route show table "$t1")
+t_check "table $t2: NetworkManager's extra route" grep -q "^10.250.0.0/24 via 10.102.0.1 dev up2" <(rt route show table "$t2")
+t_check "table $t2: default" grep -q "^default via 10.102.0.1 dev up2" <(rt route show table "$t2")
+t_check "inet6 table $t6: default" grep -q "^default via 2001:db8:101::1 dev up1" <(rt -6 route show table "$t6")
+t_eq "from up2's address: ISP2's resolver, although main prefers up1" 10.202.0.53 \
+	"$(hk_resolve 10.102.0.20 10.202.0.53)"
+t_eq "servers-file" "server=10.201.0.53@up1@10.101.0.20
+server=10.202.0.53@up2@10.102.0.20" "$(cat "$HK_SERVERS")"
+hk_dig whoami.test >/dev/null
+t_check "ISP2's resolver got a query from up2's address" t_wait 3 grep -q "from 10.102.0.20\$" "$T_DIR/dns2.log"
+
+# Tables other than local: link-local addresses come and go on their own.
+state() { rt rule show; rt -6 rule show; { rt route show table all; rt -6 route show table all; } | grep -v "table local"; }
+before=$(state) ino=$(stat -c %i "$HK_SERVERS")
+nm up1 up "${up1_env[@]}"
+nm up2 dhcp4-change "${up2_env[@]}"
+t_eq "up / dhcp4-change again: nothing changes" "$before" "$(state)"
+t_eq "up / dhcp4-change again: servers-file not rewritten" "$ino" "$(stat -c %i "$HK_SERVERS")"
+
+# down: NetworkManager has removed the addresses before it dispatches.
+rt addr flush dev up1
+nm up1 down
+t_check "up1's rules are gone" t_wait 5 test "$(hk_rule_count "$t1")$(rt -6 rule show | grep -c "lookup $t6 ")" = 00
+t_eq "up1's tables are empty" "" "$(rt route show table "$t1"; rt -6 route show table "$t6")"
+t_eq "servers-file keeps up2 only" "server=10.202.0.53@up2@10.102.0.20" "$(cat "$HK_SERVERS")"
+rt addr flush dev up2
+nm up2 down
+t_check "no rtalloc rule left" t_wait 5 test -z "$(rt rule show pref 10000; rt -6 rule show pref 10000)"
+t_eq "servers-file is empty" "" "$(cat "$HK_SERVERS")"
+t_done
