@@ -1,0 +1,36 @@
+#!/bin/bash
+# The udev remove script: after up1 disappears it stops up1's dhclient and
+# only that one (up10's dhclient lives on: the 2017 script's
+# pgrep -f "dhclient.*up1" killed it too) and removes up1's DNS lines.
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/hooks-topology.sh"
+t_require_root
+for p in dhclient dnsmasq; do command -v $p >/dev/null || t_skip "no $p"; done
+[ -x "$RTALLOCD" ] && [ -x "$RTALLOC" ] || t_skip "build rtallocd and rtalloc first"
+
+hk_topology || exit 1
+t_server "$HK_H" || exit 1
+t_netns void
+t_veth "$HK_H" up10 "$T_NS" void0 || exit 1
+
+t_check "dhclient up1 gets a lease" hk_dhclient up1
+# up10 has no DHCP server: -nw puts its dhclient in the background at once.
+hk_run dhclient -nw -sf /sbin/dhclient-script -cf /etc/dhcp/dhclient.conf \
+	-lf "$T_DIR/dhclient.up10.leases" -pf "$T_DIR/dhclient.up10.pid" up10 2>/dev/null
+t_wait 5 test -s "$T_DIR/dhclient.up10.pid"
+sh -c '. "$0"; RTALLOC_DNSMASQ_SERVERS=$1; rth_defaults; rth_dns 4 up10 10.110.0.2 10.210.0.53' \
+	"$TOP/hooks/lib/rtalloc-hook.sh" "$HK_SERVERS"
+p1=$(cat "$T_DIR/dhclient.up1.pid") p10=$(cat "$T_DIR/dhclient.up10.pid")
+a1=$(hk_addr up1) t1=$(hk_table "$a1")
+t_check "up1 is routed (table $t1) and has a DNS line" grep -q "@up1@$a1\$" "$HK_SERVERS"
+
+ip -n "$HK_H" link del up1
+hk_run env ACTION=remove INTERFACE=up1 "$TOP/hooks/udev/rtalloc-udev-remove"
+t_check "up1's dhclient is stopped" t_wait 5 bash -c "! kill -0 $p1 2>/dev/null"
+t_check "up10's dhclient still runs" kill -0 "$p10"
+t_eq "servers-file keeps up10's line only" "server=10.210.0.53@up10@10.110.0.2" "$(cat "$HK_SERVERS")"
+t_check "up1's rules are gone" t_wait 5 test "$(hk_rule_count "$t1")" = 0
+t_check "the udev rule runs the script on remove" \
+	grep -q 'ACTION=="remove", SUBSYSTEM=="net".*RUN+="/usr/lib/rtalloc/rtalloc-udev-remove"' \
+	"$TOP/hooks/udev/90-rtalloc.rules"
+t_done
