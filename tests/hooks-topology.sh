@@ -160,3 +160,17 @@ hk_resolve() {
 	ip netns exec "$HK_H" dig +short +time=1 +tries=1 -b "$1" @"$2" whoami.test 2>/dev/null |
 		grep -x "[0-9.]*"
 }
+# hk_no_rules TABLE...: no IPv4 or IPv6 rule looks up any TABLE.  A function,
+# so t_wait re-evaluates it on every poll.
+hk_no_rules() {
+	local t
+	for t in "$@"; do
+		[ -n "$t" ] || continue
+		{ ip -n "$HK_H" rule show; ip -n "$HK_H" -6 rule show; } | grep -qE "lookup $t( |\$)" && return 1
+	done
+	return 0
+}
+# hk_no_rtalloc_rules: no rule at rtalloc's prefs is left, either family.
+hk_no_rtalloc_rules() {
+	! { ip -n "$HK_H" rule show; ip -n "$HK_H" -6 rule show; } | grep -qE '^(10000|20000|91000):'
+}

@@ -69,11 +69,11 @@ hk_run env MODE=start PHASE=post-up METHOD=NetworkManager ADDRFAM=NetworkManager
 t_eq "called on NetworkManager's behalf: does nothing" "$before" "$(state)"
 
 t_check "ifdown up1" ifupdown ifdown up1
-t_check "up1's rules are gone" t_wait 5 test "$(hk_rule_count "$t1")$(rt -6 rule show | grep -c "lookup $t6 ")" = 00
+t_check "up1's rules are gone" t_wait 5 hk_no_rules "$t1" "$t6"
 t_eq "up1's tables are empty" "" "$(rt route show table "$t1"; rt -6 route show table "$t6")"
 t_eq "servers-file keeps up2 only" "server=10.202.0.53@up2@10.102.0.10" "$(cat "$HK_SERVERS")"
 t_eq "up2 still routes" 10.202.0.53 "$(hk_resolve 10.102.0.10 10.202.0.53)"
 t_check "ifdown up2" ifupdown ifdown up2
-t_check "no rtalloc rule left" t_wait 5 test -z "$(rt rule show pref 10000; rt -6 rule show pref 10000)"
+t_check "no rtalloc rule left" t_wait 5 hk_no_rtalloc_rules
 t_eq "servers-file is empty" "" "$(cat "$HK_SERVERS")"
 t_done

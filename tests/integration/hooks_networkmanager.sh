@@ -70,11 +70,11 @@ t_eq "up / dhcp4-change again: servers-file not rewritten" "$ino" "$(stat -c %i 
 # down: NetworkManager has removed the addresses before it dispatches.
 rt addr flush dev up1
 nm up1 down
-t_check "up1's rules are gone" t_wait 5 test "$(hk_rule_count "$t1")$(rt -6 rule show | grep -c "lookup $t6 ")" = 00
+t_check "up1's rules are gone" t_wait 5 hk_no_rules "$t1" "$t6"
 t_eq "up1's tables are empty" "" "$(rt route show table "$t1"; rt -6 route show table "$t6")"
 t_eq "servers-file keeps up2 only" "server=10.202.0.53@up2@10.102.0.20" "$(cat "$HK_SERVERS")"
 rt addr flush dev up2
 nm up2 down
-t_check "no rtalloc rule left" t_wait 5 test -z "$(rt rule show pref 10000; rt -6 rule show pref 10000)"
+t_check "no rtalloc rule left" t_wait 5 hk_no_rtalloc_rules
 t_eq "servers-file is empty" "" "$(cat "$HK_SERVERS")"
 t_done
