@@ -17,7 +17,10 @@
 struct server_slot {
 	struct sockaddr_un peer;
 	socklen_t peerlen;
-	char cmsg[CMSG_SPACE(sizeof(struct ucred))];
+	union {			/* CMSG_* need cmsghdr alignment */
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} cmsg;
 	char in[PROTO_MAX_DATAGRAM];
 	char out[512];
 	struct proto_reply rep;
@@ -341,7 +344,7 @@ static void sock_ready(struct loop_fd *h, uint32_t events)
 		in[i].msg_hdr = (struct msghdr){
 			.msg_name = &sl->peer, .msg_namelen = sizeof(sl->peer),
 			.msg_iov = &iov[i], .msg_iovlen = 1,
-			.msg_control = sl->cmsg, .msg_controllen = sizeof(sl->cmsg),
+			.msg_control = sl->cmsg.buf, .msg_controllen = sizeof(sl->cmsg.buf),
 		};
 		in[i].msg_len = 0;
 	}
