@@ -141,3 +141,6 @@ clean:
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Larger targets (bench, fuzz, install, package) live in their own fragments.
+include $(wildcard mk/*.mk)
