@@ -1,0 +1,47 @@
+/* fuzz_cli: rtalloc's cli_parse on an argv made of the input's NUL-separated
+ * pieces.  Accepted options are complete and valid: a family with an address
+ * of that family, a valid ifname, a netmask (unless -r), a tag without
+ * control characters; --list alone. */
+#include <sys/socket.h>
+
+#include "cli.h"
+#include "fuzz.h"
+
+#define MAX_ARGS 24
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *argv[MAX_ARGS + 2];
+	struct cli_opts o;
+	char err[512];
+	char *s, *p, *end;
+	int argc = 0;
+
+	s = fuzz_cstr(data, size);
+	argv[argc++] = "rtalloc";
+	for (p = s, end = s + size; p <= end && argc < MAX_ARGS + 1; p += strlen(p) + 1)
+		argv[argc++] = p;
+	argv[argc] = NULL;
+
+	if (cli_parse(argc, argv, &o, err, sizeof(err)) < 0) {
+		fuzz_check_err(err, sizeof(err));
+		goto cleanup;
+	}
+	if (o.help || o.list)
+		goto cleanup;
+	FUZZ_CHECK(o.family == AF_INET || o.family == AF_INET6);
+	FUZZ_CHECK(o.addr.family == o.family);
+	FUZZ_CHECK(ifname_valid(o.ifname));
+	FUZZ_CHECK(o.have_prefix || o.release);
+	FUZZ_CHECK(!o.have_prefix || (o.prefixlen >= 1 && o.prefixlen <= (o.family == AF_INET ? 32 : 128)));
+	FUZZ_CHECK(o.socket[0] && memchr(o.socket, '\0', sizeof(o.socket)));
+	for (const unsigned char *t = (const unsigned char *)o.tag; *t; t++)
+		FUZZ_CHECK(*t >= 0x20 && *t != 0x7f);
+	FUZZ_CHECK(o.retries >= 1 && o.retry_interval >= 1);
+	FUZZ_CHECK(!o.have_fwmark || (o.fwmask && !(o.fwmark & ~o.fwmask)));
+cleanup:
+	free(s);
+	return 0;
+}

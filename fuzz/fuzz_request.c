@@ -1,0 +1,41 @@
+/* fuzz_request: proto_request_parse on any datagram.  A request it accepts
+ * is valid (canonical address of its family, valid ifname, printable tag),
+ * and formats and re-parses to the same struct: the client's formatter and
+ * the server's parser agree. */
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "fuzz.h"
+#include "proto.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char buf[PROTO_MAX_DATAGRAM];
+	struct proto_request req, again;
+	struct inet_addr a;
+	char err[256], canon[INET6_ADDRSTRLEN];
+	int n;
+
+	if (proto_request_parse(data, size, &req, err, sizeof(err)) < 0) {
+		fuzz_check_err(err, sizeof(err));
+		return 0;
+	}
+	FUZZ_CHECK(req.version == PROTO_VERSION_1 || req.version == PROTO_VERSION_2);
+	FUZZ_CHECK(req.cmd == PROTO_CMD_REQUEST || req.cmd == PROTO_CMD_RELEASE ||
+		   req.cmd == PROTO_CMD_LIST);
+	if (req.cmd != PROTO_CMD_LIST) {
+		FUZZ_CHECK(req.family == AF_INET || req.family == AF_INET6 || req.family == AF_UNSPEC);
+		FUZZ_CHECK(addr_parse(req.family, req.address, &a) == 0);
+		FUZZ_CHECK(!strcmp(addr_str(&a, canon, sizeof(canon)), req.address));
+		FUZZ_CHECK(ifname_valid(req.ifname));
+		for (const unsigned char *p = (const unsigned char *)req.tag; *p; p++)
+			FUZZ_CHECK(*p >= 0x20 && *p != 0x7f);
+	}
+	n = proto_request_format(&req, buf, sizeof(buf));
+	FUZZ_CHECK(n > 0 && (size_t)n < sizeof(buf));
+	FUZZ_CHECK(proto_request_parse(buf, (size_t)n, &again, err, sizeof(err)) == 0);
+	FUZZ_CHECK(!memcmp(&req, &again, sizeof(req)));
+	return 0;
+}
