@@ -5,11 +5,14 @@
  *   ACK <table> <family> <ifname> <address>
  * the moment the reply arrives (stdout is flushed per line, so a test that
  * kills the server mid-run has every acknowledged lease on record).
- *   loadgen [-n COUNT] [-c CLIENTS] [-r RENEWALS] [-6] [-q] [-d SECONDS] NAME
+ *   loadgen [-n COUNT] [-c CLIENTS] [-r RENEWALS] [-6] [-q] [-s] [-d SECONDS] NAME
  * -n total distinct keys, -c concurrency, -r how many times each key is
- * asked for (renewals), -q prints no ACK lines (bench), -d gives up after
- * that many seconds.  The summary goes to stderr.  Exit 0 when every key was
- * granted, 3 when some were refused, 2 on deadline. */
+ * asked for (renewals), -q prints no ACK lines (bench), -s prints one line
+ *   STATS replies=N secs=S rps=R p50_us=U p99_us=U max_us=U
+ * on stdout at the end (bench: latency from the first send of a request to
+ * its reply, retries included, so a lost reply shows up in the tail), -d
+ * gives up after that many seconds.  The summary goes to stderr.  Exit 0
+ * when every key was granted, 3 when some were refused, 2 on deadline. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +33,7 @@ struct client {
 	uint32_t round;		/* renewal round of that key */
 	uint32_t seq;
 	uint64_t sent_ms;
+	uint64_t first_ns;	/* first send of this request (latency) */
 	int busy;
 };
 
@@ -46,7 +50,31 @@ static socklen_t srvlen;
 static int family = 2;
 static uint32_t next_key, total = 1000, renewals = 1, nclients = 8;
 static uint64_t acked, refused, replies;
-static int quiet;
+static int quiet, stats;
+static uint32_t *lat_us;	/* -s: one latency per reply */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of the sorted latencies. */
+static uint32_t pct(const uint32_t *v, uint64_t n, unsigned p)
+{
+	uint64_t i = (n * p + 99) / 100;
+
+	return n ? v[i ? i - 1 : 0] : 0;
+}
 
 static struct client *clients;
 
@@ -92,6 +120,7 @@ static int start_next(struct client *c)
 	next_key++;
 	c->seq++;
 	c->busy = 1;
+	c->first_ns = now_ns();
 	send_req(c);
 	return 1;
 }
@@ -103,13 +132,14 @@ int main(int argc, char **argv)
 	uint64_t start, deadline;
 	const char *name;
 
-	while ((opt = getopt(argc, argv, "n:c:r:6qd:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:c:r:6qsd:")) != -1) {
 		switch (opt) {
 		case 'n': total = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'c': nclients = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'r': renewals = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case '6': family = 10; break;
 		case 'q': quiet = 1; break;
+		case 's': stats = 1; break;
 		case 'd': deadline_s = atof(optarg); break;
 		default: goto usage;
 		}
@@ -123,8 +153,10 @@ int main(int argc, char **argv)
 	memcpy(srv.sun_path + 1, name, strlen(name));
 	srvlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
 	clients = calloc(nclients, sizeof(*clients));
+	if (stats)
+		lat_us = malloc((size_t)total * renewals * sizeof(*lat_us));
 	ep = epoll_create1(0);
-	if (!clients || ep < 0)
+	if (!clients || ep < 0 || (stats && !lat_us))
 		return 1;
 	for (uint32_t i = 0; i < nclients; i++) {
 		struct sockaddr_un self = { .sun_family = AF_UNIX };
@@ -164,6 +196,11 @@ int main(int argc, char **argv)
 				if (proto_reply_parse(buf, (size_t)len, &rep, err, sizeof(err)) < 0 ||
 				    rep.seq != c->seq || !c->busy)
 					continue;	/* a late reply to a retried request */
+				if (stats) {
+					uint64_t us = (now_ns() - c->first_ns) / 1000;
+
+					lat_us[replies] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+				}
 				replies++;
 				fill(c->key, c, &r);
 				if (rep.table) {
@@ -189,10 +226,17 @@ int main(int argc, char **argv)
 	fprintf(stderr, "loadgen: %llu replies in %.3f s (%.0f/s), %llu keys acked, %llu refused\n",
 		(unsigned long long)replies, secs, secs > 0 ? (double)replies / secs : 0.0,
 		(unsigned long long)acked, (unsigned long long)refused);
+	if (stats) {
+		qsort(lat_us, replies, sizeof(*lat_us), cmp_u32);
+		printf("STATS replies=%llu secs=%.3f rps=%.0f p50_us=%u p99_us=%u max_us=%u\n",
+		       (unsigned long long)replies, secs, secs > 0 ? (double)replies / secs : 0.0,
+		       pct(lat_us, replies, 50), pct(lat_us, replies, 99),
+		       replies ? lat_us[replies - 1] : 0);
+	}
 	if (rc == 0 && refused)
 		rc = 3;
 	return rc;
 usage:
-	fprintf(stderr, "usage: loadgen [-n COUNT] [-c CLIENTS] [-r RENEWALS] [-6] [-q] [-d SECONDS] NAME\n");
+	fprintf(stderr, "usage: loadgen [-n COUNT] [-c CLIENTS] [-r RENEWALS] [-6] [-q] [-s] [-d SECONDS] NAME\n");
 	return 1;
 }
