@@ -20,6 +20,7 @@ enum {
 	OPT_FWMARK_PREF,
 	OPT_LIST,
 	OPT_JSON,
+	OPT_STATUS,
 };
 
 static const struct option long_opts[] = {
@@ -32,6 +33,7 @@ static const struct option long_opts[] = {
 	{ "fwmark-pref", required_argument, NULL, OPT_FWMARK_PREF },
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "status", no_argument, NULL, OPT_STATUS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -42,6 +44,7 @@ void cli_usage(FILE *out)
 		"usage: rtalloc -4|-6 -a ADDRESS -n NETMASK -i IFNAME [-d SOCKET] [-t TAG]\n"
 		"               [-r] [-f] [-s | -l LOGFILE] [-v] [options]\n"
 		"       rtalloc --list [--json] [-d SOCKET]\n"
+		"       rtalloc --status [-d SOCKET]\n"
 		"Leases a routing table for ADDRESS from rtallocd, installs the policy rules\n"
 		"that select it, prints the table and stays in the background until the\n"
 		"address or the interface goes away (then removes the rules, releases the\n"
@@ -66,11 +69,13 @@ void cli_usage(FILE *out)
 		"  --retries N        requests before giving up (default 5)\n"
 		"  --retry-interval S seconds between them (default 2)\n"
 		"  --list [--json]    list the server's leases\n"
+		"  --status           compare the server's leases with the rules in the\n"
+		"                     kernel and name every difference\n"
 		"Rules are marked `proto 122` (0x7a): rtalloc only ever touches those.\n"
 		"Exit status: 0 table printed (leased, already running) or released;\n"
 		"1 invalid arguments; 2 no lease (printed 0); 3 address not on the\n"
 		"interface (printed 0); 4 the kernel refused the rules (printed 0);\n"
-		"5 system error (printed 0).\n",
+		"5 system error (printed 0); 6 --status found differences.\n",
 		PROTO_DEFAULT_SOCKET);
 }
 
@@ -205,6 +210,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		}
 		case OPT_LIST: o->list = true; break;
 		case OPT_JSON: o->json = true; break;
+		case OPT_STATUS: o->status = true; break;
 		case ':':
 			return fail(err, errlen, "%s: missing argument", argv[optind - 1]);
 		default:
@@ -215,6 +221,11 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	}
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument: '%s'", argv[optind]);
+	if (o->status) {
+		if (o->list || o->json || four || six || a_arg || n_arg || o->ifname[0] || o->release)
+			return fail(err, errlen, "--status takes only -d and logging options");
+		return 0;
+	}
 	if (o->list) {
 		if (four || six || a_arg || n_arg || o->ifname[0] || o->release)
 			return fail(err, errlen, "--list takes only -d, --json and logging options");

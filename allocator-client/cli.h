@@ -20,6 +20,7 @@ enum rtalloc_exit {
 	EXIT_NO_ADDRESS = 3,	/* the address is not on the interface: printed 0 */
 	EXIT_KERNEL = 4,	/* the kernel refused the rules: printed 0, lease released */
 	EXIT_SYSTEM = 5,	/* a system call failed (netlink, sockets, fork): printed 0 */
+	EXIT_INCONSISTENT = 6,	/* --status: leases and rules differ (listed on stdout) */
 };
 
 #define CLI_SOCKET_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
@@ -36,6 +37,7 @@ struct cli_opts {
 	bool foreground;		/* -f */
 	bool list;			/* --list */
 	bool json;			/* --json */
+	bool status;			/* --status */
 	bool help;			/* -h */
 	int log_max;			/* LOG_INFO, LOG_DEBUG with -v */
 	enum log_backend log;		/* -s, -l */

@@ -9,7 +9,8 @@
  *   2  no lease from the server (printed 0: use the main table)
  *   3  the address is not on the interface (printed 0)
  *   4  the kernel refused the rules (printed 0, lease released)
- *   5  a system call failed (printed 0) */
+ *   5  a system call failed (printed 0)
+ *   6  --status: the leases and the rules differ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "daemon.h"
 #include "lease.h"
 #include "log.h"
+#include "status.h"
 
 static void print_json_str(const char *s)
 {
@@ -98,7 +100,7 @@ int main(int argc, char **argv)
 	}
 	/* The daemon outlives its caller: it must not hold the caller's other
 	 * descriptors (a hook's pipes, a lock file) for its whole life. */
-	if (!o.list && !o.release && !o.foreground)
+	if (!o.list && !o.status && !o.release && !o.foreground)
 		close_range(3, ~0U, 0);
 	ret = log_open("rtalloc", o.log, o.logfile);
 	if (ret < 0) {
@@ -106,7 +108,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_set_max(o.log_max);
-	if (o.list)
+	if (o.status)
+		ret = status_run(&o);
+	else if (o.list)
 		ret = list(&o);
 	else if (o.release)
 		ret = daemon_release(&o);

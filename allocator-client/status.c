@@ -1,0 +1,261 @@
+/* status: `rtalloc --status` compares what the server says is leased with
+ * the rules in the kernel, and names every difference, so an admin sees at
+ * once whether a client died without cleaning up, a rule was deleted by hand
+ * (or by a network manager that removes foreign rules), or the server lost
+ * its leases.  Only our rules (proto 122) are looked at. */
+#include <errno.h>
+#include <linux/fib_rules.h>
+#include <linux/rtnetlink.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lease.h"
+#include "status.h"
+
+static const char *family_name(int family)
+{
+	return family == AF_INET ? "inet" : family == AF_INET6 ? "inet6" : "unspec";
+}
+
+static bool is_from_rule(const struct rule *r, const struct inet_addr *a)
+{
+	size_t len = addr_len(r->family);
+
+	return r->src_len == len * 8 && !memcmp(r->src.bytes, a->bytes, len) &&
+	       !r->dst_len && !r->iif[0] && !r->has_fwmark;
+}
+
+/* Checks one lease against the rules of one family; marks the rules it
+ * explains in used[]. */
+static size_t compare_one(const struct proto_lease *l, int family, const struct inet_addr *a,
+			  const struct rule *rules, size_t nrules, bool *used, FILE *out)
+{
+	bool from = false, to = false, iif = false, any = false;
+	size_t diffs = 0;
+	char buf[160];
+
+	for (size_t i = 0; i < nrules; i++) {
+		const struct rule *r = &rules[i];
+
+		if (r->family != family)
+			continue;
+		if (is_from_rule(r, a) && r->table != l->table) {
+			fprintf(out, "different table: %s %s on %s leases table %u, but the kernel has `%s`\n",
+				family_name(l->family), l->address, l->ifname, l->table,
+				rule_str(r, buf, sizeof(buf)));
+			used[i] = true;
+			diffs++;
+			continue;
+		}
+		if (r->table != l->table)
+			continue;
+		used[i] = any = true;
+		if (is_from_rule(r, a))
+			from = true;
+		else if (r->dst_len && !r->iif[0])
+			to = true;
+		else if (!strcmp(r->iif, "lo"))
+			iif = true;
+	}
+	if (!any) {
+		if (!diffs)
+			fprintf(out, "lease without rules: %s %s on %s, table %u\n",
+				family_name(l->family), l->address, l->ifname, l->table);
+		return diffs + !diffs;
+	}
+	/* The `to NETWORK` rule's prefix is the client's business: any `to`
+	 * rule into the table counts. */
+	if (!from)
+		fprintf(out, "missing rule: %s %s on %s, table %u: no `from %s lookup %u`\n",
+			family_name(l->family), l->address, l->ifname, l->table, l->address, l->table);
+	if (!to)
+		fprintf(out, "missing rule: %s %s on %s, table %u: no `to NETWORK lookup %u`\n",
+			family_name(l->family), l->address, l->ifname, l->table, l->table);
+	if (!iif)
+		fprintf(out, "missing rule: %s %s on %s, table %u: no `iif lo lookup %u`\n",
+			family_name(l->family), l->address, l->ifname, l->table, l->table);
+	return diffs + !from + !to + !iif;
+}
+
+size_t status_compare(const struct proto_lease *leases, size_t nleases,
+		      const struct rule *rules, size_t nrules, FILE *out)
+{
+	bool *used = calloc(nrules ? nrules : 1, sizeof(*used));
+	size_t diffs = 0;
+	char buf[160];
+
+	if (!used) {
+		fprintf(out, "out of memory\n");
+		return 1;
+	}
+	for (size_t i = 0; i < nleases; i++) {
+		const struct proto_lease *l = &leases[i];
+		struct inet_addr a;
+		int family = l->family;
+
+		/* An unspec lease (not one rtalloc takes) covers the address's
+		 * own family. */
+		if (family == AF_UNSPEC)
+			family = addr_parse(AF_INET, l->address, &a) == 0 ? AF_INET : AF_INET6;
+		if (addr_parse(family, l->address, &a) < 0) {
+			fprintf(out, "bad lease: %s %s on %s: not an address\n", family_name(l->family),
+				l->address, l->ifname);
+			diffs++;
+			continue;
+		}
+		diffs += compare_one(l, family, &a, rules, nrules, used, out);
+	}
+	for (size_t i = 0; i < nrules; i++)
+		if (!used[i]) {
+			fprintf(out, "rule without lease: %s %s\n", family_name(rules[i].family),
+				rule_str(&rules[i], buf, sizeof(buf)));
+			diffs++;
+		}
+	free(used);
+	return diffs;
+}
+
+struct rule_list {
+	struct rule *r;
+	size_t n, cap;
+	int err;
+};
+
+/* Ours only: the same test as rules.c (FRA_PROTOCOL). */
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rule_list *rl = data;
+	const struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	struct rule r;
+	size_t alen;
+
+	if (nlh->nlmsg_type != RTM_NEWRULE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*frh)))
+		return MNL_CB_OK;
+	memset(&r, 0, sizeof(r));
+	r.family = frh->family;
+	r.src_len = frh->src_len;
+	r.dst_len = frh->dst_len;
+	r.table = frh->table;
+	alen = addr_len(frh->family);
+	mnl_attr_for_each(attr, nlh, sizeof(*frh)) {
+		uint16_t plen = mnl_attr_get_payload_len(attr);
+
+		switch (mnl_attr_get_type(attr)) {
+		case FRA_TABLE: if (plen == 4) r.table = mnl_attr_get_u32(attr); break;
+		case FRA_PRIORITY: if (plen == 4) r.pref = mnl_attr_get_u32(attr); break;
+		case FRA_PROTOCOL: if (plen == 1) r.proto = mnl_attr_get_u8(attr); break;
+		case FRA_SRC: if (plen == alen) memcpy(r.src.bytes, mnl_attr_get_payload(attr), alen); break;
+		case FRA_DST: if (plen == alen) memcpy(r.dst.bytes, mnl_attr_get_payload(attr), alen); break;
+		case FRA_IIFNAME:
+			snprintf(r.iif, sizeof(r.iif), "%.*s", (int)plen, (const char *)mnl_attr_get_payload(attr));
+			break;
+		case FRA_FWMARK:
+			if (plen == 4) {
+				r.fwmark = mnl_attr_get_u32(attr);
+				r.has_fwmark = true;
+			}
+			break;
+		case FRA_FWMASK: if (plen == 4) r.fwmask = mnl_attr_get_u32(attr); break;
+		}
+	}
+	if (r.proto != RTPROT_RTALLOC)
+		return MNL_CB_OK;
+	r.src.family = r.dst.family = r.family;
+	if (rl->n == rl->cap) {
+		size_t cap = rl->cap ? 2 * rl->cap : 64;
+		struct rule *p = realloc(rl->r, cap * sizeof(*p));
+
+		if (!p) {
+			rl->err = -ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		rl->r = p;
+		rl->cap = cap;
+	}
+	rl->r[rl->n++] = r;
+	return MNL_CB_OK;
+}
+
+int status_dump_rules(struct nl *nl, struct rule **rules, size_t *n)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	struct rule_list rl = { 0 };
+	int ret = 0;
+
+	for (size_t f = 0; f < 2; f++) {
+		char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct fib_rule_hdr))];
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+		struct fib_rule_hdr *frh;
+		size_t start = rl.n;
+		int tries = 0;
+
+		nlh->nlmsg_type = RTM_GETRULE;
+		frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+		frh->family = (uint8_t)families[f];
+		/* An interrupted dump restarts from scratch for this family. */
+		do {
+			rl.n = start;
+			ret = nl_dump(nl, nlh, dump_cb, &rl);
+		} while (ret == -EINTR && ++tries < 5);
+		if (rl.err)
+			ret = rl.err;
+		if (ret < 0)
+			goto cleanup;
+	}
+	*rules = rl.r;
+	*n = rl.n;
+	rl.r = NULL;
+cleanup:
+	free(rl.r);
+	return ret;
+}
+
+int status_run(const struct cli_opts *o)
+{
+	struct lease_client lc;
+	struct proto_lease *leases = NULL;
+	struct rule *rules = NULL;
+	size_t nleases = 0, nrules = 0, diffs;
+	struct nl nl = { 0 };
+	char err[256];
+	int ret, rc;
+
+	ret = lease_open(&lc, o->socket);
+	if (ret < 0) {
+		fprintf(stderr, "rtalloc: --status: %s\n", strerror(-ret));
+		return EXIT_SYSTEM;
+	}
+	ret = lease_list(&lc, o->retry_interval * 1000, &leases, &nleases, err, sizeof(err));
+	lease_close(&lc);
+	if (ret < 0) {
+		fprintf(stderr, "rtalloc: --status: no lease list from @%s: %s\n", o->socket,
+			err[0] ? err : strerror(-ret));
+		return EXIT_NO_LEASE;
+	}
+	ret = nl_open(&nl, NULL, 0);
+	if (ret >= 0)
+		ret = status_dump_rules(&nl, &rules, &nrules);
+	nl_close(&nl);
+	if (ret < 0) {
+		fprintf(stderr, "rtalloc: --status: cannot read the policy rules: %s\n", strerror(-ret));
+		rc = EXIT_SYSTEM;
+		goto cleanup;
+	}
+	diffs = status_compare(leases, nleases, rules, nrules, stdout);
+	if (diffs) {
+		printf("%zu difference%s between %zu lease%s and %zu rule%s (proto 122)\n", diffs,
+		       diffs == 1 ? "" : "s", nleases, nleases == 1 ? "" : "s", nrules, nrules == 1 ? "" : "s");
+		rc = EXIT_INCONSISTENT;
+	} else {
+		printf("consistent: %zu lease%s, %zu rule%s (proto 122)\n", nleases, nleases == 1 ? "" : "s",
+		       nrules, nrules == 1 ? "" : "s");
+		rc = EXIT_LEASED;
+	}
+cleanup:
+	free(leases);
+	free(rules);
+	return rc;
+}
