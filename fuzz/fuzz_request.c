@@ -10,6 +10,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Field by field: canonicalizing an address in place leaves bytes of the
+ * longer input behind its NUL, which memcmp would see. */
+static int request_equal(const struct proto_request *a, const struct proto_request *b)
+{
+	return a->version == b->version && a->cmd == b->cmd && a->family == b->family &&
+	       !strcmp(a->address, b->address) && !strcmp(a->ifname, b->ifname) &&
+	       !strcmp(a->tag, b->tag) && a->seq == b->seq && a->offset == b->offset;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char buf[PROTO_MAX_DATAGRAM];
@@ -36,6 +45,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = proto_request_format(&req, buf, sizeof(buf));
 	FUZZ_CHECK(n > 0 && (size_t)n < sizeof(buf));
 	FUZZ_CHECK(proto_request_parse(buf, (size_t)n, &again, err, sizeof(err)) == 0);
-	FUZZ_CHECK(!memcmp(&req, &again, sizeof(req)));
+	FUZZ_CHECK(request_equal(&req, &again));
 	return 0;
 }
