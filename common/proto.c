@@ -422,7 +422,9 @@ int proto_request_format(const struct proto_request *req, char *buf, size_t len)
 	put_str(&w, "ifname", req->ifname);
 	if (req->tag[0])
 		put_str(&w, "tag", req->tag);
-	if (req->version >= PROTO_VERSION_2)
+	/* The parser takes seq in v1 too: drop it only when there is none, as
+	 * proto_reply_format does, so a request survives format and parse. */
+	if (req->version >= PROTO_VERSION_2 || req->seq)
 		put(&w, ",\"seq\":%u", req->seq);
 	put_char(&w, '}');
 	return out_end(&w);
