@@ -410,6 +410,7 @@ int daemon_main(const struct cli_opts *o)
 	const struct rule *failed = NULL;
 	char a[INET6_ADDRSTRLEN], buf[160];
 	int ret, status = EXIT_SYSTEM;
+	unsigned removed;
 	bool have_lease = false, have_rules = false;
 
 	d.watch.h.fd = -1;
@@ -495,6 +496,12 @@ int daemon_main(const struct cli_opts *o)
 	}
 	have_rules = true;
 	log_msg(LOG_INFO, "%s on %s: table %u, %zu rules", a, o->ifname, d.table, d.rules.n);
+	/* We hold the key, so no live daemon has this address: rules for it
+	 * with another table were left by one that died.  After ours are in,
+	 * so traffic is never unrouted. */
+	ret = rules_clear_stale(&d.nl, o, d.table, &removed);
+	if (ret < 0)
+		log_msg(LOG_WARNING, "removing leftover rules: %s", strerror(-ret));
 
 	ret = loop_setup(&d);
 	if (ret < 0) {
@@ -574,7 +581,7 @@ int daemon_release(const struct cli_opts *o)
 	struct proto_reply rep;
 	struct nl nl = { 0 };
 	char reply[CTL_MSG_MAX];
-	uint32_t table = 0;
+	unsigned removed;
 	int fd = -1, ret, status = EXIT_SYSTEM;
 
 	ret = ctl_bind(o, &fd);
@@ -596,12 +603,7 @@ int daemon_release(const struct cli_opts *o)
 	/* No holder (it crashed, or never ran here): clean up what it left. */
 	ret = nl_open(&nl, NULL, 0);
 	if (ret == 0)
-		ret = rules_find_table(&nl, o->family, &o->addr, o->pref_from, &table);
-	if (ret == 0 && table) {
-		const uint32_t prefs[] = { o->pref_from, o->pref_to, o->pref_iif, o->fwmark_pref };
-
-		ret = rules_purge(&nl, o->family, table, prefs, 4);
-	}
+		ret = rules_clear_stale(&nl, o, 0, &removed);
 	if (ret < 0) {
 		log_msg(LOG_ERR, "removing leftover rules: %s", strerror(-ret));
 		goto cleanup;

@@ -251,9 +251,6 @@ static bool rule_parse(const struct nlmsghdr *nlh, struct rule *r)
 struct dump_ctx {
 	const struct ruleset *rs;
 	bool present[RULES_MAX];
-	/* rules_find_table */
-	const struct inet_addr *addr;
-	uint32_t pref, table;
 };
 
 static int reconcile_cb(const struct nlmsghdr *nlh, void *data)
@@ -309,55 +306,146 @@ int rules_reconcile(struct nl *nl, const struct ruleset *rs, unsigned *restored)
 	return ret;
 }
 
-static int find_cb(const struct nlmsghdr *nlh, void *data)
+/* ---- leftovers of a run that died (kill -9) ----
+ * The `from ADDR` rule is the only one that names our address, so it is what
+ * marks a leftover: its table T' is the old run's.  `to NET` and `iif lo`
+ * rules have the same shape in every daemon, so one of those with table T' is
+ * only ours when no other address's `from` rule uses T' (the server may have
+ * given T' to another key after our old lease expired); for `to NET`, no
+ * other address inside NET. */
+
+/* One batch; a couple of crashed runs' worth. */
+#define STALE_MAX NL_BATCH_MAX
+
+struct stale_ctx {
+	const struct cli_opts *o;
+	uint32_t table;			/* ours now, never stale (0: none) */
+	uint32_t tables[STALE_MAX];	/* of our address's stale `from` rules */
+	bool full[STALE_MAX];		/* more owners than `others` holds */
+	size_t ntables;
+	struct rule found[STALE_MAX];
+	size_t nfound;
+	struct rule others[STALE_MAX];	/* other addresses' `from` rules there */
+	size_t nothers;
+};
+
+static bool rule_is_from(const struct rule *r, uint32_t pref)
 {
-	struct dump_ctx *ctx = data;
+	return r->pref == pref && r->src_len == addr_len(r->family) * 8 && !r->dst_len &&
+	       !r->iif[0] && !r->has_fwmark;
+}
+
+/* r is a `to NET` rule whose network holds a. */
+static bool rule_to_holds(const struct rule *r, const struct inet_addr *a)
+{
+	struct inet_addr net = *a;
+
+	addr_mask(&net, r->dst_len);
+	return !memcmp(net.bytes, r->dst.bytes, addr_len(r->family));
+}
+
+static bool rule_is_shared(const struct rule *r, const struct cli_opts *o)
+{
+	if (r->src_len)
+		return false;
+	if (r->pref == o->pref_iif)
+		return !strcmp(r->iif, "lo") && !r->dst_len && !r->has_fwmark;
+	if (r->pref == o->fwmark_pref)
+		return r->has_fwmark && !r->dst_len && !r->iif[0];
+	if (r->pref != o->pref_to || !r->dst_len || r->iif[0] || r->has_fwmark)
+		return false;
+	/* Any network holding our address: the old run may have had another
+	 * prefix length. */
+	return rule_to_holds(r, &o->addr);
+}
+
+/* Does another address's live `from` rule need r (same table; for a `to NET`
+ * rule, an address inside NET)? */
+static bool rule_owned(const struct stale_ctx *ctx, const struct rule *r)
+{
+	for (size_t j = 0; j < ctx->ntables; j++)
+		if (ctx->tables[j] == r->table && ctx->full[j])
+			return true;
+	for (size_t j = 0; j < ctx->nothers; j++)
+		if (ctx->others[j].table == r->table &&
+		    (!r->dst_len || rule_to_holds(r, &ctx->others[j].src)))
+			return true;
+	return false;
+}
+
+static int stale_from_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct stale_ctx *ctx = data;
 	struct rule r;
 
 	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r))
 		return MNL_CB_OK;
-	if (r.pref == ctx->pref && r.src_len == addr_len(r.family) * 8 && !r.dst_len &&
-	    !memcmp(r.src.bytes, ctx->addr->bytes, addr_len(r.family)))
-		ctx->table = r.table;
+	if (rule_is_from(&r, ctx->o->pref_from) && r.table != ctx->table &&
+	    !memcmp(r.src.bytes, ctx->o->addr.bytes, addr_len(r.family)) && ctx->ntables < STALE_MAX) {
+		ctx->tables[ctx->ntables++] = r.table;
+		ctx->found[ctx->nfound++] = r;
+	}
 	return MNL_CB_OK;
 }
 
-int rules_find_table(struct nl *nl, int family, const struct inet_addr *addr,
-		     uint32_t pref, uint32_t *table)
+static int stale_shared_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct dump_ctx ctx = { .addr = addr, .pref = pref };
-	int ret = rules_dump(nl, family, find_cb, &ctx);
-
-	*table = ret < 0 ? 0 : ctx.table;
-	return ret;
-}
-
-struct purge_ctx {
-	uint32_t table;
-	const uint32_t *prefs;
-	size_t nprefs;
-	struct ruleset found;
-};
-
-static int purge_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct purge_ctx *ctx = data;
+	struct stale_ctx *ctx = data;
 	struct rule r;
+	size_t i;
 
-	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r) || r.table != ctx->table)
+	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r))
 		return MNL_CB_OK;
-	for (size_t i = 0; i < ctx->nprefs; i++)
-		if (r.pref == ctx->prefs[i] && ctx->found.n < RULES_MAX)
-			ctx->found.r[ctx->found.n++] = r;
+	for (i = 0; i < ctx->ntables && ctx->tables[i] != r.table; i++)
+		;
+	if (i == ctx->ntables)
+		return MNL_CB_OK;
+	if (rule_is_from(&r, ctx->o->pref_from)) {
+		if (!memcmp(r.src.bytes, ctx->o->addr.bytes, addr_len(r.family)))
+			return MNL_CB_OK;
+		if (ctx->nothers < STALE_MAX)
+			ctx->others[ctx->nothers++] = r;
+		else
+			ctx->full[i] = true;
+	} else if (rule_is_shared(&r, ctx->o) && ctx->nfound < STALE_MAX) {
+		ctx->found[ctx->nfound++] = r;
+	}
 	return MNL_CB_OK;
 }
 
-int rules_purge(struct nl *nl, int family, uint32_t table, const uint32_t *prefs, size_t nprefs)
+int rules_clear_stale(struct nl *nl, const struct cli_opts *o, uint32_t table, unsigned *removed)
 {
-	struct purge_ctx ctx = { .table = table, .prefs = prefs, .nprefs = nprefs };
-	int ret = rules_dump(nl, family, purge_cb, &ctx);
+	struct stale_ctx ctx = { .o = o, .table = table };
+	const struct rule *del[STALE_MAX] = { NULL };
+	int errs[STALE_MAX] = { 0 };
+	size_t n = 0;
+	char buf[160];
+	int ret;
 
+	*removed = 0;
+	ret = rules_dump(nl, o->family, stale_from_cb, &ctx);
+	if (ret < 0 || !ctx.ntables)
+		return ret;	/* the usual case: one dump, nothing left over */
+	ret = rules_dump(nl, o->family, stale_shared_cb, &ctx);
 	if (ret < 0)
 		return ret;
-	return rules_del(nl, &ctx.found);
+	for (size_t i = 0; i < ctx.nfound; i++) {
+		const struct rule *r = &ctx.found[i];
+
+		if (rule_is_from(r, o->pref_from) || !rule_owned(&ctx, r))
+			del[n++] = r;
+	}
+	ret = rules_batch(nl, del, n, false, errs);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		if (errs[i] && errs[i] != -ENOENT)
+			return errs[i];
+		if (!errs[i]) {
+			(*removed)++;
+			log_msg(LOG_NOTICE, "removed leftover rule of a previous run: %s",
+				rule_str(del[i], buf, sizeof(buf)));
+		}
+	}
+	return 0;
 }

@@ -54,12 +54,11 @@ int rules_del(struct nl *nl, const struct ruleset *rs);
 /* Dumps the kernel's rules of rs's family and re-adds the ones of rs that are
  * missing.  *restored counts them.  0 or -errno. */
 int rules_reconcile(struct nl *nl, const struct ruleset *rs, unsigned *restored);
-/* After a crash or for a direct release: the table of our `from ADDR/max`
- * rule at pref (0 when none).  0 or -errno. */
-int rules_find_table(struct nl *nl, int family, const struct inet_addr *addr,
-		     uint32_t pref, uint32_t *table);
-/* Deletes our rules (by protocol) of family with table at one of prefs:
- * a direct release when no daemon holds them.  0 or -errno. */
-int rules_purge(struct nl *nl, int family, uint32_t table, const uint32_t *prefs, size_t nprefs);
+/* After a run for o's address died (kill -9): deletes our rules that it left,
+ * found by o's `from ADDR` rule at pref_from with a table other than table
+ * (0: every table is stale, as for -r with no daemon); the `to NET`, `iif lo`
+ * and fwmark rules of that table too, unless another address's `from` rule
+ * uses the table.  *removed counts the rules deleted.  0 or -errno. */
+int rules_clear_stale(struct nl *nl, const struct cli_opts *o, uint32_t table, unsigned *removed);
 
 #endif
