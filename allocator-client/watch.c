@@ -1,5 +1,6 @@
 /* watch: address, link and rule events for one (family, ifindex, address). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 
@@ -19,11 +20,29 @@ int watch_open(struct watch *w, int family, const struct inet_addr *addr)
 		family == AF_INET ? RTNLGRP_IPV4_RULE : RTNLGRP_IPV6_RULE,
 	};
 
+	const char *env = getenv("RTALLOC_TEST_NL_RCVBUF");
+	int ret;
+
 	memset(w, 0, sizeof(*w));
 	w->h.fd = -1;
 	w->family = family;
 	w->addr = *addr;
-	return nl_open(&w->nl, groups, sizeof(groups) / sizeof(groups[0]));
+	ret = nl_open(&w->nl, groups, sizeof(groups) / sizeof(groups[0]));
+	/* Test only (tests/integration/client_overflow.sh): a tiny receive
+	 * buffer so an event storm overflows it and the ENOBUFS re-dump runs.
+	 * Never set it in production: events would be lost all the time. */
+	if (ret == 0 && env) {
+		char *end;
+		unsigned long size = strtoul(env, &end, 10);
+
+		if (*env && !*end && size > 0 && size <= (1 << 20)) {
+			int sz = (int)size;
+
+			setsockopt(nl_fd(&w->nl), SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
+			log_msg(LOG_WARNING, "RTALLOC_TEST_NL_RCVBUF: event buffer %d bytes (tests only)", sz);
+		}
+	}
+	return ret;
 }
 
 void watch_set_ifindex(struct watch *w, int ifindex)
