@@ -233,6 +233,7 @@ int main(int argc, char **argv)
 	if (!preload || setenv("LD_PRELOAD", preload, 1) < 0 ||
 	    setenv("LIBPACKETMARK_MARK", markstr, 1) < 0) {
 		log_msg(LOG_ERR, "cannot set up the environment: %s", strerror(errno));
+		free(preload);
 		return EXIT_OWN;
 	}
 	free(preload);
