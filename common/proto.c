@@ -502,7 +502,7 @@ int proto_list_format(const struct proto_list_reply *rep, char *buf, size_t len,
 
 static int lease_parse(struct json_object *o, struct proto_lease *l, char *err, size_t errlen)
 {
-	int64_t v;
+	int64_t v = 0;	/* set by get_int(); clang-analyzer cannot see that */
 	int ret;
 
 	if (!json_object_is_type(o, json_type_object))
@@ -551,7 +551,7 @@ int proto_list_parse(const void *buf, size_t len, struct proto_list_reply *rep,
 		     char *err, size_t errlen)
 {
 	struct json_object *o = NULL, *arr;
-	int64_t v;
+	int64_t v = 0;	/* as in lease_parse() */
 	size_t n;
 	int ret;
 
