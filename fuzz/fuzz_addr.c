@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(family == AF_UNSPEC || a.family == family);
 		addr_str(&a, canon, sizeof(canon));
 		FUZZ_CHECK(addr_parse(a.family, canon, &b) == 0);
-		FUZZ_CHECK(!memcmp(&a, &b, sizeof(a)));
+		FUZZ_CHECK(a.family == b.family && !memcmp(a.bytes, b.bytes, addr_len(a.family)));
 		/* canonical: printing the re-parsed address gives the same text */
 		char again[INET6_ADDRSTRLEN];
 		FUZZ_CHECK(!strcmp(addr_str(&b, again, sizeof(again)), canon));
