@@ -8,7 +8,8 @@
 #
 # Resolver B is reachable only through uplink B and only from B's address.
 # Unmarked, dig @B fails (it leaves through A); under `packetmark MARK` with
-# `fwmark MARK lookup 10000` it gets through from 10.0.2.2.  Then the WAN-only
+# the `fwmark MARK lookup TABLE` rule of `rtalloc --fwmark MARK` for B's
+# address it gets through from 10.0.2.2.  Then the WAN-only
 # resolver (hooks/wan-dnsmasq, all paths in the test's directory) answers on
 # 127.0.0.1:54 from resolver B while ordinary lookups get resolver A's answer,
 # picks up new servers on SIGHUP through its pid file, and fails rather than
@@ -19,7 +20,6 @@ PM=$BUILD/packetmark
 WAN=$TOP/hooks/wan-dnsmasq/rtalloc-wan-dnsmasq
 for f in "$PM" "$BUILD/libpacketmark.so"; do [ -x "$f" ] || t_skip "$f not built (make tests)"; done
 MARK=0x1000
-TABLE=10000
 
 t_netns h; H=$T_NS
 t_netns ia; IA=$T_NS
@@ -45,15 +45,16 @@ for ns in "$IA" "$IB"; do t_in "$ns" sysctl -qw net.ipv4.ip_forward=1; done
 t_in "$IB" sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.h0.rp_filter=1
 ip -n "$H" route add default via 10.0.1.1 dev a0
 
-# Uplink B's table and rules, as the rtalloc client and hooks install them.
+# Uplink B's table from rtallocd, its rules from `rtalloc --fwmark MARK`
+# (pref 10000, 20000, 91000 and the fwmark rule at its default pref 9000);
+# the routes in it as the hooks add them.
+t_server "$H" || exit 1
+TABLE=$(ip netns exec "$H" "$RTALLOC" -d "$T_SOCK" -4 -a 10.0.2.2 -n 24 -i b0 --fwmark "$MARK")
+t_check "rtalloc leased a table for uplink B ($TABLE)" test "${TABLE:-0}" -gt 0
+t_check "rtalloc installed the fwmark rule" \
+	grep -q "^9000:.*fwmark $MARK lookup $TABLE proto 122" <<<"$(ip -n "$H" -4 rule)"
 ip -n "$H" route add 10.0.2.0/24 dev b0 src 10.0.2.2 table "$TABLE"
 ip -n "$H" route add default via 10.0.2.1 dev b0 src 10.0.2.2 table "$TABLE"
-# The same rules `rtalloc --fwmark MARK` installs for B's address (pref 10000,
-# 20000, and the fwmark rule at its default pref 9000), set directly so this
-# test exercises the shim and the resolver, not the client.
-ip -n "$H" rule add pref 10000 from 10.0.2.2 lookup "$TABLE"
-ip -n "$H" rule add pref 20000 to 10.0.2.0/24 lookup "$TABLE"
-ip -n "$H" rule add pref 9000 fwmark "$MARK" lookup "$TABLE"
 
 ra_log=$T_DIR/ra.log rb_log=$T_DIR/rb.log
 t_bg "$RA" dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
