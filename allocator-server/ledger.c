@@ -48,6 +48,7 @@ void ledger_free(struct ledger *l)
 
 		for (; le; le = next) {
 			next = le->hnext;
+			free(le->tag);
 			free(le);
 		}
 	}
@@ -108,6 +109,24 @@ struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const
 	le->hnext = l->buckets[h];
 	l->buckets[h] = le;
 	return le;
+}
+
+int ledger_set_tag(struct lease *le, const char *tag)
+{
+	char *copy = NULL;
+
+	if (!strcmp(ledger_tag(le), tag))
+		return 0;	/* a renewal: the same tag again */
+	if (*tag && !(copy = strdup(tag)))
+		return -ENOMEM;
+	free(le->tag);
+	le->tag = copy;
+	return 0;
+}
+
+const char *ledger_tag(const struct lease *le)
+{
+	return le->tag ? le->tag : "";
 }
 
 /* --- the expiry heap --- */

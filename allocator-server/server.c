@@ -101,7 +101,8 @@ static int flush(struct server *s)
 		r.family = le->family;
 		memcpy(r.ifname, le->ifname, sizeof(r.ifname));
 		memcpy(r.address, le->address, sizeof(r.address));
-		memcpy(r.tag, le->tag, sizeof(r.tag));
+		/* r is zeroed; tags are at most PROTO_TAG_MAX by construction */
+		memcpy(r.tag, ledger_tag(le), strnlen(ledger_tag(le), sizeof(r.tag) - 1));
 		r.table = le->table;
 		r.expires = le->expires;
 		r.uid = le->uid;
@@ -207,7 +208,8 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 		return;
 	}
 	le->uid = cr->uid;
-	memcpy(le->tag, req->tag, sizeof(le->tag));
+	if (ledger_set_tag(le, req->tag) < 0)
+		log_msg(LOG_WARNING, "out of memory: table %u keeps its old tag", le->table);
 	mark_dirty(s, le);
 	sl->rep.table = le->table;
 	sl->rep.lease_expires = expires;
@@ -313,7 +315,7 @@ static void send_list(struct server *s, struct server_slot *sl, int seq_version)
 		p->family = le->family;
 		memcpy(p->address, le->address, sizeof(p->address));
 		memcpy(p->ifname, le->ifname, sizeof(p->ifname));
-		memcpy(p->tag, le->tag, sizeof(p->tag));
+		snprintf(p->tag, sizeof(p->tag), "%s", ledger_tag(le));
 		p->table = le->table;
 		p->seconds_left = le->expires > now ? (uint32_t)(le->expires - now) : 0;
 		p->uid = le->uid;
@@ -417,7 +419,8 @@ static int restore_row(void *ctx, const struct store_row *r)
 	le = ledger_add(&s->ledger, r->family, r->ifname, r->address);
 	if (!le)
 		return -ENOMEM;
-	memcpy(le->tag, r->tag, sizeof(le->tag));
+	if (ledger_set_tag(le, r->tag) < 0)
+		return -ENOMEM;
 	le->uid = r->uid;
 	le->expires = r->expires;
 	le->table = pool_contains(&s->ledger.pool, r->table) ? r->table : 0;
