@@ -11,6 +11,13 @@ t_check "shellcheck ifupdown hook" shellcheck -x ifupdown/rtalloc
 t_check "shellcheck dispatcher" shellcheck -x NetworkManager/90-rtalloc
 t_check "shellcheck udev script" shellcheck -x udev/rtalloc-udev-remove
 t_check "defaults example parses" sh -n default/rtalloc
+# Every other script under hooks/ and scripts/ (by its #! line), so a new
+# one is checked without being listed here.
+for f in $(grep -rlE '^#!.*(sh|bash)( |$)' "$TOP/hooks" "$TOP/scripts"); do
+	cd "$(dirname "$f")" || exit 1	# -x follows `. ./x` from the script's directory
+	t_check "shellcheck ${f#"$TOP"/}" shellcheck -x "$(basename "$f")"
+done
+cd "$TOP/hooks" || exit 1
 
 # dhclient-script goes on after our hook even with a broken defaults file or
 # no library: the line after the hook must still run.
