@@ -532,7 +532,8 @@ int server_init(struct server *s, struct loop *l, const struct config *cfg, char
 	if (ret == 0)
 		ret = flush(s);
 	if (ret < 0) {
-		snprintf(err, errlen, "database %s: cannot load leases", cfg->db_path);
+		snprintf(err, errlen, "database %s: cannot load leases: %s", cfg->db_path,
+			 ret == -EIO ? store_error(s->store) : strerror(-ret));
 		return ret;
 	}
 	log_msg(LOG_INFO, "%u live leases restored, %u kept as preferences%s", lc.live, lc.dead,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -41,7 +42,7 @@ static int exec(struct store *s, const char *sql, char *err, size_t errlen)
 	char *msg = NULL;
 
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "database: %s", msg ? msg : sqlite3_errmsg(s->db));
+		snprintf(err, errlen, "database %s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
 		return -EIO;
 	}
@@ -51,7 +52,7 @@ static int exec(struct store *s, const char *sql, char *err, size_t errlen)
 static int prepare(struct store *s, const char *sql, sqlite3_stmt **st, char *err, size_t errlen)
 {
 	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "database: %s", sqlite3_errmsg(s->db));
+		snprintf(err, errlen, "database %s: %s", s->path, sqlite3_errmsg(s->db));
 		return -EIO;
 	}
 	return 0;
@@ -81,6 +82,18 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->path = strdup(path);
+	if (!s->path) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	/* SQLite would open a file it cannot write read-only, and fail later
+	 * with "unable to open database file"; say what is wrong instead. */
+	if (access(path, F_OK) == 0 && access(path, W_OK) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "database %s: not writable: %s", path, strerror(-ret));
+		goto cleanup;
+	}
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "database %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		ret = -EIO;
@@ -104,9 +117,11 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 		ret = -EPROTO;
 		goto cleanup;
 	}
-	ret = exec(s, "BEGIN IMMEDIATE", err, errlen);
-	if (ret < 0)
-		goto cleanup;
+	/* Only a new (or older) file is written to here: a current one whose
+	 * pages are damaged must be left as it is for the operator. */
+	ret = v == STORE_SCHEMA_VERSION ? 0 : exec(s, "BEGIN IMMEDIATE", err, errlen);
+	if (ret < 0 || v == STORE_SCHEMA_VERSION)
+		goto prepare;
 	ret = exec(s, schema, err, errlen);
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", STORE_SCHEMA_VERSION);
 	if (ret == 0)
@@ -115,6 +130,7 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 		ret = exec(s, "COMMIT", err, errlen);
 	else
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+prepare:
 	if (ret < 0)
 		goto cleanup;
 	ret = prepare(s, "INSERT OR REPLACE INTO leases (family, ifname, address, tag, tbl, expires,"
@@ -127,9 +143,8 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 		ret = prepare(s, "ROLLBACK", &s->rollback, err, errlen);
 	if (ret < 0)
 		goto cleanup;
-	s->path = strdup(path);
-	if (!s->path || stat(path, &st) < 0) {
-		ret = s->path ? -errno : -ENOMEM;
+	if (stat(path, &st) < 0) {
+		ret = -errno;
 		snprintf(err, errlen, "database %s: %s", path, strerror(-ret));
 		goto cleanup;
 	}
@@ -232,6 +247,11 @@ static void copy_text(char *dst, size_t size, const unsigned char *src)
 	dst[n] = '\0';
 }
 
+const char *store_error(struct store *s)
+{
+	return sqlite3_errmsg(s->db);
+}
+
 int store_load(struct store *s, int (*cb)(void *ctx, const struct store_row *r), void *ctx)
 {
 	sqlite3_stmt *st = NULL;
@@ -240,10 +260,8 @@ int store_load(struct store *s, int (*cb)(void *ctx, const struct store_row *r),
 
 	if (sqlite3_prepare_v2(s->db, "SELECT family, ifname, address, tag, tbl, expires, uid,"
 			       " boot_id, alive FROM leases ORDER BY alive DESC, expires DESC",
-			       -1, &st, NULL) != SQLITE_OK) {
-		log_msg(LOG_ERR, "database: %s", sqlite3_errmsg(s->db));
+			       -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t table = sqlite3_column_int64(st, 4), uid = sqlite3_column_int64(st, 6);
 		int family = sqlite3_column_int(st, 0);
@@ -269,10 +287,8 @@ int store_load(struct store *s, int (*cb)(void *ctx, const struct store_row *r),
 		if (ret < 0)
 			goto cleanup;
 	}
-	if (rc != SQLITE_DONE) {
-		log_msg(LOG_ERR, "database: %s", sqlite3_errmsg(s->db));
+	if (rc != SQLITE_DONE)
 		ret = -EIO;
-	}
 cleanup:
 	sqlite3_finalize(st);
 	return ret;

@@ -37,7 +37,9 @@ int store_commit(struct store *s);
 void store_rollback(struct store *s);
 /* Insert or replace the row of (family, ifname, address). */
 int store_put(struct store *s, const struct store_row *r);
-/* Calls cb for every row; stops at cb's first error. */
+/* SQLite's message for the last failure. */
+const char *store_error(struct store *s);
+/* Calls cb for every row; stops at cb's first error (-EIO: see store_error). */
 int store_load(struct store *s, int (*cb)(void *ctx, const struct store_row *r), void *ctx);
 
 #endif
