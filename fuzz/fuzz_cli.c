@@ -1,7 +1,7 @@
 /* fuzz_cli: rtalloc's cli_parse on an argv made of the input's NUL-separated
  * pieces.  Accepted options are complete and valid: a family with an address
  * of that family, a valid ifname, a netmask (unless -r), a tag without
- * control characters; --list alone. */
+ * control characters; --list and --status alone. */
 #include <sys/socket.h>
 
 #include "cli.h"
@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_check_err(err, sizeof(err));
 		goto cleanup;
 	}
-	if (o.help || o.list)
+	/* The listing modes take no address. */
+	if (o.help || o.list || o.status)
 		goto cleanup;
 	FUZZ_CHECK(o.family == AF_INET || o.family == AF_INET6);
 	FUZZ_CHECK(o.addr.family == o.family);
