@@ -1,7 +1,9 @@
 #!/bin/bash
 # The udev remove script: after up1 disappears it stops up1's dhclient and
 # only that one (up10's dhclient lives on: the 2017 script's
-# pgrep -f "dhclient.*up1" killed it too) and removes up1's DNS lines.
+# pgrep -f "dhclient.*up1" killed it too), nor the dhclient of another
+# namespace's up1 (interface names are per namespace), and removes up1's DNS
+# lines.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/hooks-topology.sh"
 t_require_root
@@ -20,7 +22,15 @@ hk_run dhclient -nw -sf /sbin/dhclient-script -cf /etc/dhcp/dhclient.conf \
 t_wait 5 test -s "$T_DIR/dhclient.up10.pid"
 sh -c '. "$0"; RTALLOC_DNSMASQ_SERVERS=$1; rth_defaults; rth_dns 4 up10 10.110.0.2 10.210.0.53' \
 	"$TOP/hooks/lib/rtalloc-hook.sh" "$HK_SERVERS"
+# Another namespace with its own "up1" and a dhclient for it.
+t_netns other; OTHER=$T_NS
+t_netns otherpeer
+t_veth "$OTHER" up1 "$T_NS" peer0 || exit 1
+ip netns exec "$OTHER" dhclient -nw -sf /bin/true -lf "$T_DIR/dhclient.other.leases" \
+	-pf "$T_DIR/dhclient.other.pid" up1 2>/dev/null
+t_wait 5 test -s "$T_DIR/dhclient.other.pid"
 p1=$(cat "$T_DIR/dhclient.up1.pid") p10=$(cat "$T_DIR/dhclient.up10.pid")
+pother=$(cat "$T_DIR/dhclient.other.pid")
 a1=$(hk_addr up1) t1=$(hk_table "$a1")
 t_check "up1 is routed (table $t1) and has a DNS line" grep -q "@up1@$a1\$" "$HK_SERVERS"
 
@@ -28,6 +38,7 @@ ip -n "$HK_H" link del up1
 hk_run env ACTION=remove INTERFACE=up1 "$TOP/hooks/udev/rtalloc-udev-remove"
 t_check "up1's dhclient is stopped" t_wait 5 bash -c "! kill -0 $p1 2>/dev/null"
 t_check "up10's dhclient still runs" kill -0 "$p10"
+t_check "the other namespace's up1 dhclient still runs" kill -0 "$pother"
 t_eq "servers-file keeps up10's line only" "server=10.210.0.53@up10@10.110.0.2" "$(cat "$HK_SERVERS")"
 t_check "up1's rules are gone" t_wait 5 hk_no_rules "$t1"
 t_check "the udev rule runs the script on remove" \
