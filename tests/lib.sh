@@ -17,6 +17,11 @@ T_PIDS=()
 T_CLEANUP=()
 T_FAILED=0
 export LC_ALL=C
+# Sanitizer reports of backgrounded daemons (whose stderr is /dev/null) go to
+# files; t_cleanup fails the test if any appear.
+T_SAN=$T_DIR/sanitizer
+export ASAN_OPTIONS="log_path=$T_SAN:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="log_path=$T_SAN:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 
 t_skip() { echo "skipped: $*"; exit 77; }
 t_ok() { echo "ok - $*"; }
@@ -99,6 +104,14 @@ t_cleanup() {
 	sleep 0.1
 	for ns in "${T_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	ip link del "$T_ID-tmp" 2>/dev/null
+	# Daemons got SIGTERM above; give them a moment to write exit-time
+	# (leak) reports before looking.
+	sleep 0.3
+	if compgen -G "$T_SAN.*" >/dev/null; then
+		echo "not ok - sanitizer reports:"
+		cat "$T_SAN".*
+		rc=1
+	fi
 	rm -rf "$T_DIR"
 	exit $rc
 }
