@@ -60,6 +60,8 @@ garbage() {	# one line per datagram sent into $T_DIR/garbage.count
 t_bg "$H" bash -c "$(declare -f garbage); G='$G' T_DIR='$T_DIR' DGRAM='$DGRAM' T_SOCK='$T_SOCK'; garbage"
 GARBAGE_PID=$T_LAST_PID
 
+gcount() { wc -l <"$T_DIR/garbage.count" 2>/dev/null || echo 0; }
+garbage_since() { [ "$(gcount)" -ge $(($1 + 10)) ]; }
 acks() { grep -c '^ACK ' "$1" 2>/dev/null || echo 0; }
 enough() { [ "$(acks "$1")" -ge "$2" ]; }
 ok_rounds=0
@@ -68,8 +70,11 @@ for round in $(seq 1 $KILLS); do
 	# later rounds renew leases acked before earlier kills.
 	t_bg "$H" sh -c "exec '$LOADGEN' -n $((300 * round)) -r 20 -c 8 -d 60 '$T_SOCK' >'$T_DIR/acks.$round' 2>/dev/null"
 	LG=$T_LAST_PID
+	g0=$(gcount)
 	want=$((20 + RANDOM % 400))	# the random moment: after this many acks
 	t_wait 60 enough "$T_DIR/acks.$round" "$want" || t_fail "round $round: load did not get going"
+	# and garbage in this round too, however slow the machine (ASan)
+	t_wait 60 garbage_since "$g0" || t_fail "round $round: no garbage was sent"
 	kill -9 "$T_SERVER_PID"; wait "$T_SERVER_PID" 2>/dev/null
 	kill "$LG" 2>/dev/null; wait "$LG" 2>/dev/null
 	t_server "$H" "$CONF" || { t_fail "round $round: restart"; break; }
