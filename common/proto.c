@@ -204,6 +204,41 @@ static int tag_check(const char *tag, char *err, size_t errlen)
 	return 0;
 }
 
+/* The key of a lease, shared by requests and LIST entries: family, address
+ * (canonicalized in place), ifname and an optional tag.  The buffers are the
+ * proto_request/proto_lease fields of the same sizes. */
+static int key_parse(struct json_object *o, uint8_t *family,
+		     char address[INET6_ADDRSTRLEN], char ifname[IFNAMSIZ],
+		     char tag[PROTO_TAG_MAX + 1], char *err, size_t errlen)
+{
+	int64_t v = 0;	/* set by get_int(); clang-analyzer cannot see that */
+	int ret;
+
+	ret = get_int(o, "addr_family", INT64_MIN, INT64_MAX, true, &v, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = family_check(v, err, errlen);
+	if (ret < 0)
+		return ret;
+	*family = (uint8_t)v;
+	ret = get_str(o, "address", true, address, INET6_ADDRSTRLEN, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = address_check(*family, address, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = get_str(o, "ifname", true, ifname, IFNAMSIZ, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = ifname_check(ifname, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = get_str(o, "tag", false, tag, PROTO_TAG_MAX + 1, err, errlen);
+	if (ret < 0 && ret != -ENOENT)
+		return ret;
+	return tag_check(tag, err, errlen);
+}
+
 int proto_request_parse(const void *buf, size_t len, struct proto_request *req,
 			char *err, size_t errlen)
 {
@@ -254,31 +289,7 @@ int proto_request_parse(const void *buf, size_t len, struct proto_request *req,
 		goto cleanup;
 	}
 
-	ret = get_int(o, "addr_family", INT64_MIN, INT64_MAX, true, &v, err, errlen);
-	if (ret < 0)
-		goto cleanup;
-	ret = family_check(v, err, errlen);
-	if (ret < 0)
-		goto cleanup;
-	req->family = (uint8_t)v;
-	ret = get_str(o, "address", true, req->address, sizeof(req->address), err, errlen);
-	if (ret < 0)
-		goto cleanup;
-	ret = address_check(req->family, req->address, err, errlen);
-	if (ret < 0)
-		goto cleanup;
-	ret = get_str(o, "ifname", true, req->ifname, sizeof(req->ifname), err, errlen);
-	if (ret < 0)
-		goto cleanup;
-	ret = ifname_check(req->ifname, err, errlen);
-	if (ret < 0)
-		goto cleanup;
-	ret = get_str(o, "tag", false, req->tag, sizeof(req->tag), err, errlen);
-	if (ret == -ENOENT)
-		ret = 0;
-	if (ret < 0)
-		goto cleanup;
-	ret = tag_check(req->tag, err, errlen);
+	ret = key_parse(o, &req->family, req->address, req->ifname, req->tag, err, errlen);
 cleanup:
 	json_object_put(o);
 	return ret;
@@ -507,29 +518,7 @@ static int lease_parse(struct json_object *o, struct proto_lease *l, char *err, 
 
 	if (!json_object_is_type(o, json_type_object))
 		return fail(err, errlen, "leases: entry is not an object");
-	ret = get_int(o, "addr_family", INT64_MIN, INT64_MAX, true, &v, err, errlen);
-	if (ret < 0)
-		return ret;
-	ret = family_check(v, err, errlen);
-	if (ret < 0)
-		return ret;
-	l->family = (uint8_t)v;
-	ret = get_str(o, "address", true, l->address, sizeof(l->address), err, errlen);
-	if (ret < 0)
-		return ret;
-	ret = address_check(l->family, l->address, err, errlen);
-	if (ret < 0)
-		return ret;
-	ret = get_str(o, "ifname", true, l->ifname, sizeof(l->ifname), err, errlen);
-	if (ret < 0)
-		return ret;
-	ret = ifname_check(l->ifname, err, errlen);
-	if (ret < 0)
-		return ret;
-	ret = get_str(o, "tag", false, l->tag, sizeof(l->tag), err, errlen);
-	if (ret < 0 && ret != -ENOENT)
-		return ret;
-	ret = tag_check(l->tag, err, errlen);
+	ret = key_parse(o, &l->family, l->address, l->ifname, l->tag, err, errlen);
 	if (ret < 0)
 		return ret;
 	ret = get_int(o, "table", 0, UINT32_MAX, true, &v, err, errlen);
