@@ -35,6 +35,11 @@ die() { echo "bench: $*" >&2; exit 1; }
 
 t_netns b
 NS=$T_NS
+# A new namespace gets the kernel's net.unix.max_dgram_qlen of 10: an 11th
+# queued datagram is refused (EAGAIN) whatever SO_RCVBUF says, and the load
+# generator retries it a second later.  systemd sets 512 on a host
+# (sysctl.d/50-default.conf); measure with that.
+t_in "$NS" sysctl -qw net.unix.max_dgram_qlen=512 || die "cannot set net.unix.max_dgram_qlen"
 
 # conf DIR: a config for a server with its database in DIR.
 conf() {

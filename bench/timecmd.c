@@ -2,7 +2,10 @@
  * the first fork to the last exit, in microseconds.  A shell loop around
  * `date` would add its own forks to every sample; this adds none.
  *   timecmd CMD [ARGS...] [';;' CMD [ARGS...]]...
+ * The commands' stdout goes to /dev/null, so the time is all that is
+ * printed (rtalloc prints its table).
  * Exit 0 when every command exited 0; otherwise 1, after the time. */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +40,10 @@ int main(int argc, char **argv)
 		argv[j < argc ? j : argc] = NULL;	/* argv[argc] is NULL already */
 		pid = fork();
 		if (pid == 0) {
+			int null = open("/dev/null", O_WRONLY);
+
+			if (null >= 0)
+				dup2(null, STDOUT_FILENO);
 			execvp(argv[i], argv + i);
 			_exit(127);
 		}
