@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,19 +379,41 @@ static int loop_setup(struct daemon *d)
 	return loop_fd_add(&d->loop, &d->ctl_h);
 }
 
+/* The holder's answer to "table": exactly "table N", N a uint32_t in
+ * decimal, as ctl_ready() writes it; anything else is no answer. */
+static int ctl_table_parse(const char *reply, uint32_t *table)
+{
+	static const char prefix[] = "table ";
+	const char *s = reply;
+	unsigned long v;
+	char *end;
+
+	if (strncmp(s, prefix, sizeof(prefix) - 1))
+		return -EINVAL;
+	s += sizeof(prefix) - 1;
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return -EINVAL;
+	*table = (uint32_t)v;
+	return 0;
+}
+
 /* Another process holds the key: print its table.  -ECONNREFUSED when it
  * went away meanwhile (the caller then tries to become the holder). */
 static int ask_holder(const struct cli_opts *o, int *status)
 {
 	char reply[CTL_MSG_MAX];
-	unsigned table;
+	uint32_t table;
 	/* The holder may itself still be waiting for the server. */
 	unsigned wait_ms = (o->retries * o->retry_interval + 5) * 1000;
 	int ret = ctl_ask(o, "table", wait_ms, reply, sizeof(reply));
 
 	if (ret == -ECONNREFUSED)
 		return ret;
-	if (ret < 0 || sscanf(reply, "table %u", &table) != 1) {
+	if (ret < 0 || ctl_table_parse(reply, &table) < 0) {
 		log_msg(LOG_ERR, "the rtalloc already running for %s did not answer", o->ifname);
 		print_table(0);
 		*status = EXIT_NO_LEASE;

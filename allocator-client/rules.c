@@ -189,8 +189,7 @@ int rules_del(struct nl *nl, const struct ruleset *rs)
 	return 0;
 }
 
-/* Parses one RTM_NEWRULE of ours into r; false for anyone else's. */
-static bool rule_parse(const struct nlmsghdr *nlh, struct rule *r)
+bool rule_parse(const struct nlmsghdr *nlh, struct rule *r)
 {
 	const struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *attr;

@@ -44,6 +44,10 @@ bool rule_equal(const struct rule *a, const struct rule *b);
 /* Human-readable, for logs: "pref 10000 from 192.0.2.7/32 lookup 10000". */
 const char *rule_str(const struct rule *r, char *buf, size_t len);
 
+/* Parses one RTM_NEWRULE message of ours (FRA_PROTOCOL RTPROT_RTALLOC)
+ * into r; false for anyone else's or a truncated one. */
+bool rule_parse(const struct nlmsghdr *nlh, struct rule *r);
+
 /* Adds every rule in one batch, each ACKed; one that exists identically
  * counts as added.  On any refusal the ones added are deleted again and the
  * first error is returned (-errno) with the failed rule in *failed. */

@@ -123,47 +123,14 @@ struct rule_list {
 	int err;
 };
 
-/* Ours only: the same test as rules.c (FRA_PROTOCOL). */
+/* Ours only (FRA_PROTOCOL), by rule_parse(). */
 static int dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct rule_list *rl = data;
-	const struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *attr;
 	struct rule r;
-	size_t alen;
 
-	if (nlh->nlmsg_type != RTM_NEWRULE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*frh)))
+	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r))
 		return MNL_CB_OK;
-	memset(&r, 0, sizeof(r));
-	r.family = frh->family;
-	r.src_len = frh->src_len;
-	r.dst_len = frh->dst_len;
-	r.table = frh->table;
-	alen = addr_len(frh->family);
-	mnl_attr_for_each(attr, nlh, sizeof(*frh)) {
-		uint16_t plen = mnl_attr_get_payload_len(attr);
-
-		switch (mnl_attr_get_type(attr)) {
-		case FRA_TABLE: if (plen == 4) r.table = mnl_attr_get_u32(attr); break;
-		case FRA_PRIORITY: if (plen == 4) r.pref = mnl_attr_get_u32(attr); break;
-		case FRA_PROTOCOL: if (plen == 1) r.proto = mnl_attr_get_u8(attr); break;
-		case FRA_SRC: if (plen == alen) memcpy(r.src.bytes, mnl_attr_get_payload(attr), alen); break;
-		case FRA_DST: if (plen == alen) memcpy(r.dst.bytes, mnl_attr_get_payload(attr), alen); break;
-		case FRA_IIFNAME:
-			snprintf(r.iif, sizeof(r.iif), "%.*s", (int)plen, (const char *)mnl_attr_get_payload(attr));
-			break;
-		case FRA_FWMARK:
-			if (plen == 4) {
-				r.fwmark = mnl_attr_get_u32(attr);
-				r.has_fwmark = true;
-			}
-			break;
-		case FRA_FWMASK: if (plen == 4) r.fwmask = mnl_attr_get_u32(attr); break;
-		}
-	}
-	if (r.proto != RTPROT_RTALLOC)
-		return MNL_CB_OK;
-	r.src.family = r.dst.family = r.family;
 	if (rl->n == rl->cap) {
 		size_t cap = rl->cap ? 2 * rl->cap : 64;
 		struct rule *p = realloc(rl->r, cap * sizeof(*p));
