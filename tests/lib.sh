@@ -92,6 +92,19 @@ EOC
 # t_socket_bound NS NAME: the abstract socket @NAME exists in NS.
 t_socket_bound() { ip netns exec "$1" cat /proc/net/unix | grep -q " @$2\$"; }
 
+# t_uplink_host [-4]: the usual client setup: namespaces host (H) and isp
+# (ISP), veth up0 (in H) -- isp0 (in ISP), and on up0 192.0.2.7/24 and,
+# unless -4, 2001:db8:1::7/64.  Sets H and ISP (T_NS is left as ISP).
+t_uplink_host() {
+	t_netns host; H=$T_NS
+	t_netns isp; ISP=$T_NS
+	t_veth "$H" up0 "$ISP" isp0
+	ip -n "$H" addr add 192.0.2.7/24 dev up0
+	[ "${1:-}" = -4 ] || ip -n "$H" addr add 2001:db8:1::7/64 dev up0 nodad
+}
+# rtalloc ARGS...: the client under test, run in H against the server T_SOCK.
+rtalloc() { ip netns exec "$H" "$RTALLOC" -d "$T_SOCK" "$@"; }
+
 t_cleanup() {
 	local rc=$? p ns
 	set +e

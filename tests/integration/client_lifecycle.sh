@@ -6,16 +6,11 @@
 . "$(dirname "$0")/../lib.sh"
 t_require_root
 
-t_netns host; H=$T_NS
-t_netns isp; ISP=$T_NS
-t_veth "$H" up0 "$ISP" isp0
+t_uplink_host
 t_veth "$H" up1 "$ISP" isp1
-ip -n "$H" addr add 192.0.2.7/24 dev up0
-ip -n "$H" addr add 2001:db8:1::7/64 dev up0 nodad
 ip -n "$H" addr add 198.51.100.7/24 dev up1
 t_server "$H" || exit 1
 
-rtalloc() { ip netns exec "$H" "$RTALLOC" -d "$T_SOCK" "$@"; }
 leased() { ip netns exec "$H" "$RTALLOC" -d "$T_SOCK" --list | grep -q " $1 "; }
 rules_of() { ip -n "$H" "$1" rule show | grep "lookup $2 proto 122"; }
 daemon_of() {	# the pid of the rtalloc daemon whose command line has $1

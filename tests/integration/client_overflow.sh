@@ -7,11 +7,8 @@
 . "$(dirname "$0")/../lib.sh"
 t_require_root
 
-t_netns host; H=$T_NS
-t_netns isp; ISP=$T_NS
-t_veth "$H" up0 "$ISP" isp0
+t_uplink_host -4
 t_veth "$H" storm0 "$ISP" stormp
-ip -n "$H" addr add 192.0.2.7/24 dev up0
 t_server "$H" || exit 1
 LOG=$T_DIR/rtalloc.log
 

@@ -5,14 +5,9 @@
 . "$(dirname "$0")/../lib.sh"
 t_require_root
 
-t_netns host; H=$T_NS
-t_netns isp; ISP=$T_NS
-t_veth "$H" up0 "$ISP" isp0
-ip -n "$H" addr add 192.0.2.7/24 dev up0
-ip -n "$H" addr add 2001:db8:1::7/64 dev up0 nodad
+t_uplink_host
 t_server "$H" || exit 1
 
-rtalloc() { ip netns exec "$H" "$RTALLOC" -d "$T_SOCK" "$@"; }
 ours() { ip -n "$H" "$1" rule show | grep ' proto 122'; }
 # Evaluated on every poll of t_wait, not once when it is called.
 same4() { [ "$want4" = "$(ours -4)" ]; }

@@ -7,16 +7,11 @@
 . "$(dirname "$0")/../lib.sh"
 t_require_root
 
-t_netns host; H=$T_NS
-t_netns isp; ISP=$T_NS
-t_veth "$H" up0 "$ISP" isp0
-ip -n "$H" addr add 192.0.2.7/24 dev up0
-ip -n "$H" addr add 2001:db8:1::7/64 dev up0 nodad
+t_uplink_host
 ip -n "$ISP" addr add 192.0.2.1/24 dev isp0
 ip -n "$ISP" addr add 2001:db8:1::1/64 dev isp0 nodad
 t_server "$H" || exit 1
 
-rtalloc() { ip netns exec "$H" "$RTALLOC" -d "$T_SOCK" "$@"; }
 our_rules() { ip -n "$H" "$1" rule show | grep ' proto 122' ; }
 daemons() {	# rtalloc processes in the host namespace
 	local n=0 p

@@ -5,12 +5,8 @@
 . "$(dirname "$0")/../lib.sh"
 t_require_root
 
-t_netns host; H=$T_NS
-t_netns isp; ISP=$T_NS
-t_veth "$H" up0 "$ISP" isp0
-ip -n "$H" addr add 192.0.2.7/24 dev up0
+t_uplink_host -4
 
-rtalloc() { ip netns exec "$H" "$RTALLOC" -d "$T_SOCK" "$@"; }
 T_SOCK=rtallocd-$T_ID
 
 start=$SECONDS

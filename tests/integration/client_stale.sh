@@ -7,16 +7,12 @@
 . "$(dirname "$0")/../lib.sh"
 t_require_root
 
-t_netns host; H=$T_NS
-t_netns isp; ISP=$T_NS
-t_veth "$H" up0 "$ISP" isp0
+t_uplink_host -4
 t_veth "$H" up1 "$ISP" isp1
-ip -n "$H" addr add 192.0.2.7/24 dev up0
 ip -n "$H" addr add 198.51.100.7/24 dev up1
 t_server "$H" || exit 1
 DGRAM=$BUILD/tools/dgram
 
-rtalloc() { ip netns exec "$H" "$RTALLOC" -d "$T_SOCK" "$@"; }
 ours() { ip -n "$H" rule show | grep 'proto 122' | sed 's/[[:space:]]*proto 122//' | sort; }
 daemon_of() {
 	local p

@@ -7,13 +7,9 @@
 . "$(dirname "$0")/../lib.sh"
 t_require_root
 DGRAM=$BUILD/tools/dgram
-t_netns host; H=$T_NS
-t_netns isp; ISP=$T_NS
-t_veth "$H" up0 "$ISP" isp0
+t_uplink_host -4
 t_veth "$H" up1 "$ISP" isp1
-ip -n "$H" addr add 192.0.2.7/24 dev up0
 t_server "$H" '"table_timeout": 4' || exit 1
-rtalloc() { ip netns exec "$H" "$RTALLOC" -d "$T_SOCK" "$@"; }
 T=$(rtalloc -4 -a 192.0.2.7 -n 24 -i up0 --retry-interval 1)
 t_check "leased ($T)" test "${T:-0}" -gt 0
 pid=$(for p in $(ip netns pids "$H"); do [ "$(cat "/proc/$p/comm" 2>/dev/null)" = rtalloc ] && echo "$p"; done)

@@ -13,17 +13,12 @@ KILLS=10
 LOADGEN=$BUILD/tools/loadgen
 DGRAM=$BUILD/tools/dgram
 
-t_netns host; H=$T_NS
-t_netns isp; ISP=$T_NS
-t_veth "$H" up0 "$ISP" isp0
+t_uplink_host
 t_veth "$H" up1 "$ISP" isp1
-ip -n "$H" addr add 192.0.2.7/24 dev up0
-ip -n "$H" addr add 2001:db8:1::7/64 dev up0 nodad
 ip -n "$H" addr add 198.51.100.7/24 dev up1
 CONF='"num_tables": 5000, "table_timeout": 600'
 t_server "$H" "$CONF" || exit 1
 
-rtalloc() { ip netns exec "$H" "$RTALLOC" -d "$T_SOCK" "$@"; }
 TA=$(rtalloc -4 -a 192.0.2.7 -n 24 -i up0)
 TB=$(rtalloc -4 -a 198.51.100.7 -n 24 -i up1)
 T6=$(rtalloc -6 -a 2001:db8:1::7 -n 64 -i up0)

@@ -12,11 +12,8 @@ DGRAM=$BUILD/tools/dgram
 NOBODY=65534	# not allowed to lease
 MEMBER=65533	# in allowed_uids
 
-t_netns host; H=$T_NS
-t_netns isp; ISP=$T_NS
-t_veth "$H" up0 "$ISP" isp0
+t_uplink_host -4
 t_veth "$H" up1 "$ISP" isp1
-ip -n "$H" addr add 192.0.2.7/24 dev up0
 ip -n "$H" addr add 198.51.100.7/24 dev up1
 # the binaries and the test dir must be reachable by the unprivileged uids
 chmod 711 "$T_DIR"
@@ -82,7 +79,6 @@ t_eq "root's lease is still alive with its table" "10000|1|0" \
 	"$(rows "SELECT tbl,alive,uid FROM leases WHERE address='10.0.0.1'")"
 
 # 3. the client daemon's control socket: nobody cannot make it release
-rtalloc() { t_in "$H" "$RTALLOC" -d "$T_SOCK" "$@"; }
 daemon_of() {	# the pid of the rtalloc daemon whose command line has $1
 	local p
 	for p in $(ip netns pids "$H"); do

@@ -16,11 +16,7 @@ DGRAM=$BUILD/tools/dgram
 VG=(valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect
 	--show-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=no -q)
 
-t_netns host; H=$T_NS
-t_netns isp; ISP=$T_NS
-t_veth "$H" up0 "$ISP" isp0
-ip -n "$H" addr add 192.0.2.7/24 dev up0
-ip -n "$H" addr add 2001:db8:1::7/64 dev up0 nodad
+t_uplink_host
 
 T_SOCK=rtallocd-$T_ID
 cat >"$T_DIR/rtallocd.json" <<EOC
