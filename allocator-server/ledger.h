@@ -17,18 +17,21 @@
 struct lease {
 	struct lease *hnext;		/* hash chain */
 	struct lease *dnext;		/* server's list of rows to write */
+	/* NULL when empty: few leases carry one, and 128 bytes inline were
+	 * half of rtallocd's memory with 100,000 leases. */
+	char *tag;
+	int64_t expires;		/* wall clock, unix seconds, as acked */
+	/* While live: the expiry of its row in the database (>= expires, see
+	 * the server's flush()); 0 when the database holds no live row. */
+	int64_t stored;
+	size_t heap_idx;
+	uint32_t table;			/* while dead: the preferred table */
+	uint32_t uid;
 	bool dirty;
 	bool alive;
 	uint8_t family;
 	char ifname[IFNAMSIZ];
 	char address[INET6_ADDRSTRLEN];
-	/* NULL when empty: few leases carry one, and 128 bytes inline were
-	 * half of rtallocd's memory with 100,000 leases. */
-	char *tag;
-	uint32_t table;			/* while dead: the preferred table */
-	int64_t expires;		/* wall clock, unix seconds */
-	uint32_t uid;
-	size_t heap_idx;
 };
 
 struct ledger {

@@ -84,6 +84,18 @@ static void mark_dirty(struct server *s, struct lease *le)
 	s->dirty = le;
 }
 
+/* The expiry a lease's row gets.  A live row is written with one more
+ * table_timeout than was acked, so that renewals within that slack need no
+ * write (do_request()): the row's expiry stays >= every expiry acked for
+ * it.  A crash then can only make a lease outlive its ack, never end it
+ * early; and since a later grant of the table is written with a later
+ * expiry still, a restart that finds two live rows for one table keeps the
+ * later one (store_load() reads the latest first). */
+static int64_t row_expires(const struct server *s, const struct lease *le)
+{
+	return le->alive ? le->expires + s->cfg->table_timeout : le->expires;
+}
+
 /* Writes every dirty lease in one transaction.  On failure memory keeps
  * the change (a superset of the database: never a table leased twice) and
  * the caller withholds the grants. */
@@ -91,10 +103,14 @@ static int flush(struct server *s)
 {
 	struct store_row r;
 	struct lease *le;
+	bool unwritten = s->unwritten;
 	int ret;
 
+	s->unwritten = false;
+	/* Renewals acked on the strength of rows already written: those rows
+	 * must still be in the file a restart will read. */
 	if (!s->dirty)
-		return 0;
+		return unwritten ? store_check(s->store) : 0;
 	ret = store_begin(s->store);
 	for (le = s->dirty; ret == 0 && le; le = le->dnext) {
 		memset(&r, 0, sizeof(r));
@@ -104,7 +120,7 @@ static int flush(struct server *s)
 		/* r is zeroed; tags are at most PROTO_TAG_MAX by construction */
 		memcpy(r.tag, ledger_tag(le), strnlen(ledger_tag(le), sizeof(r.tag) - 1));
 		r.table = le->table;
-		r.expires = le->expires;
+		r.expires = row_expires(s, le);
 		r.uid = le->uid;
 		memcpy(r.boot_id, s->boot_id, sizeof(r.boot_id));
 		r.alive = le->alive;
@@ -118,6 +134,8 @@ static int flush(struct server *s)
 		s->dirty = le->dnext;
 		le->dnext = NULL;
 		le->dirty = false;
+		if (ret == 0)	/* else the rows are as they were */
+			le->stored = le->alive ? row_expires(s, le) : 0;
 	}
 	return ret;
 }
@@ -191,6 +209,7 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 {
 	struct lease *le = ledger_find(&s->ledger, req->family, req->ifname, req->address);
 	int64_t expires = now + s->cfg->table_timeout;
+	bool same;
 
 	if (le && le->alive && le->uid != cr->uid && cr->uid != 0) {
 		refuse(sl, "permission denied: the lease belongs to uid %u", le->uid);
@@ -202,6 +221,10 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 		refuse(sl, "server out of memory");
 		return;
 	}
+	/* A renewal whose row already outlasts the new expiry (row_expires())
+	 * and says the same owner and tag is not written again. */
+	same = le->alive && le->stored >= expires && le->uid == cr->uid &&
+	       !strcmp(ledger_tag(le), req->tag);
 	if (ledger_grant(&s->ledger, le, expires) < 0) {
 		refuse(sl, "no free table: all %u %s tables are leased", s->cfg->num_tables,
 		       family_name(req->family));
@@ -210,7 +233,10 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 	le->uid = cr->uid;
 	if (ledger_set_tag(le, req->tag) < 0)
 		log_msg(LOG_WARNING, "out of memory: table %u keeps its old tag", le->table);
-	mark_dirty(s, le);
+	if (same)
+		s->unwritten = true;
+	else
+		mark_dirty(s, le);
 	sl->rep.table = le->table;
 	sl->rep.lease_expires = expires;
 	sl->rep.lease_seconds = s->cfg->table_timeout;
@@ -422,12 +448,13 @@ static int restore_row(void *ctx, const struct store_row *r)
 	if (ledger_set_tag(le, r->tag) < 0)
 		return -ENOMEM;
 	le->uid = r->uid;
-	le->expires = r->expires;
+	le->expires = r->expires;	/* the row's, which may exceed the acked one */
 	le->table = pool_contains(&s->ledger.pool, r->table) ? r->table : 0;
 	/* Live only if this boot leased it, it has time left and its table
 	 * is still ours; otherwise it is a preference. */
 	if (r->alive && le->table && r->expires > lc->now && !strcmp(r->boot_id, s->boot_id) &&
 	    family_enabled(s->cfg, r->family) && ledger_restore(&s->ledger, le, r->expires) == 0) {
+		le->stored = r->expires;
 		lc->live++;
 		return 0;
 	}

@@ -28,6 +28,7 @@ struct server {
 	struct loop_timer expiry;
 	int64_t armed_for;		/* the expiry the timer is set for; 0 none */
 	struct lease *dirty;		/* rows to write in the next commit */
+	bool unwritten;			/* renewals acked without a write */
 	struct ratelimit rl;
 	struct server_slot *slots;	/* SERVER_BATCH receive/reply slots */
 	char *listbuf;

@@ -203,6 +203,11 @@ static int check_file(struct store *s)
 	return -ESTALE;
 }
 
+int store_check(struct store *s)
+{
+	return check_file(s);
+}
+
 int store_begin(struct store *s)
 {
 	int ret = check_file(s);

@@ -32,6 +32,8 @@ struct store;
 int store_open(struct store **out, const char *path, char *err, size_t errlen);
 void store_close(struct store *s);
 int store_schema_version(struct store *s);
+/* 0, or -ESTALE when the file opened was deleted or replaced since. */
+int store_check(struct store *s);
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
