@@ -1,6 +1,7 @@
 /* proto: the wire protocol between rtalloc and rtallocd (docs/protocol.md).
  * Parsing goes through json-c (any bytes in, a typed struct or a one-line
- * reason out); formatting is done by hand into the caller's buffer, because
+ * reason out), but for requests of the plain shape nearly all clients send,
+ * which a scanner of its own reads (flat_parse()); formatting is done by hand into the caller's buffer, because
  * it is on the server's per-request path and needs no allocation. */
 #include <errno.h>
 #include <stdarg.h>
@@ -46,30 +47,37 @@ static const char *shown(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-/* The datagram into a JSON object: refuses empty input, NUL bytes inside,
- * non-JSON, trailing bytes and anything that is not an object. */
-static int json_edge(const void *buf, size_t len, struct json_object **out,
+/* Refuses empty input, oversized input and NUL bytes inside; *len loses
+ * trailing NULs. */
+static int datagram_check(const char *p, size_t *len, char *err, size_t errlen)
+{
+	const char *nul;
+
+	/* Some old clients send the C string's terminating NUL along. */
+	while (*len > 0 && p[*len - 1] == '\0')
+		(*len)--;
+	if (*len == 0)
+		return fail(err, errlen, "empty datagram");
+	if (*len > PROTO_MAX_DATAGRAM)
+		return fail(err, errlen, "datagram larger than %d bytes", PROTO_MAX_DATAGRAM);
+	nul = memchr(p, '\0', *len);
+	if (nul)
+		return fail(err, errlen, "NUL byte inside the datagram at offset %zu",
+			    (size_t)(nul - p));
+	return 0;
+}
+
+/* A checked datagram into a JSON object: refuses non-JSON, trailing bytes
+ * and anything that is not an object. */
+static int json_tree(const char *p, size_t len, struct json_object **out,
 		     char *err, size_t errlen)
 {
-	const char *p = buf;
 	struct json_tokener *tok = NULL;
 	struct json_object *obj = NULL;
-	const char *nul;
 	bool consumed_all = false;
 	int ret = 0;
 
 	*out = NULL;
-	/* Some old clients send the C string's terminating NUL along. */
-	while (len > 0 && p[len - 1] == '\0')
-		len--;
-	if (len == 0)
-		return fail(err, errlen, "empty datagram");
-	if (len > PROTO_MAX_DATAGRAM)
-		return fail(err, errlen, "datagram larger than %d bytes", PROTO_MAX_DATAGRAM);
-	nul = memchr(p, '\0', len);
-	if (nul)
-		return fail(err, errlen, "NUL byte inside the datagram at offset %zu",
-			    (size_t)(nul - p));
 	tok = json_tokener_new_ex(PROTO_JSON_DEPTH);
 	if (!tok)
 		return -ENOMEM;
@@ -109,15 +117,175 @@ cleanup:
 	return ret;
 }
 
+/* The datagram into a JSON object (datagram_check(), json_tree()). */
+static int json_edge(const void *buf, size_t len, struct json_object **out,
+		     char *err, size_t errlen)
+{
+	int ret;
+
+	*out = NULL;
+	ret = datagram_check(buf, &len, err, errlen);
+	return ret < 0 ? ret : json_tree(buf, len, out, err, errlen);
+}
+
+/* The fast path for requests, nearly all of which are one flat object of
+ * integers and plain strings: json-c builds a tree of allocated objects for
+ * them, a third of rtallocd's instructions per request.  flat_parse() takes
+ * only the subset whose meaning is beyond doubt (no escapes, no bytes
+ * outside printable ASCII, no duplicate keys, integers of at most 18 digits
+ * without leading zeros, fraction or exponent, values that are strings or
+ * such integers) and leaves everything else, errors included, to json-c:
+ * both accept the same requests with the same values, and the checks after
+ * them (get_int(), get_str()) are shared, so refusals read the same. */
+#define FLAT_MAX 16
+
+struct flat_member {
+	const char *key, *str;
+	size_t klen, slen;
+	int64_t num;
+	bool is_str;
+};
+
+struct flat {
+	struct flat_member m[FLAT_MAX];
+	size_t n;
+};
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* "..." of printable ASCII but backslash: past the closing quote, or NULL. */
+static const char *flat_str(const char *p, const char *end, const char **s, size_t *n)
+{
+	const char *q;
+
+	if (p >= end || *p != '"')
+		return NULL;
+	for (q = ++p; q < end && *q != '"'; q++)
+		if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e || *q == '\\')
+			return NULL;
+	if (q >= end)
+		return NULL;
+	*s = p;
+	*n = (size_t)(q - p);
+	return q + 1;
+}
+
+static bool is_digit(const char *p, const char *end)
+{
+	return p < end && *p >= '0' && *p <= '9';
+}
+
+/* -?(0|[1-9][0-9]{0,17}), not followed by a fraction or exponent. */
+static const char *flat_num(const char *p, const char *end, int64_t *v)
+{
+	bool neg = p < end && *p == '-';
+	int64_t x = 0;
+	int digits = 0;
+
+	if (neg)
+		p++;
+	if (!is_digit(p, end) || (*p == '0' && (neg || is_digit(p + 1, end))))
+		return NULL;
+	for (; is_digit(p, end); p++) {
+		if (++digits > 18)
+			return NULL;
+		x = x * 10 + (*p - '0');
+	}
+	if (p < end && (*p == '.' || *p == 'e' || *p == 'E'))
+		return NULL;
+	*v = neg ? -x : x;
+	return p;
+}
+
+/* true when p[len] is one such object, then in f; false: ask json-c. */
+static bool flat_parse(const char *p, size_t len, struct flat *f)
+{
+	const char *end = p + len;
+
+	f->n = 0;
+	p = skip_ws(p, end);
+	if (p >= end || *p != '{')
+		return false;
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == '}')
+		return skip_ws(p + 1, end) == end;
+	for (;;) {
+		struct flat_member *m = &f->m[f->n];
+
+		if (f->n == FLAT_MAX)
+			return false;
+		p = flat_str(p, end, &m->key, &m->klen);
+		if (!p)
+			return false;
+		p = skip_ws(p, end);
+		if (p >= end || *p != ':')
+			return false;
+		p = skip_ws(p + 1, end);
+		m->is_str = p < end && *p == '"';
+		p = m->is_str ? flat_str(p, end, &m->str, &m->slen) : flat_num(p, end, &m->num);
+		if (!p)
+			return false;
+		for (size_t i = 0; i < f->n; i++)
+			if (f->m[i].klen == m->klen && !memcmp(f->m[i].key, m->key, m->klen))
+				return false;
+		f->n++;
+		p = skip_ws(p, end);
+		if (p < end && *p == ',') {
+			p = skip_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}')
+			return skip_ws(p + 1, end) == end;
+		return false;
+	}
+}
+
+static const struct flat_member *flat_get(const struct flat *f, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (size_t i = 0; i < f->n; i++)
+		if (f->m[i].klen == n && !memcmp(f->m[i].key, key, n))
+			return &f->m[i];
+	return NULL;
+}
+
+/* An object to read members from: a json-c one, or a flat one. */
+struct obj {
+	struct json_object *j;
+	const struct flat *f;
+};
+
 /* An integer member in [min, max].  Missing: -ENOENT (no error text) unless
  * required. */
-static int get_int(struct json_object *o, const char *key, int64_t min, int64_t max,
+static int get_int(const struct obj *o, const char *key, int64_t min, int64_t max,
 		   bool required, int64_t *out, char *err, size_t errlen)
 {
 	struct json_object *v;
 	int64_t x;
 
-	if (!json_object_object_get_ex(o, key, &v) || !v) {
+	if (o->f) {
+		const struct flat_member *m = flat_get(o->f, key);
+
+		if (!m) {
+			if (required)
+				return fail(err, errlen, "%s: missing", key);
+			return -ENOENT;
+		}
+		if (m->is_str)
+			return fail(err, errlen, "%s: must be an integer", key);
+		if (m->num < min || m->num > max)
+			return fail(err, errlen, "%s: must be %lld..%lld, got %lld", key, (long long)min,
+				    (long long)max, (long long)m->num);
+		*out = m->num;
+		return 0;
+	}
+	if (!json_object_object_get_ex(o->j, key, &v) || !v) {
 		if (required)
 			return fail(err, errlen, "%s: missing", key);
 		return -ENOENT;
@@ -134,14 +302,30 @@ static int get_int(struct json_object *o, const char *key, int64_t min, int64_t 
 }
 
 /* A string member copied into out[size].  Missing: -ENOENT unless required. */
-static int get_str(struct json_object *o, const char *key, bool required, char *out,
+static int get_str(const struct obj *o, const char *key, bool required, char *out,
 		   size_t size, char *err, size_t errlen)
 {
 	struct json_object *v;
 	const char *s;
 	size_t n;
 
-	if (!json_object_object_get_ex(o, key, &v) || !v) {
+	if (o->f) {
+		const struct flat_member *m = flat_get(o->f, key);
+
+		if (!m) {
+			if (required)
+				return fail(err, errlen, "%s: missing", key);
+			return -ENOENT;
+		}
+		if (!m->is_str)
+			return fail(err, errlen, "%s: must be a string", key);
+		if (m->slen >= size)
+			return fail(err, errlen, "%s: longer than %zu bytes", key, size - 1);
+		memcpy(out, m->str, m->slen);
+		out[m->slen] = '\0';
+		return 0;
+	}
+	if (!json_object_object_get_ex(o->j, key, &v) || !v) {
 		if (required)
 			return fail(err, errlen, "%s: missing", key);
 		return -ENOENT;
@@ -207,7 +391,7 @@ static int tag_check(const char *tag, char *err, size_t errlen)
 /* The key of a lease, shared by requests and LIST entries: family, address
  * (canonicalized in place), ifname and an optional tag.  The buffers are the
  * proto_request/proto_lease fields of the same sizes. */
-static int key_parse(struct json_object *o, uint8_t *family,
+static int key_parse(const struct obj *o, uint8_t *family,
 		     char address[INET6_ADDRSTRLEN], char ifname[IFNAMSIZ],
 		     char tag[PROTO_TAG_MAX + 1], char *err, size_t errlen)
 {
@@ -239,17 +423,27 @@ static int key_parse(struct json_object *o, uint8_t *family,
 	return tag_check(tag, err, errlen);
 }
 
-int proto_request_parse(const void *buf, size_t len, struct proto_request *req,
-			char *err, size_t errlen)
+static int request_parse(const void *buf, size_t len, struct proto_request *req,
+			 bool fast, char *err, size_t errlen)
 {
-	struct json_object *o = NULL;
+	struct json_object *j = NULL;
+	struct flat f;
+	struct obj in = { 0 };
+	struct obj *o = &in;
 	int64_t v;
 	int ret;
 
 	memset(req, 0, sizeof(*req));
 	if (err && errlen)
 		err[0] = '\0';
-	ret = json_edge(buf, len, &o, err, errlen);
+	ret = datagram_check(buf, &len, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	if (fast && flat_parse(buf, len, &f))
+		in.f = &f;
+	else
+		ret = json_tree(buf, len, &j, err, errlen);
+	in.j = j;
 	if (ret < 0)
 		goto cleanup;
 	ret = get_int(o, "version", INT64_MIN, INT64_MAX, true, &v, err, errlen);
@@ -291,8 +485,20 @@ int proto_request_parse(const void *buf, size_t len, struct proto_request *req,
 
 	ret = key_parse(o, &req->family, req->address, req->ifname, req->tag, err, errlen);
 cleanup:
-	json_object_put(o);
+	json_object_put(j);
 	return ret;
+}
+
+int proto_request_parse(const void *buf, size_t len, struct proto_request *req,
+			char *err, size_t errlen)
+{
+	return request_parse(buf, len, req, true, err, errlen);
+}
+
+int proto_request_parse_json(const void *buf, size_t len, struct proto_request *req,
+			     char *err, size_t errlen)
+{
+	return request_parse(buf, len, req, false, err, errlen);
 }
 
 int proto_reply_parse(const void *buf, size_t len, struct proto_reply *rep,
@@ -300,6 +506,7 @@ int proto_reply_parse(const void *buf, size_t len, struct proto_reply *rep,
 {
 	struct json_object *o = NULL;
 	int64_t v;
+	struct obj in = { 0 };
 	int ret;
 
 	memset(rep, 0, sizeof(*rep));
@@ -308,11 +515,12 @@ int proto_reply_parse(const void *buf, size_t len, struct proto_reply *rep,
 	ret = json_edge(buf, len, &o, err, errlen);
 	if (ret < 0)
 		goto cleanup;
-	ret = get_int(o, "version", PROTO_VERSION_1, PROTO_VERSION_2, true, &v, err, errlen);
+	in.j = o;
+	ret = get_int(&in, "version", PROTO_VERSION_1, PROTO_VERSION_2, true, &v, err, errlen);
 	if (ret < 0)
 		goto cleanup;
 	rep->version = (uint8_t)v;
-	ret = get_int(o, "cmd", INT64_MIN, INT64_MAX, true, &v, err, errlen);
+	ret = get_int(&in, "cmd", INT64_MIN, INT64_MAX, true, &v, err, errlen);
 	if (ret < 0)
 		goto cleanup;
 	if (v != PROTO_CMD_REPLY) {
@@ -320,27 +528,27 @@ int proto_reply_parse(const void *buf, size_t len, struct proto_reply *rep,
 		goto cleanup;
 	}
 	rep->cmd = PROTO_CMD_REPLY;
-	ret = get_int(o, "table", 0, UINT32_MAX, true, &v, err, errlen);
+	ret = get_int(&in, "table", 0, UINT32_MAX, true, &v, err, errlen);
 	if (ret < 0)
 		goto cleanup;
 	rep->table = (uint32_t)v;
 	/* A v1 refusal from the original server carries only table 0. */
-	ret = get_int(o, "lease_expires", INT64_MIN, INT64_MAX, rep->table != 0, &v, err, errlen);
+	ret = get_int(&in, "lease_expires", INT64_MIN, INT64_MAX, rep->table != 0, &v, err, errlen);
 	if (ret == 0)
 		rep->lease_expires = v;
 	else if (ret != -ENOENT)
 		goto cleanup;
-	ret = get_int(o, "lease_seconds", 0, UINT32_MAX, false, &v, err, errlen);
+	ret = get_int(&in, "lease_seconds", 0, UINT32_MAX, false, &v, err, errlen);
 	if (ret == 0)
 		rep->lease_seconds = (uint32_t)v;
 	else if (ret != -ENOENT)
 		goto cleanup;
-	ret = get_int(o, "seq", 0, UINT32_MAX, false, &v, err, errlen);
+	ret = get_int(&in, "seq", 0, UINT32_MAX, false, &v, err, errlen);
 	if (ret == 0)
 		rep->seq = (uint32_t)v;
 	else if (ret != -ENOENT)
 		goto cleanup;
-	ret = get_str(o, "error", false, rep->error, sizeof(rep->error), err, errlen);
+	ret = get_str(&in, "error", false, rep->error, sizeof(rep->error), err, errlen);
 	if (ret == -EINVAL && err && strstr(err, "longer than")) {
 		/* A longer explanation is still an explanation: keep its start. */
 		snprintf(rep->error, sizeof(rep->error), "%s",
@@ -514,22 +722,23 @@ int proto_list_format(const struct proto_list_reply *rep, char *buf, size_t len,
 static int lease_parse(struct json_object *o, struct proto_lease *l, char *err, size_t errlen)
 {
 	int64_t v = 0;	/* set by get_int(); clang-analyzer cannot see that */
+	const struct obj in = { .j = o };
 	int ret;
 
 	if (!json_object_is_type(o, json_type_object))
 		return fail(err, errlen, "leases: entry is not an object");
-	ret = key_parse(o, &l->family, l->address, l->ifname, l->tag, err, errlen);
+	ret = key_parse(&in, &l->family, l->address, l->ifname, l->tag, err, errlen);
 	if (ret < 0)
 		return ret;
-	ret = get_int(o, "table", 0, UINT32_MAX, true, &v, err, errlen);
+	ret = get_int(&in, "table", 0, UINT32_MAX, true, &v, err, errlen);
 	if (ret < 0)
 		return ret;
 	l->table = (uint32_t)v;
-	ret = get_int(o, "seconds_left", 0, UINT32_MAX, true, &v, err, errlen);
+	ret = get_int(&in, "seconds_left", 0, UINT32_MAX, true, &v, err, errlen);
 	if (ret < 0)
 		return ret;
 	l->seconds_left = (uint32_t)v;
-	ret = get_int(o, "uid", 0, UINT32_MAX, true, &v, err, errlen);
+	ret = get_int(&in, "uid", 0, UINT32_MAX, true, &v, err, errlen);
 	if (ret < 0)
 		return ret;
 	l->uid = (uint32_t)v;
@@ -542,6 +751,7 @@ int proto_list_parse(const void *buf, size_t len, struct proto_list_reply *rep,
 	struct json_object *o = NULL, *arr;
 	int64_t v = 0;	/* as in lease_parse() */
 	size_t n;
+	struct obj in = { 0 };
 	int ret;
 
 	memset(rep, 0, sizeof(*rep));
@@ -550,27 +760,28 @@ int proto_list_parse(const void *buf, size_t len, struct proto_list_reply *rep,
 	ret = json_edge(buf, len, &o, err, errlen);
 	if (ret < 0)
 		goto cleanup;
-	ret = get_int(o, "version", PROTO_VERSION_1, PROTO_VERSION_2, true, &v, err, errlen);
+	in.j = o;
+	ret = get_int(&in, "version", PROTO_VERSION_1, PROTO_VERSION_2, true, &v, err, errlen);
 	if (ret < 0)
 		goto cleanup;
 	rep->version = (uint8_t)v;
-	ret = get_int(o, "cmd", INT64_MIN, INT64_MAX, true, &v, err, errlen);
+	ret = get_int(&in, "cmd", INT64_MIN, INT64_MAX, true, &v, err, errlen);
 	if (ret < 0)
 		goto cleanup;
 	if (v != PROTO_CMD_LIST_REPLY) {
 		ret = fail(err, errlen, "cmd: expected 4 (list reply), got %lld", (long long)v);
 		goto cleanup;
 	}
-	ret = get_int(o, "seq", 0, UINT32_MAX, false, &v, err, errlen);
+	ret = get_int(&in, "seq", 0, UINT32_MAX, false, &v, err, errlen);
 	if (ret == 0)
 		rep->seq = (uint32_t)v;
 	else if (ret != -ENOENT)
 		goto cleanup;
-	ret = get_int(o, "total", 0, UINT32_MAX, true, &v, err, errlen);
+	ret = get_int(&in, "total", 0, UINT32_MAX, true, &v, err, errlen);
 	if (ret < 0)
 		goto cleanup;
 	rep->total = (uint32_t)v;
-	ret = get_int(o, "next", 0, UINT32_MAX, true, &v, err, errlen);
+	ret = get_int(&in, "next", 0, UINT32_MAX, true, &v, err, errlen);
 	if (ret < 0)
 		goto cleanup;
 	rep->next = (uint32_t)v;

@@ -63,6 +63,9 @@ struct proto_lease {
  * IPv4 address: `10.0.0.300'").  They accept any bytes of any length. */
 int proto_request_parse(const void *buf, size_t len, struct proto_request *req,
 			char *err, size_t errlen);
+/* The same through json-c only, never the fast path: for tests. */
+int proto_request_parse_json(const void *buf, size_t len, struct proto_request *req,
+			     char *err, size_t errlen);
 int proto_reply_parse(const void *buf, size_t len, struct proto_reply *rep,
 		      char *err, size_t errlen);
 

@@ -156,6 +156,79 @@ static void test_request_malformed(void **state)
 	}
 }
 
+/* Both parses of s (the fast path and json-c's) agree: result, reason and
+ * every field. */
+static void same_parse(const char *s, size_t len)
+{
+	struct proto_request a, b;
+	char ea[256], eb[256];
+	int ra = proto_request_parse(s, len, &a, ea, sizeof(ea));
+	int rb = proto_request_parse_json(s, len, &b, eb, sizeof(eb));
+
+	if (ra != rb || strcmp(ea, eb) ||
+	    (ra == 0 && (a.version != b.version || a.cmd != b.cmd || a.family != b.family ||
+			 strcmp(a.address, b.address) || strcmp(a.ifname, b.ifname) ||
+			 strcmp(a.tag, b.tag) || a.seq != b.seq || a.offset != b.offset)))
+		fail_msg("input `%.*s': fast %d `%s', json-c %d `%s'", (int)len, s, ra, ea, rb, eb);
+}
+
+static void test_request_fast(void **state)
+{
+	static const char *const cases[] = {
+		"{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\",\"ifname\":\"lg0\"}",
+		" { \"version\" : 2 , \"cmd\" : 1 , \"addr_family\" : 10 , \"address\" : \"2001:DB8::1\" ,"
+		" \"ifname\" : \"eth0\" , \"tag\" : \"wan x\" , \"seq\" : 4294967295 }\r\n",
+		"{\"version\":2,\"cmd\":3,\"seq\":7,\"offset\":64}",
+		"{}", "{ }", "{\"version\":1}", "{\"version\":\"1\"}", "{\"version\":1.0}",
+		"{\"version\":1e0}", "{\"version\":-0}", "{\"version\":01}", "{\"version\":-1}",
+		"{\"version\":1,\"version\":2}", "{\"version\":1,}", "{\"version\":1 \"cmd\":0}",
+		"{\"version\":2,\"cmd\":0,\"seq\":-1}", "{\"version\":2,\"cmd\":0,\"seq\":4294967296}",
+		"{\"version\":2,\"cmd\":0,\"seq\":999999999999999999}",
+		"{\"version\":2,\"cmd\":0,\"seq\":9999999999999999999999}",
+		"{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\",\"ifname\":\"lg0\",\"x\":[1]}",
+		"{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\",\"ifname\":\"lg0\",\"x\":null}",
+		"{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\",\"ifname\":\"l\\u0067\"}",
+		"{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\",\"ifname\":\"abcdefghijklmnop\"}",
+		"{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\",\"ifname\":\"lg0\",\"tag\":5}",
+		"{\"version\":1,\"cmd\":0,\"addr_family\":\"2\",\"address\":\"10.0.0.1\",\"ifname\":\"lg0\"}",
+		"{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\",\"ifname\":\"lg0\"} x",
+		"{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\",\"ifname\":\"lg0\"",
+		"[1]", "1", "\"x\"", "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,"
+		"\"j\":10,\"k\":11,\"l\":12,\"m\":13,\"n\":14,\"o\":15,\"p\":16,\"q\":17,\"version\":1}",
+	};
+	static const char alphabet[] = "{}[]:,\"\\ 0123456789-+.eE\tnulltrue\x01\x7f\xc3";
+	const char *base = cases[1];
+	char buf[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		same_parse(cases[i], strlen(cases[i]));
+	/* and mutants of a request: a byte replaced, inserted or dropped */
+	srand(2);
+	for (int i = 0; i < 20000; i++) {
+		size_t n = strlen(base), at;
+
+		memcpy(buf, base, n);
+		for (int k = 0; k < 1 + rand() % 3; k++) {
+			at = (size_t)rand() % n;
+			switch (rand() % 3) {
+			case 0:
+				buf[at] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
+				break;
+			case 1:
+				memmove(buf + at + 1, buf + at, n - at);
+				buf[at] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
+				n++;
+				break;
+			default:
+				memmove(buf + at, buf + at + 1, n - at - 1);
+				n--;
+			}
+		}
+		same_parse(buf, n);
+	}
+}
+
 static void test_request_roundtrip(void **state)
 {
 	struct proto_request in = {
@@ -284,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_request_v1),
 		cmocka_unit_test(test_request_v2),
 		cmocka_unit_test(test_request_malformed),
+		cmocka_unit_test(test_request_fast),
 		cmocka_unit_test(test_request_roundtrip),
 		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_list),
