@@ -276,6 +276,26 @@ static void test_reply(void **state)
 	assert_int_equal(out.lease_seconds, 3600);
 	assert_int_equal(out.seq, 7);
 	assert_string_equal(out.error, "");
+	/* the exact text, and -ENOSPC in any buffer too short for it */
+	in.table = UINT32_MAX;
+	in.lease_expires = INT64_MIN;
+	in.lease_seconds = 0;
+	snprintf(in.error, sizeof(in.error), "a \"b\"");
+	const char *want = "{\"version\":2,\"cmd\":2,\"table\":4294967295,"
+			   "\"lease_expires\":-9223372036854775808,\"lease_seconds\":0,\"seq\":7,"
+			   "\"error\":\"a \\\"b\\\"\"}";
+	assert_int_equal(proto_reply_format(&in, buf, sizeof(buf)), (int)strlen(want));
+	assert_string_equal(buf, want);
+	for (size_t len = 1; len <= strlen(want); len++)
+		assert_int_equal(proto_reply_format(&in, buf, len), -ENOSPC);
+	in.lease_expires = -5;
+	in.seq = 0;
+	in.version = 1;
+	in.error[0] = '\0';
+	n = proto_reply_format(&in, buf, sizeof(buf));
+	assert_string_equal(buf, "{\"version\":1,\"cmd\":2,\"table\":4294967295,"
+			    "\"lease_expires\":-5,\"lease_seconds\":0}");
+	assert_int_equal(n, (int)strlen(buf));
 	/* refusal */
 	memset(&in, 0, sizeof(in));
 	in.version = 1;
