@@ -1,7 +1,8 @@
 /* fuzz_request: proto_request_parse on any datagram.  A request it accepts
  * is valid (canonical address of its family, valid ifname, printable tag),
  * and formats and re-parses to the same struct: the client's formatter and
- * the server's parser agree. */
+ * the server's parser agree.  Differential too: the fast path for flat
+ * requests and the json-c path give the same verdict, struct and error. */
 #include <sys/socket.h>
 
 #include "addr.h"
@@ -22,15 +23,19 @@ static int request_equal(const struct proto_request *a, const struct proto_reque
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char buf[PROTO_MAX_DATAGRAM];
-	struct proto_request req, again;
+	struct proto_request req, again, slow;
 	struct inet_addr a;
-	char err[256], canon[INET6_ADDRSTRLEN];
-	int n;
+	char err[256], slow_err[256], canon[INET6_ADDRSTRLEN];
+	int n, ret;
 
-	if (proto_request_parse(data, size, &req, err, sizeof(err)) < 0) {
+	ret = proto_request_parse(data, size, &req, err, sizeof(err));
+	FUZZ_CHECK(proto_request_parse_json(data, size, &slow, slow_err, sizeof(slow_err)) == ret);
+	if (ret < 0) {
+		FUZZ_CHECK(!strcmp(err, slow_err));
 		fuzz_check_err(err, sizeof(err));
 		return 0;
 	}
+	FUZZ_CHECK(request_equal(&req, &slow));
 	FUZZ_CHECK(req.version == PROTO_VERSION_1 || req.version == PROTO_VERSION_2);
 	FUZZ_CHECK(req.cmd == PROTO_CMD_REQUEST || req.cmd == PROTO_CMD_RELEASE ||
 		   req.cmd == PROTO_CMD_LIST);
