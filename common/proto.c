@@ -501,6 +501,25 @@ int proto_request_parse_json(const void *buf, size_t len, struct proto_request *
 	return request_parse(buf, len, req, false, err, errlen);
 }
 
+/* The head of a server's answer: a version we speak and the cmd expected. */
+static int answer_header(struct obj *in, int cmd, const char *what, uint8_t *version,
+			 char *err, size_t errlen)
+{
+	int64_t v = 0;	/* set by get_int(); clang-analyzer cannot see that */
+	int ret;
+
+	ret = get_int(in, "version", PROTO_VERSION_1, PROTO_VERSION_2, true, &v, err, errlen);
+	if (ret < 0)
+		return ret;
+	*version = (uint8_t)v;
+	ret = get_int(in, "cmd", INT64_MIN, INT64_MAX, true, &v, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (v != cmd)
+		return fail(err, errlen, "cmd: expected %d (%s), got %lld", cmd, what, (long long)v);
+	return 0;
+}
+
 int proto_reply_parse(const void *buf, size_t len, struct proto_reply *rep,
 		      char *err, size_t errlen)
 {
@@ -516,17 +535,9 @@ int proto_reply_parse(const void *buf, size_t len, struct proto_reply *rep,
 	if (ret < 0)
 		goto cleanup;
 	in.j = o;
-	ret = get_int(&in, "version", PROTO_VERSION_1, PROTO_VERSION_2, true, &v, err, errlen);
+	ret = answer_header(&in, PROTO_CMD_REPLY, "reply", &rep->version, err, errlen);
 	if (ret < 0)
 		goto cleanup;
-	rep->version = (uint8_t)v;
-	ret = get_int(&in, "cmd", INT64_MIN, INT64_MAX, true, &v, err, errlen);
-	if (ret < 0)
-		goto cleanup;
-	if (v != PROTO_CMD_REPLY) {
-		ret = fail(err, errlen, "cmd: expected 2 (reply), got %lld", (long long)v);
-		goto cleanup;
-	}
 	rep->cmd = PROTO_CMD_REPLY;
 	ret = get_int(&in, "table", 0, UINT32_MAX, true, &v, err, errlen);
 	if (ret < 0)
@@ -802,17 +813,9 @@ int proto_list_parse(const void *buf, size_t len, struct proto_list_reply *rep,
 	if (ret < 0)
 		goto cleanup;
 	in.j = o;
-	ret = get_int(&in, "version", PROTO_VERSION_1, PROTO_VERSION_2, true, &v, err, errlen);
+	ret = answer_header(&in, PROTO_CMD_LIST_REPLY, "list reply", &rep->version, err, errlen);
 	if (ret < 0)
 		goto cleanup;
-	rep->version = (uint8_t)v;
-	ret = get_int(&in, "cmd", INT64_MIN, INT64_MAX, true, &v, err, errlen);
-	if (ret < 0)
-		goto cleanup;
-	if (v != PROTO_CMD_LIST_REPLY) {
-		ret = fail(err, errlen, "cmd: expected 4 (list reply), got %lld", (long long)v);
-		goto cleanup;
-	}
 	ret = get_int(&in, "seq", 0, UINT32_MAX, false, &v, err, errlen);
 	if (ret == 0)
 		rep->seq = (uint32_t)v;
