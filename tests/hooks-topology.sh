@@ -55,6 +55,18 @@ hk_router() {
 	eval "HK_I$n=\$i HK_D$n=\$d"
 }
 
+# hk_start TOOL...: the start of every hook test: skip without root, without
+# one of TOOLs or without the built programs; then the topology and the
+# server in the host namespace.
+hk_start() {
+	local p
+	t_require_root
+	for p in "$@"; do command -v "$p" >/dev/null || t_skip "no $p"; done
+	[ -x "$RTALLOCD" ] && [ -x "$RTALLOC" ] || t_skip "build rtallocd and rtalloc first"
+	hk_topology || exit 1
+	t_server "$HK_H" || exit 1
+}
+
 hk_topology() {
 	t_netns host; HK_H=$T_NS
 	# Answers from the ISPs' resolvers are accepted whichever way they come;

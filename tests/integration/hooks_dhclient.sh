@@ -5,12 +5,7 @@
 # changes nothing, and a release that leaves nothing.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/hooks-topology.sh"
-t_require_root
-for p in dhclient dnsmasq dig; do command -v $p >/dev/null || t_skip "no $p"; done
-[ -x "$RTALLOCD" ] && [ -x "$RTALLOC" ] || t_skip "build rtallocd and rtalloc first"
-
-hk_topology || exit 1
-t_server "$HK_H" || exit 1
+hk_start dhclient dnsmasq dig
 hk_host_dnsmasq || exit 1
 
 t_check "dhclient up1 gets a lease" hk_dhclient up1

@@ -5,12 +5,7 @@
 # the first one's default route out of main.  ifdown leaves nothing.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/hooks-topology.sh"
-t_require_root
-for p in ifup dnsmasq dig; do command -v $p >/dev/null || t_skip "no $p"; done
-[ -x "$RTALLOCD" ] && [ -x "$RTALLOC" ] || t_skip "build rtallocd and rtalloc first"
-
-hk_topology || exit 1
-t_server "$HK_H" || exit 1
+hk_start ifup dnsmasq dig
 hk_host_dnsmasq || exit 1
 IFS_FILE=$HK_ETC/network/interfaces
 cat >"$IFS_FILE" <<'EOC'

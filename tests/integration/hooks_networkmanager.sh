@@ -7,12 +7,7 @@
 # after NetworkManager removed the addresses leaves nothing.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/hooks-topology.sh"
-t_require_root
-for p in dnsmasq dig; do command -v $p >/dev/null || t_skip "no $p"; done
-[ -x "$RTALLOCD" ] && [ -x "$RTALLOC" ] || t_skip "build rtallocd and rtalloc first"
-
-hk_topology || exit 1
-t_server "$HK_H" || exit 1
+hk_start dnsmasq dig
 hk_host_dnsmasq || exit 1
 rt() { ip -n "$HK_H" "$@"; }
 DISPATCH=$TOP/hooks/NetworkManager/90-rtalloc

@@ -5,12 +5,7 @@
 # through its table only.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/hooks-topology.sh"
-t_require_root
-for p in ifup dnsmasq dig; do command -v $p >/dev/null || t_skip "no $p"; done
-[ -x "$RTALLOCD" ] && [ -x "$RTALLOC" ] || t_skip "build rtallocd and rtalloc first"
-
-hk_topology || exit 1
-t_server "$HK_H" || exit 1
+hk_start ifup dnsmasq dig
 echo "RTALLOC_PRIMARY_IFACE=up1" >>"$HK_DEFAULTS"
 cat >"$HK_ETC/network/interfaces" <<'EOC'
 iface up1 inet static

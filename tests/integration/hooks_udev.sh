@@ -6,12 +6,7 @@
 # lines.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/hooks-topology.sh"
-t_require_root
-for p in dhclient dnsmasq; do command -v $p >/dev/null || t_skip "no $p"; done
-[ -x "$RTALLOCD" ] && [ -x "$RTALLOC" ] || t_skip "build rtallocd and rtalloc first"
-
-hk_topology || exit 1
-t_server "$HK_H" || exit 1
+hk_start dhclient dnsmasq
 t_netns void
 t_veth "$HK_H" up10 "$T_NS" void0 || exit 1
 
