@@ -23,6 +23,12 @@ T_SAN=$T_DIR/sanitizer
 export ASAN_OPTIONS="log_path=$T_SAN:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="log_path=$T_SAN:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 
+# Tests read the server's database while it runs.  Right after a restart
+# (kill -9 tests) the server may hold SQLite's recovery lock, and the CLI
+# without a busy timeout then prints nothing but an error, which a test would
+# read as "no leases": wait for the lock like the server itself does.
+sqlite3() { command sqlite3 -cmd '.timeout 10000' "$@"; }
+
 t_skip() { echo "skipped: $*"; exit 77; }
 t_ok() { echo "ok - $*"; }
 t_fail() { echo "not ok - $*"; T_FAILED=1; }
