@@ -16,7 +16,11 @@ T_NETNS=()
 T_PIDS=()
 T_CLEANUP=()
 T_FAILED=0
+T_READY_N=0
 export LC_ALL=C
+# A NOTIFY_SOCKET from the caller's environment (a systemd unit running the
+# tests) is not for the daemons under test; t_bg_ready sets its own.
+unset NOTIFY_SOCKET
 # Sanitizer reports of backgrounded daemons (whose stderr is /dev/null) go to
 # files; t_cleanup fails the test if any appear.
 T_SAN=$T_DIR/sanitizer
@@ -79,8 +83,71 @@ t_bg() {
 }
 t_on_exit() { T_CLEANUP+=("$*"); }
 
+# A daemon that binds its socket before it loads its state (rtallocd binds,
+# then opens and loads its database) is not ready when the socket shows up;
+# it says when it is with READY=1 to NOTIFY_SOCKET, as under systemd.
+# t_bg_ready NAME NS CMD...: t_bg of CMD with NOTIFY_SOCKET set to an
+# abstract socket in NS that a listener holds; waits up to T_READY_WAIT
+# (default 20) seconds for READY=1.  1, with "NAME did not become ready: ..."
+# on stderr, when CMD exits first or the time passes.  A NOTIFY_SOCKET the
+# caller sets gets each datagram relayed, so a test can watch the real one.
+T_READY_PY='
+import socket, sys
+name, got, relay = sys.argv[1:4]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("\0" + name)
+while True:
+    m = s.recv(4096)
+    if relay:
+        try:
+            socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(
+                m, "\0" + relay[1:] if relay[0] == "@" else relay)
+        except OSError as e:
+            print("relay to NOTIFY_SOCKET=%s: %s" % (relay, e), file=sys.stderr)
+    if b"READY=1" in m.split(b"\n"):
+        open(got, "w").write("READY=1\n")
+        break
+'
+t_bg_ready() {
+	local what=$1 ns=$2 wait=${T_READY_WAIT:-20} sock got lpid pid i=0 rc=0 py=python3
+	shift 2
+	T_READY_N=$((T_READY_N + 1))
+	sock=$T_ID-ready$T_READY_N
+	got=$T_DIR/ready$T_READY_N
+	# Debian's python3 (scripts/deps) where there is one: a pyenv shim
+	# first in PATH costs most of a second per start.
+	[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+	t_bg "$ns" "$py" -c "$T_READY_PY" "$sock" "$got" "${NOTIFY_SOCKET:-}"
+	lpid=$T_LAST_PID
+	if ! t_wait 10 t_socket_bound "$ns" "$sock"; then
+		echo "$what did not become ready: no READY=1 listener on @$sock (python3?)" >&2
+		kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null
+		return 1
+	fi
+	t_bg "$ns" env NOTIFY_SOCKET="@$sock" "$@"
+	pid=$T_LAST_PID
+	until grep -qx READY=1 "$got" 2>/dev/null; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			# READY=1 may have come just before it exited.
+			grep -qx READY=1 "$got" 2>/dev/null && break
+			wait "$pid"; rc=$?
+			echo "$what did not become ready: it exited with status $rc before READY=1" >&2
+			rc=1; break
+		fi
+		if [ $((i += 1)) -gt $((wait * 10)) ]; then
+			echo "$what did not become ready: no READY=1 on @$sock within $wait s" >&2
+			rc=1; break
+		fi
+		sleep 0.1
+	done
+	kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null
+	T_LAST_PID=$pid
+	return $rc
+}
+
 # t_server NS [CONFIG-JSON-BODY]: writes a config (socket rtallocd-$T_ID,
-# db in T_DIR) and starts rtallocd -f in NS; waits until it answers.
+# db in T_DIR) and starts rtallocd -f in NS; waits until it is ready (READY=1,
+# sent after its database is loaded), up to T_READY_WAIT seconds.
 # Sets T_SOCK, T_DB, T_SERVER_PID, T_CONF.
 t_server() {
 	local ns=$1 extra=${2:-}
@@ -91,11 +158,13 @@ t_server() {
 { "socket_path": "$T_SOCK", "db_path": "$T_DB", "table_offset": 10000,
   "num_tables": 100, "table_timeout": 60${extra:+, $extra} }
 EOC
-	t_bg "$ns" "$RTALLOCD" -c "$T_CONF" -f
+	t_bg_ready rtallocd "$ns" "$RTALLOCD" -c "$T_CONF" -f
+	local rc=$?
 	T_SERVER_PID=$T_LAST_PID
-	t_wait 5 t_socket_bound "$ns" "$T_SOCK" || { echo "rtallocd did not bind @$T_SOCK" >&2; return 1; }
+	return $rc
 }
-# t_socket_bound NS NAME: the abstract socket @NAME exists in NS.
+# t_socket_bound NS NAME: the abstract socket @NAME exists in NS.  Bound is
+# not ready: see t_bg_ready.
 t_socket_bound() { ip netns exec "$1" cat /proc/net/unix | grep -q " @$2\$"; }
 
 # t_uplink_host [-4]: the usual client setup: namespaces host (H) and isp
