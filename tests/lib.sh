@@ -16,6 +16,7 @@ T_NETNS=()
 T_PIDS=()
 T_CLEANUP=()
 T_FAILED=0
+T_REC=""
 T_READY_N=0
 export LC_ALL=C
 # A NOTIFY_SOCKET from the caller's environment (a systemd unit running the
@@ -58,12 +59,38 @@ t_require_root() {
 	ip netns del "${T_ID}probe"
 }
 
+# A test killed with SIGKILL (tests/run's timeout -k) runs no EXIT trap, and
+# its namespaces would stay.  So each one is listed, once made, in the record
+# $T_REG/$T_ID.START (START: this shell's start time, so a record is never
+# shared with a later test that gets the same pid), and tests/run's sweep
+# removes what the record of a test whose pid is gone lists.  Lines:
+# "pidns ID" (liveness is only judged in the same pid namespace), "dir
+# T_DIR", then "netns NAME" per namespace.  t_cleanup removes the record.
+T_REG=/run/rtalloc-tests
+# t_start_time PID: start time of PID in clock ticks since boot (field 22
+# of /proc/PID/stat); 1 when there is no such process.
+t_start_time() {
+	local s f
+	read -r s 2>/dev/null <"/proc/$1/stat" || return 1
+	read -ra f <<<"${s##*) }"
+	echo "${f[19]}"
+}
+t_record() {
+	if [ -z "$T_REC" ]; then
+		mkdir -p "$T_REG" || return 1
+		T_REC=$T_REG/$T_ID.$(t_start_time $$)
+		printf 'pidns %s\ndir %s\n' "$(readlink /proc/$$/ns/pid)" "$T_DIR" >"$T_REC"
+	fi
+	echo "netns $1" >>"$T_REC"
+}
+
 # t_netns NAME: creates namespace $T_ID$NAME with lo up; its full name is left
 # in T_NS (not printed: a $(...) subshell would lose the cleanup entry).
 t_netns() {
 	T_NS="$T_ID$1"
 	ip netns add "$T_NS" || { echo "cannot add netns $T_NS" >&2; exit 1; }
 	T_NETNS+=("$T_NS")
+	t_record "$T_NS"
 	ip -n "$T_NS" link set lo up
 }
 t_in() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
@@ -190,7 +217,11 @@ t_cleanup() {
 		kill -9 $(ip netns pids "$ns" 2>/dev/null) 2>/dev/null
 	done
 	sleep 0.1
-	for ns in "${T_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	local left=0
+	for ns in "${T_NETNS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+		[ -e "/run/netns/$ns" ] && left=1
+	done
 	ip link del "$T_ID-tmp" 2>/dev/null
 	# Daemons got SIGTERM above; give them a moment to write exit-time
 	# (leak) reports before looking.
@@ -201,6 +232,8 @@ t_cleanup() {
 		rc=1
 	fi
 	rm -rf "$T_DIR"
+	# What could not be removed stays in the record for tests/run's sweep.
+	[ -n "$T_REC" ] && [ $left = 0 ] && rm -f "$T_REC"
 	exit $rc
 }
 trap t_cleanup EXIT
