@@ -98,7 +98,9 @@ static int64_t row_expires(const struct server *s, const struct lease *le)
 
 /* Writes every dirty lease in one transaction.  On failure memory keeps
  * the change (a superset of the database: never a table leased twice) and
- * the caller withholds the grants. */
+ * the caller withholds the grants.  A row is a (table, family) slot, and a
+ * batch may end one lease of a table and grant it to another key: the
+ * rows that end leases go first, so the slot's last row is the live one. */
 static int flush(struct server *s)
 {
 	struct store_row r;
@@ -112,20 +114,22 @@ static int flush(struct server *s)
 	if (!s->dirty)
 		return unwritten ? store_check(s->store) : 0;
 	ret = store_begin(s->store);
-	for (le = s->dirty; ret == 0 && le; le = le->dnext) {
-		memset(&r, 0, sizeof(r));
-		r.family = le->family;
-		memcpy(r.ifname, le->ifname, sizeof(r.ifname));
-		memcpy(r.address, le->address, sizeof(r.address));
-		/* r is zeroed; tags are at most PROTO_TAG_MAX by construction */
-		memcpy(r.tag, ledger_tag(le), strnlen(ledger_tag(le), sizeof(r.tag) - 1));
-		r.table = le->table;
-		r.expires = row_expires(s, le);
-		r.uid = le->uid;
-		memcpy(r.boot_id, s->boot_id, sizeof(r.boot_id));
-		r.alive = le->alive;
-		ret = store_put(s->store, &r);
-	}
+	for (int live = 0; live < 2; live++)
+		for (le = s->dirty; ret == 0 && le; le = le->dnext) {
+			if (le->alive != live)
+				continue;
+			memset(&r, 0, sizeof(r));
+			r.family = le->family;
+			memcpy(r.ifname, le->ifname, sizeof(r.ifname));
+			memcpy(r.address, le->address, sizeof(r.address));
+			/* r is zeroed; tags are at most PROTO_TAG_MAX by construction */
+			memcpy(r.tag, ledger_tag(le), strnlen(ledger_tag(le), sizeof(r.tag) - 1));
+			r.table = le->table;
+			r.expires = row_expires(s, le);
+			r.uid = le->uid;
+			r.alive = le->alive;
+			ret = store_put(s->store, &r);
+		}
 	if (ret == 0)
 		ret = store_commit(s->store);
 	if (ret < 0)
@@ -450,9 +454,9 @@ static int restore_row(void *ctx, const struct store_row *r)
 	le->uid = r->uid;
 	le->expires = r->expires;	/* the row's, which may exceed the acked one */
 	le->table = pool_contains(&s->ledger.pool, r->table) ? r->table : 0;
-	/* Live only if this boot leased it, it has time left and its table
-	 * is still ours; otherwise it is a preference. */
-	if (r->alive && le->table && r->expires > lc->now && !strcmp(r->boot_id, s->boot_id) &&
+	/* Live only if it has time left and its table is still ours (rows of
+	 * another boot were ended by store_open()); otherwise a preference. */
+	if (r->alive && le->table && r->expires > lc->now &&
 	    family_enabled(s->cfg, r->family) && ledger_restore(&s->ledger, le, r->expires) == 0) {
 		le->stored = r->expires;
 		lc->live++;
@@ -552,7 +556,7 @@ int server_init(struct server *s, struct loop *l, const struct config *cfg, char
 	ret = sock_open(s, err, errlen);
 	if (ret < 0)
 		return ret;
-	ret = store_open(&s->store, cfg->db_path, err, errlen);
+	ret = store_open(&s->store, cfg->db_path, s->boot_id, err, errlen);
 	if (ret < 0)
 		return ret;
 	ret = store_load(s->store, restore_row, &lc);

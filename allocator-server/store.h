@@ -1,6 +1,8 @@
-/* store: the lease database (SQLite, WAL).  One row per (family, ifname,
- * address) ever leased; alive=0 rows are kept as that key's preferred table.
- * Expiry is wall-clock unix seconds, never a monotonic value. */
+/* store: the lease database (SQLite, WAL).  One row per (table, family)
+ * slot: the lease that holds it, or (alive=0) the last one that did, kept as
+ * that key's preferred table.  Expiry is wall-clock unix seconds, never a
+ * monotonic value.  Checkpoints run on a thread of their own, off the path
+ * of the commits that acknowledge leases. */
 #ifndef RTALLOC_STORE_H
 #define RTALLOC_STORE_H
 
@@ -11,7 +13,7 @@
 
 #include "proto.h"
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 #define STORE_BOOT_ID_MAX	40
 
 struct store_row {
@@ -22,14 +24,15 @@ struct store_row {
 	uint32_t table;
 	int64_t expires;		/* unix seconds */
 	uint32_t uid;
-	char boot_id[STORE_BOOT_ID_MAX];
 	bool alive;
 };
 
 struct store;
 
-/* Creates the file and schema if needed; refuses a newer schema. */
-int store_open(struct store **out, const char *path, char *err, size_t errlen);
+/* Creates the file and schema if needed, upgrades an older one, refuses a
+ * newer one.  Rows written under another boot_id are no longer alive: a
+ * reboot took their policy rules. */
+int store_open(struct store **out, const char *path, const char *boot_id, char *err, size_t errlen);
 void store_close(struct store *s);
 int store_schema_version(struct store *s);
 /* 0, or -ESTALE when the file opened was deleted or replaced since. */
@@ -37,7 +40,7 @@ int store_check(struct store *s);
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
-/* Insert or replace the row of (family, ifname, address). */
+/* Insert or replace the row of r's (table, family) slot. */
 int store_put(struct store *s, const struct store_row *r);
 /* SQLite's message for the last failure. */
 const char *store_error(struct store *s);

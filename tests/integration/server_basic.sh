@@ -79,7 +79,7 @@ t_check "after restart the pool is still full" grep -q '"table":0,.*no free tabl
 
 # leases of a previous boot are not alive, but their table is preferred
 kill -TERM "$T_SERVER_PID"; wait "$T_SERVER_PID"
-rows "UPDATE leases SET boot_id='another-boot'"
+rows "UPDATE meta SET boot_id='another-boot'"
 t_server "$NS" '"num_tables": 3' || exit 1
 t_eq "previous boot: leases no longer alive" 0 "$(rows 'SELECT count(*) FROM leases WHERE alive=1')"
 t_eq "a new key gets the first table" 10000 "$(req "$(rq 1 0 2 10.0.0.7 eth7)" | field table)"
