@@ -62,7 +62,10 @@ bool pool_is_free(const struct pool *p, int family, uint32_t table)
 
 uint32_t pool_first_free(const struct pool *p, int family)
 {
-	for (size_t i = 0; i < p->words; i++) {
+	size_t start = family == AF_INET ? p->low[0] : family == AF_INET6 ? p->low[1] :
+		       (p->low[0] > p->low[1] ? p->low[0] : p->low[1]);
+
+	for (size_t i = start; i < p->words; i++) {
 		uint64_t w = word(p, family, i);
 
 		if (w)
@@ -80,10 +83,13 @@ int pool_take(struct pool *p, int family, uint32_t table)
 		return -ERANGE;
 	if (!pool_is_free(p, family, table))
 		return -EBUSY;
-	if (family != AF_INET6)
-		p->free[0][i / 64] &= ~bit;
-	if (family != AF_INET)
-		p->free[1][i / 64] &= ~bit;
+	for (int f = 0; f < 2; f++) {
+		if (family == (f ? AF_INET : AF_INET6))
+			continue;
+		p->free[f][i / 64] &= ~bit;
+		while (p->low[f] < p->words && !p->free[f][p->low[f]])
+			p->low[f]++;
+	}
 	return 0;
 }
 
@@ -94,10 +100,13 @@ void pool_put(struct pool *p, int family, uint32_t table)
 
 	if (!pool_contains(p, table))
 		return;
-	if (family != AF_INET6)
-		p->free[0][i / 64] |= bit;
-	if (family != AF_INET)
-		p->free[1][i / 64] |= bit;
+	for (int f = 0; f < 2; f++) {
+		if (family == (f ? AF_INET : AF_INET6))
+			continue;
+		p->free[f][i / 64] |= bit;
+		if (i / 64 < p->low[f])
+			p->low[f] = i / 64;
+	}
 }
 
 uint32_t pool_used(const struct pool *p, int family)

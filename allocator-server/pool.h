@@ -13,6 +13,9 @@ struct pool {
 	uint32_t n;		/* number of tables */
 	size_t words;
 	uint64_t *free[2];	/* bit set = table free; [0] inet, [1] inet6 */
+	/* Every word of free[f] below low[f] is 0 (all taken): first fit
+	 * starts there instead of scanning the tables leased since 0. */
+	size_t low[2];
 };
 
 int pool_init(struct pool *p, uint32_t offset, uint32_t n);

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <cmocka.h>
@@ -24,6 +25,46 @@ static void test_first_fit(void **state)
 	assert_int_equal(pool_first_free(&p, AF_INET), 10001);
 	/* inet6 is a separate FIB: the same table is still free there */
 	assert_int_equal(pool_first_free(&p, AF_INET6), 10000);
+	pool_free(&p);
+}
+
+/* First fit against a plain model, over random takes and puts in every
+ * family: the low-word hints must never skip a free table. */
+static void test_first_fit_model(void **state)
+{
+	enum { N = 700 };
+	static const int fams[] = { AF_INET, AF_INET6, AF_UNSPEC };
+	bool used[2][N] = { { false } };
+	struct pool p;
+	uint32_t seed = 12345;
+
+	(void)state;
+	assert_int_equal(pool_init(&p, 1, N), 0);
+	for (int step = 0; step < 20000; step++) {
+		int fam = fams[((seed = seed * 1103515245 + 12345) >> 16) % 3];
+		uint32_t t = (seed >> 8) % N, want = 0;
+		bool in4 = fam != AF_INET6, in6 = fam != AF_INET;
+
+		for (uint32_t i = 0; i < N && !want; i++)
+			if ((!in4 || !used[0][i]) && (!in6 || !used[1][i]))
+				want = i + 1;
+		assert_int_equal(pool_first_free(&p, fam), want);
+		if (step % 3 == 2) {		/* a put of a random table */
+			if ((!in4 || used[0][t]) && (!in6 || used[1][t])) {
+				pool_put(&p, fam, t + 1);
+				if (in4)
+					used[0][t] = false;
+				if (in6)
+					used[1][t] = false;
+			}
+		} else if (want) {		/* a first-fit take */
+			assert_int_equal(pool_take(&p, fam, want), 0);
+			if (in4)
+				used[0][want - 1] = true;
+			if (in6)
+				used[1][want - 1] = true;
+		}
+	}
 	pool_free(&p);
 }
 
@@ -118,6 +159,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_fit),
+		cmocka_unit_test(test_first_fit_model),
 		cmocka_unit_test(test_full_and_release),
 		cmocka_unit_test(test_unspec_spans_both),
 		cmocka_unit_test(test_ledger),
