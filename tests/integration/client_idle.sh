@@ -23,11 +23,14 @@ daemon() {
 D=$(daemon)
 t_check "the daemon runs" test -n "$D"
 
-# syscalls PID: what PID does in 3 s, less the call it was already sleeping in
-# when strace attached (shown as that call, then <unfinished ...>/resumed).
+# syscalls PID: what PID's threads do in 3 s, less the call each was already
+# sleeping in when strace attached (shown as that call, then <unfinished
+# ...>/resumed): epoll_wait for the event loop, futex for rtallocd's
+# checkpoint thread, which waits for work on a condition variable.
 syscalls() {
 	timeout -s INT 3 strace -qq -f -p "$1" -o "$T_DIR/strace.$1" 2>/dev/null
-	grep -v -e 'epoll_wait(.*<\(unfinished\|detached\) \.\.\.>' -e '<\.\.\. epoll_wait resumed>' \
+	grep -v -e '\(epoll_wait\|futex\)(.*<\(unfinished\|detached\) \.\.\.>' \
+		-e '<\.\.\. \(epoll_wait\|futex\) resumed>' \
 		-e '^[0-9]* *+++' -e '^[0-9]* *---' -e 'restart_syscall' "$T_DIR/strace.$1" | grep -c .
 }
 sleep 1	# let both settle after start-up
