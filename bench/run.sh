@@ -51,9 +51,8 @@ EOC
 }
 # server DIR: starts rtallocd on DIR's config; its pid in SRV.
 server() {
-	t_bg "$NS" "$BUILD/rtallocd" -c "$1/rtallocd.json"
+	t_bg_ready rtallocd "$NS" "$BUILD/rtallocd" -c "$1/rtallocd.json" || die "rtallocd did not start"
 	SRV=$T_LAST_PID
-	t_wait 10 t_socket_bound "$NS" "$SOCK" || die "rtallocd did not bind @$SOCK"
 }
 stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 # load NAME CLIENTS: one closed-loop run of N requests; sets RPS P50 P99.

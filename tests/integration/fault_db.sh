@@ -29,9 +29,10 @@ EOC
 # MOUNT-OPTS are given; SRV is its pid.
 start() {
 	: >"$LOG"
-	t_bg "$NS" sh -c "${1:+mount -t tmpfs -o '$1' tmpfs '$M' &&} exec '$RTALLOCD' -c '$T_DIR/c.json' 2>>'$LOG'"
+	t_bg_ready rtallocd "$NS" sh -c "${1:+mount -t tmpfs -o '$1' tmpfs '$M' &&} exec '$RTALLOCD' -c '$T_DIR/c.json' 2>>'$LOG'"
+	local rc=$?
 	SRV=$T_LAST_PID
-	t_wait 5 t_socket_bound "$NS" "$SOCK"
+	return $rc
 }
 stop() { kill "$SRV" 2>/dev/null; wait "$SRV" 2>/dev/null; }
 in_srv() { nsenter -t "$SRV" -m "$@"; }

@@ -47,8 +47,8 @@ else
 	# No systemd here: run it as the unit would (user, state dir, config)
 	# inside a namespace of its own.
 	install -d -o rtalloc -g rtalloc -m 0750 /var/lib/rtalloc
-	t_bg "$NS" setpriv --reuid rtalloc --regid rtalloc --init-groups /usr/sbin/rtallocd -c /etc/rtalloc/rtallocd.json
-	t_check "packaged rtallocd serves @rtallocd as user rtalloc" t_wait 5 t_socket_bound "$NS" rtallocd
+	t_check "packaged rtallocd serves @rtallocd as user rtalloc" t_bg_ready rtallocd "$NS" \
+		setpriv --reuid rtalloc --regid rtalloc --init-groups /usr/sbin/rtallocd -c /etc/rtalloc/rtallocd.json
 	t_netns peer; t_veth "$NS" up0 "$T_NS" peer0
 	ip -n "$NS" addr add 192.0.2.7/24 dev up0
 	T=$(t_in "$NS" rtalloc -4 -a 192.0.2.7 -n 24 -i up0); rc=$?

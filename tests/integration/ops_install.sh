@@ -95,8 +95,8 @@ t_check "PREFIX: man -w finds rtalloc(8)" test "$(MANPATH=$P/usr/share/man man -
 t_netns srv; NS=$T_NS
 sed -e "s|\"rtallocd\"|\"$T_ID-inst\"|" -e "s|/var/lib/rtalloc/leases.db|$T_DIR/leases.db|" \
 	"$P/etc/rtalloc/rtallocd.json" >"$T_DIR/conf.json"
-t_bg "$NS" "$P/usr/sbin/rtallocd" -c "$T_DIR/conf.json"
-t_check "installed rtallocd serves with the example config" t_wait 5 t_socket_bound "$NS" "$T_ID-inst"
+t_check "installed rtallocd serves with the example config" \
+	t_bg_ready rtallocd "$NS" "$P/usr/sbin/rtallocd" -c "$T_DIR/conf.json"
 out=$(t_in "$NS" "$P/usr/sbin/rtalloc" --status -d "$T_ID-inst"); rc=$?
 t_eq "installed rtalloc --status: consistent" "0 consistent: 0 leases, 0 rules (proto 122)" "$rc $out"
 

@@ -127,9 +127,9 @@ cat >"$T_DIR/nobody.json" <<EOC
 { "socket_path": "$T_SOCK", "db_path": "$T_DIR/nobody/leases.db", "num_tables": 10 }
 EOC
 chmod 644 "$T_DIR/nobody.json"
-t_bg "$S" setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups --inh-caps=-all "$RTALLOCD" -c "$T_DIR/nobody.json"
+t_check "server as nobody: ready" t_bg_ready rtallocd "$S" \
+	setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups --inh-caps=-all "$RTALLOCD" -c "$T_DIR/nobody.json"
 NSRV=$T_LAST_PID
-t_check "server as nobody: bound" t_wait 5 t_socket_bound "$S" "$T_SOCK"
 r=$(t_in "$S" "$DGRAM" -t 3000 "$T_SOCK" "$(rq 1 0 10.0.0.1 eth0 '')")
 t_check "server as nobody: root leases ($r)" grep -q '"table":10000,' <<<"$r"
 r=$(t_in "$S" setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$DGRAM" -t 3000 "$T_SOCK" "$(rq 1 0 10.0.0.2 eth0 '')")

@@ -23,9 +23,9 @@ cat >"$T_DIR/rtallocd.json" <<EOC
 { "socket_path": "$T_SOCK", "db_path": "$T_DIR/leases.db", "table_offset": 10000,
   "num_tables": 100, "table_timeout": 60 }
 EOC
-t_bg "$H" "${VG[@]}" --log-file="$T_DIR/vg-server.log" "$RTALLOCD" -c "$T_DIR/rtallocd.json" -f
+T_READY_WAIT=60 t_check "rtallocd under valgrind is ready on @$T_SOCK" \
+	t_bg_ready rtallocd "$H" "${VG[@]}" --log-file="$T_DIR/vg-server.log" "$RTALLOCD" -c "$T_DIR/rtallocd.json" -f
 SERVER=$T_LAST_PID
-t_check "rtallocd under valgrind binds @$T_SOCK" t_wait 30 t_socket_bound "$H" "$T_SOCK"
 
 send() { ip netns exec "$H" "$DGRAM" -t 5000 "$T_SOCK" "$@"; }
 t_check "v2 request leased" bash -c '[[ $1 == *'"'"'"table":100'"'"'* ]]' x \
