@@ -326,12 +326,15 @@ rth_flush_stale6() {
 	return 0
 }
 
-# rth_dns FAMILY IFNAME SRC SERVERS: makes the servers-file(s) hold exactly
-# one "server=ADDR@IFNAME@SRC" line per server of SERVERS for this
-# (IFNAME, SRC): dnsmasq then sends each query to an uplink's resolver out
-# of that uplink (interface) and from its address (source), so the ISP does
-# not drop it.  Empty SERVERS removes the lines.  An empty SRC means every
-# line of IFNAME.
+# rth_dns FAMILY IFNAME SRC SERVERS [MATCH]: makes the servers-file(s) hold
+# exactly one "server=ADDR@IFNAME@SRC" line per server of SERVERS in place of
+# IFNAME's lines that MATCH (default: SRC; see rth_servers_file): dnsmasq
+# then sends each query to an uplink's resolver out of that uplink
+# (interface) and from its address (source), so the ISP does not drop it.
+# Empty SERVERS removes the lines.  An empty SRC means every line of IFNAME.
+# MATCH=FAMILY replaces the lines of every FAMILY source of IFNAME, for a
+# caller that knows the device's whole FAMILY configuration and not what it
+# was before (NetworkManager's dhcp4-change with a new address).
 rth_dns() {
 	rth_lines=
 	for rth_s in $4; do
@@ -345,18 +348,21 @@ rth_dns() {
 "
 	done
 	if [ -n "$RTALLOC_DNSMASQ_SERVERS" ]; then
-		rth_servers_file "$RTALLOC_DNSMASQ_SERVERS" "$RTALLOC_DNSMASQ_PIDFILE" "$2" "$3" "$rth_lines"
+		rth_servers_file "$RTALLOC_DNSMASQ_SERVERS" "$RTALLOC_DNSMASQ_PIDFILE" "$2" "${5-$3}" "$rth_lines"
 	fi
 	if [ -n "$RTALLOC_WAN_SERVERS" ] && { rth_in_list "$2" "$RTALLOC_WAN_IFACES" || [ -z "$4" ]; }; then
 		# Removal also runs for non-WAN interfaces: the setting may have
 		# changed while the uplink was up.
-		rth_servers_file "$RTALLOC_WAN_SERVERS" "$RTALLOC_WAN_PIDFILE" "$2" "$3" "$rth_lines"
+		rth_servers_file "$RTALLOC_WAN_SERVERS" "$RTALLOC_WAN_PIDFILE" "$2" "${5-$3}" "$rth_lines"
 	fi
 	return 0
 }
 
-# rth_servers_file FILE PIDFILE IFNAME SRC LINES: replaces the lines of
-# (IFNAME, SRC) in FILE by LINES.  Hooks of several uplinks run at once, so:
+# rth_servers_file FILE PIDFILE IFNAME MATCH LINES: replaces IFNAME's lines
+# in FILE that MATCH by LINES.  MATCH is a source address (the lines of
+# (IFNAME, SRC)), empty (every line of IFNAME), or 4 or 6 (the lines of
+# IFNAME whose source is of that family; no address is "4" or "6").
+# Hooks of several uplinks run at once, so:
 # flock a lock file, write a temp file next to FILE, rename it over FILE
 # (readers never see half a file); the file is kept sorted so the same set of
 # servers always gives the same bytes, and dnsmasq is sent SIGHUP only when
@@ -370,8 +376,8 @@ rth_servers_file() {
 		flock -w 10 9 || { rth_log "$1: lock busy for 10 s, not updated"; exit 1; }
 		rth_tmp=$(mktemp "$1.XXXXXX") || { rth_log "$1: cannot create a temp file"; exit 1; }
 		{
-			[ -f "$1" ] && awk -F@ -v ifn="$3" -v src="$4" \
-				'!($2 == ifn && (src == "" || $3 == src))' "$1"
+			[ -f "$1" ] && awk -F@ -v ifn="$3" -v m="$4" '!($2 == ifn && (m == "" || $3 == m ||
+				(m == "4" && $3 !~ /:/) || (m == "6" && $3 ~ /:/)))' "$1"
 			printf '%s' "$5"
 		} | sort -u >"$rth_tmp"
 		if [ -f "$1" ] && cmp -s "$rth_tmp" "$1"; then

@@ -3,7 +3,9 @@
 # NetworkManager-dispatcher(8) documents (NetworkManager itself is not
 # installed): the device is configured as NetworkManager would (routes in
 # main with per-device metrics), "up" copies them into leased tables and
-# leaves main alone, a repeated "up"/"dhcp4-change" changes nothing, "down"
+# leaves main alone, a repeated "up"/"dhcp4-change" changes nothing, a
+# "dhcp4-change" with a new address replaces the old address's DNS lines
+# (and only those of IPv4), one without an address removes them, "down"
 # after NetworkManager removed the addresses leaves nothing.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/hooks-topology.sh"
@@ -31,7 +33,7 @@ nm() {	# IFACE ACTION VAR=VALUE...: one dispatcher run, as NetworkManager makes 
 up1_env=(IP4_NUM_ADDRESSES=1 "IP4_ADDRESS_0=10.101.0.20/24 10.101.0.1" IP4_GATEWAY=10.101.0.1
 	IP4_NUM_ROUTES=0 IP4_NAMESERVERS=10.201.0.53
 	IP6_NUM_ADDRESSES=1 "IP6_ADDRESS_0=2001:db8:101::20/64 2001:db8:101::1"
-	IP6_GATEWAY=2001:db8:101::1 IP6_NUM_ROUTES=0)
+	IP6_GATEWAY=2001:db8:101::1 IP6_NUM_ROUTES=0 IP6_NAMESERVERS=2001:db8:201::53)
 up2_env=(IP4_NUM_ADDRESSES=1 "IP4_ADDRESS_0=10.102.0.20/24 10.102.0.1" IP4_GATEWAY=10.102.0.1
 	IP4_NUM_ROUTES=1 "IP4_ROUTE_0=10.250.0.0/24 10.102.0.1 101" IP4_NAMESERVERS=10.202.0.53
 	DHCP4_DOMAIN_NAME_SERVERS=10.202.0.53)
@@ -50,7 +52,8 @@ t_check "inet6 table $t6: default" grep -q "^default via 2001:db8:101::1 dev up1
 t_eq "from up2's address: ISP2's resolver, although main prefers up1" 10.202.0.53 \
 	"$(hk_resolve 10.102.0.20 10.202.0.53)"
 t_eq "servers-file" "server=10.201.0.53@up1@10.101.0.20
-server=10.202.0.53@up2@10.102.0.20" "$(cat "$HK_SERVERS")"
+server=10.202.0.53@up2@10.102.0.20
+server=2001:db8:201::53@up1@2001:db8:101::20" "$(cat "$HK_SERVERS")"
 hk_dig whoami.test >/dev/null
 t_check "ISP2's resolver got a query from up2's address" t_wait 3 grep -q "from 10.102.0.20\$" "$T_DIR/dns2.log"
 
@@ -62,13 +65,35 @@ nm up2 dhcp4-change "${up2_env[@]}"
 t_eq "up / dhcp4-change again: nothing changes" "$before" "$(state)"
 t_eq "up / dhcp4-change again: servers-file not rewritten" "$ino" "$(stat -c %i "$HK_SERVERS")"
 
+# A new DHCP lease with another address: NetworkManager has replaced the
+# address (and with it main's routes) before it dispatches, and does not
+# say what the old address was.
+rt addr del 10.101.0.20/24 dev up1
+rt addr add 10.101.0.21/24 dev up1 metric 100
+rt route replace default via 10.101.0.1 dev up1 metric 100
+nm up1 dhcp4-change "${up1_env[@]/10.101.0.20/10.101.0.21}"
+t1=$(hk_table 10.101.0.21)
+t_check "new address: its table ($t1) has the default via ISP1" \
+	grep -q "^default via 10.101.0.1 dev up1 .*src 10.101.0.21" <(rt route show table "${t1:-none}")
+old_rule_gone() { [ -z "$(hk_table 10.101.0.20)" ]; }
+t_check "new address: the old one's rule is gone" t_wait 5 old_rule_gone
+t_eq "new address: up1's IPv4 line follows it; up1's IPv6 line and up2's stay" \
+	"server=10.201.0.53@up1@10.101.0.21
+server=10.202.0.53@up2@10.102.0.20
+server=2001:db8:201::53@up1@2001:db8:101::20" "$(cat "$HK_SERVERS")"
+t_eq "new address: from it to ISP1's resolver" 10.201.0.53 "$(hk_resolve 10.101.0.21 10.201.0.53)"
+
 # down: NetworkManager has removed the addresses before it dispatches.
 rt addr flush dev up1
 nm up1 down
 t_check "up1's rules are gone" t_wait 5 hk_no_rules "$t1" "$t6"
 t_eq "up1's tables are empty" "" "$(rt route show table "$t1"; rt -6 route show table "$t6")"
 t_eq "servers-file keeps up2 only" "server=10.202.0.53@up2@10.102.0.20" "$(cat "$HK_SERVERS")"
+# The DHCP lease is gone while the device stays up (ipv4.may-fail):
+# dhcp4-change without an IPv4 address.
 rt addr flush dev up2
+nm up2 dhcp4-change IP4_NUM_ADDRESSES=0
+t_eq "dhcp4-change without an address: up2's line goes" "" "$(cat "$HK_SERVERS")"
 nm up2 down
 t_check "no rtalloc rule left" t_wait 5 hk_no_rtalloc_rules
 t_eq "servers-file is empty" "" "$(cat "$HK_SERVERS")"
