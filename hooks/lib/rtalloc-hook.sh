@@ -31,6 +31,8 @@ rth_defaults() {
 	: "${RTALLOC_WAN_IFACES:=}"
 	: "${RTALLOC_WAN_SERVERS:=/run/rtalloc/wan-servers.conf}"
 	: "${RTALLOC_WAN_PIDFILE:=/run/rtalloc/wan-dnsmasq.pid}"
+	# Set but empty: no fwmark rule (another program routes the mark).
+	: "${RTALLOC_WAN_MARK=0x1000}"
 }
 
 # rth_in_list WORD LIST: WORD is one of the blank-separated words of LIST
@@ -138,12 +140,7 @@ rth_lease() {
 		echo 0
 		return
 	fi
-	# RTALLOC_ARGS is a list of extra options (e.g. "--retries 2"): split on
-	# purpose.  stdin from /dev/null: the backgrounded client must not hold
-	# our caller's terminal or pipe.
-	# shellcheck disable=SC2086
-	rth_t=$("$RTALLOC" "-$1" -a "$3" -n "$4" -i "$2" -d "$RTALLOC_SOCKET" -s \
-		$RTALLOC_ARGS </dev/null)
+	rth_t=$(rth_rtalloc "$@")
 	case $rth_t in
 	'' | *[!0-9]*)
 		rth_log "$2: rtalloc gave no table for $3 ('$rth_t'); routing via the main table"
@@ -156,9 +153,25 @@ rth_lease() {
 # waiting for the client to notice the address is gone.  Best effort.
 rth_release() {
 	[ -x "$RTALLOC" ] || return 0
+	rth_rtalloc "$@" -r >/dev/null 2>&1 || true
+}
+
+# rth_rtalloc FAMILY IFNAME ADDR LEN [OPTION...]: runs rtalloc for the
+# address with the options of the settings.  A WAN uplink's table also gets
+# the traffic marked RTALLOC_WAN_MARK (`fwmark MARK lookup TABLE`, pref
+# 9000): rtalloc-wan-dnsmasq's queries carry that mark, and its `fwmark MARK
+# unreachable` rule (9001) comes before every `from ADDR` rule (10000).
+rth_rtalloc() {
+	rth_fw=
+	rth_in_list "$2" "$RTALLOC_WAN_IFACES" && rth_fw=$RTALLOC_WAN_MARK
+	rth_rf=$1 rth_ri=$2 rth_ra=$3 rth_rn=$4
+	shift 4
+	# RTALLOC_ARGS is a list of extra options (e.g. "--retries 2"): split on
+	# purpose.  stdin from /dev/null: the backgrounded client must not hold
+	# our caller's terminal or pipe.
 	# shellcheck disable=SC2086
-	"$RTALLOC" "-$1" -a "$3" -n "$4" -i "$2" -d "$RTALLOC_SOCKET" -s -r \
-		$RTALLOC_ARGS </dev/null >/dev/null 2>&1 || true
+	"$RTALLOC" "-$rth_rf" -a "$rth_ra" -n "$rth_rn" -i "$rth_ri" -d "$RTALLOC_SOCKET" -s \
+		${rth_fw:+--fwmark "$rth_fw"} "$@" $RTALLOC_ARGS </dev/null
 }
 
 # rth_table_of FAMILY ADDR: the table of ADDR's "from ADDR" rule, if any.
