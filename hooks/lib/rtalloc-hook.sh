@@ -223,6 +223,7 @@ rth_up() {
 		rth_metric=
 	fi
 	rth_routes_into "$rth_table" "$rth_metric"
+	[ "$rth_table" = main ] || rth_prune "$rth_table"
 	case $rth_main in
 	move)
 		[ "$rth_table" = main ] || rth_main_remove
@@ -261,6 +262,43 @@ rth_routes_into() {
 			rth_log "$rth_if: cannot add default via $rth_gw to table $1"
 		rth_m=$((rth_m + 1))
 	done
+}
+
+# rth_prune TABLE: removes the routes of rth_up's interface from TABLE that
+# rth_up's variables no longer describe: a router or classless route the
+# renewed lease dropped ("replace" only updates what is given).  A route is
+# its destination as the kernel prints it (`exact DST` of the wanted one) and
+# its gateway; multipath routes (whose lines name no device) are left alone.
+rth_prune() {
+	rth_ip="ip -$rth_fam route show table $1"
+	{
+		{
+			echo "$rth_net"
+			if [ -n "$rth_routes" ]; then
+				printf '%s\n' "$rth_routes"
+			else
+				for rth_gw in $rth_gws; do echo "default $rth_gw"; done
+			fi
+		} | while read -r rth_dst rth_gw; do
+			[ -n "$rth_dst" ] || continue
+			case $rth_gw in '' | 0.0.0.0 | ::) rth_gw=- ;; esac
+			rth_dst=$($rth_ip exact "$rth_dst" 2>/dev/null | awk 'NR == 1 { print $1 }')
+			echo "$rth_dst $rth_gw"
+		done
+		echo --
+		$rth_ip 2>/dev/null
+	} | awk -v dev="$rth_if" '
+		!sep { if ($0 == "--") sep = 1; else want[$0] = 1; next }
+		/^[^ \t]/ { d = ""; v = "-"; m = "-"
+			for (i = 2; i < NF; i++) { if ($i == "dev") d = $(i + 1); if ($i == "via") v = $(i + 1); if ($i == "metric") m = $(i + 1) }
+			if (d == dev && !(($1 " " v) in want)) print $1, v, m }' |
+		while read -r rth_dst rth_v rth_m; do
+			[ "$rth_v" = - ] && rth_v=
+			[ "$rth_m" = - ] && rth_m=
+			ip "-$rth_fam" route del "$rth_dst" ${rth_v:+via "$rth_v"} ${rth_m:+metric "$rth_m"} \
+				dev "$rth_if" table "$1" 2>/dev/null
+		done
+	return 0
 }
 
 # rth_main_remove: takes the uplink's default routes and its prefix route out

@@ -65,6 +65,25 @@ t_eq "renewal: same number of rules" "$n_rules" "$(ip -n "$HK_H" rule show | wc 
 t_eq "renewal: routes unchanged" "$before" "$(rt "$t1"; rt "$t2"; rt main)"
 t_eq "renewal: servers-file not rewritten" "$ino" "$(stat -c %i "$HK_SERVERS")"
 
+# A renewal that drops a router or a classless route drops its route.
+renew1() {
+	hk_run env reason=RENEW interface=up1 old_ip_address="$a1" new_ip_address="$a1" \
+		new_subnet_mask=255.255.255.0 new_routers="$1" new_domain_name_servers=10.201.0.53 \
+		new_dhcp_lease_time=600 /sbin/dhclient-script
+}
+before1=$(rt "$t1") before2=$(rt "$t2")
+renew1 "10.101.0.1 10.101.0.9"
+t_check "renewal with a second router: its default route, metric 1" \
+	grep -q "^default via 10.101.0.9 dev up1 .*metric 1" <(rt "$t1")
+renew1 10.101.0.1
+t_eq "renewal without it: up1's table is as before" "$before1" "$(rt "$t1")"
+hk_run env reason=RENEW interface=up2 old_ip_address="$a2" new_ip_address="$a2" \
+	new_subnet_mask=255.255.255.0 new_routers=10.102.0.1 new_domain_name_servers=10.202.0.53 \
+	new_rfc3442_classless_static_routes="0 10 102 0 1" \
+	new_interface_mtu=1400 new_dhcp_lease_time=600 /sbin/dhclient-script
+t_eq "renewal without the classless route 10.250.0.0/24: only it is gone" \
+	"$(grep -v '^10\.250\.0\.0/24 ' <<<"$before2")" "$(rt "$t2")"
+
 # Release: nothing of up1 is left; up2 goes on.
 t_check "dhclient -r up1" hk_run timeout 30 dhclient -r -v -sf /sbin/dhclient-script \
 	-cf /etc/dhcp/dhclient.conf -lf "$T_DIR/dhclient.up1.leases" -pf "$T_DIR/dhclient.up1.pid" up1
