@@ -43,15 +43,11 @@ void ledger_free(struct ledger *l)
 {
 	if (!l)
 		return;
-	for (size_t i = 0; l->buckets && i < l->nbuckets; i++) {
-		struct lease *le = l->buckets[i], *next;
-
-		for (; le; le = next) {
-			next = le->hnext;
-			free(le->tag);
-			free(le);
-		}
-	}
+	for (size_t i = 0; i < l->count; i++)
+		free(l->slabs[i / LEDGER_SLAB][i % LEDGER_SLAB].tag);
+	for (size_t i = 0; i < l->nslabs; i++)
+		free(l->slabs[i]);
+	free(l->slabs);
 	free(l->buckets);
 	free(l->heap);
 	free(l->owner[0]);
@@ -93,9 +89,32 @@ static void rehash(struct ledger *l)
 	l->nbuckets = n;
 }
 
+/* A zeroed lease from the current slab, counted; NULL when out of memory. */
+static struct lease *slab_alloc(struct ledger *l)
+{
+	size_t slab = l->count / LEDGER_SLAB;
+
+	if (slab == l->nslabs) {
+		if (l->nslabs == l->slabs_cap) {
+			size_t cap = l->slabs_cap ? 2 * l->slabs_cap : 16;
+			struct lease **s = realloc(l->slabs, cap * sizeof(*s));
+
+			if (!s)
+				return NULL;
+			l->slabs = s;
+			l->slabs_cap = cap;
+		}
+		l->slabs[slab] = calloc(LEDGER_SLAB, sizeof(struct lease));
+		if (!l->slabs[slab])
+			return NULL;
+		l->nslabs++;
+	}
+	return &l->slabs[slab][l->count++ % LEDGER_SLAB];
+}
+
 struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const char *address)
 {
-	struct lease *le = calloc(1, sizeof(*le));
+	struct lease *le = slab_alloc(l);
 	size_t h;
 
 	if (!le)
@@ -103,7 +122,7 @@ struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const
 	le->family = (uint8_t)family;
 	strncpy(le->ifname, ifname, sizeof(le->ifname) - 1);
 	strncpy(le->address, address, sizeof(le->address) - 1);
-	if (++l->count > l->nbuckets)
+	if (l->count > l->nbuckets)
 		rehash(l);
 	h = key_hash(family, le->ifname, le->address) & (l->nbuckets - 1);
 	le->hnext = l->buckets[h];

@@ -34,8 +34,15 @@ struct lease {
 	char address[INET6_ADDRSTRLEN];
 };
 
+/* Leases come LEDGER_SLAB at a time from one allocation and are freed only
+ * with the ledger (a key is never forgotten): no allocator header or
+ * rounding per lease. */
+#define LEDGER_SLAB 1024
+
 struct ledger {
 	struct pool pool;
+	struct lease **slabs;		/* count leases, LEDGER_SLAB per slab */
+	size_t nslabs, slabs_cap;
 	struct lease **buckets;
 	size_t nbuckets, count;
 	struct lease **heap;		/* live leases, earliest expiry first */
