@@ -6,16 +6,25 @@
 
 #include "ledger.h"
 
-static uint64_t key_hash(int family, const char *ifname, const char *address)
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	for (const unsigned char *c = p; n--; c++)
+		h = (h ^ *c) * 1099511628211ull;
+	return h;
+}
+
+static uint64_t key_hash(int family, const char *ifname, int addr_family, const uint8_t *addr)
 {
 	uint64_t h = 1469598103934665603ull ^ (uint64_t)family;
 
-	for (const char *p = ifname; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	h = (h ^ 0xff) * 1099511628211ull;
-	for (const char *p = address; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = fnv(h, ifname, strlen(ifname) + 1);		/* the NUL ends the name */
+	h = fnv(h ^ (uint64_t)addr_family, addr, addr_len(addr_family));
 	return h;
+}
+
+static uint64_t lease_hash(const struct lease *le)
+{
+	return key_hash(le->family, le->ifname, le->addr_family, le->addr);
 }
 
 int ledger_init(struct ledger *l, uint32_t offset, uint32_t n)
@@ -56,12 +65,13 @@ void ledger_free(struct ledger *l)
 	memset(l, 0, sizeof(*l));
 }
 
-struct lease *ledger_find(struct ledger *l, int family, const char *ifname, const char *address)
+struct lease *ledger_find(struct ledger *l, int family, const char *ifname, const struct inet_addr *a)
 {
-	struct lease *le = l->buckets[key_hash(family, ifname, address) & (l->nbuckets - 1)];
+	struct lease *le = l->buckets[key_hash(family, ifname, a->family, a->bytes) & (l->nbuckets - 1)];
 
 	for (; le; le = le->hnext)
-		if (le->family == family && !strcmp(le->ifname, ifname) && !strcmp(le->address, address))
+		if (le->family == family && le->addr_family == a->family &&
+		    !memcmp(le->addr, a->bytes, addr_len(a->family)) && !strcmp(le->ifname, ifname))
 			return le;
 	return NULL;
 }
@@ -77,7 +87,7 @@ static void rehash(struct ledger *l)
 		struct lease *le = l->buckets[i], *next;
 
 		for (; le; le = next) {
-			size_t h = key_hash(le->family, le->ifname, le->address) & (n - 1);
+			size_t h = lease_hash(le) & (n - 1);
 
 			next = le->hnext;
 			le->hnext = b[h];
@@ -112,7 +122,7 @@ static struct lease *slab_alloc(struct ledger *l)
 	return &l->slabs[slab][l->count++ % LEDGER_SLAB];
 }
 
-struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const char *address)
+struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const struct inet_addr *a)
 {
 	struct lease *le = slab_alloc(l);
 	size_t h;
@@ -121,13 +131,22 @@ struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const
 		return NULL;
 	le->family = (uint8_t)family;
 	strncpy(le->ifname, ifname, sizeof(le->ifname) - 1);
-	strncpy(le->address, address, sizeof(le->address) - 1);
+	le->addr_family = (uint8_t)a->family;
+	memcpy(le->addr, a->bytes, addr_len(a->family));
 	if (l->count > l->nbuckets)
 		rehash(l);
-	h = key_hash(family, le->ifname, le->address) & (l->nbuckets - 1);
+	h = lease_hash(le) & (l->nbuckets - 1);
 	le->hnext = l->buckets[h];
 	l->buckets[h] = le;
 	return le;
+}
+
+const char *ledger_addr_str(const struct lease *le, char *buf, size_t len)
+{
+	struct inet_addr a = { .family = le->addr_family };
+
+	memcpy(a.bytes, le->addr, addr_len(le->addr_family));
+	return addr_str(&a, buf, len);
 }
 
 int ledger_set_tag(struct lease *le, const char *tag)

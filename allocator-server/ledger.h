@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "pool.h"
 #include "proto.h"
 
@@ -29,9 +30,12 @@ struct lease {
 	uint32_t uid;
 	bool dirty;
 	bool alive;
-	uint8_t family;
+	uint8_t family;			/* of the lease: AF_INET, AF_INET6, AF_UNSPEC */
+	/* The address's own: an AF_UNSPEC lease may have either, and
+	 * 1.2.3.4 and 102:304:: share their first four bytes. */
+	uint8_t addr_family;
 	char ifname[IFNAMSIZ];
-	char address[INET6_ADDRSTRLEN];
+	uint8_t addr[16];		/* network order; IPv4 in the first 4 */
 };
 
 /* Leases come LEDGER_SLAB at a time from one allocation and are freed only
@@ -52,9 +56,14 @@ struct ledger {
 
 int ledger_init(struct ledger *l, uint32_t offset, uint32_t n);
 void ledger_free(struct ledger *l);
-struct lease *ledger_find(struct ledger *l, int family, const char *ifname, const char *address);
+/* Keys: family is the lease's; a is an address of that family, or of
+ * either for AF_UNSPEC (addr_parse(family, ...) gives such an address);
+ * ifname is a device name (ifname_valid()). */
+struct lease *ledger_find(struct ledger *l, int family, const char *ifname, const struct inet_addr *a);
 /* A new dead lease for the key (no table yet); NULL when out of memory. */
-struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const char *address);
+struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const struct inet_addr *a);
+/* le's address as canonical text (addr_str()); buf holds INET6_ADDRSTRLEN. */
+const char *ledger_addr_str(const struct lease *le, char *buf, size_t len);
 /* Sets le's tag (a copy; "" frees it): 0 or -ENOMEM, the old tag kept. */
 int ledger_set_tag(struct lease *le, const char *tag);
 /* le's tag, "" when it has none. */
