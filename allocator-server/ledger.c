@@ -32,6 +32,8 @@ int ledger_init(struct ledger *l, uint32_t offset, uint32_t n)
 	int ret;
 
 	memset(l, 0, sizeof(*l));
+	if (n > UINT32_MAX / 2)
+		return -EINVAL;	/* the heap's 2 * n places must fit heap_idx */
 	ret = pool_init(&l->pool, offset, n);
 	if (ret < 0)
 		return ret;
@@ -171,7 +173,7 @@ const char *ledger_tag(const struct lease *le)
 static void heap_set(struct ledger *l, size_t i, struct lease *le)
 {
 	l->heap[i] = le;
-	le->heap_idx = i;
+	le->heap_idx = (uint32_t)i;	/* i < 2 * n: see ledger_init() */
 }
 
 static void heap_up(struct ledger *l, size_t i)
@@ -236,8 +238,7 @@ static void make_live(struct ledger *l, struct lease *le, int64_t expires)
 	le->alive = true;
 	le->expires = expires;
 	set_owner(l, le, le);
-	l->heap[l->nheap] = le;
-	le->heap_idx = l->nheap++;
+	heap_set(l, l->nheap++, le);
 	heap_up(l, le->heap_idx);
 }
 

@@ -25,17 +25,17 @@ struct lease {
 	/* While live: the expiry of its row in the database (>= expires, see
 	 * the server's flush()); 0 when the database holds no live row. */
 	int64_t stored;
-	size_t heap_idx;
+	uint32_t heap_idx;		/* while live: its place in the heap */
 	uint32_t table;			/* while dead: the preferred table */
 	uint32_t uid;
-	bool dirty;
-	bool alive;
+	char ifname[IFNAMSIZ];
+	uint8_t addr[16];		/* network order; IPv4 in the first 4 */
 	uint8_t family;			/* of the lease: AF_INET, AF_INET6, AF_UNSPEC */
 	/* The address's own: an AF_UNSPEC lease may have either, and
 	 * 1.2.3.4 and 102:304:: share their first four bytes. */
 	uint8_t addr_family;
-	char ifname[IFNAMSIZ];
-	uint8_t addr[16];		/* network order; IPv4 in the first 4 */
+	bool dirty : 1;
+	bool alive : 1;
 };
 
 /* Leases come LEDGER_SLAB at a time from one allocation and are freed only

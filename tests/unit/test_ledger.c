@@ -335,6 +335,17 @@ static void test_tag(void **state)
 	ledger_free(NULL);
 }
 
+static void test_init(void **state)
+{
+	struct ledger l;
+
+	(void)state;
+	/* a heap of 2 * n leases must fit heap_idx */
+	assert_int_equal(ledger_init(&l, 1, UINT32_MAX / 2 + 1), -EINVAL);
+	assert_int_equal(ledger_init(&l, 0, 1), -EINVAL);
+	ledger_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_many),
 		cmocka_unit_test_setup_teardown(test_nth_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tag, setup, teardown),
+		cmocka_unit_test(test_init),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
