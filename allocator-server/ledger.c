@@ -1,4 +1,5 @@
-/* ledger: leases in memory (hash by key, heap by expiry, owner by table). */
+/* ledger: leases in memory (in slabs; hash by key, heap by expiry, owner by
+ * table; one copy of each ifname). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,11 +40,13 @@ int ledger_init(struct ledger *l, uint32_t offset, uint32_t n)
 		return ret;
 	l->nbuckets = 1024;
 	l->buckets = calloc(l->nbuckets, sizeof(*l->buckets));
+	l->names_cap = 64;
+	l->names = calloc(l->names_cap, sizeof(*l->names));
 	/* Each live lease holds a table in at least one family. */
 	l->heap = calloc(2 * (size_t)n, sizeof(*l->heap));
 	l->owner[0] = calloc(n, sizeof(*l->owner[0]));
 	l->owner[1] = calloc(n, sizeof(*l->owner[1]));
-	if (!l->buckets || !l->heap || !l->owner[0] || !l->owner[1]) {
+	if (!l->buckets || !l->names || !l->heap || !l->owner[0] || !l->owner[1]) {
 		ledger_free(l);
 		return -ENOMEM;
 	}
@@ -60,6 +63,9 @@ void ledger_free(struct ledger *l)
 		free(l->slabs[i]);
 	free(l->slabs);
 	free(l->buckets);
+	for (size_t i = 0; l->names && i < l->names_cap; i++)
+		free(l->names[i]);
+	free(l->names);
 	free(l->heap);
 	free(l->owner[0]);
 	free(l->owner[1]);
@@ -101,6 +107,55 @@ static void rehash(struct ledger *l)
 	l->nbuckets = n;
 }
 
+/* --- interface names: one copy each, shared by their leases --- */
+static size_t name_slot(const struct ledger *l, const char *ifname)
+{
+	size_t mask = l->names_cap - 1;
+	size_t i = fnv(1469598103934665603ull, ifname, strlen(ifname)) & mask;
+
+	while (l->names[i] && strcmp(l->names[i], ifname))
+		i = (i + 1) & mask;
+	return i;
+}
+
+static int names_grow(struct ledger *l)
+{
+	char **old = l->names;
+	size_t old_cap = l->names_cap;
+
+	l->names = calloc(2 * old_cap, sizeof(*l->names));
+	if (!l->names) {
+		l->names = old;
+		return -ENOMEM;
+	}
+	l->names_cap = 2 * old_cap;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i])
+			l->names[name_slot(l, old[i])] = old[i];
+	free(old);
+	return 0;
+}
+
+/* The copy of ifname (made on first use), or NULL when out of memory. */
+static const char *name_get(struct ledger *l, const char *ifname)
+{
+	size_t i = name_slot(l, ifname);
+
+	if (l->names[i])
+		return l->names[i];
+	if (2 * (l->nnames + 1) > l->names_cap) {	/* at most half full */
+		if (names_grow(l) < 0)
+			return NULL;
+		i = name_slot(l, ifname);
+	}
+	l->names[i] = calloc(1, IFNAMSIZ);
+	if (!l->names[i])
+		return NULL;
+	strncpy(l->names[i], ifname, IFNAMSIZ - 1);
+	l->nnames++;
+	return l->names[i];
+}
+
 /* A zeroed lease from the current slab, counted; NULL when out of memory. */
 static struct lease *slab_alloc(struct ledger *l)
 {
@@ -126,13 +181,14 @@ static struct lease *slab_alloc(struct ledger *l)
 
 struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const struct inet_addr *a)
 {
-	struct lease *le = slab_alloc(l);
+	const char *name = name_get(l, ifname);
+	struct lease *le = name ? slab_alloc(l) : NULL;
 	size_t h;
 
 	if (!le)
 		return NULL;
 	le->family = (uint8_t)family;
-	strncpy(le->ifname, ifname, sizeof(le->ifname) - 1);
+	le->ifname = name;
 	le->addr_family = (uint8_t)a->family;
 	memcpy(le->addr, a->bytes, addr_len(a->family));
 	if (l->count > l->nbuckets)

@@ -5,6 +5,7 @@
 #ifndef RTALLOC_LEDGER_H
 #define RTALLOC_LEDGER_H
 
+#include <assert.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -21,6 +22,10 @@ struct lease {
 	/* NULL when empty: few leases carry one, and 128 bytes inline were
 	 * half of rtallocd's memory with 100,000 leases. */
 	char *tag;
+	/* The ledger's one copy of the name, IFNAMSIZ bytes and NUL-padded
+	 * like the array it replaced: a host has a few devices and many
+	 * leases, and 16 bytes each were a sixth of a lease. */
+	const char *ifname;
 	int64_t expires;		/* wall clock, unix seconds, as acked */
 	/* While live: the expiry of its row in the database (>= expires, see
 	 * the server's flush()); 0 when the database holds no live row. */
@@ -28,7 +33,6 @@ struct lease {
 	uint32_t heap_idx;		/* while live: its place in the heap */
 	uint32_t table;			/* while dead: the preferred table */
 	uint32_t uid;
-	char ifname[IFNAMSIZ];
 	uint8_t addr[16];		/* network order; IPv4 in the first 4 */
 	uint8_t family;			/* of the lease: AF_INET, AF_INET6, AF_UNSPEC */
 	/* The address's own: an AF_UNSPEC lease may have either, and
@@ -37,6 +41,10 @@ struct lease {
 	bool dirty : 1;
 	bool alive : 1;
 };
+
+/* 100,000 leases are 8 MB at 80 bytes, most of rtallocd's memory: a field
+ * that grows the lease should be worth it. */
+static_assert(sizeof(struct lease) <= 80, "struct lease grew past 80 bytes");
 
 /* Leases come LEDGER_SLAB at a time from one allocation and are freed only
  * with the ledger (a key is never forgotten): no allocator header or
@@ -49,6 +57,8 @@ struct ledger {
 	size_t nslabs, slabs_cap;
 	struct lease **buckets;
 	size_t nbuckets, count;
+	char **names;			/* the leases' ifnames, open addressing */
+	size_t names_cap, nnames;
 	struct lease **heap;		/* live leases, earliest expiry first */
 	size_t nheap;
 	struct lease **owner[2];	/* [family][table - offset]; unspec in both */

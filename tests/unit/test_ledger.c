@@ -73,9 +73,31 @@ static void test_keys(void **state)
 	/* any spelling parses to the key; its text is the canonical one */
 	assert_ptr_equal(ledger_find(l, AF_INET6, "eth0", ip(AF_INET6, "0102:0304:0::0", &a)), v6);
 	assert_string_equal(ledger_addr_str(v6, buf, sizeof(buf)), "102:304::");
-	assert_string_equal(v4->ifname, "eth0");
 	assert_int_equal(v4->family, AF_INET);
 	assert_int_equal(u6->family, AF_UNSPEC);
+}
+
+static void test_ifnames(void **state)
+{
+	struct ledger *l = *state;
+	struct inet_addr a;
+	struct lease *x, *y, *z;
+	char name[IFNAMSIZ] = "eth0";
+	char longest[IFNAMSIZ] = "abcdefghijklmno";
+
+	x = ledger_add(l, AF_INET, name, ip(AF_INET, "10.0.0.1", &a));
+	y = ledger_add(l, AF_INET, "eth0", ip(AF_INET, "10.0.0.2", &a));
+	z = ledger_add(l, AF_INET, longest, &a);
+	/* a copy, not the caller's buffer; one copy for both leases */
+	name[0] = 'X';
+	assert_string_equal(x->ifname, "eth0");
+	assert_ptr_equal(x->ifname, y->ifname);
+	assert_ptr_equal(ledger_find(l, AF_INET, "eth0", ip(AF_INET, "10.0.0.1", &a)), x);
+	assert_null(ledger_find(l, AF_INET, name, &a));
+	/* IFNAMSIZ bytes, NUL-padded: the server copies it like an array */
+	assert_memory_equal(z->ifname, longest, IFNAMSIZ);
+	assert_memory_equal(x->ifname, "eth0\0\0\0\0\0\0\0\0\0\0\0", IFNAMSIZ);
+	assert_ptr_equal(ledger_find(l, AF_INET, "abcdefghijklmno", ip(AF_INET, "10.0.0.2", &a)), z);
 }
 
 static void test_preference(void **state)
@@ -350,6 +372,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ifnames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_preference, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
