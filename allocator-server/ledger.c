@@ -1,4 +1,5 @@
-/* ledger: leases in memory (hash by key, heap by expiry, owner by table). */
+/* ledger: leases in memory (in slabs; hash by key, heap by expiry, owner by
+ * table; one copy of each ifname). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,16 +7,25 @@
 
 #include "ledger.h"
 
-static uint64_t key_hash(int family, const char *ifname, const char *address)
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	for (const unsigned char *c = p; n--; c++)
+		h = (h ^ *c) * 1099511628211ull;
+	return h;
+}
+
+static uint64_t key_hash(int family, const char *ifname, int addr_family, const uint8_t *addr)
 {
 	uint64_t h = 1469598103934665603ull ^ (uint64_t)family;
 
-	for (const char *p = ifname; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	h = (h ^ 0xff) * 1099511628211ull;
-	for (const char *p = address; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = fnv(h, ifname, strlen(ifname) + 1);		/* the NUL ends the name */
+	h = fnv(h ^ (uint64_t)addr_family, addr, addr_len(addr_family));
 	return h;
+}
+
+static uint64_t lease_hash(const struct lease *le)
+{
+	return key_hash(le->family, le->ifname, le->addr_family, le->addr);
 }
 
 int ledger_init(struct ledger *l, uint32_t offset, uint32_t n)
@@ -23,16 +33,20 @@ int ledger_init(struct ledger *l, uint32_t offset, uint32_t n)
 	int ret;
 
 	memset(l, 0, sizeof(*l));
+	if (n > UINT32_MAX / 2)
+		return -EINVAL;	/* the heap's 2 * n places must fit heap_idx */
 	ret = pool_init(&l->pool, offset, n);
 	if (ret < 0)
 		return ret;
 	l->nbuckets = 1024;
 	l->buckets = calloc(l->nbuckets, sizeof(*l->buckets));
+	l->names_cap = 64;
+	l->names = calloc(l->names_cap, sizeof(*l->names));
 	/* Each live lease holds a table in at least one family. */
 	l->heap = calloc(2 * (size_t)n, sizeof(*l->heap));
 	l->owner[0] = calloc(n, sizeof(*l->owner[0]));
 	l->owner[1] = calloc(n, sizeof(*l->owner[1]));
-	if (!l->buckets || !l->heap || !l->owner[0] || !l->owner[1]) {
+	if (!l->buckets || !l->names || !l->heap || !l->owner[0] || !l->owner[1]) {
 		ledger_free(l);
 		return -ENOMEM;
 	}
@@ -43,16 +57,15 @@ void ledger_free(struct ledger *l)
 {
 	if (!l)
 		return;
-	for (size_t i = 0; l->buckets && i < l->nbuckets; i++) {
-		struct lease *le = l->buckets[i], *next;
-
-		for (; le; le = next) {
-			next = le->hnext;
-			free(le->tag);
-			free(le);
-		}
-	}
+	for (size_t i = 0; i < l->count; i++)
+		free(l->slabs[i / LEDGER_SLAB][i % LEDGER_SLAB].tag);
+	for (size_t i = 0; i < l->nslabs; i++)
+		free(l->slabs[i]);
+	free(l->slabs);
 	free(l->buckets);
+	for (size_t i = 0; l->names && i < l->names_cap; i++)
+		free(l->names[i]);
+	free(l->names);
 	free(l->heap);
 	free(l->owner[0]);
 	free(l->owner[1]);
@@ -60,12 +73,13 @@ void ledger_free(struct ledger *l)
 	memset(l, 0, sizeof(*l));
 }
 
-struct lease *ledger_find(struct ledger *l, int family, const char *ifname, const char *address)
+struct lease *ledger_find(struct ledger *l, int family, const char *ifname, const struct inet_addr *a)
 {
-	struct lease *le = l->buckets[key_hash(family, ifname, address) & (l->nbuckets - 1)];
+	struct lease *le = l->buckets[key_hash(family, ifname, a->family, a->bytes) & (l->nbuckets - 1)];
 
 	for (; le; le = le->hnext)
-		if (le->family == family && !strcmp(le->ifname, ifname) && !strcmp(le->address, address))
+		if (le->family == family && le->addr_family == a->family &&
+		    !memcmp(le->addr, a->bytes, addr_len(a->family)) && !strcmp(le->ifname, ifname))
 			return le;
 	return NULL;
 }
@@ -81,7 +95,7 @@ static void rehash(struct ledger *l)
 		struct lease *le = l->buckets[i], *next;
 
 		for (; le; le = next) {
-			size_t h = key_hash(le->family, le->ifname, le->address) & (n - 1);
+			size_t h = lease_hash(le) & (n - 1);
 
 			next = le->hnext;
 			le->hnext = b[h];
@@ -93,22 +107,104 @@ static void rehash(struct ledger *l)
 	l->nbuckets = n;
 }
 
-struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const char *address)
+/* --- interface names: one copy each, shared by their leases --- */
+static size_t name_slot(const struct ledger *l, const char *ifname)
 {
-	struct lease *le = calloc(1, sizeof(*le));
+	size_t mask = l->names_cap - 1;
+	size_t i = fnv(1469598103934665603ull, ifname, strlen(ifname)) & mask;
+
+	while (l->names[i] && strcmp(l->names[i], ifname))
+		i = (i + 1) & mask;
+	return i;
+}
+
+static int names_grow(struct ledger *l)
+{
+	char **old = l->names;
+	size_t old_cap = l->names_cap;
+
+	l->names = calloc(2 * old_cap, sizeof(*l->names));
+	if (!l->names) {
+		l->names = old;
+		return -ENOMEM;
+	}
+	l->names_cap = 2 * old_cap;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i])
+			l->names[name_slot(l, old[i])] = old[i];
+	free(old);
+	return 0;
+}
+
+/* The copy of ifname (made on first use), or NULL when out of memory. */
+static const char *name_get(struct ledger *l, const char *ifname)
+{
+	size_t i = name_slot(l, ifname);
+
+	if (l->names[i])
+		return l->names[i];
+	if (2 * (l->nnames + 1) > l->names_cap) {	/* at most half full */
+		if (names_grow(l) < 0)
+			return NULL;
+		i = name_slot(l, ifname);
+	}
+	l->names[i] = calloc(1, IFNAMSIZ);
+	if (!l->names[i])
+		return NULL;
+	strncpy(l->names[i], ifname, IFNAMSIZ - 1);
+	l->nnames++;
+	return l->names[i];
+}
+
+/* A zeroed lease from the current slab, counted; NULL when out of memory. */
+static struct lease *slab_alloc(struct ledger *l)
+{
+	size_t slab = l->count / LEDGER_SLAB;
+
+	if (slab == l->nslabs) {
+		if (l->nslabs == l->slabs_cap) {
+			size_t cap = l->slabs_cap ? 2 * l->slabs_cap : 16;
+			struct lease **s = realloc(l->slabs, cap * sizeof(*s));
+
+			if (!s)
+				return NULL;
+			l->slabs = s;
+			l->slabs_cap = cap;
+		}
+		l->slabs[slab] = calloc(LEDGER_SLAB, sizeof(struct lease));
+		if (!l->slabs[slab])
+			return NULL;
+		l->nslabs++;
+	}
+	return &l->slabs[slab][l->count++ % LEDGER_SLAB];
+}
+
+struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const struct inet_addr *a)
+{
+	const char *name = name_get(l, ifname);
+	struct lease *le = name ? slab_alloc(l) : NULL;
 	size_t h;
 
 	if (!le)
 		return NULL;
 	le->family = (uint8_t)family;
-	strncpy(le->ifname, ifname, sizeof(le->ifname) - 1);
-	strncpy(le->address, address, sizeof(le->address) - 1);
-	if (++l->count > l->nbuckets)
+	le->ifname = name;
+	le->addr_family = (uint8_t)a->family;
+	memcpy(le->addr, a->bytes, addr_len(a->family));
+	if (l->count > l->nbuckets)
 		rehash(l);
-	h = key_hash(family, le->ifname, le->address) & (l->nbuckets - 1);
+	h = lease_hash(le) & (l->nbuckets - 1);
 	le->hnext = l->buckets[h];
 	l->buckets[h] = le;
 	return le;
+}
+
+const char *ledger_addr_str(const struct lease *le, char *buf, size_t len)
+{
+	struct inet_addr a = { .family = le->addr_family };
+
+	memcpy(a.bytes, le->addr, addr_len(le->addr_family));
+	return addr_str(&a, buf, len);
 }
 
 int ledger_set_tag(struct lease *le, const char *tag)
@@ -133,7 +229,7 @@ const char *ledger_tag(const struct lease *le)
 static void heap_set(struct ledger *l, size_t i, struct lease *le)
 {
 	l->heap[i] = le;
-	le->heap_idx = i;
+	le->heap_idx = (uint32_t)i;	/* i < 2 * n: see ledger_init() */
 }
 
 static void heap_up(struct ledger *l, size_t i)
@@ -198,8 +294,7 @@ static void make_live(struct ledger *l, struct lease *le, int64_t expires)
 	le->alive = true;
 	le->expires = expires;
 	set_owner(l, le, le);
-	l->heap[l->nheap] = le;
-	le->heap_idx = l->nheap++;
+	heap_set(l, l->nheap++, le);
 	heap_up(l, le->heap_idx);
 }
 

@@ -5,12 +5,14 @@
 #ifndef RTALLOC_LEDGER_H
 #define RTALLOC_LEDGER_H
 
+#include <assert.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "pool.h"
 #include "proto.h"
 
@@ -20,24 +22,43 @@ struct lease {
 	/* NULL when empty: few leases carry one, and 128 bytes inline were
 	 * half of rtallocd's memory with 100,000 leases. */
 	char *tag;
+	/* The ledger's one copy of the name, IFNAMSIZ bytes and NUL-padded
+	 * like the array it replaced: a host has a few devices and many
+	 * leases, and 16 bytes each were a sixth of a lease. */
+	const char *ifname;
 	int64_t expires;		/* wall clock, unix seconds, as acked */
 	/* While live: the expiry of its row in the database (>= expires, see
 	 * the server's flush()); 0 when the database holds no live row. */
 	int64_t stored;
-	size_t heap_idx;
+	uint32_t heap_idx;		/* while live: its place in the heap */
 	uint32_t table;			/* while dead: the preferred table */
 	uint32_t uid;
-	bool dirty;
-	bool alive;
-	uint8_t family;
-	char ifname[IFNAMSIZ];
-	char address[INET6_ADDRSTRLEN];
+	uint8_t addr[16];		/* network order; IPv4 in the first 4 */
+	uint8_t family;			/* of the lease: AF_INET, AF_INET6, AF_UNSPEC */
+	/* The address's own: an AF_UNSPEC lease may have either, and
+	 * 1.2.3.4 and 102:304:: share their first four bytes. */
+	uint8_t addr_family;
+	bool dirty : 1;
+	bool alive : 1;
 };
+
+/* 100,000 leases are 8 MB at 80 bytes, most of rtallocd's memory: a field
+ * that grows the lease should be worth it. */
+static_assert(sizeof(struct lease) <= 80, "struct lease grew past 80 bytes");
+
+/* Leases come LEDGER_SLAB at a time from one allocation and are freed only
+ * with the ledger (a key is never forgotten): no allocator header or
+ * rounding per lease. */
+#define LEDGER_SLAB 1024
 
 struct ledger {
 	struct pool pool;
+	struct lease **slabs;		/* count leases, LEDGER_SLAB per slab */
+	size_t nslabs, slabs_cap;
 	struct lease **buckets;
 	size_t nbuckets, count;
+	char **names;			/* the leases' ifnames, open addressing */
+	size_t names_cap, nnames;
 	struct lease **heap;		/* live leases, earliest expiry first */
 	size_t nheap;
 	struct lease **owner[2];	/* [family][table - offset]; unspec in both */
@@ -45,9 +66,14 @@ struct ledger {
 
 int ledger_init(struct ledger *l, uint32_t offset, uint32_t n);
 void ledger_free(struct ledger *l);
-struct lease *ledger_find(struct ledger *l, int family, const char *ifname, const char *address);
+/* Keys: family is the lease's; a is an address of that family, or of
+ * either for AF_UNSPEC (addr_parse(family, ...) gives such an address);
+ * ifname is a device name (ifname_valid()). */
+struct lease *ledger_find(struct ledger *l, int family, const char *ifname, const struct inet_addr *a);
 /* A new dead lease for the key (no table yet); NULL when out of memory. */
-struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const char *address);
+struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const struct inet_addr *a);
+/* le's address as canonical text (addr_str()); buf holds INET6_ADDRSTRLEN. */
+const char *ledger_addr_str(const struct lease *le, char *buf, size_t len);
 /* Sets le's tag (a copy; "" frees it): 0 or -ENOMEM, the old tag kept. */
 int ledger_set_tag(struct lease *le, const char *tag);
 /* le's tag, "" when it has none. */

@@ -121,7 +121,7 @@ static int flush(struct server *s)
 			memset(&r, 0, sizeof(r));
 			r.family = le->family;
 			memcpy(r.ifname, le->ifname, sizeof(r.ifname));
-			memcpy(r.address, le->address, sizeof(r.address));
+			ledger_addr_str(le, r.address, sizeof(r.address));
 			/* r is zeroed; tags are at most PROTO_TAG_MAX by construction */
 			memcpy(r.tag, ledger_tag(le), strnlen(ledger_tag(le), sizeof(r.tag) - 1));
 			r.table = le->table;
@@ -167,12 +167,13 @@ static void expiry_fired(struct loop_timer *t)
 {
 	struct server *s = container_of(t, struct server, expiry);
 	int64_t now = wall_now();
+	char addr[INET6_ADDRSTRLEN];
 	struct lease *le;
 
 	s->armed_for = 0;
 	while ((le = ledger_next_expiry(&s->ledger)) && le->expires <= now) {
 		log_msg(LOG_INFO, "lease expired: table %u %s %s on %s", le->table,
-			family_name(le->family), le->address, le->ifname);
+			family_name(le->family), ledger_addr_str(le, addr, sizeof(addr)), le->ifname);
 		ledger_drop(&s->ledger, le);
 		mark_dirty(s, le);
 	}
@@ -211,16 +212,23 @@ static void refuse(struct server_slot *sl, const char *fmt, ...)
 static void do_request(struct server *s, struct server_slot *sl, const struct proto_request *req,
 		       const struct ucred *cr, int64_t now)
 {
-	struct lease *le = ledger_find(&s->ledger, req->family, req->ifname, req->address);
 	int64_t expires = now + s->cfg->table_timeout;
+	struct inet_addr a;
+	struct lease *le;
 	bool same;
 
+	/* proto_request_parse() checked it: this is its binary form */
+	if (addr_parse(req->family, req->address, &a) < 0) {
+		refuse(sl, "address: not an %s address: `%s'", family_name(req->family), req->address);
+		return;
+	}
+	le = ledger_find(&s->ledger, req->family, req->ifname, &a);
 	if (le && le->alive && le->uid != cr->uid && cr->uid != 0) {
 		refuse(sl, "permission denied: the lease belongs to uid %u", le->uid);
 		return;
 	}
 	if (!le)
-		le = ledger_add(&s->ledger, req->family, req->ifname, req->address);
+		le = ledger_add(&s->ledger, req->family, req->ifname, &a);
 	if (!le) {
 		refuse(sl, "server out of memory");
 		return;
@@ -250,8 +258,12 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 static void do_release(struct server *s, struct server_slot *sl, const struct proto_request *req,
 		       const struct ucred *cr, int64_t now)
 {
-	struct lease *le = ledger_find(&s->ledger, req->family, req->ifname, req->address);
+	char addr[INET6_ADDRSTRLEN];
+	struct inet_addr a;
+	struct lease *le = NULL;
 
+	if (addr_parse(req->family, req->address, &a) == 0)
+		le = ledger_find(&s->ledger, req->family, req->ifname, &a);
 	if (!le || !le->alive) {
 		refuse(sl, "no lease for %s %s on %s", family_name(req->family), req->address, req->ifname);
 		return;
@@ -264,7 +276,7 @@ static void do_release(struct server *s, struct server_slot *sl, const struct pr
 	le->expires = now;
 	mark_dirty(s, le);
 	log_msg(LOG_DEBUG, "released table %u %s %s on %s", le->table, family_name(le->family),
-		le->address, le->ifname);
+		ledger_addr_str(le, addr, sizeof(addr)), le->ifname);
 	sl->rep.table = le->table;
 	sl->rep.lease_expires = now;
 	sl->granted = true;
@@ -343,7 +355,7 @@ static void send_list(struct server *s, struct server_slot *sl, int seq_version)
 			break;
 		memset(p, 0, sizeof(*p));
 		p->family = le->family;
-		memcpy(p->address, le->address, sizeof(p->address));
+		ledger_addr_str(le, p->address, sizeof(p->address));
 		memcpy(p->ifname, le->ifname, sizeof(p->ifname));
 		snprintf(p->tag, sizeof(p->tag), "%s", ledger_tag(le));
 		p->table = le->table;
@@ -442,11 +454,11 @@ static int restore_row(void *ctx, const struct store_row *r)
 	if ((r->family != AF_INET && r->family != AF_INET6 && r->family != AF_UNSPEC) ||
 	    !ifname_valid(r->ifname) || addr_parse(r->family, r->address, &a) < 0 ||
 	    strcmp(addr_str(&a, canon, sizeof(canon)), r->address) ||
-	    ledger_find(&s->ledger, r->family, r->ifname, r->address)) {
+	    ledger_find(&s->ledger, r->family, r->ifname, &a)) {
 		lc->bad++;
 		return 0;
 	}
-	le = ledger_add(&s->ledger, r->family, r->ifname, r->address);
+	le = ledger_add(&s->ledger, r->family, r->ifname, &a);
 	if (!le)
 		return -ENOMEM;
 	if (ledger_set_tag(le, r->tag) < 0)

@@ -1,4 +1,4 @@
-/* Unit tests for pool (bitmaps) and ledger (reload, preference). */
+/* Unit tests for pool (bitmaps; the ledger's are in test_ledger.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "ledger.h"
 #include "pool.h"
 
 static void test_first_fit(void **state)
@@ -110,51 +109,6 @@ static void test_unspec_spans_both(void **state)
 	pool_free(&p);
 }
 
-static void test_ledger(void **state)
-{
-	struct ledger l;
-	struct lease *a, *b, *c;
-
-	(void)state;
-	assert_int_equal(ledger_init(&l, 10000, 3), 0);
-	a = ledger_add(&l, AF_INET, "eth0", "10.0.0.1");
-	b = ledger_add(&l, AF_INET, "eth1", "10.0.0.2");
-	assert_ptr_equal(ledger_find(&l, AF_INET, "eth0", "10.0.0.1"), a);
-	assert_null(ledger_find(&l, AF_INET6, "eth0", "10.0.0.1"));
-	assert_int_equal(ledger_grant(&l, a, 200), 0);
-	assert_int_equal(ledger_grant(&l, b, 100), 0);
-	assert_int_equal(a->table, 10000);
-	assert_int_equal(b->table, 10001);
-	assert_ptr_equal(ledger_next_expiry(&l), b);
-	/* renewal keeps the table and moves the expiry */
-	assert_int_equal(ledger_grant(&l, b, 300), 0);
-	assert_int_equal(b->table, 10001);
-	assert_ptr_equal(ledger_next_expiry(&l), a);
-	/* released: the key prefers its table again when it is free */
-	ledger_drop(&l, a);
-	assert_int_equal(ledger_live(&l), 1);
-	assert_int_equal(ledger_grant(&l, a, 400), 0);
-	assert_int_equal(a->table, 10000);
-	ledger_drop(&l, a);
-	c = ledger_add(&l, AF_UNSPEC, "eth2", "::1");
-	assert_int_equal(ledger_grant(&l, c, 400), 0);
-	assert_int_equal(c->table, 10000);	/* first fit took a's old table */
-	assert_int_equal(ledger_grant(&l, a, 500), 0);
-	assert_int_equal(a->table, 10002);	/* preference taken: first free */
-	assert_ptr_equal(ledger_nth_live(&l, 0), c);
-	assert_ptr_equal(ledger_nth_live(&l, 2), a);
-	assert_null(ledger_nth_live(&l, 3));
-	/* full */
-	struct lease *d = ledger_add(&l, AF_INET, "eth3", "10.0.0.4");
-	assert_int_equal(ledger_grant(&l, d, 100), -ENOSPC);
-	/* restore at start-up: a conflicting table stays dead */
-	struct lease *e = ledger_add(&l, AF_INET6, "eth4", "::4");
-	e->table = 10000;
-	assert_int_equal(ledger_restore(&l, e, 100), -EBUSY);
-	assert_false(e->alive);
-	ledger_free(&l);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,7 +116,6 @@ int main(void)
 		cmocka_unit_test(test_first_fit_model),
 		cmocka_unit_test(test_full_and_release),
 		cmocka_unit_test(test_unspec_spans_both),
-		cmocka_unit_test(test_ledger),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,387 @@
+/* Unit tests for ledger: keys (the address in binary, with its own family),
+ * table preference, drop, restore, the expiry heap, and many leases across
+ * slabs. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "addr.h"
+#include "ledger.h"
+
+/* s parsed as the server parses a request's address; returns a. */
+static const struct inet_addr *ip(int family, const char *s, struct inet_addr *a)
+{
+	assert_int_equal(addr_parse(family, s, a), 0);
+	return a;
+}
+
+/* The small tests' ledger: tables 10000..10003.  Freed by teardown() even
+ * when a test fails half-way. */
+static int setup(void **state)
+{
+	static struct ledger l;
+
+	*state = &l;
+	return ledger_init(&l, 10000, 4);
+}
+
+static int teardown(void **state)
+{
+	ledger_free(*state);
+	return 0;
+}
+
+static void test_keys(void **state)
+{
+	struct ledger *l = *state;
+	struct inet_addr a;
+	struct lease *v4, *v6, *u4, *u6;
+	char buf[INET6_ADDRSTRLEN];
+
+	/* One chain for every key: only the comparison tells them apart. */
+	l->nbuckets = 1;
+	v4 = ledger_add(l, AF_INET, "eth0", ip(AF_INET, "1.2.3.4", &a));
+	v6 = ledger_add(l, AF_INET6, "eth0", ip(AF_INET6, "102:304::", &a));
+	u4 = ledger_add(l, AF_UNSPEC, "eth0", ip(AF_UNSPEC, "1.2.3.4", &a));
+	assert_non_null(v4);
+	assert_non_null(v6);
+	assert_non_null(u4);
+	/* 102:304:: starts with the bytes of 1.2.3.4: another key all the same */
+	assert_null(ledger_find(l, AF_UNSPEC, "eth0", ip(AF_UNSPEC, "102:304::", &a)));
+	u6 = ledger_add(l, AF_UNSPEC, "eth0", &a);
+	assert_non_null(u6);
+	assert_ptr_not_equal(u6, u4);
+
+	assert_ptr_equal(ledger_find(l, AF_INET, "eth0", ip(AF_INET, "1.2.3.4", &a)), v4);
+	assert_ptr_equal(ledger_find(l, AF_UNSPEC, "eth0", &a), u4);
+	assert_ptr_equal(ledger_find(l, AF_INET6, "eth0", ip(AF_INET6, "102:304::", &a)), v6);
+	assert_ptr_equal(ledger_find(l, AF_UNSPEC, "eth0", &a), u6);
+	/* another device or another address: no such key */
+	assert_null(ledger_find(l, AF_INET, "eth1", ip(AF_INET, "1.2.3.4", &a)));
+	assert_null(ledger_find(l, AF_INET, "eth0", ip(AF_INET, "1.2.3.5", &a)));
+	assert_null(ledger_find(l, AF_INET6, "eth0", ip(AF_INET6, "102:304::1", &a)));
+
+	assert_string_equal(ledger_addr_str(v4, buf, sizeof(buf)), "1.2.3.4");
+	assert_string_equal(ledger_addr_str(u6, buf, sizeof(buf)), "102:304::");
+	/* any spelling parses to the key; its text is the canonical one */
+	assert_ptr_equal(ledger_find(l, AF_INET6, "eth0", ip(AF_INET6, "0102:0304:0::0", &a)), v6);
+	assert_string_equal(ledger_addr_str(v6, buf, sizeof(buf)), "102:304::");
+	assert_int_equal(v4->family, AF_INET);
+	assert_int_equal(u6->family, AF_UNSPEC);
+}
+
+static void test_ifnames(void **state)
+{
+	struct ledger *l = *state;
+	struct inet_addr a;
+	struct lease *x, *y, *z;
+	char name[IFNAMSIZ] = "eth0";
+	char longest[IFNAMSIZ] = "abcdefghijklmno";
+
+	x = ledger_add(l, AF_INET, name, ip(AF_INET, "10.0.0.1", &a));
+	y = ledger_add(l, AF_INET, "eth0", ip(AF_INET, "10.0.0.2", &a));
+	z = ledger_add(l, AF_INET, longest, &a);
+	/* a copy, not the caller's buffer; one copy for both leases */
+	name[0] = 'X';
+	assert_string_equal(x->ifname, "eth0");
+	assert_ptr_equal(x->ifname, y->ifname);
+	assert_ptr_equal(ledger_find(l, AF_INET, "eth0", ip(AF_INET, "10.0.0.1", &a)), x);
+	assert_null(ledger_find(l, AF_INET, name, &a));
+	/* IFNAMSIZ bytes, NUL-padded: the server copies it like an array */
+	assert_memory_equal(z->ifname, longest, IFNAMSIZ);
+	assert_memory_equal(x->ifname, "eth0\0\0\0\0\0\0\0\0\0\0\0", IFNAMSIZ);
+	assert_ptr_equal(ledger_find(l, AF_INET, "abcdefghijklmno", ip(AF_INET, "10.0.0.2", &a)), z);
+}
+
+static void test_preference(void **state)
+{
+	struct ledger *l = *state;
+	struct inet_addr x;
+	struct lease *a, *b, *c, *d, *e;
+
+	a = ledger_add(l, AF_INET, "eth0", ip(AF_INET, "10.0.0.1", &x));
+	b = ledger_add(l, AF_INET, "eth1", ip(AF_INET, "10.0.0.2", &x));
+	assert_int_equal(ledger_grant(l, a, 200), 0);
+	assert_int_equal(ledger_grant(l, b, 100), 0);
+	assert_int_equal(a->table, 10000);
+	assert_int_equal(b->table, 10001);
+	assert_true(a->alive);
+	/* renewal keeps the table and moves the expiry */
+	assert_int_equal(ledger_grant(l, b, 300), 0);
+	assert_int_equal(b->table, 10001);
+	assert_int_equal(b->expires, 300);
+	/* released: the key prefers its table again when it is free */
+	ledger_drop(l, b);
+	assert_int_equal(ledger_grant(l, b, 400), 0);
+	assert_int_equal(b->table, 10001);
+	ledger_drop(l, a);
+	c = ledger_add(l, AF_UNSPEC, "eth2", ip(AF_UNSPEC, "::1", &x));
+	assert_int_equal(ledger_grant(l, c, 400), 0);
+	assert_int_equal(c->table, 10000);	/* first fit took a's old table */
+	assert_int_equal(ledger_grant(l, a, 500), 0);
+	assert_int_equal(a->table, 10002);	/* preference taken: first free */
+	/* full */
+	ledger_drop(l, a);
+	d = ledger_add(l, AF_INET, "eth3", ip(AF_INET, "10.0.0.4", &x));
+	e = ledger_add(l, AF_INET, "eth4", ip(AF_INET, "10.0.0.5", &x));
+	assert_int_equal(ledger_grant(l, d, 100), 0);
+	assert_int_equal(ledger_grant(l, e, 100), 0);
+	assert_int_equal(e->table, 10003);
+	assert_int_equal(ledger_grant(l, a, 100), -ENOSPC);
+	assert_false(a->alive);
+	assert_int_equal(a->table, 10002);	/* still its preference */
+}
+
+static void test_drop(void **state)
+{
+	struct ledger *l = *state;
+	struct inet_addr x;
+	struct lease *a, *b;
+
+	a = ledger_add(l, AF_UNSPEC, "eth0", ip(AF_UNSPEC, "10.0.0.1", &x));
+	b = ledger_add(l, AF_INET6, "eth0", ip(AF_INET6, "fd00::1", &x));
+	assert_int_equal(ledger_grant(l, a, 100), 0);
+	assert_int_equal(ledger_grant(l, b, 200), 0);
+	assert_int_equal(a->table, 10000);	/* unspec: in both families */
+	assert_int_equal(b->table, 10001);
+	assert_false(pool_is_free(&l->pool, AF_INET, 10000));
+	assert_false(pool_is_free(&l->pool, AF_INET6, 10000));
+	assert_int_equal(ledger_live(l), 2);
+	assert_ptr_equal(ledger_next_expiry(l), a);
+
+	ledger_drop(l, a);
+	assert_false(a->alive);
+	assert_int_equal(a->table, 10000);
+	assert_true(pool_is_free(&l->pool, AF_INET, 10000));
+	assert_true(pool_is_free(&l->pool, AF_INET6, 10000));
+	assert_int_equal(ledger_live(l), 1);
+	assert_ptr_equal(ledger_next_expiry(l), b);
+	assert_ptr_equal(ledger_nth_live(l, 0), b);
+	assert_null(ledger_nth_live(l, 1));
+	ledger_drop(l, a);			/* a dead lease: nothing to put back */
+	assert_int_equal(ledger_live(l), 1);
+	assert_false(pool_is_free(&l->pool, AF_INET6, 10001));
+	/* a dropped lease is still its key's */
+	assert_ptr_equal(ledger_find(l, AF_UNSPEC, "eth0", ip(AF_UNSPEC, "10.0.0.1", &x)), a);
+	ledger_drop(l, b);
+	assert_int_equal(ledger_live(l), 0);
+	assert_null(ledger_next_expiry(l));
+	assert_int_equal(pool_used(&l->pool, AF_UNSPEC), 0);
+}
+
+static void test_restore(void **state)
+{
+	struct ledger *l = *state;
+	struct inet_addr x;
+	struct lease *a, *b, *c, *d;
+
+	a = ledger_add(l, AF_INET6, "eth0", ip(AF_INET6, "::4", &x));
+	a->table = 10002;
+	assert_int_equal(ledger_restore(l, a, 100), 0);
+	assert_true(a->alive);
+	assert_int_equal(a->table, 10002);
+	assert_ptr_equal(ledger_nth_live(l, 0), a);
+	/* the same table in the same family: the second row stays dead */
+	b = ledger_add(l, AF_INET6, "eth1", ip(AF_INET6, "::5", &x));
+	b->table = 10002;
+	assert_int_equal(ledger_restore(l, b, 200), -EBUSY);
+	assert_false(b->alive);
+	/* unspec needs it in both families */
+	c = ledger_add(l, AF_UNSPEC, "eth2", ip(AF_UNSPEC, "10.0.0.1", &x));
+	c->table = 10002;
+	assert_int_equal(ledger_restore(l, c, 200), -EBUSY);
+	assert_false(c->alive);
+	/* ... while inet has its own FIB */
+	d = ledger_add(l, AF_INET, "eth2", ip(AF_INET, "10.0.0.1", &x));
+	d->table = 10002;
+	assert_int_equal(ledger_restore(l, d, 50), 0);
+	assert_ptr_equal(ledger_next_expiry(l), d);
+	/* a table the pool no longer has */
+	c->table = 10004;
+	assert_int_equal(ledger_restore(l, c, 200), -ERANGE);
+	assert_false(c->alive);
+	assert_int_equal(ledger_live(l), 2);
+}
+
+/* A permutation of 0..n-1 with n a power of two: expiries out of order. */
+static int64_t scrambled(uint32_t i, uint32_t n)
+{
+	return (int64_t)((i * 2654435761u) & (n - 1));
+}
+
+static void test_expiry_order(void **state)
+{
+	enum { N = 512 };
+	struct ledger l;
+	struct inet_addr x;
+	struct lease *le[N], *prev = NULL;
+	char s[INET6_ADDRSTRLEN];
+	int64_t last = -1;
+
+	(void)state;
+	assert_int_equal(ledger_init(&l, 1, N), 0);
+	for (uint32_t i = 0; i < N; i++) {
+		snprintf(s, sizeof(s), "fd00::%x", i);
+		le[i] = ledger_add(&l, AF_INET6, "eth0", ip(AF_INET6, s, &x));
+		assert_int_equal(ledger_grant(&l, le[i], 1000 + scrambled(i, N)), 0);
+	}
+	/* renewals move leases both ways in the heap */
+	assert_int_equal(ledger_grant(&l, le[0], 5000), 0);
+	assert_int_equal(ledger_grant(&l, le[N - 1], 1), 0);
+	for (uint32_t i = 1; i < N; i += 7)
+		ledger_drop(&l, le[i]);
+	assert_ptr_equal(ledger_next_expiry(&l), le[N - 1]);
+	for (struct lease *e; (e = ledger_next_expiry(&l)); prev = e) {
+		assert_true(e->expires >= last);
+		last = e->expires;
+		ledger_drop(&l, e);
+	}
+	assert_ptr_equal(prev, le[0]);		/* the latest, 5000 */
+	assert_int_equal(ledger_live(&l), 0);
+	ledger_free(&l);
+}
+
+/* The i-th key of test_many(): every family, both kinds of address for
+ * unspec, a few dozen devices.  Returns the family. */
+static int many_key(uint32_t i, char ifname[IFNAMSIZ], struct inet_addr *a)
+{
+	int family = i % 3 == 0 ? AF_INET : i % 3 == 1 ? AF_INET6 : AF_UNSPEC;
+	char s[INET6_ADDRSTRLEN];
+
+	snprintf(ifname, IFNAMSIZ, "veth%u", i % 37);
+	if (family == AF_INET6 || (family == AF_UNSPEC && i % 2))
+		snprintf(s, sizeof(s), "fd00::%x", i);
+	else
+		snprintf(s, sizeof(s), "10.0.%u.%u", i / 256, i % 256);
+	ip(family, s, a);
+	return family;
+}
+
+/* Many more leases than one slab holds: every one keeps its key, its place
+ * and its fields while later slabs and the hash table grow. */
+static void test_many(void **state)
+{
+	enum { N = 10000 };
+	static struct lease *le[N];
+	static bool seen[N];
+	struct ledger l;
+	struct inet_addr a;
+	char ifname[IFNAMSIZ];
+	uint32_t inet = 0, inet6 = 0;
+
+	(void)state;
+	assert_true(N > 3 * LEDGER_SLAB);
+	assert_int_equal(ledger_init(&l, 10000, N), 0);
+	for (uint32_t i = 0; i < N; i++) {
+		int family = many_key(i, ifname, &a);
+
+		le[i] = ledger_add(&l, family, ifname, &a);
+		assert_non_null(le[i]);
+		assert_int_equal(ledger_grant(&l, le[i], 100 + i), 0);
+		le[i]->uid = i;
+		inet += family != AF_INET6;
+		inet6 += family != AF_INET;
+	}
+	for (uint32_t i = 0; i < N; i++) {
+		int family = many_key(i, ifname, &a);
+
+		assert_ptr_equal(ledger_find(&l, family, ifname, &a), le[i]);
+		assert_int_equal(le[i]->uid, i);
+		assert_int_equal(le[i]->expires, 100 + i);
+		assert_true(le[i]->alive);
+	}
+	assert_int_equal(pool_used(&l.pool, AF_INET), inet);
+	assert_int_equal(pool_used(&l.pool, AF_INET6), inet6);
+	/* LIST sees each live lease once */
+	assert_int_equal(ledger_live(&l), N);
+	for (size_t i = 0; i < N; i++) {
+		struct lease *e = ledger_nth_live(&l, i);
+
+		assert_non_null(e);
+		assert_false(seen[e->uid]);
+		seen[e->uid] = true;
+	}
+	assert_null(ledger_nth_live(&l, N));
+	/* the heap holds them all, earliest first */
+	for (uint32_t i = 0; i < N; i++) {
+		assert_ptr_equal(ledger_next_expiry(&l), le[i]);
+		ledger_drop(&l, le[i]);
+	}
+	ledger_free(&l);
+}
+
+static void test_nth_live(void **state)
+{
+	struct ledger *l = *state;
+	struct inet_addr x;
+	struct lease *u, *v4, *v6;
+
+	v6 = ledger_add(l, AF_INET6, "eth0", ip(AF_INET6, "fd00::1", &x));
+	v4 = ledger_add(l, AF_INET, "eth0", ip(AF_INET, "10.0.0.1", &x));
+	u = ledger_add(l, AF_UNSPEC, "eth1", ip(AF_UNSPEC, "10.0.0.2", &x));
+	v6->table = 10002;
+	assert_int_equal(ledger_restore(l, v6, 100), 0);
+	v4->table = 10002;
+	assert_int_equal(ledger_restore(l, v4, 100), 0);
+	assert_int_equal(ledger_grant(l, u, 100), 0);
+	assert_int_equal(u->table, 10000);
+	/* table order; an unspec lease once although it is in both families;
+	 * inet before inet6 in one table */
+	assert_int_equal(ledger_live(l), 3);
+	assert_ptr_equal(ledger_nth_live(l, 0), u);
+	assert_ptr_equal(ledger_nth_live(l, 1), v4);
+	assert_ptr_equal(ledger_nth_live(l, 2), v6);
+	assert_null(ledger_nth_live(l, 3));
+}
+
+static void test_tag(void **state)
+{
+	struct ledger *l = *state;
+	struct inet_addr x;
+	struct lease *a;
+
+	a = ledger_add(l, AF_INET, "eth0", ip(AF_INET, "10.0.0.1", &x));
+	assert_string_equal(ledger_tag(a), "");
+	assert_int_equal(ledger_set_tag(a, "vpn"), 0);
+	assert_string_equal(ledger_tag(a), "vpn");
+	assert_int_equal(ledger_set_tag(a, ""), 0);
+	assert_null(a->tag);
+	assert_int_equal(ledger_set_tag(a, "left for ledger_free()"), 0);
+	ledger_free(NULL);
+}
+
+static void test_init(void **state)
+{
+	struct ledger l;
+
+	(void)state;
+	/* a heap of 2 * n leases must fit heap_idx */
+	assert_int_equal(ledger_init(&l, 1, UINT32_MAX / 2 + 1), -EINVAL);
+	assert_int_equal(ledger_init(&l, 0, 1), -EINVAL);
+	ledger_free(&l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ifnames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_preference, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
+		cmocka_unit_test(test_expiry_order),
+		cmocka_unit_test(test_many),
+		cmocka_unit_test_setup_teardown(test_nth_live, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tag, setup, teardown),
+		cmocka_unit_test(test_init),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
