@@ -174,11 +174,15 @@ rth_rtalloc() {
 		${rth_fw:+--fwmark "$rth_fw"} "$@" $RTALLOC_ARGS </dev/null
 }
 
-# rth_table_of FAMILY ADDR: the table of ADDR's "from ADDR" rule, if any.
+# rth_table_of FAMILY ADDR: the table of rtalloc's "from ADDR" rule, if any:
+# known by its protocol (122), not its pref, which --pref-from in
+# RTALLOC_ARGS moves.  -N: numbers even where rt_protos names them.
 rth_table_of() {
-	ip "-$1" rule show pref 10000 2>/dev/null |
-		awk -v a="$2" '$3 == a || $3 == a "/32" || $3 == a "/128" {
-			for (i = 4; i < NF; i++) if ($i == "lookup") { print $(i + 1); exit } }'
+	ip -N "-$1" rule show 2>/dev/null |
+		awk -v a="$2" '$2 == "from" && ($3 == a || $3 == a "/32" || $3 == a "/128") {
+			t = ""; p = ""
+			for (i = 4; i < NF; i++) { if ($i == "lookup") t = $(i + 1); if ($i == "proto") p = $(i + 1) }
+			if (p == "122" && t != "") { print t; exit } }'
 }
 
 # rth_clean_table FAMILY TABLE IFNAME ADDR: a table is leased to one

@@ -98,17 +98,20 @@ t_check "up2's rules are gone" t_wait 5 hk_no_rules "$t2"
 t_eq "servers-file is empty" "" "$(cat "$HK_SERVERS")"
 t_eq "no rtalloc rule is left" "" "$(ip -n "$HK_H" rule show | grep -E '^(10000|20000|91000):')"
 
-# DHCPv6 through the real dhclient-script: BOUND6 then RELEASE6.
+# DHCPv6 through the real dhclient-script: BOUND6 then RELEASE6, with the
+# `from` rule at another pref (--pref-from in RTALLOC_ARGS): the release
+# must still find the table, since IPv6 routes outlive their address.
+sed -i 's/^RTALLOC_ARGS="\(.*\)"$/RTALLOC_ARGS="\1 --pref-from 5000"/' "$HK_DEFAULTS"
 ip -n "$HK_H" -6 route add default via fe80::1 dev up1 proto ra
 hk_run env reason=BOUND6 interface=up1 new_ip6_address=2001:db8:101::99 new_ip6_prefixlen=128 \
 	new_max_life=600 new_preferred_life=600 new_dhcp6_name_servers=2001:db8:201::53 /sbin/dhclient-script
-t6=$(ip -n "$HK_H" -6 rule show pref 10000 | awk '$3 == "2001:db8:101::99" { print $5 }')
+t6=$(ip -n "$HK_H" -6 rule show pref 5000 | awk '$3 == "2001:db8:101::99" { print $5 }')
 t_check "BOUND6: the address has a table" test -n "$t6"
 t_check "BOUND6: table $t6 has the advertised default route" \
 	grep -q "^default via fe80::1 dev up1 .*src 2001:db8:101::99" <(ip -n "$HK_H" -6 route show table "${t6:-none}")
 t_eq "BOUND6: DNS line" "server=2001:db8:201::53@up1@2001:db8:101::99" "$(cat "$HK_SERVERS")"
 hk_run env reason=RELEASE6 interface=up1 old_ip6_address=2001:db8:101::99 /sbin/dhclient-script
-t_check "RELEASE6: rules gone" t_wait 5 hk_no_rtalloc_rules
+t_check "RELEASE6: rules gone" t_wait 5 hk_no_rules "$t6"
 t_eq "RELEASE6: table empty, DNS line gone" "" \
 	"$(ip -n "$HK_H" -6 route show table "${t6:-none}" 2>/dev/null; cat "$HK_SERVERS")"
 t_done
