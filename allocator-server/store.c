@@ -38,7 +38,10 @@ struct checkpointer {
 	pthread_cond_t cv;
 	bool want, stop;	/* under mu */
 	atomic_int rc;		/* the last checkpoint's SQLite result */
-	int said;		/* the last result logged (main thread) */
+	/* Main thread only: */
+	int said;		/* the last result logged */
+	int next;		/* WAL pages at which to ask for the next one */
+	int last;		/* WAL pages at the last commit */
 };
 
 struct store {
@@ -311,9 +314,18 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 			log_msg(LOG_WARNING, "database %s: checkpoint: %s", s->path, sqlite3_errstr(rc));
 		ck->said = rc;
 	}
+	/* Under steady load the WAL does not restart (that needs every frame
+	 * copied at the start of a write), so it stays above CHECKPOINT_PAGES:
+	 * ask again only as it grows by another quarter of that, not at every
+	 * commit, which kept the thread syncing and contending for SQLite's
+	 * file mutex with the writer. */
+	if (pages < ck->last)
+		ck->next = CHECKPOINT_PAGES;	/* the WAL restarted */
+	ck->last = pages;
 	if (pages >= CHECKPOINT_PAGES_MAX || (pages >= CHECKPOINT_PAGES && !ck->running)) {
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	} else if (pages >= CHECKPOINT_PAGES) {
+	} else if (pages >= ck->next) {
+		ck->next = pages + CHECKPOINT_PAGES / 4;
 		pthread_mutex_lock(&ck->mu);
 		ck->want = true;
 		pthread_cond_signal(&ck->cv);
@@ -327,6 +339,7 @@ static void checkpointer_start(struct store *s)
 {
 	struct checkpointer *ck = &s->ck;
 
+	ck->next = CHECKPOINT_PAGES;
 	sqlite3_wal_hook(s->db, wal_hook, s);
 	/* A connection finds out the file is in WAL mode at its first read;
 	 * until then its checkpoints do nothing. */
