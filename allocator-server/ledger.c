@@ -156,11 +156,19 @@ static const char *name_get(struct ledger *l, const char *ifname)
 	return l->names[i];
 }
 
-/* A zeroed lease from the current slab, counted; NULL when out of memory. */
+/* A zeroed lease: a forgotten one's place, or the next of the current
+ * slab, counted; NULL when out of memory. */
 static struct lease *slab_alloc(struct ledger *l)
 {
 	size_t slab = l->count / LEDGER_SLAB;
 
+	if (l->unused) {
+		struct lease *le = l->unused;
+
+		l->unused = le->hnext;
+		memset(le, 0, sizeof(*le));
+		return le;
+	}
 	if (slab == l->nslabs) {
 		if (l->nslabs == l->slabs_cap) {
 			size_t cap = l->slabs_cap ? 2 * l->slabs_cap : 16;
@@ -191,7 +199,7 @@ struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const
 	le->ifname = name;
 	le->addr_family = (uint8_t)a->family;
 	memcpy(le->addr, a->bytes, addr_len(a->family));
-	if (l->count > l->nbuckets)
+	if (++l->nkeys > l->nbuckets)
 		rehash(l);
 	h = lease_hash(le) & (l->nbuckets - 1);
 	le->hnext = l->buckets[h];
@@ -279,21 +287,96 @@ struct lease *ledger_next_expiry(const struct ledger *l)
 	return l->nheap ? l->heap[0] : NULL;
 }
 
-static void set_owner(struct ledger *l, struct lease *le, struct lease *who)
+size_t ledger_keys(const struct ledger *l)
 {
+	return l->nkeys;
+}
+
+/* The owner slots of le's table in le's families: [0] inet, [1] inet6;
+ * NULL where le's family has none or its table is not in the pool. */
+static void owner_slots(struct ledger *l, const struct lease *le, struct lease ***slot)
+{
+	bool in = pool_contains(&l->pool, le->table);
 	uint32_t i = le->table - l->pool.offset;
 
-	if (le->family != AF_INET6)
-		l->owner[0][i] = who;
-	if (le->family != AF_INET)
-		l->owner[1][i] = who;
+	slot[0] = in && le->family != AF_INET6 ? &l->owner[0][i] : NULL;
+	slot[1] = in && le->family != AF_INET ? &l->owner[1][i] : NULL;
+}
+
+/* Takes le out of the owner slots of its table that still name it. */
+static void unown(struct ledger *l, const struct lease *le)
+{
+	struct lease **slot[2];
+
+	owner_slots(l, le, slot);
+	for (int f = 0; f < 2; f++)
+		if (slot[f] && *slot[f] == le)
+			*slot[f] = NULL;
+}
+
+void ledger_recycle(struct ledger *l, struct lease *le)
+{
+	le->forgotten = false;
+	le->hnext = l->unused;
+	l->unused = le;
+}
+
+void ledger_forget(struct ledger *l, struct lease *le)
+{
+	struct lease **p = &l->buckets[lease_hash(le) & (l->nbuckets - 1)];
+
+	if (le->alive || le->forgotten)
+		return;
+	while (*p && *p != le)
+		p = &(*p)->hnext;
+	if (*p)
+		*p = le->hnext;
+	l->nkeys--;
+	unown(l, le);
+	free(le->tag);
+	le->tag = NULL;
+	le->forgotten = true;
+	if (!le->dirty)
+		ledger_recycle(l, le);
+}
+
+/* Whether an owner slot of le's table names le. */
+static bool owned(struct ledger *l, const struct lease *le)
+{
+	struct lease **slot[2];
+
+	owner_slots(l, le, slot);
+	return (slot[0] && *slot[0] == le) || (slot[1] && *slot[1] == le);
+}
+
+/* le (live, its table taken in the pool) becomes its table's owner.  The
+ * dead leases it displaces that no slot names any more are forgotten: one
+ * of le's family had its database row in the slot le's row now takes (an
+ * unspec one keeps its row when an inet lease takes its table, but it is
+ * forgotten too once both families' slots have moved on: memory stays
+ * bounded by the tables; a restart reads it back from its row). */
+static void own(struct ledger *l, struct lease *le)
+{
+	struct lease **slot[2], *gone[2] = { NULL, NULL };
+
+	owner_slots(l, le, slot);
+	for (int f = 0; f < 2; f++) {
+		if (!slot[f])
+			continue;
+		if (*slot[f] && *slot[f] != le && !(*slot[f])->alive)
+			gone[f] = *slot[f];
+		*slot[f] = le;
+	}
+	for (int f = 0; f < 2; f++)
+		if (gone[f] && !(f == 1 && gone[1] == gone[0]) && !owned(l, gone[f]))
+			ledger_forget(l, gone[f]);
 }
 
 static void make_live(struct ledger *l, struct lease *le, int64_t expires)
 {
 	le->alive = true;
 	le->expires = expires;
-	set_owner(l, le, le);
+	own(l, le);
 	heap_set(l, l->nheap++, le);
 	heap_up(l, le->heap_idx);
 }
@@ -318,6 +401,8 @@ int ledger_grant(struct ledger *l, struct lease *le, int64_t expires)
 	if (!t)
 		return -ENOSPC;
 	pool_take(&l->pool, le->family, t);
+	if (t != le->table)
+		unown(l, le);	/* an unspec one may still be named where free */
 	le->table = t;
 	make_live(l, le, expires);
 	return 0;
@@ -338,9 +423,18 @@ void ledger_drop(struct ledger *l, struct lease *le)
 	if (!le->alive)
 		return;
 	heap_remove(l, le);
-	set_owner(l, le, NULL);
 	pool_put(&l->pool, le->family, le->table);
-	le->alive = false;
+	le->alive = false;	/* still its table's owner, now the last one */
+}
+
+void ledger_restore_dead(struct ledger *l, struct lease *le)
+{
+	struct lease **slot[2];
+
+	owner_slots(l, le, slot);
+	for (int f = 0; f < 2; f++)
+		if (slot[f] && !*slot[f])
+			*slot[f] = le;
 }
 
 size_t ledger_live(const struct ledger *l)
@@ -353,9 +447,9 @@ struct lease *ledger_nth_live(const struct ledger *l, size_t idx)
 	for (uint32_t i = 0; i < l->pool.n; i++) {
 		struct lease *a = l->owner[0][i], *b = l->owner[1][i];
 
-		if (a && idx-- == 0)
+		if (a && a->alive && idx-- == 0)
 			return a;
-		if (b && b != a && idx-- == 0)
+		if (b && b->alive && b != a && idx-- == 0)
 			return b;
 	}
 	return NULL;

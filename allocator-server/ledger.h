@@ -1,7 +1,10 @@
 /* ledger: the leases in memory.  Keys (family, ifname, address) -> lease,
  * a min-heap of live leases by expiry (to arm one timer for the next one),
  * and which lease holds each table.  Dead leases stay as their key's
- * preferred table.  No I/O here: the server writes what changed. */
+ * preferred table until another key of their family takes that table, as
+ * their row in the database does (one row per table and family): so the
+ * leases in memory are bounded by the tables, however many addresses come
+ * and go.  No I/O here: the server writes what changed. */
 #ifndef RTALLOC_LEDGER_H
 #define RTALLOC_LEDGER_H
 
@@ -40,14 +43,17 @@ struct lease {
 	uint8_t addr_family;
 	bool dirty : 1;
 	bool alive : 1;
+	/* Forgotten while dirty: out of the hash and the owners, its memory
+	 * waits for ledger_recycle() once the server has written its row. */
+	bool forgotten : 1;
 };
 
 /* 100,000 leases are 8 MB at 80 bytes, most of rtallocd's memory: a field
  * that grows the lease should be worth it. */
 static_assert(sizeof(struct lease) <= 80, "struct lease grew past 80 bytes");
 
-/* Leases come LEDGER_SLAB at a time from one allocation and are freed only
- * with the ledger (a key is never forgotten): no allocator header or
+/* Leases come LEDGER_SLAB at a time from one allocation, freed with the
+ * ledger; a forgotten lease's place is reused: no allocator header or
  * rounding per lease. */
 #define LEDGER_SLAB 1024
 
@@ -55,13 +61,17 @@ struct ledger {
 	struct pool pool;
 	struct lease **slabs;		/* count leases, LEDGER_SLAB per slab */
 	size_t nslabs, slabs_cap;
+	struct lease *unused;		/* forgotten leases' places, by hnext */
+	size_t nkeys;			/* leases in the hash */
 	struct lease **buckets;
 	size_t nbuckets, count;
 	char **names;			/* the leases' ifnames, open addressing */
 	size_t names_cap, nnames;
 	struct lease **heap;		/* live leases, earliest expiry first */
 	size_t nheap;
-	struct lease **owner[2];	/* [family][table - offset]; unspec in both */
+	/* [family][table - offset]; unspec in both: the live lease that
+	 * holds the table, else the dead one that last did (or NULL). */
+	struct lease **owner[2];
 };
 
 int ledger_init(struct ledger *l, uint32_t offset, uint32_t n);
@@ -79,13 +89,24 @@ int ledger_set_tag(struct lease *le, const char *tag);
 /* le's tag, "" when it has none. */
 const char *ledger_tag(const struct lease *le);
 /* Make le live until expires: keeps its table when live, else takes its
- * preferred table if free, else the first free one.  0 or -ENOSPC. */
+ * preferred table if free, else the first free one.  0 or -ENOSPC.  A
+ * dead lease of le's family whose preferred table le takes is forgotten. */
 int ledger_grant(struct ledger *l, struct lease *le, int64_t expires);
+/* Forgets dead le: ledger_find() no longer returns it; its memory is
+ * reused at once, or after ledger_recycle() when le is dirty. */
+void ledger_forget(struct ledger *l, struct lease *le);
+/* The memory of le, forgotten while dirty, is free for new leases. */
+void ledger_recycle(struct ledger *l, struct lease *le);
+/* How many keys the ledger holds, live and dead. */
+size_t ledger_keys(const struct ledger *l);
 /* Put back le's table(s); le stays as a preference. */
 void ledger_drop(struct ledger *l, struct lease *le);
 /* Restore a live lease at start-up: 0, or -EBUSY/-ERANGE when its table
  * cannot be held (it then stays dead). */
 int ledger_restore(struct ledger *l, struct lease *le, int64_t expires);
+/* A dead lease read at start-up becomes its table's last holder where no
+ * lease is yet (so a later grant of the table can forget it). */
+void ledger_restore_dead(struct ledger *l, struct lease *le);
 /* The live lease that expires first, or NULL. */
 struct lease *ledger_next_expiry(const struct ledger *l);
 /* Live leases in table order: the idx-th one, or NULL past the end;

@@ -140,6 +140,8 @@ static int flush(struct server *s)
 		le->dirty = false;
 		if (ret == 0)	/* else the rows are as they were */
 			le->stored = le->alive ? row_expires(s, le) : 0;
+		if (le->forgotten)	/* its row is written: its memory is free */
+			ledger_recycle(&s->ledger, le);
 	}
 	return ret;
 }
@@ -214,7 +216,7 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 {
 	int64_t expires = now + s->cfg->table_timeout;
 	struct inet_addr a;
-	struct lease *le;
+	struct lease *le, *added = NULL;
 	bool same;
 
 	/* proto_request_parse() checked it: this is its binary form */
@@ -227,9 +229,7 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 		refuse(sl, "permission denied: the lease belongs to uid %u", le->uid);
 		return;
 	}
-	if (!le)
-		le = ledger_add(&s->ledger, req->family, req->ifname, &a);
-	if (!le) {
+	if (!le && !(le = added = ledger_add(&s->ledger, req->family, req->ifname, &a))) {
 		refuse(sl, "server out of memory");
 		return;
 	}
@@ -240,6 +240,10 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 	if (ledger_grant(&s->ledger, le, expires) < 0) {
 		refuse(sl, "no free table: all %u %s tables are leased", s->cfg->num_tables,
 		       family_name(req->family));
+		/* a key refused at once leaves nothing behind: requests for
+		 * ever new keys against a full pool must not grow memory */
+		if (added)
+			ledger_forget(&s->ledger, added);
 		return;
 	}
 	le->uid = cr->uid;
@@ -453,11 +457,14 @@ static int restore_row(void *ctx, const struct store_row *r)
 
 	if ((r->family != AF_INET && r->family != AF_INET6 && r->family != AF_UNSPEC) ||
 	    !ifname_valid(r->ifname) || addr_parse(r->family, r->address, &a) < 0 ||
-	    strcmp(addr_str(&a, canon, sizeof(canon)), r->address) ||
-	    ledger_find(&s->ledger, r->family, r->ifname, &a)) {
+	    strcmp(addr_str(&a, canon, sizeof(canon)), r->address)) {
 		lc->bad++;
 		return 0;
 	}
+	/* An older row of a key already read (live first, latest first): an
+	 * unspec lease moved tables while an inet one held its old one. */
+	if (ledger_find(&s->ledger, r->family, r->ifname, &a))
+		return 0;
 	le = ledger_add(&s->ledger, r->family, r->ifname, &a);
 	if (!le)
 		return -ENOMEM;
@@ -476,6 +483,7 @@ static int restore_row(void *ctx, const struct store_row *r)
 	}
 	if (r->alive)
 		mark_dirty(s, le);	/* record that it is over */
+	ledger_restore_dead(&s->ledger, le);
 	if (!le->table)
 		le->table = r->table;	/* keep it in the database as it was */
 	lc->dead++;

@@ -125,18 +125,64 @@ static void test_preference(void **state)
 	c = ledger_add(l, AF_UNSPEC, "eth2", ip(AF_UNSPEC, "::1", &x));
 	assert_int_equal(ledger_grant(l, c, 400), 0);
 	assert_int_equal(c->table, 10000);	/* first fit took a's old table */
+	/* no table slot names a any more: it is forgotten */
+	assert_null(ledger_find(l, AF_INET, "eth0", ip(AF_INET, "10.0.0.1", &x)));
+	a = ledger_add(l, AF_INET, "eth0", &x);
 	assert_int_equal(ledger_grant(l, a, 500), 0);
-	assert_int_equal(a->table, 10002);	/* preference taken: first free */
-	/* full */
+	assert_int_equal(a->table, 10002);	/* first free */
+	/* a dead lease is its table's preference until a key of its family
+	 * takes the table: then its row is gone, and so is it */
 	ledger_drop(l, a);
+	assert_ptr_equal(ledger_find(l, AF_INET, "eth0", &x), a);
 	d = ledger_add(l, AF_INET, "eth3", ip(AF_INET, "10.0.0.4", &x));
 	e = ledger_add(l, AF_INET, "eth4", ip(AF_INET, "10.0.0.5", &x));
 	assert_int_equal(ledger_grant(l, d, 100), 0);
+	assert_int_equal(d->table, 10002);
 	assert_int_equal(ledger_grant(l, e, 100), 0);
 	assert_int_equal(e->table, 10003);
+	assert_null(ledger_find(l, AF_INET, "eth0", ip(AF_INET, "10.0.0.1", &x)));
+	assert_int_equal(ledger_keys(l), 4);	/* b, c, d, e */
+	/* full */
+	a = ledger_add(l, AF_INET, "eth0", &x);
 	assert_int_equal(ledger_grant(l, a, 100), -ENOSPC);
 	assert_false(a->alive);
-	assert_int_equal(a->table, 10002);	/* still its preference */
+}
+
+/* Keys come and go (granted, released, their tables granted to others):
+ * the ledger holds no more of them than there are tables and families,
+ * and reuses their memory. */
+static void test_bounded(void **state)
+{
+	struct ledger *l = *state;
+	struct inet_addr x;
+	char addr[INET6_ADDRSTRLEN];
+	struct lease *stay = NULL;
+	size_t slabs = 0;
+
+	for (uint32_t i = 0; i < 20000; i++) {
+		static const int fams[] = { AF_INET, AF_INET6, AF_UNSPEC };
+		int fam = fams[i % 3];
+		struct lease *le;
+
+		if (fam == AF_INET)
+			snprintf(addr, sizeof(addr), "10.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
+		else
+			snprintf(addr, sizeof(addr), "fd00::%x", i);
+		le = ledger_add(l, fam, i % 2 ? "eth0" : "wlan0", ip(fam, addr, &x));
+		assert_non_null(le);
+		assert_int_equal(ledger_grant(l, le, 100 + i), 0);
+		if (stay)			/* held one round */
+			ledger_drop(l, stay);
+		stay = NULL;
+		if (i % 7 == 6)
+			stay = le;
+		else
+			ledger_drop(l, le);
+		if (i == 1000)
+			slabs = l->nslabs;
+		assert_true(ledger_keys(l) <= 2 * 4);
+	}
+	assert_int_equal(l->nslabs, slabs);	/* no new memory after the first 1000 */
 }
 
 static void test_drop(void **state)
@@ -374,6 +420,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ifnames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_preference, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
 		cmocka_unit_test(test_expiry_order),
