@@ -188,8 +188,15 @@ EOC
 	t_bg_ready rtallocd "$ns" "$RTALLOCD" -c "$T_CONF" -f
 	local rc=$?
 	T_SERVER_PID=$T_LAST_PID
+	T_SERVER_NS=$ns
 	return $rc
 }
+# With a t_server running: t_req JSON sends it one datagram and prints the
+# reply, t_field NAME prints an integer member of the JSON on stdin, and
+# t_rows SQL queries its database.
+t_req() { t_in "$T_SERVER_NS" "$BUILD/tools/dgram" -t 3000 "$T_SOCK" "$1"; }
+t_field() { sed -n "s/.*\"$1\":\\([0-9]*\\).*/\\1/p"; }
+t_rows() { sqlite3 "$T_DB" "$1"; }
 # t_socket_bound NS NAME: the abstract socket @NAME exists in NS.  Bound is
 # not ready: see t_bg_ready.
 t_socket_bound() { ip netns exec "$1" cat /proc/net/unix | grep -q " @$2\$"; }
