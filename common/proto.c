@@ -261,6 +261,13 @@ struct obj {
 	const struct flat *f;
 };
 
+/* A member that is not there: -EINVAL with "KEY: missing" if required,
+ * else -ENOENT with no error text. */
+static int missing(const char *key, bool required, char *err, size_t errlen)
+{
+	return required ? fail(err, errlen, "%s: missing", key) : -ENOENT;
+}
+
 /* An integer member in [min, max].  Missing: -ENOENT (no error text) unless
  * required. */
 static int get_int(const struct obj *o, const char *key, int64_t min, int64_t max,
@@ -272,11 +279,8 @@ static int get_int(const struct obj *o, const char *key, int64_t min, int64_t ma
 	if (o->f) {
 		const struct flat_member *m = flat_get(o->f, key);
 
-		if (!m) {
-			if (required)
-				return fail(err, errlen, "%s: missing", key);
-			return -ENOENT;
-		}
+		if (!m)
+			return missing(key, required, err, errlen);
 		if (m->is_str)
 			return fail(err, errlen, "%s: must be an integer", key);
 		if (m->num < min || m->num > max)
@@ -285,11 +289,8 @@ static int get_int(const struct obj *o, const char *key, int64_t min, int64_t ma
 		*out = m->num;
 		return 0;
 	}
-	if (!json_object_object_get_ex(o->j, key, &v) || !v) {
-		if (required)
-			return fail(err, errlen, "%s: missing", key);
-		return -ENOENT;
-	}
+	if (!json_object_object_get_ex(o->j, key, &v) || !v)
+		return missing(key, required, err, errlen);
 	if (!json_object_is_type(v, json_type_int))
 		return fail(err, errlen, "%s: must be an integer", key);
 	x = json_object_get_int64(v);
@@ -312,11 +313,8 @@ static int get_str(const struct obj *o, const char *key, bool required, char *ou
 	if (o->f) {
 		const struct flat_member *m = flat_get(o->f, key);
 
-		if (!m) {
-			if (required)
-				return fail(err, errlen, "%s: missing", key);
-			return -ENOENT;
-		}
+		if (!m)
+			return missing(key, required, err, errlen);
 		if (!m->is_str)
 			return fail(err, errlen, "%s: must be a string", key);
 		if (m->slen >= size)
@@ -325,11 +323,8 @@ static int get_str(const struct obj *o, const char *key, bool required, char *ou
 		out[m->slen] = '\0';
 		return 0;
 	}
-	if (!json_object_object_get_ex(o->j, key, &v) || !v) {
-		if (required)
-			return fail(err, errlen, "%s: missing", key);
-		return -ENOENT;
-	}
+	if (!json_object_object_get_ex(o->j, key, &v) || !v)
+		return missing(key, required, err, errlen);
 	if (!json_object_is_type(v, json_type_string))
 		return fail(err, errlen, "%s: must be a string", key);
 	s = json_object_get_string(v);
