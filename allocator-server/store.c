@@ -283,7 +283,6 @@ static int migrate(struct store *s, int v, const char *boot_id, char *err, size_
 static void *checkpoint_main(void *arg)
 {
 	struct checkpointer *ck = arg;
-	int log, done;
 
 	pthread_mutex_lock(&ck->mu);
 	for (;;) {
@@ -294,7 +293,7 @@ static void *checkpoint_main(void *arg)
 		ck->want = false;
 		pthread_mutex_unlock(&ck->mu);
 		atomic_store(&ck->rc, sqlite3_wal_checkpoint_v2(ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-								&log, &done));
+								NULL, NULL));
 		pthread_mutex_lock(&ck->mu);
 	}
 	pthread_mutex_unlock(&ck->mu);
