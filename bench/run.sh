@@ -144,8 +144,7 @@ for ((i = 0; i < REPS; i++)); do
 	RT+=("$(t_in "$NS" "$B/timecmd" "${CLI[@]}" -l /dev/null)") || die "rtalloc failed"
 	if [ "$i" = 0 ]; then
 		# 4b. the client daemon that stays behind
-		dpid=$(for p in $(ip netns pids "$NS"); do
-			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = rtalloc ] && echo "$p"; done | head -n 1)
+		dpid=$(t_daemons "$NS" | head -n 1)
 		PD=$(awk '/^Private_Dirty:/ {print $2}' "/proc/$dpid/smaps_rollup" 2>/dev/null)
 	fi
 	t_in "$NS" "${CLI[@]}" -r >/dev/null 2>&1

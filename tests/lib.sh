@@ -197,6 +197,17 @@ EOC
 t_req() { t_in "$T_SERVER_NS" "$BUILD/tools/dgram" -t 3000 "$T_SOCK" "$1"; }
 t_field() { sed -n "s/.*\"$1\":\\([0-9]*\\).*/\\1/p"; }
 t_rows() { sqlite3 "$T_DB" "$1"; }
+# t_daemons NS [ADDRESS]: the pids of the rtalloc processes in NS (the
+# daemons that stay behind), only the one for ADDRESS (-a) when given.
+t_daemons() {
+	local p
+	for p in $(ip netns pids "$1"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = rtalloc ] || continue
+		if [ -z "${2:-}" ] || tr '\0' ' ' <"/proc/$p/cmdline" | grep -q -- "-a $2 "; then
+			echo "$p"
+		fi
+	done
+}
 # t_socket_bound NS NAME: the abstract socket @NAME exists in NS.  Bound is
 # not ready: see t_bg_ready.
 t_socket_bound() { ip netns exec "$1" cat /proc/net/unix | grep -q " @$2\$"; }

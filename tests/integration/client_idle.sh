@@ -14,13 +14,7 @@ ip -n "$H" addr add 192.0.2.7/24 dev up0
 t_server "$H" '"table_timeout": 600' || exit 1
 T=$(ip netns exec "$H" "$RTALLOC" -d "$T_SOCK" -4 -a 192.0.2.7 -n 24 -i up0)
 t_check "leased a table ($T)" test "${T:-0}" -gt 0
-daemon() {
-	local p
-	for p in $(ip netns pids "$H"); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = rtalloc ] && echo "$p"
-	done
-}
-D=$(daemon)
+D=$(t_daemons "$H")
 t_check "the daemon runs" test -n "$D"
 
 # syscalls PID: what PID's threads do in 3 s, less the call each was already

@@ -13,13 +13,7 @@ t_server "$H" || exit 1
 
 leased() { ip netns exec "$H" "$RTALLOC" -d "$T_SOCK" --list | grep -q " $1 "; }
 rules_of() { ip -n "$H" "$1" rule show | grep "lookup $2 proto 122"; }
-daemon_of() {	# the pid of the rtalloc daemon whose command line has $1
-	local p
-	for p in $(ip netns pids "$H"); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = rtalloc ] &&
-			tr '\0' ' ' <"/proc/$p/cmdline" | grep -q -- "-a $1 " && echo "$p"
-	done
-}
+daemon_of() { t_daemons "$H" "$1"; }	# the pid of the rtalloc daemon for address $1
 gone() { ! kill -0 "$1" 2>/dev/null; }
 absent() { ! "$@"; }
 

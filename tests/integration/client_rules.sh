@@ -13,13 +13,7 @@ ip -n "$ISP" addr add 2001:db8:1::1/64 dev isp0 nodad
 t_server "$H" || exit 1
 
 our_rules() { ip -n "$H" "$1" rule show | grep ' proto 122' ; }
-daemons() {	# rtalloc processes in the host namespace
-	local n=0 p
-	for p in $(ip netns pids "$H"); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = rtalloc ] && n=$((n + 1))
-	done
-	echo "$n"
-}
+daemons() { t_daemons "$H" | wc -l; }	# rtalloc processes in the host namespace
 two_daemons() { [ "$(daemons)" = 2 ]; }	# re-counted on every t_wait poll
 
 # Before: traffic from the address has no route (no default anywhere).

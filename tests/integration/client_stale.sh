@@ -14,13 +14,7 @@ t_server "$H" || exit 1
 DGRAM=$BUILD/tools/dgram
 
 ours() { ip -n "$H" rule show | grep 'proto 122' | sed 's/[[:space:]]*proto 122//' | sort; }
-daemon_of() {
-	local p
-	for p in $(ip netns pids "$H"); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = rtalloc ] &&
-			tr '\0' ' ' <"/proc/$p/cmdline" | grep -q -- "-a $1 " && echo "$p"
-	done
-}
+daemon_of() { t_daemons "$H" "$1"; }
 absent() { ! "$@"; }
 gone() { ! kill -0 "$1" 2>/dev/null; }
 crash() {	# kill -9 the daemon of $1; its rules stay

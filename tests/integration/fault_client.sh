@@ -12,7 +12,7 @@ t_veth "$H" up1 "$ISP" isp1
 t_server "$H" '"table_timeout": 4' || exit 1
 T=$(rtalloc -4 -a 192.0.2.7 -n 24 -i up0 --retry-interval 1)
 t_check "leased ($T)" test "${T:-0}" -gt 0
-pid=$(for p in $(ip netns pids "$H"); do [ "$(cat "/proc/$p/comm" 2>/dev/null)" = rtalloc ] && echo "$p"; done)
+pid=$(t_daemons "$H")
 ours() { ip -n "$H" rule show | grep 'proto 122'; }
 
 # 1. kill -9, database wiped, another key takes the daemon's table first.

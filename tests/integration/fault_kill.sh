@@ -23,12 +23,7 @@ TA=$(rtalloc -4 -a 192.0.2.7 -n 24 -i up0)
 TB=$(rtalloc -4 -a 198.51.100.7 -n 24 -i up1)
 T6=$(rtalloc -6 -a 2001:db8:1::7 -n 64 -i up0)
 t_check "three daemons leased tables ($TA $TB $T6)" test "${TA:-0}" -gt 0 -a "${TB:-0}" -gt 0 -a "${T6:-0}" -gt 0
-daemons() {
-	local p
-	for p in $(ip netns pids "$H"); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = rtalloc ] && echo "$p"
-	done | sort
-}
+daemons() { t_daemons "$H" | sort; }
 DAEMONS=$(daemons)
 t_eq "three daemons running" 3 "$(echo "$DAEMONS" | wc -l)"
 rules() { ip -n "$H" -4 rule show; ip -n "$H" -6 rule show; }

@@ -9,13 +9,7 @@ t_require_root
 t_uplink_host
 t_server "$H" || exit 1
 
-client_pid() {	# the rtalloc daemon holding ADDRESS
-	local p
-	for p in $(ip netns pids "$H"); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = rtalloc ] &&
-			tr '\0' ' ' <"/proc/$p/cmdline" | grep -q -- "-a $1 " && echo "$p"
-	done
-}
+client_pid() { t_daemons "$H" "$1"; }	# the rtalloc daemon holding ADDRESS
 
 out=$(rtalloc --status); rc=$?
 t_eq "no leases, no rules: exit 0" 0 "$rc"

@@ -79,13 +79,7 @@ t_eq "root's lease is still alive with its table" "10000|1|0" \
 	"$(rows "SELECT tbl,alive,uid FROM leases WHERE address='10.0.0.1'")"
 
 # 3. the client daemon's control socket: nobody cannot make it release
-daemon_of() {	# the pid of the rtalloc daemon whose command line has $1
-	local p
-	for p in $(ip netns pids "$H"); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = rtalloc ] &&
-			tr '\0' ' ' <"/proc/$p/cmdline" | grep -q -- "-a $1 " && echo "$p"
-	done
-}
+daemon_of() { t_daemons "$H" "$1"; }	# the pid of the rtalloc daemon for address $1
 T=$(rtalloc -4 -a 192.0.2.7 -n 24 -i up0)
 t_check "root's rtalloc daemon leased ($T)" test "${T:-0}" -gt 0
 rules=$(ip -n "$H" rule show)
