@@ -49,7 +49,7 @@ void lease_close(struct lease_client *lc)
 	}
 }
 
-static int send_req(struct lease_client *lc, const struct proto_request *req)
+int lease_send_req(struct lease_client *lc, const struct proto_request *req)
 {
 	char buf[512];
 	int len = proto_request_format(req, buf, sizeof(buf));
@@ -74,10 +74,10 @@ int lease_send(struct lease_client *lc, const struct cli_opts *o, uint8_t cmd)
 	addr_str(&o->addr, req.address, sizeof(req.address));
 	snprintf(req.ifname, sizeof(req.ifname), "%s", o->ifname);
 	snprintf(req.tag, sizeof(req.tag), "%s", o->tag);
-	return send_req(lc, &req);
+	return lease_send_req(lc, &req);
 }
 
-int lease_recv(struct lease_client *lc, struct proto_reply *rep)
+int lease_recv_any(struct lease_client *lc, struct proto_reply *rep)
 {
 	char buf[LEASE_REPLY_MAX], err[PROTO_ERROR_MAX + 64];
 	ssize_t len = recv(lc->fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -88,6 +88,15 @@ int lease_recv(struct lease_client *lc, struct proto_reply *rep)
 		log_msg(LOG_WARNING, "server: bad reply: %s", err);
 		return 0;
 	}
+	return 1;
+}
+
+int lease_recv(struct lease_client *lc, struct proto_reply *rep)
+{
+	int ret = lease_recv_any(lc, rep);
+
+	if (ret <= 0)
+		return ret;
 	if (rep->seq && rep->seq != lc->seq) {
 		log_msg(LOG_DEBUG, "server: reply to an earlier request (seq %u), ignored", rep->seq);
 		return 0;
@@ -163,7 +172,7 @@ int lease_list(struct lease_client *lc, unsigned timeout_ms, struct proto_lease 
 		uint64_t deadline = loop_now_ms() + timeout_ms;
 		bool got = false;
 
-		ret = send_req(lc, &req);
+		ret = lease_send_req(lc, &req);
 		if (ret < 0) {
 			snprintf(err, errlen, "server @%s: %s", lc->server.sun_path + 1, strerror(-ret));
 			goto cleanup;

@@ -26,6 +26,12 @@ void lease_close(struct lease_client *lc);
 /* Sends a v2 REQUEST or RELEASE for opts' key. 0 or -errno (-ECONNREFUSED:
  * no server bound to the name). */
 int lease_send(struct lease_client *lc, const struct cli_opts *o, uint8_t cmd);
+/* Sends req as it is (the caller sets seq): for callers with many requests
+ * in flight on one socket, such as the agent.  0 or -errno. */
+int lease_send_req(struct lease_client *lc, const struct proto_request *req);
+/* Reads one pending datagram from the server: 1 and *rep whatever its seq
+ * (the caller matches it), 0 when nothing usable was pending, -errno. */
+int lease_recv_any(struct lease_client *lc, struct proto_reply *rep);
 /* Reads one pending datagram: 1 and *rep when it answers the request in
  * flight (a v1 reply without seq counts), 0 when it was something else or
  * nothing was pending, -errno on failure. */
