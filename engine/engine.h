@@ -1,0 +1,135 @@
+/* engine: owns uplinks.  An uplink is a global address on a managed link:
+ * address -> lease (the owner gets it) -> rules + routes, reconciled with
+ * the kernel.  The engine keeps a mirror of the kernel (links, addresses,
+ * main's routes of the links, and what is ours: proto 122), fed by events;
+ * a pass turns what changed into one plan per table and applies it.
+ *
+ * Desired state of an uplink with table T, address A/P on link L:
+ *   rules   pref from:    from A lookup T
+ *           pref to:      to NET(A/P) lookup T
+ *           pref iif:     iif lo lookup T, and iif F lookup T per forward_from F
+ *           pref fwmark:  fwmark M/K lookup T (when the policy has one)
+ *   routes  while L is up: a copy of main's routes through L (prefix and
+ *           link-scoped routes, defaults with their gateways, classless
+ *           routes), src A except towards IPv6 link-local destinations; or,
+ *           when the owner gives routes (the hook path), those.
+ * Ours in the kernel: proto 122 rules and routes of the tables of our
+ * uplinks; nothing else is ever touched. */
+#ifndef RTALLOC_ENGINE_H
+#define RTALLOC_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel.h"
+#include "log.h"
+#include "reconcile.h"
+
+#define ENGINE_FORWARD_MAX 16
+
+struct engine_prefs {
+	uint32_t from, to, iif, fwmark;		/* 10000, 20000, 91000, 9000 */
+};
+
+struct uplink_policy {
+	bool has_fwmark;
+	uint32_t fwmark, fwmask;
+};
+
+struct uplink {
+	struct lease_key key;		/* family, address, ifname, tag */
+	int ifindex;
+	uint8_t prefixlen;
+	uint32_t table;			/* 0 until the owner sets one */
+	uint32_t adopt;			/* our `from A` rule's table found in the kernel */
+	struct uplink_policy pol;
+	const struct kroute_set *given;	/* routes given by the owner; NULL: copy main */
+	bool foreign;			/* another process owns the address: hands off */
+	void *owner;			/* the owner's per-uplink state */
+	/* engine-private */
+	bool seen, dirty, installed;
+	uint64_t hold_until_ms;		/* fight-loop brake */
+	uint64_t window_ms;
+	unsigned fixes;
+};
+
+struct engine;
+
+struct engine_ops {
+	/* Is the link named ifname managed for family?  Fills its policy. */
+	bool (*manage)(struct engine *e, int family, const char *ifname, struct uplink_policy *pol);
+	/* A new uplink (u->adopt may name the table it had).  Return false
+	 * when another process owns the address (u->foreign). */
+	bool (*uplink_new)(struct engine *e, struct uplink *u);
+	/* u's address is gone and its rules and routes were removed (release
+	 * its lease now); u is freed right after. */
+	void (*uplink_gone)(struct engine *e, struct uplink *u);
+};
+
+struct engine_stats {
+	unsigned long passes, changes, restored, events, relevant;
+};
+
+struct engine {
+	struct kernel *k;
+	const struct engine_ops *ops;
+	void *owner;
+	struct engine_prefs prefs;
+	char tag[PROTO_TAG_MAX + 1];
+	char forward[ENGINE_FORWARD_MAX][IFNAMSIZ];
+	size_t nforward;
+
+	/* the mirror */
+	struct klink *links;
+	size_t nlinks, caplinks;
+	struct kaddr *addrs;
+	size_t naddrs, capaddrs;
+	struct kroute_set routes;	/* main's through a link, and ours */
+	struct krule_set rules;		/* ours (proto 122), anyone's uplinks' */
+
+	struct uplink **up;
+	size_t nup, capup;
+	uint32_t *stale;		/* tables to empty: moved from, adopted, claimed */
+	size_t nstale, capstale;
+
+	bool scan, resync, all_dirty;
+	uint64_t next_due_ms;		/* a held uplink wants a pass then (0: none) */
+	struct kplan plan;
+	struct ratelimit rl;
+	struct engine_stats stats;
+};
+
+/* Sets up e over k (not owned).  tag goes into every uplink's key. */
+void engine_init(struct engine *e, struct kernel *k, const struct engine_ops *ops, void *owner,
+		 const char *tag);
+void engine_free(struct engine *e);
+int engine_set_forward(struct engine *e, const char (*ifnames)[IFNAMSIZ], size_t n);
+
+/* Reads the kernel's whole state (start, or after events were lost). */
+int engine_load(struct engine *e);
+/* Reads pending events into the mirror: 1 when a pass is due, 0 when
+ * nothing that matters changed, -errno.  Lost events (ENOBUFS) re-read
+ * everything at the next pass. */
+int engine_read_events(struct engine *e);
+/* Brings every changed uplink to its desired state, removes what gone
+ * uplinks left, and calls the owner back.  now_ms: CLOCK_MONOTONIC. */
+int engine_pass(struct engine *e, uint64_t now_ms);
+
+/* The owner's lease for u: table (0: none, the uplink's rules and routes
+ * go).  A change of table moves rules and routes at the next pass: the new
+ * table is filled and selected before the old one is emptied. */
+void engine_set_table(struct engine *e, struct uplink *u, uint32_t table);
+/* The policy changed (reload): reconcile u at the next pass. */
+void engine_set_policy(struct engine *e, struct uplink *u, const struct uplink_policy *pol);
+/* A table known to be ours that no uplink holds (a previous run's): its
+ * rules and routes are removed at the next pass. */
+int engine_claim_table(struct engine *e, uint32_t table);
+/* Re-asks manage() for every link at the next pass (configuration reload). */
+void engine_rescan(struct engine *e);
+
+/* The desired rules and routes of u (for tests and --status). */
+int engine_desired(const struct engine *e, const struct uplink *u, struct krule_set *rules,
+		   struct kroute_set *routes);
+
+#endif

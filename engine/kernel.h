@@ -1,0 +1,94 @@
+/* kernel: the engine's one seam to the kernel (netifd's system.h).  Dumps
+ * and events hand over typed objects (kobj.h), parsed once; changes go in
+ * batches, every one ACKed.  kernel.c is the netlink implementation,
+ * kernel_fake.c an in-memory twin for unit tests that need no root. */
+#ifndef RTALLOC_KERNEL_H
+#define RTALLOC_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kobj.h"
+
+enum kobj_type {
+	KOBJ_LINK,
+	KOBJ_ADDR,
+	KOBJ_ROUTE,
+	KOBJ_RULE,
+};
+
+/* One object from a dump or an event; del: it is gone (RTM_DEL*). */
+struct kevent {
+	enum kobj_type type;
+	bool del;
+	union {
+		struct klink link;
+		struct kaddr addr;
+		struct kroute route;
+		struct krule rule;
+	};
+};
+
+typedef void (*kernel_cb)(const struct kevent *ev, void *data);
+
+/* One change to make: add (or replace) or delete a route or a rule. */
+struct kchange {
+	enum kobj_type type;		/* KOBJ_ROUTE or KOBJ_RULE */
+	bool add;
+	union {
+		struct kroute route;
+		struct krule rule;
+	};
+};
+
+struct kernel;
+
+struct kernel_ops {
+	/* Every object of type, both families, through cb.  0 or -errno. */
+	int (*dump)(struct kernel *k, enum kobj_type type, kernel_cb cb, void *data);
+	/* Makes the n changes in as few round trips as it can; errs[i] is
+	 * 0 or -errno for change i.  Adding what exists counts as done,
+	 * deleting what is gone too.  Returns 0, or -errno when the exchange
+	 * itself failed (errs then mean nothing). */
+	int (*apply)(struct kernel *k, const struct kchange *c, size_t n, int *errs);
+	/* Reads every pending event through cb: the number read, or -ENOBUFS
+	 * when the kernel dropped some (re-dump everything), or -errno. */
+	int (*events)(struct kernel *k, kernel_cb cb, void *data);
+	/* The fd that becomes readable when events wait; -1 for none. */
+	int (*fd)(const struct kernel *k);
+	void (*close)(struct kernel *k);
+};
+
+struct kernel {
+	const struct kernel_ops *ops;
+};
+
+/* The real kernel: a request socket and an event socket subscribed to
+ * links, addresses, routes and rules of both families.  0 or -errno. */
+int kernel_netlink_open(struct kernel **k);
+/* An empty in-memory kernel (kernel_fake.h adds the test controls). */
+int kernel_fake_open(struct kernel **k);
+
+static inline int kernel_dump(struct kernel *k, enum kobj_type t, kernel_cb cb, void *data)
+{
+	return k->ops->dump(k, t, cb, data);
+}
+static inline int kernel_apply(struct kernel *k, const struct kchange *c, size_t n, int *errs)
+{
+	return k->ops->apply(k, c, n, errs);
+}
+static inline int kernel_events(struct kernel *k, kernel_cb cb, void *data)
+{
+	return k->ops->events(k, cb, data);
+}
+static inline int kernel_fd(const struct kernel *k)
+{
+	return k->ops->fd(k);
+}
+static inline void kernel_close(struct kernel *k)
+{
+	if (k)
+		k->ops->close(k);
+}
+
+#endif

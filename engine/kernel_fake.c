@@ -1,0 +1,373 @@
+/* kernel_fake: an in-memory kernel behind kernel.h, for unit tests. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/rtnetlink.h>
+
+#include "kernel_fake.h"
+
+#define FAKE_LINKS 64
+
+struct kfake {
+	struct kernel k;
+	struct klink links[FAKE_LINKS];
+	size_t nlinks;
+	struct kaddr *addrs;
+	size_t naddrs, capaddrs;
+	struct krule_set rules;
+	struct kroute_set routes;
+	struct kevent *queue;
+	size_t nq, capq;
+	bool overflow;
+	int fail_err;
+	unsigned fail_n;
+	unsigned long changes;
+};
+
+static struct kfake *kf(const struct kernel *k)
+{
+	return (struct kfake *)(void *)(uintptr_t)k;
+}
+
+static void queue(struct kfake *f, const struct kevent *ev)
+{
+	if (f->nq == f->capq) {
+		size_t cap = f->capq ? f->capq * 2 : 64;
+		struct kevent *q = realloc(f->queue, cap * sizeof(*q));
+
+		if (!q) {
+			f->overflow = true;	/* as the kernel would: lost */
+			return;
+		}
+		f->queue = q;
+		f->capq = cap;
+	}
+	f->queue[f->nq++] = *ev;
+}
+
+static struct klink *find_link(struct kfake *f, int ifindex)
+{
+	for (size_t i = 0; i < f->nlinks; i++)
+		if (f->links[i].ifindex == ifindex)
+			return &f->links[i];
+	return NULL;
+}
+
+static void route_event(struct kfake *f, const struct kroute *r, bool del)
+{
+	struct kevent ev = { .type = KOBJ_ROUTE, .del = del, .route = *r };
+
+	queue(f, &ev);
+}
+
+/* The kernel drops routes through a link that goes down (IPv4 silently). */
+static void flush_oif(struct kfake *f, int ifindex)
+{
+	for (size_t i = 0; i < f->routes.n;) {
+		if (f->routes.v[i].oif == ifindex) {
+			if (f->routes.v[i].family == AF_INET6)
+				route_event(f, &f->routes.v[i], true);
+			kroute_set_del_at(&f->routes, i);
+		} else {
+			i++;
+		}
+	}
+}
+
+int kfake_link(struct kernel *k, int ifindex, const char *name, bool up)
+{
+	struct kfake *f = kf(k);
+	struct klink *l = find_link(f, ifindex);
+	struct kevent ev = { .type = KOBJ_LINK };
+
+	if (!l) {
+		if (f->nlinks == FAKE_LINKS)
+			return -ENOSPC;
+		l = &f->links[f->nlinks++];
+	}
+	l->ifindex = ifindex;
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->up = up;
+	if (!up)
+		flush_oif(f, ifindex);
+	ev.link = *l;
+	queue(f, &ev);
+	return 0;
+}
+
+int kfake_link_del(struct kernel *k, int ifindex)
+{
+	struct kfake *f = kf(k);
+	struct klink *l = find_link(f, ifindex);
+	struct kevent ev = { .type = KOBJ_LINK, .del = true };
+
+	if (!l)
+		return -ENODEV;
+	flush_oif(f, ifindex);
+	for (size_t i = 0; i < f->naddrs;) {
+		if (f->addrs[i].ifindex == ifindex) {
+			struct kevent a = { .type = KOBJ_ADDR, .del = true, .addr = f->addrs[i] };
+
+			queue(f, &a);
+			f->addrs[i] = f->addrs[--f->naddrs];
+		} else {
+			i++;
+		}
+	}
+	ev.link = *l;
+	*l = f->links[--f->nlinks];
+	queue(f, &ev);
+	return 0;
+}
+
+int kfake_addr(struct kernel *k, const struct kaddr *a, bool del)
+{
+	struct kfake *f = kf(k);
+	struct kevent ev = { .type = KOBJ_ADDR, .del = del, .addr = *a };
+	size_t i;
+
+	for (i = 0; i < f->naddrs && !kaddr_same(&f->addrs[i], a); i++)
+		;
+	if (del) {
+		if (i == f->naddrs)
+			return -EADDRNOTAVAIL;
+		f->addrs[i] = f->addrs[--f->naddrs];
+	} else if (i < f->naddrs) {
+		f->addrs[i] = *a;
+	} else {
+		if (f->naddrs == f->capaddrs) {
+			size_t cap = f->capaddrs ? f->capaddrs * 2 : 16;
+			struct kaddr *p = realloc(f->addrs, cap * sizeof(*p));
+
+			if (!p)
+				return -ENOMEM;
+			f->addrs = p;
+			f->capaddrs = cap;
+		}
+		f->addrs[f->naddrs++] = *a;
+	}
+	queue(f, &ev);
+	return 0;
+}
+
+static int route_change(struct kfake *f, const struct kroute *r, bool del)
+{
+	size_t i;
+
+	for (i = 0; i < f->routes.n && !kroute_same_key(&f->routes.v[i], r); i++)
+		;
+	if (del) {
+		if (i == f->routes.n)
+			return -ESRCH;
+		route_event(f, &f->routes.v[i], true);
+		kroute_set_del_at(&f->routes, i);
+		return 1;
+	}
+	if (r->oif) {
+		struct klink *l = find_link(f, r->oif);
+
+		if (!l)
+			return -ENODEV;
+		if (!l->up)
+			return -ENETDOWN;
+	}
+	if (i < f->routes.n) {
+		if (kroute_equal(&f->routes.v[i], r))
+			return 0;
+		f->routes.v[i] = *r;
+	} else if (kroute_set_add(&f->routes, r) < 0) {
+		return -ENOMEM;
+	}
+	route_event(f, r, false);
+	return 1;
+}
+
+static int rule_change(struct kfake *f, const struct krule *r, bool del)
+{
+	struct kevent ev = { .type = KOBJ_RULE, .del = del, .rule = *r };
+	size_t i;
+
+	for (i = 0; i < f->rules.n && !krule_equal(&f->rules.v[i], r); i++)
+		;
+	if (del) {
+		if (i == f->rules.n)
+			return -ENOENT;
+		krule_set_del_at(&f->rules, i);
+	} else {
+		if (i < f->rules.n)
+			return 0;
+		if (krule_set_add(&f->rules, r) < 0)
+			return -ENOMEM;
+	}
+	queue(f, &ev);
+	return 1;
+}
+
+int kfake_route(struct kernel *k, const struct kroute *r, bool del)
+{
+	int ret = route_change(kf(k), r, del);
+
+	return ret < 0 ? ret : 0;
+}
+
+int kfake_rule(struct kernel *k, const struct krule *r, bool del)
+{
+	int ret = rule_change(kf(k), r, del);
+
+	return ret < 0 ? ret : 0;
+}
+
+void kfake_overflow(struct kernel *k)
+{
+	kf(k)->overflow = true;
+}
+
+void kfake_fail(struct kernel *k, int err, unsigned n)
+{
+	kf(k)->fail_err = err;
+	kf(k)->fail_n = n;
+}
+
+const struct krule_set *kfake_rules(const struct kernel *k)
+{
+	return &kf(k)->rules;
+}
+
+const struct kroute_set *kfake_routes(const struct kernel *k)
+{
+	return &kf(k)->routes;
+}
+
+unsigned long kfake_changes(const struct kernel *k)
+{
+	return kf(k)->changes;
+}
+
+/* ---- the ops ---- */
+
+static int fake_dump(struct kernel *k, enum kobj_type type, kernel_cb cb, void *data)
+{
+	struct kfake *f = kf(k);
+	struct kevent ev = { .type = type };
+
+	switch (type) {
+	case KOBJ_LINK:
+		for (size_t i = 0; i < f->nlinks; i++) {
+			ev.link = f->links[i];
+			cb(&ev, data);
+		}
+		break;
+	case KOBJ_ADDR:
+		for (size_t i = 0; i < f->naddrs; i++) {
+			ev.addr = f->addrs[i];
+			cb(&ev, data);
+		}
+		break;
+	case KOBJ_ROUTE:
+		for (size_t i = 0; i < f->routes.n; i++) {
+			ev.route = f->routes.v[i];
+			cb(&ev, data);
+		}
+		break;
+	case KOBJ_RULE:
+		for (size_t i = 0; i < f->rules.n; i++) {
+			ev.rule = f->rules.v[i];
+			cb(&ev, data);
+		}
+		break;
+	}
+	return 0;
+}
+
+static int fake_apply(struct kernel *k, const struct kchange *c, size_t n, int *errs)
+{
+	struct kfake *f = kf(k);
+
+	for (size_t i = 0; i < n; i++) {
+		int ret;
+
+		if (c[i].add && f->fail_n) {
+			f->fail_n--;
+			errs[i] = f->fail_err;
+			continue;
+		}
+		if (c[i].type == KOBJ_ROUTE)
+			ret = route_change(f, &c[i].route, !c[i].add);
+		else
+			ret = rule_change(f, &c[i].rule, !c[i].add);
+		if (!c[i].add && (ret == -ENOENT || ret == -ESRCH))
+			ret = 0;
+		if (ret > 0)
+			f->changes++;
+		errs[i] = ret < 0 ? ret : 0;
+	}
+	return 0;
+}
+
+static int fake_events(struct kernel *k, kernel_cb cb, void *data)
+{
+	struct kfake *f = kf(k);
+	int count = 0;
+
+	if (f->overflow) {
+		f->overflow = false;
+		f->nq = 0;
+		return -ENOBUFS;
+	}
+	/* What the callback causes (the engine applies changes) waits for
+	 * the next call, as on a socket. */
+	if (f->nq) {
+		size_t n = f->nq;
+		struct kevent *batch = malloc(n * sizeof(*batch));
+
+		if (!batch)
+			return -ENOMEM;
+		memcpy(batch, f->queue, n * sizeof(*batch));
+		f->nq = 0;
+		for (size_t i = 0; i < n; i++)
+			cb(&batch[i], data);
+		free(batch);
+		count = (int)n;
+	}
+	return count;
+}
+
+static int fake_fd(const struct kernel *k)
+{
+	(void)k;
+	return -1;
+}
+
+static void fake_close(struct kernel *k)
+{
+	struct kfake *f = kf(k);
+
+	free(f->addrs);
+	krule_set_free(&f->rules);
+	kroute_set_free(&f->routes);
+	free(f->queue);
+	free(f);
+}
+
+static const struct kernel_ops fake_ops = {
+	.dump = fake_dump,
+	.apply = fake_apply,
+	.events = fake_events,
+	.fd = fake_fd,
+	.close = fake_close,
+};
+
+int kernel_fake_open(struct kernel **k)
+{
+	struct kfake *f = calloc(1, sizeof(*f));
+
+	*k = NULL;
+	if (!f)
+		return -ENOMEM;
+	f->k.ops = &fake_ops;
+	*k = &f->k;
+	return 0;
+}

@@ -1,0 +1,29 @@
+/* kernel_fake: the test controls of the in-memory kernel (kernel.h's
+ * kernel_fake_open).  It behaves as the kernel does where the engine cares:
+ * every change, its own or the engine's, is queued as an event; a route
+ * through a link that is down is refused and a link going down loses its
+ * routes; a deleted link loses its addresses. */
+#ifndef RTALLOC_KERNEL_FAKE_H
+#define RTALLOC_KERNEL_FAKE_H
+
+#include "kernel.h"
+
+/* Adds the link or changes it (name, up).  0 or -errno. */
+int kfake_link(struct kernel *k, int ifindex, const char *name, bool up);
+int kfake_link_del(struct kernel *k, int ifindex);
+/* Adds (replacing the same entry) or deletes an address. */
+int kfake_addr(struct kernel *k, const struct kaddr *a, bool del);
+/* Someone else adds or deletes a route or a rule. */
+int kfake_route(struct kernel *k, const struct kroute *r, bool del);
+int kfake_rule(struct kernel *k, const struct krule *r, bool del);
+/* The next kernel_events() drops what is queued and returns -ENOBUFS. */
+void kfake_overflow(struct kernel *k);
+/* The next n changes applied fail with err. */
+void kfake_fail(struct kernel *k, int err, unsigned n);
+
+const struct krule_set *kfake_rules(const struct kernel *k);
+const struct kroute_set *kfake_routes(const struct kernel *k);
+/* Changes applied through kernel_apply() that changed something. */
+unsigned long kfake_changes(const struct kernel *k);
+
+#endif
