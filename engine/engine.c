@@ -100,17 +100,17 @@ static void mark_ifindex(struct engine *e, int ifindex)
 			e->up[i]->dirty = true;
 }
 
-static bool mark_table(struct engine *e, uint32_t table)
+static bool mark_table(struct engine *e, uint8_t family, uint32_t table)
 {
 	bool any = false;
 
 	for (size_t i = 0; i < e->nup; i++)
-		if (e->up[i]->table == table) {
+		if (e->up[i]->table == table && e->up[i]->key.family == family) {
 			e->up[i]->dirty = true;
 			any = true;
 		}
 	for (size_t i = 0; i < e->nstale; i++)
-		if (e->stale[i] == table)
+		if (e->stale[i].table == table && e->stale[i].family == family)
 			any = true;
 	return any;
 }
@@ -248,11 +248,11 @@ static bool mirror_event(struct engine *e, const struct kevent *ev)
 				}
 			return false;
 		}
-		return mark_table(e, ev->route.table);
+		return mark_table(e, ev->route.family, ev->route.table);
 	case KOBJ_RULE:
 		if (ev->rule.proto != RTPROT_RTALLOC || !mirror_rule(e, &ev->rule, ev->del))
 			return false;
-		return mark_table(e, ev->rule.table);
+		return mark_table(e, ev->rule.family, ev->rule.table);
 	}
 	return false;
 }
@@ -408,28 +408,28 @@ static struct uplink *uplink_find(const struct engine *e, uint8_t family, int if
 	return NULL;
 }
 
-static int stale_add(struct engine *e, uint32_t table)
+static int stale_add(struct engine *e, uint8_t family, uint32_t table)
 {
 	int ret;
 
 	if (!table)
 		return 0;
 	for (size_t i = 0; i < e->nstale; i++)
-		if (e->stale[i] == table)
+		if (e->stale[i].table == table && e->stale[i].family == family)
 			return 0;
 	ret = grow((void **)&e->stale, &e->capstale, e->nstale, sizeof(*e->stale));
 	if (ret < 0)
 		return ret;
-	e->stale[e->nstale++] = table;
+	e->stale[e->nstale++] = (struct engine_table){ .family = family, .table = table };
 	return 0;
 }
 
-int engine_claim_table(struct engine *e, uint32_t table)
+int engine_claim_table(struct engine *e, uint8_t family, uint32_t table)
 {
 	for (size_t i = 0; i < e->nup; i++)
-		if (e->up[i]->table == table)
+		if (e->up[i]->table == table && e->up[i]->key.family == family)
 			return 0;
-	return stale_add(e, table);
+	return stale_add(e, family, table);
 }
 
 void engine_rescan(struct engine *e)
@@ -443,11 +443,13 @@ void engine_set_table(struct engine *e, struct uplink *u, uint32_t table)
 	if (u->table == table)
 		return;
 	if (u->table)
-		stale_add(e, u->table);
+		stale_add(e, u->key.family, u->table);
 	/* A table we were given is no longer stale. */
-	for (size_t i = 0; i < e->nstale; i++)
-		if (e->stale[i] == table)
+	for (size_t i = 0; i < e->nstale;)
+		if (e->stale[i].table == table && e->stale[i].family == u->key.family)
 			e->stale[i] = e->stale[--e->nstale];
+		else
+			i++;
 	u->table = table;
 	u->dirty = true;
 	u->installed = false;
@@ -556,7 +558,7 @@ static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
 			return -ENOMEM;
 		(*gone)[(*ngone)++] = u;
 		if (u->table && !u->foreign)
-			stale_add(e, u->table);
+			stale_add(e, u->key.family, u->table);
 		e->up[i] = e->up[--e->nup];
 	}
 	e->scan = renamed;
@@ -565,16 +567,23 @@ static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
 
 /* ---- applying ---- */
 
-static void have_of(const struct engine *e, uint32_t table, struct krule_set *rules,
-		    struct kroute_set *routes)
+/* Ours in the kernel for a table (a table number is per family). */
+static void have_of(const struct engine *e, uint8_t family, uint32_t table,
+		    struct krule_set *rules, struct kroute_set *routes)
 {
 	rules->n = routes->n = 0;
-	for (size_t i = 0; i < e->rules.n; i++)
-		if (e->rules.v[i].table == table && e->rules.v[i].proto == RTPROT_RTALLOC)
-			krule_set_add(rules, &e->rules.v[i]);
-	for (size_t i = 0; i < e->routes.n; i++)
-		if (e->routes.v[i].table == table && e->routes.v[i].proto == RTPROT_RTALLOC)
-			kroute_set_add(routes, &e->routes.v[i]);
+	for (size_t i = 0; i < e->rules.n; i++) {
+		const struct krule *r = &e->rules.v[i];
+
+		if (r->table == table && r->family == family && r->proto == RTPROT_RTALLOC)
+			krule_set_add(rules, r);
+	}
+	for (size_t i = 0; i < e->routes.n; i++) {
+		const struct kroute *r = &e->routes.v[i];
+
+		if (r->table == table && r->family == family && r->proto == RTPROT_RTALLOC)
+			kroute_set_add(routes, r);
+	}
 }
 
 /* Applies e->plan; the mirror learns each change made.  A refused rule
@@ -658,7 +667,7 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 	ret = engine_desired(e, u, want_r, want_rt);
 	if (ret < 0)
 		return ret;
-	have_of(e, u->table, have_r, have_rt);
+	have_of(e, u->key.family, u->table, have_r, have_rt);
 	kplan_reset(&e->plan);
 	ret = reconcile(want_r, want_rt, have_r, have_rt, &e->plan);
 	if (ret < 0 || !e->plan.n) {
@@ -702,7 +711,7 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 	return ret;
 }
 
-static int empty_table(struct engine *e, uint32_t table, struct krule_set *want_r,
+static int empty_table(struct engine *e, struct engine_table t, struct krule_set *want_r,
 		       struct kroute_set *want_rt, struct krule_set *have_r,
 		       struct kroute_set *have_rt)
 {
@@ -710,12 +719,12 @@ static int empty_table(struct engine *e, uint32_t table, struct krule_set *want_
 	int ret;
 
 	want_r->n = want_rt->n = 0;
-	have_of(e, table, have_r, have_rt);
+	have_of(e, t.family, t.table, have_r, have_rt);
 	kplan_reset(&e->plan);
 	ret = reconcile(want_r, want_rt, have_r, have_rt, &e->plan);
 	if (ret < 0 || !e->plan.n)
 		return ret;
-	snprintf(what, sizeof(what), "table %u", table);
+	snprintf(what, sizeof(what), "IPv%d table %u", t.family == AF_INET ? 4 : 6, t.table);
 	log_msg(LOG_INFO, "%s: removing %zu rule(s) and route(s) no address needs", what, e->plan.n);
 	return plan_apply(e, what);
 }

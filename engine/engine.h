@@ -67,6 +67,11 @@ struct engine_ops {
 	void (*uplink_gone)(struct engine *e, struct uplink *u);
 };
 
+struct engine_table {
+	uint8_t family;			/* table numbers are per family */
+	uint32_t table;
+};
+
 struct engine_stats {
 	unsigned long passes, changes, restored, events, relevant;
 };
@@ -90,7 +95,7 @@ struct engine {
 
 	struct uplink **up;
 	size_t nup, capup;
-	uint32_t *stale;		/* tables to empty: moved from, adopted, claimed */
+	struct engine_table *stale;	/* tables to empty: moved from, claimed */
 	size_t nstale, capstale;
 
 	bool scan, resync, all_dirty;
@@ -124,7 +129,7 @@ void engine_set_table(struct engine *e, struct uplink *u, uint32_t table);
 void engine_set_policy(struct engine *e, struct uplink *u, const struct uplink_policy *pol);
 /* A table known to be ours that no uplink holds (a previous run's): its
  * rules and routes are removed at the next pass. */
-int engine_claim_table(struct engine *e, uint32_t table);
+int engine_claim_table(struct engine *e, uint8_t family, uint32_t table);
 /* Re-asks manage() for every link at the next pass (configuration reload). */
 void engine_rescan(struct engine *e);
 

@@ -1,0 +1,608 @@
+/* agent: the engine over the real kernel, leases from rtallocd, one loop. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "agentcfg.h"
+#include "engine.h"
+#include "kernel.h"
+#include "lease.h"
+#include "log.h"
+#include "loop.h"
+
+#define PASS_DELAY_MS	20	/* events of one burst: one pass */
+#define REPLY_WAIT_MS	1000	/* then the request is sent again */
+#define BACKOFF_MAX_MS	60000
+#define INFLIGHT_MAX	8	/* a fresh namespace queues 10 datagrams */
+#define READY_MAX_MS	5000	/* READY=1 even if rtallocd never answers */
+#define RELEASE_TRIES	3
+
+struct holder {
+	struct uplink *u;
+	uint32_t seq;			/* of the request in flight, 0: none */
+	uint64_t due_ms;		/* next request (first, retry or renewal) */
+	uint64_t backoff_ms;
+	bool answered;			/* granted or refused once */
+	bool failing;			/* its trouble was logged */
+};
+
+struct release {
+	struct proto_request req;
+	uint64_t due_ms;
+	unsigned tries;
+};
+
+struct agent {
+	struct loop loop;
+	struct agentcfg cfg;
+	const char *path;
+	struct kernel *k;
+	struct engine e;
+	struct loop_fd kh;
+	struct loop_timer pass_timer;
+	struct loop_timer lease_timer;
+	struct lease_client lc;
+	struct loop_fd lh;
+	struct loop_signal sig;
+	int probe_fd;
+	uint32_t seq;
+	unsigned inflight;
+	struct release *rel;
+	size_t nrel, caprel;
+	bool ready;
+	uint64_t started_ms;
+	struct ratelimit rl;
+};
+
+/* ---- one owner per address ---- */
+
+/* Does a per-address rtalloc daemon (the hook path) hold u's address?
+ * It binds the abstract name rtalloc/4|6/IF/ADDR; a datagram to it goes
+ * through when it does. */
+static bool held_by_daemon(struct agent *a, const struct uplink *u)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char s[INET6_ADDRSTRLEN];
+	int n;
+
+	if (a->probe_fd < 0)
+		return false;
+	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "rtalloc/%d/%s/%s",
+		     u->key.family == AF_INET ? 4 : 6, u->key.ifname, addr_str(&u->key.addr, s, sizeof(s)));
+	return sendto(a->probe_fd, "table", 5, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) == 5;
+}
+
+/* ---- leases ---- */
+
+static void request_of(struct agent *a, const struct lease_key *key, uint8_t cmd, struct proto_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->version = PROTO_VERSION_2;
+	req->cmd = cmd;
+	req->family = key->family;
+	req->seq = ++a->seq ? a->seq : ++a->seq;
+	addr_str(&key->addr, req->address, sizeof(req->address));
+	snprintf(req->ifname, sizeof(req->ifname), "%s", key->ifname);
+	snprintf(req->tag, sizeof(req->tag), "%s", key->tag);
+}
+
+static void lease_schedule(struct agent *a)
+{
+	uint64_t now = loop_now_ms(), next = 0;
+
+	for (size_t i = 0; i < a->e.nup; i++) {
+		struct holder *h = a->e.up[i]->owner;
+
+		if (h && (!next || h->due_ms < next))
+			next = h->due_ms;
+	}
+	for (size_t i = 0; i < a->nrel; i++)
+		if (!next || a->rel[i].due_ms < next)
+			next = a->rel[i].due_ms;
+	if (next)
+		loop_timer_set(&a->lease_timer, next > now ? next - now : 1);
+}
+
+static void send_release(struct agent *a, struct release *r)
+{
+	int ret = lease_send_req(&a->lc, &r->req);
+
+	r->tries++;
+	r->due_ms = loop_now_ms() + (ret == -EAGAIN ? 10 : 300);
+	if (ret == -EAGAIN)
+		r->tries--;
+}
+
+static void release_key(struct agent *a, const struct lease_key *key)
+{
+	struct release *r;
+
+	if (a->nrel == a->caprel) {
+		size_t cap = a->caprel ? a->caprel * 2 : 16;
+		struct release *p = realloc(a->rel, cap * sizeof(*p));
+
+		if (!p)
+			return;	/* the lease then expires on its own */
+		a->rel = p;
+		a->caprel = cap;
+	}
+	r = &a->rel[a->nrel++];
+	memset(r, 0, sizeof(*r));
+	request_of(a, key, PROTO_CMD_RELEASE, &r->req);
+	send_release(a, r);
+}
+
+static void holder_fail(struct holder *h, const char *why)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	h->backoff_ms = h->backoff_ms ? h->backoff_ms * 2 : 1000;
+	if (h->backoff_ms > BACKOFF_MAX_MS)
+		h->backoff_ms = BACKOFF_MAX_MS;
+	h->due_ms = loop_now_ms() + h->backoff_ms;
+	h->answered = true;
+	/* One line per address, not per retry. */
+	if (!h->failing)
+		log_msg(LOG_WARNING, "%s on %s: no table: %s; retrying with backoff",
+			addr_str(&h->u->key.addr, s, sizeof(s)), h->u->key.ifname, why);
+	h->failing = true;
+}
+
+static void lease_due(struct loop_timer *t)
+{
+	struct agent *a = container_of(t, struct agent, lease_timer);
+	uint64_t now = loop_now_ms();
+
+	for (size_t i = 0; i < a->e.nup; i++) {
+		struct holder *h = a->e.up[i]->owner;
+		struct proto_request req;
+		int ret;
+
+		if (!h || h->due_ms > now)
+			continue;
+		if (h->seq) {	/* no answer in time */
+			h->seq = 0;
+			a->inflight--;
+			holder_fail(h, "no answer from rtallocd");
+			continue;
+		}
+		if (a->inflight >= INFLIGHT_MAX) {
+			h->due_ms = now + 5;
+			continue;
+		}
+		request_of(a, &h->u->key, PROTO_CMD_REQUEST, &req);
+		ret = lease_send_req(&a->lc, &req);
+		if (ret == -EAGAIN) {
+			h->due_ms = now + 10;	/* the server's queue is full */
+			continue;
+		}
+		if (ret < 0) {
+			holder_fail(h, ret == -ECONNREFUSED ? "rtallocd is not running" : strerror(-ret));
+			continue;
+		}
+		h->seq = req.seq;
+		a->inflight++;
+		h->due_ms = now + REPLY_WAIT_MS;
+	}
+	for (size_t i = 0; i < a->nrel;) {
+		struct release *r = &a->rel[i];
+
+		if (r->due_ms <= now) {
+			if (r->tries >= RELEASE_TRIES) {
+				a->rel[i] = a->rel[--a->nrel];
+				continue;
+			}
+			send_release(a, r);
+		}
+		i++;
+	}
+	lease_schedule(a);
+}
+
+static void pass_now(struct agent *a);
+
+static void lease_ready(struct loop_fd *fd, uint32_t events)
+{
+	struct agent *a = container_of(fd, struct agent, lh);
+	struct proto_reply rep;
+	bool granted = false;
+	int ret;
+
+	(void)events;
+	while ((ret = lease_recv_any(&a->lc, &rep)) > 0) {
+		struct holder *h = NULL;
+		char s[INET6_ADDRSTRLEN];
+
+		if (!rep.seq)
+			continue;
+		for (size_t i = 0; i < a->nrel; i++)
+			if (a->rel[i].req.seq == rep.seq) {
+				a->rel[i] = a->rel[--a->nrel];
+				break;
+			}
+		for (size_t i = 0; i < a->e.nup && !h; i++) {
+			struct holder *x = a->e.up[i]->owner;
+
+			if (x && x->seq == rep.seq)
+				h = x;
+		}
+		if (!h)
+			continue;	/* late, or a release's answer */
+		h->seq = 0;
+		a->inflight--;
+		if (!rep.table) {
+			holder_fail(h, rep.error[0] ? rep.error : "refused");
+			continue;
+		}
+		if (h->failing)
+			log_msg(LOG_NOTICE, "%s on %s: table %u after all",
+				addr_str(&h->u->key.addr, s, sizeof(s)), h->u->key.ifname, rep.table);
+		h->failing = false;
+		h->answered = true;
+		h->backoff_ms = 0;
+		engine_set_table(&a->e, h->u, rep.table);
+		h->due_ms = loop_now_ms() + (rep.lease_seconds > 2 ? rep.lease_seconds * 500ull : 1000);
+		granted = true;
+	}
+	if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
+		log_msg(LOG_WARNING, "server socket: %s", strerror(-ret));
+	if (granted)
+		pass_now(a);	/* rules in place as soon as the table is known */
+	lease_schedule(a);
+}
+
+/* ---- engine callbacks ---- */
+
+static bool cb_manage(struct engine *e, int family, const char *ifname, struct uplink_policy *pol)
+{
+	struct agent *a = e->owner;
+
+	return agentcfg_manages(&a->cfg, family, ifname, pol);
+}
+
+static bool cb_new(struct engine *e, struct uplink *u)
+{
+	struct agent *a = e->owner;
+	struct holder *h;
+	char s[INET6_ADDRSTRLEN];
+
+	if (held_by_daemon(a, u)) {
+		log_msg(LOG_INFO, "%s on %s: held by an rtalloc daemon (hooks): left to it",
+			addr_str(&u->key.addr, s, sizeof(s)), u->key.ifname);
+		return false;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return true;	/* no lease: nothing installed; the next scan won't retry */
+	h->u = u;
+	h->due_ms = loop_now_ms();
+	u->owner = h;
+	loop_timer_set(&a->lease_timer, 1);
+	return true;
+}
+
+static void cb_gone(struct engine *e, struct uplink *u)
+{
+	struct agent *a = e->owner;
+	struct holder *h = u->owner;
+
+	if (h && h->seq)
+		a->inflight--;
+	if (u->table)
+		release_key(a, &u->key);
+	free(h);
+	u->owner = NULL;
+	lease_schedule(a);
+}
+
+static const struct engine_ops agent_ops = {
+	.manage = cb_manage,
+	.uplink_new = cb_new,
+	.uplink_gone = cb_gone,
+};
+
+/* ---- readiness ---- */
+
+static int sd_notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t salen;
+	int fd, ret = 0;
+
+	if (!path || !*path)
+		return 0;
+	if ((path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
+		return -EINVAL;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sa, salen) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Ready once every uplink found has had its first answer (a table or a
+ * refusal) and its rules are in, or after READY_MAX_MS whatever rtallocd
+ * does. */
+static void ready_check(struct agent *a)
+{
+	if (a->ready)
+		return;
+	if (loop_now_ms() - a->started_ms < READY_MAX_MS) {
+		for (size_t i = 0; i < a->e.nup; i++) {
+			struct holder *h = a->e.up[i]->owner;
+
+			if (h && !h->answered)
+				return;
+		}
+	}
+	a->ready = true;
+	log_msg(LOG_INFO, "ready: %zu uplink(s)", a->e.nup);
+	if (sd_notify_ready() < 0)
+		log_msg(LOG_WARNING, "could not notify NOTIFY_SOCKET=%s", getenv("NOTIFY_SOCKET"));
+}
+
+/* ---- passes ---- */
+
+static void pass_now(struct agent *a)
+{
+	int ret;
+
+	/* Events the grant raced with (the prefix route of a new address)
+	 * are in the mirror before the pass. */
+	engine_read_events(&a->e);
+	ret = engine_pass(&a->e, loop_now_ms());
+	if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
+		log_msg(LOG_ERR, "reconcile: %s", strerror(-ret));
+	if (a->e.resync || ret < 0)
+		loop_timer_set(&a->pass_timer, 200);
+	else if (a->e.next_due_ms)
+		loop_timer_set(&a->pass_timer, a->e.next_due_ms > loop_now_ms() ?
+					       a->e.next_due_ms - loop_now_ms() : 1);
+	ready_check(a);
+}
+
+static void pass_due(struct loop_timer *t)
+{
+	pass_now(container_of(t, struct agent, pass_timer));
+}
+
+static void kernel_ready(struct loop_fd *fd, uint32_t events)
+{
+	struct agent *a = container_of(fd, struct agent, kh);
+	int ret;
+
+	(void)events;
+	ret = engine_read_events(&a->e);
+	if (ret < 0) {
+		if (ratelimit_ok(&a->rl, loop_now_ms()))
+			log_msg(LOG_ERR, "netlink events: %s", strerror(-ret));
+		return;
+	}
+	if (ret > 0 && !a->pass_timer.armed)
+		loop_timer_set(&a->pass_timer, PASS_DELAY_MS);
+}
+
+/* ---- start, reload, stop ---- */
+
+/* Leases of ours in the server for addresses that are gone (we were
+ * killed, they went meanwhile): their tables are emptied and released. */
+static void sweep_leases(struct agent *a)
+{
+	struct proto_lease *l = NULL;
+	size_t n = 0;
+	char err[256];
+	int ret = lease_list(&a->lc, 1000, &l, &n, err, sizeof(err));
+
+	if (ret < 0) {
+		log_msg(LOG_WARNING, "listing leases to find a previous run's: %s", err[0] ? err : strerror(-ret));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lease_key key = { .family = l[i].family };
+		bool live = false;
+
+		if (strcmp(l[i].tag, AGENT_TAG) || addr_parse(l[i].family, l[i].address, &key.addr) < 0)
+			continue;
+		for (size_t j = 0; j < a->e.nup && !live; j++) {
+			const struct uplink *u = a->e.up[j];
+
+			live = u->key.family == key.family && !strcmp(u->key.ifname, l[i].ifname) &&
+			       !memcmp(u->key.addr.bytes, key.addr.bytes, addr_len(key.family));
+		}
+		if (live)
+			continue;
+		log_msg(LOG_INFO, "%s on %s: gone while we were not running: emptying table %u",
+			l[i].address, l[i].ifname, l[i].table);
+		engine_claim_table(&a->e, l[i].family, l[i].table);
+		snprintf(key.ifname, sizeof(key.ifname), "%s", l[i].ifname);
+		snprintf(key.tag, sizeof(key.tag), "%s", AGENT_TAG);
+		release_key(a, &key);
+	}
+	free(l);
+}
+
+static void reload(struct agent *a)
+{
+	struct agentcfg next;
+	char err[256];
+
+	agentcfg_defaults(&next);
+	if (agentcfg_load(&next, a->path, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "reload: %s (keeping the running configuration)", err);
+		return;
+	}
+	if (strcmp(next.socket_path, a->cfg.socket_path)) {
+		struct lease_client lc;
+		int ret = lease_open(&lc, next.socket_path);
+
+		if (ret < 0) {
+			log_msg(LOG_ERR, "reload: socket_path %s: %s (keeping the running configuration)",
+				next.socket_path, strerror(-ret));
+			return;
+		}
+		loop_fd_del(&a->loop, &a->lh);
+		lease_close(&a->lc);
+		a->lc = lc;
+		a->lh.fd = a->lc.fd;
+		loop_fd_add(&a->loop, &a->lh);
+	}
+	if (next.nforward != a->cfg.nforward ||
+	    memcmp(next.forward_from, a->cfg.forward_from, sizeof(next.forward_from)))
+		engine_set_forward(&a->e, (const char (*)[IFNAMSIZ])next.forward_from, next.nforward);
+	a->cfg = next;
+	/* Uplinks whose settings are the same plan no change. */
+	a->e.scan = true;
+	log_msg(LOG_INFO, "reloaded %s", a->path);
+	pass_now(a);
+}
+
+static void signalled(struct loop_signal *s, int signo)
+{
+	struct agent *a = container_of(s, struct agent, sig);
+
+	if (signo == SIGHUP) {
+		reload(a);
+		return;
+	}
+	log_msg(LOG_INFO, "signal %d: removing %zu uplink(s)' rules and routes", signo, a->e.nup);
+	loop_quit(&a->loop);
+}
+
+/* Everything ours out of the kernel, every lease released (waiting up to a
+ * second for the server's answers). */
+static void teardown(struct agent *a)
+{
+	uint64_t end;
+
+	for (size_t i = 0; i < a->e.nup; i++) {
+		struct uplink *u = a->e.up[i];
+
+		if (u->table && !u->foreign)
+			release_key(a, &u->key);
+		engine_set_table(&a->e, u, 0);
+	}
+	engine_read_events(&a->e);
+	engine_pass(&a->e, loop_now_ms());
+	end = loop_now_ms() + 1000;
+	while (a->nrel && loop_now_ms() < end) {
+		struct proto_reply rep;
+		int ret = lease_recv_any(&a->lc, &rep);
+
+		if (ret > 0) {
+			for (size_t i = 0; i < a->nrel; i++)
+				if (a->rel[i].req.seq == rep.seq) {
+					a->rel[i] = a->rel[--a->nrel];
+					break;
+				}
+			continue;
+		}
+		usleep(10000);
+		for (size_t i = 0; i < a->nrel; i++)
+			if (a->rel[i].due_ms <= loop_now_ms() && a->rel[i].tries < RELEASE_TRIES)
+				send_release(a, &a->rel[i]);
+	}
+}
+
+int agent_run(const char *path)
+{
+	static struct agent a;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	char err[256];
+	int ret, rc = 1;
+	bool loaded = false;
+
+	memset(&a, 0, sizeof(a));
+	a.path = path;
+	a.loop.epfd = -1;
+	a.lc.fd = -1;
+	a.probe_fd = -1;
+	a.kh.fd = a.lh.fd = -1;
+	a.pass_timer.h.fd = a.lease_timer.h.fd = a.sig.h.fd = -1;
+	a.rl = (struct ratelimit)RATELIMIT_INIT(10000, 5);
+	agentcfg_defaults(&a.cfg);
+	if (agentcfg_load(&a.cfg, path, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		return 1;
+	}
+	a.started_ms = loop_now_ms();
+	a.seq = (uint32_t)getpid() << 16;
+	ret = loop_init(&a.loop);
+	if (ret == 0)
+		ret = loop_signal_init(&a.loop, &a.sig, sigs, 3, signalled);
+	if (ret == 0)
+		ret = loop_timer_init(&a.loop, &a.pass_timer, pass_due);
+	if (ret == 0)
+		ret = loop_timer_init(&a.loop, &a.lease_timer, lease_due);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
+		goto cleanup;
+	}
+	ret = kernel_netlink_open(&a.k);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "netlink: %s", strerror(-ret));
+		goto cleanup;
+	}
+	ret = lease_open(&a.lc, a.cfg.socket_path);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "socket_path %s: %s", a.cfg.socket_path, strerror(-ret));
+		goto cleanup;
+	}
+	a.probe_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	engine_init(&a.e, a.k, &agent_ops, &a, AGENT_TAG);
+	loaded = true;
+	engine_set_forward(&a.e, (const char (*)[IFNAMSIZ])a.cfg.forward_from, a.cfg.nforward);
+	/* Subscribed before the dump: nothing falls between. */
+	ret = engine_load(&a.e);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "reading the kernel's state: %s", strerror(-ret));
+		goto cleanup;
+	}
+	a.kh = (struct loop_fd){ .fd = kernel_fd(a.k), .events = EPOLLIN, .cb = kernel_ready };
+	a.lh = (struct loop_fd){ .fd = a.lc.fd, .events = EPOLLIN, .cb = lease_ready };
+	if ((ret = loop_fd_add(&a.loop, &a.kh)) < 0 || (ret = loop_fd_add(&a.loop, &a.lh)) < 0) {
+		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
+		goto cleanup;
+	}
+	/* Uplinks first (they adopt what they find: nothing is removed
+	 * before a table is known), then what a previous run left. */
+	engine_pass(&a.e, loop_now_ms());
+	sweep_leases(&a);
+	log_msg(LOG_INFO, "managing %zu uplink(s); rtallocd @%s", a.e.nup, a.cfg.socket_path);
+	lease_schedule(&a);
+	pass_now(&a);
+	ret = loop_run(&a.loop);
+	if (ret < 0)
+		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
+	teardown(&a);
+	rc = 0;
+cleanup:
+	if (loaded) {
+		for (size_t i = 0; i < a.e.nup; i++)
+			free(a.e.up[i]->owner);
+		engine_free(&a.e);
+	}
+	kernel_close(a.k);
+	lease_close(&a.lc);
+	if (a.probe_fd >= 0)
+		close(a.probe_fd);
+	free(a.rel);
+	loop_timer_free(&a.loop, &a.pass_timer);
+	loop_timer_free(&a.loop, &a.lease_timer);
+	loop_signal_free(&a.loop, &a.sig);
+	loop_free(&a.loop);
+	return rc;
+}
