@@ -8,3 +8,4 @@ $(AGENT): $(call obj,agent/main.c) $(BUILD)/libagent.a $(BUILD)/libengine.a $(BU
 
 all: $(AGENT)
 tests: $(AGENT)
+
