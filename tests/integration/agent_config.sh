@@ -65,4 +65,9 @@ t_check "reload with wan1 excluded: its rules go" \
 sleep 0.3
 kill "$MON"; wait "$MON" 2>/dev/null
 t_eq "wan0's rules were never touched by the reloads" "" "$(grep -i 'from 192.0.2.7\|to 192.0.2.0' "$T_DIR/monitor")"
+kill "$PID"; wait "$PID"
+t_eq "SIGTERM: exit status 0" 0 "$?"
+t_eq "SIGTERM: no rule of the agent is left" "" "$(ip -n "$H" rule | grep 'proto 122')"
+t_eq "SIGTERM: no route of the agent is left" "" "$(ip -n "$H" route show table all | grep 'proto 122')"
+t_eq "SIGTERM: its leases are released" 0 "$(t_rows "SELECT count(*) FROM leases WHERE alive=1")"
 t_done

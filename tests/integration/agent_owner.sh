@@ -1,0 +1,26 @@
+#!/bin/bash
+# One owner per address: an address whose per-address rtalloc daemon (the
+# hook path) is running is left to it by rtalloc-agent; the agent takes the
+# others on the same interface.
+. "$(dirname "$0")/../lib.sh"
+t_require_root
+t_netns host; H=$T_NS
+t_netns isp; ISP=$T_NS
+t_veth "$H" wan0 "$ISP" isp0
+t_server "$H" || exit 1
+ip -n "$H" addr add 192.0.2.7/24 dev wan0
+ip -n "$H" addr add 192.0.2.8/24 dev wan0
+T=$(t_in "$H" "$RTALLOC" -d "$T_SOCK" -4 -a 192.0.2.7 -n 24 -i wan0)
+t_check "the hook path's rtalloc leased a table" test "${T:-0}" -gt 0
+cat >"$T_DIR/agent.json" <<EOC
+{ "socket_path": "$T_SOCK", "interfaces": ["wan0"], "families": ["inet"] }
+EOC
+t_bg_ready rtalloc-agent "$H" "$BUILD/rtalloc-agent" -c "$T_DIR/agent.json" || exit 1
+t_eq "192.0.2.7 keeps the daemon's one from rule" "10000:	from 192.0.2.7 lookup $T proto 122" \
+	"$(ip -n "$H" rule | grep 'from 192.0.2.7')"
+t_eq "the agent holds no lease for it" 0 \
+	"$(t_rows "SELECT count(*) FROM leases WHERE address='192.0.2.7' AND tag='rtalloc-agent'")"
+t_eq "the agent took 192.0.2.8" 1 \
+	"$(t_rows "SELECT count(*) FROM leases WHERE address='192.0.2.8' AND tag='rtalloc-agent' AND alive=1")"
+t_check "with its rules" bash -c "ip -n $H rule | grep -q 'from 192.0.2.8 lookup .* proto 122'"
+t_done
