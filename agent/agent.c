@@ -57,6 +57,7 @@ struct agent {
 	size_t nrel, caprel;
 	bool ready;
 	uint64_t started_ms;
+	uint64_t last_pass_ms;
 	struct ratelimit rl;
 };
 
@@ -364,7 +365,8 @@ static void pass_now(struct agent *a)
 	/* Events the grant raced with (the prefix route of a new address)
 	 * are in the mirror before the pass. */
 	engine_read_events(&a->e);
-	ret = engine_pass(&a->e, loop_now_ms());
+	a->last_pass_ms = loop_now_ms();
+	ret = engine_pass(&a->e, a->last_pass_ms);
 	if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
 		log_msg(LOG_ERR, "reconcile: %s", strerror(-ret));
 	if (a->e.resync || ret < 0)
@@ -392,8 +394,11 @@ static void kernel_ready(struct loop_fd *fd, uint32_t events)
 			log_msg(LOG_ERR, "netlink events: %s", strerror(-ret));
 		return;
 	}
+	/* A lone new address is leased at once; within a burst (a pass
+	 * less than PASS_DELAY_MS ago) the pass waits for the rest of it. */
 	if (ret > 0 && !a->pass_timer.armed)
-		loop_timer_set(&a->pass_timer, PASS_DELAY_MS);
+		loop_timer_set(&a->pass_timer, a->e.scan && loop_now_ms() - a->last_pass_ms > PASS_DELAY_MS ?
+					       1 : PASS_DELAY_MS);
 }
 
 /* ---- start, reload, stop ---- */
