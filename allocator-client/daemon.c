@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,10 +26,13 @@
 #define FIX_INTERVAL_MS		1000	/* restore deleted rules at most once a second */
 #define FIX_DELAY_MS		100	/* let an `ip rule flush` finish first */
 #define CTL_MSG_MAX		64
+#define RELEASE_DEADLINE_MS	4000	/* at exit: deliver the release within this */
+#define RELEASE_WAIT_MS		250	/* first wait for its answer; doubles */
 
 struct daemon {
 	struct loop loop;
-	const struct cli_opts *o;
+	const struct cli_opts *o;	/* &opts */
+	struct cli_opts opts;		/* the run's, with the prefix it has now */
 	struct nl nl;			/* requests and dumps */
 	struct watch watch;		/* events */
 	struct lease_client lc;
@@ -40,6 +44,7 @@ struct daemon {
 	uint64_t last_fix_ms;
 	struct loop_signal sig;
 	int ctl_fd;
+	int addr_fd;			/* holds the address's name (addr_lock) */
 	struct loop_fd ctl_h;
 	struct sockaddr_un release_peer;	/* who asked for -r, to tell when done */
 	socklen_t release_peer_len;
@@ -129,6 +134,88 @@ cleanup:
 	return ret;
 }
 
+/* ---- the address's prefix ----
+ * A DHCP server may change a live address's mask: the address gets a second
+ * entry with the new prefix and the old one goes.  The next run for the key
+ * tells the holder the prefix it was given ("prefix LEN"), and the holder
+ * moves its `to NET` rule; the old entry going is then no reason to stop. */
+
+/* Moves the rules to o's address with prefix len: the new ones first, so
+ * traffic is never unrouted.  0 or -errno. */
+static int prefix_move(struct daemon *d, uint8_t len)
+{
+	struct cli_opts next_o = d->opts;
+	struct ruleset next, add = { 0 }, del = { 0 };
+	const struct rule *failed = NULL;
+	char buf[160];
+	int ret;
+
+	if (d->opts.have_prefix && d->opts.prefixlen == len)
+		return 0;
+	next_o.prefixlen = len;
+	next_o.have_prefix = true;
+	rules_build(&next_o, d->table, &next);
+	for (size_t i = 0; i < next.n; i++) {
+		size_t j;
+
+		for (j = 0; j < d->rules.n && !rule_equal(&next.r[i], &d->rules.r[j]); j++)
+			;
+		if (j == d->rules.n)
+			add.r[add.n++] = next.r[i];
+	}
+	for (size_t j = 0; j < d->rules.n; j++) {
+		size_t i;
+
+		for (i = 0; i < next.n && !rule_equal(&next.r[i], &d->rules.r[j]); i++)
+			;
+		if (i == next.n)
+			del.r[del.n++] = d->rules.r[j];
+	}
+	ret = add.n ? rules_add(&d->nl, &add, &failed) : 0;
+	if (ret < 0) {
+		log_msg(LOG_ERR, "prefix /%u: kernel refused rule '%s': %s", len,
+			failed ? rule_str(failed, buf, sizeof(buf)) : "batch", strerror(-ret));
+		return ret;
+	}
+	if (del.n) {
+		ret = rules_del(&d->nl, &del);
+		if (ret < 0)
+			log_msg(LOG_WARNING, "prefix /%u: removing the old rules: %s", len, strerror(-ret));
+	}
+	log_msg(LOG_NOTICE, "%s on %s: prefix /%u now (was %s%u)", addr_str(&d->opts.addr, buf, sizeof(buf)),
+		d->opts.ifname, len, d->opts.have_prefix ? "/" : "none ", d->opts.have_prefix ? d->opts.prefixlen : 0);
+	d->rules = next;
+	d->opts = next_o;
+	return 0;
+}
+
+/* "prefix LEN" from a later run for the key: LEN is what it was given.
+ * Anyone may learn the table; only root or our user moves rules. */
+static void ctl_prefix(struct daemon *d, const char *arg, const struct ucred *cred,
+		       const struct sockaddr_un *peer, socklen_t peer_len)
+{
+	unsigned max = (unsigned)addr_len(d->opts.family) * 8;
+	char reply[CTL_MSG_MAX], *end;
+	unsigned long v;
+	int len;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || errno || *end || v < 1 || v > max) {
+		if (ratelimit_ok(&d->rl, loop_now_ms()))
+			log_msg(LOG_WARNING, "control socket: bad prefix '%.20s'", arg);
+		return;
+	}
+	if (cred && (cred->uid == 0 || cred->uid == geteuid()))
+		prefix_move(d, (uint8_t)v);
+	else if (ratelimit_ok(&d->rl, loop_now_ms()))
+		log_msg(LOG_WARNING, "control socket: prefix change refused for uid %d",
+			cred ? (int)cred->uid : -1);
+	len = snprintf(reply, sizeof(reply), "table %u", d->table);
+	sendto(d->ctl_fd, reply, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL,
+	       (const struct sockaddr *)peer, peer_len);
+}
+
 static void ctl_ready(struct loop_fd *h, uint32_t events)
 {
 	struct daemon *d = container_of(h, struct daemon, ctl_h);
@@ -157,6 +244,8 @@ static void ctl_ready(struct loop_fd *h, uint32_t events)
 
 			sendto(d->ctl_fd, reply, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL,
 			       (struct sockaddr *)&peer, msg.msg_namelen);
+		} else if (!strncmp(buf, "prefix ", 7)) {
+			ctl_prefix(d, buf + 7, cred, &peer, msg.msg_namelen);
 		} else if (!strcmp(buf, "release") && cred &&
 			   (cred->uid == 0 || cred->uid == geteuid())) {
 			d->release_peer = peer;
@@ -170,6 +259,68 @@ static void ctl_ready(struct loop_fd *h, uint32_t events)
 		msg.msg_namelen = sizeof(peer);
 		msg.msg_controllen = sizeof(cbuf);
 	}
+}
+
+/* ---- one holder per address ----
+ * The key (and so the control socket) includes the interface, but an
+ * address's `from ADDR` rule does not: two daemons for one address on two
+ * links would fight over it (the second would take the first's live rules
+ * for leftovers).  So a daemon also holds an abstract name per (family,
+ * address): the first holder keeps the address, a run for it on another
+ * interface is refused.  The kernel frees the name when its holder dies, so
+ * a bound name is a live holder. */
+
+static int addr_lock(const struct cli_opts *o, int *fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char a[INET6_ADDRSTRLEN];
+	int n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "rtalloc-addr/%d/%s",
+			 o->family == AF_INET ? 4 : 6, addr_str(&o->addr, a, sizeof(a)));
+
+	*fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (*fd < 0)
+		return -errno;
+	if (bind(*fd, (struct sockaddr *)&sa,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0) {
+		int ret = -errno;
+
+		close(*fd);
+		*fd = -1;
+		return ret;
+	}
+	return 0;
+}
+
+/* The interface of the daemon holding o's address elsewhere, from its
+ * control socket's name in /proc/net/unix ("@rtalloc/4/IFNAME/ADDR"), for
+ * the message only; "another interface" when it cannot be told. */
+static void addr_holder(const struct cli_opts *o, char *ifname, size_t len)
+{
+	char line[512], a[INET6_ADDRSTRLEN], head[16];
+	FILE *f = fopen("/proc/net/unix", "re");
+	int hl = snprintf(head, sizeof(head), "@rtalloc/%d/", o->family == AF_INET ? 4 : 6);
+
+	snprintf(ifname, len, "another interface");
+	addr_str(&o->addr, a, sizeof(a));
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, head), *slash, *end;
+
+		if (!p)
+			continue;
+		p += hl;
+		slash = strchr(p, '/');
+		if (!slash || (size_t)(slash - p) >= IFNAMSIZ)
+			continue;
+		end = slash + 1 + strcspn(slash + 1, "@\n");	/* padded names show NULs as @ */
+		if ((size_t)(end - slash - 1) != strlen(a) || strncmp(slash + 1, a, strlen(a)) ||
+		    ((size_t)(slash - p) == strlen(o->ifname) && !strncmp(p, o->ifname, (size_t)(slash - p))))
+			continue;
+		snprintf(ifname, len, "%.*s", (int)(slash - p), p);
+		break;
+	}
+	fclose(f);
 }
 
 /* ---- lease renewal ---- */
@@ -284,10 +435,30 @@ static void fix_soon(struct daemon *d)
 	loop_timer_set(&d->fix_timer, delay > FIX_DELAY_MS ? delay : FIX_DELAY_MS);
 }
 
+/* An entry of the address went (or events were lost): stop only when no
+ * entry of it is left on the interface; follow the prefix of the one left
+ * when ours went. */
+static void addr_recheck(struct daemon *d, const char *why)
+{
+	uint8_t len = 0;
+	int ret = watch_addr_find(&d->nl, d->opts.family, d->ifindex, &d->opts.addr,
+				  d->opts.have_prefix ? d->opts.prefixlen : 0, &len);
+
+	if (ret <= 0) {
+		if (ret < 0)
+			log_msg(LOG_ERR, "reading addresses: %s", strerror(-ret));
+		d->reason = why;
+		loop_quit(&d->loop);
+		return;
+	}
+	if (d->opts.have_prefix && len != d->opts.prefixlen)
+		prefix_move(d, len);
+	fix_soon(d);
+}
+
 static void watched(struct watch *w, enum watch_event ev, const char *why)
 {
 	struct daemon *d = container_of(w, struct daemon, watch);
-	int ret;
 
 	switch (ev) {
 	case WATCH_GONE:
@@ -297,15 +468,12 @@ static void watched(struct watch *w, enum watch_event ev, const char *why)
 	case WATCH_RULE_DELETED:
 		fix_soon(d);
 		break;
+	case WATCH_ADDR_DELETED:
+		addr_recheck(d, why);
+		break;
 	case WATCH_OVERFLOW:
 		log_msg(LOG_WARNING, "%s: re-reading addresses and rules", why);
-		ret = watch_addr_present(&d->nl, d->o->family, d->ifindex, &d->o->addr);
-		if (ret == 0) {
-			d->reason = "address gone (found after event overflow)";
-			loop_quit(&d->loop);
-		} else {
-			fix_soon(d);
-		}
+		addr_recheck(d, "address gone (found after event overflow)");
 		break;
 	}
 }
@@ -339,14 +507,63 @@ static void background(void)
 		log_msg(LOG_DEBUG, "chdir /: %s", strerror(errno));
 }
 
+/* The release at exit.  An interface losing its addresses ends many daemons
+ * at once, and the server's queue (net.unix.max_dgram_qlen: 10 where systemd
+ * did not raise it) is full at once: a non-blocking datagram is lost there
+ * and its lease stays for a whole lease time.  So the socket blocks (bounded
+ * by SO_SNDTIMEO) and the release is resent until answered, within
+ * deadline_ms.  An answer to any of our sends counts: releasing is
+ * idempotent.  No server bound (-ECONNREFUSED) is no reason to linger. */
+static int release_deliver(struct lease_client *lc, const struct cli_opts *o, unsigned deadline_ms)
+{
+	uint64_t end = loop_now_ms() + deadline_ms, wait_ms = RELEASE_WAIT_MS;
+	uint32_t first = lc->seq + 1;
+	int flags = fcntl(lc->fd, F_GETFL);
+
+	if (flags < 0 || fcntl(lc->fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		return -errno;
+	for (;;) {
+		uint64_t now = loop_now_ms(), until;
+		struct timeval tv;
+		int ret;
+
+		if (now >= end)
+			return -ETIMEDOUT;
+		tv.tv_sec = (time_t)((end - now) / 1000);
+		tv.tv_usec = (suseconds_t)((end - now) % 1000 * 1000);
+		if (setsockopt(lc->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+			return -errno;
+		ret = lease_send(lc, o, PROTO_CMD_RELEASE);
+		if (ret == -ECONNREFUSED || ret == -ENOENT)
+			return ret;
+		if (ret < 0)
+			log_msg(LOG_DEBUG, "release: server @%s: %s", o->socket, strerror(-ret));
+		now = loop_now_ms();
+		until = now + wait_ms < end ? now + wait_ms : end;
+		while (now < until) {
+			struct pollfd p = { .fd = lc->fd, .events = POLLIN };
+			struct proto_reply rep;
+
+			if (poll(&p, 1, (int)(until - now)) > 0) {
+				ret = lease_recv_any(lc, &rep);
+				if (ret < 0)
+					break;
+				if (ret == 1 && (!rep.seq || (rep.seq - first) <= (lc->seq - first)))
+					return 0;
+			}
+			now = loop_now_ms();
+		}
+		wait_ms *= 2;
+	}
+}
+
 static void release_lease(struct daemon *d)
 {
-	struct proto_reply rep;
+	int ret = release_deliver(&d->lc, d->o, RELEASE_DEADLINE_MS);
 
-	/* One try: at exit a missing server is no reason to linger; the lease
-	 * then expires on its own. */
-	if (lease_exchange(&d->lc, d->o, PROTO_CMD_RELEASE, 1, 1000, &rep) < 0)
-		log_msg(LOG_WARNING, "release of table %u: no answer from @%s", d->table, d->o->socket);
+	if (ret < 0)
+		log_msg(LOG_WARNING, "release of table %u: no answer from @%s: %s", d->table,
+			d->o->socket, strerror(-ret));
 }
 
 static void print_table(uint32_t table)
@@ -409,7 +626,14 @@ static int ask_holder(const struct cli_opts *o, int *status)
 	uint32_t table;
 	/* The holder may itself still be waiting for the server. */
 	unsigned wait_ms = (o->retries * o->retry_interval + 5) * 1000;
-	int ret = ctl_ask(o, "table", wait_ms, reply, sizeof(reply));
+	char req[CTL_MSG_MAX] = "table";
+	int ret;
+
+	/* Our prefix may be new (the DHCP server changed the mask): the holder
+	 * moves its `to NET` rule to it (ctl_prefix). */
+	if (o->have_prefix)
+		snprintf(req, sizeof(req), "prefix %u", o->prefixlen);
+	ret = ctl_ask(o, req, wait_ms, reply, sizeof(reply));
 
 	if (ret == -ECONNREFUSED)
 		return ret;
@@ -428,7 +652,7 @@ static int ask_holder(const struct cli_opts *o, int *status)
 int daemon_main(const struct cli_opts *o)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
-	struct daemon d = { .o = o, .ctl_fd = -1, .rl = RATELIMIT_INIT(10000, 5) };
+	struct daemon d = { .o = o, .ctl_fd = -1, .addr_fd = -1, .rl = RATELIMIT_INIT(10000, 5) };
 	struct proto_reply rep;
 	const struct rule *failed = NULL;
 	char a[INET6_ADDRSTRLEN], buf[160];
@@ -436,6 +660,8 @@ int daemon_main(const struct cli_opts *o)
 	unsigned removed;
 	bool have_lease = false, have_rules = false;
 
+	d.opts = *o;
+	d.o = &d.opts;
 	d.watch.h.fd = -1;
 	d.lc.fd = -1;
 	d.loop.epfd = -1;
@@ -457,6 +683,20 @@ int daemon_main(const struct cli_opts *o)
 	}
 	if (ret < 0) {
 		log_msg(LOG_ERR, "control socket: %s", strerror(-ret));
+		goto cleanup;
+	}
+	ret = addr_lock(o, &d.addr_fd);
+	if (ret == -EADDRINUSE) {
+		char other[IFNAMSIZ + 32];
+
+		addr_holder(o, other, sizeof(other));
+		log_msg(LOG_ERR, "%s is already routed by the rtalloc for %s; %s gets no table for it",
+			a, other, o->ifname);
+		status = EXIT_NO_LEASE;
+		goto cleanup;
+	}
+	if (ret < 0) {
+		log_msg(LOG_ERR, "address lock: %s", strerror(-ret));
 		goto cleanup;
 	}
 
@@ -519,8 +759,9 @@ int daemon_main(const struct cli_opts *o)
 	}
 	have_rules = true;
 	log_msg(LOG_INFO, "%s on %s: table %u, %zu rules", a, o->ifname, d.table, d.rules.n);
-	/* We hold the key, so no live daemon has this address: rules for it
-	 * with another table were left by one that died.  After ours are in,
+	/* We hold the key and the address (addr_lock), so no live daemon has
+	 * this address: rules for it with another table were left by one that
+	 * died.  After ours are in,
 	 * so traffic is never unrouted. */
 	ret = rules_clear_stale(&d.nl, o, d.table, &removed);
 	if (ret < 0)
@@ -577,6 +818,8 @@ cleanup:
 	if (status != EXIT_LEASED && status != EXIT_USAGE)
 		print_table(0);
 	/* Only now may a new run for this key become the holder. */
+	if (d.addr_fd >= 0)
+		close(d.addr_fd);
 	if (d.ctl_fd >= 0)
 		close(d.ctl_fd);
 	if (d.release_peer_len) {
@@ -601,11 +844,10 @@ cleanup:
 int daemon_release(const struct cli_opts *o)
 {
 	struct lease_client lc = { .fd = -1 };
-	struct proto_reply rep;
 	struct nl nl = { 0 };
 	char reply[CTL_MSG_MAX];
 	unsigned removed;
-	int fd = -1, ret, status = EXIT_SYSTEM;
+	int fd = -1, lock_fd = -1, ret, status = EXIT_SYSTEM;
 
 	ret = ctl_bind(o, &fd);
 	if (ret == -EADDRINUSE) {
@@ -623,23 +865,35 @@ int daemon_release(const struct cli_opts *o)
 		log_msg(LOG_ERR, "control socket: %s", strerror(-ret));
 		goto cleanup;
 	}
-	/* No holder (it crashed, or never ran here): clean up what it left. */
-	ret = nl_open(&nl, NULL, 0);
+	/* No holder (it crashed, or never ran here): clean up what it left,
+	 * unless a live daemon on another interface holds the address: then
+	 * the address's rules are its own. */
+	ret = addr_lock(o, &lock_fd);
+	if (ret == -EADDRINUSE)
+		log_msg(LOG_INFO, "the address is held on another interface: leaving its rules");
+	else if (ret < 0)
+		log_msg(LOG_ERR, "address lock: %s", strerror(-ret));
+	else
+		ret = nl_open(&nl, NULL, 0);
 	if (ret == 0)
 		ret = rules_clear_stale(&nl, o, 0, &removed);
+	else if (ret == -EADDRINUSE)
+		ret = 0;
 	if (ret < 0) {
 		log_msg(LOG_ERR, "removing leftover rules: %s", strerror(-ret));
 		goto cleanup;
 	}
 	ret = lease_open(&lc, o->socket);
 	if (ret == 0)
-		ret = lease_exchange(&lc, o, PROTO_CMD_RELEASE, 1, 1000, &rep);
+		ret = release_deliver(&lc, o, RELEASE_DEADLINE_MS);
 	if (ret < 0)
 		log_msg(LOG_WARNING, "release: no answer from rtallocd @%s", o->socket);
 	status = EXIT_LEASED;
 cleanup:
 	lease_close(&lc);
 	nl_close(&nl);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	if (fd >= 0)
 		close(fd);
 	return status;

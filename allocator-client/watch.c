@@ -79,8 +79,10 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 
 	switch (nlh->nlmsg_type) {
 	case RTM_DELADDR:
+		/* One entry of the address: another one may be left (a new
+		 * prefix), which only a dump tells. */
 		if (ifa_matches(nlh, w->family, w->ifindex, &w->addr))
-			w->cb(w, WATCH_GONE, "address deleted");
+			w->cb(w, WATCH_ADDR_DELETED, "address deleted");
 		break;
 	case RTM_DELLINK: {
 		const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
@@ -147,22 +149,28 @@ struct present_ctx {
 	int family, ifindex;
 	const struct inet_addr *addr;
 	bool found;
+	uint8_t prefer, len;
 };
 
 static int present_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct present_ctx *ctx = data;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 
-	if (nlh->nlmsg_type == RTM_NEWADDR && ifa_matches(nlh, ctx->family, ctx->ifindex, ctx->addr))
+	if (nlh->nlmsg_type == RTM_NEWADDR && ifa_matches(nlh, ctx->family, ctx->ifindex, ctx->addr)) {
+		if (!ctx->found || ifa->ifa_prefixlen == ctx->prefer)
+			ctx->len = ifa->ifa_prefixlen;
 		ctx->found = true;
+	}
 	return MNL_CB_OK;
 }
 
-int watch_addr_present(struct nl *nl, int family, int ifindex, const struct inet_addr *addr)
+int watch_addr_find(struct nl *nl, int family, int ifindex, const struct inet_addr *addr,
+		    uint8_t prefer, uint8_t *len)
 {
 	char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct ifaddrmsg))];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct present_ctx ctx = { .family = family, .ifindex = ifindex, .addr = addr };
+	struct present_ctx ctx = { .family = family, .ifindex = ifindex, .addr = addr, .prefer = prefer };
 	struct ifaddrmsg *ifa;
 	int ret, tries = 0;
 
@@ -173,5 +181,15 @@ int watch_addr_present(struct nl *nl, int family, int ifindex, const struct inet
 		ctx.found = false;
 		ret = nl_dump(nl, nlh, present_cb, &ctx);
 	} while (ret == -EINTR && ++tries < 5);
-	return ret < 0 ? ret : ctx.found;
+	if (ret < 0)
+		return ret;
+	*len = ctx.len;
+	return ctx.found;
+}
+
+int watch_addr_present(struct nl *nl, int family, int ifindex, const struct inet_addr *addr)
+{
+	uint8_t len;
+
+	return watch_addr_find(nl, family, ifindex, addr, 0, &len);
 }

@@ -5,6 +5,7 @@
 #define RTALLOC_WATCH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "addr.h"
 #include "loop.h"
@@ -14,6 +15,8 @@ enum watch_event {
 	WATCH_GONE,		/* the address or the link went away */
 	WATCH_RULE_DELETED,	/* one of rtalloc's rules was deleted */
 	WATCH_OVERFLOW,		/* events were lost: re-read the kernel's state */
+	WATCH_ADDR_DELETED,	/* an entry of the address went (others may be
+				 * left, with other prefixes: watch_addr_find) */
 };
 
 struct watch;
@@ -41,5 +44,9 @@ void watch_drain(struct watch *w);
 /* Is addr configured on ifindex right now?  1, 0, or -errno.  Uses the
  * request socket nl (dumps do not mix with events). */
 int watch_addr_present(struct nl *nl, int family, int ifindex, const struct inet_addr *addr);
+/* The same, and the prefix length of an entry of addr in *len: prefer's
+ * when an entry has it (0: none preferred), else the first found. */
+int watch_addr_find(struct nl *nl, int family, int ifindex, const struct inet_addr *addr,
+		    uint8_t prefer, uint8_t *len);
 
 #endif
