@@ -21,6 +21,7 @@ enum {
 	OPT_LIST,
 	OPT_JSON,
 	OPT_STATUS,
+	OPT_FORWARD_IIF,
 };
 
 static const struct option long_opts[] = {
@@ -34,6 +35,7 @@ static const struct option long_opts[] = {
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "status", no_argument, NULL, OPT_STATUS },
+	{ "forward-iif", required_argument, NULL, OPT_FORWARD_IIF },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -66,6 +68,9 @@ void cli_usage(FILE *out)
 		"  --pref-iif N       pref of `iif lo lookup T` (default 91000)\n"
 		"  --fwmark MARK[/MASK]  also add `fwmark MARK/MASK lookup T`\n"
 		"  --fwmark-pref N    its pref (default 9000)\n"
+		"  --forward-iif IF   also add `iif IF lookup T` at the iif lo pref, so traffic\n"
+		"                     forwarded from IF (a LAN, containers) uses the table;\n"
+		"                     repeatable, up to %d\n"
 		"  --retries N        requests before giving up (default 5)\n"
 		"  --retry-interval S seconds between them (default 2)\n"
 		"  --list [--json]    list the server's leases\n"
@@ -76,7 +81,7 @@ void cli_usage(FILE *out)
 		"1 invalid arguments; 2 no lease (printed 0); 3 address not on the\n"
 		"interface (printed 0); 4 the kernel refused the rules (printed 0);\n"
 		"5 system error (printed 0); 6 --status found differences.\n",
-		PROTO_DEFAULT_SOCKET);
+		PROTO_DEFAULT_SOCKET, CLI_FORWARD_MAX);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -111,6 +116,22 @@ static int uint_parse(const char *s, unsigned long min, unsigned long max, uint3
 static const char *family_str(int family)
 {
 	return family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+/* --forward-iif IF: a valid name, not lo (it has its rule), once each. */
+static int forward_add(struct cli_opts *o, const char *arg, char *err, size_t errlen)
+{
+	if (!ifname_valid(arg))
+		return fail(err, errlen, "--forward-iif: not a valid interface name: '%s'", arg);
+	if (!strcmp(arg, "lo"))
+		return fail(err, errlen, "--forward-iif: lo always has its rule");
+	for (size_t i = 0; i < o->n_forward; i++)
+		if (!strcmp(o->forward_iif[i], arg))
+			return fail(err, errlen, "--forward-iif: '%s' given twice", arg);
+	if (o->n_forward == CLI_FORWARD_MAX)
+		return fail(err, errlen, "--forward-iif: at most %d interfaces", CLI_FORWARD_MAX);
+	snprintf(o->forward_iif[o->n_forward++], IFNAMSIZ, "%s", arg);
+	return 0;
 }
 
 int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
@@ -208,6 +229,10 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 			o->have_fwmark = true;
 			break;
 		}
+		case OPT_FORWARD_IIF:
+			if (forward_add(o, arg, err, errlen) < 0)
+				return -EINVAL;
+			break;
 		case OPT_LIST: o->list = true; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_STATUS: o->status = true; break;

@@ -23,6 +23,9 @@ enum rtalloc_exit {
 	EXIT_INCONSISTENT = 6,	/* --status: leases and rules differ (listed on stdout) */
 };
 
+/* --forward-iif: interfaces whose forwarded traffic also falls through to
+ * the table (`iif IF lookup T` beside `iif lo`). */
+#define CLI_FORWARD_MAX 4
 #define CLI_SOCKET_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
 struct cli_opts {
@@ -46,6 +49,8 @@ struct cli_opts {
 	bool have_fwmark;
 	uint32_t fwmark, fwmask;
 	uint32_t fwmark_pref;
+	char forward_iif[CLI_FORWARD_MAX][IFNAMSIZ];	/* --forward-iif, in order */
+	size_t n_forward;
 	unsigned retries;		/* tries, >= 1 */
 	unsigned retry_interval;	/* seconds, >= 1 */
 };

@@ -44,6 +44,17 @@ void rules_build(const struct cli_opts *o, uint32_t table, struct ruleset *rs)
 	snprintf(r->iif, sizeof(r->iif), "lo");
 	r->proto = RTPROT_RTALLOC;
 
+	/* Traffic forwarded from these interfaces: as local traffic, after
+	 * every `from` and `to` rule. */
+	for (size_t i = 0; i < o->n_forward && rs->n < RULES_MAX; i++) {
+		r = &rs->r[rs->n++];
+		r->family = (uint8_t)o->family;
+		r->pref = o->pref_iif;
+		r->table = table;
+		snprintf(r->iif, sizeof(r->iif), "%s", o->forward_iif[i]);
+		r->proto = RTPROT_RTALLOC;
+	}
+
 	if (o->have_fwmark) {
 		r = &rs->r[rs->n++];
 		r->family = (uint8_t)o->family;
@@ -347,8 +358,9 @@ static bool rule_is_shared(const struct rule *r, const struct cli_opts *o)
 {
 	if (r->src_len)
 		return false;
+	/* iif lo, or a --forward-iif of the old run (whatever it was). */
 	if (r->pref == o->pref_iif)
-		return !strcmp(r->iif, "lo") && !r->dst_len && !r->has_fwmark;
+		return r->iif[0] && !r->dst_len && !r->has_fwmark;
 	if (r->pref == o->fwmark_pref)
 		return r->has_fwmark && !r->dst_len && !r->iif[0];
 	if (r->pref != o->pref_to || !r->dst_len || r->iif[0] || r->has_fwmark)

@@ -30,7 +30,9 @@ struct rule {
 	uint8_t proto;
 };
 
-#define RULES_MAX 4
+/* from, to, iif lo, fwmark, and up to CLI_FORWARD_MAX (4) forward iifs:
+ * one netlink batch (NL_BATCH_MAX). */
+#define RULES_MAX 8
 
 struct ruleset {
 	size_t n;
@@ -38,7 +40,8 @@ struct ruleset {
 };
 
 /* The rules for opts' address and table T: from ADDR, to NETWORK/PREFIX,
- * iif lo, and the fwmark rule when asked for. */
+ * iif lo, the fwmark rule when asked for, and `iif IF` for each
+ * --forward-iif. */
 void rules_build(const struct cli_opts *o, uint32_t table, struct ruleset *rs);
 bool rule_equal(const struct rule *a, const struct rule *b);
 /* Human-readable, for logs: "pref 10000 from 192.0.2.7/32 lookup 10000". */
