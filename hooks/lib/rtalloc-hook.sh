@@ -33,6 +33,7 @@ rth_defaults() {
 	: "${RTALLOC_WAN_PIDFILE:=/run/rtalloc/wan-dnsmasq.pid}"
 	# Set but empty: no fwmark rule (another program routes the mark).
 	: "${RTALLOC_WAN_MARK=0x1000}"
+	: "${RTALLOC_FORWARD_IFACES:=}"
 }
 
 # rth_in_list WORD LIST: WORD is one of the blank-separated words of LIST
@@ -161,17 +162,29 @@ rth_release() {
 # the traffic marked RTALLOC_WAN_MARK (`fwmark MARK lookup TABLE`, pref
 # 9000): rtalloc-wan-dnsmasq's queries carry that mark, and its `fwmark MARK
 # unreachable` rule (9001) comes before every `from ADDR` rule (10000).
+# Each interface of RTALLOC_FORWARD_IFACES (a LAN, a bridge of containers or
+# VMs) becomes --forward-iif: rtalloc then owns an `iif IF lookup TABLE` rule
+# beside `iif lo`, so traffic forwarded from IF leaves by an uplink.
 rth_rtalloc() {
 	rth_fw=
 	rth_in_list "$2" "$RTALLOC_WAN_IFACES" && rth_fw=$RTALLOC_WAN_MARK
+	rth_fwd=
+	for rth_f in $RTALLOC_FORWARD_IFACES; do
+		[ "$rth_f" = "$2" ] && continue
+		if rth_valid_ifname "$rth_f"; then
+			rth_fwd="$rth_fwd --forward-iif $rth_f"
+		else
+			rth_log "RTALLOC_FORWARD_IFACES: ignoring '$rth_f'"
+		fi
+	done
 	rth_rf=$1 rth_ri=$2 rth_ra=$3 rth_rn=$4
 	shift 4
 	# RTALLOC_ARGS is a list of extra options (e.g. "--retries 2"): split on
 	# purpose.  stdin from /dev/null: the backgrounded client must not hold
 	# our caller's terminal or pipe.
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # rth_fwd: checked names, split on purpose
 	"$RTALLOC" "-$rth_rf" -a "$rth_ra" -n "$rth_rn" -i "$rth_ri" -d "$RTALLOC_SOCKET" -s \
-		${rth_fw:+--fwmark "$rth_fw"} "$@" $RTALLOC_ARGS </dev/null
+		${rth_fw:+--fwmark "$rth_fw"} $rth_fwd "$@" $RTALLOC_ARGS </dev/null
 }
 
 # rth_table_of FAMILY ADDR: the table of rtalloc's "from ADDR" rule, if any:
@@ -356,7 +369,9 @@ rth_down() {
 	rth_dns "$1" "$2" "$3" ""
 	if [ -n "$3" ]; then
 		rth_t=$(rth_table_of "$1" "$3")
-		[ -n "$rth_t" ] && ip "-$1" route flush table "$rth_t" 2>/dev/null
+		# Only IFNAME's routes: the table may be the address's holder on
+		# another interface (a second link claiming the address got none).
+		[ -n "$rth_t" ] && ip "-$1" route flush table "$rth_t" dev "$2" 2>/dev/null
 		[ -n "$4" ] && rth_release "$1" "$2" "$3" "$4"
 	fi
 	return 0
