@@ -685,21 +685,6 @@ int daemon_main(const struct cli_opts *o)
 		log_msg(LOG_ERR, "control socket: %s", strerror(-ret));
 		goto cleanup;
 	}
-	ret = addr_lock(o, &d.addr_fd);
-	if (ret == -EADDRINUSE) {
-		char other[IFNAMSIZ + 32];
-
-		addr_holder(o, other, sizeof(other));
-		log_msg(LOG_ERR, "%s is already routed by the rtalloc for %s; %s gets no table for it",
-			a, other, o->ifname);
-		status = EXIT_NO_LEASE;
-		goto cleanup;
-	}
-	if (ret < 0) {
-		log_msg(LOG_ERR, "address lock: %s", strerror(-ret));
-		goto cleanup;
-	}
-
 	/* 1. Subscribe first, then check: a deletion after the check is an
 	 * event waiting in the socket. */
 	ret = watch_open(&d.watch, o->family, &o->addr);
@@ -723,6 +708,22 @@ int daemon_main(const struct cli_opts *o)
 		else
 			log_msg(LOG_ERR, "-a: %s is not an address of %s", a, o->ifname);
 		status = ret < 0 ? EXIT_SYSTEM : EXIT_NO_ADDRESS;
+		goto cleanup;
+	}
+
+	/* One holder per address, whatever the interface (addr_lock). */
+	ret = addr_lock(o, &d.addr_fd);
+	if (ret == -EADDRINUSE) {
+		char other[IFNAMSIZ + 32];
+
+		addr_holder(o, other, sizeof(other));
+		log_msg(LOG_ERR, "%s is already routed by the rtalloc for %s; %s gets no table for it",
+			a, other, o->ifname);
+		status = EXIT_NO_LEASE;
+		goto cleanup;
+	}
+	if (ret < 0) {
+		log_msg(LOG_ERR, "address lock: %s", strerror(-ret));
 		goto cleanup;
 	}
 
