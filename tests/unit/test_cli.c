@@ -188,12 +188,36 @@ static void test_refusals(void **state)
 	bad("--list takes only -d, --json and logging options", "--list", "-4", NULL);
 }
 
+static void test_forward_iif(void **state)
+{
+	struct cli_opts o;
+
+	(void)state;
+	assert_int_equal(parse(&o, "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", NULL), 0);
+	assert_int_equal(o.n_forward, 0);
+	assert_int_equal(parse(&o, "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0",
+			       "--forward-iif", "lan0", "--forward-iif=br0", NULL), 0);
+	assert_int_equal(o.n_forward, 2);
+	assert_string_equal(o.forward_iif[0], "lan0");
+	assert_string_equal(o.forward_iif[1], "br0");
+	bad("--forward-iif: lo always has its rule",
+	    "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", "--forward-iif", "lo", NULL);
+	bad("--forward-iif: 'lan0' given twice", "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0",
+	    "--forward-iif", "lan0", "--forward-iif", "lan0", NULL);
+	bad("--forward-iif: not a valid interface name: 'a b'",
+	    "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", "--forward-iif", "a b", NULL);
+	bad("--forward-iif: at most 4 interfaces", "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0",
+	    "--forward-iif", "a0", "--forward-iif", "a1", "--forward-iif", "a2",
+	    "--forward-iif", "a3", "--forward-iif", "a4", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_original_flags),
 		cmocka_unit_test(test_long_options),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_forward_iif),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
