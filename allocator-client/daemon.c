@@ -437,18 +437,23 @@ static void fix_soon(struct daemon *d)
 
 /* An entry of the address went (or events were lost): stop only when no
  * entry of it is left on the interface; follow the prefix of the one left
- * when ours went. */
-static void addr_recheck(struct daemon *d, const char *why)
+ * when ours went.  When the addresses cannot be read, a deletion seen
+ * (deleted) still ends the daemon, lost events do not. */
+static void addr_recheck(struct daemon *d, const char *why, bool deleted)
 {
 	uint8_t len = 0;
 	int ret = watch_addr_find(&d->nl, d->opts.family, d->ifindex, &d->opts.addr,
 				  d->opts.have_prefix ? d->opts.prefixlen : 0, &len);
 
-	if (ret <= 0) {
-		if (ret < 0)
-			log_msg(LOG_ERR, "reading addresses: %s", strerror(-ret));
+	if (ret < 0)
+		log_msg(LOG_ERR, "reading addresses: %s", strerror(-ret));
+	if (ret == 0 || (ret < 0 && deleted)) {
 		d->reason = why;
 		loop_quit(&d->loop);
+		return;
+	}
+	if (ret < 0) {
+		fix_soon(d);
 		return;
 	}
 	if (d->opts.have_prefix && len != d->opts.prefixlen)
@@ -469,11 +474,11 @@ static void watched(struct watch *w, enum watch_event ev, const char *why)
 		fix_soon(d);
 		break;
 	case WATCH_ADDR_DELETED:
-		addr_recheck(d, why);
+		addr_recheck(d, why, true);
 		break;
 	case WATCH_OVERFLOW:
 		log_msg(LOG_WARNING, "%s: re-reading addresses and rules", why);
-		addr_recheck(d, "address gone (found after event overflow)");
+		addr_recheck(d, "address gone (found after event overflow)", false);
 		break;
 	}
 }
