@@ -182,8 +182,8 @@ static int prefix_move(struct daemon *d, uint8_t len)
 		if (ret < 0)
 			log_msg(LOG_WARNING, "prefix /%u: removing the old rules: %s", len, strerror(-ret));
 	}
-	log_msg(LOG_NOTICE, "%s on %s: prefix /%u now (was %s%u)", addr_str(&d->opts.addr, buf, sizeof(buf)),
-		d->opts.ifname, len, d->opts.have_prefix ? "/" : "none ", d->opts.have_prefix ? d->opts.prefixlen : 0);
+	log_msg(LOG_NOTICE, "%s on %s: prefix /%u now, its `to` rule moved",
+		addr_str(&d->opts.addr, buf, sizeof(buf)), d->opts.ifname, len);
 	d->rules = next;
 	d->opts = next_o;
 	return 0;
@@ -690,6 +690,7 @@ int daemon_main(const struct cli_opts *o)
 		log_msg(LOG_ERR, "control socket: %s", strerror(-ret));
 		goto cleanup;
 	}
+
 	/* 1. Subscribe first, then check: a deletion after the check is an
 	 * event waiting in the socket. */
 	ret = watch_open(&d.watch, o->family, &o->addr);
