@@ -28,6 +28,7 @@
 #define CTL_MSG_MAX		64
 #define RELEASE_DEADLINE_MS	4000	/* at exit: deliver the release within this */
 #define RELEASE_WAIT_MS		250	/* first wait for its answer; doubles */
+#define PREFIX_ASK_MS		2000	/* then ask an old holder for its table only */
 
 struct daemon {
 	struct loop loop;
@@ -631,15 +632,18 @@ static int ask_holder(const struct cli_opts *o, int *status)
 	uint32_t table;
 	/* The holder may itself still be waiting for the server. */
 	unsigned wait_ms = (o->retries * o->retry_interval + 5) * 1000;
-	char req[CTL_MSG_MAX] = "table";
-	int ret;
+	char req[CTL_MSG_MAX];
+	int ret = -ETIMEDOUT;
 
 	/* Our prefix may be new (the DHCP server changed the mask): the holder
-	 * moves its `to NET` rule to it (ctl_prefix). */
-	if (o->have_prefix)
+	 * moves its `to NET` rule to it (ctl_prefix).  A holder started before
+	 * an upgrade ignores "prefix": then only the table is asked for. */
+	if (o->have_prefix) {
 		snprintf(req, sizeof(req), "prefix %u", o->prefixlen);
-	ret = ctl_ask(o, req, wait_ms, reply, sizeof(reply));
-
+		ret = ctl_ask(o, req, PREFIX_ASK_MS, reply, sizeof(reply));
+	}
+	if (ret == -ETIMEDOUT)
+		ret = ctl_ask(o, "table", wait_ms, reply, sizeof(reply));
 	if (ret == -ECONNREFUSED)
 		return ret;
 	if (ret < 0 || ctl_table_parse(reply, &table) < 0) {
