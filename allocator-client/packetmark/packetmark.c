@@ -1,7 +1,10 @@
 /* packetmark: run a command with libpacketmark.so preloaded, so every IPv4 and
  * IPv6 socket it creates carries a packet mark (SO_MARK) from the start.
  *
- *   packetmark MARK [--] COMMAND [ARGS...]
+ *   packetmark [--cgroup|--preload] MARK [--] COMMAND [ARGS...]
+ *
+ * With --cgroup (and by default, where it works) COMMAND runs in a cgroup
+ * whose BPF program marks every socket in the kernel instead (cgmark.c).
  *
  * Exit status like env(1): 125 for packetmark's own errors, 126 when COMMAND
  * was found but could not be run, 127 when it was not found; otherwise
@@ -15,11 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "cgmark.h"
 #include "mark.h"
+#include "shebang.h"
 
 #define EXIT_OWN 125
 #define EXIT_CANNOT_RUN 126
@@ -33,9 +39,11 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: packetmark MARK [--] COMMAND [ARGS...]\n"
+		"usage: packetmark [--cgroup|--preload] MARK [--] COMMAND [ARGS...]\n"
 		"Runs COMMAND with every IPv4/IPv6 socket marked MARK (SO_MARK), so an\n"
 		"`ip rule fwmark MARK lookup TABLE` routes it.  MARK: decimal or 0x-hex, 32 bits.\n"
+		"--cgroup: a cgroup whose BPF program marks every socket (needs root);\n"
+		"--preload: only the LD_PRELOAD shim; default: the cgroup where it can be set up.\n"
 		"The shim is $PACKETMARK_SHIM, else " SHIM_NAME " next to this program,\n"
 		"else " SHIMDIR "/" SHIM_NAME ".\n"
 		"Exit status: 125 packetmark failed, 126 COMMAND not runnable, 127 not found.\n");
@@ -99,7 +107,7 @@ static int shim_find(char *out, size_t len)
 	return r;
 }
 
-/* Resolves cmd like execvp would, for the secure-execution check only. */
+/* Resolves cmd like execvp would, for the checks only. */
 static bool cmd_path(const char *cmd, char *out, size_t len)
 {
 	const char *path = getenv("PATH"), *p, *end;
@@ -120,108 +128,221 @@ static bool cmd_path(const char *cmd, char *out, size_t len)
 	}
 }
 
+/* The machines this kernel runs without an emulator; 0: unknown, not judged. */
+#if defined(__x86_64__)
+#define NATIVE_EM EM_X86_64
+#define COMPAT_EM EM_386
+#elif defined(__aarch64__)
+#define NATIVE_EM EM_AARCH64
+#define COMPAT_EM EM_ARM
+#elif defined(__i386__)
+#define NATIVE_EM EM_386
+#elif defined(__arm__)
+#define NATIVE_EM EM_ARM
+#elif defined(__riscv)
+#define NATIVE_EM EM_RISCV
+#else
+#define NATIVE_EM 0
+#endif
+#ifndef COMPAT_EM
+#define COMPAT_EM NATIVE_EM
+#endif
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define NATIVE_DATA ELFDATA2LSB
+#else
+#define NATIVE_DATA ELFDATA2MSB
+#endif
+
+enum elf_kind { ELF_DYNAMIC, ELF_STATIC, ELF_FOREIGN, ELF_BAD };
+
 /* An ELF executable without PT_INTERP is static: no loader, no preload.
- * Only native-endian ELF of the two word sizes is looked at; anything else
- * (a script, a foreign binary) is left to exec. */
-static bool elf_static(const char *path)
+ * One for another machine or byte order runs through binfmt_misc, whose
+ * emulator (qemu-user-static) is static itself. */
+static enum elf_kind elf_kind(int fd, const unsigned char *buf, size_t n)
 {
 	union { Elf64_Ehdr e64; Elf32_Ehdr e32; } h;
 	uint64_t phoff;
-	unsigned phnum, phentsize, type, i;
-	bool is64, interp = false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned phnum, phentsize, type, machine, i;
+	bool is64;
 
-	if (fd < 0)
-		return false;
-	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
-	    memcmp(h.e64.e_ident, ELFMAG, SELFMAG) != 0)
-		goto out;
+	if (n < sizeof(h))
+		return ELF_BAD;
+	memcpy(&h, buf, sizeof(h));
 	is64 = h.e64.e_ident[EI_CLASS] == ELFCLASS64;
+	if (!is64 && h.e32.e_ident[EI_CLASS] != ELFCLASS32)
+		return ELF_BAD;
+	machine = is64 ? h.e64.e_machine : h.e32.e_machine;
+	if (h.e64.e_ident[EI_DATA] != NATIVE_DATA ||
+	    (NATIVE_EM && machine != NATIVE_EM && machine != COMPAT_EM))
+		return ELF_FOREIGN;
 	phoff = is64 ? h.e64.e_phoff : h.e32.e_phoff;
 	phnum = is64 ? h.e64.e_phnum : h.e32.e_phnum;
 	phentsize = is64 ? h.e64.e_phentsize : h.e32.e_phentsize;
 	type = is64 ? h.e64.e_type : h.e32.e_type;
 	if (phentsize < (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) ||
 	    (type != ET_EXEC && type != ET_DYN))
-		goto out;
+		return ELF_BAD;
 	for (i = 0; i < phnum; i++) {
 		uint32_t p_type;	/* first field of Elf32_Phdr and Elf64_Phdr */
 
 		if (pread(fd, &p_type, sizeof(p_type), (off_t)(phoff + (uint64_t)i * phentsize)) !=
 		    (ssize_t)sizeof(p_type))
-			goto out;
-		if (p_type == PT_INTERP) {
-			interp = true;
-			break;
-		}
+			return ELF_BAD;
+		if (p_type == PT_INTERP)
+			return ELF_DYNAMIC;
 	}
-	close(fd);
-	return !interp;
-out:
-	close(fd);
-	return false;
+	return ELF_STATIC;
 }
 
-/* The loader ignores LD_PRELOAD (outside the trusted directories) for
- * set-user-ID, set-group-ID and file-capability programs, and a static
- * program has no loader at all: such a command would run unmarked, so
- * refuse it.  Returns the reason or NULL. */
-static const char *secure_exec(const char *cmd)
+/* Whether binfmt_misc may hand a non-ELF, non-#! file to a handler of its
+ * own (anything registered besides its control files). */
+static bool binfmt_misc_active(void)
 {
-	char path[PATH_MAX];
+	const char *dir = "/proc/sys/fs/binfmt_misc";
+	char status[16] = "";
+	struct dirent *e;
+	bool any = false;
+	FILE *f;
+	DIR *d;
+
+	f = fopen("/proc/sys/fs/binfmt_misc/status", "re");
+	if (!f)
+		return false;
+	if (!fgets(status, sizeof(status), f))
+		status[0] = '\0';
+	fclose(f);
+	if (strncmp(status, "enabled", 7) != 0 || !(d = opendir(dir)))
+		return false;
+	while (!any && (e = readdir(d)))
+		any = e->d_name[0] != '.' && strcmp(e->d_name, "register") != 0 &&
+		      strcmp(e->d_name, "status") != 0;
+	closedir(d);
+	return any;
+}
+
+/* Scripts may name scripts: the kernel allows a few levels (then ELOOP). */
+#define MAX_INTERP_DEPTH 5
+
+/* Whether LD_PRELOAD reaches what the kernel runs for path: follows "#!"
+ * interpreters (and "#!/usr/bin/env NAME") to the ELF program at the end and
+ * checks that, since the loader ignores LD_PRELOAD for set-user-ID,
+ * set-group-ID and file-capability programs and a static one has no loader.
+ * chain: how we got here ("script -> interpreter").  0, or -1 with the
+ * reason in why; what cannot be found is left to exec to report. */
+static int preload_check(const char *path, const char *chain, int depth, char *why, size_t len)
+{
+	unsigned char buf[SHEBANG_BUF];
+	char sub[2 * PATH_MAX], next[PATH_MAX];
+	const char *bad = NULL, *target;
+	struct shebang sb;
 	struct stat st;
+	ssize_t n;
+	int fd, r = 0;
 
-	if (!cmd_path(cmd, path, sizeof(path)) || stat(path, &st) < 0)
-		return NULL;	/* execvp will report it */
-	if (st.st_mode & S_ISUID)
-		return "is set-user-ID";
-	if ((st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
-		return "is set-group-ID";
-	if (getxattr(path, "security.capability", NULL, 0) > 0)
-		return "has file capabilities";
-	if (elf_static(path))
-		return "is statically linked";
-	return NULL;
+	snprintf(sub, sizeof(sub), "%s%s%s", chain, *chain ? " -> " : "", path);
+	if (depth > MAX_INTERP_DEPTH) {
+		snprintf(why, len, "%s: more than %d nested #! interpreters", sub, MAX_INTERP_DEPTH);
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;	/* exec says so */
+		/* Execute-only (0711): the kernel can run it, we cannot look.
+		 * Guessing "dynamic" is how a static one ran unmarked. */
+		snprintf(why, len, "%s cannot be read to check that LD_PRELOAD applies (%s%s)", sub,
+			 strerror(errno), errno == EACCES ? "; execute-only?" : "");
+		return -1;
+	}
+	n = pread(fd, buf, sizeof(buf), 0);
+	if (n < 0) {
+		snprintf(why, len, "%s cannot be read to check that LD_PRELOAD applies (%s)",
+			 sub, strerror(errno));
+		r = -1;
+		goto cleanup;
+	}
+	if (n >= SELFMAG && memcmp(buf, ELFMAG, SELFMAG) == 0) {
+		if (fstat(fd, &st) == 0 && (st.st_mode & S_ISUID))
+			bad = "is set-user-ID";
+		else if (fstat(fd, &st) == 0 &&
+			 (st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+			bad = "is set-group-ID";
+		else if (fgetxattr(fd, "security.capability", NULL, 0) > 0)
+			bad = "has file capabilities";
+		else
+			switch (elf_kind(fd, buf, (size_t)n)) {
+			case ELF_STATIC:
+				bad = "is statically linked";
+				break;
+			case ELF_FOREIGN:
+				bad = "is an ELF program for another machine (binfmt_misc would run it "
+				      "through an emulator)";
+				break;
+			default:
+				break;	/* dynamic; or exec will refuse it */
+			}
+		if (bad) {
+			snprintf(why, len, "%s %s", sub, bad);
+			r = -1;
+		}
+		goto cleanup;
+	}
+	switch (shebang_parse((const char *)buf, (size_t)n, &sb, NULL)) {
+	case 1:
+		r = preload_check(sb.interp, sub, depth + 1, why, len);
+		target = shebang_env_target(&sb);
+		if (r == 0 && target && cmd_path(target, next, sizeof(next)))
+			r = preload_check(next, sub, depth + 1, why, len);
+		goto cleanup;
+	case 0:
+		if (binfmt_misc_active()) {
+			snprintf(why, len, "%s is neither ELF nor a #! script, and binfmt_misc "
+				 "handlers are registered that might run it", sub);
+			r = -1;
+			goto cleanup;
+		}
+		break;
+	default:
+		break;
+	}
+	/* The kernel refuses it (ENOEXEC) and execvp(3) runs it with /bin/sh. */
+	if (depth == 0)
+		r = preload_check("/bin/sh", sub, depth + 1, why, len);
+cleanup:
+	close(fd);
+	return r;
 }
 
-int main(int argc, char **argv)
-{
-	char shim[PATH_MAX], markstr[16];
-	const char *why, *old, *sec;
-	char *preload = NULL;
-	uint32_t mark;
-	int i = 1;
+/* How the mark gets onto the sockets (docs/packetmark.md, "Mechanisms"). */
+enum pm_mode {
+	MODE_AUTO,	/* cgroup where it can be set up, else the preload */
+	MODE_CGROUP,	/* cgroup or nothing */
+	MODE_PRELOAD,	/* LD_PRELOAD only */
+};
 
-	log_open("packetmark", LOG_TO_STDERR, NULL);
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		usage(stdout);
-		return 0;
-	}
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_OWN;
-	}
-	if (mark_parse(argv[i], &mark, &why) < 0) {
-		log_msg(LOG_ERR, "MARK \"%s\": %s (want decimal or 0x-hex, 0..0xffffffff)",
-			argv[i], why);
-		return EXIT_OWN;
-	}
-	i++;
-	if (i < argc && !strcmp(argv[i], "--"))
-		i++;
-	if (i >= argc || !*argv[i]) {
-		log_msg(LOG_ERR, "no COMMAND after MARK (usage: packetmark MARK [--] COMMAND [ARGS...])");
-		return EXIT_OWN;
-	}
+static const struct {
+	const char *flag;
+	enum pm_mode mode;
+} modes[] = {
+	{ "--cgroup", MODE_CGROUP },
+	{ "--preload", MODE_PRELOAD },
+};
+
+/* Sets up LD_PRELOAD and LIBPACKETMARK_MARK; 0 or EXIT_OWN after saying why. */
+static int preload_env(const char *cmd, uint32_t mark, const char *nocg)
+{
+	char shim[PATH_MAX], markstr[16], path[PATH_MAX], why[3 * PATH_MAX];
+	const char *old;
+	char *preload = NULL;
+
 	if (shim_find(shim, sizeof(shim)) < 0)
 		return EXIT_OWN;
-	sec = secure_exec(argv[i]);
-	if (sec) {
-		log_msg(LOG_ERR, "%s %s: LD_PRELOAD would not apply and its "
-			"traffic would leave unmarked", argv[i], sec);
+	if (cmd_path(cmd, path, sizeof(path)) && preload_check(path, "", 0, why, sizeof(why)) < 0) {
+		log_msg(LOG_ERR, "%s: LD_PRELOAD would not apply and its traffic would leave "
+			"unmarked%s%s%s", why, nocg ? "; no cgroup either (" : "",
+			nocg ? nocg : "", nocg ? ")" : "");
 		return EXIT_OWN;
 	}
-
 	old = getenv("LD_PRELOAD");
 	if (old && *old) {
 		if (asprintf(&preload, "%s:%s", shim, old) < 0)
@@ -237,6 +358,64 @@ int main(int argc, char **argv)
 		return EXIT_OWN;
 	}
 	free(preload);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum pm_mode mode = MODE_AUTO;
+	char nocg[1024];
+	const char *why;
+	uint32_t mark;
+	size_t m;
+	int i = 1, r;
+
+	log_open("packetmark", LOG_TO_STDERR, NULL);
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage(stdout);
+		return 0;
+	}
+	/* Options come before MARK; a MARK never starts with "--". */
+	for (; i < argc && !strncmp(argv[i], "--", 2) && argv[i][2]; i++) {
+		for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
+			if (!strcmp(argv[i], modes[m].flag))
+				break;
+		if (m == sizeof(modes) / sizeof(modes[0])) {
+			log_msg(LOG_ERR, "unknown option %s (want --cgroup or --preload before MARK)",
+				argv[i]);
+			return EXIT_OWN;
+		}
+		mode = modes[m].mode;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_OWN;
+	}
+	if (mark_parse(argv[i], &mark, &why) < 0) {
+		log_msg(LOG_ERR, "MARK \"%s\": %s (want decimal or 0x-hex, 0..0xffffffff)",
+			argv[i], why);
+		return EXIT_OWN;
+	}
+	i++;
+	if (i < argc && !strcmp(argv[i], "--"))
+		i++;
+	if (i >= argc || !*argv[i]) {
+		log_msg(LOG_ERR, "no COMMAND after MARK (usage: packetmark [--cgroup|--preload] "
+			"MARK [--] COMMAND [ARGS...])");
+		return EXIT_OWN;
+	}
+
+	r = -1;
+	if (mode != MODE_PRELOAD) {
+		r = cgmark_enter(mark, nocg, sizeof(nocg));
+		if (r < 0 && mode == MODE_CGROUP) {
+			log_msg(LOG_ERR, "--cgroup: %s", nocg);
+			return EXIT_OWN;
+		}
+	}
+	/* In the cgroup the kernel marks every socket: nothing to preload. */
+	if (r < 0 && preload_env(argv[i], mark, mode == MODE_AUTO ? nocg : NULL) != 0)
+		return EXIT_OWN;
 
 	execvp(argv[i], argv + i);
 	log_msg(LOG_ERR, "cannot run %s: %s", argv[i], strerror(errno));

@@ -6,7 +6,12 @@
  *   own=MARK  sets SO_MARK itself to MARK on an inet-udp socket, then reads it;
  *   accept    a TCP connection over 127.0.0.1, prints the accepted socket's mark;
  *   resolve=NAME  getaddrinfo(NAME), prints the first address or the error;
- *   connect=ADDR:PORT  a UDP socket connected and sent to ADDR, prints errno.
+ *   connect=ADDR:PORT  a UDP socket connected and sent to ADDR, prints errno;
+ *   uring-KIND  KIND (inet-udp...) made by io_uring's IORING_OP_SOCKET;
+ *   raw-KIND    KIND made by syscall(SYS_socket), bypassing libc's socket().
+ * An argument starting with '/' is skipped: the script's path, when sockmark
+ * is a "#!" interpreter ("#!/path/sockmark inet-udp").
+ * Built also as sockmark-static (-DSOCKMARK_STATIC, without resolve=).
  * Exit status 0 unless an argument is not understood (2). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/io_uring.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int getmark(int fd, unsigned *mark)
@@ -39,12 +47,75 @@ static void report(const char *what, int fd)
 	close(fd);
 }
 
+enum how { HOW_LIBC, HOW_URING, HOW_RAW };
+
+/* One IORING_OP_SOCKET through a ring of our own (no liburing). */
+static int uring_socket(int domain, int type, int proto)
+{
+	struct io_uring_params p = { 0 };
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqe;
+	unsigned *sq_tail, *sq_array, *cq_head;
+	size_t sq_len, cq_len;
+	void *sq, *cq;
+	int ring, res, err;
+
+	ring = (int)syscall(SYS_io_uring_setup, 1, &p);
+	if (ring < 0)
+		return -1;
+	sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	sq = mmap(NULL, sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring,
+		  IORING_OFF_SQ_RING);
+	cq = mmap(NULL, cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring,
+		  IORING_OFF_CQ_RING);
+	sqes = mmap(NULL, p.sq_entries * sizeof(*sqes), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED) {
+		err = errno;
+		close(ring);
+		errno = err;
+		return -1;
+	}
+	memset(&sqes[0], 0, sizeof(sqes[0]));
+	sqes[0].opcode = IORING_OP_SOCKET;
+	sqes[0].fd = domain;
+	sqes[0].off = (unsigned)type;
+	sqes[0].len = (unsigned)proto;
+	sq_tail = (unsigned *)((char *)sq + p.sq_off.tail);
+	sq_array = (unsigned *)((char *)sq + p.sq_off.array);
+	cq_head = (unsigned *)((char *)cq + p.cq_off.head);
+	sq_array[*sq_tail & *(unsigned *)((char *)sq + p.sq_off.ring_mask)] = 0;
+	__atomic_store_n(sq_tail, *sq_tail + 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0) {
+		err = errno;
+		close(ring);
+		errno = err;
+		return -1;
+	}
+	cqe = (struct io_uring_cqe *)((char *)cq + p.cq_off.cqes) +
+	      (*cq_head & *(unsigned *)((char *)cq + p.cq_off.ring_mask));
+	res = cqe->res;
+	close(ring);
+	if (res < 0) {
+		errno = -res;
+		return -1;
+	}
+	return res;
+}
+
 static int kind_socket(const char *arg)
 {
+	enum how how = HOW_LIBC;
 	char base[64];
-	const char *plus = strchr(arg, '+'), *p;
+	const char *plus, *p;
 	int domain, type, proto = 0;
 
+	if (!strncmp(arg, "uring-", 6))
+		how = HOW_URING, arg += 6;
+	else if (!strncmp(arg, "raw-", 4))
+		how = HOW_RAW, arg += 4;
+	plus = strchr(arg, '+');
 	snprintf(base, sizeof(base), "%.*s", plus ? (int)(plus - arg) : (int)strlen(arg), arg);
 	if (!strcmp(base, "inet-udp")) { domain = AF_INET; type = SOCK_DGRAM; }
 	else if (!strcmp(base, "inet-tcp")) { domain = AF_INET; type = SOCK_STREAM; }
@@ -62,6 +133,10 @@ static int kind_socket(const char *arg)
 		else
 			return -2;
 	}
+	if (how == HOW_URING)
+		return uring_socket(domain, type, proto);
+	if (how == HOW_RAW)
+		return (int)syscall(SYS_socket, domain, type, proto);
 	return socket(domain, type, proto);
 }
 
@@ -105,6 +180,7 @@ fail:
 		close(l);
 }
 
+#ifndef SOCKMARK_STATIC
 static void do_resolve(const char *name)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_family = AF_INET }, *res;
@@ -119,6 +195,12 @@ static void do_resolve(const char *name)
 	printf("resolve %s\n", buf);
 	freeaddrinfo(res);
 }
+#else
+static void do_resolve(const char *name)
+{
+	printf("resolve %s error=not in the static build\n", name);
+}
+#endif
 
 static void do_connect(const char *arg)
 {
@@ -155,6 +237,8 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
+		if (a[0] == '/')
+			continue;
 		if (!strncmp(a, "own=", 4))
 			do_own(a + 4);
 		else if (!strcmp(a, "accept"))

@@ -1,0 +1,468 @@
+/* cgmark: a cgroup v2 whose BPF cgroup/sock_create program marks every inet
+ * socket created in it; see cgmark.h.
+ *
+ * The program is six instructions, loaded with the raw bpf(2) syscall: no
+ * clang, no libbpf, no object file to install.  The cgroup is made and
+ * removed by a helper process, so packetmark itself can still exec COMMAND
+ * (same pid, same exit status) and the cgroup still goes away when the last
+ * process in it has exited, daemonized children included. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include "cgmark.h"
+
+#define CG_PREFIX "packetmark-"
+/* Where the helper mounts cgroup2 when this process sees none. */
+#define CG_PRIVATE_MOUNT "/sys/fs/cgroup"
+
+static void say(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+}
+
+/* Undoes mountinfo's octal escapes (\040 for a space etc.) of the field
+ * s[0..n) into out.  false when it does not fit. */
+static bool unescape(const char *s, size_t n, char *out, size_t len)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '\\' && i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3' &&
+		    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+			c = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+			i += 3;
+		}
+		if (o + 1 >= len)
+			return false;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return true;
+}
+
+int cgmark_mount_find(const char *mountinfo, const char *cg, char *out, size_t len,
+		      const char **rel)
+{
+	const char *line, *next;
+
+	for (line = mountinfo; line && *line; line = next) {
+		const char *f[6], *p = line, *dash, *fstype;
+		size_t flen[6], rlen;
+		char root[4096];
+		int i;
+
+		next = strchr(line, '\n');
+		if (next)
+			next++;
+		/* id parent maj:min root mountpoint options [optional...] - fstype ... */
+		for (i = 0; i < 6; i++) {
+			f[i] = p;
+			while (*p && *p != ' ' && *p != '\n')
+				p++;
+			flen[i] = (size_t)(p - f[i]);
+			if (*p == ' ')
+				p++;
+		}
+		dash = strstr(p - 1, " - ");
+		if (!dash || (next && dash > next))
+			continue;
+		fstype = dash + 3;
+		if (strncmp(fstype, "cgroup2 ", 8) != 0)
+			continue;
+		if (!unescape(f[3], flen[3], root, sizeof(root)))
+			continue;
+		rlen = strlen(root);
+		if (strcmp(root, "/") == 0)
+			rlen = 0;
+		else if (strncmp(cg, root, rlen) != 0 || (cg[rlen] != '/' && cg[rlen] != '\0'))
+			continue;	/* our cgroup is not below this mount's root */
+		if (!unescape(f[4], flen[4], out, len))
+			return -ENAMETOOLONG;
+		*rel = cg + rlen;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int cgmark_path_parse(const char *proc_cgroup, char *out, size_t len)
+{
+	const char *line, *end;
+
+	for (line = proc_cgroup; line && *line; line = end ? end + 1 : NULL) {
+		end = strchr(line, '\n');
+		if (strncmp(line, "0::", 3) == 0) {
+			size_t n = end ? (size_t)(end - line - 3) : strlen(line + 3);
+
+			if (n == 0 || line[3] != '/')
+				return -ENOENT;
+			if (n >= len)
+				return -ENAMETOOLONG;
+			memcpy(out, line + 3, n);
+			out[n] = '\0';
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+#define INSN(c, d, s, o, i) \
+	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+
+int cgmark_prog_load(uint32_t mark, char *why, size_t len)
+{
+	const struct bpf_insn prog[] = {
+		/* r2 = sk->mark */
+		INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1,
+		     offsetof(struct bpf_sock, mark), 0),
+		/* already marked by a program of an inner cgroup: keep it */
+		INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 2, 0),
+		INSN(BPF_ALU | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, (int32_t)mark),
+		/* sk->mark = r2 */
+		INSN(BPF_STX | BPF_MEM | BPF_W, BPF_REG_1, BPF_REG_2,
+		     offsetof(struct bpf_sock, mark), 0),
+		/* 1: let the socket be created */
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1),
+		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+	static char log[4096];
+	union bpf_attr attr;
+	int fd, err;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_CGROUP_SOCK;
+	attr.expected_attach_type = BPF_CGROUP_INET_SOCK_CREATE;
+	attr.insns = (uintptr_t)prog;
+	attr.insn_cnt = sizeof(prog) / sizeof(prog[0]);
+	attr.license = (uintptr_t)"Dual MIT/GPL";
+	snprintf(attr.prog_name, sizeof(attr.prog_name), "packetmark");
+	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	if (fd >= 0)
+		return fd;
+	err = errno;
+	if (err == EACCES || err == EINVAL) {
+		/* The verifier refused it: ask again for its reason. */
+		log[0] = '\0';
+		attr.log_level = 1;
+		attr.log_buf = (uintptr_t)log;
+		attr.log_size = sizeof(log);
+		if (syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr)) >= 0)
+			log[0] = '\0';	/* cannot happen; no reason to give */
+		for (char *p = log; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+	}
+	say(why, len, "bpf(BPF_PROG_LOAD cgroup/sock_create): %s%s%s%s", strerror(err),
+	    err == EPERM ? " (needs root: CAP_BPF and CAP_NET_ADMIN)" : "",
+	    log[0] ? ": " : "", log);
+	return -err;
+}
+
+/* Reads a small file (procfs, cgroupfs) whole into buf. */
+static int slurp(const char *path, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (got + 1 < len && (n = read(fd, buf + got, len - 1 - got)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto cleanup;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+cleanup:
+	close(fd);
+	return r;
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* What the helper sets up; dir is the new cgroup. */
+struct cgsetup {
+	pid_t target;
+	uint32_t mark;
+	char dir[4096];
+};
+
+/* The helper's half: load, find or mount cgroup2, mkdir, attach, move the
+ * target in.  On failure nothing is left and why says what failed. */
+static int setup(struct cgsetup *s, char *why, size_t len)
+{
+	static char text[65536];
+	char path[64], cg[2048], mnt[2048], procs[4200];
+	const char *rel = NULL;
+	union bpf_attr attr;
+	int prog, dfd = -1, r;
+
+	prog = cgmark_prog_load(s->mark, why, len);
+	if (prog < 0)
+		return prog;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)s->target);
+	r = slurp(path, text, sizeof(text));
+	if (r == 0)
+		r = cgmark_path_parse(text, cg, sizeof(cg));
+	if (r < 0) {
+		say(why, len, "%s: no cgroup v2 path (%s)", path, strerror(-r));
+		goto cleanup;
+	}
+	r = slurp("/proc/self/mountinfo", text, sizeof(text));
+	if (r == 0)
+		r = cgmark_mount_find(text, cg, mnt, sizeof(mnt), &rel);
+	if (r == -ENOENT) {
+		/* No cgroup2 in this mount namespace (ip netns exec mounts a
+		 * fresh /sys): mount one where only this helper sees it. */
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("cgroup2", CG_PRIVATE_MOUNT, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  NULL) < 0) {
+			r = -errno;
+			say(why, len, "no cgroup2 mount in /proc/self/mountinfo, and cannot "
+			    "mount one on " CG_PRIVATE_MOUNT ": %s", strerror(errno));
+			goto cleanup;
+		}
+		snprintf(mnt, sizeof(mnt), "%s", CG_PRIVATE_MOUNT);
+		rel = cg;
+	} else if (r < 0) {
+		say(why, len, "/proc/self/mountinfo: %s", strerror(-r));
+		goto cleanup;
+	}
+	if (strcmp(rel, "/") == 0)
+		rel = "";
+	if ((size_t)snprintf(s->dir, sizeof(s->dir), "%s%s/" CG_PREFIX "%d", mnt, rel,
+			     (int)s->target) >= sizeof(s->dir)) {
+		r = -ENAMETOOLONG;
+		say(why, len, "cgroup path too long");
+		goto cleanup;
+	}
+	/* A cgroup of a helper that was killed, left by an earlier process
+	 * with this pid: empty, since that process is gone. */
+	if (mkdir(s->dir, 0755) < 0 && (errno != EEXIST || rmdir(s->dir) < 0 ||
+					 mkdir(s->dir, 0755) < 0)) {
+		r = -errno;
+		say(why, len, "mkdir %s: %s", s->dir, strerror(errno));
+		goto cleanup;
+	}
+	dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		r = -errno;
+		say(why, len, "open %s: %s", s->dir, strerror(errno));
+		goto undo;
+	}
+	memset(&attr, 0, sizeof(attr));
+	attr.target_fd = (uint32_t)dfd;
+	attr.attach_bpf_fd = (uint32_t)prog;
+	attr.attach_type = BPF_CGROUP_INET_SOCK_CREATE;
+	/* Next to whatever an outer cgroup (systemd, another packetmark) has. */
+	attr.attach_flags = BPF_F_ALLOW_MULTI;
+	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr)) < 0) {
+		r = -errno;
+		say(why, len, "bpf(BPF_PROG_ATTACH) to %s: %s", s->dir, strerror(errno));
+		goto undo;
+	}
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", s->dir);
+	snprintf(path, sizeof(path), "%d", (int)s->target);
+	r = write_str(procs, path);
+	if (r < 0) {
+		say(why, len, "moving pid %d into %s: %s", (int)s->target, s->dir, strerror(-r));
+		goto undo;
+	}
+	r = 0;
+	goto cleanup;
+undo:
+	rmdir(s->dir);
+cleanup:
+	if (dfd >= 0)
+		close(dfd);
+	close(prog);
+	return r;
+}
+
+/* Waits until the cgroup has no process left; cgroup.events changes (and
+ * wakes poll with POLLPRI) when "populated" does. */
+static void wait_empty(const char *dir)
+{
+	char path[4200], buf[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.events", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLPRI };
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+		if (n < 0)
+			break;
+		buf[n] = '\0';
+		if (strstr(buf, "populated 0"))
+			break;
+		/* The timeout only guards against a missed notification. */
+		if (poll(&p, 1, 60000) < 0 && errno != EINTR)
+			break;
+	}
+	close(fd);
+}
+
+static void close_others(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo > 3)
+		syscall(SYS_close_range, 3U, (unsigned)lo - 1, 0U);
+	if (hi > lo + 1)
+		syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1, 0U);
+	syscall(SYS_close_range, (unsigned)hi + 1, ~0U, 0U);
+}
+
+static void helper(struct cgsetup *s, int rep, int hold) __attribute__((noreturn));
+static void helper(struct cgsetup *s, int rep, int hold)
+{
+	char msg[1024], why[960];
+	ssize_t n;
+	int null, r, tries;
+
+	/* Not in the caller's process group or terminal (a ^C there must not
+	 * kill the one process that cleans up), and holding none of its fds
+	 * (a $(...) reading the command's output would wait for us). */
+	setsid();
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	close_others(rep, hold);
+	prctl(PR_SET_NAME, "packetmark-cg");
+	r = setup(s, why, sizeof(why));
+	if (r < 0)
+		snprintf(msg, sizeof(msg), "E%d %s", -r, why);
+	else
+		snprintf(msg, sizeof(msg), "OK");
+	if (write(rep, msg, strlen(msg)) < 0 || r < 0)
+		_exit(1);
+	close(rep);
+	/* EOF once the target has exec'd (the write end is close-on-exec)
+	 * or exited. */
+	while ((n = read(hold, msg, sizeof(msg))) != 0)
+		if (n < 0 && errno != EINTR)
+			break;
+	for (tries = 0; tries < 100; tries++) {
+		wait_empty(s->dir);
+		if (rmdir(s->dir) == 0 || errno == ENOENT)
+			break;
+		usleep(100000);
+	}
+	_exit(0);
+}
+
+int cgmark_enter(uint32_t mark, char *why, size_t len)
+{
+	struct cgsetup s = { .target = getpid(), .mark = mark };
+	int rep[2] = { -1, -1 }, hold[2] = { -1, -1 }, status, r;
+	char msg[1024];
+	size_t got = 0;
+	ssize_t n;
+	pid_t c1;
+
+	if (pipe2(rep, O_CLOEXEC) < 0 || pipe2(hold, O_CLOEXEC) < 0) {
+		r = -errno;
+		say(why, len, "pipe: %s", strerror(errno));
+		goto cleanup;
+	}
+	/* Twice forked: the helper is nobody's child once we exec, so COMMAND
+	 * never sees (nor has to reap) a process it did not start. */
+	c1 = fork();
+	if (c1 < 0) {
+		r = -errno;
+		say(why, len, "fork: %s", strerror(errno));
+		goto cleanup;
+	}
+	if (c1 == 0) {
+		pid_t h = fork();
+
+		if (h == 0) {
+			close(rep[0]);
+			close(hold[1]);
+			helper(&s, rep[1], hold[0]);
+		}
+		_exit(h < 0 ? 1 : 0);
+	}
+	close(rep[1]);
+	rep[1] = -1;
+	close(hold[0]);
+	hold[0] = -1;
+	while (waitpid(c1, &status, 0) < 0 && errno == EINTR)
+		;
+	while (got + 1 < sizeof(msg) && (n = read(rep[0], msg + got, sizeof(msg) - 1 - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		got += (size_t)n;
+	}
+	msg[got] = '\0';
+	if (strcmp(msg, "OK") == 0) {
+		/* hold[1] stays open until exec closes it: the helper's cue. */
+		hold[1] = -1;
+		r = 0;
+		goto cleanup;
+	}
+	if (msg[0] == 'E') {
+		char *sp = strchr(msg, ' ');
+
+		r = -atoi(msg + 1);
+		if (r >= 0)
+			r = -EIO;
+		say(why, len, "%s", sp ? sp + 1 : "failed");
+	} else {
+		r = -ECHILD;
+		say(why, len, "the cgroup helper exited without a word");
+	}
+cleanup:
+	for (int i = 0; i < 2; i++) {
+		if (rep[i] >= 0)
+			close(rep[i]);
+		if (hold[i] >= 0)
+			close(hold[i]);
+	}
+	return r;
+}

@@ -1,0 +1,42 @@
+/* cgmark: mark every socket of a command through the kernel, not the loader.
+ *
+ * A cgroup v2 with a BPF_PROG_TYPE_CGROUP_SOCK program attached at
+ * BPF_CGROUP_INET_SOCK_CREATE sets sk_mark on every AF_INET/AF_INET6 socket
+ * any process in it creates: static binaries, io_uring's IORING_OP_SOCKET and
+ * raw socket(2) syscalls included, which LD_PRELOAD never sees.
+ *
+ * No logging and no allocation beyond the stack: failures come back as
+ * -errno with a one-line reason in the caller's buffer. */
+#ifndef RTALLOC_CGMARK_H
+#define RTALLOC_CGMARK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* From the text of /proc/PID/mountinfo: the mount point of a cgroup2 mount
+ * whose root is a prefix of the cgroup path cg (so cg is visible below it),
+ * octal escapes undone, and in *rel the part of cg below that root
+ * (pointing into cg).  0, or -ENOENT when there is none. */
+int cgmark_mount_find(const char *mountinfo, const char *cg, char *out, size_t len,
+		      const char **rel);
+
+/* From the text of /proc/PID/cgroup: the cgroup v2 path (the "0::" line)
+ * into out.  0, -ENOENT without such a line, -ENAMETOOLONG. */
+int cgmark_path_parse(const char *proc_cgroup, char *out, size_t len);
+
+/* Loads the program that gives every new inet socket without a mark yet the
+ * mark (an inner packetmark's cgroup runs first and wins, as an inner
+ * LD_PRELOAD would).  Returns the program fd or -errno with why filled in
+ * (the verifier's log when it refuses). */
+int cgmark_prog_load(uint32_t mark, char *why, size_t len);
+
+/* Puts the calling process into a new cgroup "packetmark-PID" below its own
+ * cgroup v2, with the program for mark attached, and leaves a helper process
+ * behind that removes that cgroup once the calling process has exec'd (or
+ * exited) and the cgroup has no process left.  Where this process sees no
+ * cgroup2 mount (ip netns exec remounts /sys), the helper mounts one in a
+ * mount namespace of its own.  0, or -errno with why filled in; nothing is
+ * left behind on failure. */
+int cgmark_enter(uint32_t mark, char *why, size_t len);
+
+#endif

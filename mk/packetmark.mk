@@ -1,0 +1,14 @@
+# packetmark's modules beyond packetmark.c and mark.c (the Makefile's
+# WRAP_SRC): the cgroup/BPF mechanism and the #! reader.  Neither uses
+# libcommon, so their place after it on the link line does not matter.
+PM_EXTRA_SRC := allocator-client/packetmark/cgmark.c allocator-client/packetmark/shebang.c
+$(BUILD)/packetmark: $(call obj,$(PM_EXTRA_SRC))
+
+# A static sockmark for the packetmark tests: a program no LD_PRELOAD can
+# reach.  Never sanitized (ASan cannot be linked statically).
+$(BUILD)/tools/sockmark-static: tests/tools/sockmark.c $(FLAGS_STAMP)
+	$(E) "  CC+LD   $@ (static)"
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) \
+		-DSOCKMARK_STATIC -static $(LDFLAGS) -o $@ $<
+tests: $(BUILD)/tools/sockmark-static
