@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +221,18 @@ static bool binfmt_misc_active(void)
 	return any;
 }
 
+/* snprintf for messages and path chains that may be cut short: a cut
+ * reason is still a reason (and gcc need not warn about it). */
+static void fmt(char *out, size_t len, const char *f, ...) __attribute__((format(printf, 3, 4)));
+static void fmt(char *out, size_t len, const char *f, ...)
+{
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(out, len, f, ap);
+	va_end(ap);
+}
+
 /* Scripts may name scripts: the kernel allows a few levels (then ELOOP). */
 #define MAX_INTERP_DEPTH 5
 
@@ -232,16 +245,16 @@ static bool binfmt_misc_active(void)
 static int preload_check(const char *path, const char *chain, int depth, char *why, size_t len)
 {
 	unsigned char buf[SHEBANG_BUF];
-	char sub[2 * PATH_MAX], next[PATH_MAX];
+	char sub[3 * PATH_MAX], next[PATH_MAX];
 	const char *bad = NULL, *target;
 	struct shebang sb;
 	struct stat st;
 	ssize_t n;
 	int fd, r = 0;
 
-	snprintf(sub, sizeof(sub), "%s%s%s", chain, *chain ? " -> " : "", path);
+	fmt(sub, sizeof(sub), "%s%s%s", chain, *chain ? " -> " : "", path);
 	if (depth > MAX_INTERP_DEPTH) {
-		snprintf(why, len, "%s: more than %d nested #! interpreters", sub, MAX_INTERP_DEPTH);
+		fmt(why, len, "%s: more than %d nested #! interpreters", sub, MAX_INTERP_DEPTH);
 		return -1;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -250,13 +263,13 @@ static int preload_check(const char *path, const char *chain, int depth, char *w
 			return 0;	/* exec says so */
 		/* Execute-only (0711): the kernel can run it, we cannot look.
 		 * Guessing "dynamic" is how a static one ran unmarked. */
-		snprintf(why, len, "%s cannot be read to check that LD_PRELOAD applies (%s%s)", sub,
+		fmt(why, len, "%s cannot be read to check that LD_PRELOAD applies (%s%s)", sub,
 			 strerror(errno), errno == EACCES ? "; execute-only?" : "");
 		return -1;
 	}
 	n = pread(fd, buf, sizeof(buf), 0);
 	if (n < 0) {
-		snprintf(why, len, "%s cannot be read to check that LD_PRELOAD applies (%s)",
+		fmt(why, len, "%s cannot be read to check that LD_PRELOAD applies (%s)",
 			 sub, strerror(errno));
 		r = -1;
 		goto cleanup;
@@ -282,7 +295,7 @@ static int preload_check(const char *path, const char *chain, int depth, char *w
 				break;	/* dynamic; or exec will refuse it */
 			}
 		if (bad) {
-			snprintf(why, len, "%s %s", sub, bad);
+			fmt(why, len, "%s %s", sub, bad);
 			r = -1;
 		}
 		goto cleanup;
@@ -291,12 +304,17 @@ static int preload_check(const char *path, const char *chain, int depth, char *w
 	case 1:
 		r = preload_check(sb.interp, sub, depth + 1, why, len);
 		target = shebang_env_target(&sb);
-		if (r == 0 && target && cmd_path(target, next, sizeof(next)))
-			r = preload_check(next, sub, depth + 1, why, len);
+		if (r == 0 && target && cmd_path(target, next, sizeof(next))) {
+			/* env execs it: "script -> /usr/bin/env -> NAME's path" */
+			char via[3 * PATH_MAX];
+
+			fmt(via, sizeof(via), "%s -> %s", sub, sb.interp);
+			r = preload_check(next, via, depth + 2, why, len);
+		}
 		goto cleanup;
 	case 0:
 		if (binfmt_misc_active()) {
-			snprintf(why, len, "%s is neither ELF nor a #! script, and binfmt_misc "
+			fmt(why, len, "%s is neither ELF nor a #! script, and binfmt_misc "
 				 "handlers are registered that might run it", sub);
 			r = -1;
 			goto cleanup;
