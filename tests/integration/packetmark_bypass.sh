@@ -93,6 +93,25 @@ refused "#!/usr/bin/env of a static program, uid 65534" \
 out=$(ns "$PM" 0x1000 "${NOBODY[@]}" "$B/nested.script")
 t_eq "script with a static interpreter under root's packetmark: marked" "inet-udp mark=0x1000" "$out"
 
+# What else the preload's check follows or refuses, as uid 65534.
+printf 'exec %s inet-udp\n' "$SM" >"$B/plain.sh"; chmod 755 "$B/plain.sh"
+out=$(ns "${NOBODY_NA[@]}" "$PM" 0x1000 "$B/plain.sh" 2>&1)
+t_eq "a script without #! (execvp runs /bin/sh): marked by the preload" "inet-udp mark=0x1000" "$out"
+prev=$B/dynamic.script
+for n in 1 2 3 4 5 6; do printf '#!%s\n' "$prev" >"$B/deep$n"; chmod 755 "$B/deep$n"; prev=$B/deep$n; done
+refused "more than 5 nested #! interpreters" "more than 5 nested #! interpreters" \
+	ns "${NOBODY_NA[@]}" "$PM" 0x1000 "$B/deep6"
+# An aarch64 (or, on aarch64, x86-64) ELF header: binfmt_misc's business.
+m=183; [ "$(uname -m)" = aarch64 ] && m=62
+python3 -c 'import struct,sys
+h = b"\x7fELF\x02\x01\x01" + bytes(9) + struct.pack("<HHIQQQIHHHHHH", 2, int(sys.argv[2]), 1, 0x400000, 64, 0, 0, 64, 56, 0, 64, 0, 0)
+open(sys.argv[1], "wb").write(h)' "$B/foreign" "$m"
+chmod 755 "$B/foreign"
+refused "an ELF program for another machine" "$B/foreign is an ELF program for another machine" \
+	ns "${NOBODY_NA[@]}" "$PM" 0x1000 "$B/foreign"
+cp "$SM" "$B/sgid"; chgrp 0 "$B/sgid"; chmod 2755 "$B/sgid"
+refused "a set-group-ID program" "$B/sgid is set-group-ID" ns "${NOBODY_NA[@]}" "$PM" 0x1000 "$B/sgid" inet-udp
+
 # 4. io_uring and raw syscalls from a dynamic program.
 KINDS="uring-inet-udp uring-inet6-tcp raw-inet-udp raw-inet6-udp+cloexec"
 # shellcheck disable=SC2086
@@ -115,6 +134,13 @@ refused "--cgroup as uid 65534" \
 	'^packetmark: error: --cgroup: bpf\(BPF_PROG_LOAD cgroup/sock_create\): Operation not permitted' \
 	ns "${NOBODY_NA[@]}" "$PM" --cgroup 0x1000 "$SM" inet-udp
 refused "unknown option" '^packetmark: error: unknown option --cgroups' ns "$PM" --cgroups 0x1 true
+
+t_eq "the helper's cgroup2 mount is not in COMMAND's mount namespace" 0 \
+	"$(ns "$PM" 0x1000 grep -c ' - cgroup2 ' /proc/self/mountinfo)"
+out=$(ns "$PM" 0x1000 "$SM" own=0x5)
+t_eq "cgroup: the application's own SO_MARK still wins" "own mark=0x5" "$out"
+out=$(ns "$PM" 0x1000 env -i "$SM" inet-udp)
+t_eq "cgroup: a child with an empty environment is still marked" "inet-udp mark=0x1000" "$out"
 
 # 6. Nested: the inner packetmark's mark wins, in the cgroup as in the preload.
 out=$(ns "$PM" 0x1 "$PM" 0x2 "$SS" inet-udp)
@@ -141,6 +167,9 @@ if [ -n "$CG2" ]; then
 	ns "$PM" 0x1000 sh -c 'echo $$ >"$0"' "$T_DIR/pm.pid"
 	t_check "a short command's cgroup is removed" \
 		t_wait 5 test ! -d "$CG2$CGP/packetmark-$(cat "$T_DIR/pm.pid")"
+	# shellcheck disable=SC2016
+	out=$("$PM" 0x1000 "${NOBODY[@]}" sh -c 'echo $$ >"$0/cgroup.procs" 2>/dev/null && echo left; grep "^0::" /proc/self/cgroup' "$CG2$CGP")
+	t_check "uid 65534 cannot leave packetmark's cgroup ($out)" grep -qx "0::$CGP/packetmark-[0-9]*" <<<"$out"
 	t_eq "the cgroup helper holds no stdout: \$(...) returns at once" "x" \
 		"$(timeout 5 ip netns exec "$NS" "$PM" 0x1 echo x)"
 else

@@ -125,6 +125,8 @@ if file -L /sbin/ldconfig 2>/dev/null | grep -q 'static'; then
 fi
 out=$(t_in "$NS" "$PM" 0x1000 "$T_DIR/suid-sockmark" inet-udp 2>&1)
 t_eq "set-user-ID command, default (cgroup): runs marked" "inet-udp mark=0x1000" "$out"
+out=$(t_in "$NS" "$PM" 0x1000 "$T_DIR/cap-sockmark" inet-udp 2>&1)
+t_eq "file-capability command, default (cgroup): runs marked" "inet-udp mark=0x1000" "$out"
 t_eq "packetmark -h" 0 "$("$PM" -h >/dev/null; echo $?)"
 
 # The documented limit: glibc 2.36 resolves names (getaddrinfo) through a
