@@ -228,7 +228,7 @@ static int setup(struct cgsetup *s, char *why, size_t len)
 {
 	static char text[65536];
 	char path[64], cg[2048], mnt[2048], procs[4200];
-	const char *rel = NULL;
+	const char *rel = "";
 	union bpf_attr attr;
 	int prog, dfd = -1, r;
 
@@ -449,9 +449,9 @@ int cgmark_enter(uint32_t mark, char *why, size_t len)
 	if (msg[0] == 'E') {
 		char *sp = strchr(msg, ' ');
 
-		r = -atoi(msg + 1);
-		if (r >= 0)
-			r = -EIO;
+		long e = strtol(msg + 1, NULL, 10);
+
+		r = e > 0 && e < 4096 ? -(int)e : -EIO;
 		say(why, len, "%s", sp ? sp + 1 : "failed");
 	} else {
 		r = -ECHILD;
