@@ -381,6 +381,12 @@ static void helper(struct cgsetup *s, int rep, int hold)
 		dup2(null, 2);
 	}
 	close_others(rep, hold);
+	/* It ends by itself once the cgroup is empty; a stop that signals every
+	 * process of a service at once must not leave the cgroup behind. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_NAME, "packetmark-cg");
 	r = setup(s, why, sizeof(why));
 	if (r < 0)
