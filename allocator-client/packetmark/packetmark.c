@@ -431,8 +431,12 @@ int main(int argc, char **argv)
 			return EXIT_OWN;
 		}
 	}
-	/* In the cgroup the kernel marks every socket: nothing to preload. */
-	if (r < 0 && preload_env(argv[i], mark, mode == MODE_AUTO ? nocg : NULL) != 0)
+	/* In the cgroup the kernel marks every socket: nothing to preload, and
+	 * a shim inherited from an outer `packetmark --preload` must not put
+	 * its mark over ours (the innermost packetmark wins). */
+	if (r == 0)
+		unsetenv("LIBPACKETMARK_MARK");
+	else if (preload_env(argv[i], mark, mode == MODE_AUTO ? nocg : NULL) != 0)
 		return EXIT_OWN;
 
 	execvp(argv[i], argv + i);

@@ -148,6 +148,9 @@ t_eq "nested cgroups: the inner mark wins" "inet-udp mark=0x2" "$out"
 out=$(ns "$PM" 0x1 "$PM" --preload 0x2 "$SM" inet-udp raw-inet-udp)
 t_eq "preload inside a cgroup: the preload's mark, the cgroup's for raw" "inet-udp mark=0x2
 raw-inet-udp mark=0x1" "$out"
+out=$(ns "$PM" --preload 0x1 "$PM" 0x2 "$SM" inet-udp raw-inet-udp)
+t_eq "cgroup inside a preload: the inherited shim does not override it" "inet-udp mark=0x2
+raw-inet-udp mark=0x2" "$out"
 
 # 7. The cgroup lives exactly as long as a process in it: here a daemonized
 # child outlives packetmark's own command.
