@@ -109,6 +109,8 @@ t_wait 5 t_in "$H" sh -c "ss -Hlun 'sport = :54' | grep -q 127.0.0.1" ||
 t_eq "pid file names the running dnsmasq" "$WAN_PID dnsmasq" \
 	"$(cat "$pidfile") $(cat "/proc/$(cat "$pidfile")/comm" 2>&1)"
 t_eq "dnsmasq runs as nobody" nobody "$(ps -o user= -p "$WAN_PID")"
+t_check "dnsmasq runs in packetmark's cgroup (root's packetmark)" \
+	grep -q "^0::.*/packetmark-$WAN_PID\$" "/proc/$WAN_PID/cgroup"
 t_check "unreachable rule for the mark (IPv4)" grep -q "^9001:.*fwmark $MARK unreachable" <<<"$(ip -n "$H" -4 rule)"
 t_check "unreachable rule for the mark (IPv6)" grep -q "^9001:.*fwmark $MARK unreachable" <<<"$(ip -n "$H" -6 rule)"
 
