@@ -393,7 +393,12 @@ static void helper(struct cgsetup *s, int rep, int hold)
 		snprintf(msg, sizeof(msg), "E%d %s", -r, why);
 	else
 		snprintf(msg, sizeof(msg), "OK");
-	if (write(rep, msg, strlen(msg)) < 0 || r < 0)
+	/* A target that died meanwhile cannot hear it; its cgroup, empty
+	 * then, is still ours to remove below. */
+	if (write(rep, msg, strlen(msg)) < 0) {
+		/* nothing to add */
+	}
+	if (r < 0)
 		quit(1);
 	close(rep);
 	/* EOF once the target has exec'd (the write end is close-on-exec)
@@ -410,6 +415,19 @@ static void helper(struct cgsetup *s, int rep, int hold)
 	quit(0);
 }
 
+/* Moves a pipe end above stdio: with fd 0-2 closed by our caller, pipe2()
+ * hands those out, and the helper's dup2() of /dev/null would eat them. */
+static int above_stdio(int fd)
+{
+	int n;
+
+	if (fd > 2)
+		return fd;
+	n = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return n;
+}
+
 int cgmark_enter(uint32_t mark, char *why, size_t len)
 {
 	struct cgsetup s = { .target = getpid(), .mark = mark };
@@ -423,6 +441,15 @@ int cgmark_enter(uint32_t mark, char *why, size_t len)
 		r = -errno;
 		say(why, len, "pipe: %s", strerror(errno));
 		goto cleanup;
+	}
+	for (int i = 0; i < 2; i++) {
+		rep[i] = above_stdio(rep[i]);
+		hold[i] = above_stdio(hold[i]);
+		if (rep[i] < 0 || hold[i] < 0) {
+			r = -errno;
+			say(why, len, "fcntl(F_DUPFD): %s", strerror(errno));
+			goto cleanup;
+		}
 	}
 	/* Twice forked: the helper is nobody's child once we exec, so COMMAND
 	 * never sees (nor has to reap) a process it did not start. */
