@@ -6,6 +6,7 @@
  * removed by a helper process, so packetmark itself can still exec COMMAND
  * (same pid, same exit status) and the cgroup still goes away when the last
  * process in it has exited, daemonized children included. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -215,6 +216,36 @@ static int write_str(const char *path, const char *s)
 	return r;
 }
 
+/* Removes the packetmark-PID cgroups below dir whose PID is gone: a helper
+ * killed with SIGKILL (a test harness's `kill -9 $(ip netns pids NS)`, an
+ * OOM kill) cannot clean up after itself, so the next packetmark does.  Only
+ * empty cgroups can be removed at all; a PID that is alive (in our pid
+ * namespace) is skipped, so a packetmark still setting its cgroup up is not
+ * disturbed.  Stale nests (nested packetmarks) go depth first. */
+static void sweep(const char *dir, int depth)
+{
+	char sub[4200];
+	struct dirent *e;
+	DIR *d;
+
+	if (depth > 8 || !(d = opendir(dir)))
+		return;
+	while ((e = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (strncmp(e->d_name, CG_PREFIX, sizeof(CG_PREFIX) - 1) != 0)
+			continue;
+		pid = strtol(e->d_name + sizeof(CG_PREFIX) - 1, &end, 10);
+		if (*end || pid <= 0 || pid > INT32_MAX || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+		sweep(sub, depth + 1);
+		rmdir(sub);
+	}
+	closedir(d);
+}
+
 /* What the helper sets up; dir is the new cgroup. */
 struct cgsetup {
 	pid_t target;
@@ -272,6 +303,8 @@ static int setup(struct cgsetup *s, char *why, size_t len)
 		say(why, len, "cgroup path too long");
 		goto cleanup;
 	}
+	snprintf(procs, sizeof(procs), "%s%s", mnt, rel);
+	sweep(procs, 0);
 	/* A cgroup of a helper that was killed, left by an earlier process
 	 * with this pid: empty, since that process is gone. */
 	if (mkdir(s->dir, 0755) < 0 && (errno != EEXIST || rmdir(s->dir) < 0 ||

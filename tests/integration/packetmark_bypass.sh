@@ -173,6 +173,14 @@ if [ -n "$CG2" ]; then
 	# shellcheck disable=SC2016
 	out=$("$PM" 0x1000 "${NOBODY[@]}" sh -c 'echo $$ >"$0/cgroup.procs" 2>/dev/null && echo left; grep "^0::" /proc/self/cgroup' "$CG2$CGP")
 	t_check "uid 65534 cannot leave packetmark's cgroup ($out)" grep -qx "0::$CGP/packetmark-[0-9]*" <<<"$out"
+	# A helper killed with SIGKILL cannot clean up: the next packetmark
+	# removes what a dead packetmark left (a nest of them too).
+	sh -c 'exit 0' & wait $!; DEAD=$!
+	if ! kill -0 "$DEAD" 2>/dev/null; then
+		mkdir -p "$CG2$CGP/packetmark-$DEAD/packetmark-$DEAD"
+		ns "$PM" 0x1 true
+		t_check "a dead packetmark's cgroups are swept by the next one" test ! -d "$CG2$CGP/packetmark-$DEAD"
+	fi
 	t_eq "the cgroup helper holds no stdout: \$(...) returns at once" "x" \
 		"$(timeout 5 ip netns exec "$NS" "$PM" 0x1 echo x)"
 else
