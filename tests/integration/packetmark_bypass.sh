@@ -164,6 +164,16 @@ if [ -n "$CG2" ]; then
 	DIR=$CG2$CGP/packetmark-$PMPID
 	t_check "the cgroup stays while a child lives ($DIR)" test -d "$DIR"
 	t_eq "the child is in it" "0::$CGP/packetmark-$PMPID" "$(grep '^0::' "/proc/$BGPID/cgroup")"
+	HELPER=
+	for p in $(ip netns pids "$NS"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = packetmark-cg ] && HELPER=$p
+	done
+	t_check "its helper runs (packetmark-cg)" test -n "$HELPER"
+	# A service stop signals every process at once: the helper stays for
+	# the cleanup.
+	[ -n "$HELPER" ] && kill -TERM "$HELPER" && kill -INT "$HELPER" && kill -HUP "$HELPER"
+	sleep 0.2
+	t_check "the helper ignores SIGTERM, SIGINT and SIGHUP" kill -0 "${HELPER:-none}"
 	kill "$BGPID"
 	t_check "the cgroup is removed once its last process is gone" t_wait 5 test ! -d "$DIR"
 	# shellcheck disable=SC2016
