@@ -455,10 +455,16 @@ void engine_set_table(struct engine *e, struct uplink *u, uint32_t table)
 	u->installed = false;
 }
 
+/* Member by member: memcmp would also compare the padding after has_fwmark. */
+static bool policy_equal(const struct uplink_policy *a, const struct uplink_policy *b)
+{
+	return a->has_fwmark == b->has_fwmark && a->fwmark == b->fwmark && a->fwmask == b->fwmask;
+}
+
 void engine_set_policy(struct engine *e, struct uplink *u, const struct uplink_policy *pol)
 {
 	(void)e;
-	if (memcmp(&u->pol, pol, sizeof(*pol))) {
+	if (!policy_equal(&u->pol, pol)) {
 		u->pol = *pol;
 		u->dirty = true;
 		u->installed = false;	/* new rules are no restoration */
