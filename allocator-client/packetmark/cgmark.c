@@ -86,7 +86,10 @@ int cgmark_mount_find(const char *mountinfo, const char *cg, char *out, size_t l
 			if (*p == ' ')
 				p++;
 		}
-		dash = strstr(p - 1, " - ");
+		/* From the blank before a "-" right after the options; an empty
+		 * line has no such blank, and at the text's start p - 1 would be
+		 * before the buffer. */
+		dash = p > line ? strstr(p - 1, " - ") : NULL;
 		if (!dash || (next && dash > next))
 			continue;
 		fstype = dash + 3;

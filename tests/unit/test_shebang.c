@@ -160,6 +160,10 @@ static void test_mount_find(void **state)
 	assert_int_equal(cgmark_mount_find("40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw\n",
 					   "/", out, sizeof(out), &rel), -ENOENT);
 	assert_int_equal(cgmark_mount_find("", "/", out, sizeof(out), &rel), -ENOENT);
+	/* an empty first line is skipped, not read before the text (fuzz_cgroup) */
+	assert_int_equal(cgmark_mount_find("\n30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+					   "/", out, sizeof(out), &rel), 0);
+	assert_string_equal(out, "/sys/fs/cgroup");
 	assert_int_equal(cgmark_mount_find(HYBRID, "/", out, 8, &rel), -ENAMETOOLONG);
 }
 
