@@ -42,7 +42,10 @@ static void say(char *why, size_t len, const char *fmt, ...)
 }
 
 /* Undoes mountinfo's octal escapes (\040 for a space etc.) of the field
- * s[0..n) into out.  false when it does not fit. */
+ * s[0..n) into out.  false when it does not fit.  "\000" stays as it is:
+ * the kernel never writes it (it escapes space, tab, newline, backslash),
+ * and a NUL would cut the path short, or make a root match the wrong
+ * cgroup. */
 static bool unescape(const char *s, size_t n, char *out, size_t len)
 {
 	size_t i, o = 0;
@@ -51,7 +54,8 @@ static bool unescape(const char *s, size_t n, char *out, size_t len)
 		char c = s[i];
 
 		if (c == '\\' && i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3' &&
-		    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+		    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7' &&
+		    memcmp(s + i + 1, "000", 3) != 0) {
 			c = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
 			i += 3;
 		}

@@ -156,6 +156,12 @@ static void test_mount_find(void **state)
 	assert_int_equal(cgmark_mount_find("50 1 0:26 / /mnt/my\\040cg rw - cgroup2 none rw\n",
 					   "/x", out, sizeof(out), &rel), 0);
 	assert_string_equal(out, "/mnt/my cg");
+	/* no NUL out of "\000": it would cut the path (fuzz_cgroup) */
+	assert_int_equal(cgmark_mount_find("50 1 0:26 / /mnt/a\\000b rw - cgroup2 none rw\n",
+					   "/x", out, sizeof(out), &rel), 0);
+	assert_string_equal(out, "/mnt/a\\000b");
+	assert_int_equal(cgmark_mount_find("50 1 0:26 /lxc\\000x /mnt/cg rw - cgroup2 none rw\n",
+					   "/lxc/c1", out, sizeof(out), &rel), -ENOENT);
 	/* v1 only, or nothing */
 	assert_int_equal(cgmark_mount_find("40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw\n",
 					   "/", out, sizeof(out), &rel), -ENOENT);
