@@ -335,6 +335,7 @@ static uint64_t renew_ms(const struct daemon *d)
 
 static void lease_granted(struct daemon *d, const struct proto_reply *rep)
 {
+	d->lc.held_table = d->table;	/* renewals say which table we hold */
 	d->lease_seconds = rep->lease_seconds;
 	if (!d->lease_seconds && rep->lease_expires) {
 		/* A v1 server says only when the lease ends. */

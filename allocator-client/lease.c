@@ -69,6 +69,7 @@ int lease_send(struct lease_client *lc, const struct cli_opts *o, uint8_t cmd)
 		.cmd = cmd,
 		.family = (uint8_t)o->family,
 		.seq = ++lc->seq,
+		.held_table = cmd == PROTO_CMD_REQUEST ? lc->held_table : 0,
 	};
 
 	addr_str(&o->addr, req.address, sizeof(req.address));

@@ -18,6 +18,9 @@ struct lease_client {
 	struct sockaddr_un server;
 	socklen_t server_len;
 	uint32_t seq;			/* of the request in flight */
+	/* The table the caller holds (0: none), sent as "table" so a server
+	 * that lost its state gives it back (docs/protocol.md). */
+	uint32_t held_table;
 };
 
 int lease_open(struct lease_client *lc, const char *sockname);

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "config.h"
+#include "log.h"
 #include "proto.h"
 
 static int bad(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -20,6 +21,20 @@ static int bad(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
+}
+
+/* One warning line per unknown key; printable, bounded: the file may be
+ * anyone's. */
+static void config_unknown(struct config *c, const char *key)
+{
+	char shown[65];
+	size_t i;
+
+	for (i = 0; key[i] && i + 1 < sizeof(shown); i++)
+		shown[i] = key[i] >= 0x20 && key[i] < 0x7f ? key[i] : '?';
+	shown[i] = '\0';
+	c->n_unknown++;
+	log_msg(LOG_WARNING, "config: unknown key \"%s\" ignored", shown);
 }
 
 void config_defaults(struct config *c)
@@ -131,8 +146,6 @@ static int get_families(struct json_object *v, struct config *c, char *err, size
 		if (ret < 0)
 			return ret;
 	}
-	if (!c->af_inet && !c->af_inet6 && !c->af_unspec)
-		return bad(err, errlen, "addr_families: every family is disabled");
 	return 0;
 }
 
@@ -147,6 +160,8 @@ static int range_check(const struct config *c, char *err, size_t errlen)
 	if (c->table_offset <= 255 && last >= 253)
 		return bad(err, errlen, "table_offset: tables %u..%llu overlap the kernel's tables 253..255",
 			   c->table_offset, (unsigned long long)last);
+	if (!c->af_inet && !c->af_inet6 && !c->af_unspec)
+		return bad(err, errlen, "addr_families: every family is disabled");
 	return 0;
 }
 
@@ -194,8 +209,12 @@ int config_parse(struct config *c, const char *text, size_t len, char *err, size
 			ret = get_ids(v, key, c->allowed_uids, &c->n_uids, err, errlen);
 		else if (!strcmp(key, "allowed_gids"))
 			ret = get_ids(v, key, c->allowed_gids, &c->n_gids, err, errlen);
-		else
-			ret = bad(err, errlen, "%.64s: unknown key", key);
+		else if (!strcmp(key, "unspec"))	/* the same as addr_families.unspec */
+			ret = get_bool(v, key, &c->af_unspec, err, errlen);
+		else if (!strcmp(key, "grace_seconds"))
+			ret = get_u32(v, key, 0, CONFIG_MAX_TIMEOUT, &c->grace_seconds, err, errlen);
+		else	/* the original ignores keys it does not know: so do we, aloud */
+			config_unknown(c, key);
 		if (ret < 0)
 			goto cleanup;
 	}
@@ -251,4 +270,13 @@ cleanup:
 		fclose(f);
 	free(text);
 	return ret;
+}
+
+uint32_t config_grace(const struct config *c)
+{
+	uint32_t half = c->table_timeout / 2;
+
+	if (c->grace_seconds)
+		return c->grace_seconds;
+	return (half > 60 ? half : 60) + 5;
 }

@@ -29,12 +29,22 @@ struct config {
 	size_t n_uids;
 	uint32_t allowed_gids[CONFIG_MAX_IDS];
 	size_t n_gids;
+	/* After a start with lost or stale state, how long tables that a live
+	 * client may still hold are kept for it (0: one renewal interval,
+	 * config_grace()). */
+	uint32_t grace_seconds;
+	unsigned n_unknown;		/* unknown keys seen (each logged) */
 };
 
 void config_defaults(struct config *c);
 /* Parse JSON text over the defaults.  0 or -EINVAL with a one-line reason
- * naming the key ("num_tables: must be 1..1000000, got 0"). */
+ * naming the key ("num_tables: must be 1..1000000, got 0").  An unknown key
+ * is not an error: one warning line names it (log_msg). */
 int config_parse(struct config *c, const char *text, size_t len, char *err, size_t errlen);
+/* The grace period in seconds: grace_seconds, or by default the longest a
+ * live rtalloc takes to ask again: half a lease (its renewal interval), or
+ * its retry back-off of at most 60 s when the server was away, plus 5 s. */
+uint32_t config_grace(const struct config *c);
 /* Read and parse a file: -errno when unreadable (err says so). */
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
 

@@ -1,6 +1,7 @@
 /* ledger: leases in memory (in slabs; hash by key, heap by expiry, owner by
  * table; one copy of each ifname). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,18 +15,34 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-static uint64_t key_hash(int family, const char *ifname, int addr_family, const uint8_t *addr)
+/* addr_family AF_UNSPEC: ident names the key, not addr. */
+static uint64_t key_hash(int family, const char *ifname, int addr_family, const uint8_t *addr,
+			 const char *ident)
 {
 	uint64_t h = 1469598103934665603ull ^ (uint64_t)family;
 
 	h = fnv(h, ifname, strlen(ifname) + 1);		/* the NUL ends the name */
+	if (addr_family == AF_UNSPEC)
+		return fnv(h, ident, strlen(ident));
 	h = fnv(h ^ (uint64_t)addr_family, addr, addr_len(addr_family));
 	return h;
 }
 
 static uint64_t lease_hash(const struct lease *le)
 {
-	return key_hash(le->family, le->ifname, le->addr_family, le->addr);
+	return key_hash(le->family, le->ifname, le->addr_family, le->addr, le->ident);
+}
+
+/* One counted copy of an ifname or identifier; s[] holds at least
+ * IFNAMSIZ bytes, NUL-padded (callers copy ifnames IFNAMSIZ at a time). */
+struct name {
+	uint32_t refs;
+	char s[];
+};
+
+static struct name *name_of(const char *s)
+{
+	return (struct name *)(void *)((char *)(uintptr_t)s - offsetof(struct name, s));
 }
 
 int ledger_init(struct ledger *l, uint32_t offset, uint32_t n)
@@ -64,7 +81,7 @@ void ledger_free(struct ledger *l)
 	free(l->slabs);
 	free(l->buckets);
 	for (size_t i = 0; l->names && i < l->names_cap; i++)
-		free(l->names[i]);
+		free(l->names[i]);	/* whatever leases still named */
 	free(l->names);
 	free(l->heap);
 	free(l->owner[0]);
@@ -73,15 +90,29 @@ void ledger_free(struct ledger *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static struct lease *find(struct ledger *l, int family, const char *ifname, int addr_family,
+			  const uint8_t *addr, const char *ident)
+{
+	struct lease *le = l->buckets[key_hash(family, ifname, addr_family, addr, ident) & (l->nbuckets - 1)];
+
+	for (; le; le = le->hnext) {
+		if (le->family != family || le->addr_family != addr_family || strcmp(le->ifname, ifname))
+			continue;
+		if (addr_family == AF_UNSPEC ? !strcmp(le->ident, ident) :
+		    !memcmp(le->addr, addr, addr_len(addr_family)))
+			return le;
+	}
+	return NULL;
+}
+
 struct lease *ledger_find(struct ledger *l, int family, const char *ifname, const struct inet_addr *a)
 {
-	struct lease *le = l->buckets[key_hash(family, ifname, a->family, a->bytes) & (l->nbuckets - 1)];
+	return find(l, family, ifname, a->family, a->bytes, NULL);
+}
 
-	for (; le; le = le->hnext)
-		if (le->family == family && le->addr_family == a->family &&
-		    !memcmp(le->addr, a->bytes, addr_len(a->family)) && !strcmp(le->ifname, ifname))
-			return le;
-	return NULL;
+struct lease *ledger_find_id(struct ledger *l, const char *ifname, const char *ident)
+{
+	return find(l, AF_UNSPEC, ifname, AF_UNSPEC, NULL, ident);
 }
 
 static void rehash(struct ledger *l)
@@ -107,20 +138,27 @@ static void rehash(struct ledger *l)
 	l->nbuckets = n;
 }
 
-/* --- interface names: one copy each, shared by their leases --- */
-static size_t name_slot(const struct ledger *l, const char *ifname)
+/* --- names: one counted copy each, shared by their leases ---
+ * Linear probing; a name goes when its last lease does (refused and
+ * forgotten keys must not leave their names behind: 200,000 distinct
+ * ifnames were 10 MB). */
+static size_t name_home(const struct ledger *l, const char *s)
 {
-	size_t mask = l->names_cap - 1;
-	size_t i = fnv(1469598103934665603ull, ifname, strlen(ifname)) & mask;
+	return fnv(1469598103934665603ull, s, strlen(s)) & (l->names_cap - 1);
+}
 
-	while (l->names[i] && strcmp(l->names[i], ifname))
+static size_t name_slot(const struct ledger *l, const char *s)
+{
+	size_t mask = l->names_cap - 1, i = name_home(l, s);
+
+	while (l->names[i] && strcmp(l->names[i]->s, s))
 		i = (i + 1) & mask;
 	return i;
 }
 
 static int names_grow(struct ledger *l)
 {
-	char **old = l->names;
+	struct name **old = l->names;
 	size_t old_cap = l->names_cap;
 
 	l->names = calloc(2 * old_cap, sizeof(*l->names));
@@ -131,29 +169,69 @@ static int names_grow(struct ledger *l)
 	l->names_cap = 2 * old_cap;
 	for (size_t i = 0; i < old_cap; i++)
 		if (old[i])
-			l->names[name_slot(l, old[i])] = old[i];
+			l->names[name_slot(l, old[i]->s)] = old[i];
 	free(old);
 	return 0;
 }
 
-/* The copy of ifname (made on first use), or NULL when out of memory. */
-static const char *name_get(struct ledger *l, const char *ifname)
+/* A counted reference to the copy of s (made on first use), or NULL when
+ * out of memory. */
+static const char *name_get(struct ledger *l, const char *s)
 {
-	size_t i = name_slot(l, ifname);
+	size_t i = name_slot(l, s), n = strlen(s);
+	struct name *nm;
 
-	if (l->names[i])
-		return l->names[i];
+	if (l->names[i]) {
+		l->names[i]->refs++;
+		return l->names[i]->s;
+	}
 	if (2 * (l->nnames + 1) > l->names_cap) {	/* at most half full */
 		if (names_grow(l) < 0)
 			return NULL;
-		i = name_slot(l, ifname);
+		i = name_slot(l, s);
 	}
-	l->names[i] = calloc(1, IFNAMSIZ);
-	if (!l->names[i])
+	nm = calloc(1, sizeof(*nm) + (n < IFNAMSIZ ? IFNAMSIZ : n + 1));
+	if (!nm)
 		return NULL;
-	strncpy(l->names[i], ifname, IFNAMSIZ - 1);
+	memcpy(nm->s, s, n);
+	nm->refs = 1;
+	l->names[i] = nm;
 	l->nnames++;
-	return l->names[i];
+	return nm->s;
+}
+
+/* Drops a reference; the last one frees the copy and closes the gap in
+ * its probe sequence (backward shift: no tombstones to pile up). */
+static void name_put(struct ledger *l, const char *s)
+{
+	size_t mask = l->names_cap - 1, i, j;
+	struct name *nm;
+
+	if (!s)
+		return;
+	nm = name_of(s);
+	if (--nm->refs)
+		return;
+	i = name_slot(l, s);
+	l->names[i] = NULL;
+	l->nnames--;
+	free(nm);
+	for (j = (i + 1) & mask; l->names[j]; j = (j + 1) & mask) {
+		size_t h = name_home(l, l->names[j]->s);
+
+		/* names[j] may move into the gap at i unless its home lies
+		 * cyclically in (i, j] */
+		if (i <= j ? (h > i && h <= j) : (h > i || h <= j))
+			continue;
+		l->names[i] = l->names[j];
+		l->names[j] = NULL;
+		i = j;
+	}
+}
+
+size_t ledger_names(const struct ledger *l)
+{
+	return l->nnames;
 }
 
 /* A zeroed lease: a forgotten one's place, or the next of the current
@@ -187,23 +265,51 @@ static struct lease *slab_alloc(struct ledger *l)
 	return &l->slabs[slab][l->count++ % LEDGER_SLAB];
 }
 
-struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const struct inet_addr *a)
+/* le (zeroed but for its key) into the hash. */
+static void hash_add(struct ledger *l, struct lease *le)
 {
-	const char *name = name_get(l, ifname);
-	struct lease *le = name ? slab_alloc(l) : NULL;
 	size_t h;
 
-	if (!le)
-		return NULL;
-	le->family = (uint8_t)family;
-	le->ifname = name;
-	le->addr_family = (uint8_t)a->family;
-	memcpy(le->addr, a->bytes, addr_len(a->family));
 	if (++l->nkeys > l->nbuckets)
 		rehash(l);
 	h = lease_hash(le) & (l->nbuckets - 1);
 	le->hnext = l->buckets[h];
 	l->buckets[h] = le;
+}
+
+struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const struct inet_addr *a)
+{
+	const char *name = name_get(l, ifname);
+	struct lease *le = name ? slab_alloc(l) : NULL;
+
+	if (!le) {
+		name_put(l, name);
+		return NULL;
+	}
+	le->family = (uint8_t)family;
+	le->ifname = name;
+	le->addr_family = (uint8_t)a->family;
+	memcpy(le->addr, a->bytes, addr_len(a->family));
+	hash_add(l, le);
+	return le;
+}
+
+struct lease *ledger_add_id(struct ledger *l, const char *ifname, const char *ident)
+{
+	const char *name = name_get(l, ifname);
+	const char *id = name ? name_get(l, ident) : NULL;
+	struct lease *le = id ? slab_alloc(l) : NULL;
+
+	if (!le) {
+		name_put(l, id);
+		name_put(l, name);
+		return NULL;
+	}
+	le->family = AF_UNSPEC;
+	le->ifname = name;
+	le->addr_family = AF_UNSPEC;
+	le->ident = id;
+	hash_add(l, le);
 	return le;
 }
 
@@ -211,6 +317,10 @@ const char *ledger_addr_str(const struct lease *le, char *buf, size_t len)
 {
 	struct inet_addr a = { .family = le->addr_family };
 
+	if (le->addr_family == AF_UNSPEC) {
+		snprintf(buf, len, "%s", le->ident);
+		return buf;
+	}
 	memcpy(a.bytes, le->addr, addr_len(le->addr_family));
 	return addr_str(&a, buf, len);
 }
@@ -316,6 +426,10 @@ static void unown(struct ledger *l, const struct lease *le)
 
 void ledger_recycle(struct ledger *l, struct lease *le)
 {
+	name_put(l, le->ifname);
+	if (le->addr_family == AF_UNSPEC)
+		name_put(l, le->ident);
+	le->ifname = NULL;
 	le->forgotten = false;
 	le->hnext = l->unused;
 	l->unused = le;
@@ -381,7 +495,29 @@ static void make_live(struct ledger *l, struct lease *le, int64_t expires)
 	heap_up(l, le->heap_idx);
 }
 
-int ledger_grant(struct ledger *l, struct lease *le, int64_t expires)
+/* How many free tables a newcomer looks past for one that is no other
+ * key's recent preference: bounded, so a pool of recent preferences costs a
+ * grant at most this many probes before first fit. */
+#define STICKY_PROBES 64
+
+/* Whether free table t is the preference of a key (not le) whose lease
+ * ended after since. */
+static bool recent_pref(struct ledger *l, const struct lease *le, uint32_t t, int64_t since)
+{
+	uint32_t i = t - l->pool.offset;
+
+	for (int f = 0; f < 2; f++) {
+		const struct lease *o = l->owner[f][i];
+
+		if (o && o != le && !o->alive && o->expires > since &&
+		    (f == 0 ? le->family != AF_INET6 : le->family != AF_INET))
+			return true;
+	}
+	return false;
+}
+
+int ledger_claim(struct ledger *l, struct lease *le, int64_t expires, uint32_t claim,
+		 int64_t sticky_since)
 {
 	uint32_t t;
 
@@ -395,9 +531,18 @@ int ledger_grant(struct ledger *l, struct lease *le, int64_t expires)
 			heap_up(l, le->heap_idx);
 		return 0;
 	}
-	t = le->table;
+	t = claim;
 	if (!t || !pool_is_free(&l->pool, le->family, t))
-		t = pool_first_free(&l->pool, le->family);
+		t = le->table;
+	if (!t || !pool_is_free(&l->pool, le->family, t)) {
+		uint32_t first = pool_first_free(&l->pool, le->family);
+
+		t = first;
+		for (int n = 0; t && n < STICKY_PROBES && recent_pref(l, le, t, sticky_since); n++)
+			t = t + 1 < t ? 0 : pool_next_free(&l->pool, le->family, t + 1);
+		if (!t || recent_pref(l, le, t, sticky_since))
+			t = first;
+	}
 	if (!t)
 		return -ENOSPC;
 	pool_take(&l->pool, le->family, t);
@@ -406,6 +551,11 @@ int ledger_grant(struct ledger *l, struct lease *le, int64_t expires)
 	le->table = t;
 	make_live(l, le, expires);
 	return 0;
+}
+
+int ledger_grant(struct ledger *l, struct lease *le, int64_t expires)
+{
+	return ledger_claim(l, le, expires, 0, INT64_MAX);
 }
 
 int ledger_restore(struct ledger *l, struct lease *le, int64_t expires)

@@ -25,21 +25,30 @@ struct lease {
 	/* NULL when empty: few leases carry one, and 128 bytes inline were
 	 * half of rtallocd's memory with 100,000 leases. */
 	char *tag;
-	/* The ledger's one copy of the name, IFNAMSIZ bytes and NUL-padded
-	 * like the array it replaced: a host has a few devices and many
-	 * leases, and 16 bytes each were a sixth of a lease. */
+	/* The ledger's one copy of the name, at least IFNAMSIZ bytes and
+	 * NUL-padded like the array it replaced: a host has a few devices and
+	 * many leases, and 16 bytes each were a sixth of a lease.  Counted:
+	 * the copy goes with the last lease that names it. */
 	const char *ifname;
-	int64_t expires;		/* wall clock, unix seconds, as acked */
+	/* CLOCK_BOOTTIME seconds, as acked (the server converts to the wall
+	 * clock for the database only); while dead: when it ended. */
+	int64_t expires;
 	/* While live: the expiry of its row in the database (>= expires, see
 	 * the server's flush()); 0 when the database holds no live row. */
 	int64_t stored;
+	union {
+		uint8_t addr[16];	/* network order; IPv4 in the first 4 */
+		/* addr_family AF_UNSPEC: an identifier, not an address
+		 * (proto_ident_valid()), one counted copy like ifname */
+		const char *ident;
+	};
 	uint32_t heap_idx;		/* while live: its place in the heap */
 	uint32_t table;			/* while dead: the preferred table */
 	uint32_t uid;
-	uint8_t addr[16];		/* network order; IPv4 in the first 4 */
 	uint8_t family;			/* of the lease: AF_INET, AF_INET6, AF_UNSPEC */
 	/* The address's own: an AF_UNSPEC lease may have either, and
-	 * 1.2.3.4 and 102:304:: share their first four bytes. */
+	 * 1.2.3.4 and 102:304:: share their first four bytes; AF_UNSPEC for
+	 * an identifier. */
 	uint8_t addr_family;
 	bool dirty : 1;
 	bool alive : 1;
@@ -65,7 +74,9 @@ struct ledger {
 	size_t nkeys;			/* leases in the hash */
 	struct lease **buckets;
 	size_t nbuckets, count;
-	char **names;			/* the leases' ifnames, open addressing */
+	/* The leases' ifnames and identifiers, counted (struct name in
+	 * ledger.c), open addressing: only names some lease holds. */
+	struct name **names;
 	size_t names_cap, nnames;
 	struct lease **heap;		/* live leases, earliest expiry first */
 	size_t nheap;
@@ -82,6 +93,11 @@ void ledger_free(struct ledger *l);
 struct lease *ledger_find(struct ledger *l, int family, const char *ifname, const struct inet_addr *a);
 /* A new dead lease for the key (no table yet); NULL when out of memory. */
 struct lease *ledger_add(struct ledger *l, int family, const char *ifname, const struct inet_addr *a);
+/* The same for an AF_UNSPEC key named by an identifier (proto_ident_valid()). */
+struct lease *ledger_find_id(struct ledger *l, const char *ifname, const char *ident);
+struct lease *ledger_add_id(struct ledger *l, const char *ifname, const char *ident);
+/* How many distinct names (ifnames, identifiers) the ledger holds. */
+size_t ledger_names(const struct ledger *l);
 /* le's address as canonical text (addr_str()); buf holds INET6_ADDRSTRLEN. */
 const char *ledger_addr_str(const struct lease *le, char *buf, size_t len);
 /* Sets le's tag (a copy; "" frees it): 0 or -ENOMEM, the old tag kept. */
@@ -92,6 +108,12 @@ const char *ledger_tag(const struct lease *le);
  * preferred table if free, else the first free one.  0 or -ENOSPC.  A
  * dead lease of le's family whose preferred table le takes is forgotten. */
 int ledger_grant(struct ledger *l, struct lease *le, int64_t expires);
+/* ledger_grant() for a dead le that may say which table it holds: claim
+ * (0: none) if it is free, else its preferred table if free, else the
+ * first free table that is no other key's recent preference (one whose
+ * lease ended after sticky_since), else the first free one. */
+int ledger_claim(struct ledger *l, struct lease *le, int64_t expires, uint32_t claim,
+		 int64_t sticky_since);
 /* Forgets dead le: ledger_find() no longer returns it; its memory is
  * reused at once, or after ledger_recycle() when le is dirty. */
 void ledger_forget(struct ledger *l, struct lease *le);

@@ -74,6 +74,26 @@ uint32_t pool_first_free(const struct pool *p, int family)
 	return 0;
 }
 
+uint32_t pool_next_free(const struct pool *p, int family, uint32_t table)
+{
+	uint32_t i;
+	uint64_t w;
+
+	if (table < p->offset)
+		return pool_first_free(p, family);
+	if (!pool_contains(p, table))
+		return 0;
+	i = table - p->offset;
+	w = word(p, family, i / 64) & (~UINT64_C(0) << (i % 64));
+	for (size_t k = i / 64;;) {
+		if (w)
+			return p->offset + (uint32_t)(k * 64) + (uint32_t)__builtin_ctzll(w);
+		if (++k >= p->words)
+			return 0;
+		w = word(p, family, k);
+	}
+}
+
 int pool_take(struct pool *p, int family, uint32_t table)
 {
 	uint32_t i = table - p->offset;

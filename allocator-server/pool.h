@@ -25,6 +25,8 @@ bool pool_contains(const struct pool *p, uint32_t table);
 bool pool_is_free(const struct pool *p, int family, uint32_t table);
 /* The lowest free table, or 0 when none is. */
 uint32_t pool_first_free(const struct pool *p, int family);
+/* The lowest free table >= table, or 0 when none is. */
+uint32_t pool_next_free(const struct pool *p, int family, uint32_t table);
 /* 0, -ERANGE (not in the pool) or -EBUSY (already taken in a family). */
 int pool_take(struct pool *p, int family, uint32_t table);
 void pool_put(struct pool *p, int family, uint32_t table);

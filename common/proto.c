@@ -350,13 +350,31 @@ static int family_check(int64_t f, char *err, size_t errlen)
 	return 0;
 }
 
+bool proto_ident_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= INET6_ADDRSTRLEN)
+		return false;
+	for (; *s; s++)
+		if (*s <= 0x20 || *s >= 0x7f || *s == '"' || *s == '\\')
+			return false;
+	return true;
+}
+
 /* Canonicalizes the address in place (inet_ntop form) after checking it
- * belongs to family. */
+ * belongs to family; an unspec one may be an identifier instead. */
 static int address_check(int family, char *address, char *err, size_t errlen)
 {
 	struct inet_addr a;
 	char show[48];
 
+	if (family == AF_UNSPEC && addr_parse(family, address, &a) < 0) {
+		if (proto_ident_valid(address))
+			return 0;
+		return fail(err, errlen, "address: not an IP address or identifier: `%s'",
+			    shown(address, show, sizeof(show)));
+	}
 	if (addr_parse(family, address, &a) < 0)
 		return fail(err, errlen, "address: not an %s address: `%s'", family_name(family),
 			    shown(address, show, sizeof(show)));
@@ -478,6 +496,11 @@ static int request_parse(const void *buf, size_t len, struct proto_request *req,
 		goto cleanup;
 	}
 
+	ret = get_int(o, "table", 0, UINT32_MAX, false, &v, err, errlen);
+	if (ret == 0)
+		req->held_table = (uint32_t)v;
+	else if (ret != -ENOENT)
+		goto cleanup;
 	ret = key_parse(o, &req->family, req->address, req->ifname, req->tag, err, errlen);
 cleanup:
 	json_object_put(j);
@@ -683,6 +706,8 @@ int proto_request_format(const struct proto_request *req, char *buf, size_t len)
 	 * proto_reply_format does, so a request survives format and parse. */
 	if (req->version >= PROTO_VERSION_2 || req->seq)
 		put(&w, ",\"seq\":%u", req->seq);
+	if (req->held_table)
+		put(&w, ",\"table\":%u", req->held_table);
 	put_char(&w, '}');
 	return out_end(&w);
 }

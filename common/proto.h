@@ -6,6 +6,7 @@
 
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,8 +26,9 @@ enum proto_cmd {
 };
 
 /* A request, validated: family is AF_INET, AF_INET6 or AF_UNSPEC; address is
- * in canonical inet_ntop form and belongs to family (either one for
- * AF_UNSPEC); ifname is a valid device name; tag is printable. */
+ * in canonical inet_ntop form and belongs to family (for AF_UNSPEC: an
+ * address of either, or an identifier, proto_ident_valid()); ifname is a
+ * valid device name; tag is printable. */
 struct proto_request {
 	uint8_t version;
 	uint8_t cmd;			/* REQUEST, RELEASE or LIST */
@@ -36,6 +38,9 @@ struct proto_request {
 	char tag[PROTO_TAG_MAX + 1];
 	uint32_t seq;			/* v2, echoed in the reply; 0 if absent */
 	uint32_t offset;		/* LIST: index of the first lease wanted */
+	/* v2 "table": the table the client holds now (renewals), so a server
+	 * that lost its state gives it back; 0 = none. */
+	uint32_t held_table;
 };
 
 struct proto_reply {
@@ -58,6 +63,11 @@ struct proto_lease {
 	uint32_t seconds_left;
 	uint32_t uid;
 };
+
+/* An AF_UNSPEC lease's identifier that is not an address (the 2017
+ * original leases a table for any name, `-a myuplink`): 1..45 bytes of
+ * printable ASCII without space, '"' or '\\'. */
+bool proto_ident_valid(const char *s);
 
 /* Parsers: 0, or -EINVAL with a one-line reason in err ("address: not an
  * IPv4 address: `10.0.0.300'").  They accept any bytes of any length. */
