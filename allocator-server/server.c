@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "groups.h"
+#include "holders.h"
 #include "server.h"
 
 struct server_slot {
@@ -36,6 +38,25 @@ static int64_t wall_now(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts.tv_sec;
+}
+
+/* Leases run on CLOCK_BOOTTIME: it never jumps (an NTP step of the wall
+ * clock ended every lease at once while clients renew on their monotonic
+ * clock) and it counts a suspend, as the clients' leases do from the
+ * server's side.  The wall clock is only for the database, across
+ * restarts: see wall_offset(). */
+static int64_t boot_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec;
+}
+
+/* Add to a CLOCK_BOOTTIME second to get the wall clock's, as of now. */
+static int64_t wall_offset(void)
+{
+	return wall_now() - boot_now();
 }
 
 void server_boot_id(char *buf, size_t len)
@@ -106,6 +127,7 @@ static int flush(struct server *s)
 	struct store_row r;
 	struct lease *le;
 	bool unwritten = s->unwritten;
+	int64_t off = wall_offset();
 	int ret;
 
 	s->unwritten = false;
@@ -125,7 +147,7 @@ static int flush(struct server *s)
 			/* r is zeroed; tags are at most PROTO_TAG_MAX by construction */
 			memcpy(r.tag, ledger_tag(le), strnlen(ledger_tag(le), sizeof(r.tag) - 1));
 			r.table = le->table;
-			r.expires = row_expires(s, le);
+			r.expires = row_expires(s, le) + off;	/* the wall clock's */
 			r.uid = le->uid;
 			r.alive = le->alive;
 			ret = store_put(s->store, &r);
@@ -159,19 +181,44 @@ static void arm_expiry(struct server *s)
 	}
 	if (next->expires == s->armed_for)
 		return;
-	now = wall_now();
+	now = boot_now();
 	s->armed_for = next->expires;
 	/* +1 ms: 0 would disarm; a lease is over once its second has passed */
 	loop_timer_set(&s->expiry, next->expires > now ? (uint64_t)(next->expires - now) * 1000 + 1 : 1);
 }
 
+/* A wake-up this late after a lease was due means rtallocd did not run
+ * (stopped, frozen, a suspend): its clients may have been asking all along.
+ * The leases due are then kept for a grace period, not ended at once. */
+#define SERVER_LATE_S 10
+
+static void catch_up(struct server *s, int64_t now)
+{
+	uint32_t grace = config_grace(s->cfg);
+	unsigned n = 0;
+	struct lease *le;
+
+	if (!s->armed_for || now - s->armed_for <= SERVER_LATE_S)
+		return;
+	while ((le = ledger_next_expiry(&s->ledger)) && le->expires <= now) {
+		ledger_grant(&s->ledger, le, now + grace);
+		mark_dirty(s, le);
+		n++;
+	}
+	log_msg(LOG_WARNING, "rtallocd did not run for %lld s (stopped or suspended); %u leases due"
+		" meanwhile are kept %u s more for their holders to renew", (long long)(now - s->armed_for),
+		n, grace);
+	s->armed_for = 0;
+}
+
 static void expiry_fired(struct loop_timer *t)
 {
 	struct server *s = container_of(t, struct server, expiry);
-	int64_t now = wall_now();
+	int64_t now = boot_now();
 	char addr[INET6_ADDRSTRLEN];
 	struct lease *le;
 
+	catch_up(s, now);
 	s->armed_for = 0;
 	while ((le = ledger_next_expiry(&s->ledger)) && le->expires <= now) {
 		log_msg(LOG_INFO, "lease expired: table %u %s %s on %s", le->table,
@@ -184,6 +231,14 @@ static void expiry_fired(struct loop_timer *t)
 	arm_expiry(s);
 }
 
+static bool gid_allowed(const struct server *s, uint32_t gid)
+{
+	for (size_t i = 0; i < s->cfg->n_gids; i++)
+		if (s->cfg->allowed_gids[i] == gid)
+			return true;
+	return false;
+}
+
 static bool allowed(const struct server *s, const struct ucred *cr)
 {
 	if (cr->uid == 0 || cr->uid == s->self_uid)
@@ -191,10 +246,13 @@ static bool allowed(const struct server *s, const struct ucred *cr)
 	for (size_t i = 0; i < s->cfg->n_uids; i++)
 		if (s->cfg->allowed_uids[i] == cr->uid)
 			return true;
-	for (size_t i = 0; i < s->cfg->n_gids; i++)
-		if (s->cfg->allowed_gids[i] == cr->gid)
-			return true;
-	return false;
+	if (!s->cfg->n_gids)
+		return false;
+	if (gid_allowed(s, cr->gid))
+		return true;
+	/* Supplementary groups are not in the credentials: the kernel says
+	 * them in /proc/PID/status (groups.c). */
+	return groups_match(cr, s->cfg->allowed_gids, s->cfg->n_gids);
 }
 
 static void refuse(struct server_slot *sl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -211,25 +269,53 @@ static void refuse(struct server_slot *sl, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The lease of req's key, or NULL; *ident whether it is an identifier. */
+static struct lease *key_find(struct server *s, const struct proto_request *req, bool *ident,
+			      struct inet_addr *a)
+{
+	/* proto_request_parse() checked it: an address of the family, or an
+	 * unspec identifier */
+	*ident = addr_parse(req->family, req->address, a) < 0;
+	if (*ident && (req->family != AF_UNSPEC || !proto_ident_valid(req->address)))
+		return NULL;
+	return *ident ? ledger_find_id(&s->ledger, req->ifname, req->address) :
+			ledger_find(&s->ledger, req->family, req->ifname, a);
+}
+
 static void do_request(struct server *s, struct server_slot *sl, const struct proto_request *req,
 		       const struct ucred *cr, int64_t now)
 {
 	int64_t expires = now + s->cfg->table_timeout;
 	struct inet_addr a;
 	struct lease *le, *added = NULL;
-	bool same;
+	bool same, ident;
 
-	/* proto_request_parse() checked it: this is its binary form */
-	if (addr_parse(req->family, req->address, &a) < 0) {
+	le = key_find(s, req, &ident, &a);
+	if (ident && req->family != AF_UNSPEC) {
 		refuse(sl, "address: not an %s address: `%s'", family_name(req->family), req->address);
 		return;
 	}
-	le = ledger_find(&s->ledger, req->family, req->ifname, &a);
+	/* Grace after lost state: a table a live client holds may look free,
+	 * so keys that hold none wait (their retries are not answered) until
+	 * the holders have reclaimed theirs, as NFS servers make new locks
+	 * wait for reclaims. */
+	if (s->grace_closed && (!le || !le->alive) &&
+	    (!req->held_table || !pool_is_free(&s->ledger.pool, req->family, req->held_table))) {
+		if (now < s->grace_until) {
+			sl->answer = false;
+			s->grace_waiting++;
+			return;
+		}
+		s->grace_closed = false;
+		log_msg(LOG_NOTICE, "grace period over; %u requests of new keys were not answered in it",
+			s->grace_waiting);
+	}
 	if (le && le->alive && le->uid != cr->uid && cr->uid != 0) {
 		refuse(sl, "permission denied: the lease belongs to uid %u", le->uid);
 		return;
 	}
-	if (!le && !(le = added = ledger_add(&s->ledger, req->family, req->ifname, &a))) {
+	if (!le && !(le = added = ident ? ledger_add_id(&s->ledger, req->ifname, req->address) :
+				  ledger_add(&s->ledger, req->family, req->ifname, &a))) {
 		refuse(sl, "server out of memory");
 		return;
 	}
@@ -237,7 +323,10 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 	 * and says the same owner and tag is not written again. */
 	same = le->alive && le->stored >= expires && le->uid == cr->uid &&
 	       !strcmp(ledger_tag(le), req->tag);
-	if (ledger_grant(&s->ledger, le, expires) < 0) {
+	/* A key whose lease ended is preferred for its table over newcomers
+	 * for one lease time (sticky); a client saying which table it holds
+	 * gets it back while it is free. */
+	if (ledger_claim(&s->ledger, le, expires, req->held_table, now - s->cfg->table_timeout) < 0) {
 		refuse(sl, "no free table: all %u %s tables are leased", s->cfg->num_tables,
 		       family_name(req->family));
 		/* a key refused at once leaves nothing behind: requests for
@@ -254,7 +343,7 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 	else
 		mark_dirty(s, le);
 	sl->rep.table = le->table;
-	sl->rep.lease_expires = expires;
+	sl->rep.lease_expires = expires + s->wall_off;	/* v2: the wall clock's */
 	sl->rep.lease_seconds = s->cfg->table_timeout;
 	sl->granted = true;
 }
@@ -264,10 +353,9 @@ static void do_release(struct server *s, struct server_slot *sl, const struct pr
 {
 	char addr[INET6_ADDRSTRLEN];
 	struct inet_addr a;
-	struct lease *le = NULL;
+	bool ident;
+	struct lease *le = key_find(s, req, &ident, &a);
 
-	if (addr_parse(req->family, req->address, &a) == 0)
-		le = ledger_find(&s->ledger, req->family, req->ifname, &a);
 	if (!le || !le->alive) {
 		refuse(sl, "no lease for %s %s on %s", family_name(req->family), req->address, req->ifname);
 		return;
@@ -282,7 +370,7 @@ static void do_release(struct server *s, struct server_slot *sl, const struct pr
 	log_msg(LOG_DEBUG, "released table %u %s %s on %s", le->table, family_name(le->family),
 		ledger_addr_str(le, addr, sizeof(addr)), le->ifname);
 	sl->rep.table = le->table;
-	sl->rep.lease_expires = now;
+	sl->rep.lease_expires = now + s->wall_off;
 	sl->granted = true;
 }
 
@@ -347,7 +435,7 @@ static void send_list(struct server *s, struct server_slot *sl, int seq_version)
 	struct proto_lease page[PAGE];
 	struct proto_list_reply rep = { .version = (uint8_t)seq_version, .seq = sl->rep.seq };
 	size_t total = ledger_live(&s->ledger), fitted;
-	int64_t now = wall_now();
+	int64_t now = boot_now();
 	int n;
 
 	rep.total = (uint32_t)total;
@@ -402,7 +490,9 @@ static void sock_ready(struct loop_fd *h, uint32_t events)
 			log_msg(LOG_ERR, "recvmmsg: %s", strerror(errno));
 		return;
 	}
-	now = wall_now();
+	now = boot_now();
+	s->wall_off = wall_offset();
+	catch_up(s, now);
 	for (int i = 0; i < n; i++)
 		handle(s, &s->slots[i], &in[i].msg_hdr, in[i].msg_len, now);
 	/* Group commit: every change of the batch in one transaction, and no
@@ -443,8 +533,9 @@ static void sock_ready(struct loop_fd *h, uint32_t events)
 
 struct load_ctx {
 	struct server *s;
-	int64_t now;
-	unsigned live, dead, bad;
+	int64_t now;			/* CLOCK_BOOTTIME */
+	int64_t off;			/* wall_offset() */
+	unsigned live, dead, bad, lapsed;
 };
 
 static int restore_row(void *ctx, const struct store_row *r)
@@ -455,31 +546,50 @@ static int restore_row(void *ctx, const struct store_row *r)
 	char canon[INET6_ADDRSTRLEN];
 	struct lease *le;
 
+	bool ident = r->family == AF_UNSPEC && addr_parse(AF_UNSPEC, r->address, &a) < 0 &&
+		     proto_ident_valid(r->address);
+	int64_t expires = r->expires - lc->off;	/* this boot's clock */
+
 	if ((r->family != AF_INET && r->family != AF_INET6 && r->family != AF_UNSPEC) ||
-	    !ifname_valid(r->ifname) || addr_parse(r->family, r->address, &a) < 0 ||
-	    strcmp(addr_str(&a, canon, sizeof(canon)), r->address)) {
+	    !ifname_valid(r->ifname) ||
+	    (!ident && (addr_parse(r->family, r->address, &a) < 0 ||
+			strcmp(addr_str(&a, canon, sizeof(canon)), r->address)))) {
 		lc->bad++;
 		return 0;
 	}
 	/* An older row of a key already read (live first, latest first): an
 	 * unspec lease moved tables while an inet one held its old one. */
-	if (ledger_find(&s->ledger, r->family, r->ifname, &a))
+	if (ident ? ledger_find_id(&s->ledger, r->ifname, r->address) :
+		    ledger_find(&s->ledger, r->family, r->ifname, &a))
 		return 0;
-	le = ledger_add(&s->ledger, r->family, r->ifname, &a);
+	le = ident ? ledger_add_id(&s->ledger, r->ifname, r->address) :
+		     ledger_add(&s->ledger, r->family, r->ifname, &a);
 	if (!le)
 		return -ENOMEM;
 	if (ledger_set_tag(le, r->tag) < 0)
 		return -ENOMEM;
 	le->uid = r->uid;
-	le->expires = r->expires;	/* the row's, which may exceed the acked one */
+	le->expires = expires;	/* the row's, which may exceed the acked one */
 	le->table = pool_contains(&s->ledger.pool, r->table) ? r->table : 0;
-	/* Live only if it has time left and its table is still ours (rows of
-	 * another boot were ended by store_open()); otherwise a preference. */
-	if (r->alive && le->table && r->expires > lc->now &&
-	    family_enabled(s->cfg, r->family) && ledger_restore(&s->ledger, le, r->expires) == 0) {
-		le->stored = r->expires;
-		lc->live++;
-		return 0;
+	/* Live only if its table is still ours (rows of another boot were
+	 * ended by store_open()); otherwise a preference.  A live row whose
+	 * time ran out while rtallocd was not running (or whose wall-clock
+	 * expiry a clock step moved) was never seen to end: its holder may
+	 * have been asking all along, so it is kept for the grace period. */
+	if (r->alive && le->table && family_enabled(s->cfg, r->family)) {
+		bool lapsed = expires <= lc->now;
+
+		if (lapsed)
+			expires = lc->now + config_grace(s->cfg);
+		if (ledger_restore(&s->ledger, le, expires) == 0) {
+			le->stored = lapsed ? 0 : expires;
+			if (lapsed)
+				mark_dirty(s, le);	/* its row gets the grace */
+			lc->live++;
+			lc->lapsed += lapsed;
+			return 0;
+		}
+		le->expires = r->expires - lc->off;
 	}
 	if (r->alive)
 		mark_dirty(s, le);	/* record that it is over */
@@ -488,6 +598,33 @@ static int restore_row(void *ctx, const struct store_row *r)
 		le->table = r->table;	/* keep it in the database as it was */
 	lc->dead++;
 	return 0;
+}
+
+/* A database created at this start, while rtalloc rules in this network
+ * namespace point into our tables: the leases were lost (file deleted,
+ * disk replaced) while their holders live.  Until they have renewed,
+ * saying which table they hold, new keys wait.  A new database with no
+ * such rules is a first start: nothing to wait for. */
+static void grace_if_lost(struct server *s, int64_t now)
+{
+	uint32_t lo = s->cfg->table_offset, hi = lo + s->cfg->num_tables - 1;
+	int held;
+
+	if (!store_created(s->store))
+		return;
+	held = holders_count(lo, hi);
+	if (held < 0) {
+		log_msg(LOG_WARNING, "cannot read the kernel's rules (%s); assuming a first start",
+			strerror(-held));
+		return;
+	}
+	if (!held)
+		return;
+	s->grace_closed = true;
+	s->grace_until = now + config_grace(s->cfg);
+	log_msg(LOG_WARNING, "database %s is new but %d rtalloc rules use tables %u..%u: leases were"
+		" lost; new keys wait %u s while holders reclaim their tables (grace period)",
+		s->cfg->db_path, held, lo, hi, config_grace(s->cfg));
 }
 
 static int sd_notify_ready(void)
@@ -549,7 +686,7 @@ static int sock_open(struct server *s, char *err, size_t errlen)
 
 int server_init(struct server *s, struct loop *l, const struct config *cfg, char *err, size_t errlen)
 {
-	struct load_ctx lc = { .s = s, .now = wall_now() };
+	struct load_ctx lc = { .s = s, .now = boot_now(), .off = wall_offset() };
 	int ret;
 
 	memset(s, 0, sizeof(*s));
@@ -589,6 +726,10 @@ int server_init(struct server *s, struct loop *l, const struct config *cfg, char
 	}
 	log_msg(LOG_INFO, "%u live leases restored, %u kept as preferences%s", lc.live, lc.dead,
 		lc.bad ? ", some invalid rows ignored" : "");
+	if (lc.lapsed)
+		log_msg(LOG_NOTICE, "%u leases ran out while rtallocd was not running; kept %u s for their"
+			" holders to renew (grace period)", lc.lapsed, config_grace(cfg));
+	grace_if_lost(s, lc.now);
 	ret = loop_timer_init(l, &s->expiry, expiry_fired);
 	if (ret < 0) {
 		snprintf(err, errlen, "timerfd: %s", strerror(-ret));

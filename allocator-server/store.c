@@ -51,6 +51,7 @@ struct store {
 	dev_t dev;		/* the file opened: a commit into a file that was */
 	ino_t ino;		/* deleted or replaced would be lost at restart */
 	bool gone;		/* said so once */
+	bool created;		/* the file had no leases table before this start */
 	struct checkpointer ck;
 };
 
@@ -153,6 +154,11 @@ static int check_file(struct store *s)
 			s->path, e ? "deleted" : "replaced");
 	s->gone = true;
 	return -ESTALE;
+}
+
+bool store_created(const struct store *s)
+{
+	return s->created;
 }
 
 int store_check(struct store *s)
@@ -425,6 +431,7 @@ int store_open(struct store **out, const char *path, const char *boot_id, char *
 		ret = -EPROTO;
 		goto cleanup;
 	}
+	s->created = v == 0;
 	ret = migrate(s, v, boot_id, err, errlen);
 	if (ret == 0)
 		ret = prepare(s, "INSERT OR REPLACE INTO leases (slot, family, ifname, address, tag, tbl,"

@@ -35,6 +35,9 @@ struct store;
 int store_open(struct store **out, const char *path, const char *boot_id, char *err, size_t errlen);
 void store_close(struct store *s);
 int store_schema_version(struct store *s);
+/* Whether store_open() created the database (no file, or one without our
+ * schema or the original's): the leases, if there were any, are lost. */
+bool store_created(const struct store *s);
 /* 0, or -ESTALE when the file opened was deleted or replaced since. */
 int store_check(struct store *s);
 int store_begin(struct store *s);

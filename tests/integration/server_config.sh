@@ -12,7 +12,18 @@ check_conf() {	# description json expected-substring
 	t_eq "$1: one line" 1 "$(printf '%s\n' "$out" | wc -l)"
 	t_check "$1: names the problem ($out)" grep -qF "$3" <<<"$out"
 }
-check_conf "unknown key" '{"tables": 5}' "tables: unknown key"
+check_conf "bad value beside an unknown key" '{"num_tables": 0, "tables": 5}' "num_tables: must be 1..1000000, got 0"
+# An unknown key (the original's configs may carry extra ones) is one
+# warning line naming it, and the server starts and serves.
+printf '{"socket_path": "u-%s", "db_path": "%s", "tables": 5, "x\\u0001y": [1]}\n' "$T_ID" "$T_DIR/u.db" >"$T_DIR/unknown.json"
+T_READY_WAIT=10 t_bg_ready rtallocd "$NS" sh -c "exec '$RTALLOCD' -c '$T_DIR/unknown.json' 2>'$T_DIR/unknown.log'"
+t_check "unknown keys: the server starts" kill -0 "$T_LAST_PID"
+r=$(t_in "$NS" "$BUILD/tools/dgram" -t 3000 "u-$T_ID" '{"version":2,"cmd":0,"addr_family":2,"address":"10.0.0.1","ifname":"eth0","seq":1}')
+t_check "unknown keys: it leases ($r)" grep -q '"table":10000' <<<"$r"
+kill "$T_LAST_PID"; wait "$T_LAST_PID" 2>/dev/null
+t_eq "unknown keys: one warning line each" 2 "$(grep -c 'warning: config: unknown key' "$T_DIR/unknown.log")"
+t_check "unknown keys: the line names the key" grep -q 'unknown key "tables" ignored' "$T_DIR/unknown.log"
+t_check "unknown keys: a control character is not logged raw" grep -q 'unknown key "x?y" ignored' "$T_DIR/unknown.log"
 check_conf "wrong type" '{"num_tables": "5"}' "num_tables: must be an integer"
 check_conf "out of range" '{"num_tables": 0}' "num_tables: must be 1..1000000, got 0"
 check_conf "kernel tables" '{"table_offset": 200, "num_tables": 100}' "table_offset: tables 200..299 overlap"

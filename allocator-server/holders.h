@@ -1,0 +1,13 @@
+/* holders: how many rtalloc rules in this network namespace point into a
+ * range of tables: the kernel's word that clients hold leases there, for a
+ * server that finds its database gone. */
+#ifndef RTALLOC_HOLDERS_H
+#define RTALLOC_HOLDERS_H
+
+#include <stdint.h>
+
+/* rtalloc's rules (protocol 122) of both families with a table in lo..hi:
+ * their number, or -errno. */
+int holders_count(uint32_t lo, uint32_t hi);
+
+#endif
