@@ -5,7 +5,8 @@
  *   ACK <table> <family> <ifname> <address>
  * the moment the reply arrives (stdout is flushed per line, so a test that
  * kills the server mid-run has every acknowledged lease on record).
- *   loadgen [-n COUNT] [-c CLIENTS] [-r RENEWALS] [-6] [-q] [-s] [-d SECONDS] NAME
+ *   loadgen [-n COUNT] [-c CLIENTS] [-r RENEWALS] [-6] [-i] [-q] [-s] [-d SECONDS] NAME
+ * -i gives every key an interface name of its own ("i<key in hex>").
  * -n total distinct keys, -c concurrency, -r how many times each key is
  * asked for (renewals), -q prints no ACK lines (bench), -s prints one line
  *   STATS replies=N secs=S rps=R p50_us=U p99_us=U max_us=U
@@ -50,7 +51,7 @@ static socklen_t srvlen;
 static int family = 2;
 static uint32_t next_key, total = 1000, renewals = 1, nclients = 8;
 static uint64_t acked, refused, replies;
-static int quiet, stats;
+static int quiet, stats, distinct_ifnames;
 static uint32_t *lat_us;	/* -s: one latency per reply */
 
 static uint64_t now_ns(void)
@@ -87,7 +88,10 @@ static void fill(uint32_t key, struct client *c, struct proto_request *r)
 	r->cmd = PROTO_CMD_REQUEST;
 	r->family = (uint8_t)family;
 	r->seq = c->seq;
-	snprintf(r->ifname, sizeof(r->ifname), "lg%u", key % nclients);
+	if (distinct_ifnames)
+		snprintf(r->ifname, sizeof(r->ifname), "i%x", key);
+	else
+		snprintf(r->ifname, sizeof(r->ifname), "lg%u", key % nclients);
 	if (family == 10)
 		snprintf(r->address, sizeof(r->address), "fd00::%x:%x", key >> 16, key & 0xffff);
 	else
@@ -132,12 +136,13 @@ int main(int argc, char **argv)
 	uint64_t start, deadline;
 	const char *name;
 
-	while ((opt = getopt(argc, argv, "n:c:r:6qsd:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:c:r:6iqsd:")) != -1) {
 		switch (opt) {
 		case 'n': total = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'c': nclients = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'r': renewals = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case '6': family = 10; break;
+		case 'i': distinct_ifnames = 1; break;
 		case 'q': quiet = 1; break;
 		case 's': stats = 1; break;
 		case 'd': deadline_s = atof(optarg); break;
