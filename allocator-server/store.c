@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -52,6 +53,8 @@ struct store {
 	ino_t ino;		/* deleted or replaced would be lost at restart */
 	bool gone;		/* said so once */
 	bool created;		/* the file had no leases table before this start */
+	bool rttables;		/* ... but the original's RtTables */
+	int64_t mtime;		/* the file's, before we opened it; 0: none */
 	struct checkpointer ck;
 };
 
@@ -88,6 +91,27 @@ static const char upgrade_v1[] =
 	" FROM leases_v1 WHERE family BETWEEN 0 AND 255 AND tbl BETWEEN 0 AND 4294967295"
 	" ORDER BY live, expires;"
 	"DROP TABLE leases_v1;";
+
+/* The 2017 table_allocator's database: table RtTables (RtTable,
+ * AddrFamily, Ifname, Addr, LeaseExpires, Tag), LeaseExpires in
+ * CLOCK_MONOTONIC_RAW seconds of the boot that wrote it.  Rows become ours
+ * in one transaction, RtTables goes in it too: a crash leaves either file.
+ * Of one slot's rows the live one, else the latest, is kept.  %s: schema;
+ * then the boot_id; then, computed by adopt_times(): the live condition's
+ * "this boot" (0/1), raw now, the latest possible expiry; the wall clock's
+ * now, raw now again; and the end of a dead row. */
+static const char adopt_v0[] =
+	"%s"
+	"INSERT INTO meta (id, boot_id) VALUES (1, %Q);"
+	"INSERT OR REPLACE INTO leases (slot, family, ifname, address, tag, tbl, expires, uid, alive)"
+	" SELECT RtTable * 256 + AddrFamily, AddrFamily, Ifname, Addr, coalesce(Tag, ''), RtTable,"
+	"  CASE WHEN live THEN %lld + (LeaseExpires - %lld) ELSE %s END, 0, live"
+	" FROM (SELECT *, (%d AND LeaseExpires > %lld AND LeaseExpires <= %lld) AS live FROM RtTables"
+	"  WHERE AddrFamily IN (0, 2, 10) AND typeof(RtTable) = 'integer'"
+	"  AND RtTable BETWEEN 1 AND 4294967295 AND typeof(Ifname) = 'text'"
+	"  AND typeof(Addr) = 'text' AND typeof(LeaseExpires) = 'integer')"
+	" ORDER BY live, LeaseExpires;"
+	"DROP TABLE RtTables;";
 
 static int exec(struct store *s, const char *sql, char *err, size_t errlen)
 {
@@ -246,6 +270,66 @@ static int stored_boot(struct store *s, char *buf, size_t len)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+static int64_t clock_s(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return ts.tv_sec;
+}
+
+static bool has_rttables(struct store *s)
+{
+	sqlite3_stmt *st;
+	bool found = false;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'RtTables'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return false;
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* The original stored no boot id, and CLOCK_MONOTONIC_RAW starts again at
+ * every boot.  Its LeaseExpires are of this boot when the file was last
+ * written after this boot began (its mtime, read before we opened it) and
+ * end at most STORE_V0_MAX_LEASE from now; otherwise a reboot took their
+ * rules, and they are preferences only. */
+#define STORE_V0_MAX_LEASE (365 * 86400LL)
+
+static int adopt(struct store *s, const char *boot_id, char *err, size_t errlen)
+{
+	int64_t raw = clock_s(CLOCK_MONOTONIC_RAW), wall = clock_s(CLOCK_REALTIME);
+	int64_t boot_start = wall - clock_s(CLOCK_BOOTTIME);
+	bool this_boot = s->mtime >= boot_start;
+	char dead[96];
+
+	if (this_boot)	/* when it ended, if before now */
+		snprintf(dead, sizeof(dead), "min(%lld, %lld + (LeaseExpires - %lld))", (long long)wall,
+			 (long long)wall, (long long)raw);
+	else
+		snprintf(dead, sizeof(dead), "%lld", (long long)s->mtime);
+	return execf(s, err, errlen, adopt_v0, schema, boot_id, (long long)wall, (long long)raw, dead,
+		     this_boot, (long long)raw, (long long)(raw + STORE_V0_MAX_LEASE));
+}
+
+/* One line of what was taken over from the original's file. */
+static void adopt_log(struct store *s)
+{
+	sqlite3_stmt *st;
+	int live = 0, dead = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT sum(alive), sum(alive = 0) FROM leases", -1, &st,
+			       NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		live = sqlite3_column_int(st, 0);
+		dead = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	log_msg(LOG_NOTICE, "database %s: took over table_allocator's RtTables: %d live leases of this"
+		" boot, %d kept as preferred tables of their keys", s->path, live, dead);
+}
+
 /* Brings the file to this version's schema and boot, in one transaction:
  * creates it (version 0), upgrades it (1), or, when the boot changed, ends
  * the leases of the boot before.  A current file of this boot is only
@@ -266,7 +350,9 @@ static int migrate(struct store *s, int v, const char *boot_id, char *err, size_
 	ret = exec(s, "BEGIN IMMEDIATE", err, errlen);
 	if (ret < 0)
 		return ret;
-	if (v == 0)
+	if (v == 0 && s->rttables)
+		ret = adopt(s, boot_id, err, errlen);
+	else if (v == 0)
 		ret = execf(s, err, errlen, "%s INSERT INTO meta (id, boot_id) VALUES (1, %Q);",
 			    schema, boot_id);
 	else if (v == 1)
@@ -283,6 +369,8 @@ static int migrate(struct store *s, int v, const char *boot_id, char *err, size_
 	if (v == 1)
 		log_msg(LOG_NOTICE, "database %s: upgraded from schema version 1 to %d", s->path,
 			STORE_SCHEMA_VERSION);
+	if (v == 0 && s->rttables)
+		adopt_log(s);
 	return 0;
 }
 
@@ -393,6 +481,9 @@ int store_open(struct store **out, const char *path, const char *boot_id, char *
 		ret = -ENOMEM;
 		goto cleanup;
 	}
+	/* Before SQLite touches it: the original's file tells its boot by it. */
+	if (stat(path, &st) == 0)
+		s->mtime = st.st_mtim.tv_sec;
 	/* SQLite would open a file it cannot write read-only, and fail later
 	 * with "unable to open database file"; say what is wrong instead. */
 	if (access(path, F_OK) == 0 && access(path, W_OK) < 0) {
@@ -431,7 +522,8 @@ int store_open(struct store **out, const char *path, const char *boot_id, char *
 		ret = -EPROTO;
 		goto cleanup;
 	}
-	s->created = v == 0;
+	s->rttables = v == 0 && has_rttables(s);
+	s->created = v == 0 && !s->rttables;
 	ret = migrate(s, v, boot_id, err, errlen);
 	if (ret == 0)
 		ret = prepare(s, "INSERT OR REPLACE INTO leases (slot, family, ifname, address, tag, tbl,"
