@@ -100,6 +100,98 @@ static void test_ifnames(void **state)
 	assert_ptr_equal(ledger_find(l, AF_INET, "abcdefghijklmno", ip(AF_INET, "10.0.0.2", &a)), z);
 }
 
+/* Names are counted: the last lease of a name takes it along (refused
+ * and forgotten keys must not leave names behind); identifiers too. */
+static void test_names_counted(void **state)
+{
+	struct ledger *l = *state;
+	struct inet_addr a;
+	struct lease *x, *y, *u;
+	char name[IFNAMSIZ], buf[INET6_ADDRSTRLEN];
+
+	(void)state;
+	x = ledger_add(l, AF_INET, "eth0", ip(AF_INET, "10.0.0.1", &a));
+	y = ledger_add(l, AF_INET, "eth0", ip(AF_INET, "10.0.0.2", &a));
+	u = ledger_add_id(l, "eth0", "myuplink");
+	assert_non_null(u);
+	assert_int_equal(ledger_names(l), 2);
+	assert_ptr_equal(ledger_find_id(l, "eth0", "myuplink"), u);
+	assert_null(ledger_find_id(l, "eth1", "myuplink"));
+	assert_null(ledger_find(l, AF_UNSPEC, "eth0", ip(AF_UNSPEC, "10.0.0.1", &a)));
+	assert_string_equal(ledger_addr_str(u, buf, sizeof(buf)), "myuplink");
+	ledger_forget(l, x);
+	assert_int_equal(ledger_names(l), 2);
+	assert_string_equal(y->ifname, "eth0");
+	ledger_forget(l, y);
+	ledger_forget(l, u);
+	assert_int_equal(ledger_names(l), 0);
+	assert_int_equal(ledger_keys(l), 0);
+	/* many names come and go: the table stays small and findable (the
+	 * backward-shift deletion keeps every probe sequence whole) */
+	for (int round = 0; round < 3; round++) {
+		struct lease *le[200];
+
+		for (int i = 0; i < 200; i++) {
+			snprintf(name, sizeof(name), "n%d", i * 7 + round);
+			le[i] = ledger_add(l, AF_INET, name, ip(AF_INET, "10.0.0.1", &a));
+			assert_non_null(le[i]);
+		}
+		for (int i = 0; i < 200; i += 2)
+			ledger_forget(l, le[i]);
+		for (int i = 1; i < 200; i += 2) {
+			snprintf(name, sizeof(name), "n%d", i * 7 + round);
+			assert_ptr_equal(ledger_find(l, AF_INET, name, &a), le[i]);
+			ledger_forget(l, le[i]);
+		}
+		assert_int_equal(ledger_names(l), 0);
+	}
+	assert_true(l->names_cap <= 512);
+}
+
+/* A dead key saying which table it holds gets it while free; a newcomer
+ * passes over other keys' recent preferences. */
+static void test_claim_sticky(void **state)
+{
+	struct ledger *l = *state;
+	struct inet_addr a;
+	struct lease *x, *y, *n;
+
+	(void)state;
+	x = ledger_add(l, AF_INET, "eth0", ip(AF_INET, "10.0.0.1", &a));
+	assert_int_equal(ledger_claim(l, x, 100, 10002, 0), 0);
+	assert_int_equal(x->table, 10002);
+	y = ledger_add(l, AF_INET, "eth1", ip(AF_INET, "10.0.0.2", &a));
+	/* a claim of a taken table: the usual choice */
+	assert_int_equal(ledger_claim(l, y, 100, 10002, 0), 0);
+	assert_int_equal(y->table, 10000);
+	/* y's lease ends at 50 */
+	ledger_drop(l, y);
+	y->expires = 50;
+	n = ledger_add(l, AF_INET, "eth2", ip(AF_INET, "10.0.0.3", &a));
+	/* sticky since 40: 10000 ended after it, so a newcomer takes 10001 */
+	assert_int_equal(ledger_claim(l, n, 100, 0, 40), 0);
+	assert_int_equal(n->table, 10001);
+	assert_int_equal(ledger_claim(l, y, 100, 0, 40), 0);
+	assert_int_equal(y->table, 10000);
+	/* no other table: a recent preference is taken rather than none */
+	ledger_drop(l, y);
+	y->expires = 50;
+	ledger_drop(l, n);
+	n->expires = 50;
+	x = ledger_add(l, AF_INET, "eth3", ip(AF_INET, "10.0.0.4", &a));
+	assert_int_equal(ledger_claim(l, x, 100, 0, 40), 0);
+	assert_int_equal(x->table, 10003);
+	x = ledger_add(l, AF_INET, "eth4", ip(AF_INET, "10.0.0.5", &a));
+	assert_int_equal(ledger_claim(l, x, 100, 0, 40), 0);
+	assert_int_equal(x->table, 10000);
+	/* y's preference is gone with its table */
+	assert_null(ledger_find(l, AF_INET, "eth1", ip(AF_INET, "10.0.0.2", &a)));
+	/* claims outside the pool are no claims */
+	x = ledger_add(l, AF_INET, "eth5", ip(AF_INET, "10.0.0.6", &a));
+	assert_int_equal(ledger_claim(l, x, 100, 255, 40), 0);
+	assert_int_equal(x->table, 10001);
+}
+
 static void test_preference(void **state)
 {
 	struct ledger *l = *state;
@@ -419,6 +511,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ifnames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_sticky, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_preference, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop, setup, teardown),

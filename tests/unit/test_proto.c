@@ -71,6 +71,49 @@ static void test_request_v2(void **state)
 	assert_int_equal(r.seq, 5);
 }
 
+/* "table": the table a renewing client holds; unspec identifiers. */
+static void test_request_held_ident(void **state)
+{
+	struct proto_request r, j;
+	const char *ok[] = {
+		"{\"version\":2,\"cmd\":0,\"addr_family\":2,\"address\":\"10.1.2.3\",\"ifname\":\"eth1\",\"seq\":1,\"table\":10007}",
+		"{\"version\":1,\"cmd\":0,\"addr_family\":0,\"address\":\"myuplink\",\"ifname\":\"eth1\"}",
+		"{\"version\":1,\"cmd\":0,\"addr_family\":0,\"address\":\"a-b_c.d:e/f@9\",\"ifname\":\"eth1\"}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(req(ok[i], &r), 0);
+		assert_int_equal(proto_request_parse_json(ok[i], strlen(ok[i]), &j, err, sizeof(err)), 0);
+		assert_memory_equal(&r, &j, sizeof(r));
+	}
+	assert_int_equal(req(ok[0], &r), 0);
+	assert_int_equal(r.held_table, 10007);
+	assert_int_equal(req(ok[1], &r), 0);
+	assert_int_equal(r.held_table, 0);
+	assert_int_equal(r.family, AF_UNSPEC);
+	assert_string_equal(r.address, "myuplink");
+	/* an unspec address is still canonicalized */
+	assert_int_equal(req("{\"version\":1,\"cmd\":0,\"addr_family\":0,\"address\":\"2001:DB8::1\",\"ifname\":\"e\"}", &r), 0);
+	assert_string_equal(r.address, "2001:db8::1");
+	bad("{\"version\":2,\"cmd\":0,\"addr_family\":2,\"address\":\"10.1.2.3\",\"ifname\":\"e\",\"table\":-1}",
+	    "table: must be 0..4294967295, got -1");
+	bad("{\"version\":2,\"cmd\":0,\"addr_family\":2,\"address\":\"10.1.2.3\",\"ifname\":\"e\",\"table\":\"1\"}",
+	    "table: must be an integer");
+	/* identifiers only for unspec */
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":2,\"address\":\"myuplink\",\"ifname\":\"e\"}",
+	    "address: not an IPv4 address");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":0,\"address\":\"my uplink\",\"ifname\":\"e\"}",
+	    "address: not an IP address or identifier: `my uplink'");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":0,\"address\":\"a\\\"b\",\"ifname\":\"e\"}",
+	    "address: not an IP address or identifier");
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":0,\"address\":\"\",\"ifname\":\"e\"}",
+	    "address: not an IP address or identifier");
+	assert_true(proto_ident_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));	/* 45 */
+	assert_false(proto_ident_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	assert_false(proto_ident_valid("a\x01"));
+}
+
 static void test_request_malformed(void **state)
 {
 	struct proto_request r;
@@ -249,6 +292,15 @@ static void test_request_roundtrip(void **state)
 	assert_string_equal(out.ifname, in.ifname);
 	assert_string_equal(out.tag, in.tag);
 	assert_int_equal(out.seq, 99);
+	assert_int_equal(out.held_table, 0);
+	assert_null(strstr(buf, "\"table\""));
+	in.cmd = PROTO_CMD_REQUEST;
+	in.held_table = 4294967295u;
+	n = proto_request_format(&in, buf, sizeof(buf));
+	assert_int_equal(proto_request_parse(buf, (size_t)n, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.held_table, 4294967295u);
+	in.cmd = PROTO_CMD_RELEASE;
+	in.held_table = 0;
 	assert_int_equal(proto_request_format(&in, buf, 20), -ENOSPC);
 	in.cmd = PROTO_CMD_LIST;
 	in.offset = 5;
@@ -376,6 +428,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_v1),
 		cmocka_unit_test(test_request_v2),
+		cmocka_unit_test(test_request_held_ident),
 		cmocka_unit_test(test_request_malformed),
 		cmocka_unit_test(test_request_fast),
 		cmocka_unit_test(test_request_roundtrip),
