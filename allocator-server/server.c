@@ -314,6 +314,13 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 		refuse(sl, "permission denied: the lease belongs to uid %u", le->uid);
 		return;
 	}
+	/* A new key against a full pool is refused before it costs anything
+	 * (not even its names): floods of new keys must not churn memory. */
+	if (!le && !pool_first_free(&s->ledger.pool, req->family)) {
+		refuse(sl, "no free table: all %u %s tables are leased", s->cfg->num_tables,
+		       family_name(req->family));
+		return;
+	}
 	if (!le && !(le = added = ident ? ledger_add_id(&s->ledger, req->ifname, req->address) :
 				  ledger_add(&s->ledger, req->family, req->ifname, &a))) {
 		refuse(sl, "server out of memory");
