@@ -23,7 +23,8 @@ original() {
 	INSERT INTO RtTables VALUES (10000, 10, 'up0', '2001:db8:1::7', $r + 500, NULL);
 	INSERT INTO RtTables VALUES (10001, 0, 'up0', 'myuplink', $r + 300, NULL);
 	INSERT INTO RtTables VALUES (10002, 2, 'up1', '198.51.100.7', $r - 100, '');
-	INSERT INTO RtTables VALUES (10003, 2, 'up2', '203.0.113.9', $r - 5000, 'old');"
+	INSERT INTO RtTables VALUES (10003, 2, 'up2', '203.0.113.9', $r - 5000, 'old');
+	INSERT INTO RtTables VALUES (10004, 2, 'up3', '192.0.2.99', $r + 400 * 86400, '');"
 }
 srv() {
 	cat >"$T_DIR/c.json" <<EOC
@@ -49,11 +50,11 @@ T_DB=$T_DIR/original.db
 original "$T_DB"
 srv || exit 1
 t_eq "one log line says what was taken over" 1 \
-	"$(grep -c "took over table_allocator's RtTables: 3 live leases of this boot, 2 kept as preferred tables" "$LOG")"
+	"$(grep -c "took over table_allocator's RtTables: 3 live leases of this boot, 3 kept as preferred tables" "$LOG")"
 t_eq "the file is ours now (schema version 2)" 2 "$(sqlite3 "$T_DB" 'PRAGMA user_version')"
 t_eq "RtTables is gone" 0 "$(sqlite3 "$T_DB" "SELECT count(*) FROM sqlite_master WHERE name = 'RtTables'")"
 t_eq "the rows, converted" \
-	"2|192.0.2.7|up0|wan|10000|1,10|2001:db8:1::7|up0||10000|1,0|myuplink|up0||10001|1,2|198.51.100.7|up1||10002|0,2|203.0.113.9|up2|old|10003|0," \
+	"2|192.0.2.7|up0|wan|10000|1,10|2001:db8:1::7|up0||10000|1,0|myuplink|up0||10001|1,2|198.51.100.7|up1||10002|0,2|203.0.113.9|up2|old|10003|0,2|192.0.2.99|up3||10004|0," \
 	"$(sqlite3 "$T_DB" 'SELECT family, address, ifname, tag, tbl, alive FROM leases ORDER BY tbl, family' | tr '\n' ',')"
 l=$(list)
 left() { awk -v a="$1" '$3 == a { print $5 }' <<<"$l"; }
@@ -64,7 +65,8 @@ t_check "--list: with the time it had left ($(left 192.0.2.7) s of 600)" \
 t_eq "--list: the live inet6 lease keeps its table" 10000 "$(tab 2001:db8:1::7)"
 t_eq "--list: the live unspec identifier keeps its table" 10001 "$(tab myuplink)"
 t_check "--list: its time left ($(left myuplink) s of 300)" test "$(left myuplink)" -ge 290 -a "$(left myuplink)" -le 300
-t_eq "--list: the dead ones are not listed" "" "$(tab 198.51.100.7)$(tab 203.0.113.9)"
+t_eq "--list: the dead ones are not listed, nor one ending more than a year ahead (another boot's)" "" \
+	"$(tab 198.51.100.7)$(tab 203.0.113.9)$(tab 192.0.2.99)"
 t_eq "a renewal of a taken-over lease keeps its table" 10000 "$(req 2 192.0.2.7 up0)"
 n=$(req 2 192.0.2.99 up5)
 t_check "a newcomer gets no live lease's table, nor a recent preference ($n)" test "$n" = 10003
@@ -81,8 +83,22 @@ boot_start=$(( $(date +%s) - $(cut -d. -f1 /proc/uptime) ))
 touch -d "@$((boot_start - 60))" "$T_DB"
 srv || exit 1
 t_eq "previous boot: all kept as preferences" 1 \
-	"$(grep -c "took over table_allocator's RtTables: 0 live leases of this boot, 5 kept as preferred tables" "$LOG")"
+	"$(grep -c "took over table_allocator's RtTables: 0 live leases of this boot, 6 kept as preferred tables" "$LOG")"
 t_eq "previous boot: --list is empty" "" "$(list | awk '$4 ~ /^[0-9]+$/')"
 t_eq "previous boot: the key gets its old table back" 10002 "$(req 2 198.51.100.7 up1)"
 stop
+
+# 3. A conversion that fails half-way (a table `meta` of someone else's is
+# in the way) leaves the file as it was, and rtallocd exits 1.
+T_SOCK=rtt3-$T_ID
+T_DB=$T_DIR/inway.db
+original "$T_DB"
+sqlite3 "$T_DB" "CREATE TABLE meta (x)"
+cat >"$T_DIR/c.json" <<EOC
+{ "socket_path": "$T_SOCK", "db_path": "$T_DB" }
+EOC
+out=$(t_in "$H" timeout 10 "$RTALLOCD" -c "$T_DIR/c.json" 2>&1); rc=$?
+t_eq "failed conversion: exit 1 ($out)" 1 "$rc"
+t_eq "failed conversion: RtTables is as it was" 6 "$(sqlite3 "$T_DB" 'SELECT count(*) FROM RtTables')"
+t_eq "failed conversion: no leases table" 0 "$(sqlite3 "$T_DB" "SELECT count(*) FROM sqlite_master WHERE name = 'leases'")"
 t_done
