@@ -187,18 +187,17 @@ static void arm_expiry(struct server *s)
 	loop_timer_set(&s->expiry, next->expires > now ? (uint64_t)(next->expires - now) * 1000 + 1 : 1);
 }
 
-/* A wake-up this late after a lease was due means rtallocd did not run
- * (stopped, frozen, a suspend): its clients may have been asking all along.
+/* A wake-up more than a lease time after a lease was due means rtallocd
+ * did not run (stopped, frozen, the host suspended with its clients, whose
+ * renewal timers stood still too): its clients had no chance to renew.
  * The leases due are then kept for a grace period, not ended at once. */
-#define SERVER_LATE_S 10
-
 static void catch_up(struct server *s, int64_t now)
 {
 	uint32_t grace = config_grace(s->cfg);
 	unsigned n = 0;
 	struct lease *le;
 
-	if (!s->armed_for || now - s->armed_for <= SERVER_LATE_S)
+	if (!s->armed_for || now - s->armed_for <= (int64_t)s->cfg->table_timeout)
 		return;
 	while ((le = ledger_next_expiry(&s->ledger)) && le->expires <= now) {
 		ledger_grant(&s->ledger, le, now + grace);

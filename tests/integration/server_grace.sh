@@ -12,6 +12,8 @@
 #     a newcomer comes right after the holder's next renewal: leases run on
 #     CLOCK_BOOTTIME, so the holder keeps its table, the newcomer gets
 #     another.
+#  4. rtallocd and the holder frozen for longer than a lease (a suspend):
+#     the leases due are kept for the grace period.
 . "$(dirname "$0")/../lib.sh"
 t_require_root
 FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
@@ -94,6 +96,25 @@ t_check "down: the newcomer did not wait ($((SECONDS - start)) s)" test $((SECON
 renewed() { [ "$(rtalloc --list | awk '$3 == "192.0.2.7" { print $5 }')" -le 4 ]; }
 t_check "down: the holder renewed its lease" t_wait 25 renewed
 check "down" "$T1" "$T2"
+stop
+
+# 4. rtallocd and the holder frozen together for four lease times (as in a
+# suspend: nothing runs, CLOCK_BOOTTIME goes on); the server thaws first
+# and a newcomer comes at once, before the holder could renew.
+setup
+srv ', "table_timeout": 4' || exit 1
+T1=$(holder)
+t_eq "frozen: the holder has the first table" 10000 "$T1"
+HP=$(t_daemons "$H" 192.0.2.7)
+kill -STOP "$SRV" "$HP"
+sleep 16
+kill -CONT "$SRV"
+T2=$(newcomer)
+kill -CONT "$HP"
+t_check "frozen: the server says it kept the leases due" \
+	grep -q "rtallocd did not run for [0-9]* s (stopped or suspended); 1 leases due meanwhile are kept" "$LOG"
+t_check "frozen: the holder renewed its lease" t_wait 10 renewed
+check "frozen" "$T1" "$T2"
 stop
 
 # 3. The server's wall clock steps +2 h; a newcomer right after the
