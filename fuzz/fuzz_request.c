@@ -1,5 +1,6 @@
 /* fuzz_request: proto_request_parse on any datagram.  A request it accepts
- * is valid (canonical address of its family, valid ifname, printable tag),
+ * is valid (canonical address of its family, or an unspec identifier;
+ * valid ifname, printable tag),
  * and formats and re-parses to the same struct: the client's formatter and
  * the server's parser agree.  Differential too: the fast path for flat
  * requests and the json-c path give the same verdict, struct and error. */
@@ -17,7 +18,8 @@ static int request_equal(const struct proto_request *a, const struct proto_reque
 {
 	return a->version == b->version && a->cmd == b->cmd && a->family == b->family &&
 	       !strcmp(a->address, b->address) && !strcmp(a->ifname, b->ifname) &&
-	       !strcmp(a->tag, b->tag) && a->seq == b->seq && a->offset == b->offset;
+	       !strcmp(a->tag, b->tag) && a->seq == b->seq && a->offset == b->offset &&
+	       a->held_table == b->held_table;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -41,8 +43,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		   req.cmd == PROTO_CMD_LIST);
 	if (req.cmd != PROTO_CMD_LIST) {
 		FUZZ_CHECK(req.family == AF_INET || req.family == AF_INET6 || req.family == AF_UNSPEC);
-		FUZZ_CHECK(addr_parse(req.family, req.address, &a) == 0);
-		FUZZ_CHECK(!strcmp(addr_str(&a, canon, sizeof(canon)), req.address));
+		if (req.family == AF_UNSPEC && addr_parse(req.family, req.address, &a) < 0) {
+			FUZZ_CHECK(proto_ident_valid(req.address));
+		} else {
+			FUZZ_CHECK(addr_parse(req.family, req.address, &a) == 0);
+			FUZZ_CHECK(!strcmp(addr_str(&a, canon, sizeof(canon)), req.address));
+		}
 		FUZZ_CHECK(ifname_valid(req.ifname));
 		for (const unsigned char *p = (const unsigned char *)req.tag; *p; p++)
 			FUZZ_CHECK(*p >= 0x20 && *p != 0x7f);
