@@ -489,6 +489,7 @@ static void own(struct ledger *l, struct lease *le)
 static void make_live(struct ledger *l, struct lease *le, int64_t expires)
 {
 	le->alive = true;
+	le->released = false;
 	le->expires = expires;
 	own(l, le);
 	heap_set(l, l->nheap++, le);
@@ -509,7 +510,7 @@ static bool recent_pref(struct ledger *l, const struct lease *le, uint32_t t, in
 	for (int f = 0; f < 2; f++) {
 		const struct lease *o = l->owner[f][i];
 
-		if (o && o != le && !o->alive && o->expires > since &&
+		if (o && o != le && !o->alive && !o->released && o->expires > since &&
 		    (f == 0 ? le->family != AF_INET6 : le->family != AF_INET))
 			return true;
 	}

@@ -55,6 +55,9 @@ struct lease {
 	/* Forgotten while dirty: out of the hash and the owners, its memory
 	 * waits for ledger_recycle() once the server has written its row. */
 	bool forgotten : 1;
+	/* Dead by a release, not a lapse: its holder said it is done, so its
+	 * table is no preference to keep from newcomers (ledger_claim()). */
+	bool released : 1;
 };
 
 /* 100,000 leases are 8 MB at 80 bytes, most of rtallocd's memory: a field
@@ -111,7 +114,8 @@ int ledger_grant(struct ledger *l, struct lease *le, int64_t expires);
 /* ledger_grant() for a dead le that may say which table it holds: claim
  * (0: none) if it is free, else its preferred table if free, else the
  * first free table that is no other key's recent preference (one whose
- * lease ended after sticky_since), else the first free one. */
+ * lease lapsed, not released, after sticky_since), else the first free
+ * one. */
 int ledger_claim(struct ledger *l, struct lease *le, int64_t expires, uint32_t claim,
 		 int64_t sticky_since);
 /* Forgets dead le: ledger_find() no longer returns it; its memory is

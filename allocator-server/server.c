@@ -372,6 +372,7 @@ static void do_release(struct server *s, struct server_slot *sl, const struct pr
 	}
 	ledger_drop(&s->ledger, le);
 	le->expires = now;
+	le->released = true;
 	mark_dirty(s, le);
 	log_msg(LOG_DEBUG, "released table %u %s %s on %s", le->table, family_name(le->family),
 		ledger_addr_str(le, addr, sizeof(addr)), le->ifname);

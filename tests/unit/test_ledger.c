@@ -186,6 +186,13 @@ static void test_claim_sticky(void **state)
 	assert_int_equal(x->table, 10000);
 	/* y's preference is gone with its table */
 	assert_null(ledger_find(l, AF_INET, "eth1", ip(AF_INET, "10.0.0.2", &a)));
+	/* a released table is no preference to keep from newcomers */
+	ledger_drop(l, x);
+	x->expires = 90;
+	x->released = true;
+	n = ledger_add(l, AF_INET, "eth6", ip(AF_INET, "10.0.0.7", &a));
+	assert_int_equal(ledger_claim(l, n, 100, 0, 40), 0);
+	assert_int_equal(n->table, 10000);
 	/* claims outside the pool are no claims */
 	x = ledger_add(l, AF_INET, "eth5", ip(AF_INET, "10.0.0.6", &a));
 	assert_int_equal(ledger_claim(l, x, 100, 255, 40), 0);
