@@ -349,7 +349,7 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 	else
 		mark_dirty(s, le);
 	sl->rep.table = le->table;
-	sl->rep.lease_expires = expires + s->wall_off;	/* v2: the wall clock's */
+	sl->rep.lease_expires = expires + wall_offset();	/* v2: the wall clock's */
 	sl->rep.lease_seconds = s->cfg->table_timeout;
 	sl->granted = true;
 }
@@ -377,7 +377,7 @@ static void do_release(struct server *s, struct server_slot *sl, const struct pr
 	log_msg(LOG_DEBUG, "released table %u %s %s on %s", le->table, family_name(le->family),
 		ledger_addr_str(le, addr, sizeof(addr)), le->ifname);
 	sl->rep.table = le->table;
-	sl->rep.lease_expires = now + s->wall_off;
+	sl->rep.lease_expires = now + wall_offset();
 	sl->granted = true;
 }
 
@@ -498,7 +498,6 @@ static void sock_ready(struct loop_fd *h, uint32_t events)
 		return;
 	}
 	now = boot_now();
-	s->wall_off = wall_offset();
 	catch_up(s, now);
 	for (int i = 0; i < n; i++)
 		handle(s, &s->slots[i], &in[i].msg_hdr, in[i].msg_len, now);

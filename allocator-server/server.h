@@ -32,7 +32,6 @@ struct server {
 	struct ratelimit rl;
 	struct server_slot *slots;	/* SERVER_BATCH receive/reply slots */
 	char *listbuf;
-	int64_t wall_off;		/* wall clock - CLOCK_BOOTTIME, this batch */
 	/* Grace after lost state (grace_if_lost()): until grace_until
 	 * (CLOCK_BOOTTIME), keys holding no table are not answered. */
 	bool grace_closed;

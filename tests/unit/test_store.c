@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -185,6 +186,54 @@ static void test_upgrade_v1(void **state)
 	sqlite3_close(db);
 }
 
+/* The 2017 original's RtTables: live leases of this boot (the file written
+ * now, LeaseExpires ahead on CLOCK_MONOTONIC_RAW) stay live with their
+ * time; the rest are preferences; store_created() is false. */
+static void test_adopt_rttables(void **state)
+{
+	struct rows rows;
+	struct store *s;
+	struct timespec raw, wall;
+	char q[1024];
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC_RAW, &raw);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	snprintf(q, sizeof(q),
+		 "CREATE TABLE RtTables (RtTable INTEGER, AddrFamily INTEGER, Ifname TEXT, Addr TEXT,"
+		 " LeaseExpires INTEGER, Tag TEXT);"
+		 "INSERT INTO RtTables VALUES (10000, 2, 'eth0', '10.0.0.1', %lld, 'wan');"
+		 "INSERT INTO RtTables VALUES (10001, 0, 'eth0', 'myid', %lld, NULL);"
+		 "INSERT INTO RtTables VALUES (10002, 7, 'eth0', '10.0.0.2', %lld, NULL);"
+		 "INSERT INTO RtTables VALUES (10003, 2, 'eth0', NULL, %lld, NULL);",
+		 (long long)raw.tv_sec + 100, (long long)raw.tv_sec - 100, (long long)raw.tv_sec + 100,
+		 (long long)raw.tv_sec + 100);
+	sql(q);
+	memset(&rows, 0, sizeof(rows));
+	assert_int_equal(store_open(&s, path, "b1", err, sizeof(err)), 0);
+	assert_false(store_created(s));
+	assert_int_equal(store_load(s, collect, &rows), 0);
+	store_close(s);
+	assert_int_equal(rows.n, 2);	/* family 7 and a NULL Addr: left out */
+	assert_true(rows.r[0].alive);
+	assert_string_equal(rows.r[0].address, "10.0.0.1");
+	assert_string_equal(rows.r[0].tag, "wan");
+	assert_int_equal(rows.r[0].uid, 0);
+	assert_true(rows.r[0].expires >= wall.tv_sec + 99 && rows.r[0].expires <= wall.tv_sec + 101);
+	assert_false(rows.r[1].alive);
+	assert_string_equal(rows.r[1].address, "myid");
+	assert_int_equal(rows.r[1].family, AF_UNSPEC);
+	assert_true(rows.r[1].expires <= wall.tv_sec - 99);
+	/* a second start finds our schema: nothing to take over again */
+	load("b1", &rows);
+	assert_int_equal(rows.n, 2);
+	/* a file created now is created */
+	unlink(path);
+	assert_int_equal(store_open(&s, path, "b1", err, sizeof(err)), 0);
+	assert_true(store_created(s));
+	store_close(s);
+}
+
 static void test_newer_schema(void **state)
 {
 	struct store *s;
@@ -272,6 +321,7 @@ int main(void)
 		cmocka_unit_test_setup(test_slots, setup),
 		cmocka_unit_test_setup(test_boot, setup),
 		cmocka_unit_test_setup(test_upgrade_v1, setup),
+		cmocka_unit_test_setup(test_adopt_rttables, setup),
 		cmocka_unit_test_setup(test_newer_schema, setup),
 		cmocka_unit_test_setup(test_wal_checkpointed, setup),
 		cmocka_unit_test_setup(test_wal_bounded, setup),
