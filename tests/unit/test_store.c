@@ -291,7 +291,7 @@ static void test_wal_checkpointed(void **state)
 	most = scatter(s, 150, 25);
 	print_message("WAL after the burst: %lld pages\n", (long long)most / 4096);
 	assert_true(most > 1500 * 4096);
-	for (i = 0; i < 250 && wal_size() > 1001 * 4096; i++) {
+	for (i = 0; i < 1500 && wal_size() > 1001 * 4096; i++) {
 		usleep(20000);
 		scatter(s, 1, 1);	/* a restart happens at a commit */
 	}
