@@ -22,6 +22,7 @@ enum {
 	OPT_JSON,
 	OPT_STATUS,
 	OPT_FORWARD_IIF,
+	OPT_ROUTE,
 };
 
 static const struct option long_opts[] = {
@@ -36,6 +37,7 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "status", no_argument, NULL, OPT_STATUS },
 	{ "forward-iif", required_argument, NULL, OPT_FORWARD_IIF },
+	{ "route", required_argument, NULL, OPT_ROUTE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -71,6 +73,11 @@ void cli_usage(FILE *out)
 		"  --forward-iif IF   also add `iif IF lookup T` at the iif lo pref, so traffic\n"
 		"                     forwarded from IF (a LAN, containers) uses the table;\n"
 		"                     repeatable, up to %d\n"
+		"  --route DEST[/LEN][,via GW][,metric M]\n"
+		"                     a route of the table (DEST may be `default`): given\n"
+		"                     any, rtalloc owns the table's routes (proto 122): it\n"
+		"                     restores them, moves them with the lease, removes them\n"
+		"                     at the end; a later run's replace them; up to %d\n"
 		"  --retries N        requests before giving up (default 5)\n"
 		"  --retry-interval S seconds between them (default 2)\n"
 		"  --list [--json]    list the server's leases\n"
@@ -81,7 +88,7 @@ void cli_usage(FILE *out)
 		"1 invalid arguments; 2 no lease (printed 0); 3 address not on the\n"
 		"interface (printed 0); 4 the kernel refused the rules (printed 0);\n"
 		"5 system error (printed 0); 6 --status found differences.\n",
-		PROTO_DEFAULT_SOCKET, CLI_FORWARD_MAX);
+		PROTO_DEFAULT_SOCKET, CLI_FORWARD_MAX, ROUTEARG_MAX);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -136,7 +143,8 @@ static int forward_add(struct cli_opts *o, const char *arg, char *err, size_t er
 
 int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
-	const char *a_arg = NULL, *n_arg = NULL;
+	const char *a_arg = NULL, *n_arg = NULL, *route_args[ROUTEARG_MAX];
+	size_t n_route_args = 0;
 	bool four = false, six = false;
 	uint32_t v;
 	int c;
@@ -233,6 +241,11 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 			if (forward_add(o, arg, err, errlen) < 0)
 				return -EINVAL;
 			break;
+		case OPT_ROUTE:
+			if (n_route_args == ROUTEARG_MAX)
+				return fail(err, errlen, "--route: at most %d routes", ROUTEARG_MAX);
+			route_args[n_route_args++] = arg;
+			break;
 		case OPT_LIST: o->list = true; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_STATUS: o->status = true; break;
@@ -269,6 +282,9 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		return fail(err, errlen, "-a: not an %s address: '%s'", family_str(o->family), a_arg);
 	if (!o->ifname[0])
 		return fail(err, errlen, "missing -i IFNAME");
+	for (size_t i = 0; i < n_route_args; i++)
+		if (route_arg_parse(o->family, route_args[i], &o->routes[o->n_routes++], err, errlen) < 0)
+			return -EINVAL;
 	if (n_arg) {
 		if (netmask_parse(o->family, n_arg, &o->prefixlen) < 0)
 			return fail(err, errlen, "-n: not an %s %s: '%s'", family_str(o->family),

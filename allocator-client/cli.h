@@ -11,6 +11,7 @@
 #include "addr.h"
 #include "log.h"
 #include "proto.h"
+#include "routearg.h"
 
 /* Exit statuses, also listed in `rtalloc -h` (hooks rely on them). */
 enum rtalloc_exit {
@@ -51,6 +52,10 @@ struct cli_opts {
 	uint32_t fwmark_pref;
 	char forward_iif[CLI_FORWARD_MAX][IFNAMSIZ];	/* --forward-iif, in order */
 	size_t n_forward;
+	/* --route: the table's routes, owned by the daemon (hold.h); none
+	 * given: the caller fills the table itself, as the 2017 hooks did. */
+	struct route_arg routes[ROUTEARG_MAX];
+	size_t n_routes;
 	unsigned retries;		/* tries, >= 1 */
 	unsigned retry_interval;	/* seconds, >= 1 */
 };

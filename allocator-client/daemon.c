@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "hold.h"
 #include "lease.h"
 #include "log.h"
 #include "loop.h"
@@ -53,6 +54,7 @@ struct daemon {
 	uint32_t table;
 	uint32_t lease_seconds;
 	struct ruleset rules;
+	struct hold hold;		/* the table's routes, when the hook gave them */
 	const char *reason;		/* why the loop ended */
 	struct ratelimit rl;
 };
@@ -217,10 +219,34 @@ static void ctl_prefix(struct daemon *d, const char *arg, const struct ucred *cr
 	       (const struct sockaddr *)peer, peer_len);
 }
 
+/* "routes\n..." from a later run for the key (a renewal): its routes
+ * replace ours.  Only root or our user changes them; anyone learns the table. */
+static void ctl_routes(struct daemon *d, const char *arg, const struct ucred *cred,
+		       const struct sockaddr_un *peer, socklen_t peer_len)
+{
+	struct route_arg r[ROUTEARG_MAX];
+	char reply[CTL_MSG_MAX], err[200];
+	size_t n;
+	int len;
+
+	if (!cred || (cred->uid != 0 && cred->uid != geteuid())) {
+		if (ratelimit_ok(&d->rl, loop_now_ms()))
+			log_msg(LOG_WARNING, "control socket: routes refused for uid %d", cred ? (int)cred->uid : -1);
+	} else if (route_arg_msg_parse(d->opts.family, arg, r, &n, err, sizeof(err)) < 0) {
+		if (ratelimit_ok(&d->rl, loop_now_ms()))
+			log_msg(LOG_WARNING, "control socket: routes: %s", err);
+	} else if (hold_set_routes(&d->hold, r, n) < 0) {
+		log_msg(LOG_ERR, "table %u: cannot take the new routes", d->table);
+	}
+	len = snprintf(reply, sizeof(reply), "table %u", d->table);
+	sendto(d->ctl_fd, reply, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL,
+	       (const struct sockaddr *)peer, peer_len);
+}
+
 static void ctl_ready(struct loop_fd *h, uint32_t events)
 {
 	struct daemon *d = container_of(h, struct daemon, ctl_h);
-	char buf[CTL_MSG_MAX], cbuf[CMSG_SPACE(sizeof(struct ucred))];
+	char buf[ROUTEARG_MSG_MAX], cbuf[CMSG_SPACE(sizeof(struct ucred))];
 	struct sockaddr_un peer;
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
 	struct msghdr msg = {
@@ -247,6 +273,8 @@ static void ctl_ready(struct loop_fd *h, uint32_t events)
 			       (struct sockaddr *)&peer, msg.msg_namelen);
 		} else if (!strncmp(buf, "prefix ", 7)) {
 			ctl_prefix(d, buf + 7, cred, &peer, msg.msg_namelen);
+		} else if (!strncmp(buf, "routes\n", 7)) {
+			ctl_routes(d, buf + 7, cred, &peer, msg.msg_namelen);
 		} else if (!strcmp(buf, "release") && cred &&
 			   (cred->uid == 0 || cred->uid == geteuid())) {
 			d->release_peer = peer;
@@ -369,15 +397,21 @@ static void lease_ready(struct loop_fd *h, uint32_t events)
 			struct ruleset next;
 			const struct rule *failed = NULL;
 
+			/* The routes move with the rules: the new table is
+			 * filled, then selected, then the old one emptied. */
+			hold_move(&d->hold, rep.table);
 			rules_build(d->o, rep.table, &next);
 			ret = rules_add(&d->nl, &next, &failed);
 			if (ret < 0) {
 				log_msg(LOG_ERR, "cannot move to table %u: %s: %s", rep.table,
 					failed ? rule_str(failed, buf, sizeof(buf)) : "batch", strerror(-ret));
+				hold_move(&d->hold, d->table);
+				hold_drop_table(&d->hold, rep.table);
 				continue;
 			}
 			/* New rules first, so traffic is never unrouted. */
 			rules_del(&d->nl, &d->rules);
+			hold_drop_table(&d->hold, d->table);
 			log_msg(LOG_NOTICE, "server moved the lease from table %u to %u", d->table, rep.table);
 			d->rules = next;
 			d->table = rep.table;
@@ -645,6 +679,19 @@ static int ask_holder(const struct cli_opts *o, int *status)
 	}
 	if (ret == -ETIMEDOUT)
 		ret = ctl_ask(o, "table", wait_ms, reply, sizeof(reply));
+	/* Our routes (a renewal's routers) replace the holder's. */
+	if (ret == 0 && o->n_routes) {
+		char msg[ROUTEARG_MSG_MAX];
+
+		char again[CTL_MSG_MAX];
+
+		route_arg_msg(o->routes, o->n_routes, msg, sizeof(msg));
+		if (ctl_ask(o, msg, PREFIX_ASK_MS, again, sizeof(again)) == 0)
+			memcpy(reply, again, sizeof(reply));
+		else
+			log_msg(LOG_WARNING, "the rtalloc running for %s took no routes (started before an upgrade?)",
+				o->ifname);
+	}
 	if (ret == -ECONNREFUSED)
 		return ret;
 	if (ret < 0 || ctl_table_parse(reply, &table) < 0) {
@@ -760,7 +807,11 @@ int daemon_main(const struct cli_opts *o)
 	d.table = rep.table;
 	lease_granted(&d, &rep);
 
-	/* 3. Rules, all or none. */
+	/* 3. The table's routes (when the hook gave them), then the rules
+	 * that select it, all or none. */
+	ret = hold_open(&d.hold, o, d.ifindex, d.table);
+	if (ret < 0)
+		log_msg(LOG_ERR, "table %u: cannot own its routes: %s", d.table, strerror(-ret));
 	rules_build(o, d.table, &d.rules);
 	ret = rules_add(&d.nl, &d.rules, &failed);
 	if (ret < 0) {
@@ -780,6 +831,8 @@ int daemon_main(const struct cli_opts *o)
 		log_msg(LOG_WARNING, "removing leftover rules: %s", strerror(-ret));
 
 	ret = loop_setup(&d);
+	if (ret == 0)
+		ret = hold_start(&d.hold, &d.loop);
 	if (ret < 0) {
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
 		goto cleanup;
@@ -825,6 +878,7 @@ cleanup:
 		if (ret < 0)
 			log_msg(LOG_ERR, "removing rules of table %u: %s", d.table, strerror(-ret));
 	}
+	hold_close(&d.hold);
 	if (have_lease)
 		release_lease(&d);
 	if (status != EXIT_LEASED && status != EXIT_USAGE)

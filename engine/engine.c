@@ -340,6 +340,8 @@ int engine_desired(const struct engine *e, const struct uplink *u, struct krule_
 	rules->n = routes->n = 0;
 	if (!u->table)
 		return 0;
+	if (e->routes_only)
+		goto routes;
 	rule_base(u, e->prefs.from, &r);
 	r.src = u->key.addr;
 	r.src_len = max;
@@ -364,6 +366,7 @@ int engine_desired(const struct engine *e, const struct uplink *u, struct krule_
 		r.fwmask = u->pol.fwmask;
 		ret |= krule_set_add(rules, &r);
 	}
+routes:
 	/* A link that is down holds no routes: the kernel refuses them. */
 	if (!l || !l->up)
 		return ret ? -ENOMEM : 0;
@@ -430,6 +433,15 @@ int engine_claim_table(struct engine *e, uint8_t family, uint32_t table)
 		if (e->up[i]->table == table && e->up[i]->key.family == family)
 			return 0;
 	return stale_add(e, family, table);
+}
+
+void engine_keep_table(struct engine *e, uint8_t family, uint32_t table)
+{
+	for (size_t i = 0; i < e->nstale;)
+		if (e->stale[i].table == table && e->stale[i].family == family)
+			e->stale[i] = e->stale[--e->nstale];
+		else
+			i++;
 }
 
 void engine_rescan(struct engine *e)
@@ -578,7 +590,7 @@ static void have_of(const struct engine *e, uint8_t family, uint32_t table,
 		    struct krule_set *rules, struct kroute_set *routes)
 {
 	rules->n = routes->n = 0;
-	for (size_t i = 0; i < e->rules.n; i++) {
+	for (size_t i = 0; i < e->rules.n && !e->routes_only; i++) {
 		const struct krule *r = &e->rules.v[i];
 
 		if (r->table == table && r->family == family && r->proto == RTPROT_RTALLOC)
@@ -661,7 +673,7 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 			    struct krule_set *have_r, struct kroute_set *have_rt)
 {
 	char a[INET6_ADDRSTRLEN], what[96];
-	size_t rule_adds = 0;
+	size_t rule_adds = 0, route_adds = 0;
 	int ret;
 
 	if (u->hold_until_ms > now) {
@@ -684,6 +696,8 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 	for (size_t i = 0; i < e->plan.n; i++)
 		if (e->plan.v[i].type == KOBJ_RULE && e->plan.v[i].add)
 			rule_adds++;
+		else if (e->plan.v[i].add)
+			route_adds++;
 	snprintf(what, sizeof(what), "%s on %s (table %u)", addr_str(&u->key.addr, a, sizeof(a)),
 		 u->key.ifname, u->table);
 	if (now - u->window_ms > FIX_WINDOW_MS) {
@@ -705,6 +719,11 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 		e->stats.restored += rule_adds;
 		if (ratelimit_ok(&e->rl, now))
 			log_msg(LOG_NOTICE, "%s: restored %zu deleted rule(s)", what, rule_adds);
+	} else if (u->installed && route_adds && e->routes_only) {
+		/* Deleted by hand, or dropped by the kernel with a link that
+		 * went down and came back. */
+		if (ratelimit_ok(&e->rl, now))
+			log_msg(LOG_NOTICE, "%s: restored %zu missing route(s)", what, route_adds);
 	} else if (!u->installed && ret == 0) {
 		log_msg(LOG_INFO, "%s: %zu rules, %zu routes", what, want_r->n, want_rt->n);
 	} else if (u->installed && ratelimit_ok(&e->rl, now)) {

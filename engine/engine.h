@@ -99,6 +99,10 @@ struct engine {
 	size_t nstale, capstale;
 
 	bool scan, resync, all_dirty;
+	/* Routes only: the owner installs the rules itself (a per-address
+	 * rtalloc, whose rules.c predates the engine); the engine never adds
+	 * or removes a rule then. */
+	bool routes_only;
 	uint64_t next_due_ms;		/* a held uplink wants a pass then (0: none) */
 	struct kplan plan;
 	struct ratelimit rl;
@@ -130,6 +134,10 @@ void engine_set_policy(struct engine *e, struct uplink *u, const struct uplink_p
 /* A table known to be ours that no uplink holds (a previous run's): its
  * rules and routes are removed at the next pass. */
 int engine_claim_table(struct engine *e, uint8_t family, uint32_t table);
+/* The table u moved from (engine_set_table) keeps its rules and routes
+ * until the owner claims it (engine_claim_table): an owner that moves some
+ * of them itself (routes_only) does so in between. */
+void engine_keep_table(struct engine *e, uint8_t family, uint32_t table);
 /* Re-asks manage() for every link at the next pass (configuration reload). */
 void engine_rescan(struct engine *e);
 

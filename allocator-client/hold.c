@@ -1,0 +1,234 @@
+/* hold: a per-address daemon's table routes through the uplink engine. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include <linux/rtnetlink.h>
+
+#include "hold.h"
+#include "log.h"
+
+#define PASS_DELAY_MS	100	/* let an `ip route flush` or a link flap settle */
+#define RESYNC_MS	200
+
+/* Only our interface and family are looked at; every other address on it
+ * (a secondary one, another run's) is someone else's. */
+static bool cb_manage(struct engine *e, int family, const char *ifname, struct uplink_policy *pol)
+{
+	struct hold *h = e->owner;
+
+	(void)pol;
+	return family == h->family && !strcmp(ifname, h->ifname);
+}
+
+static bool cb_new(struct engine *e, struct uplink *u)
+{
+	struct hold *h = e->owner;
+
+	if (h->u || u->ifindex != h->ifindex ||
+	    memcmp(u->key.addr.bytes, h->addr.bytes, addr_len(h->family)))
+		return false;
+	h->u = u;
+	u->given = &h->given;
+	engine_set_table(e, u, h->table);
+	return true;
+}
+
+static void cb_gone(struct engine *e, struct uplink *u)
+{
+	struct hold *h = e->owner;
+
+	if (h->u == u)
+		h->u = NULL;
+}
+
+static const struct engine_ops hold_ops = {
+	.manage = cb_manage,
+	.uplink_new = cb_new,
+	.uplink_gone = cb_gone,
+};
+
+/* The hook's routes as the engine installs them: through our interface,
+ * on-link when no gateway; gateways onlink, since a DHCP server's
+ * classless routes may name one outside the prefix (RFC 3442).  IPv6
+ * stores metric 0 as 1024, so that is what we ask for. */
+static int given_build(struct hold *h, const struct route_arg *r, size_t n)
+{
+	h->given.n = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct kroute k = {
+			.family = (uint8_t)h->family,
+			.dst = r[i].dst,
+			.dst_len = r[i].dst_len,
+			.oif = h->ifindex,
+			.metric = r[i].metric,
+			.type = RTN_UNICAST,
+			.proto = RTPROT_RTALLOC,
+			.scope = r[i].has_gw || h->family == AF_INET6 ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK,
+		};
+
+		if (r[i].has_gw) {
+			k.gw = r[i].gw;
+			k.onlink = true;
+		}
+		if (h->family == AF_INET6 && !k.metric)
+			k.metric = 1024;
+		if (kroute_set_add(&h->given, &k) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void pass_now(struct hold *h)
+{
+	int ret;
+
+	engine_read_events(&h->e);
+	h->last_pass_ms = loop_now_ms();
+	ret = engine_pass(&h->e, h->last_pass_ms);
+	if (ret < 0)
+		log_msg(LOG_ERR, "routes of table %u: %s", h->table, strerror(-ret));
+	if (!h->loop)
+		return;
+	if (h->e.resync || ret < 0)
+		loop_timer_set(&h->pass_timer, RESYNC_MS);
+	else if (h->e.next_due_ms)
+		loop_timer_set(&h->pass_timer, h->e.next_due_ms > h->last_pass_ms ?
+					       h->e.next_due_ms - h->last_pass_ms : 1);
+}
+
+int hold_open(struct hold *h, const struct cli_opts *o, int ifindex, uint32_t table)
+{
+	int ret;
+
+	memset(h, 0, sizeof(*h));
+	h->kh.fd = h->pass_timer.h.fd = -1;
+	if (!o->n_routes)
+		return 0;
+	h->family = o->family;
+	h->addr = o->addr;
+	h->ifindex = ifindex;
+	snprintf(h->ifname, sizeof(h->ifname), "%s", o->ifname);
+	h->table = table;
+	ret = given_build(h, o->routes, o->n_routes);
+	if (ret == 0)
+		ret = kernel_netlink_open(&h->k);
+	if (ret < 0) {
+		kroute_set_free(&h->given);
+		return ret;
+	}
+	engine_init(&h->e, h->k, &hold_ops, h, o->tag);
+	h->e.routes_only = true;
+	h->on = true;
+	ret = engine_load(&h->e);
+	if (ret < 0)
+		goto cleanup;
+	pass_now(h);
+	if (!h->u)
+		log_msg(LOG_WARNING, "table %u: the address is not usable yet (IPv6 DAD?): routes follow",
+			table);
+	return 0;
+cleanup:
+	hold_close(h);
+	return ret;
+}
+
+static void pass_due(struct loop_timer *t)
+{
+	pass_now(container_of(t, struct hold, pass_timer));
+}
+
+static void kernel_ready(struct loop_fd *fd, uint32_t events)
+{
+	struct hold *h = container_of(fd, struct hold, kh);
+	int ret;
+
+	(void)events;
+	ret = engine_read_events(&h->e);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "netlink events: %s", strerror(-ret));
+		return;
+	}
+	if (ret > 0 && !h->pass_timer.armed)
+		loop_timer_set(&h->pass_timer, PASS_DELAY_MS);
+}
+
+int hold_start(struct hold *h, struct loop *l)
+{
+	int ret;
+
+	if (!h->on)
+		return 0;
+	ret = loop_timer_init(l, &h->pass_timer, pass_due);
+	if (ret < 0)
+		return ret;
+	h->loop = l;
+	h->kh = (struct loop_fd){ .fd = kernel_fd(h->k), .events = EPOLLIN, .cb = kernel_ready };
+	ret = loop_fd_add(l, &h->kh);
+	if (ret < 0) {
+		h->kh.fd = -1;
+		return ret;
+	}
+	/* Events since hold_open() wait in the socket. */
+	loop_timer_set(&h->pass_timer, 1);
+	return 0;
+}
+
+int hold_set_routes(struct hold *h, const struct route_arg *r, size_t n)
+{
+	int ret;
+
+	if (!h->on)
+		return 0;
+	ret = given_build(h, r, n);
+	if (ret < 0)
+		return ret;
+	engine_rescan(&h->e);
+	pass_now(h);
+	return 0;
+}
+
+void hold_move(struct hold *h, uint32_t table)
+{
+	uint32_t old = h->table;
+
+	if (!h->on || table == old)
+		return;
+	h->table = table;
+	if (h->u) {
+		engine_set_table(&h->e, h->u, table);
+		engine_keep_table(&h->e, (uint8_t)h->family, old);
+	}
+	pass_now(h);
+}
+
+void hold_drop_table(struct hold *h, uint32_t table)
+{
+	if (!h->on || table == h->table)
+		return;
+	engine_claim_table(&h->e, (uint8_t)h->family, table);
+	pass_now(h);
+}
+
+void hold_close(struct hold *h)
+{
+	if (!h || !h->on)
+		return;
+	if (h->u)
+		engine_set_table(&h->e, h->u, 0);
+	else if (h->table)
+		engine_claim_table(&h->e, (uint8_t)h->family, h->table);
+	h->table = 0;
+	engine_read_events(&h->e);
+	engine_pass(&h->e, loop_now_ms());
+	if (h->loop) {
+		loop_timer_free(h->loop, &h->pass_timer);
+		if (h->kh.fd >= 0)
+			loop_fd_del(h->loop, &h->kh);
+	}
+	engine_free(&h->e);
+	kernel_close(h->k);
+	kroute_set_free(&h->given);
+	memset(h, 0, sizeof(*h));
+}

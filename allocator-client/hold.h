@@ -1,0 +1,54 @@
+/* hold: the routes of a per-address rtalloc's table, owned through the
+ * uplink engine (engine/) as rtalloc-agent owns its tables' routes.  The
+ * hook gives them (--route); the daemon's rules.c keeps the rules, and the
+ * engine runs routes-only: it fills the table, restores a route deleted by
+ * hand or dropped by the kernel with a link that went down (within a
+ * second of the link coming up), follows the lease to another table, and
+ * empties the table when the address goes or the daemon ends.
+ * A run without --route owns no routes (its caller fills the table, as the
+ * 2017 hooks did): every call is then a no-op. */
+#ifndef RTALLOC_HOLD_H
+#define RTALLOC_HOLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "loop.h"
+#include "routearg.h"
+
+struct hold {
+	bool on;			/* routes were given: we own them */
+	struct kernel *k;
+	struct engine e;
+	struct kroute_set given;	/* the hook's routes, as the engine wants them */
+	struct uplink *u;		/* ours, once the engine saw the address */
+	int family;
+	struct inet_addr addr;
+	int ifindex;
+	char ifname[IFNAMSIZ];
+	uint32_t table;
+	struct loop *loop;
+	struct loop_fd kh;
+	struct loop_timer pass_timer;
+	uint64_t last_pass_ms;
+};
+
+/* Reads the kernel and puts o's routes (o->routes) into table: done when
+ * it returns (a refused route is logged and retried at the next pass).
+ * 0 (also when o has no routes: h->on false) or -errno. */
+int hold_open(struct hold *h, const struct cli_opts *o, int ifindex, uint32_t table);
+/* Follows the kernel's events from now on, in l. */
+int hold_start(struct hold *h, struct loop *l);
+/* A later run gave these routes: they replace the old ones. */
+int hold_set_routes(struct hold *h, const struct route_arg *r, size_t n);
+/* The lease moved: table is filled now; the old table keeps its routes
+ * until hold_drop_table(), so the caller moves its rules in between. */
+void hold_move(struct hold *h, uint32_t table);
+void hold_drop_table(struct hold *h, uint32_t table);
+/* Empties the table and lets go of everything.  Accepts a hold never
+ * opened (zeroed). */
+void hold_close(struct hold *h);
+
+#endif
