@@ -5,9 +5,11 @@
 # dhclient-script uses: functions are rth_*, variables rth_* / RTALLOC_*.
 #
 # The hooks only gather what their caller knows (address, prefix, gateways,
-# routes, DNS servers) and call rth_up / rth_down; rtalloc does the leasing
-# and the policy rules, this file puts routes into the leased table and keeps
-# the dnsmasq servers-files.
+# routes, DNS servers) and call rth_up / rth_down; rtalloc does the leasing,
+# the policy rules and the leased table's routes (given as --route: it
+# restores them, moves them with the lease and removes them with the
+# address).  This file only edits main (as its caller asks) and keeps the
+# dnsmasq servers-files.
 
 # rth_log MESSAGE: one line to syslog and stderr (dhclient -v, ifup -v and
 # NetworkManager's journal all show stderr).
@@ -133,8 +135,9 @@ rth_wait_dad() {
 	done
 }
 
-# rth_lease FAMILY IFNAME ADDR LEN: asks rtalloc for the address's table and
-# prints it; 0 when there is no lease (rtalloc said so, or could not run).
+# rth_lease FAMILY IFNAME ADDR LEN [OPTION...]: asks rtalloc for the
+# address's table and prints it; 0 when there is no lease (rtalloc said so,
+# or could not run).
 rth_lease() {
 	if [ ! -x "$RTALLOC" ]; then
 		rth_log "$2: $RTALLOC is not executable; routing $3 via the main table"
@@ -187,28 +190,6 @@ rth_rtalloc() {
 		${rth_fw:+--fwmark "$rth_fw"} $rth_fwd "$@" $RTALLOC_ARGS </dev/null
 }
 
-# rth_table_of FAMILY ADDR: the table of rtalloc's "from ADDR" rule, if any:
-# known by its protocol (122), not its pref, which --pref-from in
-# RTALLOC_ARGS moves.  -N: numbers even where rt_protos names them.
-rth_table_of() {
-	ip -N "-$1" rule show 2>/dev/null |
-		awk -v a="$2" '$2 == "from" && ($3 == a || $3 == a "/32" || $3 == a "/128") {
-			t = ""; p = ""
-			for (i = 4; i < NF; i++) { if ($i == "lookup") t = $(i + 1); if ($i == "proto") p = $(i + 1) }
-			if (p == "122" && t != "") { print t; exit } }'
-}
-
-# rth_clean_table FAMILY TABLE IFNAME ADDR: a table is leased to one
-# (interface, address); anything in it for another device or source is left
-# over from a previous holder (IPv6 routes outlive their source address), so
-# start from an empty table then.
-rth_clean_table() {
-	if ip "-$1" route show table "$2" 2>/dev/null |
-		grep -v -e " dev $3 .*src $4\( \|\$\)" | grep -q .; then
-		ip "-$1" route flush table "$2" 2>/dev/null
-	fi
-}
-
 # rth_up FAMILY IFNAME ADDR LEN GATEWAYS ROUTES MAIN
 #   GATEWAYS: blank-separated default gateways, first preferred.
 #   ROUTES:   newline-separated "DEST/LEN GW" (GW empty or 0.0.0.0/:: for an
@@ -228,34 +209,44 @@ rth_up() {
 		rth_log "$rth_if: cannot find the prefix of $rth_addr/$rth_plen"
 		return 1
 	}
-	rth_table=$(rth_lease "$rth_fam" "$rth_if" "$rth_addr" "$rth_plen")
+	# The table's routes, for rtalloc to own: the prefix, then the
+	# classless routes or else the gateways (first preferred).
+	set -- --route "$rth_net"
+	if [ -n "$rth_routes" ]; then
+		while read -r rth_dst rth_gw; do
+			[ -n "$rth_dst" ] || continue
+			set -- "$@" --route "$rth_dst${rth_gw:+,via $rth_gw}"
+		done <<EOF
+$rth_routes
+EOF
+	else
+		rth_m=0
+		for rth_gw in $rth_gws; do
+			set -- "$@" --route "default,via $rth_gw,metric $rth_m"
+			rth_m=$((rth_m + 1))
+		done
+	fi
+	rth_table=$(rth_lease "$rth_fam" "$rth_if" "$rth_addr" "$rth_plen" "$@")
 	if [ "$rth_table" = 0 ]; then
 		# No lease: a working, if not policy-correct, setup in main, told
 		# apart per uplink by the interface index as metric (as the original).
 		rth_metric=$(cat "/sys/class/net/$rth_if/ifindex" 2>/dev/null) || rth_metric=1024
 		[ "$rth_main" = keep ] && { echo 0; return 0; }
-		rth_table=main
-	else
-		rth_clean_table "$rth_fam" "$rth_table" "$rth_if" "$rth_addr"
-		rth_metric=
+		rth_routes_into main "$rth_metric"
+		echo 0
+		return 0
 	fi
-	rth_routes_into "$rth_table" "$rth_metric"
-	[ "$rth_table" = main ] || rth_prune "$rth_table"
 	case $rth_main in
-	move)
-		[ "$rth_table" = main ] || rth_main_remove
-		;;
-	add)
-		[ "$rth_table" = main ] || rth_routes_into main ""
-		;;
+	move) rth_main_remove ;;
+	add) rth_routes_into main "" ;;
 	esac
-	[ "$rth_table" = main ] && rth_table=0
 	echo "$rth_table"
 }
 
 # rth_routes_into TABLE METRIC: installs the prefix, gateway and extra routes
-# described by rth_up's variables into TABLE.  "replace", so a renewal adds
-# nothing that is there already.
+# described by rth_up's variables into TABLE (only ever main: rtalloc owns
+# the leased tables).  "replace", so a renewal adds nothing that is there
+# already.
 rth_routes_into() {
 	rth_ip="ip -$rth_fam route replace"
 	$rth_ip "$rth_net" dev "$rth_if" src "$rth_addr" ${2:+metric "$2"} table "$1" ||
@@ -279,43 +270,6 @@ rth_routes_into() {
 			rth_log "$rth_if: cannot add default via $rth_gw to table $1"
 		rth_m=$((rth_m + 1))
 	done
-}
-
-# rth_prune TABLE: removes the routes of rth_up's interface from TABLE that
-# rth_up's variables no longer describe: a router or classless route the
-# renewed lease dropped ("replace" only updates what is given).  A route is
-# its destination as the kernel prints it (`exact DST` of the wanted one) and
-# its gateway; multipath routes (whose lines name no device) are left alone.
-rth_prune() {
-	rth_ip="ip -$rth_fam route show table $1"
-	{
-		{
-			echo "$rth_net"
-			if [ -n "$rth_routes" ]; then
-				printf '%s\n' "$rth_routes"
-			else
-				for rth_gw in $rth_gws; do echo "default $rth_gw"; done
-			fi
-		} | while read -r rth_dst rth_gw; do
-			[ -n "$rth_dst" ] || continue
-			case $rth_gw in '' | 0.0.0.0 | ::) rth_gw=- ;; esac
-			rth_dst=$($rth_ip exact "$rth_dst" 2>/dev/null | awk 'NR == 1 { print $1 }')
-			echo "$rth_dst $rth_gw"
-		done
-		echo --
-		$rth_ip 2>/dev/null
-	} | awk -v dev="$rth_if" '
-		!sep { if ($0 == "--") sep = 1; else want[$0] = 1; next }
-		/^[^ \t]/ { d = ""; v = "-"; m = "-"
-			for (i = 2; i < NF; i++) { if ($i == "dev") d = $(i + 1); if ($i == "via") v = $(i + 1); if ($i == "metric") m = $(i + 1) }
-			if (d == dev && !(($1 " " v) in want)) print $1, v, m }' |
-		while read -r rth_dst rth_v rth_m; do
-			[ "$rth_v" = - ] && rth_v=
-			[ "$rth_m" = - ] && rth_m=
-			ip "-$rth_fam" route del "$rth_dst" ${rth_v:+via "$rth_v"} ${rth_m:+metric "$rth_m"} \
-				dev "$rth_if" table "$1" 2>/dev/null
-		done
-	return 0
 }
 
 # rth_main_remove: takes the uplink's default routes and its prefix route out
@@ -363,17 +317,10 @@ rth_rfc3442() {
 }
 
 # rth_down FAMILY IFNAME ADDR LEN: the uplink's address is going or gone:
-# drop its DNS lines, empty its table (IPv6 routes survive their address),
-# release the lease.
+# drop its DNS lines and release the lease (rtalloc empties the table).
 rth_down() {
 	rth_dns "$1" "$2" "$3" ""
-	if [ -n "$3" ]; then
-		rth_t=$(rth_table_of "$1" "$3")
-		# Only IFNAME's routes: the table may be the address's holder on
-		# another interface (a second link claiming the address got none).
-		[ -n "$rth_t" ] && ip "-$1" route flush table "$rth_t" dev "$2" 2>/dev/null
-		[ -n "$4" ] && rth_release "$1" "$2" "$3" "$4"
-	fi
+	[ -n "$3" ] && [ -n "$4" ] && rth_release "$1" "$2" "$3" "$4"
 	return 0
 }
 
