@@ -1,0 +1,114 @@
+#!/bin/bash
+# Issue 15 items 2-3 and issue 12's hook path: rtalloc owns the routes of its
+# table (the hook hands them over as --route), so on static uplinks set up
+# by the real ifup, behind ISPs that drop sources they did not assign:
+#  - a route deleted by hand comes back, with a log line;
+#  - a link going down and up gets its table's routes back within 1 s (the
+#    kernel deletes every route through a link that goes down);
+#  - an address removed by hand (no ifdown) leaves its table empty and its
+#    rules gone, IPv6 too (IPv6 routes outlive their source address);
+#  - the server losing its database and handing back another table moves
+#    the routes with the rules; traffic still leaves by the right uplink
+#    without ifup being run again.
+# Checked in the kernel's tables and by traffic (hk_resolve: a DNS query from
+# the uplink's address to its ISP's resolver, dropped by the other ISP).
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/hooks-topology.sh"
+t_require_root
+for p in ifup dnsmasq dig; do command -v "$p" >/dev/null || t_skip "no $p"; done
+[ -x "$RTALLOCD" ] && [ -x "$RTALLOC" ] || t_skip "build rtallocd and rtalloc first"
+hk_topology || exit 1
+# Short leases: renewals (at half of it) come every 2 s.
+t_server "$HK_H" '"table_timeout": 4' || exit 1
+hk_host_dnsmasq || exit 1
+LOG=$T_DIR/rtalloc.log
+sed -i "s|^RTALLOC_ARGS=\"\\(.*\\)\"\$|RTALLOC_ARGS=\"\\1 -l $LOG\"|" "$HK_DEFAULTS"
+cat >"$HK_ETC/network/interfaces" <<'EOC'
+iface up1 inet static
+	address 10.101.0.10/24
+	gateway 10.101.0.1
+
+iface up1 inet6 static
+	address 2001:db8:101::10/64
+	gateway 2001:db8:101::1
+	dad-attempts 0
+
+iface up2 inet static
+	address 10.102.0.10/24
+	gateway 10.102.0.1
+EOC
+ifupdown() { hk_run timeout 60 "$@" -v -i /etc/network/interfaces --state-dir="$T_DIR/ifstate"; }
+rt() { ip -n "$HK_H" "$@"; }
+
+t_check "ifup up1" ifupdown ifup up1
+t_check "ifup up2" ifupdown ifup up2
+t1=$(hk_table 10.101.0.10) t2=$(hk_table 10.102.0.10)
+t6=$(rt -6 rule show pref 10000 | awk '$3 == "2001:db8:101::10" { print $5 }')
+echo "# tables: up1 $t1, up2 $t2, up1 inet6 $t6"
+t_check "three tables" test -n "$t1" -a -n "$t2" -a -n "$t6"
+# has TABLE PATTERN [-6]: TABLE holds a route matching PATTERN (a function:
+# t_wait re-reads the table on every poll).
+has() { grep -q "$2" <(rt ${3:+-6} route show table "$1" 2>/dev/null); }
+empty() { [ -z "$(rt ${2:+-6} route show table "$1" 2>/dev/null)" ]; }
+def1="^default via 10.101.0.1 dev up1 proto 122 .*src 10.101.0.10"
+net1="^10.101.0.0/24 dev up1 proto 122 .*src 10.101.0.10"
+def6="^default via 2001:db8:101::1 dev up1 proto 122 .*src 2001:db8:101::10"
+t_check "table $t1: default via ISP1, rtalloc's (proto 122)" has "$t1" "$def1"
+t_check "table $t1: prefix, rtalloc's" has "$t1" "$net1"
+t_check "inet6 table $t6: default, rtalloc's" has "$t6" "$def6" -6
+t_eq "up1's address reaches ISP1's resolver" 10.201.0.53 "$(hk_resolve 10.101.0.10 10.201.0.53)"
+t_eq "up2's address reaches ISP2's resolver" 10.202.0.53 "$(hk_resolve 10.102.0.10 10.202.0.53)"
+
+# 1. A route deleted by hand comes back, and the log says so.
+rt route del default table "$t1"
+t_check "deleted default route of table $t1: back" t_wait 3 has "$t1" "$def1"
+t_check "the log says it restored a route" grep -q "table $t1): restored 1 missing route" "$LOG"
+rt route flush table "$t1"
+t_check "table $t1 flushed: both routes back" t_wait 3 eval "has $t1 '$def1' && has $t1 '$net1'"
+t_eq "and traffic leaves by up1" 10.201.0.53 "$(hk_resolve 10.101.0.10 10.201.0.53)"
+
+# 2. A link down and up: the kernel drops every route through it; the
+# daemon knows them and puts them back within 1 s of the link coming up.
+rt link set up2 down
+t_check "up2 down: the kernel emptied table $t2" t_wait 2 empty "$t2"
+rt link set up2 up
+t_check "up2 up: table $t2's routes back within 1 s" \
+	t_wait 1 eval "has $t2 '^default via 10.102.0.1 dev up2 proto 122' && has $t2 '^10.102.0.0/24 dev up2 proto 122'"
+t_check "up2 up: its address reaches ISP2's resolver again" \
+	t_wait 5 eval '[ "$(hk_resolve 10.102.0.10 10.202.0.53)" = 10.202.0.53 ]'
+
+# 3. The server loses its database and, restarted with another pool, hands
+# every holder another table at its next renewal: the routes move with
+# the rules, and the static uplinks go on without ifup running again.
+kill -TERM "$T_SERVER_PID"; wait "$T_SERVER_PID" 2>/dev/null
+T_DB=$T_DIR/other.db
+t_server "$HK_H" '"table_timeout": 4, "table_offset": 10050' || exit 1
+moved() {	# moved ADDR OLD: ADDR's from rule looks up a table of the new pool
+	local n
+	n=$(hk_table "$1")
+	[ -n "$n" ] && [ "$n" != "$2" ] && [ "$n" -ge 10050 ]
+}
+t_check "up1: its rules moved to a new table" t_wait 10 moved 10.101.0.10 "$t1"
+t_check "up2: its rules moved to a new table" t_wait 10 moved 10.102.0.10 "$t2"
+n1=$(hk_table 10.101.0.10) n2=$(hk_table 10.102.0.10)
+echo "# new tables: up1 $n1, up2 $n2"
+t_check "new table $n1: default via ISP1 and prefix" eval "has $n1 '$def1' && has $n1 '$net1'"
+t_check "new table $n2: default via ISP2" has "$n2" "^default via 10.102.0.1 dev up2 proto 122"
+t_check "old tables $t1 and $t2 are empty" t_wait 2 eval "empty $t1 && empty $t2"
+t_eq "after the move: up1's address reaches ISP1's resolver" 10.201.0.53 "$(hk_resolve 10.101.0.10 10.201.0.53)"
+t_eq "after the move: up2's address reaches ISP2's resolver" 10.202.0.53 "$(hk_resolve 10.102.0.10 10.202.0.53)"
+t_eq "a route lookup from up1's address picks the new table" "dev up1 table $n1" \
+	"$(rt route get 10.201.0.53 from 10.101.0.10 | grep -o "dev up1 table [0-9]*")"
+
+# 4. Addresses removed by hand (no ifdown): the table is emptied, the rules go.
+n6=$(rt -6 rule show pref 10000 | awk '$3 == "2001:db8:101::10" { print $5 }')
+rt -6 addr del 2001:db8:101::10/64 dev up1
+# (Table numbers are per family: up1's IPv4 table may have the same number.)
+no_rules6() { ! rt -6 rule show | grep -qE "lookup $1( |\$)"; }
+t_check "inet6 address gone: its rules are gone" t_wait 3 no_rules6 "$n6"
+t_check "inet6 address gone: table $n6 is empty" t_wait 3 empty "$n6" -6
+rt addr del 10.102.0.10/24 dev up2
+t_check "up2's address gone: its rules are gone" t_wait 3 hk_no_rules "$n2"
+t_check "up2's address gone: table $n2 is empty" t_wait 3 empty "$n2"
+t_eq "up1 still routes" 10.201.0.53 "$(hk_resolve 10.101.0.10 10.201.0.53)"
+t_done
