@@ -273,6 +273,13 @@ static void ctl_ready(struct loop_fd *h, uint32_t events)
 			       (struct sockaddr *)&peer, msg.msg_namelen);
 		} else if (!strncmp(buf, "prefix ", 7)) {
 			ctl_prefix(d, buf + 7, cred, &peer, msg.msg_namelen);
+		} else if (!strcmp(buf, "routes?")) {
+			char routes[ROUTEARG_MSG_MAX];
+			size_t len = hold_msg(&d->hold, routes, sizeof(routes));
+
+			if (len)
+				sendto(d->ctl_fd, routes, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+				       (struct sockaddr *)&peer, msg.msg_namelen);
 		} else if (!strncmp(buf, "routes\n", 7)) {
 			ctl_routes(d, buf + 7, cred, &peer, msg.msg_namelen);
 		} else if (!strcmp(buf, "release") && cred &&

@@ -55,6 +55,8 @@ static const struct engine_ops hold_ops = {
  * stores metric 0 as 1024, so that is what we ask for. */
 static int given_build(struct hold *h, const struct route_arg *r, size_t n)
 {
+	memcpy(h->args, r, n * sizeof(*r));
+	h->nargs = n;
 	h->given.n = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct kroute k = {
@@ -187,6 +189,13 @@ int hold_set_routes(struct hold *h, const struct route_arg *r, size_t n)
 	engine_rescan(&h->e);
 	pass_now(h);
 	return 0;
+}
+
+size_t hold_msg(const struct hold *h, char *buf, size_t len)
+{
+	if (!h->on)
+		return 0;
+	return route_arg_msg(h->args, h->nargs, buf, len);
 }
 
 void hold_move(struct hold *h, uint32_t table)

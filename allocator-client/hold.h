@@ -23,6 +23,8 @@ struct hold {
 	struct kernel *k;
 	struct engine e;
 	struct kroute_set given;	/* the hook's routes, as the engine wants them */
+	struct route_arg args[ROUTEARG_MAX];	/* and as given, for --status */
+	size_t nargs;
 	struct uplink *u;		/* ours, once the engine saw the address */
 	int family;
 	struct inet_addr addr;
@@ -43,6 +45,9 @@ int hold_open(struct hold *h, const struct cli_opts *o, int ifindex, uint32_t ta
 int hold_start(struct hold *h, struct loop *l);
 /* A later run gave these routes: they replace the old ones. */
 int hold_set_routes(struct hold *h, const struct route_arg *r, size_t n);
+/* The "routes" message of what we own (for --status): its length, 0 when
+ * we own no routes. */
+size_t hold_msg(const struct hold *h, char *buf, size_t len);
 /* The lease moved: table is filled now; the old table keeps its routes
  * until hold_drop_table(), so the caller moves its rules in between. */
 void hold_move(struct hold *h, uint32_t table);

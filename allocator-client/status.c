@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "lease.h"
 #include "status.h"
+#include "tables.h"
 
 static const char *family_name(int family)
 {
@@ -212,6 +213,7 @@ int status_run(const struct cli_opts *o)
 		goto cleanup;
 	}
 	diffs = status_compare(leases, nleases, rules, nrules, stdout);
+	diffs += tables_check(leases, nleases, rules, nrules, stdout);
 	if (diffs) {
 		printf("%zu difference%s between %zu lease%s and %zu rule%s (proto 122)\n", diffs,
 		       diffs == 1 ? "" : "s", nleases, nleases == 1 ? "" : "s", nrules, nrules == 1 ? "" : "s");

@@ -3,3 +3,6 @@
 # before libcommon.a and the system libraries it uses in turn.
 $(BUILD)/rtalloc: $(BUILD)/libengine.a
 $(BUILD)/rtalloc: PKG_LIBS := $(BUILD)/libengine.a $(BUILD)/libcommon.a $(PKG_LIBS)
+# Unit tests and tools link libengine.a before libclient.a (mk/engine.mk);
+# hold.o and tables.o in libclient.a use it too.
+LIBS += $(BUILD)/libengine.a $(BUILD)/libcommon.a

@@ -67,7 +67,46 @@ rt route flush table "$t1"
 t_check "table $t1 flushed: both routes back" t_wait 3 eval "has $t1 '$def1' && has $t1 '$net1'"
 t_eq "and traffic leaves by up1" 10.201.0.53 "$(hk_resolve 10.101.0.10 10.201.0.53)"
 
-# 2. A link down and up: the kernel drops every route through it; the
+# 2. --status sees what sends traffic out the wrong link.
+status() { t_in "$HK_H" "$RTALLOC" -d "$T_SOCK" --status; }
+t_check "--status: consistent to begin with" eval 'status | grep -q "^consistent"'
+# Routes of another device and of another source in up1's table (not
+# rtalloc's: it leaves them alone, --status names them).
+rt route add 10.99.0.0/24 dev up2 table "$t1"
+rt route add 10.98.0.0/24 dev up1 src 10.102.0.10 table "$t1"
+out=$(status); rc=$?
+t_eq "--status: exit 6 with foreign routes" 6 "$rc"
+t_check "--status: a route of another device" grep -qF \
+	"foreign route: inet 10.101.0.10 on up1, table $t1 holds \`10.99.0.0/24 dev up2" <<<"$out"
+t_check "--status: a route of another source" grep -qF \
+	"foreign route: inet 10.101.0.10 on up1, table $t1 holds \`10.98.0.0/24 dev up1 src 10.102.0.10\`: another source" <<<"$out"
+rt route del 10.99.0.0/24 table "$t1"; rt route del 10.98.0.0/24 table "$t1"
+# A route the kernel refuses stays missing, and --status names it: a gateway
+# that is one of our own addresses (a typo in a stanza).
+rt addr add 10.101.0.11/24 dev up1 noprefixroute
+t11=$(t_in "$HK_H" "$RTALLOC" -d "$T_SOCK" -4 -a 10.101.0.11 -n 24 -i up1 -l "$LOG" \
+	--route 10.101.0.0/24 --route "default,via 10.101.0.11")
+t_check "a third address: leased ($t11)" test "${t11:-0}" -gt 0
+t_check "its refused route is logged" t_wait 2 grep -q "kernel refused adding route default via 10.101.0.11" "$LOG"
+out=$(status)
+t_check "--status: the missing route" grep -qF \
+	"missing route: inet 10.101.0.11 on up1, table $t11: no \`default,via 10.101.0.11,metric 0\`" <<<"$out"
+t_check "rtalloc -r for the third address" t_in "$HK_H" "$RTALLOC" -d "$T_SOCK" -4 -a 10.101.0.11 -n 24 -i up1 -r
+rt addr del 10.101.0.11/24 dev up1
+t_check "its table is empty after the release" t_wait 2 empty "$t11"
+# The daemon stopped (SIGSTOP), so nothing restores: an empty table that the
+# installed rules still select.
+pid=$(t_daemons "$HK_H" 10.101.0.10)
+kill -STOP $pid
+rt route flush table "$t1"
+out=$(status)
+t_check "--status: the empty table" grep -qF \
+	"empty table: inet 10.101.0.10 on up1, table $t1: its rules are installed, the table has no route" <<<"$out"
+kill -CONT $pid
+t_check "daemon woken: table $t1 filled again" t_wait 3 eval "has $t1 '$def1' && has $t1 '$net1'"
+t_check "--status: consistent again" t_wait 3 eval 'status | grep -q "^consistent"'
+
+# 3. A link down and up: the kernel drops every route through it; the
 # daemon knows them and puts them back within 1 s of the link coming up.
 rt link set up2 down
 t_check "up2 down: the kernel emptied table $t2" t_wait 2 empty "$t2"
@@ -77,7 +116,7 @@ t_check "up2 up: table $t2's routes back within 1 s" \
 t_check "up2 up: its address reaches ISP2's resolver again" \
 	t_wait 5 eval '[ "$(hk_resolve 10.102.0.10 10.202.0.53)" = 10.202.0.53 ]'
 
-# 3. The server loses its database and, restarted with another pool, hands
+# 4. The server loses its database and, restarted with another pool, hands
 # every holder another table at its next renewal: the routes move with
 # the rules, and the static uplinks go on without ifup running again.
 kill -TERM "$T_SERVER_PID"; wait "$T_SERVER_PID" 2>/dev/null
@@ -100,7 +139,7 @@ t_eq "after the move: up2's address reaches ISP2's resolver" 10.202.0.53 "$(hk_r
 t_eq "a route lookup from up1's address picks the new table" "dev up1 table $n1" \
 	"$(rt route get 10.201.0.53 from 10.101.0.10 | grep -o "dev up1 table [0-9]*")"
 
-# 4. Addresses removed by hand (no ifdown): the table is emptied, the rules go.
+# 5. Addresses removed by hand (no ifdown): the table is emptied, the rules go.
 n6=$(rt -6 rule show pref 10000 | awk '$3 == "2001:db8:101::10" { print $5 }')
 rt -6 addr del 2001:db8:101::10/64 dev up1
 # (Table numbers are per family: up1's IPv4 table may have the same number.)
