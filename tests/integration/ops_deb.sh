@@ -51,7 +51,7 @@ else
 		setpriv --reuid rtalloc --regid rtalloc --init-groups /usr/sbin/rtallocd -c /etc/rtalloc/rtallocd.json
 	t_netns peer; t_veth "$NS" up0 "$T_NS" peer0
 	ip -n "$NS" addr add 192.0.2.7/24 dev up0
-	T=$(t_in "$NS" rtalloc -4 -a 192.0.2.7 -n 24 -i up0); rc=$?
+	T=$(t_in "$NS" rtalloc -4 -a 192.0.2.7 -n 24 -i up0 --route 192.0.2.0/24); rc=$?
 	t_eq "a root client gets a table from it" "0 10000" "$rc $T"
 	out=$(t_in "$NS" rtalloc --status); rc=$?
 	t_eq "rtalloc --status: consistent" "0 consistent: 1 lease, 3 rules (proto 122)" "$rc $out"

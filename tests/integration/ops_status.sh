@@ -15,8 +15,9 @@ out=$(rtalloc --status); rc=$?
 t_eq "no leases, no rules: exit 0" 0 "$rc"
 t_eq "no leases, no rules: says so" "consistent: 0 leases, 0 rules (proto 122)" "$out"
 
-T4=$(rtalloc -4 -a 192.0.2.7 -n 24 -i up0 -t wan)
-T6=$(rtalloc -6 -a 2001:db8:1::7 -n 64 -i up0)
+# Each with its table's route: a table its rules select must not be empty.
+T4=$(rtalloc -4 -a 192.0.2.7 -n 24 -i up0 -t wan --route 192.0.2.0/24)
+T6=$(rtalloc -6 -a 2001:db8:1::7 -n 64 -i up0 --route 2001:db8:1::/64)
 P4=$(client_pid 192.0.2.7)
 t_check "two clients run (tables $T4, $T6, pid ${P4:-none})" test -n "$P4" -a -n "$T6"
 
