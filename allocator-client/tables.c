@@ -79,47 +79,85 @@ static bool want_found(const struct table_view *k, int family, uint32_t table, c
 	return false;
 }
 
-static size_t check_one(const struct proto_lease *l, const struct table_want *w,
+/* Another address's `from` rule of ours that selects the lease's table:
+ * two uplinks resolve to one table (a table leased twice, e.g. after the
+ * server lost its database), and one of them leaves by the other's link. */
+static size_t check_shared_rules(const struct proto_lease *l, int family, const struct inet_addr *a,
+				 const struct table_view *k, FILE *out)
+{
+	size_t diffs = 0, len = addr_len(family);
+	char buf[160];
+
+	for (size_t i = 0; i < k->nrules; i++) {
+		const struct rule *r = &k->rules[i];
+
+		if (r->family != family || r->table != l->table || r->src_len != len * 8 ||
+		    r->dst_len || r->iif[0] || r->has_fwmark || !memcmp(r->src.bytes, a->bytes, len))
+			continue;
+		fprintf(out, "shared table: %s %s on %s, table %u is also selected by `%s`\n",
+			fam(family), l->address, l->ifname, l->table, rule_str(r, buf, sizeof(buf)));
+		diffs++;
+	}
+	return diffs;
+}
+
+static size_t check_one(const struct proto_lease *l, int family, const struct table_want *w,
 			const struct table_view *k, FILE *out)
 {
-	size_t diffs = 0, nroutes = 0, len = addr_len(l->family);
+	size_t diffs = 0, nroutes = 0, len = addr_len(family);
 	struct inet_addr a;
 	char buf[256];
 
-	if (addr_parse(l->family, l->address, &a) < 0)
+	if (addr_parse(family, l->address, &a) < 0)
 		return 0;	/* status.c says "bad lease" */
+	diffs += check_shared_rules(l, family, &a, k, out);
 	for (size_t i = 0; i < k->nroutes; i++) {
 		const struct kroute *r = &k->routes[i];
 		const char *dev;
 
-		if (r->family != l->family || r->table != l->table)
+		if (r->family != family || r->table != l->table)
 			continue;
 		nroutes++;
 		dev = link_name(k, r->oif);
 		if (r->oif && (!dev || strcmp(dev, l->ifname))) {
 			fprintf(out, "foreign route: %s %s on %s, table %u holds `%s`: another device\n",
-				fam(l->family), l->address, l->ifname, l->table, route_text(k, r, buf, sizeof(buf)));
+				fam(family), l->address, l->ifname, l->table, route_text(k, r, buf, sizeof(buf)));
 			diffs++;
 		} else if (r->src.family && memcmp(r->src.bytes, a.bytes, len)) {
 			fprintf(out, "foreign route: %s %s on %s, table %u holds `%s`: another source\n",
-				fam(l->family), l->address, l->ifname, l->table, route_text(k, r, buf, sizeof(buf)));
+				fam(family), l->address, l->ifname, l->table, route_text(k, r, buf, sizeof(buf)));
 			diffs++;
 		}
 	}
-	if (!from_rule_installed(k, l->family, &a, l->table))
+	if (!from_rule_installed(k, family, &a, l->table))
 		return diffs;	/* status.c reports the missing rules */
 	if (!nroutes) {
 		fprintf(out, "empty table: %s %s on %s, table %u: its rules are installed, the table has no route\n",
-			fam(l->family), l->address, l->ifname, l->table);
+			fam(family), l->address, l->ifname, l->table);
 		return diffs + 1;
 	}
 	for (size_t i = 0; w && w->known && i < w->n; i++)
-		if (!want_found(k, l->family, l->table, l->ifname, &w->r[i])) {
-			fprintf(out, "missing route: %s %s on %s, table %u: no `%s`\n", fam(l->family),
+		if (!want_found(k, family, l->table, l->ifname, &w->r[i])) {
+			fprintf(out, "missing route: %s %s on %s, table %u: no `%s`\n", fam(family),
 				l->address, l->ifname, l->table, route_arg_str(&w->r[i], buf, sizeof(buf)));
 			diffs++;
 		}
 	return diffs;
+}
+
+/* The family whose tables a lease's table number names: an unspec lease
+ * (a 2017 client's) the family of its address; 0 for a bad one. */
+static int lease_family(const struct proto_lease *l)
+{
+	struct inet_addr a;
+
+	if (l->family == AF_INET || l->family == AF_INET6)
+		return l->family;
+	if (addr_parse(AF_INET, l->address, &a) == 0)
+		return AF_INET;
+	if (addr_parse(AF_INET6, l->address, &a) == 0)
+		return AF_INET6;
+	return 0;
 }
 
 size_t tables_compare(const struct proto_lease *leases, size_t nleases,
@@ -129,17 +167,18 @@ size_t tables_compare(const struct proto_lease *leases, size_t nleases,
 
 	for (size_t i = 0; i < nleases; i++) {
 		const struct proto_lease *l = &leases[i];
+		int family = lease_family(l);
 
-		if (l->family != AF_INET && l->family != AF_INET6)
+		if (!family)
 			continue;
 		for (size_t j = i + 1; j < nleases; j++)
-			if (leases[j].family == l->family && leases[j].table == l->table) {
+			if (lease_family(&leases[j]) == family && leases[j].table == l->table) {
 				fprintf(out, "shared table: %s %s on %s and %s on %s both lease table %u\n",
-					fam(l->family), l->address, l->ifname, leases[j].address,
+					fam(family), l->address, l->ifname, leases[j].address,
 					leases[j].ifname, l->table);
 				diffs++;
 			}
-		diffs += check_one(l, want ? &want[i] : NULL, k, out);
+		diffs += check_one(l, family, want ? &want[i] : NULL, k, out);
 	}
 	return diffs;
 }

@@ -36,7 +36,8 @@ struct table_view {
 /* Prints one line per difference and returns how many (pure: the unit
  * tests feed it made-up state).  want is parallel to leases (NULL: none
  * known):
- *   shared table     two live leases of one family resolve to one table
+ *   shared table     two live leases of one family resolve to one table,
+ *                    or another address's `from` rule selects the table
  *   empty table      a lease's rules are installed, its table has no route
  *   foreign route    the table holds a route of another device or source
  *   missing route    a route the lease's daemon owns is not in its table */

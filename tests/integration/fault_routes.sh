@@ -9,7 +9,8 @@
 #    rules gone, IPv6 too (IPv6 routes outlive their source address);
 #  - the server losing its database and handing back another table moves
 #    the routes with the rules; traffic still leaves by the right uplink
-#    without ifup being run again.
+#    without ifup being run again;
+#  - rtalloc --status names each of these faults.
 # Checked in the kernel's tables and by traffic (hk_resolve: a DNS query from
 # the uplink's address to its ISP's resolver, dropped by the other ISP).
 . "$(dirname "$0")/../lib.sh"
@@ -81,6 +82,13 @@ t_check "--status: a route of another device" grep -qF \
 t_check "--status: a route of another source" grep -qF \
 	"foreign route: inet 10.101.0.10 on up1, table $t1 holds \`10.98.0.0/24 dev up1 src 10.102.0.10\`: another source" <<<"$out"
 rt route del 10.99.0.0/24 table "$t1"; rt route del 10.98.0.0/24 table "$t1"
+# Another address's rule of ours selecting up1's table (as a table leased
+# twice leaves it): two uplinks resolve to one table.
+rt rule add pref 10000 from 10.77.0.1 lookup "$t1" proto 122
+out=$(status)
+t_check "--status: another address's rule selects the table" grep -qF \
+	"shared table: inet 10.101.0.10 on up1, table $t1 is also selected by \`pref 10000 from 10.77.0.1/32 lookup $t1\`" <<<"$out"
+rt rule del pref 10000 from 10.77.0.1 lookup "$t1"
 # A route the kernel refuses stays missing, and --status names it: a gateway
 # that is one of our own addresses (a typo in a stanza).
 rt addr add 10.101.0.11/24 dev up1 noprefixroute

@@ -391,6 +391,24 @@ static void test_tables_compare(void **state)
 				 "lease table 10000\n");
 	assert_int_equal(diffs, 1);
 	free(out);
+
+	/* an unspec lease (a 2017 client's) names the table of its address's family */
+	l[1].family = AF_UNSPEC;
+	out = compare(l, 2, NULL, &k, &diffs);
+	assert_non_null(strstr(out, "shared table: inet 192.0.2.7 on wan0 and 198.51.100.7 on wan1"));
+	free(out);
+
+	/* another address's `from` rule selects the lease's table */
+	rules[1].table = 10000;
+	k.nrules = 2;
+	k.routes = routes;
+	k.nroutes = 1;
+	addr_parse(AF_INET, "192.0.2.7", &routes[0].src);
+	out = compare(l, 1, NULL, &k, &diffs);
+	assert_string_equal(out, "shared table: inet 192.0.2.7 on wan0, table 10000 is also selected by "
+				 "`pref 10000 from 198.51.100.7/32 lookup 10000`\n");
+	assert_int_equal(diffs, 1);
+	free(out);
 }
 
 int main(void)
