@@ -183,10 +183,20 @@ int hold_set_routes(struct hold *h, const struct route_arg *r, size_t n)
 
 	if (!h->on)
 		return 0;
+	if (n == h->nargs) {
+		size_t i;
+
+		for (i = 0; i < n && route_arg_equal(&r[i], &h->args[i]); i++)
+			;
+		if (i == n)
+			return 0;	/* a renewal with the same routes */
+	}
 	ret = given_build(h, r, n);
 	if (ret < 0)
 		return ret;
-	engine_rescan(&h->e);
+	log_msg(LOG_INFO, "table %u: %zu route(s) from a later run", h->table, n);
+	if (h->u)
+		engine_set_given(&h->e, h->u, &h->given);
 	pass_now(h);
 	return 0;
 }

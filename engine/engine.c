@@ -467,6 +467,14 @@ void engine_set_table(struct engine *e, struct uplink *u, uint32_t table)
 	u->installed = false;
 }
 
+void engine_set_given(struct engine *e, struct uplink *u, const struct kroute_set *given)
+{
+	(void)e;
+	u->given = given;
+	u->dirty = true;
+	u->installed = false;	/* new routes are no restoration */
+}
+
 /* Member by member: memcmp would also compare the padding after has_fwmark. */
 static bool policy_equal(const struct uplink_policy *a, const struct uplink_policy *b)
 {

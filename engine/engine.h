@@ -129,6 +129,9 @@ int engine_pass(struct engine *e, uint64_t now_ms);
  * go).  A change of table moves rules and routes at the next pass: the new
  * table is filled and selected before the old one is emptied. */
 void engine_set_table(struct engine *e, struct uplink *u, uint32_t table);
+/* The owner's routes for u changed (or u->given now points at them):
+ * reconcile u at the next pass, as a change, not a restoration. */
+void engine_set_given(struct engine *e, struct uplink *u, const struct kroute_set *given);
 /* The policy changed (reload): reconcile u at the next pass. */
 void engine_set_policy(struct engine *e, struct uplink *u, const struct uplink_policy *pol);
 /* A table known to be ours that no uplink holds (a previous run's): its

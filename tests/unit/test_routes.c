@@ -271,7 +271,7 @@ static void test_new_routes_replace_old(void **state)
 	world_up(&w);
 	kroute_set_del_at(&w.given, 1);		/* the default goes */
 	assert_int_equal(kroute_set_add(&w.given, &cl), 0);
-	engine_rescan(&w.e);
+	engine_set_given(&w.e, w.u, &w.given);
 	settle(&w);
 	assert_int_equal(routes_of(&w, 10000), 2);
 	for (size_t i = 0; i < kfake_routes(w.k)->n; i++)
