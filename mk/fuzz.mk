@@ -27,9 +27,10 @@ fuzz_list_SRC    := common/proto.c common/addr.c
 fuzz_config_SRC  := allocator-server/config.c common/log.c
 fuzz_addr_SRC    := common/addr.c
 fuzz_mark_SRC    := allocator-client/packetmark/mark.c
-fuzz_cli_SRC     := allocator-client/cli.c common/addr.c allocator-client/packetmark/mark.c
+fuzz_cli_SRC     := allocator-client/cli.c allocator-client/routearg.c common/addr.c allocator-client/packetmark/mark.c
 fuzz_shebang_SRC := allocator-client/packetmark/shebang.c
 fuzz_cgroup_SRC  := allocator-client/packetmark/cgmark.c
+fuzz_route_SRC   := allocator-client/routearg.c common/addr.c
 
 
 # One explicit rule per target (no .SECONDEXPANSION: it would change how
