@@ -30,6 +30,7 @@ static bool cb_new(struct engine *e, struct uplink *u)
 	    memcmp(u->key.addr.bytes, h->addr.bytes, addr_len(h->family)))
 		return false;
 	h->u = u;
+	u->owner = h;
 	u->given = &h->given;
 	engine_set_table(e, u, h->table);
 	return true;
@@ -41,6 +42,7 @@ static void cb_gone(struct engine *e, struct uplink *u)
 
 	if (h->u == u)
 		h->u = NULL;
+	u->owner = NULL;
 }
 
 static const struct engine_ops hold_ops = {

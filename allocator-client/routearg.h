@@ -35,7 +35,7 @@ bool route_arg_equal(const struct route_arg *a, const struct route_arg *b);
 
 /* The "routes" message a later run sends the running daemon for its key:
  * "routes\nROUTE\nROUTE...", each line route_arg_str()'s text. */
-#define ROUTEARG_MSG_MAX (sizeof("routes") + ROUTEARG_MAX * (ROUTEARG_LEN + 1))
+#define ROUTEARG_MSG_MAX (sizeof("routes") + (size_t)ROUTEARG_MAX * (ROUTEARG_LEN + 1))
 /* Writes the message into buf (ROUTEARG_MSG_MAX bytes): its length. */
 size_t route_arg_msg(const struct route_arg *r, size_t n, char *buf, size_t len);
 /* Parses what follows "routes\n" into r (ROUTEARG_MAX of them), *n set.

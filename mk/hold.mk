@@ -6,3 +6,5 @@ $(BUILD)/rtalloc: PKG_LIBS := $(BUILD)/libengine.a $(BUILD)/libcommon.a $(PKG_LI
 # Unit tests and tools link libengine.a before libclient.a (mk/engine.mk);
 # hold.o and tables.o in libclient.a use it too.
 LIBS += $(BUILD)/libengine.a $(BUILD)/libcommon.a
+# hold.c and tables.c include the engine's headers.
+ANALYZE_INC += -Iengine
