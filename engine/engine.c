@@ -732,6 +732,8 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 		 * went down and came back. */
 		if (ratelimit_ok(&e->rl, now))
 			log_msg(LOG_NOTICE, "%s: restored %zu missing route(s)", what, route_adds);
+	} else if (!u->installed && ret == 0 && e->routes_only) {
+		log_msg(LOG_INFO, "%s: %zu routes", what, want_rt->n);
 	} else if (!u->installed && ret == 0) {
 		log_msg(LOG_INFO, "%s: %zu rules, %zu routes", what, want_r->n, want_rt->n);
 	} else if (u->installed && ratelimit_ok(&e->rl, now)) {
