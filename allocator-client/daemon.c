@@ -277,9 +277,8 @@ static void ctl_ready(struct loop_fd *h, uint32_t events)
 			char routes[ROUTEARG_MSG_MAX];
 			size_t len = hold_msg(&d->hold, routes, sizeof(routes));
 
-			if (len)
-				sendto(d->ctl_fd, routes, len, MSG_DONTWAIT | MSG_NOSIGNAL,
-				       (struct sockaddr *)&peer, msg.msg_namelen);
+			sendto(d->ctl_fd, routes, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+			       (struct sockaddr *)&peer, msg.msg_namelen);
 		} else if (!strncmp(buf, "routes\n", 7)) {
 			ctl_routes(d, buf + 7, cred, &peer, msg.msg_namelen);
 		} else if (!strcmp(buf, "release") && cred &&
@@ -688,9 +687,7 @@ static int ask_holder(const struct cli_opts *o, int *status)
 		ret = ctl_ask(o, "table", wait_ms, reply, sizeof(reply));
 	/* Our routes (a renewal's routers) replace the holder's. */
 	if (ret == 0 && o->n_routes) {
-		char msg[ROUTEARG_MSG_MAX];
-
-		char again[CTL_MSG_MAX];
+		char msg[ROUTEARG_MSG_MAX], again[CTL_MSG_MAX];
 
 		route_arg_msg(o->routes, o->n_routes, msg, sizeof(msg));
 		if (ctl_ask(o, msg, PREFIX_ASK_MS, again, sizeof(again)) == 0)

@@ -205,9 +205,7 @@ int hold_set_routes(struct hold *h, const struct route_arg *r, size_t n)
 
 size_t hold_msg(const struct hold *h, char *buf, size_t len)
 {
-	if (!h->on)
-		return 0;
-	return route_arg_msg(h->args, h->nargs, buf, len);
+	return route_arg_msg(h->args, h->on ? h->nargs : 0, buf, len);
 }
 
 void hold_move(struct hold *h, uint32_t table)

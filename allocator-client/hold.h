@@ -45,8 +45,8 @@ int hold_open(struct hold *h, const struct cli_opts *o, int ifindex, uint32_t ta
 int hold_start(struct hold *h, struct loop *l);
 /* A later run gave these routes: they replace the old ones. */
 int hold_set_routes(struct hold *h, const struct route_arg *r, size_t n);
-/* The "routes" message of what we own (for --status): its length, 0 when
- * we own no routes. */
+/* The "routes" message of what we own (for --status): its length; a bare
+ * "routes" when we own none. */
 size_t hold_msg(const struct hold *h, char *buf, size_t len);
 /* The lease moved: table is filled now; the old table keeps its routes
  * until hold_drop_table(), so the caller moves its rules in between. */

@@ -221,8 +221,9 @@ static void collect_cb(const struct kevent *ev, void *data)
 }
 
 /* Asks the daemon holding l ("rtalloc/4/IFNAME/ADDR", daemon.c) for its
- * routes: "routes?" -> "routes\n...".  Nothing known when it does not
- * answer within 500 ms (no daemon: the agent's lease, an old rtalloc). */
+ * routes: "routes?" -> "routes\n...", a bare "routes" when it owns none.
+ * Nothing known then, nor when nobody answers within 500 ms (no daemon:
+ * the agent's lease; an rtalloc from before --route). */
 static void want_ask(const struct proto_lease *l, struct table_want *w)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX }, self = { .sun_family = AF_UNIX };
