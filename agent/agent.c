@@ -19,12 +19,15 @@
 #define PASS_DELAY_MS	20	/* events of one burst: one pass */
 #define REPLY_WAIT_MS	1000	/* then the request is sent again */
 #define BACKOFF_MAX_MS	60000
-#define INFLIGHT_MAX	8	/* a fresh namespace queues 10 datagrams */
+#define INFLIGHT_MAX	64	/* requests awaiting an answer; a full server
+				 * queue (EAGAIN) holds the rest back too */
 #define READY_MAX_MS	5000	/* READY=1 even if rtallocd never answers */
 #define RELEASE_TRIES	3
 
 struct holder {
 	struct uplink *u;
+	struct holder *qprev, *qnext;	/* in agent.queue: due, not sent yet */
+	bool queued;
 	uint32_t seq;			/* of the request in flight, 0: none */
 	uint64_t due_ms;		/* next request (first, retry or renewal) */
 	uint64_t backoff_ms;
@@ -52,7 +55,10 @@ struct agent {
 	struct loop_signal sig;
 	int probe_fd;
 	uint32_t seq;
+	struct holder *fl[INFLIGHT_MAX];	/* requests in flight */
 	unsigned inflight;
+	struct holder *qhead, *qtail;	/* due requests, oldest first */
+	uint64_t lease_armed_ms;	/* lease_timer's expiry, 0: not armed */
 	struct release *rel;
 	size_t nrel, caprel;
 	bool ready;
@@ -94,21 +100,81 @@ static void request_of(struct agent *a, const struct lease_key *key, uint8_t cmd
 	snprintf(req->tag, sizeof(req->tag), "%s", key->tag);
 }
 
+/* lease_timer fires at due_ms or earlier. */
+static void lease_arm(struct agent *a, uint64_t due_ms)
+{
+	uint64_t now = loop_now_ms();
+
+	if (a->lease_armed_ms && a->lease_armed_ms <= due_ms && a->lease_timer.armed)
+		return;
+	a->lease_armed_ms = due_ms;
+	loop_timer_set(&a->lease_timer, due_ms > now ? due_ms - now : 1);
+}
+
 static void lease_schedule(struct agent *a)
 {
-	uint64_t now = loop_now_ms(), next = 0;
+	uint64_t next = 0;
 
 	for (size_t i = 0; i < a->e.nup; i++) {
 		struct holder *h = a->e.up[i]->owner;
 
-		if (h && (!next || h->due_ms < next))
+		if (h && !h->queued && (!next || h->due_ms < next))
 			next = h->due_ms;
 	}
 	for (size_t i = 0; i < a->nrel; i++)
 		if (!next || a->rel[i].due_ms < next)
 			next = a->rel[i].due_ms;
+	a->lease_armed_ms = 0;
 	if (next)
-		loop_timer_set(&a->lease_timer, next > now ? next - now : 1);
+		lease_arm(a, next);
+}
+
+static void queue_add(struct agent *a, struct holder *h)
+{
+	if (h->queued || h->seq)
+		return;
+	h->queued = true;
+	h->qnext = NULL;
+	h->qprev = a->qtail;
+	if (a->qtail)
+		a->qtail->qnext = h;
+	else
+		a->qhead = h;
+	a->qtail = h;
+}
+
+static void queue_del(struct agent *a, struct holder *h)
+{
+	if (!h->queued)
+		return;
+	if (h->qprev)
+		h->qprev->qnext = h->qnext;
+	else
+		a->qhead = h->qnext;
+	if (h->qnext)
+		h->qnext->qprev = h->qprev;
+	else
+		a->qtail = h->qprev;
+	h->qprev = h->qnext = NULL;
+	h->queued = false;
+}
+
+static void inflight_del(struct agent *a, struct holder *h)
+{
+	for (unsigned i = 0; i < a->inflight; i++)
+		if (a->fl[i] == h) {
+			a->fl[i] = a->fl[--a->inflight];
+			break;
+		}
+	h->seq = 0;
+}
+
+static struct holder *inflight_find(const struct agent *a, uint32_t seq)
+{
+	for (unsigned i = 0; i < a->inflight; i++)
+		if (a->fl[i]->seq == seq)
+			return a->fl[i];
+	return NULL;
 }
 
 static void send_release(struct agent *a, struct release *r)
@@ -138,9 +204,10 @@ static void release_key(struct agent *a, const struct lease_key *key)
 	memset(r, 0, sizeof(*r));
 	request_of(a, key, PROTO_CMD_RELEASE, &r->req);
 	send_release(a, r);
+	lease_arm(a, r->due_ms);
 }
 
-static void holder_fail(struct holder *h, const char *why)
+static void holder_fail(struct agent *a, struct holder *h, const char *why)
 {
 	char s[INET6_ADDRSTRLEN];
 
@@ -154,6 +221,39 @@ static void holder_fail(struct holder *h, const char *why)
 		log_msg(LOG_WARNING, "%s on %s: no table: %s; retrying with backoff",
 			addr_str(&h->u->key.addr, s, sizeof(s)), h->u->key.ifname, why);
 	h->failing = true;
+	lease_arm(a, h->due_ms);
+}
+
+/* Sends the queued requests while fewer than INFLIGHT_MAX wait for an
+ * answer and the server's queue takes them. */
+static void lease_pump(struct agent *a)
+{
+	uint64_t now = loop_now_ms();
+
+	while (a->qhead && a->inflight < INFLIGHT_MAX) {
+		struct holder *h = a->qhead;
+		struct proto_request req;
+		int ret;
+
+		request_of(a, &h->u->key, PROTO_CMD_REQUEST, &req);
+		ret = lease_send_req(&a->lc, &req);
+		if (ret == -EAGAIN) {
+			/* The server's queue is full: the next answer makes
+			 * room; with none to come, try again shortly. */
+			if (!a->inflight)
+				lease_arm(a, now + 10);
+			return;
+		}
+		queue_del(a, h);
+		if (ret < 0) {
+			holder_fail(a, h, ret == -ECONNREFUSED ? "rtallocd is not running" : strerror(-ret));
+			continue;
+		}
+		h->seq = req.seq;
+		a->fl[a->inflight++] = h;
+		h->due_ms = now + REPLY_WAIT_MS;
+		lease_arm(a, h->due_ms);
+	}
 }
 
 static void lease_due(struct loop_timer *t)
@@ -161,36 +261,18 @@ static void lease_due(struct loop_timer *t)
 	struct agent *a = container_of(t, struct agent, lease_timer);
 	uint64_t now = loop_now_ms();
 
+	a->lease_armed_ms = 0;
 	for (size_t i = 0; i < a->e.nup; i++) {
 		struct holder *h = a->e.up[i]->owner;
-		struct proto_request req;
-		int ret;
 
-		if (!h || h->due_ms > now)
+		if (!h || h->queued || h->due_ms > now)
 			continue;
 		if (h->seq) {	/* no answer in time */
-			h->seq = 0;
-			a->inflight--;
-			holder_fail(h, "no answer from rtallocd");
+			inflight_del(a, h);
+			holder_fail(a, h, "no answer from rtallocd");
 			continue;
 		}
-		if (a->inflight >= INFLIGHT_MAX) {
-			h->due_ms = now + 5;
-			continue;
-		}
-		request_of(a, &h->u->key, PROTO_CMD_REQUEST, &req);
-		ret = lease_send_req(&a->lc, &req);
-		if (ret == -EAGAIN) {
-			h->due_ms = now + 10;	/* the server's queue is full */
-			continue;
-		}
-		if (ret < 0) {
-			holder_fail(h, ret == -ECONNREFUSED ? "rtallocd is not running" : strerror(-ret));
-			continue;
-		}
-		h->seq = req.seq;
-		a->inflight++;
-		h->due_ms = now + REPLY_WAIT_MS;
+		queue_add(a, h);
 	}
 	for (size_t i = 0; i < a->nrel;) {
 		struct release *r = &a->rel[i];
@@ -204,6 +286,7 @@ static void lease_due(struct loop_timer *t)
 		}
 		i++;
 	}
+	lease_pump(a);
 	lease_schedule(a);
 }
 
@@ -228,18 +311,12 @@ static void lease_ready(struct loop_fd *fd, uint32_t events)
 				a->rel[i] = a->rel[--a->nrel];
 				break;
 			}
-		for (size_t i = 0; i < a->e.nup && !h; i++) {
-			struct holder *x = a->e.up[i]->owner;
-
-			if (x && x->seq == rep.seq)
-				h = x;
-		}
+		h = inflight_find(a, rep.seq);
 		if (!h)
 			continue;	/* late, or a release's answer */
-		h->seq = 0;
-		a->inflight--;
+		inflight_del(a, h);
 		if (!rep.table) {
-			holder_fail(h, rep.error[0] ? rep.error : "refused");
+			holder_fail(a, h, rep.error[0] ? rep.error : "refused");
 			continue;
 		}
 		if (h->failing)
@@ -250,13 +327,14 @@ static void lease_ready(struct loop_fd *fd, uint32_t events)
 		h->backoff_ms = 0;
 		engine_set_table(&a->e, h->u, rep.table);
 		h->due_ms = loop_now_ms() + (rep.lease_seconds > 2 ? rep.lease_seconds * 500ull : 1000);
+		lease_arm(a, h->due_ms);
 		granted = true;
 	}
 	if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
 		log_msg(LOG_WARNING, "server socket: %s", strerror(-ret));
+	lease_pump(a);
 	if (granted)
 		pass_now(a);	/* rules in place as soon as the table is known */
-	lease_schedule(a);
 }
 
 /* ---- engine callbacks ---- */
@@ -285,7 +363,9 @@ static bool cb_new(struct engine *e, struct uplink *u)
 	h->u = u;
 	h->due_ms = loop_now_ms();
 	u->owner = h;
-	loop_timer_set(&a->lease_timer, 1);
+	/* Asked at once: a lone new address waits for no timer. */
+	queue_add(a, h);
+	lease_pump(a);
 	return true;
 }
 
@@ -294,13 +374,14 @@ static void cb_gone(struct engine *e, struct uplink *u)
 	struct agent *a = e->owner;
 	struct holder *h = u->owner;
 
-	if (h && h->seq)
-		a->inflight--;
+	if (h) {
+		queue_del(a, h);
+		inflight_del(a, h);
+	}
 	if (u->table)
 		release_key(a, &u->key);
 	free(h);
 	u->owner = NULL;
-	lease_schedule(a);
 }
 
 static const struct engine_ops agent_ops = {
@@ -394,11 +475,14 @@ static void kernel_ready(struct loop_fd *fd, uint32_t events)
 			log_msg(LOG_ERR, "netlink events: %s", strerror(-ret));
 		return;
 	}
-	/* A lone new address is leased at once; within a burst (a pass
-	 * less than PASS_DELAY_MS ago) the pass waits for the rest of it. */
-	if (ret > 0 && !a->pass_timer.armed)
-		loop_timer_set(&a->pass_timer, a->e.scan && loop_now_ms() - a->last_pass_ms > PASS_DELAY_MS ?
-					       1 : PASS_DELAY_MS);
+	/* A lone change is handled at once; within a burst (a pass less
+	 * than PASS_DELAY_MS ago) the pass waits for the rest of it. */
+	if (ret > 0 && !a->pass_timer.armed) {
+		if (loop_now_ms() - a->last_pass_ms > PASS_DELAY_MS)
+			pass_now(a);
+		else
+			loop_timer_set(&a->pass_timer, PASS_DELAY_MS);
+	}
 }
 
 /* ---- start, reload, stop ---- */
@@ -470,7 +554,7 @@ static void reload(struct agent *a)
 		engine_set_forward(&a->e, (const char (*)[IFNAMSIZ])next.forward_from, next.nforward);
 	a->cfg = next;
 	/* Uplinks whose settings are the same plan no change. */
-	a->e.scan = true;
+	engine_rescan(&a->e);
 	log_msg(LOG_INFO, "reloaded %s", a->path);
 	pass_now(a);
 }
