@@ -611,7 +611,8 @@ int agent_run(const char *path)
 	static struct agent a;
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	char err[256];
-	int ret, rc = 1;
+	const char *env;
+	int ret, rc = 1, rcvbuf = 0;
 	bool loaded = false;
 
 	memset(&a, 0, sizeof(a));
@@ -627,6 +628,19 @@ int agent_run(const char *path)
 		log_msg(LOG_ERR, "%s", err);
 		return 1;
 	}
+	env = getenv("RTALLOC_AGENT_RCVBUF");
+	if (env && *env) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(env, &end, 10);
+		if (errno || *end || v < 1024 || v > (1ul << 30)) {
+			log_msg(LOG_ERR, "RTALLOC_AGENT_RCVBUF: not a byte count in 1024..2^30: `%s'", env);
+			return 1;
+		}
+		rcvbuf = (int)v;
+	}
 	a.started_ms = loop_now_ms();
 	a.seq = (uint32_t)getpid() << 16;
 	ret = loop_init(&a.loop);
@@ -640,7 +654,7 @@ int agent_run(const char *path)
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
 		goto cleanup;
 	}
-	ret = kernel_netlink_open(&a.k);
+	ret = kernel_netlink_open(&a.k, rcvbuf);
 	if (ret < 0) {
 		log_msg(LOG_ERR, "netlink: %s", strerror(-ret));
 		goto cleanup;
