@@ -54,6 +54,7 @@ struct agent {
 	struct loop_fd lh;
 	struct loop_signal sig;
 	int probe_fd;
+	struct loop_fd named;		/* bound to AGENT_NAME_FMT */
 	uint32_t seq;
 	struct holder *fl[INFLIGHT_MAX];	/* requests in flight */
 	unsigned inflight;
@@ -62,6 +63,7 @@ struct agent {
 	struct release *rel;
 	size_t nrel, caprel;
 	bool ready;
+	bool started;			/* requests go out (after the start's sweep) */
 	uint64_t started_ms;
 	uint64_t last_pass_ms;
 	struct ratelimit rl;
@@ -230,6 +232,9 @@ static void lease_pump(struct agent *a)
 {
 	uint64_t now = loop_now_ms();
 
+	/* At start, the sweep's list exchange comes first on the socket. */
+	if (!a->started)
+		return;
 	while (a->qhead && a->inflight < INFLIGHT_MAX) {
 		struct holder *h = a->qhead;
 		struct proto_request req;
@@ -559,6 +564,37 @@ static void reload(struct agent *a)
 	pass_now(a);
 }
 
+/* Datagrams to our name (rtalloc's probes) are read and dropped. */
+static void named_ready(struct loop_fd *fd, uint32_t events)
+{
+	char buf[64];
+
+	(void)events;
+	while (recv(fd->fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		;
+}
+
+/* Binds @rtalloc-agent/SOCKET: -EADDRINUSE when another agent runs. */
+static int name_bind(struct agent *a)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, AGENT_NAME_FMT, a->cfg.socket_path);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path) - 1)
+		n = (int)sizeof(sa.sun_path) - 2;
+	if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0) {
+		int ret = -errno;
+
+		close(fd);
+		return ret;
+	}
+	a->named = (struct loop_fd){ .fd = fd, .events = EPOLLIN, .cb = named_ready };
+	return 0;
+}
+
 static void signalled(struct loop_signal *s, int signo)
 {
 	struct agent *a = container_of(s, struct agent, sig);
@@ -620,7 +656,7 @@ int agent_run(const char *path)
 	a.loop.epfd = -1;
 	a.lc.fd = -1;
 	a.probe_fd = -1;
-	a.kh.fd = a.lh.fd = -1;
+	a.kh.fd = a.lh.fd = a.named.fd = -1;
 	a.pass_timer.h.fd = a.lease_timer.h.fd = a.sig.h.fd = -1;
 	a.rl = (struct ratelimit)RATELIMIT_INIT(10000, 5);
 	agentcfg_defaults(&a.cfg);
@@ -665,6 +701,14 @@ int agent_run(const char *path)
 		goto cleanup;
 	}
 	a.probe_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ret = name_bind(&a);
+	if (ret < 0) {
+		if (ret == -EADDRINUSE)
+			log_msg(LOG_ERR, "another rtalloc-agent serves rtallocd @%s here", a.cfg.socket_path);
+		else
+			log_msg(LOG_ERR, "binding @" AGENT_NAME_FMT ": %s", a.cfg.socket_path, strerror(-ret));
+		goto cleanup;
+	}
 	engine_init(&a.e, a.k, &agent_ops, &a, AGENT_TAG);
 	loaded = true;
 	engine_set_forward(&a.e, (const char (*)[IFNAMSIZ])a.cfg.forward_from, a.cfg.nforward);
@@ -676,7 +720,8 @@ int agent_run(const char *path)
 	}
 	a.kh = (struct loop_fd){ .fd = kernel_fd(a.k), .events = EPOLLIN, .cb = kernel_ready };
 	a.lh = (struct loop_fd){ .fd = a.lc.fd, .events = EPOLLIN, .cb = lease_ready };
-	if ((ret = loop_fd_add(&a.loop, &a.kh)) < 0 || (ret = loop_fd_add(&a.loop, &a.lh)) < 0) {
+	if ((ret = loop_fd_add(&a.loop, &a.kh)) < 0 || (ret = loop_fd_add(&a.loop, &a.lh)) < 0 ||
+	    (ret = loop_fd_add(&a.loop, &a.named)) < 0) {
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
 		goto cleanup;
 	}
@@ -684,6 +729,8 @@ int agent_run(const char *path)
 	 * before a table is known), then what a previous run left. */
 	engine_pass(&a.e, loop_now_ms());
 	sweep_leases(&a);
+	a.started = true;
+	lease_pump(&a);
 	log_msg(LOG_INFO, "managing %zu uplink(s); rtallocd @%s", a.e.nup, a.cfg.socket_path);
 	lease_schedule(&a);
 	pass_now(&a);
@@ -702,6 +749,8 @@ cleanup:
 	lease_close(&a.lc);
 	if (a.probe_fd >= 0)
 		close(a.probe_fd);
+	if (a.named.fd >= 0)
+		close(a.named.fd);
 	free(a.rel);
 	loop_timer_free(&a.loop, &a.pass_timer);
 	loop_timer_free(&a.loop, &a.lease_timer);

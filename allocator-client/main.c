@@ -11,11 +11,16 @@
  *   4  the kernel refused the rules (printed 0, lease released)
  *   5  a system call failed (printed 0)
  *   6  --status: the leases and the rules differ */
+#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "cli.h"
 #include "daemon.h"
 #include "lease.h"
@@ -84,6 +89,49 @@ static int list(const struct cli_opts *o)
 	return EXIT_LEASED;
 }
 
+/* The first holder keeps an address: when an rtalloc-agent serving this
+ * rtallocd runs here (it binds @rtalloc-agent/SOCKET) and holds a live
+ * lease for o's address, the hook path leaves the address to it. */
+static bool agent_holds(const struct cli_opts *o)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct lease_client lc;
+	struct proto_lease *l = NULL;
+	char err[256], a[INET6_ADDRSTRLEN];
+	size_t n = 0;
+	bool held = false;
+	int fd, len;
+
+	len = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, AGENT_NAME_FMT, o->socket);
+	if (len < 0 || (size_t)len >= sizeof(sa.sun_path) - 1)
+		return false;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	if (sendto(fd, "", 0, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len)) < 0 &&
+	    errno != EAGAIN) {
+		close(fd);
+		return false;	/* no agent: the usual case costs this */
+	}
+	close(fd);
+	if (lease_open(&lc, o->socket) < 0)
+		return false;
+	if (lease_list(&lc, o->retry_interval * 1000, &l, &n, err, sizeof(err)) == 0) {
+		addr_str(&o->addr, a, sizeof(a));
+		for (size_t i = 0; i < n && !held; i++)
+			held = l[i].family == o->family && !strcmp(l[i].address, a) &&
+			       !strcmp(l[i].ifname, o->ifname) && !strcmp(l[i].tag, AGENT_TAG) &&
+			       l[i].seconds_left > 0;
+	}
+	lease_close(&lc);
+	free(l);
+	if (held)
+		log_msg(LOG_WARNING, "%s on %s is held by rtalloc-agent (its agent.json manages %s): "
+			"left to it, printing 0", a, o->ifname, o->ifname);
+	return held;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -114,7 +162,10 @@ int main(int argc, char **argv)
 		ret = list(&o);
 	else if (o.release)
 		ret = daemon_release(&o);
-	else
+	else if (agent_holds(&o)) {
+		printf("0\n");
+		ret = EXIT_NO_LEASE;
+	} else
 		ret = daemon_main(&o);
 	log_close();
 	return ret;

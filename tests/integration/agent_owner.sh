@@ -1,7 +1,9 @@
 #!/bin/bash
-# One owner per address: an address whose per-address rtalloc daemon (the
-# hook path) is running is left to it by rtalloc-agent; the agent takes the
-# others on the same interface.
+# One owner per address, the first holder keeps it: an address whose
+# per-address rtalloc daemon (the hook path) is running is left to it by
+# rtalloc-agent, which takes the others on the same interface; a hook run
+# for an address the agent holds is refused with one line (prints 0, exit
+# 2) and changes nothing.  A second agent for the same rtallocd is refused.
 . "$(dirname "$0")/../lib.sh"
 t_require_root
 t_netns host; H=$T_NS
@@ -23,4 +25,17 @@ t_eq "the agent holds no lease for it" 0 \
 t_eq "the agent took 192.0.2.8" 1 \
 	"$(t_rows "SELECT count(*) FROM leases WHERE address='192.0.2.8' AND tag='rtalloc-agent' AND alive=1")"
 t_check "with its rules" bash -c "ip -n $H rule | grep -q 'from 192.0.2.8 lookup .* proto 122'"
+
+before=$(ip -n "$H" rule; ip -n "$H" route show table all | grep 'proto 122')
+out=$(t_in "$H" "$RTALLOC" -d "$T_SOCK" -4 -a 192.0.2.8 -n 24 -i wan0 2>"$T_DIR/hook.err"); rc=$?
+t_eq "a hook run for the agent's address prints 0, exit 2" "0 2" "$out $rc"
+t_eq "with one line saying why" 1 "$(grep -c '192.0.2.8 on wan0 is held by rtalloc-agent' "$T_DIR/hook.err")"
+t_eq "no rtalloc daemon for it" "" "$(t_daemons "$H" 192.0.2.8)"
+sleep 0.5
+t_eq "rules and routes unchanged" "$before" "$(ip -n "$H" rule; ip -n "$H" route show table all | grep 'proto 122')"
+t_eq "the lease is still the agent's" "rtalloc-agent|1" \
+	"$(t_rows "SELECT tag,alive FROM leases WHERE address='192.0.2.8'")"
+out=$(t_in "$H" "$BUILD/rtalloc-agent" -c "$T_DIR/agent.json" 2>&1); rc=$?
+t_eq "a second agent for the same rtallocd: exit 1" 1 "$rc"
+t_check "naming why ($out)" grep -q "another rtalloc-agent serves rtallocd @$T_SOCK here" <<<"$out"
 t_done
