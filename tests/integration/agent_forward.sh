@@ -30,14 +30,15 @@ ip -n "$LAN" addr add 10.9.0.2/24 dev eth0
 ip -n "$LAN" route add default via 10.9.0.1
 # Each ISP: the far hosts on its lo, the LAN routed back through the host,
 # and a service that says which ISP answered.
-for x in "A $A 192.0.2" "B $B 198.51.100"; do
-	set -- $x
+isp() {
 	ip -n "$2" addr add "$3.1/24" dev isp0
 	ip -n "$2" addr add 203.0.113.1/32 dev lo
 	ip -n "$2" addr add 203.0.113.2/32 dev lo
 	ip -n "$2" route add 10.9.0.0/24 via "$3.7"
 	t_bg "$2" socat TCP-LISTEN:7000,fork,reuseaddr SYSTEM:"echo $1"
-done
+}
+isp A "$A" 192.0.2
+isp B "$B" 198.51.100
 t_wait 5 bash -c "ip netns exec $A ss -ltn | grep -q :7000 && ip netns exec $B ss -ltn | grep -q :7000"
 ask() { t_in "$LAN" timeout 3 socat -T 2 - "TCP:$1:7000,connect-timeout=2" </dev/null 2>/dev/null; }
 

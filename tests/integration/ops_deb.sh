@@ -31,11 +31,14 @@ for f in /usr/sbin/rtallocd /usr/sbin/rtalloc /usr/bin/packetmark /usr/lib/rtall
 	/etc/network/if-up.d/rtalloc /etc/network/if-post-down.d/rtalloc \
 	/etc/NetworkManager/dispatcher.d/90-rtalloc /etc/udev/rules.d/90-rtalloc.rules \
 	/lib/systemd/system/rtallocd.service /etc/rtalloc/rtallocd.json /etc/default/rtalloc \
-	/usr/share/man/man8/rtalloc.8.gz; do
+	/usr/share/man/man8/rtalloc.8.gz /usr/sbin/rtalloc-agent /lib/systemd/system/rtalloc-agent.service \
+	/etc/rtalloc/agent.json /usr/share/man/man8/rtalloc-agent.8.gz; do
 	t_check "package ships $f" grep -qxF "$f" <<<"$files"
 done
 t_check "configs are conffiles" grep -q /etc/rtalloc/rtallocd.json <<<"$(dpkg-query -W -f='${Conffiles}' rtalloc)"
 t_check "rtallocd.service is enabled" test -L /etc/systemd/system/multi-user.target.wants/rtallocd.service
+t_check "rtalloc-agent.service is shipped disabled" \
+	test ! -e /etc/systemd/system/multi-user.target.wants/rtalloc-agent.service
 
 t_netns srv; NS=$T_NS
 if [ -d /run/systemd/system ] && [ "$(ps -p 1 -o comm=)" = systemd ]; then
