@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agentstatus.h"
 #include "cli.h"
 #include "daemon.h"
 #include "lease.h"
@@ -45,7 +46,7 @@ static int list(const struct cli_opts *o)
 {
 	struct lease_client lc;
 	struct proto_lease *leases = NULL;
-	size_t n = 0;
+	size_t n = 0, agent = 0;
 	char err[256];
 	int ret;
 
@@ -83,7 +84,10 @@ static int list(const struct cli_opts *o)
 
 			printf("%-6s %-15s %-39s %8u %8u  %s\n", l->family == AF_INET ? "inet" : "inet6",
 			       l->ifname, l->address, l->table, l->seconds_left, l->tag);
+			agent += !strcmp(l->tag, AGENT_TAG);
 		}
+		if (agent)
+			printf("%zu of them: uplinks of rtalloc-agent (tag %s)\n", agent, AGENT_TAG);
 	}
 	free(leases);
 	return EXIT_LEASED;
@@ -156,8 +160,10 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_set_max(o.log_max);
-	if (o.status)
+	if (o.status) {
+		status_set_check(agentstatus_routes);	/* the agent's uplinks' routes */
 		ret = status_run(&o);
+	}
 	else if (o.list)
 		ret = list(&o);
 	else if (o.release)

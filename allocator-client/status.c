@@ -180,6 +180,13 @@ cleanup:
 	return ret;
 }
 
+static status_check_fn extra_check;
+
+void status_set_check(status_check_fn fn)
+{
+	extra_check = fn;
+}
+
 int status_run(const struct cli_opts *o)
 {
 	struct lease_client lc;
@@ -212,6 +219,8 @@ int status_run(const struct cli_opts *o)
 		goto cleanup;
 	}
 	diffs = status_compare(leases, nleases, rules, nrules, stdout);
+	if (extra_check)
+		diffs += extra_check(leases, nleases, stdout);
 	if (diffs) {
 		printf("%zu difference%s between %zu lease%s and %zu rule%s (proto 122)\n", diffs,
 		       diffs == 1 ? "" : "s", nleases, nleases == 1 ? "" : "s", nrules, nrules == 1 ? "" : "s");

@@ -566,6 +566,25 @@ int engine_read_events(struct engine *e)
 	return ctx.due;
 }
 
+const struct elink *engine_link(const struct engine *e, int ifindex)
+{
+	return link_find(e, ifindex);
+}
+
+const struct etable *engine_table(const struct engine *e, uint8_t family, uint32_t table)
+{
+	return table_find(e, family, table);
+}
+
+const struct kaddr *engine_addr(const struct engine *e, const struct inet_addr *a)
+{
+	for (size_t i = 0; i < e->naddrs; i++)
+		if (e->addrs[i].family == a->family &&
+		    !memcmp(e->addrs[i].addr.bytes, a->bytes, addr_len(a->family)))
+			return &e->addrs[i];
+	return NULL;
+}
+
 /* ---- desired state ---- */
 
 static void rule_base(const struct uplink *u, uint32_t pref, struct krule *r)

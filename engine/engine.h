@@ -160,6 +160,12 @@ int engine_claim_table(struct engine *e, uint8_t family, uint32_t table);
 /* Re-asks manage() for every link at the next pass (configuration reload). */
 void engine_rescan(struct engine *e);
 
+/* The mirror, read-only (for --status): a link by index, a table of ours
+ * (NULL: nothing of ours in it), an address by family and bytes. */
+const struct elink *engine_link(const struct engine *e, int ifindex);
+const struct etable *engine_table(const struct engine *e, uint8_t family, uint32_t table);
+const struct kaddr *engine_addr(const struct engine *e, const struct inet_addr *a);
+
 /* The desired rules and routes of u (for tests and --status). */
 int engine_desired(const struct engine *e, const struct uplink *u, struct krule_set *rules,
 		   struct kroute_set *routes);
