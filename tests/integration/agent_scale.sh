@@ -31,8 +31,15 @@ t_check "a table holds its link's routes, src its address" \
 c1=$(cpu)
 RSS=$(awk '/VmRSS/ { print $2 }' "/proc/$PID/status")
 echo "# $N addresses: agent CPU $(((c1 - c0) * 1000 / $(getconf CLK_TCK))) ms, RSS $RSS KiB"
-t_check "memory bounded (RSS under 32 MiB)" test "$RSS" -lt 32768
-ip -n "$H" -batch "$T_DIR/del"
+# ASan's shadow memory is no figure of the agent's own.
+if ldd "$BUILD/rtalloc-agent" | grep -q libasan; then
+	echo "# sanitizer build: RSS not checked"
+else
+	t_check "memory bounded (RSS under 32 MiB)" test "$RSS" -lt 32768
+fi
+# The first address is the /16's primary: deleting it takes the 4,999
+# secondaries with it (one burst of events); -force goes on past them.
+ip -n "$H" -force -batch "$T_DIR/del" 2>/dev/null
 t_check "all gone: no rule left" t_wait 90 bash -c "! ip -n $H -4 rule | grep -q 'proto 122'"
 t_check "no live lease left" t_wait 10 bash -c "[ \$(sqlite3 $T_DB \"SELECT count(*) FROM leases WHERE tag='rtalloc-agent' AND alive=1\") = 0 ]"
 t_check "the agent is still running" kill -0 "$PID"
