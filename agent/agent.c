@@ -564,34 +564,34 @@ static void reload(struct agent *a)
 	pass_now(a);
 }
 
-/* Datagrams to our name (rtalloc's probes) are read and dropped. */
+/* rtalloc's probes connect to our name and learn our uid: dropped. */
 static void named_ready(struct loop_fd *fd, uint32_t events)
 {
-	char buf[64];
+	int c;
 
 	(void)events;
-	while (recv(fd->fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
-		;
+	while ((c = accept4(fd->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+		close(c);
 }
 
-/* Binds @rtalloc-agent/SOCKET: -EADDRINUSE when another agent runs. */
+/* Holds @rtalloc-agent/SOCKET.  Another root-owned holder is another
+ * agent: -EADDRINUSE.  Anyone else's is a squatter: we run without the
+ * name (rtalloc then does not see us) and say so. */
 static int name_bind(struct agent *a)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, AGENT_NAME_FMT, a->cfg.socket_path);
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	struct ucred cred = { 0 };
+	int fd = agent_name_bind(a->cfg.socket_path);
 
-	if (fd < 0)
-		return -errno;
-	if (n < 0 || (size_t)n >= sizeof(sa.sun_path) - 1)
-		n = (int)sizeof(sa.sun_path) - 2;
-	if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0) {
-		int ret = -errno;
-
-		close(fd);
-		return ret;
+	if (fd >= 0) {
+		a->named = (struct loop_fd){ .fd = fd, .events = EPOLLIN, .cb = named_ready };
+		return 0;
 	}
-	a->named = (struct loop_fd){ .fd = fd, .events = EPOLLIN, .cb = named_ready };
+	if (fd != -EADDRINUSE)
+		return fd;
+	if (agent_name_owner(a->cfg.socket_path, &cred) == 0 && cred.uid == 0)
+		return -EADDRINUSE;
+	log_msg(LOG_WARNING, "@" AGENT_NAME_FMT " is held by uid %d pid %d, not root: running without it "
+		"(hook runs for our addresses are not refused)", a->cfg.socket_path, (int)cred.uid, (int)cred.pid);
 	return 0;
 }
 
@@ -721,7 +721,7 @@ int agent_run(const char *path)
 	a.kh = (struct loop_fd){ .fd = kernel_fd(a.k), .events = EPOLLIN, .cb = kernel_ready };
 	a.lh = (struct loop_fd){ .fd = a.lc.fd, .events = EPOLLIN, .cb = lease_ready };
 	if ((ret = loop_fd_add(&a.loop, &a.kh)) < 0 || (ret = loop_fd_add(&a.loop, &a.lh)) < 0 ||
-	    (ret = loop_fd_add(&a.loop, &a.named)) < 0) {
+	    (a.named.fd >= 0 && (ret = loop_fd_add(&a.loop, &a.named)) < 0)) {
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
 		goto cleanup;
 	}

@@ -11,13 +11,10 @@
  *   4  the kernel refused the rules (printed 0, lease released)
  *   5  a system call failed (printed 0)
  *   6  --status: the leases and the rules differ */
-#include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -94,31 +91,20 @@ static int list(const struct cli_opts *o)
 }
 
 /* The first holder keeps an address: when an rtalloc-agent serving this
- * rtallocd runs here (it binds @rtalloc-agent/SOCKET) and holds a live
- * lease for o's address, the hook path leaves the address to it. */
+ * rtallocd runs here (root holds @rtalloc-agent/SOCKET, by the kernel's
+ * word) and holds a live lease for o's address, the hook path leaves the
+ * address to it. */
 static bool agent_holds(const struct cli_opts *o)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ucred cred = { 0 };
 	struct lease_client lc;
 	struct proto_lease *l = NULL;
 	char err[256], a[INET6_ADDRSTRLEN];
 	size_t n = 0;
 	bool held = false;
-	int fd, len;
 
-	len = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, AGENT_NAME_FMT, o->socket);
-	if (len < 0 || (size_t)len >= sizeof(sa.sun_path) - 1)
-		return false;
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	if (sendto(fd, "", 0, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa,
-		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len)) < 0 &&
-	    errno != EAGAIN) {
-		close(fd);
+	if (agent_name_owner(o->socket, &cred) < 0 || cred.uid != 0)
 		return false;	/* no agent: the usual case costs this */
-	}
-	close(fd);
 	if (lease_open(&lc, o->socket) < 0)
 		return false;
 	if (lease_list(&lc, o->retry_interval * 1000, &l, &n, err, sizeof(err)) == 0) {
