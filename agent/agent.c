@@ -241,6 +241,9 @@ static void lease_pump(struct agent *a)
 		int ret;
 
 		request_of(a, &h->u->key, PROTO_CMD_REQUEST, &req);
+		/* The table we hold (or found in the kernel at start): a
+		 * server that lost its state gives it back. */
+		req.held_table = h->u->table ? h->u->table : h->u->adopt;
 		ret = lease_send_req(&a->lc, &req);
 		if (ret == -EAGAIN) {
 			/* The server's queue is full: the next answer makes
