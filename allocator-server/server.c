@@ -268,6 +268,15 @@ static void refuse(struct server_slot *sl, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void grace_end(struct server *s)
+{
+	s->grace_closed = false;
+	free(s->grace_held);
+	s->grace_held = NULL;
+	log_msg(LOG_NOTICE, "grace period over; %u new keys got tables no rule used, %u requests of"
+		" new keys were not answered in it", s->grace_granted, s->grace_waiting);
+}
+
 /* The lease of req's key, or NULL; *ident whether it is an identifier. */
 static struct lease *key_find(struct server *s, const struct proto_request *req, bool *ident,
 			      struct inet_addr *a)
@@ -285,6 +294,7 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 		       const struct ucred *cr, int64_t now)
 {
 	int64_t expires = now + s->cfg->table_timeout;
+	uint32_t claim = req->held_table;
 	struct inet_addr a;
 	struct lease *le, *added = NULL;
 	bool same, ident;
@@ -294,20 +304,25 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 		refuse(sl, "address: not an %s address: `%s'", family_name(req->family), req->address);
 		return;
 	}
-	/* Grace after lost state: a table a live client holds may look free,
-	 * so keys that hold none wait (their retries are not answered) until
-	 * the holders have reclaimed theirs, as NFS servers make new locks
-	 * wait for reclaims. */
+	/* Grace after lost state: a table a live client holds may look free.
+	 * The tables rtalloc's rules use (grace_if_lost()) are held back for
+	 * their holders to reclaim, as NFS servers make new locks wait for
+	 * reclaims; keys that hold none get another free table at once, or
+	 * when there is none wait (their retries are not answered). */
 	if (s->grace_closed && (!le || !le->alive) &&
-	    (!req->held_table || !pool_is_free(&s->ledger.pool, req->family, req->held_table))) {
+	    (!claim || !pool_is_free(&s->ledger.pool, req->family, claim))) {
 		if (now < s->grace_until) {
-			sl->answer = false;
-			s->grace_waiting++;
-			return;
+			claim = s->grace_held ? ledger_free_unheld(&s->ledger, req->family, le,
+								   s->grace_held) : 0;
+			if (!claim) {
+				sl->answer = false;
+				s->grace_waiting++;
+				return;
+			}
+			s->grace_granted++;
+		} else {
+			grace_end(s);
 		}
-		s->grace_closed = false;
-		log_msg(LOG_NOTICE, "grace period over; %u requests of new keys were not answered in it",
-			s->grace_waiting);
 	}
 	if (le && le->alive && le->uid != cr->uid && cr->uid != 0) {
 		refuse(sl, "permission denied: the lease belongs to uid %u", le->uid);
@@ -332,7 +347,7 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 	/* A key whose lease ended is preferred for its table over newcomers
 	 * for one lease time (sticky); a client saying which table it holds
 	 * gets it back while it is free. */
-	if (ledger_claim(&s->ledger, le, expires, req->held_table, now - s->cfg->table_timeout) < 0) {
+	if (ledger_claim(&s->ledger, le, expires, claim, now - s->cfg->table_timeout) < 0) {
 		refuse(sl, "no free table: all %u %s tables are leased", s->cfg->num_tables,
 		       family_name(req->family));
 		/* a key refused at once leaves nothing behind: requests for
@@ -609,28 +624,42 @@ static int restore_row(void *ctx, const struct store_row *r)
 /* A database created at this start, while rtalloc rules in this network
  * namespace point into our tables: the leases were lost (file deleted,
  * disk replaced) while their holders live.  Until they have renewed,
- * saying which table they hold, new keys wait.  A new database with no
- * such rules is a first start: nothing to wait for. */
+ * saying which table they hold, the tables those rules use are theirs
+ * alone; new keys get the others.  A new database with no such rules is a
+ * first start: nothing to wait for. */
 static void grace_if_lost(struct server *s, int64_t now)
 {
 	uint32_t lo = s->cfg->table_offset, hi = lo + s->cfg->num_tables - 1;
+	uint32_t words = s->cfg->num_tables / 64 + 1, tables = 0;
 	int held;
 
 	if (!store_created(s->store))
 		return;
-	held = holders_count(lo, hi);
-	if (held < 0) {
+	/* Without the set every table is held back (do_request()): new keys
+	 * wait for the whole grace period. */
+	s->grace_held = calloc(words, sizeof(uint64_t));
+	held = holders_scan(lo, hi, s->grace_held);
+	if (held < 0)
 		log_msg(LOG_WARNING, "cannot read the kernel's rules (%s); assuming a first start",
 			strerror(-held));
-		return;
+	if (held <= 0)
+		goto cleanup;
+	for (uint32_t i = 0; s->grace_held && i < words; i++)
+		tables += (uint32_t)__builtin_popcountll(s->grace_held[i]);
+	if (!s->grace_held) {
+		tables = s->cfg->num_tables;
+		log_msg(LOG_WARNING, "out of memory: every table is held back in the grace period");
 	}
-	if (!held)
-		return;
 	s->grace_closed = true;
 	s->grace_until = now + config_grace(s->cfg);
 	log_msg(LOG_WARNING, "database %s is new but %d rtalloc rules use tables %u..%u: leases were"
-		" lost; new keys wait %u s while holders reclaim their tables (grace period)",
-		s->cfg->db_path, held, lo, hi, config_grace(s->cfg));
+		" lost; the %u tables they use wait %u s for their holders to reclaim them (grace"
+		" period), new keys get others", s->cfg->db_path, held, lo, hi, tables, config_grace(s->cfg));
+cleanup:
+	if (!s->grace_closed) {
+		free(s->grace_held);
+		s->grace_held = NULL;
+	}
 }
 
 static int sd_notify_ready(void)
@@ -770,6 +799,8 @@ void server_free(struct server *s)
 	ledger_free(&s->ledger);
 	free(s->slots);
 	free(s->listbuf);
+	free(s->grace_held);
+	s->grace_held = NULL;
 	s->slots = NULL;
 	s->listbuf = NULL;
 }

@@ -33,10 +33,13 @@ struct server {
 	struct server_slot *slots;	/* SERVER_BATCH receive/reply slots */
 	char *listbuf;
 	/* Grace after lost state (grace_if_lost()): until grace_until
-	 * (CLOCK_BOOTTIME), keys holding no table are not answered. */
+	 * (CLOCK_BOOTTIME), keys holding no table get none of the tables
+	 * rtalloc's rules used at the start (grace_held: bit table - offset;
+	 * NULL: all), and are not answered while no other one is free. */
 	bool grace_closed;
 	int64_t grace_until;
-	unsigned grace_waiting;
+	uint64_t *grace_held;
+	unsigned grace_waiting, grace_granted;
 };
 
 /* Opens the database, restores leases, binds @socket_path.  err gets a
