@@ -583,8 +583,9 @@ uint32_t ledger_free_unheld(const struct ledger *l, int family, const struct lea
 	if (le && le->table && pool_is_free(&l->pool, family, le->table) &&
 	    !bit_set(held, le->table - l->pool.offset))
 		return le->table;
-	for (t = pool_first_free(&l->pool, family); t; t = pool_next_free(&l->pool, family, t + 1)) {
-		if (!bit_set(held, t - l->pool.offset) && !any_pref(l, family, le, t))
+	for (t = pool_next_free_except(&l->pool, family, l->pool.offset, held); t;
+	     t = pool_next_free_except(&l->pool, family, t + 1, held)) {
+		if (!any_pref(l, family, le, t))
 			return t;
 		if (t + 1 < t)
 			break;

@@ -122,7 +122,8 @@ int ledger_claim(struct ledger *l, struct lease *le, int64_t expires, uint32_t c
  * held by clients the ledger does not know: le's preferred table if free
  * and not in held (bit table - offset set), else the first free table not
  * in held that no other key's ended lease prefers (a released one does
- * not); 0 when there is none.  O(free tables): for a grace period only. */
+ * not); 0 when there is none.  O(tables / 64 + free tables some ended
+ * lease prefers): for a grace period only. */
 uint32_t ledger_free_unheld(const struct ledger *l, int family, const struct lease *le,
 			    const uint64_t *held);
 /* Forgets dead le: ledger_find() no longer returns it; its memory is
