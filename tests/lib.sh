@@ -185,6 +185,8 @@ t_server() {
 { "socket_path": "$T_SOCK", "db_path": "$T_DB", "table_offset": 10000,
   "num_tables": 100, "table_timeout": 60${extra:+, $extra} }
 EOC
+	# its file socket (/run/rtalloc/NAME.sock) outlives a kill -9
+	t_on_exit "rm -f /run/rtalloc/$T_SOCK.sock"
 	t_bg_ready rtallocd "$ns" "$RTALLOCD" -c "$T_CONF" -f
 	local rc=$?
 	T_SERVER_PID=$T_LAST_PID

@@ -1,0 +1,139 @@
+/* holder: who holds a unix socket name (see holder.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "holder.h"
+
+#define HOLDER_INODES 8
+
+/* The name as /proc/net/unix prints it: an abstract name's NULs as '@'. */
+static void proc_name(const struct sockaddr_un *sa, socklen_t len, char *out, size_t outlen)
+{
+	size_t n = len > offsetof(struct sockaddr_un, sun_path) ? len - offsetof(struct sockaddr_un, sun_path) : 0;
+
+	if (n > sizeof(sa->sun_path))
+		n = sizeof(sa->sun_path);
+	if (n && sa->sun_path[0] != '\0')
+		n = strnlen(sa->sun_path, n);
+	if (n >= outlen)
+		n = outlen - 1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = sa->sun_path[i] ? sa->sun_path[i] : '@';
+	out[n] = '\0';
+}
+
+static size_t find_inodes(const char *name, unsigned long *ino, size_t max)
+{
+	FILE *f = fopen("/proc/net/unix", "re");
+	char line[512];
+	size_t n = 0;
+
+	if (!f)
+		return 0;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		unsigned long inode;
+		int off = -1;
+
+		line[strcspn(line, "\n")] = '\0';
+		/* Num RefCount Protocol Flags Type St Inode Path */
+		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %lu %n", &inode, &off) < 1 || off < 0)
+			continue;
+		if (!strcmp(line + off, name))
+			ino[n++] = inode;
+	}
+	fclose(f);
+	return n;
+}
+
+static int pid_has(const char *pid, const unsigned long *ino, size_t n)
+{
+	char path[300], link[64], want[40];
+	struct dirent *e;
+	DIR *d;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d))) {
+		char fd[600];
+		ssize_t l;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(fd, sizeof(fd), "%s/%s", path, e->d_name);
+		l = readlink(fd, link, sizeof(link) - 1);
+		if (l <= 0)
+			continue;
+		link[l] = '\0';
+		for (size_t i = 0; i < n && !found; i++) {
+			snprintf(want, sizeof(want), "socket:[%lu]", ino[i]);
+			found = !strcmp(link, want);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+int holder_find(const struct sockaddr_un *sa, socklen_t len, struct holder *h)
+{
+	unsigned long ino[HOLDER_INODES];
+	char name[sizeof(sa->sun_path) + 1];
+	struct dirent *e;
+	size_t n;
+	DIR *d;
+	int ret = -ENOENT;
+
+	proc_name(sa, len, name, sizeof(name));
+	n = find_inodes(name, ino, HOLDER_INODES);
+	if (!n)
+		return -ENOENT;
+	d = opendir("/proc");
+	if (!d)
+		return -ENOENT;
+	while ((e = readdir(d))) {
+		char path[300];
+		struct stat st;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || (pid_t)atoi(e->d_name) == getpid())
+			continue;
+		if (!pid_has(e->d_name, ino, n))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s", e->d_name);
+		if (stat(path, &st) < 0)
+			continue;
+		h->pid = (pid_t)atoi(e->d_name);
+		h->uid = st.st_uid;
+		h->comm[0] = '\0';
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		FILE *f = fopen(path, "re");
+		if (f) {
+			if (fgets(h->comm, sizeof(h->comm), f))
+				h->comm[strcspn(h->comm, "\n")] = '\0';
+			fclose(f);
+		}
+		ret = 0;
+		break;
+	}
+	closedir(d);
+	return ret;
+}
+
+const char *holder_str(const struct sockaddr_un *sa, socklen_t len, char *buf, size_t buflen)
+{
+	struct holder h;
+
+	if (holder_find(sa, len, &h) == 0)
+		snprintf(buf, buflen, "uid %u pid %d (%s)", (unsigned)h.uid, (int)h.pid, h.comm);
+	else
+		snprintf(buf, buflen, "a process this one cannot see");
+	return buf;
+}
