@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "holder.h"
 #include "lease.h"
 #include "log.h"
 #include "loop.h"
@@ -68,8 +69,11 @@ static void set_target(struct lease_client *lc, enum lease_target t)
 	lc->server.sun_family = AF_UNIX;
 	lc->version = t == LEASE_TARGET_PADDED ? PROTO_VERSION_1 : PROTO_VERSION_2;
 	if (t == LEASE_TARGET_FILE) {
-		snprintf(lc->server.sun_path, sizeof(lc->server.sun_path), "%s/%s.sock", LEASE_SOCKET_DIR,
-			 lc->name);
+		char path[sizeof(lc->server.sun_path) + sizeof(LEASE_SOCKET_DIR) + 8];
+
+		/* lease_open() checked that it fits */
+		snprintf(path, sizeof(path), "%s/%s.sock", LEASE_SOCKET_DIR, lc->name);
+		memcpy(lc->server.sun_path, path, strnlen(path, sizeof(lc->server.sun_path) - 1));
 		lc->server_len = sizeof(lc->server);
 		return;
 	}
@@ -111,6 +115,10 @@ int lease_open(struct lease_client *lc, const char *sockname)
 	 * server's, and no flood on the abstract names reaches it. */
 	lc->have_file = trusted && strlen(path) < sizeof(lc->server.sun_path) && !strchr(sockname, '/') &&
 			lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == lc->server_uid;
+	set_target(lc, LEASE_TARGET_FILE);
+	/* A file socket reaches across network namespaces: only a server in
+	 * ours leases tables for our routing. */
+	lc->have_file = lc->have_file && holder_here(&lc->server, lc->server_len);
 	set_target(lc, lc->have_file ? LEASE_TARGET_FILE : LEASE_TARGET_EXACT);
 	/* seq starts somewhere random-ish so a late reply to an earlier process
 	 * using the same name cannot be taken for ours; never 0 (no seq). */

@@ -26,6 +26,8 @@
 /* The 2017 server reads requests into a buffer of this many bytes. */
 #define LEASE_V1_REQUEST_MAX	254
 
+struct cli_opts;
+
 enum lease_target {
 	LEASE_TARGET_FILE,		/* LEASE_SOCKET_DIR/NAME.sock, v2 */
 	LEASE_TARGET_EXACT,		/* @NAME, v2 */

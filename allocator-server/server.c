@@ -814,6 +814,12 @@ static int sock_file(struct server *s, const char *path, char *err, size_t errle
 		unlink(path);
 		ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
 	}
+	if (ret == -EADDRINUSE && !holder_here(&sa, sizeof(sa))) {
+		/* Clients use a file socket only if it is in their network
+		 * namespace, so it is no rival of ours. */
+		snprintf(err, errlen, "socket %s is held by a server in another network namespace", path);
+		return -EEXIST;
+	}
 	if (ret == -EADDRINUSE) {
 		snprintf(err, errlen, "socket %s is already in use by %s", path,
 			 holder_str(&sa, sizeof(sa), who, sizeof(who)));

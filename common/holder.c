@@ -127,6 +127,15 @@ int holder_find(const struct sockaddr_un *sa, socklen_t len, struct holder *h)
 	return ret;
 }
 
+bool holder_here(const struct sockaddr_un *sa, socklen_t len)
+{
+	unsigned long ino;
+	char name[sizeof(sa->sun_path) + 1];
+
+	proc_name(sa, len, name, sizeof(name));
+	return find_inodes(name, &ino, 1) > 0;
+}
+
 const char *holder_str(const struct sockaddr_un *sa, socklen_t len, char *buf, size_t buflen)
 {
 	struct holder h;
