@@ -8,7 +8,9 @@
 # C. an impostor on @rtallocd while the server is down: the server then
 #    says who holds its name and exits non-zero; root clients ignore it;
 # D. eight flooders doing blocking sendto: root's rtalloc still gets its
-#    lease within its own 3 s timeout.
+#    lease within its own 3 s timeout;
+# E. and from root's own server rtalloc takes no table 253..255 and no lease
+#    beyond 7 days.
 . "$(dirname "$0")/../lib.sh"
 t_require_root
 command -v setpriv >/dev/null || t_skip "needs setpriv (util-linux)"
@@ -111,6 +113,7 @@ t_check "C: the stopped server removed its file socket" test ! -e "/run/rtalloc/
 cat >"$T_DIR/impostor.py" <<'PY'
 import json, select, socket, sys, time
 name = sys.argv[1].encode()
+table, seconds = (int(a) for a in (sys.argv[2:4] if len(sys.argv) > 3 else (254, 3600)))
 socks = []
 for addr in (b"\0" + name, b"\0" + name + b"\0" * (107 - len(name))):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -121,8 +124,8 @@ while True:
         m, a = s.recvfrom(65536)
         try:
             q = json.loads(m.rstrip(b"\0"))
-            r = {"version": q.get("version", 1), "cmd": 2, "table": 254,
-                 "lease_expires": int(time.time()) + 3600, "lease_seconds": 3600}
+            r = {"version": q.get("version", 1), "cmd": 2, "table": table,
+                 "lease_expires": int(time.time()) + seconds, "lease_seconds": seconds}
             if "seq" in q:
                 r["seq"] = q["seq"]
             s.sendto(json.dumps(r).encode(), a)
@@ -166,6 +169,20 @@ t_check "D: the eight flooders sent $total datagrams" test "$total" -gt 10000
 t_eq "D: the daemon for 192.0.2.7 kept its lease through the flood" "$T" "$(alive_table 192.0.2.7)"
 t_eq "D: nothing was leased to the flooders" 0 "$(t_rows "SELECT count(*) FROM leases WHERE ifname='flood0'")"
 intact D
+
+# E. even the server's (root's) word: no kernel table, no endless lease
+ip -n "$H" addr add 203.0.113.7/24 dev up1
+for bad in "255 3600 table 255 is the kernel's" "10000 700000 a lease of 700000 s"; do
+	read -r tbl secs why <<<"$bad"
+	t_bg "$H" "$PY" "$T_DIR/impostor.py" "fake-$T_ID-$tbl" "$tbl" "$secs"; FK=$T_LAST_PID
+	t_wait 5 t_socket_bound "$H" "fake-$T_ID-$tbl"
+	out=$(t_in "$H" "$RTALLOC" -d "fake-$T_ID-$tbl" -4 -a 203.0.113.7 -n 24 -i up1 --retries 1 --retry-interval 1 2>"$T_DIR/e.err")
+	t_eq "E: a root server answering table $tbl for $secs s: rtalloc prints 0" 0 "$out"
+	t_check "E: and says why ($(head -c 200 "$T_DIR/e.err"))" grep -q "dropped: $why" "$T_DIR/e.err"
+	kill "$FK"; wait "$FK" 2>/dev/null
+done
+t_eq "E: no rule for 203.0.113.7" 0 "$(ip -n "$H" rule show | grep -c '203.0.113')"
+intact E
 
 # the squatter is still there: root's rtalloc -r reaches the real holder
 t_check "A: with the squatter still there, root's rtalloc -r works" rtalloc -4 -a 192.0.2.7 -i up0 -r
