@@ -114,6 +114,7 @@ cat >"$T_DIR/impostor.py" <<'PY'
 import json, select, socket, sys, time
 name = sys.argv[1].encode()
 table, seconds = (int(a) for a in (sys.argv[2:4] if len(sys.argv) > 3 else (254, 3600)))
+noseq = sys.argv[4:] == ["noseq"]
 socks = []
 for addr in (b"\0" + name, b"\0" + name + b"\0" * (107 - len(name))):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -126,7 +127,7 @@ while True:
             q = json.loads(m.rstrip(b"\0"))
             r = {"version": q.get("version", 1), "cmd": 2, "table": table,
                  "lease_expires": int(time.time()) + seconds, "lease_seconds": seconds}
-            if "seq" in q:
+            if "seq" in q and not noseq:
                 r["seq"] = q["seq"]
             s.sendto(json.dumps(r).encode(), a)
         except (OSError, ValueError):
@@ -168,17 +169,32 @@ total=$(cat "$T_DIR"/flood*.out | awk '{ s += $1 } END { print s + 0 }')
 t_check "D: the eight flooders sent $total datagrams" test "$total" -gt 10000
 t_eq "D: the daemon for 192.0.2.7 kept its lease through the flood" "$T" "$(alive_table 192.0.2.7)"
 t_eq "D: nothing was leased to the flooders" 0 "$(t_rows "SELECT count(*) FROM leases WHERE ifname='flood0'")"
+cat >"$T_DIR/ask.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(b"")
+s.settimeout(2)
+s.sendto(b"table", b"\0" + sys.argv[1].encode())
+try:
+    print(s.recv(64).decode())
+except OSError:
+    print("no answer")
+PY
+as_nobody "$H" "$T_DIR/ask.out" "$PY" "$T_DIR/ask.py" "rtalloc/4/up1/198.51.100.7"; wait "$T_LAST_PID"
+t_eq "D: the daemon answers uid $NOBODY's \"table\" with nothing" "no answer" "$(cat "$T_DIR/ask.out")"
+t_eq "D: and root's with its table" "table $T3" "$(t_in "$H" "$PY" "$T_DIR/ask.py" "rtalloc/4/up1/198.51.100.7")"
 intact D
 
 # E. even the server's (root's) word: no kernel table, no endless lease
 ip -n "$H" addr add 203.0.113.7/24 dev up1
-for bad in "255 3600 table 255 is the kernel's" "10000 700000 a lease of 700000 s"; do
-	read -r tbl secs why <<<"$bad"
-	t_bg "$H" "$PY" "$T_DIR/impostor.py" "fake-$T_ID-$tbl" "$tbl" "$secs"; FK=$T_LAST_PID
+for bad in "255 3600 - table 255 is the kernel's" "10000 700000 - a lease of 700000 s" \
+	"10001 3600 noseq a version 2 reply without seq"; do
+	read -r tbl secs flag why <<<"$bad"
+	t_bg "$H" "$PY" "$T_DIR/impostor.py" "fake-$T_ID-$tbl" "$tbl" "$secs" "$flag"; FK=$T_LAST_PID
 	t_wait 5 t_socket_bound "$H" "fake-$T_ID-$tbl"
 	out=$(t_in "$H" "$RTALLOC" -d "fake-$T_ID-$tbl" -4 -a 203.0.113.7 -n 24 -i up1 --retries 1 --retry-interval 1 2>"$T_DIR/e.err")
 	t_eq "E: a root server answering table $tbl for $secs s: rtalloc prints 0" 0 "$out"
-	t_check "E: and says why ($(head -c 200 "$T_DIR/e.err"))" grep -q "dropped: $why" "$T_DIR/e.err"
+	t_check "E: and says why: $why ($(head -c 200 "$T_DIR/e.err"))" grep -q "dropped: $why" "$T_DIR/e.err"
 	kill "$FK"; wait "$FK" 2>/dev/null
 done
 t_eq "E: no rule for 203.0.113.7" 0 "$(ip -n "$H" rule show | grep -c '203.0.113')"
