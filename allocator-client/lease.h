@@ -22,7 +22,7 @@
 #define LEASE_SOCKET_DIR	"/run/rtalloc"
 /* A lease longer than this is refused: no server of ours grants it (see
  * table_timeout), so it is a forgery meant to stop renewals. */
-#define LEASE_SECONDS_MAX	(7 * 86400)
+#define LEASE_SECONDS_MAX	(7u * 86400)
 /* The 2017 server reads requests into a buffer of this many bytes. */
 #define LEASE_V1_REQUEST_MAX	254
 

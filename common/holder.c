@@ -38,14 +38,22 @@ static size_t find_inodes(const char *name, unsigned long *ino, size_t max)
 	if (!f)
 		return 0;
 	while (n < max && fgets(line, sizeof(line), f)) {
+		char *p = line, *end;
 		unsigned long inode;
-		int off = -1;
 
 		line[strcspn(line, "\n")] = '\0';
 		/* Num RefCount Protocol Flags Type St Inode Path */
-		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %lu %n", &inode, &off) < 1 || off < 0)
+		for (int field = 0; field < 6 && p; field++) {
+			p = strchr(p, ' ');
+			p = p ? p + strspn(p, " ") : NULL;
+		}
+		if (!p)
 			continue;
-		if (!strcmp(line + off, name))
+		errno = 0;
+		inode = strtoul(p, &end, 10);
+		if (errno || end == p || *end != ' ')
+			continue;
+		if (!strcmp(end + 1, name))
 			ino[n++] = inode;
 	}
 	fclose(f);
@@ -100,21 +108,23 @@ int holder_find(const struct sockaddr_un *sa, socklen_t len, struct holder *h)
 	if (!d)
 		return -ENOENT;
 	while ((e = readdir(d))) {
-		char path[300];
+		char path[300], *end;
+		long pid = strtol(e->d_name, &end, 10);
 		struct stat st;
+		FILE *f;
 
-		if (e->d_name[0] < '1' || e->d_name[0] > '9' || (pid_t)atoi(e->d_name) == getpid())
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || *end || pid == (long)getpid())
 			continue;
 		if (!pid_has(e->d_name, ino, n))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s", e->d_name);
 		if (stat(path, &st) < 0)
 			continue;
-		h->pid = (pid_t)atoi(e->d_name);
+		h->pid = (pid_t)pid;
 		h->uid = st.st_uid;
 		h->comm[0] = '\0';
 		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
-		FILE *f = fopen(path, "re");
+		f = fopen(path, "re");
 		if (f) {
 			if (fgets(h->comm, sizeof(h->comm), f))
 				h->comm[strcspn(h->comm, "\n")] = '\0';

@@ -204,6 +204,7 @@ static int server(int argc, char **argv)
 	size_t nkeys = 0;
 	int opt, fd;
 
+	memset(keys, 0, sizeof(keys));
 	while ((opt = getopt(argc, argv, "o:n:l:")) != -1) {
 		if (opt == 'o')
 			offset = atoll(optarg);
@@ -228,14 +229,14 @@ static int server(int argc, char **argv)
 	printf("ready\n");
 	for (;;) {
 		char buf[V1_BUF + 1], ifname[32], address[64], out[256];
-		struct sockaddr_un peer, to;
+		struct sockaddr_un peer = { 0 }, to;
 		socklen_t plen = sizeof(peer);
 		long long cmd = -1, family = -1, version = -1, table = 0;
 		ssize_t n = recvfrom(fd, buf, V1_BUF, 0, (struct sockaddr *)&peer, &plen);
 		size_t i, namelen;
 
-		if (n < 0)
-			continue;
+		if (n < 0 || plen <= offsetof(struct sockaddr_un, sun_path) + 1 || peer.sun_path[0])
+			continue;	/* no abstract name to answer at */
 		buf[n] = '\0';
 		if (json_int(buf, "cmd", &cmd) < 0 || json_int(buf, "addr_family", &family) < 0 ||
 		    json_int(buf, "version", &version) < 0 || version != 1 ||
@@ -263,9 +264,8 @@ static int server(int argc, char **argv)
 		n = snprintf(out, sizeof(out), "{\"version\":1,\"cmd\":2,\"table\":%lld,\"lease_expires\":%lld}",
 			     table, table ? raw_now() + lease : 0);
 		/* at the padded form of the name the client bound */
-		namelen = plen > offsetof(struct sockaddr_un, sun_path) + 1 ?
-			  strnlen(peer.sun_path + 1, plen - offsetof(struct sockaddr_un, sun_path) - 1) : 0;
-		if (!namelen || peer.sun_path[0])
+		namelen = strnlen(peer.sun_path + 1, plen - offsetof(struct sockaddr_un, sun_path) - 1);
+		if (!namelen)
 			continue;
 		padded(&to, peer.sun_path + 1, namelen);
 		sendto(fd, out, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to));
