@@ -2,7 +2,8 @@
 # Attacks of an unprivileged local user (uid 65534) on the sockets between
 # rtalloc, its daemons and rtallocd (issue 14), each followed by a look at
 # what root's routing is left with (rules, tables local and main, leases):
-# A. a squatter on a daemon's control name answering "table 255";
+# A. a squatter on a daemon's control name answering "table 255" (and one
+#    on its address name);
 # B. forged replies (table 255, a 136-year lease) sprayed at every client
 #    socket during renewals, with the server kept busy;
 # C. an impostor on @rtallocd while the server is down: the server then
@@ -54,11 +55,15 @@ while True:
 PY
 as_nobody "$H" /dev/null "$PY" "$T_DIR/squat.py" "rtalloc/4/up0/192.0.2.7"
 SQ=$T_LAST_PID
+as_nobody "$H" /dev/null "$PY" "$T_DIR/squat.py" "rtalloc-addr/4/192.0.2.7"
+SQA=$T_LAST_PID
 t_check "A: uid $NOBODY holds @rtalloc/4/up0/192.0.2.7" t_wait 5 t_socket_bound "$H" "rtalloc/4/up0/192.0.2.7"
+t_check "A: and the address name @rtalloc-addr/4/192.0.2.7" t_wait 5 t_socket_bound "$H" "rtalloc-addr/4/192.0.2.7"
 T=$(rtalloc -4 -a 192.0.2.7 -n 24 -i up0 2>"$T_DIR/a.err")
 t_check "A: root's rtalloc leased a table of the server, not 255 ($T)" test "${T:-0}" -ge 10000
 t_check "A: it names the squatter ($(tr '\n' ' ' <"$T_DIR/a.err"))" \
 	grep -q "held by uid $NOBODY pid $SQ" "$T_DIR/a.err"
+t_check "A: and the address name's squatter" grep -q "held by uid $NOBODY pid $SQA" "$T_DIR/a.err"
 t_eq "A: its three rules are in the kernel" 3 "$(ours "$T")"
 t_eq "A: the lease is root's in the database" "$T" "$(alive_table 192.0.2.7)"
 T2=$(rtalloc -4 -a 192.0.2.7 -n 24 -i up0 2>/dev/null)
