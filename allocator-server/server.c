@@ -701,6 +701,10 @@ static int sd_notify_ready(void)
 	return ret;
 }
 
+/* Asked of a holder /proc does not show: a server (or an impostor) answers
+ * a list request, and the kernel tells us who answered. */
+#define SERVER_PROBE "{\"version\":2,\"cmd\":3,\"seq\":1}"
+
 static int sock_new(struct server *s, int which, char *err, size_t errlen)
 {
 	int one = 1, size = 4 << 20, fd;
@@ -741,7 +745,7 @@ static int sock_abstract(struct server *s, int which, char *err, size_t errlen)
 
 		if (e == EADDRINUSE)
 			snprintf(err, errlen, "socket @%s%s is already in use by %s", s->cfg->socket_path,
-				 form, holder_str(&sa, len, who, sizeof(who)));
+				 form, holder_str(&sa, len, SERVER_PROBE, who, sizeof(who)));
 		else
 			snprintf(err, errlen, "socket @%s%s: %s", s->cfg->socket_path, form, strerror(e));
 		return -e;
@@ -822,7 +826,7 @@ static int sock_file(struct server *s, const char *path, char *err, size_t errle
 	}
 	if (ret == -EADDRINUSE) {
 		snprintf(err, errlen, "socket %s is already in use by %s", path,
-			 holder_str(&sa, sizeof(sa), who, sizeof(who)));
+			 holder_str(&sa, sizeof(sa), SERVER_PROBE, who, sizeof(who)));
 		return ret;
 	}
 	if (ret < 0) {

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,21 @@ static int pid_has(const char *pid, const unsigned long *ino, size_t n)
 	return found;
 }
 
+static void read_comm(pid_t pid, char *comm, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	comm[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(comm, (int)len, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
 int holder_find(const struct sockaddr_un *sa, socklen_t len, struct holder *h)
 {
 	unsigned long ino[HOLDER_INODES];
@@ -111,7 +127,6 @@ int holder_find(const struct sockaddr_un *sa, socklen_t len, struct holder *h)
 		char path[300], *end;
 		long pid = strtol(e->d_name, &end, 10);
 		struct stat st;
-		FILE *f;
 
 		if (e->d_name[0] < '1' || e->d_name[0] > '9' || *end || pid == (long)getpid())
 			continue;
@@ -122,14 +137,7 @@ int holder_find(const struct sockaddr_un *sa, socklen_t len, struct holder *h)
 			continue;
 		h->pid = (pid_t)pid;
 		h->uid = st.st_uid;
-		h->comm[0] = '\0';
-		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
-		f = fopen(path, "re");
-		if (f) {
-			if (fgets(h->comm, sizeof(h->comm), f))
-				h->comm[strcspn(h->comm, "\n")] = '\0';
-			fclose(f);
-		}
+		read_comm(h->pid, h->comm, sizeof(h->comm));
 		ret = 0;
 		break;
 	}
@@ -146,12 +154,61 @@ bool holder_here(const struct sockaddr_un *sa, socklen_t len)
 	return find_inodes(name, &ino, 1) > 0;
 }
 
-const char *holder_str(const struct sockaddr_un *sa, socklen_t len, char *buf, size_t buflen)
-{
-	struct holder h;
 
-	if (holder_find(sa, len, &h) == 0)
-		snprintf(buf, buflen, "uid %u pid %d (%s)", (unsigned)h.uid, (int)h.pid, h.comm);
+int holder_probe(const struct sockaddr_un *sa, socklen_t len, const char *msg, unsigned timeout_ms,
+		 struct holder *h)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} cbuf;
+	char reply[512];
+	struct iovec iov = { .iov_base = reply, .iov_len = sizeof(reply) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
+	};
+	struct pollfd p = { .events = POLLIN };
+	struct cmsghdr *c;
+	int fd, one = 1, ret = -ETIMEDOUT;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* connected: only the holder's socket can answer us */
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
+	    connect(fd, (const struct sockaddr *)sa, len) < 0 ||
+	    send(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		ret = -errno;
+		goto cleanup;
+	}
+	p.fd = fd;
+	if (poll(&p, 1, (int)timeout_ms) <= 0 || recvmsg(fd, &mh, MSG_DONTWAIT) < 0)
+		goto cleanup;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
+			struct ucred cr;
+
+			memcpy(&cr, CMSG_DATA(c), sizeof(cr));
+			h->pid = cr.pid;
+			h->uid = cr.uid;
+			read_comm(cr.pid, h->comm, sizeof(h->comm));
+			ret = 0;
+		}
+cleanup:
+	close(fd);
+	return ret;
+}
+
+const char *holder_str(const struct sockaddr_un *sa, socklen_t len, const char *probe, char *buf,
+		       size_t buflen)
+{
+	struct holder h = { 0 };
+
+	if (holder_find(sa, len, &h) == 0 || (probe && holder_probe(sa, len, probe, 500, &h) == 0))
+		snprintf(buf, buflen, "uid %u pid %d%s%s%s", (unsigned)h.uid, (int)h.pid,
+			 h.comm[0] ? " (" : "", h.comm, h.comm[0] ? ")" : "");
 	else
 		snprintf(buf, buflen, "a process this one cannot see");
 	return buf;

@@ -23,7 +23,15 @@ int holder_find(const struct sockaddr_un *sa, socklen_t len, struct holder *h);
  * socket is reachable from every namespace; this says whether its holder
  * shares ours (and so our routing tables). */
 bool holder_here(const struct sockaddr_un *sa, socklen_t len);
-/* "uid U pid P (COMM)" or "an unknown process" into buf, for log lines. */
-const char *holder_str(const struct sockaddr_un *sa, socklen_t len, char *buf, size_t buflen);
+/* Where /proc hides other users' processes (hidepid, systemd's
+ * ProtectProc=): sends msg to (sa, len) from a SO_PASSCRED socket
+ * connected to it and takes the kernel's credentials of its answer within
+ * timeout_ms.  0 and *h, or -errno (-ETIMEDOUT: it did not answer). */
+int holder_probe(const struct sockaddr_un *sa, socklen_t len, const char *msg, unsigned timeout_ms,
+		 struct holder *h);
+/* "uid U pid P (COMM)" from holder_find(), else from holder_probe() with
+ * probe (when not NULL), else "a process this one cannot see". */
+const char *holder_str(const struct sockaddr_un *sa, socklen_t len, const char *probe, char *buf,
+		       size_t buflen);
 
 #endif

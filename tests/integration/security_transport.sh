@@ -145,6 +145,12 @@ out=$(t_in "$H" timeout 10 "$RTALLOCD" -c "$T_CONF" 2>&1); rc=$?
 t_check "C: rtallocd exits non-zero ($rc)" test "$rc" -ne 0 -a "$rc" -ne 124
 t_check "C: and says who holds its name ($out)" \
 	grep -q "socket @$T_SOCK.* is already in use by uid $NOBODY pid $IMP (python3)" <<<"$out"
+# a server that /proc hides the impostor from (hidepid=2, as systemd's
+# ProtectProc=invisible) asks it instead, and the kernel says who answered
+out=$(t_in "$H" unshare -m sh -c "mount -t proc -o hidepid=2 proc /proc &&
+	exec setpriv --reuid=65533 --regid=65533 --clear-groups timeout 10 '$RTALLOCD' -c '$T_CONF'" 2>&1); rc=$?
+t_check "C: a server without sight of it names the impostor too ($out)" \
+	grep -q "socket @$T_SOCK is already in use by uid $NOBODY pid $IMP" <<<"$out"
 out=$(rtalloc -4 -a 198.51.100.7 -n 24 -i up1 --retries 2 --retry-interval 1 2>"$T_DIR/c.err"); rc=$?
 t_eq "C: root's rtalloc takes nothing from the impostor: prints 0" 0 "$out"
 t_eq "C: exit status 2 (no lease)" 2 "$rc"
