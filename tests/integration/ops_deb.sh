@@ -50,6 +50,14 @@ else
 	# No systemd here: run it as the unit would (user, state dir, config)
 	# inside a namespace of its own.
 	install -d -o rtalloc -g rtalloc -m 0750 /var/lib/rtalloc
+	# RuntimeDirectory=rtalloc: clients take the owner of /run/rtalloc for
+	# the server's uid (docs/protocol.md); given back as it was at exit.
+	if [ -d /run/rtalloc ]; then
+		t_on_exit "chown $(stat -c %u:%g /run/rtalloc) /run/rtalloc"
+	else
+		t_on_exit "rmdir /run/rtalloc/clients /run/rtalloc"
+	fi
+	install -d -o rtalloc -g rtalloc -m 0755 /run/rtalloc
 	t_check "packaged rtallocd serves @rtallocd as user rtalloc" t_bg_ready rtallocd "$NS" \
 		setpriv --reuid rtalloc --regid rtalloc --init-groups /usr/sbin/rtallocd -c /etc/rtalloc/rtallocd.json
 	t_netns peer; t_veth "$NS" up0 "$T_NS" peer0
