@@ -1,0 +1,337 @@
+/* probe: ICMP echo and TCP connect probes from an uplink's address. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "probe.h"
+
+#define PROBE_PAYLOAD 16
+/* From <linux/icmp.h>, which clashes with <netinet/ip_icmp.h>. */
+#ifndef ICMP_FILTER
+#define ICMP_FILTER 1
+#endif
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint16_t csum(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+static void sin_of(const struct inet_addr *a, uint16_t port, struct sockaddr_in *sin)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr = a->v4;
+	sin->sin_port = htons(port);
+}
+
+/* Bound to the uplink's address and interface: the address picks its table
+ * (the from-rule at 10000), the interface keeps it on its link. */
+static int bind_uplink(int fd, const struct prober *p, uint16_t port)
+{
+	struct sockaddr_in sin;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, p->ifname, (socklen_t)strlen(p->ifname)) < 0)
+		log_msg(LOG_DEBUG, "%s: SO_BINDTODEVICE: %s", p->ifname, strerror(errno));
+	sin_of(&p->src, port, &sin);
+	return bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ? -errno : 0;
+}
+
+static void icmp_reply(struct prober *p, const uint8_t *buf, size_t len, const struct sockaddr_in *from)
+{
+	const struct icmphdr *ih;
+	uint64_t t = now_us();
+
+	if (p->kind == PROBE_RAW) {
+		const struct iphdr *ip = (const struct iphdr *)buf;
+		size_t hl;
+
+		if (len < sizeof(*ip))
+			return;
+		hl = (size_t)ip->ihl * 4;
+		if (hl < sizeof(*ip) || len < hl)
+			return;
+		buf += hl;
+		len -= hl;
+	}
+	if (len < sizeof(*ih))
+		return;
+	ih = (const struct icmphdr *)buf;
+	if (ih->type != ICMP_ECHOREPLY || ih->code != 0)
+		return;
+	if (ih->un.echo.id != p->ident) {
+		p->rejected++;
+		return;
+	}
+	for (size_t i = 0; i < p->ntargets; i++) {
+		struct probe_slot *s = &p->slot[i];
+
+		if (!s->pending || s->answered || s->seq != ntohs(ih->un.echo.sequence))
+			continue;
+		if (from->sin_addr.s_addr != p->targets[i].addr.v4.s_addr)
+			continue;
+		s->answered = true;
+		s->rtt_us = (uint32_t)(t - s->sent_us);
+		if (!s->rtt_us)
+			s->rtt_us = 1;
+		p->replies++;
+		return;
+	}
+	p->rejected++;
+}
+
+static void icmp_readable(struct loop_fd *h, uint32_t events)
+{
+	struct prober *p = container_of(h, struct prober, icmp);
+	uint8_t buf[1500];
+
+	(void)events;
+	for (int n = 0; n < 64; n++) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t len = recvfrom(h->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+
+		if (len < 0)
+			break;	/* EAGAIN, or an ICMP error queued: nothing to count */
+		if (fl < sizeof(from) || from.sin_family != AF_INET)
+			continue;
+		icmp_reply(p, buf, (size_t)len, &from);
+	}
+}
+
+static int icmp_open(struct prober *p)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int fd, ret;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+	if (fd >= 0) {
+		p->kind = PROBE_DGRAM;
+	} else {
+		fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+		if (fd < 0)
+			return -errno;
+		p->kind = PROBE_RAW;
+		{
+			/* Only echo replies reach us (ICMP_FILTER: set bits are blocked). */
+			uint32_t filt = ~(1U << ICMP_ECHOREPLY);
+
+			setsockopt(fd, SOL_RAW, ICMP_FILTER, &filt, sizeof(filt));
+		}
+	}
+	ret = bind_uplink(fd, p, 0);
+	if (ret < 0)
+		goto fail;
+	if (p->kind == PROBE_DGRAM) {
+		/* The kernel picked our identifier (the socket's "port") and
+		 * delivers only replies carrying it. */
+		if (getsockname(fd, (struct sockaddr *)&sin, &sl) < 0) {
+			ret = -errno;
+			goto fail;
+		}
+		p->ident = sin.sin_port;
+	} else {
+		uint16_t r;
+
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			r = (uint16_t)(now_us() ^ (uint64_t)getpid());
+		p->ident = r;
+	}
+	p->icmp.fd = fd;
+	p->icmp.events = EPOLLIN;
+	p->icmp.cb = icmp_readable;
+	ret = loop_fd_add(p->loop, &p->icmp);
+	if (ret < 0)
+		goto fail;
+	return 0;
+fail:
+	close(fd);
+	p->icmp.fd = -1;
+	return ret;
+}
+
+int prober_open(struct prober *p, struct loop *l, const struct inet_addr *src, const char *ifname,
+		enum track_method m, const struct track_target *t, size_t n)
+{
+	memset(p, 0, sizeof(*p));
+	p->loop = l;
+	p->icmp.fd = -1;
+	p->src = *src;
+	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
+	p->method = m;
+	p->ntargets = n > TRACK_TARGETS_MAX ? TRACK_TARGETS_MAX : n;
+	memcpy(p->targets, t, p->ntargets * sizeof(*t));
+	for (size_t i = 0; i < TRACK_TARGETS_MAX; i++) {
+		p->slot[i].owner = p;
+		p->slot[i].tcp.fd = -1;
+	}
+	if (getrandom(&p->next_seq, sizeof(p->next_seq), 0) != sizeof(p->next_seq))
+		p->next_seq = (uint16_t)now_us();
+	if (src->family != AF_INET)
+		return -EAFNOSUPPORT;
+	return m == TRACK_ICMP ? icmp_open(p) : 0;
+}
+
+static void tcp_close(struct prober *p, struct probe_slot *s)
+{
+	if (s->tcp.fd < 0)
+		return;
+	loop_fd_del(p->loop, &s->tcp);
+	close(s->tcp.fd);
+	s->tcp.fd = -1;
+}
+
+void prober_close(struct prober *p)
+{
+	if (!p || !p->loop)
+		return;
+	for (size_t i = 0; i < TRACK_TARGETS_MAX; i++)
+		tcp_close(p, &p->slot[i]);
+	if (p->icmp.fd >= 0) {
+		loop_fd_del(p->loop, &p->icmp);
+		close(p->icmp.fd);
+		p->icmp.fd = -1;
+	}
+	p->loop = NULL;
+}
+
+static void tcp_writable(struct loop_fd *h, uint32_t events)
+{
+	struct probe_slot *s = container_of(h, struct probe_slot, tcp);
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	(void)events;
+	if (getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && !err && s->pending) {
+		s->answered = true;
+		s->rtt_us = (uint32_t)(now_us() - s->sent_us);
+		if (!s->rtt_us)
+			s->rtt_us = 1;
+		s->owner->replies++;
+	}
+	tcp_close(s->owner, s);
+}
+
+static int tcp_send(struct prober *p, size_t i)
+{
+	struct probe_slot *s = &p->slot[i];
+	struct sockaddr_in sin;
+	int fd, ret;
+
+	tcp_close(p, s);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	ret = bind_uplink(fd, p, 0);
+	if (ret < 0)
+		goto fail;
+	sin_of(&p->targets[i].addr, p->targets[i].port, &sin);
+	s->sent_us = now_us();
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS) {
+		ret = -errno;
+		goto fail;
+	}
+	s->tcp.fd = fd;
+	s->tcp.events = EPOLLOUT;
+	s->tcp.cb = tcp_writable;
+	ret = loop_fd_add(p->loop, &s->tcp);
+	if (ret < 0) {
+		s->tcp.fd = -1;
+		goto fail;
+	}
+	return 0;
+fail:
+	close(fd);
+	return ret;
+}
+
+static int icmp_send(struct prober *p, size_t i)
+{
+	struct probe_slot *s = &p->slot[i];
+	uint8_t pkt[sizeof(struct icmphdr) + PROBE_PAYLOAD];
+	struct icmphdr *ih = (struct icmphdr *)pkt;
+	struct sockaddr_in sin;
+
+	memset(pkt, 0, sizeof(pkt));
+	ih->type = ICMP_ECHO;
+	ih->un.echo.id = p->ident;
+	ih->un.echo.sequence = htons(s->seq);
+	s->sent_us = now_us();
+	memcpy(pkt + sizeof(*ih), &s->sent_us, sizeof(s->sent_us));
+	ih->checksum = csum(pkt, sizeof(pkt));
+	sin_of(&p->targets[i].addr, 0, &sin);
+	if (sendto(p->icmp.fd, pkt, sizeof(pkt), MSG_DONTWAIT, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		return -errno;
+	return 0;
+}
+
+int prober_send(struct prober *p)
+{
+	int ret = 0, sent = 0;
+
+	for (size_t i = 0; i < p->ntargets; i++) {
+		struct probe_slot *s = &p->slot[i];
+		int r;
+
+		s->seq = p->next_seq++;
+		s->answered = false;
+		s->rtt_us = 0;
+		s->pending = true;
+		if (p->method == TRACK_TCP)
+			r = tcp_send(p, i);
+		else
+			r = p->icmp.fd >= 0 ? icmp_send(p, i) : -EBADF;
+		if (r < 0) {
+			/* ENETUNREACH and friends: a failed probe, not a fault. */
+			log_msg(LOG_DEBUG, "%s: probe to target %zu: %s", p->ifname, i, strerror(-r));
+			ret = r;
+		} else {
+			sent++;
+			p->sent++;
+		}
+	}
+	return sent ? 0 : ret;
+}
+
+void prober_finish(struct prober *p, unsigned *answered, uint32_t *best_rtt_us)
+{
+	*answered = 0;
+	*best_rtt_us = 0;
+	for (size_t i = 0; i < p->ntargets; i++) {
+		struct probe_slot *s = &p->slot[i];
+
+		if (s->pending && s->answered) {
+			(*answered)++;
+			if (!*best_rtt_us || s->rtt_us < *best_rtt_us)
+				*best_rtt_us = s->rtt_us;
+		}
+		s->pending = false;
+		tcp_close(p, s);
+	}
+}

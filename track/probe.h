@@ -1,0 +1,60 @@
+/* probe: one uplink's probes, sent from its own address (so they leave by
+ * its table and its link) and bound to its interface.
+ *   icmp: echo requests over an unprivileged ICMP datagram socket when
+ *         net.ipv4.ping_group_range admits our group, else a raw socket
+ *         (CAP_NET_RAW).  A reply counts only when it is an echo reply with
+ *         our identifier and the sequence number sent to that target, comes
+ *         from that target's address, and arrives before the round closes.
+ *   tcp:  a TCP connect to ADDRESS:PORT (default 80) that completes (the
+ *         SYN-ACK arrived) before the round closes; for networks that drop
+ *         ICMP.  The connection is closed at once.
+ * IPv4 only. */
+#ifndef RTALLOC_PROBE_H
+#define RTALLOC_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "loop.h"
+#include "trackconf.h"
+
+enum probe_sock { PROBE_NONE, PROBE_DGRAM, PROBE_RAW };
+
+struct prober;
+
+struct probe_slot {
+	struct prober *owner;
+	struct loop_fd tcp;	/* fd -1 when none */
+	uint16_t seq;
+	bool pending, answered;
+	uint64_t sent_us;
+	uint32_t rtt_us;
+};
+
+struct prober {
+	struct loop *loop;
+	struct loop_fd icmp;	/* fd -1 when closed */
+	enum probe_sock kind;
+	uint16_t ident;		/* as on the wire */
+	struct inet_addr src;
+	char ifname[IFNAMSIZ];
+	enum track_method method;
+	struct track_target targets[TRACK_TARGETS_MAX];
+	size_t ntargets;
+	struct probe_slot slot[TRACK_TARGETS_MAX];
+	uint16_t next_seq;
+	uint64_t sent, replies, rejected;	/* packets: counters for logs and bench */
+};
+
+/* 0 or -errno.  The sockets join loop l. */
+int prober_open(struct prober *p, struct loop *l, const struct inet_addr *src, const char *ifname,
+		enum track_method m, const struct track_target *t, size_t n);
+void prober_close(struct prober *p);
+/* Starts a round: one probe per target. 0, or -errno when none could be sent. */
+int prober_send(struct prober *p);
+/* Ends the round: how many targets answered, the best RTT (us). */
+void prober_finish(struct prober *p, unsigned *answered, uint32_t *best_rtt_us);
+
+#endif
