@@ -1,0 +1,79 @@
+#!/bin/bash
+# rtalloc-track in failover mode, with real traffic (tests/track-topology.sh):
+# unbound traffic leaves by the priority uplink; when that ISP's upstream dies
+# (its link and gateway stay up) it moves to the other uplink after `down`
+# rounds while traffic bound to the dead uplink's address keeps its own
+# table; it comes back after `up` rounds; with both upstreams dead it stays
+# on the priority uplink and recovers by itself when one comes back; a state
+# change is one log line and runs the hooks; on SIGTERM its rules go and
+# rtalloc's stay.
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/track-topology.sh"
+t_require_root
+tk_topology
+
+t_eq "without rtalloc-track unbound traffic leaves by up2 (its 91000 rule came first)" \
+	10.2.0.2 "$(tk_src)"
+
+mkdir -p "$T_DIR/hooks"
+cat >"$T_DIR/hooks/10-log" <<EOF2
+#!/bin/sh
+echo "\$RTALLOC_UPLINK \$RTALLOC_STATE \$RTALLOC_ADDRESS \$RTALLOC_TABLE" >>"$T_DIR/hook.log"
+EOF2
+chmod +x "$T_DIR/hooks/10-log"
+tk_start '"interval": 0.3, "timeout": 0.2, "down": 3, "up": 3,
+  "uplinks": [ { "interface": "up1", "priority": 1, "targets": ["198.51.100.1"] },
+               { "interface": "up2", "priority": 2, "targets": ["198.51.100.1", "198.51.100.2"] } ]'
+
+t_eq "from the start unbound traffic uses up1's table (30001 iif lo lookup 10001)" 10001 "$(tk_rule)"
+t_check "main's more specific routes stay in use (30000 lookup main suppress_prefixlength 0)" \
+	grep -q "^30000:.*lookup main suppress_prefixlength 0 proto 122" <<<"$(ip -n "$TK_H" -4 rule)"
+t_eq "unbound TCP leaves by up1" 10.1.0.2 "$(tk_src)"
+t_check "unbound ping gets through" t_in "$TK_H" ping -c 1 -W 2 198.51.100.1 >/dev/null
+t_check "both uplinks come online" t_wait 10 eval 'tk_is up1 online && tk_is up2 online'
+
+# Upstream of ISP 1 dies: its link, address and gateway stay up.
+tk_cut 100 1
+t_check "ISP 1 still answers on its link" t_in "$TK_H" ping -c 1 -W 1 10.1.0.1 >/dev/null
+t_check "unbound traffic moves to up2 (rule -> 10002)" t_wait 10 tk_rule_is 10002
+t_check "log: up1: offline (0/1 targets, 3 rounds)" grep -q "up1: offline (0/1 targets, 3 rounds)" "$TK_LOG"
+t_eq "unbound TCP now leaves by up2 and works" 10.2.0.2 "$(tk_src)"
+t_check "bound traffic still uses up1's own table" \
+	grep -q "via 10.1.0.1 dev up1 table 10001" <<<"$(ip -n "$TK_H" route get 198.51.100.1 from 10.1.0.2)"
+t_check "the hook ran with uplink, state, address and table" \
+	t_wait 5 grep -qx "up1 offline 10.1.0.2 10001" "$T_DIR/hook.log"
+t_check "the state file says up1 is offline and up2 carries unbound traffic" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+u = {x["interface"]: x for x in s["uplinks"]}
+assert u["up1"]["state"] == "offline" and u["up1"]["loss"] > 0, u
+assert s["unbound"] == ["up2"] and u["up2"]["unbound"] and not u["up1"]["unbound"], s' "$TK_STATE"
+
+# Restored: back after `up` good rounds.
+tk_cut 0 1
+t_check "unbound traffic comes back to up1" t_wait 10 tk_rule_is 10001
+t_check "log, after the offline line: up1: online (1/1 targets, 3 rounds)" \
+	grep -q "up1: online (1/1 targets, 3 rounds)" <<<"$(sed -n '/up1: offline/,$p' "$TK_LOG")"
+t_eq "unbound TCP leaves by up1 again" 10.1.0.2 "$(tk_src)"
+
+# Both upstreams die: no blackhole, the priority uplink keeps unbound traffic.
+tk_cut 100 1; tk_cut 100 2
+t_check "both go offline" t_wait 10 eval 'tk_is up1 offline && tk_is up2 offline'
+t_eq "with both offline unbound traffic stays on up1" 10001 "$(tk_rule)"
+# One comes back: recovery without a restart.
+tk_cut 0 2
+t_check "up2 comes back and carries unbound traffic" t_wait 10 tk_rule_is 10002
+t_eq "unbound TCP leaves by up2" 10.2.0.2 "$(tk_src)"
+tk_cut 0 1
+t_check "up1 comes back too and takes unbound traffic back" t_wait 10 tk_rule_is 10001
+t_check "still the same rtalloc-track process" kill -0 "$TK_PID"
+
+# Stop: its rules go, rtalloc's stay.
+kill "$TK_PID"
+t_check "rtalloc-track exits on SIGTERM" t_wait 5 eval '! kill -0 '"$TK_PID"
+t_eq "no rule of rtalloc-track is left (prefs 30000-30002)" "" \
+	"$(ip -n "$TK_H" -4 rule | grep -E '^3000[0-2]:')"
+t_eq "rtalloc's rules are untouched (2 from, 2 to, 2 iif lo)" 6 \
+	"$(ip -n "$TK_H" -4 rule | grep -c 'proto 122')"
+t_check "the state file is removed" test ! -e "$TK_STATE"
+t_done
