@@ -96,3 +96,5 @@ for u in json.load(open(sys.argv[1]))["uplinks"]:
 }
 tk_is() { [ "$(tk_state "$1")" = "$2" ]; }
 tk_rule_is() { [ "$(tk_rule)" = "$1" ]; }
+# tk_ping NS ADDR [PING-OPTS]: one ping from NS gets an answer (quietly).
+tk_ping() { local ns=$1 a=$2; shift 2; t_in "$ns" ping -c 1 -W 2 "$@" "$a" >/dev/null 2>&1; }
