@@ -18,3 +18,10 @@ all: $(BUILD)/rtalloc-track
 tests: $(BUILD)/rtalloc-track
 
 .PHONY: all tests
+
+# Its unit test links libtrack.a before the shared libraries.
+$(BUILD)/tests/test_track: tests/unit/test_track.c $(BUILD)/libtrack.a $(LIBS) $(FLAGS_STAMP)
+	$(E) "  CC+LD   $@"
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -Itrack -Iallocator-server -Iallocator-client \
+		$(LDFLAGS) $(XLDFLAGS) -o $@ $< $(BUILD)/libtrack.a $(LIBS) $(PKG_LIBS) -lm -lcmocka
