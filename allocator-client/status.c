@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "health.h"
 #include "lease.h"
 #include "status.h"
 
@@ -129,7 +130,7 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	struct rule_list *rl = data;
 	struct rule r;
 
-	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r))
+	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r) || health_track_rule(&r))
 		return MNL_CB_OK;
 	if (rl->n == rl->cap) {
 		size_t cap = rl->cap ? 2 * rl->cap : 64;
@@ -230,6 +231,7 @@ int status_run(const struct cli_opts *o)
 		       nrules, nrules == 1 ? "" : "s");
 		rc = EXIT_LEASED;
 	}
+	health_print(stdout);
 cleanup:
 	free(leases);
 	free(rules);

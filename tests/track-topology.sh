@@ -46,16 +46,19 @@ tk_topology() {
 			chain cut { type filter hook forward priority 0; policy accept; }
 		}
 		EON
+		[ -n "${TK_NO_RULES:-}" ] && continue
 		ip -n "$TK_H" route add "10.$i.0.0/24" dev "up$i" src "10.$i.0.2" table "1000$i"
 		ip -n "$TK_H" route add default via "10.$i.0.1" dev "up$i" table "1000$i"
 		ip -n "$TK_H" rule add from "10.$i.0.2" lookup "1000$i" pref 10000 proto 122
 		ip -n "$TK_H" rule add to "10.$i.0.0/24" lookup "1000$i" pref 20000 proto 122
 	done
-	ip -n "$TK_H" rule add iif lo lookup 10002 pref 91000 proto 122
-	ip -n "$TK_H" rule add iif lo lookup 10001 pref 91000 proto 122
+	if [ -z "${TK_NO_RULES:-}" ]; then
+		ip -n "$TK_H" rule add iif lo lookup 10002 pref 91000 proto 122
+		ip -n "$TK_H" rule add iif lo lookup 10001 pref 91000 proto 122
+	fi
 	ip -n "$TK_F" route add local 198.51.100.0/24 dev lo
 	t_bg "$TK_F" socat TCP-LISTEN:7,fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR'
-	t_wait 5 tk_src >/dev/null || { echo "far host's echo server did not start" >&2; exit 1; }
+	[ -n "${TK_NO_RULES:-}" ] || t_wait 5 tk_src >/dev/null || { echo "far host's echo server did not start" >&2; exit 1; }
 }
 
 # tk_cut PERCENT ISP: ISP (1 or 2) drops PERCENT of what it forwards.

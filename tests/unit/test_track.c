@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "health.h"
 #include "policy.h"
 #include "steer.h"
 #include "trackconf.h"
@@ -176,6 +177,9 @@ static void test_steer_build(void **state)
 	assert_false(steer_owns(10000, 122));
 	/* Below main (32766), above rtalloc's `to` rules (20000). */
 	assert_true(STEER_PREF_MAIN > 20000 && STEER_PREF_FORWARD < 32766);
+	/* rtalloc --status knows them as rtalloc-track's. */
+	assert_int_equal(STEER_PREF_MAIN, HEALTH_TRACK_PREF_MIN);
+	assert_int_equal(STEER_PREF_FORWARD, HEALTH_TRACK_PREF_MAX);
 }
 
 int main(void)
