@@ -29,6 +29,9 @@ t_eq "from the start unbound traffic uses up1's table (30001 iif lo lookup 10001
 t_check "main's more specific routes stay in use (30000 lookup main suppress_prefixlength 0)" \
 	grep -q "^30000:.*lookup main suppress_prefixlength 0 proto 122" <<<"$(ip -n "$TK_H" -4 rule)"
 t_eq "unbound TCP leaves by up1" 10.1.0.2 "$(tk_src)"
+ip -n "$TK_H" route add 198.51.100.77/32 via 10.2.0.1 dev up2
+t_eq "a more specific route in main still wins (to .77 by up2)" 10.2.0.2 "$(tk_src 198.51.100.77)"
+ip -n "$TK_H" route del 198.51.100.77/32 via 10.2.0.1 dev up2
 t_check "unbound ping gets through" tk_ping "$TK_H" 198.51.100.1
 t_check "both uplinks come online" t_wait 10 eval 'tk_is up1 online && tk_is up2 online'
 
