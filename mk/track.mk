@@ -25,3 +25,18 @@ $(BUILD)/tests/test_track: tests/unit/test_track.c $(BUILD)/libtrack.a $(LIBS) $
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -Itrack -Iallocator-server -Iallocator-client \
 		$(LDFLAGS) $(XLDFLAGS) -o $@ $< $(BUILD)/libtrack.a $(LIBS) $(PKG_LIBS) -lm -lcmocka
+
+# make bench: bench/track.sh after bench/run.sh's figures; its simulator
+# drives the real policy code with a fake clock and prober.
+$(BUILD)/bench/track_sim: bench/track_sim.c $(BUILD)/libtrack.a $(BUILD)/libcommon.a $(FLAGS_STAMP)
+	$(E) "  CC+LD   $@"
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -Itrack $(LDFLAGS) $(XLDFLAGS) -o $@ $< $(BUILD)/libtrack.a \
+		$(BUILD)/libclient.a $(BUILD)/libcommon.a $(PKG_LIBS) -lm
+
+bench-track: $(BUILD)/rtalloc-track $(BUILD)/bench/track_sim
+	BUILD=$(BUILD) bench/track.sh
+
+bench: bench-track
+
+.PHONY: bench-track

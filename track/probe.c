@@ -91,12 +91,15 @@ static void icmp_reply(struct prober *p, const uint8_t *buf, size_t len, const s
 	for (size_t i = 0; i < p->ntargets; i++) {
 		struct probe_slot *s = &p->slot[i];
 
-		if (!s->pending || s->answered || s->seq != ntohs(ih->un.echo.sequence))
+		uint16_t seq = ntohs(ih->un.echo.sequence);
+		bool first = s->seq == seq, second = s->retried && s->seq2 == seq;
+
+		if (!s->pending || s->answered || (!first && !second))
 			continue;
 		if (from->sin_addr.s_addr != p->targets[i].addr.v4.s_addr)
 			continue;
 		s->answered = true;
-		s->rtt_us = (uint32_t)(t - s->sent_us);
+		s->rtt_us = (uint32_t)(t - (first ? s->sent_us : s->sent2_us));
 		if (!s->rtt_us)
 			s->rtt_us = 1;
 		p->replies++;
@@ -271,7 +274,7 @@ fail:
 	return ret;
 }
 
-static int icmp_send(struct prober *p, size_t i)
+static int icmp_send(struct prober *p, size_t i, bool retry)
 {
 	struct probe_slot *s = &p->slot[i];
 	uint8_t pkt[sizeof(struct icmphdr) + PROBE_PAYLOAD];
@@ -281,9 +284,9 @@ static int icmp_send(struct prober *p, size_t i)
 	memset(pkt, 0, sizeof(pkt));
 	ih->type = ICMP_ECHO;
 	ih->un.echo.id = p->ident;
-	ih->un.echo.sequence = htons(s->seq);
-	s->sent_us = now_us();
-	memcpy(pkt + sizeof(*ih), &s->sent_us, sizeof(s->sent_us));
+	ih->un.echo.sequence = htons(retry ? s->seq2 : s->seq);
+	*(retry ? &s->sent2_us : &s->sent_us) = now_us();
+	memcpy(pkt + sizeof(*ih), retry ? &s->sent2_us : &s->sent_us, sizeof(s->sent_us));
 	ih->checksum = csum(pkt, sizeof(pkt));
 	sin_of(&p->targets[i].addr, 0, &sin);
 	if (sendto(p->icmp.fd, pkt, sizeof(pkt), MSG_DONTWAIT, (struct sockaddr *)&sin, sizeof(sin)) < 0)
@@ -301,12 +304,13 @@ int prober_send(struct prober *p)
 
 		s->seq = p->next_seq++;
 		s->answered = false;
+		s->retried = false;
 		s->rtt_us = 0;
 		s->pending = true;
 		if (p->method == TRACK_TCP)
 			r = tcp_send(p, i);
 		else
-			r = p->icmp.fd >= 0 ? icmp_send(p, i) : -EBADF;
+			r = p->icmp.fd >= 0 ? icmp_send(p, i, false) : -EBADF;
 		if (r < 0) {
 			/* ENETUNREACH and friends: a failed probe, not a fault. */
 			log_msg(LOG_DEBUG, "%s: probe to target %zu: %s", p->ifname, i, strerror(-r));
@@ -317,6 +321,27 @@ int prober_send(struct prober *p)
 		}
 	}
 	return sent ? 0 : ret;
+}
+
+unsigned prober_retry(struct prober *p)
+{
+	unsigned n = 0;
+
+	if (p->method != TRACK_ICMP || p->icmp.fd < 0)
+		return 0;
+	for (size_t i = 0; i < p->ntargets; i++) {
+		struct probe_slot *s = &p->slot[i];
+
+		if (!s->pending || s->answered || s->retried)
+			continue;
+		s->seq2 = p->next_seq++;
+		s->retried = true;
+		if (icmp_send(p, i, true) == 0) {
+			p->sent++;
+			n++;
+		}
+	}
+	return n;
 }
 
 void prober_finish(struct prober *p, unsigned *answered, uint32_t *best_rtt_us)

@@ -27,9 +27,9 @@ struct prober;
 struct probe_slot {
 	struct prober *owner;
 	struct loop_fd tcp;	/* fd -1 when none */
-	uint16_t seq;
-	bool pending, answered;
-	uint64_t sent_us;
+	uint16_t seq, seq2;	/* seq2: the retry's, when retried */
+	bool pending, answered, retried;
+	uint64_t sent_us, sent2_us;
 	uint32_t rtt_us;
 };
 
@@ -54,6 +54,10 @@ int prober_open(struct prober *p, struct loop *l, const struct inet_addr *src, c
 void prober_close(struct prober *p);
 /* Starts a round: one probe per target. 0, or -errno when none could be sent. */
 int prober_send(struct prober *p);
+/* Halfway through the round: a second echo request to each target that has
+ * not answered yet (ICMP only), so one lost packet does not fail a target.
+ * Returns how many were sent. */
+unsigned prober_retry(struct prober *p);
 /* Ends the round: how many targets answered, the best RTT (us). */
 void prober_finish(struct prober *p, unsigned *answered, uint32_t *best_rtt_us);
 

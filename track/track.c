@@ -44,7 +44,7 @@ struct uplink {
 
 struct track {
 	struct loop loop;
-	struct loop_timer round, deadline;
+	struct loop_timer round, deadline, retry;
 	struct loop_signal sig;
 	struct nl nl;
 	struct track_conf conf;
@@ -408,6 +408,15 @@ static void round_close(struct loop_timer *timer)
 	write_state(t);
 }
 
+static void round_retry(struct loop_timer *timer)
+{
+	struct track *t = container_of(timer, struct track, retry);
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->up[i].present && t->up[i].probing)
+			prober_retry(&t->up[i].probe);
+}
+
 static void round_start(struct loop_timer *timer)
 {
 	struct track *t = container_of(timer, struct track, round);
@@ -418,6 +427,8 @@ static void round_start(struct loop_timer *timer)
 		if (t->up[i].present && t->up[i].probing)
 			prober_send(&t->up[i].probe);
 	loop_timer_set(&t->deadline, t->conf.timeout_ms ? t->conf.timeout_ms : 1);
+	if (t->conf.timeout_ms >= 2)
+		loop_timer_set(&t->retry, t->conf.timeout_ms / 2);
 }
 
 static void on_signal(struct loop_signal *s, int signo)
@@ -483,7 +494,7 @@ int main(int argc, char **argv)
 	log_open("rtalloc-track", LOG_TO_STDERR, NULL);
 	log_set_max(verbose ? LOG_DEBUG : LOG_INFO);
 	t.loop.epfd = -1;
-	t.round.h.fd = t.deadline.h.fd = t.sig.h.fd = -1;
+	t.round.h.fd = t.deadline.h.fd = t.retry.h.fd = t.sig.h.fd = -1;
 	ret = loop_init(&t.loop);
 	if (ret >= 0)
 		ret = nl_open(&t.nl, NULL, 0);
@@ -491,6 +502,8 @@ int main(int argc, char **argv)
 		ret = loop_timer_init(&t.loop, &t.round, round_start);
 	if (ret >= 0)
 		ret = loop_timer_init(&t.loop, &t.deadline, round_close);
+	if (ret >= 0)
+		ret = loop_timer_init(&t.loop, &t.retry, round_retry);
 	if (ret >= 0)
 		ret = loop_signal_init(&t.loop, &t.sig, sigs, sizeof(sigs) / sizeof(sigs[0]), on_signal);
 	if (ret < 0) {
@@ -533,6 +546,7 @@ cleanup:
 	loop_signal_free(&t.loop, &t.sig);
 	loop_timer_free(&t.loop, &t.round);
 	loop_timer_free(&t.loop, &t.deadline);
+	loop_timer_free(&t.loop, &t.retry);
 	nl_close(&t.nl);
 	loop_free(&t.loop);
 	log_close();
