@@ -5,6 +5,9 @@
  *         (CAP_NET_RAW).  A reply counts only when it is an echo reply with
  *         our identifier and the sequence number sent to that target, comes
  *         from that target's address, and arrives before the round closes.
+ *         A target still silent halfway through the timeout gets a second
+ *         request (its own sequence number), so one lost packet does not
+ *         fail it.
  *   tcp:  a TCP connect to ADDRESS:PORT (default 80) that completes (the
  *         SYN-ACK arrived) before the round closes; for networks that drop
  *         ICMP.  The connection is closed at once.
