@@ -322,7 +322,7 @@ int trackconf_parse(struct track_conf *c, const char *text, size_t len, char *er
 		goto cleanup;
 	}
 	if (!have_timeout)
-		c->timeout_ms = c->interval_ms < 2000 ? c->interval_ms * 3 / 4 : 2000;
+		c->timeout_ms = c->interval_ms / 2 < 2000 ? c->interval_ms / 2 : 2000;
 	if (c->timeout_ms > c->interval_ms) {
 		ret = bad(err, errlen, "timeout: %.3g s is longer than interval (%.3g s)",
 			  c->timeout_ms / 1000.0, c->interval_ms / 1000.0);

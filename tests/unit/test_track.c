@@ -132,7 +132,7 @@ static void test_conf(void **state)
 			       "\"targets\":[\"192.0.2.9\",\"192.0.2.10\"],\"weight\":3,\"priority\":7}]}",
 			       err, sizeof(err)), 0);
 	assert_int_equal(c.interval_ms, 500);
-	assert_int_equal(c.timeout_ms, 375);
+	assert_int_equal(c.timeout_ms, 250);
 	assert_int_equal(c.nuplinks, 2);
 	assert_int_equal(c.uplinks[0].method, TRACK_TCP);
 	assert_int_equal(c.uplinks[0].targets[0].port, 443);
