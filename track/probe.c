@@ -115,7 +115,7 @@ static void icmp_readable(struct loop_fd *h, uint32_t events)
 
 	(void)events;
 	for (int n = 0; n < 64; n++) {
-		struct sockaddr_in from;
+		struct sockaddr_in from = { 0 };
 		socklen_t fl = sizeof(from);
 		ssize_t len = recvfrom(h->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
 
@@ -129,7 +129,7 @@ static void icmp_readable(struct loop_fd *h, uint32_t events)
 
 static int icmp_open(struct prober *p)
 {
-	struct sockaddr_in sin;
+	struct sockaddr_in sin = { 0 };
 	socklen_t sl = sizeof(sin);
 	int fd, ret;
 

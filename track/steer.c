@@ -137,9 +137,11 @@ static int rules_send(struct nl *nl, const struct steer_rule *const *rs, size_t 
 	for (size_t off = 0; off < n; off += NL_BATCH_MAX) {
 		struct nl_batch b = { .len = 0 };
 		int errs[NL_BATCH_MAX] = { 0 };
-		size_t m = n - off < NL_BATCH_MAX ? n - off : NL_BATCH_MAX;
+		size_t m = n - off;
 		int ret;
 
+		if (m > NL_BATCH_MAX)
+			m = NL_BATCH_MAX;
 		for (size_t i = 0; i < m; i++)
 			rule_msg(nl, &b, rs[off + i], add);
 		ret = nl_batch_run(nl, &b, errs);

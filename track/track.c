@@ -52,7 +52,6 @@ struct track {
 	size_t n;
 	uint32_t steered;	/* table the rules point at now; 0: none */
 	char hops_key[256];	/* balance: the route installed, as text */
-	bool rounds_open;
 };
 
 /* systemd's readiness protocol (Type=notify); tests wait on it too. */

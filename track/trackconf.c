@@ -231,7 +231,6 @@ int trackconf_parse(struct track_conf *c, const char *text, size_t len, char *er
 	struct json_tokener *tok = NULL;
 	struct json_object *root = NULL, *uplinks = NULL;
 	bool have_timeout = false;
-	char mode[16];
 	int ret = 0;
 
 	if (len > INT32_MAX)
@@ -265,14 +264,13 @@ int trackconf_parse(struct track_conf *c, const char *text, size_t len, char *er
 		else if (!strcmp(key, "up"))
 			ret = get_uint(v, key, 1, 1000, &c->up, err, errlen);
 		else if (!strcmp(key, "mode")) {
-			ret = get_str(v, key, mode, sizeof(mode), err, errlen);
-			if (ret == -EINVAL && json_object_is_type(v, json_type_string))
-				ret = bad(err, errlen, "mode: must be \"failover\" or \"balance\", got %.64s", js(v));
-			else if (!ret && !strcmp(mode, "failover"))
+			const char *m = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+
+			if (!strcmp(m, "failover"))
 				c->mode = TRACK_FAILOVER;
-			else if (!ret && !strcmp(mode, "balance"))
+			else if (!strcmp(m, "balance"))
 				c->mode = TRACK_BALANCE;
-			else if (!ret)
+			else
 				ret = bad(err, errlen, "mode: must be \"failover\" or \"balance\", got %.64s", js(v));
 		} else if (!strcmp(key, "table")) {
 			ret = get_uint(v, key, 1, UINT32_MAX, &c->table, err, errlen);
