@@ -61,14 +61,16 @@ tk_topology() {
 	[ -n "${TK_NO_RULES:-}" ] || t_wait 5 tk_src >/dev/null || { echo "far host's echo server did not start" >&2; exit 1; }
 }
 
-# tk_cut PERCENT ISP: ISP (1 or 2) drops PERCENT of what it forwards.
+# tk_cut PERCENT ISP [MATCH...]: ISP (1 or 2) drops PERCENT of what it
+# forwards (of what matches the nft MATCH, when given).
 tk_cut() {
-	local isp=TK_I$2
+	local pct=$1 isp=TK_I$2
+	shift 2 || return 1
 	t_in "${!isp}" nft flush chain inet tk cut
-	if [ "$1" -ge 100 ]; then
-		t_in "${!isp}" nft add rule inet tk cut drop
-	elif [ "$1" -gt 0 ]; then
-		t_in "${!isp}" nft add rule inet tk cut numgen random mod 100 \< "$1" drop
+	if [ "$pct" -ge 100 ]; then
+		t_in "${!isp}" nft add rule inet tk cut "$@" drop
+	elif [ "$pct" -gt 0 ]; then
+		t_in "${!isp}" nft add rule inet tk cut "$@" numgen random mod 100 \< "$pct" drop
 	fi
 }
 # tk_src [DEST] [SOCAT-OPTS]: the source address the far host saw for an

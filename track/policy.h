@@ -27,8 +27,9 @@ struct health_state {
 
 const char *health_name(enum health h);
 void health_reset(struct health_state *h, uint64_t now_ms);
-/* One finished round: answered of sent targets answered (best RTT rtt_us);
- * good when answered >= k.  Returns true when the state changed. */
+/* One finished round: answered targets answered of sent probes (a target's
+ * retry counts as a probe: loss is of packets), best RTT rtt_us; good when
+ * answered >= k.  Returns true when the state changed. */
 bool health_round(struct health_state *h, unsigned answered, unsigned sent, unsigned k,
 		  unsigned down, unsigned up, uint32_t rtt_us, uint64_t now_ms);
 /* Over the history: loss in percent, median RTT in microseconds (0: none). */

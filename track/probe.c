@@ -344,13 +344,16 @@ unsigned prober_retry(struct prober *p)
 	return n;
 }
 
-void prober_finish(struct prober *p, unsigned *answered, uint32_t *best_rtt_us)
+void prober_finish(struct prober *p, unsigned *answered, unsigned *probes, uint32_t *best_rtt_us)
 {
 	*answered = 0;
+	*probes = 0;
 	*best_rtt_us = 0;
 	for (size_t i = 0; i < p->ntargets; i++) {
 		struct probe_slot *s = &p->slot[i];
 
+		if (s->pending)
+			*probes += 1 + s->retried;
 		if (s->pending && s->answered) {
 			(*answered)++;
 			if (!*best_rtt_us || s->rtt_us < *best_rtt_us)

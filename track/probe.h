@@ -61,7 +61,8 @@ int prober_send(struct prober *p);
  * not answered yet (ICMP only), so one lost packet does not fail a target.
  * Returns how many were sent. */
 unsigned prober_retry(struct prober *p);
-/* Ends the round: how many targets answered, the best RTT (us). */
-void prober_finish(struct prober *p, unsigned *answered, uint32_t *best_rtt_us);
+/* Ends the round: how many targets answered, how many probes were sent
+ * (retries included), the best RTT (us). */
+void prober_finish(struct prober *p, unsigned *answered, unsigned *probes, uint32_t *best_rtt_us);
 
 #endif

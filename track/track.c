@@ -387,15 +387,15 @@ static void round_close(struct loop_timer *timer)
 
 	for (size_t i = 0; i < t->n; i++) {
 		struct uplink *u = &t->up[i];
-		unsigned answered;
+		unsigned answered, probes;
 		uint32_t rtt;
 		unsigned run;
 
 		if (!u->present || !u->probing)
 			continue;
-		prober_finish(&u->probe, &answered, &rtt);
+		prober_finish(&u->probe, &answered, &probes, &rtt);
 		run = answered >= u->conf.k ? u->health.good_run + 1 : u->health.bad_run + 1;
-		if (health_round(&u->health, answered, (unsigned)u->conf.ntargets, u->conf.k, t->conf.down,
+		if (health_round(&u->health, answered, probes, u->conf.k, t->conf.down,
 				 t->conf.up, rtt, loop_now_ms())) {
 			u->changed_wall = time(NULL);
 			log_msg(LOG_NOTICE, "%s: %s (%u/%zu targets, %u round%s)", u->conf.ifname,
