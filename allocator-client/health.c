@@ -72,16 +72,26 @@ void health_print(FILE *out)
 	if (!st || !(ups = uplinks(st)))
 		return;
 	n = json_object_array_length(ups);
-	fprintf(out, "unbound traffic:");
-	if (json_object_object_get_ex(st, "unbound", &unb) && json_object_is_type(unb, json_type_array) &&
-	    json_object_array_length(unb)) {
-		for (size_t i = 0; i < json_object_array_length(unb); i++)
-			fprintf(out, "%s%s", i ? "," : " ", json_object_get_string(json_object_array_get_idx(unb, i)));
-	} else {
-		fprintf(out, " no uplink");
+	/* IPv6's line only when rtalloc-track tracks an IPv6 uplink. */
+	for (size_t f = 0; f < 2; f++) {
+		bool any = !f;
+
+		for (size_t i = 0; i < n && !any; i++)
+			any = !strcmp(str(json_object_array_get_idx(ups, i), "family"), "inet6");
+		if (!any)
+			continue;
+		fprintf(out, "unbound%s traffic:", f ? " IPv6" : "");
+		if (json_object_object_get_ex(st, f ? "unbound6" : "unbound", &unb) &&
+		    json_object_is_type(unb, json_type_array) && json_object_array_length(unb)) {
+			for (size_t i = 0; i < json_object_array_length(unb); i++)
+				fprintf(out, "%s%s", i ? "," : " ",
+					json_object_get_string(json_object_array_get_idx(unb, i)));
+		} else {
+			fprintf(out, " no uplink");
+		}
+		fprintf(out, " (rtalloc-track, %s%s)\n", str(st, "mode"), running(st) ? "" : ", NOT RUNNING: last state");
 	}
-	fprintf(out, " (rtalloc-track, %s%s)\n", str(st, "mode"), running(st) ? "" : ", NOT RUNNING: last state");
-	fprintf(out, "%-15s %-15s %-8s %-19s %6s %10s\n", "uplink", "address", "health", "since", "loss",
+	fprintf(out, "%-15s %-25s %-8s %-19s %6s %10s\n", "uplink", "address", "health", "since", "loss",
 		"rtt");
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *u = json_object_array_get_idx(ups, i), *v;
@@ -91,7 +101,7 @@ void health_print(FILE *out)
 
 		if (!localtime_r(&t, &tm) || !strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm))
 			snprintf(since, sizeof(since), "-");
-		fprintf(out, "%-15s %-15s %-8s %-19s %5.1f%% %7.3f ms%s\n", str(u, "interface"),
+		fprintf(out, "%-15s %-25s %-8s %-19s %5.1f%% %7.3f ms%s\n", str(u, "interface"),
 			str(u, "address")[0] ? str(u, "address") : "-", str(u, "state"), since,
 			num(u, "loss"), num(u, "rtt_ms"), carries ? "  carries unbound traffic" : "");
 	}

@@ -12,6 +12,7 @@
 struct disc_ctx {
 	struct uplink_info *u;
 	size_t n, max;
+	int family;
 };
 
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
@@ -21,15 +22,17 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r))
 		return MNL_CB_OK;
-	if (r.proto != RTPROT_RTALLOC || r.family != AF_INET || r.pref != DISCOVER_PREF_FROM ||
-	    r.src_len != 32 || r.dst_len || r.iif[0] || r.has_fwmark || c->n >= c->max)
+	if (r.proto != RTPROT_RTALLOC || r.family != c->family || r.pref != DISCOVER_PREF_FROM ||
+	    r.src_len != addr_len(c->family) * 8 || r.dst_len || r.iif[0] || r.has_fwmark ||
+	    c->n >= c->max)
 		return MNL_CB_OK;
 	for (size_t i = 0; i < c->n; i++)
-		if (c->u[i].addr.v4.s_addr == r.src.v4.s_addr)
+		if (c->u[i].addr.family == c->family &&
+		    !memcmp(c->u[i].addr.bytes, r.src.bytes, addr_len(c->family)))
 			return MNL_CB_OK;
 	memset(&c->u[c->n], 0, sizeof(c->u[c->n]));
 	c->u[c->n].addr = r.src;
-	c->u[c->n].addr.family = AF_INET;
+	c->u[c->n].addr.family = c->family;
 	c->u[c->n].table = r.table;
 	c->n++;
 	return MNL_CB_OK;
@@ -41,12 +44,13 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *attr;
 	const void *local = NULL, *address = NULL;
+	size_t alen = addr_len(c->family);
 
 	if (nlh->nlmsg_type != RTM_NEWADDR || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) ||
-	    ifa->ifa_family != AF_INET)
+	    ifa->ifa_family != c->family)
 		return MNL_CB_OK;
 	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
-		if (mnl_attr_get_payload_len(attr) != 4)
+		if (mnl_attr_get_payload_len(attr) != alen)
 			continue;
 		if (mnl_attr_get_type(attr) == IFA_LOCAL)
 			local = mnl_attr_get_payload(attr);
@@ -58,7 +62,8 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	if (!local)
 		return MNL_CB_OK;
 	for (size_t i = 0; i < c->n; i++)
-		if (!c->u[i].ifindex && !memcmp(&c->u[i].addr.v4, local, 4))
+		if (!c->u[i].ifindex && c->u[i].addr.family == c->family &&
+		    !memcmp(c->u[i].addr.bytes, local, alen))
 			c->u[i].ifindex = (int)ifa->ifa_index;
 	return MNL_CB_OK;
 }
@@ -70,10 +75,11 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *attr;
 	uint32_t table;
 	const void *gw = NULL;
+	size_t alen = addr_len(c->family);
 	int oif = 0;
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)) ||
-	    rtm->rtm_family != AF_INET || rtm->rtm_dst_len || rtm->rtm_type != RTN_UNICAST)
+	    rtm->rtm_family != c->family || rtm->rtm_dst_len || rtm->rtm_type != RTN_UNICAST)
 		return MNL_CB_OK;
 	table = rtm->rtm_table;
 	mnl_attr_for_each(attr, nlh, sizeof(*rtm)) {
@@ -85,7 +91,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 				table = mnl_attr_get_u32(attr);
 			break;
 		case RTA_GATEWAY:
-			if (plen == 4)
+			if (plen == alen)
 				gw = mnl_attr_get_payload(attr);
 			break;
 		case RTA_OIF:
@@ -99,13 +105,14 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	for (size_t i = 0; i < c->n; i++) {
 		struct uplink_info *u = &c->u[i];
 
-		if (u->table != table || u->has_default || !oif)
+		if (u->addr.family != c->family || u->table != table || u->has_default || !oif)
 			continue;
 		u->has_default = true;
 		u->oif = oif;
 		if (gw) {
 			u->has_gw = true;
-			memcpy(&u->gw, gw, 4);
+			u->gw.family = c->family;
+			memcpy(u->gw.bytes, gw, alen);
 		}
 	}
 	return MNL_CB_OK;
@@ -120,7 +127,7 @@ static int dump(struct nl *nl, uint16_t type, size_t hdrlen, mnl_cb_t cb, struct
 
 	nlh->nlmsg_type = type;
 	fam = mnl_nlmsg_put_extra_header(nlh, hdrlen);
-	*fam = AF_INET;		/* first byte of fib_rule_hdr, ifaddrmsg and rtmsg */
+	*fam = (uint8_t)c->family;	/* first byte of fib_rule_hdr, ifaddrmsg and rtmsg */
 	do
 		ret = nl_dump(nl, nlh, cb, c);
 	while (ret == -EINTR && ++tries < 5);
@@ -129,20 +136,28 @@ static int dump(struct nl *nl, uint16_t type, size_t hdrlen, mnl_cb_t cb, struct
 
 int discover_uplinks(struct nl *nl, struct uplink_info *out, size_t max, size_t *n)
 {
+	static const int families[] = { AF_INET, AF_INET6 };
 	struct uplink_info tmp[64];
 	struct disc_ctx c = { .u = tmp, .max = 64 };
 	int ret;
 
 	*n = 0;
-	ret = dump(nl, RTM_GETRULE, sizeof(struct fib_rule_hdr), rule_cb, &c);
-	if (ret < 0 || !c.n)
-		return ret;
-	ret = dump(nl, RTM_GETADDR, sizeof(struct ifaddrmsg), addr_cb, &c);
-	if (ret < 0)
-		return ret;
-	ret = dump(nl, RTM_GETROUTE, sizeof(struct rtmsg), route_cb, &c);
-	if (ret < 0)
-		return ret;
+	for (size_t f = 0; f < 2; f++) {
+		size_t before = c.n;
+
+		c.family = families[f];
+		ret = dump(nl, RTM_GETRULE, sizeof(struct fib_rule_hdr), rule_cb, &c);
+		if (ret < 0)
+			return ret;
+		if (c.n == before)
+			continue;
+		ret = dump(nl, RTM_GETADDR, sizeof(struct ifaddrmsg), addr_cb, &c);
+		if (ret < 0)
+			return ret;
+		ret = dump(nl, RTM_GETROUTE, sizeof(struct rtmsg), route_cb, &c);
+		if (ret < 0)
+			return ret;
+	}
 	for (size_t i = 0; i < c.n && *n < max; i++) {
 		if (!c.u[i].ifindex || !if_indextoname((unsigned)c.u[i].ifindex, c.u[i].ifname))
 			continue;	/* a rule whose address is gone: not an uplink now */

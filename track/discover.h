@@ -1,5 +1,6 @@
 /* discover: the uplinks rtalloc manages, as the kernel shows them: each
- * `from ADDRESS lookup TABLE` rule of protocol 122 at pref 10000 (installed
+ * `from ADDRESS lookup TABLE` rule (IPv4 or IPv6) of protocol 122 at pref
+ * 10000 (installed
  * by rtalloc for the hooks, or by the agent), the interface holding ADDRESS,
  * and the default route of TABLE (for balance mode). */
 #ifndef RTALLOC_DISCOVER_H
@@ -23,7 +24,7 @@ struct uplink_info {
 	uint32_t table;
 	bool has_default;	/* TABLE has a default route */
 	bool has_gw;
-	struct in_addr gw;	/* its gateway, when it has one */
+	struct inet_addr gw;	/* its gateway, when it has one */
 	int oif;		/* its device */
 };
 

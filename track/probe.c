@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/icmp6.h>
 #include <netinet/ip_icmp.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,32 +43,65 @@ static uint16_t csum(const void *data, size_t len)
 	return htons((uint16_t)~sum);
 }
 
-static void sin_of(const struct inet_addr *a, uint16_t port, struct sockaddr_in *sin)
+static socklen_t sa_of(const struct inet_addr *a, uint16_t port, struct sockaddr_storage *ss)
 {
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_addr = a->v4;
-	sin->sin_port = htons(port);
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = a->v6;
+		sin6->sin6_port = htons(port);
+		return sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr = a->v4;
+		sin->sin_port = htons(port);
+		return sizeof(*sin);
+	}
+}
+
+/* The address of a received datagram, when it is of our family. */
+static bool sa_addr(const struct sockaddr_storage *ss, socklen_t len, int family, struct inet_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = family;
+	if (family == AF_INET6 && ss->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		a->v6 = ((const struct sockaddr_in6 *)ss)->sin6_addr;
+		return true;
+	}
+	if (family == AF_INET && ss->ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		a->v4 = ((const struct sockaddr_in *)ss)->sin_addr;
+		return true;
+	}
+	return false;
 }
 
 /* Bound to the uplink's address and interface: the address picks its table
  * (the from-rule at 10000), the interface keeps it on its link. */
 static int bind_uplink(int fd, const struct prober *p, uint16_t port)
 {
-	struct sockaddr_in sin;
+	struct sockaddr_storage ss;
+	socklen_t len;
 
 	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, p->ifname, (socklen_t)strlen(p->ifname)) < 0)
 		log_msg(LOG_DEBUG, "%s: SO_BINDTODEVICE: %s", p->ifname, strerror(errno));
-	sin_of(&p->src, port, &sin);
-	return bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ? -errno : 0;
+	len = sa_of(&p->src, port, &ss);
+	return bind(fd, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
 }
 
-static void icmp_reply(struct prober *p, const uint8_t *buf, size_t len, const struct sockaddr_in *from)
+/* ICMP and ICMPv6 echo messages share their layout: type, code, checksum,
+ * identifier, sequence. */
+static void icmp_reply(struct prober *p, const uint8_t *buf, size_t len, const struct inet_addr *from)
 {
 	const struct icmphdr *ih;
 	uint64_t t = now_us();
+	bool v6 = p->src.family == AF_INET6;
 
-	if (p->kind == PROBE_RAW) {
+	/* Raw IPv4 sockets see the IP header; IPv6 ones never do. */
+	if (p->kind == PROBE_RAW && !v6) {
 		const struct iphdr *ip = (const struct iphdr *)buf;
 		size_t hl;
 
@@ -82,7 +116,7 @@ static void icmp_reply(struct prober *p, const uint8_t *buf, size_t len, const s
 	if (len < sizeof(*ih))
 		return;
 	ih = (const struct icmphdr *)buf;
-	if (ih->type != ICMP_ECHOREPLY || ih->code != 0)
+	if (ih->type != (v6 ? ICMP6_ECHO_REPLY : ICMP_ECHOREPLY) || ih->code != 0)
 		return;
 	if (ih->un.echo.id != p->ident) {
 		p->rejected++;
@@ -96,7 +130,7 @@ static void icmp_reply(struct prober *p, const uint8_t *buf, size_t len, const s
 
 		if (!s->pending || s->answered || (!first && !second))
 			continue;
-		if (from->sin_addr.s_addr != p->targets[i].addr.v4.s_addr)
+		if (memcmp(from->bytes, p->targets[i].addr.bytes, addr_len(p->src.family)))
 			continue;
 		s->answered = true;
 		s->rtt_us = (uint32_t)(t - (first ? s->sent_us : s->sent2_us));
@@ -115,34 +149,45 @@ static void icmp_readable(struct loop_fd *h, uint32_t events)
 
 	(void)events;
 	for (int n = 0; n < 64; n++) {
-		struct sockaddr_in from = { 0 };
+		struct sockaddr_storage from = { 0 };
 		socklen_t fl = sizeof(from);
 		ssize_t len = recvfrom(h->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		struct inet_addr a;
 
 		if (len < 0)
 			break;	/* EAGAIN, or an ICMP error queued: nothing to count */
-		if (fl < sizeof(from) || from.sin_family != AF_INET)
+		if (!sa_addr(&from, fl, p->src.family, &a))
 			continue;
-		icmp_reply(p, buf, (size_t)len, &from);
+		icmp_reply(p, buf, (size_t)len, &a);
 	}
 }
 
 static int icmp_open(struct prober *p)
 {
-	struct sockaddr_in sin = { 0 };
-	socklen_t sl = sizeof(sin);
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl = sizeof(ss);
+	bool v6 = p->src.family == AF_INET6;
+	int family = v6 ? AF_INET6 : AF_INET, proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
 	int fd, ret;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
 	if (fd >= 0) {
 		p->kind = PROBE_DGRAM;
 	} else {
-		fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+		fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
 		if (fd < 0)
 			return -errno;
 		p->kind = PROBE_RAW;
-		{
-			/* Only echo replies reach us (ICMP_FILTER: set bits are blocked). */
+		/* Only echo replies reach us.  The kernel computes ICMPv6
+		 * checksums on raw sockets by itself. */
+		if (v6) {
+			struct icmp6_filter f6;
+
+			ICMP6_FILTER_SETBLOCKALL(&f6);
+			ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &f6);
+			setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f6, sizeof(f6));
+		} else {
+			/* ICMP_FILTER: set bits are blocked. */
 			uint32_t filt = ~(1U << ICMP_ECHOREPLY);
 
 			setsockopt(fd, SOL_RAW, ICMP_FILTER, &filt, sizeof(filt));
@@ -154,11 +199,11 @@ static int icmp_open(struct prober *p)
 	if (p->kind == PROBE_DGRAM) {
 		/* The kernel picked our identifier (the socket's "port") and
 		 * delivers only replies carrying it. */
-		if (getsockname(fd, (struct sockaddr *)&sin, &sl) < 0) {
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
 			ret = -errno;
 			goto fail;
 		}
-		p->ident = sin.sin_port;
+		p->ident = v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port;
 	} else {
 		uint16_t r;
 
@@ -196,8 +241,12 @@ int prober_open(struct prober *p, struct loop *l, const struct inet_addr *src, c
 	}
 	if (getrandom(&p->next_seq, sizeof(p->next_seq), 0) != sizeof(p->next_seq))
 		p->next_seq = (uint16_t)now_us();
-	if (src->family != AF_INET)
+	if (src->family != AF_INET && src->family != AF_INET6)
 		return -EAFNOSUPPORT;
+	/* Targets of the other family are not this prober's. */
+	for (size_t i = 0; i < p->ntargets; i++)
+		if (p->targets[i].addr.family != src->family)
+			return -EAFNOSUPPORT;
 	return m == TRACK_ICMP ? icmp_open(p) : 0;
 }
 
@@ -244,19 +293,20 @@ static void tcp_writable(struct loop_fd *h, uint32_t events)
 static int tcp_send(struct prober *p, size_t i)
 {
 	struct probe_slot *s = &p->slot[i];
-	struct sockaddr_in sin;
+	struct sockaddr_storage ss;
+	socklen_t len;
 	int fd, ret;
 
 	tcp_close(p, s);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(p->src.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	ret = bind_uplink(fd, p, 0);
 	if (ret < 0)
 		goto fail;
-	sin_of(&p->targets[i].addr, p->targets[i].port, &sin);
+	len = sa_of(&p->targets[i].addr, p->targets[i].port, &ss);
 	s->sent_us = now_us();
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS) {
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
 		ret = -errno;
 		goto fail;
 	}
@@ -279,17 +329,20 @@ static int icmp_send(struct prober *p, size_t i, bool retry)
 	struct probe_slot *s = &p->slot[i];
 	uint8_t pkt[sizeof(struct icmphdr) + PROBE_PAYLOAD];
 	struct icmphdr *ih = (struct icmphdr *)pkt;
-	struct sockaddr_in sin;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	bool v6 = p->src.family == AF_INET6;
 
 	memset(pkt, 0, sizeof(pkt));
-	ih->type = ICMP_ECHO;
+	ih->type = v6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO;
 	ih->un.echo.id = p->ident;
 	ih->un.echo.sequence = htons(retry ? s->seq2 : s->seq);
 	*(retry ? &s->sent2_us : &s->sent_us) = now_us();
 	memcpy(pkt + sizeof(*ih), retry ? &s->sent2_us : &s->sent_us, sizeof(s->sent_us));
-	ih->checksum = csum(pkt, sizeof(pkt));
-	sin_of(&p->targets[i].addr, 0, &sin);
-	if (sendto(p->icmp.fd, pkt, sizeof(pkt), MSG_DONTWAIT, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+	if (!v6)
+		ih->checksum = csum(pkt, sizeof(pkt));
+	len = sa_of(&p->targets[i].addr, 0, &ss);
+	if (sendto(p->icmp.fd, pkt, sizeof(pkt), MSG_DONTWAIT, (struct sockaddr *)&ss, len) < 0)
 		return -errno;
 	return 0;
 }

@@ -11,7 +11,8 @@
  *   tcp:  a TCP connect to ADDRESS:PORT (default 80) that completes (the
  *         SYN-ACK arrived) before the round closes; for networks that drop
  *         ICMP.  The connection is closed at once.
- * IPv4 only. */
+ * IPv4 and IPv6 (ICMPv6 echo); a prober's targets are of its address's
+ * family. */
 #ifndef RTALLOC_PROBE_H
 #define RTALLOC_PROBE_H
 
@@ -51,7 +52,8 @@ struct prober {
 	uint64_t sent, replies, rejected;	/* packets: counters for logs and bench */
 };
 
-/* 0 or -errno.  The sockets join loop l. */
+/* 0 or -errno (-EAFNOSUPPORT: a target of another family).  The sockets
+ * join loop l. */
 int prober_open(struct prober *p, struct loop *l, const struct inet_addr *src, const char *ifname,
 		enum track_method m, const struct track_target *t, size_t n);
 void prober_close(struct prober *p);

@@ -15,11 +15,13 @@ bool steer_owns(uint32_t pref, uint8_t proto)
 	return proto == RTPROT_RTALLOC && pref >= STEER_PREF_MAIN && pref <= STEER_PREF_FORWARD;
 }
 
-void steer_build(struct steer_set *s, uint32_t table, const char (*fwd)[IFNAMSIZ], size_t nfwd)
+void steer_build(struct steer_set *s, int family, uint32_t table, const char (*fwd)[IFNAMSIZ],
+		 size_t nfwd)
 {
 	struct steer_rule *r;
 
 	memset(s, 0, sizeof(*s));
+	s->family = family;
 	if (!table)
 		return;
 	r = &s->r[s->n++];
@@ -54,6 +56,7 @@ static const char *steer_str(const struct steer_rule *r, char *buf, size_t len)
 struct have_ctx {
 	struct steer_set have;
 	bool overflow;
+	int family;
 };
 
 static int have_cb(const struct nlmsghdr *nlh, void *data)
@@ -66,7 +69,7 @@ static int have_cb(const struct nlmsghdr *nlh, void *data)
 	bool pref_seen = false;
 
 	if (nlh->nlmsg_type != RTM_NEWRULE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*frh)) ||
-	    frh->family != AF_INET)
+	    frh->family != c->family)
 		return MNL_CB_OK;
 	r.table = frh->table;
 	mnl_attr_for_each(attr, nlh, sizeof(*frh)) {
@@ -108,13 +111,13 @@ static int have_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static void rule_msg(struct nl *nl, struct nl_batch *b, const struct steer_rule *r, bool add)
+static void rule_msg(struct nl *nl, struct nl_batch *b, int family, const struct steer_rule *r, bool add)
 {
 	struct nlmsghdr *nlh = nl_batch_add(nl, b, add ? RTM_NEWRULE : RTM_DELRULE,
 					    add ? NLM_F_CREATE | NLM_F_EXCL : 0, sizeof(struct fib_rule_hdr));
 	struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
 
-	frh->family = AF_INET;
+	frh->family = (uint8_t)family;
 	frh->action = FR_ACT_TO_TBL;
 	frh->table = r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
 	mnl_attr_put_u32(nlh, FRA_PRIORITY, r->pref);
@@ -129,8 +132,8 @@ static void rule_msg(struct nl *nl, struct nl_batch *b, const struct steer_rule 
 
 /* Sends rules (add or delete) in batches; -EEXIST on add and -ENOENT on
  * delete are what we wanted anyway. */
-static int rules_send(struct nl *nl, const struct steer_rule *const *rs, size_t n, bool add,
-		      unsigned *changed)
+static int rules_send(struct nl *nl, int family, const struct steer_rule *const *rs, size_t n,
+		      bool add, unsigned *changed)
 {
 	char buf[128];
 
@@ -143,7 +146,7 @@ static int rules_send(struct nl *nl, const struct steer_rule *const *rs, size_t 
 		if (m > NL_BATCH_MAX)
 			m = NL_BATCH_MAX;
 		for (size_t i = 0; i < m; i++)
-			rule_msg(nl, &b, rs[off + i], add);
+			rule_msg(nl, &b, family, rs[off + i], add);
 		ret = nl_batch_run(nl, &b, errs);
 		if (ret < 0)
 			return ret;
@@ -174,9 +177,10 @@ int steer_apply(struct nl *nl, const struct steer_set *want, unsigned *changed)
 	*changed = 0;
 	nlh->nlmsg_type = RTM_GETRULE;
 	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
-	frh->family = AF_INET;
+	frh->family = (uint8_t)want->family;
 	do {
 		memset(&c, 0, sizeof(c));
+		c.family = want->family;
 		ret = nl_dump(nl, nlh, have_cb, &c);
 	} while (ret == -EINTR && ++tries < 5);
 	if (ret < 0)
@@ -197,10 +201,10 @@ int steer_apply(struct nl *nl, const struct steer_set *want, unsigned *changed)
 		if (!found)
 			del[ndel++] = &c.have.r[j];
 	}
-	ret = rules_send(nl, add, nadd, true, changed);
+	ret = rules_send(nl, want->family, add, nadd, true, changed);
 	if (ret < 0)
 		return ret;
-	ret = rules_send(nl, del, ndel, false, changed);
+	ret = rules_send(nl, want->family, del, ndel, false, changed);
 	if (ret < 0)
 		return ret;
 	/* More of ours than fit in one set (someone added copies): another
@@ -210,8 +214,9 @@ int steer_apply(struct nl *nl, const struct steer_set *want, unsigned *changed)
 	return 0;
 }
 
-int steer_route(struct nl *nl, uint32_t table, const struct steer_hop *hops, size_t n)
+int steer_route(struct nl *nl, int family, uint32_t table, const struct steer_hop *hops, size_t n)
 {
+	uint16_t alen = (uint16_t)addr_len(family);
 	struct nl_batch b = { .len = 0 };
 	int errs[1] = { 0 };
 	struct nlmsghdr *nlh;
@@ -221,7 +226,7 @@ int steer_route(struct nl *nl, uint32_t table, const struct steer_hop *hops, siz
 	nlh = nl_batch_add(nl, &b, n ? RTM_NEWROUTE : RTM_DELROUTE, n ? NLM_F_CREATE | NLM_F_REPLACE : 0,
 			   sizeof(*rtm));
 	rtm = mnl_nlmsg_get_payload(nlh);
-	rtm->rtm_family = AF_INET;
+	rtm->rtm_family = (uint8_t)family;
 	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
 	rtm->rtm_protocol = RTPROT_RTALLOC;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
@@ -229,7 +234,7 @@ int steer_route(struct nl *nl, uint32_t table, const struct steer_hop *hops, siz
 	mnl_attr_put_u32(nlh, RTA_TABLE, table);
 	if (n == 1) {
 		if (hops[0].has_gw)
-			mnl_attr_put(nlh, RTA_GATEWAY, 4, &hops[0].gw);
+			mnl_attr_put(nlh, RTA_GATEWAY, alen, hops[0].gw.bytes);
 		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)hops[0].ifindex);
 	} else if (n > 1) {
 		struct nlattr *mp = mnl_attr_nest_start(nlh, RTA_MULTIPATH);
@@ -243,7 +248,7 @@ int steer_route(struct nl *nl, uint32_t table, const struct steer_hop *hops, siz
 			rtnh->rtnh_ifindex = hops[i].ifindex;
 			rtnh->rtnh_hops = (unsigned char)(hops[i].weight - 1);
 			if (hops[i].has_gw)
-				mnl_attr_put(nlh, RTA_GATEWAY, 4, &hops[i].gw);
+				mnl_attr_put(nlh, RTA_GATEWAY, alen, hops[i].gw.bytes);
 			rtnh->rtnh_len = (unsigned short)(nlh->nlmsg_len - start);
 		}
 		mnl_attr_nest_end(nlh, mp);

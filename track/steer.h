@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "nl.h"
 #include "trackconf.h"
 
@@ -35,14 +36,16 @@ struct steer_rule {
 };
 
 struct steer_set {
+	int family;		/* AF_INET or AF_INET6: one set per family */
 	size_t n;
 	struct steer_rule r[STEER_RULES_MAX];
 };
 
 /* Is a rule at pref with protocol proto one of steer's? */
 bool steer_owns(uint32_t pref, uint8_t proto);
-/* The rules for unbound traffic to table (0: none at all). */
-void steer_build(struct steer_set *s, uint32_t table, const char (*fwd)[IFNAMSIZ], size_t nfwd);
+/* The rules of family for unbound traffic to table (0: none at all). */
+void steer_build(struct steer_set *s, int family, uint32_t table, const char (*fwd)[IFNAMSIZ],
+		 size_t nfwd);
 /* Makes the kernel's rules of ours equal want: adds the missing ones first,
  * then deletes the others (never a moment without a rule).  *changed counts
  * rules added or deleted.  0 or -errno. */
@@ -51,11 +54,11 @@ int steer_apply(struct nl *nl, const struct steer_set *want, unsigned *changed);
 struct steer_hop {
 	int ifindex;
 	bool has_gw;
-	struct in_addr gw;
+	struct inet_addr gw;
 	uint32_t weight;	/* 1..256 */
 };
-/* Replaces the default route of table with a multipath route over hops (one
- * hop: a plain route); n 0 deletes it.  0 or -errno. */
-int steer_route(struct nl *nl, uint32_t table, const struct steer_hop *hops, size_t n);
+/* Replaces family's default route of table with a multipath route over
+ * hops (one hop: a plain route); n 0 deletes it.  0 or -errno. */
+int steer_route(struct nl *nl, int family, uint32_t table, const struct steer_hop *hops, size_t n);
 
 #endif

@@ -31,8 +31,11 @@
 
 extern char **environ;
 
+/* One per interface and family: an interface with an IPv4 and an IPv6
+ * address of rtalloc's is two uplinks, each probing its family's targets. */
 struct uplink {
-	struct track_uplink_conf conf;
+	struct track_uplink_conf conf;	/* targets: this family's only */
+	int family;
 	bool present;		/* found in the kernel this round */
 	bool probing;		/* prober open for info.addr */
 	bool carrying;		/* unbound traffic uses it */
@@ -50,9 +53,40 @@ struct track {
 	struct track_conf conf;
 	struct uplink up[TRACK_UPLINKS_MAX];
 	size_t n;
-	uint32_t steered;	/* table the rules point at now; 0: none */
-	char hops_key[256];	/* balance: the route installed, as text */
+	uint32_t steered[2];	/* per family (fam_idx): table the rules point at; 0: none */
+	char hops_key[2][256];	/* balance: the route installed, as text */
 };
+
+static const int families[2] = { AF_INET, AF_INET6 };
+static size_t fam_idx(int family)
+{
+	return family == AF_INET6;
+}
+/* " inet6" after an IPv6 uplink's name in logs; IPv4 ones go bare. */
+static const char *fam_tag(int family)
+{
+	return family == AF_INET6 ? " inet6" : "";
+}
+
+/* An uplink of family from conf c, with c's targets of that family only;
+ * false when c has none. */
+static bool uplink_init(struct uplink *u, const struct track_uplink_conf *c, int family)
+{
+	memset(u, 0, sizeof(*u));
+	u->conf = *c;
+	u->family = family;
+	u->conf.ntargets = 0;
+	for (size_t i = 0; i < c->ntargets; i++)
+		if (c->targets[i].addr.family == family)
+			u->conf.targets[u->conf.ntargets++] = c->targets[i];
+	if (!u->conf.ntargets)
+		return false;
+	if (u->conf.k > u->conf.ntargets)
+		u->conf.k = (unsigned)u->conf.ntargets;
+	health_reset(&u->health, loop_now_ms());
+	u->changed_wall = time(NULL);
+	return true;
+}
 
 /* systemd's readiness protocol (Type=notify); tests wait on it too. */
 static void notify_ready(void)
@@ -172,14 +206,18 @@ static void write_state(const struct track *t)
 		log_msg(LOG_WARNING, "state file %s: %s", tmp, strerror(errno));
 		return;
 	}
-	fprintf(f, "{\"pid\":%d,\"mode\":\"%s\",\"updated\":%llu,\"unbound\":[", (int)getpid(),
+	fprintf(f, "{\"pid\":%d,\"mode\":\"%s\",\"updated\":%llu", (int)getpid(),
 		t->conf.mode == TRACK_BALANCE ? "balance" : "failover", (unsigned long long)time(NULL));
-	for (size_t i = 0; i < t->n; i++) {
-		if (!t->up[i].carrying)
-			continue;
-		fputs(first ? "" : ",", f);
-		json_str(f, t->up[i].conf.ifname);
-		first = false;
+	for (size_t fi = 0; fi < 2; fi++) {
+		fputs(fi ? "],\"unbound6\":[" : ",\"unbound\":[", f);
+		first = true;
+		for (size_t i = 0; i < t->n; i++) {
+			if (!t->up[i].carrying || t->up[i].family != families[fi])
+				continue;
+			fputs(first ? "" : ",", f);
+			json_str(f, t->up[i].conf.ifname);
+			first = false;
+		}
 	}
 	fputs("],\"uplinks\":[", f);
 	for (size_t i = 0; i < t->n; i++) {
@@ -188,6 +226,7 @@ static void write_state(const struct track *t)
 		fputs(i ? "," : "", f);
 		fputs("{\"interface\":", f);
 		json_str(f, u->conf.ifname);
+		fprintf(f, ",\"family\":\"%s\"", u->family == AF_INET6 ? "inet6" : "inet");
 		fputs(",\"address\":", f);
 		json_str(f, u->present ? addr_str(&u->info.addr, addr, sizeof(addr)) : "");
 		fprintf(f, ",\"table\":%u,\"priority\":%u,\"weight\":%u,\"method\":\"%s\",\"state\":\"%s\","
@@ -229,27 +268,26 @@ static void refresh(struct track *t)
 	}
 	if (!t->conf.nuplinks) {
 		for (size_t j = 0; j < n; j++) {
+			struct track_uplink_conf c = { .weight = 1 };
 			bool known = false;
 
 			for (size_t i = 0; i < t->n && !known; i++)
-				known = !strcmp(t->up[i].conf.ifname, info[j].ifname);
+				known = !strcmp(t->up[i].conf.ifname, info[j].ifname) &&
+					t->up[i].family == info[j].addr.family;
 			if (known || t->n >= TRACK_UPLINKS_MAX)
 				continue;
-			struct uplink *u = &t->up[t->n++];
-
-			memset(u, 0, sizeof(*u));
-			memcpy(u->conf.ifname, info[j].ifname, IFNAMSIZ);
+			memcpy(c.ifname, info[j].ifname, IFNAMSIZ);
 			/* Found uplinks rank by table: the order rtallocd leased them. */
-			u->conf.priority = info[j].table;
-			u->conf.weight = 1;
-			u->conf.method = t->conf.method;
-			memcpy(u->conf.targets, t->conf.targets, sizeof(u->conf.targets));
-			u->conf.ntargets = t->conf.ntargets;
-			u->conf.k = t->conf.k;
-			health_reset(&u->health, loop_now_ms());
-			u->changed_wall = time(NULL);
-			log_msg(LOG_INFO, "%s: tracking (found in the kernel, table %u)", u->conf.ifname,
-				info[j].table);
+			c.priority = info[j].table;
+			c.method = t->conf.method;
+			memcpy(c.targets, t->conf.targets, sizeof(c.targets));
+			c.ntargets = t->conf.ntargets;
+			c.k = t->conf.k;
+			if (!uplink_init(&t->up[t->n], &c, info[j].addr.family))
+				continue;	/* no targets of its family */
+			t->n++;
+			log_msg(LOG_INFO, "%s%s: tracking (found in the kernel, table %u)", c.ifname,
+				fam_tag(info[j].addr.family), info[j].table);
 		}
 	}
 	for (size_t i = 0; i < t->n; i++) {
@@ -257,16 +295,17 @@ static void refresh(struct track *t)
 		const struct uplink_info *found = NULL;
 
 		for (size_t j = 0; j < n && !found; j++)
-			if (!strcmp(info[j].ifname, u->conf.ifname))
+			if (!strcmp(info[j].ifname, u->conf.ifname) && info[j].addr.family == u->family)
 				found = &info[j];
 		if (!found) {
 			if (u->present)
-				log_msg(LOG_INFO, "%s: no rtalloc address now; not probed", u->conf.ifname);
+				log_msg(LOG_INFO, "%s%s: no rtalloc address now; not probed", u->conf.ifname,
+					fam_tag(u->family));
 			u->present = false;
 			uplink_stop_probing(u);
 			continue;
 		}
-		if (u->present && u->info.addr.v4.s_addr != found->addr.v4.s_addr) {
+		if (u->present && memcmp(u->info.addr.bytes, found->addr.bytes, addr_len(u->family))) {
 			uplink_stop_probing(u);
 			health_reset(&u->health, loop_now_ms());
 			u->changed_wall = time(NULL);
@@ -277,29 +316,32 @@ static void refresh(struct track *t)
 			ret = prober_open(&u->probe, &t->loop, &u->info.addr, u->conf.ifname, u->conf.method,
 					  u->conf.targets, u->conf.ntargets);
 			if (ret < 0) {
-				log_msg(LOG_ERR, "%s: cannot open probe socket: %s", u->conf.ifname, strerror(-ret));
+				log_msg(LOG_ERR, "%s%s: cannot open probe socket: %s", u->conf.ifname,
+					fam_tag(u->family), strerror(-ret));
 				continue;
 			}
 			u->probing = true;
 			if (u->conf.method == TRACK_ICMP)
-				log_msg(LOG_INFO, "%s: probing %zu target%s with ICMP echo (%s socket)",
-					u->conf.ifname, u->conf.ntargets, u->conf.ntargets == 1 ? "" : "s",
+				log_msg(LOG_INFO, "%s%s: probing %zu target%s with ICMP echo (%s socket)",
+					u->conf.ifname, fam_tag(u->family), u->conf.ntargets,
+					u->conf.ntargets == 1 ? "" : "s",
 					u->probe.kind == PROBE_DGRAM ? "datagram" : "raw");
 			else
-				log_msg(LOG_INFO, "%s: probing %zu target%s with TCP connect", u->conf.ifname,
-					u->conf.ntargets, u->conf.ntargets == 1 ? "" : "s");
+				log_msg(LOG_INFO, "%s%s: probing %zu target%s with TCP connect", u->conf.ifname,
+					fam_tag(u->family), u->conf.ntargets, u->conf.ntargets == 1 ? "" : "s");
 		}
 	}
 }
 
 static void hops_text(const struct steer_hop *h, size_t n, char *buf, size_t len)
 {
+	char a[INET6_ADDRSTRLEN];
 	size_t off = 0;
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < n && off < len; i++) {
-		int w = snprintf(buf + off, len - off, "%d/%08x/%u ", h[i].ifindex,
-				 h[i].has_gw ? h[i].gw.s_addr : 0, h[i].weight);
+		int w = snprintf(buf + off, len - off, "%d/%s/%u ", h[i].ifindex,
+				 h[i].has_gw ? addr_str(&h[i].gw, a, sizeof(a)) : "-", h[i].weight);
 
 		if (w < 0)
 			break;
@@ -307,10 +349,11 @@ static void hops_text(const struct steer_hop *h, size_t n, char *buf, size_t len
 	}
 }
 
-/* Points unbound traffic at the chosen uplink(s). */
-static void decide(struct track *t)
+/* Points family's unbound traffic at the chosen uplink(s) of that family. */
+static void decide_family(struct track *t, int family)
 {
 	struct policy_uplink pu[TRACK_UPLINKS_MAX];
+	size_t idx[TRACK_UPLINKS_MAX], m = 0, fi = fam_idx(family);
 	bool chosen[TRACK_UPLINKS_MAX] = { false };
 	struct steer_hop hops[TRACK_UPLINKS_MAX];
 	struct steer_set want;
@@ -318,67 +361,76 @@ static void decide(struct track *t)
 	uint32_t table = 0;
 	size_t nhops = 0;
 	unsigned changed = 0;
+	struct timespec a, b;
 	int ret;
 
 	for (size_t i = 0; i < t->n; i++) {
 		const struct uplink *u = &t->up[i];
 
-		pu[i].usable = u->present && (t->conf.mode == TRACK_FAILOVER || u->info.has_default);
-		pu[i].state = u->health.state;
-		pu[i].priority = u->conf.priority;
-		pu[i].weight = u->conf.weight;
+		if (u->family != family)
+			continue;
+		pu[m].usable = u->present && (t->conf.mode == TRACK_FAILOVER || u->info.has_default);
+		pu[m].state = u->health.state;
+		pu[m].priority = u->conf.priority;
+		pu[m].weight = u->conf.weight;
+		idx[m++] = i;
 	}
 	if (t->conf.mode == TRACK_FAILOVER) {
-		int pick = policy_pick(pu, t->n);
+		int pick = policy_pick(pu, m);
 
 		if (pick >= 0) {
 			chosen[pick] = true;
-			table = t->up[pick].info.table;
+			table = t->up[idx[pick]].info.table;
 		}
-	} else if (policy_balance(pu, t->n, chosen)) {
+	} else if (policy_balance(pu, m, chosen)) {
 		table = t->conf.table;
 	}
-	for (size_t i = 0; i < t->n; i++) {
-		t->up[i].carrying = chosen[i];
-		if (!chosen[i])
-			continue;
+	for (size_t j = 0; j < m; j++) {
+		struct uplink *u = &t->up[idx[j]];
 		size_t l = strlen(names);
 
-		snprintf(names + l, sizeof(names) - l, "%s%s", l ? "," : "", t->up[i].conf.ifname);
-		hops[nhops].ifindex = t->up[i].info.oif;
-		hops[nhops].has_gw = t->up[i].info.has_gw;
-		hops[nhops].gw = t->up[i].info.gw;
-		hops[nhops].weight = t->up[i].conf.weight;
+		u->carrying = chosen[j];
+		if (!chosen[j])
+			continue;
+		snprintf(names + l, sizeof(names) - l, "%s%s", l ? "," : "", u->conf.ifname);
+		hops[nhops].ifindex = u->info.oif;
+		hops[nhops].has_gw = u->info.has_gw;
+		hops[nhops].gw = u->info.gw;
+		hops[nhops].weight = u->conf.weight;
 		nhops++;
 	}
-	{
-		struct timespec a, b;
-
-		clock_gettime(CLOCK_MONOTONIC, &a);
-		if (t->conf.mode == TRACK_BALANCE) {
-			hops_text(hops, nhops, key, sizeof(key));
-			if (strcmp(key, t->hops_key)) {
-				ret = steer_route(&t->nl, t->conf.table, hops, nhops);
-				if (ret < 0)
-					log_msg(LOG_ERR, "cannot set the balance route in table %u: %s",
-						t->conf.table, strerror(-ret));
-				else
-					snprintf(t->hops_key, sizeof(t->hops_key), "%s", key);
-			}
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (t->conf.mode == TRACK_BALANCE) {
+		hops_text(hops, nhops, key, sizeof(key));
+		if (strcmp(key, t->hops_key[fi])) {
+			ret = steer_route(&t->nl, family, t->conf.table, hops, nhops);
+			if (ret < 0)
+				log_msg(LOG_ERR, "cannot set the balance route in table %u%s: %s",
+					t->conf.table, fam_tag(family), strerror(-ret));
+			else
+				snprintf(t->hops_key[fi], sizeof(t->hops_key[fi]), "%s", key);
 		}
-		steer_build(&want, table, (const char (*)[IFNAMSIZ])t->conf.forward_from, t->conf.nforward);
-		ret = steer_apply(&t->nl, &want, &changed);
-		clock_gettime(CLOCK_MONOTONIC, &b);
-		if (ret < 0) {
-			log_msg(LOG_ERR, "cannot set the rules for unbound traffic: %s", strerror(-ret));
-			return;
-		}
-		if (table != t->steered || changed)
-			log_msg(LOG_NOTICE, "unbound traffic: %s (table %u; rules in %.3f ms)",
-				names[0] ? names : "none", table,
-				(double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6);
 	}
-	t->steered = table;
+	steer_build(&want, family, table, (const char (*)[IFNAMSIZ])t->conf.forward_from,
+		    t->conf.nforward);
+	ret = steer_apply(&t->nl, &want, &changed);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "cannot set the rules for unbound%s traffic: %s",
+			family == AF_INET6 ? " IPv6" : "", strerror(-ret));
+		return;
+	}
+	if (table != t->steered[fi] || changed)
+		log_msg(LOG_NOTICE, "unbound%s traffic: %s (table %u; rules in %.3f ms)",
+			family == AF_INET6 ? " IPv6" : "", names[0] ? names : "none", table,
+			(double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6);
+	t->steered[fi] = table;
+}
+
+static void decide(struct track *t)
+{
+	for (size_t fi = 0; fi < 2; fi++)
+		decide_family(t, families[fi]);
 }
 
 static void round_close(struct loop_timer *timer)
@@ -398,8 +450,8 @@ static void round_close(struct loop_timer *timer)
 		if (health_round(&u->health, answered, probes, u->conf.k, t->conf.down,
 				 t->conf.up, rtt, loop_now_ms())) {
 			u->changed_wall = time(NULL);
-			log_msg(LOG_NOTICE, "%s: %s (%u/%zu targets, %u round%s)", u->conf.ifname,
-				health_name(u->health.state), answered, u->conf.ntargets, run, run == 1 ? "" : "s");
+			log_msg(LOG_NOTICE, "%s%s: %s (%u/%zu targets, %u round%s)", u->conf.ifname,
+				fam_tag(u->family), health_name(u->health.state), answered, u->conf.ntargets, run, run == 1 ? "" : "s");
 			run_hooks(t, u);
 		}
 	}
@@ -510,12 +562,10 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto cleanup;
 	}
-	for (size_t i = 0; i < t.conf.nuplinks; i++) {
-		t.up[i].conf = t.conf.uplinks[i];
-		health_reset(&t.up[i].health, loop_now_ms());
-		t.up[i].changed_wall = time(NULL);
-	}
-	t.n = t.conf.nuplinks;
+	for (size_t i = 0; i < t.conf.nuplinks; i++)
+		for (size_t fi = 0; fi < 2; fi++)
+			if (t.n < TRACK_UPLINKS_MAX && uplink_init(&t.up[t.n], &t.conf.uplinks[i], families[fi]))
+				t.n++;
 	log_msg(LOG_INFO, "%s mode, every %.3g s (timeout %.3g s, down %u, up %u), %zu uplink%s configured",
 		t.conf.mode == TRACK_BALANCE ? "balance" : "failover", t.conf.interval_ms / 1000.0,
 		t.conf.timeout_ms / 1000.0, t.conf.down, t.conf.up, t.conf.nuplinks,
@@ -532,12 +582,14 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
 		rc = 2;
 	}
-	steer_build(&none, 0, NULL, 0);
-	ret = steer_apply(&t.nl, &none, &changed);
-	if (ret < 0)
-		log_msg(LOG_ERR, "cannot remove the rules for unbound traffic: %s", strerror(-ret));
-	if (t.conf.mode == TRACK_BALANCE)
-		steer_route(&t.nl, t.conf.table, NULL, 0);
+	for (size_t fi = 0; fi < 2; fi++) {
+		steer_build(&none, families[fi], 0, NULL, 0);
+		ret = steer_apply(&t.nl, &none, &changed);
+		if (ret < 0)
+			log_msg(LOG_ERR, "cannot remove the rules for unbound traffic: %s", strerror(-ret));
+		if (t.conf.mode == TRACK_BALANCE)
+			steer_route(&t.nl, families[fi], t.conf.table, NULL, 0);
+	}
 	unlink(t.conf.state_file);
 cleanup:
 	for (size_t i = 0; i < t.n; i++)

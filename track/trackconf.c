@@ -112,25 +112,37 @@ static int get_method(struct json_object *v, const char *key, enum track_method 
 	return 0;
 }
 
-/* "192.0.2.1" or, for tcp, "192.0.2.1:443". IPv4 only for now. */
+/* "192.0.2.1", "2001:db8::1" or, with a port (for tcp), "192.0.2.1:443",
+ * "[2001:db8::1]:443". */
 static int parse_target(const char *s, struct track_target *t)
 {
 	char host[64];
-	const char *colon = strchr(s, ':');
+	const char *port_s = NULL, *colon = strchr(s, ':');
 	char *end;
 	unsigned long port = 80;
 
 	if (strlen(s) >= sizeof(host))
 		return -EINVAL;
 	snprintf(host, sizeof(host), "%s", s);
-	if (colon) {
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || (rb[1] && rb[1] != ':'))
+			return -EINVAL;
+		snprintf(host, sizeof(host), "%.*s", (int)(rb - s - 1), s + 1);
+		if (rb[1] == ':')
+			port_s = rb + 2;
+	} else if (colon && !strchr(colon + 1, ':')) {
 		host[colon - s] = '\0';
+		port_s = colon + 1;
+	}
+	if (port_s) {
 		errno = 0;
-		port = strtoul(colon + 1, &end, 10);
-		if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
+		port = strtoul(port_s, &end, 10);
+		if (errno || *end || end == port_s || port < 1 || port > 65535)
 			return -EINVAL;
 	}
-	if (addr_parse(AF_INET, host, &t->addr) < 0)
+	if (addr_parse(AF_UNSPEC, host, &t->addr) < 0)
 		return -EINVAL;
 	t->port = (uint16_t)port;
 	return 0;
@@ -150,7 +162,7 @@ static int get_targets(struct json_object *v, const char *key, struct track_targ
 		struct json_object *e = json_object_array_get_idx(v, i);
 
 		if (!json_object_is_type(e, json_type_string) || parse_target(json_object_get_string(e), &t[i]) < 0)
-			return bad(err, errlen, "%s[%zu]: not an IPv4 address (or ADDRESS:PORT): %.64s",
+			return bad(err, errlen, "%s[%zu]: not an IP address (or ADDRESS:PORT, [ADDRESS]:PORT): %.64s",
 				   key, i, js(e));
 	}
 	*n = len;

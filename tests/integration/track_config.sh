@@ -19,9 +19,9 @@ bad() {
 }
 bad '{ "interval": 1, "bogus": 2, "targets": ["192.0.2.1"] }' 'bogus: unknown key'
 bad '{ "uplinks": [ { "interface": "wan1", "targets": ["192.0.2.300"] } ] }' \
-	"uplinks[0].targets[0]: not an IPv4 address (or ADDRESS:PORT): \"192.0.2.300\""
+	"uplinks[0].targets[0]: not an IP address (or ADDRESS:PORT, [ADDRESS]:PORT): \"192.0.2.300\""
 bad '{ "uplinks": [ { "interface": "wan1", "method": "tcp", "targets": ["192.0.2.1:99999"] } ] }' \
-	'uplinks[0].targets[0]: not an IPv4 address'
+	'uplinks[0].targets[0]: not an IP address'
 bad '{ "uplinks": [ { "interface": "wan9", "targets": ["192.0.2.1"] } ] }' \
 	'uplinks[0].interface: no such interface: wan9'
 bad '{ "uplinks": [ { "interface": "wan1", "targets": ["192.0.2.1"], "colour": 1 } ] }' \

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
@@ -151,6 +152,18 @@ static void test_conf(void **state)
 	assert_int_equal(parse(&c, "{\"uplinks\":[{\"interface\":\"a/b\",\"targets\":[\"192.0.2.1\"]}]}",
 			       err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "uplinks[0].interface: not an interface name: \"a\\/b\"");
+	assert_int_equal(parse(&c, "{\"method\":\"tcp\",\"targets\":[\"2001:db8::1\",\"[2001:db8::2]:443\","
+			       "\"192.0.2.1:22\"]}", err, sizeof(err)), 0);
+	assert_int_equal(c.targets[0].addr.family, AF_INET6);
+	assert_int_equal(c.targets[0].port, 80);
+	assert_int_equal(c.targets[1].addr.family, AF_INET6);
+	assert_int_equal(c.targets[1].port, 443);
+	assert_int_equal(c.targets[2].addr.family, AF_INET);
+	assert_int_equal(c.targets[2].port, 22);
+	assert_int_equal(parse(&c, "{\"targets\":[\"[2001:db8::1]443\"]}", err, sizeof(err)), -EINVAL);
+	assert_int_equal(parse(&c, "{\"targets\":[\"[2001:db8::1]:\"]}", err, sizeof(err)), -EINVAL);
+	assert_int_equal(parse(&c, "{\"targets\":[\"192.0.2.1:0\"]}", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "targets[0]: not an IP address (or ADDRESS:PORT, [ADDRESS]:PORT): \"192.0.2.1:0\"");
 	assert_int_equal(parse(&c, "{\"targets\":[]}", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "targets: must list 1..8 targets, got 0");
 }
@@ -161,9 +174,10 @@ static void test_steer_build(void **state)
 	struct steer_set s;
 
 	(void)state;
-	steer_build(&s, 0, fwd, 2);
+	steer_build(&s, AF_INET, 0, fwd, 2);
 	assert_int_equal(s.n, 0);
-	steer_build(&s, 10001, fwd, 2);
+	steer_build(&s, AF_INET6, 10001, fwd, 2);
+	assert_int_equal(s.family, AF_INET6);
 	assert_int_equal(s.n, 4);
 	assert_int_equal(s.r[0].pref, STEER_PREF_MAIN);
 	assert_true(s.r[0].suppress);
