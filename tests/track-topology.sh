@@ -46,18 +46,41 @@ tk_topology() {
 			chain cut { type filter hook forward priority 0; policy accept; }
 		}
 		EON
+		if [ -n "${TK_V6:-}" ]; then
+			ip -n "$TK_H" addr add "2001:db8:$i::2/64" dev "up$i" nodad
+			ip -n "${!isp}" addr add "2001:db8:$i::1/64" dev h0 nodad
+			ip -n "${!isp}" addr add "2001:db8:1$i::1/64" dev f0 nodad
+			ip -n "$TK_F" addr add "2001:db8:1$i::2/64" dev "i$i" nodad
+			ip -n "${!isp}" -6 route add 2001:db8:ff::/64 via "2001:db8:1$i::2"
+			ip -n "$TK_F" -6 route add "2001:db8:$i::/64" via "2001:db8:1$i::1"
+			t_in "${!isp}" sysctl -qw net.ipv6.conf.all.forwarding=1
+			t_in "${!isp}" nft add chain inet tk src "{ type filter hook forward priority -1; policy accept; }"
+			t_in "${!isp}" nft add rule inet tk src iifname h0 ip6 saddr != "2001:db8:$i::/64" drop
+		fi
 		[ -n "${TK_NO_RULES:-}" ] && continue
 		ip -n "$TK_H" route add "10.$i.0.0/24" dev "up$i" src "10.$i.0.2" table "1000$i"
 		ip -n "$TK_H" route add default via "10.$i.0.1" dev "up$i" table "1000$i"
 		ip -n "$TK_H" rule add from "10.$i.0.2" lookup "1000$i" pref 10000 proto 122
 		ip -n "$TK_H" rule add to "10.$i.0.0/24" lookup "1000$i" pref 20000 proto 122
+		if [ -n "${TK_V6:-}" ]; then
+			ip -n "$TK_H" -6 route add "2001:db8:$i::/64" dev "up$i" table "1000$i"
+			ip -n "$TK_H" -6 route add default via "2001:db8:$i::1" dev "up$i" table "1000$i"
+			ip -n "$TK_H" -6 rule add from "2001:db8:$i::2" lookup "1000$i" pref 10000 proto 122
+			ip -n "$TK_H" -6 rule add to "2001:db8:$i::/64" lookup "1000$i" pref 20000 proto 122
+		fi
 	done
 	if [ -z "${TK_NO_RULES:-}" ]; then
 		ip -n "$TK_H" rule add iif lo lookup 10002 pref 91000 proto 122
 		ip -n "$TK_H" rule add iif lo lookup 10001 pref 91000 proto 122
+		if [ -n "${TK_V6:-}" ]; then
+			ip -n "$TK_H" -6 rule add iif lo lookup 10002 pref 91000 proto 122
+			ip -n "$TK_H" -6 rule add iif lo lookup 10001 pref 91000 proto 122
+		fi
 	fi
 	ip -n "$TK_F" route add local 198.51.100.0/24 dev lo
 	t_bg "$TK_F" socat TCP-LISTEN:7,fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR'
+	[ -n "${TK_V6:-}" ] && ip -n "$TK_F" -6 route add local 2001:db8:ff::/64 dev lo &&
+		t_bg "$TK_F" socat TCP6-LISTEN:7,fork,reuseaddr,ipv6only=1 SYSTEM:'echo $SOCAT_PEERADDR'
 	[ -n "${TK_NO_RULES:-}" ] || t_wait 5 tk_src >/dev/null || { echo "far host's echo server did not start" >&2; exit 1; }
 }
 
@@ -78,9 +101,17 @@ tk_cut() {
 tk_src() {
 	t_in "$TK_H" timeout 3 socat -T 2 - "TCP:${1:-198.51.100.1}:7${2:+,$2}" </dev/null 2>/dev/null
 }
-# tk_rule: the table of rtalloc-track's `iif lo` rule (pref 30001), or none.
+# tk_src6 [SOCAT-OPTS]: the same over IPv6 to 2001:db8:ff::1 (the address
+# in its short form).
+tk_src6() {
+	t_in "$TK_H" timeout 3 socat -T 2 - "TCP6:[2001:db8:ff::1]:7${1:+,$1}" </dev/null 2>/dev/null |
+		python3 -c 'import ipaddress, sys
+s = sys.stdin.read().strip().strip("[]")
+print(ipaddress.ip_address(s) if s else "")'
+}
+# tk_rule [-6]: the table of rtalloc-track's `iif lo` rule (pref 30001), or none.
 tk_rule() {
-	ip -n "$TK_H" -4 rule show pref 30001 | sed -n 's/.*iif lo lookup \([0-9]*\) proto 122.*/\1/p'
+	ip -n "$TK_H" "${1:--4}" rule show pref 30001 | sed -n 's/.*iif lo lookup \([0-9]*\) proto 122.*/\1/p'
 }
 # tk_start CONFIG-BODY: writes TK_CONF and starts rtalloc-track in TK_H,
 # logging to TK_LOG; its pid in TK_PID.  State file TK_STATE.
@@ -93,13 +124,15 @@ tk_start() {
 		{ cat "$TK_LOG"; exit 1; }
 	TK_PID=$T_LAST_PID
 }
-# tk_state IFNAME: the uplink's state in the state file.
+# tk_state IFNAME [FAMILY]: the uplink's state in the state file (FAMILY
+# inet, the default, or inet6).
 tk_state() {
 	python3 -c 'import json,sys
 for u in json.load(open(sys.argv[1]))["uplinks"]:
-    if u["interface"] == sys.argv[2]: print(u["state"])' "$TK_STATE" "$1" 2>/dev/null
+    if u["interface"] == sys.argv[2] and u["family"] == sys.argv[3]: print(u["state"])' \
+		"$TK_STATE" "$1" "${2:-inet}" 2>/dev/null
 }
-tk_is() { [ "$(tk_state "$1")" = "$2" ]; }
-tk_rule_is() { [ "$(tk_rule)" = "$1" ]; }
+tk_is() { [ "$(tk_state "$1" "${3:-inet}")" = "$2" ]; }
+tk_rule_is() { [ "$(tk_rule "${2:--4}")" = "$1" ]; }
 # tk_ping NS ADDR [PING-OPTS]: one ping from NS gets an answer (quietly).
 tk_ping() { local ns=$1 a=$2; shift 2; t_in "$ns" ping -c 1 -W 2 "$@" "$a" >/dev/null 2>&1; }
