@@ -164,8 +164,12 @@ static void icmp_readable(struct loop_fd *h, uint32_t events)
 
 static int icmp_open(struct prober *p)
 {
-	struct sockaddr_storage ss = { 0 };
-	socklen_t sl = sizeof(ss);
+	union {
+		struct sockaddr_storage ss;
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} sa;
+	socklen_t sl = sizeof(sa);
 	bool v6 = p->src.family == AF_INET6;
 	int family = v6 ? AF_INET6 : AF_INET, proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
 	int fd, ret;
@@ -199,11 +203,12 @@ static int icmp_open(struct prober *p)
 	if (p->kind == PROBE_DGRAM) {
 		/* The kernel picked our identifier (the socket's "port") and
 		 * delivers only replies carrying it. */
-		if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		memset(&sa, 0, sizeof(sa));
+		if (getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
 			ret = -errno;
 			goto fail;
 		}
-		p->ident = v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port;
+		p->ident = v6 ? sa.sin6.sin6_port : sa.sin.sin_port;
 	} else {
 		uint16_t r;
 

@@ -191,7 +191,7 @@ static void write_state(const struct track *t)
 {
 	char tmp[PATH_MAX + 8], addr[INET6_ADDRSTRLEN];
 	const char *slash = strrchr(t->conf.state_file, '/');
-	bool first = true;
+	bool first;
 	FILE *f;
 
 	if (slash && slash != t->conf.state_file) {
@@ -353,7 +353,7 @@ static void hops_text(const struct steer_hop *h, size_t n, char *buf, size_t len
 static void decide_family(struct track *t, int family)
 {
 	struct policy_uplink pu[TRACK_UPLINKS_MAX];
-	size_t idx[TRACK_UPLINKS_MAX], m = 0, fi = fam_idx(family);
+	size_t idx[TRACK_UPLINKS_MAX] = { 0 }, m = 0, fi = fam_idx(family);
 	bool chosen[TRACK_UPLINKS_MAX] = { false };
 	struct steer_hop hops[TRACK_UPLINKS_MAX];
 	struct steer_set want;
