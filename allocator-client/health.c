@@ -107,6 +107,16 @@ void health_print(FILE *out)
 	}
 }
 
+struct json_object *health_json(void)
+{
+	struct json_object *st = state();
+
+	if (!st)
+		return NULL;
+	json_object_object_add(st, "running", json_object_new_boolean(running(st)));
+	return json_object_get(st);
+}
+
 void health_lease_json(FILE *out, const char *ifname, const char *address)
 {
 	struct json_object *st = state(), *ups;

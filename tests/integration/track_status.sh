@@ -32,6 +32,13 @@ t_eq "--status: consistent (rtalloc-track's rules are not differences)" 0 "$rc"
 t_check "--status: up1 carries unbound traffic" grep -q "^unbound traffic: up1 (rtalloc-track, failover)" <<<"$out"
 t_check "--status: up1's line" grep -Eq "^up1 +10.1.0.2 +online .* 0.0% .* ms  carries unbound traffic" <<<"$out"
 t_check "--status: up2's line" grep -Eq "^up2 +10.2.0.2 +online " <<<"$out"
+t_check "--status --json: consistent, up1 carries unbound traffic, both online" python3 -c '
+import json, sys
+s = json.loads(sys.stdin.read())
+assert s["consistent"] is True and s["differences"] == [] and s["leases"] == 2, s
+t = s["track"]
+assert t["running"] is True and t["unbound"] == ["up1"], t
+assert sorted(u["state"] for u in t["uplinks"]) == ["online", "online"], t' <<<"$(rtalloc --status --json)"
 
 tk_cut 100 1
 t_check "up1 goes offline" t_wait 10 tk_is up1 offline
@@ -51,4 +58,8 @@ kill "$TK_PID"; t_wait 5 eval '! kill -0 '"$TK_PID"
 out=$(rtalloc --status); rc=$?
 t_eq "--status after rtalloc-track stopped: consistent, no health block" "0 " \
 	"$rc $(grep -c '^unbound traffic' <<<"$out" | grep -v '^0$')"
+t_check "--status --json after it stopped: track is null" python3 -c '
+import json, sys
+s = json.loads(sys.stdin.read())
+assert s["consistent"] is True and s["track"] is None, s' <<<"$(rtalloc --status --json)"
 t_done
