@@ -433,10 +433,8 @@ static void decide(struct track *t)
 		decide_family(t, families[fi]);
 }
 
-static void round_close(struct loop_timer *timer)
+static void close_round(struct track *t)
 {
-	struct track *t = container_of(timer, struct track, deadline);
-
 	for (size_t i = 0; i < t->n; i++) {
 		struct uplink *u = &t->up[i];
 		unsigned answered, probes;
@@ -459,6 +457,11 @@ static void round_close(struct loop_timer *timer)
 	write_state(t);
 }
 
+static void round_close(struct loop_timer *timer)
+{
+	close_round(container_of(timer, struct track, deadline));
+}
+
 static void round_retry(struct loop_timer *timer)
 {
 	struct track *t = container_of(timer, struct track, retry);
@@ -472,6 +475,12 @@ static void round_start(struct loop_timer *timer)
 {
 	struct track *t = container_of(timer, struct track, round);
 
+	/* timeout == interval: both timers fire together, in either order;
+	 * the last round is judged before this one's probes replace it. */
+	if (t->deadline.armed) {
+		loop_timer_set(&t->deadline, 0);
+		close_round(t);
+	}
 	loop_timer_set(&t->round, t->conf.interval_ms);
 	refresh(t);
 	for (size_t i = 0; i < t->n; i++)

@@ -18,7 +18,8 @@ for i in 1 2; do
 	eval "T$i=$tbl"
 done
 
-tk_start '"interval": 0.3, "timeout": 0.2, "down": 2, "up": 2, "targets": ["198.51.100.1"]'
+# timeout == interval: a round is judged before the next one starts.
+tk_start '"interval": 0.3, "timeout": 0.3, "down": 2, "up": 2, "targets": ["198.51.100.1"]'
 t_check "it found up1 in the kernel" grep -q "up1: tracking (found in the kernel, table $T1)" "$TK_LOG"
 t_check "it found up2 in the kernel" grep -q "up2: tracking (found in the kernel, table $T2)" "$TK_LOG"
 t_check "both come online" t_wait 10 eval 'tk_is up1 online && tk_is up2 online'
