@@ -55,6 +55,7 @@ struct track {
 	size_t n;
 	uint32_t steered[2];	/* per family (fam_idx): table the rules point at; 0: none */
 	char hops_key[2][256];	/* balance: the route installed, as text */
+	const char *conf_path;
 };
 
 static const int families[2] = { AF_INET, AF_INET6 };
@@ -491,6 +492,64 @@ static void round_start(struct loop_timer *timer)
 		loop_timer_set(&t->retry, t->conf.timeout_ms / 2);
 }
 
+/* Builds the uplinks of t->conf; an uplink that stays (same interface and
+ * family) keeps its health. */
+static void uplinks_from_conf(struct track *t, const struct uplink *old, size_t nold)
+{
+	t->n = 0;
+	for (size_t i = 0; i < t->conf.nuplinks; i++)
+		for (size_t fi = 0; fi < 2; fi++) {
+			struct uplink *u = &t->up[t->n];
+
+			if (t->n >= TRACK_UPLINKS_MAX || !uplink_init(u, &t->conf.uplinks[i], families[fi]))
+				continue;
+			for (size_t j = 0; j < nold; j++)
+				if (!strcmp(old[j].conf.ifname, u->conf.ifname) && old[j].family == u->family) {
+					u->health = old[j].health;
+					u->changed_wall = old[j].changed_wall;
+				}
+			t->n++;
+		}
+}
+
+/* SIGHUP: a new configuration, or the old one kept with one line saying why. */
+static void reload(struct track *t)
+{
+	static struct track_conf conf;
+	static struct uplink old[TRACK_UPLINKS_MAX];
+	size_t nold = t->n;
+	char err[512];
+
+	if (trackconf_load(&conf, t->conf_path, err, sizeof(err)) < 0 ||
+	    trackconf_check_interfaces(&conf, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "reload: %s; keeping the running configuration", err);
+		return;
+	}
+	for (size_t i = 0; i < t->n; i++)
+		prober_close(&t->up[i].probe);
+	memcpy(old, t->up, sizeof(old));
+	/* The balance route of the old table goes with the old configuration. */
+	if (t->conf.mode == TRACK_BALANCE && (conf.mode != TRACK_BALANCE || conf.table != t->conf.table))
+		for (size_t fi = 0; fi < 2; fi++)
+			steer_route(&t->nl, families[fi], t->conf.table, NULL, 0);
+	t->conf = conf;
+	memset(t->hops_key, 0, sizeof(t->hops_key));
+	if (conf.nuplinks)
+		uplinks_from_conf(t, old, nold);
+	else
+		t->n = 0;	/* found again in the kernel by refresh() */
+	for (size_t i = 0; i < t->n; i++)
+		t->up[i].probing = false;
+	log_msg(LOG_INFO, "reloaded %s: %s mode, %zu uplink%s configured", t->conf_path,
+		conf.mode == TRACK_BALANCE ? "balance" : "failover", conf.nuplinks,
+		conf.nuplinks == 1 ? "" : "s");
+	refresh(t);
+	decide(t);
+	write_state(t);
+	loop_timer_set(&t->deadline, 0);
+	round_start(&t->round);
+}
+
 static void on_signal(struct loop_signal *s, int signo)
 {
 	struct track *t = container_of(s, struct track, sig);
@@ -500,8 +559,10 @@ static void on_signal(struct loop_signal *s, int signo)
 			;
 		return;
 	}
-	if (signo == SIGHUP)
+	if (signo == SIGHUP) {
+		reload(t);
 		return;
+	}
 	log_msg(LOG_INFO, "signal %d: removing the rules for unbound traffic", signo);
 	loop_quit(&t->loop);
 }
@@ -571,10 +632,8 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto cleanup;
 	}
-	for (size_t i = 0; i < t.conf.nuplinks; i++)
-		for (size_t fi = 0; fi < 2; fi++)
-			if (t.n < TRACK_UPLINKS_MAX && uplink_init(&t.up[t.n], &t.conf.uplinks[i], families[fi]))
-				t.n++;
+	t.conf_path = conf;
+	uplinks_from_conf(&t, NULL, 0);
 	log_msg(LOG_INFO, "%s mode, every %.3g s (timeout %.3g s, down %u, up %u), %zu uplink%s configured",
 		t.conf.mode == TRACK_BALANCE ? "balance" : "failover", t.conf.interval_ms / 1000.0,
 		t.conf.timeout_ms / 1000.0, t.conf.down, t.conf.up, t.conf.nuplinks,

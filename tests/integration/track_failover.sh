@@ -86,6 +86,21 @@ tk_cut 0 1
 t_check "up1 comes back too and takes unbound traffic back" t_wait 10 tk_rule_is 10001
 t_check "still the same rtalloc-track process" kill -0 "$TK_PID"
 
+# SIGHUP: a new configuration without a restart; a bad one is kept out.
+printf '{ "bogus": 1 }\n' >"$TK_CONF.new"; cp "$TK_CONF" "$TK_CONF.good"; mv "$TK_CONF.new" "$TK_CONF"
+kill -HUP "$TK_PID"
+t_check "SIGHUP with a bad config: one line, the running one kept" \
+	t_wait 5 grep -q "reload: bogus: unknown key; keeping the running configuration" "$TK_LOG"
+t_eq "SIGHUP with a bad config: unbound traffic still on up1" 10001 "$(tk_rule)"
+sed 's/"priority": 1/"priority": 3/' "$TK_CONF.good" >"$TK_CONF"
+kill -HUP "$TK_PID"
+t_check "SIGHUP: up2 now has the priority and takes unbound traffic" t_wait 5 tk_rule_is 10002
+t_check "SIGHUP: up1 kept its health (online) across the reload" tk_is up1 online
+t_check "SIGHUP: the same process" kill -0 "$TK_PID"
+cp "$TK_CONF.good" "$TK_CONF"
+kill -HUP "$TK_PID"
+t_check "SIGHUP: back to the first configuration" t_wait 5 tk_rule_is 10001
+
 # kill -9 and a restart: the rules are taken over, not doubled.
 kill -9 "$TK_PID"; t_wait 5 eval '! kill -0 '"$TK_PID"
 t_eq "after kill -9 its rules stay (unbound traffic keeps working)" 10001 "$(tk_rule)"
