@@ -258,6 +258,7 @@ static void uplink_stop_probing(struct uplink *u)
  * added when no uplinks are configured. */
 static void refresh(struct track *t)
 {
+	static struct uplink fresh;
 	struct uplink_info info[TRACK_UPLINKS_MAX];
 	size_t n = 0;
 	int ret;
@@ -271,11 +272,18 @@ static void refresh(struct track *t)
 		for (size_t j = 0; j < n; j++) {
 			struct track_uplink_conf c = { .weight = 1 };
 			bool known = false;
+			size_t slot = t->n;
 
 			for (size_t i = 0; i < t->n && !known; i++)
 				known = !strcmp(t->up[i].conf.ifname, info[j].ifname) &&
 					t->up[i].family == info[j].addr.family;
-			if (known || t->n >= TRACK_UPLINKS_MAX)
+			if (known)
+				continue;
+			/* Full: the slot of one that is gone (modems come and go). */
+			for (size_t i = 0; i < t->n && slot >= TRACK_UPLINKS_MAX; i++)
+				if (!t->up[i].present && !t->up[i].probing)
+					slot = i;
+			if (slot >= TRACK_UPLINKS_MAX)
 				continue;
 			memcpy(c.ifname, info[j].ifname, IFNAMSIZ);
 			/* Found uplinks rank by table: the order rtallocd leased them. */
@@ -284,9 +292,13 @@ static void refresh(struct track *t)
 			memcpy(c.targets, t->conf.targets, sizeof(c.targets));
 			c.ntargets = t->conf.ntargets;
 			c.k = t->conf.k;
-			if (!uplink_init(&t->up[t->n], &c, info[j].addr.family))
-				continue;	/* no targets of its family */
-			t->n++;
+			/* Built aside: a slot is only taken by an uplink with targets
+			 * of its family.  Nothing of it is in the loop yet. */
+			if (!uplink_init(&fresh, &c, info[j].addr.family))
+				continue;
+			t->up[slot] = fresh;
+			if (slot == t->n)
+				t->n++;
 			log_msg(LOG_INFO, "%s%s: tracking (found in the kernel, table %u)", c.ifname,
 				fam_tag(info[j].addr.family), info[j].table);
 		}
