@@ -21,6 +21,7 @@
 #include "agentstatus.h"
 #include "cli.h"
 #include "daemon.h"
+#include "health.h"
 #include "lease.h"
 #include "log.h"
 #include "status.h"
@@ -70,6 +71,7 @@ static int list(const struct cli_opts *o)
 			print_json_str(l->address);
 			printf(",\"table\":%u,\"seconds_left\":%u,\"tag\":", l->table, l->seconds_left);
 			print_json_str(l->tag);
+			health_lease_json(stdout, l->ifname, l->address);
 			printf("}");
 		}
 		printf("]\n");
@@ -85,6 +87,7 @@ static int list(const struct cli_opts *o)
 		}
 		if (agent)
 			printf("%zu of them: uplinks of rtalloc-agent (tag %s)\n", agent, AGENT_TAG);
+		health_print(stdout);
 	}
 	free(leases);
 	return EXIT_LEASED;
