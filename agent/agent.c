@@ -19,12 +19,15 @@
 #define PASS_DELAY_MS	20	/* events of one burst: one pass */
 #define REPLY_WAIT_MS	1000	/* then the request is sent again */
 #define BACKOFF_MAX_MS	60000
-#define INFLIGHT_MAX	8	/* a fresh namespace queues 10 datagrams */
+#define INFLIGHT_MAX	64	/* requests awaiting an answer; a full server
+				 * queue (EAGAIN) holds the rest back too */
 #define READY_MAX_MS	5000	/* READY=1 even if rtallocd never answers */
 #define RELEASE_TRIES	3
 
 struct holder {
 	struct uplink *u;
+	struct holder *qprev, *qnext;	/* in agent.queue: due, not sent yet */
+	bool queued;
 	uint32_t seq;			/* of the request in flight, 0: none */
 	uint64_t due_ms;		/* next request (first, retry or renewal) */
 	uint64_t backoff_ms;
@@ -51,11 +54,16 @@ struct agent {
 	struct loop_fd lh;
 	struct loop_signal sig;
 	int probe_fd;
+	struct loop_fd named;		/* bound to AGENT_NAME_FMT */
 	uint32_t seq;
+	struct holder *fl[INFLIGHT_MAX];	/* requests in flight */
 	unsigned inflight;
+	struct holder *qhead, *qtail;	/* due requests, oldest first */
+	uint64_t lease_armed_ms;	/* lease_timer's expiry, 0: not armed */
 	struct release *rel;
 	size_t nrel, caprel;
 	bool ready;
+	bool started;			/* requests go out (after the start's sweep) */
 	uint64_t started_ms;
 	uint64_t last_pass_ms;
 	struct ratelimit rl;
@@ -94,21 +102,81 @@ static void request_of(struct agent *a, const struct lease_key *key, uint8_t cmd
 	snprintf(req->tag, sizeof(req->tag), "%s", key->tag);
 }
 
+/* lease_timer fires at due_ms or earlier. */
+static void lease_arm(struct agent *a, uint64_t due_ms)
+{
+	uint64_t now = loop_now_ms();
+
+	if (a->lease_armed_ms && a->lease_armed_ms <= due_ms && a->lease_timer.armed)
+		return;
+	a->lease_armed_ms = due_ms;
+	loop_timer_set(&a->lease_timer, due_ms > now ? due_ms - now : 1);
+}
+
 static void lease_schedule(struct agent *a)
 {
-	uint64_t now = loop_now_ms(), next = 0;
+	uint64_t next = 0;
 
 	for (size_t i = 0; i < a->e.nup; i++) {
 		struct holder *h = a->e.up[i]->owner;
 
-		if (h && (!next || h->due_ms < next))
+		if (h && !h->queued && (!next || h->due_ms < next))
 			next = h->due_ms;
 	}
 	for (size_t i = 0; i < a->nrel; i++)
 		if (!next || a->rel[i].due_ms < next)
 			next = a->rel[i].due_ms;
+	a->lease_armed_ms = 0;
 	if (next)
-		loop_timer_set(&a->lease_timer, next > now ? next - now : 1);
+		lease_arm(a, next);
+}
+
+static void queue_add(struct agent *a, struct holder *h)
+{
+	if (h->queued || h->seq)
+		return;
+	h->queued = true;
+	h->qnext = NULL;
+	h->qprev = a->qtail;
+	if (a->qtail)
+		a->qtail->qnext = h;
+	else
+		a->qhead = h;
+	a->qtail = h;
+}
+
+static void queue_del(struct agent *a, struct holder *h)
+{
+	if (!h->queued)
+		return;
+	if (h->qprev)
+		h->qprev->qnext = h->qnext;
+	else
+		a->qhead = h->qnext;
+	if (h->qnext)
+		h->qnext->qprev = h->qprev;
+	else
+		a->qtail = h->qprev;
+	h->qprev = h->qnext = NULL;
+	h->queued = false;
+}
+
+static void inflight_del(struct agent *a, struct holder *h)
+{
+	for (unsigned i = 0; i < a->inflight; i++)
+		if (a->fl[i] == h) {
+			a->fl[i] = a->fl[--a->inflight];
+			break;
+		}
+	h->seq = 0;
+}
+
+static struct holder *inflight_find(const struct agent *a, uint32_t seq)
+{
+	for (unsigned i = 0; i < a->inflight; i++)
+		if (a->fl[i]->seq == seq)
+			return a->fl[i];
+	return NULL;
 }
 
 static void send_release(struct agent *a, struct release *r)
@@ -138,9 +206,10 @@ static void release_key(struct agent *a, const struct lease_key *key)
 	memset(r, 0, sizeof(*r));
 	request_of(a, key, PROTO_CMD_RELEASE, &r->req);
 	send_release(a, r);
+	lease_arm(a, r->due_ms);
 }
 
-static void holder_fail(struct holder *h, const char *why)
+static void holder_fail(struct agent *a, struct holder *h, const char *why)
 {
 	char s[INET6_ADDRSTRLEN];
 
@@ -154,6 +223,45 @@ static void holder_fail(struct holder *h, const char *why)
 		log_msg(LOG_WARNING, "%s on %s: no table: %s; retrying with backoff",
 			addr_str(&h->u->key.addr, s, sizeof(s)), h->u->key.ifname, why);
 	h->failing = true;
+	lease_arm(a, h->due_ms);
+}
+
+/* Sends the queued requests while fewer than INFLIGHT_MAX wait for an
+ * answer and the server's queue takes them. */
+static void lease_pump(struct agent *a)
+{
+	uint64_t now = loop_now_ms();
+
+	/* At start, the sweep's list exchange comes first on the socket. */
+	if (!a->started)
+		return;
+	while (a->qhead && a->inflight < INFLIGHT_MAX) {
+		struct holder *h = a->qhead;
+		struct proto_request req;
+		int ret;
+
+		request_of(a, &h->u->key, PROTO_CMD_REQUEST, &req);
+		/* The table we hold (or found in the kernel at start): a
+		 * server that lost its state gives it back. */
+		req.held_table = h->u->table ? h->u->table : h->u->adopt;
+		ret = lease_send_req(&a->lc, &req);
+		if (ret == -EAGAIN) {
+			/* The server's queue is full: the next answer makes
+			 * room; with none to come, try again shortly. */
+			if (!a->inflight)
+				lease_arm(a, now + 10);
+			return;
+		}
+		queue_del(a, h);
+		if (ret < 0) {
+			holder_fail(a, h, ret == -ECONNREFUSED ? "rtallocd is not running" : strerror(-ret));
+			continue;
+		}
+		h->seq = req.seq;
+		a->fl[a->inflight++] = h;
+		h->due_ms = now + REPLY_WAIT_MS;
+		lease_arm(a, h->due_ms);
+	}
 }
 
 static void lease_due(struct loop_timer *t)
@@ -161,36 +269,18 @@ static void lease_due(struct loop_timer *t)
 	struct agent *a = container_of(t, struct agent, lease_timer);
 	uint64_t now = loop_now_ms();
 
+	a->lease_armed_ms = 0;
 	for (size_t i = 0; i < a->e.nup; i++) {
 		struct holder *h = a->e.up[i]->owner;
-		struct proto_request req;
-		int ret;
 
-		if (!h || h->due_ms > now)
+		if (!h || h->queued || h->due_ms > now)
 			continue;
 		if (h->seq) {	/* no answer in time */
-			h->seq = 0;
-			a->inflight--;
-			holder_fail(h, "no answer from rtallocd");
+			inflight_del(a, h);
+			holder_fail(a, h, "no answer from rtallocd");
 			continue;
 		}
-		if (a->inflight >= INFLIGHT_MAX) {
-			h->due_ms = now + 5;
-			continue;
-		}
-		request_of(a, &h->u->key, PROTO_CMD_REQUEST, &req);
-		ret = lease_send_req(&a->lc, &req);
-		if (ret == -EAGAIN) {
-			h->due_ms = now + 10;	/* the server's queue is full */
-			continue;
-		}
-		if (ret < 0) {
-			holder_fail(h, ret == -ECONNREFUSED ? "rtallocd is not running" : strerror(-ret));
-			continue;
-		}
-		h->seq = req.seq;
-		a->inflight++;
-		h->due_ms = now + REPLY_WAIT_MS;
+		queue_add(a, h);
 	}
 	for (size_t i = 0; i < a->nrel;) {
 		struct release *r = &a->rel[i];
@@ -204,6 +294,7 @@ static void lease_due(struct loop_timer *t)
 		}
 		i++;
 	}
+	lease_pump(a);
 	lease_schedule(a);
 }
 
@@ -228,18 +319,12 @@ static void lease_ready(struct loop_fd *fd, uint32_t events)
 				a->rel[i] = a->rel[--a->nrel];
 				break;
 			}
-		for (size_t i = 0; i < a->e.nup && !h; i++) {
-			struct holder *x = a->e.up[i]->owner;
-
-			if (x && x->seq == rep.seq)
-				h = x;
-		}
+		h = inflight_find(a, rep.seq);
 		if (!h)
 			continue;	/* late, or a release's answer */
-		h->seq = 0;
-		a->inflight--;
+		inflight_del(a, h);
 		if (!rep.table) {
-			holder_fail(h, rep.error[0] ? rep.error : "refused");
+			holder_fail(a, h, rep.error[0] ? rep.error : "refused");
 			continue;
 		}
 		if (h->failing)
@@ -250,13 +335,14 @@ static void lease_ready(struct loop_fd *fd, uint32_t events)
 		h->backoff_ms = 0;
 		engine_set_table(&a->e, h->u, rep.table);
 		h->due_ms = loop_now_ms() + (rep.lease_seconds > 2 ? rep.lease_seconds * 500ull : 1000);
+		lease_arm(a, h->due_ms);
 		granted = true;
 	}
 	if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
 		log_msg(LOG_WARNING, "server socket: %s", strerror(-ret));
+	lease_pump(a);
 	if (granted)
 		pass_now(a);	/* rules in place as soon as the table is known */
-	lease_schedule(a);
 }
 
 /* ---- engine callbacks ---- */
@@ -285,7 +371,9 @@ static bool cb_new(struct engine *e, struct uplink *u)
 	h->u = u;
 	h->due_ms = loop_now_ms();
 	u->owner = h;
-	loop_timer_set(&a->lease_timer, 1);
+	/* Asked at once: a lone new address waits for no timer. */
+	queue_add(a, h);
+	lease_pump(a);
 	return true;
 }
 
@@ -294,13 +382,14 @@ static void cb_gone(struct engine *e, struct uplink *u)
 	struct agent *a = e->owner;
 	struct holder *h = u->owner;
 
-	if (h && h->seq)
-		a->inflight--;
+	if (h) {
+		queue_del(a, h);
+		inflight_del(a, h);
+	}
 	if (u->table)
 		release_key(a, &u->key);
 	free(h);
 	u->owner = NULL;
-	lease_schedule(a);
 }
 
 static const struct engine_ops agent_ops = {
@@ -394,11 +483,14 @@ static void kernel_ready(struct loop_fd *fd, uint32_t events)
 			log_msg(LOG_ERR, "netlink events: %s", strerror(-ret));
 		return;
 	}
-	/* A lone new address is leased at once; within a burst (a pass
-	 * less than PASS_DELAY_MS ago) the pass waits for the rest of it. */
-	if (ret > 0 && !a->pass_timer.armed)
-		loop_timer_set(&a->pass_timer, a->e.scan && loop_now_ms() - a->last_pass_ms > PASS_DELAY_MS ?
-					       1 : PASS_DELAY_MS);
+	/* A lone change is handled at once; within a burst (a pass less
+	 * than PASS_DELAY_MS ago) the pass waits for the rest of it. */
+	if (ret > 0 && !a->pass_timer.armed) {
+		if (loop_now_ms() - a->last_pass_ms > PASS_DELAY_MS)
+			pass_now(a);
+		else
+			loop_timer_set(&a->pass_timer, PASS_DELAY_MS);
+	}
 }
 
 /* ---- start, reload, stop ---- */
@@ -470,9 +562,40 @@ static void reload(struct agent *a)
 		engine_set_forward(&a->e, (const char (*)[IFNAMSIZ])next.forward_from, next.nforward);
 	a->cfg = next;
 	/* Uplinks whose settings are the same plan no change. */
-	a->e.scan = true;
+	engine_rescan(&a->e);
 	log_msg(LOG_INFO, "reloaded %s", a->path);
 	pass_now(a);
+}
+
+/* rtalloc's probes connect to our name and learn our uid: dropped. */
+static void named_ready(struct loop_fd *fd, uint32_t events)
+{
+	int c;
+
+	(void)events;
+	while ((c = accept4(fd->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+		close(c);
+}
+
+/* Holds @rtalloc-agent/SOCKET.  Another root-owned holder is another
+ * agent: -EADDRINUSE.  Anyone else's is a squatter: we run without the
+ * name (rtalloc then does not see us) and say so. */
+static int name_bind(struct agent *a)
+{
+	struct ucred cred = { 0 };
+	int fd = agent_name_bind(a->cfg.socket_path);
+
+	if (fd >= 0) {
+		a->named = (struct loop_fd){ .fd = fd, .events = EPOLLIN, .cb = named_ready };
+		return 0;
+	}
+	if (fd != -EADDRINUSE)
+		return fd;
+	if (agent_name_owner(a->cfg.socket_path, &cred) == 0 && cred.uid == 0)
+		return -EADDRINUSE;
+	log_msg(LOG_WARNING, "@" AGENT_NAME_FMT " is held by uid %d pid %d, not root: running without it "
+		"(hook runs for our addresses are not refused)", a->cfg.socket_path, (int)cred.uid, (int)cred.pid);
+	return 0;
 }
 
 static void signalled(struct loop_signal *s, int signo)
@@ -527,7 +650,8 @@ int agent_run(const char *path)
 	static struct agent a;
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	char err[256];
-	int ret, rc = 1;
+	const char *env;
+	int ret, rc = 1, rcvbuf = 0;
 	bool loaded = false;
 
 	memset(&a, 0, sizeof(a));
@@ -535,13 +659,26 @@ int agent_run(const char *path)
 	a.loop.epfd = -1;
 	a.lc.fd = -1;
 	a.probe_fd = -1;
-	a.kh.fd = a.lh.fd = -1;
+	a.kh.fd = a.lh.fd = a.named.fd = -1;
 	a.pass_timer.h.fd = a.lease_timer.h.fd = a.sig.h.fd = -1;
 	a.rl = (struct ratelimit)RATELIMIT_INIT(10000, 5);
 	agentcfg_defaults(&a.cfg);
 	if (agentcfg_load(&a.cfg, path, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "%s", err);
 		return 1;
+	}
+	env = getenv("RTALLOC_AGENT_RCVBUF");
+	if (env && *env) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(env, &end, 10);
+		if (errno || *end || v < 1024 || v > (1ul << 30)) {
+			log_msg(LOG_ERR, "RTALLOC_AGENT_RCVBUF: not a byte count in 1024..2^30: `%s'", env);
+			return 1;
+		}
+		rcvbuf = (int)v;
 	}
 	a.started_ms = loop_now_ms();
 	a.seq = (uint32_t)getpid() << 16;
@@ -556,7 +693,7 @@ int agent_run(const char *path)
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
 		goto cleanup;
 	}
-	ret = kernel_netlink_open(&a.k);
+	ret = kernel_netlink_open(&a.k, rcvbuf);
 	if (ret < 0) {
 		log_msg(LOG_ERR, "netlink: %s", strerror(-ret));
 		goto cleanup;
@@ -567,6 +704,14 @@ int agent_run(const char *path)
 		goto cleanup;
 	}
 	a.probe_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ret = name_bind(&a);
+	if (ret < 0) {
+		if (ret == -EADDRINUSE)
+			log_msg(LOG_ERR, "another rtalloc-agent serves rtallocd @%s here", a.cfg.socket_path);
+		else
+			log_msg(LOG_ERR, "binding @" AGENT_NAME_FMT ": %s", a.cfg.socket_path, strerror(-ret));
+		goto cleanup;
+	}
 	engine_init(&a.e, a.k, &agent_ops, &a, AGENT_TAG);
 	loaded = true;
 	engine_set_forward(&a.e, (const char (*)[IFNAMSIZ])a.cfg.forward_from, a.cfg.nforward);
@@ -578,7 +723,8 @@ int agent_run(const char *path)
 	}
 	a.kh = (struct loop_fd){ .fd = kernel_fd(a.k), .events = EPOLLIN, .cb = kernel_ready };
 	a.lh = (struct loop_fd){ .fd = a.lc.fd, .events = EPOLLIN, .cb = lease_ready };
-	if ((ret = loop_fd_add(&a.loop, &a.kh)) < 0 || (ret = loop_fd_add(&a.loop, &a.lh)) < 0) {
+	if ((ret = loop_fd_add(&a.loop, &a.kh)) < 0 || (ret = loop_fd_add(&a.loop, &a.lh)) < 0 ||
+	    (a.named.fd >= 0 && (ret = loop_fd_add(&a.loop, &a.named)) < 0)) {
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
 		goto cleanup;
 	}
@@ -586,6 +732,8 @@ int agent_run(const char *path)
 	 * before a table is known), then what a previous run left. */
 	engine_pass(&a.e, loop_now_ms());
 	sweep_leases(&a);
+	a.started = true;
+	lease_pump(&a);
 	log_msg(LOG_INFO, "managing %zu uplink(s); rtallocd @%s", a.e.nup, a.cfg.socket_path);
 	lease_schedule(&a);
 	pass_now(&a);
@@ -604,6 +752,8 @@ cleanup:
 	lease_close(&a.lc);
 	if (a.probe_fd >= 0)
 		close(a.probe_fd);
+	if (a.named.fd >= 0)
+		close(a.named.fd);
 	free(a.rel);
 	loop_timer_free(&a.loop, &a.pass_timer);
 	loop_timer_free(&a.loop, &a.lease_timer);

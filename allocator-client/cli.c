@@ -48,7 +48,7 @@ void cli_usage(FILE *out)
 		"usage: rtalloc -4|-6 -a ADDRESS -n NETMASK -i IFNAME [-d SOCKET] [-t TAG]\n"
 		"               [-r] [-f] [-s | -l LOGFILE] [-v] [options]\n"
 		"       rtalloc --list [--json] [-d SOCKET]\n"
-		"       rtalloc --status [-d SOCKET]\n"
+		"       rtalloc --status [--json] [-d SOCKET]\n"
 		"Leases a routing table for ADDRESS from rtallocd, installs the policy rules\n"
 		"that select it, prints the table and stays in the background until the\n"
 		"address or the interface goes away (then removes the rules, releases the\n"
@@ -81,7 +81,7 @@ void cli_usage(FILE *out)
 		"  --retries N        requests before giving up (default 5)\n"
 		"  --retry-interval S seconds between them (default 2)\n"
 		"  --list [--json]    list the server's leases\n"
-		"  --status           compare the server's leases with the rules in the\n"
+		"  --status [--json]  compare the server's leases with the rules in the\n"
 		"                     kernel and name every difference\n"
 		"Rules are marked `proto 122` (0x7a): rtalloc only ever touches those.\n"
 		"Exit status: 0 table printed (leased, already running) or released;\n"
@@ -260,8 +260,8 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument: '%s'", argv[optind]);
 	if (o->status) {
-		if (o->list || o->json || four || six || a_arg || n_arg || o->ifname[0] || o->release)
-			return fail(err, errlen, "--status takes only -d and logging options");
+		if (o->list || four || six || a_arg || n_arg || o->ifname[0] || o->release)
+			return fail(err, errlen, "--status takes only -d, --json and logging options");
 		return 0;
 	}
 	if (o->list) {
@@ -270,7 +270,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		return 0;
 	}
 	if (o->json)
-		return fail(err, errlen, "--json: only with --list");
+		return fail(err, errlen, "--json: only with --list or --status");
 	if (four && six)
 		return fail(err, errlen, "-4 and -6: choose one");
 	if (!four && !six)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
@@ -16,6 +17,7 @@
 
 #include "daemon.h"
 #include "hold.h"
+#include "holder.h"
 #include "lease.h"
 #include "log.h"
 #include "loop.h"
@@ -27,6 +29,7 @@
 #define FIX_INTERVAL_MS		1000	/* restore deleted rules at most once a second */
 #define FIX_DELAY_MS		100	/* let an `ip rule flush` finish first */
 #define CTL_MSG_MAX		64
+#define CTL_DIR			LEASE_SOCKET_DIR "/clients"
 #define RELEASE_DEADLINE_MS	4000	/* at exit: deliver the release within this */
 #define RELEASE_WAIT_MS		250	/* first wait for its answer; doubles */
 #define PREFIX_ASK_MS		2000	/* then ask an old holder for its table only */
@@ -45,11 +48,16 @@ struct daemon {
 	struct loop_timer fix_timer;
 	uint64_t last_fix_ms;
 	struct loop_signal sig;
-	int ctl_fd;
+	int ctl_fd;			/* @rtalloc/4/IF/ADDR, -1 if a squatter has it */
 	int addr_fd;			/* holds the address's name (addr_lock) */
 	struct loop_fd ctl_h;
+	int ctl_file_fd;		/* CTL_DIR/NETNS-4-IF-ADDR.sock (root only), or -1 */
+	struct loop_fd ctl_file_h;
+	struct sockaddr_un ctl_file;	/* its name, unlinked at exit if still ours */
+	ino_t ctl_file_ino;
 	struct sockaddr_un release_peer;	/* who asked for -r, to tell when done */
 	socklen_t release_peer_len;
+	int release_fd;			/* the socket it asked on */
 	int ifindex;
 	uint32_t table;
 	uint32_t lease_seconds;
@@ -95,38 +103,158 @@ static int ctl_bind(const struct cli_opts *o, int *fd)
 	return 0;
 }
 
-/* Asks the holder; resends every second so a holder that died is noticed
- * (ECONNREFUSED) instead of waited for.  0 with the reply, -ECONNREFUSED,
- * -ETIMEDOUT or -errno. */
-static int ctl_ask(const struct cli_opts *o, const char *req, unsigned timeout_ms,
-		   char *reply, size_t len)
+/* The file form of the control name: only root can create CTL_DIR (under
+ * /run), so whoever holds a name in it is an rtalloc run by root.  Keyed
+ * by the network namespace too, as file names are shared by all. */
+static int ctl_file_addr(const struct cli_opts *o, struct sockaddr_un *sa)
 {
-	struct sockaddr_un sa, self = { .sun_family = AF_UNIX };
-	socklen_t salen = ctl_addr(o, &sa);
+	char a[INET6_ADDRSTRLEN];
+	struct stat st;
+	int n;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (stat("/proc/self/ns/net", &st) < 0)
+		return -errno;
+	n = snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%lu-%d-%s-%s.sock", CTL_DIR,
+		     (unsigned long)st.st_ino, o->family == AF_INET ? 4 : 6, o->ifname,
+		     addr_str(&o->addr, a, sizeof(a)));
+	return n < 0 || (size_t)n >= sizeof(sa->sun_path) ? -ENAMETOOLONG : 0;
+}
+
+static bool ctl_dir_trusted(void)
+{
+	struct stat st;
+
+	return lstat(CTL_DIR, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0 && !(st.st_mode & 022);
+}
+
+/* Root takes the file name first: 0, -EADDRINUSE (a live rtalloc of
+ * root's holds it), or -errno (not root, no /run: the abstract name only). */
+static int ctl_file_bind(struct daemon *d)
+{
+	struct sockaddr_un *sa = &d->ctl_file;
+	struct stat st = { 0 };
+	int fd, one = 1, ret;
+
+	if (geteuid() != 0)
+		return -EPERM;
+	ret = ctl_file_addr(d->o, sa);
+	if (ret < 0)
+		return ret;
+	if ((mkdir(LEASE_SOCKET_DIR, 0755) < 0 && errno != EEXIST) ||
+	    (mkdir(CTL_DIR, 0755) < 0 && errno != EEXIST))
+		return -errno;
+	if (!ctl_dir_trusted()) {
+		log_msg(LOG_WARNING, "%s is not root's alone: control by abstract name only", CTL_DIR);
+		return -EPERM;
+	}
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	ret = bind(fd, (struct sockaddr *)sa, sizeof(*sa)) < 0 ? -errno : 0;
+	if (ret == -EADDRINUSE) {
+		int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		bool stale = probe >= 0 && connect(probe, (struct sockaddr *)sa, sizeof(*sa)) < 0 &&
+			     errno == ECONNREFUSED;
+
+		if (probe >= 0)
+			close(probe);
+		if (!stale)
+			goto fail;
+		/* left by an rtalloc killed with -9 */
+		unlink(sa->sun_path);
+		ret = bind(fd, (struct sockaddr *)sa, sizeof(*sa)) < 0 ? -errno : 0;
+	}
+	if (ret == 0 && (chmod(sa->sun_path, 0600) < 0 || lstat(sa->sun_path, &st) < 0))
+		ret = -errno;
+	if (ret < 0)
+		goto fail;
+	d->ctl_file_fd = fd;
+	d->ctl_file_ino = st.st_ino;
+	return 0;
+fail:
+	close(fd);
+	return ret;
+}
+
+/* Unlinks the file name if it is still ours (a later run may own it). */
+static void ctl_file_drop_name(struct daemon *d)
+{
+	struct stat st;
+
+	if (d->ctl_file_fd >= 0 && lstat(d->ctl_file.sun_path, &st) == 0 && st.st_ino == d->ctl_file_ino)
+		unlink(d->ctl_file.sun_path);
+}
+
+static void ctl_file_drop(struct daemon *d)
+{
+	if (d->ctl_file_fd < 0)
+		return;
+	ctl_file_drop_name(d);
+	close(d->ctl_file_fd);
+	d->ctl_file_fd = -1;
+}
+
+/* Asks the holder at (sa, salen); resends every second so a holder that
+ * died is noticed (ECONNREFUSED) instead of waited for.  The asking socket
+ * is connected to the holder (the kernel drops anyone else's datagrams)
+ * and an answer counts only from our own uid.  0 with the reply,
+ * -ECONNREFUSED, -EPERM (a process of another uid answered: logged),
+ * -ETIMEDOUT or -errno. */
+static int ctl_ask_at(const struct sockaddr_un *sa, socklen_t salen, const char *what,
+		      const char *req, unsigned timeout_ms, char *reply, size_t len)
+{
 	uint64_t end = loop_now_ms() + timeout_ms;
-	int fd, ret = -ETIMEDOUT;
+	int fd, one = 1, ret = -ETIMEDOUT;
 
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&self, sizeof(sa_family_t)) < 0) {
-		ret = -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
+	    connect(fd, (const struct sockaddr *)sa, salen) < 0) {
+		ret = errno == ENOENT ? -ECONNREFUSED : -errno;
 		goto cleanup;
 	}
 	while (loop_now_ms() < end) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		uint64_t left = end - loop_now_ms();
+		union {
+			char buf[CMSG_SPACE(sizeof(struct ucred))];
+			struct cmsghdr align;
+		} cbuf;
+		struct iovec iov = { .iov_base = reply, .iov_len = len - 1 };
+		struct msghdr msg = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
+		};
+		struct ucred cred = { .pid = 0, .uid = (uid_t)-1 };
+		struct cmsghdr *c;
 		ssize_t n;
 
-		if (sendto(fd, req, strlen(req), MSG_NOSIGNAL, (struct sockaddr *)&sa, salen) < 0) {
+		if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
 			ret = -errno;
 			goto cleanup;
 		}
 		if (poll(&p, 1, left < 1000 ? (int)left : 1000) <= 0)
 			continue;
-		n = recv(fd, reply, len - 1, 0);
+		n = recvmsg(fd, &msg, 0);
 		if (n < 0)
 			continue;
+		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+			    c->cmsg_len == CMSG_LEN(sizeof(cred)))
+				memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+		if (cred.uid != geteuid()) {
+			log_msg(LOG_WARNING, "control name %s answered by uid %d pid %d, not by an rtalloc "
+				"of uid %u: ignored", what, (int)cred.uid, (int)cred.pid, (unsigned)geteuid());
+			ret = -EPERM;
+			goto cleanup;
+		}
 		reply[n] = '\0';
 		ret = 0;
 		goto cleanup;
@@ -135,6 +263,40 @@ static int ctl_ask(const struct cli_opts *o, const char *req, unsigned timeout_m
 cleanup:
 	close(fd);
 	return ret;
+}
+
+/* Asks whoever holds the key: the file name (root's) first, then the
+ * abstract one, unless a process of another uid holds that (a squatter:
+ * logged, -EPERM, never asked). */
+static int ctl_ask(const struct cli_opts *o, const char *req, unsigned timeout_ms,
+		   char *reply, size_t len)
+{
+	struct sockaddr_un sa;
+	socklen_t salen;
+	struct holder h;
+	char name[sizeof(sa.sun_path) + 1];
+	int ret;
+
+	if (ctl_dir_trusted() && ctl_file_addr(o, &sa) == 0) {
+		ret = ctl_ask_at(&sa, sizeof(sa), sa.sun_path, req, timeout_ms, reply, len);
+		if (ret != -ECONNREFUSED && ret != -EACCES)
+			return ret;
+	}
+	salen = ctl_addr(o, &sa);
+	snprintf(name, sizeof(name), "@%s", sa.sun_path + 1);
+	if (holder_find(&sa, salen, &h) == 0 && h.uid != geteuid()) {
+		log_msg(LOG_WARNING, "control name %s is held by uid %u pid %d (%s), not by an rtalloc "
+			"of uid %u: not asked, not obeyed", name, (unsigned)h.uid, (int)h.pid, h.comm,
+			(unsigned)geteuid());
+		return -EPERM;
+	}
+	return ctl_ask_at(&sa, salen, name, req, timeout_ms, reply, len);
+}
+
+int daemon_ask(const struct cli_opts *o, const char *req, unsigned timeout_ms,
+	       char *reply, size_t len)
+{
+	return ctl_ask(o, req, timeout_ms, reply, len);
 }
 
 /* ---- the address's prefix ----
@@ -192,9 +354,9 @@ static int prefix_move(struct daemon *d, uint8_t len)
 	return 0;
 }
 
-/* "prefix LEN" from a later run for the key: LEN is what it was given.
- * Anyone may learn the table; only root or our user moves rules. */
-static void ctl_prefix(struct daemon *d, const char *arg, const struct ucred *cred,
+/* "prefix LEN" from a later run for the key (root or our user, as
+ * ctl_serve() checked): LEN is what it was given.  Answered on fd. */
+static void ctl_prefix(struct daemon *d, int fd, const char *arg, const struct ucred *cred,
 		       const struct sockaddr_un *peer, socklen_t peer_len)
 {
 	unsigned max = (unsigned)addr_len(d->opts.family) * 8;
@@ -215,13 +377,13 @@ static void ctl_prefix(struct daemon *d, const char *arg, const struct ucred *cr
 		log_msg(LOG_WARNING, "control socket: prefix change refused for uid %d",
 			cred ? (int)cred->uid : -1);
 	len = snprintf(reply, sizeof(reply), "table %u", d->table);
-	sendto(d->ctl_fd, reply, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL,
+	sendto(fd, reply, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL,
 	       (const struct sockaddr *)peer, peer_len);
 }
 
-/* "routes\n..." from a later run for the key (a renewal): its routes
- * replace ours.  Only root or our user changes them; anyone learns the table. */
-static void ctl_routes(struct daemon *d, const char *arg, const struct ucred *cred,
+/* "routes\n..." from a later run for the key (a renewal; root or our
+ * user, as ctl_serve() checked): its routes replace ours.  Answered on fd. */
+static void ctl_routes(struct daemon *d, int fd, const char *arg, const struct ucred *cred,
 		       const struct sockaddr_un *peer, socklen_t peer_len)
 {
 	struct route_arg r[ROUTEARG_MAX];
@@ -239,61 +401,106 @@ static void ctl_routes(struct daemon *d, const char *arg, const struct ucred *cr
 		log_msg(LOG_ERR, "table %u: cannot take the new routes", d->table);
 	}
 	len = snprintf(reply, sizeof(reply), "table %u", d->table);
-	sendto(d->ctl_fd, reply, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL,
+	sendto(fd, reply, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL,
 	       (const struct sockaddr *)peer, peer_len);
 }
 
-static void ctl_ready(struct loop_fd *h, uint32_t events)
+/* Control requests: answered only for root or our own uid. */
+static void ctl_serve(struct daemon *d, int fd)
 {
-	struct daemon *d = container_of(h, struct daemon, ctl_h);
-	char buf[ROUTEARG_MSG_MAX], cbuf[CMSG_SPACE(sizeof(struct ucred))];
+	char buf[ROUTEARG_MSG_MAX];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} cbuf;
 	struct sockaddr_un peer;
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
 	struct msghdr msg = {
 		.msg_name = &peer, .msg_namelen = sizeof(peer),
 		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
 	};
 	ssize_t n;
 
-	(void)events;
-	while ((n = recvmsg(d->ctl_fd, &msg, MSG_DONTWAIT)) >= 0) {
+	while ((n = recvmsg(fd, &msg, MSG_DONTWAIT)) >= 0) {
 		const struct ucred *cred = NULL;
 		struct cmsghdr *c;
 		char reply[CTL_MSG_MAX];
+		bool ours;
 
 		buf[n] = '\0';
 		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+			    c->cmsg_len == CMSG_LEN(sizeof(struct ucred)))
 				cred = (const struct ucred *)(void *)CMSG_DATA(c);
-		if (!strcmp(buf, "table")) {
+		ours = cred && (cred->uid == 0 || cred->uid == geteuid());
+		if (ours && !strcmp(buf, "table")) {
 			int len = snprintf(reply, sizeof(reply), "table %u", d->table);
 
-			sendto(d->ctl_fd, reply, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL,
+			sendto(fd, reply, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL,
 			       (struct sockaddr *)&peer, msg.msg_namelen);
-		} else if (!strncmp(buf, "prefix ", 7)) {
-			ctl_prefix(d, buf + 7, cred, &peer, msg.msg_namelen);
-		} else if (!strcmp(buf, "routes?")) {
+		} else if (ours && !strncmp(buf, "prefix ", 7)) {
+			ctl_prefix(d, fd, buf + 7, cred, &peer, msg.msg_namelen);
+		} else if (ours && !strcmp(buf, "routes?")) {
 			char routes[ROUTEARG_MSG_MAX];
 			size_t len = hold_msg(&d->hold, routes, sizeof(routes));
 
-			sendto(d->ctl_fd, routes, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+			sendto(fd, routes, len, MSG_DONTWAIT | MSG_NOSIGNAL,
 			       (struct sockaddr *)&peer, msg.msg_namelen);
-		} else if (!strncmp(buf, "routes\n", 7)) {
-			ctl_routes(d, buf + 7, cred, &peer, msg.msg_namelen);
-		} else if (!strcmp(buf, "release") && cred &&
-			   (cred->uid == 0 || cred->uid == geteuid())) {
+		} else if (ours && !strncmp(buf, "routes\n", 7)) {
+			ctl_routes(d, fd, buf + 7, cred, &peer, msg.msg_namelen);
+		} else if (ours && !strcmp(buf, "release")) {
 			d->release_peer = peer;
 			d->release_peer_len = msg.msg_namelen;
+			d->release_fd = fd;
 			d->reason = "release requested";
 			loop_quit(&d->loop);
 		} else if (ratelimit_ok(&d->rl, loop_now_ms())) {
-			log_msg(LOG_WARNING, "control socket: refused '%.20s' from uid %d", buf,
-				cred ? (int)cred->uid : -1);
+			log_msg(LOG_WARNING, "control socket: refused '%.20s' from uid %d pid %d", buf,
+				cred ? (int)cred->uid : -1, cred ? (int)cred->pid : 0);
 		}
 		msg.msg_namelen = sizeof(peer);
-		msg.msg_controllen = sizeof(cbuf);
+		msg.msg_controllen = sizeof(cbuf.buf);
 	}
+}
+
+static void ctl_ready(struct loop_fd *h, uint32_t events)
+{
+	(void)events;
+	ctl_serve(container_of(h, struct daemon, ctl_h), h->fd);
+}
+
+static void ctl_file_ready(struct loop_fd *h, uint32_t events)
+{
+	(void)events;
+	ctl_serve(container_of(h, struct daemon, ctl_file_h), h->fd);
+}
+
+/* Becomes the key's holder: root's file name, then the abstract one.  0
+ * (held; a squatter on the abstract name is logged and left alone),
+ * -EADDRINUSE (an rtalloc holds the key: ask it), or -errno. */
+static int ctl_lock(struct daemon *d)
+{
+	struct sockaddr_un sa;
+	socklen_t salen = ctl_addr(d->o, &sa);
+	struct holder h;
+	int ret = ctl_file_bind(d);
+
+	if (ret == -EADDRINUSE)
+		return ret;
+	ret = ctl_bind(d->o, &d->ctl_fd);
+	if (ret == 0 || (ret != -EADDRINUSE && d->ctl_file_fd < 0))
+		return ret;
+	if (holder_find(&sa, salen, &h) == 0 && (h.uid != geteuid() || d->ctl_file_fd >= 0)) {
+		/* An rtalloc of ours holding the key would hold the file name. */
+		log_msg(LOG_WARNING, "control name @%s is held by uid %u pid %d (%s), not by an rtalloc "
+			"of uid %u: not asked, not obeyed; this run holds the key without it",
+			sa.sun_path + 1, (unsigned)h.uid, (int)h.pid, h.comm, (unsigned)geteuid());
+		return 0;
+	}
+	if (d->ctl_file_fd >= 0)
+		return 0;	/* the file name is the lock; whoever that is, not asked */
+	return -EADDRINUSE;
 }
 
 /* ---- one holder per address ----
@@ -305,22 +512,32 @@ static void ctl_ready(struct loop_fd *h, uint32_t events)
  * interface is refused.  The kernel frees the name when its holder dies, so
  * a bound name is a live holder. */
 
+/* 0, -EADDRINUSE (an rtalloc of ours holds the address), or -errno.  A
+ * process of another uid on the name is a squatter: logged, and the run
+ * goes on without the lock (0, *fd -1). */
 static int addr_lock(const struct cli_opts *o, int *fd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char a[INET6_ADDRSTRLEN];
 	int n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "rtalloc-addr/%d/%s",
 			 o->family == AF_INET ? 4 : 6, addr_str(&o->addr, a, sizeof(a)));
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+	struct holder h;
 
 	*fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (*fd < 0)
 		return -errno;
-	if (bind(*fd, (struct sockaddr *)&sa,
-		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0) {
+	if (bind(*fd, (struct sockaddr *)&sa, len) < 0) {
 		int ret = -errno;
 
 		close(*fd);
 		*fd = -1;
+		if (ret == -EADDRINUSE && holder_find(&sa, len, &h) == 0 && h.uid != geteuid() &&
+		    h.uid != 0) {
+			log_msg(LOG_WARNING, "address name @%s is held by uid %u pid %d (%s), not by an "
+				"rtalloc: ignored", sa.sun_path + 1, (unsigned)h.uid, (int)h.pid, h.comm);
+			return 0;
+		}
 		return ret;
 	}
 	return 0;
@@ -580,7 +797,9 @@ static int release_deliver(struct lease_client *lc, const struct cli_opts *o, un
 		tv.tv_usec = (suseconds_t)((end - now) % 1000 * 1000);
 		if (setsockopt(lc->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
 			return -errno;
+		lc->send_deadline_ms = end;	/* lease_send_req() waits for room */
 		ret = lease_send(lc, o, PROTO_CMD_RELEASE);
+		lc->send_deadline_ms = 0;
 		if (ret == -ECONNREFUSED || ret == -ENOENT)
 			return ret;
 		if (ret < 0)
@@ -639,6 +858,14 @@ static int loop_setup(struct daemon *d)
 	ret = loop_fd_add(&d->loop, &d->lease_h);
 	if (ret < 0)
 		return ret;
+	if (d->ctl_file_fd >= 0) {
+		d->ctl_file_h = (struct loop_fd){ .fd = d->ctl_file_fd, .events = EPOLLIN, .cb = ctl_file_ready };
+		ret = loop_fd_add(&d->loop, &d->ctl_file_h);
+		if (ret < 0)
+			return ret;
+	}
+	if (d->ctl_fd < 0)
+		return 0;
 	d->ctl_h = (struct loop_fd){ .fd = d->ctl_fd, .events = EPOLLIN, .cb = ctl_ready };
 	return loop_fd_add(&d->loop, &d->ctl_h);
 }
@@ -666,7 +893,9 @@ static int ctl_table_parse(const char *reply, uint32_t *table)
 }
 
 /* Another process holds the key: print its table.  -ECONNREFUSED when it
- * went away meanwhile (the caller then tries to become the holder). */
+ * went away meanwhile (the caller then tries to become the holder), -EPERM
+ * when it is not an rtalloc of ours (logged; the caller holds the key
+ * without the name). */
 static int ask_holder(const struct cli_opts *o, int *status)
 {
 	char reply[CTL_MSG_MAX];
@@ -696,7 +925,7 @@ static int ask_holder(const struct cli_opts *o, int *status)
 			log_msg(LOG_WARNING, "the rtalloc running for %s took no routes (started before an upgrade?)",
 				o->ifname);
 	}
-	if (ret == -ECONNREFUSED)
+	if (ret == -ECONNREFUSED || ret == -EPERM)
 		return ret;
 	if (ret < 0 || ctl_table_parse(reply, &table) < 0) {
 		log_msg(LOG_ERR, "the rtalloc already running for %s did not answer", o->ifname);
@@ -713,7 +942,8 @@ static int ask_holder(const struct cli_opts *o, int *status)
 int daemon_main(const struct cli_opts *o)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
-	struct daemon d = { .o = o, .ctl_fd = -1, .addr_fd = -1, .rl = RATELIMIT_INIT(10000, 5) };
+	struct daemon d = { .o = o, .ctl_fd = -1, .addr_fd = -1, .ctl_file_fd = -1, .release_fd = -1,
+			    .rl = RATELIMIT_INIT(10000, 5) };
 	struct proto_reply rep;
 	const struct rule *failed = NULL;
 	char a[INET6_ADDRSTRLEN], buf[160];
@@ -731,11 +961,16 @@ int daemon_main(const struct cli_opts *o)
 
 	/* 5. One holder per key; later runs ask it. */
 	for (int tries = 0;; tries++) {
-		ret = ctl_bind(o, &d.ctl_fd);
+		ret = ctl_lock(&d);
 		if (ret != -EADDRINUSE)
 			break;
-		if (ask_holder(o, &status) == 0)
+		ret = ask_holder(o, &status);
+		if (ret == 0)
 			return status;
+		if (ret == -EPERM) {
+			ret = 0;	/* a squatter: logged; go on without the name */
+			break;
+		}
 		if (tries >= 2) {
 			log_msg(LOG_ERR, "the rtalloc for %s on %s keeps going away", a, o->ifname);
 			print_table(0);
@@ -887,20 +1122,17 @@ cleanup:
 		release_lease(&d);
 	if (status != EXIT_LEASED && status != EXIT_USAGE)
 		print_table(0);
-	/* Only now may a new run for this key become the holder. */
+	/* Only now may a new run for this key become the holder.  The asker
+	 * of -r is connected to the socket it asked on: answer from that. */
 	if (d.addr_fd >= 0)
 		close(d.addr_fd);
+	ctl_file_drop_name(&d);
+	if (d.release_peer_len && d.release_fd >= 0)
+		sendto(d.release_fd, "released", 8, MSG_DONTWAIT | MSG_NOSIGNAL,
+		       (struct sockaddr *)&d.release_peer, d.release_peer_len);
+	ctl_file_drop(&d);
 	if (d.ctl_fd >= 0)
 		close(d.ctl_fd);
-	if (d.release_peer_len) {
-		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-		if (fd >= 0) {
-			sendto(fd, "released", 8, MSG_DONTWAIT | MSG_NOSIGNAL,
-			       (struct sockaddr *)&d.release_peer, d.release_peer_len);
-			close(fd);
-		}
-	}
 	loop_timer_free(&d.loop, &d.lease_timer);
 	loop_timer_free(&d.loop, &d.fix_timer);
 	loop_signal_free(&d.loop, &d.sig);
@@ -913,23 +1145,26 @@ cleanup:
 
 int daemon_release(const struct cli_opts *o)
 {
+	struct daemon d = { .o = o, .ctl_fd = -1, .ctl_file_fd = -1, .release_fd = -1 };
 	struct lease_client lc = { .fd = -1 };
 	struct nl nl = { 0 };
 	char reply[CTL_MSG_MAX];
 	unsigned removed;
-	int fd = -1, lock_fd = -1, ret, status = EXIT_SYSTEM;
+	int lock_fd = -1, ret, status = EXIT_SYSTEM;
 
-	ret = ctl_bind(o, &fd);
+	ret = ctl_lock(&d);
 	if (ret == -EADDRINUSE) {
 		/* The holder removes its rules and releases its lease itself. */
 		ret = ctl_ask(o, "release", 10000, reply, sizeof(reply));
 		if (ret == 0 && !strcmp(reply, "released"))
 			return EXIT_LEASED;
-		if (ret != -ECONNREFUSED) {
+		if (ret != -ECONNREFUSED && ret != -EPERM) {
 			log_msg(LOG_ERR, "the running rtalloc for %s did not confirm the release", o->ifname);
 			return EXIT_SYSTEM;
 		}
-		ret = ctl_bind(o, &fd);	/* it exited meanwhile */
+		ret = ctl_lock(&d);	/* it exited meanwhile */
+		if (ret == -EADDRINUSE)
+			ret = 0;	/* a squatter (logged): never obeyed */
 	}
 	if (ret < 0) {
 		log_msg(LOG_ERR, "control socket: %s", strerror(-ret));
@@ -964,7 +1199,8 @@ cleanup:
 	nl_close(&nl);
 	if (lock_fd >= 0)
 		close(lock_fd);
-	if (fd >= 0)
-		close(fd);
+	ctl_file_drop(&d);
+	if (d.ctl_fd >= 0)
+		close(d.ctl_fd);
 	return status;
 }

@@ -117,7 +117,7 @@ int hold_open(struct hold *h, const struct cli_opts *o, int ifindex, uint32_t ta
 	h->table = table;
 	ret = given_build(h, o->routes, o->n_routes);
 	if (ret == 0)
-		ret = kernel_netlink_open(&h->k);
+		ret = kernel_netlink_open(&h->k, 0);
 	if (ret < 0) {
 		kroute_set_free(&h->given);
 		return ret;

@@ -1,29 +1,63 @@
 /* lease: rtalloc's side of the protocol with rtallocd (docs/protocol.md).
- * One unbound-name datagram socket (autobound, so the server can answer);
- * each request carries a fresh seq and only its answer is taken. */
+ * One datagram socket bound to a padded name of its own (so a 2017 v1
+ * server can answer too), connected to the server's address (so the kernel
+ * drops datagrams from anyone else), with SO_PASSCRED: a datagram counts
+ * only if the kernel says it came from the server's uid at the server's
+ * address.  Each request carries a fresh seq and only its answer is taken. */
 #ifndef RTALLOC_LEASE_H
 #define RTALLOC_LEASE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <sys/un.h>
 
+#include "log.h"
 #include "proto.h"
+
+/* Where rtallocd's file socket is looked for: DIR/NAME.sock for -d NAME.
+ * Its owner (if no one else may write in it) is the server's uid. */
+#define LEASE_SOCKET_DIR	"/run/rtalloc"
+/* A lease longer than this is refused: no server of ours grants it (see
+ * table_timeout), so it is a forgery meant to stop renewals. */
+#define LEASE_SECONDS_MAX	(7u * 86400)
+/* The 2017 server reads requests into a buffer of this many bytes. */
+#define LEASE_V1_REQUEST_MAX	254
 
 struct cli_opts;
 
+enum lease_target {
+	LEASE_TARGET_FILE,		/* LEASE_SOCKET_DIR/NAME.sock, v2 */
+	LEASE_TARGET_EXACT,		/* @NAME, v2 */
+	LEASE_TARGET_PADDED,		/* @NAME padded to the whole sun_path, v1 */
+	LEASE_TARGETS
+};
+
 struct lease_client {
 	int fd;				/* non-blocking */
-	struct sockaddr_un server;
+	struct sockaddr_un server;	/* the address spoken to now */
 	socklen_t server_len;
 	uint32_t seq;			/* of the request in flight */
 	/* The table the caller holds (0: none), sent as "table" so a server
 	 * that lost its state gives it back (docs/protocol.md). */
 	uint32_t held_table;
+	char name[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* -d, the abstract name */
+	enum lease_target target;
+	bool have_file;			/* LEASE_TARGET_FILE exists */
+	uint8_t version;		/* spoken to the target: 2, or 1 to a padded name */
+	uid_t server_uid;		/* accepted besides 0 */
+	uint64_t send_deadline_ms;	/* a full server queue: wait for room until then; 0 never */
+	bool told;			/* the version spoken has been logged */
+	struct ratelimit rl;		/* for lines about dropped datagrams */
 };
 
+/* Binds the client's name and picks the server's: the file socket when
+ * it exists, else @sockname.  0 or -errno. */
 int lease_open(struct lease_client *lc, const char *sockname);
+/* Speaks to the next of the server's names (file, exact, padded v1). */
+void lease_next_target(struct lease_client *lc);
 void lease_close(struct lease_client *lc);
 
 /* Sends a v2 REQUEST or RELEASE for opts' key. 0 or -errno (-ECONNREFUSED:
@@ -33,14 +67,19 @@ int lease_send(struct lease_client *lc, const struct cli_opts *o, uint8_t cmd);
  * in flight on one socket, such as the agent.  0 or -errno. */
 int lease_send_req(struct lease_client *lc, const struct proto_request *req);
 /* Reads one pending datagram from the server: 1 and *rep whatever its seq
- * (the caller matches it), 0 when nothing usable was pending, -errno. */
+ * (the caller matches it), 0 when nothing usable was pending, -errno.
+ * Datagrams not from the server's uid and address, v2 replies without seq,
+ * tables 253..255 and leases beyond LEASE_SECONDS_MAX are dropped with a
+ * (rate-limited) log line.  A v1 reply's lease_expires (CLOCK_MONOTONIC_RAW)
+ * comes back in wall-clock seconds like a v2 one's. */
 int lease_recv_any(struct lease_client *lc, struct proto_reply *rep);
 /* Reads one pending datagram: 1 and *rep when it answers the request in
  * flight (a v1 reply without seq counts), 0 when it was something else or
  * nothing was pending, -errno on failure. */
 int lease_recv(struct lease_client *lc, struct proto_reply *rep);
 /* Blocking exchange used before the daemon has a loop: up to tries requests,
- * interval_ms apart.  0 with *rep (granted or refused: rep->table 0), or
+ * interval_ms apart; a try without an answer moves to the server's next
+ * name (so a v1 server is found on its padded name).  0 with *rep (granted or refused: rep->table 0), or
  * -ETIMEDOUT when the server never answered. */
 int lease_exchange(struct lease_client *lc, const struct cli_opts *o, uint8_t cmd,
 		   unsigned tries, unsigned interval_ms, struct proto_reply *rep);

@@ -14,10 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "agent.h"
+#include "agentstatus.h"
 #include "cli.h"
 #include "daemon.h"
+#include "health.h"
 #include "lease.h"
 #include "log.h"
 #include "status.h"
@@ -40,7 +44,7 @@ static int list(const struct cli_opts *o)
 {
 	struct lease_client lc;
 	struct proto_lease *leases = NULL;
-	size_t n = 0;
+	size_t n = 0, agent = 0;
 	char err[256];
 	int ret;
 
@@ -67,6 +71,7 @@ static int list(const struct cli_opts *o)
 			print_json_str(l->address);
 			printf(",\"table\":%u,\"seconds_left\":%u,\"tag\":", l->table, l->seconds_left);
 			print_json_str(l->tag);
+			health_lease_json(stdout, l->ifname, l->address);
 			printf("}");
 		}
 		printf("]\n");
@@ -78,10 +83,46 @@ static int list(const struct cli_opts *o)
 
 			printf("%-6s %-15s %-39s %8u %8u  %s\n", l->family == AF_INET ? "inet" : "inet6",
 			       l->ifname, l->address, l->table, l->seconds_left, l->tag);
+			agent += !strcmp(l->tag, AGENT_TAG);
 		}
+		if (agent)
+			printf("%zu of them: uplinks of rtalloc-agent (tag %s)\n", agent, AGENT_TAG);
+		health_print(stdout);
 	}
 	free(leases);
 	return EXIT_LEASED;
+}
+
+/* The first holder keeps an address: when an rtalloc-agent serving this
+ * rtallocd runs here (root holds @rtalloc-agent/SOCKET, by the kernel's
+ * word) and holds a live lease for o's address, the hook path leaves the
+ * address to it. */
+static bool agent_holds(const struct cli_opts *o)
+{
+	struct ucred cred = { 0 };
+	struct lease_client lc;
+	struct proto_lease *l = NULL;
+	char err[256], a[INET6_ADDRSTRLEN];
+	size_t n = 0;
+	bool held = false;
+
+	if (agent_name_owner(o->socket, &cred) < 0 || cred.uid != 0)
+		return false;	/* no agent: the usual case costs this */
+	if (lease_open(&lc, o->socket) < 0)
+		return false;
+	if (lease_list(&lc, o->retry_interval * 1000, &l, &n, err, sizeof(err)) == 0) {
+		addr_str(&o->addr, a, sizeof(a));
+		for (size_t i = 0; i < n && !held; i++)
+			held = l[i].family == o->family && !strcmp(l[i].address, a) &&
+			       !strcmp(l[i].ifname, o->ifname) && !strcmp(l[i].tag, AGENT_TAG) &&
+			       l[i].seconds_left > 0;
+	}
+	lease_close(&lc);
+	free(l);
+	if (held)
+		log_msg(LOG_WARNING, "%s on %s is held by rtalloc-agent (its agent.json manages %s): "
+			"left to it, printing 0", a, o->ifname, o->ifname);
+	return held;
 }
 
 int main(int argc, char **argv)
@@ -108,13 +149,18 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_set_max(o.log_max);
-	if (o.status)
+	if (o.status) {
+		status_set_check(agentstatus_routes);	/* the agent's uplinks' routes */
 		ret = status_run(&o);
+	}
 	else if (o.list)
 		ret = list(&o);
 	else if (o.release)
 		ret = daemon_release(&o);
-	else
+	else if (agent_holds(&o)) {
+		printf("0\n");
+		ret = EXIT_NO_LEASE;
+	} else
 		ret = daemon_main(&o);
 	log_close();
 	return ret;

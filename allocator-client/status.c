@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "cli.h"
+#include "health.h"
 #include "lease.h"
 #include "status.h"
 #include "tables.h"
@@ -130,7 +133,7 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	struct rule_list *rl = data;
 	struct rule r;
 
-	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r))
+	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r) || health_track_rule(&r))
 		return MNL_CB_OK;
 	if (rl->n == rl->cap) {
 		size_t cap = rl->cap ? 2 * rl->cap : 64;
@@ -181,6 +184,51 @@ cleanup:
 	return ret;
 }
 
+static status_check_fn extra_check;
+
+void status_set_check(status_check_fn fn)
+{
+	extra_check = fn;
+}
+
+/* --status --json: {"consistent", "leases", "rules", "differences": [the
+ * lines of the human form], "track": rtalloc-track's state or null}. */
+static int status_json(const struct proto_lease *leases, size_t nleases, const struct rule *rules,
+		       size_t nrules)
+{
+	struct json_object *root = json_object_new_object(), *diffs = json_object_new_array();
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0, n;
+	FILE *mem = open_memstream(&buf, &len);
+	int rc = EXIT_SYSTEM;
+
+	if (!root || !diffs || !mem) {
+		fprintf(stderr, "rtalloc: --status: out of memory\n");
+		if (mem)
+			fclose(mem);
+		goto cleanup;
+	}
+	n = status_compare(leases, nleases, rules, nrules, mem);
+	if (extra_check)
+		n += extra_check(leases, nleases, mem);
+	fclose(mem);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		json_object_array_add(diffs, json_object_new_string(line));
+	json_object_object_add(root, "consistent", json_object_new_boolean(!n));
+	json_object_object_add(root, "leases", json_object_new_int64((int64_t)nleases));
+	json_object_object_add(root, "rules", json_object_new_int64((int64_t)nrules));
+	json_object_object_add(root, "differences", diffs);
+	diffs = NULL;
+	json_object_object_add(root, "track", health_json());
+	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+	rc = n ? EXIT_INCONSISTENT : EXIT_LEASED;
+cleanup:
+	json_object_put(diffs);
+	json_object_put(root);
+	free(buf);
+	return rc;
+}
+
 int status_run(const struct cli_opts *o)
 {
 	struct lease_client lc;
@@ -212,8 +260,14 @@ int status_run(const struct cli_opts *o)
 		rc = EXIT_SYSTEM;
 		goto cleanup;
 	}
+	if (o->json) {
+		rc = status_json(leases, nleases, rules, nrules);
+		goto cleanup;
+	}
 	diffs = status_compare(leases, nleases, rules, nrules, stdout);
 	diffs += tables_check(leases, nleases, rules, nrules, stdout);
+	if (extra_check)
+		diffs += extra_check(leases, nleases, stdout);
 	if (diffs) {
 		printf("%zu difference%s between %zu lease%s and %zu rule%s (proto 122)\n", diffs,
 		       diffs == 1 ? "" : "s", nleases, nleases == 1 ? "" : "s", nrules, nrules == 1 ? "" : "s");
@@ -223,6 +277,7 @@ int status_run(const struct cli_opts *o)
 		       nrules, nrules == 1 ? "" : "s");
 		rc = EXIT_LEASED;
 	}
+	health_print(stdout);
 cleanup:
 	free(leases);
 	free(rules);

@@ -23,6 +23,11 @@ size_t status_compare(const struct proto_lease *leases, size_t nleases,
 /* Our rules of both families, in a malloc'ed array (*rules, *n).  0 or -errno. */
 int status_dump_rules(struct nl *nl, struct rule **rules, size_t *n);
 
+/* A further check of the leases (rtalloc sets the agent's: routes missing
+ * from its uplinks' tables); prints its lines and returns its differences. */
+typedef size_t (*status_check_fn)(const struct proto_lease *leases, size_t nleases, FILE *out);
+void status_set_check(status_check_fn fn);
+
 /* The whole of --status; returns the exit status (enum rtalloc_exit). */
 int status_run(const struct cli_opts *o);
 

@@ -1,14 +1,14 @@
 /* tables: --status's checks of the leased tables' routes. */
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <linux/rtnetlink.h>
 
+#include "addr.h"
+#include "cli.h"
+#include "daemon.h"
 #include "kernel.h"
 #include "tables.h"
 
@@ -221,40 +221,27 @@ static void collect_cb(const struct kevent *ev, void *data)
 }
 
 /* Asks the daemon holding l ("rtalloc/4/IFNAME/ADDR", daemon.c) for its
- * routes: "routes?" -> "routes\n...", a bare "routes" when it owns none.
- * Nothing known then, nor when nobody answers within 500 ms (no daemon:
- * the agent's lease; an rtalloc from before --route). */
+ * routes over its authenticated control path: "routes?" -> "routes\n...",
+ * a bare "routes" when it owns none.  Nothing known then, nor when nobody
+ * of our uid (or root) answers within 500 ms (no daemon: the agent's
+ * lease; an rtalloc from before --route). */
 static void want_ask(const struct proto_lease *l, struct table_want *w)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX }, self = { .sun_family = AF_UNIX };
+	struct cli_opts o = { .family = l->family };
 	char reply[ROUTEARG_MSG_MAX], err[200];
-	struct pollfd p;
-	ssize_t n;
-	int fd, len;
+	size_t n;
 
 	w->known = false;
-	len = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "rtalloc/%d/%s/%s",
-		       l->family == AF_INET ? 4 : 6, l->ifname, l->address);
-	if (len < 0 || (size_t)len >= sizeof(sa.sun_path) - 1)
+	if (strlen(l->ifname) >= sizeof(o.ifname) || addr_parse(l->family, l->address, &o.addr) < 0)
 		return;
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	memcpy(o.ifname, l->ifname, strlen(l->ifname) + 1);
+	if (daemon_ask(&o, "routes?", 500, reply, sizeof(reply)) < 0)
 		return;
-	if (bind(fd, (struct sockaddr *)&self, sizeof(sa_family_t)) < 0 ||
-	    sendto(fd, "routes?", 7, MSG_NOSIGNAL, (struct sockaddr *)&sa,
-		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len)) < 0)
-		goto cleanup;
-	p = (struct pollfd){ .fd = fd, .events = POLLIN };
-	if (poll(&p, 1, 500) <= 0)
-		goto cleanup;
-	n = recv(fd, reply, sizeof(reply) - 1, 0);
+	n = strlen(reply);
 	if (n < 7 || memcmp(reply, "routes\n", 7))
-		goto cleanup;
-	reply[n] = '\0';
+		return;
 	if (route_arg_msg_parse(l->family, reply + 7, w->r, &w->n, err, sizeof(err)) == 0)
 		w->known = true;
-cleanup:
-	close(fd);
 }
 
 size_t tables_check(const struct proto_lease *leases, size_t nleases,
@@ -267,7 +254,7 @@ size_t tables_check(const struct proto_lease *leases, size_t nleases,
 	size_t diffs = 0;
 	int ret;
 
-	ret = kernel_netlink_open(&k);
+	ret = kernel_netlink_open(&k, 0);
 	if (ret == 0)
 		ret = kernel_dump(k, KOBJ_LINK, collect_cb, &c);
 	if (ret == 0)

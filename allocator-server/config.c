@@ -83,6 +83,19 @@ static int get_string(struct json_object *v, const char *key, char *out, size_t 
 	return 0;
 }
 
+/* "" turns the filesystem socket off; otherwise an absolute path. */
+static int get_socket_file(struct json_object *v, struct config *c, char *err, size_t errlen)
+{
+	int ret = get_string(v, "socket_file", c->socket_file, sizeof(c->socket_file), true, err, errlen);
+
+	if (ret < 0)
+		return ret;
+	if (c->socket_file[0] && c->socket_file[0] != '/')
+		return bad(err, errlen, "socket_file: must be an absolute path, got `%s'", c->socket_file);
+	c->socket_file_set = true;
+	return 0;
+}
+
 static int get_bool(struct json_object *v, const char *key, bool *out, char *err, size_t errlen)
 {
 	/* The original read do_syslog as an integer; 0/1 keep working. */
@@ -191,6 +204,8 @@ int config_parse(struct config *c, const char *text, size_t len, char *err, size
 	json_object_object_foreach(root, key, v) {
 		if (!strcmp(key, "socket_path"))
 			ret = get_string(v, key, c->socket_path, sizeof(c->socket_path), false, err, errlen);
+		else if (!strcmp(key, "socket_file"))
+			ret = get_socket_file(v, c, err, errlen);
 		else if (!strcmp(key, "table_offset"))
 			ret = get_u32(v, key, 1, UINT32_MAX, &c->table_offset, err, errlen);
 		else if (!strcmp(key, "num_tables"))
@@ -223,6 +238,19 @@ cleanup:
 	json_object_put(root);
 	json_tokener_free(tok);
 	return ret;
+}
+
+void config_socket_file(const struct config *c, char *buf, size_t len)
+{
+	int n;
+
+	if (c->socket_file_set) {
+		snprintf(buf, len, "%s", c->socket_file);
+		return;
+	}
+	n = snprintf(buf, len, "%s/%s.sock", CONFIG_SOCKET_DIR, c->socket_path);
+	if (n < 0 || (size_t)n >= len || (size_t)n >= sizeof(c->socket_file) || strchr(c->socket_path, '/'))
+		buf[0] = '\0';
 }
 
 int config_load(struct config *c, const char *path, char *err, size_t errlen)

@@ -15,9 +15,14 @@
 #define CONFIG_DEFAULT_DB	"/var/lib/rtalloc/leases.db"
 #define CONFIG_MAX_TABLES	1000000
 #define CONFIG_MAX_TIMEOUT	(365 * 86400)
+#define CONFIG_SOCKET_DIR	"/run/rtalloc"	/* where clients look for socket_file */
 
 struct config {
 	char socket_path[108];		/* abstract name, without the leading NUL */
+	/* Filesystem socket only a privileged process can bind; "" = none.
+	 * Default CONFIG_SOCKET_DIR/<socket_path>.sock (socket_file_set false). */
+	char socket_file[108];
+	bool socket_file_set;
 	uint32_t table_offset;
 	uint32_t num_tables;
 	uint32_t table_timeout;		/* seconds */
@@ -45,6 +50,10 @@ int config_parse(struct config *c, const char *text, size_t len, char *err, size
  * live rtalloc takes to ask again: half a lease (its renewal interval), or
  * its retry back-off of at most 60 s when the server was away, plus 5 s. */
 uint32_t config_grace(const struct config *c);
+/* The filesystem socket to bind: socket_file, or by default
+ * CONFIG_SOCKET_DIR/<socket_path>.sock (where rtalloc looks for it); "" when
+ * off or when the default would not fit a sun_path. */
+void config_socket_file(const struct config *c, char *buf, size_t len);
 /* Read and parse a file: -errno when unreadable (err says so). */
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
 

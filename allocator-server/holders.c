@@ -1,4 +1,5 @@
-/* holders: rtalloc's rules into our tables, counted from a rule dump. */
+/* holders: rtalloc's rules into our tables, counted (and which tables they
+ * use) from a rule dump. */
 #include <errno.h>
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
@@ -12,6 +13,7 @@
 
 struct holders_ctx {
 	uint32_t lo, hi;
+	uint64_t *held;		/* bit table - lo per table a rule uses; NULL */
 	int n;
 };
 
@@ -32,16 +34,24 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 		else if (mnl_attr_get_type(attr) == FRA_PROTOCOL && mnl_attr_get_payload_len(attr) == 1)
 			proto = mnl_attr_get_u8(attr);
 	}
-	if (proto == HOLDERS_PROTO && table >= c->lo && table <= c->hi)
+	if (proto == HOLDERS_PROTO && table >= c->lo && table <= c->hi) {
 		c->n++;
+		if (c->held)
+			c->held[(table - c->lo) / 64] |= 1ULL << ((table - c->lo) % 64);
+	}
 	return MNL_CB_OK;
 }
 
 int holders_count(uint32_t lo, uint32_t hi)
 {
+	return holders_scan(lo, hi, NULL);
+}
+
+int holders_scan(uint32_t lo, uint32_t hi, uint64_t *held)
+{
 	static const int families[] = { AF_INET, AF_INET6 };
 	char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct fib_rule_hdr))];
-	struct holders_ctx c = { .lo = lo, .hi = hi };
+	struct holders_ctx c = { .lo = lo, .hi = hi, .held = held };
 	struct nl nl;
 	int ret = nl_open(&nl, NULL, 0);
 

@@ -9,5 +9,10 @@
 /* rtalloc's rules (protocol 122) of both families with a table in lo..hi:
  * their number, or -errno. */
 int holders_count(uint32_t lo, uint32_t hi);
+/* The same, and sets bit (table - lo) of held (zeroed by the caller,
+ * (hi - lo) / 64 + 1 words; NULL: count only) for each table such a rule
+ * uses.  A dump retried after EINTR may keep a bit of a rule deleted
+ * meanwhile: a table held back longer, never one given away early. */
+int holders_scan(uint32_t lo, uint32_t hi, uint64_t *held);
 
 #endif

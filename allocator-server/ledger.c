@@ -554,6 +554,45 @@ int ledger_claim(struct ledger *l, struct lease *le, int64_t expires, uint32_t c
 	return 0;
 }
 
+static bool bit_set(const uint64_t *bits, uint32_t i)
+{
+	return bits && (bits[i / 64] >> (i % 64) & 1);
+}
+
+/* Whether free table t is the preference of another key of family's
+ * tables whose lease ended (not by a release), however long ago. */
+static bool any_pref(const struct ledger *l, int family, const struct lease *le, uint32_t t)
+{
+	uint32_t i = t - l->pool.offset;
+
+	for (int f = 0; f < 2; f++) {
+		const struct lease *o = l->owner[f][i];
+
+		if (o && o != le && !o->alive && !o->released &&
+		    (f == 0 ? family != AF_INET6 : family != AF_INET))
+			return true;
+	}
+	return false;
+}
+
+uint32_t ledger_free_unheld(const struct ledger *l, int family, const struct lease *le,
+			    const uint64_t *held)
+{
+	uint32_t t;
+
+	if (le && le->table && pool_is_free(&l->pool, family, le->table) &&
+	    !bit_set(held, le->table - l->pool.offset))
+		return le->table;
+	for (t = pool_next_free_except(&l->pool, family, l->pool.offset, held); t;
+	     t = pool_next_free_except(&l->pool, family, t + 1, held)) {
+		if (!any_pref(l, family, le, t))
+			return t;
+		if (t + 1 < t)
+			break;
+	}
+	return 0;
+}
+
 int ledger_grant(struct ledger *l, struct lease *le, int64_t expires)
 {
 	return ledger_claim(l, le, expires, 0, INT64_MAX);

@@ -118,6 +118,14 @@ int ledger_grant(struct ledger *l, struct lease *le, int64_t expires);
  * one. */
 int ledger_claim(struct ledger *l, struct lease *le, int64_t expires, uint32_t claim,
 		 int64_t sticky_since);
+/* For a key of family (le: its dead lease, or NULL) while tables may be
+ * held by clients the ledger does not know: le's preferred table if free
+ * and not in held (bit table - offset set), else the first free table not
+ * in held that no other key's ended lease prefers (a released one does
+ * not); 0 when there is none.  O(tables / 64 + free tables some ended
+ * lease prefers): for a grace period only. */
+uint32_t ledger_free_unheld(const struct ledger *l, int family, const struct lease *le,
+			    const uint64_t *held);
 /* Forgets dead le: ledger_find() no longer returns it; its memory is
  * reused at once, or after ledger_recycle() when le is dirty. */
 void ledger_forget(struct ledger *l, struct lease *le);

@@ -74,24 +74,33 @@ uint32_t pool_first_free(const struct pool *p, int family)
 	return 0;
 }
 
-uint32_t pool_next_free(const struct pool *p, int family, uint32_t table)
+uint32_t pool_next_free_except(const struct pool *p, int family, uint32_t table, const uint64_t *except)
 {
 	uint32_t i;
 	uint64_t w;
 
 	if (table < p->offset)
-		return pool_first_free(p, family);
+		table = p->offset;
 	if (!pool_contains(p, table))
 		return 0;
 	i = table - p->offset;
 	w = word(p, family, i / 64) & (~UINT64_C(0) << (i % 64));
 	for (size_t k = i / 64;;) {
+		if (except)
+			w &= ~except[k];
 		if (w)
 			return p->offset + (uint32_t)(k * 64) + (uint32_t)__builtin_ctzll(w);
 		if (++k >= p->words)
 			return 0;
 		w = word(p, family, k);
 	}
+}
+
+uint32_t pool_next_free(const struct pool *p, int family, uint32_t table)
+{
+	if (table < p->offset)
+		return pool_first_free(p, family);
+	return pool_next_free_except(p, family, table, NULL);
 }
 
 int pool_take(struct pool *p, int family, uint32_t table)

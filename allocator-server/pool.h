@@ -27,6 +27,9 @@ bool pool_is_free(const struct pool *p, int family, uint32_t table);
 uint32_t pool_first_free(const struct pool *p, int family);
 /* The lowest free table >= table, or 0 when none is. */
 uint32_t pool_next_free(const struct pool *p, int family, uint32_t table);
+/* The same skipping tables whose bit (table - offset) except sets (at
+ * least (n + 63) / 64 words; NULL: none): a word at a time. */
+uint32_t pool_next_free_except(const struct pool *p, int family, uint32_t table, const uint64_t *except);
 /* 0, -ERANGE (not in the pool) or -EBUSY (already taken in a family). */
 int pool_take(struct pool *p, int family, uint32_t table);
 void pool_put(struct pool *p, int family, uint32_t table);

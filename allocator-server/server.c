@@ -7,16 +7,19 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "groups.h"
+#include "holder.h"
 #include "holders.h"
 #include "server.h"
 
 struct server_slot {
+	int fd;				/* the socket it came in on, and is answered on */
 	struct sockaddr_un peer;
 	socklen_t peerlen;
 	union {			/* CMSG_* need cmsghdr alignment */
@@ -26,6 +29,7 @@ struct server_slot {
 	char in[PROTO_MAX_DATAGRAM];
 	char out[512];
 	struct proto_reply rep;
+	int reply_fd;			/* of the nth reply (a separate array of the batch) */
 	bool answer;			/* send rep */
 	bool granted;			/* rep depends on the commit */
 	bool list;			/* send a LIST page instead */
@@ -57,6 +61,15 @@ static int64_t boot_now(void)
 static int64_t wall_offset(void)
 {
 	return wall_now() - boot_now();
+}
+
+/* v1 clients read lease_expires on this clock (the 2017 original's). */
+static int64_t raw_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+	return ts.tv_sec;
 }
 
 void server_boot_id(char *buf, size_t len)
@@ -268,6 +281,15 @@ static void refuse(struct server_slot *sl, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void grace_end(struct server *s)
+{
+	s->grace_closed = false;
+	free(s->grace_held);
+	s->grace_held = NULL;
+	log_msg(LOG_NOTICE, "grace period over; %u new keys got tables no rule used, %u requests of"
+		" new keys were not answered in it", s->grace_granted, s->grace_waiting);
+}
+
 /* The lease of req's key, or NULL; *ident whether it is an identifier. */
 static struct lease *key_find(struct server *s, const struct proto_request *req, bool *ident,
 			      struct inet_addr *a)
@@ -285,6 +307,7 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 		       const struct ucred *cr, int64_t now)
 {
 	int64_t expires = now + s->cfg->table_timeout;
+	uint32_t claim = req->held_table;
 	struct inet_addr a;
 	struct lease *le, *added = NULL;
 	bool same, ident;
@@ -294,20 +317,25 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 		refuse(sl, "address: not an %s address: `%s'", family_name(req->family), req->address);
 		return;
 	}
-	/* Grace after lost state: a table a live client holds may look free,
-	 * so keys that hold none wait (their retries are not answered) until
-	 * the holders have reclaimed theirs, as NFS servers make new locks
-	 * wait for reclaims. */
+	/* Grace after lost state: a table a live client holds may look free.
+	 * The tables rtalloc's rules use (grace_if_lost()) are held back for
+	 * their holders to reclaim, as NFS servers make new locks wait for
+	 * reclaims; keys that hold none get another free table at once, or
+	 * when there is none wait (their retries are not answered). */
 	if (s->grace_closed && (!le || !le->alive) &&
-	    (!req->held_table || !pool_is_free(&s->ledger.pool, req->family, req->held_table))) {
+	    (!claim || !pool_is_free(&s->ledger.pool, req->family, claim))) {
 		if (now < s->grace_until) {
-			sl->answer = false;
-			s->grace_waiting++;
-			return;
+			claim = s->grace_held ? ledger_free_unheld(&s->ledger, req->family, le,
+								   s->grace_held) : 0;
+			if (!claim) {
+				sl->answer = false;
+				s->grace_waiting++;
+				return;
+			}
+			s->grace_granted++;
+		} else {
+			grace_end(s);
 		}
-		s->grace_closed = false;
-		log_msg(LOG_NOTICE, "grace period over; %u requests of new keys were not answered in it",
-			s->grace_waiting);
 	}
 	if (le && le->alive && le->uid != cr->uid && cr->uid != 0) {
 		refuse(sl, "permission denied: the lease belongs to uid %u", le->uid);
@@ -332,7 +360,7 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 	/* A key whose lease ended is preferred for its table over newcomers
 	 * for one lease time (sticky); a client saying which table it holds
 	 * gets it back while it is free. */
-	if (ledger_claim(&s->ledger, le, expires, req->held_table, now - s->cfg->table_timeout) < 0) {
+	if (ledger_claim(&s->ledger, le, expires, claim, now - s->cfg->table_timeout) < 0) {
 		refuse(sl, "no free table: all %u %s tables are leased", s->cfg->num_tables,
 		       family_name(req->family));
 		/* a key refused at once leaves nothing behind: requests for
@@ -434,6 +462,10 @@ static void handle(struct server *s, struct server_slot *sl, struct msghdr *mh, 
 		do_request(s, sl, &req, cr, now);
 	else
 		do_release(s, sl, &req, cr, now);
+	/* A v1 client renews at half of lease_expires - now on its
+	 * CLOCK_MONOTONIC_RAW: the same moment on that clock. */
+	if (req.version == PROTO_VERSION_1 && sl->rep.lease_expires)
+		sl->rep.lease_expires = sl->rep.lease_expires - wall_now() + raw_now();
 }
 
 static void send_list(struct server *s, struct server_slot *sl, int seq_version)
@@ -466,23 +498,21 @@ static void send_list(struct server *s, struct server_slot *sl, int seq_version)
 	n = proto_list_format(&rep, s->listbuf, PROTO_MAX_DATAGRAM / 2, &fitted);
 	if (n < 0)
 		return;
-	sendto(s->sock.fd, s->listbuf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL,
+	sendto(sl->fd, s->listbuf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL,
 	       (struct sockaddr *)&sl->peer, sl->peerlen);
 }
 
-static void sock_ready(struct loop_fd *h, uint32_t events)
+/* Reads up to max datagrams of one socket into slots[first..]. */
+static int drain(struct server *s, int which, struct mmsghdr *in, struct iovec *iov, int first, int max)
 {
-	struct server *s = container_of(h, struct server, sock);
-	struct mmsghdr in[SERVER_BATCH], out[SERVER_BATCH];
-	struct iovec iov[SERVER_BATCH], oiov[SERVER_BATCH];
-	int64_t now;
-	int n, nout = 0;
-	bool committed;
+	int fd = s->socks[which].h.fd, n;
 
-	(void)events;
-	for (int i = 0; i < SERVER_BATCH; i++) {
+	if (fd < 0 || max <= 0)
+		return 0;
+	for (int i = first; i < first + max; i++) {
 		struct server_slot *sl = &s->slots[i];
 
+		sl->fd = fd;
 		iov[i] = (struct iovec){ .iov_base = sl->in, .iov_len = sizeof(sl->in) };
 		in[i].msg_hdr = (struct msghdr){
 			.msg_name = &sl->peer, .msg_namelen = sizeof(sl->peer),
@@ -491,12 +521,35 @@ static void sock_ready(struct loop_fd *h, uint32_t events)
 		};
 		in[i].msg_len = 0;
 	}
-	n = recvmmsg(h->fd, in, SERVER_BATCH, MSG_DONTWAIT, NULL);
-	if (n <= 0) {
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
+	n = recvmmsg(fd, in + first, (unsigned)max, MSG_DONTWAIT, NULL);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
 			log_msg(LOG_ERR, "recvmmsg: %s", strerror(errno));
-		return;
+		return 0;
 	}
+	return n;
+}
+
+/* Any socket readable: one batch from all of them.  The file socket (only
+ * privileged clients can be behind it) first and whole; the rest shared
+ * between the two abstract names, so a flood on one leaves half the batch
+ * to the other. */
+static void sock_ready(struct loop_fd *h, uint32_t events)
+{
+	struct server *s = container_of(h, struct server_listener, h)->s;
+	struct mmsghdr in[SERVER_BATCH], out[SERVER_BATCH];
+	struct iovec iov[SERVER_BATCH], oiov[SERVER_BATCH];
+	int64_t now;
+	int n, nout = 0;
+	bool committed;
+
+	(void)events;
+	n = drain(s, SERVER_SOCK_FILE, in, iov, 0, SERVER_BATCH);
+	n += drain(s, SERVER_SOCK_EXACT, in, iov, n, (SERVER_BATCH - n) / 2);
+	n += drain(s, SERVER_SOCK_PADDED, in, iov, n, SERVER_BATCH - n);
+	n += drain(s, SERVER_SOCK_EXACT, in, iov, n, SERVER_BATCH - n);
+	if (n <= 0)
+		return;
 	now = boot_now();
 	catch_up(s, now);
 	for (int i = 0; i < n; i++)
@@ -524,12 +577,18 @@ static void sock_ready(struct loop_fd *h, uint32_t events)
 			.msg_name = &sl->peer, .msg_namelen = sl->peerlen,
 			.msg_iov = &oiov[nout], .msg_iovlen = 1,
 		};
+		s->slots[nout].reply_fd = sl->fd;
 		nout++;
 	}
-	/* A peer whose queue is full loses its reply and retries: never block. */
+	/* Each reply leaves by the socket its request came in on, at the
+	 * address it came from (slots of one socket are adjacent).  A peer
+	 * whose queue is full loses its reply and retries: never block. */
 	for (int sent = 0; sent < nout;) {
-		int r = sendmmsg(h->fd, out + sent, (unsigned)(nout - sent), MSG_DONTWAIT | MSG_NOSIGNAL);
+		int fd = s->slots[sent].reply_fd, run = 1, r;
 
+		while (sent + run < nout && s->slots[sent + run].reply_fd == fd)
+			run++;
+		r = sendmmsg(fd, out + sent, (unsigned)run, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (r < 0)
 			r = 1;	/* skip the datagram that failed (EAGAIN, ECONNREFUSED) */
 		sent += r;
@@ -609,28 +668,42 @@ static int restore_row(void *ctx, const struct store_row *r)
 /* A database created at this start, while rtalloc rules in this network
  * namespace point into our tables: the leases were lost (file deleted,
  * disk replaced) while their holders live.  Until they have renewed,
- * saying which table they hold, new keys wait.  A new database with no
- * such rules is a first start: nothing to wait for. */
+ * saying which table they hold, the tables those rules use are theirs
+ * alone; new keys get the others.  A new database with no such rules is a
+ * first start: nothing to wait for. */
 static void grace_if_lost(struct server *s, int64_t now)
 {
 	uint32_t lo = s->cfg->table_offset, hi = lo + s->cfg->num_tables - 1;
+	uint32_t words = s->cfg->num_tables / 64 + 1, tables = 0;
 	int held;
 
 	if (!store_created(s->store))
 		return;
-	held = holders_count(lo, hi);
-	if (held < 0) {
+	/* Without the set every table is held back (do_request()): new keys
+	 * wait for the whole grace period. */
+	s->grace_held = calloc(words, sizeof(uint64_t));
+	held = holders_scan(lo, hi, s->grace_held);
+	if (held < 0)
 		log_msg(LOG_WARNING, "cannot read the kernel's rules (%s); assuming a first start",
 			strerror(-held));
-		return;
+	if (held <= 0)
+		goto cleanup;
+	for (uint32_t i = 0; s->grace_held && i < words; i++)
+		tables += (uint32_t)__builtin_popcountll(s->grace_held[i]);
+	if (!s->grace_held) {
+		tables = s->cfg->num_tables;
+		log_msg(LOG_WARNING, "out of memory: every table is held back in the grace period");
 	}
-	if (!held)
-		return;
 	s->grace_closed = true;
 	s->grace_until = now + config_grace(s->cfg);
 	log_msg(LOG_WARNING, "database %s is new but %d rtalloc rules use tables %u..%u: leases were"
-		" lost; new keys wait %u s while holders reclaim their tables (grace period)",
-		s->cfg->db_path, held, lo, hi, config_grace(s->cfg));
+		" lost; the %u tables they use wait %u s for their holders to reclaim them (grace"
+		" period), new keys get others", s->cfg->db_path, held, lo, hi, tables, config_grace(s->cfg));
+cleanup:
+	if (!s->grace_closed) {
+		free(s->grace_held);
+		s->grace_held = NULL;
+	}
 }
 
 static int sd_notify_ready(void)
@@ -657,10 +730,12 @@ static int sd_notify_ready(void)
 	return ret;
 }
 
-static int sock_open(struct server *s, char *err, size_t errlen)
+/* Asked of a holder /proc does not show: a server (or an impostor) answers
+ * a list request, and the kernel tells us who answered. */
+#define SERVER_PROBE "{\"version\":2,\"cmd\":3,\"seq\":1}"
+
+static int sock_new(struct server *s, int which, char *err, size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t n = strlen(s->cfg->socket_path);
 	int one = 1, size = 4 << 20, fd;
 
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -668,7 +743,7 @@ static int sock_open(struct server *s, char *err, size_t errlen)
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -errno;
 	}
-	s->sock.fd = fd;
+	s->socks[which].h.fd = fd;
 	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
 		snprintf(err, errlen, "SO_PASSCRED: %s", strerror(errno));
 		return -errno;
@@ -676,18 +751,152 @@ static int sock_open(struct server *s, char *err, size_t errlen)
 	/* A deep queue lets bursts of clients wait in the kernel, not retry. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	return fd;
+}
+
+/* @socket_path, exact or padded to the whole sun_path (the 2017 form).  A
+ * name someone else holds is fatal, and the log names the holder. */
+static int sock_abstract(struct server *s, int which, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n = strlen(s->cfg->socket_path);
+	socklen_t len = which == SERVER_SOCK_PADDED ? (socklen_t)sizeof(sa) :
+			(socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+	const char *form = which == SERVER_SOCK_PADDED ? " (padded)" : "";
+	char who[64];
+	int fd = sock_new(s, which, err, errlen);
+
+	if (fd < 0)
+		return fd;
 	memcpy(sa.sun_path + 1, s->cfg->socket_path, n);
-	if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
 		int e = errno;
 
 		if (e == EADDRINUSE)
-			snprintf(err, errlen, "socket @%s is already in use by another rtallocd",
-				 s->cfg->socket_path);
+			snprintf(err, errlen, "socket @%s%s is already in use by %s", s->cfg->socket_path,
+				 form, holder_str(&sa, len, SERVER_PROBE, who, sizeof(who)));
 		else
-			snprintf(err, errlen, "socket @%s: %s", s->cfg->socket_path, strerror(e));
+			snprintf(err, errlen, "socket @%s%s: %s", s->cfg->socket_path, form, strerror(e));
 		return -e;
 	}
 	return 0;
+}
+
+/* The directory of the socket file: made if missing (0755), and only used
+ * if root or we own it and no one else may write in it, as clients check
+ * (only then does the name prove who bound it). */
+static int sock_dir(const char *path, uid_t self, char *err, size_t errlen)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir) {
+		snprintf(err, errlen, "socket_file %s: must be in a directory of its own", path);
+		return -EINVAL;
+	}
+	*slash = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "socket_file: cannot create %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	if (lstat(dir, &st) < 0) {
+		snprintf(err, errlen, "socket_file: %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != self) || (st.st_mode & 022)) {
+		snprintf(err, errlen, "socket_file: %s must be a directory owned by root or uid %u "
+			 "that no one else may write to", dir, (unsigned)self);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Is a live socket bound to path?  A file left by a server killed with -9
+ * refuses connections and may be replaced. */
+static bool sock_file_live(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool live;
+
+	if (fd < 0)
+		return true;
+	live = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 || errno != ECONNREFUSED;
+	close(fd);
+	return live;
+}
+
+static int sock_file(struct server *s, const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	char who[64];
+	int fd, ret;
+
+	ret = sock_dir(path, s->self_uid, err, errlen);
+	if (ret < 0)
+		return ret;
+	fd = sock_new(s, SERVER_SOCK_FILE, err, errlen);
+	if (fd < 0)
+		return fd;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	if (ret == -EADDRINUSE && !sock_file_live(&sa)) {
+		unlink(path);
+		ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	}
+	if (ret == -EADDRINUSE && !holder_here(&sa, sizeof(sa))) {
+		/* Clients use a file socket only if it is in their network
+		 * namespace, so it is no rival of ours. */
+		snprintf(err, errlen, "socket %s is held by a server in another network namespace", path);
+		return -EEXIST;
+	}
+	if (ret == -EADDRINUSE) {
+		snprintf(err, errlen, "socket %s is already in use by %s", path,
+			 holder_str(&sa, sizeof(sa), SERVER_PROBE, who, sizeof(who)));
+		return ret;
+	}
+	if (ret < 0) {
+		snprintf(err, errlen, "socket %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	/* Anyone may send (allowed_uids/gids are checked per datagram); only
+	 * who can write in the directory could have bound it. */
+	if (chmod(path, 0666) < 0 || lstat(path, &st) < 0) {
+		snprintf(err, errlen, "socket %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	snprintf(s->sock_file, sizeof(s->sock_file), "%s", path);
+	s->sock_file_ino = st.st_ino;
+	return 0;
+}
+
+static int sock_open(struct server *s, char *err, size_t errlen)
+{
+	char path[sizeof(s->sock_file)];
+	int ret;
+
+	ret = sock_abstract(s, SERVER_SOCK_EXACT, err, errlen);
+	if (ret == 0)
+		ret = sock_abstract(s, SERVER_SOCK_PADDED, err, errlen);
+	if (ret < 0)
+		return ret;
+	config_socket_file(s->cfg, path, sizeof(path));
+	if (!path[0])
+		return 0;
+	ret = sock_file(s, path, err, errlen);
+	/* The default place (/run/rtalloc) may be out of reach of a server
+	 * started by hand as a user: the abstract names still serve. */
+	if (ret < 0 && ret != -EADDRINUSE && !s->cfg->socket_file_set) {
+		log_msg(LOG_WARNING, "%s; serving the abstract names only", err);
+		if (s->socks[SERVER_SOCK_FILE].h.fd >= 0)
+			close(s->socks[SERVER_SOCK_FILE].h.fd);
+		s->socks[SERVER_SOCK_FILE].h.fd = -1;
+		return 0;
+	}
+	return ret;
 }
 
 int server_init(struct server *s, struct loop *l, const struct config *cfg, char *err, size_t errlen)
@@ -698,7 +907,8 @@ int server_init(struct server *s, struct loop *l, const struct config *cfg, char
 	memset(s, 0, sizeof(*s));
 	s->loop = l;
 	s->cfg = cfg;
-	s->sock.fd = -1;
+	for (int i = 0; i < SERVER_SOCKS; i++)
+		s->socks[i] = (struct server_listener){ .h.fd = -1, .s = s };
 	s->expiry.h.fd = -1;
 	s->self_uid = geteuid();
 	s->rl = (struct ratelimit)RATELIMIT_INIT(1000, 10);
@@ -741,18 +951,23 @@ int server_init(struct server *s, struct loop *l, const struct config *cfg, char
 		snprintf(err, errlen, "timerfd: %s", strerror(-ret));
 		return ret;
 	}
-	s->sock.events = EPOLLIN;
-	s->sock.cb = sock_ready;
-	ret = loop_fd_add(l, &s->sock);
-	if (ret < 0) {
-		snprintf(err, errlen, "epoll: %s", strerror(-ret));
-		return ret;
+	for (int i = 0; i < SERVER_SOCKS; i++) {
+		if (s->socks[i].h.fd < 0)
+			continue;
+		s->socks[i].h.events = EPOLLIN;
+		s->socks[i].h.cb = sock_ready;
+		ret = loop_fd_add(l, &s->socks[i].h);
+		if (ret < 0) {
+			snprintf(err, errlen, "epoll: %s", strerror(-ret));
+			return ret;
+		}
 	}
 	arm_expiry(s);
 	if (sd_notify_ready() < 0)
 		log_msg(LOG_WARNING, "could not notify NOTIFY_SOCKET=%s", getenv("NOTIFY_SOCKET"));
-	log_msg(LOG_INFO, "serving tables %u..%u on @%s", cfg->table_offset,
-		cfg->table_offset + cfg->num_tables - 1, cfg->socket_path);
+	log_msg(LOG_INFO, "serving tables %u..%u on @%s (exact and padded)%s%s", cfg->table_offset,
+		cfg->table_offset + cfg->num_tables - 1, cfg->socket_path,
+		s->sock_file[0] ? " and " : "", s->sock_file);
 	return 0;
 }
 
@@ -762,14 +977,26 @@ void server_free(struct server *s)
 		return;
 	if (s->expiry.h.fd >= 0)
 		loop_timer_free(s->loop, &s->expiry);
-	if (s->sock.fd >= 0)
-		close(s->sock.fd);
-	s->sock.fd = -1;
+	for (int i = 0; i < SERVER_SOCKS; i++) {
+		if (s->socks[i].h.fd >= 0)
+			close(s->socks[i].h.fd);
+		s->socks[i].h.fd = -1;
+	}
+	/* Only the file we bound: a later server may have replaced it. */
+	if (s->sock_file[0]) {
+		struct stat st;
+
+		if (lstat(s->sock_file, &st) == 0 && st.st_ino == s->sock_file_ino)
+			unlink(s->sock_file);
+		s->sock_file[0] = '\0';
+	}
 	store_close(s->store);
 	s->store = NULL;
 	ledger_free(&s->ledger);
 	free(s->slots);
 	free(s->listbuf);
+	free(s->grace_held);
+	s->grace_held = NULL;
 	s->slots = NULL;
 	s->listbuf = NULL;
 }

@@ -15,7 +15,23 @@
 
 #define SERVER_BATCH 128
 
+/* The names rtallocd listens on (docs/protocol.md, Transport).  The file
+ * socket comes first: only a privileged process can bind it, and it is
+ * drained before the abstract names, which anyone can flood. */
+enum server_sock {
+	SERVER_SOCK_FILE,		/* socket_file, e.g. /run/rtalloc/rtallocd.sock */
+	SERVER_SOCK_EXACT,		/* @socket_path, its exact length (v2 clients) */
+	SERVER_SOCK_PADDED,		/* @socket_path NUL-padded to the whole sun_path (v1) */
+	SERVER_SOCKS
+};
+
 struct server_slot;
+struct server;
+
+struct server_listener {
+	struct loop_fd h;		/* fd -1: not bound */
+	struct server *s;
+};
 
 struct server {
 	struct loop *loop;
@@ -24,7 +40,9 @@ struct server {
 	struct ledger ledger;
 	char boot_id[STORE_BOOT_ID_MAX];
 	uid_t self_uid;
-	struct loop_fd sock;
+	struct server_listener socks[SERVER_SOCKS];
+	char sock_file[108];		/* the file bound, "" none */
+	ino_t sock_file_ino;		/* so exit unlinks only our own */
 	struct loop_timer expiry;
 	int64_t armed_for;		/* the expiry the timer is set for; 0 none */
 	struct lease *dirty;		/* rows to write in the next commit */
@@ -33,13 +51,16 @@ struct server {
 	struct server_slot *slots;	/* SERVER_BATCH receive/reply slots */
 	char *listbuf;
 	/* Grace after lost state (grace_if_lost()): until grace_until
-	 * (CLOCK_BOOTTIME), keys holding no table are not answered. */
+	 * (CLOCK_BOOTTIME), keys holding no table get none of the tables
+	 * rtalloc's rules used at the start (grace_held: bit table - offset;
+	 * NULL: all), and are not answered while no other one is free. */
 	bool grace_closed;
 	int64_t grace_until;
-	unsigned grace_waiting;
+	uint64_t *grace_held;
+	unsigned grace_waiting, grace_granted;
 };
 
-/* Opens the database, restores leases, binds @socket_path.  err gets a
+/* Binds the names, opens the database, restores leases.  err gets a
  * one-line reason.  0 or -errno. */
 int server_init(struct server *s, struct loop *l, const struct config *cfg,
 		char *err, size_t errlen);

@@ -9,6 +9,7 @@
 #include <linux/rtnetlink.h>
 
 #include "engine.h"
+#include "health.h"
 
 /* Fight-loop brake: an uplink changed by more than FIX_MAX passes within
  * FIX_WINDOW_MS is left alone for FIX_HOLD_MS (someone keeps undoing us). */
@@ -28,6 +29,13 @@ void engine_init(struct engine *e, struct kernel *k, const struct engine_ops *op
 	e->rl = (struct ratelimit)RATELIMIT_INIT(2000, 10);
 }
 
+static void table_free(struct etable *t)
+{
+	krule_set_free(&t->rules);
+	kroute_set_free(&t->routes);
+	free(t);
+}
+
 void engine_free(struct engine *e)
 {
 	if (!e)
@@ -35,11 +43,18 @@ void engine_free(struct engine *e)
 	for (size_t i = 0; i < e->nup; i++)
 		free(e->up[i]);
 	free(e->up);
+	free(e->uindex);
+	for (size_t i = 0; i < e->nlinks; i++)
+		kroute_set_free(&e->links[i].main);
 	free(e->links);
 	free(e->addrs);
+	for (size_t i = 0; i < e->captables; i++)
+		for (struct etable *t = e->tables[i], *next; t; t = next) {
+			next = t->next;
+			table_free(t);
+		}
+	free(e->tables);
 	free(e->stale);
-	kroute_set_free(&e->routes);
-	krule_set_free(&e->rules);
 	kplan_free(&e->plan);
 	memset(e, 0, sizeof(*e));
 }
@@ -73,14 +88,206 @@ static int grow(void **v, size_t *cap, size_t n, size_t elem)
 	return 0;
 }
 
+/* ---- indexes: a thousand uplinks cost what one does per event ---- */
+
+static uint32_t mix(uint32_t h, uint32_t v)
+{
+	h ^= v;
+	h *= 0x01000193u;	/* FNV-1a's prime */
+	return h ^ (h >> 15);
+}
+
+static size_t table_slot(const struct engine *e, uint8_t family, uint32_t table)
+{
+	return mix(mix(0x811c9dc5u, family), table) & (e->captables - 1);
+}
+
+static struct etable *table_find(const struct engine *e, uint8_t family, uint32_t table)
+{
+	if (!e->captables)
+		return NULL;
+	for (struct etable *t = e->tables[table_slot(e, family, table)]; t; t = t->next)
+		if (t->table == table && t->family == family)
+			return t;
+	return NULL;
+}
+
+/* Doubles the buckets when they are as many as the entries. */
+static int tables_grow(struct engine *e)
+{
+	struct etable **old = e->tables;
+	size_t oldcap = e->captables, cap = oldcap ? oldcap * 2 : 64;
+
+	if (e->ntables < oldcap)
+		return 0;
+	e->tables = calloc(cap, sizeof(*e->tables));
+	if (!e->tables) {
+		e->tables = old;
+		return oldcap ? 0 : -ENOMEM;	/* longer chains, still right */
+	}
+	e->captables = cap;
+	for (size_t i = 0; i < oldcap; i++)
+		for (struct etable *t = old[i], *next; t; t = next) {
+			size_t s = table_slot(e, t->family, t->table);
+
+			next = t->next;
+			t->next = e->tables[s];
+			e->tables[s] = t;
+		}
+	free(old);
+	return 0;
+}
+
+static struct etable *table_get(struct engine *e, uint8_t family, uint32_t table)
+{
+	struct etable *t = table_find(e, family, table);
+	size_t s;
+
+	if (t)
+		return t;
+	if (tables_grow(e) < 0 || !(t = calloc(1, sizeof(*t))))
+		return NULL;
+	t->family = family;
+	t->table = table;
+	s = table_slot(e, family, table);
+	t->next = e->tables[s];
+	e->tables[s] = t;
+	e->ntables++;
+	return t;
+}
+
+/* Frees t when nothing is left in it or of it. */
+static void table_put(struct engine *e, struct etable *t)
+{
+	struct etable **pp;
+
+	if (!t || t->rules.n || t->routes.n || t->users || t->stale)
+		return;
+	for (pp = &e->tables[table_slot(e, t->family, t->table)]; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			e->ntables--;
+			table_free(t);
+			return;
+		}
+}
+
+static size_t uplink_slot(const struct engine *e, uint8_t family, int ifindex,
+			  const struct inet_addr *a)
+{
+	uint32_t h = mix(mix(0x811c9dc5u, family), (uint32_t)ifindex);
+	size_t len = addr_len(family);
+
+	for (size_t i = 0; i < len; i += 4)
+		h = mix(h, (uint32_t)a->bytes[i] << 24 | (uint32_t)a->bytes[i + 1] << 16 |
+			   (uint32_t)a->bytes[i + 2] << 8 | a->bytes[i + 3]);
+	return h & (e->capuindex - 1);
+}
+
+static void uindex_put(struct engine *e, struct uplink *u)
+{
+	size_t s = uplink_slot(e, u->key.family, u->ifindex, &u->key.addr);
+
+	u->hnext = e->uindex[s];
+	e->uindex[s] = u;
+}
+
+static int uindex_grow(struct engine *e)
+{
+	size_t cap = e->capuindex ? e->capuindex * 2 : 64;
+	struct uplink **v;
+
+	if (e->nup < e->capuindex)
+		return 0;
+	v = calloc(cap, sizeof(*v));
+	if (!v)
+		return e->capuindex ? 0 : -ENOMEM;
+	free(e->uindex);
+	e->uindex = v;
+	e->capuindex = cap;
+	for (size_t i = 0; i < e->nup; i++)
+		uindex_put(e, e->up[i]);
+	return 0;
+}
+
+static void uindex_del(struct engine *e, struct uplink *u)
+{
+	struct uplink **pp = &e->uindex[uplink_slot(e, u->key.family, u->ifindex, &u->key.addr)];
+
+	for (; *pp; pp = &(*pp)->hnext)
+		if (*pp == u) {
+			*pp = u->hnext;
+			return;
+		}
+}
+
+static struct uplink *uplink_find(const struct engine *e, uint8_t family, int ifindex,
+				  const struct inet_addr *a)
+{
+	if (!e->capuindex)
+		return NULL;
+	for (struct uplink *u = e->uindex[uplink_slot(e, family, ifindex, a)]; u; u = u->hnext)
+		if (u->key.family == family && u->ifindex == ifindex &&
+		    !memcmp(u->key.addr.bytes, a->bytes, addr_len(family)))
+			return u;
+	return NULL;
+}
+
+/* u is no longer among its table's holders (u->table stays as it was). */
+static void table_unhold(struct engine *e, struct uplink *u)
+{
+	struct etable *t = u->table ? table_find(e, u->key.family, u->table) : NULL;
+
+	if (!t)
+		return;
+	for (struct uplink **pp = &t->users; *pp; pp = &(*pp)->tnext)
+		if (*pp == u) {
+			*pp = u->tnext;
+			break;
+		}
+	u->tnext = NULL;
+	table_put(e, t);
+}
+
+/* u holds table (0: none). */
+static void table_hold(struct engine *e, struct uplink *u, uint32_t table)
+{
+	struct etable *t;
+
+	table_unhold(e, u);
+	u->table = table;
+	if (table && (t = table_get(e, u->key.family, table))) {
+		u->tnext = t->users;
+		t->users = u;
+	}
+}
+
 /* ---- the mirror ---- */
 
-static struct klink *link_find(const struct engine *e, int ifindex)
+static struct elink *link_find(const struct engine *e, int ifindex)
 {
 	for (size_t i = 0; i < e->nlinks; i++)
-		if (e->links[i].ifindex == ifindex)
+		if (e->links[i].l.ifindex == ifindex)
 			return &e->links[i];
 	return NULL;
+}
+
+static int fam_ix(int family)
+{
+	return family == AF_INET6;
+}
+
+/* Is l managed for family?  Asks the owner once per name. */
+static bool link_managed(struct engine *e, struct elink *l, int family, struct uplink_policy *pol)
+{
+	int f = fam_ix(family);
+
+	if (l->managed[f] < 0) {
+		memset(&l->pol[f], 0, sizeof(l->pol[f]));
+		l->managed[f] = e->ops->manage(e, family, l->l.name, &l->pol[f]) ? 1 : 0;
+	}
+	*pol = l->pol[f];
+	return l->managed[f] == 1;
 }
 
 /* Routes the mirror keeps: main's through one link, and ours anywhere. */
@@ -93,75 +300,96 @@ static bool route_kept(const struct kroute *r)
 	return r->table == KTABLE_MAIN && r->oif > 0 && !r->multipath;
 }
 
-static void mark_ifindex(struct engine *e, int ifindex)
+static void mark_table_users(struct etable *t)
 {
-	for (size_t i = 0; i < e->nup; i++)
-		if (e->up[i]->ifindex == ifindex)
-			e->up[i]->dirty = true;
+	for (struct uplink *u = t ? t->users : NULL; u; u = u->tnext)
+		u->dirty = true;
 }
 
 static bool mark_table(struct engine *e, uint8_t family, uint32_t table)
 {
-	bool any = false;
+	struct etable *t = table_find(e, family, table);
 
-	for (size_t i = 0; i < e->nup; i++)
-		if (e->up[i]->table == table && e->up[i]->key.family == family) {
-			e->up[i]->dirty = true;
-			any = true;
-		}
-	for (size_t i = 0; i < e->nstale; i++)
-		if (e->stale[i].table == table && e->stale[i].family == family)
-			any = true;
-	return any;
+	mark_table_users(t);
+	return t && (t->users || t->stale);
+}
+
+static void drop_oif(struct kroute_set *s, int ifindex)
+{
+	for (size_t i = 0; i < s->n;)
+		if (s->v[i].oif == ifindex)
+			kroute_set_del_at(s, i);
+		else
+			i++;
 }
 
 /* Kernel drops routes through a link going down, IPv4's without a word. */
-static void routes_drop_oif(struct engine *e, int ifindex)
+static void routes_drop_oif(struct engine *e, struct elink *l)
 {
-	for (size_t i = 0; i < e->routes.n;)
-		if (e->routes.v[i].oif == ifindex)
-			kroute_set_del_at(&e->routes, i);
-		else
-			i++;
+	l->main.n = 0;
+	for (size_t i = 0; i < e->captables; i++)
+		for (struct etable *t = e->tables[i]; t; t = t->next)
+			drop_oif(&t->routes, l->l.ifindex);
+}
+
+static bool set_route(struct kroute_set *s, const struct kroute *r, bool del)
+{
+	size_t i;
+
+	for (i = 0; i < s->n && !kroute_same_key(&s->v[i], r); i++)
+		;
+	if (del) {
+		if (i == s->n)
+			return false;
+		kroute_set_del_at(s, i);
+		return true;
+	}
+	if (i < s->n) {
+		if (kroute_equal(&s->v[i], r))
+			return false;
+		s->v[i] = *r;
+		return true;
+	}
+	return kroute_set_add(s, r) == 0;
 }
 
 /* Applies one object to the mirror: true when it changed something. */
 static bool mirror_route(struct engine *e, const struct kroute *r, bool del)
 {
-	size_t i;
+	struct etable *t;
+	bool changed;
 
-	for (i = 0; i < e->routes.n && !kroute_same_key(&e->routes.v[i], r); i++)
-		;
-	if (del) {
-		if (i == e->routes.n)
-			return false;
-		kroute_set_del_at(&e->routes, i);
-		return true;
+	if (r->table == KTABLE_MAIN) {
+		struct elink *l = link_find(e, r->oif);
+
+		return l && set_route(&l->main, r, del);
 	}
-	if (i < e->routes.n) {
-		if (kroute_equal(&e->routes.v[i], r))
-			return false;
-		e->routes.v[i] = *r;
-		return true;
-	}
-	return kroute_set_add(&e->routes, r) == 0;
+	t = del ? table_find(e, r->family, r->table) : table_get(e, r->family, r->table);
+	if (!t)
+		return false;
+	changed = set_route(&t->routes, r, del);
+	table_put(e, t);
+	return changed;
 }
 
 static bool mirror_rule(struct engine *e, const struct krule *r, bool del)
 {
+	struct etable *t = del ? table_find(e, r->family, r->table) : table_get(e, r->family, r->table);
+	bool changed = false;
 	size_t i;
 
-	for (i = 0; i < e->rules.n && !krule_equal(&e->rules.v[i], r); i++)
-		;
-	if (del) {
-		if (i == e->rules.n)
-			return false;
-		krule_set_del_at(&e->rules, i);
-		return true;
-	}
-	if (i < e->rules.n)
+	if (!t)
 		return false;
-	return krule_set_add(&e->rules, r) == 0;
+	for (i = 0; i < t->rules.n && !krule_equal(&t->rules.v[i], r); i++)
+		;
+	if (del && i < t->rules.n) {
+		krule_set_del_at(&t->rules, i);
+		changed = true;
+	} else if (!del && i == t->rules.n) {
+		changed = krule_set_add(&t->rules, r) == 0;
+	}
+	table_put(e, t);
+	return changed;
 }
 
 static bool addr_eligible(const struct kaddr *a)
@@ -196,61 +424,84 @@ static bool mirror_addr(struct engine *e, const struct kaddr *a, bool del)
 	return true;
 }
 
+static bool mirror_link(struct engine *e, const struct klink *k, bool del)
+{
+	struct elink *l = link_find(e, k->ifindex);
+
+	if (del) {
+		if (!l)
+			return false;
+		routes_drop_oif(e, l);
+		kroute_set_free(&l->main);
+		*l = e->links[--e->nlinks];
+		e->scan = true;
+		return true;
+	}
+	if (!l) {
+		if (grow((void **)&e->links, &e->caplinks, e->nlinks, sizeof(*e->links)) < 0)
+			return false;
+		l = &e->links[e->nlinks++];
+		memset(l, 0, sizeof(*l));
+		l->l = *k;
+		l->managed[0] = l->managed[1] = -1;
+		e->scan = true;
+		return true;
+	}
+	if (!strcmp(l->l.name, k->name) && l->l.up == k->up)
+		return false;
+	if (strcmp(l->l.name, k->name)) {
+		l->managed[0] = l->managed[1] = -1;
+		e->scan = true;
+	}
+	if (l->l.up != k->up) {
+		if (!k->up)
+			routes_drop_oif(e, l);
+		l->dirty = true;
+	}
+	l->l = *k;
+	return true;
+}
+
 /* Returns true when a pass is due. */
 static bool mirror_event(struct engine *e, const struct kevent *ev)
 {
 	switch (ev->type) {
-	case KOBJ_LINK: {
-		struct klink *l = link_find(e, ev->link.ifindex);
+	case KOBJ_LINK:
+		return mirror_link(e, &ev->link, ev->del);
+	case KOBJ_ADDR: {
+		struct elink *l;
+		struct uplink_policy pol;
 
-		if (ev->del) {
-			if (!l)
-				return false;
-			routes_drop_oif(e, l->ifindex);
-			*l = e->links[--e->nlinks];
-			e->scan = true;
-			return true;
-		}
-		if (!l) {
-			if (grow((void **)&e->links, &e->caplinks, e->nlinks, sizeof(*e->links)) < 0)
-				return false;
-			e->links[e->nlinks++] = ev->link;
-			e->scan = true;
-			return true;
-		}
-		if (!strcmp(l->name, ev->link.name) && l->up == ev->link.up)
-			return false;
-		if (strcmp(l->name, ev->link.name))
-			e->scan = true;
-		if (l->up != ev->link.up) {
-			if (!ev->link.up)
-				routes_drop_oif(e, l->ifindex);
-			mark_ifindex(e, l->ifindex);
-		}
-		*l = ev->link;
-		return true;
-	}
-	case KOBJ_ADDR:
 		if (!mirror_addr(e, &ev->addr, ev->del))
 			return false;
 		if (!addr_eligible(&ev->addr))
 			return false;
+		/* An address of a link we do not manage costs no pass. */
+		l = link_find(e, ev->addr.ifindex);
+		if (l && !link_managed(e, l, ev->addr.family, &pol))
+			return false;
 		e->scan = true;
 		return true;
+	}
 	case KOBJ_ROUTE:
 		if (!route_kept(&ev->route) || !mirror_route(e, &ev->route, ev->del))
 			return false;
 		if (ev->route.table == KTABLE_MAIN) {
-			for (size_t i = 0; i < e->nup; i++)
-				if (e->up[i]->ifindex == ev->route.oif) {
-					mark_ifindex(e, ev->route.oif);
-					return true;
-				}
-			return false;
+			struct elink *l = link_find(e, ev->route.oif);
+
+			if (!l)
+				return false;
+			l->dirty = true;
+			return true;
 		}
 		return mark_table(e, ev->route.family, ev->route.table);
 	case KOBJ_RULE:
-		if (ev->rule.proto != RTPROT_RTALLOC || !mirror_rule(e, &ev->rule, ev->del))
+		/* rtalloc-track's rules for unbound traffic point into our
+		 * tables but are its own (prefs in health.h): not mirrored, so
+		 * never taken for strays of the table. */
+		if (ev->rule.proto != RTPROT_RTALLOC ||
+		    (ev->rule.pref >= HEALTH_TRACK_PREF_MIN && ev->rule.pref <= HEALTH_TRACK_PREF_MAX) ||
+		    !mirror_rule(e, &ev->rule, ev->del))
 			return false;
 		return mark_table(e, ev->rule.family, ev->rule.table);
 	}
@@ -267,13 +518,22 @@ int engine_load(struct engine *e)
 	static const enum kobj_type order[] = { KOBJ_LINK, KOBJ_ADDR, KOBJ_ROUTE, KOBJ_RULE };
 	int ret;
 
+	for (size_t i = 0; i < e->nlinks; i++)
+		kroute_set_free(&e->links[i].main);
 	e->nlinks = e->naddrs = 0;
-	e->routes.n = e->rules.n = 0;
+	for (size_t i = 0; i < e->captables; i++)
+		for (struct etable *t = e->tables[i]; t; t = t->next)
+			t->rules.n = t->routes.n = 0;
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		ret = kernel_dump(e->k, order[i], load_cb, e);
 		if (ret < 0)
 			return ret;
 	}
+	for (size_t i = 0; i < e->captables; i++)
+		for (struct etable *t = e->tables[i], *next; t; t = next) {
+			next = t->next;
+			table_put(e, t);
+		}
 	e->resync = false;
 	e->scan = true;
 	e->all_dirty = true;
@@ -304,11 +564,31 @@ int engine_read_events(struct engine *e)
 	if (ret == -ENOBUFS) {
 		log_msg(LOG_WARNING, "netlink events lost (ENOBUFS): re-reading the kernel's state");
 		e->resync = true;
+		e->stats.resyncs++;
 		return 1;
 	}
 	if (ret < 0)
 		return ret;
 	return ctx.due;
+}
+
+const struct elink *engine_link(const struct engine *e, int ifindex)
+{
+	return link_find(e, ifindex);
+}
+
+const struct etable *engine_table(const struct engine *e, uint8_t family, uint32_t table)
+{
+	return table_find(e, family, table);
+}
+
+const struct kaddr *engine_addr(const struct engine *e, const struct inet_addr *a)
+{
+	for (size_t i = 0; i < e->naddrs; i++)
+		if (e->addrs[i].family == a->family &&
+		    !memcmp(e->addrs[i].addr.bytes, a->bytes, addr_len(a->family)))
+			return &e->addrs[i];
+	return NULL;
 }
 
 /* ---- desired state ---- */
@@ -333,7 +613,7 @@ int engine_desired(const struct engine *e, const struct uplink *u, struct krule_
 		   struct kroute_set *routes)
 {
 	uint8_t max = (uint8_t)(addr_len(u->key.family) * 8);
-	const struct klink *l = link_find(e, u->ifindex);
+	const struct elink *l = link_find(e, u->ifindex);
 	struct krule r;
 	int ret = 0;
 
@@ -368,10 +648,10 @@ int engine_desired(const struct engine *e, const struct uplink *u, struct krule_
 	}
 routes:
 	/* A link that is down holds no routes: the kernel refuses them. */
-	if (!l || !l->up)
+	if (!l || !l->l.up)
 		return ret ? -ENOMEM : 0;
-	const struct kroute *src = u->given ? u->given->v : e->routes.v;
-	size_t n = u->given ? u->given->n : e->routes.n;
+	const struct kroute *src = u->given ? u->given->v : l->main.v;
+	size_t n = u->given ? u->given->n : l->main.n;
 
 	for (size_t i = 0; i < n; i++) {
 		struct kroute c = src[i];
@@ -398,54 +678,63 @@ routes:
 
 /* ---- uplinks ---- */
 
-static struct uplink *uplink_find(const struct engine *e, uint8_t family, int ifindex,
-				  const struct inet_addr *a)
-{
-	for (size_t i = 0; i < e->nup; i++) {
-		struct uplink *u = e->up[i];
-
-		if (u->key.family == family && u->ifindex == ifindex &&
-		    !memcmp(u->key.addr.bytes, a->bytes, addr_len(family)))
-			return u;
-	}
-	return NULL;
-}
-
 static int stale_add(struct engine *e, uint8_t family, uint32_t table)
 {
+	struct etable *t;
 	int ret;
 
 	if (!table)
 		return 0;
-	for (size_t i = 0; i < e->nstale; i++)
-		if (e->stale[i].table == table && e->stale[i].family == family)
-			return 0;
+	t = table_get(e, family, table);
+	if (!t)
+		return -ENOMEM;
+	if (t->stale)
+		return 0;
 	ret = grow((void **)&e->stale, &e->capstale, e->nstale, sizeof(*e->stale));
-	if (ret < 0)
+	if (ret < 0) {
+		table_put(e, t);
 		return ret;
+	}
+	t->stale = true;
 	e->stale[e->nstale++] = (struct engine_table){ .family = family, .table = table };
 	return 0;
 }
 
+static void stale_del_at(struct engine *e, size_t i)
+{
+	struct etable *t = table_find(e, e->stale[i].family, e->stale[i].table);
+
+	e->stale[i] = e->stale[--e->nstale];
+	if (t) {
+		t->stale = false;
+		table_put(e, t);
+	}
+}
+
 int engine_claim_table(struct engine *e, uint8_t family, uint32_t table)
 {
-	for (size_t i = 0; i < e->nup; i++)
-		if (e->up[i]->table == table && e->up[i]->key.family == family)
-			return 0;
+	struct etable *t = table_find(e, family, table);
+
+	if (t && t->users)
+		return 0;
 	return stale_add(e, family, table);
 }
 
+/* Through stale_del_at(): the table's stale mark goes too, or a later
+ * engine_claim_table() would take it for still listed and never empty it. */
 void engine_keep_table(struct engine *e, uint8_t family, uint32_t table)
 {
 	for (size_t i = 0; i < e->nstale;)
 		if (e->stale[i].table == table && e->stale[i].family == family)
-			e->stale[i] = e->stale[--e->nstale];
+			stale_del_at(e, i);
 		else
 			i++;
 }
 
 void engine_rescan(struct engine *e)
 {
+	for (size_t i = 0; i < e->nlinks; i++)
+		e->links[i].managed[0] = e->links[i].managed[1] = -1;
 	e->scan = true;
 	e->all_dirty = true;
 }
@@ -459,10 +748,10 @@ void engine_set_table(struct engine *e, struct uplink *u, uint32_t table)
 	/* A table we were given is no longer stale. */
 	for (size_t i = 0; i < e->nstale;)
 		if (e->stale[i].table == table && e->stale[i].family == u->key.family)
-			e->stale[i] = e->stale[--e->nstale];
+			stale_del_at(e, i);
 		else
 			i++;
-	u->table = table;
+	table_hold(e, u, table);
 	u->dirty = true;
 	u->installed = false;
 }
@@ -496,14 +785,19 @@ static uint32_t adopt_table(const struct engine *e, const struct uplink *u)
 {
 	size_t len = addr_len(u->key.family);
 
-	for (size_t i = 0; i < e->rules.n; i++) {
-		const struct krule *r = &e->rules.v[i];
+	for (size_t b = 0; b < e->captables; b++)
+		for (const struct etable *t = e->tables[b]; t; t = t->next) {
+			if (t->family != u->key.family)
+				continue;
+			for (size_t i = 0; i < t->rules.n; i++) {
+				const struct krule *r = &t->rules.v[i];
 
-		if (r->family == u->key.family && r->pref == e->prefs.from &&
-		    r->src_len == len * 8 && !r->dst_len && !r->iif[0] && !r->has_fwmark &&
-		    !memcmp(r->src.bytes, u->key.addr.bytes, len))
-			return r->table;
-	}
+				if (r->pref == e->prefs.from && r->src_len == len * 8 && !r->dst_len &&
+				    !r->iif[0] && !r->has_fwmark &&
+				    !memcmp(r->src.bytes, u->key.addr.bytes, len))
+					return r->table;
+			}
+		}
 	return 0;
 }
 
@@ -513,6 +807,8 @@ static int uplink_add(struct engine *e, const struct kaddr *a, const struct klin
 	struct uplink *u;
 	int ret = grow((void **)&e->up, &e->capup, e->nup, sizeof(*e->up));
 
+	if (ret == 0)
+		ret = uindex_grow(e);
 	if (ret < 0)
 		return ret;
 	u = calloc(1, sizeof(*u));
@@ -529,6 +825,7 @@ static int uplink_add(struct engine *e, const struct kaddr *a, const struct klin
 	u->dirty = true;
 	u->adopt = adopt_table(e, u);
 	e->up[e->nup++] = u;
+	uindex_put(e, u);
 	if (e->ops->uplink_new && !e->ops->uplink_new(e, u))
 		u->foreign = true;
 	return 0;
@@ -545,15 +842,15 @@ static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
 		e->up[i]->seen = false;
 	for (size_t i = 0; i < e->naddrs; i++) {
 		const struct kaddr *a = &e->addrs[i];
-		const struct klink *l;
+		struct elink *l;
 		struct uplink_policy pol = { 0 };
 		struct uplink *u;
 
 		if (!addr_eligible(a) || !(l = link_find(e, a->ifindex)) ||
-		    !e->ops->manage(e, a->family, l->name, &pol))
+		    !link_managed(e, l, a->family, &pol))
 			continue;
 		u = uplink_find(e, a->family, a->ifindex, &a->addr);
-		if (u && strcmp(u->key.ifname, l->name)) {
+		if (u && strcmp(u->key.ifname, l->l.name)) {
 			/* Renamed: the lease key names the link.  Let the
 			 * old uplink go and start over under the new name. */
 			renamed = true;
@@ -569,7 +866,7 @@ static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
 			engine_set_policy(e, u, &pol);
 			continue;
 		}
-		ret = uplink_add(e, a, l, &pol);
+		ret = uplink_add(e, a, &l->l, &pol);
 		if (ret < 0)
 			return ret;
 	}
@@ -585,6 +882,8 @@ static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
 		(*gone)[(*ngone)++] = u;
 		if (u->table && !u->foreign)
 			stale_add(e, u->key.family, u->table);
+		uindex_del(e, u);
+		table_unhold(e, u);
 		e->up[i] = e->up[--e->nup];
 	}
 	e->scan = renamed;
@@ -593,23 +892,17 @@ static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
 
 /* ---- applying ---- */
 
+static const struct krule_set no_rules;
+static const struct kroute_set no_routes;
+
 /* Ours in the kernel for a table (a table number is per family). */
 static void have_of(const struct engine *e, uint8_t family, uint32_t table,
-		    struct krule_set *rules, struct kroute_set *routes)
+		    const struct krule_set **rules, const struct kroute_set **routes)
 {
-	rules->n = routes->n = 0;
-	for (size_t i = 0; i < e->rules.n && !e->routes_only; i++) {
-		const struct krule *r = &e->rules.v[i];
+	const struct etable *t = table_find(e, family, table);
 
-		if (r->table == table && r->family == family && r->proto == RTPROT_RTALLOC)
-			krule_set_add(rules, r);
-	}
-	for (size_t i = 0; i < e->routes.n; i++) {
-		const struct kroute *r = &e->routes.v[i];
-
-		if (r->table == table && r->family == family && r->proto == RTPROT_RTALLOC)
-			kroute_set_add(routes, r);
-	}
+	*rules = t && !e->routes_only ? &t->rules : &no_rules;
+	*routes = t ? &t->routes : &no_routes;
 }
 
 /* Applies e->plan; the mirror learns each change made.  A refused rule
@@ -677,14 +970,16 @@ cleanup:
 }
 
 static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
-			    struct krule_set *want_r, struct kroute_set *want_rt,
-			    struct krule_set *have_r, struct kroute_set *have_rt)
+			    struct krule_set *want_r, struct kroute_set *want_rt)
 {
+	const struct krule_set *have_r;
+	const struct kroute_set *have_rt;
 	char a[INET6_ADDRSTRLEN], what[96];
 	size_t rule_adds = 0, route_adds = 0;
 	int ret;
 
 	if (u->hold_until_ms > now) {
+		u->dirty = true;
 		if (!e->next_due_ms || u->hold_until_ms < e->next_due_ms)
 			e->next_due_ms = u->hold_until_ms;
 		return 0;
@@ -693,7 +988,7 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 	ret = engine_desired(e, u, want_r, want_rt);
 	if (ret < 0)
 		return ret;
-	have_of(e, u->key.family, u->table, have_r, have_rt);
+	have_of(e, u->key.family, u->table, &have_r, &have_rt);
 	kplan_reset(&e->plan);
 	ret = reconcile(want_r, want_rt, have_r, have_rt, &e->plan);
 	if (ret < 0 || !e->plan.n) {
@@ -747,14 +1042,15 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 }
 
 static int empty_table(struct engine *e, struct engine_table t, struct krule_set *want_r,
-		       struct kroute_set *want_rt, struct krule_set *have_r,
-		       struct kroute_set *have_rt)
+		       struct kroute_set *want_rt)
 {
+	const struct krule_set *have_r;
+	const struct kroute_set *have_rt;
 	char what[48];
 	int ret;
 
 	want_r->n = want_rt->n = 0;
-	have_of(e, t.family, t.table, have_r, have_rt);
+	have_of(e, t.family, t.table, &have_r, &have_rt);
 	kplan_reset(&e->plan);
 	ret = reconcile(want_r, want_rt, have_r, have_rt, &e->plan);
 	if (ret < 0 || !e->plan.n)
@@ -764,10 +1060,16 @@ static int empty_table(struct engine *e, struct engine_table t, struct krule_set
 	return plan_apply(e, what);
 }
 
+static void drop_cb(const struct kevent *ev, void *data)
+{
+	(void)ev;
+	(void)data;
+}
+
 int engine_pass(struct engine *e, uint64_t now)
 {
-	struct krule_set want_r = { 0 }, have_r = { 0 };
-	struct kroute_set want_rt = { 0 }, have_rt = { 0 };
+	struct krule_set want_r = { 0 };
+	struct kroute_set want_rt = { 0 };
 	struct uplink **gone = NULL;
 	size_t ngone = 0;
 	int ret = 0;
@@ -775,6 +1077,9 @@ int engine_pass(struct engine *e, uint64_t now)
 	e->stats.passes++;
 	e->next_due_ms = 0;
 	if (e->resync) {
+		/* Events queued before the dump are older than it: dropped. */
+		for (int i = 0; i < 4 && kernel_events(e->k, drop_cb, NULL) == -ENOBUFS; i++)
+			;
 		ret = engine_load(e);
 		if (ret < 0) {
 			e->resync = true;
@@ -789,14 +1094,22 @@ int engine_pass(struct engine *e, uint64_t now)
 	for (size_t i = 0; i < e->nup; i++) {
 		struct uplink *u = e->up[i];
 
-		if (u->foreign || !u->table || !(u->dirty || e->all_dirty))
+		if (u->foreign || !u->table)
 			continue;
-		reconcile_uplink(e, u, now, &want_r, &want_rt, &have_r, &have_rt);
+		if (!(u->dirty || e->all_dirty)) {
+			const struct elink *l = link_find(e, u->ifindex);
+
+			if (!l || !l->dirty)
+				continue;
+		}
+		reconcile_uplink(e, u, now, &want_r, &want_rt);
 	}
 	e->all_dirty = false;
+	for (size_t i = 0; i < e->nlinks; i++)
+		e->links[i].dirty = false;
 	for (size_t i = 0; i < e->nstale;) {
-		if (empty_table(e, e->stale[i], &want_r, &want_rt, &have_r, &have_rt) == 0 || !e->resync)
-			e->stale[i] = e->stale[--e->nstale];
+		if (empty_table(e, e->stale[i], &want_r, &want_rt) == 0 || !e->resync)
+			stale_del_at(e, i);
 		else
 			i++;
 	}
@@ -808,8 +1121,6 @@ cleanup:
 	}
 	free(gone);
 	krule_set_free(&want_r);
-	krule_set_free(&have_r);
 	kroute_set_free(&want_rt);
-	kroute_set_free(&have_rt);
 	return ret;
 }

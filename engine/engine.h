@@ -52,6 +52,30 @@ struct uplink {
 	uint64_t hold_until_ms;		/* fight-loop brake */
 	uint64_t window_ms;
 	unsigned fixes;
+	struct uplink *hnext;		/* in the (family, ifindex, address) index */
+	struct uplink *tnext;		/* among its table's holders */
+};
+
+/* A link of the mirror, with main's routes through it and what the owner
+ * said of it (manage(), asked once per name). */
+struct elink {
+	struct klink l;
+	struct kroute_set main;
+	int8_t managed[2];		/* IPv4, IPv6: -1 not asked yet, 0, 1 */
+	struct uplink_policy pol[2];
+	bool dirty;			/* its uplinks want a pass */
+};
+
+/* One table of ours (per family): our rules and routes in the kernel that
+ * select or fill it, and the uplinks holding it. */
+struct etable {
+	struct etable *next;		/* hash chain */
+	uint8_t family;
+	uint32_t table;
+	struct krule_set rules;
+	struct kroute_set routes;
+	struct uplink *users;
+	bool stale;			/* in engine.stale */
 };
 
 struct engine;
@@ -73,7 +97,7 @@ struct engine_table {
 };
 
 struct engine_stats {
-	unsigned long passes, changes, restored, events, relevant;
+	unsigned long passes, changes, restored, events, relevant, resyncs;
 };
 
 struct engine {
@@ -85,16 +109,19 @@ struct engine {
 	char forward[ENGINE_FORWARD_MAX][IFNAMSIZ];
 	size_t nforward;
 
-	/* the mirror */
-	struct klink *links;
+	/* the mirror: links (with main's routes through them), addresses,
+	 * and our tables (proto 122 rules and routes), hashed */
+	struct elink *links;
 	size_t nlinks, caplinks;
 	struct kaddr *addrs;
 	size_t naddrs, capaddrs;
-	struct kroute_set routes;	/* main's through a link, and ours */
-	struct krule_set rules;		/* ours (proto 122), anyone's uplinks' */
+	struct etable **tables;
+	size_t ntables, captables;	/* entries, buckets */
 
 	struct uplink **up;
 	size_t nup, capup;
+	struct uplink **uindex;		/* by family, ifindex, address */
+	size_t capuindex;
 	struct engine_table *stale;	/* tables to empty: moved from, claimed */
 	size_t nstale, capstale;
 
@@ -143,6 +170,12 @@ int engine_claim_table(struct engine *e, uint8_t family, uint32_t table);
 void engine_keep_table(struct engine *e, uint8_t family, uint32_t table);
 /* Re-asks manage() for every link at the next pass (configuration reload). */
 void engine_rescan(struct engine *e);
+
+/* The mirror, read-only (for --status): a link by index, a table of ours
+ * (NULL: nothing of ours in it), an address by family and bytes. */
+const struct elink *engine_link(const struct engine *e, int ifindex);
+const struct etable *engine_table(const struct engine *e, uint8_t family, uint32_t table);
+const struct kaddr *engine_addr(const struct engine *e, const struct inet_addr *a);
 
 /* The desired rules and routes of u (for tests and --status). */
 int engine_desired(const struct engine *e, const struct uplink *u, struct krule_set *rules,

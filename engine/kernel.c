@@ -501,7 +501,7 @@ static const struct kernel_ops knl_ops = {
 	.close = knl_close,
 };
 
-int kernel_netlink_open(struct kernel **k)
+int kernel_netlink_open(struct kernel **k, int ev_rcvbuf)
 {
 	static const unsigned groups[] = {
 		RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE,
@@ -520,7 +520,7 @@ int kernel_netlink_open(struct kernel **k)
 		goto cleanup;
 	/* An agent adding rules for a thousand addresses hears each of them
 	 * back: room for that burst (ENOBUFS still re-dumps). */
-	size = 8 << 20;
+	size = ev_rcvbuf > 0 ? ev_rcvbuf : 8 << 20;
 	if (setsockopt(nl_fd(&kn->ev), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		setsockopt(nl_fd(&kn->ev), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	ret = nl_open(&kn->req, NULL, 0);

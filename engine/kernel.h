@@ -64,8 +64,10 @@ struct kernel {
 };
 
 /* The real kernel: a request socket and an event socket subscribed to
- * links, addresses, routes and rules of both families.  0 or -errno. */
-int kernel_netlink_open(struct kernel **k);
+ * links, addresses, routes and rules of both families.  ev_rcvbuf: the
+ * event socket's receive buffer in bytes (0: 8 MiB; tests force ENOBUFS
+ * with a small one).  0 or -errno. */
+int kernel_netlink_open(struct kernel **k, int ev_rcvbuf);
 /* An empty in-memory kernel (kernel_fake.h adds the test controls). */
 int kernel_fake_open(struct kernel **k);
 

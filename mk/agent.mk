@@ -9,3 +9,7 @@ $(AGENT): $(call obj,agent/main.c) $(BUILD)/libagent.a $(BUILD)/libengine.a $(BU
 all: $(AGENT)
 tests: $(AGENT)
 
+
+# rtalloc --status checks the agent's uplinks' routes (agent/agentstatus.c,
+# over the engine): named after rtalloc's own libraries, so they link last.
+$(BUILD)/rtalloc: $(BUILD)/libagent.a $(BUILD)/libengine.a

@@ -8,7 +8,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libcommon.a $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) $(XLDFLAGS) -o $@ $< $(BUILD)/libcommon.a $(PKG_LIBS)
 
-bench-progs: $(PROGS) $(BENCH_PROGS) $(BUILD)/tools/loadgen $(BUILD)/rtalloc-agent
+bench-progs: $(PROGS) $(BENCH_PROGS) $(BUILD)/tools/loadgen $(BUILD)/tools/flood $(BUILD)/rtalloc-agent
 
 bench: bench-progs
 	BUILD=$(BUILD) bench/run.sh

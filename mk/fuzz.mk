@@ -11,7 +11,7 @@ FUZZ_FLAGS   ?=
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer -Icommon -Iallocator-server -Iallocator-client \
-	-Iallocator-client/packetmark $(PKG_CFLAGS)
+	-Iallocator-client/packetmark -Iengine -Iagent $(PKG_CFLAGS)
 ifeq ($(WERROR),1)
 FUZZ_CFLAGS += -Werror
 endif
@@ -31,6 +31,7 @@ fuzz_cli_SRC     := allocator-client/cli.c allocator-client/routearg.c common/ad
 fuzz_shebang_SRC := allocator-client/packetmark/shebang.c
 fuzz_cgroup_SRC  := allocator-client/packetmark/cgmark.c
 fuzz_route_SRC   := allocator-client/routearg.c common/addr.c
+fuzz_agentcfg_SRC := agent/agentcfg.c common/addr.c allocator-client/packetmark/mark.c
 
 
 # One explicit rule per target (no .SECONDEXPANSION: it would change how

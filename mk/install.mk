@@ -33,6 +33,9 @@ INST_FILES := \
 	$(BUILD)/rtalloc-agent:0755:$(SBINDIR)/rtalloc-agent \
 	systemd/rtalloc-agent.service:0644:$(UNITDIR)/rtalloc-agent.service \
 	man/rtalloc-agent.8:0644:$(MANDIR)/man8/rtalloc-agent.8 \
+	$(BUILD)/rtalloc-track:0755:$(SBINDIR)/rtalloc-track \
+	systemd/rtalloc-track.service:0644:$(UNITDIR)/rtalloc-track.service \
+	man/rtalloc-track.8:0644:$(MANDIR)/man8/rtalloc-track.8 \
 	$(BUILD)/packetmark:0755:$(BINDIR)/packetmark \
 	$(BUILD)/libpacketmark.so:0644:$(LIBDIR)/libpacketmark.so \
 	hooks/wan-dnsmasq/rtalloc-wan-dnsmasq:0755:$(SBINDIR)/rtalloc-wan-dnsmasq \
@@ -52,10 +55,12 @@ INST_FILES := \
 	man/packetmark.1:0644:$(MANDIR)/man1/packetmark.1 \
 	$(foreach f,$(wildcard docs/*.md),$(f):0644:$(DOCDIR)/$(notdir $(f)))
 # Programs are copied as they are; text files go through INST_SED.
-INST_BINARIES := $(BUILD)/rtallocd $(BUILD)/rtalloc $(BUILD)/rtalloc-agent $(BUILD)/packetmark $(BUILD)/libpacketmark.so
+INST_BINARIES := $(BUILD)/rtallocd $(BUILD)/rtalloc $(BUILD)/rtalloc-agent $(BUILD)/packetmark $(BUILD)/libpacketmark.so \
+	$(BUILD)/rtalloc-track
 INST_CONFIGS := hooks/default/rtalloc:$(SYSCONFDIR)/default/rtalloc \
 	etc/rtallocd.json:$(SYSCONFDIR)/rtalloc/rtallocd.json \
-	etc/agent.json:$(SYSCONFDIR)/rtalloc/agent.json
+	etc/agent.json:$(SYSCONFDIR)/rtalloc/agent.json \
+	etc/track.json:$(SYSCONFDIR)/rtalloc/track.json
 # Directories that are ours alone: uninstall removes them once empty.
 INST_OWN_DIRS := $(LIBDIR) $(DOCDIR) $(SYSCONFDIR)/rtalloc
 

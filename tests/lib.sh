@@ -185,6 +185,8 @@ t_server() {
 { "socket_path": "$T_SOCK", "db_path": "$T_DB", "table_offset": 10000,
   "num_tables": 100, "table_timeout": 60${extra:+, $extra} }
 EOC
+	# its file socket (/run/rtalloc/NAME.sock) outlives a kill -9
+	t_on_exit "rm -f /run/rtalloc/$T_SOCK.sock"
 	t_bg_ready rtallocd "$ns" "$RTALLOCD" -c "$T_CONF" -f
 	local rc=$?
 	T_SERVER_PID=$T_LAST_PID
@@ -233,6 +235,9 @@ t_cleanup() {
 	for ns in "${T_NETNS[@]}"; do
 		# shellcheck disable=SC2046
 		kill -9 $(ip netns pids "$ns" 2>/dev/null) 2>/dev/null
+		# control names of the rtalloc daemons killed there (keyed by
+		# the namespace's inode)
+		p=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) && rm -f "/run/rtalloc/clients/$p-"*
 	done
 	sleep 0.1
 	local left=0

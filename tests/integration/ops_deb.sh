@@ -31,11 +31,14 @@ for f in /usr/sbin/rtallocd /usr/sbin/rtalloc /usr/bin/packetmark /usr/lib/rtall
 	/etc/network/if-up.d/rtalloc /etc/network/if-post-down.d/rtalloc \
 	/etc/NetworkManager/dispatcher.d/90-rtalloc /etc/udev/rules.d/90-rtalloc.rules \
 	/lib/systemd/system/rtallocd.service /etc/rtalloc/rtallocd.json /etc/default/rtalloc \
-	/usr/share/man/man8/rtalloc.8.gz; do
+	/usr/share/man/man8/rtalloc.8.gz /usr/sbin/rtalloc-agent /lib/systemd/system/rtalloc-agent.service \
+	/etc/rtalloc/agent.json /usr/share/man/man8/rtalloc-agent.8.gz; do
 	t_check "package ships $f" grep -qxF "$f" <<<"$files"
 done
 t_check "configs are conffiles" grep -q /etc/rtalloc/rtallocd.json <<<"$(dpkg-query -W -f='${Conffiles}' rtalloc)"
 t_check "rtallocd.service is enabled" test -L /etc/systemd/system/multi-user.target.wants/rtallocd.service
+t_check "rtalloc-agent.service is shipped disabled" \
+	test ! -e /etc/systemd/system/multi-user.target.wants/rtalloc-agent.service
 
 t_netns srv; NS=$T_NS
 if [ -d /run/systemd/system ] && [ "$(ps -p 1 -o comm=)" = systemd ]; then
@@ -47,6 +50,14 @@ else
 	# No systemd here: run it as the unit would (user, state dir, config)
 	# inside a namespace of its own.
 	install -d -o rtalloc -g rtalloc -m 0750 /var/lib/rtalloc
+	# RuntimeDirectory=rtalloc: clients take the owner of /run/rtalloc for
+	# the server's uid (docs/protocol.md); given back as it was at exit.
+	if [ -d /run/rtalloc ]; then
+		t_on_exit "chown $(stat -c %u:%g /run/rtalloc) /run/rtalloc"
+	else
+		t_on_exit "rmdir /run/rtalloc/clients /run/rtalloc"
+	fi
+	install -d -o rtalloc -g rtalloc -m 0755 /run/rtalloc
 	t_check "packaged rtallocd serves @rtallocd as user rtalloc" t_bg_ready rtallocd "$NS" \
 		setpriv --reuid rtalloc --regid rtalloc --init-groups /usr/sbin/rtallocd -c /etc/rtalloc/rtallocd.json
 	t_netns peer; t_veth "$NS" up0 "$T_NS" peer0

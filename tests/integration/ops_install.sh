@@ -30,23 +30,26 @@ expected="./etc/NetworkManager/dispatcher.d/90-rtalloc 755
 ./etc/network/if-up.d/rtalloc 755
 ./etc/rtalloc/agent.json 644
 ./etc/rtalloc/rtallocd.json 644
+./etc/rtalloc/track.json 644
 ./etc/udev/rules.d/90-rtalloc.rules 644
 ./usr/bin/packetmark 755
 ./usr/lib/rtalloc/libpacketmark.so 644
 ./usr/lib/rtalloc/rtalloc-hook.sh 644
 ./usr/lib/rtalloc/rtalloc-udev-remove 755
 ./usr/lib/systemd/system/rtalloc-agent.service 644
+./usr/lib/systemd/system/rtalloc-track.service 644
 ./usr/lib/systemd/system/rtalloc-wan-dnsmasq.service 644
 ./usr/lib/systemd/system/rtallocd.service 644
 ./usr/lib/sysusers.d/rtalloc.conf 644
 ./usr/sbin/rtalloc 755
 ./usr/sbin/rtalloc-agent 755
+./usr/sbin/rtalloc-track 755
 ./usr/sbin/rtalloc-wan-dnsmasq 755
 ./usr/sbin/rtallocd 755"
 t_eq "DESTDIR: the files and modes (docs and man pages aside)" "$expected" \
 	"$(cd "$STAGE" && find . -type f ! -path './usr/share/*' -printf '%p %m\n' | sort)"
-t_eq "DESTDIR: five man pages" \
-	"man1/packetmark.1 man8/rtalloc-agent.8 man8/rtalloc-hooks.8 man8/rtalloc.8 man8/rtallocd.8" \
+t_eq "DESTDIR: six man pages" \
+	"man1/packetmark.1 man8/rtalloc-agent.8 man8/rtalloc-hooks.8 man8/rtalloc-track.8 man8/rtalloc.8 man8/rtallocd.8" \
 	"$(cd "$STAGE/usr/share/man" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' ' | sed 's/ $//')"
 same() { cmp -s "$TOP/$1" "$STAGE/$2"; }
 t_check "DESTDIR: dhclient hook installed unchanged" same hooks/dhclient/rtalloc etc/dhcp/dhclient-enter-hooks.d/rtalloc
@@ -85,7 +88,7 @@ t_eq "PREFIX: packetmark preloads the installed shim" "$P/usr/lib/rtalloc/libpac
 t_check "PREFIX: rtallocd.service ExecStart is the installed server" \
 	grep -qx "ExecStart=$P/usr/sbin/rtallocd -c $P/etc/rtalloc/rtallocd.json" "$P/usr/lib/systemd/system/rtallocd.service"
 # --man=no: the Documentation= man pages are not in the system's MANPATH.
-out=$(cd "$P/usr/lib/systemd/system" && systemd-analyze verify --man=no ./rtallocd.service ./rtalloc-wan-dnsmasq.service ./rtalloc-agent.service 2>&1); rc=$?
+out=$(cd "$P/usr/lib/systemd/system" && systemd-analyze verify --man=no ./rtallocd.service ./rtalloc-wan-dnsmasq.service ./rtalloc-agent.service ./rtalloc-track.service 2>&1); rc=$?
 t_eq "PREFIX: systemd-analyze verify passes (exit)" 0 "$rc"
 t_eq "PREFIX: systemd-analyze verify has nothing to say" "" "$out"
 for m in "$P"/usr/share/man/man*/*; do

@@ -64,7 +64,7 @@ t_eq "still serving after garbage" 10000 "$(t_req "$(rq 1 0 2 10.0.0.1 eth0)" | 
 # a second server on the same name fails with a clear message
 out=$(t_in "$NS" "$RTALLOCD" -c "$T_CONF" 2>&1); rc=$?
 t_eq "second server exits 1" 1 "$rc"
-t_check "second server says the socket is in use ($out)" grep -q "socket @$T_SOCK is already in use by another rtallocd" <<<"$out"
+t_check "second server says the socket is in use ($out)" grep -q "socket @$T_SOCK is already in use by uid 0 pid $T_SERVER_PID (rtallocd)" <<<"$out"
 
 # SIGTERM: clean exit 0; a restart keeps the live leases
 kill -TERM "$T_SERVER_PID"; wait "$T_SERVER_PID"; rc=$?

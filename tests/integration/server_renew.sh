@@ -7,7 +7,7 @@
 t_require_root
 t_netns renew
 NS=$T_NS
-rq() { printf '{"version":1,"cmd":0,"addr_family":2,"address":"%s","ifname":"%s"}' "$@"; }
+rq() { printf '{"version":2,"cmd":0,"addr_family":2,"address":"%s","ifname":"%s"}' "$@"; }
 
 t_server "$NS" '"num_tables": 1, "table_timeout": 4' || exit 1
 r=$(t_req "$(rq 10.0.0.1 eth0)")

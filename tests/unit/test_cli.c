@@ -140,6 +140,8 @@ static void test_long_options(void **state)
 	assert_int_equal(parse(&o, "--list", "--json", "-d", "other", NULL), 0);
 	assert_true(o.json);
 	assert_string_equal(o.socket, "other");
+	assert_int_equal(parse(&o, "--status", "--json", NULL), 0);
+	assert_true(o.json && o.status);
 }
 
 static void test_refusals(void **state)
@@ -184,7 +186,7 @@ static void test_refusals(void **state)
 	bad("-a: missing argument", "-4", "-a", NULL);
 	bad("--fwmark: missing argument", "-4", "--fwmark", NULL);
 	bad("unexpected argument: 'extra'", "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", "extra", NULL);
-	bad("--json: only with --list", "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", "--json", NULL);
+	bad("--json: only with --list or --status", "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", "--json", NULL);
 	bad("--list takes only -d, --json and logging options", "--list", "-4", NULL);
 }
 

@@ -120,6 +120,34 @@ static void test_unknown(void **state)
 	bad("{\"grace_seconds\":-1}", "grace_seconds: must be 0..");
 }
 
+static void test_socket_file(void **state)
+{
+	struct config c;
+	char path[108];
+
+	(void)state;
+	assert_int_equal(parse("{}", &c), 0);
+	config_socket_file(&c, path, sizeof(path));
+	assert_string_equal(path, "/run/rtalloc/rtallocd.sock");
+	assert_int_equal(parse("{\"socket_path\":\"ta\"}", &c), 0);
+	config_socket_file(&c, path, sizeof(path));
+	assert_string_equal(path, "/run/rtalloc/ta.sock");
+	assert_int_equal(parse("{\"socket_file\":\"/run/x/s.sock\"}", &c), 0);
+	config_socket_file(&c, path, sizeof(path));
+	assert_string_equal(path, "/run/x/s.sock");
+	assert_int_equal(parse("{\"socket_file\":\"\"}", &c), 0);
+	config_socket_file(&c, path, sizeof(path));
+	assert_string_equal(path, "");
+	/* a name whose default file would not fit: the abstract names only */
+	assert_int_equal(parse("{\"socket_path\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", &c), 0);
+	config_socket_file(&c, path, sizeof(path));
+	assert_string_equal(path, "");
+	bad("{\"socket_file\":\"run/x.sock\"}", "socket_file: must be an absolute path");
+	bad("{\"socket_file\":7}", "socket_file: must be a string");
+	bad("{\"socket_file\":\"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+	    "socket_file: longer than 107 bytes");
+}
+
 static void test_load(void **state)
 {
 	struct config c;
@@ -137,6 +165,7 @@ int main(void)
 		cmocka_unit_test(test_all_keys),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_unknown),
+		cmocka_unit_test(test_socket_file),
 		cmocka_unit_test(test_load),
 	};
 

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -333,6 +334,42 @@ static void test_forward_from_and_fwmark(void **state)
 	world_down(&w);
 }
 
+/* Hundreds of uplinks (the indexes grow and rehash): every one gets its
+ * own table's rules, and going leaves nothing. */
+static void test_many_uplinks(void **state)
+{
+	struct world w;
+	char buf[32];
+
+	(void)state;
+	world_up(&w);
+	for (int i = 0; i < 600; i++) {
+		struct kaddr a;
+
+		snprintf(buf, sizeof(buf), "10.%d.%d.1", i / 250, i % 250);
+		a = addr4(buf, 32, 2);
+		kfake_addr(w.k, &a, false);
+	}
+	settle(&w);
+	assert_int_equal(w.e.nup, 601);
+	assert_int_equal(kfake_rules(w.k)->n, 601 * 3);
+	for (uint32_t t = 10000; t < 10601; t++)
+		assert_int_equal(rules_of(&w, t), 3);
+	for (int i = 0; i < 600; i++) {
+		struct kaddr a;
+
+		snprintf(buf, sizeof(buf), "10.%d.%d.1", i / 250, i % 250);
+		a = addr4(buf, 32, 2);
+		kfake_addr(w.k, &a, true);
+	}
+	settle(&w);
+	assert_int_equal(w.e.nup, 1);
+	assert_int_equal(w.gones, 600);
+	assert_int_equal(kfake_rules(w.k)->n, 3);
+	assert_int_equal(rules_of(&w, 10000), 3);
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_new_table_moves_rules_and_routes),
 		cmocka_unit_test(test_refused_rule_leaves_no_half),
 		cmocka_unit_test(test_forward_from_and_fwmark),
+		cmocka_unit_test(test_many_uplinks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

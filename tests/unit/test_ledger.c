@@ -199,6 +199,49 @@ static void test_claim_sticky(void **state)
 	assert_int_equal(x->table, 10001);
 }
 
+/* The grace period's choice: free tables no rule uses (held) and no other
+ * key's lapsed lease prefers; the key's own preference first. */
+static void test_free_unheld(void **state)
+{
+	struct ledger *l = *state;
+	uint64_t held[1] = { 1u << 0 | 1u << 2 };	/* 10000, 10002 */
+	struct inet_addr a;
+	struct lease *x, *y, *u;
+
+	assert_int_equal(ledger_free_unheld(l, AF_INET, NULL, NULL), 10000);
+	assert_int_equal(ledger_free_unheld(l, AF_INET, NULL, held), 10001);
+	/* 10001 taken: the next unheld one */
+	x = ledger_add(l, AF_INET, "eth0", ip(AF_INET, "10.0.0.1", &a));
+	assert_int_equal(ledger_claim(l, x, 100, 10001, 0), 0);
+	assert_int_equal(ledger_free_unheld(l, AF_INET, NULL, held), 10003);
+	/* an inet6 key: 10001 is free in its family */
+	assert_int_equal(ledger_free_unheld(l, AF_INET6, NULL, held), 10001);
+	/* an unspec key needs both families: 10003 */
+	assert_int_equal(ledger_free_unheld(l, AF_UNSPEC, NULL, held), 10003);
+	/* x's lease lapsed: its table is its own preference, no newcomer's */
+	ledger_drop(l, x);
+	x->expires = 50;
+	assert_int_equal(ledger_free_unheld(l, AF_INET, x, held), 10001);
+	y = ledger_add(l, AF_INET, "eth1", ip(AF_INET, "10.0.0.2", &a));
+	assert_int_equal(ledger_free_unheld(l, AF_INET, y, held), 10003);
+	/* released: no preference */
+	x->released = true;
+	assert_int_equal(ledger_free_unheld(l, AF_INET, y, held), 10001);
+	/* y's own preference comes first, but never a held one */
+	y->table = 10003;
+	assert_int_equal(ledger_free_unheld(l, AF_INET, y, held), 10003);
+	y->table = 10002;
+	assert_int_equal(ledger_free_unheld(l, AF_INET, y, held), 10001);
+	y->table = 0;
+	/* nothing else free: 0, the key waits */
+	u = ledger_add(l, AF_INET, "eth2", ip(AF_INET, "10.0.0.3", &a));
+	assert_int_equal(ledger_claim(l, u, 100, 10001, 0), 0);
+	x = ledger_add(l, AF_INET, "eth3", ip(AF_INET, "10.0.0.4", &a));
+	assert_int_equal(ledger_claim(l, x, 100, 10003, 0), 0);
+	assert_int_equal(ledger_free_unheld(l, AF_INET, y, held), 0);
+	assert_int_equal(ledger_free_unheld(l, AF_INET, y, NULL), 10000);
+}
+
 static void test_preference(void **state)
 {
 	struct ledger *l = *state;
@@ -520,6 +563,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ifnames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_sticky, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_unheld, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_preference, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop, setup, teardown),

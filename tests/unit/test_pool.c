@@ -27,6 +27,31 @@ static void test_first_fit(void **state)
 	pool_free(&p);
 }
 
+/* Skipping the tables a mask sets, across words and in both families. */
+static void test_next_free_except(void **state)
+{
+	uint64_t except[3] = { ~UINT64_C(0), UINT64_C(1) << 1, 0 };
+	struct pool p;
+
+	(void)state;
+	assert_int_equal(pool_init(&p, 10000, 130), 0);
+	assert_int_equal(pool_next_free_except(&p, AF_INET, 10000, NULL), 10000);
+	assert_int_equal(pool_next_free_except(&p, AF_INET, 0, except), 10064);
+	assert_int_equal(pool_take(&p, AF_INET, 10064), 0);
+	/* 10065 masked, 10066 the next */
+	assert_int_equal(pool_next_free_except(&p, AF_INET, 10000, except), 10066);
+	assert_int_equal(pool_next_free_except(&p, AF_INET6, 10000, except), 10064);
+	assert_int_equal(pool_next_free_except(&p, AF_UNSPEC, 10000, except), 10066);
+	assert_int_equal(pool_next_free_except(&p, AF_INET, 10129, except), 10129);
+	except[2] = ~UINT64_C(0);
+	assert_int_equal(pool_next_free_except(&p, AF_INET, 10128, except), 0);
+	assert_int_equal(pool_next_free_except(&p, AF_INET, 10130, NULL), 0);
+	/* pool_next_free() is the same without a mask */
+	assert_int_equal(pool_next_free(&p, AF_INET, 10064), 10065);
+	assert_int_equal(pool_next_free(&p, AF_INET, 0), 10000);
+	pool_free(&p);
+}
+
 /* First fit against a plain model, over random takes and puts in every
  * family: the low-word hints must never skip a free table. */
 static void test_first_fit_model(void **state)
@@ -113,6 +138,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_fit),
+		cmocka_unit_test(test_next_free_except),
 		cmocka_unit_test(test_first_fit_model),
 		cmocka_unit_test(test_full_and_release),
 		cmocka_unit_test(test_unspec_spans_both),

@@ -1,0 +1,113 @@
+/* agentstatus: routes missing from the agent's tables, for --status. */
+#include <errno.h>
+#include <string.h>
+
+#include "agent.h"
+#include "agentstatus.h"
+
+static const char *fam(int family)
+{
+	return family == AF_INET ? "inet" : "inet6";
+}
+
+size_t agentstatus_compare(const struct engine *e, const struct proto_lease *leases, size_t n,
+			   FILE *out)
+{
+	struct krule_set rules = { 0 };
+	struct kroute_set want = { 0 };
+	size_t missing = 0;
+	char buf[200];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct proto_lease *l = &leases[i];
+		const struct kaddr *a;
+		const struct elink *link;
+		const struct etable *t;
+		struct uplink u;
+		struct inet_addr ia;
+
+		if (strcmp(l->tag, AGENT_TAG) || (l->family != AF_INET && l->family != AF_INET6) ||
+		    addr_parse(l->family, l->address, &ia) < 0)
+			continue;
+		a = engine_addr(e, &ia);
+		link = a ? engine_link(e, a->ifindex) : NULL;
+		if (!a || !link || strcmp(link->l.name, l->ifname)) {
+			/* Gone: the agent releases it; --status's rule check
+			 * names what is left of it. */
+			fprintf(out, "agent uplink: %s %s on %s, table %u: address not on the interface\n",
+				fam(l->family), l->address, l->ifname, l->table);
+			continue;
+		}
+		memset(&u, 0, sizeof(u));
+		u.key.family = (uint8_t)l->family;
+		u.key.addr = ia;
+		snprintf(u.key.ifname, sizeof(u.key.ifname), "%s", l->ifname);
+		u.ifindex = a->ifindex;
+		u.prefixlen = a->prefixlen;
+		u.table = l->table;
+		if (engine_desired(e, &u, &rules, &want) < 0) {
+			fprintf(out, "out of memory\n");
+			missing++;
+			break;
+		}
+		t = engine_table(e, u.key.family, u.table);
+		fprintf(out, "agent uplink: %s %s on %s, table %u: %zu route%s to copy\n", fam(l->family),
+			l->address, l->ifname, l->table, want.n, want.n == 1 ? "" : "s");
+		for (size_t j = 0; j < want.n; j++) {
+			bool have = false;
+
+			for (size_t k = 0; t && k < t->routes.n && !have; k++)
+				have = kroute_equal(&t->routes.v[k], &want.v[j]);
+			if (have)
+				continue;
+			fprintf(out, "missing route: %s %s on %s, table %u: no `%s` (dev %s)\n",
+				fam(l->family), l->address, l->ifname, l->table,
+				kroute_str(&want.v[j], buf, sizeof(buf)), link->l.name);
+			missing++;
+		}
+	}
+	krule_set_free(&rules);
+	kroute_set_free(&want);
+	return missing;
+}
+
+static bool manage_none(struct engine *e, int family, const char *ifname, struct uplink_policy *pol)
+{
+	(void)e;
+	(void)family;
+	(void)ifname;
+	(void)pol;
+	return false;
+}
+
+static const struct engine_ops status_ops = { .manage = manage_none };
+
+size_t agentstatus_routes(const struct proto_lease *leases, size_t n, FILE *out)
+{
+	struct kernel *k = NULL;
+	struct engine e;
+	size_t missing = 0;
+	bool any = false;
+	int ret;
+
+	for (size_t i = 0; i < n && !any; i++)
+		any = !strcmp(leases[i].tag, AGENT_TAG);
+	if (!any)
+		return 0;	/* no agent uplinks: nothing to read */
+	ret = kernel_netlink_open(&k, 0);
+	if (ret < 0) {
+		fprintf(out, "cannot read the routes: %s\n", strerror(-ret));
+		return 1;
+	}
+	engine_init(&e, k, &status_ops, NULL, AGENT_TAG);
+	ret = engine_load(&e);
+	if (ret < 0) {
+		fprintf(out, "cannot read the routes: %s\n", strerror(-ret));
+		missing = 1;
+	} else {
+		missing = agentstatus_compare(&e, leases, n, out);
+	}
+	engine_free(&e);
+	kernel_close(k);
+	return missing;
+}

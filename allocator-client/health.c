@@ -1,0 +1,139 @@
+/* health: uplink health from rtalloc-track's state file. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "health.h"
+
+bool health_track_rule(const struct rule *r)
+{
+	return r->proto == RTPROT_RTALLOC && r->pref >= HEALTH_TRACK_PREF_MIN &&
+	       r->pref <= HEALTH_TRACK_PREF_MAX;
+}
+
+/* Parsed once per run; NULL when there is no (usable) state file. */
+static struct json_object *state(void)
+{
+	static struct json_object *st;
+	static bool loaded;
+	const char *path = getenv("RTALLOC_TRACK_STATE");
+
+	if (loaded)
+		return st;
+	loaded = true;
+	st = json_object_from_file(path && path[0] ? path : "/run/rtalloc/track.json");
+	if (st && !json_object_is_type(st, json_type_object)) {
+		json_object_put(st);
+		st = NULL;
+	}
+	return st;
+}
+
+static const char *str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ?
+	       json_object_get_string(v) : "";
+}
+
+static double num(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_double(v) : 0;
+}
+
+static struct json_object *uplinks(struct json_object *st)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(st, "uplinks", &v) && json_object_is_type(v, json_type_array) ?
+	       v : NULL;
+}
+
+static bool running(struct json_object *st)
+{
+	pid_t pid = (pid_t)num(st, "pid");
+
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+void health_print(FILE *out)
+{
+	struct json_object *st = state(), *ups, *unb;
+	char since[32];
+	size_t n;
+
+	if (!st || !(ups = uplinks(st)))
+		return;
+	n = json_object_array_length(ups);
+	/* IPv6's line only when rtalloc-track tracks an IPv6 uplink. */
+	for (size_t f = 0; f < 2; f++) {
+		bool any = !f;
+
+		for (size_t i = 0; i < n && !any; i++)
+			any = !strcmp(str(json_object_array_get_idx(ups, i), "family"), "inet6");
+		if (!any)
+			continue;
+		fprintf(out, "unbound%s traffic:", f ? " IPv6" : "");
+		if (json_object_object_get_ex(st, f ? "unbound6" : "unbound", &unb) &&
+		    json_object_is_type(unb, json_type_array) && json_object_array_length(unb)) {
+			for (size_t i = 0; i < json_object_array_length(unb); i++)
+				fprintf(out, "%s%s", i ? "," : " ",
+					json_object_get_string(json_object_array_get_idx(unb, i)));
+		} else {
+			fprintf(out, " no uplink");
+		}
+		fprintf(out, " (rtalloc-track, %s%s)\n", str(st, "mode"), running(st) ? "" : ", NOT RUNNING: last state");
+	}
+	fprintf(out, "%-15s %-25s %-8s %-19s %6s %10s\n", "uplink", "address", "health", "since", "loss",
+		"rtt");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *u = json_object_array_get_idx(ups, i), *v;
+		time_t t = (time_t)num(u, "since");
+		struct tm tm;
+		bool carries = json_object_object_get_ex(u, "unbound", &v) && json_object_get_boolean(v);
+
+		if (!localtime_r(&t, &tm) || !strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm))
+			snprintf(since, sizeof(since), "-");
+		fprintf(out, "%-15s %-25s %-8s %-19s %5.1f%% %7.3f ms%s\n", str(u, "interface"),
+			str(u, "address")[0] ? str(u, "address") : "-", str(u, "state"), since,
+			num(u, "loss"), num(u, "rtt_ms"), carries ? "  carries unbound traffic" : "");
+	}
+}
+
+struct json_object *health_json(void)
+{
+	struct json_object *st = state();
+
+	if (!st)
+		return NULL;
+	json_object_object_add(st, "running", json_object_new_boolean(running(st)));
+	return json_object_get(st);
+}
+
+void health_lease_json(FILE *out, const char *ifname, const char *address)
+{
+	struct json_object *st = state(), *ups;
+
+	if (!st || !(ups = uplinks(st)))
+		return;
+	for (size_t i = 0; i < json_object_array_length(ups); i++) {
+		struct json_object *u = json_object_array_get_idx(ups, i), *v;
+
+		if (strcmp(str(u, "interface"), ifname) || strcmp(str(u, "address"), address))
+			continue;
+		fprintf(out, ",\"health\":{\"state\":\"%s\",\"since\":%lld,\"loss\":%.1f,\"rtt_ms\":%.3f,"
+			"\"unbound\":%s,\"running\":%s}",
+			running(st) ? str(u, "state") : "unknown", (long long)num(u, "since"), num(u, "loss"),
+			num(u, "rtt_ms"),
+			json_object_object_get_ex(u, "unbound", &v) && json_object_get_boolean(v) ? "true" : "false",
+			running(st) ? "true" : "false");
+		return;
+	}
+}

@@ -1,0 +1,70 @@
+/* probe: one uplink's probes, sent from its own address (so they leave by
+ * its table and its link) and bound to its interface.
+ *   icmp: echo requests over an unprivileged ICMP datagram socket when
+ *         net.ipv4.ping_group_range admits our group, else a raw socket
+ *         (CAP_NET_RAW).  A reply counts only when it is an echo reply with
+ *         our identifier and the sequence number sent to that target, comes
+ *         from that target's address, and arrives before the round closes.
+ *         A target still silent halfway through the timeout gets a second
+ *         request (its own sequence number), so one lost packet does not
+ *         fail it.
+ *   tcp:  a TCP connect to ADDRESS:PORT (default 80) that completes (the
+ *         SYN-ACK arrived) before the round closes; for networks that drop
+ *         ICMP.  The connection is closed at once.
+ * IPv4 and IPv6 (ICMPv6 echo); a prober's targets are of its address's
+ * family. */
+#ifndef RTALLOC_PROBE_H
+#define RTALLOC_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "loop.h"
+#include "trackconf.h"
+
+enum probe_sock { PROBE_NONE, PROBE_DGRAM, PROBE_RAW };
+
+struct prober;
+
+struct probe_slot {
+	struct prober *owner;
+	struct loop_fd tcp;	/* fd -1 when none */
+	uint16_t seq, seq2;	/* seq2: the retry's, when retried */
+	bool pending, answered, retried;
+	uint64_t sent_us, sent2_us;
+	uint32_t rtt_us;
+};
+
+struct prober {
+	struct loop *loop;
+	struct loop_fd icmp;	/* fd -1 when closed */
+	enum probe_sock kind;
+	uint16_t ident;		/* as on the wire */
+	struct inet_addr src;
+	char ifname[IFNAMSIZ];
+	enum track_method method;
+	struct track_target targets[TRACK_TARGETS_MAX];
+	size_t ntargets;
+	struct probe_slot slot[TRACK_TARGETS_MAX];
+	uint16_t next_seq;
+	uint64_t sent, replies, rejected;	/* packets: counters for logs and bench */
+};
+
+/* 0 or -errno (-EAFNOSUPPORT: a target of another family).  The sockets
+ * join loop l. */
+int prober_open(struct prober *p, struct loop *l, const struct inet_addr *src, const char *ifname,
+		enum track_method m, const struct track_target *t, size_t n);
+void prober_close(struct prober *p);
+/* Starts a round: one probe per target. 0, or -errno when none could be sent. */
+int prober_send(struct prober *p);
+/* Halfway through the round: a second echo request to each target that has
+ * not answered yet (ICMP only), so one lost packet does not fail a target.
+ * Returns how many were sent. */
+unsigned prober_retry(struct prober *p);
+/* Ends the round: how many targets answered, how many probes were sent
+ * (retries included), the best RTT (us). */
+void prober_finish(struct prober *p, unsigned *answered, unsigned *probes, uint32_t *best_rtt_us);
+
+#endif

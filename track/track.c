@@ -1,0 +1,685 @@
+/* rtalloc-track: probes each uplink rtalloc manages from its own address and
+ * keeps unbound traffic (and traffic forwarded from LAN interfaces) on the
+ * best working one; see man rtalloc-track(8).
+ *   rtalloc-track [-c FILE] [-v] [--check]
+ * Exit status: 0 stopped by a signal (rules removed) or --check passed;
+ * 1 bad arguments or configuration (one line on stderr); 2 a system call
+ * failed at start. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "discover.h"
+#include "log.h"
+#include "loop.h"
+#include "nl.h"
+#include "policy.h"
+#include "probe.h"
+#include "steer.h"
+#include "trackconf.h"
+
+extern char **environ;
+
+/* One per interface and family: an interface with an IPv4 and an IPv6
+ * address of rtalloc's is two uplinks, each probing its family's targets. */
+struct uplink {
+	struct track_uplink_conf conf;	/* targets: this family's only */
+	int family;
+	bool present;		/* found in the kernel this round */
+	bool probing;		/* prober open for info.addr */
+	bool carrying;		/* unbound traffic uses it */
+	struct uplink_info info;
+	struct health_state health;
+	time_t changed_wall;
+	struct prober probe;
+};
+
+struct track {
+	struct loop loop;
+	struct loop_timer round, deadline, retry;
+	struct loop_signal sig;
+	struct nl nl;
+	struct track_conf conf;
+	struct uplink up[TRACK_UPLINKS_MAX];
+	size_t n;
+	uint32_t steered[2];	/* per family (fam_idx): table the rules point at; 0: none */
+	char hops_key[2][256];	/* balance: the route installed, as text */
+	const char *conf_path;
+};
+
+static const int families[2] = { AF_INET, AF_INET6 };
+static size_t fam_idx(int family)
+{
+	return family == AF_INET6;
+}
+/* " inet6" after an IPv6 uplink's name in logs; IPv4 ones go bare. */
+static const char *fam_tag(int family)
+{
+	return family == AF_INET6 ? " inet6" : "";
+}
+
+/* An uplink of family from conf c, with c's targets of that family only;
+ * false when c has none. */
+static bool uplink_init(struct uplink *u, const struct track_uplink_conf *c, int family)
+{
+	memset(u, 0, sizeof(*u));
+	u->conf = *c;
+	u->family = family;
+	u->conf.ntargets = 0;
+	for (size_t i = 0; i < c->ntargets; i++)
+		if (c->targets[i].addr.family == family)
+			u->conf.targets[u->conf.ntargets++] = c->targets[i];
+	if (!u->conf.ntargets)
+		return false;
+	if (u->conf.k > u->conf.ntargets)
+		u->conf.k = (unsigned)u->conf.ntargets;
+	health_reset(&u->health, loop_now_ms());
+	u->changed_wall = time(NULL);
+	return true;
+}
+
+/* systemd's readiness protocol (Type=notify); tests wait on it too. */
+static void notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!path || !path[0] || strlen(path) >= sizeof(sun.sun_path))
+		return;
+	memcpy(sun.sun_path, path, strlen(path));
+	if (sun.sun_path[0] == '@')
+		sun.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sun, len) < 0)
+		log_msg(LOG_WARNING, "could not notify NOTIFY_SOCKET=%s", path);
+	close(fd);
+}
+
+static void run_hooks(const struct track *t, const struct uplink *u)
+{
+	struct dirent **ents = NULL;
+	char addr[INET6_ADDRSTRLEN], table[16], path[PATH_MAX + 256];
+	char e_up[32], e_state[32], e_addr[64], e_table[32];
+	posix_spawnattr_t attr;
+	sigset_t none;
+	char **env = NULL;
+	size_t nenv = 0;
+	int n;
+
+	n = scandir(t->conf.hook_dir, &ents, NULL, alphasort);
+	if (n <= 0) {
+		free(ents);
+		return;
+	}
+	addr_str(&u->info.addr, addr, sizeof(addr));
+	snprintf(table, sizeof(table), "%u", u->info.table);
+	snprintf(e_up, sizeof(e_up), "RTALLOC_UPLINK=%s", u->conf.ifname);
+	snprintf(e_state, sizeof(e_state), "RTALLOC_STATE=%s", health_name(u->health.state));
+	snprintf(e_addr, sizeof(e_addr), "RTALLOC_ADDRESS=%s", addr);
+	snprintf(e_table, sizeof(e_table), "RTALLOC_TABLE=%s", table);
+	while (environ[nenv])
+		nenv++;
+	env = calloc(nenv + 5, sizeof(*env));
+	if (!env)
+		goto cleanup;
+	memcpy(env, environ, nenv * sizeof(*env));
+	env[nenv] = e_up;
+	env[nenv + 1] = e_state;
+	env[nenv + 2] = e_addr;
+	env[nenv + 3] = e_table;
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		char *argv[2];
+		pid_t pid;
+		int r;
+
+		if (ents[i]->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", t->conf.hook_dir, ents[i]->d_name);
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || access(path, X_OK) < 0)
+			continue;
+		argv[0] = path;
+		argv[1] = NULL;
+		r = posix_spawn(&pid, path, NULL, &attr, argv, env);
+		if (r)
+			log_msg(LOG_WARNING, "hook %s: %s", path, strerror(r));
+	}
+	posix_spawnattr_destroy(&attr);
+cleanup:
+	for (int i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	free(env);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+/* The state for `rtalloc --status/--list`: written whole to a temporary
+ * file and renamed, so a reader never sees half of it. */
+static void write_state(const struct track *t)
+{
+	char tmp[PATH_MAX + 8], addr[INET6_ADDRSTRLEN];
+	const char *slash = strrchr(t->conf.state_file, '/');
+	bool first;
+	FILE *f;
+
+	if (slash && slash != t->conf.state_file) {
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - t->conf.state_file), t->conf.state_file);
+		mkdir(dir, 0755);
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", t->conf.state_file);
+	f = fopen(tmp, "we");
+	if (!f) {
+		log_msg(LOG_WARNING, "state file %s: %s", tmp, strerror(errno));
+		return;
+	}
+	fprintf(f, "{\"pid\":%d,\"mode\":\"%s\",\"updated\":%llu", (int)getpid(),
+		t->conf.mode == TRACK_BALANCE ? "balance" : "failover", (unsigned long long)time(NULL));
+	for (size_t fi = 0; fi < 2; fi++) {
+		fputs(fi ? "],\"unbound6\":[" : ",\"unbound\":[", f);
+		first = true;
+		for (size_t i = 0; i < t->n; i++) {
+			if (!t->up[i].carrying || t->up[i].family != families[fi])
+				continue;
+			fputs(first ? "" : ",", f);
+			json_str(f, t->up[i].conf.ifname);
+			first = false;
+		}
+	}
+	fputs("],\"uplinks\":[", f);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct uplink *u = &t->up[i];
+
+		fputs(i ? "," : "", f);
+		fputs("{\"interface\":", f);
+		json_str(f, u->conf.ifname);
+		fprintf(f, ",\"family\":\"%s\"", u->family == AF_INET6 ? "inet6" : "inet");
+		fputs(",\"address\":", f);
+		json_str(f, u->present ? addr_str(&u->info.addr, addr, sizeof(addr)) : "");
+		fprintf(f, ",\"table\":%u,\"priority\":%u,\"weight\":%u,\"method\":\"%s\",\"state\":\"%s\","
+			"\"since\":%lld,\"loss\":%.1f,\"rtt_ms\":%.3f,\"answered\":%u,\"targets\":%zu,"
+			"\"unbound\":%s}",
+			u->present ? u->info.table : 0, u->conf.priority, u->conf.weight,
+			track_method_name(u->conf.method), u->present ? health_name(u->health.state) : "absent",
+			(long long)u->changed_wall, health_loss(&u->health),
+			health_rtt_median(&u->health) / 1000.0, u->health.last_ok, u->conf.ntargets,
+			u->carrying ? "true" : "false");
+	}
+	fputs("]}\n", f);
+	if (fclose(f) != 0 || rename(tmp, t->conf.state_file) < 0) {
+		log_msg(LOG_WARNING, "state file %s: %s", t->conf.state_file, strerror(errno));
+		unlink(tmp);
+	}
+}
+
+static void uplink_stop_probing(struct uplink *u)
+{
+	if (u->probing)
+		prober_close(&u->probe);
+	u->probing = false;
+}
+
+/* Brings the uplink list in line with the kernel.  Configured uplinks stay
+ * (absent when their interface has no rtalloc address now); found ones are
+ * added when no uplinks are configured. */
+static void refresh(struct track *t)
+{
+	static struct uplink fresh;
+	struct uplink_info info[TRACK_UPLINKS_MAX];
+	size_t n = 0;
+	int ret;
+
+	ret = discover_uplinks(&t->nl, info, TRACK_UPLINKS_MAX, &n);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "cannot read the kernel's rules and addresses: %s", strerror(-ret));
+		return;		/* keep what we knew */
+	}
+	if (!t->conf.nuplinks) {
+		for (size_t j = 0; j < n; j++) {
+			struct track_uplink_conf c = { .weight = 1 };
+			bool known = false;
+			size_t slot = t->n;
+
+			for (size_t i = 0; i < t->n && !known; i++)
+				known = !strcmp(t->up[i].conf.ifname, info[j].ifname) &&
+					t->up[i].family == info[j].addr.family;
+			if (known)
+				continue;
+			/* Full: the slot of one that is gone (modems come and go). */
+			for (size_t i = 0; i < t->n && slot >= TRACK_UPLINKS_MAX; i++)
+				if (!t->up[i].present && !t->up[i].probing)
+					slot = i;
+			if (slot >= TRACK_UPLINKS_MAX)
+				continue;
+			memcpy(c.ifname, info[j].ifname, IFNAMSIZ);
+			/* Found uplinks rank by table: the order rtallocd leased them. */
+			c.priority = info[j].table;
+			c.method = t->conf.method;
+			memcpy(c.targets, t->conf.targets, sizeof(c.targets));
+			c.ntargets = t->conf.ntargets;
+			c.k = t->conf.k;
+			/* Built aside: a slot is only taken by an uplink with targets
+			 * of its family.  Nothing of it is in the loop yet. */
+			if (!uplink_init(&fresh, &c, info[j].addr.family))
+				continue;
+			t->up[slot] = fresh;
+			if (slot == t->n)
+				t->n++;
+			log_msg(LOG_INFO, "%s%s: tracking (found in the kernel, table %u)", c.ifname,
+				fam_tag(info[j].addr.family), info[j].table);
+		}
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		struct uplink *u = &t->up[i];
+		const struct uplink_info *found = NULL;
+
+		for (size_t j = 0; j < n && !found; j++)
+			if (!strcmp(info[j].ifname, u->conf.ifname) && info[j].addr.family == u->family)
+				found = &info[j];
+		if (!found) {
+			if (u->present)
+				log_msg(LOG_INFO, "%s%s: no rtalloc address now; not probed", u->conf.ifname,
+					fam_tag(u->family));
+			u->present = false;
+			uplink_stop_probing(u);
+			continue;
+		}
+		if (u->present && memcmp(u->info.addr.bytes, found->addr.bytes, addr_len(u->family))) {
+			uplink_stop_probing(u);
+			health_reset(&u->health, loop_now_ms());
+			u->changed_wall = time(NULL);
+		}
+		u->present = true;
+		u->info = *found;
+		if (!u->probing) {
+			ret = prober_open(&u->probe, &t->loop, &u->info.addr, u->conf.ifname, u->conf.method,
+					  u->conf.targets, u->conf.ntargets);
+			if (ret < 0) {
+				log_msg(LOG_ERR, "%s%s: cannot open probe socket: %s", u->conf.ifname,
+					fam_tag(u->family), strerror(-ret));
+				continue;
+			}
+			u->probing = true;
+			if (u->conf.method == TRACK_ICMP)
+				log_msg(LOG_INFO, "%s%s: probing %zu target%s with ICMP echo (%s socket)",
+					u->conf.ifname, fam_tag(u->family), u->conf.ntargets,
+					u->conf.ntargets == 1 ? "" : "s",
+					u->probe.kind == PROBE_DGRAM ? "datagram" : "raw");
+			else
+				log_msg(LOG_INFO, "%s%s: probing %zu target%s with TCP connect", u->conf.ifname,
+					fam_tag(u->family), u->conf.ntargets, u->conf.ntargets == 1 ? "" : "s");
+		}
+	}
+}
+
+static void hops_text(const struct steer_hop *h, size_t n, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && off < len; i++) {
+		int w = snprintf(buf + off, len - off, "%d/%s/%u ", h[i].ifindex,
+				 h[i].has_gw ? addr_str(&h[i].gw, a, sizeof(a)) : "-", h[i].weight);
+
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+}
+
+/* Points family's unbound traffic at the chosen uplink(s) of that family. */
+static void decide_family(struct track *t, int family)
+{
+	struct policy_uplink pu[TRACK_UPLINKS_MAX];
+	size_t idx[TRACK_UPLINKS_MAX] = { 0 }, m = 0, fi = fam_idx(family);
+	bool chosen[TRACK_UPLINKS_MAX] = { false };
+	struct steer_hop hops[TRACK_UPLINKS_MAX];
+	struct steer_set want;
+	char names[256] = "", key[256];
+	uint32_t table = 0;
+	size_t nhops = 0;
+	unsigned changed = 0;
+	struct timespec a, b;
+	int ret;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct uplink *u = &t->up[i];
+
+		if (u->family != family)
+			continue;
+		pu[m].usable = u->present && (t->conf.mode == TRACK_FAILOVER || u->info.has_default);
+		pu[m].state = u->health.state;
+		pu[m].priority = u->conf.priority;
+		pu[m].weight = u->conf.weight;
+		idx[m++] = i;
+	}
+	if (t->conf.mode == TRACK_FAILOVER) {
+		int pick = policy_pick(pu, m);
+
+		if (pick >= 0) {
+			chosen[pick] = true;
+			table = t->up[idx[pick]].info.table;
+		}
+	} else if (policy_balance(pu, m, chosen)) {
+		table = t->conf.table;
+	}
+	for (size_t j = 0; j < m; j++) {
+		struct uplink *u = &t->up[idx[j]];
+		size_t l = strlen(names);
+
+		u->carrying = chosen[j];
+		if (!chosen[j])
+			continue;
+		snprintf(names + l, sizeof(names) - l, "%s%s", l ? "," : "", u->conf.ifname);
+		hops[nhops].ifindex = u->info.oif;
+		hops[nhops].has_gw = u->info.has_gw;
+		hops[nhops].gw = u->info.gw;
+		hops[nhops].weight = u->conf.weight;
+		nhops++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (t->conf.mode == TRACK_BALANCE) {
+		hops_text(hops, nhops, key, sizeof(key));
+		if (strcmp(key, t->hops_key[fi])) {
+			ret = steer_route(&t->nl, family, t->conf.table, hops, nhops);
+			if (ret < 0)
+				log_msg(LOG_ERR, "cannot set the balance route in table %u%s: %s",
+					t->conf.table, fam_tag(family), strerror(-ret));
+			else
+				snprintf(t->hops_key[fi], sizeof(t->hops_key[fi]), "%s", key);
+		}
+	}
+	steer_build(&want, family, table, (const char (*)[IFNAMSIZ])t->conf.forward_from,
+		    t->conf.nforward);
+	ret = steer_apply(&t->nl, &want, &changed);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "cannot set the rules for unbound%s traffic: %s",
+			family == AF_INET6 ? " IPv6" : "", strerror(-ret));
+		return;
+	}
+	if (table != t->steered[fi] || changed)
+		log_msg(LOG_NOTICE, "unbound%s traffic: %s (table %u; rules in %.3f ms)",
+			family == AF_INET6 ? " IPv6" : "", names[0] ? names : "none", table,
+			(double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6);
+	t->steered[fi] = table;
+}
+
+static void decide(struct track *t)
+{
+	for (size_t fi = 0; fi < 2; fi++)
+		decide_family(t, families[fi]);
+}
+
+static void close_round(struct track *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct uplink *u = &t->up[i];
+		unsigned answered, probes;
+		uint32_t rtt;
+		unsigned run;
+
+		if (!u->present || !u->probing)
+			continue;
+		prober_finish(&u->probe, &answered, &probes, &rtt);
+		run = answered >= u->conf.k ? u->health.good_run + 1 : u->health.bad_run + 1;
+		if (health_round(&u->health, answered, probes, u->conf.k, t->conf.down,
+				 t->conf.up, rtt, loop_now_ms())) {
+			u->changed_wall = time(NULL);
+			log_msg(LOG_NOTICE, "%s%s: %s (%u/%zu targets, %u round%s)", u->conf.ifname,
+				fam_tag(u->family), health_name(u->health.state), answered, u->conf.ntargets, run, run == 1 ? "" : "s");
+			run_hooks(t, u);
+		}
+	}
+	decide(t);
+	write_state(t);
+}
+
+static void round_close(struct loop_timer *timer)
+{
+	close_round(container_of(timer, struct track, deadline));
+}
+
+static void round_retry(struct loop_timer *timer)
+{
+	struct track *t = container_of(timer, struct track, retry);
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->up[i].present && t->up[i].probing)
+			prober_retry(&t->up[i].probe);
+}
+
+static void round_start(struct loop_timer *timer)
+{
+	struct track *t = container_of(timer, struct track, round);
+
+	/* timeout == interval: both timers fire together, in either order;
+	 * the last round is judged before this one's probes replace it. */
+	if (t->deadline.armed) {
+		loop_timer_set(&t->deadline, 0);
+		close_round(t);
+	}
+	loop_timer_set(&t->round, t->conf.interval_ms);
+	refresh(t);
+	for (size_t i = 0; i < t->n; i++)
+		if (t->up[i].present && t->up[i].probing)
+			prober_send(&t->up[i].probe);
+	loop_timer_set(&t->deadline, t->conf.timeout_ms ? t->conf.timeout_ms : 1);
+	if (t->conf.timeout_ms >= 2)
+		loop_timer_set(&t->retry, t->conf.timeout_ms / 2);
+}
+
+/* Builds the uplinks of t->conf; an uplink that stays (same interface and
+ * family) keeps its health. */
+static void uplinks_from_conf(struct track *t, const struct uplink *old, size_t nold)
+{
+	t->n = 0;
+	for (size_t i = 0; i < t->conf.nuplinks; i++)
+		for (size_t fi = 0; fi < 2; fi++) {
+			struct uplink *u = &t->up[t->n];
+
+			if (t->n >= TRACK_UPLINKS_MAX || !uplink_init(u, &t->conf.uplinks[i], families[fi]))
+				continue;
+			for (size_t j = 0; j < nold; j++)
+				if (!strcmp(old[j].conf.ifname, u->conf.ifname) && old[j].family == u->family) {
+					u->health = old[j].health;
+					u->changed_wall = old[j].changed_wall;
+				}
+			t->n++;
+		}
+}
+
+/* SIGHUP: a new configuration, or the old one kept with one line saying why. */
+static void reload(struct track *t)
+{
+	static struct track_conf conf;
+	static struct uplink old[TRACK_UPLINKS_MAX];
+	size_t nold = t->n;
+	char err[512];
+
+	if (trackconf_load(&conf, t->conf_path, err, sizeof(err)) < 0 ||
+	    trackconf_check_interfaces(&conf, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "reload: %s; keeping the running configuration", err);
+		return;
+	}
+	for (size_t i = 0; i < t->n; i++)
+		prober_close(&t->up[i].probe);
+	memcpy(old, t->up, sizeof(old));
+	/* The balance route of the old table goes with the old configuration. */
+	if (t->conf.mode == TRACK_BALANCE && (conf.mode != TRACK_BALANCE || conf.table != t->conf.table))
+		for (size_t fi = 0; fi < 2; fi++)
+			steer_route(&t->nl, families[fi], t->conf.table, NULL, 0);
+	t->conf = conf;
+	memset(t->hops_key, 0, sizeof(t->hops_key));
+	if (conf.nuplinks)
+		uplinks_from_conf(t, old, nold);
+	else
+		t->n = 0;	/* found again in the kernel by refresh() */
+	for (size_t i = 0; i < t->n; i++)
+		t->up[i].probing = false;
+	log_msg(LOG_INFO, "reloaded %s: %s mode, %zu uplink%s configured", t->conf_path,
+		conf.mode == TRACK_BALANCE ? "balance" : "failover", conf.nuplinks,
+		conf.nuplinks == 1 ? "" : "s");
+	refresh(t);
+	decide(t);
+	write_state(t);
+	loop_timer_set(&t->deadline, 0);
+	round_start(&t->round);
+}
+
+static void on_signal(struct loop_signal *s, int signo)
+{
+	struct track *t = container_of(s, struct track, sig);
+
+	if (signo == SIGCHLD) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		return;
+	}
+	if (signo == SIGHUP) {
+		reload(t);
+		return;
+	}
+	log_msg(LOG_INFO, "signal %d: removing the rules for unbound traffic", signo);
+	loop_quit(&t->loop);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: rtalloc-track [-c FILE] [-v] [--check]\n"
+		   "  -c FILE    configuration (default %s)\n"
+		   "  -v         log debug messages too\n"
+		   "  --check    check the configuration and the interfaces it names, then exit\n",
+		TRACK_DEFAULT_CONF);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "check", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	static struct track t;
+	const char *conf = TRACK_DEFAULT_CONF;
+	bool check = false, verbose = false;
+	struct steer_set none;
+	unsigned changed;
+	char err[512];
+	int c, ret, rc = 0;
+
+	while ((c = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': conf = optarg; break;
+		case 'v': verbose = true; break;
+		case 'C': check = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "rtalloc-track: unexpected argument: %s\n", argv[optind]);
+		return 1;
+	}
+	if (trackconf_load(&t.conf, conf, err, sizeof(err)) < 0 ||
+	    trackconf_check_interfaces(&t.conf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rtalloc-track: %s\n", err);
+		return 1;
+	}
+	if (check)
+		return 0;
+	log_open("rtalloc-track", LOG_TO_STDERR, NULL);
+	log_set_max(verbose ? LOG_DEBUG : LOG_INFO);
+	t.loop.epfd = -1;
+	t.round.h.fd = t.deadline.h.fd = t.retry.h.fd = t.sig.h.fd = -1;
+	ret = loop_init(&t.loop);
+	if (ret >= 0)
+		ret = nl_open(&t.nl, NULL, 0);
+	if (ret >= 0)
+		ret = loop_timer_init(&t.loop, &t.round, round_start);
+	if (ret >= 0)
+		ret = loop_timer_init(&t.loop, &t.deadline, round_close);
+	if (ret >= 0)
+		ret = loop_timer_init(&t.loop, &t.retry, round_retry);
+	if (ret >= 0)
+		ret = loop_signal_init(&t.loop, &t.sig, sigs, sizeof(sigs) / sizeof(sigs[0]), on_signal);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "cannot start: %s", strerror(-ret));
+		rc = 2;
+		goto cleanup;
+	}
+	t.conf_path = conf;
+	uplinks_from_conf(&t, NULL, 0);
+	log_msg(LOG_INFO, "%s mode, every %.3g s (timeout %.3g s, down %u, up %u), %zu uplink%s configured",
+		t.conf.mode == TRACK_BALANCE ? "balance" : "failover", t.conf.interval_ms / 1000.0,
+		t.conf.timeout_ms / 1000.0, t.conf.down, t.conf.up, t.conf.nuplinks,
+		t.conf.nuplinks == 1 ? "" : "s");
+	/* First decision before any probe: the priority uplink carries unbound
+	 * traffic from the start (its state is unknown, not offline). */
+	refresh(&t);
+	decide(&t);
+	write_state(&t);
+	notify_ready();
+	round_start(&t.round);
+	ret = loop_run(&t.loop);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
+		rc = 2;
+	}
+	for (size_t fi = 0; fi < 2; fi++) {
+		steer_build(&none, families[fi], 0, NULL, 0);
+		ret = steer_apply(&t.nl, &none, &changed);
+		if (ret < 0)
+			log_msg(LOG_ERR, "cannot remove the rules for unbound traffic: %s", strerror(-ret));
+		if (t.conf.mode == TRACK_BALANCE)
+			steer_route(&t.nl, families[fi], t.conf.table, NULL, 0);
+	}
+	unlink(t.conf.state_file);
+cleanup:
+	for (size_t i = 0; i < t.n; i++)
+		uplink_stop_probing(&t.up[i]);
+	loop_signal_free(&t.loop, &t.sig);
+	loop_timer_free(&t.loop, &t.round);
+	loop_timer_free(&t.loop, &t.deadline);
+	loop_timer_free(&t.loop, &t.retry);
+	nl_close(&t.nl);
+	loop_free(&t.loop);
+	log_close();
+	return rc;
+}
