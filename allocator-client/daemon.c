@@ -456,7 +456,12 @@ static void ctl_serve(struct daemon *d, int fd)
 			d->reason = "release requested";
 			loop_quit(&d->loop);
 		} else if (ratelimit_ok(&d->rl, loop_now_ms())) {
-			log_msg(LOG_WARNING, "control socket: refused '%.20s' from uid %d pid %d", buf,
+			/* Up to the first control byte: "routes\n..." is one line. */
+			int shown = 0;
+
+			while (shown < 20 && (unsigned char)buf[shown] >= 0x20 && buf[shown] != 0x7f)
+				shown++;
+			log_msg(LOG_WARNING, "control socket: refused '%.*s' from uid %d pid %d", shown, buf,
 				cred ? (int)cred->uid : -1, cred ? (int)cred->pid : 0);
 		}
 		msg.msg_namelen = sizeof(peer);

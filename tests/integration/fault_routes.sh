@@ -114,6 +114,22 @@ kill -CONT $pid
 t_check "daemon woken: table $t1 filled again" t_wait 3 eval "has $t1 '$def1' && has $t1 '$net1'"
 t_check "--status: consistent again" t_wait 3 eval 'status | grep -q "^consistent"'
 
+# 2b. The routes control messages are root's or the daemon's uid's alone:
+# nobody neither learns table $t1's routes nor replaces them with none.
+ctl() {	# ctl UID MSG: MSG to up1's daemon from UID, prints its answer (1 s)
+	printf '%b' "$2" | t_in "$HK_H" setpriv --reuid="$1" --regid="$1" --clear-groups \
+		socat -t 1 - "ABSTRACT-SENDTO:rtalloc/4/up1/10.101.0.10,bind=rtalloc-t/$$/$1" 2>/dev/null
+}
+if command -v setpriv >/dev/null && command -v socat >/dev/null; then
+	t_check "root: 'routes?' answers table $t1's routes" eval 'ctl 0 "routes?" | grep -q "^default,via 10.101.0.1,"'
+	t_eq "nobody: 'routes?' gets no answer" "" "$(ctl 65534 'routes?')"
+	ctl 65534 'routes\n' >/dev/null
+	sleep 0.5
+	t_check "nobody: 'routes' with none left table $t1 full" eval "has $t1 '$def1' && has $t1 '$net1'"
+	t_check "nobody: both refusals logged" eval \
+		'grep -q "refused .routes?. from uid 65534" "$LOG" && grep -q "refused .routes. from uid 65534" "$LOG"'
+fi
+
 # 3. A link down and up: the kernel drops every route through it; the
 # daemon knows them and puts them back within 1 s of the link coming up.
 rt link set up2 down
