@@ -23,6 +23,10 @@ rth_defaults() {
 	: "${RTALLOC:=/usr/sbin/rtalloc}"
 	: "${RTALLOC_SOCKET:=rtallocd}"
 	: "${RTALLOC_ARGS:=}"
+	# FIRST-LAST: the server's tables (rtallocd.json table_offset ..
+	# table_offset + num_tables - 1); any other is refused.  Empty: any but
+	# 0, 253, 254 and 255.
+	: "${RTALLOC_TABLES:=}"
 	# Set but empty turns DNS handling off, so only fill in when unset.
 	: "${RTALLOC_DNSMASQ_SERVERS=/run/rtalloc/dnsmasq-servers.conf}"
 	: "${RTALLOC_DNSMASQ_PIDFILE=/run/dnsmasq/dnsmasq.pid}"
@@ -133,8 +137,32 @@ rth_wait_dad() {
 	done
 }
 
+# rth_table_valid T: T can be a leased table: a decimal number 1..4294967295
+# without leading zeros (ip(8) reads 0254 as octal), never the kernel's 253
+# (default), 254 (main) or 255 (local), and inside RTALLOC_TABLES when set.
+# Checked before anything is put into or flushed from a table, whatever
+# rtalloc or a rule said: a forged answer must not empty main or local.
+rth_table_valid() {
+	case $1 in '' | 0* | *[!0-9]*) return 1 ;; esac
+	[ ${#1} -le 10 ] && [ "$1" -le 4294967295 ] || return 1
+	[ "$1" -ge 253 ] && [ "$1" -le 255 ] && return 1
+	if [ -n "$RTALLOC_TABLES" ]; then
+		case $RTALLOC_TABLES in
+		*-*) rth_lo=${RTALLOC_TABLES%%-*} rth_hi=${RTALLOC_TABLES#*-} ;;
+		*) rth_lo=x rth_hi=x ;;
+		esac
+		case $rth_lo$rth_hi in '' | *[!0-9]*)
+			rth_log "RTALLOC_TABLES '$RTALLOC_TABLES' is not FIRST-LAST: no table is used"
+			return 1 ;;
+		esac
+		[ "$1" -ge "$rth_lo" ] && [ "$1" -le "$rth_hi" ] || return 1
+	fi
+	return 0
+}
+
 # rth_lease FAMILY IFNAME ADDR LEN: asks rtalloc for the address's table and
-# prints it; 0 when there is no lease (rtalloc said so, or could not run).
+# prints it; 0 when there is no lease (rtalloc said so, or could not run, or
+# named a table that is never leased).
 rth_lease() {
 	if [ ! -x "$RTALLOC" ]; then
 		rth_log "$2: $RTALLOC is not executable; routing $3 via the main table"
@@ -146,6 +174,12 @@ rth_lease() {
 	'' | *[!0-9]*)
 		rth_log "$2: rtalloc gave no table for $3 ('$rth_t'); routing via the main table"
 		rth_t=0 ;;
+	0) ;;
+	*)
+		rth_table_valid "$rth_t" || {
+			rth_log "$2: rtalloc named table $rth_t for $3, which is never leased; routing via the main table"
+			rth_t=0
+		} ;;
 	esac
 	echo "$rth_t"
 }
@@ -184,7 +218,8 @@ rth_rtalloc() {
 	# our caller's terminal or pipe.
 	# shellcheck disable=SC2086 # rth_fwd: checked names, split on purpose
 	"$RTALLOC" "-$rth_rf" -a "$rth_ra" -n "$rth_rn" -i "$rth_ri" -d "$RTALLOC_SOCKET" -s \
-		${rth_fw:+--fwmark "$rth_fw"} $rth_fwd "$@" $RTALLOC_ARGS </dev/null
+		${rth_fw:+--fwmark "$rth_fw"} $rth_fwd ${RTALLOC_TABLES:+--tables "$RTALLOC_TABLES"} \
+		"$@" $RTALLOC_ARGS </dev/null
 }
 
 # rth_table_of FAMILY ADDR: the table of rtalloc's "from ADDR" rule, if any:
@@ -203,6 +238,7 @@ rth_table_of() {
 # over from a previous holder (IPv6 routes outlive their source address), so
 # start from an empty table then.
 rth_clean_table() {
+	rth_table_valid "$2" || return 0
 	if ip "-$1" route show table "$2" 2>/dev/null |
 		grep -v -e " dev $3 .*src $4\( \|\$\)" | grep -q .; then
 		ip "-$1" route flush table "$2" 2>/dev/null
@@ -228,28 +264,25 @@ rth_up() {
 		rth_log "$rth_if: cannot find the prefix of $rth_addr/$rth_plen"
 		return 1
 	}
+	# rth_lease prints 0 or a valid table: what follows decides by that
+	# number, never by a table's name.
 	rth_table=$(rth_lease "$rth_fam" "$rth_if" "$rth_addr" "$rth_plen")
 	if [ "$rth_table" = 0 ]; then
 		# No lease: a working, if not policy-correct, setup in main, told
 		# apart per uplink by the interface index as metric (as the original).
 		rth_metric=$(cat "/sys/class/net/$rth_if/ifindex" 2>/dev/null) || rth_metric=1024
 		[ "$rth_main" = keep ] && { echo 0; return 0; }
-		rth_table=main
-	else
-		rth_clean_table "$rth_fam" "$rth_table" "$rth_if" "$rth_addr"
-		rth_metric=
+		rth_routes_into main "$rth_metric"
+		echo 0
+		return 0
 	fi
-	rth_routes_into "$rth_table" "$rth_metric"
-	[ "$rth_table" = main ] || rth_prune "$rth_table"
+	rth_clean_table "$rth_fam" "$rth_table" "$rth_if" "$rth_addr"
+	rth_routes_into "$rth_table" ""
+	rth_prune "$rth_table"
 	case $rth_main in
-	move)
-		[ "$rth_table" = main ] || rth_main_remove
-		;;
-	add)
-		[ "$rth_table" = main ] || rth_routes_into main ""
-		;;
+	move) rth_main_remove ;;
+	add) rth_routes_into main "" ;;
 	esac
-	[ "$rth_table" = main ] && rth_table=0
 	echo "$rth_table"
 }
 
@@ -287,6 +320,7 @@ rth_routes_into() {
 # its destination as the kernel prints it (`exact DST` of the wanted one) and
 # its gateway; multipath routes (whose lines name no device) are left alone.
 rth_prune() {
+	rth_table_valid "$1" || return 0
 	rth_ip="ip -$rth_fam route show table $1"
 	{
 		{
@@ -371,7 +405,11 @@ rth_down() {
 		rth_t=$(rth_table_of "$1" "$3")
 		# Only IFNAME's routes: the table may be the address's holder on
 		# another interface (a second link claiming the address got none).
-		[ -n "$rth_t" ] && ip "-$1" route flush table "$rth_t" dev "$2" 2>/dev/null
+		if [ -n "$rth_t" ] && ! rth_table_valid "$rth_t"; then
+			rth_log "$2: the rule of $3 looks up table $rth_t, which is never leased; not flushing it"
+		elif [ -n "$rth_t" ]; then
+			ip "-$1" route flush table "$rth_t" dev "$2" 2>/dev/null
+		fi
 		[ -n "$4" ] && rth_release "$1" "$2" "$3" "$4"
 	fi
 	return 0
@@ -389,6 +427,7 @@ rth_flush_stale6() {
 			for (i = 2; i < NF; i++) { if ($i == "table") t = $(i + 1); if ($i == "src") s = $(i + 1) }
 			if (t ~ /^[0-9]+$/) print $1, t, s }' |
 		while read -r rth_dst rth_t rth_s; do
+			rth_table_valid "$rth_t" || continue
 			rth_in_list "$rth_t" "$rth_used" && continue
 			[ "$rth_s" != - ] && [ -n "$(ip -6 addr show to "$rth_s" 2>/dev/null)" ] && continue
 			ip -6 route del "$rth_dst" dev "$1" table "$rth_t" 2>/dev/null
