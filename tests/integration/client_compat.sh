@@ -36,6 +36,13 @@ t_eq "--release: exit 0" 0 "$rc"
 t_eq "--release: no rule left" 0 "$(nrules "$T")"
 t_check "--release: lease released" t_wait 3 no_lease 192.0.2.7
 
+# -6 without -n, as the original allowed: the address is its own /128.
+ip -n "$H" addr add 2001:db8:1::9/64 dev up0 nodad
+T6=$(rtalloc -6 -a 2001:db8:1::9 -i up0)
+t_check "-6 without -n: the to-rule is the /128" \
+	grep -q "^20000:	from all to 2001:db8:1::9 lookup $T6 proto 122" <<<"$(ip -n "$H" -6 rule show)"
+rtalloc -6 -a 2001:db8:1::9 -i up0 -r
+
 # 2. The original hook order: rtalloc first, the address 2 s later.
 start=$(date +%s)
 T=$(rtalloc -4 -a 192.0.2.50 -n 24 -i up0 -l "$T_DIR/wait.log"); rc=$?

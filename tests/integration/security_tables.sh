@@ -32,6 +32,13 @@ while True:
     except ValueError:
         continue
     t = tables[min(n, len(tables) - 1)]
+    if req.get("cmd") == 3:
+        lease = lambda tbl, a: {"addr_family": 2, "address": a, "ifname": "up0", "tag": "",
+                                "table": tbl, "seconds_left": 60, "uid": 0}
+        rep = {"version": 2, "cmd": 4, "seq": req.get("seq", 0), "total": 2, "next": 0,
+               "leases": [lease(255, "192.0.2.55"), lease(10007, "192.0.2.57")]}
+        s.sendto(json.dumps(rep).encode(), peer)
+        continue
     if req.get("cmd") == 0:
         n += 1
     rep = {"version": req.get("version", 2), "cmd": 2, "table": t,
@@ -67,6 +74,12 @@ out=$(ip netns exec "$H" "$RTALLOC" -4 -a 192.0.2.7 -n 24 -i up0 -d "$SOCK" --re
 	--tables 10000-10099 2>/dev/null); rc=$?
 t_eq "server says 9000, --tables 10000-10099: prints 0, exit 2" "0 2" "$out $rc"
 t_eq "--tables: no rule" "" "$(our_rules)"
+
+# --list shows no table that cannot be a lease.
+out=$(ip netns exec "$H" "$RTALLOC" --list -d "$SOCK" 2>"$T_DIR/err")
+t_check "--list: the lease on 10007 is shown" grep -q " 192.0.2.57 .* 10007 " <<<"$out"
+t_check "--list: the entry with table 255 is not" bash -c "! grep -q 192.0.2.55 <<<'$out'"
+t_check "--list: says it dropped one" grep -q "dropped an entry with table 255" "$T_DIR/err"
 
 # 2. A renewal answer naming 255 does not move the rules (lease 2 s: the
 # daemon renews every second).
