@@ -93,6 +93,9 @@ t_eq "unspec: no rule added" "$before" "$(ip -n "$H" rule show; ip -n "$H" -6 ru
 P=$(t_daemons "$H" 10.9.9.9)
 t_check "unspec: a daemon holds it ($P)" test -n "$P"
 t_eq "unspec: a second run prints the same table" "$U" "$(rtalloc -a 10.9.9.9 -i up0)"
+out=$(rtalloc --status); rc=$?
+t_eq "unspec: --status counts a lease without rules as consistent" \
+	"0 consistent: 1 lease, 0 rules (proto 122)" "$rc $out"
 rtalloc -a 10.9.9.9 -i up0 -r; rc=$?
 t_eq "unspec -r: exit 0" 0 "$rc"
 t_check "unspec -r: the daemon exits" t_wait 3 gone "$P"
