@@ -77,6 +77,16 @@ t_eq "never added: no lease" 0 "$(live 192.0.2.60)"
 t_eq "never added: no rule" 0 "$(nrules "$T")"
 t_check "never added: says so" \
 	grep -q "192.0.2.60 did not appear on up0 within 3 s: releasing table $T" "$T_DIR/never.log"
+# -r while the address is still awaited: lease released, no rule, no daemon.
+T=$(rtalloc -4 -a 192.0.2.62 -n 24 -i up0)
+P=$(t_daemons "$H" 192.0.2.62)
+rtalloc -4 -a 192.0.2.62 -i up0 -r; rc=$?
+t_eq "-r while waiting: exit 0" 0 "$rc"
+t_check "-r while waiting: the daemon exits" t_wait 3 gone "$P"
+t_eq "-r while waiting: no lease" 0 "$(live 192.0.2.62)"
+ip -n "$H" addr add 192.0.2.62/24 dev up0
+sleep 0.5
+t_eq "-r while waiting: the address coming later gets no rule" 0 "$(nrules "$T")"
 # --address-wait 0: refused at once, as before.
 out=$(rtalloc -4 -a 192.0.2.61 -n 24 -i up0 --address-wait 0 2>/dev/null); rc=$?
 t_eq "--address-wait 0: exit 3, printed 0" "3 0" "$rc $out"
