@@ -31,6 +31,13 @@ t_eq "long options: three rules for table $T" 3 "$(nrules "$T")"
 t_eq "long options: the lease, with its tag" "$T wan" \
 	"$(t_rows "SELECT tbl, tag FROM leases WHERE alive=1 AND address='192.0.2.7'" | tr '|' ' ')"
 t_check "--syslog: the log line is on stderr too" grep -q "192.0.2.7 on up0: table $T, 3 rules" "$T_DIR/err"
+if command -v strace >/dev/null; then
+	# ... and to syslog: the message goes to /dev/log (absent here: tried).
+	strace -f -e trace=connect -o "$T_DIR/strace" ip netns exec "$H" "$RTALLOC" -4 -a 192.0.2.99 -n 24 \
+		-i up0 --address-wait 0 -s 2>"$T_DIR/err2" >/dev/null
+	t_check "-s: syslog is written to (/dev/log)" grep -q 'sun_path="/dev/log"' "$T_DIR/strace"
+	t_check "-s: and stderr" grep -q "192.0.2.99 is not an address of up0" "$T_DIR/err2"
+fi
 ip netns exec "$H" "$RTALLOC" -4 --address 192.0.2.7 --ifname up0 --destination "$T_SOCK" --release; rc=$?
 t_eq "--release: exit 0" 0 "$rc"
 t_eq "--release: no rule left" 0 "$(nrules "$T")"
