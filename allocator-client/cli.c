@@ -178,7 +178,8 @@ const char *cli_key_str(const struct cli_opts *o, char *buf, size_t len)
 }
 
 /* The original leased a table for any text it was given without -4/-6.
- * Printable, no blanks: it names the lease in logs and --list. */
+ * Printable, no blanks: it names the lease in logs and --list; no '"' or
+ * '\\', which rtallocd refuses in an identifier. */
 static bool id_valid(const char *s)
 {
 	size_t n = strlen(s);
@@ -186,7 +187,7 @@ static bool id_valid(const char *s)
 	if (n < 1 || n > CLI_ID_MAX)
 		return false;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p <= 0x20 || *p >= 0x7f)
+		if (*p <= 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
 			return false;
 	return true;
 }
@@ -357,7 +358,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		/* unspec: a table for an identifier; no address, no rules. */
 		o->family = AF_UNSPEC;
 		if (!id_valid(a_arg))
-			return fail(err, errlen, "-a: without -4/-6, an identifier of 1..%d printable characters without blanks",
+			return fail(err, errlen, "-a: without -4/-6, an identifier of 1..%d printable characters, no blanks, quotes or backslashes",
 				    CLI_ID_MAX);
 		snprintf(o->id, sizeof(o->id), "%s", a_arg);
 		if (!o->ifname[0])

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		FUZZ_CHECK(n >= 1 && n <= CLI_ID_MAX);
 		for (const unsigned char *t = (const unsigned char *)o.id; *t; t++)
-			FUZZ_CHECK(*t > 0x20 && *t < 0x7f);
+			FUZZ_CHECK(*t > 0x20 && *t < 0x7f && *t != '"' && *t != '\\');
 		FUZZ_CHECK(ifname_valid(o.ifname));
 		FUZZ_CHECK(!o.have_fwmark);
 		goto cleanup;

@@ -100,7 +100,7 @@ bad "-n: not an IPv6 prefix length 0..128: '255.255.255.0'" -6 -a 2001:db8:1::7 
 bad "-i: not a valid interface name: 'a-name-far-too-long'" -4 -a 192.0.2.7 -n 24 -i a-name-far-too-long
 bad "--fwmark: mask 0 would match every packet: '0x1/0'" -4 -a 192.0.2.7 -n 24 -i up0 --fwmark 0x1/0
 bad "--retries: not a number 1..1000: '0'" -4 -a 192.0.2.7 -n 24 -i up0 --retries 0
-bad "-a: without -4/-6, an identifier of 1..45 printable characters without blanks" -a "my uplink" -i up0
+bad "-a: without -4/-6, an identifier of 1..45 printable characters, no blanks, quotes or backslashes" -a "my uplink" -i up0
 bad "-x: unknown option" -4 -x
 t_eq "nothing was installed by refused runs" "$before" "$(ip -n "$H" rule show; ip -n "$H" -6 rule show)"
 t_eq "still two daemons" 2 "$(daemons)"

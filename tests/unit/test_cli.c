@@ -197,12 +197,16 @@ static void test_unspec(void **state)
 	assert_true(o.release);
 	/* 45 characters fit the protocol's address member, 46 do not. */
 	assert_int_equal(parse(&o, "-a", "123456789012345678901234567890123456789012345", "-i", "e", NULL), 0);
-	bad("-a: without -4/-6, an identifier of 1..45 printable characters without blanks",
+	bad("-a: without -4/-6, an identifier of 1..45 printable characters, no blanks, quotes or backslashes",
 	    "-a", "1234567890123456789012345678901234567890123456", "-i", "eth0", NULL);
-	bad("-a: without -4/-6, an identifier of 1..45 printable characters without blanks",
+	bad("-a: without -4/-6, an identifier of 1..45 printable characters, no blanks, quotes or backslashes",
 	    "-a", "my uplink", "-i", "eth0", NULL);
-	bad("-a: without -4/-6, an identifier of 1..45 printable characters without blanks",
+	bad("-a: without -4/-6, an identifier of 1..45 printable characters, no blanks, quotes or backslashes",
 	    "-a", "", "-i", "eth0", NULL);
+	bad("-a: without -4/-6, an identifier of 1..45 printable characters, no blanks, quotes or backslashes",
+	    "-a", "my\"uplink", "-i", "eth0", NULL);
+	bad("-a: without -4/-6, an identifier of 1..45 printable characters, no blanks, quotes or backslashes",
+	    "-a", "my\\uplink", "-i", "eth0", NULL);
 	bad("missing -i IFNAME", "-a", "myuplink", NULL);
 	bad("--fwmark: no rules without -4/-6 (unspec lease)", "-a", "x", "-i", "eth0", "--fwmark", "1", NULL);
 }
