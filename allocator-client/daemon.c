@@ -123,8 +123,8 @@ static int ctl_file_addr(const struct cli_opts *o, struct sockaddr_un *sa)
 	if (stat("/proc/self/ns/net", &st) < 0)
 		return -errno;
 	n = snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%lu-%d-%s-%s.sock", CTL_DIR,
-		     (unsigned long)st.st_ino, o->family == AF_INET ? 4 : 6, o->ifname,
-		     addr_str(&o->addr, a, sizeof(a)));
+		     (unsigned long)st.st_ino, o->family == AF_INET ? 4 : o->family == AF_INET6 ? 6 : 0,
+		     o->ifname, cli_key_str(o, a, sizeof(a)));
 	return n < 0 || (size_t)n >= sizeof(sa->sun_path) ? -ENAMETOOLONG : 0;
 }
 
