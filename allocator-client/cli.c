@@ -1,6 +1,9 @@
-/* cli: rtalloc's options.  The 2017 table_allocator client's short flags
- * (-4 -6 -a -n -i -d -t -r -f -s -l -h) keep their meaning; the rest are
- * long options.  Every value is checked here so nothing later re-validates. */
+/* cli: rtalloc's options.  The 2017 table_allocator client's flags, short
+ * (-4 -6 -a -n -i -d -t -r -f -s -l -h) and long (--address --netmask
+ * --ifname --destination --syslog --log_path --tag --release --foreground
+ * --help), keep their meaning, -a without -4/-6 included (an unspec lease);
+ * the rest are long options.  Every value is checked here so nothing later
+ * re-validates. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -23,6 +26,8 @@ enum {
 	OPT_STATUS,
 	OPT_FORWARD_IIF,
 	OPT_ROUTE,
+	OPT_ADDRESS_WAIT,
+	OPT_TABLES,
 };
 
 static const struct option long_opts[] = {
@@ -38,7 +43,21 @@ static const struct option long_opts[] = {
 	{ "status", no_argument, NULL, OPT_STATUS },
 	{ "forward-iif", required_argument, NULL, OPT_FORWARD_IIF },
 	{ "route", required_argument, NULL, OPT_ROUTE },
+	{ "address-wait", required_argument, NULL, OPT_ADDRESS_WAIT },
+	{ "tables", required_argument, NULL, OPT_TABLES },
 	{ "help", no_argument, NULL, 'h' },
+	/* The 2017 client's long names.  --destination was its name for the
+	 * server's socket (-d); its --foreground took an argument that -f never
+	 * did: here neither does. */
+	{ "address", required_argument, NULL, 'a' },
+	{ "netmask", required_argument, NULL, 'n' },
+	{ "ifname", required_argument, NULL, 'i' },
+	{ "destination", required_argument, NULL, 'd' },
+	{ "syslog", no_argument, NULL, 's' },
+	{ "log_path", required_argument, NULL, 'l' },
+	{ "tag", required_argument, NULL, 't' },
+	{ "release", no_argument, NULL, 'r' },
+	{ "foreground", no_argument, NULL, 'f' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -47,23 +66,30 @@ void cli_usage(FILE *out)
 	fprintf(out,
 		"usage: rtalloc -4|-6 -a ADDRESS -n NETMASK -i IFNAME [-d SOCKET] [-t TAG]\n"
 		"               [-r] [-f] [-s | -l LOGFILE] [-v] [options]\n"
+		"       rtalloc -a ID -i IFNAME [-d SOCKET] [-t TAG] [-r] [-f] [-s | -l LOGFILE]\n"
 		"       rtalloc --list [--json] [-d SOCKET]\n"
 		"       rtalloc --status [--json] [-d SOCKET]\n"
 		"Leases a routing table for ADDRESS from rtallocd, installs the policy rules\n"
 		"that select it, prints the table and stays in the background until the\n"
 		"address or the interface goes away (then removes the rules, releases the\n"
 		"lease and exits).  A second run for the same address prints the same table.\n"
+		"An address not (yet) on the interface is waited for (--address-wait): the\n"
+		"table is printed at once, the rules follow the address; an address that\n"
+		"never comes leaves no rules and no lease.  Without -4/-6, -a ID leases a\n"
+		"table for ID (unspec: no rules; the caller uses the table) and keeps it\n"
+		"until -r.\n"
 		"  -4, -6             address family\n"
-		"  -a ADDRESS         the interface's address\n"
-		"  -n NETMASK         dotted netmask or prefix length (prefix length for -6)\n"
-		"  -i IFNAME          the interface\n"
-		"  -d SOCKET          rtallocd's abstract socket name (default %s)\n"
-		"  -t TAG             free text stored with the lease\n"
-		"  -r                 release: stop the daemon for this address (or remove its\n"
+		"  -a, --address ADDRESS  the interface's address (or an ID without -4/-6)\n"
+		"  -n, --netmask NETMASK  dotted netmask or prefix length (prefix length for\n"
+		"                     -6, default 128 there; ignored without -4/-6)\n"
+		"  -i, --ifname IFNAME    the interface\n"
+		"  -d, --destination SOCKET  rtallocd's abstract socket name (default %s)\n"
+		"  -t, --tag TAG      free text stored with the lease\n"
+		"  -r, --release      release: stop the daemon for this address (or remove its\n"
 		"                     rules and release the lease directly)\n"
-		"  -f                 stay in the foreground\n"
-		"  -s                 log to syslog\n"
-		"  -l LOGFILE         log to a file\n"
+		"  -f, --foreground   stay in the foreground\n"
+		"  -s, --syslog       log to syslog and stderr\n"
+		"  -l, --log_path LOGFILE  log to a file\n"
 		"  -v                 debug messages\n"
 		"  --pref-from N      pref of `from ADDRESS lookup T` (default 10000)\n"
 		"  --pref-to N        pref of `to NETWORK lookup T` (default 20000)\n"
@@ -80,6 +106,10 @@ void cli_usage(FILE *out)
 		"                     at the end; a later run's replace them; up to %d\n"
 		"  --retries N        requests before giving up (default 5)\n"
 		"  --retry-interval S seconds between them (default 2)\n"
+		"  --address-wait S   how long an address not on the interface is waited\n"
+		"                     for (default %d; 0: refuse it at once, exit 3)\n"
+		"  --tables FIRST-LAST  the server's range: any other table (and 0, 253,\n"
+		"                     254, 255, always) is refused, never printed or used\n"
 		"  --list [--json]    list the server's leases\n"
 		"  --status [--json]  compare the server's leases with the rules in the\n"
 		"                     kernel and name every difference\n"
@@ -87,8 +117,10 @@ void cli_usage(FILE *out)
 		"Exit status: 0 table printed (leased, already running) or released;\n"
 		"1 invalid arguments; 2 no lease (printed 0); 3 address not on the\n"
 		"interface (printed 0); 4 the kernel refused the rules (printed 0);\n"
-		"5 system error (printed 0); 6 --status found differences.\n",
-		PROTO_DEFAULT_SOCKET, CLI_FORWARD_MAX, ROUTEARG_MAX);
+		"5 system error (printed 0); 6 --status found differences.\n"
+		"Run as %s (the 2017 client's name), every run that\n"
+		"printed a table or 0 exits 0, as the original did.\n",
+		PROTO_DEFAULT_SOCKET, CLI_FORWARD_MAX, ROUTEARG_MAX, CLI_ADDRESS_WAIT_DEFAULT, CLI_COMPAT_NAME);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -118,6 +150,53 @@ static int uint_parse(const char *s, unsigned long min, unsigned long max, uint3
 		return -EINVAL;
 	*out = (uint32_t)v;
 	return 0;
+}
+
+/* FIRST-LAST, both decimal, FIRST <= LAST, no table 0. */
+static int tables_parse(const char *s, uint32_t *min, uint32_t *max)
+{
+	const char *dash = strchr(s, '-');
+	char first[16];
+
+	if (!dash || (size_t)(dash - s) >= sizeof(first))
+		return -EINVAL;
+	memcpy(first, s, (size_t)(dash - s));
+	first[dash - s] = '\0';
+	if (uint_parse(first, 1, UINT32_MAX, min) < 0 || uint_parse(dash + 1, 1, UINT32_MAX, max) < 0 ||
+	    *min > *max)
+		return -EINVAL;
+	return 0;
+}
+
+bool cli_table_ok(const struct cli_opts *o, uint32_t t)
+{
+	if (t == 0 || (t >= 253 && t <= 255))
+		return false;
+	return t >= o->table_min && t <= o->table_max;
+}
+
+const char *cli_key_str(const struct cli_opts *o, char *buf, size_t len)
+{
+	if (o->family == AF_UNSPEC) {
+		snprintf(buf, len, "%s", o->id);
+		return buf;
+	}
+	return addr_str(&o->addr, buf, len);
+}
+
+/* The original leased a table for any text it was given without -4/-6.
+ * Printable, no blanks: it names the lease in logs and --list; no '"' or
+ * '\\', which rtallocd refuses in an identifier. */
+static bool id_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > CLI_ID_MAX)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
+			return false;
+	return true;
 }
 
 static const char *family_str(int family)
@@ -158,6 +237,9 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	o->fwmark_pref = 9000;
 	o->retries = 5;
 	o->retry_interval = 2;
+	o->address_wait = CLI_ADDRESS_WAIT_DEFAULT;
+	o->table_min = 1;
+	o->table_max = UINT32_MAX;
 	snprintf(o->socket, sizeof(o->socket), "%s", PROTO_DEFAULT_SOCKET);
 	err[0] = '\0';
 
@@ -192,7 +274,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 			break;
 		case 'r': o->release = true; break;
 		case 'f': o->foreground = true; break;
-		case 's': o->log = LOG_TO_SYSLOG; break;
+		case 's': o->log = LOG_TO_SYSLOG_STDERR; break;
 		case 'l':
 			if (!*arg)
 				return fail(err, errlen, "-l: empty file name");
@@ -228,6 +310,16 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 			if (uint_parse(arg, 1, 3600, &v) < 0)
 				return fail(err, errlen, "--retry-interval: not a number of seconds 1..3600: '%s'", arg);
 			o->retry_interval = v;
+			break;
+		case OPT_ADDRESS_WAIT:
+			if (uint_parse(arg, 0, 3600, &v) < 0)
+				return fail(err, errlen, "--address-wait: not a number of seconds 0..3600: '%s'", arg);
+			o->address_wait = v;
+			break;
+		case OPT_TABLES:
+			if (tables_parse(arg, &o->table_min, &o->table_max) < 0)
+				return fail(err, errlen, "--tables: not FIRST-LAST with 1 <= FIRST <= LAST <= 4294967295: '%s'",
+					    arg);
 			break;
 		case OPT_FWMARK: {
 			const char *why = NULL;
@@ -273,11 +365,26 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		return fail(err, errlen, "--json: only with --list or --status");
 	if (four && six)
 		return fail(err, errlen, "-4 and -6: choose one");
-	if (!four && !six)
-		return fail(err, errlen, "missing -4 or -6");
-	o->family = four ? AF_INET : AF_INET6;
 	if (!a_arg)
 		return fail(err, errlen, "missing -a ADDRESS");
+	if (!four && !six) {
+		/* unspec: a table for an identifier; no address, no rules. */
+		o->family = AF_UNSPEC;
+		if (!id_valid(a_arg))
+			return fail(err, errlen, "-a: without -4/-6, an identifier of 1..%d printable characters, no blanks, quotes or backslashes",
+				    CLI_ID_MAX);
+		snprintf(o->id, sizeof(o->id), "%s", a_arg);
+		if (!o->ifname[0])
+			return fail(err, errlen, "missing -i IFNAME");
+		if (o->have_fwmark)
+			return fail(err, errlen, "--fwmark: no rules without -4/-6 (unspec lease)");
+		if (o->n_forward)
+			return fail(err, errlen, "--forward-iif: no rules without -4/-6 (unspec lease)");
+		if (n_route_args)
+			return fail(err, errlen, "--route: no routes without -4/-6 (unspec lease)");
+		return 0;	/* -n, as the original, is not needed */
+	}
+	o->family = four ? AF_INET : AF_INET6;
 	if (addr_parse(o->family, a_arg, &o->addr) < 0)
 		return fail(err, errlen, "-a: not an %s address: '%s'", family_str(o->family), a_arg);
 	if (!o->ifname[0])
@@ -294,6 +401,10 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		if (o->prefixlen == 0)
 			return fail(err, errlen, "-n: a /0 network would route everything through the table: '%s'",
 				    n_arg);
+		o->have_prefix = true;
+	} else if (o->family == AF_INET6 && !o->release) {
+		/* The original needed no -n with -6: the address alone. */
+		o->prefixlen = 128;
 		o->have_prefix = true;
 	} else if (!o->release) {
 		return fail(err, errlen, "missing -n NETMASK");

@@ -27,11 +27,23 @@ enum rtalloc_exit {
 /* --forward-iif: interfaces whose forwarded traffic also falls through to
  * the table (`iif IF lookup T` beside `iif lo`). */
 #define CLI_FORWARD_MAX 4
+
+/* Invoked as the 2017 client (/usr/sbin/table_allocator_client): every run
+ * that printed a table or the fallback 0 exits 0, as the original did, so
+ * its scripts (`set -e`, `$(...)` then `-eq 0`) behave as before. */
+#define CLI_COMPAT_NAME "table_allocator_client"
+
 #define CLI_SOCKET_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+/* An unspec lease's identifier (-a without -4/-6): what the protocol's
+ * address member holds, as the original allowed. */
+#define CLI_ID_MAX (INET6_ADDRSTRLEN - 1)
+#define CLI_ADDRESS_WAIT_DEFAULT 10	/* seconds, --address-wait */
 
 struct cli_opts {
-	int family;			/* AF_INET or AF_INET6 (not needed by --list) */
-	struct inet_addr addr;		/* -a */
+	int family;			/* AF_INET, AF_INET6, or AF_UNSPEC (-a ID:
+					 * a table only, no rules) */
+	struct inet_addr addr;		/* -a, AF_INET and AF_INET6 */
+	char id[CLI_ID_MAX + 1];	/* -a, AF_UNSPEC */
 	uint8_t prefixlen;		/* -n */
 	bool have_prefix;
 	char ifname[IFNAMSIZ];		/* -i */
@@ -58,6 +70,8 @@ struct cli_opts {
 	size_t n_routes;
 	unsigned retries;		/* tries, >= 1 */
 	unsigned retry_interval;	/* seconds, >= 1 */
+	unsigned address_wait;		/* seconds an absent address is waited for; 0: refuse */
+	uint32_t table_min, table_max;	/* --tables; 1..UINT32_MAX when not given */
 };
 
 /* 0 (o filled; o->help means print the usage), or -EINVAL with a one-line
@@ -65,5 +79,14 @@ struct cli_opts {
  * getopt, so it may be called more than once per process. */
 int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen);
 void cli_usage(FILE *out);
+
+/* May rtalloc print, install or flush table t?  Never 0 (the "no lease"
+ * fallback is printed on its own), 253 (default), 254 (main) or 255
+ * (local), nor anything outside --tables: whatever a server or a control
+ * answer says. */
+bool cli_table_ok(const struct cli_opts *o, uint32_t t);
+/* The lease's key as the protocol carries it: the canonical address, or the
+ * unspec identifier.  buf holds INET6_ADDRSTRLEN. */
+const char *cli_key_str(const struct cli_opts *o, char *buf, size_t len);
 
 #endif

@@ -33,6 +33,7 @@
 #define RELEASE_DEADLINE_MS	4000	/* at exit: deliver the release within this */
 #define RELEASE_WAIT_MS		250	/* first wait for its answer; doubles */
 #define PREFIX_ASK_MS		2000	/* then ask an old holder for its table only */
+#define ADDR_POLL_MS		100	/* how often an awaited address is looked for */
 
 struct daemon {
 	struct loop loop;
@@ -63,6 +64,12 @@ struct daemon {
 	uint32_t lease_seconds;
 	struct ruleset rules;
 	struct hold hold;		/* the table's routes, when the hook gave them */
+	bool have_rules;		/* rules is in the kernel */
+	/* The address is not on the interface yet (the 2017 hooks ran the
+	 * client before adding it): the lease is held, the rules wait. */
+	bool pending;
+	uint64_t pending_until_ms;
+	struct loop_timer addr_timer;
 	const char *reason;		/* why the loop ended */
 	struct ratelimit rl;
 };
@@ -77,7 +84,8 @@ static socklen_t ctl_addr(const struct cli_opts *o, struct sockaddr_un *sa)
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
 	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "rtalloc/%d/%s/%s",
-		     o->family == AF_INET ? 4 : 6, o->ifname, addr_str(&o->addr, a, sizeof(a)));
+		     o->family == AF_INET ? 4 : o->family == AF_INET6 ? 6 : 0, o->ifname,
+		     cli_key_str(o, a, sizeof(a)));
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
@@ -117,8 +125,8 @@ static int ctl_file_addr(const struct cli_opts *o, struct sockaddr_un *sa)
 	if (stat("/proc/self/ns/net", &st) < 0)
 		return -errno;
 	n = snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%lu-%d-%s-%s.sock", CTL_DIR,
-		     (unsigned long)st.st_ino, o->family == AF_INET ? 4 : 6, o->ifname,
-		     addr_str(&o->addr, a, sizeof(a)));
+		     (unsigned long)st.st_ino, o->family == AF_INET ? 4 : o->family == AF_INET6 ? 6 : 0,
+		     o->ifname, cli_key_str(o, a, sizeof(a)));
 	return n < 0 || (size_t)n >= sizeof(sa->sun_path) ? -ENAMETOOLONG : 0;
 }
 
@@ -319,6 +327,11 @@ static int prefix_move(struct daemon *d, uint8_t len)
 		return 0;
 	next_o.prefixlen = len;
 	next_o.have_prefix = true;
+	if (!d->have_rules) {
+		/* The address is still awaited: its rules will use this. */
+		d->opts = next_o;
+		return 0;
+	}
 	rules_build(&next_o, d->table, &next);
 	for (size_t i = 0; i < next.n; i++) {
 		size_t j;
@@ -621,7 +634,21 @@ static void lease_ready(struct loop_fd *h, uint32_t events)
 				rep.error[0] ? rep.error : "no reason given");
 			continue;	/* the retry timer stays armed */
 		}
-		if (rep.table != d->table) {
+		if (rep.table != d->table && !cli_table_ok(d->o, rep.table)) {
+			/* 0, 253..255 or outside --tables: never ours, whoever
+			 * sent it.  Keep what we have; the retry timer stays. */
+			log_msg(LOG_ERR, "renewal answer names table %u, which is never leased; ignored",
+				rep.table);
+			continue;
+		}
+		if (rep.table != d->table && !d->have_rules) {
+			/* unspec, or the address not there yet: no rules to
+			 * move; the routes (if ours) go to the new table. */
+			log_msg(LOG_NOTICE, "server moved the lease from table %u to %u", d->table, rep.table);
+			hold_move(&d->hold, rep.table);
+			hold_drop_table(&d->hold, d->table);
+			d->table = rep.table;
+		} else if (rep.table != d->table) {
 			struct ruleset next;
 			const struct rule *failed = NULL;
 
@@ -729,6 +756,15 @@ static void watched(struct watch *w, enum watch_event ev, const char *why)
 {
 	struct daemon *d = container_of(w, struct daemon, watch);
 
+	if (d->pending) {
+		/* No rules yet; addr_due() looks for the address.  A deletion
+		 * of it means it came and went already. */
+		if (ev == WATCH_GONE || ev == WATCH_ADDR_DELETED) {
+			d->reason = why;
+			loop_quit(&d->loop);
+		}
+		return;
+	}
 	switch (ev) {
 	case WATCH_GONE:
 		d->reason = why;
@@ -755,6 +791,69 @@ static void signalled(struct loop_signal *s, int signo)
 		return;		/* the hook's session ending is no reason to go */
 	d->reason = signo == SIGTERM ? "SIGTERM" : "SIGINT";
 	loop_quit(&d->loop);
+}
+
+/* ---- the rules ---- */
+
+/* Rules for d->table, all or none; then the ones a dead run for this address
+ * left with another table.  0, or -errno (logged). */
+static int rules_install(struct daemon *d)
+{
+	const struct rule *failed = NULL;
+	char a[INET6_ADDRSTRLEN], buf[160];
+	unsigned removed;
+	int ret;
+
+	rules_build(d->o, d->table, &d->rules);
+	ret = rules_add(&d->nl, &d->rules, &failed);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "kernel refused rule '%s': %s",
+			failed ? rule_str(failed, buf, sizeof(buf)) : "batch", strerror(-ret));
+		return ret;
+	}
+	d->have_rules = true;
+	log_msg(LOG_INFO, "%s on %s: table %u, %zu rules", addr_str(&d->o->addr, a, sizeof(a)),
+		d->o->ifname, d->table, d->rules.n);
+	/* We hold the key and the address (addr_lock), so no live daemon has
+	 * this address: rules for it with another table were left by one that
+	 * died.  After ours are in,
+	 * so traffic is never unrouted. */
+	ret = rules_clear_stale(&d->nl, d->o, d->table, &removed);
+	if (ret < 0)
+		log_msg(LOG_WARNING, "removing leftover rules: %s", strerror(-ret));
+	return 0;
+}
+
+/* While pending: is the address there now?  Polled rather than taken from
+ * address events, which report only deletions (watch.c); a check costs one
+ * small dump, and only for the grace period. */
+static void addr_due(struct loop_timer *t)
+{
+	struct daemon *d = container_of(t, struct daemon, addr_timer);
+	char a[INET6_ADDRSTRLEN];
+	int ret;
+
+	addr_str(&d->o->addr, a, sizeof(a));
+	ret = watch_addr_present(&d->nl, d->o->family, d->ifindex, &d->o->addr);
+	if (ret > 0) {
+		d->pending = false;
+		log_msg(LOG_INFO, "%s appeared on %s", a, d->o->ifname);
+		if (rules_install(d) < 0) {
+			d->reason = "the kernel refused the rules";
+			loop_quit(&d->loop);
+		}
+		return;
+	}
+	if (ret < 0)
+		log_msg(LOG_WARNING, "reading addresses: %s", strerror(-ret));
+	if (loop_now_ms() >= d->pending_until_ms) {
+		log_msg(LOG_WARNING, "%s did not appear on %s within %u s: releasing table %u",
+			a, d->o->ifname, d->o->address_wait, d->table);
+		d->reason = "address never appeared";
+		loop_quit(&d->loop);
+		return;
+	}
+	loop_timer_set(&d->addr_timer, ADDR_POLL_MS);
 }
 
 /* ---- the run ---- */
@@ -856,9 +955,14 @@ static int loop_setup(struct daemon *d)
 	ret = loop_timer_init(&d->loop, &d->fix_timer, fix_due);
 	if (ret < 0)
 		return ret;
-	ret = watch_start(&d->watch, &d->loop, watched);
+	ret = loop_timer_init(&d->loop, &d->addr_timer, addr_due);
 	if (ret < 0)
 		return ret;
+	if (d->o->family != AF_UNSPEC) {
+		ret = watch_start(&d->watch, &d->loop, watched);
+		if (ret < 0)
+			return ret;
+	}
 	d->lease_h = (struct loop_fd){ .fd = d->lc.fd, .events = EPOLLIN, .cb = lease_ready };
 	ret = loop_fd_add(&d->loop, &d->lease_h);
 	if (ret < 0)
@@ -938,9 +1042,76 @@ static int ask_holder(const struct cli_opts *o, int *status)
 		*status = EXIT_NO_LEASE;
 		return 0;
 	}
+	if (!cli_table_ok(o, table)) {
+		log_msg(LOG_ERR, "the rtalloc running for %s answered table %u, which is never leased; ignored",
+			o->ifname, table);
+		print_table(0);
+		*status = EXIT_NO_LEASE;
+		return 0;
+	}
 	log_msg(LOG_DEBUG, "already running with table %u", table);
 	print_table(table);
 	*status = EXIT_LEASED;
+	return 0;
+}
+
+/* Steps 1 and 1b of a run with an address: events, the interface, the
+ * address (or the wait for it), the address's lock.  0, or -errno with the
+ * exit status in *status (logged). */
+static int addr_setup(struct daemon *d, const char *a, int *status)
+{
+	const struct cli_opts *o = d->o;
+	int ret;
+
+	/* 1. Subscribe first, then check: a deletion after the check is an
+	 * event waiting in the socket. */
+	ret = watch_open(&d->watch, o->family, &o->addr);
+	if (ret == 0)
+		ret = nl_open(&d->nl, NULL, 0);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "netlink: %s", strerror(-ret));
+		return ret;
+	}
+	d->ifindex = (int)if_nametoindex(o->ifname);
+	if (!d->ifindex) {
+		log_msg(LOG_ERR, "-i: no interface '%s'", o->ifname);
+		*status = EXIT_NO_ADDRESS;
+		return -ENXIO;
+	}
+	watch_set_ifindex(&d->watch, d->ifindex);
+	ret = watch_addr_present(&d->nl, o->family, d->ifindex, &o->addr);
+	if (ret < 0 || (ret == 0 && !o->address_wait)) {
+		if (ret < 0)
+			log_msg(LOG_ERR, "reading addresses: %s", strerror(-ret));
+		else
+			log_msg(LOG_ERR, "-a: %s is not an address of %s", a, o->ifname);
+		*status = ret < 0 ? EXIT_SYSTEM : EXIT_NO_ADDRESS;
+		return ret < 0 ? ret : -EADDRNOTAVAIL;
+	}
+	if (ret == 0) {
+		/* The 2017 hooks' order: the client first, the address a moment
+		 * later.  Lease and print now, the rules when it comes. */
+		log_msg(LOG_INFO, "%s is not on %s yet: waiting up to %u s for it", a, o->ifname,
+			o->address_wait);
+		d->pending = true;
+		d->pending_until_ms = loop_now_ms() + o->address_wait * 1000ull;
+	}
+
+	/* One holder per address, whatever the interface (addr_lock). */
+	ret = addr_lock(o, &d->addr_fd);
+	if (ret == -EADDRINUSE) {
+		char other[IFNAMSIZ + 32];
+
+		addr_holder(o, other, sizeof(other));
+		log_msg(LOG_ERR, "%s is already routed by the rtalloc for %s; %s gets no table for it",
+			a, other, o->ifname);
+		*status = EXIT_NO_LEASE;
+		return ret;
+	}
+	if (ret < 0) {
+		log_msg(LOG_ERR, "address lock: %s", strerror(-ret));
+		return ret;
+	}
 	return 0;
 }
 
@@ -950,19 +1121,17 @@ int daemon_main(const struct cli_opts *o)
 	struct daemon d = { .o = o, .ctl_fd = -1, .addr_fd = -1, .ctl_file_fd = -1, .release_fd = -1,
 			    .rl = RATELIMIT_INIT(10000, 5) };
 	struct proto_reply rep;
-	const struct rule *failed = NULL;
-	char a[INET6_ADDRSTRLEN], buf[160];
+	char a[INET6_ADDRSTRLEN];
 	int ret, status = EXIT_SYSTEM;
-	unsigned removed;
-	bool have_lease = false, have_rules = false;
+	bool have_lease = false;
 
 	d.opts = *o;
 	d.o = &d.opts;
 	d.watch.h.fd = -1;
 	d.lc.fd = -1;
 	d.loop.epfd = -1;
-	d.lease_timer.h.fd = d.fix_timer.h.fd = d.sig.h.fd = -1;
-	addr_str(&o->addr, a, sizeof(a));
+	d.lease_timer.h.fd = d.fix_timer.h.fd = d.addr_timer.h.fd = d.sig.h.fd = -1;
+	cli_key_str(o, a, sizeof(a));
 
 	/* 5. One holder per key; later runs ask it. */
 	for (int tries = 0;; tries++) {
@@ -987,47 +1156,10 @@ int daemon_main(const struct cli_opts *o)
 		goto cleanup;
 	}
 
-	/* 1. Subscribe first, then check: a deletion after the check is an
-	 * event waiting in the socket. */
-	ret = watch_open(&d.watch, o->family, &o->addr);
-	if (ret == 0)
-		ret = nl_open(&d.nl, NULL, 0);
-	if (ret < 0) {
-		log_msg(LOG_ERR, "netlink: %s", strerror(-ret));
+	/* An unspec lease (-a ID) has no address and no rules: it only holds
+	 * the table. */
+	if (o->family != AF_UNSPEC && addr_setup(&d, a, &status) < 0)
 		goto cleanup;
-	}
-	d.ifindex = (int)if_nametoindex(o->ifname);
-	if (!d.ifindex) {
-		log_msg(LOG_ERR, "-i: no interface '%s'", o->ifname);
-		status = EXIT_NO_ADDRESS;
-		goto cleanup;
-	}
-	watch_set_ifindex(&d.watch, d.ifindex);
-	ret = watch_addr_present(&d.nl, o->family, d.ifindex, &o->addr);
-	if (ret <= 0) {
-		if (ret < 0)
-			log_msg(LOG_ERR, "reading addresses: %s", strerror(-ret));
-		else
-			log_msg(LOG_ERR, "-a: %s is not an address of %s", a, o->ifname);
-		status = ret < 0 ? EXIT_SYSTEM : EXIT_NO_ADDRESS;
-		goto cleanup;
-	}
-
-	/* One holder per address, whatever the interface (addr_lock). */
-	ret = addr_lock(o, &d.addr_fd);
-	if (ret == -EADDRINUSE) {
-		char other[IFNAMSIZ + 32];
-
-		addr_holder(o, other, sizeof(other));
-		log_msg(LOG_ERR, "%s is already routed by the rtalloc for %s; %s gets no table for it",
-			a, other, o->ifname);
-		status = EXIT_NO_LEASE;
-		goto cleanup;
-	}
-	if (ret < 0) {
-		log_msg(LOG_ERR, "address lock: %s", strerror(-ret));
-		goto cleanup;
-	}
 
 	/* 2. Lease. */
 	ret = lease_open(&d.lc, o->socket);
@@ -1049,30 +1181,28 @@ int daemon_main(const struct cli_opts *o)
 	}
 	have_lease = true;
 	d.table = rep.table;
+	if (!cli_table_ok(o, d.table)) {
+		/* Whoever said so, 254 is main and 255 local: the hooks would
+		 * fill or flush them.  Hand back whatever we were given. */
+		log_msg(LOG_ERR, "the answer for %s on %s names table %u, which is never leased (%s); refused",
+			a, o->ifname, d.table,
+			d.table >= 253 && d.table <= 255 ? "the kernel's" : "outside --tables");
+		status = EXIT_NO_LEASE;
+		goto cleanup;
+	}
 	lease_granted(&d, &rep);
 
 	/* 3. The table's routes (when the hook gave them), then the rules
-	 * that select it, all or none. */
+	 * that select it, all or none (once the address is there). */
 	ret = hold_open(&d.hold, o, d.ifindex, d.table);
 	if (ret < 0)
 		log_msg(LOG_ERR, "table %u: cannot own its routes: %s", d.table, strerror(-ret));
-	rules_build(o, d.table, &d.rules);
-	ret = rules_add(&d.nl, &d.rules, &failed);
-	if (ret < 0) {
-		log_msg(LOG_ERR, "kernel refused rule '%s': %s",
-			failed ? rule_str(failed, buf, sizeof(buf)) : "batch", strerror(-ret));
+	if (o->family != AF_UNSPEC && !d.pending && rules_install(&d) < 0) {
 		status = EXIT_KERNEL;
 		goto cleanup;
 	}
-	have_rules = true;
-	log_msg(LOG_INFO, "%s on %s: table %u, %zu rules", a, o->ifname, d.table, d.rules.n);
-	/* We hold the key and the address (addr_lock), so no live daemon has
-	 * this address: rules for it with another table were left by one that
-	 * died.  After ours are in,
-	 * so traffic is never unrouted. */
-	ret = rules_clear_stale(&d.nl, o, d.table, &removed);
-	if (ret < 0)
-		log_msg(LOG_WARNING, "removing leftover rules: %s", strerror(-ret));
+	if (o->family == AF_UNSPEC)
+		log_msg(LOG_INFO, "%s on %s: table %u (unspec: no rules)", a, o->ifname, d.table);
 
 	ret = loop_setup(&d);
 	if (ret == 0)
@@ -1083,6 +1213,8 @@ int daemon_main(const struct cli_opts *o)
 	}
 	d.backoff_ms = o->retry_interval * 1000ull;
 	loop_timer_set(&d.lease_timer, renew_ms(&d));
+	if (d.pending)
+		loop_timer_set(&d.addr_timer, ADDR_POLL_MS);
 
 	/* 4. The table is known: tell the hook, then leave it alone. */
 	print_table(d.table);
@@ -1112,12 +1244,13 @@ int daemon_main(const struct cli_opts *o)
 	ret = loop_run(&d.loop);
 	if (ret < 0)
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
-	log_msg(LOG_INFO, "%s on %s: %s; removing the rules of table %u", a, o->ifname,
-		d.reason ? d.reason : "loop ended", d.table);
+	log_msg(LOG_INFO, "%s on %s: %s; %s table %u", a, o->ifname,
+		d.reason ? d.reason : "loop ended",
+		d.have_rules ? "removing the rules of" : "releasing", d.table);
 	status = EXIT_LEASED;
 
 cleanup:
-	if (have_rules) {
+	if (d.have_rules) {
 		ret = rules_del(&d.nl, &d.rules);
 		if (ret < 0)
 			log_msg(LOG_ERR, "removing rules of table %u: %s", d.table, strerror(-ret));
@@ -1140,6 +1273,7 @@ cleanup:
 		close(d.ctl_fd);
 	loop_timer_free(&d.loop, &d.lease_timer);
 	loop_timer_free(&d.loop, &d.fix_timer);
+	loop_timer_free(&d.loop, &d.addr_timer);
 	loop_signal_free(&d.loop, &d.sig);
 	watch_close(&d.watch, d.loop.epfd >= 0 ? &d.loop : NULL);
 	lease_close(&d.lc);
@@ -1177,15 +1311,15 @@ int daemon_release(const struct cli_opts *o)
 	}
 	/* No holder (it crashed, or never ran here): clean up what it left,
 	 * unless a live daemon on another interface holds the address: then
-	 * the address's rules are its own. */
-	ret = addr_lock(o, &lock_fd);
+	 * the address's rules are its own.  An unspec lease has no rules. */
+	ret = o->family == AF_UNSPEC ? 0 : addr_lock(o, &lock_fd);
 	if (ret == -EADDRINUSE)
 		log_msg(LOG_INFO, "the address is held on another interface: leaving its rules");
 	else if (ret < 0)
 		log_msg(LOG_ERR, "address lock: %s", strerror(-ret));
-	else
+	else if (o->family != AF_UNSPEC)
 		ret = nl_open(&nl, NULL, 0);
-	if (ret == 0)
+	if (ret == 0 && o->family != AF_UNSPEC)
 		ret = rules_clear_stale(&nl, o, 0, &removed);
 	else if (ret == -EADDRINUSE)
 		ret = 0;

@@ -213,7 +213,7 @@ int lease_send(struct lease_client *lc, const struct cli_opts *o, uint8_t cmd)
 		.held_table = cmd == PROTO_CMD_REQUEST ? lc->held_table : 0,
 	};
 
-	addr_str(&o->addr, req.address, sizeof(req.address));
+	cli_key_str(o, req.address, sizeof(req.address));
 	snprintf(req.ifname, sizeof(req.ifname), "%s", o->ifname);
 	snprintf(req.tag, sizeof(req.tag), "%s", o->tag);
 	return lease_send_req(lc, &req);

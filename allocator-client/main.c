@@ -10,7 +10,10 @@
  *   3  the address is not on the interface (printed 0)
  *   4  the kernel refused the rules (printed 0, lease released)
  *   5  a system call failed (printed 0)
- *   6  --status: the leases and the rules differ */
+ *   6  --status: the leases and the rules differ
+ * Run as table_allocator_client (the 2017 client's installed name), 2..5
+ * become 0: the original exited 0 after printing 0, and its scripts rely on
+ * the printed number alone. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +62,18 @@ static int list(const struct cli_opts *o)
 		fprintf(stderr, "rtalloc: --list: %s\n", err[0] ? err : strerror(-ret));
 		return EXIT_NO_LEASE;
 	}
+	/* Never show a table that cannot be a lease (0, the kernel's
+	 * 253..255, outside --tables): someone else answered. */
+	for (size_t i = 0; i < n;) {
+		if (cli_table_ok(o, leases[i].table)) {
+			i++;
+			continue;
+		}
+		log_msg(LOG_WARNING, "--list: dropped an entry with table %u, which is never leased",
+			leases[i].table);
+		memmove(&leases[i], &leases[i + 1], (n - i - 1) * sizeof(*leases));
+		n--;
+	}
 	if (o->json) {
 		printf("[");
 		for (size_t i = 0; i < n; i++) {
@@ -106,6 +121,8 @@ static bool agent_holds(const struct cli_opts *o)
 	size_t n = 0;
 	bool held = false;
 
+	if (o->family == AF_UNSPEC)
+		return false;	/* the agent leases addresses, never identifiers */
 	if (agent_name_owner(o->socket, &cred) < 0 || cred.uid != 0)
 		return false;	/* no agent: the usual case costs this */
 	if (lease_open(&lc, o->socket) < 0)
@@ -125,11 +142,31 @@ static bool agent_holds(const struct cli_opts *o)
 	return held;
 }
 
+/* The 2017 client's exit status: 0 whenever a number was printed. */
+static int compat_status(int status)
+{
+	switch (status) {
+	case EXIT_NO_LEASE:
+	case EXIT_NO_ADDRESS:
+	case EXIT_KERNEL:
+	case EXIT_SYSTEM:
+		return EXIT_LEASED;
+	default:
+		return status;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_opts o;
 	char err[256];
+	const char *self = argc > 0 && argv[0] ? argv[0] : "rtalloc";
+	bool compat;
 	int ret;
+
+	if (strrchr(self, '/'))
+		self = strrchr(self, '/') + 1;
+	compat = !strcmp(self, CLI_COMPAT_NAME);
 
 	if (cli_parse(argc, argv, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "rtalloc: %s\n", err);
@@ -163,5 +200,8 @@ int main(int argc, char **argv)
 	} else
 		ret = daemon_main(&o);
 	log_close();
+	/* Lease runs only: --list and --status are ours alone. */
+	if (compat && !o.list && !o.status)
+		ret = compat_status(ret);
 	return ret;
 }

@@ -64,6 +64,9 @@ static size_t compare_one(const struct proto_lease *l, int family, const struct 
 			iif = true;
 	}
 	if (!any) {
+		/* rtalloc -a ID (unspec) installs no rule: none is no difference. */
+		if (!diffs && l->family == AF_UNSPEC)
+			return 0;
 		if (!diffs)
 			fprintf(out, "lease without rules: %s %s on %s, table %u\n",
 				family_name(l->family), l->address, l->ifname, l->table);
@@ -99,10 +102,14 @@ size_t status_compare(const struct proto_lease *leases, size_t nleases,
 		struct inet_addr a;
 		int family = l->family;
 
-		/* An unspec lease (not one rtalloc takes) covers the address's
-		 * own family. */
-		if (family == AF_UNSPEC)
-			family = addr_parse(AF_INET, l->address, &a) == 0 ? AF_INET : AF_INET6;
+		/* An unspec lease has no rules of rtalloc's (rtalloc -a ID);
+		 * rules that name its table are checked in its address's own
+		 * family, and one whose key is no address has none to check. */
+		if (family == AF_UNSPEC) {
+			if (addr_parse(AF_UNSPEC, l->address, &a) < 0)
+				continue;
+			family = a.family;
+		}
 		if (addr_parse(family, l->address, &a) < 0) {
 			fprintf(out, "bad lease: %s %s on %s: not an address\n", family_name(l->family),
 				l->address, l->ifname);

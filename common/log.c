@@ -22,6 +22,9 @@ int log_open(const char *ident, enum log_backend b, const char *path)
 	case LOG_TO_SYSLOG:
 		openlog(log_ident, LOG_PID, LOG_DAEMON);
 		return 0;
+	case LOG_TO_SYSLOG_STDERR:
+		openlog(log_ident, LOG_PID | LOG_PERROR, LOG_DAEMON);
+		return 0;
 	case LOG_TO_FILE:
 		logfile = path ? fopen(path, "ae") : NULL;
 		if (!logfile) {
@@ -38,7 +41,7 @@ int log_open(const char *ident, enum log_backend b, const char *path)
 
 void log_close(void)
 {
-	if (backend == LOG_TO_SYSLOG)
+	if (backend == LOG_TO_SYSLOG || backend == LOG_TO_SYSLOG_STDERR)
 		closelog();
 	if (logfile)
 		fclose(logfile);
@@ -72,7 +75,7 @@ void log_msg(int prio, const char *fmt, ...)
 	if (prio > max_prio || backend == LOG_TO_NONE)
 		return;
 	va_start(ap, fmt);
-	if (backend == LOG_TO_SYSLOG) {
+	if (backend == LOG_TO_SYSLOG || backend == LOG_TO_SYSLOG_STDERR) {
 		vsyslog(prio, fmt, ap);
 		va_end(ap);
 		return;

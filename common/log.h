@@ -11,6 +11,7 @@ enum log_backend {
 	LOG_TO_FILE,
 	LOG_TO_SYSLOG,
 	LOG_TO_NONE,
+	LOG_TO_SYSLOG_STDERR,	/* both (rtalloc -s, as the 2017 client) */
 };
 
 /* Choose the backend at start-up.  path is used for LOG_TO_FILE only.

@@ -1,7 +1,9 @@
 /* fuzz_cli: rtalloc's cli_parse on an argv made of the input's NUL-separated
  * pieces.  Accepted options are complete and valid: a family with an address
  * of that family, a valid ifname, a netmask (unless -r), a tag without
- * control characters; --list and --status alone. */
+ * control characters; or, without a family (unspec), a printable identifier
+ * of 1..45 bytes and a valid ifname; --list and --status alone.  Tables 0
+ * and 253..255 are never acceptable, whatever --tables says. */
 #include <sys/socket.h>
 
 #include "cli.h"
@@ -29,9 +31,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_check_err(err, sizeof(err));
 		goto cleanup;
 	}
+	FUZZ_CHECK(o.table_min >= 1 && o.table_min <= o.table_max);
+	FUZZ_CHECK(!cli_table_ok(&o, 0) && !cli_table_ok(&o, 253) && !cli_table_ok(&o, 254) &&
+		   !cli_table_ok(&o, 255));
 	/* The listing modes take no address. */
 	if (o.help || o.list || o.status)
 		goto cleanup;
+	if (o.family == AF_UNSPEC) {
+		size_t n = strlen(o.id);
+
+		FUZZ_CHECK(n >= 1 && n <= CLI_ID_MAX);
+		for (const unsigned char *t = (const unsigned char *)o.id; *t; t++)
+			FUZZ_CHECK(*t > 0x20 && *t < 0x7f && *t != '"' && *t != '\\');
+		FUZZ_CHECK(ifname_valid(o.ifname));
+		FUZZ_CHECK(!o.have_fwmark);
+		goto cleanup;
+	}
 	FUZZ_CHECK(o.family == AF_INET || o.family == AF_INET6);
 	FUZZ_CHECK(o.addr.family == o.family);
 	FUZZ_CHECK(ifname_valid(o.ifname));

@@ -12,7 +12,14 @@
 # is never overwritten: an existing file is kept.  `make uninstall` removes a
 # config file only when it is still the unmodified example; an edited one is
 # left in place with a message (the admin's work is not ours to delete).
+#
+# COMPAT_NAMES=1 (the default) also installs the 2017 table_allocator's
+# program names as symlinks, SBINDIR/table_allocator_client -> rtalloc and
+# SBINDIR/table_allocator_server -> rtallocd, so its scripts run unchanged
+# (README, "Migrating from table_allocator"); COMPAT_NAMES=0 leaves them out
+# (e.g. while the original package still owns them).
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
+COMPAT_NAMES ?= 1
 DOCDIR     ?= $(PREFIX)/share/doc/rtalloc
 INSTALL    ?= install
 
@@ -61,6 +68,10 @@ INST_CONFIGS := hooks/default/rtalloc:$(SYSCONFDIR)/default/rtalloc \
 	etc/rtallocd.json:$(SYSCONFDIR)/rtalloc/rtallocd.json \
 	etc/agent.json:$(SYSCONFDIR)/rtalloc/agent.json \
 	etc/track.json:$(SYSCONFDIR)/rtalloc/track.json
+# link : target (relative to the link's directory).
+INST_LINKS := $(if $(filter 1,$(COMPAT_NAMES)),\
+	$(SBINDIR)/table_allocator_client:rtalloc \
+	$(SBINDIR)/table_allocator_server:rtallocd)
 # Directories that are ours alone: uninstall removes them once empty.
 INST_OWN_DIRS := $(LIBDIR) $(DOCDIR) $(SYSCONFDIR)/rtalloc
 
@@ -74,6 +85,9 @@ install: all
 		esac; \
 		echo "  INSTALL $$dst"; \
 	done
+	$(Q)set -e; for f in $(INST_LINKS); do \
+		dst="$(D)$${f%%:*}"; ln -sfn "$${f#*:}" "$$dst"; echo "  LINK    $$dst -> $${f#*:}"; \
+	done
 	$(Q)set -e; for f in $(INST_CONFIGS); do \
 		src=$${f%%:*}; dst="$(D)$${f#*:}"; \
 		$(INSTALL) -d "$${dst%/*}"; \
@@ -85,6 +99,10 @@ install: all
 
 uninstall:
 	$(Q)for f in $(INST_FILES); do rest=$${f#*:}; rm -f "$(D)$${rest#*:}"; done
+	$(Q)for f in table_allocator_client:rtalloc table_allocator_server:rtallocd; do \
+		l="$(D)$(SBINDIR)/$${f%%:*}"; \
+		[ "$$(readlink "$$l" 2>/dev/null)" != "$${f#*:}" ] || rm -f "$$l"; \
+	done
 	$(Q)for f in $(INST_CONFIGS); do \
 		src=$${f%%:*}; dst="$(D)$${f#*:}"; \
 		[ -e "$$dst" ] || continue; \

@@ -25,6 +25,10 @@ rth_defaults() {
 	: "${RTALLOC:=/usr/sbin/rtalloc}"
 	: "${RTALLOC_SOCKET:=rtallocd}"
 	: "${RTALLOC_ARGS:=}"
+	# FIRST-LAST: the server's tables (rtallocd.json table_offset ..
+	# table_offset + num_tables - 1); any other is refused.  Empty: any but
+	# 0, 253, 254 and 255.
+	: "${RTALLOC_TABLES:=}"
 	# Set but empty turns DNS handling off, so only fill in when unset.
 	: "${RTALLOC_DNSMASQ_SERVERS=/run/rtalloc/dnsmasq-servers.conf}"
 	: "${RTALLOC_DNSMASQ_PIDFILE=/run/dnsmasq/dnsmasq.pid}"
@@ -135,9 +139,32 @@ rth_wait_dad() {
 	done
 }
 
+# rth_table_valid T: T can be a leased table: a decimal number 1..4294967295
+# without leading zeros (ip(8) reads 0254 as octal), never the kernel's 253
+# (default), 254 (main) or 255 (local), and inside RTALLOC_TABLES when set.
+# Checked before anything is put into or flushed from a table, whatever
+# rtalloc or a rule said: a forged answer must not empty main or local.
+rth_table_valid() {
+	case $1 in '' | 0* | *[!0-9]*) return 1 ;; esac
+	[ ${#1} -le 10 ] && [ "$1" -le 4294967295 ] || return 1
+	[ "$1" -ge 253 ] && [ "$1" -le 255 ] && return 1
+	if [ -n "$RTALLOC_TABLES" ]; then
+		case $RTALLOC_TABLES in
+		*-*) rth_lo=${RTALLOC_TABLES%%-*} rth_hi=${RTALLOC_TABLES#*-} ;;
+		*) rth_lo=x rth_hi=x ;;
+		esac
+		case $rth_lo$rth_hi in '' | *[!0-9]*)
+			rth_log "RTALLOC_TABLES '$RTALLOC_TABLES' is not FIRST-LAST: no table is used"
+			return 1 ;;
+		esac
+		[ "$1" -ge "$rth_lo" ] && [ "$1" -le "$rth_hi" ] || return 1
+	fi
+	return 0
+}
+
 # rth_lease FAMILY IFNAME ADDR LEN [OPTION...]: asks rtalloc for the
 # address's table and prints it; 0 when there is no lease (rtalloc said so,
-# or could not run).
+# or could not run, or named a table that is never leased).
 rth_lease() {
 	if [ ! -x "$RTALLOC" ]; then
 		rth_log "$2: $RTALLOC is not executable; routing $3 via the main table"
@@ -149,6 +176,12 @@ rth_lease() {
 	'' | *[!0-9]*)
 		rth_log "$2: rtalloc gave no table for $3 ('$rth_t'); routing via the main table"
 		rth_t=0 ;;
+	0) ;;
+	*)
+		rth_table_valid "$rth_t" || {
+			rth_log "$2: rtalloc named table $rth_t for $3, which is never leased; routing via the main table"
+			rth_t=0
+		} ;;
 	esac
 	echo "$rth_t"
 }
@@ -187,7 +220,8 @@ rth_rtalloc() {
 	# our caller's terminal or pipe.
 	# shellcheck disable=SC2086 # rth_fwd: checked names, split on purpose
 	"$RTALLOC" "-$rth_rf" -a "$rth_ra" -n "$rth_rn" -i "$rth_ri" -d "$RTALLOC_SOCKET" -s \
-		${rth_fw:+--fwmark "$rth_fw"} $rth_fwd "$@" $RTALLOC_ARGS </dev/null
+		${rth_fw:+--fwmark "$rth_fw"} $rth_fwd ${RTALLOC_TABLES:+--tables "$RTALLOC_TABLES"} \
+		"$@" $RTALLOC_ARGS </dev/null
 }
 
 # rth_up FAMILY IFNAME ADDR LEN GATEWAYS ROUTES MAIN
@@ -336,6 +370,7 @@ rth_flush_stale6() {
 			for (i = 2; i < NF; i++) { if ($i == "table") t = $(i + 1); if ($i == "src") s = $(i + 1) }
 			if (t ~ /^[0-9]+$/) print $1, t, s }' |
 		while read -r rth_dst rth_t rth_s; do
+			rth_table_valid "$rth_t" || continue
 			rth_in_list "$rth_t" "$rth_used" && continue
 			[ "$rth_s" != - ] && [ -n "$(ip -6 addr show to "$rth_s" 2>/dev/null)" ] && continue
 			ip -6 route del "$rth_dst" dev "$1" table "$rth_t" 2>/dev/null

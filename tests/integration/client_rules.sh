@@ -76,9 +76,10 @@ t_check "-r: the daemon is gone within a second or two" t_wait 3 two_daemons
 t_check "-r: the lease is released" \
 	bash -c "! ip netns exec $H $RTALLOC -d $T_SOCK --list | grep -q ' 192.0.2.8 '"
 
-# An address the interface does not have: refused, nothing installed.
+# An address the interface does not have, with no wait for it
+# (client_compat: waited for by default): refused, nothing installed.
 before=$(ip -n "$H" rule show; ip -n "$H" -6 rule show)
-out=$(rtalloc -4 -a 192.0.2.99 -n 24 -i up0 2>"$T_DIR/err"); rc=$?
+out=$(rtalloc -4 -a 192.0.2.99 -n 24 -i up0 --address-wait 0 2>"$T_DIR/err"); rc=$?
 t_eq "foreign address: exit status 3" 3 "$rc"
 t_eq "foreign address: prints 0" 0 "$out"
 t_check "foreign address: says why" grep -q "192.0.2.99 is not an address of up0" "$T_DIR/err"
@@ -99,7 +100,7 @@ bad "-n: not an IPv6 prefix length 0..128: '255.255.255.0'" -6 -a 2001:db8:1::7 
 bad "-i: not a valid interface name: 'a-name-far-too-long'" -4 -a 192.0.2.7 -n 24 -i a-name-far-too-long
 bad "--fwmark: mask 0 would match every packet: '0x1/0'" -4 -a 192.0.2.7 -n 24 -i up0 --fwmark 0x1/0
 bad "--retries: not a number 1..1000: '0'" -4 -a 192.0.2.7 -n 24 -i up0 --retries 0
-bad "missing -4 or -6" -a 192.0.2.7 -n 24 -i up0
+bad "-a: without -4/-6, an identifier of 1..45 printable characters, no blanks, quotes or backslashes" -a "my uplink" -i up0
 bad "-x: unknown option" -4 -x
 t_eq "nothing was installed by refused runs" "$before" "$(ip -n "$H" rule show; ip -n "$H" -6 rule show)"
 t_eq "still two daemons" 2 "$(daemons)"

@@ -32,7 +32,8 @@ for f in /usr/sbin/rtallocd /usr/sbin/rtalloc /usr/bin/packetmark /usr/lib/rtall
 	/etc/NetworkManager/dispatcher.d/90-rtalloc /etc/udev/rules.d/90-rtalloc.rules \
 	/lib/systemd/system/rtallocd.service /etc/rtalloc/rtallocd.json /etc/default/rtalloc \
 	/usr/share/man/man8/rtalloc.8.gz /usr/sbin/rtalloc-agent /lib/systemd/system/rtalloc-agent.service \
-	/etc/rtalloc/agent.json /usr/share/man/man8/rtalloc-agent.8.gz; do
+	/etc/rtalloc/agent.json /usr/share/man/man8/rtalloc-agent.8.gz \
+	/usr/sbin/table_allocator_client /usr/sbin/table_allocator_server; do
 	t_check "package ships $f" grep -qxF "$f" <<<"$files"
 done
 t_check "configs are conffiles" grep -q /etc/rtalloc/rtallocd.json <<<"$(dpkg-query -W -f='${Conffiles}' rtalloc)"

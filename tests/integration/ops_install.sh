@@ -1,6 +1,7 @@
 #!/bin/bash
 # make install / make uninstall: with DESTDIR every file lands where its tool
-# looks (Debian paths, byte for byte the sources), an existing config is
+# looks (Debian paths, byte for byte the sources), the 2017 table_allocator's
+# program names are links to ours and work, an existing config is
 # kept, and uninstall leaves nothing of what install put there.  With a
 # PREFIX of its own, the installed files point at that prefix: packetmark
 # finds the installed shim, the units pass systemd-analyze verify, the
@@ -51,6 +52,13 @@ t_eq "DESTDIR: the files and modes (docs and man pages aside)" "$expected" \
 t_eq "DESTDIR: six man pages" \
 	"man1/packetmark.1 man8/rtalloc-agent.8 man8/rtalloc-hooks.8 man8/rtalloc-track.8 man8/rtalloc.8 man8/rtallocd.8" \
 	"$(cd "$STAGE/usr/share/man" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' ' | sed 's/ $//')"
+t_eq "DESTDIR: the 2017 names link to ours" \
+	"./usr/sbin/table_allocator_client -> rtalloc ./usr/sbin/table_allocator_server -> rtallocd" \
+	"$(cd "$STAGE" && find . -type l -printf '%p -> %l\n' | sort | tr '\n' ' ' | sed 's/ $//')"
+t_check "DESTDIR: table_allocator_client -h is rtalloc's usage" \
+	grep -q "^usage: rtalloc " <<<"$("$STAGE/usr/sbin/table_allocator_client" -h)"
+t_check "DESTDIR: table_allocator_server -h is rtallocd's usage" \
+	grep -q "^usage: rtallocd " <<<"$("$STAGE/usr/sbin/table_allocator_server" -h 2>&1)"
 same() { cmp -s "$TOP/$1" "$STAGE/$2"; }
 t_check "DESTDIR: dhclient hook installed unchanged" same hooks/dhclient/rtalloc etc/dhcp/dhclient-enter-hooks.d/rtalloc
 t_check "DESTDIR: hook library unchanged" same hooks/lib/rtalloc-hook.sh usr/lib/rtalloc/rtalloc-hook.sh
@@ -66,13 +74,16 @@ t_eq "reinstall keeps an edited /etc/default/rtalloc" "RTALLOC_PRIMARY_IFACE=eth
 out=$(mk BUILD="$T_DIR/b1" uninstall DESTDIR="$STAGE" 2>&1); rc=$?
 t_eq "uninstall: exit 0" 0 "$rc"
 t_check "uninstall says it keeps the edited config" grep -q "KEEP.*etc/default/rtalloc (modified" <<<"$out"
-t_eq "uninstall: only the edited config is left" "./etc/default/rtalloc" "$(cd "$STAGE" && find . -type f)"
+t_eq "uninstall: only the edited config is left" "./etc/default/rtalloc" "$(cd "$STAGE" && find . -type f -o -type l)"
 t_check "uninstall: /usr/lib/rtalloc and /etc/rtalloc are gone" \
 	test ! -e "$STAGE/usr/lib/rtalloc" -a ! -e "$STAGE/etc/rtalloc"
 rm "$STAGE/etc/default/rtalloc"
 mk BUILD="$T_DIR/b1" install DESTDIR="$STAGE" >/dev/null 2>&1
 mk BUILD="$T_DIR/b1" uninstall DESTDIR="$STAGE" >/dev/null 2>&1
-t_eq "install + uninstall leaves no file" "" "$(find "$STAGE" -type f)"
+t_eq "install + uninstall leaves no file" "" "$(find "$STAGE" -type f -o -type l)"
+mk BUILD="$T_DIR/b1" install DESTDIR="$STAGE" COMPAT_NAMES=0 >/dev/null 2>&1
+t_eq "COMPAT_NAMES=0: no table_allocator_* names" "" "$(find "$STAGE" -name 'table_allocator_*')"
+mk BUILD="$T_DIR/b1" uninstall DESTDIR="$STAGE" >/dev/null 2>&1
 
 # PREFIX install: everything points into $P.
 t_check "PREFIX: hooks find the library under the prefix" \
@@ -107,6 +118,23 @@ t_check "installed rtallocd serves with the example config" \
 out=$(t_in "$NS" "$P/usr/sbin/rtalloc" --status -d "$T_ID-inst"); rc=$?
 t_eq "installed rtalloc --status: consistent" "0 consistent: 0 leases, 0 rules (proto 122)" "$rc $out"
 
+# The 2017 names, as its scripts call them: the server serves, the client
+# leases (an unspec lease: a table for an identifier, no rules) and, without
+# a server, prints 0 and exits 0 as the original did.
+sed -e "s|\"$T_ID-inst\"|\"$T_ID-old\"|" -e "s|$T_DIR/leases.db|$T_DIR/old.db|" "$T_DIR/conf.json" >"$T_DIR/old.json"
+t_check "installed table_allocator_server serves" \
+	t_bg_ready table_allocator_server "$NS" "$P/usr/sbin/table_allocator_server" -c "$T_DIR/old.json"
+out=$(t_in "$NS" "$P/usr/sbin/table_allocator_client" -a 10.9.9.9 -i lo -d "$T_ID-old" -s 2>/dev/null); rc=$?
+t_check "installed table_allocator_client leases a table ('$out', exit $rc)" test "${out:-0}" -gt 0 -a "$rc" = 0
+t_eq "the lease is in the server's database" "$out" \
+	"$(sqlite3 "$T_DIR/old.db" "SELECT tbl FROM leases WHERE alive=1 AND address='10.9.9.9'")"
+t_in "$NS" "$P/usr/sbin/table_allocator_client" -a 10.9.9.9 -i lo -d "$T_ID-old" -r
+t_eq "table_allocator_client -r releases it" 0 \
+	"$(sqlite3 "$T_DIR/old.db" "SELECT count(*) FROM leases WHERE alive=1 AND address='10.9.9.9'")"
+out=$(t_in "$NS" "$P/usr/sbin/table_allocator_client" -4 -a 127.0.0.1 -n 8 -i lo -d "$T_ID-none" \
+	--retries 1 --retry-interval 1 2>/dev/null); rc=$?
+t_eq "table_allocator_client without a server: prints 0, exit 0" "0 0" "$out $rc"
+
 mk BUILD="$T_DIR/b2" PREFIX="$P/usr" SYSCONFDIR="$P/etc" uninstall >/dev/null 2>&1
-t_eq "PREFIX: uninstall leaves no file" "" "$(find "$P" -type f)"
+t_eq "PREFIX: uninstall leaves no file" "" "$(find "$P" -type f -o -type l)"
 t_done

@@ -71,7 +71,7 @@ static void test_original_flags(void **state)
 	assert_string_equal(o.socket, "table_allocator_socket");
 	assert_string_equal(o.tag, "wan a");
 	assert_true(o.foreground);
-	assert_int_equal(o.log, LOG_TO_SYSLOG);
+	assert_int_equal(o.log, LOG_TO_SYSLOG_STDERR);
 	assert_false(o.release);
 	assert_false(o.list);
 
@@ -91,6 +91,14 @@ static void test_original_flags(void **state)
 	assert_int_equal(o.log, LOG_TO_STDERR);
 	assert_int_equal(o.log_max, LOG_INFO);
 	assert_false(o.foreground);
+	assert_int_equal(o.address_wait, 10);
+	assert_int_equal(o.table_min, 1);
+	assert_int_equal(o.table_max, 4294967295u);
+
+	/* -6 without -n, as the original allowed: the address alone. */
+	assert_int_equal(parse(&o, "-6", "-a", "2001:db8::7", "-i", "wwan0", NULL), 0);
+	assert_true(o.have_prefix);
+	assert_int_equal(o.prefixlen, 128);
 
 	/* -r needs no netmask; -l and -v. */
 	assert_int_equal(parse(&o, "-r", "-4", "-a", "192.0.2.7", "-i", "eth0", "-l", "/tmp/x.log",
@@ -144,6 +152,104 @@ static void test_long_options(void **state)
 	assert_true(o.json && o.status);
 }
 
+/* The 2017 client's long names map onto the short flags. */
+static void test_original_long_options(void **state)
+{
+	struct cli_opts o;
+	char buf[INET6_ADDRSTRLEN];
+
+	(void)state;
+	assert_int_equal(parse(&o, "-4", "--address", "192.0.2.7", "--netmask", "255.255.255.0",
+			       "--ifname", "eth0", "--destination", "tas_socket", "--tag", "wan",
+			       "--syslog", "--foreground", NULL), 0);
+	assert_int_equal(o.family, AF_INET);
+	assert_string_equal(addr_str(&o.addr, buf, sizeof(buf)), "192.0.2.7");
+	assert_int_equal(o.prefixlen, 24);
+	assert_string_equal(o.ifname, "eth0");
+	assert_string_equal(o.socket, "tas_socket");
+	assert_string_equal(o.tag, "wan");
+	assert_int_equal(o.log, LOG_TO_SYSLOG_STDERR);
+	assert_true(o.foreground);
+	assert_int_equal(parse(&o, "-4", "--address=192.0.2.7", "--ifname=eth0", "--release",
+			       "--log_path", "/tmp/x.log", NULL), 0);
+	assert_true(o.release);
+	assert_int_equal(o.log, LOG_TO_FILE);
+	assert_string_equal(o.logfile, "/tmp/x.log");
+}
+
+/* -a without -4/-6: a table for an identifier, no rules. */
+static void test_unspec(void **state)
+{
+	struct cli_opts o;
+	char buf[INET6_ADDRSTRLEN];
+
+	(void)state;
+	assert_int_equal(parse(&o, "-a", "myuplink", "-i", "eth0", "-d", "tas", NULL), 0);
+	assert_int_equal(o.family, AF_UNSPEC);
+	assert_string_equal(o.id, "myuplink");
+	assert_string_equal(cli_key_str(&o, buf, sizeof(buf)), "myuplink");
+	assert_false(o.have_prefix);
+	/* An address is just an identifier there; -n is not needed, and ignored. */
+	assert_int_equal(parse(&o, "-a", "192.0.2.7", "-n", "junk", "-i", "eth0", NULL), 0);
+	assert_int_equal(o.family, AF_UNSPEC);
+	assert_string_equal(o.id, "192.0.2.7");
+	assert_int_equal(parse(&o, "-a", "myuplink", "-i", "eth0", "-r", NULL), 0);
+	assert_true(o.release);
+	/* 45 characters fit the protocol's address member, 46 do not. */
+	assert_int_equal(parse(&o, "-a", "123456789012345678901234567890123456789012345", "-i", "e", NULL), 0);
+	bad("-a: without -4/-6, an identifier of 1..45 printable characters, no blanks, quotes or backslashes",
+	    "-a", "1234567890123456789012345678901234567890123456", "-i", "eth0", NULL);
+	bad("-a: without -4/-6, an identifier of 1..45 printable characters, no blanks, quotes or backslashes",
+	    "-a", "my uplink", "-i", "eth0", NULL);
+	bad("-a: without -4/-6, an identifier of 1..45 printable characters, no blanks, quotes or backslashes",
+	    "-a", "", "-i", "eth0", NULL);
+	bad("-a: without -4/-6, an identifier of 1..45 printable characters, no blanks, quotes or backslashes",
+	    "-a", "my\"uplink", "-i", "eth0", NULL);
+	bad("-a: without -4/-6, an identifier of 1..45 printable characters, no blanks, quotes or backslashes",
+	    "-a", "my\\uplink", "-i", "eth0", NULL);
+	bad("missing -i IFNAME", "-a", "myuplink", NULL);
+	bad("--fwmark: no rules without -4/-6 (unspec lease)", "-a", "x", "-i", "eth0", "--fwmark", "1", NULL);
+}
+
+/* Tables never printed, installed or flushed. */
+static void test_tables(void **state)
+{
+	struct cli_opts o;
+
+	(void)state;
+	assert_int_equal(parse(&o, "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", NULL), 0);
+	assert_false(cli_table_ok(&o, 0));
+	assert_true(cli_table_ok(&o, 1));
+	assert_true(cli_table_ok(&o, 252));
+	assert_false(cli_table_ok(&o, 253));
+	assert_false(cli_table_ok(&o, 254));
+	assert_false(cli_table_ok(&o, 255));
+	assert_true(cli_table_ok(&o, 256));
+	assert_true(cli_table_ok(&o, 4294967295u));
+	assert_int_equal(parse(&o, "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0",
+			       "--tables", "10000-10099", "--address-wait", "0", NULL), 0);
+	assert_int_equal(o.address_wait, 0);
+	assert_false(cli_table_ok(&o, 9999));
+	assert_true(cli_table_ok(&o, 10000));
+	assert_true(cli_table_ok(&o, 10099));
+	assert_false(cli_table_ok(&o, 10100));
+	assert_false(cli_table_ok(&o, 254));
+	/* A range spanning the kernel's tables still excludes them. */
+	assert_int_equal(parse(&o, "--list", "--tables", "1-1000", NULL), 0);
+	assert_false(cli_table_ok(&o, 255));
+	assert_true(cli_table_ok(&o, 256));
+	bad("--tables: not FIRST-LAST with 1 <= FIRST <= LAST <= 4294967295: '10-5'",
+	    "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", "--tables", "10-5", NULL);
+	bad("--tables: not FIRST-LAST with 1 <= FIRST <= LAST <= 4294967295: '0-5'",
+	    "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", "--tables", "0-5", NULL);
+	bad("--tables: not FIRST-LAST with 1 <= FIRST <= LAST <= 4294967295: '10000'",
+	    "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", "--tables", "10000", NULL);
+	bad("--tables: not FIRST-LAST with 1 <= FIRST <= LAST <= 4294967295: '1-4294967296'",
+	    "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", "--tables", "1-4294967296", NULL);
+	bad("--address-wait: not a number of seconds 0..3600: '3601'",
+	    "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", "--address-wait", "3601", NULL);
+}
+
 static void test_refusals(void **state)
 {
 	(void)state;
@@ -176,7 +282,6 @@ static void test_refusals(void **state)
 	bad("--retries: not a number 1..1000: '0'", "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", "--retries", "0", NULL);
 	bad("--retry-interval: not a number of seconds 1..3600: '1.5'",
 	    "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", "--retry-interval", "1.5", NULL);
-	bad("missing -4 or -6", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", NULL);
 	bad("-4 and -6: choose one", "-4", "-6", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", NULL);
 	bad("missing -a ADDRESS", "-4", "-n", "24", "-i", "eth0", NULL);
 	bad("missing -i IFNAME", "-4", "-a", "192.0.2.7", "-n", "24", NULL);
@@ -218,6 +323,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_original_flags),
 		cmocka_unit_test(test_long_options),
+		cmocka_unit_test(test_original_long_options),
+		cmocka_unit_test(test_unspec),
+		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_forward_iif),
 	};

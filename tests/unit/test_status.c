@@ -53,8 +53,11 @@ static size_t compare(const struct proto_lease *l, size_t nl, const struct rule 
 		      char **out)
 {
 	static char buf[4096];
-	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	FILE *f;
 	size_t n;
+
+	memset(buf, 0, sizeof(buf));	/* nothing written: "", not the last output */
+	f = fmemopen(buf, sizeof(buf), "w");
 
 	assert_non_null(f);
 	n = status_compare(l, nl, r, nr, f);
@@ -144,6 +147,19 @@ static void test_unspec_and_bad(void **state)
 	assert_string_equal(out, "bad lease: inet not-an-address on eth3: not an address\n");
 }
 
+/* rtalloc -a ID without -4/-6 holds an unspec lease and installs no rule:
+ * neither an identifier nor an address without rules is a difference. */
+static void test_unspec_without_rules(void **state)
+{
+	struct proto_lease l[] = { lease(AF_UNSPEC, "myuplink", "eth2", 10002),
+				   lease(AF_UNSPEC, "10.9.9.9", "eth2", 10004) };
+	char *out;
+
+	(void)state;
+	assert_int_equal(compare(l, 2, NULL, 0, &out), 0);
+	assert_string_equal(out, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +169,7 @@ int main(void)
 		cmocka_unit_test(test_different_table),
 		cmocka_unit_test(test_rule_without_lease),
 		cmocka_unit_test(test_unspec_and_bad),
+		cmocka_unit_test(test_unspec_without_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
