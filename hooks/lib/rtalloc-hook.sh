@@ -350,11 +350,32 @@ rth_rfc3442() {
 	printf '%s' "$rth_out"
 }
 
+# rth_table_of FAMILY ADDR: the table of rtalloc's "from ADDR" rule, if any:
+# known by its protocol (122), not its pref, which --pref-from in
+# RTALLOC_ARGS moves.  -N: numbers even where rt_protos names them.
+rth_table_of() {
+	ip -N "-$1" rule show 2>/dev/null |
+		awk -v a="$2" '$2 == "from" && ($3 == a || $3 == a "/32" || $3 == a "/128") {
+			t = ""; p = ""
+			for (i = 4; i < NF; i++) { if ($i == "lookup") t = $(i + 1); if ($i == "proto") p = $(i + 1) }
+			if (p == "122" && t != "") { print t; exit } }'
+}
+
 # rth_down FAMILY IFNAME ADDR LEN: the uplink's address is going or gone:
-# drop its DNS lines and release the lease (rtalloc empties the table).
+# drop its DNS lines and release the lease (rtalloc empties the table of
+# its own routes, proto 122).  Routes a hook from before --route put there
+# (proto boot) are IFNAME's to flush, from a table that can be leased only.
 rth_down() {
 	rth_dns "$1" "$2" "$3" ""
-	[ -n "$3" ] && [ -n "$4" ] && rth_release "$1" "$2" "$3" "$4"
+	if [ -n "$3" ]; then
+		rth_t=$(rth_table_of "$1" "$3")
+		if [ -n "$rth_t" ] && ! rth_table_valid "$rth_t"; then
+			rth_log "$2: the rule of $3 looks up table $rth_t, which is never leased; not flushing it"
+		elif [ -n "$rth_t" ]; then
+			ip "-$1" route flush table "$rth_t" dev "$2" proto boot 2>/dev/null
+		fi
+		[ -n "$4" ] && rth_release "$1" "$2" "$3" "$4"
+	fi
 	return 0
 }
 
