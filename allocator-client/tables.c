@@ -111,6 +111,10 @@ static size_t check_one(const struct proto_lease *l, int family, const struct ta
 	if (addr_parse(family, l->address, &a) < 0)
 		return 0;	/* status.c says "bad lease" */
 	diffs += check_shared_rules(l, family, &a, k, out);
+	/* An unspec lease (rtalloc -a ID, a 2017 client's) has no rules of
+	 * rtalloc's and its table's routes are its caller's alone. */
+	if (l->family == AF_UNSPEC)
+		return diffs;
 	for (size_t i = 0; i < k->nroutes; i++) {
 		const struct kroute *r = &k->routes[i];
 		const char *dev;

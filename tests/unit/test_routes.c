@@ -397,6 +397,22 @@ static void test_tables_compare(void **state)
 	out = compare(l, 2, NULL, &k, &diffs);
 	assert_non_null(strstr(out, "shared table: inet 192.0.2.7 on wan0 and 198.51.100.7 on wan1"));
 	free(out);
+	/* ...but its table's routes are its caller's: none is foreign */
+	l[0].family = AF_UNSPEC;
+	k.routes = routes;
+	k.nroutes = 1;
+	addr_parse(AF_INET, "203.0.113.9", &routes[0].src);
+	routes[0].table = 10000;
+	routes[0].family = AF_INET;
+	out = compare(l, 1, NULL, &k, &diffs);
+	assert_string_equal(out, "");
+	assert_int_equal(diffs, 0);
+	free(out);
+	l[0].family = AF_INET;
+	out = compare(l, 1, NULL, &k, &diffs);
+	assert_non_null(strstr(out, "another source"));
+	free(out);
+	k.nroutes = 0;
 
 	/* another address's `from` rule selects the lease's table */
 	rules[1].table = 10000;
