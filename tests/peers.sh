@@ -225,6 +225,9 @@ pr_start() {
 	id systemd-network >/dev/null 2>&1 || t_skip "no user systemd-network"
 	pr_topology || exit 1
 	pr_networkd
+	# networkd adds its RA default routes (metric 1024) with NLM_F_REPLACE,
+	# which would replace the kernel's own one on wan2 of the same metric.
+	ip netns exec "$PR_H" sysctl -qw net.ipv6.conf.wan2.ra_defrtr_metric=2048
 	pr_dhcpcd wan2
 	if ! t_wait 30 pr_configured; then
 		echo "# the peers did not configure the host within 30 s:"
@@ -313,22 +316,24 @@ pr_our_rules() {
 }
 # pr_expected_rules 4|6: the three rules of every current global address of
 # the family on a managed link, with the table its `from` rule names (an
-# address without one gets table NONE, which no rule can match).
+# address without one gets table NONE, which no rule can match), sorted.
 pr_expected_rules() {
-	local f=$1 n a t net
+	local f=$1 n a t
 	for n in 0 1 2; do
 		for a in $(pr_addrs "wan$n" "$f"); do
-			t=$(pr_table "${a%/*}"); t=${t:-NONE}
-			net=$(pr_network "$a")
-			printf '10000:\tfrom %s lookup %s proto 122\n' "${a%/*}" "$t"
-			printf '20000:\tfrom all to %s lookup %s proto 122\n' "$net" "$t"
-			printf '91000:\tfrom all iif lo lookup %s proto 122\n' "$t"
+			t=$(pr_table "${a%/*}")
+			echo "$a ${t:-NONE}"
 		done
-	done | sort
-}
-# pr_network ADDR/PLEN: the masked network, as ip prints it.
-pr_network() {
-	/usr/bin/python3 -c 'import ipaddress, sys; print(ipaddress.ip_interface(sys.argv[1]).network)' "$1"
+	done | /usr/bin/python3 -c '
+import ipaddress, sys
+out = []
+for line in sys.stdin:
+    a, t = line.split()
+    i = ipaddress.ip_interface(a)
+    out += ["10000:\tfrom %s lookup %s proto 122" % (i.ip, t),
+            "20000:\tfrom all to %s lookup %s proto 122" % (i.network, t),
+            "91000:\tfrom all iif lo lookup %s proto 122" % t]
+sys.stdout.write("\n".join(sorted(out)))'
 }
 # pr_routes_norm: `ip -o route` lines on stdin reduced to "DST [via GW] dev
 # DEV", one line per nexthop of a multipath route (networkd's two IPv6
@@ -405,9 +410,18 @@ pr_agent_state() {
 	done
 }
 pr_state_ok() { [ -z "$(pr_agent_state)" ]; }
+# pr_within SECONDS CMD...: polls CMD every 0.1 s until it succeeds; 1 when
+# SECONDS of wall-clock time (not polls: CMD may be slow) have passed.
+pr_within() {
+	local end=$(($(date +%s%N) / 1000000 + $1 * 1000)); shift
+	until "$@" 2>/dev/null; do
+		[ $(($(date +%s%N) / 1000000)) -ge $end ] && return 1
+		sleep 0.1
+	done
+}
 # pr_check_state DESCRIPTION [SECONDS]: ok when pr_agent_state finds nothing
 # wrong within SECONDS (default 3); else prints what is wrong.
 pr_check_state() {
-	if t_wait "${2:-3}" pr_state_ok; then t_ok "$1"; else
+	if pr_within "${2:-3}" pr_state_ok; then t_ok "$1"; else
 		t_fail "$1"; pr_agent_state | sed 's/^/    /'; fi
 }
