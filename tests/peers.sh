@@ -30,6 +30,12 @@ PR_FAR4=198.18.0.9
 PR_FAR6=2001:db8:ff::9
 PR_NETWORKD=${PR_NETWORKD:-/lib/systemd/systemd-networkd}
 AGENT=${RTALLOC_AGENT:-$BUILD/rtalloc-agent}
+# networkd's defaults give both uplinks' RA default routes metric 1024, and
+# the kernel makes them ONE multipath route in main (nexthops via wan0 and
+# wan1), which the agent must split per link.  A test that is not about that
+# sets PR_RA_METRICS=distinct before pr_start: then wan0's are metric 1020,
+# wan1's 1021, two plain routes.
+PR_RA_METRICS=${PR_RA_METRICS:-same}
 PR_PIDS=()
 
 # pr_kill PID...: SIGTERM, then wait (up to 5 s, then SIGKILL) until each
@@ -166,6 +172,9 @@ LinkLocalAddressing=ipv6
 [DHCPv4]
 ClientIdentifier=mac
 EOF
+		[ "$PR_RA_METRICS" = same ] ||
+			printf '\n[IPv6AcceptRA]\nRouteMetric=102%s\n' "$n" \
+				>>"$T_DIR/networkd/network/10-wan$n.network"
 	done
 	cat >"$T_DIR/networkd/networkd.conf" <<EOF
 [Network]

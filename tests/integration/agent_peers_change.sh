@@ -9,6 +9,8 @@
 # wan1's addresses goes by wan1 again.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/peers.sh"
+# (networkd's multipath IPv6 default route is agent_peers.sh's subject.)
+PR_RA_METRICS=distinct
 pr_agent_start
 H=$PR_H
 pr_check_state "start: every address has its table, rules and routes" 5

@@ -8,6 +8,8 @@
 # an address removed while it was dead goes (rules, routes, lease).
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/peers.sh"
+# (networkd's multipath IPv6 default route is agent_peers.sh's subject.)
+PR_RA_METRICS=distinct
 pr_agent_start
 H=$PR_H
 pr_check_state "start: every address has its table, rules and routes" 5
