@@ -5,8 +5,9 @@
 # routes go and its lease is released within 1 s.  wan1 going down (the
 # kernel drops its routes and IPv6 addresses, networkd its DHCP address) and
 # up again (networkd and the RAs configure it anew) leaves, at each step,
-# exactly the rules and routes of the addresses there are, and traffic from
-# wan1's addresses goes by wan1 again.
+# exactly the rules and routes of the addresses there are (a static address
+# that stays keeps its rules and table, empty while the link is down), and
+# traffic from wan1's addresses goes by wan1 again.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/peers.sh"
 # (networkd's multipath IPv6 default route is agent_peers.sh's subject.)
@@ -36,14 +37,21 @@ no_rules() { ! { ip -n "$H" -4 rule show; ip -n "$H" -6 rule show; } | grep -qE 
 released() { [ "$(leased "$x4")" = 0 ] && [ "$(leased "$x6")" = 0 ]; }
 t_check "removed: their rules are gone within 1 s" pr_within 1 no_rules
 t_check "removed: their leases are released within 1 s" pr_within 1 released
-t_eq "removed: table $t4 is empty" "" "$(pr_table_routes "$t4" 4)"
-t_eq "removed: table $t6 is empty" "" "$(pr_table_routes "$t6" 6)"
+t_eq "removed: $x4's table $t4 is empty" "" "$(pr_table_routes "$t4" 4)"
+t_eq "removed: $x6's table $t6 is empty" "" "$(pr_table_routes "$t6" 6)"
 pr_check_state "removed: exactly the rules and routes of the other addresses" 2
 for a in $(pr_all_addrs); do
 	t_check "removed: $a still reaches the far host" pr_reaches "$a"
 done
 
-# wan1 goes down and comes back.
+# wan1 goes down and comes back.  A static address there stays through it
+# (networkd's go): its rules stay, its table empties (the kernel drops
+# routes through a down link) and fills again.
+s4=10.101.0.78
+ip -n "$H" addr add "$s4/24" dev wan1
+t_check "static $s4 on wan1: it gets a table" pr_within 1 has_table "$s4"
+ts4=$(pr_table "$s4")
+pr_check_state "static $s4 on wan1: exactly the rules and routes of every address" 2
 a4=$(pr_addr wan1 4) a6=$(pr_addr wan1 6)
 t14=$(pr_table "$a4")
 ip -n "$H" link set wan1 down
@@ -52,14 +60,17 @@ t_wait 5 down_done
 echo "# wan1 down: addresses now: $(pr_addrs wan1 4 | tr '\n' ' ')"
 pr_check_state "wan1 down: exactly the rules and routes of the addresses left" 2
 t_eq "wan1 down: $a6's rules are gone" "" "$(ip -n "$H" -6 rule show | grep "from $a6 ")"
-if [ -n "$(pr_addrs wan1 4)" ]; then
-	t_eq "wan1 down: the table of $a4 (still there) has no routes" "" "$(pr_table_routes "$t14" 4)"
-fi
+t_eq "wan1 down: $s4 keeps its table" "$ts4" "$(pr_table "$s4")"
+t_eq "wan1 down: table $ts4 has no routes" "" "$(pr_table_routes "$ts4" 4)"
 t_check "wan1 down: wan0's IPv4 address still reaches the far host" pr_reaches "$(pr_addr wan0 4)"
 ip -n "$H" link set wan1 up
 t_check "wan1 up: networkd and the RAs configure it again" t_wait 30 pr_configured
 pr_check_state "wan1 up: every address has its table, rules and routes" 3
-t_eq "wan1 up: $a4 is back with its table" "$t14" "$(pr_table "$(pr_addr wan1 4)")"
+t_eq "wan1 up: $a4 is back with its table" "$t14" \
+	"$(pr_table "$(pr_addrs wan1 4 | sed 's|/.*||' | grep -vx "$s4")")"
+t_eq "wan1 up: $s4 still has its table" "$ts4" "$(pr_table "$s4")"
+t_check "wan1 up: table $ts4 has wan1's default route again" \
+	grep -qx "default via 10.101.0.1 dev wan1" <<<"$(pr_table_routes "$ts4" 4)"
 for a in $(pr_all_addrs); do
 	t_check "wan1 up: $a reaches the far host" pr_reaches "$a"
 done
