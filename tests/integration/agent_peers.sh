@@ -23,6 +23,15 @@ for a in $addrs; do
 	t_check "$a reaches the far host (by its own uplink: the others drop it)" pr_reaches "$a"
 	t_check "its table has a default route" grep -q "^default via " <<<"$(pr_table_routes "${t:-none}" "$(pr_fam "$a")")"
 done
+# networkd's two RA default routes of equal metric: one multipath route in
+# main; each table gets its own link's nexthop of it.
+t_eq "main's IPv6 default route via wan0 and wan1 is one multipath route" 2 \
+	"$(ip -n "$H" -6 route show default | grep -c 'nexthop via fe80::.* dev wan[01] ')"
+for n in 0 1; do
+	a=$(pr_addr wan$n 6) gw=$(pr_default wan$n 6 | awk '{ print $3 }')
+	t_check "$a's table has wan$n's nexthop of it: default via $gw dev wan$n" \
+		grep -qx "default via $gw dev wan$n" <<<"$(pr_table_routes "$(pr_table "$a")" 6)"
+done
 t_eq "the database holds the six leases" 6 "$(t_rows "SELECT count(*) FROM leases WHERE alive = 1" 2>/dev/null ||
 	t_rows "SELECT count(*) FROM leases")"
 t_eq "main is as the peers left it" "$main_before" "$(main)"
