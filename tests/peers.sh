@@ -15,6 +15,7 @@
 # router .1) and radvd (prefix 2001:db8:10N::/64 and a default route) on lanN.
 # The far host has PR_FAR4 (198.18.0.9) and PR_FAR6 (2001:db8:ff::9) behind
 # every ISP and routes each ISP's customer prefixes back through that ISP.
+# ISP1 and ISP2 also hand out a DHCP classless route, 10.25N.0.0/24.
 # Each ISP forwards from lanN only what comes from the prefixes it assigned
 # (policy rules: from its prefixes lookup main, anything else from lanN
 # blackhole; strict rp_filter for IPv4 as well) and has no route to the other
@@ -105,10 +106,14 @@ pr_isp() {
 	ip -n "$i" -4 rule add pref 101 iif "lan$n" blackhole
 	ip -n "$i" -6 rule add pref 100 iif "lan$n" from "2001:db8:10$n::/64" lookup main
 	ip -n "$i" -6 rule add pref 101 iif "lan$n" blackhole
+	# ISP1 and ISP2 hand out a classless static route (option 121) too:
+	# 10.25N.0.0/24 via their router, and the default route with it.
+	local extra=()
+	[ "$n" = 0 ] || extra=(--dhcp-option=option:classless-static-route,"10.25$n.0.0/24,10.10$n.0.1,0.0.0.0/0,10.10$n.0.1")
 	PR_MOUNTS='mount -t tmpfs tmpfs /var/lib/misc 2>/dev/null; :'
 	pr_private "$i" dnsmasq -k --port=0 --interface="lan$n" --bind-interfaces \
 		--dhcp-range="10.10$n.0.100,10.10$n.0.150,255.255.255.0,10m" \
-		--dhcp-option=option:router,"10.10$n.0.1" \
+		--dhcp-option=option:router,"10.10$n.0.1" "${extra[@]}" \
 		--dhcp-leasefile="$T_DIR/isp$n.leases" --pid-file="$T_DIR/isp$n.dnsmasq.pid" \
 		--log-facility="$T_DIR/isp$n.dnsmasq.log" --log-dhcp
 	cat >"$T_DIR/isp$n.radvd.conf" <<EOF
@@ -211,7 +216,7 @@ pr_networkd_stop() { pr_kill "$PR_NETWORKD_PID"; }
 pr_dhcpcd() {
 	local ifn=$1
 	PR_DHCPCD_LOG=$T_DIR/dhcpcd.$ifn.log
-	printf 'noipv6\nnoipv6rs\nnohook resolv.conf\nclientid\n' >"$T_DIR/dhcpcd.conf"
+	printf 'noipv6\nnoipv6rs\nnohook resolv.conf\nclientid\noption classless_static_routes\n' >"$T_DIR/dhcpcd.conf"
 	PR_MOUNTS='mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/lib/dhcpcd &&
 		mount --bind "$D/dhcpcd.conf" /etc/dhcpcd.conf 2>/dev/null; [ -d /var/lib/dhcpcd ]'
 	# shellcheck disable=SC2016

@@ -2,11 +2,12 @@
 # rtalloc-agent behind the real peers (tests/peers.sh): networkd's DHCPv4 and
 # SLAAC addresses on wan0 and wan1, dhcpcd's on wan2 and the kernel's SLAAC
 # address there each get a table of their own, exactly their three rules and
-# a copy of their link's routes from main (networkd's IPv6 default routes are
-# one multipath route in main: each table gets its own link's nexthop), with
-# src the address; and traffic from every address, IPv4 and IPv6, reaches the
-# far host, which every ISP only forwards from the addresses it assigned: by
-# the address's own uplink.  Main stays as the peers left it.
+# a copy of their link's routes from main (DHCP classless routes included;
+# networkd's IPv6 default routes are one multipath route in main: each table
+# gets its own link's nexthop), with src the address; and traffic from every
+# address, IPv4 and IPv6, reaches the far host, which every ISP only forwards
+# from the addresses it assigned: by the address's own uplink.  Main stays
+# as the peers left it.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/peers.sh"
 pr_agent_start
@@ -31,6 +32,11 @@ for n in 0 1; do
 	a=$(pr_addr wan$n 6) gw=$(pr_default wan$n 6 | awk '{ print $3 }')
 	t_check "$a's table has wan$n's nexthop of it: default via $gw dev wan$n" \
 		grep -qx "default via $gw dev wan$n" <<<"$(pr_table_routes "$(pr_table "$a")" 6)"
+done
+for n in 1 2; do
+	a=$(pr_addr wan$n 4)
+	t_check "$a's table has ISP$n's DHCP classless route" \
+		grep -qx "10.25$n.0.0/24 via 10.10$n.0.1 dev wan$n" <<<"$(pr_table_routes "$(pr_table "$a")" 4)"
 done
 t_eq "the database holds the six leases" 6 "$(t_rows "SELECT count(*) FROM leases WHERE alive = 1" 2>/dev/null ||
 	t_rows "SELECT count(*) FROM leases")"

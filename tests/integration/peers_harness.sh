@@ -35,6 +35,10 @@ t_check "dhcpcd: main's default route via ISP2" \
 t_check "the kernel: wan2's SLAAC address ($a6)" grep -q '^2001:db8:102:0:' <<<"$a6"
 t_check "the kernel: main's IPv6 default route via ISP2's router" \
 	grep -qx "default via fe80::[0-9a-f:]* dev wan2" <<<"$(pr_default wan2 6)"
+t_check "networkd: main has ISP1's classless route" \
+	grep -qx "10.251.0.0/24 via 10.101.0.1 dev wan1" <<<"$(pr_main_routes wan1 4)"
+t_check "dhcpcd: main has ISP2's classless route" \
+	grep -qx "10.252.0.0/24 via 10.102.0.1 dev wan2" <<<"$(pr_main_routes wan2 4)"
 t_eq "main has the three IPv4 default routes" 3 "$(ip -n "$H" -4 route show default | wc -l)"
 # (networkd's two, of equal metric, are one multipath route in IPv6.)
 t_eq "main has the three IPv6 default routes" 3 \
