@@ -33,9 +33,9 @@ PR_NETWORKD=${PR_NETWORKD:-/lib/systemd/systemd-networkd}
 AGENT=${RTALLOC_AGENT:-$BUILD/rtalloc-agent}
 # networkd's defaults give both uplinks' RA default routes metric 1024, and
 # the kernel makes them ONE multipath route in main (nexthops via wan0 and
-# wan1), which the agent must split per link.  A test that is not about that
-# sets PR_RA_METRICS=distinct before pr_start: then wan0's are metric 1020,
-# wan1's 1021, two plain routes.
+# wan1), which the agent must split per link (agent_peers_multipath.sh).  A
+# test that is not about that sets PR_RA_METRICS=distinct before pr_start:
+# then wan0's are metric 1020, wan1's 1021, two plain routes.
 PR_RA_METRICS=${PR_RA_METRICS:-same}
 PR_PIDS=()
 

@@ -10,7 +10,7 @@
 # traffic from wan1's addresses goes by wan1 again.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/peers.sh"
-# (networkd's multipath IPv6 default route is agent_peers.sh's subject.)
+# (networkd's multipath IPv6 default route is agent_peers_multipath.sh's.)
 PR_RA_METRICS=distinct
 pr_agent_start
 H=$PR_H

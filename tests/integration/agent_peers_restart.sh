@@ -8,7 +8,7 @@
 # an address removed while it was dead goes (rules, routes, lease).
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/peers.sh"
-# (networkd's multipath IPv6 default route is agent_peers.sh's subject.)
+# (networkd's multipath IPv6 default route is agent_peers_multipath.sh's.)
 PR_RA_METRICS=distinct
 pr_agent_start
 H=$PR_H
