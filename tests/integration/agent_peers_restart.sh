@@ -2,10 +2,11 @@
 # rtalloc-agent behind the real peers (tests/peers.sh) when the peers or the
 # agent restart.  systemd-networkd restarting deletes every foreign policy
 # rule, the agent's included: they are back within 2 s, with a log line, and
-# then exactly as before.  The agent killed with -9 and started again adopts
-# what it finds: every address keeps its table, no rule of a live address is
-# deleted on the way (`ip monitor rule` sees none go), and what belonged to
-# an address removed while it was dead goes (rules, routes, lease).
+# then exactly as before; so are a route and a rule deleted by hand.  The
+# agent killed with -9 and started again adopts what it finds: every address
+# keeps its table, no rule of a live address is deleted on the way (`ip
+# monitor rule` sees none go), and what belonged to an address removed while
+# it was dead goes (rules, routes, lease).
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/peers.sh"
 # (networkd's multipath IPv6 default route is agent_peers_multipath.sh's.)
@@ -96,6 +97,18 @@ t_eq "networkd restarted: the rules are as before" "$before" "$(rules)"
 for a in $(pr_all_addrs); do
 	t_check "networkd restarted: $a reaches the far host" pr_reaches "$a"
 done
+
+# A route and a rule of the agent's deleted by hand (as networkd deletes
+# foreign routes on its links): back within 2 s.
+a=$(pr_addr wan2 4) a6=$(pr_addr wan0 6)
+t=$(pr_table "$a") t6=$(pr_table "$a6")
+want=$(pr_table_routes "$t" 4) want6=$(pr_our_rules 6)
+ip -n "$H" route del default table "$t"
+ip -n "$H" -6 rule del pref 10000 from "$a6" lookup "$t6"
+routes_back() { [ "$(pr_table_routes "$t" 4)" = "$want" ]; }
+rule_back() { [ "$(pr_our_rules 6)" = "$want6" ]; }
+t_check "the default route deleted from $a's table $t is back within 2 s" pr_within 2 routes_back
+t_check "$a6's from rule, deleted, is back within 2 s" pr_within 2 rule_back
 
 # The agent killed with -9, an address removed while it is dead, restarted.
 x4=10.101.0.77
