@@ -455,6 +455,15 @@ static bool mirror_addr(struct engine *e, const struct kaddr *a, bool del)
 	return true;
 }
 
+static bool main_has_multipath(const struct engine *e)
+{
+	for (size_t i = 0; i < e->nlinks; i++)
+		for (size_t j = 0; j < e->links[i].main.n; j++)
+			if (e->links[i].main.v[j].multipath)
+				return true;
+	return false;
+}
+
 static bool mirror_link(struct engine *e, const struct klink *k, bool del)
 {
 	struct elink *l = link_find(e, k->ifindex);
@@ -487,6 +496,10 @@ static bool mirror_link(struct engine *e, const struct klink *k, bool del)
 	if (l->l.up != k->up) {
 		if (!k->up)
 			routes_drop_oif(e, l);
+		/* Its nexthops of main's multipath routes come back with it
+		 * without a word from the kernel: read main again. */
+		else if (main_has_multipath(e))
+			e->resync = true;
 		l->dirty = true;
 	}
 	l->l = *k;

@@ -63,11 +63,12 @@ static void route_event(struct kfake *f, const struct kroute *r, bool del)
 	queue(f, &ev);
 }
 
-/* The kernel drops routes through a link that goes down (IPv4 silently). */
+/* The kernel drops routes through a link that goes down (IPv4 silently);
+ * a nexthop of a multipath route stays, dead until the link is back. */
 static void flush_oif(struct kfake *f, int ifindex)
 {
 	for (size_t i = 0; i < f->routes.n;) {
-		if (f->routes.v[i].oif == ifindex) {
+		if (f->routes.v[i].oif == ifindex && !f->routes.v[i].multipath) {
 			if (f->routes.v[i].family == AF_INET6)
 				route_event(f, &f->routes.v[i], true);
 			kroute_set_del_at(&f->routes, i);

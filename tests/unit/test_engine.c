@@ -241,6 +241,15 @@ static void test_multipath_is_split_per_nexthop(void **state)
 	settle(&w);
 	assert_true(has_default(&w, 10000, "192.0.2.1", 2));
 	assert_true(has_default(&w, 10001, "198.51.100.1", 4));
+	/* wan1 flaps: its nexthop comes back without an event */
+	assert_int_equal(kfake_link(w.k, 4, "wan1", false), 0);
+	settle(&w);
+	assert_false(has_default(&w, 10001, "198.51.100.1", 4));
+	assert_int_equal(kfake_link(w.k, 4, "wan1", true), 0);
+	assert_int_equal(kfake_route(w.k, &net1, false), 0);
+	settle(&w);
+	assert_true(has_default(&w, 10001, "198.51.100.1", 4));
+	assert_true(has_default(&w, 10000, "192.0.2.1", 2));
 	/* wan0's nexthop leaves the route (replaced by one of wan1 only) */
 	assert_int_equal(kfake_multipath(w.k, &nh[1], 1, false), 0);
 	settle(&w);
