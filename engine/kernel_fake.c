@@ -158,7 +158,8 @@ int kfake_addr(struct kernel *k, const struct kaddr *a, bool del)
 static bool same_nexthop(const struct kroute *a, const struct kroute *b)
 {
 	return kroute_same_key(a, b) && a->multipath == b->multipath &&
-	       (!a->multipath || (a->oif == b->oif && !memcmp(&a->gw, &b->gw, sizeof(a->gw))));
+	       (!a->multipath || (a->oif == b->oif && a->gw.family == b->gw.family &&
+				  !memcmp(a->gw.bytes, b->gw.bytes, sizeof(a->gw.bytes))));
 }
 
 static int route_change(struct kfake *f, const struct kroute *r, bool del)
