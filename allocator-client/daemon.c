@@ -605,13 +605,16 @@ static void lease_ready(struct loop_fd *h, uint32_t events)
 			const struct rule *failed = NULL;
 
 			rules_build(d->o, rep.table, &next);
+			watch_set_table(&d->watch, 0);	/* both tables' rules matter now */
 			ret = rules_add(&d->nl, &next, &failed);
 			if (ret < 0) {
 				log_msg(LOG_ERR, "cannot move to table %u: %s: %s", rep.table,
 					failed ? rule_str(failed, buf, sizeof(buf)) : "batch", strerror(-ret));
+				watch_set_table(&d->watch, d->table);
 				continue;
 			}
 			/* New rules first, so traffic is never unrouted. */
+			watch_set_table(&d->watch, rep.table);
 			rules_del(&d->nl, &d->rules);
 			log_msg(LOG_NOTICE, "server moved the lease from table %u to %u", d->table, rep.table);
 			d->rules = next;
@@ -1125,6 +1128,7 @@ int daemon_main(const struct cli_opts *o)
 		status = EXIT_NO_LEASE;
 		goto cleanup;
 	}
+	watch_set_table(&d.watch, d.table);	/* before its rules are in */
 	lease_granted(&d, &rep);
 
 	/* 3. Rules, all or none (once the address is there). */
