@@ -59,13 +59,13 @@ static void put(struct prog *p, uint16_t code, uint8_t jt, uint8_t jf, uint32_t 
 	p->f[p->n++] = (struct sock_filter){ .code = code, .jt = jt, .jf = jf, .k = k };
 }
 
-static void ret(struct prog *p, uint32_t v) { put(p, BPF_RET | BPF_K, 0, 0, v); }
+static void put_ret(struct prog *p, uint32_t v) { put(p, BPF_RET | BPF_K, 0, 0, v); }
 
 /* A == k: go on; else return v. */
 static void need(struct prog *p, uint32_t k, uint32_t v)
 {
 	put(p, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, k);
-	ret(p, v);
+	put_ret(p, v);
 }
 
 /* A == k: jump to label l; else go on. */
@@ -113,19 +113,19 @@ static int build(struct prog *p, const struct nlfilter *f)
 	need(p, 0, PASS);
 	put(p, BPF_LD | BPF_B | BPF_ABS, 0, 0, TYPE_LO);
 	put(p, BPF_JMP | BPF_JGE | BPF_K, 1, 0, NLMSG_MIN_TYPE);
-	ret(p, PASS);
+	put_ret(p, PASS);
 	jeq_to(p, RTM_DELLINK, L_LINK);
 	jeq_to(p, RTM_DELADDR, L_ADDR);
 	if (f->rule_proto)
 		jeq_to(p, RTM_DELRULE, L_RULE);
-	ret(p, DROP);
+	put_ret(p, DROP);
 
 	label(p, L_LINK);
 	if (f->ifindex) {
 		put(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, IFI_INDEX);
 		need(p, htonl((uint32_t)f->ifindex), DROP);
 	}
-	ret(p, PASS);
+	put_ret(p, PASS);
 
 	label(p, L_ADDR);
 	put(p, BPF_LD | BPF_B | BPF_ABS, 0, 0, IFA_FAMILY);
@@ -140,14 +140,14 @@ static int build(struct prog *p, const struct nlfilter *f)
 		find_attr(p, IFA_ATTRS, IFA_LOCAL);
 		jeq_to(p, 0, L_ADDR2);
 		need_payload(p, f->family, &f->addr);
-		ret(p, PASS);
+		put_ret(p, PASS);
 		label(p, L_ADDR2);
 		find_attr(p, IFA_ATTRS, IFA_ADDRESS);
 		put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
-		ret(p, PASS);
+		put_ret(p, PASS);
 		need_payload(p, f->family, &f->addr);
 	}
-	ret(p, PASS);
+	put_ret(p, PASS);
 
 	if (f->rule_proto) {
 		label(p, L_RULE);
@@ -155,19 +155,19 @@ static int build(struct prog *p, const struct nlfilter *f)
 		need(p, (uint32_t)f->family, DROP);
 		find_attr(p, FRH_ATTRS, FRA_PROTOCOL);
 		put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
-		ret(p, PASS);		/* no protocol attribute: the caller judges */
+		put_ret(p, PASS);		/* no protocol attribute: the caller judges */
 		put(p, BPF_MISC | BPF_TAX, 0, 0, 0);
 		put(p, BPF_LD | BPF_B | BPF_IND, 0, 0, NLA_PAYLOAD);
 		need(p, f->rule_proto, DROP);
 		if (f->rule_table) {
 			find_attr(p, FRH_ATTRS, FRA_TABLE);
 			put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
-			ret(p, PASS);
+			put_ret(p, PASS);
 			put(p, BPF_MISC | BPF_TAX, 0, 0, 0);
 			put(p, BPF_LD | BPF_W | BPF_IND, 0, 0, NLA_PAYLOAD);
 			need(p, htonl(f->rule_table), DROP);
 		}
-		ret(p, PASS);
+		put_ret(p, PASS);
 	}
 
 	if (p->full)
