@@ -754,6 +754,7 @@ static int rules_install(struct daemon *d)
 	int ret;
 
 	rules_build(d->o, d->table, &d->rules);
+	watch_set_table(&d->watch, d->table);	/* deletions of these come through */
 	ret = rules_add(&d->nl, &d->rules, &failed);
 	if (ret < 0) {
 		log_msg(LOG_ERR, "kernel refused rule '%s': %s",
@@ -1128,7 +1129,6 @@ int daemon_main(const struct cli_opts *o)
 		status = EXIT_NO_LEASE;
 		goto cleanup;
 	}
-	watch_set_table(&d.watch, d.table);	/* before its rules are in */
 	lease_granted(&d, &rep);
 
 	/* 3. Rules, all or none (once the address is there). */
