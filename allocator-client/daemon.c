@@ -656,15 +656,18 @@ static void lease_ready(struct loop_fd *h, uint32_t events)
 			 * filled, then selected, then the old one emptied. */
 			hold_move(&d->hold, rep.table);
 			rules_build(d->o, rep.table, &next);
+			watch_set_table(&d->watch, 0);	/* both tables' rules matter now */
 			ret = rules_add(&d->nl, &next, &failed);
 			if (ret < 0) {
 				log_msg(LOG_ERR, "cannot move to table %u: %s: %s", rep.table,
 					failed ? rule_str(failed, buf, sizeof(buf)) : "batch", strerror(-ret));
 				hold_move(&d->hold, d->table);
 				hold_drop_table(&d->hold, rep.table);
+				watch_set_table(&d->watch, d->table);
 				continue;
 			}
 			/* New rules first, so traffic is never unrouted. */
+			watch_set_table(&d->watch, rep.table);
 			rules_del(&d->nl, &d->rules);
 			hold_drop_table(&d->hold, d->table);
 			log_msg(LOG_NOTICE, "server moved the lease from table %u to %u", d->table, rep.table);
@@ -805,6 +808,7 @@ static int rules_install(struct daemon *d)
 	int ret;
 
 	rules_build(d->o, d->table, &d->rules);
+	watch_set_table(&d->watch, d->table);	/* deletions of these come through */
 	ret = rules_add(&d->nl, &d->rules, &failed);
 	if (ret < 0) {
 		log_msg(LOG_ERR, "kernel refused rule '%s': %s",

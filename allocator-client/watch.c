@@ -3,14 +3,39 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include <linux/fib_rules.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
 #include "log.h"
+#include "nlfilter.h"
 #include "rules.h"
 #include "watch.h"
+
+/* The kernel drops, before queueing, every event this daemon would ignore
+ * (nlfilter): with 1,000 daemons on a host, an address added elsewhere
+ * wakes none of them instead of all.  The filter only ever narrows as the
+ * daemon learns its interface and table, and each narrower one replaces
+ * the last at once, so no event that matters falls between; events queued
+ * before were judged by the broader one.  A filter that cannot be attached
+ * costs wake-ups, not events: the daemon judges every event itself too. */
+static void watch_filter(struct watch *w)
+{
+	struct nlfilter f = {
+		.family = w->family,
+		.ifindex = w->ifindex,
+		.have_addr = true,
+		.addr = w->addr,
+		.rule_proto = RTPROT_RTALLOC,
+		.rule_table = w->table,
+	};
+	int ret = nlfilter_attach(nl_fd(&w->nl), &f);
+
+	if (ret < 0)
+		log_msg(LOG_WARNING, "netlink event filter: %s (every event is read)", strerror(-ret));
+}
 
 int watch_open(struct watch *w, int family, const struct inet_addr *addr)
 {
@@ -42,12 +67,25 @@ int watch_open(struct watch *w, int family, const struct inet_addr *addr)
 			log_msg(LOG_WARNING, "RTALLOC_TEST_NL_RCVBUF: event buffer %d bytes (tests only)", sz);
 		}
 	}
+	/* Until the interface is known: this family's, any interface's. */
+	if (ret == 0)
+		watch_filter(w);
 	return ret;
 }
 
 void watch_set_ifindex(struct watch *w, int ifindex)
 {
 	w->ifindex = ifindex;
+	watch_filter(w);
+}
+
+void watch_set_table(struct watch *w, uint32_t table)
+{
+	if (w->table == table)
+		return;
+	w->table = table;
+	if (w->nl.sock)		/* an unspec lease watches nothing */
+		watch_filter(w);
 }
 
 /* The address an ifaddrmsg is about: IFA_LOCAL for IPv4 (IFA_ADDRESS is the
@@ -172,15 +210,26 @@ int watch_addr_find(struct nl *nl, int family, int ifindex, const struct inet_ad
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct present_ctx ctx = { .family = family, .ifindex = ifindex, .addr = addr, .prefer = prefer };
 	struct ifaddrmsg *ifa;
-	int ret, tries = 0;
+	int ret, tries = 0, on = 1;
+	bool strict;
 
 	nlh->nlmsg_type = RTM_GETADDR;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = (uint8_t)family;
+	/* Only the interface's addresses (a kernel >= 5.0 with strict
+	 * checking filters the dump by ifa_index; an older one sends all,
+	 * and present_cb picks).  Not the whole host's, at every start. */
+	ifa->ifa_index = (uint32_t)ifindex;
+	strict = setsockopt(nl_fd(nl), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof(on)) == 0;
 	do {
 		ctx.found = false;
 		ret = nl_dump(nl, nlh, present_cb, &ctx);
 	} while (ret == -EINTR && ++tries < 5);
+	if (strict) {
+		/* The socket's other dumps stay as their authors wrote them. */
+		on = 0;
+		setsockopt(nl_fd(nl), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof(on));
+	}
 	if (ret < 0)
 		return ret;
 	*len = ctx.len;

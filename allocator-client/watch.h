@@ -27,14 +27,21 @@ struct watch {
 	struct loop_fd h;
 	int family;
 	int ifindex;
+	uint32_t table;		/* 0: not leased yet */
 	struct inet_addr addr;
 	watch_cb cb;
 };
 
-/* Subscribes to address, link and rule events of family.  0 or -errno. */
 int watch_open(struct watch *w, int family, const struct inet_addr *addr);
-/* ifindex is known once the interface was looked up. */
+/* Subscribes to address, link and rule events of family, and has the kernel
+ * drop (nlfilter) the ones that are not about addr, its interface or our
+ * rules.  0 or -errno. */
+/* ifindex is known once the interface was looked up: from then on only its
+ * events come (check the address after this call, not before). */
 void watch_set_ifindex(struct watch *w, int ifindex);
+/* The leased table: from then on only deletions of its rules come.  Call it
+ * before the table's rules are added (and again when the lease moves). */
+void watch_set_table(struct watch *w, uint32_t table);
 int watch_start(struct watch *w, struct loop *l, watch_cb cb);
 void watch_close(struct watch *w, struct loop *l);
 /* Reads every pending event now (the daemon calls it before trusting a

@@ -297,7 +297,7 @@ static bool route_kept(const struct kroute *r)
 		return false;
 	if (r->proto == RTPROT_RTALLOC && r->table != KTABLE_MAIN)
 		return true;
-	return r->table == KTABLE_MAIN && r->oif > 0 && !r->multipath;
+	return r->table == KTABLE_MAIN && r->oif > 0;
 }
 
 static void mark_table_users(struct etable *t)
@@ -351,6 +351,37 @@ static bool set_route(struct kroute_set *s, const struct kroute *r, bool del)
 		return true;
 	}
 	return kroute_set_add(s, r) == 0;
+}
+
+/* A new route in main is a whole route (kernel.h): the nexthops of a
+ * multipath route of its destination and metric that main held before,
+ * through any link, are gone unless its events bring them back.  IPv6
+ * keeps routes apart by gateway and device, so there only a multipath
+ * route replaces nexthops.  Marks the links that lost one. */
+static bool forget_nexthops(struct engine *e, const struct kevent *ev)
+{
+	const struct kroute *r = &ev->route;
+	size_t len = addr_len(r->family);
+	bool changed = false;
+
+	if (ev->del || r->table != KTABLE_MAIN || (r->multipath ? !ev->nh_first : r->family != AF_INET))
+		return false;
+	for (size_t i = 0; i < e->nlinks; i++) {
+		struct elink *l = &e->links[i];
+
+		for (size_t j = 0; j < l->main.n;) {
+			const struct kroute *o = &l->main.v[j];
+
+			if (o->multipath && o->family == r->family && o->dst_len == r->dst_len &&
+			    o->metric == r->metric && !memcmp(o->dst.bytes, r->dst.bytes, len)) {
+				kroute_set_del_at(&l->main, j);
+				l->dirty = changed = true;
+			} else {
+				j++;
+			}
+		}
+	}
+	return changed;
 }
 
 /* Applies one object to the mirror: true when it changed something. */
@@ -424,6 +455,15 @@ static bool mirror_addr(struct engine *e, const struct kaddr *a, bool del)
 	return true;
 }
 
+static bool main_has_multipath(const struct engine *e)
+{
+	for (size_t i = 0; i < e->nlinks; i++)
+		for (size_t j = 0; j < e->links[i].main.n; j++)
+			if (e->links[i].main.v[j].multipath)
+				return true;
+	return false;
+}
+
 static bool mirror_link(struct engine *e, const struct klink *k, bool del)
 {
 	struct elink *l = link_find(e, k->ifindex);
@@ -456,6 +496,10 @@ static bool mirror_link(struct engine *e, const struct klink *k, bool del)
 	if (l->l.up != k->up) {
 		if (!k->up)
 			routes_drop_oif(e, l);
+		/* Its nexthops of main's multipath routes come back with it
+		 * without a word from the kernel: read main again. */
+		else if (main_has_multipath(e))
+			e->resync = true;
 		l->dirty = true;
 	}
 	l->l = *k;
@@ -483,18 +527,21 @@ static bool mirror_event(struct engine *e, const struct kevent *ev)
 		e->scan = true;
 		return true;
 	}
-	case KOBJ_ROUTE:
+	case KOBJ_ROUTE: {
+		bool forgot = forget_nexthops(e, ev);
+
 		if (!route_kept(&ev->route) || !mirror_route(e, &ev->route, ev->del))
-			return false;
+			return forgot;
 		if (ev->route.table == KTABLE_MAIN) {
 			struct elink *l = link_find(e, ev->route.oif);
 
 			if (!l)
-				return false;
+				return forgot;
 			l->dirty = true;
 			return true;
 		}
-		return mark_table(e, ev->route.family, ev->route.table);
+		return mark_table(e, ev->route.family, ev->route.table) || forgot;
+	}
 	case KOBJ_RULE:
 		/* rtalloc-track's rules for unbound traffic point into our
 		 * tables but are its own (prefs in health.h): not mirrored, so
@@ -657,12 +704,15 @@ routes:
 		struct kroute c = src[i];
 		bool dup = false;
 
-		if (c.family != u->key.family || c.oif != u->ifindex || c.multipath || c.cloned)
+		/* A nexthop of a multipath route in main is this link's
+		 * single-path route in the table. */
+		if (c.family != u->key.family || c.oif != u->ifindex || c.cloned)
 			continue;
 		if (!u->given && (c.table != KTABLE_MAIN || c.type != RTN_UNICAST))
 			continue;
 		c.table = u->table;
 		c.proto = RTPROT_RTALLOC;
+		c.multipath = false;
 		memset(&c.src, 0, sizeof(c.src));
 		if (!linklocal6(&c))
 			c.src = u->key.addr;

@@ -92,10 +92,13 @@ static bool addr_parse_msg(const struct nlmsghdr *nlh, struct kaddr *a)
 	return a->addr.family != 0;
 }
 
-static bool route_parse(const struct nlmsghdr *nlh, struct kroute *r)
+/* The route of the message; *mp: its RTA_MULTIPATH, NULL when none. */
+static bool route_parse(const struct nlmsghdr *nlh, struct kroute *r, const struct nlattr **mp)
 {
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *attr;
+
+	*mp = NULL;
 
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)) ||
 	    (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6))
@@ -137,6 +140,7 @@ static bool route_parse(const struct nlmsghdr *nlh, struct kroute *r)
 			break;
 		case RTA_MULTIPATH:
 			r->multipath = true;
+			*mp = attr;
 			break;
 		}
 	}
@@ -145,6 +149,45 @@ static bool route_parse(const struct nlmsghdr *nlh, struct kroute *r)
 		return false;
 	addr_mask(&r->dst, r->dst_len);
 	return true;
+}
+
+/* Calls cb once per nexthop of the RTA_MULTIPATH route ev->route: each a
+ * route of its own, through the nexthop's device and gateway, with its
+ * flags (kernel.h).  A nexthop that is not a plain gateway on a device
+ * (RTA_VIA, RTA_ENCAP...) is not a route rtalloc can copy: left out. */
+static void nexthops_emit(struct kevent *ev, const struct nlattr *mp, kernel_cb cb, void *data)
+{
+	const struct kroute base = ev->route;
+	const struct rtnexthop *nh = mnl_attr_get_payload(mp);
+	int left = mnl_attr_get_payload_len(mp);
+	bool first = true;
+
+	while (RTNH_OK(nh, left)) {
+		const struct nlattr *attrs = (const void *)((const char *)nh + RTNH_LENGTH(0));
+		size_t attrs_len = nh->rtnh_len - RTNH_LENGTH(0);
+		const struct nlattr *attr;
+		bool plain = nh->rtnh_ifindex > 0;
+
+		ev->route = base;
+		ev->route.oif = nh->rtnh_ifindex;
+		ev->route.onlink = nh->rtnh_flags & RTNH_F_ONLINK;
+		memset(&ev->route.gw, 0, sizeof(ev->route.gw));
+		mnl_attr_for_each_payload(attrs, attrs_len) {
+			uint16_t type = mnl_attr_get_type(attr);
+
+			if (type == RTA_GATEWAY)
+				copy_addr(&ev->route.gw, base.family, attr);
+			else if (type == RTA_VIA || type == RTA_ENCAP || type == RTA_ENCAP_TYPE)
+				plain = false;
+		}
+		if (plain) {
+			ev->nh_first = first;
+			first = false;
+			cb(ev, data);
+		}
+		left -= RTNH_ALIGN(nh->rtnh_len);
+		nh = RTNH_NEXT(nh);
+	}
 }
 
 static bool rule_parse_msg(const struct nlmsghdr *nlh, struct krule *r)
@@ -201,9 +244,11 @@ static bool rule_parse_msg(const struct nlmsghdr *nlh, struct krule *r)
 	return true;
 }
 
-/* Any rtnetlink message we follow -> kevent.  false for the rest. */
-static bool kevent_parse(const struct nlmsghdr *nlh, struct kevent *ev)
+/* Any rtnetlink message we follow -> kevent.  false for the rest.  *mp:
+ * the RTA_MULTIPATH of a route, to be split by kevent_emit. */
+static bool kevent_parse(const struct nlmsghdr *nlh, struct kevent *ev, const struct nlattr **mp)
 {
+	*mp = NULL;
 	memset(ev, 0, sizeof(*ev));
 	switch (nlh->nlmsg_type) {
 	case RTM_NEWLINK:
@@ -220,7 +265,7 @@ static bool kevent_parse(const struct nlmsghdr *nlh, struct kevent *ev)
 	case RTM_DELROUTE:
 		ev->type = KOBJ_ROUTE;
 		ev->del = nlh->nlmsg_type == RTM_DELROUTE;
-		return route_parse(nlh, &ev->route);
+		return route_parse(nlh, &ev->route, mp);
 	case RTM_NEWRULE:
 	case RTM_DELRULE:
 		ev->type = KOBJ_RULE;
@@ -228,6 +273,20 @@ static bool kevent_parse(const struct nlmsghdr *nlh, struct kevent *ev)
 		return rule_parse_msg(nlh, &ev->rule);
 	}
 	return false;
+}
+
+/* Hands the message to cb as kevent(s): one, or one per nexthop. */
+static void kevent_emit(const struct nlmsghdr *nlh, int type, kernel_cb cb, void *data)
+{
+	const struct nlattr *mp;
+	struct kevent ev;
+
+	if (!kevent_parse(nlh, &ev, &mp) || (type >= 0 && (int)ev.type != type))
+		return;
+	if (mp)
+		nexthops_emit(&ev, mp, cb, data);
+	else
+		cb(&ev, data);
 }
 
 /* ---- formatting ---- */
@@ -293,10 +352,8 @@ struct dump_ctx {
 static int dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump_ctx *ctx = data;
-	struct kevent ev;
 
-	if (kevent_parse(nlh, &ev) && ev.type == ctx->type)
-		ctx->cb(&ev, ctx->data);
+	kevent_emit(nlh, (int)ctx->type, ctx->cb, ctx->data);
 	return MNL_CB_OK;
 }
 
@@ -461,10 +518,8 @@ struct ev_ctx {
 static int ev_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct ev_ctx *ctx = data;
-	struct kevent ev;
 
-	if (kevent_parse(nlh, &ev))
-		ctx->cb(&ev, ctx->data);
+	kevent_emit(nlh, -1, ctx->cb, ctx->data);
 	return MNL_CB_OK;
 }
 

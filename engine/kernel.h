@@ -27,6 +27,12 @@ struct kevent {
 		struct kroute route;
 		struct krule rule;
 	};
+	/* A route with RTA_MULTIPATH comes as one event per nexthop: route
+	 * is that nexthop's own route (route.multipath set; oif, gw and
+	 * onlink of the nexthop), nh_first set on the first.  A new
+	 * multipath route is the whole route: nexthops of it that were
+	 * known before and are not among its events are gone. */
+	bool nh_first;
 };
 
 typedef void (*kernel_cb)(const struct kevent *ev, void *data);

@@ -63,11 +63,12 @@ static void route_event(struct kfake *f, const struct kroute *r, bool del)
 	queue(f, &ev);
 }
 
-/* The kernel drops routes through a link that goes down (IPv4 silently). */
+/* The kernel drops routes through a link that goes down (IPv4 silently);
+ * a nexthop of a multipath route stays, dead until the link is back. */
 static void flush_oif(struct kfake *f, int ifindex)
 {
 	for (size_t i = 0; i < f->routes.n;) {
-		if (f->routes.v[i].oif == ifindex) {
+		if (f->routes.v[i].oif == ifindex && !f->routes.v[i].multipath) {
 			if (f->routes.v[i].family == AF_INET6)
 				route_event(f, &f->routes.v[i], true);
 			kroute_set_del_at(&f->routes, i);
@@ -153,11 +154,19 @@ int kfake_addr(struct kernel *k, const struct kaddr *a, bool del)
 	return 0;
 }
 
+/* One nexthop of a multipath route, or another route. */
+static bool same_nexthop(const struct kroute *a, const struct kroute *b)
+{
+	return kroute_same_key(a, b) && a->multipath == b->multipath &&
+	       (!a->multipath || (a->oif == b->oif && a->gw.family == b->gw.family &&
+				  !memcmp(a->gw.bytes, b->gw.bytes, sizeof(a->gw.bytes))));
+}
+
 static int route_change(struct kfake *f, const struct kroute *r, bool del)
 {
 	size_t i;
 
-	for (i = 0; i < f->routes.n && !kroute_same_key(&f->routes.v[i], r); i++)
+	for (i = 0; i < f->routes.n && !same_nexthop(&f->routes.v[i], r); i++)
 		;
 	if (del) {
 		if (i == f->routes.n)
@@ -204,6 +213,27 @@ static int rule_change(struct kfake *f, const struct krule *r, bool del)
 	}
 	queue(f, &ev);
 	return 1;
+}
+
+int kfake_multipath(struct kernel *k, const struct kroute *nh, size_t n, bool del)
+{
+	struct kfake *f = kf(k);
+
+	/* The route it replaces goes without a word, as in the kernel. */
+	for (size_t i = 0; i < f->routes.n;)
+		if (n && kroute_same_key(&f->routes.v[i], &nh[0]) && f->routes.v[i].multipath)
+			kroute_set_del_at(&f->routes, i);
+		else
+			i++;
+	for (size_t i = 0; i < n; i++) {
+		struct kevent ev = { .type = KOBJ_ROUTE, .del = del, .route = nh[i], .nh_first = i == 0 };
+
+		ev.route.multipath = true;
+		if (!del && kroute_set_add(&f->routes, &ev.route) < 0)
+			return -ENOMEM;
+		queue(f, &ev);
+	}
+	return 0;
 }
 
 int kfake_route(struct kernel *k, const struct kroute *r, bool del)

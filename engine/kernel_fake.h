@@ -16,6 +16,10 @@ int kfake_addr(struct kernel *k, const struct kaddr *a, bool del);
 /* Someone else adds or deletes a route or a rule. */
 int kfake_route(struct kernel *k, const struct kroute *r, bool del);
 int kfake_rule(struct kernel *k, const struct krule *r, bool del);
+/* Someone else adds (or replaces) or deletes the multipath route whose n
+ * nexthops are nh[] (each with multipath set, its own oif and gw), as the
+ * kernel tells it: one event per nexthop (kernel.h). */
+int kfake_multipath(struct kernel *k, const struct kroute *nh, size_t n, bool del);
 /* The next kernel_events() drops what is queued and returns -ENOBUFS. */
 void kfake_overflow(struct kernel *k);
 /* The next n changes applied fail with err. */

@@ -50,14 +50,14 @@ struct kroute {
 	struct inet_addr dst;		/* zeroed past dst_len */
 	uint8_t dst_len;
 	struct inet_addr gw;		/* family 0: no gateway */
-	int oif;			/* 0: none (multipath, blackhole...) */
+	int oif;			/* 0: none (blackhole...) */
 	struct inet_addr src;		/* family 0: no RTA_PREFSRC */
 	uint32_t metric;
 	uint8_t type;			/* RTN_* */
 	uint8_t proto;			/* RTPROT_* */
 	uint8_t scope;
 	bool onlink;
-	bool multipath;			/* RTA_MULTIPATH: not copied */
+	bool multipath;			/* one nexthop of an RTA_MULTIPATH route */
 	bool cloned;			/* RTM_F_CLONED: a cache entry, never ours */
 };
 

@@ -13,5 +13,6 @@ bench-progs: $(PROGS) $(BENCH_PROGS) $(BUILD)/tools/loadgen $(BUILD)/tools/flood
 bench: bench-progs
 	BUILD=$(BUILD) bench/run.sh
 	BUILD=$(BUILD) bench/agent.sh
+	BUILD=$(BUILD) bench/daemons.sh
 
 .PHONY: bench bench-progs

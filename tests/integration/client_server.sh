@@ -48,4 +48,12 @@ moved() {
 }
 t_check "new table from the server: the 3 rules moved to table 10050" t_wait 10 moved
 t_check "new table: the lease is listed on the new server" t_wait 3 listed
+# The daemon's event filter follows the lease: a rule of the new table
+# deleted by hand is noticed and restored.  (After the daemon's own check
+# that follows the move, at most a second later, so only the event can
+# bring it back.)
+sleep 2
+ip -n "$H" rule del pref 20000 lookup 10050
+t_check "new table: a deleted rule of it is restored" t_wait 3 \
+	sh -c "ip -n '$H' rule show | grep -q '^20000:.*lookup 10050 proto 122'"
 t_done

@@ -196,6 +196,86 @@ static void test_main_is_followed(void **state)
 	world_down(&w);
 }
 
+/* Is "default via gw dev #oif" a single-path route of table? */
+static bool has_default(const struct world *w, uint32_t table, const char *gw, int oif)
+{
+	const struct kroute_set *s = kfake_routes(w->k);
+	struct inet_addr g;
+
+	addr_parse(AF_INET, gw, &g);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].table == table && !s->v[i].dst_len && s->v[i].oif == oif && !s->v[i].multipath &&
+		    !memcmp(s->v[i].gw.bytes, g.bytes, 4))
+			return true;
+	return false;
+}
+
+/* main's multipath default (wan0 and wan1): each link's table gets its
+ * own nexthop as a single-path default, through a reload too; a nexthop
+ * leaving the route leaves its table, deleting the route empties both. */
+static void test_multipath_is_split_per_nexthop(void **state)
+{
+	struct world w;
+	struct kaddr a1 = addr4("198.51.100.7", 24, 4);
+	struct kroute net1 = main4("198.51.100.0", 24, NULL, 4);
+	struct kroute def = main4("0.0.0.0", 0, "192.0.2.1", 2);
+	struct kroute nh[2] = { main4("0.0.0.0", 0, "192.0.2.1", 2), main4("0.0.0.0", 0, "198.51.100.1", 4) };
+
+	(void)state;
+	world_up(&w);
+	assert_int_equal(kfake_link(w.k, 4, "wan1", true), 0);
+	assert_int_equal(kfake_addr(w.k, &a1, false), 0);
+	assert_int_equal(kfake_route(w.k, &net1, false), 0);
+	assert_int_equal(kfake_route(w.k, &def, true), 0);
+	settle(&w);
+	assert_int_equal(routes_of(&w, 10000), 1);
+	assert_int_equal(routes_of(&w, 10001), 1);
+	assert_int_equal(kfake_multipath(w.k, nh, 2, false), 0);
+	settle(&w);
+	assert_true(has_default(&w, 10000, "192.0.2.1", 2));
+	assert_true(has_default(&w, 10001, "198.51.100.1", 4));
+	assert_int_equal(routes_of(&w, 10000), 2);
+	assert_int_equal(routes_of(&w, 10001), 2);
+	/* the same from a dump */
+	assert_int_equal(engine_load(&w.e), 0);
+	settle(&w);
+	assert_true(has_default(&w, 10000, "192.0.2.1", 2));
+	assert_true(has_default(&w, 10001, "198.51.100.1", 4));
+	/* wan1 flaps: its nexthop comes back without an event */
+	assert_int_equal(kfake_link(w.k, 4, "wan1", false), 0);
+	settle(&w);
+	assert_false(has_default(&w, 10001, "198.51.100.1", 4));
+	assert_int_equal(kfake_link(w.k, 4, "wan1", true), 0);
+	assert_int_equal(kfake_route(w.k, &net1, false), 0);
+	settle(&w);
+	assert_true(has_default(&w, 10001, "198.51.100.1", 4));
+	assert_true(has_default(&w, 10000, "192.0.2.1", 2));
+	/* wan0's nexthop leaves the route (replaced by one of wan1 only) */
+	assert_int_equal(kfake_multipath(w.k, &nh[1], 1, false), 0);
+	settle(&w);
+	assert_int_equal(routes_of(&w, 10000), 1);
+	assert_true(has_default(&w, 10001, "198.51.100.1", 4));
+	/* and comes back */
+	assert_int_equal(kfake_multipath(w.k, nh, 2, false), 0);
+	settle(&w);
+	assert_true(has_default(&w, 10000, "192.0.2.1", 2));
+	/* a single-path route replaces the multipath one (IPv4: same key) */
+	assert_int_equal(kfake_route(w.k, &def, false), 0);
+	settle(&w);
+	assert_true(has_default(&w, 10000, "192.0.2.1", 2));
+	assert_int_equal(routes_of(&w, 10001), 1);
+	/* deleted: no default left in either table */
+	assert_int_equal(kfake_route(w.k, &def, true), 0);
+	assert_int_equal(kfake_multipath(w.k, nh, 2, false), 0);
+	settle(&w);
+	assert_int_equal(routes_of(&w, 10000), 2);
+	assert_int_equal(kfake_multipath(w.k, nh, 2, true), 0);
+	settle(&w);
+	assert_int_equal(routes_of(&w, 10000), 1);
+	assert_int_equal(routes_of(&w, 10001), 1);
+	world_down(&w);
+}
+
 static void test_link_flap(void **state)
 {
 	struct world w;
@@ -385,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_refused_rule_leaves_no_half),
 		cmocka_unit_test(test_forward_from_and_fwmark),
 		cmocka_unit_test(test_many_uplinks),
+		cmocka_unit_test(test_multipath_is_split_per_nexthop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

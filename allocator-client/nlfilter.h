@@ -1,0 +1,35 @@
+/* nlfilter: a classic BPF socket filter for an rtnetlink event socket.  The
+ * kernel runs it before it queues an event, so an event the filter drops
+ * costs the process nothing: no wake-up, no buffer space (and cannot
+ * overflow the buffer).  Built from what the caller watches; it errs on the
+ * side of passing (a message it cannot judge is passed, and the caller
+ * judges it as before), never of dropping what the caller asked for.
+ * Netlink's own messages (NLMSG_ERROR, NLMSG_DONE, NLMSG_OVERRUN) always
+ * pass, and ENOBUFS is a socket error, not a message: both are untouched.
+ * The filter judges a datagram by its first message: fine for events (one
+ * message each), not for a socket that also dumps. */
+#ifndef RTALLOC_NLFILTER_H
+#define RTALLOC_NLFILTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+/* What passes: RTM_DELLINK of ifindex; RTM_DELADDR of family on ifindex
+ * (of addr: its IFA_LOCAL, else its IFA_ADDRESS); RTM_DELRULE of family
+ * with FRA_PROTOCOL rule_proto (and FRA_TABLE rule_table).  Nothing else. */
+struct nlfilter {
+	int family;		/* AF_INET or AF_INET6 */
+	int ifindex;		/* 0: not known yet, every interface */
+	bool have_addr;		/* false: every address of the interface */
+	struct inet_addr addr;
+	uint8_t rule_proto;	/* 0: no rule deletions at all */
+	uint32_t rule_table;	/* 0: every table */
+};
+
+/* Attaches f's filter to the socket fd, replacing any filter it had (the
+ * kernel swaps them at once: no event falls between).  0 or -errno. */
+int nlfilter_attach(int fd, const struct nlfilter *f);
+
+#endif

@@ -1,0 +1,206 @@
+/* Unit tests for nlfilter: the BPF program judges rtnetlink messages as the
+ * kernel would hand them to a daemon's event socket.  The same classic BPF
+ * runs on any socket, so the messages are built here (libmnl) and sent
+ * through a unix datagram pair whose receiving end carries the filter: what
+ * arrives is what passed.  No root needed. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+
+#include "nlfilter.h"
+
+#define PROTO_OURS 122
+
+struct pair { int tx, rx; };
+
+static void pair_open(struct pair *p, const struct nlfilter *f)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	p->tx = sv[0];
+	p->rx = sv[1];
+	assert_int_equal(nlfilter_attach(p->rx, f), 0);
+}
+
+static void pair_close(struct pair *p)
+{
+	close(p->tx);
+	close(p->rx);
+}
+
+/* Sends the message and says whether it came through the filter. */
+static bool passes(struct pair *p, const struct nlmsghdr *nlh)
+{
+	char buf[512];
+
+	assert_int_equal(send(p->tx, nlh, nlh->nlmsg_len, 0), (ssize_t)nlh->nlmsg_len);
+	return recv(p->rx, buf, sizeof(buf), MSG_DONTWAIT) == (ssize_t)nlh->nlmsg_len;
+}
+
+static struct nlmsghdr *addr_msg(char *buf, uint16_t type, int family, int ifindex,
+				 const char *local, const char *address)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	struct inet_addr a;
+
+	nlh->nlmsg_type = type;
+	ifa->ifa_family = (uint8_t)family;
+	ifa->ifa_prefixlen = family == AF_INET ? 24 : 64;
+	ifa->ifa_index = (uint32_t)ifindex;
+	if (address) {
+		assert_int_equal(addr_parse(family, address, &a), 0);
+		mnl_attr_put(nlh, IFA_ADDRESS, addr_len(family), a.bytes);
+	}
+	if (local) {
+		assert_int_equal(addr_parse(family, local, &a), 0);
+		mnl_attr_put(nlh, IFA_LOCAL, addr_len(family), a.bytes);
+	}
+	mnl_attr_put_strz(nlh, IFA_LABEL, "up0");
+	return nlh;
+}
+
+static struct nlmsghdr *rule_msg(char *buf, uint16_t type, int family, int proto, uint32_t table)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct fib_rule_hdr *frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+
+	nlh->nlmsg_type = type;
+	frh->family = (uint8_t)family;
+	frh->action = FR_ACT_TO_TBL;
+	mnl_attr_put_u32(nlh, FRA_TABLE, table);
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, 10000);
+	if (proto >= 0)
+		mnl_attr_put_u8(nlh, FRA_PROTOCOL, (uint8_t)proto);
+	return nlh;
+}
+
+static struct nlmsghdr *link_msg(char *buf, uint16_t type, int ifindex)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	nlh->nlmsg_type = type;
+	ifi->ifi_index = ifindex;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, "up0");
+	return nlh;
+}
+
+static struct nlfilter filter(int family, const char *addr, int ifindex, uint32_t table)
+{
+	struct nlfilter f = { .family = family, .ifindex = ifindex, .have_addr = true,
+			      .rule_proto = PROTO_OURS, .rule_table = table };
+
+	assert_int_equal(addr_parse(family, addr, &f.addr), 0);
+	return f;
+}
+
+static void test_addresses(void **state)
+{
+	struct nlfilter f = filter(AF_INET, "192.0.2.7", 7, 10000);
+	char buf[512];
+	struct pair p;
+
+	(void)state;
+	pair_open(&p, &f);
+	assert_true(passes(&p, addr_msg(buf, RTM_DELADDR, AF_INET, 7, "192.0.2.7", "192.0.2.7")));
+	/* point-to-point: IFA_LOCAL is ours, IFA_ADDRESS the peer's */
+	assert_true(passes(&p, addr_msg(buf, RTM_DELADDR, AF_INET, 7, "192.0.2.7", "192.0.2.1")));
+	assert_false(passes(&p, addr_msg(buf, RTM_DELADDR, AF_INET, 7, "192.0.2.1", "192.0.2.7")));
+	assert_true(passes(&p, addr_msg(buf, RTM_DELADDR, AF_INET, 7, NULL, "192.0.2.7")));
+	/* another address, another interface, an addition, another family */
+	assert_false(passes(&p, addr_msg(buf, RTM_DELADDR, AF_INET, 7, "192.0.2.8", "192.0.2.8")));
+	assert_false(passes(&p, addr_msg(buf, RTM_DELADDR, AF_INET, 8, "192.0.2.7", "192.0.2.7")));
+	assert_false(passes(&p, addr_msg(buf, RTM_NEWADDR, AF_INET, 7, "192.0.2.7", "192.0.2.7")));
+	assert_false(passes(&p, addr_msg(buf, RTM_DELADDR, AF_INET6, 7, NULL, "2001:db8::7")));
+	/* neither attribute: the daemon judges */
+	assert_true(passes(&p, addr_msg(buf, RTM_DELADDR, AF_INET, 7, NULL, NULL)));
+	pair_close(&p);
+
+	/* IPv6: all 16 bytes count; before the interface is known, any */
+	f = filter(AF_INET6, "2001:db8:1::7", 0, 0);
+	pair_open(&p, &f);
+	assert_true(passes(&p, addr_msg(buf, RTM_DELADDR, AF_INET6, 9, NULL, "2001:db8:1::7")));
+	assert_false(passes(&p, addr_msg(buf, RTM_DELADDR, AF_INET6, 9, NULL, "2001:db8:1::8")));
+	assert_false(passes(&p, addr_msg(buf, RTM_DELADDR, AF_INET6, 9, NULL, "2001:db8:2::7")));
+	assert_false(passes(&p, addr_msg(buf, RTM_DELADDR, AF_INET6, 9, NULL, "3001:db8:1::7")));
+	pair_close(&p);
+}
+
+static void test_rules(void **state)
+{
+	struct nlfilter f = filter(AF_INET, "192.0.2.7", 7, 10000);
+	char buf[512];
+	struct pair p;
+
+	(void)state;
+	pair_open(&p, &f);
+	assert_true(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, PROTO_OURS, 10000)));
+	assert_false(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, PROTO_OURS, 10001)));
+	assert_false(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, RTPROT_BOOT, 10000)));
+	assert_false(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET6, PROTO_OURS, 10000)));
+	assert_false(passes(&p, rule_msg(buf, RTM_NEWRULE, AF_INET, PROTO_OURS, 10000)));
+	assert_true(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, -1, 10000)));
+	pair_close(&p);
+
+	/* no table yet (or moving): every table's */
+	f.rule_table = 0;
+	pair_open(&p, &f);
+	assert_true(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, PROTO_OURS, 10001)));
+	assert_false(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, RTPROT_BOOT, 10001)));
+	pair_close(&p);
+}
+
+static void test_links_and_netlink(void **state)
+{
+	struct nlfilter f = filter(AF_INET, "192.0.2.7", 7, 10000);
+	char buf[512];
+	struct nlmsghdr *nlh;
+	struct pair p;
+
+	(void)state;
+	pair_open(&p, &f);
+	assert_true(passes(&p, link_msg(buf, RTM_DELLINK, 7)));
+	assert_false(passes(&p, link_msg(buf, RTM_DELLINK, 8)));
+	assert_false(passes(&p, link_msg(buf, RTM_NEWLINK, 7)));
+	/* netlink's own messages always */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = NLMSG_ERROR;
+	*(int *)mnl_nlmsg_put_extra_header(nlh, sizeof(struct nlmsgerr)) = -ENOBUFS;
+	assert_true(passes(&p, nlh));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = NLMSG_DONE;
+	assert_true(passes(&p, nlh));
+	pair_close(&p);
+
+	f.ifindex = 0;
+	pair_open(&p, &f);
+	assert_true(passes(&p, link_msg(buf, RTM_DELLINK, 8)));
+	pair_close(&p);
+
+	f.family = AF_UNSPEC;
+	assert_int_equal(nlfilter_attach(p.rx, &f), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_links_and_netlink),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
