@@ -84,6 +84,60 @@ static int given_build(struct hold *h, const struct route_arg *r, size_t n)
 	return 0;
 }
 
+/* The kernel drops, before queueing, every event the engine would not act
+ * on here (nlfilter), as watch.c does for the rules: with 1,000 daemons
+ * on a host, a route or address added elsewhere wakes none of them.
+ * Routes-only, with the hook's routes given, the engine looks at our
+ * link (up, down, gone), our address (DAD done, gone) and the routes of
+ * our tables: the lease's, the one it moved from until dropped, and those
+ * it still has to empty; of our family only.  The set is recomputed after
+ * each change and the filter replaced at once when it differs (events
+ * queued before were judged by the broader or the older one, never lost
+ * to a gap).  A filter that cannot be attached costs wake-ups only. */
+static void table_add(struct nlfilter *f, uint32_t t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < f->n_route_tables; i++)
+		if (f->route_table[i] == t)
+			return;
+	if (f->n_route_tables < NLFILTER_TABLES)
+		f->route_table[f->n_route_tables] = t;
+	f->n_route_tables++;	/* above the max: every table (see below) */
+}
+
+static void hold_filter(struct hold *h)
+{
+	struct nlfilter f;
+	int ret;
+
+	memset(&f, 0, sizeof(f));	/* compared whole, padding too */
+	f.family = h->family;
+	f.ifindex = h->ifindex;
+	f.have_addr = true;
+	f.addr = h->addr;
+	f.link_new = true;
+	f.addr_new = true;
+	f.routes = true;
+	table_add(&f, h->table);
+	table_add(&f, h->moved_from);
+	for (size_t i = 0; i < h->e.nstale; i++)
+		if (h->e.stale[i].family == h->family)
+			table_add(&f, h->e.stale[i].table);
+	if (f.n_route_tables > NLFILTER_TABLES)
+		f.n_route_tables = 0;
+	if (h->filtered && !memcmp(&f, &h->filter, sizeof(f)))
+		return;
+	ret = nlfilter_attach(kernel_fd(h->k), &f);
+	if (ret < 0) {
+		log_msg(LOG_WARNING, "netlink event filter of the routes: %s (every event is read)",
+			strerror(-ret));
+		return;
+	}
+	memcpy(&h->filter, &f, sizeof(f));
+	h->filtered = true;
+}
+
 static void pass_now(struct hold *h)
 {
 	int ret;
@@ -93,6 +147,7 @@ static void pass_now(struct hold *h)
 	ret = engine_pass(&h->e, h->last_pass_ms);
 	if (ret < 0)
 		log_msg(LOG_ERR, "routes of table %u: %s", h->table, strerror(-ret));
+	hold_filter(h);
 	if (!h->loop)
 		return;
 	if (h->e.resync || ret < 0)
@@ -116,8 +171,17 @@ int hold_open(struct hold *h, const struct cli_opts *o, int ifindex, uint32_t ta
 	snprintf(h->ifname, sizeof(h->ifname), "%s", o->ifname);
 	h->table = table;
 	ret = given_build(h, o->routes, o->n_routes);
-	if (ret == 0)
-		ret = kernel_netlink_open(&h->k, 0);
+	if (ret == 0) {
+		/* Links, our family's addresses and routes: no rules (the
+		 * engine leaves them to rules.c), no other family. */
+		const unsigned groups[] = {
+			RTNLGRP_LINK,
+			h->family == AF_INET ? RTNLGRP_IPV4_IFADDR : RTNLGRP_IPV6_IFADDR,
+			h->family == AF_INET ? RTNLGRP_IPV4_ROUTE : RTNLGRP_IPV6_ROUTE,
+		};
+
+		ret = kernel_netlink_open_groups(&h->k, 0, groups, sizeof(groups) / sizeof(groups[0]));
+	}
 	if (ret < 0) {
 		kroute_set_free(&h->given);
 		return ret;
@@ -125,6 +189,8 @@ int hold_open(struct hold *h, const struct cli_opts *o, int ifindex, uint32_t ta
 	engine_init(&h->e, h->k, &hold_ops, h, o->tag);
 	h->e.routes_only = true;
 	h->on = true;
+	/* Before the dump: what it misses comes through this filter. */
+	hold_filter(h);
 	ret = engine_load(&h->e);
 	if (ret < 0)
 		goto cleanup;
@@ -215,6 +281,7 @@ void hold_move(struct hold *h, uint32_t table)
 	if (!h->on || table == old)
 		return;
 	h->table = table;
+	h->moved_from = old;
 	if (h->u) {
 		engine_set_table(&h->e, h->u, table);
 		engine_keep_table(&h->e, (uint8_t)h->family, old);
@@ -226,6 +293,8 @@ void hold_drop_table(struct hold *h, uint32_t table)
 {
 	if (!h->on || table == h->table)
 		return;
+	if (table == h->moved_from)
+		h->moved_from = 0;	/* stale now, until emptied */
 	engine_claim_table(&h->e, (uint8_t)h->family, table);
 	pass_now(h);
 }

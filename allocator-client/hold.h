@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "engine.h"
 #include "loop.h"
+#include "nlfilter.h"
 #include "routearg.h"
 
 struct hold {
@@ -31,6 +32,9 @@ struct hold {
 	int ifindex;
 	char ifname[IFNAMSIZ];
 	uint32_t table;
+	uint32_t moved_from;		/* hold_move() until hold_drop_table() */
+	struct nlfilter filter;		/* on the engine's event socket */
+	bool filtered;
 	struct loop *loop;
 	struct loop_fd kh;
 	struct loop_timer pass_timer;

@@ -18,7 +18,7 @@
 
 #include "nlfilter.h"
 
-#define PROG_MAX	96
+#define PROG_MAX	160
 #define PASS		0xffffffffu
 #define DROP		0u
 
@@ -36,16 +36,18 @@
 #define IFA_ATTRS	(HDR + NLMSG_ALIGN(sizeof(struct ifaddrmsg)))
 #define FRH_FAMILY	(HDR + offsetof(struct fib_rule_hdr, family))
 #define FRH_ATTRS	(HDR + NLMSG_ALIGN(sizeof(struct fib_rule_hdr)))
+#define RTM_FAMILY	(HDR + offsetof(struct rtmsg, rtm_family))
+#define RTM_ATTRS	(HDR + NLMSG_ALIGN(sizeof(struct rtmsg)))
 #define NLA_PAYLOAD	NLA_HDRLEN
 
 /* A program under construction; jumps name labels, resolved at the end. */
-enum label { L_LINK, L_ADDR, L_RULE, L_ADDR2, L_MAX };
+enum label { L_LINK, L_ADDR, L_RULE, L_ADDR2, L_ROUTE, L_MAX };
 
 struct prog {
 	struct sock_filter f[PROG_MAX];
 	unsigned n;
 	int at[L_MAX];			/* instruction of each label, -1: not yet */
-	struct fixup { unsigned insn; enum label l; } fix[8];
+	struct fixup { unsigned insn; enum label l; } fix[12];
 	unsigned nfix;
 	bool full;
 };
@@ -115,9 +117,17 @@ static int build(struct prog *p, const struct nlfilter *f)
 	put(p, BPF_JMP | BPF_JGE | BPF_K, 1, 0, NLMSG_MIN_TYPE);
 	put_ret(p, PASS);
 	jeq_to(p, RTM_DELLINK, L_LINK);
+	if (f->link_new)
+		jeq_to(p, RTM_NEWLINK, L_LINK);
 	jeq_to(p, RTM_DELADDR, L_ADDR);
+	if (f->addr_new)
+		jeq_to(p, RTM_NEWADDR, L_ADDR);
 	if (f->rule_proto)
 		jeq_to(p, RTM_DELRULE, L_RULE);
+	if (f->routes) {
+		jeq_to(p, RTM_NEWROUTE, L_ROUTE);
+		jeq_to(p, RTM_DELROUTE, L_ROUTE);
+	}
 	put_ret(p, DROP);
 
 	label(p, L_LINK);
@@ -168,6 +178,28 @@ static int build(struct prog *p, const struct nlfilter *f)
 			need(p, htonl(f->rule_table), DROP);
 		}
 		put_ret(p, PASS);
+	}
+
+	if (f->routes) {
+		label(p, L_ROUTE);
+		put(p, BPF_LD | BPF_B | BPF_ABS, 0, 0, RTM_FAMILY);
+		need(p, (uint32_t)f->family, DROP);
+		if (f->n_route_tables) {
+			/* The kernel names the table in RTA_TABLE of every
+			 * route message (rtm_table holds 8 bits of it only). */
+			find_attr(p, RTM_ATTRS, RTA_TABLE);
+			put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
+			put_ret(p, PASS);
+			put(p, BPF_MISC | BPF_TAX, 0, 0, 0);
+			put(p, BPF_LD | BPF_W | BPF_IND, 0, 0, NLA_PAYLOAD);
+			for (size_t i = 0; i < f->n_route_tables && i < NLFILTER_TABLES; i++) {
+				put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, htonl(f->route_table[i]));
+				put_ret(p, PASS);
+			}
+			put_ret(p, DROP);
+		} else {
+			put_ret(p, PASS);
+		}
 	}
 
 	if (p->full)

@@ -16,9 +16,15 @@
 
 #include "addr.h"
 
+#define NLFILTER_TABLES	4
+
 /* What passes: RTM_DELLINK of ifindex; RTM_DELADDR of family on ifindex
  * (of addr: its IFA_LOCAL, else its IFA_ADDRESS); RTM_DELRULE of family
- * with FRA_PROTOCOL rule_proto (and FRA_TABLE rule_table).  Nothing else. */
+ * with FRA_PROTOCOL rule_proto (and FRA_TABLE rule_table); with link_new
+ * RTM_NEWLINK as RTM_DELLINK, with addr_new RTM_NEWADDR as RTM_DELADDR;
+ * with routes RTM_NEWROUTE and RTM_DELROUTE of family in one of
+ * route_table[0..n_route_tables) (RTA_TABLE; n_route_tables 0: every
+ * table).  Nothing else. */
 struct nlfilter {
 	int family;		/* AF_INET or AF_INET6 */
 	int ifindex;		/* 0: not known yet, every interface */
@@ -26,6 +32,11 @@ struct nlfilter {
 	struct inet_addr addr;
 	uint8_t rule_proto;	/* 0: no rule deletions at all */
 	uint32_t rule_table;	/* 0: every table */
+	bool link_new;
+	bool addr_new;
+	bool routes;
+	size_t n_route_tables;
+	uint32_t route_table[NLFILTER_TABLES];
 };
 
 /* Attaches f's filter to the socket fd, replacing any filter it had (the

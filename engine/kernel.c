@@ -562,6 +562,12 @@ int kernel_netlink_open(struct kernel **k, int ev_rcvbuf)
 		RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE,
 		RTNLGRP_IPV6_ROUTE, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE,
 	};
+
+	return kernel_netlink_open_groups(k, ev_rcvbuf, groups, sizeof(groups) / sizeof(groups[0]));
+}
+
+int kernel_netlink_open_groups(struct kernel **k, int ev_rcvbuf, const unsigned *groups, size_t n)
+{
 	struct knl *kn = calloc(1, sizeof(*kn));
 	int ret, size = 1 << 20;
 
@@ -570,7 +576,7 @@ int kernel_netlink_open(struct kernel **k, int ev_rcvbuf)
 		return -ENOMEM;
 	kn->k.ops = &knl_ops;
 	/* Events first: nothing after this call is missed. */
-	ret = nl_open(&kn->ev, groups, sizeof(groups) / sizeof(groups[0]));
+	ret = n ? nl_open(&kn->ev, groups, n) : -EINVAL;
 	if (ret < 0)
 		goto cleanup;
 	/* An agent adding rules for a thousand addresses hears each of them

@@ -158,6 +158,10 @@ echo "# new tables: up1 $n1, up2 $n2"
 t_check "new table $n1: default via ISP1 and prefix" eval "has $n1 '$def1' && has $n1 '$net1'"
 t_check "new table $n2: default via ISP2" has "$n2" "^default via 10.102.0.1 dev up2 proto 122"
 t_check "old tables $t1 and $t2 are empty" t_wait 2 eval "empty $t1 && empty $t2"
+# The daemon's event filter followed the lease: a route deleted from the
+# new table comes back.
+rt route del default table "$n1"
+t_check "new table $n1: its deleted default route is back" t_wait 3 has "$n1" "$def1"
 t_eq "after the move: up1's address reaches ISP1's resolver" 10.201.0.53 "$(hk_resolve 10.101.0.10 10.201.0.53)"
 t_eq "after the move: up2's address reaches ISP2's resolver" 10.202.0.53 "$(hk_resolve 10.102.0.10 10.202.0.53)"
 t_eq "a route lookup from up1's address picks the new table" "dev up1 table $n1" \

@@ -98,6 +98,21 @@ static struct nlmsghdr *link_msg(char *buf, uint16_t type, int ifindex)
 	return nlh;
 }
 
+static struct nlmsghdr *route_msg(char *buf, uint16_t type, int family, uint32_t table, int oif)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+	nlh->nlmsg_type = type;
+	rtm->rtm_family = (uint8_t)family;
+	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = PROTO_OURS;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+	return nlh;
+}
+
 static struct nlfilter filter(int family, const char *addr, int ifindex, uint32_t table)
 {
 	struct nlfilter f = { .family = family, .ifindex = ifindex, .have_addr = true,
@@ -194,12 +209,67 @@ static void test_links_and_netlink(void **state)
 	assert_int_equal(nlfilter_attach(p.rx, &f), -EINVAL);
 }
 
+/* A --route daemon's engine socket (hold.c): its link coming and going,
+ * its address, its tables' routes; no rules. */
+static void test_routes(void **state)
+{
+	struct nlfilter f = filter(AF_INET6, "2001:db8:1::7", 7, 0);
+	char buf[512];
+	struct nlmsghdr *nlh;
+	struct pair p;
+
+	(void)state;
+	f.rule_proto = 0;
+	f.link_new = f.addr_new = f.routes = true;
+	f.route_table[0] = 10000;
+	f.route_table[1] = 10007;
+	f.n_route_tables = 2;
+	pair_open(&p, &f);
+	assert_true(passes(&p, route_msg(buf, RTM_DELROUTE, AF_INET6, 10000, 7)));
+	assert_true(passes(&p, route_msg(buf, RTM_NEWROUTE, AF_INET6, 10000, 7)));
+	assert_true(passes(&p, route_msg(buf, RTM_DELROUTE, AF_INET6, 10007, 7)));
+	/* a foreign route in our table: the engine judges it */
+	assert_true(passes(&p, route_msg(buf, RTM_NEWROUTE, AF_INET6, 10000, 8)));
+	/* main, local, other tables, the other family */
+	assert_false(passes(&p, route_msg(buf, RTM_NEWROUTE, AF_INET6, RT_TABLE_MAIN, 7)));
+	assert_false(passes(&p, route_msg(buf, RTM_NEWROUTE, AF_INET6, RT_TABLE_LOCAL, 7)));
+	assert_false(passes(&p, route_msg(buf, RTM_DELROUTE, AF_INET6, 10001, 7)));
+	assert_false(passes(&p, route_msg(buf, RTM_DELROUTE, AF_INET, 10000, 7)));
+	/* no RTA_TABLE: the engine judges */
+	nlh = route_msg(buf, RTM_DELROUTE, AF_INET6, 10001, 7);
+	nlh->nlmsg_len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct rtmsg));
+	assert_true(passes(&p, nlh));
+	/* its link up or down, its address's DAD done; not others' */
+	assert_true(passes(&p, link_msg(buf, RTM_NEWLINK, 7)));
+	assert_false(passes(&p, link_msg(buf, RTM_NEWLINK, 8)));
+	assert_true(passes(&p, addr_msg(buf, RTM_NEWADDR, AF_INET6, 7, NULL, "2001:db8:1::7")));
+	assert_false(passes(&p, addr_msg(buf, RTM_NEWADDR, AF_INET6, 7, NULL, "2001:db8:1::8")));
+	assert_false(passes(&p, addr_msg(buf, RTM_NEWADDR, AF_INET6, 8, NULL, "2001:db8:1::7")));
+	/* no rules at all */
+	assert_false(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET6, PROTO_OURS, 10000)));
+	pair_close(&p);
+
+	/* more tables than it holds: every table of the family */
+	f.n_route_tables = 0;
+	pair_open(&p, &f);
+	assert_true(passes(&p, route_msg(buf, RTM_NEWROUTE, AF_INET6, 10001, 7)));
+	assert_false(passes(&p, route_msg(buf, RTM_NEWROUTE, AF_INET, 10001, 7)));
+	pair_close(&p);
+
+	/* without routes, link_new and addr_new: as before */
+	f = filter(AF_INET, "192.0.2.7", 7, 10000);
+	pair_open(&p, &f);
+	assert_false(passes(&p, route_msg(buf, RTM_DELROUTE, AF_INET, 10000, 7)));
+	pair_close(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_links_and_netlink),
+		cmocka_unit_test(test_routes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
