@@ -7,10 +7,15 @@
 #   with those N daemons running, 100 address additions on another
 #     interface: wake-ups (voluntary + involuntary context switches) and CPU
 #     time summed over the daemons (goal: a few hundred in all, not N x 100).
+# Each run is given its address's route (--route ADDR/32), as the hooks
+# always give the routes: its daemon then also owns the table's routes
+# through the engine, with an event socket of its own
+# (BENCH_DAEMONS_ROUTE=0: no --route, rules only, as before the hooks did).
 # Nothing fails on a figure; the exit status says whether the bench ran.
 . "$(dirname "$0")/../tests/lib.sh"
 t_require_root
 N=${BENCH_DAEMONS_N:-1000}
+ROUTE=${BENCH_DAEMONS_ROUTE:-1}
 die() { echo "bench/daemons: $*" >&2; exit 1; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }'; }
 
@@ -30,8 +35,9 @@ ip -n "$H" -batch "$T_DIR/addrs.batch" || die "address batch failed"
 t_in "$H" bash -c '
 	for ((i = 0; i < '"$N"'; i++)); do
 		a="10.$(( i / 250 + 1 )).$(( i % 250 + 1 )).1"
-		"$1" "$2" -d "$3" -4 -a "$a" -n 32 -i wan0 || echo "run $i failed" >&2
-	done' _ "$BUILD/bench/timecmd" "$RTALLOC" "$T_SOCK" >"$T_DIR/runs" 2>"$T_DIR/runs.err" ||
+		r=(); [ "$4" = 1 ] && r=(--route "$a/32")
+		"$1" "$2" -d "$3" -4 -a "$a" -n 32 -i wan0 "${r[@]}" || echo "run $i failed" >&2
+	done' _ "$BUILD/bench/timecmd" "$RTALLOC" "$T_SOCK" "$ROUTE" >"$T_DIR/runs" 2>"$T_DIR/runs.err" ||
 	die "the runs failed"
 grep -q "failed" "$T_DIR/runs.err" && die "$(grep -m3 failed "$T_DIR/runs.err")"
 TOTAL=$(awk '{ s += $1 } END { printf "%d", s / 1000 }' "$T_DIR/runs")
@@ -59,14 +65,14 @@ c3=$(ctx); u3=$(cpu)
 WAKE=$((c1 - c0)); CPU=$(( (u1 - u0) * 1000 / $(getconf CLK_TCK) ))
 IDLE=$((c3 - c2))
 
-printf '%-62s %10s\n' "figure (rtalloc daemons, the hook path)" "value"
+printf '%-62s %10s\n' "figure (rtalloc daemons, the hook path$([ "$ROUTE" = 1 ] && echo ", --route"))" "value"
 printf '%-62s %10s\n' "$N addresses, one rtalloc run each, one after another (ms)" "$TOTAL"
 printf '%-62s %10s\n' "  one run, median of the first 50 (us)" "$FIRST"
 printf '%-62s %10s\n' "  one run, median of the last 50 (us)" "$LAST"
 printf '%-62s %10s\n' "wake-ups of $N daemons for 100 unrelated address additions" "$WAKE"
 printf '%-62s %10s\n' "  CPU time for them, all daemons (ms)" "$CPU"
 printf '%-62s %10s\n' "  (wake-ups of all daemons in as long at rest)" "$IDLE"
-echo "BENCH_DAEMONS_JSON {\"n\":$N,\"runs_ms\":$TOTAL,\"run_first50_us\":$FIRST,\"run_last50_us\":$LAST,\"wakeups_100\":$WAKE,\"cpu_ms_100\":$CPU}"
+echo "BENCH_DAEMONS_JSON {\"n\":$N,\"route\":$ROUTE,\"runs_ms\":$TOTAL,\"run_first50_us\":$FIRST,\"run_last50_us\":$LAST,\"wakeups_100\":$WAKE,\"cpu_ms_100\":$CPU}"
 
 # Stop the daemons (each removes its rules and releases its lease).
 kill "${PIDS[@]}" 2>/dev/null
