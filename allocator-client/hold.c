@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include <linux/rtnetlink.h>
 
@@ -130,8 +131,15 @@ static void hold_filter(struct hold *h)
 		return;
 	ret = nlfilter_attach(kernel_fd(h->k), &f);
 	if (ret < 0) {
-		log_msg(LOG_WARNING, "netlink event filter of the routes: %s (every event is read)",
-			strerror(-ret));
+		int zero = 0;
+
+		/* Not the old one either: it may drop the new table's events. */
+		setsockopt(kernel_fd(h->k), SOL_SOCKET, SO_DETACH_FILTER, &zero, sizeof(zero));
+		h->filtered = false;
+		if (!h->filter_warned)
+			log_msg(LOG_WARNING, "netlink event filter of the routes: %s (every event is read)",
+				strerror(-ret));
+		h->filter_warned = true;
 		return;
 	}
 	memcpy(&h->filter, &f, sizeof(f));

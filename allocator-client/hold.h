@@ -35,6 +35,7 @@ struct hold {
 	uint32_t moved_from;		/* hold_move() until hold_drop_table() */
 	struct nlfilter filter;		/* on the engine's event socket */
 	bool filtered;
+	bool filter_warned;		/* once: attaching it failed */
 	struct loop *loop;
 	struct loop_fd kh;
 	struct loop_timer pass_timer;
