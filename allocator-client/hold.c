@@ -150,6 +150,9 @@ static void pass_now(struct hold *h)
 {
 	int ret;
 
+	/* A table new to us (a move) is in the filter before we fill it;
+	 * one the pass emptied leaves it after. */
+	hold_filter(h);
 	engine_read_events(&h->e);
 	h->last_pass_ms = loop_now_ms();
 	ret = engine_pass(&h->e, h->last_pass_ms);
