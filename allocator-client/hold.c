@@ -107,12 +107,25 @@ static void table_add(struct nlfilter *f, uint32_t t)
 	f->n_route_tables++;	/* above the max: every table (see below) */
 }
 
+/* Only the tables change; the rest is compared for the first filter. */
+static bool filter_same(const struct nlfilter *a, const struct nlfilter *b)
+{
+	if (a->family != b->family || a->ifindex != b->ifindex ||
+	    memcmp(a->addr.bytes, b->addr.bytes, sizeof(a->addr.bytes)) ||
+	    a->n_route_tables != b->n_route_tables)
+		return false;
+	for (size_t i = 0; i < a->n_route_tables && i < NLFILTER_TABLES; i++)
+		if (a->route_table[i] != b->route_table[i])
+			return false;
+	return true;
+}
+
 static void hold_filter(struct hold *h)
 {
 	struct nlfilter f;
 	int ret;
 
-	memset(&f, 0, sizeof(f));	/* compared whole, padding too */
+	memset(&f, 0, sizeof(f));
 	f.family = h->family;
 	f.ifindex = h->ifindex;
 	f.have_addr = true;
@@ -127,7 +140,7 @@ static void hold_filter(struct hold *h)
 			table_add(&f, h->e.stale[i].table);
 	if (f.n_route_tables > NLFILTER_TABLES)
 		f.n_route_tables = 0;
-	if (h->filtered && !memcmp(&f, &h->filter, sizeof(f)))
+	if (h->filtered && filter_same(&f, &h->filter))
 		return;
 	ret = nlfilter_attach(kernel_fd(h->k), &f);
 	if (ret < 0) {
@@ -142,7 +155,7 @@ static void hold_filter(struct hold *h)
 		h->filter_warned = true;
 		return;
 	}
-	memcpy(&h->filter, &f, sizeof(f));
+	h->filter = f;
 	h->filtered = true;
 }
 
