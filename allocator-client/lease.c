@@ -144,11 +144,13 @@ void lease_close(struct lease_client *lc)
 	}
 }
 
-static int wait_writable(int fd, uint64_t deadline_ms)
+/* Wait until fd has any of events or deadline_ms (loop clock) passes:
+ * 1 ready, 0 deadline reached, -errno on poll failure. */
+static int wait_fd(int fd, short events, uint64_t deadline_ms)
 {
 	for (;;) {
 		uint64_t now = loop_now_ms();
-		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		struct pollfd p = { .fd = fd, .events = events };
 		int r;
 
 		if (now >= deadline_ms)
@@ -197,7 +199,7 @@ int lease_send_req(struct lease_client *lc, const struct proto_request *req)
 			return -errno;
 		/* The server's queue is full (a flood): wait for room, as a
 		 * blocking send would, but only until the deadline. */
-		ret = wait_writable(lc->fd, lc->send_deadline_ms);
+		ret = wait_fd(lc->fd, POLLOUT, lc->send_deadline_ms);
 		if (ret <= 0)
 			return ret < 0 ? ret : -EAGAIN;
 	}
@@ -349,22 +351,6 @@ int lease_recv(struct lease_client *lc, struct proto_reply *rep)
 	return 1;
 }
 
-static int wait_readable(int fd, uint64_t deadline_ms)
-{
-	for (;;) {
-		uint64_t now = loop_now_ms();
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int r;
-
-		if (now >= deadline_ms)
-			return 0;
-		r = poll(&p, 1, (int)(deadline_ms - now));
-		if (r < 0 && errno == EINTR)
-			continue;
-		return r < 0 ? -errno : r;
-	}
-}
-
 int lease_exchange(struct lease_client *lc, const struct cli_opts *o, uint8_t cmd,
 		   unsigned tries, unsigned interval_ms, struct proto_reply *rep)
 {
@@ -388,7 +374,7 @@ int lease_exchange(struct lease_client *lc, const struct cli_opts *o, uint8_t cm
 				lc->target == LEASE_TARGET_FILE ? lc->server.sun_path : lc->name, strerror(-ret));
 		/* Waiting out the interval even when sendto failed at once (no
 		 * server yet): the retry budget is in time, not in syscalls. */
-		while ((ret = wait_readable(lc->fd, deadline)) > 0) {
+		while ((ret = wait_fd(lc->fd, POLLIN, deadline)) > 0) {
 			ret = lease_recv(lc, rep);
 			if (ret < 0)
 				break;
@@ -437,7 +423,7 @@ int lease_list(struct lease_client *lc, unsigned timeout_ms, struct proto_lease 
 			snprintf(err, errlen, "server @%s: %s", lc->name, strerror(-ret));
 			goto cleanup;
 		}
-		while (!got && (ret = wait_readable(lc->fd, deadline)) > 0) {
+		while (!got && (ret = wait_fd(lc->fd, POLLIN, deadline)) > 0) {
 			struct ucred cred;
 			const struct ucred *cr;
 			ssize_t len = recv_server(lc, buf, PROTO_MAX_DATAGRAM, &cred, &cr);
