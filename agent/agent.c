@@ -15,6 +15,7 @@
 #include "lease.h"
 #include "log.h"
 #include "loop.h"
+#include "sdnotify.h"
 
 #define PASS_DELAY_MS	20	/* events of one burst: one pass */
 #define REPLY_WAIT_MS	1000	/* then the request is sent again */
@@ -400,30 +401,6 @@ static const struct engine_ops agent_ops = {
 
 /* ---- readiness ---- */
 
-static int sd_notify_ready(void)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	socklen_t salen;
-	int fd, ret = 0;
-
-	if (!path || !*path)
-		return 0;
-	if ((path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
-		return -EINVAL;
-	memcpy(sa.sun_path, path, strlen(path));
-	if (path[0] == '@')
-		sa.sun_path[0] = '\0';
-	salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sa, salen) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* Ready once every uplink found has had its first answer (a table or a
  * refusal) and its rules are in, or after READY_MAX_MS whatever rtallocd
  * does. */
@@ -441,7 +418,7 @@ static void ready_check(struct agent *a)
 	}
 	a->ready = true;
 	log_msg(LOG_INFO, "ready: %zu uplink(s)", a->e.nup);
-	if (sd_notify_ready() < 0)
+	if (sdnotify_ready() < 0)
 		log_msg(LOG_WARNING, "could not notify NOTIFY_SOCKET=%s", getenv("NOTIFY_SOCKET"));
 }
 

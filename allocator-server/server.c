@@ -16,6 +16,7 @@
 #include "groups.h"
 #include "holder.h"
 #include "holders.h"
+#include "sdnotify.h"
 #include "server.h"
 
 struct server_slot {
@@ -706,30 +707,6 @@ cleanup:
 	}
 }
 
-static int sd_notify_ready(void)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	socklen_t salen;
-	int fd, ret = 0;
-
-	if (!path || !*path)
-		return 0;
-	if ((path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
-		return -EINVAL;
-	memcpy(sa.sun_path, path, strlen(path));
-	if (path[0] == '@')
-		sa.sun_path[0] = '\0';
-	salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sa, salen) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* Asked of a holder /proc does not show: a server (or an impostor) answers
  * a list request, and the kernel tells us who answered. */
 #define SERVER_PROBE "{\"version\":2,\"cmd\":3,\"seq\":1}"
@@ -963,7 +940,7 @@ int server_init(struct server *s, struct loop *l, const struct config *cfg, char
 		}
 	}
 	arm_expiry(s);
-	if (sd_notify_ready() < 0)
+	if (sdnotify_ready() < 0)
 		log_msg(LOG_WARNING, "could not notify NOTIFY_SOCKET=%s", getenv("NOTIFY_SOCKET"));
 	log_msg(LOG_INFO, "serving tables %u..%u on @%s (exact and padded)%s%s", cfg->table_offset,
 		cfg->table_offset + cfg->num_tables - 1, cfg->socket_path,
