@@ -1,7 +1,6 @@
 /* agentcfg: the agent's configuration keys (man/rtalloc-agent.8). */
 #include <errno.h>
 #include <fnmatch.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,20 +8,9 @@
 #include <json-c/json.h>
 
 #include "agentcfg.h"
+#include "jsonconf.h"
 #include "mark.h"
 #include "proto.h"
-
-static int bad(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 void agentcfg_defaults(struct agentcfg *c)
 {
@@ -68,21 +56,7 @@ bool agentcfg_glob_valid(const char *s)
 static int get_string(struct json_object *v, const char *key, char *out, size_t size,
 		      char *err, size_t errlen)
 {
-	const char *s;
-	size_t n;
-
-	if (!json_object_is_type(v, json_type_string))
-		return bad(err, errlen, "%s: must be a string, got %.64s", key, json_object_to_json_string(v));
-	s = json_object_get_string(v);
-	n = (size_t)json_object_get_string_len(v);
-	if (memchr(s, '\0', n))
-		return bad(err, errlen, "%s: contains a NUL character", key);
-	if (n == 0)
-		return bad(err, errlen, "%s: must not be empty", key);
-	if (n >= size)
-		return bad(err, errlen, "%s: longer than %zu bytes", key, size - 1);
-	memcpy(out, s, n + 1);
-	return 0;
+	return jsonconf_string(v, key, out, size, false, 64, err, errlen);
 }
 
 static int get_globs(struct json_object *v, const char *key, char (*out)[AGENTCFG_PATTERN_MAX],
@@ -91,11 +65,11 @@ static int get_globs(struct json_object *v, const char *key, char (*out)[AGENTCF
 	size_t len;
 
 	if (!json_object_is_type(v, json_type_array))
-		return bad(err, errlen, "%s: must be an array of interface names or globs, got %.64s", key,
+		return jsonconf_bad(err, errlen, "%s: must be an array of interface names or globs, got %.64s", key,
 			   json_object_to_json_string(v));
 	len = json_object_array_length(v);
 	if (len > AGENTCFG_PATTERNS_MAX)
-		return bad(err, errlen, "%s: at most %d entries, got %zu", key, AGENTCFG_PATTERNS_MAX, len);
+		return jsonconf_bad(err, errlen, "%s: at most %d entries, got %zu", key, AGENTCFG_PATTERNS_MAX, len);
 	for (size_t i = 0; i < len; i++) {
 		char name[64];
 		int ret;
@@ -105,7 +79,7 @@ static int get_globs(struct json_object *v, const char *key, char (*out)[AGENTCF
 		if (ret < 0)
 			return ret;
 		if (!agentcfg_glob_valid(out[i]))
-			return bad(err, errlen, "%s: bad glob or interface name: `%s'", name, out[i]);
+			return jsonconf_bad(err, errlen, "%s: bad glob or interface name: `%s'", name, out[i]);
 	}
 	*n = len;
 	return 0;
@@ -116,7 +90,7 @@ static int get_families(struct json_object *v, struct agentcfg *c, char *err, si
 	size_t len;
 
 	if (!json_object_is_type(v, json_type_array))
-		return bad(err, errlen, "families: must be an array like [\"inet\", \"inet6\"], got %.64s",
+		return jsonconf_bad(err, errlen, "families: must be an array like [\"inet\", \"inet6\"], got %.64s",
 			   json_object_to_json_string(v));
 	len = json_object_array_length(v);
 	c->inet = c->inet6 = false;
@@ -129,18 +103,18 @@ static int get_families(struct json_object *v, struct agentcfg *c, char *err, si
 		else if (s && !strcmp(s, "inet6"))
 			c->inet6 = true;
 		else
-			return bad(err, errlen, "families[%zu]: must be \"inet\" or \"inet6\", got %.64s", i,
+			return jsonconf_bad(err, errlen, "families[%zu]: must be \"inet\" or \"inet6\", got %.64s", i,
 				   json_object_to_json_string(f));
 	}
 	if (!c->inet && !c->inet6)
-		return bad(err, errlen, "families: empty: no address would be managed");
+		return jsonconf_bad(err, errlen, "families: empty: no address would be managed");
 	return 0;
 }
 
 static int get_fwmarks(struct json_object *v, struct agentcfg *c, char *err, size_t errlen)
 {
 	if (!json_object_is_type(v, json_type_object))
-		return bad(err, errlen, "fwmark: must be an object like {\"wan0\": \"0x100/0xff00\"}, got %.64s",
+		return jsonconf_bad(err, errlen, "fwmark: must be an object like {\"wan0\": \"0x100/0xff00\"}, got %.64s",
 			   json_object_to_json_string(v));
 	json_object_object_foreach(v, key, val) {
 		struct agentcfg_mark *m;
@@ -151,16 +125,16 @@ static int get_fwmarks(struct json_object *v, struct agentcfg *c, char *err, siz
 
 		snprintf(name, sizeof(name), "fwmark.%.64s", key);
 		if (c->nfwmark == AGENTCFG_PATTERNS_MAX)
-			return bad(err, errlen, "fwmark: at most %d entries", AGENTCFG_PATTERNS_MAX);
+			return jsonconf_bad(err, errlen, "fwmark: at most %d entries", AGENTCFG_PATTERNS_MAX);
 		m = &c->fwmark[c->nfwmark];
 		if (strlen(key) >= sizeof(m->pattern) || !agentcfg_glob_valid(key))
-			return bad(err, errlen, "%s: bad glob or interface name: `%.64s'", name, key);
+			return jsonconf_bad(err, errlen, "%s: bad glob or interface name: `%.64s'", name, key);
 		snprintf(m->pattern, sizeof(m->pattern), "%s", key);
 		ret = get_string(val, name, mark, sizeof(mark), err, errlen);
 		if (ret < 0)
 			return ret;
 		if (mark_mask_parse(mark, &m->mark, &m->mask, &why) < 0)
-			return bad(err, errlen, "%s: %s: `%s'", name, why ? why : "not MARK[/MASK]", mark);
+			return jsonconf_bad(err, errlen, "%s: %s: `%s'", name, why ? why : "not MARK[/MASK]", mark);
 		c->nfwmark++;
 	}
 	return 0;
@@ -171,11 +145,11 @@ static int get_forward(struct json_object *v, struct agentcfg *c, char *err, siz
 	size_t len;
 
 	if (!json_object_is_type(v, json_type_array))
-		return bad(err, errlen, "forward_from: must be an array of interface names, got %.64s",
+		return jsonconf_bad(err, errlen, "forward_from: must be an array of interface names, got %.64s",
 			   json_object_to_json_string(v));
 	len = json_object_array_length(v);
 	if (len > ENGINE_FORWARD_MAX)
-		return bad(err, errlen, "forward_from: at most %d interfaces, got %zu", ENGINE_FORWARD_MAX, len);
+		return jsonconf_bad(err, errlen, "forward_from: at most %d interfaces, got %zu", ENGINE_FORWARD_MAX, len);
 	for (size_t i = 0; i < len; i++) {
 		char name[64];
 		int ret;
@@ -185,7 +159,7 @@ static int get_forward(struct json_object *v, struct agentcfg *c, char *err, siz
 		if (ret < 0)
 			return ret;
 		if (!ifname_valid(c->forward_from[i]))
-			return bad(err, errlen, "%s: not an interface name: `%s'", name, c->forward_from[i]);
+			return jsonconf_bad(err, errlen, "%s: not an interface name: `%s'", name, c->forward_from[i]);
 	}
 	c->nforward = len;
 	return 0;
@@ -193,30 +167,13 @@ static int get_forward(struct json_object *v, struct agentcfg *c, char *err, siz
 
 int agentcfg_parse(struct agentcfg *c, const char *text, size_t len, char *err, size_t errlen)
 {
-	struct json_tokener *tok = NULL;
 	struct json_object *root = NULL;
 	bool have_interfaces = false;
-	size_t at;
-	int ret = 0;
+	int ret;
 
-	if (len > INT32_MAX)
-		return bad(err, errlen, "config: file too large");
-	tok = json_tokener_new();
-	if (!tok)
-		return -ENOMEM;
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	at = json_tokener_get_parse_end(tok);
-	if (!root && json_tokener_get_error(tok) == json_tokener_continue)
-		root = json_tokener_parse_ex(tok, "", 1);
-	if (!root) {
-		ret = bad(err, errlen, "config: not valid JSON: %s at offset %zu",
-			  json_tokener_error_desc(json_tokener_get_error(tok)), at);
+	ret = jsonconf_parse(text, len, true, &root, err, errlen);
+	if (ret < 0)
 		goto cleanup;
-	}
-	if (!json_object_is_type(root, json_type_object)) {
-		ret = bad(err, errlen, "config: must be a JSON object");
-		goto cleanup;
-	}
 	json_object_object_foreach(root, key, v) {
 		if (!strcmp(key, "socket_path")) {
 			ret = get_string(v, key, c->socket_path, sizeof(c->socket_path) - 1, err, errlen);
@@ -232,16 +189,15 @@ int agentcfg_parse(struct agentcfg *c, const char *text, size_t len, char *err, 
 		} else if (!strcmp(key, "forward_from")) {
 			ret = get_forward(v, c, err, errlen);
 		} else {
-			ret = bad(err, errlen, "%.64s: unknown key", key);
+			ret = jsonconf_unknown(key, err, errlen);
 		}
 		if (ret < 0)
 			goto cleanup;
 	}
 	if (!have_interfaces || !c->ninterfaces)
-		ret = bad(err, errlen, "interfaces: missing or empty: name the uplinks to manage, e.g. [\"wan*\"]");
+		ret = jsonconf_bad(err, errlen, "interfaces: missing or empty: name the uplinks to manage, e.g. [\"wan*\"]");
 cleanup:
 	json_object_put(root);
-	json_tokener_free(tok);
 	return ret;
 }
 
@@ -250,6 +206,7 @@ int agentcfg_load(struct agentcfg *c, const char *path, char *err, size_t errlen
 	FILE *f = NULL;
 	char *text = NULL;
 	size_t len = 0;
+	bool more = false;
 	int ret = 0;
 
 	f = fopen(path, "re");
@@ -258,18 +215,13 @@ int agentcfg_load(struct agentcfg *c, const char *path, char *err, size_t errlen
 		snprintf(err, errlen, "config: cannot open %s: %s", path, strerror(errno));
 		goto cleanup;
 	}
-	text = malloc(1 << 20);
-	if (!text) {
-		ret = -ENOMEM;
+	ret = jsonconf_read(f, (1 << 20) - 1, &text, &len, &more);
+	if (ret == -EIO)
+		ret = jsonconf_bad(err, errlen, "config: cannot read %s", path);
+	if (ret < 0)
 		goto cleanup;
-	}
-	len = fread(text, 1, 1 << 20, f);
-	if (ferror(f)) {
-		ret = bad(err, errlen, "config: cannot read %s", path);
-		goto cleanup;
-	}
-	if (len == 1 << 20) {
-		ret = bad(err, errlen, "config: %s is larger than 1 MiB", path);
+	if (more) {
+		ret = jsonconf_bad(err, errlen, "config: %s is larger than 1 MiB", path);
 		goto cleanup;
 	}
 	ret = agentcfg_parse(c, text, len, err, errlen);

@@ -1,6 +1,6 @@
 /* config: rtallocd's JSON configuration (docs/protocol.md lists the keys). */
 #include <errno.h>
-#include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,20 +8,9 @@
 #include <json-c/json.h>
 
 #include "config.h"
+#include "jsonconf.h"
 #include "log.h"
 #include "proto.h"
-
-static int bad(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 /* One warning line per unknown key; printable, bounded: the file may be
  * anyone's. */
@@ -51,36 +40,13 @@ void config_defaults(struct config *c)
 static int get_u32(struct json_object *v, const char *key, uint32_t min, uint32_t max,
 		   uint32_t *out, char *err, size_t errlen)
 {
-	int64_t x;
-
-	if (!json_object_is_type(v, json_type_int))
-		return bad(err, errlen, "%s: must be an integer, got %s", key, json_object_to_json_string(v));
-	x = json_object_get_int64(v);
-	if (x < min || x > max || (x == INT64_MAX && json_object_get_uint64(v) != (uint64_t)INT64_MAX))
-		return bad(err, errlen, "%s: must be %u..%u, got %s", key, min, max,
-			   json_object_to_json_string(v));
-	*out = (uint32_t)x;
-	return 0;
+	return jsonconf_u32(v, key, min, max, JSON_C_TO_STRING_SPACED, out, err, errlen);
 }
 
 static int get_string(struct json_object *v, const char *key, char *out, size_t size,
 		      bool may_be_empty, char *err, size_t errlen)
 {
-	const char *s;
-	size_t n;
-
-	if (!json_object_is_type(v, json_type_string))
-		return bad(err, errlen, "%s: must be a string, got %s", key, json_object_to_json_string(v));
-	s = json_object_get_string(v);
-	n = (size_t)json_object_get_string_len(v);
-	if (memchr(s, '\0', n))
-		return bad(err, errlen, "%s: contains a NUL character", key);
-	if (n == 0 && !may_be_empty)
-		return bad(err, errlen, "%s: must not be empty", key);
-	if (n >= size)
-		return bad(err, errlen, "%s: longer than %zu bytes", key, size - 1);
-	memcpy(out, s, n + 1);
-	return 0;
+	return jsonconf_string(v, key, out, size, may_be_empty, INT_MAX, err, errlen);
 }
 
 /* "" turns the filesystem socket off; otherwise an absolute path. */
@@ -91,7 +57,7 @@ static int get_socket_file(struct json_object *v, struct config *c, char *err, s
 	if (ret < 0)
 		return ret;
 	if (c->socket_file[0] && c->socket_file[0] != '/')
-		return bad(err, errlen, "socket_file: must be an absolute path, got `%s'", c->socket_file);
+		return jsonconf_bad(err, errlen, "socket_file: must be an absolute path, got `%s'", c->socket_file);
 	c->socket_file_set = true;
 	return 0;
 }
@@ -103,12 +69,12 @@ static int get_bool(struct json_object *v, const char *key, bool *out, char *err
 		int64_t x = json_object_get_int64(v);
 
 		if (x != 0 && x != 1)
-			return bad(err, errlen, "%s: must be true, false, 0 or 1, got %lld", key, (long long)x);
+			return jsonconf_bad(err, errlen, "%s: must be true, false, 0 or 1, got %lld", key, (long long)x);
 		*out = x;
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_boolean))
-		return bad(err, errlen, "%s: must be a boolean, got %s", key, json_object_to_json_string(v));
+		return jsonconf_bad(err, errlen, "%s: must be a boolean, got %s", key, json_object_to_json_string(v));
 	*out = json_object_get_boolean(v);
 	return 0;
 }
@@ -120,11 +86,11 @@ static int get_ids(struct json_object *v, const char *key, uint32_t *ids, size_t
 	size_t len;
 
 	if (!json_object_is_type(v, json_type_array))
-		return bad(err, errlen, "%s: must be an array of numbers, got %s", key,
+		return jsonconf_bad(err, errlen, "%s: must be an array of numbers, got %s", key,
 			   json_object_to_json_string(v));
 	len = json_object_array_length(v);
 	if (len > CONFIG_MAX_IDS)
-		return bad(err, errlen, "%s: at most %d entries, got %zu", key, CONFIG_MAX_IDS, len);
+		return jsonconf_bad(err, errlen, "%s: at most %d entries, got %zu", key, CONFIG_MAX_IDS, len);
 	for (size_t i = 0; i < len; i++) {
 		snprintf(name, sizeof(name), "%s[%zu]", key, i);
 		/* (uid_t)-1 means "no change" to the kernel: never a real id */
@@ -139,7 +105,7 @@ static int get_ids(struct json_object *v, const char *key, uint32_t *ids, size_t
 static int get_families(struct json_object *v, struct config *c, char *err, size_t errlen)
 {
 	if (!json_object_is_type(v, json_type_object))
-		return bad(err, errlen, "addr_families: must be an object like {\"inet\": true}, got %s",
+		return jsonconf_bad(err, errlen, "addr_families: must be an object like {\"inet\": true}, got %s",
 			   json_object_to_json_string(v));
 	json_object_object_foreach(v, key, val) {
 		char name[64];
@@ -153,7 +119,7 @@ static int get_families(struct json_object *v, struct config *c, char *err, size
 		else if (!strcmp(key, "unspec"))
 			dst = &c->af_unspec;
 		else
-			return bad(err, errlen, "addr_families: unknown family \"%.32s\" (inet, inet6, unspec)", key);
+			return jsonconf_bad(err, errlen, "addr_families: unknown family \"%.32s\" (inet, inet6, unspec)", key);
 		snprintf(name, sizeof(name), "addr_families.%s", key);
 		ret = get_bool(val, name, dst, err, errlen);
 		if (ret < 0)
@@ -168,39 +134,24 @@ static int range_check(const struct config *c, char *err, size_t errlen)
 	uint64_t last = (uint64_t)c->table_offset + c->num_tables - 1;
 
 	if (last > UINT32_MAX)
-		return bad(err, errlen, "num_tables: table_offset %u + num_tables %u runs past table %u",
+		return jsonconf_bad(err, errlen, "num_tables: table_offset %u + num_tables %u runs past table %u",
 			   c->table_offset, c->num_tables, UINT32_MAX);
 	if (c->table_offset <= 255 && last >= 253)
-		return bad(err, errlen, "table_offset: tables %u..%llu overlap the kernel's tables 253..255",
+		return jsonconf_bad(err, errlen, "table_offset: tables %u..%llu overlap the kernel's tables 253..255",
 			   c->table_offset, (unsigned long long)last);
 	if (!c->af_inet && !c->af_inet6 && !c->af_unspec)
-		return bad(err, errlen, "addr_families: every family is disabled");
+		return jsonconf_bad(err, errlen, "addr_families: every family is disabled");
 	return 0;
 }
 
 int config_parse(struct config *c, const char *text, size_t len, char *err, size_t errlen)
 {
-	struct json_tokener *tok = NULL;
 	struct json_object *root = NULL;
-	int ret = 0;
+	int ret;
 
-	if (len > INT32_MAX)
-		return bad(err, errlen, "config: file too large");
-	tok = json_tokener_new();
-	if (!tok)
-		return -ENOMEM;
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	if (!root && json_tokener_get_error(tok) == json_tokener_continue)
-		root = json_tokener_parse_ex(tok, "", 1);
-	if (!root) {
-		ret = bad(err, errlen, "config: not valid JSON: %s at offset %zu",
-			  json_tokener_error_desc(json_tokener_get_error(tok)), json_tokener_get_parse_end(tok));
+	ret = jsonconf_parse(text, len, false, &root, err, errlen);
+	if (ret < 0)
 		goto cleanup;
-	}
-	if (!json_object_is_type(root, json_type_object)) {
-		ret = bad(err, errlen, "config: must be a JSON object");
-		goto cleanup;
-	}
 	json_object_object_foreach(root, key, v) {
 		if (!strcmp(key, "socket_path"))
 			ret = get_string(v, key, c->socket_path, sizeof(c->socket_path), false, err, errlen);
@@ -236,7 +187,6 @@ int config_parse(struct config *c, const char *text, size_t len, char *err, size
 	ret = range_check(c, err, errlen);
 cleanup:
 	json_object_put(root);
-	json_tokener_free(tok);
 	return ret;
 }
 
@@ -257,7 +207,8 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
 {
 	FILE *f = NULL;
 	char *text = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0;
+	bool more = false;
 	int ret = 0;
 
 	f = fopen(path, "re");
@@ -266,33 +217,17 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "config: cannot open %s: %s", path, strerror(errno));
 		goto cleanup;
 	}
-	for (;;) {
-		if (len + 4096 > cap) {
-			char *t;
-
-			cap = cap ? cap * 2 : 8192;
-			if (cap > (1u << 20)) {
-				ret = bad(err, errlen, "config: %s is larger than 1 MiB", path);
-				goto cleanup;
-			}
-			t = realloc(text, cap);
-			if (!t) {
-				ret = -ENOMEM;
-				goto cleanup;
-			}
-			text = t;
-		}
-		size_t n = fread(text + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		ret = -EIO;
+	/* what the growing buffer this replaced accepted: up to 1 MiB - 4 KiB */
+	ret = jsonconf_read(f, (1u << 20) - 4096, &text, &len, &more);
+	if (ret == -EIO)
 		snprintf(err, errlen, "config: cannot read %s", path);
+	if (ret < 0)
+		goto cleanup;
+	if (more) {
+		ret = jsonconf_bad(err, errlen, "config: %s is larger than 1 MiB", path);
 		goto cleanup;
 	}
-	ret = config_parse(c, text ? text : "", len, err, errlen);
+	ret = config_parse(c, text, len, err, errlen);
 cleanup:
 	if (f)
 		fclose(f);

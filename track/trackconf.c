@@ -1,26 +1,14 @@
 /* trackconf: rtalloc-track's configuration file. */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "jsonconf.h"
 #include "trackconf.h"
-
-static int bad(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 static const char *js(struct json_object *v)
 {
@@ -50,15 +38,7 @@ void trackconf_defaults(struct track_conf *c)
 static int get_uint(struct json_object *v, const char *key, uint32_t min, uint32_t max,
 		    uint32_t *out, char *err, size_t errlen)
 {
-	int64_t x;
-
-	if (!json_object_is_type(v, json_type_int))
-		return bad(err, errlen, "%s: must be an integer, got %s", key, js(v));
-	x = json_object_get_int64(v);
-	if (x < min || x > max)
-		return bad(err, errlen, "%s: must be %u..%u, got %s", key, min, max, js(v));
-	*out = (uint32_t)x;
-	return 0;
+	return jsonconf_u32(v, key, min, max, JSON_C_TO_STRING_PLAIN, out, err, errlen);
 }
 
 /* Seconds, fractions allowed, into ms. */
@@ -68,10 +48,10 @@ static int get_seconds(struct json_object *v, const char *key, double min, doubl
 	double x;
 
 	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
-		return bad(err, errlen, "%s: must be a number of seconds, got %s", key, js(v));
+		return jsonconf_bad(err, errlen, "%s: must be a number of seconds, got %s", key, js(v));
 	x = json_object_get_double(v);
 	if (!isfinite(x) || x < min || x > max)
-		return bad(err, errlen, "%s: must be %g..%g seconds, got %s", key, min, max, js(v));
+		return jsonconf_bad(err, errlen, "%s: must be %g..%g seconds, got %s", key, min, max, js(v));
 	*ms = (uint32_t)lround(x * 1000);
 	return 0;
 }
@@ -80,10 +60,10 @@ static int get_str(struct json_object *v, const char *key, char *out, size_t siz
 		   char *err, size_t errlen)
 {
 	if (!json_object_is_type(v, json_type_string))
-		return bad(err, errlen, "%s: must be a string, got %s", key, js(v));
+		return jsonconf_bad(err, errlen, "%s: must be a string, got %s", key, js(v));
 	if ((size_t)json_object_get_string_len(v) >= size || !json_object_get_string_len(v) ||
 	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
-		return bad(err, errlen, "%s: must be 1..%zu bytes without NUL, got %.64s", key, size - 1,
+		return jsonconf_bad(err, errlen, "%s: must be 1..%zu bytes without NUL, got %.64s", key, size - 1,
 			   js(v));
 	snprintf(out, size, "%s", json_object_get_string(v));
 	return 0;
@@ -93,7 +73,7 @@ static int get_ifname(struct json_object *v, const char *key, char *out, char *e
 {
 	if (!json_object_is_type(v, json_type_string) || !ifname_valid(json_object_get_string(v)) ||
 	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
-		return bad(err, errlen, "%s: not an interface name: %.64s", key, js(v));
+		return jsonconf_bad(err, errlen, "%s: not an interface name: %.64s", key, js(v));
 	snprintf(out, IFNAMSIZ, "%s", json_object_get_string(v));
 	return 0;
 }
@@ -108,7 +88,7 @@ static int get_method(struct json_object *v, const char *key, enum track_method 
 	else if (!strcmp(s, "tcp"))
 		*m = TRACK_TCP;
 	else
-		return bad(err, errlen, "%s: must be \"icmp\" or \"tcp\", got %.64s", key, js(v));
+		return jsonconf_bad(err, errlen, "%s: must be \"icmp\" or \"tcp\", got %.64s", key, js(v));
 	return 0;
 }
 
@@ -154,15 +134,15 @@ static int get_targets(struct json_object *v, const char *key, struct track_targ
 	size_t len;
 
 	if (!json_object_is_type(v, json_type_array))
-		return bad(err, errlen, "%s: must be a list of addresses, got %.64s", key, js(v));
+		return jsonconf_bad(err, errlen, "%s: must be a list of addresses, got %.64s", key, js(v));
 	len = json_object_array_length(v);
 	if (len < 1 || len > TRACK_TARGETS_MAX)
-		return bad(err, errlen, "%s: must list 1..%d targets, got %zu", key, TRACK_TARGETS_MAX, len);
+		return jsonconf_bad(err, errlen, "%s: must list 1..%d targets, got %zu", key, TRACK_TARGETS_MAX, len);
 	for (size_t i = 0; i < len; i++) {
 		struct json_object *e = json_object_array_get_idx(v, i);
 
 		if (!json_object_is_type(e, json_type_string) || parse_target(json_object_get_string(e), &t[i]) < 0)
-			return bad(err, errlen, "%s[%zu]: not an IP address (or ADDRESS:PORT, [ADDRESS]:PORT): %.64s",
+			return jsonconf_bad(err, errlen, "%s[%zu]: not an IP address (or ADDRESS:PORT, [ADDRESS]:PORT): %.64s",
 				   key, i, js(e));
 	}
 	*n = len;
@@ -177,7 +157,7 @@ static int get_uplink(struct json_object *v, size_t idx, const struct track_conf
 	int ret = 0;
 
 	if (!json_object_is_type(v, json_type_object))
-		return bad(err, errlen, "uplinks[%zu]: must be an object, got %.64s", idx, js(v));
+		return jsonconf_bad(err, errlen, "uplinks[%zu]: must be an object, got %.64s", idx, js(v));
 	memset(u, 0, sizeof(*u));
 	u->priority = (uint32_t)idx + 1;
 	u->weight = 1;
@@ -199,21 +179,21 @@ static int get_uplink(struct json_object *v, size_t idx, const struct track_conf
 			ret = get_uint(val, name, 1, TRACK_TARGETS_MAX, &u->k, err, errlen);
 			have_k = true;
 		} else
-			ret = bad(err, errlen, "%s: unknown key", name);
+			ret = jsonconf_bad(err, errlen, "%s: unknown key", name);
 		if (ret < 0)
 			return ret;
 	}
 	if (!u->ifname[0])
-		return bad(err, errlen, "uplinks[%zu].interface: missing", idx);
+		return jsonconf_bad(err, errlen, "uplinks[%zu].interface: missing", idx);
 	if (!u->ntargets) {
 		if (!c->ntargets)
-			return bad(err, errlen, "uplinks[%zu].targets: missing (and no top-level targets)", idx);
+			return jsonconf_bad(err, errlen, "uplinks[%zu].targets: missing (and no top-level targets)", idx);
 		memcpy(u->targets, c->targets, sizeof(u->targets));
 		u->ntargets = c->ntargets;
 	}
 	if (u->k > u->ntargets) {
 		if (have_k)
-			return bad(err, errlen, "uplinks[%zu].k: %u of %zu targets", idx, u->k, u->ntargets);
+			return jsonconf_bad(err, errlen, "uplinks[%zu].k: %u of %zu targets", idx, u->k, u->ntargets);
 		u->k = (unsigned)u->ntargets;
 	}
 	return 0;
@@ -225,10 +205,10 @@ static int get_forward(struct json_object *v, struct track_conf *c, char *err, s
 	size_t len;
 
 	if (!json_object_is_type(v, json_type_array))
-		return bad(err, errlen, "forward_from: must be a list of interfaces, got %.64s", js(v));
+		return jsonconf_bad(err, errlen, "forward_from: must be a list of interfaces, got %.64s", js(v));
 	len = json_object_array_length(v);
 	if (len > TRACK_FORWARD_MAX)
-		return bad(err, errlen, "forward_from: at most %d interfaces, got %zu", TRACK_FORWARD_MAX, len);
+		return jsonconf_bad(err, errlen, "forward_from: at most %d interfaces, got %zu", TRACK_FORWARD_MAX, len);
 	for (size_t i = 0; i < len; i++) {
 		snprintf(name, sizeof(name), "forward_from[%zu]", i);
 		if (get_ifname(json_object_array_get_idx(v, i), name, c->forward_from[i], err, errlen) < 0)
@@ -240,28 +220,13 @@ static int get_forward(struct json_object *v, struct track_conf *c, char *err, s
 
 int trackconf_parse(struct track_conf *c, const char *text, size_t len, char *err, size_t errlen)
 {
-	struct json_tokener *tok = NULL;
 	struct json_object *root = NULL, *uplinks = NULL;
 	bool have_timeout = false;
-	int ret = 0;
+	int ret;
 
-	if (len > INT32_MAX)
-		return bad(err, errlen, "config: file too large");
-	tok = json_tokener_new();
-	if (!tok)
-		return -ENOMEM;
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	if (!root && json_tokener_get_error(tok) == json_tokener_continue)
-		root = json_tokener_parse_ex(tok, "", 1);
-	if (!root) {
-		ret = bad(err, errlen, "config: not valid JSON: %s at offset %zu",
-			  json_tokener_error_desc(json_tokener_get_error(tok)), json_tokener_get_parse_end(tok));
+	ret = jsonconf_parse(text, len, false, &root, err, errlen);
+	if (ret < 0)
 		goto cleanup;
-	}
-	if (!json_object_is_type(root, json_type_object)) {
-		ret = bad(err, errlen, "config: must be a JSON object");
-		goto cleanup;
-	}
 	/* Top-level defaults first: uplinks inherit them whatever the order. */
 	json_object_object_foreach(root, key, v) {
 		if (!strcmp(key, "socket_path"))
@@ -283,11 +248,11 @@ int trackconf_parse(struct track_conf *c, const char *text, size_t len, char *er
 			else if (!strcmp(m, "balance"))
 				c->mode = TRACK_BALANCE;
 			else
-				ret = bad(err, errlen, "mode: must be \"failover\" or \"balance\", got %.64s", js(v));
+				ret = jsonconf_bad(err, errlen, "mode: must be \"failover\" or \"balance\", got %.64s", js(v));
 		} else if (!strcmp(key, "table")) {
 			ret = get_uint(v, key, 1, UINT32_MAX, &c->table, err, errlen);
 			if (!ret && (c->table >= 253 && c->table <= 255))
-				ret = bad(err, errlen, "table: %u is the kernel's (253..255)", c->table);
+				ret = jsonconf_bad(err, errlen, "table: %u is the kernel's (253..255)", c->table);
 		} else if (!strcmp(key, "method"))
 			ret = get_method(v, key, &c->method, err, errlen);
 		else if (!strcmp(key, "targets"))
@@ -296,9 +261,9 @@ int trackconf_parse(struct track_conf *c, const char *text, size_t len, char *er
 			ret = get_uint(v, key, 1, TRACK_TARGETS_MAX, &c->k, err, errlen);
 		else if (!strcmp(key, "uplinks")) {
 			if (!json_object_is_type(v, json_type_array))
-				ret = bad(err, errlen, "uplinks: must be a list of objects, got %.64s", js(v));
+				ret = jsonconf_bad(err, errlen, "uplinks: must be a list of objects, got %.64s", js(v));
 			else if (json_object_array_length(v) > TRACK_UPLINKS_MAX)
-				ret = bad(err, errlen, "uplinks: at most %d, got %zu", TRACK_UPLINKS_MAX,
+				ret = jsonconf_bad(err, errlen, "uplinks: at most %d, got %zu", TRACK_UPLINKS_MAX,
 					  json_object_array_length(v));
 			uplinks = v;
 		} else if (!strcmp(key, "forward_from"))
@@ -308,7 +273,7 @@ int trackconf_parse(struct track_conf *c, const char *text, size_t len, char *er
 		else if (!strcmp(key, "hook_dir"))
 			ret = get_str(v, key, c->hook_dir, sizeof(c->hook_dir), err, errlen);
 		else
-			ret = bad(err, errlen, "%.64s: unknown key", key);
+			ret = jsonconf_unknown(key, err, errlen);
 		if (ret < 0)
 			goto cleanup;
 	}
@@ -321,26 +286,25 @@ int trackconf_parse(struct track_conf *c, const char *text, size_t len, char *er
 				goto cleanup;
 			for (size_t j = 0; j < i; j++)
 				if (!strcmp(c->uplinks[j].ifname, c->uplinks[i].ifname)) {
-					ret = bad(err, errlen, "uplinks[%zu].interface: %s is listed twice", i,
+					ret = jsonconf_bad(err, errlen, "uplinks[%zu].interface: %s is listed twice", i,
 						  c->uplinks[i].ifname);
 					goto cleanup;
 				}
 			c->nuplinks = i + 1;
 		}
 	} else if (!c->ntargets) {
-		ret = bad(err, errlen, "targets: needed when no uplinks are listed");
+		ret = jsonconf_bad(err, errlen, "targets: needed when no uplinks are listed");
 		goto cleanup;
 	}
 	if (!have_timeout)
 		c->timeout_ms = c->interval_ms / 2 < 2000 ? c->interval_ms / 2 : 2000;
 	if (c->timeout_ms > c->interval_ms) {
-		ret = bad(err, errlen, "timeout: %.3g s is longer than interval (%.3g s)",
+		ret = jsonconf_bad(err, errlen, "timeout: %.3g s is longer than interval (%.3g s)",
 			  c->timeout_ms / 1000.0, c->interval_ms / 1000.0);
 		goto cleanup;
 	}
 cleanup:
 	json_object_put(root);
-	json_tokener_free(tok);
 	return ret;
 }
 
@@ -349,21 +313,18 @@ int trackconf_load(struct track_conf *c, const char *path, char *err, size_t err
 	FILE *f = fopen(path, "re");
 	char *buf = NULL;
 	size_t n = 0;
+	bool more = false;
 	int ret = 0;
 
 	trackconf_defaults(c);
 	if (!f)
-		return bad(err, errlen, "%s: %s", path, strerror(errno));
-	buf = malloc(1 << 20);
-	if (!buf) {
-		ret = -ENOMEM;
+		return jsonconf_bad(err, errlen, "%s: %s", path, strerror(errno));
+	/* as before: a longer file is read only up to 1 MiB - 1 */
+	ret = jsonconf_read(f, (1 << 20) - 1, &buf, &n, &more);
+	if (ret == -EIO)
+		ret = jsonconf_bad(err, errlen, "%s: %s", path, strerror(EIO));
+	if (ret < 0)
 		goto cleanup;
-	}
-	n = fread(buf, 1, (1 << 20) - 1, f);
-	if (ferror(f)) {
-		ret = bad(err, errlen, "%s: %s", path, strerror(EIO));
-		goto cleanup;
-	}
 	ret = trackconf_parse(c, buf, n, err, errlen);
 cleanup:
 	free(buf);
@@ -375,10 +336,10 @@ int trackconf_check_interfaces(const struct track_conf *c, char *err, size_t err
 {
 	for (size_t i = 0; i < c->nuplinks; i++)
 		if (!if_nametoindex(c->uplinks[i].ifname))
-			return bad(err, errlen, "uplinks[%zu].interface: no such interface: %s", i,
+			return jsonconf_bad(err, errlen, "uplinks[%zu].interface: no such interface: %s", i,
 				   c->uplinks[i].ifname);
 	for (size_t i = 0; i < c->nforward; i++)
 		if (!if_nametoindex(c->forward_from[i]))
-			return bad(err, errlen, "forward_from[%zu]: no such interface: %s", i, c->forward_from[i]);
+			return jsonconf_bad(err, errlen, "forward_from[%zu]: no such interface: %s", i, c->forward_from[i]);
 	return 0;
 }
