@@ -203,31 +203,17 @@ cleanup:
 
 int agentcfg_load(struct agentcfg *c, const char *path, char *err, size_t errlen)
 {
-	FILE *f = NULL;
 	char *text = NULL;
 	size_t len = 0;
-	bool more = false;
-	int ret = 0;
+	int ret;
 
-	f = fopen(path, "re");
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "config: cannot open %s: %s", path, strerror(errno));
-		goto cleanup;
-	}
-	ret = jsonconf_read(f, (1 << 20) - 1, &text, &len, &more);
+	ret = jsonconf_load(path, (1 << 20) - 1, &text, &len, err, errlen);
 	if (ret == -EIO)
-		ret = jsonconf_bad(err, errlen, "config: cannot read %s", path);
+		ret = -EINVAL;	/* what agentcfg_load returned for a read error */
 	if (ret < 0)
 		goto cleanup;
-	if (more) {
-		ret = jsonconf_bad(err, errlen, "config: %s is larger than 1 MiB", path);
-		goto cleanup;
-	}
 	ret = agentcfg_parse(c, text, len, err, errlen);
 cleanup:
-	if (f)
-		fclose(f);
 	free(text);
 	return ret;
 }

@@ -205,32 +205,16 @@ void config_socket_file(const struct config *c, char *buf, size_t len)
 
 int config_load(struct config *c, const char *path, char *err, size_t errlen)
 {
-	FILE *f = NULL;
 	char *text = NULL;
 	size_t len = 0;
-	bool more = false;
-	int ret = 0;
+	int ret;
 
-	f = fopen(path, "re");
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "config: cannot open %s: %s", path, strerror(errno));
-		goto cleanup;
-	}
 	/* what the growing buffer this replaced accepted: up to 1 MiB - 4 KiB */
-	ret = jsonconf_read(f, (1u << 20) - 4096, &text, &len, &more);
-	if (ret == -EIO)
-		snprintf(err, errlen, "config: cannot read %s", path);
+	ret = jsonconf_load(path, (1u << 20) - 4096, &text, &len, err, errlen);
 	if (ret < 0)
 		goto cleanup;
-	if (more) {
-		ret = jsonconf_bad(err, errlen, "config: %s is larger than 1 MiB", path);
-		goto cleanup;
-	}
 	ret = config_parse(c, text, len, err, errlen);
 cleanup:
-	if (f)
-		fclose(f);
 	free(text);
 	return ret;
 }

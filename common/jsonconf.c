@@ -82,6 +82,38 @@ cleanup:
 	return ret;
 }
 
+int jsonconf_load(const char *path, size_t max, char **text, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = NULL;
+	bool more = false;
+	int ret = 0;
+
+	*text = NULL;
+	*len = 0;
+	f = fopen(path, "re");
+	if (!f) {
+		ret = -errno;
+		snprintf(err, errlen, "config: cannot open %s: %s", path, strerror(errno));
+		goto cleanup;
+	}
+	ret = jsonconf_read(f, max, text, len, &more);
+	if (ret == -EIO)
+		snprintf(err, errlen, "config: cannot read %s", path);
+	if (ret < 0)
+		goto cleanup;
+	if (more) {
+		free(*text);
+		*text = NULL;
+		*len = 0;
+		ret = jsonconf_bad(err, errlen, "config: %s is larger than 1 MiB", path);
+		goto cleanup;
+	}
+cleanup:
+	if (f)
+		fclose(f);
+	return ret;
+}
+
 int jsonconf_u32(struct json_object *v, const char *key, uint32_t min, uint32_t max, int jflags,
 		 uint32_t *out, char *err, size_t errlen)
 {

@@ -26,6 +26,11 @@ int jsonconf_parse(const char *text, size_t len, bool offset_in_text, struct jso
  * error, -ENOMEM. */
 int jsonconf_read(FILE *f, size_t max, char **text, size_t *len, bool *more);
 
+/* Read the file at path (at most max bytes) with jsonconf_read, the
+ * one-line errors "config: cannot open PATH: WHY" (-errno), "config: cannot
+ * read PATH" (-EIO) and "config: PATH is larger than 1 MiB" (-EINVAL). */
+int jsonconf_load(const char *path, size_t max, char **text, size_t *len, char *err, size_t errlen);
+
 /* An integer member in min..max.  jflags: json-c's to-string flags used to
  * show a bad value. */
 int jsonconf_u32(struct json_object *v, const char *key, uint32_t min, uint32_t max, int jflags,
