@@ -10,6 +10,8 @@
 
 #include "agent.h"
 #include "agentcfg.h"
+#include "cli.h"
+#include "daemon.h"
 #include "engine.h"
 #include "kernel.h"
 #include "lease.h"
@@ -24,6 +26,7 @@
 				 * queue (EAGAIN) holds the rest back too */
 #define READY_MAX_MS	5000	/* READY=1 even if rtallocd never answers */
 #define RELEASE_TRIES	3
+#define HOLDER_ASK_MS	500	/* a hook rtalloc answers its control name */
 
 struct holder {
 	struct uplink *u;
@@ -54,7 +57,6 @@ struct agent {
 	struct lease_client lc;
 	struct loop_fd lh;
 	struct loop_signal sig;
-	int probe_fd;
 	struct loop_fd named;		/* bound to AGENT_NAME_FMT */
 	uint32_t seq;
 	struct holder *fl[INFLIGHT_MAX];	/* requests in flight */
@@ -73,20 +75,20 @@ struct agent {
 /* ---- one owner per address ---- */
 
 /* Does a per-address rtalloc daemon (the hook path) hold u's address?
- * It binds the abstract name rtalloc/4|6/IF/ADDR; a datagram to it goes
- * through when it does. */
-static bool held_by_daemon(struct agent *a, const struct uplink *u)
+ * Asked as rtalloc's own runs ask it (daemon_ask): root's file name under
+ * /run/rtalloc/clients first, then the abstract rtalloc/4|6/IF/ADDR, whose
+ * answer counts only from our uid.  A process of another uid squatting the
+ * abstract name is logged (uid, pid) and does not keep us off the address. */
+static bool held_by_daemon(const struct uplink *u)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char s[INET6_ADDRSTRLEN];
-	int n;
+	struct cli_opts o;
+	char reply[64];
 
-	if (a->probe_fd < 0)
-		return false;
-	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "rtalloc/%d/%s/%s",
-		     u->key.family == AF_INET ? 4 : 6, u->key.ifname, addr_str(&u->key.addr, s, sizeof(s)));
-	return sendto(a->probe_fd, "table", 5, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa,
-		      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) == 5;
+	memset(&o, 0, sizeof(o));
+	o.family = u->key.family;
+	o.addr = u->key.addr;
+	snprintf(o.ifname, sizeof(o.ifname), "%s", u->key.ifname);
+	return daemon_ask(&o, "table", HOLDER_ASK_MS, reply, sizeof(reply)) == 0;
 }
 
 /* ---- leases ---- */
@@ -361,7 +363,7 @@ static bool cb_new(struct engine *e, struct uplink *u)
 	struct holder *h;
 	char s[INET6_ADDRSTRLEN];
 
-	if (held_by_daemon(a, u)) {
+	if (held_by_daemon(u)) {
 		log_msg(LOG_INFO, "%s on %s: held by an rtalloc daemon (hooks): left to it",
 			addr_str(&u->key.addr, s, sizeof(s)), u->key.ifname);
 		return false;
@@ -635,7 +637,6 @@ int agent_run(const char *path)
 	a.path = path;
 	a.loop.epfd = -1;
 	a.lc.fd = -1;
-	a.probe_fd = -1;
 	a.kh.fd = a.lh.fd = a.named.fd = -1;
 	a.pass_timer.h.fd = a.lease_timer.h.fd = a.sig.h.fd = -1;
 	a.rl = (struct ratelimit)RATELIMIT_INIT(10000, 5);
@@ -680,7 +681,6 @@ int agent_run(const char *path)
 		log_msg(LOG_ERR, "socket_path %s: %s", a.cfg.socket_path, strerror(-ret));
 		goto cleanup;
 	}
-	a.probe_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ret = name_bind(&a);
 	if (ret < 0) {
 		if (ret == -EADDRINUSE)
@@ -727,8 +727,6 @@ cleanup:
 	}
 	kernel_close(a.k);
 	lease_close(&a.lc);
-	if (a.probe_fd >= 0)
-		close(a.probe_fd);
 	if (a.named.fd >= 0)
 		close(a.named.fd);
 	free(a.rel);

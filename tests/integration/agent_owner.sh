@@ -1,7 +1,8 @@
 #!/bin/bash
 # One owner per address, the first holder keeps it: an address whose
 # per-address rtalloc daemon (the hook path) is running is left to it by
-# rtalloc-agent, which takes the others on the same interface; a hook run
+# rtalloc-agent, which takes the others on the same interface (a process of
+# another uid squatting an address's control name does not count); a hook run
 # for an address the agent holds is refused with one line (prints 0, exit
 # 2) and changes nothing.  A second agent for the same rtallocd is refused.
 . "$(dirname "$0")/../lib.sh"
@@ -17,8 +18,34 @@ t_check "the hook path's rtalloc leased a table" test "${T:-0}" -gt 0
 cat >"$T_DIR/agent.json" <<EOC
 { "socket_path": "$T_SOCK", "interfaces": ["wan0"], "families": ["inet"] }
 EOC
-t_bg_ready rtalloc-agent "$H" "$BUILD/rtalloc-agent" -c "$T_DIR/agent.json" || exit 1
+# uid 65534 squats 192.0.2.9's abstract control name before the agent
+# starts, and even answers as a holder would: only root's file name, or an
+# answer from root, counts; the agent takes the address and names the
+# squatter.
+ip -n "$H" addr add 192.0.2.9/24 dev wan0
+t_bg "$H" setpriv --reuid 65534 --regid 65534 --clear-groups /usr/bin/python3 -c '
+import socket, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("\0rtalloc/4/wan0/192.0.2.9")
+s.settimeout(60)
+try:
+    while True:
+        m, a = s.recvfrom(256)
+        if a: s.sendto(b"table 77", a)
+except socket.timeout:
+    pass'
+SQUAT_PID=$T_LAST_PID
+t_wait 5 bash -c "ip netns exec $H cat /proc/net/unix | grep -q '@rtalloc/4/wan0/192.0.2.9'"
+t_bg_ready rtalloc-agent "$H" "$BUILD/rtalloc-agent" -c "$T_DIR/agent.json" 2>"$T_DIR/agent1.log" || exit 1
 AGENT_PID=$T_LAST_PID
+t_wait 5 bash -c "ip -n $H rule | grep -q 'from 192.0.2.9 lookup .* proto 122'"
+t_check "a squatted control name: the agent still installs 192.0.2.9's rules" \
+	bash -c "ip -n $H rule | grep -q '^10000:.*from 192.0.2.9 lookup .* proto 122'"
+t_eq "and holds its lease" 1 \
+	"$(t_rows "SELECT count(*) FROM leases WHERE address='192.0.2.9' AND tag='rtalloc-agent' AND alive=1")"
+t_eq "with one line naming the squatter" 1 \
+	"$(grep -c "rtalloc/4/wan0/192.0.2.9 is held by uid 65534 pid $SQUAT_PID " "$T_DIR/agent1.log")"
+kill "$SQUAT_PID"; wait "$SQUAT_PID" 2>/dev/null
 t_eq "192.0.2.7 keeps the daemon's one from rule" "10000:	from 192.0.2.7 lookup $T proto 122" \
 	"$(ip -n "$H" rule | grep 'from 192.0.2.7')"
 t_eq "the agent holds no lease for it" 0 \
