@@ -1,4 +1,5 @@
 /* discover: uplinks from the kernel's rules, addresses and routes. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -13,7 +14,45 @@ struct disc_ctx {
 	struct uplink_info *u;
 	size_t n, max;
 	int family;
+	const struct proto_lease *leases;
+	size_t nleases;
 };
+
+bool discover_lease_addr(const struct proto_lease *l, struct inet_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (l->family != AF_INET && l->family != AF_INET6)
+		return false;
+	if (inet_pton(l->family, l->address, a->bytes) != 1)
+		return false;
+	a->family = l->family;
+	return true;
+}
+
+/* A lease of rtallocd for address src (of family) and table. */
+static bool leased(const struct disc_ctx *c, const struct inet_addr *src, uint32_t table)
+{
+	struct inet_addr a;
+
+	for (size_t i = 0; i < c->nleases; i++)
+		if (c->leases[i].table == table && discover_lease_addr(&c->leases[i], &a) &&
+		    a.family == c->family && !memcmp(a.bytes, src->bytes, addr_len(c->family)))
+			return true;
+	return false;
+}
+
+bool discover_lease_matched(const struct proto_lease *l, const struct uplink_info *u, size_t n)
+{
+	struct inet_addr a;
+
+	if (!discover_lease_addr(l, &a))
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (u[i].addr.family == a.family && u[i].table == l->table &&
+		    !memcmp(u[i].addr.bytes, a.bytes, addr_len(a.family)))
+			return true;
+	return false;
+}
 
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -22,9 +61,12 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r))
 		return MNL_CB_OK;
-	if (r.proto != RTPROT_RTALLOC || r.family != c->family || r.pref != DISCOVER_PREF_FROM ||
+	if (r.proto != RTPROT_RTALLOC || r.family != c->family ||
 	    r.src_len != addr_len(c->family) * 8 || r.dst_len || r.iif[0] || r.has_fwmark ||
 	    c->n >= c->max)
+		return MNL_CB_OK;
+	r.src.family = c->family;
+	if (r.pref != DISCOVER_PREF_FROM && !leased(c, &r.src, r.table))
 		return MNL_CB_OK;
 	for (size_t i = 0; i < c->n; i++)
 		if (c->u[i].addr.family == c->family &&
@@ -134,11 +176,12 @@ static int dump(struct nl *nl, uint16_t type, size_t hdrlen, mnl_cb_t cb, struct
 	return ret;
 }
 
-int discover_uplinks(struct nl *nl, struct uplink_info *out, size_t max, size_t *n)
+int discover_uplinks(struct nl *nl, const struct proto_lease *leases, size_t nleases,
+		     struct uplink_info *out, size_t max, size_t *n)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	struct uplink_info tmp[64];
-	struct disc_ctx c = { .u = tmp, .max = 64 };
+	struct disc_ctx c = { .u = tmp, .max = 64, .leases = leases, .nleases = leases ? nleases : 0 };
 	int ret;
 
 	*n = 0;

@@ -2,7 +2,9 @@
  * `from ADDRESS lookup TABLE` rule (IPv4 or IPv6) of protocol 122 at pref
  * 10000 (installed
  * by rtalloc for the hooks, or by the agent), the interface holding ADDRESS,
- * and the default route of TABLE (for balance mode). */
+ * and the default route of TABLE (for balance mode).  With rtallocd's
+ * leases at hand, a leased ADDRESS's `from ADDRESS lookup TABLE` rule of
+ * protocol 122 counts at any pref (rtalloc --pref-from). */
 #ifndef RTALLOC_DISCOVER_H
 #define RTALLOC_DISCOVER_H
 
@@ -14,6 +16,7 @@
 
 #include "addr.h"
 #include "nl.h"
+#include "proto.h"
 
 #define DISCOVER_PREF_FROM 10000
 
@@ -28,7 +31,14 @@ struct uplink_info {
 	int oif;		/* its device */
 };
 
-/* Fills out (up to max) and *n.  0 or -errno. */
-int discover_uplinks(struct nl *nl, struct uplink_info *out, size_t max, size_t *n);
+/* Fills out (up to max) and *n.  leases (nleases; NULL when rtallocd did
+ * not answer) widen the rules taken as above.  0 or -errno. */
+int discover_uplinks(struct nl *nl, const struct proto_lease *leases, size_t nleases,
+		     struct uplink_info *out, size_t max, size_t *n);
+/* Whether lease l (inet or inet6) names address and table of some uplink in
+ * u (n).  Leases of other kinds (an AF_UNSPEC name) count as matched. */
+bool discover_lease_matched(const struct proto_lease *l, const struct uplink_info *u, size_t n);
+/* l's address parsed into *a: true when l is an inet/inet6 lease. */
+bool discover_lease_addr(const struct proto_lease *l, struct inet_addr *a);
 
 #endif

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "discover.h"
+#include "lease.h"
 #include "log.h"
 #include "loop.h"
 #include "nl.h"
@@ -56,6 +57,11 @@ struct track {
 	uint32_t steered[2];	/* per family (fam_idx): table the rules point at; 0: none */
 	char hops_key[2][256];	/* balance: the route installed, as text */
 	const char *conf_path;
+	int rtallocd;		/* its lease list: 1 answered last time, -1 did not, 0 not asked */
+	/* Leases without a from-rule, logged once each (address and table). */
+	struct inet_addr norule[TRACK_UPLINKS_MAX];
+	uint32_t norule_table[TRACK_UPLINKS_MAX];
+	size_t nnorule;
 };
 
 static const int families[2] = { AF_INET, AF_INET6 };
@@ -67,6 +73,82 @@ static size_t fam_idx(int family)
 static const char *fam_tag(int family)
 {
 	return family == AF_INET6 ? " inet6" : "";
+}
+
+/* How long a round waits for rtallocd's lease list. */
+#define TRACK_LIST_TIMEOUT_MS 300
+
+/* rtallocd's leases (*l, free()), or NULL when it does not answer: then
+ * the kernel's rules alone say what the uplinks are (one line per change). */
+static struct proto_lease *fetch_leases(struct track *t, size_t *n)
+{
+	struct lease_client lc;
+	struct proto_lease *l = NULL;
+	char err[160] = "";
+	int ret;
+
+	*n = 0;
+	ret = lease_open(&lc, t->conf.socket_path);
+	if (ret == 0) {
+		ret = lease_list(&lc, TRACK_LIST_TIMEOUT_MS, &l, n, err, sizeof(err));
+		lease_close(&lc);
+	}
+	if (ret < 0) {
+		free(l);
+		*n = 0;
+		if (t->rtallocd >= 0)
+			log_msg(LOG_WARNING, "rtallocd (@%s): no lease list (%s); uplinks from the kernel's "
+				"rules at pref %u only", t->conf.socket_path, err[0] ? err : strerror(-ret),
+				DISCOVER_PREF_FROM);
+		t->rtallocd = -1;
+		return NULL;
+	}
+	if (t->rtallocd < 0)
+		log_msg(LOG_INFO, "rtallocd (@%s): lease list read again", t->conf.socket_path);
+	t->rtallocd = 1;
+	return l ? l : calloc(1, sizeof(*l));	/* no leases: still an answer */
+}
+
+/* A lease whose address has no from-rule of its table in the kernel cannot
+ * be probed through that table: one line per lease, not tracked. */
+static void note_unruled(struct track *t, const struct proto_lease *l, size_t nl,
+			 const struct uplink_info *info, size_t n)
+{
+	size_t keep = 0;
+
+	/* Forget those that got their rule or lost their lease. */
+	for (size_t i = 0; i < t->nnorule; i++) {
+		bool still = false;
+		struct inet_addr a;
+
+		for (size_t j = 0; j < nl && !still; j++)
+			still = l[j].table == t->norule_table[i] && discover_lease_addr(&l[j], &a) &&
+				a.family == t->norule[i].family &&
+				!memcmp(a.bytes, t->norule[i].bytes, addr_len(a.family)) &&
+				!discover_lease_matched(&l[j], info, n);
+		if (still) {
+			t->norule[keep] = t->norule[i];
+			t->norule_table[keep++] = t->norule_table[i];
+		}
+	}
+	t->nnorule = keep;
+	for (size_t j = 0; j < nl; j++) {
+		struct inet_addr a;
+		bool told = false;
+
+		if (discover_lease_matched(&l[j], info, n) || !discover_lease_addr(&l[j], &a))
+			continue;
+		for (size_t i = 0; i < t->nnorule && !told; i++)
+			told = t->norule_table[i] == l[j].table && t->norule[i].family == a.family &&
+			       !memcmp(t->norule[i].bytes, a.bytes, addr_len(a.family));
+		if (told || t->nnorule >= TRACK_UPLINKS_MAX)
+			continue;
+		t->norule[t->nnorule] = a;
+		t->norule_table[t->nnorule++] = l[j].table;
+		log_msg(LOG_INFO, "%s%s: leased %s (table %u) but no from-rule of it in the kernel; "
+			"not tracked", l[j].ifname[0] ? l[j].ifname : "?", fam_tag(a.family),
+			l[j].address, l[j].table);
+	}
 }
 
 /* An uplink of family from conf c, with c's targets of that family only;
@@ -260,14 +342,19 @@ static void refresh(struct track *t)
 {
 	static struct uplink fresh;
 	struct uplink_info info[TRACK_UPLINKS_MAX];
-	size_t n = 0;
+	size_t n = 0, nleases = 0;
+	struct proto_lease *leases = fetch_leases(t, &nleases);
 	int ret;
 
-	ret = discover_uplinks(&t->nl, info, TRACK_UPLINKS_MAX, &n);
+	ret = discover_uplinks(&t->nl, leases, nleases, info, TRACK_UPLINKS_MAX, &n);
 	if (ret < 0) {
+		free(leases);
 		log_msg(LOG_ERR, "cannot read the kernel's rules and addresses: %s", strerror(-ret));
 		return;		/* keep what we knew */
 	}
+	if (leases)
+		note_unruled(t, leases, nleases, info, n);
+	free(leases);
 	if (!t->conf.nuplinks) {
 		for (size_t j = 0; j < n; j++) {
 			struct track_uplink_conf c = { .weight = 1 };
