@@ -232,6 +232,20 @@ t_cleanup() {
 	set +e
 	for ((i = ${#T_CLEANUP[@]} - 1; i >= 0; i--)); do eval "${T_CLEANUP[i]}" >/dev/null 2>&1; done
 	for p in "${T_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	# Let them finish exiting before the SIGKILL below: a SANITIZE=1
+	# build checks for leaks at exit, and a SIGKILL in the middle of that
+	# check leaves a report of its own ("Unable to get registers").
+	# At most 5 s; a zombie has exited (the test shell reaps it later).
+	for ((i = 0; i < 50; i++)); do
+		local busy=0 st
+		for p in "${T_PIDS[@]}"; do
+			read -r st 2>/dev/null <"/proc/$p/stat" || continue
+			st=${st##*) }
+			[[ $st == [ZX]* ]] || { busy=1; break; }
+		done
+		[ $busy = 0 ] && break
+		sleep 0.1
+	done
 	for ns in "${T_NETNS[@]}"; do
 		# shellcheck disable=SC2046
 		kill -9 $(ip netns pids "$ns" 2>/dev/null) 2>/dev/null
