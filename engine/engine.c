@@ -72,22 +72,6 @@ int engine_set_forward(struct engine *e, const char (*ifnames)[IFNAMSIZ], size_t
 	return 0;
 }
 
-static int grow(void **v, size_t *cap, size_t n, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	p = realloc(*v, ncap * elem);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = ncap;
-	return 0;
-}
-
 /* ---- indexes: a thousand uplinks cost what one does per event ---- */
 
 static uint32_t mix(uint32_t h, uint32_t v)
@@ -449,7 +433,7 @@ static bool mirror_addr(struct engine *e, const struct kaddr *a, bool del)
 		e->addrs[i] = *a;
 		return was != addr_eligible(a);
 	}
-	if (grow((void **)&e->addrs, &e->capaddrs, e->naddrs, sizeof(*e->addrs)) < 0)
+	if (kobj_grow((void **)&e->addrs, &e->capaddrs, e->naddrs, sizeof(*e->addrs)) < 0)
 		return false;
 	e->addrs[e->naddrs++] = *a;
 	return true;
@@ -478,7 +462,7 @@ static bool mirror_link(struct engine *e, const struct klink *k, bool del)
 		return true;
 	}
 	if (!l) {
-		if (grow((void **)&e->links, &e->caplinks, e->nlinks, sizeof(*e->links)) < 0)
+		if (kobj_grow((void **)&e->links, &e->caplinks, e->nlinks, sizeof(*e->links)) < 0)
 			return false;
 		l = &e->links[e->nlinks++];
 		memset(l, 0, sizeof(*l));
@@ -740,7 +724,7 @@ static int stale_add(struct engine *e, uint8_t family, uint32_t table)
 		return -ENOMEM;
 	if (t->stale)
 		return 0;
-	ret = grow((void **)&e->stale, &e->capstale, e->nstale, sizeof(*e->stale));
+	ret = kobj_grow((void **)&e->stale, &e->capstale, e->nstale, sizeof(*e->stale));
 	if (ret < 0) {
 		table_put(e, t);
 		return ret;
@@ -855,7 +839,7 @@ static int uplink_add(struct engine *e, const struct kaddr *a, const struct klin
 		      const struct uplink_policy *pol)
 {
 	struct uplink *u;
-	int ret = grow((void **)&e->up, &e->capup, e->nup, sizeof(*e->up));
+	int ret = kobj_grow((void **)&e->up, &e->capup, e->nup, sizeof(*e->up));
 
 	if (ret == 0)
 		ret = uindex_grow(e);
@@ -927,7 +911,7 @@ static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
 			i++;
 			continue;
 		}
-		if (grow((void **)gone, &capgone, *ngone, sizeof(**gone)) < 0)
+		if (kobj_grow((void **)gone, &capgone, *ngone, sizeof(**gone)) < 0)
 			return -ENOMEM;
 		(*gone)[(*ngone)++] = u;
 		if (u->table && !u->foreign)

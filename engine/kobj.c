@@ -7,7 +7,7 @@
 
 #include "kobj.h"
 
-static int grow(void **v, size_t *cap, size_t n, size_t elem)
+int kobj_grow(void **v, size_t *cap, size_t n, size_t elem)
 {
 	size_t ncap;
 	void *p;
@@ -25,7 +25,7 @@ static int grow(void **v, size_t *cap, size_t n, size_t elem)
 
 int krule_set_add(struct krule_set *s, const struct krule *r)
 {
-	int ret = grow((void **)&s->v, &s->cap, s->n, sizeof(*s->v));
+	int ret = kobj_grow((void **)&s->v, &s->cap, s->n, sizeof(*s->v));
 
 	if (ret < 0)
 		return ret;
@@ -49,7 +49,7 @@ void krule_set_free(struct krule_set *s)
 
 int kroute_set_add(struct kroute_set *s, const struct kroute *r)
 {
-	int ret = grow((void **)&s->v, &s->cap, s->n, sizeof(*s->v));
+	int ret = kobj_grow((void **)&s->v, &s->cap, s->n, sizeof(*s->v));
 
 	if (ret < 0)
 		return ret;

@@ -104,4 +104,8 @@ bool kaddr_same(const struct kaddr *a, const struct kaddr *b);
 const char *krule_str(const struct krule *r, char *buf, size_t len);
 const char *kroute_str(const struct kroute *r, char *buf, size_t len);
 
+/* Makes room for one more of n elements of size elem in *v (capacity
+ * *cap), doubling from 16.  0 or -ENOMEM (*v unchanged). */
+int kobj_grow(void **v, size_t *cap, size_t n, size_t elem);
+
 #endif
