@@ -142,6 +142,28 @@ static bool agent_holds(const struct cli_opts *o)
 	return held;
 }
 
+/* Subcommands that speak of uplinks by name (`rtalloc show`, `rtalloc
+ * exec`, `rtalloc hint`): argv[1] names one, and its main takes the rest.
+ * Anything else is the 2017 command line (flags only), parsed by cli_parse. */
+struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);	/* argv[0] is the subcommand's name */
+};
+
+static const struct subcommand subcommands[] = {
+	{ NULL, NULL },
+};
+
+static const struct subcommand *subcommand_find(int argc, char **argv)
+{
+	if (argc < 2 || !argv[1])
+		return NULL;
+	for (const struct subcommand *c = subcommands; c->name; c++)
+		if (!strcmp(argv[1], c->name))
+			return c;
+	return NULL;
+}
+
 /* The 2017 client's exit status: 0 whenever a number was printed. */
 static int compat_status(int status)
 {
@@ -167,6 +189,12 @@ int main(int argc, char **argv)
 	if (strrchr(self, '/'))
 		self = strrchr(self, '/') + 1;
 	compat = !strcmp(self, CLI_COMPAT_NAME);
+	if (!compat) {
+		const struct subcommand *c = subcommand_find(argc, argv);
+
+		if (c)
+			return c->run(argc - 1, argv + 1);
+	}
 
 	if (cli_parse(argc, argv, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "rtalloc: %s\n", err);
