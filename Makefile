@@ -88,7 +88,7 @@ $(BUILD)/libclient.a: $(CLIENT_OBJ)
 
 LIBS := $(BUILD)/libserver.a $(BUILD)/libclient.a $(BUILD)/libcommon.a
 
-$(BUILD)/rtallocd: $(call obj,allocator-server/main.c) $(BUILD)/libserver.a $(BUILD)/libcommon.a
+$(BUILD)/rtallocd: $(call obj,allocator-server/main.c) $(BUILD)/libserver.a $(BUILD)/libkernel.a $(BUILD)/libcommon.a
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -319,7 +319,7 @@ static int prefix_move(struct daemon *d, uint8_t len)
 {
 	struct cli_opts next_o = d->opts;
 	struct ruleset next, add = { 0 }, del = { 0 };
-	const struct rule *failed = NULL;
+	const struct krule *failed = NULL;
 	char buf[160];
 	int ret;
 
@@ -336,7 +336,7 @@ static int prefix_move(struct daemon *d, uint8_t len)
 	for (size_t i = 0; i < next.n; i++) {
 		size_t j;
 
-		for (j = 0; j < d->rules.n && !rule_equal(&next.r[i], &d->rules.r[j]); j++)
+		for (j = 0; j < d->rules.n && !krule_equal(&next.r[i], &d->rules.r[j]); j++)
 			;
 		if (j == d->rules.n)
 			add.r[add.n++] = next.r[i];
@@ -344,7 +344,7 @@ static int prefix_move(struct daemon *d, uint8_t len)
 	for (size_t j = 0; j < d->rules.n; j++) {
 		size_t i;
 
-		for (i = 0; i < next.n && !rule_equal(&next.r[i], &d->rules.r[j]); i++)
+		for (i = 0; i < next.n && !krule_equal(&next.r[i], &d->rules.r[j]); i++)
 			;
 		if (i == next.n)
 			del.r[del.n++] = d->rules.r[j];
@@ -352,7 +352,7 @@ static int prefix_move(struct daemon *d, uint8_t len)
 	ret = add.n ? rules_add(&d->nl, &add, &failed) : 0;
 	if (ret < 0) {
 		log_msg(LOG_ERR, "prefix /%u: kernel refused rule '%s': %s", len,
-			failed ? rule_str(failed, buf, sizeof(buf)) : "batch", strerror(-ret));
+			failed ? krule_str(failed, buf, sizeof(buf)) : "batch", strerror(-ret));
 		return ret;
 	}
 	if (del.n) {
@@ -650,7 +650,7 @@ static void lease_ready(struct loop_fd *h, uint32_t events)
 			d->table = rep.table;
 		} else if (rep.table != d->table) {
 			struct ruleset next;
-			const struct rule *failed = NULL;
+			const struct krule *failed = NULL;
 
 			/* The routes move with the rules: the new table is
 			 * filled, then selected, then the old one emptied. */
@@ -660,7 +660,7 @@ static void lease_ready(struct loop_fd *h, uint32_t events)
 			ret = rules_add(&d->nl, &next, &failed);
 			if (ret < 0) {
 				log_msg(LOG_ERR, "cannot move to table %u: %s: %s", rep.table,
-					failed ? rule_str(failed, buf, sizeof(buf)) : "batch", strerror(-ret));
+					failed ? krule_str(failed, buf, sizeof(buf)) : "batch", strerror(-ret));
 				hold_move(&d->hold, d->table);
 				hold_drop_table(&d->hold, rep.table);
 				watch_set_table(&d->watch, d->table);
@@ -802,7 +802,7 @@ static void signalled(struct loop_signal *s, int signo)
  * left with another table.  0, or -errno (logged). */
 static int rules_install(struct daemon *d)
 {
-	const struct rule *failed = NULL;
+	const struct krule *failed = NULL;
 	char a[INET6_ADDRSTRLEN], buf[160];
 	unsigned removed;
 	int ret;
@@ -812,7 +812,7 @@ static int rules_install(struct daemon *d)
 	ret = rules_add(&d->nl, &d->rules, &failed);
 	if (ret < 0) {
 		log_msg(LOG_ERR, "kernel refused rule '%s': %s",
-			failed ? rule_str(failed, buf, sizeof(buf)) : "batch", strerror(-ret));
+			failed ? krule_str(failed, buf, sizeof(buf)) : "batch", strerror(-ret));
 		return ret;
 	}
 	d->have_rules = true;

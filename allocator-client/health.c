@@ -9,12 +9,6 @@
 
 #include "health.h"
 
-bool health_track_rule(const struct rule *r)
-{
-	return r->proto == RTPROT_RTALLOC && r->pref >= HEALTH_TRACK_PREF_MIN &&
-	       r->pref <= HEALTH_TRACK_PREF_MAX;
-}
-
 /* Parsed once per run; NULL when there is no (usable) state file. */
 static struct json_object *state(void)
 {

@@ -7,15 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "rules.h"
-
 struct json_object;
-
-/* rtalloc-track's rules for unbound traffic (protocol 122 at prefs
- * 30000..30002; track/steer.h): not a lease's, so --status leaves them out. */
-#define HEALTH_TRACK_PREF_MIN 30000
-#define HEALTH_TRACK_PREF_MAX 30002
-bool health_track_rule(const struct rule *r);
 
 /* The human block: which uplink carries unbound traffic, then one line per
  * uplink.  Prints nothing when there is no state file. */

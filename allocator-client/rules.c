@@ -8,13 +8,14 @@
 #include <linux/rtnetlink.h>
 
 #include "cli.h"
+#include "kmsg.h"
 #include "log.h"
 #include "rules.h"
 
 void rules_build(const struct cli_opts *o, uint32_t table, struct ruleset *rs)
 {
 	uint8_t max = (uint8_t)(addr_len(o->family) * 8);
-	struct rule *r;
+	struct krule *r;
 
 	memset(rs, 0, sizeof(*rs));
 	r = &rs->r[rs->n++];
@@ -67,98 +68,23 @@ void rules_build(const struct cli_opts *o, uint32_t table, struct ruleset *rs)
 	}
 }
 
-bool rule_equal(const struct rule *a, const struct rule *b)
-{
-	size_t len = addr_len(a->family);
-
-	return a->family == b->family && a->pref == b->pref && a->table == b->table &&
-	       a->proto == b->proto && a->src_len == b->src_len && a->dst_len == b->dst_len &&
-	       (!a->src_len || !memcmp(a->src.bytes, b->src.bytes, len)) &&
-	       (!a->dst_len || !memcmp(a->dst.bytes, b->dst.bytes, len)) &&
-	       !strcmp(a->iif, b->iif) && a->has_fwmark == b->has_fwmark &&
-	       (!a->has_fwmark || (a->fwmark == b->fwmark && a->fwmask == b->fwmask));
-}
-
-const char *rule_str(const struct rule *r, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-	int n = snprintf(buf, len, "pref %u", r->pref);
-
-	if (r->src_len && n >= 0 && (size_t)n < len)
-		n += snprintf(buf + n, len - (size_t)n, " from %s/%u", addr_str(&r->src, a, sizeof(a)), r->src_len);
-	if (r->dst_len && n >= 0 && (size_t)n < len)
-		n += snprintf(buf + n, len - (size_t)n, " to %s/%u", addr_str(&r->dst, a, sizeof(a)), r->dst_len);
-	if (r->iif[0] && n >= 0 && (size_t)n < len)
-		n += snprintf(buf + n, len - (size_t)n, " iif %s", r->iif);
-	if (r->has_fwmark && n >= 0 && (size_t)n < len)
-		n += snprintf(buf + n, len - (size_t)n, " fwmark 0x%x/0x%x", r->fwmark, r->fwmask);
-	if (n >= 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, " lookup %u", r->table);
-	return buf;
-}
-
-static void rule_put(struct nlmsghdr *nlh, const struct rule *r)
-{
-	struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
-	size_t alen = addr_len(r->family);
-
-	frh->family = r->family;
-	frh->action = FR_ACT_TO_TBL;
-	frh->src_len = r->src_len;
-	frh->dst_len = r->dst_len;
-	/* rtm_table is 8 bits: larger tables only fit in FRA_TABLE. */
-	frh->table = r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
-	mnl_attr_put_u32(nlh, FRA_TABLE, r->table);
-	mnl_attr_put_u32(nlh, FRA_PRIORITY, r->pref);
-	mnl_attr_put_u8(nlh, FRA_PROTOCOL, r->proto);
-	if (r->src_len)
-		mnl_attr_put(nlh, FRA_SRC, alen, r->src.bytes);
-	if (r->dst_len)
-		mnl_attr_put(nlh, FRA_DST, alen, r->dst.bytes);
-	if (r->iif[0])
-		mnl_attr_put_strz(nlh, FRA_IIFNAME, r->iif);
-	if (r->has_fwmark) {
-		mnl_attr_put_u32(nlh, FRA_FWMARK, r->fwmark);
-		mnl_attr_put_u32(nlh, FRA_FWMASK, r->fwmask);
-	}
-}
-
-/* One batch of RTM_NEWRULE or RTM_DELRULE for rules[0..n-1]. */
-static int rules_batch(struct nl *nl, const struct rule *const *rules, size_t n, bool add, int *errs)
-{
-	struct nl_batch b;
-
-	memset(&b, 0, sizeof(b));
-	for (size_t i = 0; i < n; i++) {
-		struct nlmsghdr *nlh = nl_batch_add(nl, &b, add ? RTM_NEWRULE : RTM_DELRULE,
-						    add ? NLM_F_CREATE | NLM_F_EXCL : 0,
-						    sizeof(struct fib_rule_hdr));
-
-		if (!nlh)
-			return -E2BIG;
-		rule_put(nlh, rules[i]);
-		nl_batch_commit(&b, nlh);
-	}
-	return nl_batch_run(nl, &b, errs);
-}
-
-static int rules_add_some(struct nl *nl, const struct rule *const *rules, size_t n,
-			  const struct rule **failed)
+static int rules_add_some(struct nl *nl, const struct krule *const *rules, size_t n,
+			  const struct krule **failed)
 {
 	int errs[RULES_MAX] = { 0 };
-	const struct rule *added[RULES_MAX];
+	const struct krule *added[RULES_MAX];
 	size_t nadded = 0;
 	int ret, first = 0;
 	char buf[160];
 
-	ret = rules_batch(nl, rules, n, true, errs);
+	ret = krules_send(nl, rules, n, true, errs);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < n; i++) {
 		if (errs[i] == 0 || errs[i] == -EEXIST) {
 			added[nadded++] = rules[i];
 			log_msg(LOG_DEBUG, "rule %s: %s", errs[i] ? "present" : "added",
-				rule_str(rules[i], buf, sizeof(buf)));
+				krule_str(rules[i], buf, sizeof(buf)));
 		} else if (!first) {
 			first = errs[i];
 			if (failed)
@@ -169,14 +95,14 @@ static int rules_add_some(struct nl *nl, const struct rule *const *rules, size_t
 		int dummy[RULES_MAX];
 
 		/* All or nothing: half the rules would route half the traffic. */
-		rules_batch(nl, added, nadded, false, dummy);
+		krules_send(nl, added, nadded, false, dummy);
 	}
 	return first;
 }
 
-int rules_add(struct nl *nl, const struct ruleset *rs, const struct rule **failed)
+int rules_add(struct nl *nl, const struct ruleset *rs, const struct krule **failed)
 {
-	const struct rule *p[RULES_MAX];
+	const struct krule *p[RULES_MAX];
 
 	for (size_t i = 0; i < rs->n; i++)
 		p[i] = &rs->r[i];
@@ -185,13 +111,13 @@ int rules_add(struct nl *nl, const struct ruleset *rs, const struct rule **faile
 
 int rules_del(struct nl *nl, const struct ruleset *rs)
 {
-	const struct rule *p[RULES_MAX];
+	const struct krule *p[RULES_MAX];
 	int errs[RULES_MAX] = { 0 };
 	int ret;
 
 	for (size_t i = 0; i < rs->n; i++)
 		p[i] = &rs->r[i];
-	ret = rules_batch(nl, p, rs->n, false, errs);
+	ret = krules_send(nl, p, rs->n, false, errs);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < rs->n; i++)
@@ -200,94 +126,31 @@ int rules_del(struct nl *nl, const struct ruleset *rs)
 	return 0;
 }
 
-bool rule_parse(const struct nlmsghdr *nlh, struct rule *r)
-{
-	const struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *attr;
-	size_t alen;
-
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*frh)))
-		return false;
-	memset(r, 0, sizeof(*r));
-	r->family = frh->family;
-	r->src_len = frh->src_len;
-	r->dst_len = frh->dst_len;
-	r->table = frh->table;
-	alen = addr_len(frh->family);
-	mnl_attr_for_each(attr, nlh, sizeof(*frh)) {
-		uint16_t type = mnl_attr_get_type(attr);
-		uint16_t plen = mnl_attr_get_payload_len(attr);
-
-		switch (type) {
-		case FRA_TABLE:
-			if (plen == 4)
-				r->table = mnl_attr_get_u32(attr);
-			break;
-		case FRA_PRIORITY:
-			if (plen == 4)
-				r->pref = mnl_attr_get_u32(attr);
-			break;
-		case FRA_PROTOCOL:
-			if (plen == 1)
-				r->proto = mnl_attr_get_u8(attr);
-			break;
-		case FRA_SRC:
-			if (plen == alen)
-				memcpy(r->src.bytes, mnl_attr_get_payload(attr), alen);
-			break;
-		case FRA_DST:
-			if (plen == alen)
-				memcpy(r->dst.bytes, mnl_attr_get_payload(attr), alen);
-			break;
-		case FRA_IIFNAME:
-			snprintf(r->iif, sizeof(r->iif), "%.*s", (int)plen, (const char *)mnl_attr_get_payload(attr));
-			break;
-		case FRA_FWMARK:
-			if (plen == 4) {
-				r->fwmark = mnl_attr_get_u32(attr);
-				r->has_fwmark = true;
-			}
-			break;
-		case FRA_FWMASK:
-			if (plen == 4)
-				r->fwmask = mnl_attr_get_u32(attr);
-			break;
-		}
-	}
-	r->src.family = r->dst.family = r->family;
-	return r->proto == RTPROT_RTALLOC;
-}
-
 struct dump_ctx {
 	const struct ruleset *rs;
 	bool present[RULES_MAX];
 };
 
-static int reconcile_cb(const struct nlmsghdr *nlh, void *data)
+static void reconcile_cb(const struct kevent *ev, void *data)
 {
 	struct dump_ctx *ctx = data;
-	struct rule r;
+	struct krule r;
 
-	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r))
-		return MNL_CB_OK;
+	if (!kevent_rule_ours(ev))
+		return;
+	r = ev->rule;
 	for (size_t i = 0; i < ctx->rs->n; i++)
-		if (rule_equal(&ctx->rs->r[i], &r))
+		if (krule_equal(&ctx->rs->r[i], &r))
 			ctx->present[i] = true;
-	return MNL_CB_OK;
 }
 
-static int rules_dump(struct nl *nl, int family, mnl_cb_t cb, void *ctx)
+static int rules_dump(struct nl *nl, int family, kernel_cb cb, void *ctx)
 {
-	char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct fib_rule_hdr))];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct fib_rule_hdr *frh;
+	struct kfilter f = { .family = family };
 	int ret, tries = 0;
 
-	nlh->nlmsg_type = RTM_GETRULE;
-	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
-	frh->family = (uint8_t)family;
 	do
-		ret = nl_dump(nl, nlh, cb, ctx);
+		ret = kmsg_dump(nl, KOBJ_RULE, &f, cb, ctx);
 	while (ret == -EINTR && ++tries < 5);
 	return ret;
 }
@@ -295,7 +158,7 @@ static int rules_dump(struct nl *nl, int family, mnl_cb_t cb, void *ctx)
 int rules_reconcile(struct nl *nl, const struct ruleset *rs, unsigned *restored)
 {
 	struct dump_ctx ctx = { .rs = rs };
-	const struct rule *missing[RULES_MAX];
+	const struct krule *missing[RULES_MAX];
 	size_t n = 0;
 	int ret;
 
@@ -333,20 +196,20 @@ struct stale_ctx {
 	uint32_t tables[STALE_MAX];	/* of our address's stale `from` rules */
 	bool full[STALE_MAX];		/* more owners than `others` holds */
 	size_t ntables;
-	struct rule found[STALE_MAX];
+	struct krule found[STALE_MAX];
 	size_t nfound;
-	struct rule others[STALE_MAX];	/* other addresses' `from` rules there */
+	struct krule others[STALE_MAX];	/* other addresses' `from` rules there */
 	size_t nothers;
 };
 
-static bool rule_is_from(const struct rule *r, uint32_t pref)
+static bool rule_is_from(const struct krule *r, uint32_t pref)
 {
 	return r->pref == pref && r->src_len == addr_len(r->family) * 8 && !r->dst_len &&
 	       !r->iif[0] && !r->has_fwmark;
 }
 
 /* r is a `to NET` rule whose network holds a. */
-static bool rule_to_holds(const struct rule *r, const struct inet_addr *a)
+static bool rule_to_holds(const struct krule *r, const struct inet_addr *a)
 {
 	struct inet_addr net = *a;
 
@@ -354,7 +217,7 @@ static bool rule_to_holds(const struct rule *r, const struct inet_addr *a)
 	return !memcmp(net.bytes, r->dst.bytes, addr_len(r->family));
 }
 
-static bool rule_is_shared(const struct rule *r, const struct cli_opts *o)
+static bool rule_is_shared(const struct krule *r, const struct cli_opts *o)
 {
 	if (r->src_len)
 		return false;
@@ -372,7 +235,7 @@ static bool rule_is_shared(const struct rule *r, const struct cli_opts *o)
 
 /* Does another address's live `from` rule need r (same table; for a `to NET`
  * rule, an address inside NET)? */
-static bool rule_owned(const struct stale_ctx *ctx, const struct rule *r)
+static bool rule_owned(const struct stale_ctx *ctx, const struct krule *r)
 {
 	for (size_t j = 0; j < ctx->ntables; j++)
 		if (ctx->tables[j] == r->table && ctx->full[j])
@@ -384,36 +247,37 @@ static bool rule_owned(const struct stale_ctx *ctx, const struct rule *r)
 	return false;
 }
 
-static int stale_from_cb(const struct nlmsghdr *nlh, void *data)
+static void stale_from_cb(const struct kevent *ev, void *data)
 {
 	struct stale_ctx *ctx = data;
-	struct rule r;
+	struct krule r;
 
-	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r))
-		return MNL_CB_OK;
+	if (!kevent_rule_ours(ev))
+		return;
+	r = ev->rule;
 	if (rule_is_from(&r, ctx->o->pref_from) && r.table != ctx->table &&
 	    !memcmp(r.src.bytes, ctx->o->addr.bytes, addr_len(r.family)) && ctx->ntables < STALE_MAX) {
 		ctx->tables[ctx->ntables++] = r.table;
 		ctx->found[ctx->nfound++] = r;
 	}
-	return MNL_CB_OK;
 }
 
-static int stale_shared_cb(const struct nlmsghdr *nlh, void *data)
+static void stale_shared_cb(const struct kevent *ev, void *data)
 {
 	struct stale_ctx *ctx = data;
-	struct rule r;
+	struct krule r;
 	size_t i;
 
-	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r))
-		return MNL_CB_OK;
+	if (!kevent_rule_ours(ev))
+		return;
+	r = ev->rule;
 	for (i = 0; i < ctx->ntables && ctx->tables[i] != r.table; i++)
 		;
 	if (i == ctx->ntables)
-		return MNL_CB_OK;
+		return;
 	if (rule_is_from(&r, ctx->o->pref_from)) {
 		if (!memcmp(r.src.bytes, ctx->o->addr.bytes, addr_len(r.family)))
-			return MNL_CB_OK;
+			return;
 		if (ctx->nothers < STALE_MAX)
 			ctx->others[ctx->nothers++] = r;
 		else
@@ -421,13 +285,12 @@ static int stale_shared_cb(const struct nlmsghdr *nlh, void *data)
 	} else if (rule_is_shared(&r, ctx->o) && ctx->nfound < STALE_MAX) {
 		ctx->found[ctx->nfound++] = r;
 	}
-	return MNL_CB_OK;
 }
 
 int rules_clear_stale(struct nl *nl, const struct cli_opts *o, uint32_t table, unsigned *removed)
 {
 	struct stale_ctx ctx = { .o = o, .table = table };
-	const struct rule *del[STALE_MAX] = { NULL };
+	const struct krule *del[STALE_MAX] = { NULL };
 	int errs[STALE_MAX] = { 0 };
 	size_t n = 0;
 	char buf[160];
@@ -441,12 +304,12 @@ int rules_clear_stale(struct nl *nl, const struct cli_opts *o, uint32_t table, u
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < ctx.nfound; i++) {
-		const struct rule *r = &ctx.found[i];
+		const struct krule *r = &ctx.found[i];
 
 		if (rule_is_from(r, o->pref_from) || !rule_owned(&ctx, r))
 			del[n++] = r;
 	}
-	ret = rules_batch(nl, del, n, false, errs);
+	ret = krules_send(nl, del, n, false, errs);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < n; i++) {
@@ -455,7 +318,7 @@ int rules_clear_stale(struct nl *nl, const struct cli_opts *o, uint32_t table, u
 		if (!errs[i]) {
 			(*removed)++;
 			log_msg(LOG_NOTICE, "removed leftover rule of a previous run: %s",
-				rule_str(del[i], buf, sizeof(buf)));
+				krule_str(del[i], buf, sizeof(buf)));
 		}
 	}
 	return 0;

@@ -1,5 +1,6 @@
 /* rules: the policy rules that select a leased table, as desired state, and
- * their reconciliation with the kernel through rtnetlink. */
+ * their reconciliation with the kernel (messages built and parsed by
+ * kernel/kmsg.h). */
 #ifndef RTALLOC_RULES_H
 #define RTALLOC_RULES_H
 
@@ -9,26 +10,10 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "kobj.h"
 #include "nl.h"
 
-/* FRA_PROTOCOL of every rule rtalloc installs (`ip rule` shows `proto 122`).
- * It is how rtalloc knows its own rules: it never adds, deletes or restores a
- * rule without it, and finds its leftovers by it after a crash. */
-#define RTPROT_RTALLOC 0x7a
-
 struct cli_opts;
-
-struct rule {
-	uint8_t family;
-	uint32_t pref;
-	uint32_t table;
-	struct inet_addr src, dst;	/* family 0: not set */
-	uint8_t src_len, dst_len;
-	char iif[IFNAMSIZ];		/* "" when not set */
-	bool has_fwmark;
-	uint32_t fwmark, fwmask;
-	uint8_t proto;
-};
 
 /* from, to, iif lo, fwmark, and up to CLI_FORWARD_MAX (4) forward iifs:
  * one netlink batch (NL_BATCH_MAX). */
@@ -36,25 +21,17 @@ struct rule {
 
 struct ruleset {
 	size_t n;
-	struct rule r[RULES_MAX];
+	struct krule r[RULES_MAX];
 };
 
 /* The rules for opts' address and table T: from ADDR, to NETWORK/PREFIX,
  * iif lo, the fwmark rule when asked for, and `iif IF` for each
  * --forward-iif. */
 void rules_build(const struct cli_opts *o, uint32_t table, struct ruleset *rs);
-bool rule_equal(const struct rule *a, const struct rule *b);
-/* Human-readable, for logs: "pref 10000 from 192.0.2.7/32 lookup 10000". */
-const char *rule_str(const struct rule *r, char *buf, size_t len);
-
-/* Parses one RTM_NEWRULE message of ours (FRA_PROTOCOL RTPROT_RTALLOC)
- * into r; false for anyone else's or a truncated one. */
-bool rule_parse(const struct nlmsghdr *nlh, struct rule *r);
-
 /* Adds every rule in one batch, each ACKed; one that exists identically
  * counts as added.  On any refusal the ones added are deleted again and the
  * first error is returned (-errno) with the failed rule in *failed. */
-int rules_add(struct nl *nl, const struct ruleset *rs, const struct rule **failed);
+int rules_add(struct nl *nl, const struct ruleset *rs, const struct krule **failed);
 /* Deletes every rule in one batch; ones already gone are not an error.
  * Returns 0 or the first other -errno. */
 int rules_del(struct nl *nl, const struct ruleset *rs);

@@ -4,8 +4,6 @@
  * (or by a network manager that removes foreign rules), or the server lost
  * its leases.  Only our rules (proto 122) are looked at. */
 #include <errno.h>
-#include <linux/fib_rules.h>
-#include <linux/rtnetlink.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +12,7 @@
 
 #include "cli.h"
 #include "health.h"
+#include "kmsg.h"
 #include "lease.h"
 #include "status.h"
 #include "tables.h"
@@ -23,7 +22,7 @@ static const char *family_name(int family)
 	return family == AF_INET ? "inet" : family == AF_INET6 ? "inet6" : "unspec";
 }
 
-static bool is_from_rule(const struct rule *r, const struct inet_addr *a)
+static bool is_from_rule(const struct krule *r, const struct inet_addr *a)
 {
 	size_t len = addr_len(r->family);
 
@@ -34,21 +33,21 @@ static bool is_from_rule(const struct rule *r, const struct inet_addr *a)
 /* Checks one lease against the rules of one family; marks the rules it
  * explains in used[]. */
 static size_t compare_one(const struct proto_lease *l, int family, const struct inet_addr *a,
-			  const struct rule *rules, size_t nrules, bool *used, FILE *out)
+			  const struct krule *rules, size_t nrules, bool *used, FILE *out)
 {
 	bool from = false, to = false, iif = false, any = false;
 	size_t diffs = 0;
 	char buf[160];
 
 	for (size_t i = 0; i < nrules; i++) {
-		const struct rule *r = &rules[i];
+		const struct krule *r = &rules[i];
 
 		if (r->family != family)
 			continue;
 		if (is_from_rule(r, a) && r->table != l->table) {
 			fprintf(out, "different table: %s %s on %s leases table %u, but the kernel has `%s`\n",
 				family_name(l->family), l->address, l->ifname, l->table,
-				rule_str(r, buf, sizeof(buf)));
+				krule_str(r, buf, sizeof(buf)));
 			used[i] = true;
 			diffs++;
 			continue;
@@ -87,7 +86,7 @@ static size_t compare_one(const struct proto_lease *l, int family, const struct 
 }
 
 size_t status_compare(const struct proto_lease *leases, size_t nleases,
-		      const struct rule *rules, size_t nrules, FILE *out)
+		      const struct krule *rules, size_t nrules, FILE *out)
 {
 	bool *used = calloc(nrules ? nrules : 1, sizeof(*used));
 	size_t diffs = 0;
@@ -121,7 +120,7 @@ size_t status_compare(const struct proto_lease *leases, size_t nleases,
 	for (size_t i = 0; i < nrules; i++)
 		if (!used[i]) {
 			fprintf(out, "rule without lease: %s %s\n", family_name(rules[i].family),
-				rule_str(&rules[i], buf, sizeof(buf)));
+				krule_str(&rules[i], buf, sizeof(buf)));
 			diffs++;
 		}
 	free(used);
@@ -129,54 +128,40 @@ size_t status_compare(const struct proto_lease *leases, size_t nleases,
 }
 
 struct rule_list {
-	struct rule *r;
+	struct krule *r;
 	size_t n, cap;
 	int err;
 };
 
-/* Ours only (FRA_PROTOCOL), by rule_parse(). */
-static int dump_cb(const struct nlmsghdr *nlh, void *data)
+/* Ours only (FRA_PROTOCOL), not rtalloc-track's. */
+static void dump_cb(const struct kevent *ev, void *data)
 {
 	struct rule_list *rl = data;
-	struct rule r;
 
-	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r) || health_track_rule(&r))
-		return MNL_CB_OK;
-	if (rl->n == rl->cap) {
-		size_t cap = rl->cap ? 2 * rl->cap : 64;
-		struct rule *p = realloc(rl->r, cap * sizeof(*p));
-
-		if (!p) {
-			rl->err = -ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		rl->r = p;
-		rl->cap = cap;
+	if (!kevent_rule_ours(ev) || krule_is_track(&ev->rule) || rl->err)
+		return;
+	if (kobj_grow((void **)&rl->r, &rl->cap, rl->n, sizeof(*rl->r)) < 0) {
+		rl->err = -ENOMEM;
+		return;
 	}
-	rl->r[rl->n++] = r;
-	return MNL_CB_OK;
+	rl->r[rl->n++] = ev->rule;
 }
 
-int status_dump_rules(struct nl *nl, struct rule **rules, size_t *n)
+int status_dump_rules(struct nl *nl, struct krule **rules, size_t *n)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	struct rule_list rl = { 0 };
 	int ret = 0;
 
 	for (size_t f = 0; f < 2; f++) {
-		char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct fib_rule_hdr))];
-		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-		struct fib_rule_hdr *frh;
+		struct kfilter kf = { .family = families[f] };
 		size_t start = rl.n;
 		int tries = 0;
 
-		nlh->nlmsg_type = RTM_GETRULE;
-		frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
-		frh->family = (uint8_t)families[f];
 		/* An interrupted dump restarts from scratch for this family. */
 		do {
 			rl.n = start;
-			ret = nl_dump(nl, nlh, dump_cb, &rl);
+			ret = kmsg_dump(nl, KOBJ_RULE, &kf, dump_cb, &rl);
 		} while (ret == -EINTR && ++tries < 5);
 		if (rl.err)
 			ret = rl.err;
@@ -200,7 +185,7 @@ void status_set_check(status_check_fn fn)
 
 /* --status --json: {"consistent", "leases", "rules", "differences": [the
  * lines of the human form], "track": rtalloc-track's state or null}. */
-static int status_json(const struct proto_lease *leases, size_t nleases, const struct rule *rules,
+static int status_json(const struct proto_lease *leases, size_t nleases, const struct krule *rules,
 		       size_t nrules)
 {
 	struct json_object *root = json_object_new_object(), *diffs = json_object_new_array();
@@ -240,7 +225,7 @@ int status_run(const struct cli_opts *o)
 {
 	struct lease_client lc;
 	struct proto_lease *leases = NULL;
-	struct rule *rules = NULL;
+	struct krule *rules = NULL;
 	size_t nleases = 0, nrules = 0, diffs;
 	struct nl nl = { 0 };
 	char err[256];

@@ -18,10 +18,10 @@ struct cli_opts;
  *   rule without lease    one of our rules whose table nobody leases
  * Pure: the unit tests feed it made-up leases and rules. */
 size_t status_compare(const struct proto_lease *leases, size_t nleases,
-		      const struct rule *rules, size_t nrules, FILE *out);
+		      const struct krule *rules, size_t nrules, FILE *out);
 
 /* Our rules of both families, in a malloc'ed array (*rules, *n).  0 or -errno. */
-int status_dump_rules(struct nl *nl, struct rule **rules, size_t *n);
+int status_dump_rules(struct nl *nl, struct krule **rules, size_t *n);
 
 /* A further check of the leases (rtalloc sets the agent's: routes missing
  * from its uplinks' tables); prints its lines and returns its differences. */

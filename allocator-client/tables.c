@@ -31,7 +31,7 @@ static bool from_rule_installed(const struct table_view *k, int family, const st
 	size_t len = addr_len(family);
 
 	for (size_t i = 0; i < k->nrules; i++) {
-		const struct rule *r = &k->rules[i];
+		const struct krule *r = &k->rules[i];
 
 		if (r->family == family && r->table == table && r->src_len == len * 8 &&
 		    !r->dst_len && !r->iif[0] && !r->has_fwmark && !memcmp(r->src.bytes, a->bytes, len))
@@ -89,13 +89,13 @@ static size_t check_shared_rules(const struct proto_lease *l, int family, const 
 	char buf[160];
 
 	for (size_t i = 0; i < k->nrules; i++) {
-		const struct rule *r = &k->rules[i];
+		const struct krule *r = &k->rules[i];
 
 		if (r->family != family || r->table != l->table || r->src_len != len * 8 ||
 		    r->dst_len || r->iif[0] || r->has_fwmark || !memcmp(r->src.bytes, a->bytes, len))
 			continue;
 		fprintf(out, "shared table: %s %s on %s, table %u is also selected by `%s`\n",
-			fam(family), l->address, l->ifname, l->table, rule_str(r, buf, sizeof(buf)));
+			fam(family), l->address, l->ifname, l->table, krule_str(r, buf, sizeof(buf)));
 		diffs++;
 	}
 	return diffs;
@@ -249,7 +249,7 @@ static void want_ask(const struct proto_lease *l, struct table_want *w)
 }
 
 size_t tables_check(const struct proto_lease *leases, size_t nleases,
-		    const struct rule *rules, size_t nrules, FILE *out)
+		    const struct krule *rules, size_t nrules, FILE *out)
 {
 	struct collect c = { 0 };
 	struct table_want *want = NULL;

@@ -25,7 +25,7 @@ struct table_want {
 /* The kernel's side: our rules, the routes of numbered tables, the links
  * (for their names). */
 struct table_view {
-	const struct rule *rules;
+	const struct krule *rules;
 	size_t nrules;
 	const struct kroute *routes;
 	size_t nroutes;
@@ -48,6 +48,6 @@ size_t tables_compare(const struct proto_lease *leases, size_t nleases,
  * Returns the differences; a kernel that cannot be read is one line on
  * stderr and counts as one. */
 size_t tables_check(const struct proto_lease *leases, size_t nleases,
-		    const struct rule *rules, size_t nrules, FILE *out);
+		    const struct krule *rules, size_t nrules, FILE *out);
 
 #endif

@@ -5,13 +5,11 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include <linux/fib_rules.h>
-#include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
+#include "kmsg.h"
 #include "log.h"
 #include "nlfilter.h"
-#include "rules.h"
 #include "watch.h"
 
 /* The kernel drops, before queueing, every event this daemon would ignore
@@ -88,61 +86,43 @@ void watch_set_table(struct watch *w, uint32_t table)
 		watch_filter(w);
 }
 
-/* The address an ifaddrmsg is about: IFA_LOCAL for IPv4 (IFA_ADDRESS is the
- * peer on point-to-point links), IFA_ADDRESS for IPv6. */
-static bool ifa_matches(const struct nlmsghdr *nlh, int family, int ifindex,
-			const struct inet_addr *addr)
+/* An entry of addr on ifindex (kmsg: IFA_LOCAL for IPv4, whose
+ * IFA_ADDRESS is the peer on point-to-point links; IFA_ADDRESS for IPv6). */
+static bool addr_matches(const struct kaddr *a, int family, int ifindex, const struct inet_addr *addr)
 {
-	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *attr, *local = NULL, *address = NULL;
-	const struct nlattr *use;
+	return a->family == family && a->ifindex == ifindex &&
+	       !memcmp(a->addr.bytes, addr->bytes, addr_len(family));
+}
 
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) || ifa->ifa_family != family ||
-	    (int)ifa->ifa_index != ifindex)
-		return false;
-	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
-		if (mnl_attr_get_type(attr) == IFA_LOCAL)
-			local = attr;
-		else if (mnl_attr_get_type(attr) == IFA_ADDRESS)
-			address = attr;
+static void event_one(const struct kevent *ev, void *data)
+{
+	struct watch *w = data;
+
+	if (!ev->del)
+		return;
+	switch (ev->type) {
+	case KOBJ_ADDR:
+		/* One entry of the address: another one may be left (a new
+		 * prefix), which only a dump tells. */
+		if (addr_matches(&ev->addr, w->family, w->ifindex, &w->addr))
+			w->cb(w, WATCH_ADDR_DELETED, "address deleted");
+		break;
+	case KOBJ_LINK:
+		if (ev->link.ifindex == w->ifindex)
+			w->cb(w, WATCH_GONE, "interface deleted");
+		break;
+	case KOBJ_RULE:
+		if (ev->rule.family == w->family && ev->rule.proto == RTPROT_RTALLOC)
+			w->cb(w, WATCH_RULE_DELETED, "rule deleted");
+		break;
+	case KOBJ_ROUTE:
+		break;
 	}
-	use = local ? local : address;
-	return use && mnl_attr_get_payload_len(use) == addr_len(family) &&
-	       !memcmp(mnl_attr_get_payload(use), addr->bytes, addr_len(family));
 }
 
 static int event_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct watch *w = data;
-
-	switch (nlh->nlmsg_type) {
-	case RTM_DELADDR:
-		/* One entry of the address: another one may be left (a new
-		 * prefix), which only a dump tells. */
-		if (ifa_matches(nlh, w->family, w->ifindex, &w->addr))
-			w->cb(w, WATCH_ADDR_DELETED, "address deleted");
-		break;
-	case RTM_DELLINK: {
-		const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-
-		if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*ifi)) && ifi->ifi_index == w->ifindex)
-			w->cb(w, WATCH_GONE, "interface deleted");
-		break;
-	}
-	case RTM_DELRULE: {
-		const struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
-		const struct nlattr *attr;
-
-		if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*frh)) || frh->family != w->family)
-			break;
-		mnl_attr_for_each(attr, nlh, sizeof(*frh))
-			if (mnl_attr_get_type(attr) == FRA_PROTOCOL &&
-			    mnl_attr_get_payload_len(attr) == 1 &&
-			    mnl_attr_get_u8(attr) == RTPROT_RTALLOC)
-				w->cb(w, WATCH_RULE_DELETED, "rule deleted");
-		break;
-	}
-	}
+	kmsg_emit(nlh, -1, event_one, data);
 	return MNL_CB_OK;
 }
 
@@ -190,46 +170,29 @@ struct present_ctx {
 	uint8_t prefer, len;
 };
 
-static int present_cb(const struct nlmsghdr *nlh, void *data)
+static void present_cb(const struct kevent *ev, void *data)
 {
 	struct present_ctx *ctx = data;
-	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 
-	if (nlh->nlmsg_type == RTM_NEWADDR && ifa_matches(nlh, ctx->family, ctx->ifindex, ctx->addr)) {
-		if (!ctx->found || ifa->ifa_prefixlen == ctx->prefer)
-			ctx->len = ifa->ifa_prefixlen;
+	if (!ev->del && addr_matches(&ev->addr, ctx->family, ctx->ifindex, ctx->addr)) {
+		if (!ctx->found || ev->addr.prefixlen == ctx->prefer)
+			ctx->len = ev->addr.prefixlen;
 		ctx->found = true;
 	}
-	return MNL_CB_OK;
 }
 
 int watch_addr_find(struct nl *nl, int family, int ifindex, const struct inet_addr *addr,
 		    uint8_t prefer, uint8_t *len)
 {
-	char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct ifaddrmsg))];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct present_ctx ctx = { .family = family, .ifindex = ifindex, .addr = addr, .prefer = prefer };
-	struct ifaddrmsg *ifa;
-	int ret, tries = 0, on = 1;
-	bool strict;
+	/* Only the interface's addresses, not the whole host's, at every start. */
+	struct kfilter f = { .family = family, .ifindex = ifindex };
+	int ret, tries = 0;
 
-	nlh->nlmsg_type = RTM_GETADDR;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = (uint8_t)family;
-	/* Only the interface's addresses (a kernel >= 5.0 with strict
-	 * checking filters the dump by ifa_index; an older one sends all,
-	 * and present_cb picks).  Not the whole host's, at every start. */
-	ifa->ifa_index = (uint32_t)ifindex;
-	strict = setsockopt(nl_fd(nl), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof(on)) == 0;
 	do {
 		ctx.found = false;
-		ret = nl_dump(nl, nlh, present_cb, &ctx);
+		ret = kmsg_dump(nl, KOBJ_ADDR, &f, present_cb, &ctx);
 	} while (ret == -EINTR && ++tries < 5);
-	if (strict) {
-		/* The socket's other dumps stay as their authors wrote them. */
-		on = 0;
-		setsockopt(nl_fd(nl), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof(on));
-	}
 	if (ret < 0)
 		return ret;
 	*len = ctx.len;

@@ -9,7 +9,6 @@
 #include <linux/rtnetlink.h>
 
 #include "engine.h"
-#include "health.h"
 
 /* Fight-loop brake: an uplink changed by more than FIX_MAX passes within
  * FIX_WINDOW_MS is left alone for FIX_HOLD_MS (someone keeps undoing us). */
@@ -528,10 +527,9 @@ static bool mirror_event(struct engine *e, const struct kevent *ev)
 	}
 	case KOBJ_RULE:
 		/* rtalloc-track's rules for unbound traffic point into our
-		 * tables but are its own (prefs in health.h): not mirrored, so
-		 * never taken for strays of the table. */
-		if (ev->rule.proto != RTPROT_RTALLOC ||
-		    (ev->rule.pref >= HEALTH_TRACK_PREF_MIN && ev->rule.pref <= HEALTH_TRACK_PREF_MAX) ||
+		 * tables but are its own (kobj.h's pref partition): not
+		 * mirrored, so never taken for strays of the table. */
+		if (ev->rule.proto != RTPROT_RTALLOC || krule_is_track(&ev->rule) ||
 		    !mirror_rule(e, &ev->rule, ev->del))
 			return false;
 		return mark_table(e, ev->rule.family, ev->rule.table);

@@ -2,7 +2,7 @@
 # (agent/, on the engine in engine/; mk/engine.mk builds the libraries).
 AGENT := $(BUILD)/rtalloc-agent
 
-$(AGENT): $(call obj,agent/main.c) $(BUILD)/libagent.a $(BUILD)/libengine.a $(BUILD)/libclient.a $(BUILD)/libcommon.a
+$(AGENT): $(call obj,agent/main.c) $(BUILD)/libagent.a $(BUILD)/libengine.a $(BUILD)/libclient.a $(BUILD)/libengine.a $(BUILD)/libkernel.a $(BUILD)/libcommon.a
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -6,9 +6,9 @@ CPPCHECK   ?= cppcheck
 CLANG_TIDY ?= clang-tidy
 ANALYZE_SRC := $(COMMON_SRC) $(wildcard allocator-server/*.c) $(wildcard allocator-client/*.c) \
 	$(wildcard allocator-client/packetmark/*.c) $(wildcard tests/tools/*.c) $(wildcard fuzz/*.c) \
-	$(wildcard engine/*.c) $(wildcard agent/*.c) $(wildcard track/*.c)
+	$(wildcard engine/*.c) $(wildcard kernel/*.c) $(wildcard agent/*.c) $(wildcard track/*.c)
 ANALYZE_INC := -Icommon -Iallocator-server -Iallocator-client -Iallocator-client/packetmark \
-	-Iengine -Iagent -Itrack
+	-Iengine -Ikernel -Iagent -Itrack
 ANALYZE_DEFS := -D_GNU_SOURCE -DSHIMDIR='"$(LIBDIR)"'
 
 # variableScope: the house style declares locals at the top of a function,

@@ -2,16 +2,21 @@
 # (agent/ but main.c, build/libagent.a): linked into rtalloc-agent and into
 # every unit test and tool, like the other libraries.  Agent before engine
 # before the rest: static libraries resolve left to right.
+# The kernel seam (kernel/, build/libkernel.a) goes after the engine: the
+# engine reaches the kernel only through it.
 ENGINE_SRC := $(wildcard engine/*.c)
+KERNEL_SRC := $(wildcard kernel/*.c)
 AGENT_SRC  := $(filter-out agent/main.c,$(wildcard agent/*.c))
 
 $(BUILD)/libengine.a: $(call obj,$(ENGINE_SRC))
 	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/libkernel.a: $(call obj,$(KERNEL_SRC))
+	$(Q)rm -f $@ && ar rcs $@ $^
 $(BUILD)/libagent.a: $(call obj,$(AGENT_SRC))
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-LIBS := $(BUILD)/libagent.a $(BUILD)/libengine.a $(LIBS)
-XCFLAGS += -Iengine -Iagent -Iallocator-client -Iallocator-client/packetmark
+LIBS := $(BUILD)/libagent.a $(BUILD)/libengine.a $(LIBS) $(BUILD)/libkernel.a $(BUILD)/libcommon.a
+XCFLAGS += -Iengine -Ikernel -Iagent -Iallocator-client -Iallocator-client/packetmark
 # The test and tool rules were read before this fragment: name the new
 # libraries as their prerequisites here.
-$(UNIT_PROGS) $(TOOL_PROGS): $(BUILD)/libagent.a $(BUILD)/libengine.a
+$(UNIT_PROGS) $(TOOL_PROGS): $(BUILD)/libagent.a $(BUILD)/libengine.a $(BUILD)/libkernel.a

@@ -11,7 +11,7 @@ FUZZ_FLAGS   ?=
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer -Icommon -Iallocator-server -Iallocator-client \
-	-Iallocator-client/packetmark -Iengine -Iagent $(PKG_CFLAGS)
+	-Iallocator-client/packetmark -Iengine -Ikernel -Iagent $(PKG_CFLAGS)
 ifeq ($(WERROR),1)
 FUZZ_CFLAGS += -Werror
 endif

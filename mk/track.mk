@@ -10,7 +10,7 @@ $(TRACK_OBJ) $(call obj,track/track.c): XCFLAGS += -Itrack -Iallocator-client
 $(BUILD)/libtrack.a: $(TRACK_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/rtalloc-track: $(call obj,track/track.c) $(BUILD)/libtrack.a $(BUILD)/libclient.a $(BUILD)/libcommon.a
+$(BUILD)/rtalloc-track: $(call obj,track/track.c) $(BUILD)/libtrack.a $(BUILD)/libclient.a $(BUILD)/libkernel.a $(BUILD)/libcommon.a
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
@@ -28,11 +28,11 @@ $(BUILD)/tests/test_track: tests/unit/test_track.c $(BUILD)/libtrack.a $(LIBS) $
 
 # make bench: bench/track.sh after bench/run.sh's figures; its simulator
 # drives the real policy code with a fake clock and prober.
-$(BUILD)/bench/track_sim: bench/track_sim.c $(BUILD)/libtrack.a $(BUILD)/libcommon.a $(FLAGS_STAMP)
+$(BUILD)/bench/track_sim: bench/track_sim.c $(BUILD)/libtrack.a $(BUILD)/libkernel.a $(BUILD)/libcommon.a $(FLAGS_STAMP)
 	$(E) "  CC+LD   $@"
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -Itrack $(LDFLAGS) $(XLDFLAGS) -o $@ $< $(BUILD)/libtrack.a \
-		$(BUILD)/libclient.a $(BUILD)/libcommon.a $(PKG_LIBS) -lm
+		$(BUILD)/libclient.a $(BUILD)/libkernel.a $(BUILD)/libcommon.a $(PKG_LIBS) -lm
 
 bench-track: $(BUILD)/rtalloc-track $(BUILD)/bench/track_sim
 	BUILD=$(BUILD) bench/track.sh

@@ -3,12 +3,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include <linux/fib_rules.h>
-#include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
 #include "discover.h"
-#include "rules.h"
+#include "kmsg.h"
 
 struct disc_ctx {
 	struct uplink_info *u;
@@ -54,124 +52,71 @@ bool discover_lease_matched(const struct proto_lease *l, const struct uplink_inf
 	return false;
 }
 
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
+static void rule_cb(const struct kevent *ev, void *data)
 {
 	struct disc_ctx *c = data;
-	struct rule r;
+	const struct krule *r = &ev->rule;
 
-	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r))
-		return MNL_CB_OK;
-	if (r.proto != RTPROT_RTALLOC || r.family != c->family ||
-	    r.src_len != addr_len(c->family) * 8 || r.dst_len || r.iif[0] || r.has_fwmark ||
+	if (!kevent_rule_ours(ev) || r->family != c->family ||
+	    r->src_len != addr_len(c->family) * 8 || r->dst_len || r->iif[0] || r->has_fwmark ||
 	    c->n >= c->max)
-		return MNL_CB_OK;
-	r.src.family = c->family;
-	if (r.pref != DISCOVER_PREF_FROM && !leased(c, &r.src, r.table))
-		return MNL_CB_OK;
+		return;
+	if (r->pref != KPREF_FROM && !leased(c, &r->src, r->table))
+		return;
 	for (size_t i = 0; i < c->n; i++)
 		if (c->u[i].addr.family == c->family &&
-		    !memcmp(c->u[i].addr.bytes, r.src.bytes, addr_len(c->family)))
-			return MNL_CB_OK;
+		    !memcmp(c->u[i].addr.bytes, r->src.bytes, addr_len(c->family)))
+			return;
 	memset(&c->u[c->n], 0, sizeof(c->u[c->n]));
-	c->u[c->n].addr = r.src;
+	c->u[c->n].addr = r->src;
 	c->u[c->n].addr.family = c->family;
-	c->u[c->n].table = r.table;
+	c->u[c->n].table = r->table;
 	c->n++;
-	return MNL_CB_OK;
 }
 
-static int addr_cb(const struct nlmsghdr *nlh, void *data)
+static void addr_cb(const struct kevent *ev, void *data)
 {
 	struct disc_ctx *c = data;
-	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *attr;
-	const void *local = NULL, *address = NULL;
-	size_t alen = addr_len(c->family);
 
-	if (nlh->nlmsg_type != RTM_NEWADDR || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) ||
-	    ifa->ifa_family != c->family)
-		return MNL_CB_OK;
-	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
-		if (mnl_attr_get_payload_len(attr) != alen)
-			continue;
-		if (mnl_attr_get_type(attr) == IFA_LOCAL)
-			local = mnl_attr_get_payload(attr);
-		else if (mnl_attr_get_type(attr) == IFA_ADDRESS)
-			address = mnl_attr_get_payload(attr);
-	}
-	if (!local)
-		local = address;
-	if (!local)
-		return MNL_CB_OK;
+	if (ev->del || ev->addr.family != c->family)
+		return;
 	for (size_t i = 0; i < c->n; i++)
 		if (!c->u[i].ifindex && c->u[i].addr.family == c->family &&
-		    !memcmp(c->u[i].addr.bytes, local, alen))
-			c->u[i].ifindex = (int)ifa->ifa_index;
-	return MNL_CB_OK;
+		    !memcmp(c->u[i].addr.bytes, ev->addr.addr.bytes, addr_len(c->family)))
+			c->u[i].ifindex = ev->addr.ifindex;
 }
 
-static int route_cb(const struct nlmsghdr *nlh, void *data)
+/* A plain default route (not one nexthop of a multipath route) in an
+ * uplink's table: its gateway and device. */
+static void route_cb(const struct kevent *ev, void *data)
 {
 	struct disc_ctx *c = data;
-	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *attr;
-	uint32_t table;
-	const void *gw = NULL;
-	size_t alen = addr_len(c->family);
-	int oif = 0;
+	const struct kroute *rt = &ev->route;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)) ||
-	    rtm->rtm_family != c->family || rtm->rtm_dst_len || rtm->rtm_type != RTN_UNICAST)
-		return MNL_CB_OK;
-	table = rtm->rtm_table;
-	mnl_attr_for_each(attr, nlh, sizeof(*rtm)) {
-		uint16_t plen = mnl_attr_get_payload_len(attr);
-
-		switch (mnl_attr_get_type(attr)) {
-		case RTA_TABLE:
-			if (plen == 4)
-				table = mnl_attr_get_u32(attr);
-			break;
-		case RTA_GATEWAY:
-			if (plen == alen)
-				gw = mnl_attr_get_payload(attr);
-			break;
-		case RTA_OIF:
-			if (plen == 4)
-				oif = (int)mnl_attr_get_u32(attr);
-			break;
-		default:
-			break;
-		}
-	}
+	if (ev->del || rt->family != c->family || rt->dst_len || rt->type != RTN_UNICAST ||
+	    rt->multipath || !rt->oif)
+		return;
 	for (size_t i = 0; i < c->n; i++) {
 		struct uplink_info *u = &c->u[i];
 
-		if (u->addr.family != c->family || u->table != table || u->has_default || !oif)
+		if (u->addr.family != c->family || u->table != rt->table || u->has_default)
 			continue;
 		u->has_default = true;
-		u->oif = oif;
-		if (gw) {
+		u->oif = rt->oif;
+		if (rt->gw.family) {
 			u->has_gw = true;
-			u->gw.family = c->family;
-			memcpy(u->gw.bytes, gw, alen);
+			u->gw = rt->gw;
 		}
 	}
-	return MNL_CB_OK;
 }
 
-static int dump(struct nl *nl, uint16_t type, size_t hdrlen, mnl_cb_t cb, struct disc_ctx *c)
+static int dump(struct nl *nl, enum kobj_type type, kernel_cb cb, struct disc_ctx *c)
 {
-	char buf[MNL_NLMSG_HDRLEN + 64];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	uint8_t *fam;
+	struct kfilter f = { .family = c->family };
 	int ret, tries = 0;
 
-	nlh->nlmsg_type = type;
-	fam = mnl_nlmsg_put_extra_header(nlh, hdrlen);
-	*fam = (uint8_t)c->family;	/* first byte of fib_rule_hdr, ifaddrmsg and rtmsg */
 	do
-		ret = nl_dump(nl, nlh, cb, c);
+		ret = kmsg_dump(nl, type, &f, cb, c);
 	while (ret == -EINTR && ++tries < 5);
 	return ret;
 }
@@ -189,15 +134,15 @@ int discover_uplinks(struct nl *nl, const struct proto_lease *leases, size_t nle
 		size_t before = c.n;
 
 		c.family = families[f];
-		ret = dump(nl, RTM_GETRULE, sizeof(struct fib_rule_hdr), rule_cb, &c);
+		ret = dump(nl, KOBJ_RULE, rule_cb, &c);
 		if (ret < 0)
 			return ret;
 		if (c.n == before)
 			continue;
-		ret = dump(nl, RTM_GETADDR, sizeof(struct ifaddrmsg), addr_cb, &c);
+		ret = dump(nl, KOBJ_ADDR, addr_cb, &c);
 		if (ret < 0)
 			return ret;
-		ret = dump(nl, RTM_GETROUTE, sizeof(struct rtmsg), route_cb, &c);
+		ret = dump(nl, KOBJ_ROUTE, route_cb, &c);
 		if (ret < 0)
 			return ret;
 	}

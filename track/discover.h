@@ -15,10 +15,9 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "kobj.h"
 #include "nl.h"
 #include "proto.h"
-
-#define DISCOVER_PREF_FROM 10000
 
 struct uplink_info {
 	char ifname[IFNAMSIZ];

@@ -20,25 +20,19 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "kobj.h"
 #include "nl.h"
 #include "trackconf.h"
 
-#define STEER_PREF_MAIN    30000
-#define STEER_PREF_LOCAL   30001
-#define STEER_PREF_FORWARD 30002
+#define STEER_PREF_MAIN    KPREF_TRACK_MAIN
+#define STEER_PREF_LOCAL   KPREF_TRACK_LOCAL
+#define STEER_PREF_FORWARD KPREF_TRACK_FORWARD
 #define STEER_RULES_MAX (2 + TRACK_FORWARD_MAX)
-
-struct steer_rule {
-	uint32_t pref;
-	uint32_t table;
-	char iif[IFNAMSIZ];
-	bool suppress;		/* suppress_prefixlength 0 */
-};
 
 struct steer_set {
 	int family;		/* AF_INET or AF_INET6: one set per family */
 	size_t n;
-	struct steer_rule r[STEER_RULES_MAX];
+	struct krule r[STEER_RULES_MAX];
 };
 
 /* Is a rule at pref with protocol proto one of steer's? */
@@ -57,6 +51,7 @@ struct steer_hop {
 	struct inet_addr gw;
 	uint32_t weight;	/* 1..256 */
 };
+#define STEER_HOPS_MAX TRACK_UPLINKS_MAX
 /* Replaces family's default route of table with a multipath route over
  * hops (one hop: a plain route); n 0 deletes it.  0 or -errno. */
 int steer_route(struct nl *nl, int family, uint32_t table, const struct steer_hop *hops, size_t n);

@@ -99,7 +99,7 @@ static struct proto_lease *fetch_leases(struct track *t, size_t *n)
 		if (t->rtallocd >= 0)
 			log_msg(LOG_WARNING, "rtallocd (@%s): no lease list (%s); uplinks from the kernel's "
 				"rules at pref %u only", t->conf.socket_path, err[0] ? err : strerror(-ret),
-				DISCOVER_PREF_FROM);
+				KPREF_FROM);
 		t->rtallocd = -1;
 		return NULL;
 	}

@@ -336,7 +336,7 @@ static void test_tables_compare(void **state)
 	};
 	struct klink links[2] = { { .ifindex = 2, .name = "wan0", .up = true },
 				  { .ifindex = 3, .name = "wan1", .up = true } };
-	struct rule rules[2] = {
+	struct krule rules[2] = {
 		{ .family = AF_INET, .pref = 10000, .table = 10000, .src_len = 32, .proto = RTPROT_RTALLOC },
 		{ .family = AF_INET, .pref = 10000, .table = 10001, .src_len = 32, .proto = RTPROT_RTALLOC },
 	};

@@ -13,27 +13,27 @@
 #include "addr.h"
 #include "status.h"
 
-static struct rule from(int family, const char *addr, uint32_t table)
+static struct krule from(int family, const char *addr, uint32_t table)
 {
-	struct rule r = { .family = (uint8_t)family, .pref = 10000, .table = table, .proto = 122 };
+	struct krule r = { .family = (uint8_t)family, .pref = 10000, .table = table, .proto = 122 };
 
 	assert_int_equal(addr_parse(family, addr, &r.src), 0);
 	r.src_len = (uint8_t)(addr_len(family) * 8);
 	return r;
 }
 
-static struct rule to(int family, const char *net, uint8_t len, uint32_t table)
+static struct krule to(int family, const char *net, uint8_t len, uint32_t table)
 {
-	struct rule r = { .family = (uint8_t)family, .pref = 20000, .table = table, .proto = 122 };
+	struct krule r = { .family = (uint8_t)family, .pref = 20000, .table = table, .proto = 122 };
 
 	assert_int_equal(addr_parse(family, net, &r.dst), 0);
 	r.dst_len = len;
 	return r;
 }
 
-static struct rule iif_lo(int family, uint32_t table)
+static struct krule iif_lo(int family, uint32_t table)
 {
-	struct rule r = { .family = (uint8_t)family, .pref = 91000, .table = table, .proto = 122 };
+	struct krule r = { .family = (uint8_t)family, .pref = 91000, .table = table, .proto = 122 };
 
 	strcpy(r.iif, "lo");
 	return r;
@@ -49,7 +49,7 @@ static struct proto_lease lease(int family, const char *addr, const char *ifname
 }
 
 /* status_compare() of the arguments; its output in out (static). */
-static size_t compare(const struct proto_lease *l, size_t nl, const struct rule *r, size_t nr,
+static size_t compare(const struct proto_lease *l, size_t nl, const struct krule *r, size_t nr,
 		      char **out)
 {
 	static char buf[4096];
@@ -70,7 +70,7 @@ static void test_consistent(void **state)
 {
 	struct proto_lease l[] = { lease(AF_INET, "192.0.2.7", "eth0", 10000),
 				   lease(AF_INET6, "2001:db8::7", "eth1", 10000) };
-	struct rule r[] = { from(AF_INET, "192.0.2.7", 10000), to(AF_INET, "192.0.2.0", 24, 10000),
+	struct krule r[] = { from(AF_INET, "192.0.2.7", 10000), to(AF_INET, "192.0.2.0", 24, 10000),
 			    iif_lo(AF_INET, 10000), from(AF_INET6, "2001:db8::7", 10000),
 			    to(AF_INET6, "2001:db8::", 64, 10000), iif_lo(AF_INET6, 10000) };
 	char *out;
@@ -85,7 +85,7 @@ static void test_lease_without_rules(void **state)
 {
 	struct proto_lease l[] = { lease(AF_INET, "192.0.2.7", "eth0", 10001) };
 	/* the same table in the other family explains nothing */
-	struct rule r[] = { iif_lo(AF_INET6, 10001) };
+	struct krule r[] = { iif_lo(AF_INET6, 10001) };
 	char *out;
 
 	(void)state;
@@ -97,7 +97,7 @@ static void test_lease_without_rules(void **state)
 static void test_missing_rules(void **state)
 {
 	struct proto_lease l[] = { lease(AF_INET, "192.0.2.7", "eth0", 10000) };
-	struct rule r[] = { from(AF_INET, "192.0.2.7", 10000) };
+	struct krule r[] = { from(AF_INET, "192.0.2.7", 10000) };
 	char *out;
 
 	(void)state;
@@ -110,7 +110,7 @@ static void test_missing_rules(void **state)
 static void test_different_table(void **state)
 {
 	struct proto_lease l[] = { lease(AF_INET, "192.0.2.7", "eth0", 10000) };
-	struct rule r[] = { from(AF_INET, "192.0.2.7", 10005), to(AF_INET, "192.0.2.0", 24, 10000),
+	struct krule r[] = { from(AF_INET, "192.0.2.7", 10005), to(AF_INET, "192.0.2.0", 24, 10000),
 			    iif_lo(AF_INET, 10000) };
 	char *out;
 
@@ -124,7 +124,7 @@ static void test_different_table(void **state)
 
 static void test_rule_without_lease(void **state)
 {
-	struct rule r[] = { from(AF_INET6, "2001:db8::9", 10009), iif_lo(AF_INET, 10009) };
+	struct krule r[] = { from(AF_INET6, "2001:db8::9", 10009), iif_lo(AF_INET, 10009) };
 	char *out;
 
 	(void)state;
@@ -138,7 +138,7 @@ static void test_unspec_and_bad(void **state)
 	/* an unspec lease is checked in its address's family */
 	struct proto_lease l[] = { lease(AF_UNSPEC, "2001:db8::5", "eth2", 10002),
 				   lease(AF_INET, "not-an-address", "eth3", 10003) };
-	struct rule r[] = { from(AF_INET6, "2001:db8::5", 10002), to(AF_INET6, "2001:db8::", 64, 10002),
+	struct krule r[] = { from(AF_INET6, "2001:db8::5", 10002), to(AF_INET6, "2001:db8::", 64, 10002),
 			    iif_lo(AF_INET6, 10002) };
 	char *out;
 

@@ -13,11 +13,26 @@
 #include "addr.h"
 #include "proto.h"
 
-/* FRA_PROTOCOL / rtm_protocol of everything rtalloc installs (proto 122);
- * the same value as allocator-client/rules.h. */
-#ifndef RTPROT_RTALLOC
+/* FRA_PROTOCOL / rtm_protocol of every rule and route rtalloc installs
+ * (`ip rule` shows `proto 122`).  It is how rtalloc knows its own: it never
+ * adds, deletes or restores a rule without it, and finds a crashed run's
+ * leftovers by it. */
 #define RTPROT_RTALLOC 0x7a
-#endif
+
+/* The pref partition of rtalloc's rules (every one protocol 122):
+ *   10000  from ADDR lookup T          (a lease's own address)
+ *   20000  to NETWORK lookup T         (its network)
+ *   30000  lookup main suppress_prefixlength 0    \
+ *   30001  iif lo lookup T_unbound                  } rtalloc-track's steering
+ *   30002  iif LAN lookup T_unbound               /
+ *   91000  iif lo lookup T / iif FWD lookup T      (a lease's local and forwarded)
+ * fwmark rules have a pref of the user's (--fwmark-pref). */
+#define KPREF_FROM		10000u
+#define KPREF_TO		20000u
+#define KPREF_IIF		91000u
+#define KPREF_TRACK_MAIN	30000u
+#define KPREF_TRACK_LOCAL	30001u
+#define KPREF_TRACK_FORWARD	30002u
 
 #define KTABLE_MAIN 254u
 
@@ -61,6 +76,13 @@ struct kroute {
 	bool cloned;			/* RTM_F_CLONED: a cache entry, never ours */
 };
 
+/* One nexthop of a multipath route to be written (kroute_put_multipath). */
+struct knexthop {
+	int ifindex;
+	struct inet_addr gw;		/* family 0: no gateway */
+	uint32_t weight;		/* 1..256 */
+};
+
 struct krule {
 	uint8_t family;
 	uint32_t pref;
@@ -70,8 +92,13 @@ struct krule {
 	char iif[IFNAMSIZ];		/* "" when not set */
 	bool has_fwmark;
 	uint32_t fwmark, fwmask;
+	bool suppress;			/* suppress_prefixlength 0 */
 	uint8_t proto;
 };
+
+/* One of rtalloc-track's steering rules (protocol 122, prefs 30000-30002),
+ * not a lease's. */
+bool krule_is_track(const struct krule *r);
 
 /* Growable arrays.  Order is not kept by deletions (swap with the last). */
 struct krule_set {

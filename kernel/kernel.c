@@ -1,0 +1,239 @@
+/* kernel: the engine's seam over rtnetlink (libmnl, common/nl.c).  One
+ * socket for requests and dumps, one subscribed to events; each message is
+ * parsed here, once, into a kobj.h struct. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <linux/fib_rules.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+
+#include "kernel.h"
+#include "kmsg.h"
+#include "log.h"
+#include "nl.h"
+
+/* Messages per sendmsg: the ACKs of one batch must fit the request
+ * socket's receive buffer (an ACK costs the kernel ~1 KiB of it). */
+#define KBATCH_MAX 64
+#define KMSG_MAX 256
+
+struct knl {
+	struct kernel k;
+	struct nl req;
+	struct nl ev;
+};
+
+/* ---- the ops ---- */
+
+static int knl_dump(struct kernel *k, enum kobj_type type, kernel_cb cb, void *data)
+{
+	struct knl *n = (struct knl *)k;
+	static const uint8_t fams[] = { AF_INET, AF_INET6 };
+	int ret = 0;
+
+	for (size_t i = 0; i < (type == KOBJ_LINK ? 1u : 2u); i++) {
+		struct kfilter f = { .family = type == KOBJ_LINK ? AF_UNSPEC : fams[i] };
+		int tries = 0;
+
+		/* An interrupted dump is repeated from the start; the
+		 * callers' sets replace entries by key, so twice is fine. */
+		do
+			ret = kmsg_dump(&n->req, type, &f, cb, data);
+		while (ret == -EINTR && ++tries < 5);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Sends changes [0, n) (n <= KBATCH_MAX) in one sendmsg, waits for every
+ * ACK.  errs as in kernel_ops.apply. */
+static int knl_batch(struct knl *kn, const struct kchange *c, size_t n, int *errs)
+{
+	struct nl *nl = &kn->req;
+	char *buf = NULL;
+	uint32_t first = nl->seq + 1;
+	size_t len = 0, acked = 0;
+	bool seen[KBATCH_MAX] = { false };
+	int ret = 0;
+
+	buf = malloc(n * KMSG_MAX);
+	if (!buf)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf + len);
+		bool route = c[i].type == KOBJ_ROUTE;
+
+		nlh->nlmsg_seq = ++nl->seq;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		if (c[i].add) {
+			nlh->nlmsg_type = route ? RTM_NEWROUTE : RTM_NEWRULE;
+			nlh->nlmsg_flags |= NLM_F_CREATE;
+			/* IPv4 keeps one route per key: replace it.  IPv6
+			 * would replace a sibling; the engine deletes first. */
+			if (route && c[i].route.family == AF_INET)
+				nlh->nlmsg_flags |= NLM_F_REPLACE;
+			else if (!route)
+				nlh->nlmsg_flags |= NLM_F_EXCL;
+		} else {
+			nlh->nlmsg_type = route ? RTM_DELROUTE : RTM_DELRULE;
+		}
+		if (route)
+			kroute_put(nlh, &c[i].route, c[i].add);
+		else
+			krule_put(nlh, &c[i].rule);
+		len += MNL_ALIGN(nlh->nlmsg_len);
+		errs[i] = 0;
+	}
+	if (mnl_socket_sendto(nl->sock, buf, len) < 0) {
+		ret = -errno;
+		goto cleanup;
+	}
+	while (acked < n) {
+		ssize_t got = mnl_socket_recvfrom(nl->sock, nl->buf, nl->buflen);
+		const struct nlmsghdr *nlh;
+		int left;
+
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			goto cleanup;
+		}
+		left = (int)got;
+		for (nlh = (const struct nlmsghdr *)nl->buf; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			const struct nlmsgerr *e;
+			uint32_t i = nlh->nlmsg_seq - first;
+			int err;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != nl->portid ||
+			    i >= n || seen[i])
+				continue;	/* a late ACK of an earlier exchange */
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+				ret = -EBADMSG;
+				goto cleanup;
+			}
+			e = mnl_nlmsg_get_payload(nlh);
+			err = e->error;
+			if (c[i].add && err == -EEXIST)
+				err = 0;
+			if (!c[i].add && (err == -ENOENT || err == -ESRCH))
+				err = 0;
+			errs[i] = err;
+			seen[i] = true;
+			acked++;
+		}
+	}
+cleanup:
+	free(buf);
+	return ret;
+}
+
+static int knl_apply(struct kernel *k, const struct kchange *c, size_t n, int *errs)
+{
+	struct knl *kn = (struct knl *)k;
+
+	for (size_t i = 0; i < n; i += KBATCH_MAX) {
+		size_t m = n - i < KBATCH_MAX ? n - i : KBATCH_MAX;
+		int ret = knl_batch(kn, c + i, m, errs + i);
+
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+struct ev_ctx {
+	kernel_cb cb;
+	void *data;
+};
+
+static int ev_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ev_ctx *ctx = data;
+
+	kmsg_emit(nlh, -1, ctx->cb, ctx->data);
+	return MNL_CB_OK;
+}
+
+static int knl_events(struct kernel *k, kernel_cb cb, void *data)
+{
+	struct knl *kn = (struct knl *)k;
+	struct ev_ctx ctx = { .cb = cb, .data = data };
+	int ret, count = 0;
+
+	while ((ret = nl_events(&kn->ev, ev_cb, &ctx)) > 0)
+		count++;
+	return ret < 0 ? ret : count;
+}
+
+static int knl_fd(const struct kernel *k)
+{
+	return nl_fd(&((const struct knl *)k)->ev);
+}
+
+static void knl_close(struct kernel *k)
+{
+	struct knl *kn = (struct knl *)k;
+
+	nl_close(&kn->req);
+	nl_close(&kn->ev);
+	free(kn);
+}
+
+static const struct kernel_ops knl_ops = {
+	.dump = knl_dump,
+	.apply = knl_apply,
+	.events = knl_events,
+	.fd = knl_fd,
+	.close = knl_close,
+};
+
+int kernel_netlink_open(struct kernel **k, int ev_rcvbuf)
+{
+	static const unsigned groups[] = {
+		RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE,
+		RTNLGRP_IPV6_ROUTE, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE,
+	};
+
+	return kernel_netlink_open_groups(k, ev_rcvbuf, groups, sizeof(groups) / sizeof(groups[0]));
+}
+
+int kernel_netlink_open_groups(struct kernel **k, int ev_rcvbuf, const unsigned *groups, size_t n)
+{
+	struct knl *kn = calloc(1, sizeof(*kn));
+	int ret, size = 1 << 20;
+
+	*k = NULL;
+	if (!kn)
+		return -ENOMEM;
+	kn->k.ops = &knl_ops;
+	/* Events first: nothing after this call is missed. */
+	ret = n ? nl_open(&kn->ev, groups, n) : -EINVAL;
+	if (ret < 0)
+		goto cleanup;
+	/* An agent adding rules for a thousand addresses hears each of them
+	 * back: room for that burst (ENOBUFS still re-dumps). */
+	size = ev_rcvbuf > 0 ? ev_rcvbuf : 8 << 20;
+	if (setsockopt(nl_fd(&kn->ev), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(nl_fd(&kn->ev), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	ret = nl_open(&kn->req, NULL, 0);
+	if (ret < 0)
+		goto cleanup;
+	/* Room for a whole batch of ACKs. */
+	size = 1 << 20;
+	if (setsockopt(nl_fd(&kn->req), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(nl_fd(&kn->req), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	*k = &kn->k;
+	return 0;
+cleanup:
+	nl_close(&kn->ev);
+	nl_close(&kn->req);
+	free(kn);
+	return ret;
+}

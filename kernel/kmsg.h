@@ -1,0 +1,59 @@
+/* kmsg: the one builder and parser of rtnetlink messages (rules, routes,
+ * addresses, links and their events), over kobj.h's types.  kernel.c
+ * carries them for the engine; a program with a netlink socket of its own
+ * (common/nl.h) fills and reads its messages only through these. */
+#ifndef RTALLOC_KMSG_H
+#define RTALLOC_KMSG_H
+
+#include <stdbool.h>
+
+#include <libmnl/libmnl.h>
+
+#include "kernel.h"
+#include "nl.h"
+
+/* An RTM_NEWRULE/RTM_DELRULE message -> r (any protocol: callers that
+ * want only rtalloc's check r->proto == RTPROT_RTALLOC).  false when it is
+ * truncated or of another family than IPv4/IPv6. */
+bool krule_parse(const struct nlmsghdr *nlh, struct krule *r);
+/* An RTM_NEWRULE of rtalloc's (protocol 122) -> r; false for anything else. */
+bool krule_parse_ours(const struct nlmsghdr *nlh, struct krule *r);
+/* A dumped rule or a new rule's event of rtalloc's (protocol 122). */
+static inline bool kevent_rule_ours(const struct kevent *ev)
+{
+	return ev->type == KOBJ_RULE && !ev->del && ev->rule.proto == RTPROT_RTALLOC;
+}
+/* Appends r's fib_rule_hdr and attributes to nlh (its type and flags are
+ * the caller's; nothing of the payload written yet). */
+void krule_put(struct nlmsghdr *nlh, const struct krule *r);
+/* The same for a route; add false: a deletion (scope NOWHERE matches any). */
+void kroute_put(struct nlmsghdr *nlh, const struct kroute *r, bool add);
+/* r (its oif and gw unset) with an RTA_MULTIPATH of the n nexthops. */
+void kroute_put_multipath(struct nlmsghdr *nlh, const struct kroute *r, const struct knexthop *nh,
+			  size_t n);
+/* Adds (NLM_F_CREATE | NLM_F_EXCL) or deletes the n rules through nl, in
+ * batches of NL_BATCH_MAX, each ACKed: errs[i] is 0 or -errno of rule i
+ * (-EEXIST on add and -ENOENT on delete included: the caller decides).
+ * 0, or -errno when an exchange itself failed. */
+int krules_send(struct nl *nl, const struct krule *const *r, size_t n, bool add, int *errs);
+/* Any message of a link, address, route or rule -> cb as kevent(s): one, or
+ * one per nexthop of a multipath route.  type: only that kobj_type (-1: any). */
+void kmsg_emit(const struct nlmsghdr *nlh, int type, kernel_cb cb, void *data);
+
+/* What a dump asks the kernel for.  family: AF_INET/AF_INET6 (AF_UNSPEC
+ * for links, or both families' rules).  ifindex (addresses, routes: their
+ * device) and table (routes), 0 for any, are filtered by the kernel itself
+ * (NETLINK_GET_STRICT_CHK, Linux >= 5.0; an older one sends everything and
+ * the dump drops the rest here, so callers see the same either way).  The
+ * kernel cannot filter rule dumps. */
+struct kfilter {
+	int family;
+	int ifindex;
+	uint32_t table;
+};
+/* One dump of type's objects through nl, each message through kmsg_emit
+ * to cb.  0 or -errno; -EINTR when the kernel's state changed meanwhile
+ * (the caller repeats it, its cb then sees objects again). */
+int kmsg_dump(struct nl *nl, enum kobj_type type, const struct kfilter *f, kernel_cb cb, void *data);
+
+#endif
