@@ -228,8 +228,11 @@ bool krule_parse(const struct nlmsghdr *nlh, struct krule *r)
 				r->fwmask = mnl_attr_get_u32(attr);
 			break;
 		case FRA_SUPPRESS_PREFIXLEN:
-			if (plen == 4 && mnl_attr_get_u32(attr) == 0)
-				r->suppress = true;
+			/* The kernel's "none" is -1 (not sent by it). */
+			if (plen == 4 && mnl_attr_get_u32(attr) <= 128) {
+				r->has_suppress = true;
+				r->suppress = (uint8_t)mnl_attr_get_u32(attr);
+			}
 			break;
 		}
 	}
@@ -359,8 +362,8 @@ void krule_put(struct nlmsghdr *nlh, const struct krule *r)
 		mnl_attr_put_u32(nlh, FRA_FWMARK, r->fwmark);
 		mnl_attr_put_u32(nlh, FRA_FWMASK, r->fwmask);
 	}
-	if (r->suppress)
-		mnl_attr_put_u32(nlh, FRA_SUPPRESS_PREFIXLEN, 0);
+	if (r->has_suppress)
+		mnl_attr_put_u32(nlh, FRA_SUPPRESS_PREFIXLEN, r->suppress);
 }
 
 int krules_send(struct nl *nl, const struct krule *const *r, size_t n, bool add, int *errs)

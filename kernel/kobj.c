@@ -99,7 +99,7 @@ bool krule_equal(const struct krule *a, const struct krule *b)
 	       prefix_equal(&a->dst, &b->dst, a->dst_len, len) &&
 	       !strcmp(a->iif, b->iif) && a->has_fwmark == b->has_fwmark &&
 	       (!a->has_fwmark || (a->fwmark == b->fwmark && a->fwmask == b->fwmask)) &&
-	       a->suppress == b->suppress;
+	       a->has_suppress == b->has_suppress && (!a->has_suppress || a->suppress == b->suppress);
 }
 
 bool krule_is_track(const struct krule *r)
@@ -168,8 +168,8 @@ const char *krule_str(const struct krule *r, char *buf, size_t len)
 	if (r->has_fwmark)
 		put(buf, len, &n, " fwmark 0x%x/0x%x", r->fwmark, r->fwmask);
 	put(buf, len, &n, " lookup %u", r->table);
-	if (r->suppress)
-		put(buf, len, &n, " suppress_prefixlength 0");
+	if (r->has_suppress)
+		put(buf, len, &n, " suppress_prefixlength %u", r->suppress);
 	return buf;
 }
 

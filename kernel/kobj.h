@@ -92,8 +92,9 @@ struct krule {
 	char iif[IFNAMSIZ];		/* "" when not set */
 	bool has_fwmark;
 	uint32_t fwmark, fwmask;
-	bool suppress;			/* suppress_prefixlength 0 */
 	uint8_t proto;
+	bool has_suppress;		/* suppress_prefixlength suppress */
+	uint8_t suppress;
 };
 
 /* One of rtalloc-track's steering rules (protocol 122, prefs 30000-30002),

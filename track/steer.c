@@ -34,7 +34,8 @@ void steer_build(struct steer_set *s, int family, uint32_t table, const char (*f
 	s->family = family;
 	if (!table)
 		return;
-	steer_add(s, STEER_PREF_MAIN, RT_TABLE_MAIN)->suppress = true;
+	/* suppress_prefixlength 0 (suppress stays 0) */
+	steer_add(s, STEER_PREF_MAIN, RT_TABLE_MAIN)->has_suppress = true;
 	snprintf(steer_add(s, STEER_PREF_LOCAL, table)->iif, IFNAMSIZ, "lo");
 	for (size_t i = 0; i < nfwd && s->n < STEER_RULES_MAX; i++)
 		snprintf(steer_add(s, STEER_PREF_FORWARD, table)->iif, IFNAMSIZ, "%s", fwd[i]);

@@ -180,7 +180,8 @@ static void test_steer_build(void **state)
 	assert_int_equal(s.family, AF_INET6);
 	assert_int_equal(s.n, 4);
 	assert_int_equal(s.r[0].pref, STEER_PREF_MAIN);
-	assert_true(s.r[0].suppress);
+	assert_true(s.r[0].has_suppress);
+	assert_int_equal(s.r[0].suppress, 0);
 	assert_int_equal(s.r[0].table, 254);
 	assert_int_equal(s.r[1].pref, STEER_PREF_LOCAL);
 	assert_string_equal(s.r[1].iif, "lo");
