@@ -18,8 +18,11 @@ PKGS    := json-c libmnl sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljson-c -lmnl -lsqlite3)
 
+# Only the layers below the programs are on the include path (a program's
+# own headers are found next to its sources): a program folder that
+# includes another program's header does not build.
 XCFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -MMD -MP \
-	-Icommon $(PKG_CFLAGS) -DSHIMDIR='"$(LIBDIR)"'
+	-Icommon -Ikernel -Iengine $(PKG_CFLAGS) -DSHIMDIR='"$(LIBDIR)"'
 XLDFLAGS :=
 ifeq ($(WERROR),1)
 XCFLAGS += -Werror
@@ -38,12 +41,18 @@ Q :=
 E := @true
 endif
 
+# One static library per folder.  Arrows run one way: programs
+# (allocator-server, allocator-client, agent, track) -> engine -> kernel ->
+# common, and every link line names them in that order.
 COMMON_SRC := $(wildcard common/*.c)
+KERNEL_SRC := $(wildcard kernel/*.c)
+ENGINE_SRC := $(wildcard engine/*.c)
 SERVER_SRC := $(filter-out allocator-server/main.c,$(wildcard allocator-server/*.c))
-# mark.c: rtalloc --fwmark parses marks exactly as the shim does.
-CLIENT_SRC := $(filter-out allocator-client/main.c,$(wildcard allocator-client/*.c)) allocator-client/packetmark/mark.c
-SHIM_SRC   := $(wildcard allocator-client/packetmark/shim*.c) allocator-client/packetmark/mark.c
-WRAP_SRC   := $(wildcard allocator-client/packetmark/packetmark.c) allocator-client/packetmark/mark.c
+# common/mark.c: rtalloc --fwmark and the agent's config parse marks exactly
+# as the shim does (the shim is built from it with -fPIC).
+CLIENT_SRC := $(filter-out allocator-client/main.c,$(wildcard allocator-client/*.c))
+SHIM_SRC   := $(wildcard allocator-client/packetmark/shim*.c) common/mark.c
+WRAP_SRC   := $(wildcard allocator-client/packetmark/packetmark.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 COMMON_OBJ := $(call obj,$(COMMON_SRC))
@@ -81,18 +90,29 @@ $(BUILD)/pic/%.o: %.c $(FLAGS_STAMP)
 
 $(BUILD)/libcommon.a: $(COMMON_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/libkernel.a: $(call obj,$(KERNEL_SRC))
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/libengine.a: $(call obj,$(ENGINE_SRC))
+	$(Q)rm -f $@ && ar rcs $@ $^
 $(BUILD)/libserver.a: $(SERVER_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 $(BUILD)/libclient.a: $(CLIENT_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-LIBS := $(BUILD)/libserver.a $(BUILD)/libclient.a $(BUILD)/libcommon.a
+# Below the programs, in link order.
+LOWER := $(BUILD)/libengine.a $(BUILD)/libkernel.a $(BUILD)/libcommon.a
+# Unit tests and tools: every program's library above the lower ones (each
+# test pulls only the objects it uses; libagent.a and libtrack.a are built
+# by mk/agent.mk and mk/track.mk).
+LIBS := $(BUILD)/libagent.a $(BUILD)/libtrack.a $(BUILD)/libserver.a $(BUILD)/libclient.a $(LOWER)
+# Tests may reach any folder's headers.
+TEST_INC := -Iallocator-server -Iallocator-client -Iallocator-client/packetmark -Iagent -Itrack
 
 $(BUILD)/rtallocd: $(call obj,allocator-server/main.c) $(BUILD)/libserver.a $(BUILD)/libkernel.a $(BUILD)/libcommon.a
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/rtalloc: $(call obj,allocator-client/main.c) $(BUILD)/libclient.a $(BUILD)/libcommon.a
+$(BUILD)/rtalloc: $(call obj,allocator-client/main.c) $(BUILD)/libclient.a $(LOWER)
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -107,14 +127,14 @@ $(BUILD)/packetmark: $(call obj,$(WRAP_SRC)) $(BUILD)/libcommon.a
 $(BUILD)/tests/%: tests/unit/%.c $(LIBS) $(FLAGS_STAMP)
 	$(E) "  CC+LD   $@"
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -Iallocator-server -Iallocator-client -Iallocator-client/packetmark \
-		$(LDFLAGS) $(XLDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(TEST_INC) \
+		$(LDFLAGS) $(XLDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS) -lm -lcmocka
 
 $(BUILD)/tools/%: tests/tools/%.c $(LIBS) $(FLAGS_STAMP)
 	$(E) "  CC+LD   $@"
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -Iallocator-server -Iallocator-client \
-		$(LDFLAGS) $(XLDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS) -lpthread
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(TEST_INC) \
+		$(LDFLAGS) $(XLDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS) -lm -lpthread
 
 tests: $(PROGS) $(UNIT_PROGS) $(TOOL_PROGS)
 

@@ -10,13 +10,12 @@
 
 #include "agent.h"
 #include "agentcfg.h"
-#include "cli.h"
-#include "daemon.h"
 #include "engine.h"
 #include "kernel.h"
 #include "lease.h"
 #include "log.h"
 #include "loop.h"
+#include "owner.h"
 #include "sdnotify.h"
 
 #define PASS_DELAY_MS	20	/* events of one burst: one pass */
@@ -75,20 +74,18 @@ struct agent {
 /* ---- one owner per address ---- */
 
 /* Does a per-address rtalloc daemon (the hook path) hold u's address?
- * Asked as rtalloc's own runs ask it (daemon_ask): root's file name under
+ * Asked as rtalloc's own runs ask it (owner_ask): root's file name under
  * /run/rtalloc/clients first, then the abstract rtalloc/4|6/IF/ADDR, whose
  * answer counts only from our uid.  A process of another uid squatting the
  * abstract name is logged (uid, pid) and does not keep us off the address. */
 static bool held_by_daemon(const struct uplink *u)
 {
-	struct cli_opts o;
+	struct proto_request k = { .family = u->key.family };
 	char reply[64];
 
-	memset(&o, 0, sizeof(o));
-	o.family = u->key.family;
-	o.addr = u->key.addr;
-	snprintf(o.ifname, sizeof(o.ifname), "%s", u->key.ifname);
-	return daemon_ask(&o, "table", HOLDER_ASK_MS, reply, sizeof(reply)) == 0;
+	addr_str(&u->key.addr, k.address, sizeof(k.address));
+	snprintf(k.ifname, sizeof(k.ifname), "%s", u->key.ifname);
+	return owner_ask(&k, "table", HOLDER_ASK_MS, reply, sizeof(reply)) == 0;
 }
 
 /* ---- leases ---- */
@@ -562,7 +559,7 @@ static void named_ready(struct loop_fd *fd, uint32_t events)
 static int name_bind(struct agent *a)
 {
 	struct ucred cred = { 0 };
-	int fd = agent_name_bind(a->cfg.socket_path);
+	int fd = owner_agent_bind(a->cfg.socket_path);
 
 	if (fd >= 0) {
 		a->named = (struct loop_fd){ .fd = fd, .events = EPOLLIN, .cb = named_ready };
@@ -570,7 +567,7 @@ static int name_bind(struct agent *a)
 	}
 	if (fd != -EADDRINUSE)
 		return fd;
-	if (agent_name_owner(a->cfg.socket_path, &cred) == 0 && cred.uid == 0)
+	if (owner_agent_cred(a->cfg.socket_path, &cred) == 0 && cred.uid == 0)
 		return -EADDRINUSE;
 	log_msg(LOG_WARNING, "@" AGENT_NAME_FMT " is held by uid %d pid %d, not root: running without it "
 		"(hook runs for our addresses are not refused)", a->cfg.socket_path, (int)cred.uid, (int)cred.pid);

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "packetmark/mark.h"
+#include "mark.h"
 
 enum {
 	OPT_PREF_FROM = 256,
@@ -182,6 +182,16 @@ const char *cli_key_str(const struct cli_opts *o, char *buf, size_t len)
 		return buf;
 	}
 	return addr_str(&o->addr, buf, len);
+}
+
+struct proto_request cli_lease_key(const struct cli_opts *o)
+{
+	struct proto_request key = { .family = (uint8_t)o->family };
+
+	cli_key_str(o, key.address, sizeof(key.address));
+	snprintf(key.ifname, sizeof(key.ifname), "%s", o->ifname);
+	snprintf(key.tag, sizeof(key.tag), "%s", o->tag);
+	return key;
 }
 
 /* The original leased a table for any text it was given without -4/-6.

@@ -88,5 +88,7 @@ bool cli_table_ok(const struct cli_opts *o, uint32_t t);
 /* The lease's key as the protocol carries it: the canonical address, or the
  * unspec identifier.  buf holds INET6_ADDRSTRLEN. */
 const char *cli_key_str(const struct cli_opts *o, char *buf, size_t len);
+/* The lease's key (family, address, ifname, tag) as lease_send() takes it. */
+struct proto_request cli_lease_key(const struct cli_opts *o);
 
 #endif

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "loop.h"
 #include "nl.h"
+#include "owner.h"
 #include "rules.h"
 #include "watch.h"
 
@@ -29,7 +30,6 @@
 #define FIX_INTERVAL_MS		1000	/* restore deleted rules at most once a second */
 #define FIX_DELAY_MS		100	/* let an `ip rule flush` finish first */
 #define CTL_MSG_MAX		64
-#define CTL_DIR			LEASE_SOCKET_DIR "/clients"
 #define RELEASE_DEADLINE_MS	4000	/* at exit: deliver the release within this */
 #define RELEASE_WAIT_MS		250	/* first wait for its answer; doubles */
 #define PREFIX_ASK_MS		2000	/* then ask an old holder for its table only */
@@ -52,10 +52,8 @@ struct daemon {
 	int ctl_fd;			/* @rtalloc/4/IF/ADDR, -1 if a squatter has it */
 	int addr_fd;			/* holds the address's name (addr_lock) */
 	struct loop_fd ctl_h;
-	int ctl_file_fd;		/* CTL_DIR/NETNS-4-IF-ADDR.sock (root only), or -1 */
+	struct owner_file ctl_file;	/* OWNER_DIR/NETNS-4-IF-ADDR.sock (root only) */
 	struct loop_fd ctl_file_h;
-	struct sockaddr_un ctl_file;	/* its name, unlinked at exit if still ours */
-	ino_t ctl_file_ino;
 	struct sockaddr_un release_peer;	/* who asked for -r, to tell when done */
 	socklen_t release_peer_len;
 	int release_fd;			/* the socket it asked on */
@@ -73,239 +71,6 @@ struct daemon {
 	const char *reason;		/* why the loop ended */
 	struct ratelimit rl;
 };
-
-/* ---- the key socket ---- */
-
-static socklen_t ctl_addr(const struct cli_opts *o, struct sockaddr_un *sa)
-{
-	char a[INET6_ADDRSTRLEN];
-	int n;
-
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "rtalloc/%d/%s/%s",
-		     o->family == AF_INET ? 4 : o->family == AF_INET6 ? 6 : 0, o->ifname,
-		     cli_key_str(o, a, sizeof(a)));
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
-}
-
-/* 0 (we are the holder), -EADDRINUSE (another process is), or -errno. */
-static int ctl_bind(const struct cli_opts *o, int *fd)
-{
-	struct sockaddr_un sa;
-	socklen_t len = ctl_addr(o, &sa);
-	int one = 1;
-
-	*fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (*fd < 0)
-		return -errno;
-	/* Credentials on every request: only root or our user may -r. */
-	if (setsockopt(*fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
-	    bind(*fd, (struct sockaddr *)&sa, len) < 0) {
-		int ret = -errno;
-
-		close(*fd);
-		*fd = -1;
-		return ret;
-	}
-	return 0;
-}
-
-/* The file form of the control name: only root can create CTL_DIR (under
- * /run), so whoever holds a name in it is an rtalloc run by root.  Keyed
- * by the network namespace too, as file names are shared by all. */
-static int ctl_file_addr(const struct cli_opts *o, struct sockaddr_un *sa)
-{
-	char a[INET6_ADDRSTRLEN];
-	struct stat st;
-	int n;
-
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	if (stat("/proc/self/ns/net", &st) < 0)
-		return -errno;
-	n = snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%lu-%d-%s-%s.sock", CTL_DIR,
-		     (unsigned long)st.st_ino, o->family == AF_INET ? 4 : o->family == AF_INET6 ? 6 : 0,
-		     o->ifname, cli_key_str(o, a, sizeof(a)));
-	return n < 0 || (size_t)n >= sizeof(sa->sun_path) ? -ENAMETOOLONG : 0;
-}
-
-static bool ctl_dir_trusted(void)
-{
-	struct stat st;
-
-	return lstat(CTL_DIR, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0 && !(st.st_mode & 022);
-}
-
-/* Root takes the file name first: 0, -EADDRINUSE (a live rtalloc of
- * root's holds it), or -errno (not root, no /run: the abstract name only). */
-static int ctl_file_bind(struct daemon *d)
-{
-	struct sockaddr_un *sa = &d->ctl_file;
-	struct stat st = { 0 };
-	int fd, one = 1, ret;
-
-	if (geteuid() != 0)
-		return -EPERM;
-	ret = ctl_file_addr(d->o, sa);
-	if (ret < 0)
-		return ret;
-	if ((mkdir(LEASE_SOCKET_DIR, 0755) < 0 && errno != EEXIST) ||
-	    (mkdir(CTL_DIR, 0755) < 0 && errno != EEXIST))
-		return -errno;
-	if (!ctl_dir_trusted()) {
-		log_msg(LOG_WARNING, "%s is not root's alone: control by abstract name only", CTL_DIR);
-		return -EPERM;
-	}
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	ret = bind(fd, (struct sockaddr *)sa, sizeof(*sa)) < 0 ? -errno : 0;
-	if (ret == -EADDRINUSE) {
-		int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		bool stale = probe >= 0 && connect(probe, (struct sockaddr *)sa, sizeof(*sa)) < 0 &&
-			     errno == ECONNREFUSED;
-
-		if (probe >= 0)
-			close(probe);
-		if (!stale)
-			goto fail;
-		/* left by an rtalloc killed with -9 */
-		unlink(sa->sun_path);
-		ret = bind(fd, (struct sockaddr *)sa, sizeof(*sa)) < 0 ? -errno : 0;
-	}
-	if (ret == 0 && (chmod(sa->sun_path, 0600) < 0 || lstat(sa->sun_path, &st) < 0))
-		ret = -errno;
-	if (ret < 0)
-		goto fail;
-	d->ctl_file_fd = fd;
-	d->ctl_file_ino = st.st_ino;
-	return 0;
-fail:
-	close(fd);
-	return ret;
-}
-
-/* Unlinks the file name if it is still ours (a later run may own it). */
-static void ctl_file_drop_name(struct daemon *d)
-{
-	struct stat st;
-
-	if (d->ctl_file_fd >= 0 && lstat(d->ctl_file.sun_path, &st) == 0 && st.st_ino == d->ctl_file_ino)
-		unlink(d->ctl_file.sun_path);
-}
-
-static void ctl_file_drop(struct daemon *d)
-{
-	if (d->ctl_file_fd < 0)
-		return;
-	ctl_file_drop_name(d);
-	close(d->ctl_file_fd);
-	d->ctl_file_fd = -1;
-}
-
-/* Asks the holder at (sa, salen); resends every second so a holder that
- * died is noticed (ECONNREFUSED) instead of waited for.  The asking socket
- * is connected to the holder (the kernel drops anyone else's datagrams)
- * and an answer counts only from our own uid.  0 with the reply,
- * -ECONNREFUSED, -EPERM (a process of another uid answered: logged),
- * -ETIMEDOUT or -errno. */
-static int ctl_ask_at(const struct sockaddr_un *sa, socklen_t salen, const char *what,
-		      const char *req, unsigned timeout_ms, char *reply, size_t len)
-{
-	uint64_t end = loop_now_ms() + timeout_ms;
-	int fd, one = 1, ret = -ETIMEDOUT;
-
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
-	    connect(fd, (const struct sockaddr *)sa, salen) < 0) {
-		ret = errno == ENOENT ? -ECONNREFUSED : -errno;
-		goto cleanup;
-	}
-	while (loop_now_ms() < end) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		uint64_t left = end - loop_now_ms();
-		union {
-			char buf[CMSG_SPACE(sizeof(struct ucred))];
-			struct cmsghdr align;
-		} cbuf;
-		struct iovec iov = { .iov_base = reply, .iov_len = len - 1 };
-		struct msghdr msg = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
-		};
-		struct ucred cred = { .pid = 0, .uid = (uid_t)-1 };
-		struct cmsghdr *c;
-		ssize_t n;
-
-		if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
-			ret = -errno;
-			goto cleanup;
-		}
-		if (poll(&p, 1, left < 1000 ? (int)left : 1000) <= 0)
-			continue;
-		n = recvmsg(fd, &msg, 0);
-		if (n < 0)
-			continue;
-		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
-			    c->cmsg_len == CMSG_LEN(sizeof(cred)))
-				memcpy(&cred, CMSG_DATA(c), sizeof(cred));
-		if (cred.uid != geteuid()) {
-			log_msg(LOG_WARNING, "control name %s answered by uid %d pid %d, not by an rtalloc "
-				"of uid %u: ignored", what, (int)cred.uid, (int)cred.pid, (unsigned)geteuid());
-			ret = -EPERM;
-			goto cleanup;
-		}
-		reply[n] = '\0';
-		ret = 0;
-		goto cleanup;
-	}
-	ret = -ETIMEDOUT;
-cleanup:
-	close(fd);
-	return ret;
-}
-
-/* Asks whoever holds the key: the file name (root's) first, then the
- * abstract one, unless a process of another uid holds that (a squatter:
- * logged, -EPERM, never asked). */
-static int ctl_ask(const struct cli_opts *o, const char *req, unsigned timeout_ms,
-		   char *reply, size_t len)
-{
-	struct sockaddr_un sa;
-	socklen_t salen;
-	struct holder h;
-	char name[sizeof(sa.sun_path) + 1];
-	int ret;
-
-	if (ctl_dir_trusted() && ctl_file_addr(o, &sa) == 0) {
-		ret = ctl_ask_at(&sa, sizeof(sa), sa.sun_path, req, timeout_ms, reply, len);
-		if (ret != -ECONNREFUSED && ret != -EACCES)
-			return ret;
-	}
-	salen = ctl_addr(o, &sa);
-	snprintf(name, sizeof(name), "@%s", sa.sun_path + 1);
-	if (holder_find(&sa, salen, &h) == 0 && h.uid != geteuid()) {
-		log_msg(LOG_WARNING, "control name %s is held by uid %u pid %d (%s), not by an rtalloc "
-			"of uid %u: not asked, not obeyed", name, (unsigned)h.uid, (int)h.pid, h.comm,
-			(unsigned)geteuid());
-		return -EPERM;
-	}
-	return ctl_ask_at(&sa, salen, name, req, timeout_ms, reply, len);
-}
-
-int daemon_ask(const struct cli_opts *o, const char *req, unsigned timeout_ms,
-	       char *reply, size_t len)
-{
-	return ctl_ask(o, req, timeout_ms, reply, len);
-}
 
 /* ---- the address's prefix ----
  * A DHCP server may change a live address's mask: the address gets a second
@@ -499,24 +264,25 @@ static void ctl_file_ready(struct loop_fd *h, uint32_t events)
  * -EADDRINUSE (an rtalloc holds the key: ask it), or -errno. */
 static int ctl_lock(struct daemon *d)
 {
+	struct proto_request key = cli_lease_key(d->o);
 	struct sockaddr_un sa;
-	socklen_t salen = ctl_addr(d->o, &sa);
+	socklen_t salen = owner_name(&key, &sa);
 	struct holder h;
-	int ret = ctl_file_bind(d);
+	int ret = owner_file_bind(&key, &d->ctl_file);
 
 	if (ret == -EADDRINUSE)
 		return ret;
-	ret = ctl_bind(d->o, &d->ctl_fd);
-	if (ret == 0 || (ret != -EADDRINUSE && d->ctl_file_fd < 0))
+	ret = owner_bind(&key, &d->ctl_fd);
+	if (ret == 0 || (ret != -EADDRINUSE && d->ctl_file.fd < 0))
 		return ret;
-	if (holder_find(&sa, salen, &h) == 0 && (h.uid != geteuid() || d->ctl_file_fd >= 0)) {
+	if (holder_find(&sa, salen, &h) == 0 && (h.uid != geteuid() || d->ctl_file.fd >= 0)) {
 		/* An rtalloc of ours holding the key would hold the file name. */
 		log_msg(LOG_WARNING, "control name @%s is held by uid %u pid %d (%s), not by an rtalloc "
 			"of uid %u: not asked, not obeyed; this run holds the key without it",
 			sa.sun_path + 1, (unsigned)h.uid, (int)h.pid, h.comm, (unsigned)geteuid());
 		return 0;
 	}
-	if (d->ctl_file_fd >= 0)
+	if (d->ctl_file.fd >= 0)
 		return 0;	/* the file name is the lock; whoever that is, not asked */
 	return -EADDRINUSE;
 }
@@ -687,6 +453,7 @@ static void lease_ready(struct loop_fd *h, uint32_t events)
 static void lease_due(struct loop_timer *t)
 {
 	struct daemon *d = container_of(t, struct daemon, lease_timer);
+	struct proto_request key;
 	int ret;
 
 	if (d->waiting) {
@@ -694,7 +461,8 @@ static void lease_due(struct loop_timer *t)
 		if (d->backoff_ms > RENEW_BACKOFF_MAX_MS)
 			d->backoff_ms = RENEW_BACKOFF_MAX_MS;
 	}
-	ret = lease_send(&d->lc, d->o, PROTO_CMD_REQUEST);
+	key = cli_lease_key(d->o);
+	ret = lease_send(&d->lc, &key, PROTO_CMD_REQUEST);
 	if (ret < 0 && ratelimit_ok(&d->rl, loop_now_ms()))
 		log_msg(LOG_WARNING, "renewal: server @%s: %s (keeping table %u, retry in %llu s)",
 			d->o->socket, strerror(-ret), d->table,
@@ -889,6 +657,7 @@ static void background(void)
 static int release_deliver(struct lease_client *lc, const struct cli_opts *o, unsigned deadline_ms)
 {
 	uint64_t end = loop_now_ms() + deadline_ms, wait_ms = RELEASE_WAIT_MS;
+	struct proto_request key = cli_lease_key(o);
 	uint32_t first = lc->seq + 1;
 	int flags = fcntl(lc->fd, F_GETFL);
 
@@ -906,7 +675,7 @@ static int release_deliver(struct lease_client *lc, const struct cli_opts *o, un
 		if (setsockopt(lc->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
 			return -errno;
 		lc->send_deadline_ms = end;	/* lease_send_req() waits for room */
-		ret = lease_send(lc, o, PROTO_CMD_RELEASE);
+		ret = lease_send(lc, &key, PROTO_CMD_RELEASE);
 		lc->send_deadline_ms = 0;
 		if (ret == -ECONNREFUSED || ret == -ENOENT)
 			return ret;
@@ -971,8 +740,8 @@ static int loop_setup(struct daemon *d)
 	ret = loop_fd_add(&d->loop, &d->lease_h);
 	if (ret < 0)
 		return ret;
-	if (d->ctl_file_fd >= 0) {
-		d->ctl_file_h = (struct loop_fd){ .fd = d->ctl_file_fd, .events = EPOLLIN, .cb = ctl_file_ready };
+	if (d->ctl_file.fd >= 0) {
+		d->ctl_file_h = (struct loop_fd){ .fd = d->ctl_file.fd, .events = EPOLLIN, .cb = ctl_file_ready };
 		ret = loop_fd_add(&d->loop, &d->ctl_file_h);
 		if (ret < 0)
 			return ret;
@@ -1011,6 +780,7 @@ static int ctl_table_parse(const char *reply, uint32_t *table)
  * without the name). */
 static int ask_holder(const struct cli_opts *o, int *status)
 {
+	struct proto_request key = cli_lease_key(o);
 	char reply[CTL_MSG_MAX];
 	uint32_t table;
 	/* The holder may itself still be waiting for the server. */
@@ -1023,16 +793,16 @@ static int ask_holder(const struct cli_opts *o, int *status)
 	 * an upgrade ignores "prefix": then only the table is asked for. */
 	if (o->have_prefix) {
 		snprintf(req, sizeof(req), "prefix %u", o->prefixlen);
-		ret = ctl_ask(o, req, PREFIX_ASK_MS, reply, sizeof(reply));
+		ret = owner_ask(&key, req, PREFIX_ASK_MS, reply, sizeof(reply));
 	}
 	if (ret == -ETIMEDOUT)
-		ret = ctl_ask(o, "table", wait_ms, reply, sizeof(reply));
+		ret = owner_ask(&key, "table", wait_ms, reply, sizeof(reply));
 	/* Our routes (a renewal's routers) replace the holder's. */
 	if (ret == 0 && o->n_routes) {
 		char msg[ROUTEARG_MSG_MAX], again[CTL_MSG_MAX];
 
 		route_arg_msg(o->routes, o->n_routes, msg, sizeof(msg));
-		if (ctl_ask(o, msg, PREFIX_ASK_MS, again, sizeof(again)) == 0)
+		if (owner_ask(&key, msg, PREFIX_ASK_MS, again, sizeof(again)) == 0)
 			memcpy(reply, again, sizeof(reply));
 		else
 			log_msg(LOG_WARNING, "the rtalloc running for %s took no routes (started before an upgrade?)",
@@ -1122,8 +892,9 @@ static int addr_setup(struct daemon *d, const char *a, int *status)
 int daemon_main(const struct cli_opts *o)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
-	struct daemon d = { .o = o, .ctl_fd = -1, .addr_fd = -1, .ctl_file_fd = -1, .release_fd = -1,
+	struct daemon d = { .o = o, .ctl_fd = -1, .addr_fd = -1, .ctl_file = { .fd = -1 }, .release_fd = -1,
 			    .rl = RATELIMIT_INIT(10000, 5) };
+	struct proto_request key;
 	struct proto_reply rep;
 	char a[INET6_ADDRSTRLEN];
 	int ret, status = EXIT_SYSTEM;
@@ -1171,7 +942,8 @@ int daemon_main(const struct cli_opts *o)
 		log_msg(LOG_ERR, "server socket: %s", strerror(-ret));
 		goto cleanup;
 	}
-	ret = lease_exchange(&d.lc, o, PROTO_CMD_REQUEST, o->retries, o->retry_interval * 1000, &rep);
+	key = cli_lease_key(o);
+	ret = lease_exchange(&d.lc, &key, PROTO_CMD_REQUEST, o->retries, o->retry_interval * 1000, &rep);
 	if (ret < 0 || !rep.table) {
 		if (ret == -ETIMEDOUT)
 			log_msg(LOG_ERR, "no answer from rtallocd @%s after %u tries", o->socket, o->retries);
@@ -1268,11 +1040,11 @@ cleanup:
 	 * of -r is connected to the socket it asked on: answer from that. */
 	if (d.addr_fd >= 0)
 		close(d.addr_fd);
-	ctl_file_drop_name(&d);
+	owner_file_drop_name(&d.ctl_file);
 	if (d.release_peer_len && d.release_fd >= 0)
 		sendto(d.release_fd, "released", 8, MSG_DONTWAIT | MSG_NOSIGNAL,
 		       (struct sockaddr *)&d.release_peer, d.release_peer_len);
-	ctl_file_drop(&d);
+	owner_file_drop(&d.ctl_file);
 	if (d.ctl_fd >= 0)
 		close(d.ctl_fd);
 	loop_timer_free(&d.loop, &d.lease_timer);
@@ -1288,7 +1060,8 @@ cleanup:
 
 int daemon_release(const struct cli_opts *o)
 {
-	struct daemon d = { .o = o, .ctl_fd = -1, .ctl_file_fd = -1, .release_fd = -1 };
+	struct daemon d = { .o = o, .ctl_fd = -1, .ctl_file = { .fd = -1 }, .release_fd = -1 };
+	struct proto_request key = cli_lease_key(o);
 	struct lease_client lc = { .fd = -1 };
 	struct nl nl = { 0 };
 	char reply[CTL_MSG_MAX];
@@ -1298,7 +1071,7 @@ int daemon_release(const struct cli_opts *o)
 	ret = ctl_lock(&d);
 	if (ret == -EADDRINUSE) {
 		/* The holder removes its rules and releases its lease itself. */
-		ret = ctl_ask(o, "release", 10000, reply, sizeof(reply));
+		ret = owner_ask(&key, "release", 10000, reply, sizeof(reply));
 		if (ret == 0 && !strcmp(reply, "released"))
 			return EXIT_LEASED;
 		if (ret != -ECONNREFUSED && ret != -EPERM) {
@@ -1342,7 +1115,7 @@ cleanup:
 	nl_close(&nl);
 	if (lock_fd >= 0)
 		close(lock_fd);
-	ctl_file_drop(&d);
+	owner_file_drop(&d.ctl_file);
 	if (d.ctl_fd >= 0)
 		close(d.ctl_fd);
 	return status;

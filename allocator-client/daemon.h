@@ -13,12 +13,4 @@
 int daemon_main(const struct cli_opts *o);
 /* -r: asks the running daemon to clean up, or cleans up directly. */
 int daemon_release(const struct cli_opts *o);
-/* Asks the rtalloc holding o's key (o->family, o->ifname, o->addr) over
- * its authenticated control names (root's file socket, then the abstract
- * one; only an answer from our own uid counts): 0 with the reply,
- * -ECONNREFUSED (nobody holds it), -EPERM (another uid does: logged),
- * -ETIMEDOUT or -errno. */
-int daemon_ask(const struct cli_opts *o, const char *req, unsigned timeout_ms,
-	       char *reply, size_t len);
-
 #endif

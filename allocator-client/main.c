@@ -20,13 +20,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent.h"
 #include "agentstatus.h"
 #include "cli.h"
 #include "daemon.h"
 #include "health.h"
 #include "lease.h"
 #include "log.h"
+#include "owner.h"
 #include "status.h"
 
 static void print_json_str(const char *s)
@@ -123,7 +123,7 @@ static bool agent_holds(const struct cli_opts *o)
 
 	if (o->family == AF_UNSPEC)
 		return false;	/* the agent leases addresses, never identifiers */
-	if (agent_name_owner(o->socket, &cred) < 0 || cred.uid != 0)
+	if (owner_agent_cred(o->socket, &cred) < 0 || cred.uid != 0)
 		return false;	/* no agent: the usual case costs this */
 	if (lease_open(&lc, o->socket) < 0)
 		return false;

@@ -8,8 +8,8 @@
 
 #include "addr.h"
 #include "cli.h"
-#include "daemon.h"
 #include "kernel.h"
+#include "owner.h"
 #include "tables.h"
 
 static const char *fam(int family)
@@ -232,6 +232,7 @@ static void collect_cb(const struct kevent *ev, void *data)
 static void want_ask(const struct proto_lease *l, struct table_want *w)
 {
 	struct cli_opts o = { .family = l->family };
+	struct proto_request key;
 	char reply[ROUTEARG_MSG_MAX], err[200];
 	size_t n;
 
@@ -239,7 +240,8 @@ static void want_ask(const struct proto_lease *l, struct table_want *w)
 	if (strlen(l->ifname) >= sizeof(o.ifname) || addr_parse(l->family, l->address, &o.addr) < 0)
 		return;
 	memcpy(o.ifname, l->ifname, strlen(l->ifname) + 1);
-	if (daemon_ask(&o, "routes?", 500, reply, sizeof(reply)) < 0)
+	key = cli_lease_key(&o);
+	if (owner_ask(&key, "routes?", 500, reply, sizeof(reply)) < 0)
 		return;
 	n = strlen(reply);
 	if (n < 7 || memcmp(reply, "routes\n", 7))

@@ -79,7 +79,7 @@ int kernel_netlink_open(struct kernel **k, int ev_rcvbuf);
  * for the others.  Its kernel_fd() is that event socket, which carries
  * events only (dumps and changes go on the other socket, one message per
  * datagram): a socket filter attached to it (SO_ATTACH_FILTER) judges
- * every event, e.g. allocator-client/nlfilter.h's. */
+ * every event, e.g. kernel/nlfilter.h's. */
 int kernel_netlink_open_groups(struct kernel **k, int ev_rcvbuf, const unsigned *groups, size_t n);
 /* An empty in-memory kernel (kernel_fake.h adds the test controls). */
 int kernel_fake_open(struct kernel **k);

@@ -20,7 +20,12 @@ CPPCHECK_FLAGS := --enable=warning,style,performance,portability --error-exitcod
 	--inline-suppr --std=c11 -q --suppress=variableScope --suppress=missingIncludeSystem \
 	$(ANALYZE_DEFS) $(ANALYZE_INC)
 
-analyze: analyze-cppcheck analyze-tidy
+analyze: analyze-layout analyze-cppcheck analyze-tidy
+
+# The include arrows (scripts/layout): programs -> engine -> kernel -> common.
+analyze-layout:
+	$(E) "  LAYOUT"
+	$(Q)scripts/layout
 
 analyze-cppcheck:
 	$(E) "  CPPCHECK"
@@ -37,4 +42,4 @@ $(BUILD)/analyze/%.tidy: %.c .clang-tidy FORCE
 	@touch $@
 
 FORCE:
-.PHONY: analyze analyze-cppcheck analyze-tidy FORCE
+.PHONY: analyze analyze-layout analyze-cppcheck analyze-tidy FORCE

@@ -1,22 +1,6 @@
-# The uplink engine (engine/, build/libengine.a) and the agent's modules
-# (agent/ but main.c, build/libagent.a): linked into rtalloc-agent and into
-# every unit test and tool, like the other libraries.  Agent before engine
-# before the rest: static libraries resolve left to right.
-# The kernel seam (kernel/, build/libkernel.a) goes after the engine: the
-# engine reaches the kernel only through it.
-ENGINE_SRC := $(wildcard engine/*.c)
-KERNEL_SRC := $(wildcard kernel/*.c)
+# The agent's modules (agent/ but main.c, build/libagent.a); the kernel
+# seam's and the engine's libraries are the Makefile's (LOWER).
 AGENT_SRC  := $(filter-out agent/main.c,$(wildcard agent/*.c))
 
-$(BUILD)/libengine.a: $(call obj,$(ENGINE_SRC))
-	$(Q)rm -f $@ && ar rcs $@ $^
-$(BUILD)/libkernel.a: $(call obj,$(KERNEL_SRC))
-	$(Q)rm -f $@ && ar rcs $@ $^
 $(BUILD)/libagent.a: $(call obj,$(AGENT_SRC))
 	$(Q)rm -f $@ && ar rcs $@ $^
-
-LIBS := $(BUILD)/libagent.a $(BUILD)/libengine.a $(LIBS) $(BUILD)/libkernel.a $(BUILD)/libcommon.a
-XCFLAGS += -Iengine -Ikernel -Iagent -Iallocator-client -Iallocator-client/packetmark
-# The test and tool rules were read before this fragment: name the new
-# libraries as their prerequisites here.
-$(UNIT_PROGS) $(TOOL_PROGS): $(BUILD)/libagent.a $(BUILD)/libengine.a $(BUILD)/libkernel.a

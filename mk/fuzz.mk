@@ -26,12 +26,12 @@ fuzz_reply_SRC   := common/proto.c common/addr.c
 fuzz_list_SRC    := common/proto.c common/addr.c
 fuzz_config_SRC  := allocator-server/config.c common/jsonconf.c common/log.c
 fuzz_addr_SRC    := common/addr.c
-fuzz_mark_SRC    := allocator-client/packetmark/mark.c
-fuzz_cli_SRC     := allocator-client/cli.c allocator-client/routearg.c common/addr.c allocator-client/packetmark/mark.c
+fuzz_mark_SRC    := common/mark.c
+fuzz_cli_SRC     := allocator-client/cli.c allocator-client/routearg.c common/addr.c common/mark.c
 fuzz_shebang_SRC := allocator-client/packetmark/shebang.c
 fuzz_cgroup_SRC  := allocator-client/packetmark/cgmark.c
 fuzz_route_SRC   := allocator-client/routearg.c common/addr.c
-fuzz_agentcfg_SRC := agent/agentcfg.c common/jsonconf.c common/addr.c allocator-client/packetmark/mark.c
+fuzz_agentcfg_SRC := agent/agentcfg.c common/jsonconf.c common/addr.c common/mark.c
 
 
 # One explicit rule per target (no .SECONDEXPANSION: it would change how

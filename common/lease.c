@@ -8,7 +8,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "holder.h"
 #include "lease.h"
 #include "log.h"
@@ -205,19 +204,14 @@ int lease_send_req(struct lease_client *lc, const struct proto_request *req)
 	}
 }
 
-int lease_send(struct lease_client *lc, const struct cli_opts *o, uint8_t cmd)
+int lease_send(struct lease_client *lc, const struct proto_request *key, uint8_t cmd)
 {
-	struct proto_request req = {
-		.version = lc->version,
-		.cmd = cmd,
-		.family = (uint8_t)o->family,
-		.seq = ++lc->seq ? lc->seq : ++lc->seq,
-		.held_table = cmd == PROTO_CMD_REQUEST ? lc->held_table : 0,
-	};
+	struct proto_request req = *key;
 
-	cli_key_str(o, req.address, sizeof(req.address));
-	snprintf(req.ifname, sizeof(req.ifname), "%s", o->ifname);
-	snprintf(req.tag, sizeof(req.tag), "%s", o->tag);
+	req.version = lc->version;
+	req.cmd = cmd;
+	req.seq = ++lc->seq ? lc->seq : ++lc->seq;
+	req.held_table = cmd == PROTO_CMD_REQUEST ? lc->held_table : 0;
 	return lease_send_req(lc, &req);
 }
 
@@ -351,7 +345,7 @@ int lease_recv(struct lease_client *lc, struct proto_reply *rep)
 	return 1;
 }
 
-int lease_exchange(struct lease_client *lc, const struct cli_opts *o, uint8_t cmd,
+int lease_exchange(struct lease_client *lc, const struct proto_request *key, uint8_t cmd,
 		   unsigned tries, unsigned interval_ms, struct proto_reply *rep)
 {
 	int ret;
@@ -360,12 +354,12 @@ int lease_exchange(struct lease_client *lc, const struct cli_opts *o, uint8_t cm
 		uint64_t deadline = loop_now_ms() + interval_ms;
 
 		lc->send_deadline_ms = deadline;
-		ret = lease_send(lc, o, cmd);
+		ret = lease_send(lc, key, cmd);
 		if (ret == -ECONNREFUSED || ret == -ENOENT) {
 			/* Nothing bound there: the next name now (a v1 server
 			 * listens only on the padded one). */
 			lease_next_target(lc);
-			ret = lease_send(lc, o, cmd);
+			ret = lease_send(lc, key, cmd);
 		}
 		lc->send_deadline_ms = 0;
 		if (ret < 0)

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "agent.h"
+#include "owner.h"
 #include "agentstatus.h"
 
 static const char *fam(int family)

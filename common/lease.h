@@ -1,4 +1,5 @@
-/* lease: rtalloc's side of the protocol with rtallocd (docs/protocol.md).
+/* lease: the client side of the protocol with rtallocd (rtalloc, the
+ * agent and rtalloc-track use it) (docs/protocol.md).
  * One datagram socket bound to a padded name of its own (so a 2017 v1
  * server can answer too), connected to the server's address (so the kernel
  * drops datagrams from anyone else), with SO_PASSCRED: a datagram counts
@@ -25,8 +26,6 @@
 #define LEASE_SECONDS_MAX	(7u * 86400)
 /* The 2017 server reads requests into a buffer of this many bytes. */
 #define LEASE_V1_REQUEST_MAX	254
-
-struct cli_opts;
 
 enum lease_target {
 	LEASE_TARGET_FILE,		/* LEASE_SOCKET_DIR/NAME.sock, v2 */
@@ -60,9 +59,10 @@ int lease_open(struct lease_client *lc, const char *sockname);
 void lease_next_target(struct lease_client *lc);
 void lease_close(struct lease_client *lc);
 
-/* Sends a v2 REQUEST or RELEASE for opts' key. 0 or -errno (-ECONNREFUSED:
+/* Sends a v2 REQUEST or RELEASE for key's lease (its family, address,
+ * ifname and tag; the rest is filled here).  0 or -errno (-ECONNREFUSED:
  * no server bound to the name). */
-int lease_send(struct lease_client *lc, const struct cli_opts *o, uint8_t cmd);
+int lease_send(struct lease_client *lc, const struct proto_request *key, uint8_t cmd);
 /* Sends req as it is (the caller sets seq): for callers with many requests
  * in flight on one socket, such as the agent.  0 or -errno. */
 int lease_send_req(struct lease_client *lc, const struct proto_request *req);
@@ -81,7 +81,7 @@ int lease_recv(struct lease_client *lc, struct proto_reply *rep);
  * interval_ms apart; a try without an answer moves to the server's next
  * name (so a v1 server is found on its padded name).  0 with *rep (granted or refused: rep->table 0), or
  * -ETIMEDOUT when the server never answered. */
-int lease_exchange(struct lease_client *lc, const struct cli_opts *o, uint8_t cmd,
+int lease_exchange(struct lease_client *lc, const struct proto_request *key, uint8_t cmd,
 		   unsigned tries, unsigned interval_ms, struct proto_reply *rep);
 /* All the server's leases, page by page: *leases (free()) and *n. */
 int lease_list(struct lease_client *lc, unsigned timeout_ms, struct proto_lease **leases,
