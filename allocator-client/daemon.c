@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "daemon.h"
 #include "hold.h"
 #include "holder.h"
@@ -29,7 +30,6 @@
 #define RENEW_BACKOFF_MAX_MS	60000	/* server gone: ask at least once a minute */
 #define FIX_INTERVAL_MS		1000	/* restore deleted rules at most once a second */
 #define FIX_DELAY_MS		100	/* let an `ip rule flush` finish first */
-#define CTL_MSG_MAX		64
 #define RELEASE_DEADLINE_MS	4000	/* at exit: deliver the release within this */
 #define RELEASE_WAIT_MS		250	/* first wait for its answer; doubles */
 #define PREFIX_ASK_MS		2000	/* then ask an old holder for its table only */
@@ -49,14 +49,8 @@ struct daemon {
 	struct loop_timer fix_timer;
 	uint64_t last_fix_ms;
 	struct loop_signal sig;
-	int ctl_fd;			/* @rtalloc/4/IF/ADDR, -1 if a squatter has it */
 	int addr_fd;			/* holds the address's name (addr_lock) */
-	struct loop_fd ctl_h;
-	struct owner_file ctl_file;	/* OWNER_DIR/NETNS-4-IF-ADDR.sock (root only) */
-	struct loop_fd ctl_file_h;
-	struct sockaddr_un release_peer;	/* who asked for -r, to tell when done */
-	socklen_t release_peer_len;
-	int release_fd;			/* the socket it asked on */
+	struct ctl ctl;			/* the key's control names (the lock too) */
 	int ifindex;
 	uint32_t table;
 	uint32_t lease_seconds;
@@ -132,160 +126,46 @@ static int prefix_move(struct daemon *d, uint8_t len)
 	return 0;
 }
 
-/* "prefix LEN" from a later run for the key (root or our user, as
- * ctl_serve() checked): LEN is what it was given.  Answered on fd. */
-static void ctl_prefix(struct daemon *d, int fd, const char *arg, const struct ucred *cred,
-		       const struct sockaddr_un *peer, socklen_t peer_len)
-{
-	unsigned max = (unsigned)addr_len(d->opts.family) * 8;
-	char reply[CTL_MSG_MAX], *end;
-	unsigned long v;
-	int len;
+/* ---- what the control sockets ask of the run ---- */
 
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (arg[0] < '0' || arg[0] > '9' || errno || *end || v < 1 || v > max) {
-		if (ratelimit_ok(&d->rl, loop_now_ms()))
-			log_msg(LOG_WARNING, "control socket: bad prefix '%.20s'", arg);
-		return;
-	}
-	if (cred && (cred->uid == 0 || cred->uid == geteuid()))
-		prefix_move(d, (uint8_t)v);
-	else if (ratelimit_ok(&d->rl, loop_now_ms()))
-		log_msg(LOG_WARNING, "control socket: prefix change refused for uid %d",
-			cred ? (int)cred->uid : -1);
-	len = snprintf(reply, sizeof(reply), "table %u", d->table);
-	sendto(fd, reply, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL,
-	       (const struct sockaddr *)peer, peer_len);
+static uint32_t ctl_table(struct ctl *c)
+{
+	return container_of(c, struct daemon, ctl)->table;
 }
 
-/* "routes\n..." from a later run for the key (a renewal; root or our
- * user, as ctl_serve() checked): its routes replace ours.  Answered on fd. */
-static void ctl_routes(struct daemon *d, int fd, const char *arg, const struct ucred *cred,
-		       const struct sockaddr_un *peer, socklen_t peer_len)
+static void ctl_prefix(struct ctl *c, uint8_t len)
 {
-	struct route_arg r[ROUTEARG_MAX];
-	char reply[CTL_MSG_MAX], err[200];
-	size_t n;
-	int len;
+	prefix_move(container_of(c, struct daemon, ctl), len);
+}
 
-	if (!cred || (cred->uid != 0 && cred->uid != geteuid())) {
-		if (ratelimit_ok(&d->rl, loop_now_ms()))
-			log_msg(LOG_WARNING, "control socket: routes refused for uid %d", cred ? (int)cred->uid : -1);
-	} else if (route_arg_msg_parse(d->opts.family, arg, r, &n, err, sizeof(err)) < 0) {
-		if (ratelimit_ok(&d->rl, loop_now_ms()))
-			log_msg(LOG_WARNING, "control socket: routes: %s", err);
-	} else if (hold_set_routes(&d->hold, r, n) < 0) {
+static size_t ctl_routes_msg(struct ctl *c, char *buf, size_t len)
+{
+	return hold_msg(&container_of(c, struct daemon, ctl)->hold, buf, len);
+}
+
+static void ctl_routes_set(struct ctl *c, const struct route_arg *r, size_t n)
+{
+	struct daemon *d = container_of(c, struct daemon, ctl);
+
+	if (hold_set_routes(&d->hold, r, n) < 0)
 		log_msg(LOG_ERR, "table %u: cannot take the new routes", d->table);
-	}
-	len = snprintf(reply, sizeof(reply), "table %u", d->table);
-	sendto(fd, reply, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL,
-	       (const struct sockaddr *)peer, peer_len);
 }
 
-/* Control requests: answered only for root or our own uid. */
-static void ctl_serve(struct daemon *d, int fd)
+static void ctl_release(struct ctl *c)
 {
-	char buf[ROUTEARG_MSG_MAX];
-	union {
-		char buf[CMSG_SPACE(sizeof(struct ucred))];
-		struct cmsghdr align;
-	} cbuf;
-	struct sockaddr_un peer;
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
-	struct msghdr msg = {
-		.msg_name = &peer, .msg_namelen = sizeof(peer),
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
-	};
-	ssize_t n;
+	struct daemon *d = container_of(c, struct daemon, ctl);
 
-	while ((n = recvmsg(fd, &msg, MSG_DONTWAIT)) >= 0) {
-		const struct ucred *cred = NULL;
-		struct cmsghdr *c;
-		char reply[CTL_MSG_MAX];
-		bool ours;
-
-		buf[n] = '\0';
-		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
-			    c->cmsg_len == CMSG_LEN(sizeof(struct ucred)))
-				cred = (const struct ucred *)(void *)CMSG_DATA(c);
-		ours = cred && (cred->uid == 0 || cred->uid == geteuid());
-		if (ours && !strcmp(buf, "table")) {
-			int len = snprintf(reply, sizeof(reply), "table %u", d->table);
-
-			sendto(fd, reply, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL,
-			       (struct sockaddr *)&peer, msg.msg_namelen);
-		} else if (ours && !strncmp(buf, "prefix ", 7)) {
-			ctl_prefix(d, fd, buf + 7, cred, &peer, msg.msg_namelen);
-		} else if (ours && !strcmp(buf, "routes?")) {
-			char routes[ROUTEARG_MSG_MAX];
-			size_t len = hold_msg(&d->hold, routes, sizeof(routes));
-
-			sendto(fd, routes, len, MSG_DONTWAIT | MSG_NOSIGNAL,
-			       (struct sockaddr *)&peer, msg.msg_namelen);
-		} else if (ours && !strncmp(buf, "routes\n", 7)) {
-			ctl_routes(d, fd, buf + 7, cred, &peer, msg.msg_namelen);
-		} else if (ours && !strcmp(buf, "release")) {
-			d->release_peer = peer;
-			d->release_peer_len = msg.msg_namelen;
-			d->release_fd = fd;
-			d->reason = "release requested";
-			loop_quit(&d->loop);
-		} else if (ratelimit_ok(&d->rl, loop_now_ms())) {
-			/* Up to the first control byte: "routes\n..." is one line. */
-			int shown = 0;
-
-			while (shown < 20 && (unsigned char)buf[shown] >= 0x20 && buf[shown] != 0x7f)
-				shown++;
-			log_msg(LOG_WARNING, "control socket: refused '%.*s' from uid %d pid %d", shown, buf,
-				cred ? (int)cred->uid : -1, cred ? (int)cred->pid : 0);
-		}
-		msg.msg_namelen = sizeof(peer);
-		msg.msg_controllen = sizeof(cbuf.buf);
-	}
+	d->reason = "release requested";
+	loop_quit(&d->loop);
 }
 
-static void ctl_ready(struct loop_fd *h, uint32_t events)
-{
-	(void)events;
-	ctl_serve(container_of(h, struct daemon, ctl_h), h->fd);
-}
-
-static void ctl_file_ready(struct loop_fd *h, uint32_t events)
-{
-	(void)events;
-	ctl_serve(container_of(h, struct daemon, ctl_file_h), h->fd);
-}
-
-/* Becomes the key's holder: root's file name, then the abstract one.  0
- * (held; a squatter on the abstract name is logged and left alone),
- * -EADDRINUSE (an rtalloc holds the key: ask it), or -errno. */
-static int ctl_lock(struct daemon *d)
-{
-	struct proto_request key = cli_lease_key(d->o);
-	struct sockaddr_un sa;
-	socklen_t salen = owner_name(&key, &sa);
-	struct holder h;
-	int ret = owner_file_bind(&key, &d->ctl_file);
-
-	if (ret == -EADDRINUSE)
-		return ret;
-	ret = owner_bind(&key, &d->ctl_fd);
-	if (ret == 0 || (ret != -EADDRINUSE && d->ctl_file.fd < 0))
-		return ret;
-	if (holder_find(&sa, salen, &h) == 0 && (h.uid != geteuid() || d->ctl_file.fd >= 0)) {
-		/* An rtalloc of ours holding the key would hold the file name. */
-		log_msg(LOG_WARNING, "control name @%s is held by uid %u pid %d (%s), not by an rtalloc "
-			"of uid %u: not asked, not obeyed; this run holds the key without it",
-			sa.sun_path + 1, (unsigned)h.uid, (int)h.pid, h.comm, (unsigned)geteuid());
-		return 0;
-	}
-	if (d->ctl_file.fd >= 0)
-		return 0;	/* the file name is the lock; whoever that is, not asked */
-	return -EADDRINUSE;
-}
+static const struct ctl_ops daemon_ctl_ops = {
+	.table = ctl_table,
+	.prefix = ctl_prefix,
+	.routes_msg = ctl_routes_msg,
+	.routes_set = ctl_routes_set,
+	.release = ctl_release,
+};
 
 /* ---- one holder per address ----
  * The key (and so the control socket) includes the interface, but an
@@ -740,20 +620,11 @@ static int loop_setup(struct daemon *d)
 	ret = loop_fd_add(&d->loop, &d->lease_h);
 	if (ret < 0)
 		return ret;
-	if (d->ctl_file.fd >= 0) {
-		d->ctl_file_h = (struct loop_fd){ .fd = d->ctl_file.fd, .events = EPOLLIN, .cb = ctl_file_ready };
-		ret = loop_fd_add(&d->loop, &d->ctl_file_h);
-		if (ret < 0)
-			return ret;
-	}
-	if (d->ctl_fd < 0)
-		return 0;
-	d->ctl_h = (struct loop_fd){ .fd = d->ctl_fd, .events = EPOLLIN, .cb = ctl_ready };
-	return loop_fd_add(&d->loop, &d->ctl_h);
+	return ctl_start(&d->ctl, &d->loop);
 }
 
 /* The holder's answer to "table": exactly "table N", N a uint32_t in
- * decimal, as ctl_ready() writes it; anything else is no answer. */
+ * decimal, as ctl.c writes it; anything else is no answer. */
 static int ctl_table_parse(const char *reply, uint32_t *table)
 {
 	static const char prefix[] = "table ";
@@ -892,7 +763,7 @@ static int addr_setup(struct daemon *d, const char *a, int *status)
 int daemon_main(const struct cli_opts *o)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
-	struct daemon d = { .o = o, .ctl_fd = -1, .addr_fd = -1, .ctl_file = { .fd = -1 }, .release_fd = -1,
+	struct daemon d = { .o = o, .addr_fd = -1,
 			    .rl = RATELIMIT_INIT(10000, 5) };
 	struct proto_request key;
 	struct proto_reply rep;
@@ -906,11 +777,13 @@ int daemon_main(const struct cli_opts *o)
 	d.lc.fd = -1;
 	d.loop.epfd = -1;
 	d.lease_timer.h.fd = d.fix_timer.h.fd = d.addr_timer.h.fd = d.sig.h.fd = -1;
+	ctl_init(&d.ctl, &daemon_ctl_ops, o->family, &d.rl);
 	cli_key_str(o, a, sizeof(a));
 
 	/* 5. One holder per key; later runs ask it. */
+	key = cli_lease_key(o);
 	for (int tries = 0;; tries++) {
-		ret = ctl_lock(&d);
+		ret = ctl_lock(&d.ctl, &key);
 		if (ret != -EADDRINUSE)
 			break;
 		ret = ask_holder(o, &status);
@@ -1040,13 +913,7 @@ cleanup:
 	 * of -r is connected to the socket it asked on: answer from that. */
 	if (d.addr_fd >= 0)
 		close(d.addr_fd);
-	owner_file_drop_name(&d.ctl_file);
-	if (d.release_peer_len && d.release_fd >= 0)
-		sendto(d.release_fd, "released", 8, MSG_DONTWAIT | MSG_NOSIGNAL,
-		       (struct sockaddr *)&d.release_peer, d.release_peer_len);
-	owner_file_drop(&d.ctl_file);
-	if (d.ctl_fd >= 0)
-		close(d.ctl_fd);
+	ctl_close(&d.ctl);
 	loop_timer_free(&d.loop, &d.lease_timer);
 	loop_timer_free(&d.loop, &d.fix_timer);
 	loop_timer_free(&d.loop, &d.addr_timer);
@@ -1060,15 +927,16 @@ cleanup:
 
 int daemon_release(const struct cli_opts *o)
 {
-	struct daemon d = { .o = o, .ctl_fd = -1, .ctl_file = { .fd = -1 }, .release_fd = -1 };
 	struct proto_request key = cli_lease_key(o);
+	struct ctl ctl;
 	struct lease_client lc = { .fd = -1 };
 	struct nl nl = { 0 };
 	char reply[CTL_MSG_MAX];
 	unsigned removed;
 	int lock_fd = -1, ret, status = EXIT_SYSTEM;
 
-	ret = ctl_lock(&d);
+	ctl_init(&ctl, NULL, o->family, NULL);
+	ret = ctl_lock(&ctl, &key);
 	if (ret == -EADDRINUSE) {
 		/* The holder removes its rules and releases its lease itself. */
 		ret = owner_ask(&key, "release", 10000, reply, sizeof(reply));
@@ -1078,7 +946,7 @@ int daemon_release(const struct cli_opts *o)
 			log_msg(LOG_ERR, "the running rtalloc for %s did not confirm the release", o->ifname);
 			return EXIT_SYSTEM;
 		}
-		ret = ctl_lock(&d);	/* it exited meanwhile */
+		ret = ctl_lock(&ctl, &key);	/* it exited meanwhile */
 		if (ret == -EADDRINUSE)
 			ret = 0;	/* a squatter (logged): never obeyed */
 	}
@@ -1115,8 +983,6 @@ cleanup:
 	nl_close(&nl);
 	if (lock_fd >= 0)
 		close(lock_fd);
-	owner_file_drop(&d.ctl_file);
-	if (d.ctl_fd >= 0)
-		close(d.ctl_fd);
+	ctl_close(&ctl);
 	return status;
 }

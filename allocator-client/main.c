@@ -142,6 +142,51 @@ static bool agent_holds(const struct cli_opts *o)
 	return held;
 }
 
+/* ---- the 2017 command line's modes ---- */
+
+static int mode_lease(const struct cli_opts *o)
+{
+	if (agent_holds(o)) {
+		printf("0\n");
+		return EXIT_NO_LEASE;
+	}
+	return daemon_main(o);
+}
+
+static int mode_status(const struct cli_opts *o)
+{
+	status_set_check(agentstatus_routes);	/* the agent's uplinks' routes */
+	return status_run(o);
+}
+
+/* What a run of the 2017 flags does: one mode, picked by its flag (none:
+ * lease), each with its own main. */
+enum mode { MODE_LEASE, MODE_RELEASE, MODE_LIST, MODE_STATUS };
+
+struct mode_def {
+	const char *name;
+	int (*run)(const struct cli_opts *o);
+	/* It may become the address's daemon, which outlives its caller: it
+	 * must not hold the caller's other descriptors (a hook's pipes, a
+	 * lock file) for its whole life (unless -f). */
+	bool detaches;
+	/* As table_allocator_client, its failures exit 0 as the original's
+	 * did (compat_status); --list and --status are ours alone. */
+	bool compat_exit;
+};
+
+static const struct mode_def modes[] = {
+	[MODE_LEASE] = { "lease", mode_lease, true, true },
+	[MODE_RELEASE] = { "release", daemon_release, false, true },
+	[MODE_LIST] = { "list", list, false, false },
+	[MODE_STATUS] = { "status", mode_status, false, false },
+};
+
+static enum mode mode_of(const struct cli_opts *o)
+{
+	return o->status ? MODE_STATUS : o->list ? MODE_LIST : o->release ? MODE_RELEASE : MODE_LEASE;
+}
+
 /* Subcommands that speak of uplinks by name (`rtalloc show`, `rtalloc
  * exec`, `rtalloc hint`): argv[1] names one, and its main takes the rest.
  * Anything else is the 2017 command line (flags only), parsed by cli_parse. */
@@ -180,6 +225,7 @@ static int compat_status(int status)
 
 int main(int argc, char **argv)
 {
+	const struct mode_def *m;
 	struct cli_opts o;
 	char err[256];
 	const char *self = argc > 0 && argv[0] ? argv[0] : "rtalloc";
@@ -204,9 +250,8 @@ int main(int argc, char **argv)
 		cli_usage(stdout);
 		return EXIT_LEASED;
 	}
-	/* The daemon outlives its caller: it must not hold the caller's other
-	 * descriptors (a hook's pipes, a lock file) for its whole life. */
-	if (!o.list && !o.status && !o.release && !o.foreground)
+	m = &modes[mode_of(&o)];
+	if (m->detaches && !o.foreground)
 		close_range(3, ~0U, 0);
 	ret = log_open("rtalloc", o.log, o.logfile);
 	if (ret < 0) {
@@ -214,22 +259,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_set_max(o.log_max);
-	if (o.status) {
-		status_set_check(agentstatus_routes);	/* the agent's uplinks' routes */
-		ret = status_run(&o);
-	}
-	else if (o.list)
-		ret = list(&o);
-	else if (o.release)
-		ret = daemon_release(&o);
-	else if (agent_holds(&o)) {
-		printf("0\n");
-		ret = EXIT_NO_LEASE;
-	} else
-		ret = daemon_main(&o);
+	ret = m->run(&o);
 	log_close();
-	/* Lease runs only: --list and --status are ours alone. */
-	if (compat && !o.list && !o.status)
+	if (compat && m->compat_exit)
 		ret = compat_status(ret);
 	return ret;
 }
