@@ -15,7 +15,7 @@
 #include "addr.h"
 #include "groups.h"
 #include "holder.h"
-#include "holders.h"
+#include "ruleuse.h"
 #include "sdnotify.h"
 #include "server.h"
 
@@ -688,7 +688,7 @@ static void grace_if_lost(struct server *s, int64_t now)
 	/* Without the set every table is held back (do_request()): new keys
 	 * wait for the whole grace period. */
 	s->grace_held = calloc(words, sizeof(uint64_t));
-	held = holders_scan(lo, hi, s->grace_held);
+	held = ruleuse_scan(lo, hi, s->grace_held);
 	if (held < 0)
 		log_msg(LOG_WARNING, "cannot read the kernel's rules (%s); assuming a first start",
 			strerror(-held));

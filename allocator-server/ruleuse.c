@@ -1,12 +1,12 @@
-/* holders: rtalloc's rules into our tables, counted (and which tables they
+/* ruleuse: rtalloc's rules into our tables, counted (and which tables they
  * use) from a rule dump. */
 #include <errno.h>
 #include <sys/socket.h>
 
-#include "holders.h"
+#include "ruleuse.h"
 #include "kmsg.h"
 
-struct holders_ctx {
+struct ruleuse_ctx {
 	uint32_t lo, hi;
 	uint64_t *held;		/* bit table - lo per table a rule uses; NULL */
 	int n;
@@ -14,7 +14,7 @@ struct holders_ctx {
 
 static void rule_cb(const struct kevent *ev, void *data)
 {
-	struct holders_ctx *c = data;
+	struct ruleuse_ctx *c = data;
 	uint32_t table = ev->rule.table;
 
 	if (kevent_rule_ours(ev) && table >= c->lo && table <= c->hi) {
@@ -24,15 +24,15 @@ static void rule_cb(const struct kevent *ev, void *data)
 	}
 }
 
-int holders_count(uint32_t lo, uint32_t hi)
+int ruleuse_count(uint32_t lo, uint32_t hi)
 {
-	return holders_scan(lo, hi, NULL);
+	return ruleuse_scan(lo, hi, NULL);
 }
 
-int holders_scan(uint32_t lo, uint32_t hi, uint64_t *held)
+int ruleuse_scan(uint32_t lo, uint32_t hi, uint64_t *held)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
-	struct holders_ctx c = { .lo = lo, .hi = hi, .held = held };
+	struct ruleuse_ctx c = { .lo = lo, .hi = hi, .held = held };
 	struct nl nl;
 	int ret = nl_open(&nl, NULL, 0);
 
