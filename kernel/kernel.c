@@ -167,6 +167,8 @@ static int knl_events(struct kernel *k, kernel_cb cb, void *data)
 	struct ev_ctx ctx = { .cb = cb, .data = data };
 	int ret, count = 0;
 
+	if (!kn->ev.sock)
+		return 0;	/* opened for requests only */
 	while ((ret = nl_events(&kn->ev, ev_cb, &ctx)) > 0)
 		count++;
 	return ret < 0 ? ret : count;
@@ -174,7 +176,9 @@ static int knl_events(struct kernel *k, kernel_cb cb, void *data)
 
 static int knl_fd(const struct kernel *k)
 {
-	return nl_fd(&((const struct knl *)k)->ev);
+	const struct knl *kn = (const struct knl *)k;
+
+	return kn->ev.sock ? nl_fd(&kn->ev) : -1;
 }
 
 static void knl_close(struct kernel *k)
@@ -213,15 +217,18 @@ int kernel_netlink_open_groups(struct kernel **k, int ev_rcvbuf, const unsigned 
 	if (!kn)
 		return -ENOMEM;
 	kn->k.ops = &knl_ops;
-	/* Events first: nothing after this call is missed. */
-	ret = n ? nl_open(&kn->ev, groups, n) : -EINVAL;
-	if (ret < 0)
-		goto cleanup;
-	/* An agent adding rules for a thousand addresses hears each of them
-	 * back: room for that burst (ENOBUFS still re-dumps). */
-	size = ev_rcvbuf > 0 ? ev_rcvbuf : 8 << 20;
-	if (setsockopt(nl_fd(&kn->ev), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-		setsockopt(nl_fd(&kn->ev), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	/* Events first: nothing after this call is missed.  No groups: a
+	 * kernel for requests and dumps only, without an event socket. */
+	if (n) {
+		ret = nl_open(&kn->ev, groups, n);
+		if (ret < 0)
+			goto cleanup;
+		/* An agent adding rules for a thousand addresses hears each
+		 * of them back: room for that burst (ENOBUFS still re-dumps). */
+		size = ev_rcvbuf > 0 ? ev_rcvbuf : 8 << 20;
+		if (setsockopt(nl_fd(&kn->ev), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+			setsockopt(nl_fd(&kn->ev), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	}
 	ret = nl_open(&kn->req, NULL, 0);
 	if (ret < 0)
 		goto cleanup;

@@ -76,7 +76,8 @@ struct kernel {
 int kernel_netlink_open(struct kernel **k, int ev_rcvbuf);
 /* The same, its event socket subscribed to the n rtnetlink multicast
  * groups (RTNLGRP_*) only: an owner that needs fewer events is not woken
- * for the others.  Its kernel_fd() is that event socket, which carries
+ * for the others (n 0: no event socket at all, kernel_fd() -1, for an
+ * owner that only dumps and changes, such as rtalloc-track's steering).  Its kernel_fd() is that event socket, which carries
  * events only (dumps and changes go on the other socket, one message per
  * datagram): a socket filter attached to it (SO_ATTACH_FILTER) judges
  * every event, e.g. kernel/nlfilter.h's. */

@@ -1,6 +1,7 @@
 /* steer: unbound traffic's rules and balance route, reconciled via netlink. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <linux/rtnetlink.h>
@@ -42,91 +43,83 @@ void steer_build(struct steer_set *s, int family, uint32_t table, const char (*f
 }
 
 struct have_ctx {
-	struct steer_set have;
-	bool overflow;
 	int family;
+	struct krule_set have;		/* ours in the kernel */
+	int err;
 };
 
 static void have_cb(const struct kevent *ev, void *data)
 {
 	struct have_ctx *c = data;
 
-	if (!kevent_rule_ours(ev) || ev->rule.family != c->family || !krule_is_track(&ev->rule))
+	if (!kevent_rule_ours(ev) || ev->rule.family != c->family || !krule_is_track(&ev->rule) ||
+	    c->err)
 		return;
-	if (c->have.n >= STEER_RULES_MAX) {
-		c->overflow = true;
-		return;
-	}
-	c->have.r[c->have.n++] = ev->rule;
+	/* A dump repeated after a change may list a rule twice: deleting
+	 * it twice is harmless (gone counts as deleted). */
+	c->err = krule_set_add(&c->have, &ev->rule);
 }
 
-/* Sends rules (add or delete); -EEXIST on add and -ENOENT on delete are
- * what we wanted anyway. */
-static int rules_send(struct nl *nl, const struct krule *const *rs, size_t n,
-		      bool add, unsigned *changed)
+static bool rule_in(const struct krule *r, const struct krule *v, size_t n)
 {
-	int errs[STEER_RULES_MAX] = { 0 };
+	for (size_t i = 0; i < n; i++)
+		if (krule_equal(r, &v[i]))
+			return true;
+	return false;
+}
+
+int steer_apply(struct kernel *k, const struct steer_set *want, unsigned *changed)
+{
+	struct have_ctx c = { .family = want->family };
+	struct kchange *ch = NULL;
+	int *errs = NULL;
+	size_t n;
 	char buf[128];
-	int ret = krules_send(nl, rs, n, add, errs);
-
-	if (ret < 0)
-		return ret;
-	for (size_t i = 0; i < n; i++) {
-		if (errs[i] == (add ? -EEXIST : -ENOENT))
-			continue;
-		if (errs[i] < 0) {
-			log_msg(LOG_ERR, "cannot %s rule %s: %s", add ? "add" : "delete",
-				krule_str(rs[i], buf, sizeof(buf)), strerror(-errs[i]));
-			return errs[i];
-		}
-		(*changed)++;
-	}
-	return 0;
-}
-
-int steer_apply(struct nl *nl, const struct steer_set *want, unsigned *changed)
-{
-	struct kfilter f = { .family = want->family };
-	struct have_ctx c;
-	const struct krule *add[STEER_RULES_MAX], *del[STEER_RULES_MAX];
-	size_t nadd = 0, ndel = 0;
-	int ret, tries = 0;
+	int ret;
 
 	*changed = 0;
-	do {
-		memset(&c, 0, sizeof(c));
-		c.family = want->family;
-		ret = kmsg_dump(nl, KOBJ_RULE, &f, have_cb, &c);
-	} while (ret == -EINTR && ++tries < 5);
+	ret = kernel_dump(k, KOBJ_RULE, have_cb, &c);
+	if (ret == 0)
+		ret = c.err;
 	if (ret < 0)
-		return ret;
-	for (size_t i = 0; i < want->n; i++) {
-		bool found = false;
-
-		for (size_t j = 0; j < c.have.n && !found; j++)
-			found = krule_equal(&want->r[i], &c.have.r[j]);
-		if (!found)
-			add[nadd++] = &want->r[i];
+		goto cleanup;
+	ch = calloc(want->n + c.have.n + 1, sizeof(*ch));
+	errs = calloc(want->n + c.have.n + 1, sizeof(*errs));
+	if (!ch || !errs) {
+		ret = -ENOMEM;
+		goto cleanup;
 	}
-	for (size_t j = 0; j < c.have.n; j++) {
-		bool found = false;
-
-		for (size_t i = 0; i < want->n && !found; i++)
-			found = krule_equal(&want->r[i], &c.have.r[j]);
-		if (!found)
-			del[ndel++] = &c.have.r[j];
+	/* The missing ones first, then (only when they are in) the others
+	 * go: never a moment without a rule for unbound traffic. */
+	for (int pass = 0; pass < 2 && ret == 0; pass++) {
+		n = 0;
+		if (pass == 0) {
+			for (size_t i = 0; i < want->n; i++)
+				if (!rule_in(&want->r[i], c.have.v, c.have.n))
+					ch[n++] = (struct kchange){ .type = KOBJ_RULE, .add = true,
+								    .rule = want->r[i] };
+		} else {
+			for (size_t j = 0; j < c.have.n; j++)
+				if (!rule_in(&c.have.v[j], want->r, want->n))
+					ch[n++] = (struct kchange){ .type = KOBJ_RULE, .add = false,
+								    .rule = c.have.v[j] };
+		}
+		ret = n ? kernel_apply(k, ch, n, errs) : 0;
+		for (size_t i = 0; ret == 0 && i < n; i++) {
+			if (errs[i] < 0) {
+				log_msg(LOG_ERR, "cannot %s rule %s: %s", ch[i].add ? "add" : "delete",
+					krule_str(&ch[i].rule, buf, sizeof(buf)), strerror(-errs[i]));
+				ret = errs[i];
+			} else {
+				(*changed)++;
+			}
+		}
 	}
-	ret = rules_send(nl, add, nadd, true, changed);
-	if (ret < 0)
-		return ret;
-	ret = rules_send(nl, del, ndel, false, changed);
-	if (ret < 0)
-		return ret;
-	/* More of ours than fit in one set (someone added copies): another
-	 * pass deletes the rest. */
-	if (c.overflow)
-		return steer_apply(nl, want, changed);
-	return 0;
+cleanup:
+	free(ch);
+	free(errs);
+	krule_set_free(&c.have);
+	return ret;
 }
 
 int steer_route(struct nl *nl, int family, uint32_t table, const struct steer_hop *hops, size_t n)

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "kernel.h"
 #include "kobj.h"
 #include "nl.h"
 #include "trackconf.h"
@@ -40,10 +41,11 @@ bool steer_owns(uint32_t pref, uint8_t proto);
 /* The rules of family for unbound traffic to table (0: none at all). */
 void steer_build(struct steer_set *s, int family, uint32_t table, const char (*fwd)[IFNAMSIZ],
 		 size_t nfwd);
-/* Makes the kernel's rules of ours equal want: adds the missing ones first,
- * then deletes the others (never a moment without a rule).  *changed counts
- * rules added or deleted.  0 or -errno. */
-int steer_apply(struct nl *nl, const struct steer_set *want, unsigned *changed);
+/* Makes the kernel's rules of ours (family's, at steer's prefs) equal want
+ * through the kernel seam: adds the missing ones first, then deletes the
+ * others (never a moment without a rule).  *changed counts rules added or
+ * deleted.  0 or -errno. */
+int steer_apply(struct kernel *k, const struct steer_set *want, unsigned *changed);
 
 struct steer_hop {
 	int ifindex;

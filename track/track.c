@@ -51,6 +51,7 @@ struct track {
 	struct loop_timer round, deadline, retry;
 	struct loop_signal sig;
 	struct nl nl;
+	struct kernel *k;		/* steering rules, through the seam */
 	struct track_conf conf;
 	struct uplink up[TRACK_UPLINKS_MAX];
 	size_t n;
@@ -513,7 +514,7 @@ static void decide_family(struct track *t, int family)
 	}
 	steer_build(&want, family, table, (const char (*)[IFNAMSIZ])t->conf.forward_from,
 		    t->conf.nforward);
-	ret = steer_apply(&t->nl, &want, &changed);
+	ret = steer_apply(t->k, &want, &changed);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	if (ret < 0) {
 		log_msg(LOG_ERR, "cannot set the rules for unbound%s traffic: %s",
@@ -719,6 +720,8 @@ int main(int argc, char **argv)
 	if (ret >= 0)
 		ret = nl_open(&t.nl, NULL, 0);
 	if (ret >= 0)
+		ret = kernel_netlink_open_groups(&t.k, 0, NULL, 0);
+	if (ret >= 0)
 		ret = loop_timer_init(&t.loop, &t.round, round_start);
 	if (ret >= 0)
 		ret = loop_timer_init(&t.loop, &t.deadline, round_close);
@@ -751,7 +754,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t fi = 0; fi < 2; fi++) {
 		steer_build(&none, families[fi], 0, NULL, 0);
-		ret = steer_apply(&t.nl, &none, &changed);
+		ret = steer_apply(t.k, &none, &changed);
 		if (ret < 0)
 			log_msg(LOG_ERR, "cannot remove the rules for unbound traffic: %s", strerror(-ret));
 		if (t.conf.mode == TRACK_BALANCE)
@@ -766,6 +769,7 @@ cleanup:
 	loop_timer_free(&t.loop, &t.deadline);
 	loop_timer_free(&t.loop, &t.retry);
 	nl_close(&t.nl);
+	kernel_close(t.k);
 	loop_free(&t.loop);
 	log_close();
 	return rc;
