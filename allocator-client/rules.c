@@ -2,6 +2,7 @@
  * Only rules carrying FRA_PROTOCOL RTPROT_RTALLOC are ever touched. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <linux/fib_rules.h>
@@ -247,68 +248,97 @@ static bool rule_owned(const struct stale_ctx *ctx, const struct krule *r)
 	return false;
 }
 
-static void stale_from_cb(const struct kevent *ev, void *data)
+/* One of our address's `from` rules into another table than ours: the
+ * table of a run that died. */
+static void stale_from(struct stale_ctx *ctx, const struct krule *r)
 {
-	struct stale_ctx *ctx = data;
-	struct krule r;
-
-	if (!kevent_rule_ours(ev))
-		return;
-	r = ev->rule;
-	if (rule_is_from(&r, ctx->o->pref_from) && r.table != ctx->table &&
-	    !memcmp(r.src.bytes, ctx->o->addr.bytes, addr_len(r.family)) && ctx->ntables < STALE_MAX) {
-		ctx->tables[ctx->ntables++] = r.table;
-		ctx->found[ctx->nfound++] = r;
+	if (rule_is_from(r, ctx->o->pref_from) && r->table != ctx->table &&
+	    !memcmp(r->src.bytes, ctx->o->addr.bytes, addr_len(r->family)) && ctx->ntables < STALE_MAX) {
+		ctx->tables[ctx->ntables++] = r->table;
+		ctx->found[ctx->nfound++] = *r;
 	}
 }
 
-static void stale_shared_cb(const struct kevent *ev, void *data)
+/* In one of those tables: another address's `from` rule (it owns the
+ * table's shared rules), or a shared rule (a leftover unless owned). */
+static void stale_shared(struct stale_ctx *ctx, const struct krule *r)
 {
-	struct stale_ctx *ctx = data;
-	struct krule r;
 	size_t i;
 
-	if (!kevent_rule_ours(ev))
-		return;
-	r = ev->rule;
-	for (i = 0; i < ctx->ntables && ctx->tables[i] != r.table; i++)
+	for (i = 0; i < ctx->ntables && ctx->tables[i] != r->table; i++)
 		;
 	if (i == ctx->ntables)
 		return;
-	if (rule_is_from(&r, ctx->o->pref_from)) {
-		if (!memcmp(r.src.bytes, ctx->o->addr.bytes, addr_len(r.family)))
+	if (rule_is_from(r, ctx->o->pref_from)) {
+		if (!memcmp(r->src.bytes, ctx->o->addr.bytes, addr_len(r->family)))
 			return;
 		if (ctx->nothers < STALE_MAX)
-			ctx->others[ctx->nothers++] = r;
+			ctx->others[ctx->nothers++] = *r;
 		else
 			ctx->full[i] = true;
-	} else if (rule_is_shared(&r, ctx->o) && ctx->nfound < STALE_MAX) {
-		ctx->found[ctx->nfound++] = r;
+	} else if (rule_is_shared(r, ctx->o) && ctx->nfound < STALE_MAX) {
+		ctx->found[ctx->nfound++] = *r;
 	}
+}
+
+size_t rules_stale(const struct cli_opts *o, uint32_t table, const struct krule *rules, size_t n,
+		   struct krule *del, size_t max)
+{
+	struct stale_ctx *ctx = calloc(1, sizeof(*ctx));
+	size_t ndel = 0;
+
+	if (!ctx)
+		return 0;
+	ctx->o = o;
+	ctx->table = table;
+	for (size_t i = 0; i < n; i++)
+		if (rules[i].family == o->family && rules[i].proto == RTPROT_RTALLOC)
+			stale_from(ctx, &rules[i]);
+	for (size_t i = 0; ctx->ntables && i < n; i++)
+		if (rules[i].family == o->family && rules[i].proto == RTPROT_RTALLOC)
+			stale_shared(ctx, &rules[i]);
+	for (size_t i = 0; i < ctx->nfound && ndel < max; i++) {
+		const struct krule *r = &ctx->found[i];
+
+		if (rule_is_from(r, o->pref_from) || !rule_owned(ctx, r))
+			del[ndel++] = *r;
+	}
+	free(ctx);
+	return ndel;
+}
+
+static void collect_cb(const struct kevent *ev, void *data)
+{
+	struct krule_set *s = data;
+
+	/* Ours only; a failed add leaves the set short, as a shorter dump
+	 * would: nothing of another run is deleted for it. */
+	if (kevent_rule_ours(ev))
+		(void)krule_set_add(s, &ev->rule);
 }
 
 int rules_clear_stale(struct nl *nl, const struct cli_opts *o, uint32_t table, unsigned *removed)
 {
-	struct stale_ctx ctx = { .o = o, .table = table };
+	struct krule_set ours = { 0 };
+	struct krule found[STALE_MAX];
 	const struct krule *del[STALE_MAX] = { NULL };
 	int errs[STALE_MAX] = { 0 };
-	size_t n = 0;
+	size_t n;
 	char buf[160];
-	int ret;
+	int ret, tries = 0;
 
 	*removed = 0;
-	ret = rules_dump(nl, o->family, stale_from_cb, &ctx);
-	if (ret < 0 || !ctx.ntables)
-		return ret;	/* the usual case: one dump, nothing left over */
-	ret = rules_dump(nl, o->family, stale_shared_cb, &ctx);
-	if (ret < 0)
+	/* One dump: the usual case finds nothing left over in it. */
+	do {
+		ours.n = 0;
+		ret = kmsg_dump(nl, KOBJ_RULE, &(struct kfilter){ .family = o->family }, collect_cb, &ours);
+	} while (ret == -EINTR && ++tries < 5);
+	n = ret < 0 ? 0 : rules_stale(o, table, ours.v, ours.n, found, STALE_MAX);
+	krule_set_free(&ours);
+	if (ret < 0 || !n)
 		return ret;
-	for (size_t i = 0; i < ctx.nfound; i++) {
-		const struct krule *r = &ctx.found[i];
-
-		if (rule_is_from(r, o->pref_from) || !rule_owned(&ctx, r))
-			del[n++] = r;
-	}
+	for (size_t i = 0; i < n; i++)
+		del[i] = &found[i];
 	ret = krules_send(nl, del, n, false, errs);
 	if (ret < 0)
 		return ret;

@@ -44,5 +44,11 @@ int rules_reconcile(struct nl *nl, const struct ruleset *rs, unsigned *restored)
  * and fwmark rules of that table too, unless another address's `from` rule
  * uses the table.  *removed counts the rules deleted.  0 or -errno. */
 int rules_clear_stale(struct nl *nl, const struct cli_opts *o, uint32_t table, unsigned *removed);
+/* The decision of rules_clear_stale(), pure: which of rules (the kernel's
+ * rules of rtalloc, any family) a dead run for o's address left, given
+ * that table is ours now (0: none).  At most max go into del; their
+ * number. */
+size_t rules_stale(const struct cli_opts *o, uint32_t table, const struct krule *rules, size_t n,
+		   struct krule *del, size_t max);
 
 #endif
