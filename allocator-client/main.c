@@ -164,7 +164,6 @@ static int mode_status(const struct cli_opts *o)
 enum mode { MODE_LEASE, MODE_RELEASE, MODE_LIST, MODE_STATUS };
 
 struct mode_def {
-	const char *name;
 	int (*run)(const struct cli_opts *o);
 	/* It may become the address's daemon, which outlives its caller: it
 	 * must not hold the caller's other descriptors (a hook's pipes, a
@@ -176,10 +175,10 @@ struct mode_def {
 };
 
 static const struct mode_def modes[] = {
-	[MODE_LEASE] = { "lease", mode_lease, true, true },
-	[MODE_RELEASE] = { "release", daemon_release, false, true },
-	[MODE_LIST] = { "list", list, false, false },
-	[MODE_STATUS] = { "status", mode_status, false, false },
+	[MODE_LEASE] = { mode_lease, true, true },
+	[MODE_RELEASE] = { daemon_release, false, true },
+	[MODE_LIST] = { list, false, false },
+	[MODE_STATUS] = { mode_status, false, false },
 };
 
 static enum mode mode_of(const struct cli_opts *o)

@@ -370,9 +370,11 @@ int krules_send(struct nl *nl, const struct krule *const *r, size_t n, bool add,
 {
 	for (size_t off = 0; off < n; off += NL_BATCH_MAX) {
 		struct nl_batch b = { .len = 0 };
-		size_t m = n - off < NL_BATCH_MAX ? n - off : NL_BATCH_MAX;
+		size_t m = n - off;
 		int ret;
 
+		if (m > NL_BATCH_MAX)
+			m = NL_BATCH_MAX;
 		for (size_t i = 0; i < m; i++) {
 			struct nlmsghdr *nlh = nl_batch_add(nl, &b, add ? RTM_NEWRULE : RTM_DELRULE,
 							    add ? NLM_F_CREATE | NLM_F_EXCL : 0, 0);
