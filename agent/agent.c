@@ -212,11 +212,15 @@ static void release_key(struct agent *a, const struct lease_key *key)
 	lease_arm(a, r->due_ms);
 }
 
-static void holder_fail(struct agent *a, struct holder *h, const char *why)
+/* retry_ms: when the server said to ask again (its grace period), else 0
+ * for the backoff; at most BACKOFF_MAX_MS either way. */
+static void holder_fail(struct agent *a, struct holder *h, const char *why, uint64_t retry_ms)
 {
 	char s[INET6_ADDRSTRLEN];
 
 	h->backoff_ms = h->backoff_ms ? h->backoff_ms * 2 : 1000;
+	if (retry_ms)
+		h->backoff_ms = retry_ms;
 	if (h->backoff_ms > BACKOFF_MAX_MS)
 		h->backoff_ms = BACKOFF_MAX_MS;
 	h->due_ms = loop_now_ms() + h->backoff_ms;
@@ -257,7 +261,7 @@ static void lease_pump(struct agent *a)
 		}
 		queue_del(a, h);
 		if (ret < 0) {
-			holder_fail(a, h, ret == -ECONNREFUSED ? "rtallocd is not running" : strerror(-ret));
+			holder_fail(a, h, ret == -ECONNREFUSED ? "rtallocd is not running" : strerror(-ret), 0);
 			continue;
 		}
 		h->seq = req.seq;
@@ -280,7 +284,7 @@ static void lease_due(struct loop_timer *t)
 			continue;
 		if (h->seq) {	/* no answer in time */
 			inflight_del(a, h);
-			holder_fail(a, h, "no answer from rtallocd");
+			holder_fail(a, h, "no answer from rtallocd", 0);
 			continue;
 		}
 		queue_add(a, h);
@@ -327,7 +331,8 @@ static void lease_ready(struct loop_fd *fd, uint32_t events)
 			continue;	/* late, or a release's answer */
 		inflight_del(a, h);
 		if (!rep.table) {
-			holder_fail(a, h, rep.error[0] ? rep.error : "refused");
+			holder_fail(a, h, rep.error[0] ? rep.error : "refused",
+				    lease_must_wait(&rep) ? rep.retry_after * 1000ull : 0);
 			continue;
 		}
 		if (h->failing)
