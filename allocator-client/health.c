@@ -25,7 +25,7 @@ static struct json_object *state(void)
 	if (loaded)
 		return st;
 	loaded = true;
-	st = json_object_from_file(path && path[0] ? path : "/run/rtalloc/track.json");
+	st = json_object_from_file(path && path[0] ? path : "/run/rtalloc-track/track.json");
 	if (st && !json_object_is_type(st, json_type_object)) {
 		json_object_put(st);
 		st = NULL;
