@@ -76,7 +76,7 @@ struct agent {
 
 /* Does a per-address rtalloc daemon (the hook path) hold u's address?
  * Asked as rtalloc's own runs ask it (daemon_ask): root's file name under
- * /run/rtalloc/clients first, then the abstract rtalloc/4|6/IF/ADDR, whose
+ * /run/rtalloc-clients first, then the abstract rtalloc/4|6/IF/ADDR, whose
  * answer counts only from our uid.  A process of another uid squatting the
  * abstract name is logged (uid, pid) and does not keep us off the address. */
 static bool held_by_daemon(const struct uplink *u)

@@ -29,7 +29,9 @@
 #define FIX_INTERVAL_MS		1000	/* restore deleted rules at most once a second */
 #define FIX_DELAY_MS		100	/* let an `ip rule flush` finish first */
 #define CTL_MSG_MAX		64
-#define CTL_DIR			LEASE_SOCKET_DIR "/clients"
+/* Root's alone, in /run: not in /run/rtalloc, whose owner (rtallocd's
+ * user) could plant names there. */
+#define CTL_DIR			"/run/rtalloc-clients"
 #define RELEASE_DEADLINE_MS	4000	/* at exit: deliver the release within this */
 #define RELEASE_WAIT_MS		250	/* first wait for its answer; doubles */
 #define PREFIX_ASK_MS		2000	/* then ask an old holder for its table only */
@@ -112,7 +114,7 @@ static int ctl_bind(const struct cli_opts *o, int *fd)
 	return 0;
 }
 
-/* The file form of the control name: only root can create CTL_DIR (under
+/* The file form of the control name: only root can create CTL_DIR (in
  * /run), so whoever holds a name in it is an rtalloc run by root.  Keyed
  * by the network namespace too, as file names are shared by all. */
 static int ctl_file_addr(const struct cli_opts *o, struct sockaddr_un *sa)
@@ -151,8 +153,7 @@ static int ctl_file_bind(struct daemon *d)
 	ret = ctl_file_addr(d->o, sa);
 	if (ret < 0)
 		return ret;
-	if ((mkdir(LEASE_SOCKET_DIR, 0755) < 0 && errno != EEXIST) ||
-	    (mkdir(CTL_DIR, 0755) < 0 && errno != EEXIST))
+	if (mkdir(CTL_DIR, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	if (!ctl_dir_trusted()) {
 		log_msg(LOG_WARNING, "%s is not root's alone: control by abstract name only", CTL_DIR);
