@@ -54,6 +54,7 @@ inrun install -d -o "$U" -g "$G" -m 0755 /run/rtalloc
 for n in track.json track.json.tmp dnsmasq-servers.conf wan-dnsmasq.pid wan-dnsmasq.pid.tmp; do plant "$n"; done
 for n in dnsmasq-servers.conf.lock wan-servers.conf wan-servers.conf.lock clients; do plant_new "$n"; done
 VICTIMS=$i
+# shellcheck disable=SC2317 # called through t_check
 untouched() {
 	local k
 	for k in $(seq 1 "$VICTIMS"); do
@@ -124,6 +125,7 @@ t_bg_ready rtalloc-track "$H" nsenter -t "$MNT" -m sh -c 'exec "$0" -c "$1" 2>"$
 	"$TRACK" "$T_DIR/track.json" "$T_DIR/track.log" || cat "$T_DIR/track.log"
 TP=$T_LAST_PID
 t_check "B: track's state file is in /run/rtalloc-track" inrun test -f /run/rtalloc-track/track.json
+# shellcheck disable=SC2317 # called through t_check
 root_alone() { [ "$(inrun stat -c '%u %a' "$1")" = "0 755" ]; }
 t_check "B: /run/rtalloc-track is root's alone" root_alone /run/rtalloc-track
 t_check "B: rtalloc --status finds it there" python3 -c '
