@@ -227,8 +227,9 @@ static void holder_fail(struct agent *a, struct holder *h, const char *why, uint
 	h->answered = true;
 	/* One line per address, not per retry. */
 	if (!h->failing)
-		log_msg(LOG_WARNING, "%s on %s: no table: %s; retrying with backoff",
-			addr_str(&h->u->key.addr, s, sizeof(s)), h->u->key.ifname, why);
+		log_msg(LOG_WARNING, "%s on %s: no table: %s; %s",
+			addr_str(&h->u->key.addr, s, sizeof(s)), h->u->key.ifname, why,
+			retry_ms ? "asking again when told" : "retrying with backoff");
 	h->failing = true;
 	lease_arm(a, h->due_ms);
 }
