@@ -445,7 +445,8 @@ rth_dns() {
 rth_servers_file() {
 	[ -n "$1" ] || return 0
 	[ -e "$1" ] || [ -n "$5" ] || return 0
-	mkdir -p "$(dirname "$1")" 2>/dev/null
+	# 0755 whatever our caller's umask: dnsmasq reads it as its own user.
+	(umask 022 && mkdir -p "$(dirname "$1")") 2>/dev/null
 	# Root writes, locks and reads FILE: nobody else may plant a name there.
 	rth_root_dir "$(dirname "$1")" || {
 		rth_log "$1: not written: $(dirname "$1") is not root's alone (a planted link would make root write through it)"
