@@ -77,7 +77,7 @@ struct agent {
 
 /* Does a per-address rtalloc daemon (the hook path) hold u's address?
  * Asked as rtalloc's own runs ask it (owner_ask): root's file name under
- * /run/rtalloc/clients first, then the abstract rtalloc/4|6/IF/ADDR, whose
+ * /run/rtalloc-clients first, then the abstract rtalloc/4|6/IF/ADDR, whose
  * answer counts only from our uid.  A process of another uid squatting the
  * abstract name is logged (uid, pid) and does not keep us off the address. */
 static bool held_by_daemon(const struct uplink *u)
@@ -211,19 +211,24 @@ static void release_key(struct agent *a, const struct lease_key *key)
 	lease_arm(a, r->due_ms);
 }
 
-static void holder_fail(struct agent *a, struct holder *h, const char *why)
+/* retry_ms: when the server said to ask again (its grace period), else 0
+ * for the backoff; at most BACKOFF_MAX_MS either way. */
+static void holder_fail(struct agent *a, struct holder *h, const char *why, uint64_t retry_ms)
 {
 	char s[INET6_ADDRSTRLEN];
 
 	h->backoff_ms = h->backoff_ms ? h->backoff_ms * 2 : 1000;
+	if (retry_ms)
+		h->backoff_ms = retry_ms;
 	if (h->backoff_ms > BACKOFF_MAX_MS)
 		h->backoff_ms = BACKOFF_MAX_MS;
 	h->due_ms = loop_now_ms() + h->backoff_ms;
 	h->answered = true;
 	/* One line per address, not per retry. */
 	if (!h->failing)
-		log_msg(LOG_WARNING, "%s on %s: no table: %s; retrying with backoff",
-			addr_str(&h->u->key.addr, s, sizeof(s)), h->u->key.ifname, why);
+		log_msg(LOG_WARNING, "%s on %s: no table: %s; %s",
+			addr_str(&h->u->key.addr, s, sizeof(s)), h->u->key.ifname, why,
+			retry_ms ? "asking again when told" : "retrying with backoff");
 	h->failing = true;
 	lease_arm(a, h->due_ms);
 }
@@ -256,7 +261,7 @@ static void lease_pump(struct agent *a)
 		}
 		queue_del(a, h);
 		if (ret < 0) {
-			holder_fail(a, h, ret == -ECONNREFUSED ? "rtallocd is not running" : strerror(-ret));
+			holder_fail(a, h, ret == -ECONNREFUSED ? "rtallocd is not running" : strerror(-ret), 0);
 			continue;
 		}
 		h->seq = req.seq;
@@ -279,7 +284,7 @@ static void lease_due(struct loop_timer *t)
 			continue;
 		if (h->seq) {	/* no answer in time */
 			inflight_del(a, h);
-			holder_fail(a, h, "no answer from rtallocd");
+			holder_fail(a, h, "no answer from rtallocd", 0);
 			continue;
 		}
 		queue_add(a, h);
@@ -326,7 +331,8 @@ static void lease_ready(struct loop_fd *fd, uint32_t events)
 			continue;	/* late, or a release's answer */
 		inflight_del(a, h);
 		if (!rep.table) {
-			holder_fail(a, h, rep.error[0] ? rep.error : "refused");
+			holder_fail(a, h, rep.error[0] ? rep.error : "refused",
+				    lease_must_wait(&rep) ? rep.retry_after * 1000ull : 0);
 			continue;
 		}
 		if (h->failing)

@@ -45,6 +45,7 @@ struct daemon {
 	struct loop_fd lease_h;
 	struct loop_timer lease_timer;	/* renewal, or retry while waiting */
 	bool waiting;			/* a request is unanswered */
+	bool grace_told;		/* the server's grace period was logged */
 	uint64_t backoff_ms;
 	struct loop_timer fix_timer;
 	uint64_t last_fix_ms;
@@ -273,6 +274,18 @@ static void lease_ready(struct loop_fd *h, uint32_t events)
 	while ((ret = lease_recv(&d->lc, &rep)) > 0) {
 		if (!d->waiting)
 			continue;	/* a duplicate answer */
+		if (lease_must_wait(&rep)) {
+			/* Its grace period: once per period, and ask again
+			 * when it says (within the backoff's bound). */
+			uint64_t ms = rep.retry_after * 1000ull;
+
+			if (!d->grace_told)
+				log_msg(LOG_NOTICE, "renewal: server: %s; keeping table %u", rep.error,
+					d->table);
+			d->grace_told = true;
+			loop_timer_set(&d->lease_timer, ms < RENEW_BACKOFF_MAX_MS ? ms : RENEW_BACKOFF_MAX_MS);
+			continue;
+		}
 		if (!rep.table) {
 			/* Keep the rules: routing still works, and the server
 			 * may change its mind (pool reconfigured, restarted). */
@@ -321,6 +334,7 @@ static void lease_ready(struct loop_fd *h, uint32_t events)
 			d->table = rep.table;
 		}
 		lease_granted(d, &rep);
+		d->grace_told = false;
 		d->waiting = false;
 		d->backoff_ms = d->o->retry_interval * 1000ull;
 		log_msg(LOG_DEBUG, "lease on table %u renewed for %u s", d->table, d->lease_seconds);

@@ -99,7 +99,7 @@ int owner_bind(const struct proto_request *k, int *fd)
 	return 0;
 }
 
-/* The file form of the control name: only root can create OWNER_DIR (under
+/* The file form of the control name: only root can create OWNER_DIR (in
  * /run), so whoever holds a name in it is an rtalloc run by root.  Keyed
  * by the network namespace too, as file names are shared by all. */
 static int file_name(const struct proto_request *k, struct sockaddr_un *sa)
@@ -135,8 +135,7 @@ int owner_file_bind(const struct proto_request *k, struct owner_file *f)
 	ret = file_name(k, sa);
 	if (ret < 0)
 		return ret;
-	if ((mkdir(LEASE_SOCKET_DIR, 0755) < 0 && errno != EEXIST) ||
-	    (mkdir(OWNER_DIR, 0755) < 0 && errno != EEXIST))
+	if (mkdir(OWNER_DIR, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	if (!dir_trusted()) {
 		log_msg(LOG_WARNING, "%s is not root's alone: control by abstract name only", OWNER_DIR);

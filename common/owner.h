@@ -33,8 +33,9 @@ int owner_agent_bind(const char *socket_path);
  * -ECONNREFUSED when nobody does, or -errno. */
 int owner_agent_cred(const char *socket_path, struct ucred *cred);
 
-/* Root's file control names live here (only root can create it). */
-#define OWNER_DIR LEASE_SOCKET_DIR "/clients"
+/* Root's file control names live here: root's alone, in /run; not in
+ * /run/rtalloc, whose owner (rtallocd's user) could plant names there. */
+#define OWNER_DIR "/run/rtalloc-clients"
 
 /* A per-address run's control names are keyed by k's family, ifname and
  * address (the canonical address, or an unspec lease's identifier). */
