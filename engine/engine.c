@@ -835,9 +835,35 @@ static uint32_t adopt_table(const struct engine *e, const struct uplink *u)
 	return 0;
 }
 
+/* The uplink of u's address on another link, that is not itself waiting
+ * for it: the address's owner. */
+static const struct uplink *owner_elsewhere(const struct engine *e, const struct uplink *u)
+{
+	for (size_t i = 0; i < e->nup; i++) {
+		const struct uplink *o = e->up[i];
+
+		if (o != u && !o->second && o->key.family == u->key.family && o->ifindex != u->ifindex &&
+		    !memcmp(o->key.addr.bytes, u->key.addr.bytes, addr_len(u->key.family)))
+			return o;
+	}
+	return NULL;
+}
+
+/* u's address is its own now: announced to the owner. */
+static void uplink_announce(struct engine *e, struct uplink *u)
+{
+	u->second = false;
+	u->foreign = false;
+	u->dirty = true;
+	if (e->ops->uplink_new && !e->ops->uplink_new(e, u))
+		u->foreign = true;
+}
+
 static int uplink_add(struct engine *e, const struct kaddr *a, const struct klink *l,
 		      const struct uplink_policy *pol)
 {
+	const struct uplink *first;
+	char s[INET6_ADDRSTRLEN];
 	struct uplink *u;
 	int ret = kobj_grow((void **)&e->up, &e->capup, e->nup, sizeof(*e->up));
 
@@ -860,10 +886,21 @@ static int uplink_add(struct engine *e, const struct kaddr *a, const struct klin
 	u->adopt = adopt_table(e, u);
 	e->up[e->nup++] = u;
 	uindex_put(e, u);
-	if (e->ops->uplink_new && !e->ops->uplink_new(e, u))
-		u->foreign = true;
+	first = owner_elsewhere(e, u);
+	if (first) {
+		/* Two leases and two `from A` rules would fight over A's
+		 * traffic: the first link keeps it. */
+		u->second = u->foreign = true;
+		u->adopt = 0;
+		log_msg(LOG_WARNING, "%s on %s: already on %s, which keeps it: refused until it goes there",
+			addr_str(&u->key.addr, s, sizeof(s)), u->key.ifname, first->key.ifname);
+		return 0;
+	}
+	uplink_announce(e, u);
 	return 0;
 }
+
+static int scan_gone(struct engine *e, struct uplink ***gone, size_t *ngone, size_t *capgone);
 
 /* Addresses -> uplinks: new ones are announced, gone ones collected. */
 static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
@@ -874,36 +911,65 @@ static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
 
 	for (size_t i = 0; i < e->nup; i++)
 		e->up[i]->seen = false;
-	for (size_t i = 0; i < e->naddrs; i++) {
-		const struct kaddr *a = &e->addrs[i];
-		struct elink *l;
-		struct uplink_policy pol = { 0 };
-		struct uplink *u;
+	/* Twice: uplinks that stay are marked first, and the gone ones are
+	 * dropped before new ones come, so an address that moves to another
+	 * link in one burst is that link's at once (one owner per address). */
+	for (int add = 0; add < 2; add++) {
+		for (size_t i = 0; i < e->naddrs; i++) {
+			const struct kaddr *a = &e->addrs[i];
+			struct elink *l;
+			struct uplink_policy pol = { 0 };
+			struct uplink *u;
 
-		if (!addr_eligible(a) || !(l = link_find(e, a->ifindex)) ||
-		    !link_managed(e, l, a->family, &pol))
-			continue;
-		u = uplink_find(e, a->family, a->ifindex, &a->addr);
-		if (u && strcmp(u->key.ifname, l->l.name)) {
-			/* Renamed: the lease key names the link.  Let the
-			 * old uplink go and start over under the new name. */
-			renamed = true;
-			continue;
-		}
-		if (u) {
-			/* One uplink per address; the newest entry's prefix. */
-			if (!u->seen && u->prefixlen != a->prefixlen) {
-				u->prefixlen = a->prefixlen;
-				u->dirty = true;
+			if (!addr_eligible(a) || !(l = link_find(e, a->ifindex)) ||
+			    !link_managed(e, l, a->family, &pol))
+				continue;
+			u = uplink_find(e, a->family, a->ifindex, &a->addr);
+			if (u && strcmp(u->key.ifname, l->l.name)) {
+				/* Renamed: the lease key names the link.  Let
+				 * the old uplink go and start over under the
+				 * new name. */
+				renamed = true;
+				continue;
 			}
-			u->seen = true;
-			engine_set_policy(e, u, &pol);
-			continue;
+			if (u && !add) {
+				/* One uplink per address; the newest entry's
+				 * prefix. */
+				if (!u->seen && u->prefixlen != a->prefixlen) {
+					u->prefixlen = a->prefixlen;
+					u->dirty = true;
+				}
+				u->seen = true;
+				engine_set_policy(e, u, &pol);
+			} else if (!u && add) {
+				ret = uplink_add(e, a, &l->l, &pol);
+				if (ret < 0)
+					return ret;
+			}
 		}
-		ret = uplink_add(e, a, &l->l, &pol);
+		if (!add)
+			ret = scan_gone(e, gone, ngone, &capgone);
 		if (ret < 0)
 			return ret;
 	}
+	/* The first link's address went: the second's takes over. */
+	for (size_t i = 0; i < e->nup; i++) {
+		struct uplink *u = e->up[i];
+		char s[INET6_ADDRSTRLEN];
+
+		if (!u->second || owner_elsewhere(e, u))
+			continue;
+		log_msg(LOG_NOTICE, "%s on %s: no longer on another link: taking it over",
+			addr_str(&u->key.addr, s, sizeof(s)), u->key.ifname);
+		uplink_announce(e, u);
+	}
+	e->scan = renamed;
+	return 0;
+}
+
+/* The uplinks scan() did not see: to *gone, out of the indexes. */
+static int scan_gone(struct engine *e, struct uplink ***gone, size_t *ngone, size_t *capgone)
+{
 	for (size_t i = 0; i < e->nup;) {
 		struct uplink *u = e->up[i];
 
@@ -911,7 +977,7 @@ static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
 			i++;
 			continue;
 		}
-		if (kobj_grow((void **)gone, &capgone, *ngone, sizeof(**gone)) < 0)
+		if (kobj_grow((void **)gone, capgone, *ngone, sizeof(**gone)) < 0)
 			return -ENOMEM;
 		(*gone)[(*ngone)++] = u;
 		if (u->table && !u->foreign)
@@ -920,7 +986,6 @@ static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
 		table_unhold(e, u);
 		e->up[i] = e->up[--e->nup];
 	}
-	e->scan = renamed;
 	return 0;
 }
 

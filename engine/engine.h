@@ -49,6 +49,9 @@ struct uplink {
 	void *owner;			/* the owner's per-uplink state */
 	/* engine-private */
 	bool seen, dirty, installed;
+	bool second;			/* the address is another link's uplink's
+					 * (foreign too): it takes over when that
+					 * one goes */
 	uint64_t hold_until_ms;		/* fight-loop brake */
 	uint64_t window_ms;
 	unsigned fixes;
@@ -84,7 +87,9 @@ struct engine_ops {
 	/* Is the link named ifname managed for family?  Fills its policy. */
 	bool (*manage)(struct engine *e, int family, const char *ifname, struct uplink_policy *pol);
 	/* A new uplink (u->adopt may name the table it had).  Return false
-	 * when another process owns the address (u->foreign). */
+	 * when another process owns the address (u->foreign).  One address
+	 * has one owner: the same address on a second link is refused (one
+	 * log line) and announced here only once the first link's is gone. */
 	bool (*uplink_new)(struct engine *e, struct uplink *u);
 	/* u's address is gone and its rules and routes were removed (release
 	 * its lease now); u is freed right after. */
