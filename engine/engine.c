@@ -24,7 +24,8 @@ void engine_init(struct engine *e, struct kernel *k, const struct engine_ops *op
 	e->k = k;
 	e->ops = ops;
 	e->owner = owner;
-	e->prefs = (struct engine_prefs){ .from = 10000, .to = 20000, .iif = 91000, .fwmark = 9000 };
+	e->prefs = (struct engine_prefs){ .from = 10000, .to = 20000, .iif = 91000, .fwmark = 9000,
+					  .guard = 19999 };
 	snprintf(e->tag, sizeof(e->tag), "%s", tag ? tag : "");
 	e->rl = (struct ratelimit)RATELIMIT_INIT(2000, 10);
 }
@@ -490,6 +491,8 @@ static bool mirror_link(struct engine *e, const struct klink *k, bool del)
 	return true;
 }
 
+static bool is_guard(const struct engine *e, const struct krule *r);
+
 /* Returns true when a pass is due. */
 static bool mirror_event(struct engine *e, const struct kevent *ev)
 {
@@ -534,6 +537,9 @@ static bool mirror_event(struct engine *e, const struct kevent *ev)
 		    (ev->rule.pref >= HEALTH_TRACK_PREF_MIN && ev->rule.pref <= HEALTH_TRACK_PREF_MAX) ||
 		    !mirror_rule(e, &ev->rule, ev->del))
 			return false;
+		/* A guard deleted by hand is put back at once. */
+		if (ev->del && is_guard(e, &ev->rule))
+			return true;
 		return mark_table(e, ev->rule.family, ev->rule.table);
 	}
 	return false;
@@ -657,11 +663,14 @@ int engine_desired(const struct engine *e, const struct uplink *u, struct krule_
 	r.src = u->key.addr;
 	r.src_len = max;
 	ret |= krule_set_add(rules, &r);
-	rule_base(u, e->prefs.to, &r);
-	r.dst = u->key.addr;
-	addr_mask(&r.dst, u->prefixlen);
-	r.dst_len = u->prefixlen;
-	ret |= krule_set_add(rules, &r);
+	/* A /0 would take every destination, ahead of main: no `to` rule. */
+	if (u->prefixlen) {
+		rule_base(u, e->prefs.to, &r);
+		r.dst = u->key.addr;
+		addr_mask(&r.dst, u->prefixlen);
+		r.dst_len = u->prefixlen;
+		ret |= krule_set_add(rules, &r);
+	}
 	rule_base(u, e->prefs.iif, &r);
 	snprintf(r.iif, sizeof(r.iif), "lo");
 	ret |= krule_set_add(rules, &r);
@@ -1159,6 +1168,108 @@ static int empty_table(struct engine *e, struct engine_table t, struct krule_set
 	return plan_apply(e, what);
 }
 
+/* u's guard ahead of its `to` rule (engine.h); false when it needs none:
+ * no `to` rule (a /0), or nothing in main can be more specific (a host
+ * address). */
+static bool guard_of(const struct engine *e, const struct uplink *u, struct krule *r)
+{
+	if (!u->prefixlen || u->prefixlen >= addr_len(u->key.family) * 8)
+		return false;
+	memset(r, 0, sizeof(*r));
+	r->family = u->key.family;
+	r->pref = e->prefs.guard;
+	r->table = KTABLE_MAIN;
+	r->proto = RTPROT_RTALLOC;
+	r->dst = u->key.addr;
+	addr_mask(&r->dst, u->prefixlen);
+	r->dst_len = u->prefixlen;
+	r->src.family = r->dst.family = u->key.family;
+	r->has_suppress = true;
+	r->suppress = u->prefixlen;
+	return true;
+}
+
+static bool is_guard(const struct engine *e, const struct krule *r)
+{
+	return r->table == KTABLE_MAIN && r->pref == e->prefs.guard && r->has_suppress && r->dst_len;
+}
+
+/* Does a `to` rule of ours (any table: the agent's or an rtalloc's) send
+ * guard g's network to a table? */
+static bool guard_used(const struct engine *e, const struct krule *g)
+{
+	size_t len = addr_len(g->family);
+
+	for (size_t b = 0; b < e->captables; b++)
+		for (const struct etable *t = e->tables[b]; t; t = t->next) {
+			if (t->family != g->family || t->table == KTABLE_MAIN)
+				continue;
+			for (size_t i = 0; i < t->rules.n; i++) {
+				const struct krule *r = &t->rules.v[i];
+
+				if (r->pref == e->prefs.to && r->dst_len == g->dst_len && !r->src_len &&
+				    !r->iif[0] && !memcmp(r->dst.bytes, g->dst.bytes, len))
+					return true;
+			}
+		}
+	return false;
+}
+
+/* Guards in step with the uplinks: add, before any `to` rule goes in, the
+ * guard of every uplink with a table; remove, after the `to` rules went,
+ * the guards no `to` rule of ours needs any more (one an rtalloc's rules
+ * share is kept).  Guards are shared, so kept here, not per table. */
+static int guards_pass(struct engine *e, bool add)
+{
+	struct krule_set sel = { 0 };
+	int ret = 0;
+
+	if (e->routes_only)
+		return 0;
+	kplan_reset(&e->plan);
+	for (size_t i = 0; add && i < e->nup; i++) {
+		const struct uplink *u = e->up[i];
+		const struct etable *t;
+		struct krule g;
+		bool have = false;
+
+		if (u->foreign || !u->table || !guard_of(e, u, &g))
+			continue;
+		for (size_t j = 0; j < sel.n && !have; j++)
+			have = krule_equal(&sel.v[j], &g);
+		t = table_find(e, g.family, KTABLE_MAIN);
+		for (size_t j = 0; t && j < t->rules.n && !have; j++)
+			have = krule_equal(&t->rules.v[j], &g);
+		if (have)
+			continue;
+		if (krule_set_add(&sel, &g) < 0) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	for (int f = 0; !add && f < 2; f++) {
+		const struct etable *t = table_find(e, f ? AF_INET6 : AF_INET, KTABLE_MAIN);
+
+		for (size_t j = 0; t && j < t->rules.n; j++) {
+			const struct krule *g = &t->rules.v[j];
+
+			if (!is_guard(e, g) || guard_used(e, g))
+				continue;
+			if (krule_set_add(&sel, g) < 0) {
+				ret = -ENOMEM;
+				break;
+			}
+		}
+	}
+	if (ret == 0 && sel.n)
+		ret = reconcile(add ? &sel : &no_rules, &no_routes, add ? &no_rules : &sel, &no_routes,
+				&e->plan);
+	krule_set_free(&sel);
+	if (ret == 0 && e->plan.n)
+		ret = plan_apply(e, add ? "guards" : "unused guards");
+	return ret;
+}
+
 static void drop_cb(const struct kevent *ev, void *data)
 {
 	(void)ev;
@@ -1171,7 +1282,7 @@ int engine_pass(struct engine *e, uint64_t now)
 	struct kroute_set want_rt = { 0 };
 	struct uplink **gone = NULL;
 	size_t ngone = 0;
-	int ret = 0;
+	int ret = 0, gret = 0;
 
 	e->stats.passes++;
 	e->next_due_ms = 0;
@@ -1190,6 +1301,8 @@ int engine_pass(struct engine *e, uint64_t now)
 		if (ret < 0)
 			goto cleanup;
 	}
+	/* A refused guard: the pass fails, and the owner tries again soon. */
+	gret = guards_pass(e, true);
 	for (size_t i = 0; i < e->nup; i++) {
 		struct uplink *u = e->up[i];
 
@@ -1212,6 +1325,8 @@ int engine_pass(struct engine *e, uint64_t now)
 		else
 			i++;
 	}
+	if (guards_pass(e, false) < 0 || gret < 0)
+		ret = gret < 0 ? gret : -EAGAIN;
 cleanup:
 	for (size_t i = 0; i < ngone; i++) {
 		if (!gone[i]->foreign && e->ops->uplink_gone)

@@ -6,7 +6,12 @@
  *
  * Desired state of an uplink with table T, address A/P on link L:
  *   rules   pref from:    from A lookup T
- *           pref to:      to NET(A/P) lookup T
+ *           pref guard:   to NET(A/P) lookup main suppress_prefixlength P
+ *                         (0 < P < host length; shared by the uplinks of
+ *                         NET/P): main's routes more specific than P, the
+ *                         LAN's and a VPN's on other links, beat the `to`
+ *                         rule, whatever prefix a peer hands out
+ *           pref to:      to NET(A/P) lookup T (none for a /0)
  *           pref iif:     iif lo lookup T, and iif F lookup T per forward_from F
  *           pref fwmark:  fwmark M/K lookup T (when the policy has one)
  *   routes  while L is up: a copy of main's routes through L (prefix and
@@ -30,6 +35,7 @@
 
 struct engine_prefs {
 	uint32_t from, to, iif, fwmark;		/* 10000, 20000, 91000, 9000 */
+	uint32_t guard;				/* 19999: just before `to` */
 };
 
 struct uplink_policy {

@@ -238,6 +238,13 @@ static bool rule_parse_msg(const struct nlmsghdr *nlh, struct krule *r)
 			if (plen == 4)
 				r->fwmask = mnl_attr_get_u32(attr);
 			break;
+		case FRA_SUPPRESS_PREFIXLEN:
+			/* The kernel's "none" is -1 (not sent by it). */
+			if (plen == 4 && mnl_attr_get_u32(attr) <= 128) {
+				r->has_suppress = true;
+				r->suppress = (uint8_t)mnl_attr_get_u32(attr);
+			}
+			break;
 		}
 	}
 	r->src.family = r->dst.family = r->family;
@@ -339,6 +346,8 @@ static void rule_put(struct nlmsghdr *nlh, const struct krule *r)
 		mnl_attr_put_u32(nlh, FRA_FWMARK, r->fwmark);
 		mnl_attr_put_u32(nlh, FRA_FWMASK, r->fwmask);
 	}
+	if (r->has_suppress)
+		mnl_attr_put_u32(nlh, FRA_SUPPRESS_PREFIXLEN, r->suppress);
 }
 
 /* ---- the ops ---- */
