@@ -6,18 +6,14 @@
 # rules and table, and nothing of the first is left.
 . "$(dirname "$0")/../lib.sh"
 t_require_root
-AGENT=$BUILD/rtalloc-agent
 
 t_netns host; H=$T_NS
 t_netns isp; ISP=$T_NS
 t_veth "$H" wan0 "$ISP" isp0
 t_veth "$H" wan1 "$ISP" isp1
 t_server "$H" || exit 1
-LOG=$T_DIR/agent.log
-cat >"$T_DIR/agent.json" <<EOC
-{ "socket_path": "$T_SOCK", "interfaces": ["wan*"], "families": ["inet"] }
-EOC
-t_bg_ready rtalloc-agent "$H" "$AGENT" -c "$T_DIR/agent.json" 2>"$LOG" || exit 1
+t_agent "$H" '"interfaces": ["wan*"], "families": ["inet"]' || exit 1
+LOG=$T_AGENT_LOG
 A=192.0.2.7
 froms() { ip -n "$H" -4 rule show pref 10000 | grep "from $A lookup .* proto 122"; }
 table_of() { froms | awk '{ print $5 }'; }

@@ -7,17 +7,13 @@
 # server grants both: without the release, both leases stay alive.)
 . "$(dirname "$0")/../lib.sh"
 t_require_root
-AGENT=$BUILD/rtalloc-agent
 
 t_netns host; H=$T_NS
 t_netns isp; ISP=$T_NS
 t_veth "$H" wan0 "$ISP" isp0
 t_server "$H" || exit 1
-LOG=$T_DIR/agent.log
-cat >"$T_DIR/agent.json" <<EOC
-{ "socket_path": "$T_SOCK", "interfaces": ["wan*"], "families": ["inet"] }
-EOC
-t_bg_ready rtalloc-agent "$H" "$AGENT" -c "$T_DIR/agent.json" 2>"$LOG" || exit 1
+t_agent "$H" '"interfaces": ["wan*"], "families": ["inet"]' || exit 1
+LOG=$T_AGENT_LOG
 alive() { t_rows "SELECT count(*) FROM leases WHERE address='$1' AND alive=1"; }
 has_from() { ip -n "$H" -4 rule show pref 10000 | grep -q "from $1 lookup .* proto 122"; }
 

@@ -10,7 +10,6 @@
 # 5 in `make check`, about 10 s each; the issue's 20: RTALLOC_STORM_RUNS=20).
 . "$(dirname "$0")/../lib.sh"
 t_require_root
-AGENT=$BUILD/rtalloc-agent
 RUNS=${RTALLOC_STORM_RUNS:-20}
 WHY=""
 
@@ -21,11 +20,8 @@ t_veth "$H" wan1 "$ISP" isp1
 ip -n "$H" addr add 192.0.2.2/24 dev wan0
 ip -n "$H" addr add 198.51.100.2/24 dev wan1
 t_server "$H" '"num_tables": 1000' || exit 1
-LOG=$T_DIR/agent.log
-cat >"$T_DIR/agent.json" <<EOC
-{ "socket_path": "$T_SOCK", "interfaces": ["wan*"], "families": ["inet"] }
-EOC
-RTALLOC_AGENT_RCVBUF=4096 t_bg_ready rtalloc-agent "$H" "$AGENT" -c "$T_DIR/agent.json" 2>"$LOG" || exit 1
+RTALLOC_AGENT_RCVBUF=4096 t_agent "$H" '"interfaces": ["wan*"], "families": ["inet"]' || exit 1
+LOG=$T_AGENT_LOG
 
 # The storm: 300 on each link, 150 of wan0's deleted, wan1 flapped.
 for ((i = 0; i < 300; i++)); do

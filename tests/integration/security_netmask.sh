@@ -9,7 +9,6 @@
 # wan1) still reaches its link through its table.  A /0 gets no `to` rule.
 . "$(dirname "$0")/../lib.sh"
 t_require_root
-AGENT=$BUILD/rtalloc-agent
 
 t_netns host; H=$T_NS
 t_netns isp; ISP=$T_NS
@@ -68,11 +67,8 @@ checks() {
 }
 
 # -- rtalloc-agent
-cat >"$T_DIR/agent.json" <<EOC
-{ "socket_path": "$T_SOCK", "interfaces": ["wan*"] }
-EOC
-t_bg_ready rtalloc-agent "$H" "$AGENT" -c "$T_DIR/agent.json" 2>"$T_DIR/agent.log" || exit 1
-APID=$T_LAST_PID
+t_agent "$H" '"interfaces": ["wan*"]' || exit 1
+APID=$T_AGENT_PID
 for len in 1 0; do
 	ip -n "$H" addr add "172.16.0.5/$len" dev wan0
 	ip -n "$H" addr add "fd00:bad::5/$len" dev wan0 nodad
