@@ -27,7 +27,21 @@ void rules_build(const struct cli_opts *o, uint32_t table, struct ruleset *rs)
 	r->src_len = max;
 	r->proto = RTPROT_RTALLOC;
 
-	if (o->have_prefix) {
+	/* A /0 would take every destination ahead of main: no `to` rule.
+	 * The guard goes in before the `to` rule (one batch, in order). */
+	if (o->have_prefix && o->prefixlen && o->prefixlen < max && o->pref_to > 0) {
+		r = &rs->r[rs->n++];
+		r->family = (uint8_t)o->family;
+		r->pref = o->pref_to - 1;
+		r->table = RT_TABLE_MAIN;
+		r->dst = o->addr;
+		addr_mask(&r->dst, o->prefixlen);
+		r->dst_len = o->prefixlen;
+		r->has_suppress = true;
+		r->suppress = o->prefixlen;
+		r->proto = RTPROT_RTALLOC;
+	}
+	if (o->have_prefix && o->prefixlen) {
 		r = &rs->r[rs->n++];
 		r->family = (uint8_t)o->family;
 		r->pref = o->pref_to;
@@ -67,6 +81,12 @@ void rules_build(const struct cli_opts *o, uint32_t table, struct ruleset *rs)
 		r->fwmask = o->fwmask;
 		r->proto = RTPROT_RTALLOC;
 	}
+}
+
+bool rule_is_guard(const struct krule *r, uint32_t pref_to)
+{
+	return r->table == RT_TABLE_MAIN && r->pref + 1 == pref_to && r->has_suppress && r->dst_len &&
+	       !r->src_len && !r->iif[0] && !r->has_fwmark;
 }
 
 static int rules_add_some(struct nl *nl, const struct krule *const *rules, size_t n,
@@ -110,21 +130,61 @@ int rules_add(struct nl *nl, const struct ruleset *rs, const struct krule **fail
 	return rules_add_some(nl, p, rs->n, failed);
 }
 
+static int rules_dump(struct nl *nl, int family, kernel_cb cb, void *ctx);
+
+struct guard_ctx {
+	const struct krule *guard;
+	uint32_t pref_to;
+	bool used;
+};
+
+static void guard_used_cb(const struct kevent *ev, void *data)
+{
+	struct guard_ctx *ctx = data;
+	const struct krule *g = ctx->guard;
+	const struct krule *r = &ev->rule;
+
+	if (!kevent_rule_ours(ev))
+		return;
+	if (r->pref == ctx->pref_to && r->table != RT_TABLE_MAIN && r->dst_len == g->dst_len && !r->src_len &&
+	    !memcmp(r->dst.bytes, g->dst.bytes, addr_len(g->family)))
+		ctx->used = true;
+}
+
+/* Deletes the guard g when no `to` rule of ours (another address's, the
+ * agent's) needs it any more. */
+static int guard_release(struct nl *nl, const struct krule *g)
+{
+	struct guard_ctx ctx = { .guard = g, .pref_to = g->pref + 1 };
+	int err = 0, ret = rules_dump(nl, g->family, guard_used_cb, &ctx);
+
+	if (ret < 0 || ctx.used)
+		return ret;
+	ret = krules_send(nl, &g, 1, false, &err);
+	if (ret < 0)
+		return ret;
+	return err == -ENOENT ? 0 : err;
+}
+
 int rules_del(struct nl *nl, const struct ruleset *rs)
 {
-	const struct krule *p[RULES_MAX];
+	const struct krule *p[RULES_MAX], *guard = NULL;
 	int errs[RULES_MAX] = { 0 };
+	size_t n = 0;
 	int ret;
 
 	for (size_t i = 0; i < rs->n; i++)
-		p[i] = &rs->r[i];
-	ret = krules_send(nl, p, rs->n, false, errs);
+		if (rule_is_guard(&rs->r[i], rs->r[i].pref + 1))
+			guard = &rs->r[i];
+		else
+			p[n++] = &rs->r[i];
+	ret = krules_send(nl, p, n, false, errs);
 	if (ret < 0)
 		return ret;
-	for (size_t i = 0; i < rs->n; i++)
+	for (size_t i = 0; i < n; i++)
 		if (errs[i] && errs[i] != -ENOENT)
 			return errs[i];
-	return 0;
+	return guard ? guard_release(nl, guard) : 0;
 }
 
 struct dump_ctx {
@@ -349,6 +409,16 @@ int rules_clear_stale(struct nl *nl, const struct cli_opts *o, uint32_t table, u
 			(*removed)++;
 			log_msg(LOG_NOTICE, "removed leftover rule of a previous run: %s",
 				krule_str(del[i], buf, sizeof(buf)));
+		}
+		/* Its `to` rule's guard, unless another `to` rule needs it. */
+		if (del[i]->pref == o->pref_to && del[i]->dst_len && o->pref_to > 0) {
+			struct krule g = *del[i];
+
+			g.pref = o->pref_to - 1;
+			g.table = RT_TABLE_MAIN;
+			g.has_suppress = true;
+			g.suppress = g.dst_len;
+			guard_release(nl, &g);
 		}
 	}
 	return 0;

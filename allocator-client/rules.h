@@ -15,24 +15,32 @@
 
 struct cli_opts;
 
-/* from, to, iif lo, fwmark, and up to CLI_FORWARD_MAX (4) forward iifs:
- * one netlink batch (NL_BATCH_MAX). */
-#define RULES_MAX 8
+/* from, guard, to, iif lo, fwmark, and up to CLI_FORWARD_MAX (4) forward
+ * iifs: one netlink batch (NL_BATCH_MAX). */
+#define RULES_MAX 10
 
 struct ruleset {
 	size_t n;
 	struct krule r[RULES_MAX];
 };
 
-/* The rules for opts' address and table T: from ADDR, to NETWORK/PREFIX,
- * iif lo, the fwmark rule when asked for, and `iif IF` for each
- * --forward-iif. */
+/* The rules for opts' address and table T: from ADDR, to NETWORK/PREFIX
+ * (none for a /0) with its guard at pref_to - 1, `to NETWORK/PREFIX lookup
+ * main suppress_prefixlength PREFIX` (for 0 < PREFIX < the host length), so
+ * main's more specific routes on other links (a LAN, a VPN) come first
+ * whatever prefix the network hands out; iif lo, the fwmark rule when asked
+ * for, and `iif IF` for each --forward-iif.  The guard is shared by every
+ * address of NETWORK/PREFIX: rules_del() removes it with the last `to`
+ * rule of ours that needs it. */
 void rules_build(const struct cli_opts *o, uint32_t table, struct ruleset *rs);
+/* r is a guard (rules_build) at pref_to - 1. */
+bool rule_is_guard(const struct krule *r, uint32_t pref_to);
 /* Adds every rule in one batch, each ACKed; one that exists identically
  * counts as added.  On any refusal the ones added are deleted again and the
  * first error is returned (-errno) with the failed rule in *failed. */
 int rules_add(struct nl *nl, const struct ruleset *rs, const struct krule **failed);
 /* Deletes every rule in one batch; ones already gone are not an error.
+ * A guard goes only when no `to` rule of ours (any table) still needs it.
  * Returns 0 or the first other -errno. */
 int rules_del(struct nl *nl, const struct ruleset *rs);
 /* Dumps the kernel's rules of rs's family and re-adds the ones of rs that are

@@ -138,7 +138,9 @@ static void dump_cb(const struct kevent *ev, void *data)
 {
 	struct rule_list *rl = data;
 
-	if (!kevent_rule_ours(ev) || krule_is_track(&ev->rule) || rl->err)
+	/* Guards (rules_build) look up main, no lease's table. */
+	if (!kevent_rule_ours(ev) || krule_is_track(&ev->rule) || rule_is_guard(&ev->rule, ev->rule.pref + 1) ||
+	    rl->err)
 		return;
 	if (kobj_grow((void **)&rl->r, &rl->cap, rl->n, sizeof(*rl->r)) < 0) {
 		rl->err = -ENOMEM;

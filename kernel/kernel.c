@@ -89,19 +89,19 @@ static int knl_batch(struct knl *kn, const struct kchange *c, size_t n, int *err
 		len += MNL_ALIGN(nlh->nlmsg_len);
 		errs[i] = 0;
 	}
+	/* What an earlier exchange that gave up left is not ours. */
+	nl_drain(nl);
 	if (mnl_socket_sendto(nl->sock, buf, len) < 0) {
 		ret = -errno;
 		goto cleanup;
 	}
 	while (acked < n) {
-		ssize_t got = mnl_socket_recvfrom(nl->sock, nl->buf, nl->buflen);
+		ssize_t got = nl_recv(nl);
 		const struct nlmsghdr *nlh;
 		int left;
 
 		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
+			ret = (int)got;
 			goto cleanup;
 		}
 		left = (int)got;
