@@ -62,6 +62,10 @@ struct track {
 	struct inet_addr norule[TRACK_UPLINKS_MAX];
 	uint32_t norule_table[TRACK_UPLINKS_MAX];
 	size_t nnorule;
+	/* forward_from plus the LANs of the agent's and rtalloc's rules
+	 * (discover_forward), as of the last refresh. */
+	char fwd[TRACK_FORWARD_MAX][IFNAMSIZ];
+	size_t nfwd;
 };
 
 static const int families[2] = { AF_INET, AF_INET6 };
@@ -355,6 +359,14 @@ static void refresh(struct track *t)
 	if (leases)
 		note_unruled(t, leases, nleases, info, n);
 	free(leases);
+	/* A router's LAN is named once, where its traffic is first let into
+	 * the uplinks' tables (agent.json forward_from, RTALLOC_FORWARD_IFACES);
+	 * forward_from here adds to those. */
+	memcpy(t->fwd, t->conf.forward_from, sizeof(t->fwd));
+	t->nfwd = t->conf.nforward;
+	ret = discover_forward(&t->nl, t->fwd, TRACK_FORWARD_MAX, &t->nfwd);
+	if (ret < 0)
+		log_msg(LOG_ERR, "cannot read the kernel's forwarding rules: %s", strerror(-ret));
 	if (!t->conf.nuplinks) {
 		for (size_t j = 0; j < n; j++) {
 			struct track_uplink_conf c = { .weight = 1 };
@@ -511,8 +523,7 @@ static void decide_family(struct track *t, int family)
 				snprintf(t->hops_key[fi], sizeof(t->hops_key[fi]), "%s", key);
 		}
 	}
-	steer_build(&want, family, table, (const char (*)[IFNAMSIZ])t->conf.forward_from,
-		    t->conf.nforward);
+	steer_build(&want, family, table, (const char (*)[IFNAMSIZ])t->fwd, t->nfwd);
 	ret = steer_apply(&t->nl, &want, &changed);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	if (ret < 0) {
