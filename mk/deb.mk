@@ -13,3 +13,12 @@ deb:
 	@ls $(DEB_DIR)/*.deb
 
 .PHONY: deb
+
+# make check-package: lintian, then install, reinstall over itself, the
+# upgrade from 0.1 and purge in a clean Debian 12 chroot (debootstrap from
+# this machine's mirror, cached under $(BUILD)/check-package).  Root; CI runs
+# it; not part of `make check`.
+check-package:
+	BUILD=$(BUILD) scripts/check-package
+
+.PHONY: check-package
