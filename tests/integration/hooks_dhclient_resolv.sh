@@ -21,7 +21,7 @@ t_eq "no dnsmasq reads it: dhclient wrote the ISP's DNS into resolv.conf" \
 	"nameserver 10.201.0.53" "$(resolv | grep '^nameserver')"
 
 # The shipped drop-in, with the test's servers-file path, in the config dir.
-sed "s|/run/rtalloc/dnsmasq-servers.conf|$HK_SERVERS|" "$TOP/hooks/dnsmasq/rtalloc.conf" >"$CONF/rtalloc.conf"
+sed "s|/run/rtalloc-hooks/dnsmasq-servers.conf|$HK_SERVERS|" "$TOP/hooks/dnsmasq/rtalloc.conf" >"$CONF/rtalloc.conf"
 echo "nameserver 127.0.0.1" >"$HK_ETC/resolv.conf"
 t_check "dhclient up2 gets a lease" hk_dhclient up2
 t_eq "dnsmasq is set up to read the servers-file: resolv.conf untouched" \
