@@ -140,7 +140,10 @@ clean:
 .PHONY: all tests check check-unit deps demo clean
 .SECONDARY:
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# The compilers' dependency files: regular files only, and none from the
+# package build's copy of the tree ($(BUILD)/deb), whose staged
+# dhclient-enter-hooks.d and if-up.d are directories named like them.
+-include $(shell find $(BUILD) -path '$(BUILD)/deb' -prune -o -type f -name '*.d' -print 2>/dev/null)
 
 # Larger targets (bench, fuzz, install, package) live in their own fragments.
 include $(wildcard mk/*.mk)
