@@ -20,6 +20,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljson-c -lm
 
 XCFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -MMD -MP \
 	-Icommon $(PKG_CFLAGS) -DSHIMDIR='"$(LIBDIR)"'
+# `PROGRAM --version`: the package's version (debian/changelog's first line).
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+XCFLAGS += -DRTALLOC_VERSION='"$(or $(VERSION),unknown)"'
 XLDFLAGS :=
 ifeq ($(WERROR),1)
 XCFLAGS += -Werror
