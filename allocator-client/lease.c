@@ -368,7 +368,14 @@ int lease_exchange(struct lease_client *lc, const struct cli_opts *o, uint8_t cm
 			ret = lease_send(lc, o, cmd);
 		}
 		lc->send_deadline_ms = 0;
-		if (ret < 0)
+		/* Said at once, with how long it will go on; the tries between
+		 * only with -v. */
+		if (ret < 0 && i == 0 && tries > 1)
+			log_msg(LOG_WARNING, "server %s%s: %s; retrying for %u s",
+				lc->target == LEASE_TARGET_FILE ? "" : "@",
+				lc->target == LEASE_TARGET_FILE ? lc->server.sun_path : lc->name, strerror(-ret),
+				(tries - 1) * interval_ms / 1000);
+		else if (ret < 0)
 			log_msg(i + 1 < tries ? LOG_DEBUG : LOG_WARNING, "server %s%s: %s",
 				lc->target == LEASE_TARGET_FILE ? "" : "@",
 				lc->target == LEASE_TARGET_FILE ? lc->server.sun_path : lc->name, strerror(-ret));
@@ -431,7 +438,17 @@ int lease_list(struct lease_client *lc, unsigned timeout_ms, struct proto_lease 
 			if (len <= 0)
 				continue;
 			if (proto_list_parse(buf, (size_t)len, &page, err, errlen) < 0) {
+				struct proto_reply no;
+				char why[64];
+
+				/* A refusal comes as a lease reply saying why
+				 * ("permission denied: ..."). */
 				ret = -EBADMSG;
+				if (proto_reply_parse(buf, (size_t)len, &no, why, sizeof(why)) == 0 && no.error[0] &&
+				    (!no.seq || no.seq == req.seq)) {
+					snprintf(err, errlen, "%s", no.error);
+					ret = -EACCES;
+				}
 				goto cleanup;
 			}
 			if (page.seq != req.seq) {
