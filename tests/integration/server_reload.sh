@@ -58,6 +58,20 @@ t_check "read_uids: no lease rights ($r)" grep -q "permission denied: uid 65534 
 secs() { t_in "$NS" "$RTALLOC" -d "$SOCK" --list | awk '$3 == "10.0.0.1" { print $5 }'; }
 s=$(secs)
 t_check "--list: seconds left <= table_timeout ($s)" test "${s:-999}" -le 60 -a "${s:-0}" -ge 55
+# rtalloc-track's state for one IPv4-only uplink lists it per family, the
+# IPv6 row "absent" (track.c write_state); the table shows it once.
+cat >"$T_DIR/track.json" <<EOJ
+{"pid":0,"mode":"failover","updated":1,"unbound":["eth0"],"unbound6":[],"uplinks":[
+{"interface":"eth0","family":"inet","address":"10.0.0.1","table":$T,"priority":1,"weight":1,"method":"icmp","state":"online","since":1,"loss":0.0,"rtt_ms":1.000,"answered":1,"targets":1,"unbound":true},
+{"interface":"eth0","family":"inet6","address":"","table":0,"priority":1,"weight":1,"method":"icmp","state":"absent","since":0,"loss":0.0,"rtt_ms":0.000,"answered":0,"targets":1,"unbound":false},
+{"interface":"wan9","family":"inet","address":"","table":0,"priority":2,"weight":1,"method":"icmp","state":"absent","since":0,"loss":0.0,"rtt_ms":0.000,"answered":0,"targets":1,"unbound":false},
+{"interface":"wan9","family":"inet6","address":"","table":0,"priority":2,"weight":1,"method":"icmp","state":"absent","since":0,"loss":0.0,"rtt_ms":0.000,"answered":0,"targets":1,"unbound":false}]}
+EOJ
+out=$(RTALLOC_TRACK_STATE=$T_DIR/track.json t_in "$NS" "$RTALLOC" -d "$SOCK" --list)
+t_eq "--list: the health table once: one row per uplink" "eth0 online|wan9 absent" \
+	"$(awk '/^uplink +address +health/ { h = 1; next } h { printf "%s%s %s", sep, $1, $3; sep = "|" }' <<<"$out")"
+t_eq "--list: one health header" 1 "$(grep -c '^uplink  *address  *health' <<<"$out")"
+t_eq "--list: no IPv6 line for an IPv4-only uplink" 0 "$(grep -c '^unbound IPv6' <<<"$out")"
 kill "$PID"; wait "$PID" 2>/dev/null
 t_check "rtallocd starts again" start
 s=$(secs)
