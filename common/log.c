@@ -30,9 +30,16 @@ static bool stderr_is_journal(void)
 	const char *v = getenv("JOURNAL_STREAM");
 	uintmax_t dev, ino;
 	struct stat st;
-	char tail;
+	char *end;
 
-	if (!v || sscanf(v, "%ju:%ju%c", &dev, &ino, &tail) != 2 || fstat(STDERR_FILENO, &st) < 0)
+	if (!v || *v < '0' || *v > '9')
+		return false;
+	errno = 0;
+	dev = strtoumax(v, &end, 10);
+	if (errno || *end != ':' || end[1] < '0' || end[1] > '9')
+		return false;
+	ino = strtoumax(end + 1, &end, 10);
+	if (errno || *end || fstat(STDERR_FILENO, &st) < 0)
 		return false;
 	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
 }
