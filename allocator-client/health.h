@@ -1,6 +1,7 @@
 /* health: rtalloc-track's view of the uplinks, for `rtalloc --status` and
  * `--list`: read from the state file rtalloc-track writes every round
- * ($RTALLOC_TRACK_STATE, default /run/rtalloc/track.json). */
+ * ($RTALLOC_TRACK_STATE, default /run/rtalloc-track/track.json, the
+ * runtime directory of rtalloc-track.service, which only root can write). */
 #ifndef RTALLOC_HEALTH_H
 #define RTALLOC_HEALTH_H
 
@@ -26,5 +27,19 @@ struct json_object *health_json(void);
 /* For --list --json: `,"health":{...}` for the lease of ifname/address when
  * rtalloc-track tracks it; nothing otherwise. */
 void health_lease_json(FILE *out, const char *ifname, const char *address);
+
+/* One uplink of rtalloc-track's state, typed (for the agent's metrics). */
+struct health_uplink {
+	char interface[16];
+	int family;			/* AF_INET, AF_INET6 */
+	char state[16];			/* online, offline, ... as track names it */
+	long long since;		/* unix seconds of the last change */
+	double loss;			/* percent, over track's window */
+	double rtt_ms;			/* median */
+	bool unbound;			/* carries unbound traffic */
+};
+/* Reads rtalloc-track's state file afresh (every call): *ups (free()) and
+ * *n, 0; -ENOENT when there is none or track is not running. */
+int health_read(struct health_uplink **ups, size_t *n);
 
 #endif
