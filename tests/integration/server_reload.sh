@@ -2,7 +2,7 @@
 # rtallocd as a system daemon (issue 24, items 4 and 6): its lines carry
 # sd-daemon "<N>" priorities when stderr is the journal (JOURNAL_STREAM
 # names it; not when it only is set), an interactive run shows no info
-# chatter unless -v; SIGHUP reloads allowed/read ids and reopens the log
+# chatter unless -v (rtallocd, rtalloc); SIGHUP reloads allowed/read ids and reopens the log
 # file instead of killing it (the units have ExecReload=); users in
 # read_uids list leases without lease rights, a refused list says
 # "permission denied"; --list shows the seconds a lease really has left,
@@ -54,6 +54,18 @@ out=$(nobody "$RTALLOC" -d "$SOCK" --status 2>&1 >/dev/null)
 t_check "read_uids: nobody --status gets the list ($out)" bash -c '! grep -q "permission denied" <<<"$1"' x "$out"
 r=$(nobody "$BUILD/tools/dgram" -t 3000 "$SOCK" '{"version":2,"cmd":0,"addr_family":2,"address":"10.0.0.2","ifname":"eth0","seq":1}')
 t_check "read_uids: no lease rights ($r)" grep -q "permission denied: uid 65534 may not lease tables" <<<"$r"
+
+# rtalloc on a terminal: the table, no "speaking protocol version" chatter;
+# -v shows it.
+tty_lease() {
+	script -qec "ip netns exec $NS $RTALLOC $* -a tty1 -i lo -d $SOCK; ip netns exec $NS $RTALLOC -a tty1 -i lo -d $SOCK -r" \
+		/dev/null | tr -d '\r'
+}
+out=$(tty_lease)
+t_check "rtalloc on a tty: the table ($out)" grep -Eq '^[0-9]+$' <<<"$out"
+t_eq "rtalloc on a tty: nothing else" 1 "$(wc -l <<<"$out")"
+out=$(tty_lease -v)
+t_check "rtalloc -v on a tty: info lines ($out)" grep -q "^rtalloc: info: speaking protocol version 2" <<<"$out"
 
 secs() { t_in "$NS" "$RTALLOC" -d "$SOCK" --list | awk '$3 == "10.0.0.1" { print $5 }'; }
 s=$(secs)
