@@ -37,6 +37,8 @@ struct holder {
 	uint64_t due_ms;		/* next request (first, retry or renewal) */
 	uint64_t backoff_ms;
 	bool answered;			/* granted or refused once */
+	bool asked;			/* a request went out: the server may
+					 * grant it whenever it reads it */
 	bool failing;			/* its trouble was logged */
 };
 
@@ -105,6 +107,14 @@ static void request_of(struct agent *a, const struct lease_key *key, uint8_t cmd
 	addr_str(&key->addr, req->address, sizeof(req->address));
 	snprintf(req->ifname, sizeof(req->ifname), "%s", key->ifname);
 	snprintf(req->tag, sizeof(req->tag), "%s", key->tag);
+}
+
+static bool lease_key_is(const struct proto_request *req, const struct lease_key *key)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	return req->family == key->family && !strcmp(req->ifname, key->ifname) &&
+	       !strcmp(req->tag, key->tag) && !strcmp(req->address, addr_str(&key->addr, s, sizeof(s)));
 }
 
 /* lease_timer fires at due_ms or earlier. */
@@ -268,6 +278,7 @@ static void lease_pump(struct agent *a)
 			continue;
 		}
 		h->seq = req.seq;
+		h->asked = true;
 		a->fl[a->inflight++] = h;
 		h->due_ms = now + REPLY_WAIT_MS;
 		lease_arm(a, h->due_ms);
@@ -376,6 +387,14 @@ static bool cb_new(struct engine *e, struct uplink *u)
 			addr_str(&u->key.addr, s, sizeof(s)), u->key.ifname);
 		return false;
 	}
+	/* The address came back before the release of its lease was
+	 * answered: a retry of that release would now free the lease this
+	 * uplink asks for.  The request takes the lease over instead. */
+	for (size_t i = 0; i < a->nrel;)
+		if (lease_key_is(&a->rel[i].req, &u->key))
+			a->rel[i] = a->rel[--a->nrel];
+		else
+			i++;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return true;	/* no lease: nothing installed; the next scan won't retry */
@@ -397,7 +416,10 @@ static void cb_gone(struct engine *e, struct uplink *u)
 		queue_del(a, h);
 		inflight_del(a, h);
 	}
-	if (u->table)
+	/* A request still unanswered (in flight, or timed out while the
+	 * server was busy or stopped) may yet be granted: the release goes
+	 * after it on the same socket, so the server reads it second. */
+	if (u->table || (h && h->asked))
 		release_key(a, &u->key);
 	free(h);
 	u->owner = NULL;
