@@ -25,6 +25,10 @@ DATADIR    ?= $(PREFIX)/share/rtalloc
 # udev reads /lib/udev/rules.d (bookworm ships there, not under /usr) and
 # /usr/local/lib/udev/rules.d; /etc/udev is the admin's.
 UDEVRULESDIR ?= $(if $(filter /usr,$(PREFIX)),,$(PREFIX))/lib/udev/rules.d
+# bash-completion loads a command's completion from a file named after it.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+BASHCOMP_NAMES := rtalloc rtallocd rtalloc-agent rtalloc-track packetmark \
+	$(if $(filter 1,$(COMPAT_NAMES)),table_allocator_client table_allocator_server)
 INSTALL    ?= install
 
 # One sed for every file that names an installed path.
@@ -68,7 +72,8 @@ INST_FILES := \
 	man/packetmark.1:0644:$(MANDIR)/man1/packetmark.1 \
 	README.md:0644:$(DOCDIR)/README.md \
 	$(foreach f,$(wildcard docs/*.md),$(f):0644:$(DOCDIR)/$(notdir $(f))) \
-	$(foreach f,$(wildcard examples/*/*),$(f):0644:$(DOCDIR)/$(f))
+	$(foreach f,$(wildcard examples/*/*),$(f):0644:$(DOCDIR)/$(f)) \
+	$(foreach n,$(BASHCOMP_NAMES),completion/rtalloc:0644:$(BASHCOMPDIR)/$(n))
 # Programs are copied as they are; text files go through INST_SED.
 INST_BINARIES := $(BUILD)/rtallocd $(BUILD)/rtalloc $(BUILD)/rtalloc-agent $(BUILD)/packetmark $(BUILD)/libpacketmark.so \
 	$(BUILD)/rtalloc-track
