@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -15,22 +16,31 @@ bool health_track_rule(const struct rule *r)
 	       r->pref <= HEALTH_TRACK_PREF_MAX;
 }
 
-/* Parsed once per run; NULL when there is no (usable) state file. */
+/* Parsed once per run (health_reload() forgets it: the agent reads it
+ * again every round); NULL when there is no (usable) state file. */
+static struct json_object *st_cache;
+static bool st_loaded;
+
+void health_reload(void)
+{
+	json_object_put(st_cache);
+	st_cache = NULL;
+	st_loaded = false;
+}
+
 static struct json_object *state(void)
 {
-	static struct json_object *st;
-	static bool loaded;
 	const char *path = getenv("RTALLOC_TRACK_STATE");
 
-	if (loaded)
-		return st;
-	loaded = true;
-	st = json_object_from_file(path && path[0] ? path : "/run/rtalloc/track.json");
-	if (st && !json_object_is_type(st, json_type_object)) {
-		json_object_put(st);
-		st = NULL;
+	if (st_loaded)
+		return st_cache;
+	st_loaded = true;
+	st_cache = json_object_from_file(path && path[0] ? path : "/run/rtalloc/track.json");
+	if (st_cache && !json_object_is_type(st_cache, json_type_object)) {
+		json_object_put(st_cache);
+		st_cache = NULL;
 	}
-	return st;
+	return st_cache;
 }
 
 static const char *str(struct json_object *o, const char *key)
@@ -136,4 +146,51 @@ void health_lease_json(FILE *out, const char *ifname, const char *address)
 			running(st) ? "true" : "false");
 		return;
 	}
+}
+
+int health_uplink_get(const char *ifname, int family, struct health_uplink *h)
+{
+	struct json_object *st = state(), *ups, *unb;
+
+	memset(h, 0, sizeof(*h));
+	if (!st || !(ups = uplinks(st)))
+		return -ENOENT;
+	h->running = running(st);
+	for (size_t f = 0; f < 2; f++) {
+		int fam = f ? AF_INET6 : AF_INET;
+
+		if (!json_object_object_get_ex(st, f ? "unbound6" : "unbound", &unb) ||
+		    !json_object_is_type(unb, json_type_array))
+			continue;
+		for (size_t i = 0; i < json_object_array_length(unb); i++)
+			if (!strcmp(json_object_get_string(json_object_array_get_idx(unb, i)), ifname)) {
+				if (fam == AF_INET)
+					h->unbound4 = true;
+				else
+					h->unbound6 = true;
+			}
+	}
+	for (size_t i = 0; i < json_object_array_length(ups); i++) {
+		struct json_object *u = json_object_array_get_idx(ups, i);
+		const char *fs = str(u, "family");
+		int fam = !strcmp(fs, "inet6") ? AF_INET6 : AF_INET;
+
+		if (strcmp(str(u, "interface"), ifname) || (family != AF_UNSPEC && fam != family))
+			continue;
+		h->tracked = true;
+		snprintf(h->state, sizeof(h->state), "%s", h->running ? str(u, "state") : "unknown");
+		h->since = (long long)num(u, "since");
+		h->loss = num(u, "loss");
+		h->rtt_ms = num(u, "rtt_ms");
+		return 0;
+	}
+	return -ENOENT;
+}
+
+bool health_offline(const char *ifname, int family)
+{
+	struct health_uplink h;
+
+	health_reload();
+	return health_uplink_get(ifname, family, &h) == 0 && !strcmp(h.state, "offline");
 }

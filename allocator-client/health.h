@@ -27,4 +27,22 @@ struct json_object *health_json(void);
  * rtalloc-track tracks it; nothing otherwise. */
 void health_lease_json(FILE *out, const char *ifname, const char *address);
 
+/* One uplink's health (rtalloc show, the agent's exec rules). */
+struct health_uplink {
+	bool tracked;			/* rtalloc-track has it */
+	bool running;			/* rtalloc-track runs (else state "unknown") */
+	char state[16];			/* online, offline, unknown, absent... */
+	long long since;		/* unix seconds of the last change */
+	double loss, rtt_ms;
+	bool unbound4, unbound6;	/* it carries unbound traffic */
+};
+/* ifname's entry of family (AF_UNSPEC: the first), and whether it carries
+ * unbound traffic: 0, or -ENOENT when rtalloc-track does not track it
+ * (unbound4/6 are still filled). */
+int health_uplink_get(const char *ifname, int family, struct health_uplink *h);
+/* Re-reads the state file at the next call (long-running readers). */
+void health_reload(void);
+/* Re-read now: does rtalloc-track have ifname (family) offline? */
+bool health_offline(const char *ifname, int family);
+
 #endif

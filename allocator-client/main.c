@@ -27,6 +27,7 @@
 #include "health.h"
 #include "lease.h"
 #include "log.h"
+#include "show.h"
 #include "status.h"
 
 static void print_json_str(const char *s)
@@ -151,6 +152,7 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
+	{ "show", show_main },
 	{ NULL, NULL },
 };
 

@@ -479,6 +479,8 @@ static void send_list(struct server *s, struct server_slot *sl, int seq_version)
 	int n;
 
 	rep.total = (uint32_t)total;
+	rep.free_inet = s->ledger.pool.n - pool_used(&s->ledger.pool, AF_INET);
+	rep.free_inet6 = s->ledger.pool.n - pool_used(&s->ledger.pool, AF_INET6);
 	for (size_t i = sl->list_offset; i < total && rep.n < PAGE; i++) {
 		struct lease *le = ledger_nth_live(&s->ledger, i);
 		struct proto_lease *p = &page[rep.n++];

@@ -753,8 +753,9 @@ static void put_lease(struct out *w, const struct proto_lease *l)
 int proto_list_format(const struct proto_list_reply *rep, char *buf, size_t len,
 		      size_t *fitted)
 {
-	/* Room kept for the closing part: ],"total":N,"next":N} */
-	const size_t tail = 48;
+	/* Room kept for the closing part:
+	 * ],"total":N,"next":N,"free_inet":N,"free_inet6":N} */
+	const size_t tail = 96;
 	struct out w = { .buf = buf, .len = len > tail ? len - tail : 0 };
 	uint32_t first, next = rep->next;
 	size_t i;
@@ -787,7 +788,11 @@ int proto_list_format(const struct proto_list_reply *rep, char *buf, size_t len,
 		next = first + (uint32_t)i;
 	}
 	w.len = len;
-	put(&w, "],\"total\":%u,\"next\":%u}", rep->total, next);
+	put(&w, "],\"total\":%u,\"next\":%u", rep->total, next);
+	if (rep->free_inet >= 0 && rep->free_inet6 >= 0)
+		put(&w, ",\"free_inet\":%lld,\"free_inet6\":%lld", (long long)rep->free_inet,
+		    (long long)rep->free_inet6);
+	put(&w, "}");
 	return out_end(&w);
 }
 
@@ -849,6 +854,14 @@ int proto_list_parse(const void *buf, size_t len, struct proto_list_reply *rep,
 	if (ret < 0)
 		goto cleanup;
 	rep->next = (uint32_t)v;
+	/* Optional (servers before them say nothing): -1 then. */
+	rep->free_inet = rep->free_inet6 = -1;
+	if (get_int(&in, "free_inet", 0, UINT32_MAX, false, &v, err, errlen) == 0)
+		rep->free_inet = v;
+	if (get_int(&in, "free_inet6", 0, UINT32_MAX, false, &v, err, errlen) == 0)
+		rep->free_inet6 = v;
+	if (err && errlen)
+		err[0] = '\0';
 	if (!json_object_object_get_ex(o, "leases", &arr) || !arr) {
 		ret = fail(err, errlen, "leases: missing");
 		goto cleanup;

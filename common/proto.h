@@ -91,6 +91,9 @@ struct proto_list_reply {
 	uint32_t seq;
 	uint32_t total;
 	uint32_t next;
+	/* v2, optional: tables not leased per family (inet, inet6); -1 when
+	 * the server did not say (older servers). */
+	int64_t free_inet, free_inet6;
 	size_t n;
 	struct proto_lease *leases;	/* owned by the caller */
 };
