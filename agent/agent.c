@@ -11,6 +11,7 @@
 #include "agent.h"
 #include "agentcfg.h"
 #include "cli.h"
+#include "control.h"
 #include "daemon.h"
 #include "engine.h"
 #include "kernel.h"
@@ -58,6 +59,7 @@ struct agent {
 	struct loop_fd lh;
 	struct loop_signal sig;
 	struct loop_fd named;		/* bound to AGENT_NAME_FMT */
+	struct control ctl;		/* rtalloc exec's socket and rules */
 	uint32_t seq;
 	struct holder *fl[INFLIGHT_MAX];	/* requests in flight */
 	unsigned inflight;
@@ -442,6 +444,7 @@ static void pass_now(struct agent *a)
 	else if (a->e.next_due_ms)
 		loop_timer_set(&a->pass_timer, a->e.next_due_ms > loop_now_ms() ?
 					       a->e.next_due_ms - loop_now_ms() : 1);
+	control_sync(&a->ctl);
 	ready_check(a);
 }
 
@@ -705,6 +708,12 @@ int agent_run(const char *path)
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
 		goto cleanup;
 	}
+	ret = control_open(&a.ctl, &a.loop, &a.e, &a.cfg, a.cfg.socket_path);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "control socket @" CONTROL_NAME_FMT ": %s", a.cfg.socket_path,
+			strerror(-ret));
+		goto cleanup;
+	}
 	/* Uplinks first (they adopt what they find: nothing is removed
 	 * before a table is known), then what a previous run left. */
 	engine_pass(&a.e, loop_now_ms());
@@ -717,9 +726,11 @@ int agent_run(const char *path)
 	ret = loop_run(&a.loop);
 	if (ret < 0)
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
+	control_close(&a.ctl);
 	teardown(&a);
 	rc = 0;
 cleanup:
+	control_close(&a.ctl);
 	if (loaded) {
 		for (size_t i = 0; i < a.e.nup; i++)
 			free(a.e.up[i]->owner);

@@ -31,6 +31,8 @@ struct agentcfg {
 	size_t nfwmark;
 	char forward_from[ENGINE_FORWARD_MAX][IFNAMSIZ];
 	size_t nforward;
+	uint32_t exec_gids[AGENTCFG_PATTERNS_MAX];	/* may use `rtalloc exec` */
+	size_t nexec_gids;
 };
 
 void agentcfg_defaults(struct agentcfg *c);

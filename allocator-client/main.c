@@ -24,6 +24,7 @@
 #include "agentstatus.h"
 #include "cli.h"
 #include "daemon.h"
+#include "exec.h"
 #include "health.h"
 #include "lease.h"
 #include "log.h"
@@ -153,6 +154,7 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{ "show", show_main },
+	{ "exec", exec_main },
 	{ NULL, NULL },
 };
 

@@ -442,7 +442,7 @@ static void helper(struct cgsetup *s, int rep, int hold)
 		quit(1);
 	close(rep);
 	/* EOF once the target has exec'd (the write end is close-on-exec)
-	 * or exited. */
+	 * or exited, or (cgmark_attach's caller's socket) its peer hung up. */
 	while ((n = read(hold, msg, sizeof(msg))) != 0)
 		if (n < 0 && errno != EINTR)
 			break;
@@ -468,24 +468,23 @@ static int above_stdio(int fd)
 	return n;
 }
 
-int cgmark_enter(uint32_t mark, char *why, size_t len)
+int cgmark_attach(pid_t target, uint32_t mark, int hold, char *why, size_t len)
 {
-	struct cgsetup s = { .target = getpid(), .mark = mark };
-	int rep[2] = { -1, -1 }, hold[2] = { -1, -1 }, status, r;
+	struct cgsetup s = { .target = target, .mark = mark };
+	int rep[2] = { -1, -1 }, status, r;
 	char msg[1024];
 	size_t got = 0;
 	ssize_t n;
 	pid_t c1;
 
-	if (pipe2(rep, O_CLOEXEC) < 0 || pipe2(hold, O_CLOEXEC) < 0) {
+	if (pipe2(rep, O_CLOEXEC) < 0) {
 		r = -errno;
 		say(why, len, "pipe: %s", strerror(errno));
 		goto cleanup;
 	}
 	for (int i = 0; i < 2; i++) {
 		rep[i] = above_stdio(rep[i]);
-		hold[i] = above_stdio(hold[i]);
-		if (rep[i] < 0 || hold[i] < 0) {
+		if (rep[i] < 0) {
 			r = -errno;
 			say(why, len, "fcntl(F_DUPFD): %s", strerror(errno));
 			goto cleanup;
@@ -504,15 +503,12 @@ int cgmark_enter(uint32_t mark, char *why, size_t len)
 
 		if (h == 0) {
 			close(rep[0]);
-			close(hold[1]);
-			helper(&s, rep[1], hold[0]);
+			helper(&s, rep[1], hold);
 		}
 		quit(h < 0 ? 1 : 0);
 	}
 	close(rep[1]);
 	rep[1] = -1;
-	close(hold[0]);
-	hold[0] = -1;
 	while (waitpid(c1, &status, 0) < 0 && errno == EINTR)
 		;
 	while (got + 1 < sizeof(msg) && (n = read(rep[0], msg + got, sizeof(msg) - 1 - got)) != 0) {
@@ -524,8 +520,6 @@ int cgmark_enter(uint32_t mark, char *why, size_t len)
 	}
 	msg[got] = '\0';
 	if (strcmp(msg, "OK") == 0) {
-		/* hold[1] stays open until exec closes it: the helper's cue. */
-		hold[1] = -1;
 		r = 0;
 		goto cleanup;
 	}
@@ -541,11 +535,35 @@ int cgmark_enter(uint32_t mark, char *why, size_t len)
 		say(why, len, "the cgroup helper exited without a word");
 	}
 cleanup:
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2; i++)
 		if (rep[i] >= 0)
 			close(rep[i]);
+	return r;
+}
+
+int cgmark_enter(uint32_t mark, char *why, size_t len)
+{
+	int hold[2] = { -1, -1 }, r;
+
+	if (pipe2(hold, O_CLOEXEC) < 0) {
+		say(why, len, "pipe: %s", strerror(errno));
+		return -errno;
+	}
+	for (int i = 0; i < 2; i++) {
+		hold[i] = above_stdio(hold[i]);
+		if (hold[i] < 0) {
+			r = -errno;
+			say(why, len, "fcntl(F_DUPFD): %s", strerror(errno));
+			goto cleanup;
+		}
+	}
+	r = cgmark_attach(getpid(), mark, hold[0], why, len);
+	/* hold[1] stays open until exec closes it: the helper's cue. */
+	if (r == 0)
+		hold[1] = -1;
+cleanup:
+	for (int i = 0; i < 2; i++)
 		if (hold[i] >= 0)
 			close(hold[i]);
-	}
 	return r;
 }

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* From the text of /proc/PID/mountinfo: the mount point of a cgroup2 mount
  * whose root is a prefix of the cgroup path cg (so cg is visible below it),
@@ -38,5 +39,11 @@ int cgmark_prog_load(uint32_t mark, char *why, size_t len);
  * mount namespace of its own.  0, or -errno with why filled in; nothing is
  * left behind on failure. */
 int cgmark_enter(uint32_t mark, char *why, size_t len);
+
+/* The same for another process (rtalloc-agent for `rtalloc exec`'s caller):
+ * target goes into "packetmark-TARGET" below its own cgroup, and the helper
+ * removes it once hold (a pipe or socket the helper inherits) reads EOF
+ * and the cgroup is empty.  0, or -errno with why filled in. */
+int cgmark_attach(pid_t target, uint32_t mark, int hold, char *why, size_t len);
 
 #endif

@@ -1,0 +1,554 @@
+/* control: the agent's control socket and the exec rules (control.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <linux/fib_rules.h>
+#include <linux/rtnetlink.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "agentcfg.h"
+#include "cgmark.h"
+#include "control.h"
+#include "engine.h"
+#include "health.h"
+#include "log.h"
+
+#define TICK_MS 1000
+#define REQUEST_MAX 128
+#define CLIENTS_MAX 1024
+
+struct control_client {
+	struct loop_fd h;
+	struct control *c;
+	struct control_client *next;
+	struct ucred cred;
+	int slot;			/* -1 until its request was granted */
+	char buf[REQUEST_MAX];
+	size_t len;
+};
+
+/* One exec rule, ours in the kernel or wanted there. */
+struct xrule {
+	uint8_t family;
+	uint32_t pref;
+	uint32_t mark, mask;
+	uint32_t table;			/* 0: unreachable */
+};
+
+struct xrules {
+	struct xrule *v;
+	size_t n, cap;
+};
+
+/* Member by member: memcmp would also compare the padding. */
+static bool xrule_equal(const struct xrule *a, const struct xrule *b)
+{
+	return a->family == b->family && a->pref == b->pref && a->mark == b->mark && a->mask == b->mask &&
+	       a->table == b->table;
+}
+
+static int xrules_add(struct xrules *s, const struct xrule *r)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (xrule_equal(&s->v[i], r))
+			return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		struct xrule *p = realloc(s->v, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		s->v = p;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *r;
+	return 0;
+}
+
+static bool xrules_has(const struct xrules *s, const struct xrule *r)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (xrule_equal(&s->v[i], r))
+			return true;
+	return false;
+}
+
+/* ---- the kernel ---- */
+
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	struct xrule r;
+	uint8_t proto = 0;
+	bool mark = false;
+
+	if (nlh->nlmsg_type != RTM_NEWRULE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*frh)))
+		return MNL_CB_OK;
+	memset(&r, 0, sizeof(r));
+	r.family = frh->family;
+	r.table = frh->table;
+	mnl_attr_for_each(attr, nlh, sizeof(*frh)) {
+		if (mnl_attr_get_payload_len(attr) == 4) {
+			switch (mnl_attr_get_type(attr)) {
+			case FRA_TABLE:
+				r.table = mnl_attr_get_u32(attr);
+				break;
+			case FRA_PRIORITY:
+				r.pref = mnl_attr_get_u32(attr);
+				break;
+			case FRA_FWMARK:
+				r.mark = mnl_attr_get_u32(attr);
+				mark = true;
+				break;
+			case FRA_FWMASK:
+				r.mask = mnl_attr_get_u32(attr);
+				break;
+			}
+		} else if (mnl_attr_get_type(attr) == FRA_PROTOCOL && mnl_attr_get_payload_len(attr) == 1) {
+			proto = mnl_attr_get_u8(attr);
+		}
+	}
+	if (proto != RTPROT_RTALLOC || !KPREF_IS_EXEC(r.pref) || !mark)
+		return MNL_CB_OK;
+	if (frh->action != FR_ACT_TO_TBL)
+		r.table = 0;
+	return xrules_add(data, &r) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static int kernel_rules(struct control *c, struct xrules *out)
+{
+	static const uint8_t families[] = { AF_INET, AF_INET6 };
+
+	for (size_t f = 0; f < 2; f++) {
+		char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct fib_rule_hdr))];
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+		struct fib_rule_hdr *frh;
+		size_t start = out->n;
+		int ret, tries = 0;
+
+		nlh->nlmsg_type = RTM_GETRULE;
+		frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+		frh->family = families[f];
+		do {
+			out->n = start;
+			ret = nl_dump(&c->nl, nlh, dump_cb, out);
+		} while (ret == -EINTR && ++tries < 5);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static void rule_put(struct nlmsghdr *nlh, const struct xrule *r)
+{
+	struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
+
+	frh->family = r->family;
+	frh->action = r->table ? FR_ACT_TO_TBL : FR_ACT_UNREACHABLE;
+	frh->table = RT_TABLE_UNSPEC;
+	if (r->table)
+		mnl_attr_put_u32(nlh, FRA_TABLE, r->table);
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, r->pref);
+	mnl_attr_put_u8(nlh, FRA_PROTOCOL, RTPROT_RTALLOC);
+	mnl_attr_put_u32(nlh, FRA_FWMARK, r->mark);
+	mnl_attr_put_u32(nlh, FRA_FWMASK, r->mask);
+}
+
+/* Adds (or deletes) the rules of s that other lacks, in batches; returns
+ * how many the kernel took. */
+static size_t apply(struct control *c, const struct xrules *s, const struct xrules *other, bool add)
+{
+	size_t done = 0, i = 0;
+
+	while (i < s->n) {
+		struct nl_batch b = { .len = 0 };
+		int errs[NL_BATCH_MAX];
+		const struct xrule *in[NL_BATCH_MAX];
+		int ret;
+
+		for (; i < s->n && b.n < NL_BATCH_MAX; i++) {
+			struct nlmsghdr *nlh;
+
+			if (xrules_has(other, &s->v[i]))
+				continue;
+			nlh = nl_batch_add(&c->nl, &b, add ? RTM_NEWRULE : RTM_DELRULE,
+					   add ? NLM_F_CREATE | NLM_F_EXCL : 0, sizeof(struct fib_rule_hdr));
+			if (!nlh)
+				break;
+			rule_put(nlh, &s->v[i]);
+			in[b.n] = &s->v[i];
+			nl_batch_commit(&b, nlh);
+		}
+		if (!b.n)
+			continue;
+		ret = nl_batch_run(&c->nl, &b, errs);
+		if (ret < 0) {
+			log_msg(LOG_ERR, "exec rules: netlink: %s", strerror(-ret));
+			return done;
+		}
+		for (size_t j = 0; j < b.n; j++) {
+			if (errs[j] && !(add && errs[j] == -EEXIST) && !(!add && errs[j] == -ENOENT))
+				log_msg(LOG_WARNING, "exec rule %s fwmark 0x%x/0x%x %s%u (%s): %s",
+					add ? "add" : "del", in[j]->mark, in[j]->mask,
+					in[j]->table ? "lookup " : "unreachable, pref ", in[j]->table ? in[j]->table : in[j]->pref,
+					in[j]->family == AF_INET ? "inet" : "inet6", strerror(-errs[j]));
+			else
+				done++;
+		}
+	}
+	return done;
+}
+
+/* ---- what is wanted ---- */
+
+static int wanted(const struct control *c, struct xrules *out)
+{
+	static const uint8_t families[] = { AF_INET, AF_INET6 };
+
+	for (unsigned s = 0; s < CONTROL_SLOTS_MAX; s++) {
+		const struct control_slot *sl = &c->slots[s];
+
+		if (!sl->users)
+			continue;
+		for (size_t f = 0; f < 2; f++) {
+			struct xrule r = { .family = families[f], .mark = control_mark(s),
+					   .mask = CONTROL_MARK_MASK };
+			int ret;
+
+			/* Offline in rtalloc-track: no lookup, so its
+			 * traffic follows unbound traffic (or, strict, is
+			 * refused below). */
+			if (!health_offline(sl->ifname, families[f])) {
+				for (size_t i = 0; i < c->e->nup; i++) {
+					const struct uplink *u = c->e->up[i];
+
+					if (u->key.family != families[f] || !u->table || u->foreign ||
+					    strcmp(u->key.ifname, sl->ifname))
+						continue;
+					r.pref = KPREF_EXEC;
+					r.table = u->table;
+					if ((ret = xrules_add(out, &r)) < 0)
+						return ret;
+				}
+			}
+			if (sl->strict) {
+				r.pref = KPREF_EXEC_STRICT;
+				r.table = 0;
+				if ((ret = xrules_add(out, &r)) < 0)
+					return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+void control_sync(struct control *c)
+{
+	struct xrules want = { 0 }, have = { 0 };
+	bool any = false;
+	int ret;
+
+	if (!c->open)
+		return;
+	ret = wanted(c, &want);
+	if (ret == 0)
+		ret = kernel_rules(c, &have);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "exec rules: %s", strerror(-ret));
+		goto cleanup;
+	}
+	apply(c, &have, &want, false);
+	if (apply(c, &want, &have, true) && have.n)
+		log_msg(LOG_NOTICE, "exec rules: restored or followed the uplinks");
+	any = want.n || have.n;
+cleanup:
+	/* Track's health and rules others delete are noticed by the tick. */
+	if (any)
+		loop_timer_set(&c->tick, TICK_MS);
+	free(want.v);
+	free(have.v);
+}
+
+static void tick(struct loop_timer *t)
+{
+	control_sync(container_of(t, struct control, tick));
+}
+
+/* ---- clients ---- */
+
+static bool in_group(const struct ucred *cred, const struct agentcfg *cfg)
+{
+	char path[64], line[4096];
+	bool member = false;
+	FILE *f;
+
+	for (size_t i = 0; i < cfg->nexec_gids; i++)
+		if (cfg->exec_gids[i] == cred->gid)
+			return true;
+	if (!cfg->nexec_gids)
+		return false;
+	/* Supplementary groups: the kernel's word through /proc (the
+	 * credentials' pid, checked to be the credentials' uid). */
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)cred->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char *p, *end;
+		unsigned long uid;
+
+		if (!strncmp(line, "Uid:", 4)) {
+			uid = strtoul(line + 4, &end, 10);
+			if (uid != cred->uid)
+				break;
+		}
+		if (strncmp(line, "Groups:", 7))
+			continue;
+		for (p = line + 7; *p; p = end) {
+			unsigned long g = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			for (size_t i = 0; i < cfg->nexec_gids; i++)
+				member = member || cfg->exec_gids[i] == g;
+		}
+	}
+	fclose(f);
+	return member;
+}
+
+static void client_free(struct control_client *cl)
+{
+	struct control *c = cl->c;
+
+	for (struct control_client **p = &c->clients; *p; p = &(*p)->next)
+		if (*p == cl) {
+			*p = cl->next;
+			break;
+		}
+	c->nclients--;
+	loop_fd_del(c->loop, &cl->h);
+	close(cl->h.fd);
+	if (cl->slot >= 0 && c->slots[cl->slot].users && !--c->slots[cl->slot].users)
+		log_msg(LOG_INFO, "exec: %s (%s): no user left, removing its rules",
+			c->slots[cl->slot].ifname, c->slots[cl->slot].strict ? "strict" : "default");
+	free(cl);
+}
+
+static void reply(struct control_client *cl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reply(struct control_client *cl, const char *fmt, ...)
+{
+	char buf[300];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	if (send(cl->h.fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* the client is gone: its EOF comes next */
+	}
+}
+
+static int slot_get(struct control *c, const char *ifname, bool strict)
+{
+	int free_slot = -1;
+
+	for (int i = 0; i < CONTROL_SLOTS_MAX; i++) {
+		if (c->slots[i].users && c->slots[i].strict == strict && !strcmp(c->slots[i].ifname, ifname))
+			return i;
+		if (!c->slots[i].users && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot >= 0) {
+		snprintf(c->slots[free_slot].ifname, IFNAMSIZ, "%.*s", IFNAMSIZ - 1, ifname);
+		c->slots[free_slot].strict = strict;
+	}
+	return free_slot;
+}
+
+/* "exec IFNAME default|strict": granted (and the caller marked), or an
+ * error line. */
+static void request(struct control_client *cl, char *line)
+{
+	struct control *c = cl->c;
+	struct uplink_policy pol;
+	char ifname[IFNAMSIZ + 1], policy[16], why[512];
+	int slot, ret;
+	bool strict;
+
+	if (cl->cred.uid != 0 && !in_group(&cl->cred, c->cfg)) {
+		log_msg(LOG_WARNING, "exec: uid %d pid %d is neither root nor in exec_gids: refused",
+			(int)cl->cred.uid, (int)cl->cred.pid);
+		reply(cl, "error permission denied: uid %d is neither root nor in agent.json's exec_gids",
+		      (int)cl->cred.uid);
+		return;
+	}
+	if (sscanf(line, "exec %16s %15s", ifname, policy) != 2 || !ifname_valid(ifname) ||
+	    (strcmp(policy, "default") && strcmp(policy, "strict"))) {
+		reply(cl, "error bad request: want `exec UPLINK default|strict'");
+		return;
+	}
+	strict = !strcmp(policy, "strict");
+	if (!agentcfg_manages(c->cfg, AF_INET, ifname, &pol) && !agentcfg_manages(c->cfg, AF_INET6, ifname, &pol)) {
+		reply(cl, "error %s is no uplink of rtalloc-agent (not in agent.json's interfaces)", ifname);
+		return;
+	}
+	slot = slot_get(c, ifname, strict);
+	if (slot < 0) {
+		reply(cl, "error all %d exec marks are in use", CONTROL_SLOTS_MAX);
+		return;
+	}
+	/* The rules first: the caller's first socket already finds them. */
+	c->slots[slot].users++;
+	cl->slot = slot;
+	control_sync(c);
+	ret = cgmark_attach(cl->cred.pid, control_mark((unsigned)slot), cl->h.fd, why, sizeof(why));
+	if (ret < 0) {
+		log_msg(LOG_WARNING, "exec: pid %d on %s: %s", (int)cl->cred.pid, ifname, why);
+		reply(cl, "error cannot mark the caller's sockets: %s", why);
+		if (!--c->slots[slot].users)
+			control_sync(c);
+		cl->slot = -1;
+		return;
+	}
+	log_msg(LOG_INFO, "exec: uid %d pid %d out of %s (%s, mark 0x%x)", (int)cl->cred.uid,
+		(int)cl->cred.pid, ifname, policy, control_mark((unsigned)slot));
+	reply(cl, "ok 0x%x", control_mark((unsigned)slot));
+}
+
+static void client_ready(struct loop_fd *h, uint32_t events)
+{
+	struct control_client *cl = container_of(h, struct control_client, h);
+	struct control *c = cl->c;
+	ssize_t n;
+
+	(void)events;
+	n = recv(h->fd, cl->buf + cl->len, sizeof(cl->buf) - 1 - cl->len, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0 || cl->slot >= 0) {
+		/* EOF: the command is done; anything after the request is a
+		 * protocol error and ends it too. */
+		client_free(cl);
+		control_sync(c);
+		return;
+	}
+	cl->len += (size_t)n;
+	cl->buf[cl->len] = '\0';
+	if (!strchr(cl->buf, '\n')) {
+		if (cl->len + 1 >= sizeof(cl->buf)) {
+			reply(cl, "error request too long");
+			client_free(cl);
+		}
+		return;
+	}
+	*strchr(cl->buf, '\n') = '\0';
+	request(cl, cl->buf);
+	if (cl->slot < 0)
+		client_free(cl);
+}
+
+static void listen_ready(struct loop_fd *h, uint32_t events)
+{
+	struct control *c = container_of(h, struct control, listen);
+	int fd;
+
+	(void)events;
+	while ((fd = accept4(h->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		struct control_client *cl = calloc(1, sizeof(*cl));
+		socklen_t len = sizeof(cl ? cl->cred : (struct ucred){ 0 });
+
+		if (!cl || c->nclients >= CLIENTS_MAX ||
+		    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cl->cred, &len) < 0) {
+			free(cl);
+			close(fd);
+			continue;
+		}
+		cl->c = c;
+		cl->slot = -1;
+		cl->h = (struct loop_fd){ .fd = fd, .events = EPOLLIN, .cb = client_ready };
+		if (loop_fd_add(c->loop, &cl->h) < 0) {
+			free(cl);
+			close(fd);
+			continue;
+		}
+		cl->next = c->clients;
+		c->clients = cl;
+		c->nclients++;
+	}
+}
+
+int control_open(struct control *c, struct loop *loop, struct engine *e,
+		 const struct agentcfg *cfg, const char *socket_path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int n, fd, ret;
+
+	memset(c, 0, sizeof(*c));
+	c->loop = loop;
+	c->e = e;
+	c->cfg = cfg;
+	c->listen.fd = c->tick.h.fd = -1;
+	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, CONTROL_NAME_FMT, socket_path);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path) - 1)
+		return -ENAMETOOLONG;
+	ret = nl_open(&c->nl, NULL, 0);
+	if (ret < 0)
+		return ret;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0 ||
+	    listen(fd, 64) < 0) {
+		ret = -errno;
+		close(fd);
+		goto fail;
+	}
+	c->listen = (struct loop_fd){ .fd = fd, .events = EPOLLIN, .cb = listen_ready };
+	ret = loop_timer_init(loop, &c->tick, tick);
+	if (ret == 0)
+		ret = loop_fd_add(loop, &c->listen);
+	if (ret < 0) {
+		close(fd);
+		c->listen.fd = -1;
+		loop_timer_free(loop, &c->tick);
+		goto fail;
+	}
+	c->open = true;
+	/* A previous run's rules (killed with -9) have no user now. */
+	control_sync(c);
+	return 0;
+fail:
+	nl_close(&c->nl);
+	return ret;
+}
+
+void control_close(struct control *c)
+{
+	if (!c->open)
+		return;
+	while (c->clients)
+		client_free(c->clients);
+	memset(c->slots, 0, sizeof(c->slots));
+	control_sync(c);
+	loop_fd_del(c->loop, &c->listen);
+	close(c->listen.fd);
+	loop_timer_free(c->loop, &c->tick);
+	nl_close(&c->nl);
+	c->open = false;
+}

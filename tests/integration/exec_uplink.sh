@@ -1,0 +1,62 @@
+#!/bin/bash
+# rtalloc exec UPLINK -- COMMAND: two uplinks of rtalloc-agent (up1 carries
+# unbound traffic; the ISPs drop sources they did not assign).  `rtalloc
+# exec up2` reaches the far host with up2's source over IPv4 and IPv6, its
+# children too, while unbound traffic goes by up1; the agent's fwmark rules
+# exist while a command runs and go with the last one; a member of
+# exec_gids may use it, another user may not.  With up2's link down,
+# --strict fails at once (network unreachable), the default policy follows
+# up1.
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/uplinks.sh"
+t_require_root
+up_start '"exec_gids": [4242]'
+T2=$(up_table 10.2.0.2) T26=$(up_table 2001:db8:2::2)
+# rx ARGS... -- CMD...: rtalloc exec ARGS in the host.
+rx() { t_in "$H" "$RTALLOC" exec -d "$T_SOCK" "$@"; }
+v4() { socat -T2 - TCP:198.51.100.1:7,connect-timeout=2 </dev/null; }
+norm6() { python3 -c 'import ipaddress, sys
+s = sys.stdin.read().strip().strip("[]")
+print(ipaddress.ip_address(s) if s else "")'; }
+export -f v4
+
+t_eq "unbound traffic leaves by up1" 10.1.0.2 "$(tk_src)"
+t_eq "exec up2: the far host sees up2's source" 10.2.0.2 "$(rx up2 -- socat -T2 - TCP:198.51.100.1:7 </dev/null)"
+t_eq "exec up2: IPv6 too" 2001:db8:2::2 \
+	"$(rx up2 -- socat -T2 - 'TCP6:[2001:db8:ff::1]:7' </dev/null | norm6)"
+t_eq "exec up2: a child's child too" 10.2.0.2 "$(rx up2 -- bash -c '(v4)')"
+t_eq "exec up1: up1's source" 10.1.0.2 "$(rx up1 -- bash -c v4)"
+t_eq "meanwhile unbound traffic still leaves by up1" 10.1.0.2 "$(tk_src)"
+
+rx up2 -- sleep 2 &
+XP=$!
+sleep 0.5
+t_check "while it runs: fwmark rule into up2's IPv4 table" \
+	grep -q "^9100:.*fwmark 0x[0-9a-f]*/0xff000000 lookup $T2 proto 122" <<<"$(ip -n "$H" rule show pref 9100)"
+t_check "while it runs: into up2's IPv6 table" \
+	grep -q "^9100:.*fwmark 0x[0-9a-f]*/0xff000000 lookup $T26 proto 122" <<<"$(ip -n "$H" -6 rule show pref 9100)"
+t_check "--status: the exec rules are no difference" t_in "$H" "$RTALLOC" -d "$T_SOCK" --status
+wait "$XP"
+no_rules() { [ -z "$(ip -n "$H" rule show pref 9100)$(ip -n "$H" -6 rule show pref 9100)" ]; }
+t_check "the last user gone, the rules go" t_wait 2 no_rules
+
+out=$(t_in "$H" setpriv --reuid 4242 --regid 4242 --clear-groups "$RTALLOC" exec -d "$T_SOCK" up2 -- bash -c v4 2>&1)
+t_eq "exec_gids member: up2's source" 10.2.0.2 "$out"
+out=$(t_in "$H" setpriv --reuid 4243 --regid 4243 --clear-groups "$RTALLOC" exec -d "$T_SOCK" up2 -- bash -c v4 2>&1); rc=$?
+t_eq "another user: exit 125" 125 "$rc"
+t_check "another user: refused in one line ($out)" grep -qx "rtalloc: exec: permission denied: uid 4243 is neither root nor in agent.json's exec_gids" <<<"$out"
+out=$(rx lo -- true 2>&1); rc=$?
+t_eq "exec of no uplink: exit 125" 125 "$rc"
+t_check "exec of no uplink: one line" grep -qx "rtalloc: exec: lo is no uplink of rtalloc-agent (not in agent.json's interfaces)" <<<"$out"
+
+ip -n "$H" link set up2 down
+start=$(date +%s%N)
+out=$(rx --strict up2 -- socat -T2 - TCP:198.51.100.1:7,connect-timeout=2 </dev/null 2>&1); rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+t_check "up2 down, --strict: network unreachable ($out)" grep -q "Network is unreachable" <<<"$out"
+t_check "up2 down, --strict: nothing reached the far host" eval '! grep -q "10\.[12]\.0\.2" <<<"$out"'
+t_check "up2 down, --strict: at once ($ms ms)" test "$ms" -lt 1500
+out=$(rx --strict up2 -- socat -T2 - 'TCP6:[2001:db8:ff::1]:7,connect-timeout=2' </dev/null 2>&1)
+t_check "up2 down, --strict, IPv6: network unreachable ($out)" grep -q "Network is unreachable" <<<"$out"
+t_eq "up2 down, default policy: follows unbound traffic (up1)" 10.1.0.2 "$(rx up2 -- bash -c v4)"
+t_done
