@@ -543,6 +543,7 @@ static void reload(struct agent *a)
 	    memcmp(next.forward_from, a->cfg.forward_from, sizeof(next.forward_from)))
 		engine_set_forward(&a->e, (const char (*)[IFNAMSIZ])next.forward_from, next.nforward);
 	a->cfg = next;
+	control_bindings(&a->ctl);
 	/* Uplinks whose settings are the same plan no change. */
 	engine_rescan(&a->e);
 	log_msg(LOG_INFO, "reloaded %s", a->path);

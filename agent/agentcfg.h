@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/un.h>
 
+#include "bindings.h"
 #include "engine.h"
 
 #define AGENTCFG_PATTERNS_MAX 64
@@ -33,6 +34,8 @@ struct agentcfg {
 	size_t nforward;
 	uint32_t exec_gids[AGENTCFG_PATTERNS_MAX];	/* may use `rtalloc exec` */
 	size_t nexec_gids;
+	struct binding bindings[BINDINGS_MAX];
+	size_t nbindings;
 };
 
 void agentcfg_defaults(struct agentcfg *c);

@@ -33,11 +33,14 @@ struct control_client {
 	size_t len;
 };
 
-/* One exec rule, ours in the kernel or wanted there. */
+/* One exec or binding rule, ours in the kernel or wanted there. */
 struct xrule {
 	uint8_t family;
 	uint32_t pref;
-	uint32_t mark, mask;
+	uint32_t mark, mask;		/* mask 0: no fwmark */
+	struct inet_addr src;		/* up to src_len */
+	uint8_t src_len;
+	char iif[IFNAMSIZ];		/* "" when not set */
 	uint32_t table;			/* 0: unreachable */
 };
 
@@ -50,7 +53,8 @@ struct xrules {
 static bool xrule_equal(const struct xrule *a, const struct xrule *b)
 {
 	return a->family == b->family && a->pref == b->pref && a->mark == b->mark && a->mask == b->mask &&
-	       a->table == b->table;
+	       a->table == b->table && a->src_len == b->src_len && !strcmp(a->iif, b->iif) &&
+	       !memcmp(a->src.bytes, b->src.bytes, (a->src_len + 7) / 8);
 }
 
 static int xrules_add(struct xrules *s, const struct xrule *r)
@@ -94,8 +98,17 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	memset(&r, 0, sizeof(r));
 	r.family = frh->family;
 	r.table = frh->table;
+	r.src_len = frh->src_len;
+	r.src.family = r.family;
 	mnl_attr_for_each(attr, nlh, sizeof(*frh)) {
-		if (mnl_attr_get_payload_len(attr) == 4) {
+		uint16_t plen = mnl_attr_get_payload_len(attr);
+
+		if (mnl_attr_get_type(attr) == FRA_SRC && plen <= sizeof(r.src.bytes)) {
+			memcpy(r.src.bytes, mnl_attr_get_payload(attr), plen);
+		} else if (mnl_attr_get_type(attr) == FRA_IIFNAME) {
+			snprintf(r.iif, sizeof(r.iif), "%.*s", (int)strnlen(mnl_attr_get_payload(attr), plen),
+				 (const char *)mnl_attr_get_payload(attr));
+		} else if (plen == 4) {
 			switch (mnl_attr_get_type(attr)) {
 			case FRA_TABLE:
 				r.table = mnl_attr_get_u32(attr);
@@ -115,8 +128,10 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 			proto = mnl_attr_get_u8(attr);
 		}
 	}
-	if (proto != RTPROT_RTALLOC || !KPREF_IS_EXEC(r.pref) || !mark)
+	if (proto != RTPROT_RTALLOC || !KPREF_IS_EXEC(r.pref))
 		return MNL_CB_OK;
+	if (!mark)
+		r.mask = 0;
 	if (frh->action != FR_ACT_TO_TBL)
 		r.table = 0;
 	return xrules_add(data, &r) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
@@ -157,8 +172,16 @@ static void rule_put(struct nlmsghdr *nlh, const struct xrule *r)
 		mnl_attr_put_u32(nlh, FRA_TABLE, r->table);
 	mnl_attr_put_u32(nlh, FRA_PRIORITY, r->pref);
 	mnl_attr_put_u8(nlh, FRA_PROTOCOL, RTPROT_RTALLOC);
-	mnl_attr_put_u32(nlh, FRA_FWMARK, r->mark);
-	mnl_attr_put_u32(nlh, FRA_FWMASK, r->mask);
+	if (r->mask) {
+		mnl_attr_put_u32(nlh, FRA_FWMARK, r->mark);
+		mnl_attr_put_u32(nlh, FRA_FWMASK, r->mask);
+	}
+	if (r->src_len) {
+		frh->src_len = r->src_len;
+		mnl_attr_put(nlh, FRA_SRC, addr_len(r->family), r->src.bytes);
+	}
+	if (r->iif[0])
+		mnl_attr_put_strz(nlh, FRA_IIFNAME, r->iif);
 }
 
 /* Adds (or deletes) the rules of s that other lacks, in batches; returns
@@ -208,9 +231,40 @@ static size_t apply(struct control *c, const struct xrules *s, const struct xrul
 
 /* ---- what is wanted ---- */
 
+static int slot_get(struct control *c, const char *ifname, bool strict);
+
+/* The rules of one selector r (its family, fwmark, src or iif set) for
+ * uplink ifname: a lookup of each of its tables of that family, unless
+ * rtalloc-track has it offline (its traffic then follows unbound traffic,
+ * or, strict, is refused by the unreachable rule after them). */
+static int wanted_one(const struct control *c, struct xrule r, const char *ifname, bool strict,
+		      struct xrules *out)
+{
+	int ret;
+
+	if (!health_offline(ifname, r.family)) {
+		for (size_t i = 0; i < c->e->nup; i++) {
+			const struct uplink *u = c->e->up[i];
+
+			if (u->key.family != r.family || !u->table || u->foreign || strcmp(u->key.ifname, ifname))
+				continue;
+			r.pref = KPREF_EXEC;
+			r.table = u->table;
+			if ((ret = xrules_add(out, &r)) < 0)
+				return ret;
+		}
+	}
+	if (!strict)
+		return 0;
+	r.pref = KPREF_EXEC_STRICT;
+	r.table = 0;
+	return xrules_add(out, &r);
+}
+
 static int wanted(const struct control *c, struct xrules *out)
 {
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
+	int ret;
 
 	for (unsigned s = 0; s < CONTROL_SLOTS_MAX; s++) {
 		const struct control_slot *sl = &c->slots[s];
@@ -220,33 +274,83 @@ static int wanted(const struct control *c, struct xrules *out)
 		for (size_t f = 0; f < 2; f++) {
 			struct xrule r = { .family = families[f], .mark = control_mark(s),
 					   .mask = CONTROL_MARK_MASK };
-			int ret;
 
-			/* Offline in rtalloc-track: no lookup, so its
-			 * traffic follows unbound traffic (or, strict, is
-			 * refused below). */
-			if (!health_offline(sl->ifname, families[f])) {
-				for (size_t i = 0; i < c->e->nup; i++) {
-					const struct uplink *u = c->e->up[i];
+			if ((ret = wanted_one(c, r, sl->ifname, sl->strict, out)) < 0)
+				return ret;
+		}
+	}
+	for (size_t i = 0; i < c->cfg->nbindings; i++) {
+		const struct binding *b = &c->cfg->bindings[i];
 
-					if (u->key.family != families[f] || !u->table || u->foreign ||
-					    strcmp(u->key.ifname, sl->ifname))
-						continue;
-					r.pref = KPREF_EXEC;
-					r.table = u->table;
-					if ((ret = xrules_add(out, &r)) < 0)
-						return ret;
-				}
+		for (size_t f = 0; f < 2; f++) {
+			struct xrule r = { .family = families[f] };
+
+			if (b->kind == BINDING_FROM) {
+				if (b->from.family != families[f])
+					continue;
+				r.src = b->from;
+				r.src_len = b->from_len;
+			} else if (b->kind == BINDING_IIF) {
+				snprintf(r.iif, sizeof(r.iif), "%s", b->iif);
+			} else {
+				continue;	/* a cgroup's: its slot's */
 			}
-			if (sl->strict) {
-				r.pref = KPREF_EXEC_STRICT;
-				r.table = 0;
-				if ((ret = xrules_add(out, &r)) < 0)
-					return ret;
-			}
+			if ((ret = wanted_one(c, r, b->uplink, b->strict, out)) < 0)
+				return ret;
 		}
 	}
 	return 0;
+}
+
+/* The cgroup bindings: each holds its uplink's slot (so the mark of its
+ * sockets is the one exec uses), and its cgroup gets the program, a
+ * previous run's replaced.  Called at start and after a reload; bindings
+ * of the running configuration that went are unbound first. */
+void control_bindings(struct control *c)
+{
+	char root[2048], dir[2048 + BINDING_CGROUP_MAX + 2], why[512];
+	bool have_root = cgmark_root(root, sizeof(root)) == 0;
+
+	for (size_t i = 0; i < c->nbound; i++) {
+		struct control_slot *sl = &c->slots[c->bound[i].slot];
+
+		if (sl->users)
+			sl->users--;
+		if (have_root) {
+			snprintf(dir, sizeof(dir), "%s/%s", root, c->bound[i].cgroup);
+			cgmark_bind(dir, CONTROL_BIND_PROG, 0, why, sizeof(why));
+		}
+	}
+	c->nbound = 0;
+	for (size_t i = 0; i < c->cfg->nbindings; i++) {
+		const struct binding *b = &c->cfg->bindings[i];
+		int slot;
+
+		if (b->kind != BINDING_CGROUP)
+			continue;
+		if (!have_root) {
+			log_msg(LOG_ERR, "bindings[%zu]: no cgroup2 mount here: %s not bound", i, b->cgroup);
+			continue;
+		}
+		slot = slot_get(c, b->uplink, b->strict);
+		if (slot < 0) {
+			log_msg(LOG_ERR, "bindings[%zu]: all %d marks are in use: %s not bound", i,
+				CONTROL_SLOTS_MAX, b->cgroup);
+			continue;
+		}
+		snprintf(dir, sizeof(dir), "%s/%s", root, b->cgroup);
+		if (cgmark_bind(dir, CONTROL_BIND_PROG, control_mark((unsigned)slot), why, sizeof(why)) < 0) {
+			log_msg(LOG_ERR, "bindings[%zu]: %s", i, why);
+			continue;
+		}
+		c->slots[slot].users++;
+		c->bound[c->nbound].slot = slot;
+		snprintf(c->bound[c->nbound].cgroup, sizeof(c->bound[0].cgroup), "%s", b->cgroup);
+		c->nbound++;
+		log_msg(LOG_INFO, "bindings[%zu]: %s out of %s (%s, mark 0x%x)", i, b->cgroup, b->uplink,
+			b->strict ? "strict" : "default", control_mark((unsigned)slot));
+	}
+	control_sync(c);
 }
 
 void control_sync(struct control *c)
@@ -530,12 +634,28 @@ int control_open(struct control *c, struct loop *loop, struct engine *e,
 		goto fail;
 	}
 	c->open = true;
-	/* A previous run's rules (killed with -9) have no user now. */
-	control_sync(c);
+	/* A previous run's rules (killed with -9) have no user now, but
+	 * its bindings are bound again. */
+	control_bindings(c);
 	return 0;
 fail:
 	nl_close(&c->nl);
 	return ret;
+}
+
+/* The cgroups lose their programs: sockets made while the agent is away
+ * carry no mark (what they send follows unbound traffic). */
+static void control_bindings_drop(struct control *c)
+{
+	char root[2048], dir[2048 + BINDING_CGROUP_MAX + 2], why[512];
+
+	if (cgmark_root(root, sizeof(root)) < 0)
+		return;
+	for (size_t i = 0; i < c->nbound; i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", root, c->bound[i].cgroup);
+		cgmark_bind(dir, CONTROL_BIND_PROG, 0, why, sizeof(why));
+	}
+	c->nbound = 0;
 }
 
 void control_close(struct control *c)
@@ -544,6 +664,7 @@ void control_close(struct control *c)
 		return;
 	while (c->clients)
 		client_free(c->clients);
+	control_bindings_drop(c);
 	memset(c->slots, 0, sizeof(c->slots));
 	control_sync(c);
 	loop_fd_del(c->loop, &c->listen);

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bindings.h"
 #include "loop.h"
 #include "nl.h"
 
@@ -29,6 +30,8 @@
  * Firezone's 0xfd002021 is never a slot's, slots end at 0x7f). */
 #define CONTROL_MARK_MASK 0xff000000u
 #define CONTROL_SLOTS_MAX 127
+/* The name of the program bindings attach to a cgroup (bpftool shows it). */
+#define CONTROL_BIND_PROG "rtalloc_bind"
 
 struct engine;
 struct agentcfg;
@@ -50,6 +53,11 @@ struct control {
 	struct control_slot slots[CONTROL_SLOTS_MAX];
 	struct control_client *clients;
 	size_t nclients;
+	struct {
+		int slot;
+		char cgroup[BINDING_CGROUP_MAX];
+	} bound[BINDINGS_MAX];		/* cgroup bindings with their program */
+	size_t nbound;
 	bool open;
 };
 
@@ -66,6 +74,8 @@ int control_open(struct control *c, struct loop *loop, struct engine *e,
 /* Brings the exec rules in step with the engine's uplinks and track's
  * health (after every pass, and every second while any exist). */
 void control_sync(struct control *c);
+/* (Re)binds the cgroups of the configuration's bindings (after a reload). */
+void control_bindings(struct control *c);
 /* Drops every client and removes every exec rule. */
 void control_close(struct control *c);
 

@@ -18,7 +18,7 @@ up_start() {
 		ip -n "$H" route add default via "10.$i.0.1" dev "up$i" metric "${i}00"
 		ip -n "$H" -6 route add default via "2001:db8:$i::1" dev "up$i" metric "${i}00"
 	done
-	t_server "$H" || exit 1
+	t_server "$H" "${UP_SERVER_EXTRA:-}" || exit 1
 	UP_CONF=$T_DIR/agent.json
 	cat >"$UP_CONF" <<-EOC
 	{ "socket_path": "$T_SOCK", "interfaces": ["up*"]${1:+, $1} }
@@ -26,9 +26,23 @@ up_start() {
 	up_agent || exit 1
 	t_wait 5 up_tables || { echo "the agent did not lease both uplinks' tables" >&2; exit 1; }
 }
+# With UP_CGROUP set, the agent sees cgroup2 on /sys/fs/cgroup (ip netns exec
+# mounts a fresh /sys without it), as on a systemd host.
 up_agent() {
-	t_bg_ready rtalloc-agent "$H" "$BUILD/rtalloc-agent" -c "$UP_CONF" || return 1
+	if [ -n "${UP_CGROUP:-}" ]; then
+		# shellcheck disable=SC2016  # for the inner shell
+		t_bg_ready rtalloc-agent "$H" sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec "$0" "$@"' \
+			"$BUILD/rtalloc-agent" -c "$UP_CONF" || return 1
+	else
+		t_bg_ready rtalloc-agent "$H" "$BUILD/rtalloc-agent" -c "$UP_CONF" || return 1
+	fi
+	# shellcheck disable=SC2034  # for the tests
 	UP_AGENT_PID=$T_LAST_PID
+}
+# up_cg CMD...: CMD in the host's namespace with cgroup2 on /sys/fs/cgroup.
+up_cg() {
+	# shellcheck disable=SC2016
+	t_in "$H" sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' sh "$@"
 }
 # up_table ADDR: the table of ADDR's `from` rule (either family).
 up_table() {

@@ -140,6 +140,11 @@ int cgmark_path_parse(const char *proc_cgroup, char *out, size_t len)
 
 int cgmark_prog_load(uint32_t mark, char *why, size_t len)
 {
+	return cgmark_prog_load_as("packetmark", mark, why, len);
+}
+
+int cgmark_prog_load_as(const char *name, uint32_t mark, char *why, size_t len)
+{
 	const struct bpf_insn prog[] = {
 		/* r2 = sk->mark */
 		INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1,
@@ -164,7 +169,7 @@ int cgmark_prog_load(uint32_t mark, char *why, size_t len)
 	attr.insns = (uintptr_t)prog;
 	attr.insn_cnt = sizeof(prog) / sizeof(prog[0]);
 	attr.license = (uintptr_t)"Dual MIT/GPL";
-	snprintf(attr.prog_name, sizeof(attr.prog_name), "packetmark");
+	snprintf(attr.prog_name, sizeof(attr.prog_name), "%s", name);
 	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
 	if (fd >= 0)
 		return fd;
@@ -565,5 +570,91 @@ cleanup:
 	for (int i = 0; i < 2; i++)
 		if (hold[i] >= 0)
 			close(hold[i]);
+	return r;
+}
+
+/* Detaches the programs named name from the cgroup open at dfd. */
+static void detach_named(int dfd, const char *name)
+{
+	uint32_t ids[64];
+	union bpf_attr q;
+
+	memset(&q, 0, sizeof(q));
+	q.query.target_fd = (uint32_t)dfd;
+	q.query.attach_type = BPF_CGROUP_INET_SOCK_CREATE;
+	q.query.prog_ids = (uintptr_t)ids;
+	q.query.prog_cnt = sizeof(ids) / sizeof(ids[0]);
+	if (syscall(SYS_bpf, BPF_PROG_QUERY, &q, sizeof(q)) < 0)
+		return;
+	for (uint32_t i = 0; i < q.query.prog_cnt && i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct bpf_prog_info info;
+		union bpf_attr a;
+		int fd;
+
+		memset(&a, 0, sizeof(a));
+		a.prog_id = ids[i];
+		fd = (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &a, sizeof(a));
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		memset(&a, 0, sizeof(a));
+		a.info.bpf_fd = (uint32_t)fd;
+		a.info.info_len = sizeof(info);
+		a.info.info = (uintptr_t)&info;
+		if (syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)) == 0 &&
+		    !strncmp(info.name, name, sizeof(info.name))) {
+			memset(&a, 0, sizeof(a));
+			a.target_fd = (uint32_t)dfd;
+			a.attach_bpf_fd = (uint32_t)fd;
+			a.attach_type = BPF_CGROUP_INET_SOCK_CREATE;
+			syscall(SYS_bpf, BPF_PROG_DETACH, &a, sizeof(a));
+		}
+		close(fd);
+	}
+}
+
+int cgmark_bind(const char *dir, const char *name, uint32_t mark, char *why, size_t len)
+{
+	union bpf_attr attr;
+	int dfd, prog = -1, r = 0;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		r = -errno;
+		say(why, len, "%s: %s", dir, strerror(errno));
+		return r;
+	}
+	detach_named(dfd, name);
+	if (!mark)
+		goto cleanup;
+	prog = cgmark_prog_load_as(name, mark, why, len);
+	if (prog < 0) {
+		r = prog;
+		goto cleanup;
+	}
+	memset(&attr, 0, sizeof(attr));
+	attr.target_fd = (uint32_t)dfd;
+	attr.attach_bpf_fd = (uint32_t)prog;
+	attr.attach_type = BPF_CGROUP_INET_SOCK_CREATE;
+	attr.attach_flags = BPF_F_ALLOW_MULTI;
+	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr)) < 0) {
+		r = -errno;
+		say(why, len, "bpf(BPF_PROG_ATTACH) to %s: %s", dir, strerror(errno));
+	}
+cleanup:
+	if (prog >= 0)
+		close(prog);
+	close(dfd);
+	return r;
+}
+
+int cgmark_root(char *out, size_t len)
+{
+	static char text[65536];
+	const char *rel;
+	int r = slurp("/proc/self/mountinfo", text, sizeof(text));
+
+	if (r == 0)
+		r = cgmark_mount_find(text, "/", out, len, &rel);
 	return r;
 }
