@@ -215,6 +215,8 @@ int agentcfg_parse(struct agentcfg *c, const char *text, size_t len, char *err, 
 			ret = get_forward(v, c, err, errlen);
 		} else if (!strcmp(key, "exec_gids")) {
 			ret = get_gids(v, c, err, errlen);
+		} else if (!strcmp(key, "mptcp")) {
+			ret = mptcp_cfg_parse(v, &c->mptcp, err, errlen);
 		} else if (!strcmp(key, "bindings")) {
 			ret = bindings_parse(v, c->bindings, &c->nbindings, err, errlen);
 		} else {

@@ -12,6 +12,7 @@
 
 #include "bindings.h"
 #include "engine.h"
+#include "mptcp.h"
 
 #define AGENTCFG_PATTERNS_MAX 64
 #define AGENTCFG_PATTERN_MAX 64		/* bytes of a glob, with the NUL */
@@ -36,6 +37,7 @@ struct agentcfg {
 	size_t nexec_gids;
 	struct binding bindings[BINDINGS_MAX];
 	size_t nbindings;
+	struct mptcp_cfg mptcp;
 };
 
 void agentcfg_defaults(struct agentcfg *c);
