@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "health.h"
 #include "lease.h"
+#include "mptcp.h"
 #include "show.h"
 #include "status.h"
 
@@ -48,6 +49,10 @@ struct show_uplink {
 	size_t ndns;
 	struct health_uplink health;
 	bool tracked;
+	const struct binding *bind[BINDINGS_MAX];
+	size_t nbind;
+	struct mptcp_ep eps[MPTCP_ENDPOINTS_MAX];
+	size_t neps;
 	size_t diffs;			/* differences of its leases' rules and routes */
 };
 
@@ -63,6 +68,8 @@ struct show {
 	struct show_uplink *up;
 	size_t nup;
 	int64_t free_inet, free_inet6;
+	struct mptcp_ep eps[MPTCP_ENDPOINTS_MAX];	/* the kernel's MPTCP endpoints */
+	size_t neps;
 	size_t diffs;			/* the whole comparison's */
 	bool colour;
 };
@@ -227,6 +234,18 @@ static int uplink_fill(struct show *s, struct show_uplink *u)
 				return -ENOMEM;
 		}
 	}
+	for (size_t i = 0; s->have_cfg && i < s->cfg.nbindings; i++)
+		if (!strcmp(s->cfg.bindings[i].uplink, u->ifname))
+			u->bind[u->nbind++] = &s->cfg.bindings[i];
+	for (size_t i = 0; i < s->neps; i++) {
+		bool mine = u->link && s->eps[i].ifindex == u->link->l.ifindex;
+
+		for (size_t j = 0; j < u->naddrs && !mine; j++)
+			mine = s->eps[i].addr.family == u->addrs[j].a.family &&
+			       !memcmp(s->eps[i].addr.bytes, u->addrs[j].a.addr.bytes, addr_len(s->eps[i].addr.family));
+		if (mine)
+			u->eps[u->neps++] = s->eps[i];
+	}
 	dns_read(u);
 	u->tracked = health_uplink_get(u->ifname, AF_UNSPEC, &u->health) == 0;
 	return uplink_compare(s, u);
@@ -249,6 +268,27 @@ static const char *uplink_state(const struct show_uplink *u)
 	return u->diffs ? "differs" : "configured";
 }
 
+/* MPTCP_PM_ADDR_FLAG_* by bit. */
+static const char *const ep_flags[] = { "signal", "subflow", "backup", "fullmesh", "implicit" };
+
+static const char *binding_kind(const struct binding *b)
+{
+	return b->kind == BINDING_CGROUP ? "cgroup" : b->kind == BINDING_FROM ? "from" : "iif";
+}
+
+static const char *binding_str(const struct binding *b, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (b->kind == BINDING_CGROUP)
+		snprintf(buf, len, "%s", b->cgroup);
+	else if (b->kind == BINDING_FROM)
+		snprintf(buf, len, "%s/%u", addr_str(&b->from, a, sizeof(a)), b->from_len);
+	else
+		snprintf(buf, len, "%s", b->iif);
+	return buf;
+}
+
 /* ---- JSON ---- */
 
 static struct json_object *jstr(const char *s)
@@ -259,7 +299,7 @@ static struct json_object *jstr(const char *s)
 static struct json_object *uplink_json(const struct show_uplink *u)
 {
 	struct json_object *o = json_object_new_object(), *arr, *r, *h, *unb;
-	char buf[200];
+	char buf[BINDING_CGROUP_MAX + 8];
 
 	json_object_object_add(o, "interface", jstr(u->ifname));
 	json_object_object_add(o, "link", jstr(link_state(u)));
@@ -309,8 +349,29 @@ static struct json_object *uplink_json(const struct show_uplink *u)
 	json_object_object_add(unb, "inet", json_object_new_boolean(u->health.unbound4));
 	json_object_object_add(unb, "inet6", json_object_new_boolean(u->health.unbound6));
 	json_object_object_add(o, "unbound", unb);
-	json_object_object_add(o, "bindings", json_object_new_array());
-	json_object_object_add(o, "mptcp", json_object_new_array());
+	arr = json_object_new_array();
+	for (size_t i = 0; i < u->nbind; i++) {
+		struct json_object *b = json_object_new_object();
+
+		binding_str(u->bind[i], buf, sizeof(buf));
+		json_object_object_add(b, binding_kind(u->bind[i]), jstr(buf));
+		json_object_object_add(b, "policy", jstr(u->bind[i]->strict ? "strict" : "default"));
+		json_object_array_add(arr, b);
+	}
+	json_object_object_add(o, "bindings", arr);
+	arr = json_object_new_array();
+	for (size_t i = 0; i < u->neps; i++) {
+		struct json_object *m = json_object_new_object(), *f = json_object_new_array();
+
+		json_object_object_add(m, "id", json_object_new_int(u->eps[i].id));
+		json_object_object_add(m, "address", jstr(addr_str(&u->eps[i].addr, buf, sizeof(buf))));
+		for (size_t b = 0; b < sizeof(ep_flags) / sizeof(ep_flags[0]); b++)
+			if (u->eps[i].flags & (1u << b))
+				json_object_array_add(f, jstr(ep_flags[b]));
+		json_object_object_add(m, "flags", f);
+		json_object_array_add(arr, m);
+	}
+	json_object_object_add(o, "mptcp", arr);
 	return o;
 }
 
@@ -356,7 +417,7 @@ static void row(const char *label, bool first)
 static void print_uplink(const struct show *s, const struct show_uplink *u)
 {
 	const char *dot = u->diffs ? RED : !u->link || !u->link->l.up ? YELLOW : GREEN;
-	char buf[200], since[32];
+	char buf[BINDING_CGROUP_MAX + 8], since[32];
 
 	printf("%s●%s %s%s%s (%s, %s)\n", col(s, dot), col(s, OFF), col(s, BOLD), u->ifname, col(s, OFF),
 	       link_state(u), uplink_state(u));
@@ -407,10 +468,27 @@ static void print_uplink(const struct show *s, const struct show_uplink *u)
 	row("Unbound", true);
 	printf("%s\n", u->health.unbound4 && u->health.unbound6 ? "inet, inet6" :
 		       u->health.unbound4 ? "inet" : u->health.unbound6 ? "inet6" : "no");
-	row("Bindings", true);
-	printf("-\n");
-	row("MPTCP", true);
-	printf("-\n");
+	for (size_t i = 0; i < u->nbind || i == 0; i++) {
+		row("Bindings", !i);
+		if (!u->nbind) {
+			printf("-\n");
+			break;
+		}
+		printf("%s %s%s\n", binding_kind(u->bind[i]), binding_str(u->bind[i], buf, sizeof(buf)),
+		       u->bind[i]->strict ? " (strict)" : "");
+	}
+	for (size_t i = 0; i < u->neps || i == 0; i++) {
+		row("MPTCP", !i);
+		if (!u->neps) {
+			printf("-\n");
+			break;
+		}
+		printf("%s id %u", addr_str(&u->eps[i].addr, buf, sizeof(buf)), u->eps[i].id);
+		for (size_t b = 0; b < sizeof(ep_flags) / sizeof(ep_flags[0]); b++)
+			if (u->eps[i].flags & (1u << b))
+				printf(" %s", ep_flags[b]);
+		printf("\n");
+	}
 }
 
 static void print_human(const struct show *s)
@@ -558,6 +636,8 @@ int show_main(int argc, char **argv)
 		fprintf(stderr, "rtalloc: show: %s\n", err);
 		goto cleanup;
 	}
+	/* No MPTCP in the kernel: none to show. */
+	mptcp_dump(s.eps, MPTCP_ENDPOINTS_MAX, &s.neps);
 	if (uplinks_find(&s) < 0) {
 		fprintf(stderr, "rtalloc: show: out of memory\n");
 		rc = EXIT_SYSTEM;

@@ -46,6 +46,11 @@ check() {	# check WHEN
 	t_eq "$1: the container network's leaves by up2" 10.2.0.2 "$(ctr)"
 }
 check "bound"
+t_check "show up2 --json: its bindings" python3 -c '
+import json, sys
+u = json.loads(sys.stdin.read())["uplinks"][0]
+assert u["bindings"] == [{"cgroup": sys.argv[1], "policy": "default"},
+                         {"from": "172.17.0.0/16", "policy": "default"}], u["bindings"]' "$CG" <<<"$(up_show up2 --json)"
 
 kill -TERM "$UP_AGENT_PID"; wait "$UP_AGENT_PID" 2>/dev/null
 t_eq "agent stopped: the cgroup's traffic follows unbound traffic" 10.1.0.2 "$(svc)"

@@ -14,6 +14,12 @@ up_start '"mptcp": {"up*": "subflow"}'
 eps() { t_in "$H" ip mptcp endpoint show; }
 t_check "an endpoint per global address ($(eps | tr '\n' ';'))" t_wait 3 eval \
 	'[ "$(eps | grep -c "subflow")" = 4 ] && eps | grep -q "^10.2.0.2 id [0-9]* subflow dev up2"'
+t_check "show up2 --json: its endpoints" python3 -c '
+import json, sys
+u = json.loads(sys.stdin.read())["uplinks"][0]
+assert sorted((e["address"], e["flags"]) for e in u["mptcp"]) == \
+    [("10.2.0.2", ["subflow"]), ("2001:db8:2::2", ["subflow"])], u["mptcp"]
+assert all(isinstance(e["id"], int) for e in u["mptcp"])' <<<"$(up_show up2 --json)"
 t_check "limits follow: 4 subflows" grep -q "subflows 4" <<<"$(t_in "$H" ip mptcp limits show)"
 
 tk_start '"interval": 0.3, "timeout": 0.3, "down": 2, "up": 2, "targets": ["198.51.100.1"]'
