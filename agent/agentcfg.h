@@ -38,6 +38,8 @@ struct agentcfg {
 	struct binding bindings[BINDINGS_MAX];
 	size_t nbindings;
 	struct mptcp_cfg mptcp;
+	/* node_exporter textfile the agent writes its metrics to; "" none */
+	char metrics_textfile[256];
 };
 
 void agentcfg_defaults(struct agentcfg *c);

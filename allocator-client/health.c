@@ -16,31 +16,30 @@ bool health_track_rule(const struct rule *r)
 	       r->pref <= HEALTH_TRACK_PREF_MAX;
 }
 
-/* Parsed once per run (health_reload() forgets it: the agent reads it
- * again every round); NULL when there is no (usable) state file. */
-static struct json_object *st_cache;
-static bool st_loaded;
-
-void health_reload(void)
-{
-	json_object_put(st_cache);
-	st_cache = NULL;
-	st_loaded = false;
-}
-
-static struct json_object *state(void)
+/* The state file as it is now (a new reference), or NULL. */
+static struct json_object *state_load(void)
 {
 	const char *path = getenv("RTALLOC_TRACK_STATE");
+	struct json_object *st = json_object_from_file(path && path[0] ? path : "/run/rtalloc/track.json");
 
-	if (st_loaded)
-		return st_cache;
-	st_loaded = true;
-	st_cache = json_object_from_file(path && path[0] ? path : "/run/rtalloc/track.json");
-	if (st_cache && !json_object_is_type(st_cache, json_type_object)) {
-		json_object_put(st_cache);
-		st_cache = NULL;
+	if (st && !json_object_is_type(st, json_type_object)) {
+		json_object_put(st);
+		st = NULL;
 	}
-	return st_cache;
+	return st;
+}
+
+/* Parsed once per run; NULL when there is no (usable) state file. */
+static struct json_object *state(void)
+{
+	static struct json_object *st;
+	static bool loaded;
+
+	if (!loaded) {
+		loaded = true;
+		st = state_load();
+	}
+	return st;
 }
 
 static const char *str(struct json_object *o, const char *key)
@@ -148,7 +147,45 @@ void health_lease_json(FILE *out, const char *ifname, const char *address)
 	}
 }
 
-int health_uplink_get(const char *ifname, int family, struct health_uplink *h)
+int health_read(struct health_uplink **out, size_t *n)
+{
+	struct json_object *st = state_load(), *ups;
+	struct health_uplink *v = NULL;
+	size_t count;
+	int ret = -ENOENT;
+
+	*out = NULL;
+	*n = 0;
+	if (!st || !running(st) || !(ups = uplinks(st)))
+		goto cleanup;
+	count = json_object_array_length(ups);
+	v = calloc(count ? count : 1, sizeof(*v));
+	if (!v) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct json_object *u = json_object_array_get_idx(ups, i), *b;
+
+		snprintf(v[i].interface, sizeof(v[i].interface), "%s", str(u, "interface"));
+		v[i].family = strcmp(str(u, "family"), "inet6") ? AF_INET : AF_INET6;
+		snprintf(v[i].state, sizeof(v[i].state), "%s", str(u, "state"));
+		v[i].since = (long long)num(u, "since");
+		v[i].loss = num(u, "loss");
+		v[i].rtt_ms = num(u, "rtt_ms");
+		v[i].unbound = json_object_object_get_ex(u, "unbound", &b) && json_object_get_boolean(b);
+	}
+	*out = v;
+	*n = count;
+	v = NULL;
+	ret = 0;
+cleanup:
+	free(v);
+	json_object_put(st);
+	return ret;
+}
+
+int health_view_get(const char *ifname, int family, struct health_view *h)
 {
 	struct json_object *st = state(), *ups, *unb;
 
@@ -157,23 +194,20 @@ int health_uplink_get(const char *ifname, int family, struct health_uplink *h)
 		return -ENOENT;
 	h->running = running(st);
 	for (size_t f = 0; f < 2; f++) {
-		int fam = f ? AF_INET6 : AF_INET;
-
 		if (!json_object_object_get_ex(st, f ? "unbound6" : "unbound", &unb) ||
 		    !json_object_is_type(unb, json_type_array))
 			continue;
 		for (size_t i = 0; i < json_object_array_length(unb); i++)
 			if (!strcmp(json_object_get_string(json_object_array_get_idx(unb, i)), ifname)) {
-				if (fam == AF_INET)
-					h->unbound4 = true;
-				else
+				if (f)
 					h->unbound6 = true;
+				else
+					h->unbound4 = true;
 			}
 	}
 	for (size_t i = 0; i < json_object_array_length(ups); i++) {
 		struct json_object *u = json_object_array_get_idx(ups, i);
-		const char *fs = str(u, "family");
-		int fam = !strcmp(fs, "inet6") ? AF_INET6 : AF_INET;
+		int fam = !strcmp(str(u, "family"), "inet6") ? AF_INET6 : AF_INET;
 
 		if (strcmp(str(u, "interface"), ifname) || (family != AF_UNSPEC && fam != family))
 			continue;
@@ -189,8 +223,15 @@ int health_uplink_get(const char *ifname, int family, struct health_uplink *h)
 
 bool health_offline(const char *ifname, int family)
 {
-	struct health_uplink h;
+	struct health_uplink *ups = NULL;
+	size_t n = 0;
+	bool off = false;
 
-	health_reload();
-	return health_uplink_get(ifname, family, &h) == 0 && !strcmp(h.state, "offline");
+	if (health_read(&ups, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		off = off || (ups[i].family == family && !strcmp(ups[i].interface, ifname) &&
+			      !strcmp(ups[i].state, "offline"));
+	free(ups);
+	return off;
 }

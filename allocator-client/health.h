@@ -27,8 +27,22 @@ struct json_object *health_json(void);
  * rtalloc-track tracks it; nothing otherwise. */
 void health_lease_json(FILE *out, const char *ifname, const char *address);
 
-/* One uplink's health (rtalloc show, the agent's exec rules). */
+/* One uplink of rtalloc-track's state, typed (for the agent's metrics). */
 struct health_uplink {
+	char interface[16];
+	int family;			/* AF_INET, AF_INET6 */
+	char state[16];			/* online, offline, ... as track names it */
+	long long since;		/* unix seconds of the last change */
+	double loss;			/* percent, over track's window */
+	double rtt_ms;			/* median */
+	bool unbound;			/* carries unbound traffic */
+};
+/* Reads rtalloc-track's state file afresh (every call): *ups (free()) and
+ * *n, 0; -ENOENT when there is none or track is not running. */
+int health_read(struct health_uplink **ups, size_t *n);
+
+/* One uplink's health as `rtalloc show` shows it. */
+struct health_view {
 	bool tracked;			/* rtalloc-track has it */
 	bool running;			/* rtalloc-track runs (else state "unknown") */
 	char state[16];			/* online, offline, unknown, absent... */
@@ -38,11 +52,9 @@ struct health_uplink {
 };
 /* ifname's entry of family (AF_UNSPEC: the first), and whether it carries
  * unbound traffic: 0, or -ENOENT when rtalloc-track does not track it
- * (unbound4/6 are still filled). */
-int health_uplink_get(const char *ifname, int family, struct health_uplink *h);
-/* Re-reads the state file at the next call (long-running readers). */
-void health_reload(void);
-/* Re-read now: does rtalloc-track have ifname (family) offline? */
+ * (unbound4/6 are still filled).  The state file is read once per run. */
+int health_view_get(const char *ifname, int family, struct health_view *h);
+/* Read afresh: does a running rtalloc-track have ifname (family) offline? */
 bool health_offline(const char *ifname, int family);
 
 #endif

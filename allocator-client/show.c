@@ -47,7 +47,7 @@ struct show_uplink {
 	struct kroute_set missing;
 	struct inet_addr dns[SHOW_DNS_MAX];
 	size_t ndns;
-	struct health_uplink health;
+	struct health_view health;
 	bool tracked;
 	const struct binding *bind[BINDINGS_MAX];
 	size_t nbind;
@@ -247,7 +247,7 @@ static int uplink_fill(struct show *s, struct show_uplink *u)
 			u->eps[u->neps++] = s->eps[i];
 	}
 	dns_read(u);
-	u->tracked = health_uplink_get(u->ifname, AF_UNSPEC, &u->health) == 0;
+	u->tracked = health_view_get(u->ifname, AF_UNSPEC, &u->health) == 0;
 	return uplink_compare(s, u);
 }
 
