@@ -85,8 +85,16 @@ static bool xrules_has(const struct xrules *s, const struct xrule *r)
 
 /* ---- the kernel ---- */
 
+/* What dump_cb collects: our exec rules, or (others) every other rule
+ * with a fwmark. */
+struct dump_ctx {
+	struct xrules *rules;
+	bool others;
+};
+
 static int dump_cb(const struct nlmsghdr *nlh, void *data)
 {
+	struct dump_ctx *d = data;
 	const struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *attr;
 	struct xrule r;
@@ -128,17 +136,20 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 			proto = mnl_attr_get_u8(attr);
 		}
 	}
-	if (proto != RTPROT_RTALLOC || !KPREF_IS_EXEC(r.pref))
+	if ((proto == RTPROT_RTALLOC && KPREF_IS_EXEC(r.pref)) == d->others || (d->others && !mark))
 		return MNL_CB_OK;
 	if (!mark)
 		r.mask = 0;
+	else if (!r.mask)
+		r.mask = 0xffffffffu;	/* the kernel's default: the whole mark */
 	if (frh->action != FR_ACT_TO_TBL)
 		r.table = 0;
-	return xrules_add(data, &r) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+	return xrules_add(d->rules, &r) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
-static int kernel_rules(struct control *c, struct xrules *out)
+static int kernel_rules(struct control *c, struct xrules *out, bool others)
 {
+	struct dump_ctx d = { .rules = out, .others = others };
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
 
 	for (size_t f = 0; f < 2; f++) {
@@ -153,7 +164,7 @@ static int kernel_rules(struct control *c, struct xrules *out)
 		frh->family = families[f];
 		do {
 			out->n = start;
-			ret = nl_dump(&c->nl, nlh, dump_cb, out);
+			ret = nl_dump(&c->nl, nlh, dump_cb, &d);
 		} while (ret == -EINTR && ++tries < 5);
 		if (ret < 0)
 			return ret;
@@ -227,6 +238,45 @@ static size_t apply(struct control *c, const struct xrules *s, const struct xrul
 		}
 	}
 	return done;
+}
+
+/* Would a rule of another tool (or agent.json's fwmark map) with this
+ * fwmark catch our marked sockets, or would ours catch its marked
+ * packets?  Then the marks are not ours to use: false, with the rule
+ * named in why. */
+static bool marks_free(struct control *c, char *why, size_t len)
+{
+	struct xrules others = { 0 };
+	bool ok = true;
+
+	if (kernel_rules(c, &others, true) < 0) {
+		free(others.v);
+		return true;	/* cannot tell: the next request asks again */
+	}
+	for (size_t i = 0; i < others.n && ok; i++) {
+		const struct xrule *r = &others.v[i];
+
+		for (unsigned s = 0; s < CONTROL_SLOTS_MAX && ok; s++)
+			ok = (control_mark(s) & r->mask) != (r->mark & r->mask);
+		/* Its packets caught by ours: where its mask covers ours, the
+		 * bits are known (Firezone's whole-mark 0xfd002021 is no
+		 * slot's); where it covers part of ours, they may be. */
+		if (ok && (r->mask & CONTROL_MARK_MASK) == CONTROL_MARK_MASK) {
+			uint32_t v = r->mark & CONTROL_MARK_MASK;
+
+			ok = !v || v > control_mark(CONTROL_SLOTS_MAX - 1);
+		} else if (ok) {
+			ok = !(r->mask & CONTROL_MARK_MASK);
+		}
+		if (!ok)
+			snprintf(why, len, "the exec marks (0x1000000..0x%x/0x%x) overlap another rule in the "
+				 "kernel: `%s %u: fwmark 0x%x/0x%x%s%.0u' (another tool's, or agent.json's fwmark)",
+				 control_mark(CONTROL_SLOTS_MAX - 1), CONTROL_MARK_MASK,
+				 r->family == AF_INET ? "inet" : "inet6", r->pref, r->mark, r->mask,
+				 r->table ? " lookup " : "", r->table);
+	}
+	free(others.v);
+	return ok;
 }
 
 /* ---- what is wanted ---- */
@@ -332,6 +382,10 @@ void control_bindings(struct control *c)
 			log_msg(LOG_ERR, "bindings[%zu]: no cgroup2 mount here: %s not bound", i, b->cgroup);
 			continue;
 		}
+		if (!marks_free(c, why, sizeof(why))) {
+			log_msg(LOG_ERR, "bindings[%zu]: %s: %s not bound", i, why, b->cgroup);
+			continue;
+		}
 		slot = slot_get(c, b->uplink, b->strict);
 		if (slot < 0) {
 			log_msg(LOG_ERR, "bindings[%zu]: all %d marks are in use: %s not bound", i,
@@ -363,7 +417,7 @@ void control_sync(struct control *c)
 		return;
 	ret = wanted(c, &want);
 	if (ret == 0)
-		ret = kernel_rules(c, &have);
+		ret = kernel_rules(c, &have, false);
 	if (ret < 0) {
 		log_msg(LOG_ERR, "exec rules: %s", strerror(-ret));
 		goto cleanup;
@@ -508,6 +562,11 @@ static void request(struct control_client *cl, char *line)
 	strict = !strcmp(policy, "strict");
 	if (!agentcfg_manages(c->cfg, AF_INET, ifname, &pol) && !agentcfg_manages(c->cfg, AF_INET6, ifname, &pol)) {
 		reply(cl, "error %s is no uplink of rtalloc-agent (not in agent.json's interfaces)", ifname);
+		return;
+	}
+	if (!marks_free(c, why, sizeof(why))) {
+		log_msg(LOG_ERR, "exec: %s: refused", why);
+		reply(cl, "error %s", why);
 		return;
 	}
 	slot = slot_get(c, ifname, strict);

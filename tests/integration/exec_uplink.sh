@@ -49,6 +49,18 @@ out=$(rx lo -- true 2>&1); rc=$?
 t_eq "exec of no uplink: exit 125" 125 "$rc"
 t_check "exec of no uplink: one line" grep -qx "rtalloc: exec: lo is no uplink of rtalloc-agent (not in agent.json's interfaces)" <<<"$out"
 
+# Other tools' marks: Tailscale's and Firezone's rules leave ours alone; a
+# rule that would catch our marks makes the agent refuse, naming it.
+ip -n "$H" rule add pref 5270 fwmark 0x80000/0xff0000 lookup 52
+ip -n "$H" rule add pref 5271 fwmark 0xfd002021 lookup 51820
+t_eq "Tailscale's and Firezone's marks: exec still works" 10.2.0.2 "$(rx up2 -- bash -c v4)"
+ip -n "$H" rule add pref 5000 fwmark 0x5000000/0xff000000 lookup 77
+out=$(rx up2 -- bash -c v4 2>&1); rc=$?
+t_eq "a rule catching our marks: exit 125" 125 "$rc"
+t_check "a rule catching our marks: refused, naming it ($out)" grep -q \
+	"^rtalloc: exec: the exec marks .* overlap another rule in the kernel: \`inet 5000: fwmark 0x5000000/0xff000000 lookup 77'" <<<"$out"
+ip -n "$H" rule del pref 5000
+
 ip -n "$H" link set up2 down
 start=$(date +%s%N)
 out=$(rx --strict up2 -- socat -T2 - TCP:198.51.100.1:7,connect-timeout=2 </dev/null 2>&1); rc=$?
