@@ -10,6 +10,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/uplinks.sh"
 t_require_root
+export RTALLOC_TRACK_STATE=$T_DIR/track-state.json	# tk_start's TK_STATE
 up_start '"exec_gids": [4242]'
 T2=$(up_table 10.2.0.2) T26=$(up_table 2001:db8:2::2)
 # rx ARGS... -- CMD...: rtalloc exec ARGS in the host.
@@ -60,6 +61,22 @@ t_eq "a rule catching our marks: exit 125" 125 "$rc"
 t_check "a rule catching our marks: refused, naming it ($out)" grep -q \
 	"^rtalloc: exec: the exec marks .* overlap another rule in the kernel: \`inet 5000: fwmark 0x5000000/0xff000000 lookup 77'" <<<"$out"
 ip -n "$H" rule del pref 5000
+
+# rtalloc-track has up2 offline (ISP2 drops everything): --strict refused
+# at once, the default follows unbound traffic; back online, up2 again.
+tk_start '"interval": 0.3, "timeout": 0.3, "down": 2, "up": 2, "targets": ["198.51.100.1"]'
+t_check "track: up2 online" t_wait 10 tk_is up2 online
+rx up2 -- sleep 30 &
+XP=$!
+tk_cut 100 2
+t_check "track: up2 offline" t_wait 10 tk_is up2 offline
+out=$(rx --strict up2 -- socat -T2 - TCP:198.51.100.1:7,connect-timeout=2 </dev/null 2>&1)
+t_check "up2 offline, --strict: network unreachable ($out)" grep -q "Network is unreachable" <<<"$out"
+t_check "up2 offline, default policy: follows unbound traffic (up1)" t_wait 3 eval '[ "$(rx up2 -- bash -c v4)" = 10.1.0.2 ]'
+tk_cut 0 2
+t_check "up2 online again: exec up2 leaves by up2" t_wait 5 eval '[ "$(rx up2 -- bash -c v4)" = 10.2.0.2 ]'
+kill "$XP"; wait "$XP" 2>/dev/null
+kill "$TK_PID"; wait "$TK_PID" 2>/dev/null
 
 ip -n "$H" link set up2 down
 start=$(date +%s%N)
