@@ -258,6 +258,26 @@ static void sweep(const char *dir, int depth)
 	closedir(d);
 }
 
+/* Attaches prog to the cgroup open at dfd (named dir in why). */
+static int attach(int dfd, int prog, const char *dir, char *why, size_t len)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.target_fd = (uint32_t)dfd;
+	attr.attach_bpf_fd = (uint32_t)prog;
+	attr.attach_type = BPF_CGROUP_INET_SOCK_CREATE;
+	/* Next to whatever an outer cgroup (systemd, another packetmark) has. */
+	attr.attach_flags = BPF_F_ALLOW_MULTI;
+	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr)) < 0) {
+		int e = errno;
+
+		say(why, len, "bpf(BPF_PROG_ATTACH) to %s: %s", dir, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
 /* What the helper sets up; dir is the new cgroup. */
 struct cgsetup {
 	pid_t target;
@@ -272,7 +292,6 @@ static int setup(struct cgsetup *s, char *why, size_t len)
 	static char text[65536];
 	char path[64], cg[2048], mnt[2048], procs[4200];
 	const char *rel = "";
-	union bpf_attr attr;
 	int prog, dfd = -1, r;
 
 	prog = cgmark_prog_load(s->mark, why, len);
@@ -331,17 +350,9 @@ static int setup(struct cgsetup *s, char *why, size_t len)
 		say(why, len, "open %s: %s", s->dir, strerror(errno));
 		goto undo;
 	}
-	memset(&attr, 0, sizeof(attr));
-	attr.target_fd = (uint32_t)dfd;
-	attr.attach_bpf_fd = (uint32_t)prog;
-	attr.attach_type = BPF_CGROUP_INET_SOCK_CREATE;
-	/* Next to whatever an outer cgroup (systemd, another packetmark) has. */
-	attr.attach_flags = BPF_F_ALLOW_MULTI;
-	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr)) < 0) {
-		r = -errno;
-		say(why, len, "bpf(BPF_PROG_ATTACH) to %s: %s", s->dir, strerror(errno));
+	r = attach(dfd, prog, s->dir, why, len);
+	if (r < 0)
 		goto undo;
-	}
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", s->dir);
 	snprintf(path, sizeof(path), "%d", (int)s->target);
 	r = write_str(procs, path);
@@ -615,7 +626,6 @@ static void detach_named(int dfd, const char *name)
 
 int cgmark_bind(const char *dir, const char *name, uint32_t mark, char *why, size_t len)
 {
-	union bpf_attr attr;
 	int dfd, prog = -1, r = 0;
 
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -632,15 +642,7 @@ int cgmark_bind(const char *dir, const char *name, uint32_t mark, char *why, siz
 		r = prog;
 		goto cleanup;
 	}
-	memset(&attr, 0, sizeof(attr));
-	attr.target_fd = (uint32_t)dfd;
-	attr.attach_bpf_fd = (uint32_t)prog;
-	attr.attach_type = BPF_CGROUP_INET_SOCK_CREATE;
-	attr.attach_flags = BPF_F_ALLOW_MULTI;
-	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr)) < 0) {
-		r = -errno;
-		say(why, len, "bpf(BPF_PROG_ATTACH) to %s: %s", dir, strerror(errno));
-	}
+	r = attach(dfd, prog, dir, why, len);
 cleanup:
 	if (prog >= 0)
 		close(prog);
