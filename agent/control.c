@@ -204,7 +204,8 @@ static size_t apply(struct control *c, const struct xrules *s, const struct xrul
 	while (i < s->n) {
 		struct nl_batch b = { .len = 0 };
 		int errs[NL_BATCH_MAX];
-		const struct xrule *in[NL_BATCH_MAX];
+		const struct xrule *in[NL_BATCH_MAX] = { NULL };
+		size_t k = 0;
 		int ret;
 
 		for (; i < s->n && b.n < NL_BATCH_MAX; i++) {
@@ -217,7 +218,7 @@ static size_t apply(struct control *c, const struct xrules *s, const struct xrul
 			if (!nlh)
 				break;
 			rule_put(nlh, &s->v[i]);
-			in[b.n] = &s->v[i];
+			in[k++] = &s->v[i];
 			nl_batch_commit(&b, nlh);
 		}
 		if (!b.n)
@@ -227,7 +228,7 @@ static size_t apply(struct control *c, const struct xrules *s, const struct xrul
 			log_msg(LOG_ERR, "exec rules: netlink: %s", strerror(-ret));
 			return done;
 		}
-		for (size_t j = 0; j < b.n; j++) {
+		for (size_t j = 0; j < b.n && j < k; j++) {
 			if (errs[j] && !(add && errs[j] == -EEXIST) && !(!add && errs[j] == -ENOENT))
 				log_msg(LOG_WARNING, "exec rule %s fwmark 0x%x/0x%x %s%u (%s): %s",
 					add ? "add" : "del", in[j]->mark, in[j]->mask,
@@ -721,8 +722,10 @@ void control_close(struct control *c)
 {
 	if (!c->open)
 		return;
-	while (c->clients)
-		client_free(c->clients);
+	for (struct control_client *cl = c->clients, *next; cl; cl = next) {
+		next = cl->next;
+		client_free(cl);
+	}
 	control_bindings_drop(c);
 	memset(c->slots, 0, sizeof(c->slots));
 	control_sync(c);

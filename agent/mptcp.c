@@ -86,7 +86,7 @@ static void req_init(struct mptcp *m, struct req *q, uint16_t type, uint8_t cmd,
 	q->nlh->nlmsg_seq = ++m->seq;
 	g = mnl_nlmsg_put_extra_header(q->nlh, sizeof(*g));
 	g->cmd = cmd;
-	g->version = type == GENL_ID_CTRL ? 1 : MPTCP_PM_VER;
+	g->version = MPTCP_PM_VER;	/* 1, as the controller's too */
 }
 
 static int run(struct mptcp *m, struct req *q, mnl_cb_t cb, void *data)

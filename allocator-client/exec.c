@@ -87,7 +87,7 @@ static int agent_connect(const char *socket_name)
  * -1 after one line on stderr. */
 static int ask(int fd, const char *uplink, bool strict)
 {
-	char req[64], ans[400];
+	char req[64], ans[400] = "";
 	size_t got = 0;
 	int n = snprintf(req, sizeof(req), "exec %s %s\n", uplink, strict ? "strict" : "default");
 

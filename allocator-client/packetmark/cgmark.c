@@ -587,7 +587,7 @@ cleanup:
 /* Detaches the programs named name from the cgroup open at dfd. */
 static void detach_named(int dfd, const char *name)
 {
-	uint32_t ids[64];
+	uint32_t ids[64] = { 0 };
 	union bpf_attr q;
 
 	memset(&q, 0, sizeof(q));
