@@ -72,6 +72,7 @@ struct show {
 	size_t neps;
 	size_t diffs;			/* the whole comparison's */
 	bool colour;
+	FILE *devnull;			/* the comparisons' lines go there */
 };
 
 static void usage(FILE *out)
@@ -165,10 +166,9 @@ static int uplink_compare(struct show *s, struct show_uplink *u)
 	struct rule *rules = calloc(s->nrules + 1, sizeof(*rules));
 	struct kroute_set want = { 0 }, miss = { 0 };
 	size_t n = 0, nr = 0;
-	FILE *devnull = fopen("/dev/null", "we");
 	int ret = 0;
 
-	if (!mine || !rules || !devnull) {
+	if (!mine || !rules) {
 		ret = -ENOMEM;
 		goto cleanup;
 	}
@@ -181,7 +181,7 @@ static int uplink_compare(struct show *s, struct show_uplink *u)
 				rules[nr++] = s->rules[i];
 				break;
 			}
-	u->diffs = status_compare(mine, n, rules, nr, devnull);
+	u->diffs = status_compare(mine, n, rules, nr, s->devnull);
 	for (size_t i = 0; i < n && ret >= 0; i++) {
 		ret = agentstatus_lease(&s->e, &mine[i], &want, &miss);
 		if (ret == -ENOENT || ret == -EINVAL) {
@@ -193,8 +193,6 @@ static int uplink_compare(struct show *s, struct show_uplink *u)
 	}
 	u->diffs += u->missing.n;
 cleanup:
-	if (devnull)
-		fclose(devnull);
 	kroute_set_free(&want);
 	kroute_set_free(&miss);
 	free(mine);
@@ -513,7 +511,6 @@ static int gather(struct show *s, const char *socket, unsigned timeout_ms, char 
 {
 	struct lease_client lc;
 	struct nl nl = { 0 };
-	FILE *devnull;
 	int ret;
 
 	ret = lease_open(&lc, socket);
@@ -540,14 +537,13 @@ static int gather(struct show *s, const char *socket, unsigned timeout_ms, char 
 		snprintf(err, errlen, "cannot read the kernel's rules and routes: %s", strerror(-ret));
 		return EXIT_SYSTEM;
 	}
-	devnull = fopen("/dev/null", "we");
-	if (!devnull) {
+	s->devnull = fopen("/dev/null", "we");
+	if (!s->devnull) {
 		snprintf(err, errlen, "/dev/null: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
 	status_set_check(agentstatus_routes);
-	s->diffs = status_differences(s->leases, s->nleases, s->rules, s->nrules, devnull);
-	fclose(devnull);
+	s->diffs = status_differences(s->leases, s->nleases, s->rules, s->nrules, s->devnull);
 	return 0;
 }
 
@@ -680,5 +676,7 @@ cleanup:
 	}
 	free(s.leases);
 	free(s.rules);
+	if (s.devnull)
+		fclose(s.devnull);
 	return rc;
 }
