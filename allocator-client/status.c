@@ -140,8 +140,10 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	struct rule_list *rl = data;
 	struct rule r;
 
+	/* Guards (rules_build) look up main, no lease's table; exec rules
+	 * (agent/control.c) are no lease's either. */
 	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r) || health_track_rule(&r) ||
-	    KPREF_IS_EXEC(r.pref))
+	    rule_is_guard(&r, r.pref + 1) || KPREF_IS_EXEC(r.pref))
 		return MNL_CB_OK;
 	if (rl->n == rl->cap) {
 		size_t cap = rl->cap ? 2 * rl->cap : 64;
