@@ -29,7 +29,7 @@ t_eq "exec up2: a child's child too" 10.2.0.2 "$(rx up2 -- bash -c '(v4)')"
 t_eq "exec up1: up1's source" 10.1.0.2 "$(rx up1 -- bash -c v4)"
 t_eq "meanwhile unbound traffic still leaves by up1" 10.1.0.2 "$(tk_src)"
 
-rx up2 -- sleep 2 &
+rx up2 -- sleep 4 &
 XP=$!
 sleep 0.5
 t_check "while it runs: fwmark rule into up2's IPv4 table" \
@@ -37,6 +37,9 @@ t_check "while it runs: fwmark rule into up2's IPv4 table" \
 t_check "while it runs: into up2's IPv6 table" \
 	grep -q "^9100:.*fwmark 0x[0-9a-f]*/0xff000000 lookup $T26 proto 122" <<<"$(ip -n "$H" -6 rule show pref 9100)"
 t_check "--status: the exec rules are no difference" t_in "$H" "$RTALLOC" -d "$T_SOCK" --status
+ip -n "$H" rule del pref 9100 lookup "$T2"
+t_check "a deleted exec rule is restored" t_wait 3 eval \
+	"ip -n '$H' rule show pref 9100 | grep -q 'lookup $T2 proto 122'"
 wait "$XP"
 no_rules() { [ -z "$(ip -n "$H" rule show pref 9100)$(ip -n "$H" -6 rule show pref 9100)" ]; }
 t_check "the last user gone, the rules go" t_wait 2 no_rules
