@@ -337,10 +337,21 @@ static int wanted(const struct control *c, struct xrules *out)
 			struct xrule r = { .family = families[f] };
 
 			if (b->kind == BINDING_FROM) {
+				struct xrule local;
+
 				if (b->from.family != families[f])
 					continue;
 				r.src = b->from;
 				r.src_len = b->from_len;
+				/* The host's own packets from the prefix (its
+				 * address on the bridge answering a container)
+				 * are no forwarded traffic: main routes them. */
+				local = r;
+				local.pref = KPREF_EXEC_LOCAL;
+				snprintf(local.iif, sizeof(local.iif), "lo");
+				local.table = KTABLE_MAIN;
+				if ((ret = xrules_add(out, &local)) < 0)
+					return ret;
 			} else if (b->kind == BINDING_IIF) {
 				snprintf(r.iif, sizeof(r.iif), "%s", b->iif);
 			} else {

@@ -19,7 +19,7 @@ t_in "$CGNS" sh -c 'mount -t cgroup2 none /sys/fs/cgroup && mkdir -p "/sys/fs/cg
 # shellcheck disable=SC2016
 t_on_exit "ip netns exec $CGNS sh -c 'mount -t cgroup2 none /sys/fs/cgroup && rmdir /sys/fs/cgroup/$CG /sys/fs/cgroup/${CG%%/*}'"
 UP_CGROUP=1 UP_SERVER_EXTRA='"table_timeout": 4'
-up_start "\"bindings\": [{\"uplink\": \"up2\", \"cgroup\": \"$CG\"}, {\"uplink\": \"up2\", \"from\": \"172.17.0.0/16\"}, {\"uplink\": \"up2\", \"iif\": \"lan0\"}]"
+up_start "\"bindings\": [{\"uplink\": \"up2\", \"cgroup\": \"$CG\"}, {\"uplink\": \"up2\", \"from\": \"172.17.0.0/16\", \"policy\": \"strict\"}, {\"uplink\": \"up2\", \"iif\": \"lan0\"}]"
 
 # The container network: C behind docker0, masqueraded out of the uplinks.
 t_netns c; C=$T_NS
@@ -52,6 +52,8 @@ check() {	# check WHEN
 	t_eq "$1: unbound traffic leaves by up1" 10.1.0.2 "$(tk_src)"
 	t_eq "$1: the bound cgroup's traffic leaves by up2" 10.2.0.2 "$(svc)"
 	t_eq "$1: the container network's leaves by up2" 10.2.0.2 "$(ctr)"
+	t_check "$1: the container still reaches the host, and the host answers it" \
+		t_in "$C" ping -c 1 -W 2 172.17.0.1
 	t_eq "$1: the LAN's (iif lan0) leaves by up2" 10.2.0.2 \
 		"$(t_in "$L" socat -T2 - TCP:198.51.100.1:7,connect-timeout=2 </dev/null 2>/dev/null)"
 }
@@ -60,7 +62,7 @@ t_check "show up2 --json: its bindings" python3 -c '
 import json, sys
 u = json.loads(sys.stdin.read())["uplinks"][0]
 assert u["bindings"] == [{"cgroup": sys.argv[1], "policy": "default"},
-                         {"from": "172.17.0.0/16", "policy": "default"},
+                         {"from": "172.17.0.0/16", "policy": "strict"},
                          {"iif": "lan0", "policy": "default"}], u["bindings"]' "$CG" <<<"$(up_show up2 --json)"
 
 kill -TERM "$UP_AGENT_PID"; wait "$UP_AGENT_PID" 2>/dev/null
