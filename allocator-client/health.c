@@ -72,6 +72,29 @@ static bool running(struct json_object *st)
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
+/* rtalloc-track lists a configured uplink once per family; the family the
+ * uplink has no address in is "absent".  Shown only when the interface has
+ * no other row, so a v4-only uplink is one line, not two. */
+static bool row_shown(struct json_object *ups, size_t i)
+{
+	struct json_object *u = json_object_array_get_idx(ups, i);
+	size_t n = json_object_array_length(ups);
+
+	if (strcmp(str(u, "state"), "absent"))
+		return true;
+	for (size_t j = 0; j < n; j++) {
+		struct json_object *o = json_object_array_get_idx(ups, j);
+
+		if (j != i && !strcmp(str(o, "interface"), str(u, "interface")) && strcmp(str(o, "state"), "absent"))
+			return false;
+	}
+	/* wholly absent: its first row only */
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(str(json_object_array_get_idx(ups, j), "interface"), str(u, "interface")))
+			return false;
+	return true;
+}
+
 void health_print(FILE *out)
 {
 	struct json_object *st = state(), *ups, *unb;
@@ -86,7 +109,8 @@ void health_print(FILE *out)
 		bool any = !f;
 
 		for (size_t i = 0; i < n && !any; i++)
-			any = !strcmp(str(json_object_array_get_idx(ups, i), "family"), "inet6");
+			any = !strcmp(str(json_object_array_get_idx(ups, i), "family"), "inet6") &&
+			      strcmp(str(json_object_array_get_idx(ups, i), "state"), "absent");
 		if (!any)
 			continue;
 		fprintf(out, "unbound%s traffic:", f ? " IPv6" : "");
@@ -108,6 +132,8 @@ void health_print(FILE *out)
 		struct tm tm;
 		bool carries = json_object_object_get_ex(u, "unbound", &v) && json_object_get_boolean(v);
 
+		if (!row_shown(ups, i))
+			continue;
 		if (!localtime_r(&t, &tm) || !strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm))
 			snprintf(since, sizeof(since), "-");
 		fprintf(out, "%-15s %-25s %-8s %-19s %5.1f%% %7.3f ms%s\n", str(u, "interface"),
