@@ -61,7 +61,7 @@ import json, sys
 s = json.loads(sys.stdin.read())
 assert [u["interface"] for u in s["uplinks"]] == ["up2"], s' <<<"$(up_show up2 --json)"
 out=$(up_show nosuch 2>&1); rc=$?
-t_eq "show nosuch: exit 1" 1 "$rc"
+t_eq "show nosuch: exit 64 (usage)" 64 "$rc"
 t_check "show nosuch: one line naming it" grep -qx "rtalloc: show: \`nosuch' is no uplink of rtalloc-agent" <<<"$out"
 t_check "--status --json: consistent, no free text in differences" python3 -c '
 import json, sys
