@@ -210,3 +210,54 @@ cleanup:
 	json_object_put(st);
 	return ret;
 }
+
+int health_view_get(const char *ifname, int family, struct health_view *h)
+{
+	struct json_object *st = state(), *ups, *unb;
+
+	memset(h, 0, sizeof(*h));
+	if (!st || !(ups = uplinks(st)))
+		return -ENOENT;
+	h->running = running(st);
+	for (size_t f = 0; f < 2; f++) {
+		if (!json_object_object_get_ex(st, f ? "unbound6" : "unbound", &unb) ||
+		    !json_object_is_type(unb, json_type_array))
+			continue;
+		for (size_t i = 0; i < json_object_array_length(unb); i++)
+			if (!strcmp(json_object_get_string(json_object_array_get_idx(unb, i)), ifname)) {
+				if (f)
+					h->unbound6 = true;
+				else
+					h->unbound4 = true;
+			}
+	}
+	for (size_t i = 0; i < json_object_array_length(ups); i++) {
+		struct json_object *u = json_object_array_get_idx(ups, i);
+		int fam = !strcmp(str(u, "family"), "inet6") ? AF_INET6 : AF_INET;
+
+		if (strcmp(str(u, "interface"), ifname) || (family != AF_UNSPEC && fam != family))
+			continue;
+		h->tracked = true;
+		snprintf(h->state, sizeof(h->state), "%s", h->running ? str(u, "state") : "unknown");
+		h->since = (long long)num(u, "since");
+		h->loss = num(u, "loss");
+		h->rtt_ms = num(u, "rtt_ms");
+		return 0;
+	}
+	return -ENOENT;
+}
+
+bool health_offline(const char *ifname, int family)
+{
+	struct health_uplink *ups = NULL;
+	size_t n = 0;
+	bool off = false;
+
+	if (health_read(&ups, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		off = off || (ups[i].family == family && !strcmp(ups[i].interface, ifname) &&
+			      !strcmp(ups[i].state, "offline"));
+	free(ups);
+	return off;
+}

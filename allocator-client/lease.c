@@ -105,6 +105,7 @@ int lease_open(struct lease_client *lc, const char *sockname)
 
 	memset(lc, 0, sizeof(*lc));
 	lc->fd = -1;
+	lc->free_inet = lc->free_inet6 = -1;
 	lc->rl = (struct ratelimit)RATELIMIT_INIT(10000, 5);
 	if (len + 1 > sizeof(lc->server.sun_path))
 		return -ENAMETOOLONG;
@@ -502,6 +503,8 @@ int lease_list(struct lease_client *lc, unsigned timeout_ms, struct proto_lease 
 			memcpy(all + count, page.leases, page.n * sizeof(*all));
 			count += page.n;
 		}
+		lc->free_inet = page.has_pool ? (int64_t)page.pool_free[0] : -1;
+		lc->free_inet6 = page.has_pool ? (int64_t)page.pool_free[1] : -1;
 		/* next must move forward, or a confused server would loop us. */
 		offset = page.next > offset ? page.next : 0;
 		proto_list_free(&page);

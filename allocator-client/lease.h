@@ -51,6 +51,7 @@ struct lease_client {
 	uint64_t send_deadline_ms;	/* a full server queue: wait for room until then; 0 never */
 	bool told;			/* the version spoken has been logged */
 	struct ratelimit rl;		/* for lines about dropped datagrams */
+	int64_t free_inet, free_inet6;	/* lease_list: tables free per family, -1 unknown */
 };
 
 /* Binds the client's name and picks the server's: the file socket when

@@ -26,9 +26,11 @@
 #include "cli.h"
 #include "cmdline.h"
 #include "daemon.h"
+#include "exec.h"
 #include "health.h"
 #include "lease.h"
 #include "log.h"
+#include "show.h"
 #include "status.h"
 
 static void print_json_str(const char *s)
@@ -153,6 +155,8 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
+	{ "show", show_main },
+	{ "exec", exec_main },
 	{ NULL, NULL },
 };
 
