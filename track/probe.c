@@ -79,15 +79,21 @@ static bool sa_addr(const struct sockaddr_storage *ss, socklen_t len, int family
 	return false;
 }
 
-/* Bound to the uplink's address and interface: the address picks its table
- * (the from-rule at 10000), the interface keeps it on its link. */
+/* IP header sizes, for the byte counts. */
+static size_t ip_hdr(const struct prober *p)
+{
+	return p->src.family == AF_INET6 ? 40 : 20;
+}
+
+/* Bound to the uplink's address, not to its device: the address picks its
+ * table (the from-rule at 10000), as for the uplink's own traffic.  A device
+ * binding would reach a target "on link" (through a gateway's proxy ARP)
+ * while the table has no route at all. */
 static int bind_uplink(int fd, const struct prober *p, uint16_t port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, p->ifname, (socklen_t)strlen(p->ifname)) < 0)
-		log_msg(LOG_DEBUG, "%s: SO_BINDTODEVICE: %s", p->ifname, strerror(errno));
 	len = sa_of(&p->src, port, &ss);
 	return bind(fd, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
 }
@@ -137,6 +143,7 @@ static void icmp_reply(struct prober *p, const uint8_t *buf, size_t len, const s
 		if (!s->rtt_us)
 			s->rtt_us = 1;
 		p->replies++;
+		p->bytes += ip_hdr(p) + sizeof(*ih) + PROBE_PAYLOAD;
 		return;
 	}
 	p->rejected++;
@@ -278,21 +285,102 @@ void prober_close(struct prober *p)
 	p->loop = NULL;
 }
 
+static void slot_answered(struct probe_slot *s)
+{
+	s->answered = true;
+	s->rtt_us = (uint32_t)(now_us() - s->sent_us);
+	if (!s->rtt_us)
+		s->rtt_us = 1;
+	s->owner->replies++;
+}
+
+/* http: the status line's code, or -1 when it is not one (yet). */
+static int http_status(const char *buf, size_t len)
+{
+	unsigned code = 0;
+
+	if (len < 12 || strncmp(buf, "HTTP/1.", 7) || buf[8] != ' ')
+		return -1;
+	for (size_t i = 9; i < 12; i++) {
+		if (buf[i] < '0' || buf[i] > '9')
+			return -1;
+		code = code * 10 + (unsigned)(buf[i] - '0');
+	}
+	return (int)code;
+}
+
+static void http_readable(struct loop_fd *h, uint32_t events)
+{
+	struct probe_slot *s = container_of(h, struct probe_slot, tcp);
+	struct prober *p = s->owner;
+	char buf[512];
+	ssize_t n;
+	int code;
+
+	(void)events;
+	n = recv(h->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	code = n > 0 ? http_status(buf, (size_t)n) : -1;
+	if (n > 0)
+		p->bytes += ip_hdr(p) + 32 + (size_t)n;
+	if (code >= 0 && s->pending) {
+		if (p->opts && code == p->opts->http_expect)
+			slot_answered(s);
+		else
+			s->portal = true;
+		log_msg(LOG_DEBUG, "%s: http probe to target %zu: status %d", p->ifname,
+			(size_t)(s - p->slot), code);
+	}
+	tcp_close(p, s);
+}
+
+static void http_request(struct prober *p, struct probe_slot *s)
+{
+	const struct track_target *t = &p->targets[s - p->slot];
+	char req[512], a[INET6_ADDRSTRLEN], host[INET6_ADDRSTRLEN + 2];
+	int len;
+
+	if (t->addr.family == AF_INET6)
+		snprintf(host, sizeof(host), "[%s]", addr_str(&t->addr, a, sizeof(a)));
+	else
+		addr_str(&t->addr, host, sizeof(host));
+	len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: rtalloc-track\r\n"
+		       "Connection: close\r\n\r\n", p->opts ? p->opts->http_path : "/",
+		       p->opts && p->opts->http_host[0] ? p->opts->http_host : host);
+	if (len < 0 || (size_t)len >= sizeof(req) || send(s->tcp.fd, req, (size_t)len, MSG_NOSIGNAL) != len) {
+		tcp_close(p, s);
+		return;
+	}
+	p->bytes += ip_hdr(p) + 32 + (size_t)len;
+	loop_fd_del(p->loop, &s->tcp);
+	s->tcp.events = EPOLLIN;
+	s->tcp.cb = http_readable;
+	s->state = 1;
+	if (loop_fd_add(p->loop, &s->tcp) < 0) {
+		close(s->tcp.fd);
+		s->tcp.fd = -1;
+	}
+}
+
 static void tcp_writable(struct loop_fd *h, uint32_t events)
 {
 	struct probe_slot *s = container_of(h, struct probe_slot, tcp);
+	struct prober *p = s->owner;
 	int err = 0;
 	socklen_t el = sizeof(err);
 
 	(void)events;
 	if (getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && !err && s->pending) {
-		s->answered = true;
-		s->rtt_us = (uint32_t)(now_us() - s->sent_us);
-		if (!s->rtt_us)
-			s->rtt_us = 1;
-		s->owner->replies++;
+		/* SYN-ACK and our ACK; then FIN or RST each way. */
+		p->bytes += 2 * (ip_hdr(p) + 32) + 2 * (ip_hdr(p) + 20);
+		if (p->method == TRACK_HTTP) {
+			http_request(p, s);
+			return;
+		}
+		slot_answered(s);
 	}
-	tcp_close(s->owner, s);
+	tcp_close(p, s);
 }
 
 static int tcp_send(struct prober *p, size_t i)
@@ -311,6 +399,8 @@ static int tcp_send(struct prober *p, size_t i)
 		goto fail;
 	len = sa_of(&p->targets[i].addr, p->targets[i].port, &ss);
 	s->sent_us = now_us();
+	s->state = 0;
+	p->bytes += ip_hdr(p) + 40;	/* the SYN */
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
 		ret = -errno;
 		goto fail;
@@ -349,6 +439,7 @@ static int icmp_send(struct prober *p, size_t i, bool retry)
 	len = sa_of(&p->targets[i].addr, 0, &ss);
 	if (sendto(p->icmp.fd, pkt, sizeof(pkt), MSG_DONTWAIT, (struct sockaddr *)&ss, len) < 0)
 		return -errno;
+	p->bytes += ip_hdr(p) + sizeof(pkt);
 	return 0;
 }
 
@@ -364,8 +455,9 @@ int prober_send(struct prober *p)
 		s->answered = false;
 		s->retried = false;
 		s->rtt_us = 0;
+		s->portal = false;
 		s->pending = true;
-		if (p->method == TRACK_TCP)
+		if (p->method != TRACK_ICMP)
 			r = tcp_send(p, i);
 		else
 			r = p->icmp.fd >= 0 ? icmp_send(p, i, false) : -EBADF;
@@ -402,8 +494,21 @@ unsigned prober_retry(struct prober *p)
 	return n;
 }
 
+void prober_set_opts(struct prober *p, const struct track_opts *o)
+{
+	p->opts = o;
+}
+
 void prober_finish(struct prober *p, unsigned *answered, unsigned *probes, uint32_t *best_rtt_us)
 {
+	prober_finish_portal(p, answered, probes, best_rtt_us, NULL);
+}
+
+void prober_finish_portal(struct prober *p, unsigned *answered, unsigned *probes, uint32_t *best_rtt_us,
+			  unsigned *portal)
+{
+	if (portal)
+		*portal = 0;
 	*answered = 0;
 	*probes = 0;
 	*best_rtt_us = 0;
@@ -412,6 +517,8 @@ void prober_finish(struct prober *p, unsigned *answered, unsigned *probes, uint3
 
 		if (s->pending)
 			*probes += 1 + s->retried;
+		if (s->pending && s->portal && portal)
+			(*portal)++;
 		if (s->pending && s->answered) {
 			(*answered)++;
 			if (!*best_rtt_us || s->rtt_us < *best_rtt_us)

@@ -42,8 +42,13 @@ struct uplink {
 	bool carrying;		/* unbound traffic uses it */
 	struct uplink_info info;
 	struct health_state health;
+	struct health_figures fig;	/* the window's, at the last round */
 	time_t changed_wall;
 	struct prober probe;
+	uint32_t weight;		/* in use: configured, or "auto"'s */
+	uint64_t probe_bytes;		/* since started_ms, both ways */
+	uint64_t started_ms;
+	unsigned skipped;		/* metered: rounds proven by its own traffic */
 };
 
 struct track {
@@ -168,6 +173,8 @@ static bool uplink_init(struct uplink *u, const struct track_uplink_conf *c, int
 		u->conf.k = (unsigned)u->conf.ntargets;
 	health_reset(&u->health, loop_now_ms());
 	u->changed_wall = time(NULL);
+	u->weight = u->conf.weight;
+	u->started_ms = loop_now_ms();
 	return true;
 }
 
@@ -268,6 +275,14 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* Probe bytes per day at the rate since the uplink was first tracked. */
+static uint64_t bytes_day(const struct uplink *u)
+{
+	uint64_t ms = loop_now_ms() - u->started_ms;
+
+	return ms ? (uint64_t)((double)u->probe_bytes * 86400000.0 / (double)ms) : 0;
+}
+
 /* The state for `rtalloc --status/--list`: written whole to a temporary
  * file and renamed, so a reader never sees half of it. */
 static void write_state(const struct track *t)
@@ -312,13 +327,18 @@ static void write_state(const struct track *t)
 		fprintf(f, ",\"family\":\"%s\"", u->family == AF_INET6 ? "inet6" : "inet");
 		fputs(",\"address\":", f);
 		json_str(f, u->present ? addr_str(&u->info.addr, addr, sizeof(addr)) : "");
-		fprintf(f, ",\"table\":%u,\"priority\":%u,\"weight\":%u,\"method\":\"%s\",\"state\":\"%s\","
-			"\"since\":%lld,\"loss\":%.1f,\"rtt_ms\":%.3f,\"answered\":%u,\"targets\":%zu,"
-			"\"unbound\":%s}",
-			u->present ? u->info.table : 0, u->conf.priority, u->conf.weight,
-			track_method_name(u->conf.method), u->present ? health_name(u->health.state) : "absent",
-			(long long)u->changed_wall, health_loss(&u->health),
-			health_rtt_median(&u->health) / 1000.0, u->health.last_ok, u->conf.ntargets,
+		fprintf(f, ",\"table\":%u,\"priority\":%u,\"weight\":%u,\"weight_auto\":%s,\"method\":\"%s\","
+			"\"state\":\"%s\",\"since\":%lld,\"loss\":%.1f,\"rtt_ms\":%.3f,\"jitter_ms\":%.3f,"
+			"\"window_s\":%.3g,\"answered\":%u,\"targets\":%zu,\"metered\":%s,\"probe_bytes\":%llu,"
+			"\"probe_bytes_day\":%llu,\"unbound\":%s}",
+			u->present ? u->info.table : 0, u->conf.priority, u->weight,
+			u->conf.weight_auto ? "true" : "false", track_method_name(u->conf.method),
+			u->present ? health_name(u->health.state) : "absent", (long long)u->changed_wall,
+			u->fig.loss, u->fig.rtt_us / 1000.0, u->fig.jitter_us / 1000.0,
+			u->conf.o.q.window_ms ? u->conf.o.q.window_ms / 1000.0 :
+			HEALTH_DEFAULT_ROUNDS * t->conf.interval_ms / 1000.0,
+			u->health.last_ok, u->conf.ntargets, u->conf.o.metered ? "true" : "false",
+			(unsigned long long)u->probe_bytes, (unsigned long long)bytes_day(u),
 			u->carrying ? "true" : "false");
 	}
 	fputs("]}\n", f);
@@ -421,14 +441,16 @@ static void refresh(struct track *t)
 				continue;
 			}
 			u->probing = true;
+			prober_set_opts(&u->probe, &u->conf.o);
 			if (u->conf.method == TRACK_ICMP)
 				log_msg(LOG_INFO, "%s%s: probing %zu target%s with ICMP echo (%s socket)",
 					u->conf.ifname, fam_tag(u->family), u->conf.ntargets,
 					u->conf.ntargets == 1 ? "" : "s",
 					u->probe.kind == PROBE_DGRAM ? "datagram" : "raw");
 			else
-				log_msg(LOG_INFO, "%s%s: probing %zu target%s with TCP connect", u->conf.ifname,
-					fam_tag(u->family), u->conf.ntargets, u->conf.ntargets == 1 ? "" : "s");
+				log_msg(LOG_INFO, "%s%s: probing %zu target%s with %s", u->conf.ifname,
+					fam_tag(u->family), u->conf.ntargets, u->conf.ntargets == 1 ? "" : "s",
+					u->conf.method == TRACK_HTTP ? "HTTP GET" : "TCP connect");
 		}
 	}
 }
@@ -464,15 +486,25 @@ static void decide_family(struct track *t, int family)
 	struct timespec a, b;
 	int ret;
 
+	uint32_t best_rtt = 0;
+
 	for (size_t i = 0; i < t->n; i++) {
 		const struct uplink *u = &t->up[i];
 
+		if (u->family == family && u->present && u->fig.rtt_us && (!best_rtt || u->fig.rtt_us < best_rtt))
+			best_rtt = u->fig.rtt_us;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		struct uplink *u = &t->up[i];
+
 		if (u->family != family)
 			continue;
+		u->weight = u->conf.weight_auto ? policy_auto_weight(u->fig.loss, u->fig.rtt_us, best_rtt) :
+			    u->conf.weight;
 		pu[m].usable = u->present && (t->conf.mode == TRACK_FAILOVER || u->info.has_default);
 		pu[m].state = u->health.state;
 		pu[m].priority = u->conf.priority;
-		pu[m].weight = u->conf.weight;
+		pu[m].weight = u->weight;
 		idx[m++] = i;
 	}
 	if (t->conf.mode == TRACK_FAILOVER) {
@@ -496,7 +528,7 @@ static void decide_family(struct track *t, int family)
 		hops[nhops].ifindex = u->info.oif;
 		hops[nhops].has_gw = u->info.has_gw;
 		hops[nhops].gw = u->info.gw;
-		hops[nhops].weight = u->conf.weight;
+		hops[nhops].weight = u->weight;
 		nhops++;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
@@ -533,25 +565,61 @@ static void decide(struct track *t)
 		decide_family(t, families[fi]);
 }
 
+/* The figures after a state change's line: the window's loss, median and
+ * jitter, and the threshold crossed when quality made the change. */
+static void figures_text(const struct uplink *u, enum health from, char *buf, size_t len)
+{
+	const struct health_quality *q = &u->conf.o.q;
+	const struct health_figures *f = &u->fig;
+	char lw[48] = "", rw[48] = "";
+
+	if (u->health.state == HEALTH_DEGRADED) {
+		if (q->max_loss > 0 && f->loss > q->max_loss)
+			snprintf(lw, sizeof(lw), " > max_loss %g%%", q->max_loss);
+		if (q->max_rtt_us && f->rtt_us > q->max_rtt_us)
+			snprintf(rw, sizeof(rw), " > max_rtt %g ms", q->max_rtt_us / 1000.0);
+	} else if (from == HEALTH_DEGRADED && u->health.state == HEALTH_ONLINE) {
+		if (q->max_loss > 0)
+			snprintf(lw, sizeof(lw), " <= clear_loss %g%%", q->clear_loss);
+		if (q->max_rtt_us)
+			snprintf(rw, sizeof(rw), " <= clear_rtt %g ms", q->clear_rtt_us / 1000.0);
+	}
+	snprintf(buf, len, "loss %.1f%%%s, median %.1f ms%s, jitter %.1f ms over %u probes", f->loss, lw,
+		 f->rtt_us / 1000.0, rw, f->jitter_us / 1000.0, f->sent);
+}
+
 static void close_round(struct track *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		struct uplink *u = &t->up[i];
-		unsigned answered, probes;
+		unsigned answered, probes, portal;
+		enum health from = u->health.state;
+		char figs[256];
 		uint32_t rtt;
 		unsigned run;
 
 		if (!u->present || !u->probing)
 			continue;
-		prober_finish(&u->probe, &answered, &probes, &rtt);
+		prober_finish_portal(&u->probe, &answered, &probes, &rtt, &portal);
+		u->probe_bytes += u->probe.bytes;
+		u->probe.bytes = 0;
+		/* Its table has no default route: its traffic has no way out,
+		 * whatever a probe to a nearby target found. */
+		if (!u->info.has_default)
+			answered = 0;
 		run = answered >= u->conf.k ? u->health.good_run + 1 : u->health.bad_run + 1;
-		if (health_round(&u->health, answered, probes, u->conf.k, t->conf.down,
-				 t->conf.up, rtt, loop_now_ms())) {
+		if (health_round_q(&u->health, answered, probes, u->conf.k, t->conf.down, t->conf.up, rtt,
+				   portal > 0, &u->conf.o.q, loop_now_ms())) {
 			u->changed_wall = time(NULL);
-			log_msg(LOG_NOTICE, "%s%s: %s (%u/%zu targets, %u round%s)", u->conf.ifname,
-				fam_tag(u->family), health_name(u->health.state), answered, u->conf.ntargets, run, run == 1 ? "" : "s");
+			health_figures(&u->health, &u->conf.o.q, loop_now_ms(), &u->fig);
+			figures_text(u, from, figs, sizeof(figs));
+			log_msg(LOG_NOTICE, "%s%s: %s (%u/%zu targets, %u round%s) %s%s", u->conf.ifname,
+				fam_tag(u->family), health_name(u->health.state), answered, u->conf.ntargets,
+				run, run == 1 ? "" : "s", figs,
+				u->info.has_default ? "" : "; its table has no default route");
 			run_hooks(t, u);
 		}
+		health_figures(&u->health, &u->conf.o.q, loop_now_ms(), &u->fig);
 	}
 	decide(t);
 	write_state(t);
