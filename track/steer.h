@@ -52,6 +52,7 @@ void steer_build(struct steer_set *s, int family, uint32_t table, const char (*f
 int steer_apply(struct nl *nl, const struct steer_set *want, unsigned *changed);
 
 struct steer_hop {
+	uint32_t key;		/* balance: the uplink's slot, naming its nexthop object */
 	int ifindex;
 	bool has_gw;
 	struct inet_addr gw;

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "balance.h"
 #include "discover.h"
 #include "lease.h"
 #include "log.h"
@@ -61,6 +62,8 @@ struct track {
 	size_t n;
 	uint32_t steered[2];	/* per family (fam_idx): table the rules point at; 0: none */
 	char hops_key[2][256];	/* balance: the route installed, as text */
+	int nexthops;		/* balance: 1 nexthop objects work, -1 they do not (plain route), 0 unknown */
+	struct balance_hash hash;
 	const char *conf_path;
 	int rtallocd;		/* its lease list: 1 answered last time, -1 did not, 0 not asked */
 	/* Leases without a from-rule, logged once each (address and table). */
@@ -455,14 +458,15 @@ static void refresh(struct track *t)
 	}
 }
 
-static void hops_text(const struct steer_hop *h, size_t n, char *buf, size_t len)
+static void hops_text(const struct steer_hop *h, size_t n, bool group, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 	size_t off = 0;
 
-	buf[0] = '\0';
+	snprintf(buf, len, "%s", group ? "group " : "");
+	off = strlen(buf);
 	for (size_t i = 0; i < n && off < len; i++) {
-		int w = snprintf(buf + off, len - off, "%d/%s/%u ", h[i].ifindex,
+		int w = snprintf(buf + off, len - off, "%u:%d/%s/%u ", h[i].key, h[i].ifindex,
 				 h[i].has_gw ? addr_str(&h[i].gw, a, sizeof(a)) : "-", h[i].weight);
 
 		if (w < 0)
@@ -482,6 +486,7 @@ static void decide_family(struct track *t, int family)
 	char names[256] = "", key[256];
 	uint32_t table = 0;
 	size_t nhops = 0;
+	bool group = false;
 	unsigned changed = 0;
 	struct timespec a, b;
 	int ret;
@@ -525,6 +530,10 @@ static void decide_family(struct track *t, int family)
 		if (!chosen[j])
 			continue;
 		snprintf(names + l, sizeof(names) - l, "%s%s", l ? "," : "", u->conf.ifname);
+		/* The group holds uplinks chosen for their health; the last
+		 * resort (none online or degraded) gets a plain route. */
+		group = group || u->health.state == HEALTH_ONLINE || u->health.state == HEALTH_DEGRADED;
+		hops[nhops].key = (uint32_t)idx[j];
 		hops[nhops].ifindex = u->info.oif;
 		hops[nhops].has_gw = u->info.has_gw;
 		hops[nhops].gw = u->info.gw;
@@ -533,9 +542,19 @@ static void decide_family(struct track *t, int family)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	if (t->conf.mode == TRACK_BALANCE) {
-		hops_text(hops, nhops, key, sizeof(key));
+		group = group && nhops && t->nexthops >= 0;
+		hops_text(hops, nhops, group, key, sizeof(key));
 		if (strcmp(key, t->hops_key[fi])) {
-			ret = steer_route(&t->nl, family, t->conf.table, hops, nhops);
+			ret = group ? balance_group(&t->nl, family, t->conf.table, hops, nhops) : -EAGAIN;
+			if (group && ret < 0 && ret != -EAGAIN) {
+				log_msg(LOG_WARNING, "balance: no resilient nexthop group (%s): a plain multipath "
+					"route, which moves flows when an uplink comes or goes", strerror(-ret));
+				t->nexthops = -1;
+			} else if (group) {
+				t->nexthops = 1;
+			}
+			if (ret < 0)
+				ret = steer_route(&t->nl, family, t->conf.table, hops, nhops);
 			if (ret < 0)
 				log_msg(LOG_ERR, "cannot set the balance route in table %u%s: %s",
 					t->conf.table, fam_tag(family), strerror(-ret));
@@ -679,6 +698,13 @@ static void uplinks_from_conf(struct track *t, const struct uplink *old, size_t 
 		}
 }
 
+/* Balance mode's route and group in table go (whichever is there). */
+static void balance_stop(struct track *t, int family)
+{
+	steer_route(&t->nl, family, t->conf.table, NULL, 0);
+	balance_group(&t->nl, family, t->conf.table, NULL, 0);
+}
+
 /* SIGHUP: a new configuration, or the old one kept with one line saying why. */
 static void reload(struct track *t)
 {
@@ -698,7 +724,11 @@ static void reload(struct track *t)
 	/* The balance route of the old table goes with the old configuration. */
 	if (t->conf.mode == TRACK_BALANCE && (conf.mode != TRACK_BALANCE || conf.table != t->conf.table))
 		for (size_t fi = 0; fi < 2; fi++)
-			steer_route(&t->nl, families[fi], t->conf.table, NULL, 0);
+			balance_stop(t, families[fi]);
+	if (conf.mode == TRACK_BALANCE)
+		balance_hash_set(&t->hash);
+	else
+		balance_hash_restore(&t->hash);
 	t->conf = conf;
 	memset(t->hops_key, 0, sizeof(t->hops_key));
 	if (conf.nuplinks)
@@ -805,6 +835,8 @@ int main(int argc, char **argv)
 		t.conf.mode == TRACK_BALANCE ? "balance" : "failover", t.conf.interval_ms / 1000.0,
 		t.conf.timeout_ms / 1000.0, t.conf.down, t.conf.up, t.conf.nuplinks,
 		t.conf.nuplinks == 1 ? "" : "s");
+	if (t.conf.mode == TRACK_BALANCE)
+		balance_hash_set(&t.hash);
 	/* First decision before any probe: the priority uplink carries unbound
 	 * traffic from the start (its state is unknown, not offline). */
 	refresh(&t);
@@ -823,8 +855,9 @@ int main(int argc, char **argv)
 		if (ret < 0)
 			log_msg(LOG_ERR, "cannot remove the rules for unbound traffic: %s", strerror(-ret));
 		if (t.conf.mode == TRACK_BALANCE)
-			steer_route(&t.nl, families[fi], t.conf.table, NULL, 0);
+			balance_stop(&t, families[fi]);
 	}
+	balance_hash_restore(&t.hash);
 	unlink(t.conf.state_file);
 cleanup:
 	for (size_t i = 0; i < t.n; i++)
