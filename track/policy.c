@@ -93,7 +93,8 @@ bool health_round_q(struct health_state *h, unsigned answered, unsigned sent, un
 		    const struct health_quality *q, uint64_t now_ms)
 {
 	bool proven = !sent && answered >= k;
-	bool good = proven || (sent && answered >= k);
+	/* A portal's answer is a network that answers: alive, not online. */
+	bool good = proven || (sent && (answered >= k || portal));
 	enum health next;
 
 	if (!proven) {
