@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "balance.h"
+#include "conntrack.h"
 #include "discover.h"
 #include "lease.h"
 #include "log.h"
@@ -28,6 +29,7 @@
 #include "nl.h"
 #include "policy.h"
 #include "probe.h"
+#include "sockdiag.h"
 #include "steer.h"
 #include "trackconf.h"
 
@@ -50,6 +52,9 @@ struct uplink {
 	uint64_t probe_bytes;		/* since started_ms, both ways */
 	uint64_t started_ms;
 	unsigned skipped;		/* metered: rounds proven by its own traffic */
+	bool proven;			/* metered: this round needs no probe */
+	struct sockdiag_seen seen;	/* metered: its TCP sockets at the last look */
+	uint64_t looked_ms;
 };
 
 struct track {
@@ -63,6 +68,7 @@ struct track {
 	uint32_t steered[2];	/* per family (fam_idx): table the rules point at; 0: none */
 	char hops_key[2][256];	/* balance: the route installed, as text */
 	int nexthops;		/* balance: 1 nexthop objects work, -1 they do not (plain route), 0 unknown */
+	bool no_destroy;	/* reset_local: the kernel has no SOCK_DESTROY (said once) */
 	struct balance_hash hash;
 	const char *conf_path;
 	int rtallocd;		/* its lease list: 1 answered last time, -1 did not, 0 not asked */
@@ -475,6 +481,37 @@ static void hops_text(const struct steer_hop *h, size_t n, bool group, char *buf
 	}
 }
 
+/* u stopped carrying unbound and forwarded traffic: its forwarded flows'
+ * NAT entries go (their next packet takes the new uplink and its address);
+ * with reset_local, when u is not online, the host's own TCP and connected
+ * UDP sockets from its address are destroyed so programs reconnect. */
+static void handoff(struct track *t, const struct uplink *u)
+{
+	char a[INET6_ADDRSTRLEN], local[96] = "";
+	unsigned flows = 0, tcp = 0, udp = 0;
+	int ret;
+
+	addr_str(&u->info.addr, a, sizeof(a));
+	ret = conntrack_flush_nat(&u->info.addr, &flows);
+	if (ret < 0)
+		log_msg(LOG_DEBUG, "%s%s: conntrack: %s", u->conf.ifname, fam_tag(u->family), strerror(-ret));
+	if (t->conf.reset_local && u->health.state != HEALTH_ONLINE && !t->no_destroy) {
+		ret = sockdiag_destroy(&u->info.addr, &tcp, &udp);
+		if (ret == -EOPNOTSUPP) {
+			log_msg(LOG_WARNING, "reset_local: this kernel cannot destroy sockets (no "
+				"CONFIG_INET_DIAG_DESTROY); local connections keep their source");
+			t->no_destroy = true;
+		} else if (ret < 0) {
+			log_msg(LOG_WARNING, "%s%s: reset_local: %s", u->conf.ifname, fam_tag(u->family),
+				strerror(-ret));
+		}
+		snprintf(local, sizeof(local), ", %u local TCP and %u connected UDP socket%s reset", tcp, udp,
+			 udp == 1 ? "" : "s");
+	}
+	log_msg(LOG_NOTICE, "%s%s: hand-off: %u forwarded flow%s NATed to %s removed%s", u->conf.ifname,
+		fam_tag(u->family), flows, flows == 1 ? "" : "s", a, local);
+}
+
 /* Points family's unbound traffic at the chosen uplink(s) of that family. */
 static void decide_family(struct track *t, int family)
 {
@@ -522,10 +559,13 @@ static void decide_family(struct track *t, int family)
 	} else if (policy_balance(pu, m, chosen)) {
 		table = t->conf.table;
 	}
+	bool was[TRACK_UPLINKS_MAX] = { false };
+
 	for (size_t j = 0; j < m; j++) {
 		struct uplink *u = &t->up[idx[j]];
 		size_t l = strlen(names);
 
+		was[j] = u->carrying;
 		u->carrying = chosen[j];
 		if (!chosen[j])
 			continue;
@@ -576,6 +616,10 @@ static void decide_family(struct track *t, int family)
 			family == AF_INET6 ? " IPv6" : "", names[0] ? names : "none", table,
 			(double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6);
 	t->steered[fi] = table;
+	/* After the rules: a flow's next packet finds the new uplink. */
+	for (size_t j = 0; j < m; j++)
+		if (was[j] && !chosen[j] && t->up[idx[j]].present)
+			handoff(t, &t->up[idx[j]]);
 }
 
 static void decide(struct track *t)
