@@ -339,7 +339,7 @@ static void write_state(const struct track *t)
 		fprintf(f, ",\"table\":%u,\"priority\":%u,\"weight\":%u,\"weight_auto\":%s,\"method\":\"%s\","
 			"\"state\":\"%s\",\"since\":%lld,\"loss\":%.1f,\"rtt_ms\":%.3f,\"jitter_ms\":%.3f,"
 			"\"window_s\":%.3g,\"answered\":%u,\"targets\":%zu,\"metered\":%s,\"probe_bytes\":%llu,"
-			"\"probe_bytes_day\":%llu,\"unbound\":%s}",
+			"\"probe_bytes_day\":%llu,\"rounds_proven\":%u,\"unbound\":%s}",
 			u->present ? u->info.table : 0, u->conf.priority, u->weight,
 			u->conf.weight_auto ? "true" : "false", track_method_name(u->conf.method),
 			u->present ? health_name(u->health.state) : "absent", (long long)u->changed_wall,
@@ -347,7 +347,7 @@ static void write_state(const struct track *t)
 			u->conf.o.q.window_ms ? u->conf.o.q.window_ms / 1000.0 :
 			HEALTH_DEFAULT_ROUNDS * t->conf.interval_ms / 1000.0,
 			u->health.last_ok, u->conf.ntargets, u->conf.o.metered ? "true" : "false",
-			(unsigned long long)u->probe_bytes, (unsigned long long)bytes_day(u),
+			(unsigned long long)u->probe_bytes, (unsigned long long)bytes_day(u), u->skipped,
 			u->carrying ? "true" : "false");
 	}
 	fputs("]}\n", f);
@@ -666,6 +666,13 @@ static void close_round(struct track *t)
 		prober_finish_portal(&u->probe, &answered, &probes, &rtt, &portal);
 		u->probe_bytes += u->probe.bytes;
 		u->probe.bytes = 0;
+		/* Metered: its own traffic proved it this round, no probe went. */
+		if (u->proven) {
+			answered = u->conf.k;
+			probes = 0;
+			u->proven = false;
+			u->skipped++;
+		}
 		/* Its table has no default route: its traffic has no way out,
 		 * whatever a probe to a nearby target found. */
 		if (!u->info.has_default)
@@ -686,6 +693,22 @@ static void close_round(struct track *t)
 	}
 	decide(t);
 	write_state(t);
+}
+
+/* A metered uplink that is online needs no probe this round when its own
+ * TCP traffic had data acknowledged since the last look; when idle or in
+ * doubt (not online, sock_diag silent) it is probed. */
+static void metered_look(struct uplink *u)
+{
+	uint64_t now = loop_now_ms();
+	uint32_t since = (uint32_t)(u->looked_ms ? now - u->looked_ms : 0);
+	int ret = sockdiag_proof(&u->info.addr, &u->seen, since);
+
+	u->looked_ms = now;
+	u->proven = ret == 1 && u->health.state == HEALTH_ONLINE && u->info.has_default;
+	if (ret < 0)
+		log_msg(LOG_DEBUG, "%s%s: metered: sock_diag: %s; probing", u->conf.ifname, fam_tag(u->family),
+			strerror(-ret));
 }
 
 static void round_close(struct loop_timer *timer)
@@ -714,9 +737,16 @@ static void round_start(struct loop_timer *timer)
 	}
 	loop_timer_set(&t->round, t->conf.interval_ms);
 	refresh(t);
-	for (size_t i = 0; i < t->n; i++)
-		if (t->up[i].present && t->up[i].probing)
-			prober_send(&t->up[i].probe);
+	for (size_t i = 0; i < t->n; i++) {
+		struct uplink *u = &t->up[i];
+
+		if (!u->present || !u->probing)
+			continue;
+		if (u->conf.o.metered)
+			metered_look(u);
+		if (!u->proven)
+			prober_send(&u->probe);
+	}
 	loop_timer_set(&t->deadline, t->conf.timeout_ms ? t->conf.timeout_ms : 1);
 	if (t->conf.timeout_ms >= 2)
 		loop_timer_set(&t->retry, t->conf.timeout_ms / 2);
