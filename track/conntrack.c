@@ -101,6 +101,31 @@ static struct nlmsghdr *ct_msg(void *buf, uint16_t type, int family)
 	return nlh;
 }
 
+/* Deletes tuples (m of them, with their zones) in one batch. */
+static int delete_batch(int family, char (*tuples)[CT_TUPLE_MAX], const uint16_t *zone, size_t m,
+			unsigned *removed)
+{
+	static char buf[CT_BATCH * (MNL_NLMSG_HDRLEN + 16 + CT_TUPLE_MAX + 8)] __attribute__((aligned(8)));
+	int errs[CT_BATCH];
+	size_t len = 0;
+	int ret;
+
+	for (size_t i = 0; i < m; i++) {
+		struct nlmsghdr *nlh = ct_msg(buf + len, IPCTNL_MSG_CT_DELETE, family);
+		const struct nlattr *t = (const struct nlattr *)tuples[i];
+
+		/* The tuple as the kernel sent it (its nest flag too). */
+		mnl_attr_put(nlh, t->nla_type, mnl_attr_get_payload_len(t), mnl_attr_get_payload(t));
+		if (zone[i])	/* as sent: network order */
+			mnl_attr_put_u16(nlh, CTA_ZONE, zone[i]);
+		len += MNL_ALIGN(nlh->nlmsg_len);
+	}
+	ret = nlq_batch(NETLINK_NETFILTER, buf, len, m, errs);
+	for (size_t i = 0; ret == 0 && i < m; i++)
+		*removed += errs[i] == 0;
+	return ret;
+}
+
 int conntrack_flush_nat(const struct inet_addr *addr, unsigned *removed)
 {
 	char req[MNL_NLMSG_HDRLEN + 16] __attribute__((aligned(8)));
@@ -109,25 +134,9 @@ int conntrack_flush_nat(const struct inet_addr *addr, unsigned *removed)
 
 	*removed = 0;
 	ret = nlq_dump(NETLINK_NETFILTER, ct_msg(req, IPCTNL_MSG_CT_GET, addr->family), found_cb, &f);
-	for (size_t off = 0; ret == 0 && off < f.n; off += CT_BATCH) {
-		static char buf[CT_BATCH * (MNL_NLMSG_HDRLEN + 16 + CT_TUPLE_MAX + 8)] __attribute__((aligned(8)));
-		int errs[CT_BATCH];
-		size_t len = 0, m = f.n - off < CT_BATCH ? f.n - off : CT_BATCH;
-
-		for (size_t i = 0; i < m; i++) {
-			struct nlmsghdr *nlh = ct_msg(buf + len, IPCTNL_MSG_CT_DELETE, addr->family);
-			const struct nlattr *t = (const struct nlattr *)f.tuples[off + i];
-
-			/* The tuple as the kernel sent it (its nest flag too). */
-			mnl_attr_put(nlh, t->nla_type, mnl_attr_get_payload_len(t), mnl_attr_get_payload(t));
-			if (f.zone[off + i])	/* as sent: network order */
-				mnl_attr_put_u16(nlh, CTA_ZONE, f.zone[off + i]);
-			len += MNL_ALIGN(nlh->nlmsg_len);
-		}
-		ret = nlq_batch(NETLINK_NETFILTER, buf, len, m, errs);
-		for (size_t i = 0; ret == 0 && i < m; i++)
-			*removed += errs[i] == 0;
-	}
+	for (size_t off = 0; ret == 0 && off < f.n; off += CT_BATCH)
+		ret = delete_batch(addr->family, f.tuples + off, f.zone + off,
+				   f.n - off < CT_BATCH ? f.n - off : CT_BATCH, removed);
 	free(f.tuples);
 	free(f.zone);
 	return ret;

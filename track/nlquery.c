@@ -7,7 +7,7 @@
 
 #include "nlquery.h"
 
-#define NLQ_BUF (64 * 1024)
+#define NLQ_BUF ((size_t)64 * 1024)
 
 static struct mnl_socket *open_bus(int bus, uint32_t *portid)
 {

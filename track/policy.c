@@ -37,15 +37,14 @@ void health_figures(const struct health_state *h, const struct health_quality *q
 	unsigned ok = 0;
 	uint64_t diff = 0;
 	size_t nd = 0;
-	uint32_t prev = 0;
-	bool window = q && q->window_ms;
+	uint32_t prev = 0, window_ms = q ? q->window_ms : 0;
 
 	memset(f, 0, sizeof(*f));
 	/* Oldest first, so consecutive RTTs are neighbours in time. */
 	for (size_t k = h->hist_n; k > 0; k--) {
 		size_t i = (h->hist_pos + HEALTH_HISTORY - k) % HEALTH_HISTORY;
 
-		if (window ? h->hist_ms[i] + q->window_ms < now_ms : k > HEALTH_DEFAULT_ROUNDS)
+		if (window_ms ? h->hist_ms[i] + window_ms < now_ms : k > HEALTH_DEFAULT_ROUNDS)
 			continue;
 		f->sent += h->hist_sent[i];
 		ok += h->hist_ok[i];

@@ -38,23 +38,23 @@ extern char **environ;
 /* One per interface and family: an interface with an IPv4 and an IPv6
  * address of rtalloc's is two uplinks, each probing its family's targets. */
 struct uplink {
+	time_t changed_wall;
+	uint64_t probe_bytes;		/* since started_ms, both ways */
+	uint64_t started_ms;
+	uint64_t looked_ms;		/* metered: the last look at its sockets */
+	struct health_figures fig;	/* the window's, at the last round */
 	struct track_uplink_conf conf;	/* targets: this family's only */
+	struct prober probe;
+	struct sockdiag_seen seen;	/* metered: its TCP sockets at the last look */
+	struct health_state health;
 	int family;
+	uint32_t weight;		/* in use: configured, or "auto"'s */
+	unsigned skipped;		/* metered: rounds proven by its own traffic */
+	struct uplink_info info;
 	bool present;		/* found in the kernel this round */
 	bool probing;		/* prober open for info.addr */
 	bool carrying;		/* unbound traffic uses it */
-	struct uplink_info info;
-	struct health_state health;
-	struct health_figures fig;	/* the window's, at the last round */
-	time_t changed_wall;
-	struct prober probe;
-	uint32_t weight;		/* in use: configured, or "auto"'s */
-	uint64_t probe_bytes;		/* since started_ms, both ways */
-	uint64_t started_ms;
-	unsigned skipped;		/* metered: rounds proven by its own traffic */
-	bool proven;			/* metered: this round needs no probe */
-	struct sockdiag_seen seen;	/* metered: its TCP sockets at the last look */
-	uint64_t looked_ms;
+	bool proven;		/* metered: this round needs no probe */
 };
 
 struct track {

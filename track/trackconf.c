@@ -215,15 +215,17 @@ static int get_url(struct json_object *v, const char *key, struct track_target *
 static int opts_key(const char *key, struct json_object *v, const char *name, struct track_opts *o,
 		    struct track_target *t, size_t *nt, int *ret, char *err, size_t errlen)
 {
-	double x;
+	double x = 0;
 
 	*ret = 0;
 	if (!strcmp(key, "max_loss") || !strcmp(key, "clear_loss")) {
 		*ret = get_number(v, name, 0, 100, "percent", &x, err, errlen);
-		*(key[0] == 'm' ? &o->q.max_loss : &o->q.clear_loss) = x;
+		if (!*ret)
+			*(key[0] == 'm' ? &o->q.max_loss : &o->q.clear_loss) = x;
 	} else if (!strcmp(key, "max_rtt") || !strcmp(key, "clear_rtt")) {
 		*ret = get_number(v, name, 0.001, 60000, "ms", &x, err, errlen);
-		*(key[0] == 'm' ? &o->q.max_rtt_us : &o->q.clear_rtt_us) = (uint32_t)lround(x * 1000);
+		if (!*ret)
+			*(key[0] == 'm' ? &o->q.max_rtt_us : &o->q.clear_rtt_us) = (uint32_t)lround(x * 1000);
 	} else if (!strcmp(key, "window")) {
 		*ret = get_seconds(v, name, 1, 3600, &o->q.window_ms, err, errlen);
 	} else if (!strcmp(key, "metered")) {
