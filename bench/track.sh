@@ -84,38 +84,9 @@ kill "$TK_PID"; wait "$TK_PID" 2>/dev/null
 
 # --- hand-off, real traffic ------------------------------------------------
 PY=python3; [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-t_netns lan; L=$T_NS
-t_veth "$TK_H" lan0 "$L" eth0 || exit 1
-ip -n "$TK_H" addr add 10.9.0.1/24 dev lan0
-ip -n "$L" addr add 10.9.0.2/24 dev eth0
-ip -n "$L" route add default via 10.9.0.1
-t_in "$TK_H" sysctl -qw net.ipv4.ip_forward=1
-t_in "$TK_H" nft -f - <<'EON'
-table ip tknat {
-	chain post {
-		type nat hook postrouting priority 100;
-		oifname "up1" snat to 10.1.0.2
-		oifname "up2" snat to 10.2.0.2
-	}
-}
-EON
+tk_lan snat
 FAR=$T_DIR/far.log
-t_bg "$TK_F" "$PY" -c '
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("198.51.100.1", 5000))
-with open(sys.argv[1], "a", buffering=1) as f:
-    while True:
-        d, a = s.recvfrom(100)
-        f.write("%d %s\n" % (time.time() * 1000, a[0]))' "$FAR"
-t_bg "$L" "$PY" -c '
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.connect(("198.51.100.1", 5000))
-while True:
-    try: s.send(b"x")
-    except OSError: pass
-    time.sleep(0.005)'
+tk_udp_stream "$FAR" 5
 tk_start '"interval": 1, "down": 3, "up": 3, "forward_from": ["lan0"],
   "uplinks": [ { "interface": "up1", "priority": 1, "targets": ["198.51.100.1", "198.51.100.2"] },
                { "interface": "up2", "priority": 2, "targets": ["198.51.100.1", "198.51.100.2"] } ]'
@@ -126,7 +97,7 @@ moved() {
 	local t a i
 	t=$(rule_at_ms "$1") || return 1
 	for ((i = 0; i < 50; i++)); do
-		a=$(awk -v s="$2" -v t="$t" '$2 == s && $1 >= t {print $1; exit}' "$FAR")
+		a=$(tk_first_from "$FAR" "$2" "$t")
 		[ -n "$a" ] && { echo "$((a - t))"; return 0; }
 		sleep 0.1
 	done

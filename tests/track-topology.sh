@@ -176,3 +176,56 @@ while True:
         socks[src].sendto(msg, (dst, 0))
 ' "$1"
 }
+# tk_lan NAT: a LAN behind the host, namespace TK_L (eth0 10.9.0.2, default
+# route via the host's lan0 10.9.0.1), the host forwarding and NATing what
+# leaves by an uplink: NAT "masquerade", or "snat" to a fixed address per
+# uplink (as routers with static addresses do).
+tk_lan() {
+	t_netns lan; TK_L=$T_NS
+	t_veth "$TK_H" lan0 "$TK_L" eth0 || exit 1
+	ip -n "$TK_H" addr add 10.9.0.1/24 dev lan0
+	ip -n "$TK_L" addr add 10.9.0.2/24 dev eth0
+	ip -n "$TK_L" route add default via 10.9.0.1
+	t_in "$TK_H" sysctl -qw net.ipv4.ip_forward=1
+	if [ "$1" = snat ]; then
+		t_in "$TK_H" nft -f - <<-'EON'
+		table ip tknat {
+			chain post {
+				type nat hook postrouting priority 100;
+				oifname "up1" snat to 10.1.0.2
+				oifname "up2" snat to 10.2.0.2
+			}
+		}
+		EON
+	else
+		t_in "$TK_H" nft -f - <<-'EON'
+		table ip tknat {
+			chain post { type nat hook postrouting priority 100; oifname { "up1", "up2" } masquerade; }
+		}
+		EON
+	fi
+}
+# tk_udp_stream LOG MS: the far host writes "MS-SINCE-EPOCH SOURCE" to LOG
+# per datagram on 198.51.100.1:5000, and the LAN host (tk_lan) sends it one
+# datagram every MS milliseconds from one socket.
+tk_udp_stream() {
+	t_bg "$TK_F" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.51.100.1", 5000))
+with open(sys.argv[1], "a", buffering=1) as f:
+    while True:
+        d, a = s.recvfrom(100)
+        f.write("%d %s\n" % (time.time() * 1000, a[0]))' "$1"
+	t_bg "$TK_L" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(("198.51.100.1", 5000))
+while True:
+    try: s.send(b"x")
+    except OSError: pass
+    time.sleep(float(sys.argv[1]) / 1000)' "$2"
+}
+# tk_first_from LOG SOURCE SINCE-MS: when tk_udp_stream's LOG first shows
+# SOURCE at or after SINCE-MS (empty: not yet).
+tk_first_from() { awk -v s="$2" -v t="$3" '$2 == s && $1 >= t {print $1; exit}' "$1"; }

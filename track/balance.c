@@ -90,18 +90,8 @@ static int members_prune(struct nl *nl, int family, const struct steer_hop *hops
 static int route_msg(struct nl *nl, int family, uint32_t table, bool add)
 {
 	struct nl_batch b = { .len = 0 };
-	struct nlmsghdr *nlh;
-	struct rtmsg *rtm;
+	struct nlmsghdr *nlh = steer_route_msg(nl, &b, family, table, add);
 
-	nlh = nl_batch_add(nl, &b, add ? RTM_NEWROUTE : RTM_DELROUTE, add ? NLM_F_CREATE | NLM_F_REPLACE : 0,
-			   sizeof(*rtm));
-	rtm = mnl_nlmsg_get_payload(nlh);
-	rtm->rtm_family = (uint8_t)family;
-	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
-	rtm->rtm_protocol = RTPROT_RTALLOC;
-	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
-	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put_u32(nlh, RTA_TABLE, table);
 	if (add)
 		mnl_attr_put_u32(nlh, RTA_NH_ID, group_id(family));
 	nl_batch_commit(&b, nlh);

@@ -14,17 +14,7 @@ PY=python3; [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 
 # A LAN behind the host, masqueraded to the address of the uplink its
 # traffic leaves by (as a router does).
-t_netns lan; L=$T_NS
-t_veth "$TK_H" lan0 "$L" eth0
-ip -n "$TK_H" addr add 10.9.0.1/24 dev lan0
-ip -n "$L" addr add 10.9.0.2/24 dev eth0
-ip -n "$L" route add default via 10.9.0.1
-t_in "$TK_H" sysctl -qw net.ipv4.ip_forward=1
-t_in "$TK_H" nft -f - <<'EON'
-table ip tknat {
-	chain post { type nat hook postrouting priority 100; oifname { "up1", "up2" } masquerade; }
-}
-EON
+tk_lan masquerade; L=$TK_L
 lan_src() { t_in "$L" timeout 3 socat -T 2 - TCP:198.51.100.1:7 </dev/null 2>/dev/null; }
 
 tk_start '"interval": 0.3, "timeout": 0.2, "down": 2, "up": 2, "mode": "balance", "table": 30500,

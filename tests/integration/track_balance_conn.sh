@@ -12,17 +12,7 @@ t_require_root
 tk_topology
 PY=python3; [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 
-t_netns lan; L=$T_NS
-t_veth "$TK_H" lan0 "$L" eth0
-ip -n "$TK_H" addr add 10.9.0.1/24 dev lan0
-ip -n "$L" addr add 10.9.0.2/24 dev eth0
-ip -n "$L" route add default via 10.9.0.1
-t_in "$TK_H" sysctl -qw net.ipv4.ip_forward=1
-t_in "$TK_H" nft -f - <<'EON'
-table ip tknat {
-	chain post { type nat hook postrouting priority 100; oifname { "up1", "up2" } masquerade; }
-}
-EON
+tk_lan masquerade; L=$TK_L
 # The far host's port 9: the source it saw, then an echo.
 t_bg "$TK_F" socat TCP-LISTEN:9,fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR; cat'
 
