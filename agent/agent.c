@@ -17,6 +17,7 @@
 #include "lease.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "sdnotify.h"
 
 #define PASS_DELAY_MS	20	/* events of one burst: one pass */
@@ -58,6 +59,7 @@ struct agent {
 	struct loop_fd lh;
 	struct loop_signal sig;
 	struct loop_fd named;		/* bound to AGENT_NAME_FMT */
+	struct metrics metrics;		/* cfg.metrics_textfile's writer */
 	uint32_t seq;
 	struct holder *fl[INFLIGHT_MAX];	/* requests in flight */
 	unsigned inflight;
@@ -76,7 +78,7 @@ struct agent {
 
 /* Does a per-address rtalloc daemon (the hook path) hold u's address?
  * Asked as rtalloc's own runs ask it (daemon_ask): root's file name under
- * /run/rtalloc/clients first, then the abstract rtalloc/4|6/IF/ADDR, whose
+ * /run/rtalloc-clients first, then the abstract rtalloc/4|6/IF/ADDR, whose
  * answer counts only from our uid.  A process of another uid squatting the
  * abstract name is logged (uid, pid) and does not keep us off the address. */
 static bool held_by_daemon(const struct uplink *u)
@@ -212,19 +214,24 @@ static void release_key(struct agent *a, const struct lease_key *key)
 	lease_arm(a, r->due_ms);
 }
 
-static void holder_fail(struct agent *a, struct holder *h, const char *why)
+/* retry_ms: when the server said to ask again (its grace period), else 0
+ * for the backoff; at most BACKOFF_MAX_MS either way. */
+static void holder_fail(struct agent *a, struct holder *h, const char *why, uint64_t retry_ms)
 {
 	char s[INET6_ADDRSTRLEN];
 
 	h->backoff_ms = h->backoff_ms ? h->backoff_ms * 2 : 1000;
+	if (retry_ms)
+		h->backoff_ms = retry_ms;
 	if (h->backoff_ms > BACKOFF_MAX_MS)
 		h->backoff_ms = BACKOFF_MAX_MS;
 	h->due_ms = loop_now_ms() + h->backoff_ms;
 	h->answered = true;
 	/* One line per address, not per retry. */
 	if (!h->failing)
-		log_msg(LOG_WARNING, "%s on %s: no table: %s; retrying with backoff",
-			addr_str(&h->u->key.addr, s, sizeof(s)), h->u->key.ifname, why);
+		log_msg(LOG_WARNING, "%s on %s: no table: %s; %s",
+			addr_str(&h->u->key.addr, s, sizeof(s)), h->u->key.ifname, why,
+			retry_ms ? "asking again when told" : "retrying with backoff");
 	h->failing = true;
 	lease_arm(a, h->due_ms);
 }
@@ -257,7 +264,7 @@ static void lease_pump(struct agent *a)
 		}
 		queue_del(a, h);
 		if (ret < 0) {
-			holder_fail(a, h, ret == -ECONNREFUSED ? "rtallocd is not running" : strerror(-ret));
+			holder_fail(a, h, ret == -ECONNREFUSED ? "rtallocd is not running" : strerror(-ret), 0);
 			continue;
 		}
 		h->seq = req.seq;
@@ -280,7 +287,7 @@ static void lease_due(struct loop_timer *t)
 			continue;
 		if (h->seq) {	/* no answer in time */
 			inflight_del(a, h);
-			holder_fail(a, h, "no answer from rtallocd");
+			holder_fail(a, h, "no answer from rtallocd", 0);
 			continue;
 		}
 		queue_add(a, h);
@@ -327,7 +334,8 @@ static void lease_ready(struct loop_fd *fd, uint32_t events)
 			continue;	/* late, or a release's answer */
 		inflight_del(a, h);
 		if (!rep.table) {
-			holder_fail(a, h, rep.error[0] ? rep.error : "refused");
+			holder_fail(a, h, rep.error[0] ? rep.error : "refused",
+				    lease_must_wait(&rep) ? rep.retry_after * 1000ull : 0);
 			continue;
 		}
 		if (h->failing)
@@ -428,13 +436,17 @@ static void ready_check(struct agent *a)
 
 static void pass_now(struct agent *a)
 {
+	unsigned long changes;
 	int ret;
 
 	/* Events the grant raced with (the prefix route of a new address)
 	 * are in the mirror before the pass. */
 	engine_read_events(&a->e);
 	a->last_pass_ms = loop_now_ms();
+	changes = a->e.stats.changes;
 	ret = engine_pass(&a->e, a->last_pass_ms);
+	if (a->e.stats.changes != changes)
+		metrics_soon(&a->metrics);
 	if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
 		log_msg(LOG_ERR, "reconcile: %s", strerror(-ret));
 	if (a->e.resync || ret < 0)
@@ -539,6 +551,12 @@ static void reload(struct agent *a)
 	if (next.nforward != a->cfg.nforward ||
 	    memcmp(next.forward_from, a->cfg.forward_from, sizeof(next.forward_from)))
 		engine_set_forward(&a->e, (const char (*)[IFNAMSIZ])next.forward_from, next.nforward);
+	if (strcmp(next.metrics_textfile, a->cfg.metrics_textfile) ||
+	    strcmp(next.socket_path, a->cfg.socket_path)) {
+		metrics_stop(&a->metrics);
+		if (metrics_start(&a->metrics, &a->loop, &a->e, next.metrics_textfile, next.socket_path) < 0)
+			log_msg(LOG_ERR, "reload: metrics_textfile %s: cannot start", next.metrics_textfile);
+	}
 	a->cfg = next;
 	/* Uplinks whose settings are the same plan no change. */
 	engine_rescan(&a->e);
@@ -711,6 +729,11 @@ int agent_run(const char *path)
 	sweep_leases(&a);
 	a.started = true;
 	lease_pump(&a);
+	ret = metrics_start(&a.metrics, &a.loop, &a.e, a.cfg.metrics_textfile, a.cfg.socket_path);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "metrics_textfile %s: %s", a.cfg.metrics_textfile, strerror(-ret));
+		goto cleanup;
+	}
 	log_msg(LOG_INFO, "managing %zu uplink(s); rtallocd @%s", a.e.nup, a.cfg.socket_path);
 	lease_schedule(&a);
 	pass_now(&a);
@@ -720,6 +743,7 @@ int agent_run(const char *path)
 	teardown(&a);
 	rc = 0;
 cleanup:
+	metrics_stop(&a.metrics);
 	if (loaded) {
 		for (size_t i = 0; i < a.e.nup; i++)
 			free(a.e.up[i]->owner);

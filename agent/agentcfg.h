@@ -31,6 +31,8 @@ struct agentcfg {
 	size_t nfwmark;
 	char forward_from[ENGINE_FORWARD_MAX][IFNAMSIZ];
 	size_t nforward;
+	/* node_exporter textfile the agent writes its metrics to; "" none */
+	char metrics_textfile[256];
 };
 
 void agentcfg_defaults(struct agentcfg *c);

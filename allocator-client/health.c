@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -15,20 +16,28 @@ bool health_track_rule(const struct rule *r)
 	       r->pref <= HEALTH_TRACK_PREF_MAX;
 }
 
+/* The state file as it is now (a new reference), or NULL. */
+static struct json_object *state_load(void)
+{
+	const char *path = getenv("RTALLOC_TRACK_STATE");
+	struct json_object *st = json_object_from_file(path && path[0] ? path : "/run/rtalloc-track/track.json");
+
+	if (st && !json_object_is_type(st, json_type_object)) {
+		json_object_put(st);
+		st = NULL;
+	}
+	return st;
+}
+
 /* Parsed once per run; NULL when there is no (usable) state file. */
 static struct json_object *state(void)
 {
 	static struct json_object *st;
 	static bool loaded;
-	const char *path = getenv("RTALLOC_TRACK_STATE");
 
-	if (loaded)
-		return st;
-	loaded = true;
-	st = json_object_from_file(path && path[0] ? path : "/run/rtalloc/track.json");
-	if (st && !json_object_is_type(st, json_type_object)) {
-		json_object_put(st);
-		st = NULL;
+	if (!loaded) {
+		loaded = true;
+		st = state_load();
 	}
 	return st;
 }
@@ -79,7 +88,7 @@ static void parse_uplink(struct json_object *u, struct health_uplink *h)
 {
 	memset(h, 0, sizeof(*h));
 	copy_str(h->interface, sizeof(h->interface), u, "interface");
-	copy_str(h->family, sizeof(h->family), u, "family");
+	h->family = strcmp(str(u, "family"), "inet6") ? AF_INET : AF_INET6;
 	copy_str(h->address, sizeof(h->address), u, "address");
 	copy_str(h->state, sizeof(h->state), u, "state");
 	copy_str(h->method, sizeof(h->method), u, "method");
@@ -96,20 +105,7 @@ static void parse_uplink(struct json_object *u, struct health_uplink *h)
 	h->unbound = boolean(u, "unbound");
 	h->probe_bytes = (unsigned long long)num(u, "probe_bytes");
 	h->probe_bytes_day = (unsigned long long)num(u, "probe_bytes_day");
-}
-
-int health_uplinks(struct health_uplink *out, size_t max, size_t *n, bool *is_running)
-{
-	struct json_object *st = state(), *ups;
-
-	*n = 0;
-	*is_running = false;
-	if (!st || !(ups = uplinks(st)))
-		return -ENOENT;
-	*is_running = running(st);
-	for (size_t i = 0; i < json_object_array_length(ups) && *n < max; i++)
-		parse_uplink(json_object_array_get_idx(ups, i), &out[(*n)++]);
-	return 0;
+	h->rounds_proven = (unsigned)num(u, "rounds_proven");
 }
 
 void health_print(FILE *out)
@@ -188,4 +184,33 @@ void health_lease_json(FILE *out, const char *ifname, const char *address)
 			h.probe_bytes_day, h.unbound ? "true" : "false", running(st) ? "true" : "false");
 		return;
 	}
+}
+
+int health_read(struct health_uplink **out, size_t *n)
+{
+	struct json_object *st = state_load(), *ups;
+	struct health_uplink *v = NULL;
+	size_t count;
+	int ret = -ENOENT;
+
+	*out = NULL;
+	*n = 0;
+	if (!st || !running(st) || !(ups = uplinks(st)))
+		goto cleanup;
+	count = json_object_array_length(ups);
+	v = calloc(count ? count : 1, sizeof(*v));
+	if (!v) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < count; i++)
+		parse_uplink(json_object_array_get_idx(ups, i), &v[i]);
+	*out = v;
+	*n = count;
+	v = NULL;
+	ret = 0;
+cleanup:
+	free(v);
+	json_object_put(st);
+	return ret;
 }

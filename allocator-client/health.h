@@ -1,6 +1,7 @@
 /* health: rtalloc-track's view of the uplinks, for `rtalloc --status` and
  * `--list`: read from the state file rtalloc-track writes every round
- * ($RTALLOC_TRACK_STATE, default /run/rtalloc/track.json). */
+ * ($RTALLOC_TRACK_STATE, default /run/rtalloc-track/track.json, the
+ * runtime directory of rtalloc-track.service, which only root can write). */
 #ifndef RTALLOC_HEALTH_H
 #define RTALLOC_HEALTH_H
 
@@ -17,28 +18,6 @@ struct json_object;
 #define HEALTH_TRACK_PREF_MAX 30002
 bool health_track_rule(const struct rule *r);
 
-/* One uplink of rtalloc-track's published state: the one reader of its
- * file for every program (rtalloc --status/--list/show, the agent). */
-struct health_uplink {
-	char interface[16];
-	char family[8];		/* "inet" or "inet6" */
-	char address[48];	/* "" when absent */
-	char state[12];		/* online, degraded, offline, portal, unknown, absent */
-	char method[8];		/* icmp, tcp, http */
-	long long since;	/* wall clock of the last state change */
-	double loss;		/* percent of probes lost in the window */
-	double rtt_ms, jitter_ms;	/* the window's median RTT and jitter */
-	double window_s;
-	unsigned table, priority, weight;
-	bool weight_auto, metered, unbound;
-	unsigned long long probe_bytes, probe_bytes_day;
-};
-
-/* rtalloc-track's uplinks, up to max, into out (*n of them); *running: the
- * daemon that wrote the file still runs.  0, or -ENOENT when there is no
- * (usable) state file. */
-int health_uplinks(struct health_uplink *out, size_t max, size_t *n, bool *running);
-
 /* The human block: which uplink carries unbound traffic, then one line per
  * uplink.  Prints nothing when there is no state file. */
 void health_print(FILE *out);
@@ -48,5 +27,28 @@ struct json_object *health_json(void);
 /* For --list --json: `,"health":{...}` for the lease of ifname/address when
  * rtalloc-track tracks it; nothing otherwise. */
 void health_lease_json(FILE *out, const char *ifname, const char *address);
+
+/* One uplink of rtalloc-track's state, typed: what every program (rtalloc
+ * --status/--list/show, the agent's metrics) reads of it, through here. */
+struct health_uplink {
+	char interface[16];
+	int family;			/* AF_INET, AF_INET6 */
+	char address[48];		/* "" when absent */
+	char state[16];			/* online, degraded, offline, portal, unknown, absent */
+	char method[8];			/* icmp, tcp, http */
+	long long since;		/* unix seconds of the last change */
+	double loss;			/* percent of probes, over track's window */
+	double rtt_ms, jitter_ms;	/* the window's median RTT and jitter */
+	double window_s;
+	unsigned table, priority, weight;	/* weight: in use ("auto"'s too) */
+	bool weight_auto, metered;
+	bool unbound;			/* carries unbound traffic */
+	unsigned long long probe_bytes;	/* IP bytes of probes, both ways, since tracked */
+	unsigned long long probe_bytes_day;	/* at that rate */
+	unsigned rounds_proven;		/* metered: rounds its own traffic proved */
+};
+/* Reads rtalloc-track's state file afresh (every call): *ups (free()) and
+ * *n, 0; -ENOENT when there is none or track is not running. */
+int health_read(struct health_uplink **ups, size_t *n);
 
 #endif

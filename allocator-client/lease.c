@@ -351,9 +351,15 @@ int lease_recv(struct lease_client *lc, struct proto_reply *rep)
 	return 1;
 }
 
+bool lease_must_wait(const struct proto_reply *rep)
+{
+	return !rep->table && rep->retry_after;
+}
+
 int lease_exchange(struct lease_client *lc, const struct cli_opts *o, uint8_t cmd,
 		   unsigned tries, unsigned interval_ms, struct proto_reply *rep)
 {
+	bool waited, grace_told = false;
 	int ret;
 
 	for (unsigned i = 0; i < tries; i++) {
@@ -374,19 +380,41 @@ int lease_exchange(struct lease_client *lc, const struct cli_opts *o, uint8_t cm
 				lc->target == LEASE_TARGET_FILE ? lc->server.sun_path : lc->name, strerror(-ret));
 		/* Waiting out the interval even when sendto failed at once (no
 		 * server yet): the retry budget is in time, not in syscalls. */
+		waited = false;
 		while ((ret = wait_fd(lc->fd, POLLIN, deadline)) > 0) {
 			ret = lease_recv(lc, rep);
 			if (ret < 0)
 				break;
-			if (ret == 1)
+			if (ret == 1 && !lease_must_wait(rep))
 				return 0;
+			if (ret == 1) {
+				/* The server's grace period: it answers, so this
+				 * is its name; ask again at the next try. */
+				if (!grace_told)
+					log_msg(LOG_NOTICE, "server: %s; asking again", rep->error);
+				grace_told = waited = true;
+			}
 		}
 		if (ret < 0 && ret != -ECONNREFUSED)
 			return ret;
-		if (i + 1 < tries)
+		if (waited && i + 1 == tries)
+			return 0;	/* the caller says it was refused, and why */
+		if (i + 1 < tries && !waited)
 			lease_next_target(lc);	/* no answer: maybe a v1 server */
 	}
 	return -ETIMEDOUT;
+}
+
+int lease_recv_list(struct lease_client *lc, char *buf, size_t size, struct proto_list_reply *rep,
+		    char *err, size_t errlen)
+{
+	struct ucred cred;
+	const struct ucred *cr;
+	ssize_t len = recv_server(lc, buf, size, &cred, &cr);
+
+	if (len <= 0)
+		return 0;
+	return proto_list_parse(buf, (size_t)len, rep, err, errlen) < 0 ? -EBADMSG : 1;
 }
 
 int lease_list(struct lease_client *lc, unsigned timeout_ms, struct proto_lease **leases,
@@ -424,16 +452,14 @@ int lease_list(struct lease_client *lc, unsigned timeout_ms, struct proto_lease 
 			goto cleanup;
 		}
 		while (!got && (ret = wait_fd(lc->fd, POLLIN, deadline)) > 0) {
-			struct ucred cred;
-			const struct ucred *cr;
-			ssize_t len = recv_server(lc, buf, PROTO_MAX_DATAGRAM, &cred, &cr);
+			int got_one = lease_recv_list(lc, buf, PROTO_MAX_DATAGRAM, &page, err, errlen);
 
-			if (len <= 0)
-				continue;
-			if (proto_list_parse(buf, (size_t)len, &page, err, errlen) < 0) {
+			if (got_one < 0) {
 				ret = -EBADMSG;
 				goto cleanup;
 			}
+			if (!got_one)
+				continue;
 			if (page.seq != req.seq) {
 				proto_list_free(&page);
 				continue;

@@ -50,6 +50,9 @@ struct proto_reply {
 	int64_t lease_expires;		/* wall clock, unix seconds; 0 if refused */
 	uint32_t lease_seconds;		/* lifetime granted; 0 if refused */
 	uint32_t seq;
+	/* v2 refusals that will pass (rtallocd's grace period after lost
+	 * state): ask again in this many seconds; 0 otherwise. */
+	uint32_t retry_after;
 	char error[PROTO_ERROR_MAX];	/* "" when granted */
 };
 
@@ -91,6 +94,10 @@ struct proto_list_reply {
 	uint32_t seq;
 	uint32_t total;
 	uint32_t next;
+	/* The server's pool, [0] inet and [1] inet6 (tables leased and left),
+	 * in servers that send it ("pool"); has_pool false otherwise. */
+	bool has_pool;
+	uint32_t pool_used[2], pool_free[2];
 	size_t n;
 	struct proto_lease *leases;	/* owned by the caller */
 };

@@ -251,7 +251,7 @@ t_cleanup() {
 		kill -9 $(ip netns pids "$ns" 2>/dev/null) 2>/dev/null
 		# control names of the rtalloc daemons killed there (keyed by
 		# the namespace's inode)
-		p=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) && rm -f "/run/rtalloc/clients/$p-"*
+		p=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) && rm -f "/run/rtalloc-clients/$p-"*
 	done
 	sleep 0.1
 	local left=0

@@ -356,6 +356,18 @@ static void test_reply(void **state)
 	assert_int_equal(proto_reply_parse(buf, (size_t)n, &out, err, sizeof(err)), 0);
 	assert_int_equal(out.table, 0);
 	assert_string_equal(out.error, "no free table");
+	assert_int_equal(out.retry_after, 0);
+	/* a grace-period refusal says when to ask again */
+	in.version = 2;
+	in.seq = 9;
+	in.retry_after = 41;
+	n = proto_reply_format(&in, buf, sizeof(buf));
+	assert_non_null(strstr(buf, ",\"retry_after\":41,"));
+	assert_int_equal(proto_reply_parse(buf, (size_t)n, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.retry_after, 41);
+	const char *bad_ra = "{\"version\":2,\"cmd\":2,\"table\":0,\"seq\":1,\"retry_after\":-1}";
+	assert_int_equal(proto_reply_parse(bad_ra, strlen(bad_ra), &out, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "retry_after:"));
 	/* the original server's v1 reply */
 	const char *v1 = "{\"version\":1,\"cmd\":2,\"table\":10001,\"lease_expires\":1500000000}";
 	assert_int_equal(proto_reply_parse(v1, strlen(v1), &out, err, sizeof(err)), 0);
@@ -410,13 +422,28 @@ static void test_list(void **state)
 	assert_int_equal(out.next, 0);
 	assert_int_equal(out.n, 3);
 	proto_list_free(&out);
-	/* empty */
+	assert_false(out.has_pool);	/* a server that sends none */
+	proto_list_free(&out);
+	/* empty, with the server's pool (what the agent's metrics ask for) */
 	in.n = 0;
 	in.total = 0;
+	in.has_pool = true;
+	in.pool_used[0] = 7;
+	in.pool_free[0] = 993;
+	in.pool_used[1] = 4294967295u;
+	in.pool_free[1] = 0;
 	n = proto_list_format(&in, buf, sizeof(buf), &fitted);
 	assert_int_equal(proto_list_parse(buf, (size_t)n, &out, err, sizeof(err)), 0);
 	assert_int_equal(out.n, 0);
+	assert_true(out.has_pool);
+	assert_int_equal(out.pool_used[0], 7);
+	assert_int_equal(out.pool_free[0], 993);
+	assert_int_equal(out.pool_used[1], 4294967295u);
+	assert_int_equal(out.pool_free[1], 0);
 	proto_list_free(&out);
+	const char *p = "{\"version\":2,\"cmd\":4,\"total\":0,\"next\":0,\"leases\":[],\"pool\":{\"inet\":{\"used\":1}}}";
+	assert_int_equal(proto_list_parse(p, strlen(p), &out, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "free: missing"));
 	const char *b = "{\"version\":2,\"cmd\":4,\"total\":1,\"next\":0,\"leases\":[{\"addr_family\":2}]}";
 	assert_int_equal(proto_list_parse(b, strlen(b), &out, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "address: missing"));
