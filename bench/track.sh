@@ -186,7 +186,8 @@ printf '%-58s %12s %s\n' "failover, upstream dies -> unbound via up2 (median of 
 	"(max $fo_max ms; <= 4000 ms: $(met "$fo_max" '<=' 4000))"
 printf '%-58s %12s %s\n' "switch, decision -> rules ACKed (median)" "$sw_med ms" \
 	"(max $sw_max ms; <= 10 ms: $(met "$sw_max" '<=' 10))"
-printf '%-58s %12s\n' "false switches, 20% loss, 5 min windows, 1 target" "$(rate 1)"
+printf '%-58s %12s %s\n' "false switches, 20% loss, 5 min windows, 1 target" "$(rate 1)" \
+	"(0: $(met "$(rate 1)" '<=' 0))"
 printf '%-58s %12s %s\n' "false switches, 20% loss, 5 min windows, 2 targets" "$(rate 2)" \
 	"(0: $(met "$(rate 2)" '<=' 0))"
 printf '%-58s %12s\n' "false switches, 20% loss, 5 min windows, 3 targets" "$(rate 3)"

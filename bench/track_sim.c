@@ -1,7 +1,8 @@
 /* track_sim: rtalloc-track's decisions under random loss, with a fake clock
  * and a fake prober: each round every target's probe is lost with
  * probability LOSS and, as the daemon does, a lost one is sent again halfway
- * through the round (lost with LOSS too); the real policy code
+ * through the timeout and at 2/3 and 5/6 of it (each lost with LOSS too); the
+ * real policy code
  * (track/policy.c) judges the round.  Prints, per target count, how many simulated windows of SECONDS
  * (starting online) saw a state change.
  *   track_sim [-l LOSS] [-s SECONDS] [-w WINDOWS] [-i INTERVAL] [-d DOWN] [-u UP]
@@ -55,10 +56,15 @@ static int detect(unsigned runs, double loss, double rtt_ms, double interval, un
 		start = (double)now + uniform() * (double)step;
 		t[r] = -1;
 		for (unsigned i = 0; i < 100000 && t[r] < 0; i++) {
-			bool first = uniform() >= loss, ok = first || uniform() >= loss;
+			unsigned tries = 1;
+			bool ok = uniform() >= loss;
 
+			while (!ok && tries < 4) {
+				tries++;
+				ok = uniform() >= loss;
+			}
 			now += step;
-			health_round_q(&h, ok, first ? 1 : 2, 1, down, up, (uint32_t)(rtt_ms * 1000), false, q, now);
+			health_round_q(&h, ok, tries, 1, down, up, (uint32_t)(rtt_ms * 1000), false, q, now);
 			if (h.state == HEALTH_DEGRADED || h.state == HEALTH_OFFLINE)
 				t[r] = ((double)now - start) / 1000.0;
 		}
@@ -115,7 +121,8 @@ int main(int argc, char **argv)
 
 				now += (uint64_t)(interval * 1000);
 				for (unsigned t = 0; t < targets; t++)
-					ok += uniform() >= loss || uniform() >= loss;
+					ok += uniform() >= loss || uniform() >= loss || uniform() >= loss ||
+					      uniform() >= loss;
 				if (health_round(&h, ok, targets, 1, down, up, 1000, now)) {
 					any = true;
 					changes++;

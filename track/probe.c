@@ -132,14 +132,17 @@ static void icmp_reply(struct prober *p, const uint8_t *buf, size_t len, const s
 		struct probe_slot *s = &p->slot[i];
 
 		uint16_t seq = ntohs(ih->un.echo.sequence);
-		bool first = s->seq == seq, second = s->retried && s->seq2 == seq;
+		size_t try = PROBE_TRIES;
 
-		if (!s->pending || s->answered || (!first && !second))
+		for (size_t j = 0; j < s->tries && try == PROBE_TRIES; j++)
+			if (s->seq[j] == seq)
+				try = j;
+		if (!s->pending || s->answered || try == PROBE_TRIES)
 			continue;
 		if (memcmp(from->bytes, p->targets[i].addr.bytes, addr_len(p->src.family)))
 			continue;
 		s->answered = true;
-		s->rtt_us = (uint32_t)(t - (first ? s->sent_us : s->sent2_us));
+		s->rtt_us = (uint32_t)(t - s->sent_at[try]);
 		if (!s->rtt_us)
 			s->rtt_us = 1;
 		p->replies++;
@@ -288,7 +291,7 @@ void prober_close(struct prober *p)
 static void slot_answered(struct probe_slot *s)
 {
 	s->answered = true;
-	s->rtt_us = (uint32_t)(now_us() - s->sent_us);
+	s->rtt_us = (uint32_t)(now_us() - s->sent_at[0]);
 	if (!s->rtt_us)
 		s->rtt_us = 1;
 	s->owner->replies++;
@@ -398,7 +401,7 @@ static int tcp_send(struct prober *p, size_t i)
 	if (ret < 0)
 		goto fail;
 	len = sa_of(&p->targets[i].addr, p->targets[i].port, &ss);
-	s->sent_us = now_us();
+	s->sent_at[0] = now_us();
 	s->state = 0;
 	p->bytes += ip_hdr(p) + 40;	/* the SYN */
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
@@ -419,7 +422,7 @@ fail:
 	return ret;
 }
 
-static int icmp_send(struct prober *p, size_t i, bool retry)
+static int icmp_send(struct prober *p, size_t i, size_t try)
 {
 	struct probe_slot *s = &p->slot[i];
 	uint8_t pkt[sizeof(struct icmphdr) + PROBE_PAYLOAD];
@@ -431,9 +434,9 @@ static int icmp_send(struct prober *p, size_t i, bool retry)
 	memset(pkt, 0, sizeof(pkt));
 	ih->type = v6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO;
 	ih->un.echo.id = p->ident;
-	ih->un.echo.sequence = htons(retry ? s->seq2 : s->seq);
-	*(retry ? &s->sent2_us : &s->sent_us) = now_us();
-	memcpy(pkt + sizeof(*ih), retry ? &s->sent2_us : &s->sent_us, sizeof(s->sent_us));
+	ih->un.echo.sequence = htons(s->seq[try]);
+	s->sent_at[try] = now_us();
+	memcpy(pkt + sizeof(*ih), &s->sent_at[try], sizeof(s->sent_at[try]));
 	if (!v6)
 		ih->checksum = csum(pkt, sizeof(pkt));
 	len = sa_of(&p->targets[i].addr, 0, &ss);
@@ -451,16 +454,16 @@ int prober_send(struct prober *p)
 		struct probe_slot *s = &p->slot[i];
 		int r;
 
-		s->seq = p->next_seq++;
+		s->seq[0] = p->next_seq++;
+		s->tries = 1;
 		s->answered = false;
-		s->retried = false;
 		s->rtt_us = 0;
 		s->portal = false;
 		s->pending = true;
 		if (p->method != TRACK_ICMP)
 			r = tcp_send(p, i);
 		else
-			r = p->icmp.fd >= 0 ? icmp_send(p, i, false) : -EBADF;
+			r = p->icmp.fd >= 0 ? icmp_send(p, i, 0) : -EBADF;
 		if (r < 0) {
 			/* ENETUNREACH and friends: a failed probe, not a fault. */
 			log_msg(LOG_DEBUG, "%s: probe to target %zu: %s", p->ifname, i, strerror(-r));
@@ -482,11 +485,10 @@ unsigned prober_retry(struct prober *p)
 	for (size_t i = 0; i < p->ntargets; i++) {
 		struct probe_slot *s = &p->slot[i];
 
-		if (!s->pending || s->answered || s->retried)
+		if (!s->pending || s->answered || s->tries >= PROBE_TRIES)
 			continue;
-		s->seq2 = p->next_seq++;
-		s->retried = true;
-		if (icmp_send(p, i, true) == 0) {
+		s->seq[s->tries] = p->next_seq++;
+		if (icmp_send(p, i, s->tries++) == 0) {
 			p->sent++;
 			n++;
 		}
@@ -516,7 +518,7 @@ void prober_finish_portal(struct prober *p, unsigned *answered, unsigned *probes
 		struct probe_slot *s = &p->slot[i];
 
 		if (s->pending)
-			*probes += 1 + s->retried;
+			*probes += s->tries;
 		if (s->pending && s->portal && portal)
 			(*portal)++;
 		if (s->pending && s->answered) {

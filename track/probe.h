@@ -5,9 +5,9 @@
  *         (CAP_NET_RAW).  A reply counts only when it is an echo reply with
  *         our identifier and the sequence number sent to that target, comes
  *         from that target's address, and arrives before the round closes.
- *         A target still silent halfway through the timeout gets a second
- *         request (its own sequence number), so one lost packet does not
- *         fail it.
+ *         A target still silent halfway through the timeout gets another
+ *         request (its own sequence number), and again at 2/3 and 5/6 of
+ *         it, so lost packets do not fail it.
  *   tcp:  a TCP connect to ADDRESS:PORT (default 80) that completes (the
  *         SYN-ACK arrived) before the round closes; for networks that drop
  *         ICMP.  The connection is closed at once.
@@ -37,14 +37,20 @@
 
 enum probe_sock { PROBE_NONE, PROBE_DGRAM, PROBE_RAW };
 
+/* Echo requests a silent target gets per round: the first, then one at
+ * 1/2, 2/3 and 5/6 of the timeout (replies to any count; at 20% loss a
+ * round with one target then fails with 0.2^4). */
+#define PROBE_TRIES 4
+
 struct prober;
 
 struct probe_slot {
 	struct prober *owner;
 	struct loop_fd tcp;	/* fd -1 when none */
-	uint16_t seq, seq2;	/* seq2: the retry's, when retried */
-	bool pending, answered, retried;
-	uint64_t sent_us, sent2_us;
+	uint16_t seq[PROBE_TRIES];	/* each try's sequence number */
+	uint64_t sent_at[PROBE_TRIES];	/* and when it went (us) */
+	uint8_t tries;			/* sent this round */
+	bool pending, answered;
 	uint32_t rtt_us;
 	bool portal;		/* http: answered with another status */
 	uint8_t state;		/* http: 0 connecting, 1 request sent */
@@ -77,8 +83,9 @@ void prober_set_opts(struct prober *p, const struct track_opts *o);
 void prober_close(struct prober *p);
 /* Starts a round: one probe per target. 0, or -errno when none could be sent. */
 int prober_send(struct prober *p);
-/* Halfway through the round: a second echo request to each target that has
- * not answered yet (ICMP only), so one lost packet does not fail a target.
+/* At 1/2, 2/3 and 5/6 of the timeout: another echo request to each target
+ * that has not answered yet (ICMP only, up to PROBE_TRIES in all), so lost
+ * packets do not fail a target.
  * Returns how many were sent. */
 unsigned prober_retry(struct prober *p);
 /* Ends the round: how many targets answered, how many probes were sent

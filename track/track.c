@@ -61,6 +61,7 @@ struct uplink {
 struct track {
 	struct loop loop;
 	struct loop_timer round, deadline, retry;
+	unsigned retries;	/* retry timer fired this round */
 	struct loop_signal sig;
 	struct nl nl;
 	struct track_conf conf;
@@ -717,6 +718,7 @@ static void round_close(struct loop_timer *timer)
 	close_round(container_of(timer, struct track, deadline));
 }
 
+/* At 1/2, 2/3 and 5/6 of the timeout: silent targets are asked again. */
 static void round_retry(struct loop_timer *timer)
 {
 	struct track *t = container_of(timer, struct track, retry);
@@ -724,6 +726,8 @@ static void round_retry(struct loop_timer *timer)
 	for (size_t i = 0; i < t->n; i++)
 		if (t->up[i].present && t->up[i].probing)
 			prober_retry(&t->up[i].probe);
+	if (++t->retries < PROBE_TRIES - 1 && t->conf.timeout_ms >= 6)
+		loop_timer_set(&t->retry, t->conf.timeout_ms / 6);
 }
 
 static void round_start(struct loop_timer *timer)
@@ -749,6 +753,7 @@ static void round_start(struct loop_timer *timer)
 			prober_send(&u->probe);
 	}
 	loop_timer_set(&t->deadline, t->conf.timeout_ms ? t->conf.timeout_ms : 1);
+	t->retries = 0;
 	if (t->conf.timeout_ms >= 2)
 		loop_timer_set(&t->retry, t->conf.timeout_ms / 2);
 }
