@@ -143,6 +143,7 @@ static void icmp_reply(struct prober *p, const uint8_t *buf, size_t len, const s
 			continue;
 		s->answered = true;
 		s->rtt_us = (uint32_t)(t - s->sent_at[try]);
+		s->won = (uint8_t)try;
 		if (!s->rtt_us)
 			s->rtt_us = 1;
 		p->replies++;
@@ -456,6 +457,7 @@ int prober_send(struct prober *p)
 
 		s->seq[0] = p->next_seq++;
 		s->tries = 1;
+		s->won = 0;
 		s->answered = false;
 		s->rtt_us = 0;
 		s->portal = false;
@@ -518,7 +520,7 @@ void prober_finish_portal(struct prober *p, unsigned *answered, unsigned *probes
 		struct probe_slot *s = &p->slot[i];
 
 		if (s->pending)
-			*probes += s->tries;
+			*probes += s->answered ? s->won + 1u : s->tries;
 		if (s->pending && s->portal && portal)
 			(*portal)++;
 		if (s->pending && s->answered) {

@@ -50,6 +50,7 @@ struct probe_slot {
 	uint16_t seq[PROBE_TRIES];	/* each try's sequence number */
 	uint64_t sent_at[PROBE_TRIES];	/* and when it went (us) */
 	uint8_t tries;			/* sent this round */
+	uint8_t won;			/* the try whose reply came */
 	bool pending, answered;
 	uint32_t rtt_us;
 	bool portal;		/* http: answered with another status */
@@ -88,8 +89,10 @@ int prober_send(struct prober *p);
  * packets do not fail a target.
  * Returns how many were sent. */
 unsigned prober_retry(struct prober *p);
-/* Ends the round: how many targets answered, how many probes were sent
- * (retries included), the best RTT (us); *portal: how many answered
+/* Ends the round: how many targets answered, how many probes count as
+ * sent (a silent target's tries; an answered one's up to the try whose
+ * reply came: a slow reply that crossed a retry is no loss), the best RTT
+ * (us); *portal: how many answered
  * otherwise than expected (http; may be NULL). */
 void prober_finish(struct prober *p, unsigned *answered, unsigned *probes, uint32_t *best_rtt_us);
 void prober_finish_portal(struct prober *p, unsigned *answered, unsigned *probes, uint32_t *best_rtt_us,
