@@ -11,6 +11,7 @@
 #include "agent.h"
 #include "agentcfg.h"
 #include "cli.h"
+#include "control.h"
 #include "daemon.h"
 #include "engine.h"
 #include "kernel.h"
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "mptcp.h"
 #include "sdnotify.h"
 
 #define PASS_DELAY_MS	20	/* events of one burst: one pass */
@@ -37,6 +39,8 @@ struct holder {
 	uint64_t due_ms;		/* next request (first, retry or renewal) */
 	uint64_t backoff_ms;
 	bool answered;			/* granted or refused once */
+	bool asked;			/* a request went out: the server may
+					 * grant it whenever it reads it */
 	bool failing;			/* its trouble was logged */
 };
 
@@ -59,6 +63,9 @@ struct agent {
 	struct loop_fd lh;
 	struct loop_signal sig;
 	struct loop_fd named;		/* bound to AGENT_NAME_FMT */
+	struct control ctl;		/* rtalloc exec's socket and rules */
+	struct mptcp mp;		/* MPTCP endpoints of the uplinks */
+	struct loop_timer mp_timer;	/* track's health, every second */
 	struct metrics metrics;		/* cfg.metrics_textfile's writer */
 	uint32_t seq;
 	struct holder *fl[INFLIGHT_MAX];	/* requests in flight */
@@ -105,6 +112,14 @@ static void request_of(struct agent *a, const struct lease_key *key, uint8_t cmd
 	addr_str(&key->addr, req->address, sizeof(req->address));
 	snprintf(req->ifname, sizeof(req->ifname), "%s", key->ifname);
 	snprintf(req->tag, sizeof(req->tag), "%s", key->tag);
+}
+
+static bool lease_key_is(const struct proto_request *req, const struct lease_key *key)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	return req->family == key->family && !strcmp(req->ifname, key->ifname) &&
+	       !strcmp(req->tag, key->tag) && !strcmp(req->address, addr_str(&key->addr, s, sizeof(s)));
 }
 
 /* lease_timer fires at due_ms or earlier. */
@@ -268,6 +283,7 @@ static void lease_pump(struct agent *a)
 			continue;
 		}
 		h->seq = req.seq;
+		h->asked = true;
 		a->fl[a->inflight++] = h;
 		h->due_ms = now + REPLY_WAIT_MS;
 		lease_arm(a, h->due_ms);
@@ -376,6 +392,14 @@ static bool cb_new(struct engine *e, struct uplink *u)
 			addr_str(&u->key.addr, s, sizeof(s)), u->key.ifname);
 		return false;
 	}
+	/* The address came back before the release of its lease was
+	 * answered: a retry of that release would now free the lease this
+	 * uplink asks for.  The request takes the lease over instead. */
+	for (size_t i = 0; i < a->nrel;)
+		if (lease_key_is(&a->rel[i].req, &u->key))
+			a->rel[i] = a->rel[--a->nrel];
+		else
+			i++;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return true;	/* no lease: nothing installed; the next scan won't retry */
@@ -397,7 +421,10 @@ static void cb_gone(struct engine *e, struct uplink *u)
 		queue_del(a, h);
 		inflight_del(a, h);
 	}
-	if (u->table)
+	/* A request still unanswered (in flight, or timed out while the
+	 * server was busy or stopped) may yet be granted: the release goes
+	 * after it on the same socket, so the server reads it second. */
+	if (u->table || (h && h->asked))
 		release_key(a, &u->key);
 	free(h);
 	u->owner = NULL;
@@ -454,7 +481,18 @@ static void pass_now(struct agent *a)
 	else if (a->e.next_due_ms)
 		loop_timer_set(&a->pass_timer, a->e.next_due_ms > loop_now_ms() ?
 					       a->e.next_due_ms - loop_now_ms() : 1);
+	control_sync(&a->ctl);
+	mptcp_sync(&a->mp, &a->e, &a->cfg.mptcp);
 	ready_check(a);
+}
+
+static void mptcp_due(struct loop_timer *t)
+{
+	struct agent *a = container_of(t, struct agent, mp_timer);
+
+	mptcp_sync(&a->mp, &a->e, &a->cfg.mptcp);
+	if (a->cfg.mptcp.n)
+		loop_timer_set(&a->mp_timer, 1000);
 }
 
 static void pass_due(struct loop_timer *t)
@@ -558,6 +596,9 @@ static void reload(struct agent *a)
 			log_msg(LOG_ERR, "reload: metrics_textfile %s: cannot start", next.metrics_textfile);
 	}
 	a->cfg = next;
+	control_bindings(&a->ctl);
+	if (a->cfg.mptcp.n)
+		loop_timer_set(&a->mp_timer, 1000);
 	/* Uplinks whose settings are the same plan no change. */
 	engine_rescan(&a->e);
 	log_msg(LOG_INFO, "reloaded %s", a->path);
@@ -656,7 +697,7 @@ int agent_run(const char *path)
 	a.loop.epfd = -1;
 	a.lc.fd = -1;
 	a.kh.fd = a.lh.fd = a.named.fd = -1;
-	a.pass_timer.h.fd = a.lease_timer.h.fd = a.sig.h.fd = -1;
+	a.pass_timer.h.fd = a.lease_timer.h.fd = a.sig.h.fd = a.mp_timer.h.fd = -1;
 	a.rl = (struct ratelimit)RATELIMIT_INIT(10000, 5);
 	agentcfg_defaults(&a.cfg);
 	if (agentcfg_load(&a.cfg, path, err, sizeof(err)) < 0) {
@@ -685,6 +726,8 @@ int agent_run(const char *path)
 		ret = loop_timer_init(&a.loop, &a.pass_timer, pass_due);
 	if (ret == 0)
 		ret = loop_timer_init(&a.loop, &a.lease_timer, lease_due);
+	if (ret == 0)
+		ret = loop_timer_init(&a.loop, &a.mp_timer, mptcp_due);
 	if (ret < 0) {
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
 		goto cleanup;
@@ -723,6 +766,17 @@ int agent_run(const char *path)
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
 		goto cleanup;
 	}
+	ret = control_open(&a.ctl, &a.loop, &a.e, &a.cfg, a.cfg.socket_path);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "control socket @" CONTROL_NAME_FMT ": %s", a.cfg.socket_path,
+			strerror(-ret));
+		goto cleanup;
+	}
+	ret = mptcp_open(&a.mp);
+	if (ret < 0 && a.cfg.mptcp.n)
+		log_msg(LOG_WARNING, "mptcp: generic netlink mptcp_pm: %s: no MPTCP endpoints", strerror(-ret));
+	else if (a.cfg.mptcp.n)
+		loop_timer_set(&a.mp_timer, 1000);
 	/* Uplinks first (they adopt what they find: nothing is removed
 	 * before a table is known), then what a previous run left. */
 	engine_pass(&a.e, loop_now_ms());
@@ -740,9 +794,13 @@ int agent_run(const char *path)
 	ret = loop_run(&a.loop);
 	if (ret < 0)
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
+	control_close(&a.ctl);
+	mptcp_close(&a.mp);
 	teardown(&a);
 	rc = 0;
 cleanup:
+	control_close(&a.ctl);
+	mptcp_close(&a.mp);
 	metrics_stop(&a.metrics);
 	if (loaded) {
 		for (size_t i = 0; i < a.e.nup; i++)
@@ -756,6 +814,7 @@ cleanup:
 	free(a.rel);
 	loop_timer_free(&a.loop, &a.pass_timer);
 	loop_timer_free(&a.loop, &a.lease_timer);
+	loop_timer_free(&a.loop, &a.mp_timer);
 	loop_signal_free(&a.loop, &a.sig);
 	loop_free(&a.loop);
 	return rc;

@@ -831,8 +831,15 @@ static int rules_install(struct daemon *d)
 		return ret;
 	}
 	d->have_rules = true;
-	log_msg(LOG_INFO, "%s on %s: table %u, %zu rules", addr_str(&d->o->addr, a, sizeof(a)),
-		d->o->ifname, d->table, d->rules.n);
+	{
+		size_t own = 0;
+
+		/* The guard (rules_build) is the network's, not the table's. */
+		for (size_t i = 0; i < d->rules.n; i++)
+			own += !rule_is_guard(&d->rules.r[i], d->o->pref_to);
+		log_msg(LOG_INFO, "%s on %s: table %u, %zu rules%s", addr_str(&d->o->addr, a, sizeof(a)),
+			d->o->ifname, d->table, own, own < d->rules.n ? " and its network's guard" : "");
+	}
 	/* We hold the key and the address (addr_lock), so no live daemon has
 	 * this address: rules for it with another table were left by one that
 	 * died.  After ours are in,
@@ -1093,8 +1100,8 @@ static int addr_setup(struct daemon *d, const char *a, int *status)
 	}
 	d->ifindex = (int)if_nametoindex(o->ifname);
 	if (!d->ifindex) {
-		log_msg(LOG_ERR, "-i: no interface '%s'", o->ifname);
-		*status = EXIT_NO_ADDRESS;
+		log_msg(LOG_ERR, "-i: no such interface: no interface '%s' here", o->ifname);
+		*status = EXIT_NO_INTERFACE;
 		return -ENXIO;
 	}
 	watch_set_ifindex(&d->watch, d->ifindex);

@@ -108,6 +108,29 @@ static void parse_uplink(struct json_object *u, struct health_uplink *h)
 	h->rounds_proven = (unsigned)num(u, "rounds_proven");
 }
 
+/* rtalloc-track lists a configured uplink once per family; the family the
+ * uplink has no address in is "absent".  Shown only when the interface has
+ * no other row, so a v4-only uplink is one line, not two. */
+static bool row_shown(struct json_object *ups, size_t i)
+{
+	struct json_object *u = json_object_array_get_idx(ups, i);
+	size_t n = json_object_array_length(ups);
+
+	if (strcmp(str(u, "state"), "absent"))
+		return true;
+	for (size_t j = 0; j < n; j++) {
+		struct json_object *o = json_object_array_get_idx(ups, j);
+
+		if (j != i && !strcmp(str(o, "interface"), str(u, "interface")) && strcmp(str(o, "state"), "absent"))
+			return false;
+	}
+	/* wholly absent: its first row only */
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(str(json_object_array_get_idx(ups, j), "interface"), str(u, "interface")))
+			return false;
+	return true;
+}
+
 void health_print(FILE *out)
 {
 	struct json_object *st = state(), *ups, *unb;
@@ -122,7 +145,8 @@ void health_print(FILE *out)
 		bool any = !f;
 
 		for (size_t i = 0; i < n && !any; i++)
-			any = !strcmp(str(json_object_array_get_idx(ups, i), "family"), "inet6");
+			any = !strcmp(str(json_object_array_get_idx(ups, i), "family"), "inet6") &&
+			      strcmp(str(json_object_array_get_idx(ups, i), "state"), "absent");
 		if (!any)
 			continue;
 		fprintf(out, "unbound%s traffic:", f ? " IPv6" : "");
@@ -143,6 +167,8 @@ void health_print(FILE *out)
 		time_t t;
 		struct tm tm;
 
+		if (!row_shown(ups, i))
+			continue;
 		parse_uplink(json_object_array_get_idx(ups, i), &h);
 		t = (time_t)h.since;
 		if (!localtime_r(&t, &tm) || !strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm))
@@ -213,4 +239,55 @@ cleanup:
 	free(v);
 	json_object_put(st);
 	return ret;
+}
+
+int health_view_get(const char *ifname, int family, struct health_view *h)
+{
+	struct json_object *st = state(), *ups, *unb;
+
+	memset(h, 0, sizeof(*h));
+	if (!st || !(ups = uplinks(st)))
+		return -ENOENT;
+	h->running = running(st);
+	for (size_t f = 0; f < 2; f++) {
+		if (!json_object_object_get_ex(st, f ? "unbound6" : "unbound", &unb) ||
+		    !json_object_is_type(unb, json_type_array))
+			continue;
+		for (size_t i = 0; i < json_object_array_length(unb); i++)
+			if (!strcmp(json_object_get_string(json_object_array_get_idx(unb, i)), ifname)) {
+				if (f)
+					h->unbound6 = true;
+				else
+					h->unbound4 = true;
+			}
+	}
+	for (size_t i = 0; i < json_object_array_length(ups); i++) {
+		struct json_object *u = json_object_array_get_idx(ups, i);
+		int fam = !strcmp(str(u, "family"), "inet6") ? AF_INET6 : AF_INET;
+
+		if (strcmp(str(u, "interface"), ifname) || (family != AF_UNSPEC && fam != family))
+			continue;
+		h->tracked = true;
+		snprintf(h->state, sizeof(h->state), "%s", h->running ? str(u, "state") : "unknown");
+		h->since = (long long)num(u, "since");
+		h->loss = num(u, "loss");
+		h->rtt_ms = num(u, "rtt_ms");
+		return 0;
+	}
+	return -ENOENT;
+}
+
+bool health_offline(const char *ifname, int family)
+{
+	struct health_uplink *ups = NULL;
+	size_t n = 0;
+	bool off = false;
+
+	if (health_read(&ups, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		off = off || (ups[i].family == family && !strcmp(ups[i].interface, ifname) &&
+			      !strcmp(ups[i].state, "offline"));
+	free(ups);
+	return off;
 }

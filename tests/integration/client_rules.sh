@@ -23,8 +23,9 @@ t_check "no route from 192.0.2.7 before rtalloc" \
 T4=$(rtalloc -4 -a 192.0.2.7 -n 255.255.255.0 -i up0 -t uplink-a); rc=$?
 t_eq "IPv4: exit status 0" 0 "$rc"
 t_check "IPv4: a table number above 255 is printed ('$T4')" test "${T4:-0}" -gt 255
-t_eq "IPv4: exactly our three rules" \
+t_eq "IPv4: exactly our three rules and the network's guard" \
 "10000:	from 192.0.2.7 lookup $T4 proto 122
+19999:	from all to 192.0.2.0/24 lookup main suppress_prefixlength 24 proto 122
 20000:	from all to 192.0.2.0/24 lookup $T4 proto 122
 91000:	from all iif lo lookup $T4 proto 122" "$(our_rules -4)"
 t_eq "IPv4: one daemon" 1 "$(daemons)"
@@ -37,8 +38,9 @@ T6=$(rtalloc -6 -a 2001:db8:1::7 -n 64 -i up0); rc=$?
 t_eq "IPv6: exit status 0" 0 "$rc"
 # (IPv4 and IPv6 tables are separate in the kernel: the number may repeat.)
 t_check "IPv6: a table number above 255 is printed ('$T6')" test "${T6:-0}" -gt 255
-t_eq "IPv6: exactly our three rules" \
+t_eq "IPv6: exactly our three rules and the network's guard" \
 "10000:	from 2001:db8:1::7 lookup $T6 proto 122
+19999:	from all to 2001:db8:1::/64 lookup main suppress_prefixlength 64 proto 122
 20000:	from all to 2001:db8:1::/64 lookup $T6 proto 122
 91000:	from all iif lo lookup $T6 proto 122" "$(our_rules -6)"
 ip -n "$H" -6 route add 2001:db8:ff::/64 via 2001:db8:1::1 dev up0 table "$T6"
@@ -84,14 +86,14 @@ t_eq "foreign address: exit status 3" 3 "$rc"
 t_eq "foreign address: prints 0" 0 "$out"
 t_check "foreign address: says why" grep -q "192.0.2.99 is not an address of up0" "$T_DIR/err"
 out=$(rtalloc -4 -a 192.0.2.7 -n 24 -i nosuch0 2>"$T_DIR/err"); rc=$?
-t_eq "missing interface: exit status 3" 3 "$rc"
+t_eq "missing interface: exit status 7" 7 "$rc"
 t_check "missing interface: says why" grep -q "no interface 'nosuch0'" "$T_DIR/err"
 
-# Invalid arguments: one line naming the problem, status 1, nothing installed.
+# Invalid arguments: one line naming the problem, status 64, nothing installed.
 bad() {	# expected-message args...
 	local want=$1 err rc; shift
 	err=$(rtalloc "$@" 2>&1 >/dev/null); rc=$?
-	t_eq "invalid: $* -> status 1" 1 "$rc"
+	t_eq "invalid: $* -> status 64" 64 "$rc"
 	t_eq "invalid: $* -> one line" "rtalloc: $want" "$err"
 }
 bad "-a: not an IPv4 address: '10.0.0.300'" -4 -a 10.0.0.300 -n 24 -i up0
