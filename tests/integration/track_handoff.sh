@@ -18,6 +18,7 @@ FAR=$T_DIR/far.log
 tk_udp_stream "$FAR" 50
 t_bg "$TK_F" socat TCP-LISTEN:9,fork,reuseaddr PIPE
 first_from() { tk_first_from "$FAR" "$@"; }
+seen_from() { [ -n "$(first_from "$@")" ]; }
 # local_conn OUT: a local TCP connection to the far host's echo, opened now
 # (unbound: its source is the carrying uplink's); OUT gets its source, then
 # "reset" when the connection is reset or aborted, "alive" after 6 s.
@@ -41,14 +42,14 @@ CONF='"interval": 0.3, "timeout": 0.25, "down": 2, "up": 2, "forward_from": ["la
 tk_start "$CONF"
 t_check "both online" t_wait 10 eval 'tk_is up1 online && tk_is up2 online'
 t0=$(now)
-t_check "the LAN stream reaches the far host from up1's address" t_wait 5 eval '[ -n "$(first_from 10.1.0.2 "$t0")" ]'
+t_check "the LAN stream reaches the far host from up1's address" t_wait 5 seen_from 10.1.0.2 "$t0"
 local_conn "$T_DIR/keep.out"
 t_check "a local connection from up1's address" t_wait 5 grep -qx 10.1.0.2 "$T_DIR/keep.out"
 
 tk_cut 100 1
 t_wait 10 tk_rule_is 10002; t1=$(now)
 t_check "unbound traffic switched to up2" tk_rule_is 10002
-t_check "the stream arrives from up2's address" t_wait 5 eval '[ -n "$(first_from 10.2.0.2 "$t1")" ]'
+t_check "the stream arrives from up2's address" t_wait 5 seen_from 10.2.0.2 "$t1"
 a=$(first_from 10.2.0.2 "$t1")
 echo "    switch seen at $t1, first datagram from 10.2.0.2 at $a"
 t_check "within 1 s of the switch" test "$((a - t1))" -le 1000
@@ -57,7 +58,7 @@ t_check "the hand-off logged" grep -q "up1: hand-off: 1 forwarded flow NATed to 
 tk_cut 0 1
 t_wait 10 tk_rule_is 10001; t2=$(now)
 t_check "fail-back: unbound traffic on up1 again" tk_rule_is 10001
-t_check "the stream arrives from up1's address again" t_wait 5 eval '[ -n "$(first_from 10.1.0.2 "$t2")" ]'
+t_check "the stream arrives from up1's address again" t_wait 5 seen_from 10.1.0.2 "$t2"
 a=$(first_from 10.1.0.2 "$t2")
 echo "    fail-back seen at $t2, first datagram from 10.1.0.2 at $a"
 t_check "within 1 s of the fail-back" test "$((a - t2))" -le 1000
