@@ -23,6 +23,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljson-c -lm
 # includes another program's header does not build.
 XCFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -MMD -MP \
 	-Icommon -Ikernel -Iengine $(PKG_CFLAGS) -DSHIMDIR='"$(LIBDIR)"'
+# `PROGRAM --version`: the package's version (debian/changelog's first line).
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+XCFLAGS += -DRTALLOC_VERSION='"$(or $(VERSION),unknown)"'
 XLDFLAGS :=
 ifeq ($(WERROR),1)
 XCFLAGS += -Werror
@@ -112,7 +115,10 @@ $(BUILD)/rtallocd: $(call obj,allocator-server/main.c) $(BUILD)/libserver.a $(BU
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/rtalloc: $(call obj,allocator-client/main.c) $(BUILD)/libclient.a $(LOWER)
+# rtalloc show reads the agent's config and MPTCP endpoints through the
+# agent's own modules (scripts/layout.allow: the one exception left).
+$(call obj,allocator-client/show.c): XCFLAGS += -Iagent
+$(BUILD)/rtalloc: $(call obj,allocator-client/main.c) $(BUILD)/libclient.a $(BUILD)/libagent.a $(LOWER)
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -150,7 +156,9 @@ check-unit: $(UNIT_PROGS) $(PROGS)
 deps:
 	@scripts/deps
 
-demo: deps
+# Only what the demo needs (scripts/deps demo), not the test tools.
+demo:
+	@scripts/deps demo
 	$(MAKE) all
 	BUILD=$(BUILD) tests/demo
 
@@ -160,7 +168,10 @@ clean:
 .PHONY: all tests check check-unit deps demo clean
 .SECONDARY:
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# The compilers' dependency files: regular files only, and none from the
+# package build's copy of the tree ($(BUILD)/deb), whose staged
+# dhclient-enter-hooks.d and if-up.d are directories named like them.
+-include $(shell find $(BUILD) -path '$(BUILD)/deb' -prune -o -type f -name '*.d' -print 2>/dev/null)
 
 # Larger targets (bench, fuzz, install, package) live in their own fragments.
 include $(wildcard mk/*.mk)

@@ -24,6 +24,8 @@
  * path) sees that an agent runs before it takes an address the agent holds
  * (the first holder keeps an address). */
 #define AGENT_NAME_FMT "rtalloc-agent/%s"
+/* The agent's control socket (agent/control.h), which `rtalloc exec` asks. */
+#define CONTROL_NAME_FMT "rtalloc-agent/%s/control"
 
 struct ucred;
 /* Binds and listens on the agent's name for socket_path: the fd, or

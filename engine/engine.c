@@ -533,6 +533,7 @@ static bool mirror_event(struct engine *e, const struct kevent *ev)
 		 * tables but are its own (kobj.h's pref partition): not
 		 * mirrored, so never taken for strays of the table. */
 		if (ev->rule.proto != RTPROT_RTALLOC || krule_is_track(&ev->rule) ||
+		    KPREF_IS_EXEC(ev->rule.pref) ||
 		    !mirror_rule(e, &ev->rule, ev->del))
 			return false;
 		/* A guard deleted by hand is put back at once. */

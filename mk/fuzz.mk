@@ -29,9 +29,9 @@ fuzz_addr_SRC    := common/addr.c
 fuzz_mark_SRC    := common/mark.c
 fuzz_cli_SRC     := allocator-client/cli.c allocator-client/routearg.c common/addr.c common/mark.c
 fuzz_shebang_SRC := allocator-client/packetmark/shebang.c
-fuzz_cgroup_SRC  := allocator-client/packetmark/cgmark.c
+fuzz_cgroup_SRC  := common/cgmark.c
 fuzz_route_SRC   := allocator-client/routearg.c common/addr.c
-fuzz_agentcfg_SRC := agent/agentcfg.c common/jsonconf.c common/addr.c common/mark.c
+fuzz_agentcfg_SRC := agent/agentcfg.c agent/bindings.c agent/mptcpcfg.c common/jsonconf.c common/addr.c common/mark.c
 
 
 # One explicit rule per target (no .SECONDEXPANSION: it would change how

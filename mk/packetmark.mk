@@ -1,7 +1,7 @@
-# packetmark's modules beyond packetmark.c and mark.c (the Makefile's
-# WRAP_SRC): the cgroup/BPF mechanism and the #! reader.  Neither uses
-# libcommon, so their place after it on the link line does not matter.
-PM_EXTRA_SRC := allocator-client/packetmark/cgmark.c allocator-client/packetmark/shebang.c
+# packetmark's modules beyond packetmark.c (the Makefile's WRAP_SRC): the #!
+# reader.  The cgroup/BPF mechanism (common/cgmark.c, which the agent's
+# control socket uses too) and mark.c come from libcommon.
+PM_EXTRA_SRC := allocator-client/packetmark/shebang.c
 $(BUILD)/packetmark: $(call obj,$(PM_EXTRA_SRC))
 
 # A static sockmark for the packetmark tests: a program no LD_PRELOAD can

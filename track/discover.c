@@ -74,6 +74,25 @@ static void rule_cb(const struct kevent *ev, void *data)
 	c->n++;
 }
 
+struct fwd_ctx {
+	char (*out)[IFNAMSIZ];
+	size_t max, *n;
+};
+
+static void fwd_cb(const struct kevent *ev, void *data)
+{
+	struct fwd_ctx *c = data;
+	const struct krule *r = &ev->rule;
+
+	if (!kevent_rule_ours(ev) || r->pref != DISCOVER_PREF_IIF || !r->iif[0] ||
+	    !strcmp(r->iif, "lo") || r->src_len || r->dst_len || r->has_fwmark || *c->n >= c->max)
+		return;
+	for (size_t i = 0; i < *c->n; i++)
+		if (!strcmp(c->out[i], r->iif))
+			return;
+	memcpy(c->out[(*c->n)++], r->iif, IFNAMSIZ);
+}
+
 static void addr_cb(const struct kevent *ev, void *data)
 {
 	struct disc_ctx *c = data;
@@ -110,15 +129,25 @@ static void route_cb(const struct kevent *ev, void *data)
 	}
 }
 
-static int dump(struct nl *nl, enum kobj_type type, kernel_cb cb, struct disc_ctx *c)
+static int dump(struct nl *nl, enum kobj_type type, int family, kernel_cb cb, void *data)
 {
-	struct kfilter f = { .family = c->family };
+	struct kfilter f = { .family = family };
 	int ret, tries = 0;
 
 	do
-		ret = kmsg_dump(nl, type, &f, cb, c);
+		ret = kmsg_dump(nl, type, &f, cb, data);
 	while (ret == -EINTR && ++tries < 5);
 	return ret;
+}
+
+int discover_forward(struct nl *nl, char (*out)[IFNAMSIZ], size_t max, size_t *n)
+{
+	struct fwd_ctx fc = { .out = out, .max = max, .n = n };
+	int ret = dump(nl, KOBJ_RULE, AF_INET, fwd_cb, &fc);
+
+	if (ret >= 0)
+		ret = dump(nl, KOBJ_RULE, AF_INET6, fwd_cb, &fc);
+	return ret < 0 ? ret : 0;
 }
 
 int discover_uplinks(struct nl *nl, const struct proto_lease *leases, size_t nleases,
@@ -134,15 +163,15 @@ int discover_uplinks(struct nl *nl, const struct proto_lease *leases, size_t nle
 		size_t before = c.n;
 
 		c.family = families[f];
-		ret = dump(nl, KOBJ_RULE, rule_cb, &c);
+		ret = dump(nl, KOBJ_RULE, c.family, rule_cb, &c);
 		if (ret < 0)
 			return ret;
 		if (c.n == before)
 			continue;
-		ret = dump(nl, KOBJ_ADDR, addr_cb, &c);
+		ret = dump(nl, KOBJ_ADDR, c.family, addr_cb, &c);
 		if (ret < 0)
 			return ret;
-		ret = dump(nl, KOBJ_ROUTE, route_cb, &c);
+		ret = dump(nl, KOBJ_ROUTE, c.family, route_cb, &c);
 		if (ret < 0)
 			return ret;
 	}

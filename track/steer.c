@@ -122,6 +122,24 @@ cleanup:
 	return ret;
 }
 
+struct nlmsghdr *steer_route_msg(struct nl *nl, struct nl_batch *b, int family, uint32_t table, bool add)
+{
+	struct kroute r = {
+		.family = (uint8_t)family,
+		.table = table,
+		.proto = RTPROT_RTALLOC,
+		.scope = RT_SCOPE_UNIVERSE,
+		.type = RTN_UNICAST,
+	};
+	struct nlmsghdr *nlh = nl_batch_add(nl, b, add ? RTM_NEWROUTE : RTM_DELROUTE,
+					    add ? NLM_F_CREATE | NLM_F_REPLACE : 0, 0);
+
+	/* Deleting: scope NOWHERE matches the route whatever its scope. */
+	if (nlh)
+		kroute_put(nlh, &r, add);
+	return nlh;
+}
+
 int steer_route(struct nl *nl, int family, uint32_t table, const struct steer_hop *hops, size_t n)
 {
 	struct kroute r = {
