@@ -474,7 +474,11 @@ static void pass_now(struct agent *a)
 	ret = engine_pass(&a->e, a->last_pass_ms);
 	if (a->e.stats.changes != changes)
 		metrics_soon(&a->metrics);
-	if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
+	/* A dump the kernel kept interrupting (its state changed under every
+	 * try: an event storm) is no fault: the pass runs again in 200 ms. */
+	if (ret == -EINTR)
+		log_msg(LOG_DEBUG, "the kernel's state changed during every dump; reading again in 200 ms");
+	else if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
 		log_msg(LOG_ERR, "reconcile: %s", strerror(-ret));
 	if (a->e.resync || ret < 0)
 		loop_timer_set(&a->pass_timer, 200);
