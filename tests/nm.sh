@@ -1,0 +1,228 @@
+# shellcheck shell=bash
+# tests/nm.sh: a laptop with two uplinks managed by the real NetworkManager
+# 1.42 (Debian's network-manager), for the agent's and the hooks' tests.
+# Source after tests/lib.sh (it sources tests/peers.sh for pr_private,
+# pr_kill and the far host's checks), then call nm_start.
+#
+#   PR_H (host)                 NM_I0 (isp0)                      PR_F (far)
+#   wan0 ======= lan0  10.100.0.1/24  2001:db8:100::1/64  core0 ==== far0
+#   wan1 ======= lan1  10.101.0.1/24  2001:db8:101::1/64  core1 ==== far1
+#
+# NetworkManager runs in the host namespace the way a laptop runs it, with
+# what it needs there (found by trying): a private mount and UTS namespace;
+# tmpfs over /run, /var/lib/NetworkManager and /etc/NetworkManager, with a
+# NetworkManager.conf (`no-auto-default=*`, other devices unmanaged, no DNS
+# or hostname handling) and keyfiles for wan0 and wan1 only; its own system
+# dbus-daemon (socket in the private /run) on which nm-dispatcher is started
+# by D-Bus activation from a service directory of the test's; a read-only
+# /sys (or it waits for udev and leaves the devices unmanaged); accept_ra
+# off on the uplinks before it starts (or it adopts them as configured and
+# never runs DHCP).  Both profiles: DHCPv4 + SLAAC; wan1's is never-default
+# (NM_NEVER_DEFAULT, default "wan1"), the usual profile of a second uplink.
+#
+# Each ISP N runs one dnsmasq: DHCPv4 (router .1, DNS 10.20N.0.53) and RA
+# (prefix 2001:db8:10N::/64, RDNSS 2001:db8:20N::53), and drops what comes
+# from sources it did not assign.  The far host (PR_FAR4, PR_FAR6) is
+# reachable through both: `pr_reaches ADDR` holds only for traffic that left
+# by ADDR's own uplink.  Dispatcher scripts: NM_DISPATCH (files copied into
+# /etc/NetworkManager/dispatcher.d), their environment /etc/default/rtalloc
+# from NM_DEFAULT.  Nothing of the machine (its netns, /etc, hostname) is
+# touched.
+. "$TOP/tests/peers.sh"
+
+NM_BIN=${NM_BIN:-/usr/sbin/NetworkManager}
+NM_DISPATCHER=${NM_DISPATCHER:-/usr/lib/NetworkManager/nm-dispatcher}
+NM_NEVER_DEFAULT=${NM_NEVER_DEFAULT:-wan1}
+NM_DISPATCH=${NM_DISPATCH:-}
+NM_DEFAULT=${NM_DEFAULT:-}
+
+# nm_isp N: ISP N's namespace, links, filter and dnsmasq (DHCPv4 + RA).
+nm_isp() {
+	local n=$1 i
+	t_netns "isp$n"; i=$T_NS
+	eval "NM_I$n=\$i"
+	t_veth "$PR_H" "wan$n" "$i" "lan$n" || return 1
+	t_veth "$i" "core$n" "$PR_F" "far$n" || return 1
+	ip -n "$PR_H" link set "wan$n" down
+	ip netns exec "$i" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+		net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1 \
+		"net.ipv4.conf.lan$n.rp_filter=1" "net.ipv6.conf.lan$n.accept_dad=0" \
+		"net.ipv6.conf.core$n.accept_dad=0"
+	ip netns exec "$PR_F" sysctl -qw "net.ipv6.conf.far$n.accept_dad=0"
+	ip -n "$i" addr add "10.10$n.0.1/24" dev "lan$n"
+	ip -n "$i" addr add "2001:db8:10$n::1/64" dev "lan$n" nodad
+	ip -n "$i" addr add "10.20$n.0.1/24" dev "core$n"
+	ip -n "$i" addr add "2001:db8:20$n::1/64" dev "core$n" nodad
+	ip -n "$PR_F" addr add "10.20$n.0.9/24" dev "far$n"
+	ip -n "$PR_F" addr add "2001:db8:20$n::9/64" dev "far$n" nodad
+	ip -n "$i" route add "$PR_FAR4/32" via "10.20$n.0.9" dev "core$n"
+	ip -n "$i" route add "$PR_FAR6/128" via "2001:db8:20$n::9" dev "core$n"
+	ip -n "$PR_F" route add "10.10$n.0.0/24" via "10.20$n.0.1" dev "far$n"
+	ip -n "$PR_F" route add "2001:db8:10$n::/64" via "2001:db8:20$n::1" dev "far$n"
+	ip -n "$i" -4 rule add pref 100 iif "lan$n" from "10.10$n.0.0/24" lookup main
+	ip -n "$i" -4 rule add pref 101 iif "lan$n" blackhole
+	ip -n "$i" -6 rule add pref 100 iif "lan$n" from "2001:db8:10$n::/64" lookup main
+	ip -n "$i" -6 rule add pref 101 iif "lan$n" blackhole
+	PR_MOUNTS='mount -t tmpfs tmpfs /var/lib/misc 2>/dev/null; :'
+	pr_private "$i" dnsmasq -k --port=0 --interface="lan$n" --bind-interfaces \
+		--dhcp-range="10.10$n.0.100,10.10$n.0.150,255.255.255.0,10m" \
+		--dhcp-option=option:router,"10.10$n.0.1" \
+		--dhcp-option=option:dns-server,"10.20$n.0.53" \
+		--enable-ra --ra-param="lan$n,3,600" \
+		--dhcp-range="2001:db8:10$n::,ra-only,64,1h" \
+		--dhcp-option=option6:dns-server,"[2001:db8:20$n::53]" \
+		--dhcp-leasefile="$T_DIR/isp$n.leases" --pid-file="$T_DIR/isp$n.dnsmasq.pid" \
+		--log-facility="$T_DIR/isp$n.dnsmasq.log" --log-dhcp
+}
+
+# nm_files: NetworkManager.conf, the keyfiles, the D-Bus configuration and
+# the dispatcher's activation file, under $T_DIR/nm.
+nm_files() {
+	local d=$T_DIR/nm n nd f
+	mkdir -p "$d/etc/system-connections" "$d/etc/dispatcher.d" "$d/etc/conf.d" "$d/services" "$d/default"
+	cat >"$d/etc/NetworkManager.conf" <<EOF
+[main]
+plugins=keyfile
+no-auto-default=*
+dns=none
+rc-manager=unmanaged
+hostname-mode=none
+
+[keyfile]
+unmanaged-devices=except:interface-name:wan0;except:interface-name:wan1
+
+[logging]
+level=INFO
+EOF
+	for n in 0 1; do
+		nd=false
+		[ "wan$n" = "$NM_NEVER_DEFAULT" ] && nd=true
+		f=$d/etc/system-connections/wan$n.nmconnection
+		cat >"$f" <<EOF
+[connection]
+id=wan$n
+uuid=6f1e3a52-1c3e-4b8e-9a0c-00000000000$n
+type=ethernet
+interface-name=wan$n
+autoconnect=true
+
+[ethernet]
+
+[ipv4]
+method=auto
+never-default=$nd
+
+[ipv6]
+method=auto
+addr-gen-mode=eui64
+ip6-privacy=0
+never-default=$nd
+EOF
+		chmod 600 "$f"
+	done
+	for f in $NM_DISPATCH; do
+		install -m 755 "$f" "$d/etc/dispatcher.d/"
+	done
+	printf '%s\n' "$NM_DEFAULT" >"$d/default/rtalloc"
+	cat >"$d/services/org.freedesktop.nm_dispatcher.service" <<EOF
+[D-BUS Service]
+Name=org.freedesktop.nm_dispatcher
+Exec=$NM_DISPATCHER
+User=root
+EOF
+	cat >"$d/dbus.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=/run/dbus/system_bus_socket</listen>
+  <auth>EXTERNAL</auth>
+  <servicedir>$d/services</servicedir>
+  <policy context="default">
+    <allow user="root"/>
+    <allow own="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+EOF
+}
+
+# nm_daemons: dbus-daemon and NetworkManager in one private mount and UTS
+# namespace of the host's network namespace; NetworkManager's pid in
+# NM_PID, the namespace's holder (dbus-daemon) in NM_DBUS_PID.  Commands
+# run in that namespace by nm_in.
+nm_daemons() {
+	NM_LOG=$T_DIR/nm.log
+	# The holder: a shell in the namespace that mounts, starts the bus,
+	# then waits; everything else enters its namespaces (nsenter).
+	# shellcheck disable=SC2016
+	PR_MOUNTS='mount -t tmpfs -o mode=755 tmpfs /run &&
+		mkdir -p /run/dbus /run/NetworkManager /run/netns &&
+		mount -t tmpfs tmpfs /var/lib/NetworkManager &&
+		mount -t tmpfs -o mode=755 tmpfs /etc/NetworkManager &&
+		cp -a "$D"/nm/etc/. /etc/NetworkManager/ &&
+		{ [ ! -e /etc/default/rtalloc ] || mount --bind "$D/nm/default/rtalloc" /etc/default/rtalloc; } &&
+		umount -l /sys 2>/dev/null; mount -t sysfs -o ro sysfs /sys && hostname nm-laptop'
+	pr_private "$PR_H" dbus-daemon --nofork --nopidfile --config-file="$T_DIR/nm/dbus.conf"
+	NM_DBUS_PID=$T_LAST_PID
+	t_wait 10 nm_in test -S /run/dbus/system_bus_socket || { echo "# no system bus" >&2; return 1; }
+	nm_nm_start
+}
+# nm_in CMD...: CMD in NetworkManager's namespaces (net, mount, UTS).
+nm_in() { nsenter -t "$NM_DBUS_PID" -n -m -u "$@"; }
+# nm_nm_start: NetworkManager (again) in the namespace; pid in NM_PID.
+nm_nm_start() {
+	# shellcheck disable=SC2016
+	nm_in sh -c 'exec "$0" --no-daemon >>"$1" 2>&1' "$NM_BIN" "$NM_LOG" &
+	NM_PID=$!
+	PR_PIDS+=("$NM_PID")
+}
+# nm_restart: NetworkManager stopped (SIGTERM, as systemctl stop) and started.
+nm_restart() { pr_kill "$NM_PID"; nm_nm_start; }
+nmcli() { nm_in /usr/bin/nmcli "$@"; }
+
+# nm_configured: both uplinks have an IPv4 and a (DAD-done) global IPv6
+# address, and wan0 (the default uplink) its default routes in main.
+nm_configured() {
+	local n f
+	for n in 0 1; do
+		for f in 4 6; do
+			[ -n "$(pr_addr "wan$n" $f)" ] || return 1
+		done
+	done
+	[ -n "$(pr_default wan0 4)" ] && [ -n "$(pr_default wan0 6)" ]
+}
+
+# nm_start [TOOL...]: skip without root or the programs; the topology, the
+# ISPs, NetworkManager; waits (up to 40 s) until both uplinks are configured.
+nm_start() {
+	local p
+	t_require_root
+	for p in dnsmasq dbus-daemon nsenter unshare ping "$@"; do
+		command -v "$p" >/dev/null || t_skip "no $p"
+	done
+	[ -x "$NM_BIN" ] && [ -x "$NM_DISPATCHER" ] || t_skip "no NetworkManager (apt-get install --no-install-recommends network-manager)"
+	t_netns host; PR_H=$T_NS
+	t_netns far; PR_F=$T_NS
+	ip -n "$PR_F" addr add "$PR_FAR4/32" dev lo
+	ip -n "$PR_F" addr add "$PR_FAR6/128" dev lo
+	t_on_exit pr_stop_all
+	nm_isp 0 && nm_isp 1 || return 1
+	ip netns exec "$PR_H" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+		net.ipv6.conf.wan0.accept_ra=0 net.ipv6.conf.wan1.accept_ra=0
+	nm_files
+	nm_daemons || return 1
+	if ! t_wait 40 nm_configured; then
+		echo "# NetworkManager did not configure the host within 40 s:"
+		ip -n "$PR_H" addr; ip -n "$PR_H" route; ip -n "$PR_H" -6 route
+		tail -n 40 "$NM_LOG"
+		return 1
+	fi
+}
+
+# nm_addrs: every global address of wan0 and wan1 (no prefix), IPv4 first.
+nm_addrs() {
+	local n f
+	for f in 4 6; do for n in 0 1; do pr_addrs "wan$n" $f; done; done | sed 's|/.*||'
+}
