@@ -202,7 +202,9 @@ nm_start() {
 	for p in dnsmasq dbus-daemon nsenter unshare ping "$@"; do
 		command -v "$p" >/dev/null || t_skip "no $p"
 	done
-	[ -x "$NM_BIN" ] && [ -x "$NM_DISPATCHER" ] || t_skip "no NetworkManager (apt-get install --no-install-recommends network-manager)"
+	if [ ! -x "$NM_BIN" ] || [ ! -x "$NM_DISPATCHER" ]; then
+		t_skip "no NetworkManager (apt-get install --no-install-recommends network-manager)"
+	fi
 	t_netns host; PR_H=$T_NS
 	t_netns far; PR_F=$T_NS
 	ip -n "$PR_F" addr add "$PR_FAR4/32" dev lo
