@@ -439,15 +439,6 @@ static bool mirror_addr(struct engine *e, const struct kaddr *a, bool del)
 	return true;
 }
 
-static bool main_has_multipath(const struct engine *e)
-{
-	for (size_t i = 0; i < e->nlinks; i++)
-		for (size_t j = 0; j < e->links[i].main.n; j++)
-			if (e->links[i].main.v[j].multipath)
-				return true;
-	return false;
-}
-
 static bool mirror_link(struct engine *e, const struct klink *k, bool del)
 {
 	struct elink *l = link_find(e, k->ifindex);
@@ -481,8 +472,9 @@ static bool mirror_link(struct engine *e, const struct klink *k, bool del)
 		if (!k->up)
 			routes_drop_oif(e, l);
 		/* Its nexthops of main's multipath routes come back with it
-		 * without a word from the kernel: read main again. */
-		else if (main_has_multipath(e))
+		 * without a word from the kernel, and what went down with it
+		 * went without one: read the kernel again. */
+		else
 			e->resync = true;
 		l->dirty = true;
 	}
@@ -509,6 +501,11 @@ static bool mirror_event(struct engine *e, const struct kevent *ev)
 		if (l && !link_managed(e, l, ev->addr.family, &pol))
 			return false;
 		e->scan = true;
+		/* An address deleted and added again (NetworkManager does so
+		 * within milliseconds) has had the routes using it flushed
+		 * without a word: what the tables hold is read again. */
+		if (!ev->del)
+			e->resync = true;
 		return true;
 	}
 	case KOBJ_ROUTE: {
@@ -640,6 +637,42 @@ static bool linklocal6(const struct kroute *r)
 	       (r->dst.bytes[1] & 0xc0) == 0x80;
 }
 
+/* The owner's routes for u's link that main lacks, made u's as copies are. */
+static int extra_routes(const struct engine *e, const struct uplink *u, const struct elink *l,
+			struct kroute_set *routes)
+{
+	struct kroute_set x = { 0 };
+	bool main_default = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < l->main.n && !main_default; i++)
+		main_default = l->main.v[i].family == u->key.family && !l->main.v[i].dst_len &&
+			       l->main.v[i].oif == u->ifindex && l->main.v[i].type == RTN_UNICAST;
+	if (e->ops->extra_routes(e, u, main_default, &x) < 0) {
+		kroute_set_free(&x);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < x.n; i++) {
+		struct kroute c = x.v[i];
+		bool dup = false;
+
+		if (c.family != u->key.family || c.oif != u->ifindex)
+			continue;
+		c.table = u->table;
+		c.proto = RTPROT_RTALLOC;
+		c.multipath = c.cloned = false;
+		memset(&c.src, 0, sizeof(c.src));
+		if (!linklocal6(&c))
+			c.src = u->key.addr;
+		for (size_t j = 0; j < routes->n && !dup; j++)
+			dup = kroute_same_key(&routes->v[j], &c);
+		if (!dup)
+			ret |= kroute_set_add(routes, &c);
+	}
+	kroute_set_free(&x);
+	return ret;
+}
+
 int engine_desired(const struct engine *e, const struct uplink *u, struct krule_set *rules,
 		   struct kroute_set *routes)
 {
@@ -707,6 +740,8 @@ routes:
 		if (!dup)
 			ret |= kroute_set_add(routes, &c);
 	}
+	if (!u->given && e->ops->extra_routes && !ret)
+		ret = extra_routes(e, u, l, routes);
 	return ret ? -ENOMEM : 0;
 }
 

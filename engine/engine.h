@@ -89,6 +89,12 @@ struct engine_ops {
 	/* u's address is gone and its rules and routes were removed (release
 	 * its lease now); u is freed right after. */
 	void (*uplink_gone)(struct engine *e, struct uplink *u);
+	/* Optional: routes of u's link that main does not hold (a
+	 * never-default uplink's gateway, a hint's routes), added to its
+	 * copy of main: dst, dst_len, gw, oif, type; main_default: main has
+	 * a default route of u's family through the link.  0 or -errno. */
+	int (*extra_routes)(const struct engine *e, const struct uplink *u, bool main_default,
+			    struct kroute_set *out);
 };
 
 struct engine_table {
