@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "daemon.h"
 #include "engine.h"
+#include "hintwatch.h"
 #include "kernel.h"
 #include "lease.h"
 #include "log.h"
@@ -70,6 +71,9 @@ struct agent {
 	uint64_t started_ms;
 	uint64_t last_pass_ms;
 	struct ratelimit rl;
+	struct hintwatch hw;		/* uplinks hooks announced */
+	struct neighbours nb;		/* IPv6 routers on each link */
+	struct loop_fd hwh, nbh;
 };
 
 /* ---- one owner per address ---- */
@@ -354,7 +358,23 @@ static bool cb_manage(struct engine *e, int family, const char *ifname, struct u
 {
 	struct agent *a = e->owner;
 
-	return agentcfg_manages(&a->cfg, family, ifname, pol);
+	if (agentcfg_manages(&a->cfg, family, ifname, pol))
+		return true;
+	if (!hintwatch_find(&a->hw, ifname))
+		return false;
+	if (agentcfg_manages_hinted(&a->cfg, family, ifname, pol))
+		return true;
+	log_msg(LOG_INFO, "hint for %s (IPv%d) ignored: excluded by %s", ifname,
+		family == AF_INET ? 4 : 6, a->path);
+	return false;
+}
+
+static int cb_extra(const struct engine *e, const struct uplink *u, bool main_default,
+		    struct kroute_set *out)
+{
+	const struct agent *a = e->owner;
+
+	return hintwatch_routes(hintwatch_find(&a->hw, u->key.ifname), &a->nb, u, main_default, out);
 }
 
 static bool cb_new(struct engine *e, struct uplink *u)
@@ -399,6 +419,7 @@ static const struct engine_ops agent_ops = {
 	.manage = cb_manage,
 	.uplink_new = cb_new,
 	.uplink_gone = cb_gone,
+	.extra_routes = cb_extra,
 };
 
 /* ---- readiness ---- */
@@ -469,6 +490,36 @@ static void kernel_ready(struct loop_fd *fd, uint32_t events)
 			pass_now(a);
 		else
 			loop_timer_set(&a->pass_timer, PASS_DELAY_MS);
+	}
+}
+
+/* A hint or an IPv6 router changed: every link is asked again. */
+static void hints_ready(struct loop_fd *fd, uint32_t events)
+{
+	struct agent *a = container_of(fd, struct agent, hwh);
+	int ret = hintwatch_read(&a->hw);
+
+	(void)events;
+	if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
+		log_msg(LOG_ERR, "hints %s: %s", a->hw.dir, strerror(-ret));
+	if (ret > 0) {
+		engine_rescan(&a->e);
+		pass_now(a);
+	}
+}
+
+static void neigh_ready(struct loop_fd *fd, uint32_t events)
+{
+	struct agent *a = container_of(fd, struct agent, nbh);
+	int ret = neigh_read(&a->nb);
+
+	(void)events;
+	if (ret == -ENOBUFS)
+		ret = neigh_reload(&a->nb) < 0 ? 0 : 1;
+	if (ret > 0) {
+		log_msg(LOG_DEBUG, "IPv6 routers on the links changed: %zu known", a->nb.n);
+		engine_rescan(&a->e);
+		pass_now(a);
 	}
 }
 
@@ -637,7 +688,7 @@ int agent_run(const char *path)
 	a.path = path;
 	a.loop.epfd = -1;
 	a.lc.fd = -1;
-	a.kh.fd = a.lh.fd = a.named.fd = -1;
+	a.kh.fd = a.lh.fd = a.named.fd = a.hw.fd = -1;
 	a.pass_timer.h.fd = a.lease_timer.h.fd = a.sig.h.fd = -1;
 	a.rl = (struct ratelimit)RATELIMIT_INIT(10000, 5);
 	agentcfg_defaults(&a.cfg);
@@ -689,6 +740,13 @@ int agent_run(const char *path)
 			log_msg(LOG_ERR, "binding @" AGENT_NAME_FMT ": %s", a.cfg.socket_path, strerror(-ret));
 		goto cleanup;
 	}
+	ret = hintwatch_open(&a.hw, a.cfg.socket_path);
+	if (ret == 0)
+		ret = neigh_open(&a.nb);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "hints %s: %s", a.hw.dir, strerror(-ret));
+		goto cleanup;
+	}
 	engine_init(&a.e, a.k, &agent_ops, &a, AGENT_TAG);
 	loaded = true;
 	engine_set_forward(&a.e, (const char (*)[IFNAMSIZ])a.cfg.forward_from, a.cfg.nforward);
@@ -700,7 +758,10 @@ int agent_run(const char *path)
 	}
 	a.kh = (struct loop_fd){ .fd = kernel_fd(a.k), .events = EPOLLIN, .cb = kernel_ready };
 	a.lh = (struct loop_fd){ .fd = a.lc.fd, .events = EPOLLIN, .cb = lease_ready };
+	a.hwh = (struct loop_fd){ .fd = a.hw.fd, .events = EPOLLIN, .cb = hints_ready };
+	a.nbh = (struct loop_fd){ .fd = neigh_fd(&a.nb), .events = EPOLLIN, .cb = neigh_ready };
 	if ((ret = loop_fd_add(&a.loop, &a.kh)) < 0 || (ret = loop_fd_add(&a.loop, &a.lh)) < 0 ||
+	    (ret = loop_fd_add(&a.loop, &a.hwh)) < 0 || (ret = loop_fd_add(&a.loop, &a.nbh)) < 0 ||
 	    (a.named.fd >= 0 && (ret = loop_fd_add(&a.loop, &a.named)) < 0)) {
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
 		goto cleanup;
@@ -726,6 +787,8 @@ cleanup:
 		engine_free(&a.e);
 	}
 	kernel_close(a.k);
+	hintwatch_close(&a.hw);
+	neigh_close(&a.nb);
 	lease_close(&a.lc);
 	if (a.named.fd >= 0)
 		close(a.named.fd);

@@ -218,11 +218,9 @@ cleanup:
 	return ret;
 }
 
-bool agentcfg_manages(const struct agentcfg *c, int family, const char *ifname,
-		      struct uplink_policy *pol)
+static bool manages(const struct agentcfg *c, int family, const char *ifname, bool in,
+		    struct uplink_policy *pol)
 {
-	bool in = false;
-
 	if ((family == AF_INET && !c->inet) || (family == AF_INET6 && !c->inet6))
 		return false;
 	for (size_t i = 0; i < c->ninterfaces && !in; i++)
@@ -241,4 +239,16 @@ bool agentcfg_manages(const struct agentcfg *c, int family, const char *ifname,
 		}
 	}
 	return true;
+}
+
+bool agentcfg_manages(const struct agentcfg *c, int family, const char *ifname,
+		      struct uplink_policy *pol)
+{
+	return manages(c, family, ifname, false, pol);
+}
+
+bool agentcfg_manages_hinted(const struct agentcfg *c, int family, const char *ifname,
+			     struct uplink_policy *pol)
+{
+	return manages(c, family, ifname, true, pol);
 }

@@ -41,6 +41,9 @@ int agentcfg_load(struct agentcfg *c, const char *path, char *err, size_t errlen
  * fwmark, the first matching entry's, goes into pol. */
 bool agentcfg_manages(const struct agentcfg *c, int family, const char *ifname,
 		      struct uplink_policy *pol);
+/* The same for an interface a hook announced: managed unless excluded. */
+bool agentcfg_manages_hinted(const struct agentcfg *c, int family, const char *ifname,
+			     struct uplink_policy *pol);
 /* A glob as the config takes it: 1..63 bytes, no white space, '/' or ':',
  * brackets closed; without wildcards, a valid interface name. */
 bool agentcfg_glob_valid(const char *s);

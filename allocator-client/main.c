@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "daemon.h"
 #include "health.h"
+#include "hint.h"
 #include "lease.h"
 #include "log.h"
 #include "status.h"
@@ -151,6 +152,7 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
+	{ "hint", hint_main },
 	{ NULL, NULL },
 };
 
