@@ -164,7 +164,9 @@ nm_daemons() {
 		cp -a "$D"/nm/etc/. /etc/NetworkManager/ &&
 		{ [ ! -e /etc/default/rtalloc ] || mount --bind "$D/nm/default/rtalloc" /etc/default/rtalloc; } &&
 		umount -l /sys 2>/dev/null; mount -t sysfs -o ro sysfs /sys && hostname nm-laptop'
-	pr_private "$PR_H" dbus-daemon --nofork --nopidfile --config-file="$T_DIR/nm/dbus.conf"
+	# shellcheck disable=SC2016
+	pr_private "$PR_H" sh -c 'exec "$0" --nofork --nopidfile --config-file="$1" 2>>"$2"' \
+		dbus-daemon "$T_DIR/nm/dbus.conf" "$T_DIR/dbus.log"
 	NM_DBUS_PID=$T_LAST_PID
 	t_wait 10 nm_in test -S /run/dbus/system_bus_socket || { echo "# no system bus" >&2; return 1; }
 	nm_nm_start
@@ -227,4 +229,58 @@ nm_start() {
 nm_addrs() {
 	local n f
 	for f in 4 6; do for n in 0 1; do pr_addrs "wan$n" $f; done; done | sed 's|/.*||'
+}
+
+# nm_state: prints what differs between the host and what the agent must
+# have made of it (nothing when all is right): exactly the three rules of
+# every global address of wan0/wan1, none for a link-local one; each
+# address's table holds main's routes of its link and, where main has no
+# default route through the link (never-default), exactly one default route
+# through it; no table without rules holds routes; no lease for fe80::.
+nm_state() {
+	local f n a t want got
+	for f in 4 6; do
+		want=$(pr_expected_rules $f) got=$(pr_our_rules $f)
+		[ "$want" = "$got" ] || printf 'IPv%s rules:\n  expected:\n%s\n  actual:\n%s\n' \
+			"$f" "$(sed 's/^/    /' <<<"$want")" "$(sed 's/^/    /' <<<"$got")"
+		for n in 0 1; do
+			for a in $(pr_addrs "wan$n" $f | sed 's|/.*||'); do
+				t=$(pr_table "$a")
+				[ -n "$t" ] || continue
+				want=$(pr_main_routes "wan$n" $f) got=$(pr_table_routes "$t" $f)
+				if ! grep -q '^default ' <<<"$want"; then
+					[ "$(grep -c "^default via .* dev wan$n\$" <<<"$got")" = 1 ] ||
+						printf '%s (table %s): not one default route via wan%s:\n%s\n' \
+							"$a" "$t" "$n" "$(sed 's/^/    /' <<<"$got")"
+					got=$(grep -v '^default ' <<<"$got")
+				fi
+				[ "$want" = "$got" ] || printf '%s (table %s) routes:\n  expected:\n%s\n  actual:\n%s\n' \
+					"$a" "$t" "$(sed 's/^/    /' <<<"$want")" "$(sed 's/^/    /' <<<"$got")"
+			done
+		done
+		for t in $(ip -n "$PR_H" -$f route show table all |
+			awk '{ for (i = 1; i < NF; i++) if ($i == "table" && $(i + 1) ~ /^100[0-9][0-9]$/) print $(i + 1) }' |
+			sort -u); do
+			pr_our_rules $f | grep -q "lookup $t " && continue
+			printf 'IPv%s table %s has no rule but routes\n' "$f" "$t"
+		done
+	done
+	ip -n "$PR_H" -6 rule show | grep -q 'fe80:' && echo "a rule for a link-local address"
+	[ -z "$(t_rows "SELECT address FROM leases WHERE address LIKE 'fe80:%'" 2>/dev/null)" ] ||
+		echo "a lease for a link-local address"
+}
+nm_state_ok() { [ -z "$(nm_state)" ]; }
+# nm_check_state DESCRIPTION [SECONDS]: ok when nm_state finds nothing wrong
+# within SECONDS (default 5); else prints what is wrong.
+nm_check_state() {
+	if pr_within "${2:-5}" nm_state_ok; then t_ok "$1"; else
+		t_fail "$1"; nm_state | sed 's/^/    /'; fi
+}
+# nm_check_traffic WHEN: every global address reaches the far host by its
+# own uplink (up to 5 s each: an IPv6 router is learned from its next RA).
+nm_check_traffic() {
+	local a
+	for a in $(nm_addrs); do
+		t_check "$1: $a reaches the far host by its own uplink" pr_within 5 pr_reaches "$a"
+	done
 }
