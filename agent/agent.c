@@ -10,6 +10,7 @@
 
 #include "agent.h"
 #include "agentcfg.h"
+#include "agentdns.h"
 #include "cli.h"
 #include "daemon.h"
 #include "engine.h"
@@ -74,6 +75,8 @@ struct agent {
 	struct hintwatch hw;		/* uplinks hooks announced */
 	struct neighbours nb;		/* IPv6 routers on each link */
 	struct loop_fd hwh, nbh;
+	struct agentdns dns;		/* the servers-file */
+	struct loop_timer dns_timer;
 };
 
 /* ---- one owner per address ---- */
@@ -370,11 +373,12 @@ static bool cb_manage(struct engine *e, int family, const char *ifname, struct u
 }
 
 static int cb_extra(const struct engine *e, const struct uplink *u, bool main_default,
-		    struct kroute_set *out)
+		    bool main_had, struct kroute_set *out)
 {
 	const struct agent *a = e->owner;
 
-	return hintwatch_routes(hintwatch_find(&a->hw, u->key.ifname), &a->nb, u, main_default, out);
+	return hintwatch_routes(hintwatch_find(&a->hw, u->key.ifname), main_had ? NULL : &a->nb, u,
+				main_default, out);
 }
 
 static bool cb_new(struct engine *e, struct uplink *u)
@@ -447,6 +451,32 @@ static void ready_check(struct agent *a)
 
 /* ---- passes ---- */
 
+#define DNS_CHECK_MS 2000	/* rtalloc-track's verdicts, RDNSS lifetimes */
+
+static void dns_update(struct agent *a)
+{
+	int ret = agentdns_update(&a->dns, &a->e, &a->hw, loop_now_ms());
+
+	if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
+		log_msg(LOG_ERR, "dns_servers_file %s: %s", a->dns.path, strerror(-ret));
+}
+
+static void dns_due(struct loop_timer *t)
+{
+	struct agent *a = container_of(t, struct agent, dns_timer);
+
+	dns_update(a);
+	loop_timer_set(&a->dns_timer, DNS_CHECK_MS);
+}
+
+static void dns_useropt(void *data, const struct nlmsghdr *nlh)
+{
+	struct agent *a = data;
+
+	if (agentdns_useropt(&a->dns, nlh, loop_now_ms()) > 0)
+		dns_update(a);
+}
+
 static void pass_now(struct agent *a)
 {
 	int ret;
@@ -464,6 +494,7 @@ static void pass_now(struct agent *a)
 		loop_timer_set(&a->pass_timer, a->e.next_due_ms > loop_now_ms() ?
 					       a->e.next_due_ms - loop_now_ms() : 1);
 	ready_check(a);
+	dns_update(a);
 }
 
 static void pass_due(struct loop_timer *t)
@@ -591,6 +622,8 @@ static void reload(struct agent *a)
 	    memcmp(next.forward_from, a->cfg.forward_from, sizeof(next.forward_from)))
 		engine_set_forward(&a->e, (const char (*)[IFNAMSIZ])next.forward_from, next.nforward);
 	a->cfg = next;
+	free(a->dns.written);	/* written again, wherever it goes now */
+	a->dns.written = NULL;
 	/* Uplinks whose settings are the same plan no change. */
 	engine_rescan(&a->e);
 	log_msg(LOG_INFO, "reloaded %s", a->path);
@@ -689,7 +722,7 @@ int agent_run(const char *path)
 	a.loop.epfd = -1;
 	a.lc.fd = -1;
 	a.kh.fd = a.lh.fd = a.named.fd = a.hw.fd = -1;
-	a.pass_timer.h.fd = a.lease_timer.h.fd = a.sig.h.fd = -1;
+	a.pass_timer.h.fd = a.lease_timer.h.fd = a.sig.h.fd = a.dns_timer.h.fd = -1;
 	a.rl = (struct ratelimit)RATELIMIT_INIT(10000, 5);
 	agentcfg_defaults(&a.cfg);
 	if (agentcfg_load(&a.cfg, path, err, sizeof(err)) < 0) {
@@ -718,6 +751,8 @@ int agent_run(const char *path)
 		ret = loop_timer_init(&a.loop, &a.pass_timer, pass_due);
 	if (ret == 0)
 		ret = loop_timer_init(&a.loop, &a.lease_timer, lease_due);
+	if (ret == 0)
+		ret = loop_timer_init(&a.loop, &a.dns_timer, dns_due);
 	if (ret < 0) {
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
 		goto cleanup;
@@ -741,6 +776,9 @@ int agent_run(const char *path)
 		goto cleanup;
 	}
 	ret = hintwatch_open(&a.hw, a.cfg.socket_path);
+	agentdns_init(&a.dns, a.cfg.dns_servers_file, a.cfg.dnsmasq_pidfile);
+	a.nb.useropt = dns_useropt;
+	a.nb.data = &a;
 	if (ret == 0)
 		ret = neigh_open(&a.nb);
 	if (ret < 0) {
@@ -775,6 +813,7 @@ int agent_run(const char *path)
 	log_msg(LOG_INFO, "managing %zu uplink(s); rtallocd @%s", a.e.nup, a.cfg.socket_path);
 	lease_schedule(&a);
 	pass_now(&a);
+	loop_timer_set(&a.dns_timer, DNS_CHECK_MS);
 	ret = loop_run(&a.loop);
 	if (ret < 0)
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
@@ -789,6 +828,8 @@ cleanup:
 	kernel_close(a.k);
 	hintwatch_close(&a.hw);
 	neigh_close(&a.nb);
+	agentdns_free(&a.dns);
+	loop_timer_free(&a.loop, &a.dns_timer);
 	lease_close(&a.lc);
 	if (a.named.fd >= 0)
 		close(a.named.fd);

@@ -188,14 +188,21 @@ int agentcfg_parse(struct agentcfg *c, const char *text, size_t len, char *err, 
 			ret = get_fwmarks(v, c, err, errlen);
 		} else if (!strcmp(key, "forward_from")) {
 			ret = get_forward(v, c, err, errlen);
+		} else if (!strcmp(key, "dns_servers_file") || !strcmp(key, "dnsmasq_pidfile")) {
+			char *dst = key[1] == 'n' ? c->dns_servers_file : c->dnsmasq_pidfile;
+
+			ret = get_string(v, key, dst, sizeof(c->dns_servers_file) - 1, err, errlen);
+			if (ret == 0 && dst[0] && dst[0] != '/')
+				ret = jsonconf_bad(err, errlen, "%s: not an absolute path: `%s'", key, dst);
 		} else {
 			ret = jsonconf_unknown(key, err, errlen);
 		}
 		if (ret < 0)
 			goto cleanup;
 	}
-	if (!have_interfaces || !c->ninterfaces)
-		ret = jsonconf_bad(err, errlen, "interfaces: missing or empty: name the uplinks to manage, e.g. [\"wan*\"]");
+	/* Empty: the uplinks are those hooks announce (rtalloc hint). */
+	if (!have_interfaces)
+		ret = jsonconf_bad(err, errlen, "interfaces: missing: name the uplinks to manage, e.g. [\"wan*\"], or [] for those hooks announce");
 cleanup:
 	json_object_put(root);
 	return ret;

@@ -31,6 +31,8 @@ struct agentcfg {
 	size_t nfwmark;
 	char forward_from[ENGINE_FORWARD_MAX][IFNAMSIZ];
 	size_t nforward;
+	char dns_servers_file[256];	/* "": no servers-file */
+	char dnsmasq_pidfile[256];	/* "": nobody signalled */
 };
 
 void agentcfg_defaults(struct agentcfg *c);

@@ -58,6 +58,9 @@ int hint_add_gateway(struct hint *h, const char *s, char *err, size_t errlen)
 		return fail(err, errlen, "--gateway: more than %d", HINT_GW_MAX);
 	if (unicast_parse(s, &h->gw[h->ngw]) < 0)
 		return fail(err, errlen, "--gateway: not a unicast address: `%s'", s);
+	for (size_t i = 0; i < h->ngw; i++)
+		if (!memcmp(&h->gw[i], &h->gw[h->ngw], sizeof(h->gw[i])))
+			return 0;	/* NetworkManager's IP4_GATEWAY is in DHCP4_ROUTERS */
 	h->ngw++;
 	return 0;
 }
@@ -68,6 +71,9 @@ int hint_add_dns(struct hint *h, const char *s, char *err, size_t errlen)
 		return fail(err, errlen, "--dns: more than %d", HINT_DNS_MAX);
 	if (unicast_parse(s, &h->dns[h->ndns]) < 0)
 		return fail(err, errlen, "--dns: not a unicast address: `%s'", s);
+	for (size_t i = 0; i < h->ndns; i++)
+		if (!memcmp(&h->dns[i], &h->dns[h->ndns], sizeof(h->dns[i])))
+			return 0;
 	h->ndns++;
 	return 0;
 }

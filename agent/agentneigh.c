@@ -80,6 +80,8 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type == RTM_NEWNEIGH || nlh->nlmsg_type == RTM_DELNEIGH)
 		c->changed |= neigh_msg(c->nb, nlh);
+	else if (nlh->nlmsg_type == RTM_NEWNDUSEROPT && c->nb->useropt)
+		c->nb->useropt(c->nb->data, nlh);
 	return MNL_CB_OK;
 }
 
@@ -108,11 +110,10 @@ int neigh_reload(struct neighbours *nb)
 
 int neigh_open(struct neighbours *nb)
 {
-	static const unsigned groups[] = { RTNLGRP_NEIGH };
+	static const unsigned groups[] = { RTNLGRP_NEIGH, RTNLGRP_ND_USEROPT };
 	int ret;
 
-	memset(nb, 0, sizeof(*nb));
-	ret = nl_open(&nb->ev, groups, 1);
+	ret = nl_open(&nb->ev, groups, 2);
 	if (ret < 0)
 		return ret;
 	ret = neigh_reload(nb);

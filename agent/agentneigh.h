@@ -18,11 +18,15 @@ struct neigh_router {
 
 struct neighbours {
 	struct nl ev;
+	/* ND user options (RTM_NEWNDUSEROPT: an RA's RDNSS) go here. */
+	void (*useropt)(void *data, const struct nlmsghdr *nlh);
+	void *data;
 	struct neigh_router *v;
 	size_t n, cap;
 };
 
-/* Subscribes, then reads the kernel's neighbours: 0 or -errno. */
+/* Subscribes, then reads the kernel's neighbours: 0 or -errno.  nb zeroed
+ * but for useropt and data. */
 int neigh_open(struct neighbours *nb);
 void neigh_close(struct neighbours *nb);
 int neigh_fd(const struct neighbours *nb);

@@ -137,3 +137,23 @@ void health_lease_json(FILE *out, const char *ifname, const char *address)
 		return;
 	}
 }
+
+bool health_offline(const char *ifname)
+{
+	const char *path = getenv("RTALLOC_TRACK_STATE");
+	struct json_object *st = json_object_from_file(path && path[0] ? path : "/run/rtalloc/track.json");
+	struct json_object *ups;
+	bool off = false;
+
+	if (!st || !json_object_is_type(st, json_type_object) || !running(st) || !(ups = uplinks(st))) {
+		json_object_put(st);
+		return false;
+	}
+	for (size_t i = 0; i < json_object_array_length(ups) && !off; i++) {
+		struct json_object *u = json_object_array_get_idx(ups, i);
+
+		off = !strcmp(str(u, "interface"), ifname) && !strcmp(str(u, "state"), "offline");
+	}
+	json_object_put(st);
+	return off;
+}

@@ -26,5 +26,8 @@ struct json_object *health_json(void);
 /* For --list --json: `,"health":{...}` for the lease of ifname/address when
  * rtalloc-track tracks it; nothing otherwise. */
 void health_lease_json(FILE *out, const char *ifname, const char *address);
+/* Does a running rtalloc-track report the uplink on ifname offline (any of
+ * its addresses)?  Read afresh on each call (the agent's servers-file). */
+bool health_offline(const char *ifname);
 
 #endif

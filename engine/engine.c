@@ -504,8 +504,13 @@ static bool mirror_event(struct engine *e, const struct kevent *ev)
 		/* An address deleted and added again (NetworkManager does so
 		 * within milliseconds) has had the routes using it flushed
 		 * without a word: what the tables hold is read again. */
-		if (!ev->del)
-			e->resync = true;
+		if (ev->del) {
+			e->gone_addrs[e->ngone_addrs++ % ENGINE_GONE_ADDRS] = ev->addr;
+		} else {
+			for (unsigned i = 0; i < ENGINE_GONE_ADDRS && i < e->ngone_addrs; i++)
+				if (kaddr_same(&e->gone_addrs[i], &ev->addr))
+					e->resync = true;
+		}
 		return true;
 	}
 	case KOBJ_ROUTE: {
@@ -519,6 +524,8 @@ static bool mirror_event(struct engine *e, const struct kevent *ev)
 			if (!l)
 				return forgot;
 			l->dirty = true;
+			if (!ev->del && !ev->route.dst_len && ev->route.type == RTN_UNICAST)
+				l->had_default[fam_ix(ev->route.family)] = true;
 			return true;
 		}
 		return mark_table(e, ev->route.family, ev->route.table) || forgot;
@@ -544,8 +551,13 @@ static void load_cb(const struct kevent *ev, void *data)
 int engine_load(struct engine *e)
 {
 	static const enum kobj_type order[] = { KOBJ_LINK, KOBJ_ADDR, KOBJ_ROUTE, KOBJ_RULE };
+	struct elink *old = e->nlinks ? malloc(e->nlinks * sizeof(*old)) : NULL;
+	size_t nold = old ? e->nlinks : 0;
 	int ret;
 
+	/* What main had through a link is history the dump cannot tell. */
+	if (old)
+		memcpy(old, e->links, nold * sizeof(*old));
 	for (size_t i = 0; i < e->nlinks; i++)
 		kroute_set_free(&e->links[i].main);
 	e->nlinks = e->naddrs = 0;
@@ -554,9 +566,18 @@ int engine_load(struct engine *e)
 			t->rules.n = t->routes.n = 0;
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		ret = kernel_dump(e->k, order[i], load_cb, e);
-		if (ret < 0)
+		if (ret < 0) {
+			free(old);
 			return ret;
+		}
 	}
+	for (size_t i = 0; i < nold; i++) {
+		struct elink *l = link_find(e, old[i].l.ifindex);
+
+		for (int f = 0; l && f < 2; f++)
+			l->had_default[f] |= old[i].had_default[f];
+	}
+	free(old);
 	for (size_t i = 0; i < e->captables; i++)
 		for (struct etable *t = e->tables[i], *next; t; t = next) {
 			next = t->next;
@@ -648,7 +669,7 @@ static int extra_routes(const struct engine *e, const struct uplink *u, const st
 	for (size_t i = 0; i < l->main.n && !main_default; i++)
 		main_default = l->main.v[i].family == u->key.family && !l->main.v[i].dst_len &&
 			       l->main.v[i].oif == u->ifindex && l->main.v[i].type == RTN_UNICAST;
-	if (e->ops->extra_routes(e, u, main_default, &x) < 0) {
+	if (e->ops->extra_routes(e, u, main_default, l->had_default[fam_ix(u->key.family)], &x) < 0) {
 		kroute_set_free(&x);
 		return -ENOMEM;
 	}
@@ -664,8 +685,11 @@ static int extra_routes(const struct engine *e, const struct uplink *u, const st
 		memset(&c.src, 0, sizeof(c.src));
 		if (!linklocal6(&c))
 			c.src = u->key.addr;
+		/* They fill what main lacks: a destination main routes
+		 * through the link keeps main's route. */
 		for (size_t j = 0; j < routes->n && !dup; j++)
-			dup = kroute_same_key(&routes->v[j], &c);
+			dup = routes->v[j].dst_len == c.dst_len &&
+			      !memcmp(routes->v[j].dst.bytes, c.dst.bytes, addr_len(c.family));
 		if (!dup)
 			ret |= kroute_set_add(routes, &c);
 	}

@@ -123,6 +123,8 @@ EOF
 	for f in $NM_DISPATCH; do
 		install -m 755 "$f" "$d/etc/dispatcher.d/"
 	done
+	# /etc/default as the machine has it, with the hooks' settings.
+	cp -a /etc/default/. "$d/default/"
 	printf '%s\n' "$NM_DEFAULT" >"$d/default/rtalloc"
 	cat >"$d/services/org.freedesktop.nm_dispatcher.service" <<EOF
 [D-BUS Service]
@@ -157,12 +159,17 @@ nm_daemons() {
 	# The holder: a shell in the namespace that mounts, starts the bus,
 	# then waits; everything else enters its namespaces (nsenter).
 	# shellcheck disable=SC2016
-	PR_MOUNTS='mount -t tmpfs -o mode=755 tmpfs /run &&
-		mkdir -p /run/dbus /run/NetworkManager /run/netns &&
+	# /run/rtalloc stays the machine's (the hooks' hints go to the agent
+	# there, as on a laptop, where /run is one).
+	mkdir -p /run/rtalloc "$T_DIR/nm/rtalloc-run"
+	PR_MOUNTS='mount --bind /run/rtalloc "$D/nm/rtalloc-run" &&
+		mount -t tmpfs -o mode=755 tmpfs /run &&
+		mkdir -p /run/dbus /run/NetworkManager /run/netns /run/rtalloc &&
+		mount --move "$D/nm/rtalloc-run" /run/rtalloc &&
 		mount -t tmpfs tmpfs /var/lib/NetworkManager &&
 		mount -t tmpfs -o mode=755 tmpfs /etc/NetworkManager &&
 		cp -a "$D"/nm/etc/. /etc/NetworkManager/ &&
-		{ [ ! -e /etc/default/rtalloc ] || mount --bind "$D/nm/default/rtalloc" /etc/default/rtalloc; } &&
+		mount --bind "$D/nm/default" /etc/default &&
 		umount -l /sys 2>/dev/null; mount -t sysfs -o ro sysfs /sys && hostname nm-laptop'
 	# shellcheck disable=SC2016
 	pr_private "$PR_H" sh -c 'exec "$0" --nofork --nopidfile --config-file="$1" 2>>"$2"' \
@@ -216,6 +223,8 @@ nm_start() {
 	ip netns exec "$PR_H" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
 		net.ipv6.conf.wan0.accept_ra=0 net.ipv6.conf.wan1.accept_ra=0
 	nm_files
+	# NM_BEFORE: a command run before NetworkManager starts (the agent).
+	[ -z "${NM_BEFORE:-}" ] || $NM_BEFORE || return 1
 	nm_daemons || return 1
 	if ! t_wait 40 nm_configured; then
 		echo "# NetworkManager did not configure the host within 40 s:"
@@ -283,4 +292,69 @@ nm_check_traffic() {
 	for a in $(nm_addrs); do
 		t_check "$1: $a reaches the far host by its own uplink" pr_within 5 pr_reaches "$a"
 	done
+}
+
+# nm_agent JSON-MEMBERS: rtalloc-agent in the host namespace with exactly
+# those members (and socket_path) in its agent.json; waits for READY=1.
+# Pid in PR_AGENT_PID, log in PR_AGENT_LOG.
+nm_agent() {
+	PR_AGENT_CONF=$T_DIR/agent.json
+	PR_AGENT_LOG=$T_DIR/agent.log
+	printf '{ "socket_path": "%s", %s }\n' "$T_SOCK" "$1" >"$PR_AGENT_CONF"
+	# shellcheck disable=SC2016
+	t_bg_ready rtalloc-agent "$PR_H" sh -c 'exec "$0" -c "$1" 2>>"$2"' \
+		"$AGENT" "$PR_AGENT_CONF" "$PR_AGENT_LOG"
+	local rc=$?
+	PR_AGENT_PID=$T_LAST_PID
+	PR_PIDS+=("$PR_AGENT_PID")
+	[ $rc = 0 ] || tail -n 20 "$PR_AGENT_LOG"
+	return $rc
+}
+
+# nm_servers: the servers-file the agent must write: each uplink's DHCPv4
+# and RA DNS servers (ISP N's 10.20N.0.53, 2001:db8:20N::53), with that
+# uplink's address of the family.
+nm_servers() {
+	local n
+	for n in 0 1; do
+		printf 'server=10.20%s.0.53@wan%s@%s\n' "$n" "$n" "$(pr_addr "wan$n" 4)"
+		printf 'server=2001:db8:20%s::53@wan%s@%s\n' "$n" "$n" "$(pr_addr "wan$n" 6)"
+	done | sort
+}
+
+# nm_scenario SERVERS-FILE: issue #21's scenario once NetworkManager runs
+# and the agent is up: state and traffic at start, after `nmcli con down` /
+# `up` of the never-default uplink, `nmcli dev reapply` of the other, and a
+# NetworkManager restart; the servers-file against NM_SERVERS_WANT (a
+# function printing what it must hold) after each.
+nm_servers_ok() { [ "$($NM_SERVERS_WANT)" = "$(cat "$NM_SERVERS_FILE" 2>/dev/null)" ]; }
+nm_up() { nmcli -t -f STATE,DEVICE dev | grep -qx 'connected:wan1'; }
+# nm_round WHEN: state, traffic and servers-file checks.
+nm_round() {
+	nm_check_state "$1: every global address: its table, exactly its rules, main's routes and a default" 10
+	nm_check_traffic "$1"
+	t_check "$1: the servers-file holds each uplink's DNS servers with its address" pr_within 5 nm_servers_ok
+}
+nm_scenario() {
+	local when
+	NM_SERVERS_FILE=$1
+	nm_round "at start"
+	nmcli con down wan1 >/dev/null
+	t_check "nmcli con down wan1: its addresses go" pr_within 10 test -z "$(pr_addr wan1 4)"
+	nm_check_state "after con down: wan0's uplinks alone"
+	nmcli con up wan1 >/dev/null
+	t_check "nmcli con up wan1: configured again" t_wait 30 nm_configured
+	nm_round "after con down/up"
+	nmcli dev reapply wan0 >/dev/null
+	sleep 1
+	t_check "nmcli dev reapply wan0: configured again" t_wait 30 nm_configured
+	nm_round "after dev reapply"
+	nm_restart
+	t_check "NetworkManager restarted: wan1 connected again" t_wait 30 nm_up
+	t_check "configured again after the restart" t_wait 30 nm_configured
+	nm_round "after a NetworkManager restart"
+	t_check "the agent still runs" kill -0 "$PR_AGENT_PID"
+	when=$(t_rows "SELECT count(*) FROM leases WHERE address LIKE 'fe80:%'" 2>/dev/null)
+	t_eq "no lease for a link-local address, ever" 0 "${when:-0}"
+	[ $T_FAILED = 0 ] || { cat "$NM_SERVERS_FILE"; tail -n 30 "$PR_AGENT_LOG"; }
 }
