@@ -11,6 +11,7 @@
 #include "agent.h"
 #include "agentcfg.h"
 #include "agentdns.h"
+#include "agentra.h"
 #include "cli.h"
 #include "daemon.h"
 #include "engine.h"
@@ -77,6 +78,7 @@ struct agent {
 	struct loop_fd hwh, nbh;
 	struct agentdns dns;		/* the servers-file */
 	struct loop_timer dns_timer;
+	struct loop_fd rah;		/* router advertisements (RDNSS) */
 };
 
 /* ---- one owner per address ---- */
@@ -477,6 +479,15 @@ static void dns_useropt(void *data, const struct nlmsghdr *nlh)
 		dns_update(a);
 }
 
+static void ra_ready(struct loop_fd *fd, uint32_t events)
+{
+	struct agent *a = container_of(fd, struct agent, rah);
+
+	(void)events;
+	if (ra_read(fd->fd, &a->dns, loop_now_ms()) > 0)
+		dns_update(a);
+}
+
 static void pass_now(struct agent *a)
 {
 	int ret;
@@ -721,7 +732,7 @@ int agent_run(const char *path)
 	a.path = path;
 	a.loop.epfd = -1;
 	a.lc.fd = -1;
-	a.kh.fd = a.lh.fd = a.named.fd = a.hw.fd = -1;
+	a.kh.fd = a.lh.fd = a.named.fd = a.hw.fd = a.rah.fd = -1;
 	a.pass_timer.h.fd = a.lease_timer.h.fd = a.sig.h.fd = a.dns_timer.h.fd = -1;
 	a.rl = (struct ratelimit)RATELIMIT_INIT(10000, 5);
 	agentcfg_defaults(&a.cfg);
@@ -798,6 +809,15 @@ int agent_run(const char *path)
 	a.lh = (struct loop_fd){ .fd = a.lc.fd, .events = EPOLLIN, .cb = lease_ready };
 	a.hwh = (struct loop_fd){ .fd = a.hw.fd, .events = EPOLLIN, .cb = hints_ready };
 	a.nbh = (struct loop_fd){ .fd = neigh_fd(&a.nb), .events = EPOLLIN, .cb = neigh_ready };
+	/* Without a servers-file, RAs are none of our business. */
+	if (a.dns.path[0]) {
+		a.rah = (struct loop_fd){ .fd = ra_open(), .events = EPOLLIN, .cb = ra_ready };
+		if (a.rah.fd < 0)
+			log_msg(LOG_WARNING, "RAs' DNS servers: %s: only hints' and the kernel's",
+				strerror(-a.rah.fd));
+		else if ((ret = loop_fd_add(&a.loop, &a.rah)) < 0)
+			log_msg(LOG_WARNING, "RAs' DNS servers: %s", strerror(-ret));
+	}
 	if ((ret = loop_fd_add(&a.loop, &a.kh)) < 0 || (ret = loop_fd_add(&a.loop, &a.lh)) < 0 ||
 	    (ret = loop_fd_add(&a.loop, &a.hwh)) < 0 || (ret = loop_fd_add(&a.loop, &a.nbh)) < 0 ||
 	    (a.named.fd >= 0 && (ret = loop_fd_add(&a.loop, &a.named)) < 0)) {
@@ -829,6 +849,8 @@ cleanup:
 	hintwatch_close(&a.hw);
 	neigh_close(&a.nb);
 	agentdns_free(&a.dns);
+	if (a.rah.fd >= 0)
+		close(a.rah.fd);
 	loop_timer_free(&a.loop, &a.dns_timer);
 	lease_close(&a.lc);
 	if (a.named.fd >= 0)

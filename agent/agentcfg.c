@@ -189,7 +189,7 @@ int agentcfg_parse(struct agentcfg *c, const char *text, size_t len, char *err, 
 		} else if (!strcmp(key, "forward_from")) {
 			ret = get_forward(v, c, err, errlen);
 		} else if (!strcmp(key, "dns_servers_file") || !strcmp(key, "dnsmasq_pidfile")) {
-			char *dst = key[1] == 'n' ? c->dns_servers_file : c->dnsmasq_pidfile;
+			char *dst = !strcmp(key, "dns_servers_file") ? c->dns_servers_file : c->dnsmasq_pidfile;
 
 			ret = get_string(v, key, dst, sizeof(c->dns_servers_file) - 1, err, errlen);
 			if (ret == 0 && dst[0] && dst[0] != '/')

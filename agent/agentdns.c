@@ -58,14 +58,20 @@ static int ra_set(struct agentdns *d, int ifindex, const struct inet_addr *a, ui
 int agentdns_useropt(struct agentdns *d, const struct nlmsghdr *nlh, uint64_t now_ms)
 {
 	const struct nduseroptmsg *m = NLMSG_DATA(nlh);
-	const uint8_t *opt, *end;
-	int changed = 0;
 
 	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) || m->nduseropt_family != AF_INET6 ||
 	    NLMSG_LENGTH(sizeof(*m) + m->nduseropt_opts_len) > nlh->nlmsg_len)
 		return 0;
-	opt = (const uint8_t *)(m + 1);
-	end = opt + m->nduseropt_opts_len;
+	return agentdns_ra_options(d, m->nduseropt_ifindex, (const uint8_t *)(m + 1),
+				   m->nduseropt_opts_len, now_ms);
+}
+
+int agentdns_ra_options(struct agentdns *d, int ifindex, const uint8_t *opt, size_t optlen,
+			uint64_t now_ms)
+{
+	const uint8_t *end = opt + optlen;
+	int changed = 0;
+
 	while (end - opt >= 8) {
 		size_t len = (size_t)opt[1] * 8;
 		uint32_t life;
@@ -79,7 +85,7 @@ int agentdns_useropt(struct agentdns *d, const struct nlmsghdr *nlh, uint64_t no
 				struct inet_addr a = { .family = AF_INET6 };
 
 				memcpy(a.bytes, opt + off, 16);
-				changed |= ra_set(d, m->nduseropt_ifindex, &a,
+				changed |= ra_set(d, ifindex, &a,
 						  life ? now_ms + (uint64_t)life * 1000 : 0);
 			}
 		}

@@ -36,6 +36,10 @@ void agentdns_init(struct agentdns *d, const char *path, const char *pidfile);
 void agentdns_free(struct agentdns *d);
 /* An RTM_NEWNDUSEROPT message: 1 when an RDNSS changed the servers. */
 int agentdns_useropt(struct agentdns *d, const struct nlmsghdr *nlh, uint64_t now_ms);
+/* The options of a router advertisement received on ifindex (their RDNSS):
+ * 1 when the servers changed. */
+int agentdns_ra_options(struct agentdns *d, int ifindex, const uint8_t *opt, size_t optlen,
+			uint64_t now_ms);
 /* Writes the file if its text changed (and signals dnsmasq): 1 when
  * written, 0, or -errno. */
 int agentdns_update(struct agentdns *d, const struct engine *e, const struct hintwatch *hw,

@@ -28,7 +28,9 @@ const struct hint *hintwatch_find(const struct hintwatch *w, const char *ifname)
 /* The routes u's table gets beyond main's copy (engine_ops.extra_routes):
  * the hint's routes of u's family; and, when main has no default route
  * through u's link (a never-default uplink), one via the hint's gateway of
- * that family or, for IPv6, via the router the kernel knows on the link. */
+ * that family or, for IPv6, via the router the kernel knows on the link
+ * (nb; NULL where main had a default through the link that went: the
+ * router is gone, its neighbour entry says nothing of that). */
 int hintwatch_routes(const struct hint *h, const struct neighbours *nb, const struct uplink *u,
 		     bool main_default, struct kroute_set *out);
 

@@ -301,6 +301,7 @@ nm_agent() {
 	PR_AGENT_CONF=$T_DIR/agent.json
 	PR_AGENT_LOG=$T_DIR/agent.log
 	printf '{ "socket_path": "%s", %s }\n' "$T_SOCK" "$1" >"$PR_AGENT_CONF"
+	t_on_exit "rm -rf /run/rtalloc/hints/$T_SOCK"
 	# shellcheck disable=SC2016
 	t_bg_ready rtalloc-agent "$PR_H" sh -c 'exec "$0" -c "$1" 2>>"$2"' \
 		"$AGENT" "$PR_AGENT_CONF" "$PR_AGENT_LOG"
