@@ -20,6 +20,7 @@
 #include "lease.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "sdnotify.h"
 
 #define PASS_DELAY_MS	20	/* events of one burst: one pass */
@@ -61,6 +62,7 @@ struct agent {
 	struct loop_fd lh;
 	struct loop_signal sig;
 	struct loop_fd named;		/* bound to AGENT_NAME_FMT */
+	struct metrics metrics;		/* cfg.metrics_textfile's writer */
 	uint32_t seq;
 	struct holder *fl[INFLIGHT_MAX];	/* requests in flight */
 	unsigned inflight;
@@ -490,13 +492,17 @@ static void ra_ready(struct loop_fd *fd, uint32_t events)
 
 static void pass_now(struct agent *a)
 {
+	unsigned long changes;
 	int ret;
 
 	/* Events the grant raced with (the prefix route of a new address)
 	 * are in the mirror before the pass. */
 	engine_read_events(&a->e);
 	a->last_pass_ms = loop_now_ms();
+	changes = a->e.stats.changes;
 	ret = engine_pass(&a->e, a->last_pass_ms);
+	if (a->e.stats.changes != changes)
+		metrics_soon(&a->metrics);
 	if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
 		log_msg(LOG_ERR, "reconcile: %s", strerror(-ret));
 	if (a->e.resync || ret < 0)
@@ -632,6 +638,12 @@ static void reload(struct agent *a)
 	if (next.nforward != a->cfg.nforward ||
 	    memcmp(next.forward_from, a->cfg.forward_from, sizeof(next.forward_from)))
 		engine_set_forward(&a->e, (const char (*)[IFNAMSIZ])next.forward_from, next.nforward);
+	if (strcmp(next.metrics_textfile, a->cfg.metrics_textfile) ||
+	    strcmp(next.socket_path, a->cfg.socket_path)) {
+		metrics_stop(&a->metrics);
+		if (metrics_start(&a->metrics, &a->loop, &a->e, next.metrics_textfile, next.socket_path) < 0)
+			log_msg(LOG_ERR, "reload: metrics_textfile %s: cannot start", next.metrics_textfile);
+	}
 	a->cfg = next;
 	free(a->dns.written);	/* written again, wherever it goes now */
 	a->dns.written = NULL;
@@ -830,6 +842,11 @@ int agent_run(const char *path)
 	sweep_leases(&a);
 	a.started = true;
 	lease_pump(&a);
+	ret = metrics_start(&a.metrics, &a.loop, &a.e, a.cfg.metrics_textfile, a.cfg.socket_path);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "metrics_textfile %s: %s", a.cfg.metrics_textfile, strerror(-ret));
+		goto cleanup;
+	}
 	log_msg(LOG_INFO, "managing %zu uplink(s); rtallocd @%s", a.e.nup, a.cfg.socket_path);
 	lease_schedule(&a);
 	pass_now(&a);
@@ -840,6 +857,7 @@ int agent_run(const char *path)
 	teardown(&a);
 	rc = 0;
 cleanup:
+	metrics_stop(&a.metrics);
 	if (loaded) {
 		for (size_t i = 0; i < a.e.nup; i++)
 			free(a.e.up[i]->owner);

@@ -165,6 +165,25 @@ static int get_forward(struct json_object *v, struct agentcfg *c, char *err, siz
 	return 0;
 }
 
+/* An absolute path whose name ends in .prom (node_exporter's textfile
+ * collector reads only those); "" turns the metrics off. */
+static int get_textfile(struct json_object *v, struct agentcfg *c, char *err, size_t errlen)
+{
+	const char *key = "metrics_textfile";
+	size_t len;
+	int ret = get_string(v, key, c->metrics_textfile, sizeof(c->metrics_textfile), err, errlen);
+
+	if (ret < 0 || !c->metrics_textfile[0])
+		return ret;
+	len = strlen(c->metrics_textfile);
+	if (c->metrics_textfile[0] != '/')
+		return jsonconf_bad(err, errlen, "%s: must be an absolute path, got `%s'", key, c->metrics_textfile);
+	if (len < 6 || strcmp(c->metrics_textfile + len - 5, ".prom") || c->metrics_textfile[len - 6] == '/')
+		return jsonconf_bad(err, errlen, "%s: must name a *.prom file (node_exporter reads only those), got `%s'",
+				    key, c->metrics_textfile);
+	return 0;
+}
+
 int agentcfg_parse(struct agentcfg *c, const char *text, size_t len, char *err, size_t errlen)
 {
 	struct json_object *root = NULL;
@@ -194,6 +213,8 @@ int agentcfg_parse(struct agentcfg *c, const char *text, size_t len, char *err, 
 			ret = get_string(v, key, dst, sizeof(c->dns_servers_file) - 1, err, errlen);
 			if (ret == 0 && dst[0] && dst[0] != '/')
 				ret = jsonconf_bad(err, errlen, "%s: not an absolute path: `%s'", key, dst);
+		} else if (!strcmp(key, "metrics_textfile")) {
+			ret = get_textfile(v, c, err, errlen);
 		} else {
 			ret = jsonconf_unknown(key, err, errlen);
 		}

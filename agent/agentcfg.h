@@ -33,6 +33,8 @@ struct agentcfg {
 	size_t nforward;
 	char dns_servers_file[256];	/* "": no servers-file */
 	char dnsmasq_pidfile[256];	/* "": nobody signalled */
+	/* node_exporter textfile the agent writes its metrics to; "" none */
+	char metrics_textfile[256];
 };
 
 void agentcfg_defaults(struct agentcfg *c);

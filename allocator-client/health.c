@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -15,20 +16,28 @@ bool health_track_rule(const struct rule *r)
 	       r->pref <= HEALTH_TRACK_PREF_MAX;
 }
 
+/* The state file as it is now (a new reference), or NULL. */
+static struct json_object *state_load(void)
+{
+	const char *path = getenv("RTALLOC_TRACK_STATE");
+	struct json_object *st = json_object_from_file(path && path[0] ? path : "/run/rtalloc/track.json");
+
+	if (st && !json_object_is_type(st, json_type_object)) {
+		json_object_put(st);
+		st = NULL;
+	}
+	return st;
+}
+
 /* Parsed once per run; NULL when there is no (usable) state file. */
 static struct json_object *state(void)
 {
 	static struct json_object *st;
 	static bool loaded;
-	const char *path = getenv("RTALLOC_TRACK_STATE");
 
-	if (loaded)
-		return st;
-	loaded = true;
-	st = json_object_from_file(path && path[0] ? path : "/run/rtalloc/track.json");
-	if (st && !json_object_is_type(st, json_type_object)) {
-		json_object_put(st);
-		st = NULL;
+	if (!loaded) {
+		loaded = true;
+		st = state_load();
 	}
 	return st;
 }
@@ -138,22 +147,54 @@ void health_lease_json(FILE *out, const char *ifname, const char *address)
 	}
 }
 
+int health_read(struct health_uplink **out, size_t *n)
+{
+	struct json_object *st = state_load(), *ups;
+	struct health_uplink *v = NULL;
+	size_t count;
+	int ret = -ENOENT;
+
+	*out = NULL;
+	*n = 0;
+	if (!st || !running(st) || !(ups = uplinks(st)))
+		goto cleanup;
+	count = json_object_array_length(ups);
+	v = calloc(count ? count : 1, sizeof(*v));
+	if (!v) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct json_object *u = json_object_array_get_idx(ups, i), *b;
+
+		snprintf(v[i].interface, sizeof(v[i].interface), "%s", str(u, "interface"));
+		v[i].family = strcmp(str(u, "family"), "inet6") ? AF_INET : AF_INET6;
+		snprintf(v[i].state, sizeof(v[i].state), "%s", str(u, "state"));
+		v[i].since = (long long)num(u, "since");
+		v[i].loss = num(u, "loss");
+		v[i].rtt_ms = num(u, "rtt_ms");
+		v[i].unbound = json_object_object_get_ex(u, "unbound", &b) && json_object_get_boolean(b);
+	}
+	*out = v;
+	*n = count;
+	v = NULL;
+	ret = 0;
+cleanup:
+	free(v);
+	json_object_put(st);
+	return ret;
+}
+
 bool health_offline(const char *ifname)
 {
-	const char *path = getenv("RTALLOC_TRACK_STATE");
-	struct json_object *st = json_object_from_file(path && path[0] ? path : "/run/rtalloc/track.json");
-	struct json_object *ups;
+	struct health_uplink *v;
+	size_t n;
 	bool off = false;
 
-	if (!st || !json_object_is_type(st, json_type_object) || !running(st) || !(ups = uplinks(st))) {
-		json_object_put(st);
+	if (health_read(&v, &n) < 0)
 		return false;
-	}
-	for (size_t i = 0; i < json_object_array_length(ups) && !off; i++) {
-		struct json_object *u = json_object_array_get_idx(ups, i);
-
-		off = !strcmp(str(u, "interface"), ifname) && !strcmp(str(u, "state"), "offline");
-	}
-	json_object_put(st);
+	for (size_t i = 0; i < n && !off; i++)
+		off = !strcmp(v[i].interface, ifname) && !strcmp(v[i].state, "offline");
+	free(v);
 	return off;
 }

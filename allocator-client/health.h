@@ -30,4 +30,18 @@ void health_lease_json(FILE *out, const char *ifname, const char *address);
  * its addresses)?  Read afresh on each call (the agent's servers-file). */
 bool health_offline(const char *ifname);
 
+/* One uplink of rtalloc-track's state, typed (for the agent's metrics). */
+struct health_uplink {
+	char interface[16];
+	int family;			/* AF_INET, AF_INET6 */
+	char state[16];			/* online, offline, ... as track names it */
+	long long since;		/* unix seconds of the last change */
+	double loss;			/* percent, over track's window */
+	double rtt_ms;			/* median */
+	bool unbound;			/* carries unbound traffic */
+};
+/* Reads rtalloc-track's state file afresh (every call): *ups (free()) and
+ * *n, 0; -ENOENT when there is none or track is not running. */
+int health_read(struct health_uplink **ups, size_t *n);
+
 #endif

@@ -389,6 +389,18 @@ int lease_exchange(struct lease_client *lc, const struct cli_opts *o, uint8_t cm
 	return -ETIMEDOUT;
 }
 
+int lease_recv_list(struct lease_client *lc, char *buf, size_t size, struct proto_list_reply *rep,
+		    char *err, size_t errlen)
+{
+	struct ucred cred;
+	const struct ucred *cr;
+	ssize_t len = recv_server(lc, buf, size, &cred, &cr);
+
+	if (len <= 0)
+		return 0;
+	return proto_list_parse(buf, (size_t)len, rep, err, errlen) < 0 ? -EBADMSG : 1;
+}
+
 int lease_list(struct lease_client *lc, unsigned timeout_ms, struct proto_lease **leases,
 	       size_t *n, char *err, size_t errlen)
 {
@@ -424,16 +436,14 @@ int lease_list(struct lease_client *lc, unsigned timeout_ms, struct proto_lease 
 			goto cleanup;
 		}
 		while (!got && (ret = wait_fd(lc->fd, POLLIN, deadline)) > 0) {
-			struct ucred cred;
-			const struct ucred *cr;
-			ssize_t len = recv_server(lc, buf, PROTO_MAX_DATAGRAM, &cred, &cr);
+			int got_one = lease_recv_list(lc, buf, PROTO_MAX_DATAGRAM, &page, err, errlen);
 
-			if (len <= 0)
-				continue;
-			if (proto_list_parse(buf, (size_t)len, &page, err, errlen) < 0) {
+			if (got_one < 0) {
 				ret = -EBADMSG;
 				goto cleanup;
 			}
+			if (!got_one)
+				continue;
 			if (page.seq != req.seq) {
 				proto_list_free(&page);
 				continue;

@@ -83,6 +83,11 @@ int lease_recv(struct lease_client *lc, struct proto_reply *rep);
  * -ETIMEDOUT when the server never answered. */
 int lease_exchange(struct lease_client *lc, const struct cli_opts *o, uint8_t cmd,
 		   unsigned tries, unsigned interval_ms, struct proto_reply *rep);
+/* Reads one pending LIST reply (nonblocking): 1 and *rep (free with
+ * proto_list_free), 0 when nothing usable was pending, -EBADMSG with the
+ * reason in err when the server's datagram is no list reply. */
+int lease_recv_list(struct lease_client *lc, char *buf, size_t size, struct proto_list_reply *rep,
+		    char *err, size_t errlen);
 /* All the server's leases, page by page: *leases (free()) and *n. */
 int lease_list(struct lease_client *lc, unsigned timeout_ms, struct proto_lease **leases,
 	       size_t *n, char *err, size_t errlen);

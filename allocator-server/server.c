@@ -479,6 +479,11 @@ static void send_list(struct server *s, struct server_slot *sl, int seq_version)
 	int n;
 
 	rep.total = (uint32_t)total;
+	rep.has_pool = true;
+	for (int f = 0; f < 2; f++) {
+		rep.pool_used[f] = pool_used(&s->ledger.pool, f ? AF_INET6 : AF_INET);
+		rep.pool_free[f] = s->ledger.pool.n - rep.pool_used[f];
+	}
 	for (size_t i = sl->list_offset; i < total && rep.n < PAGE; i++) {
 		struct lease *le = ledger_nth_live(&s->ledger, i);
 		struct proto_lease *p = &page[rep.n++];

@@ -753,8 +753,8 @@ static void put_lease(struct out *w, const struct proto_lease *l)
 int proto_list_format(const struct proto_list_reply *rep, char *buf, size_t len,
 		      size_t *fitted)
 {
-	/* Room kept for the closing part: ],"total":N,"next":N} */
-	const size_t tail = 48;
+	/* Room kept for the closing part: ],"total":N,"next":N,"pool":{...}} */
+	const size_t tail = 160;
 	struct out w = { .buf = buf, .len = len > tail ? len - tail : 0 };
 	uint32_t first, next = rep->next;
 	size_t i;
@@ -787,7 +787,11 @@ int proto_list_format(const struct proto_list_reply *rep, char *buf, size_t len,
 		next = first + (uint32_t)i;
 	}
 	w.len = len;
-	put(&w, "],\"total\":%u,\"next\":%u}", rep->total, next);
+	put(&w, "],\"total\":%u,\"next\":%u", rep->total, next);
+	if (rep->has_pool)
+		put(&w, ",\"pool\":{\"inet\":{\"used\":%u,\"free\":%u},\"inet6\":{\"used\":%u,\"free\":%u}}",
+		    rep->pool_used[0], rep->pool_free[0], rep->pool_used[1], rep->pool_free[1]);
+	put_char(&w, '}');
 	return out_end(&w);
 }
 
@@ -814,6 +818,35 @@ static int lease_parse(struct json_object *o, struct proto_lease *l, char *err, 
 	if (ret < 0)
 		return ret;
 	l->uid = (uint32_t)v;
+	return 0;
+}
+
+/* "pool": {"inet": {"used": N, "free": N}, "inet6": {...}}; optional. */
+static int pool_parse(struct json_object *o, struct proto_list_reply *rep, char *err, size_t errlen)
+{
+	static const char *const fam[2] = { "inet", "inet6" };
+	struct json_object *p, *f;
+	int64_t v = 0;
+	int ret;
+
+	if (!json_object_object_get_ex(o, "pool", &p))
+		return 0;
+	if (!json_object_is_type(p, json_type_object))
+		return fail(err, errlen, "pool: must be an object");
+	for (int i = 0; i < 2; i++) {
+		struct obj in;
+
+		if (!json_object_object_get_ex(p, fam[i], &f) || !json_object_is_type(f, json_type_object))
+			return fail(err, errlen, "pool: %s: missing or not an object", fam[i]);
+		in = (struct obj){ .j = f };
+		if ((ret = get_int(&in, "used", 0, UINT32_MAX, true, &v, err, errlen)) < 0)
+			return ret;
+		rep->pool_used[i] = (uint32_t)v;
+		if ((ret = get_int(&in, "free", 0, UINT32_MAX, true, &v, err, errlen)) < 0)
+			return ret;
+		rep->pool_free[i] = (uint32_t)v;
+	}
+	rep->has_pool = true;
 	return 0;
 }
 
@@ -849,6 +882,9 @@ int proto_list_parse(const void *buf, size_t len, struct proto_list_reply *rep,
 	if (ret < 0)
 		goto cleanup;
 	rep->next = (uint32_t)v;
+	ret = pool_parse(o, rep, err, errlen);
+	if (ret < 0)
+		goto cleanup;
 	if (!json_object_object_get_ex(o, "leases", &arr) || !arr) {
 		ret = fail(err, errlen, "leases: missing");
 		goto cleanup;

@@ -91,6 +91,10 @@ struct proto_list_reply {
 	uint32_t seq;
 	uint32_t total;
 	uint32_t next;
+	/* The server's pool, [0] inet and [1] inet6 (tables leased and left),
+	 * in servers that send it ("pool"); has_pool false otherwise. */
+	bool has_pool;
+	uint32_t pool_used[2], pool_free[2];
 	size_t n;
 	struct proto_lease *leases;	/* owned by the caller */
 };

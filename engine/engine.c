@@ -1111,6 +1111,8 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 		return 0;
 	}
 	ret = plan_apply(e, what);
+	if (u->installed && ret == 0)
+		e->stats.routes_added += route_adds;
 	if (u->installed && rule_adds) {
 		e->stats.restored += rule_adds;
 		if (ratelimit_ok(&e->rl, now))

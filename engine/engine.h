@@ -107,6 +107,7 @@ struct engine_table {
 
 struct engine_stats {
 	unsigned long passes, changes, restored, events, relevant, resyncs;
+	unsigned long routes_added;	/* to tables already installed */
 };
 
 struct engine {

@@ -73,6 +73,17 @@ static void test_refusals_name_the_key(void **state)
 	assert_string_equal(err, "config: must be a JSON object");
 	assert_int_equal(parse("{ \"interfaces\": [\"wan*\"], \"families\": [] }", &c, err), -EINVAL);
 	assert_string_equal(err, "families: empty: no address would be managed");
+	assert_int_equal(parse("{ \"interfaces\": [\"wan*\"], \"metrics_textfile\": \"rtalloc.prom\" }", &c, err),
+			 -EINVAL);
+	assert_string_equal(err, "metrics_textfile: must be an absolute path, got `rtalloc.prom'");
+	assert_int_equal(parse("{ \"interfaces\": [\"wan*\"], \"metrics_textfile\": \"/var/lib/x/rtalloc.txt\" }",
+			       &c, err), -EINVAL);
+	assert_non_null(strstr(err, "metrics_textfile: must name a *.prom file"));
+	assert_int_equal(parse("{ \"interfaces\": [\"wan*\"], \"metrics_textfile\": \"/d/.prom\" }", &c, err),
+			 -EINVAL);
+	assert_int_equal(parse("{ \"interfaces\": [\"wan*\"], \"metrics_textfile\": \"/d/rtalloc.prom\" }", &c, err),
+			 0);
+	assert_string_equal(c.metrics_textfile, "/d/rtalloc.prom");
 }
 
 int main(void)

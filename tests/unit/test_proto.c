@@ -410,13 +410,28 @@ static void test_list(void **state)
 	assert_int_equal(out.next, 0);
 	assert_int_equal(out.n, 3);
 	proto_list_free(&out);
-	/* empty */
+	assert_false(out.has_pool);	/* a server that sends none */
+	proto_list_free(&out);
+	/* empty, with the server's pool (what the agent's metrics ask for) */
 	in.n = 0;
 	in.total = 0;
+	in.has_pool = true;
+	in.pool_used[0] = 7;
+	in.pool_free[0] = 993;
+	in.pool_used[1] = 4294967295u;
+	in.pool_free[1] = 0;
 	n = proto_list_format(&in, buf, sizeof(buf), &fitted);
 	assert_int_equal(proto_list_parse(buf, (size_t)n, &out, err, sizeof(err)), 0);
 	assert_int_equal(out.n, 0);
+	assert_true(out.has_pool);
+	assert_int_equal(out.pool_used[0], 7);
+	assert_int_equal(out.pool_free[0], 993);
+	assert_int_equal(out.pool_used[1], 4294967295u);
+	assert_int_equal(out.pool_free[1], 0);
 	proto_list_free(&out);
+	const char *p = "{\"version\":2,\"cmd\":4,\"total\":0,\"next\":0,\"leases\":[],\"pool\":{\"inet\":{\"used\":1}}}";
+	assert_int_equal(proto_list_parse(p, strlen(p), &out, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "free: missing"));
 	const char *b = "{\"version\":2,\"cmd\":4,\"total\":1,\"next\":0,\"leases\":[{\"addr_family\":2}]}";
 	assert_int_equal(proto_list_parse(b, strlen(b), &out, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "address: missing"));
