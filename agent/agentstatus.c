@@ -53,6 +53,19 @@ size_t agentstatus_compare(const struct engine *e, const struct proto_lease *lea
 		t = engine_table(e, u.key.family, u.table);
 		fprintf(out, "agent uplink: %s %s on %s, table %u: %zu route%s to copy\n", fam(l->family),
 			l->address, l->ifname, l->table, want.n, want.n == 1 ? "" : "s");
+		/* A never-default uplink nobody gave a gateway: its own
+		 * traffic has nowhere to go but its link. */
+		{
+			bool dflt = false;
+
+			for (size_t k = 0; t && k < t->routes.n && !dflt; k++)
+				dflt = !t->routes.v[k].dst_len;
+			if (!dflt)
+				fprintf(out, "agent uplink: %s %s on %s, table %u: no default route "
+					"(main has none through %s and no hint or router says where: "
+					"rtalloc hint %s --gateway GW)\n", fam(l->family), l->address,
+					l->ifname, l->table, l->ifname, l->ifname);
+		}
 		for (size_t j = 0; j < want.n; j++) {
 			bool have = false;
 

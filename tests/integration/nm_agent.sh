@@ -31,9 +31,15 @@ t_check "wan1's IPv6 table: a default route via the router on wan1 (main has non
 	pr_within 10 sh -c "ip -n $PR_H -6 route show table \$(ip -n $PR_H -6 rule show pref 10000 | awk '\$3 == \"$a16\" { print \$5 }') | grep -q '^default via fe80:.* dev wan1'"
 t_check "without a hint, wan1's IPv4 table has no default route (nothing says where)" \
 	sh -c "! ip -n $PR_H route show table $(pr_table "$a1") | grep -q ^default"
+nodefault() { ip netns exec "$PR_H" "$RTALLOC" --status -d "$T_SOCK" 2>&1 | grep "no default route"; }
+t_eq "rtalloc --status: wan1's IPv4 uplink has no default route" \
+	"agent uplink: inet $a1 on wan1, table $(pr_table "$a1"): no default route (main has none through wan1 and no hint or router says where: rtalloc hint wan1 --gateway GW)" \
+	"$(nodefault)"
 t_check "rtalloc hint wan1 --gateway --dns (as a script would)" \
 	hint wan1 --gateway 10.101.0.1 --gateway 0.0.0.0 --dns 10.201.0.53 --dns 2001:db8:201::53
 t_check "rtalloc hint wan0 --dns" hint wan0 --dns 10.200.0.53 --dns 2001:db8:200::53
+nodefault_none() { [ -z "$(nodefault)" ]; }
+t_check "rtalloc --status: then no uplink without a default route" pr_within 3 nodefault_none
 NM_SERVERS_WANT=nm_servers
 nm_scenario "$SERVERS"
 # Hints survive an agent restart (they are files under /run).
