@@ -18,7 +18,8 @@ NM_DISPATCH=$TOP/hooks/NetworkManager/90-rtalloc
 [ -x "$AGENT" ] || t_skip "$AGENT not built"
 NM_DEFAULT="RTALLOC=$RTALLOC
 RTALLOC_SOCKET=rtallocd-$T_ID
-RTALLOC_LIBDIR=$TOP/hooks/lib"
+RTALLOC_LIBDIR=$TOP/hooks/lib
+RTALLOC_DNSMASQ_SERVERS=$T_DIR/hook-servers.conf"
 t_require_root
 T_SOCK=rtallocd-$T_ID
 # The agent runs before NetworkManager, as at boot.
