@@ -39,30 +39,9 @@ NM_DEFAULT=${NM_DEFAULT:-}
 # nm_isp N: ISP N's namespace, links, filter and dnsmasq (DHCPv4 + RA).
 nm_isp() {
 	local n=$1 i
-	t_netns "isp$n"; i=$T_NS
+	pr_isp_links "$n" || return 1
+	i=$T_NS
 	eval "NM_I$n=\$i"
-	t_veth "$PR_H" "wan$n" "$i" "lan$n" || return 1
-	t_veth "$i" "core$n" "$PR_F" "far$n" || return 1
-	ip -n "$PR_H" link set "wan$n" down
-	ip netns exec "$i" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
-		net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1 \
-		"net.ipv4.conf.lan$n.rp_filter=1" "net.ipv6.conf.lan$n.accept_dad=0" \
-		"net.ipv6.conf.core$n.accept_dad=0"
-	ip netns exec "$PR_F" sysctl -qw "net.ipv6.conf.far$n.accept_dad=0"
-	ip -n "$i" addr add "10.10$n.0.1/24" dev "lan$n"
-	ip -n "$i" addr add "2001:db8:10$n::1/64" dev "lan$n" nodad
-	ip -n "$i" addr add "10.20$n.0.1/24" dev "core$n"
-	ip -n "$i" addr add "2001:db8:20$n::1/64" dev "core$n" nodad
-	ip -n "$PR_F" addr add "10.20$n.0.9/24" dev "far$n"
-	ip -n "$PR_F" addr add "2001:db8:20$n::9/64" dev "far$n" nodad
-	ip -n "$i" route add "$PR_FAR4/32" via "10.20$n.0.9" dev "core$n"
-	ip -n "$i" route add "$PR_FAR6/128" via "2001:db8:20$n::9" dev "core$n"
-	ip -n "$PR_F" route add "10.10$n.0.0/24" via "10.20$n.0.1" dev "far$n"
-	ip -n "$PR_F" route add "2001:db8:10$n::/64" via "2001:db8:20$n::1" dev "far$n"
-	ip -n "$i" -4 rule add pref 100 iif "lan$n" from "10.10$n.0.0/24" lookup main
-	ip -n "$i" -4 rule add pref 101 iif "lan$n" blackhole
-	ip -n "$i" -6 rule add pref 100 iif "lan$n" from "2001:db8:10$n::/64" lookup main
-	ip -n "$i" -6 rule add pref 101 iif "lan$n" blackhole
 	PR_MOUNTS='mount -t tmpfs tmpfs /var/lib/misc 2>/dev/null; :'
 	pr_private "$i" dnsmasq -k --port=0 --interface="lan$n" --bind-interfaces \
 		--dhcp-range="10.10$n.0.100,10.10$n.0.150,255.255.255.0,10m" \

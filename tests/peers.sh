@@ -74,9 +74,9 @@ pr_private() {
 	PR_PIDS+=("$T_LAST_PID")
 }
 
-# pr_isp N: ISP N's namespace, its link to the host's wanN and to the far
-# host, its filter, dnsmasq (DHCPv4) and radvd.
-pr_isp() {
+# pr_isp_links N: ISP N's namespace (PR_IN, and left in T_NS), its link to
+# the host's wanN (down) and to the far host, addresses, routes and filter.
+pr_isp_links() {
 	local n=$1 i
 	t_netns "isp$n"; i=$T_NS
 	eval "PR_I$n=\$i"
@@ -106,6 +106,13 @@ pr_isp() {
 	ip -n "$i" -4 rule add pref 101 iif "lan$n" blackhole
 	ip -n "$i" -6 rule add pref 100 iif "lan$n" from "2001:db8:10$n::/64" lookup main
 	ip -n "$i" -6 rule add pref 101 iif "lan$n" blackhole
+}
+
+# pr_isp N: pr_isp_links, then ISP N's dnsmasq (DHCPv4) and radvd.
+pr_isp() {
+	local n=$1 i
+	pr_isp_links "$n" || return 1
+	i=$T_NS
 	# ISP1 and ISP2 hand out a classless static route (option 121) too:
 	# 10.25N.0.0/24 via their router, and the default route with it.
 	local extra=()
