@@ -798,14 +798,17 @@ int agent_run(const char *path)
 			log_msg(LOG_ERR, "binding @" AGENT_NAME_FMT ": %s", a.cfg.socket_path, strerror(-ret));
 		goto cleanup;
 	}
+	/* Without its hint directory the agent still does what agent.json
+	 * says: hooks' hints are not seen, and it says so. */
 	ret = hintwatch_open(&a.hw, a.cfg.socket_path);
+	if (ret < 0)
+		log_msg(LOG_WARNING, "hints %s: %s: running without hooks' hints", a.hw.dir, strerror(-ret));
 	agentdns_init(&a.dns, a.cfg.dns_servers_file, a.cfg.dnsmasq_pidfile);
 	a.nb.useropt = dns_useropt;
 	a.nb.data = &a;
-	if (ret == 0)
-		ret = neigh_open(&a.nb);
+	ret = neigh_open(&a.nb);
 	if (ret < 0) {
-		log_msg(LOG_ERR, "hints %s: %s", a.hw.dir, strerror(-ret));
+		log_msg(LOG_ERR, "netlink (neighbours): %s", strerror(-ret));
 		goto cleanup;
 	}
 	engine_init(&a.e, a.k, &agent_ops, &a, AGENT_TAG);
@@ -831,7 +834,8 @@ int agent_run(const char *path)
 			log_msg(LOG_WARNING, "RAs' DNS servers: %s", strerror(-ret));
 	}
 	if ((ret = loop_fd_add(&a.loop, &a.kh)) < 0 || (ret = loop_fd_add(&a.loop, &a.lh)) < 0 ||
-	    (ret = loop_fd_add(&a.loop, &a.hwh)) < 0 || (ret = loop_fd_add(&a.loop, &a.nbh)) < 0 ||
+	    (a.hwh.fd >= 0 && (ret = loop_fd_add(&a.loop, &a.hwh)) < 0) ||
+	    (ret = loop_fd_add(&a.loop, &a.nbh)) < 0 ||
 	    (a.named.fd >= 0 && (ret = loop_fd_add(&a.loop, &a.named)) < 0)) {
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
 		goto cleanup;
