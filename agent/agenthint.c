@@ -35,6 +35,11 @@ int hint_dir(const char *socket_path, char *buf, size_t len)
 	return 0;
 }
 
+static bool same(const struct inet_addr *a, const struct inet_addr *b)
+{
+	return a->family == b->family && !memcmp(a->bytes, b->bytes, addr_len(a->family));
+}
+
 /* A unicast address of either family: never 0.0.0.0 or :: (what tools
  * write for "no gateway"), nor multicast or broadcast. */
 static int unicast_parse(const char *s, struct inet_addr *a)
@@ -59,7 +64,7 @@ int hint_add_gateway(struct hint *h, const char *s, char *err, size_t errlen)
 	if (unicast_parse(s, &h->gw[h->ngw]) < 0)
 		return fail(err, errlen, "--gateway: not a unicast address: `%s'", s);
 	for (size_t i = 0; i < h->ngw; i++)
-		if (!memcmp(&h->gw[i], &h->gw[h->ngw], sizeof(h->gw[i])))
+		if (same(&h->gw[i], &h->gw[h->ngw]))
 			return 0;	/* NetworkManager's IP4_GATEWAY is in DHCP4_ROUTERS */
 	h->ngw++;
 	return 0;
@@ -72,7 +77,7 @@ int hint_add_dns(struct hint *h, const char *s, char *err, size_t errlen)
 	if (unicast_parse(s, &h->dns[h->ndns]) < 0)
 		return fail(err, errlen, "--dns: not a unicast address: `%s'", s);
 	for (size_t i = 0; i < h->ndns; i++)
-		if (!memcmp(&h->dns[i], &h->dns[h->ndns], sizeof(h->dns[i])))
+		if (same(&h->dns[i], &h->dns[h->ndns]))
 			return 0;
 	h->ndns++;
 	return 0;
@@ -253,6 +258,7 @@ int hint_load_all(const char *dir, struct hint **v, size_t *n)
 
 		if (de->d_name[0] == '.')
 			continue;	/* ., .., and temporary files */
+		text[0] = 0;
 		ret = read_file(dirfd(d), de->d_name, text, sizeof(text));
 		if (ret == 0)
 			ret = hint_parse(&h, de->d_name, text, err, sizeof(err));
