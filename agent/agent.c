@@ -40,6 +40,8 @@ struct holder {
 	uint64_t due_ms;		/* next request (first, retry or renewal) */
 	uint64_t backoff_ms;
 	bool answered;			/* granted or refused once */
+	bool asked;			/* a request went out: the server may
+					 * grant it whenever it reads it */
 	bool failing;			/* its trouble was logged */
 };
 
@@ -87,7 +89,7 @@ struct agent {
 
 /* Does a per-address rtalloc daemon (the hook path) hold u's address?
  * Asked as rtalloc's own runs ask it (daemon_ask): root's file name under
- * /run/rtalloc/clients first, then the abstract rtalloc/4|6/IF/ADDR, whose
+ * /run/rtalloc-clients first, then the abstract rtalloc/4|6/IF/ADDR, whose
  * answer counts only from our uid.  A process of another uid squatting the
  * abstract name is logged (uid, pid) and does not keep us off the address. */
 static bool held_by_daemon(const struct uplink *u)
@@ -114,6 +116,14 @@ static void request_of(struct agent *a, const struct lease_key *key, uint8_t cmd
 	addr_str(&key->addr, req->address, sizeof(req->address));
 	snprintf(req->ifname, sizeof(req->ifname), "%s", key->ifname);
 	snprintf(req->tag, sizeof(req->tag), "%s", key->tag);
+}
+
+static bool lease_key_is(const struct proto_request *req, const struct lease_key *key)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	return req->family == key->family && !strcmp(req->ifname, key->ifname) &&
+	       !strcmp(req->tag, key->tag) && !strcmp(req->address, addr_str(&key->addr, s, sizeof(s)));
 }
 
 /* lease_timer fires at due_ms or earlier. */
@@ -223,19 +233,24 @@ static void release_key(struct agent *a, const struct lease_key *key)
 	lease_arm(a, r->due_ms);
 }
 
-static void holder_fail(struct agent *a, struct holder *h, const char *why)
+/* retry_ms: when the server said to ask again (its grace period), else 0
+ * for the backoff; at most BACKOFF_MAX_MS either way. */
+static void holder_fail(struct agent *a, struct holder *h, const char *why, uint64_t retry_ms)
 {
 	char s[INET6_ADDRSTRLEN];
 
 	h->backoff_ms = h->backoff_ms ? h->backoff_ms * 2 : 1000;
+	if (retry_ms)
+		h->backoff_ms = retry_ms;
 	if (h->backoff_ms > BACKOFF_MAX_MS)
 		h->backoff_ms = BACKOFF_MAX_MS;
 	h->due_ms = loop_now_ms() + h->backoff_ms;
 	h->answered = true;
 	/* One line per address, not per retry. */
 	if (!h->failing)
-		log_msg(LOG_WARNING, "%s on %s: no table: %s; retrying with backoff",
-			addr_str(&h->u->key.addr, s, sizeof(s)), h->u->key.ifname, why);
+		log_msg(LOG_WARNING, "%s on %s: no table: %s; %s",
+			addr_str(&h->u->key.addr, s, sizeof(s)), h->u->key.ifname, why,
+			retry_ms ? "asking again when told" : "retrying with backoff");
 	h->failing = true;
 	lease_arm(a, h->due_ms);
 }
@@ -268,10 +283,11 @@ static void lease_pump(struct agent *a)
 		}
 		queue_del(a, h);
 		if (ret < 0) {
-			holder_fail(a, h, ret == -ECONNREFUSED ? "rtallocd is not running" : strerror(-ret));
+			holder_fail(a, h, ret == -ECONNREFUSED ? "rtallocd is not running" : strerror(-ret), 0);
 			continue;
 		}
 		h->seq = req.seq;
+		h->asked = true;
 		a->fl[a->inflight++] = h;
 		h->due_ms = now + REPLY_WAIT_MS;
 		lease_arm(a, h->due_ms);
@@ -291,7 +307,7 @@ static void lease_due(struct loop_timer *t)
 			continue;
 		if (h->seq) {	/* no answer in time */
 			inflight_del(a, h);
-			holder_fail(a, h, "no answer from rtallocd");
+			holder_fail(a, h, "no answer from rtallocd", 0);
 			continue;
 		}
 		queue_add(a, h);
@@ -338,7 +354,8 @@ static void lease_ready(struct loop_fd *fd, uint32_t events)
 			continue;	/* late, or a release's answer */
 		inflight_del(a, h);
 		if (!rep.table) {
-			holder_fail(a, h, rep.error[0] ? rep.error : "refused");
+			holder_fail(a, h, rep.error[0] ? rep.error : "refused",
+				    lease_must_wait(&rep) ? rep.retry_after * 1000ull : 0);
 			continue;
 		}
 		if (h->failing)
@@ -396,6 +413,14 @@ static bool cb_new(struct engine *e, struct uplink *u)
 			addr_str(&u->key.addr, s, sizeof(s)), u->key.ifname);
 		return false;
 	}
+	/* The address came back before the release of its lease was
+	 * answered: a retry of that release would now free the lease this
+	 * uplink asks for.  The request takes the lease over instead. */
+	for (size_t i = 0; i < a->nrel;)
+		if (lease_key_is(&a->rel[i].req, &u->key))
+			a->rel[i] = a->rel[--a->nrel];
+		else
+			i++;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return true;	/* no lease: nothing installed; the next scan won't retry */
@@ -417,7 +442,10 @@ static void cb_gone(struct engine *e, struct uplink *u)
 		queue_del(a, h);
 		inflight_del(a, h);
 	}
-	if (u->table)
+	/* A request still unanswered (in flight, or timed out while the
+	 * server was busy or stopped) may yet be granted: the release goes
+	 * after it on the same socket, so the server reads it second. */
+	if (u->table || (h && h->asked))
 		release_key(a, &u->key);
 	free(h);
 	u->owner = NULL;

@@ -13,6 +13,7 @@
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
+#include "safefile.h"
 
 /* Every state rtalloc-track publishes, so that a state an uplink is not in
  * reads 0 rather than missing (alerts on `== 1` then see the change). */
@@ -142,36 +143,17 @@ int metrics_format(FILE *out, const struct engine *e, const struct metrics_pool 
 
 int metrics_write(const char *path, const struct engine *e, const struct metrics_pool *pool)
 {
-	char tmp[PATH_MAX];
-	FILE *f = NULL;
-	int fd = -1, ret;
+	struct safefile sf;
+	int ret = safefile_begin(&sf, path, 0644);
 
-	/* node_exporter's collector reads *.prom only: ".name.tmp" is skipped. */
-	const char *slash = strrchr(path, '/');
-	int n = slash ? snprintf(tmp, sizeof(tmp), "%.*s/.%s.%d.tmp", (int)(slash - path), path, slash + 1, (int)getpid())
-		      : snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", path, (int)getpid());
-
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	unlink(tmp);	/* ours, from a run that died between open and rename */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		ret = -errno;
-		close(fd);
-		goto cleanup;
-	}
-	ret = metrics_format(f, e, pool);
-	if (fclose(f) != 0 && ret == 0)
-		ret = -errno;
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = -errno;
-cleanup:
 	if (ret < 0)
-		unlink(tmp);
-	return ret;
+		return ret;
+	ret = metrics_format(sf.f, e, pool);
+	if (ret < 0) {
+		safefile_abort(&sf);
+		return ret;
+	}
+	return safefile_commit(&sf);
 }
 
 /* ---- the running writer ---- */

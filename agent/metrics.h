@@ -24,7 +24,7 @@ struct metrics_pool {
 
 /* The whole textfile for e (and pool) into out.  0 or -errno. */
 int metrics_format(FILE *out, const struct engine *e, const struct metrics_pool *pool);
-/* Writes it to path atomically: a new file beside it (O_EXCL|O_NOFOLLOW,
+/* Writes it to path atomically (common/safefile: a new file beside it, mode
  * 0644) renamed over path, so the collector never reads half a file and a
  * link planted in the directory is never followed.  0 or -errno. */
 int metrics_write(const char *path, const struct engine *e, const struct metrics_pool *pool);

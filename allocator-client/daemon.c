@@ -29,7 +29,9 @@
 #define FIX_INTERVAL_MS		1000	/* restore deleted rules at most once a second */
 #define FIX_DELAY_MS		100	/* let an `ip rule flush` finish first */
 #define CTL_MSG_MAX		64
-#define CTL_DIR			LEASE_SOCKET_DIR "/clients"
+/* Root's alone, in /run: not in /run/rtalloc, whose owner (rtallocd's
+ * user) could plant names there. */
+#define CTL_DIR			"/run/rtalloc-clients"
 #define RELEASE_DEADLINE_MS	4000	/* at exit: deliver the release within this */
 #define RELEASE_WAIT_MS		250	/* first wait for its answer; doubles */
 #define PREFIX_ASK_MS		2000	/* then ask an old holder for its table only */
@@ -45,6 +47,7 @@ struct daemon {
 	struct loop_fd lease_h;
 	struct loop_timer lease_timer;	/* renewal, or retry while waiting */
 	bool waiting;			/* a request is unanswered */
+	bool grace_told;		/* the server's grace period was logged */
 	uint64_t backoff_ms;
 	struct loop_timer fix_timer;
 	uint64_t last_fix_ms;
@@ -111,7 +114,7 @@ static int ctl_bind(const struct cli_opts *o, int *fd)
 	return 0;
 }
 
-/* The file form of the control name: only root can create CTL_DIR (under
+/* The file form of the control name: only root can create CTL_DIR (in
  * /run), so whoever holds a name in it is an rtalloc run by root.  Keyed
  * by the network namespace too, as file names are shared by all. */
 static int ctl_file_addr(const struct cli_opts *o, struct sockaddr_un *sa)
@@ -150,8 +153,7 @@ static int ctl_file_bind(struct daemon *d)
 	ret = ctl_file_addr(d->o, sa);
 	if (ret < 0)
 		return ret;
-	if ((mkdir(LEASE_SOCKET_DIR, 0755) < 0 && errno != EEXIST) ||
-	    (mkdir(CTL_DIR, 0755) < 0 && errno != EEXIST))
+	if (mkdir(CTL_DIR, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	if (!ctl_dir_trusted()) {
 		log_msg(LOG_WARNING, "%s is not root's alone: control by abstract name only", CTL_DIR);
@@ -627,6 +629,18 @@ static void lease_ready(struct loop_fd *h, uint32_t events)
 	while ((ret = lease_recv(&d->lc, &rep)) > 0) {
 		if (!d->waiting)
 			continue;	/* a duplicate answer */
+		if (lease_must_wait(&rep)) {
+			/* Its grace period: once per period, and ask again
+			 * when it says (within the backoff's bound). */
+			uint64_t ms = rep.retry_after * 1000ull;
+
+			if (!d->grace_told)
+				log_msg(LOG_NOTICE, "renewal: server: %s; keeping table %u", rep.error,
+					d->table);
+			d->grace_told = true;
+			loop_timer_set(&d->lease_timer, ms < RENEW_BACKOFF_MAX_MS ? ms : RENEW_BACKOFF_MAX_MS);
+			continue;
+		}
 		if (!rep.table) {
 			/* Keep the rules: routing still works, and the server
 			 * may change its mind (pool reconfigured, restarted). */
@@ -675,6 +689,7 @@ static void lease_ready(struct loop_fd *h, uint32_t events)
 			d->table = rep.table;
 		}
 		lease_granted(d, &rep);
+		d->grace_told = false;
 		d->waiting = false;
 		d->backoff_ms = d->o->retry_interval * 1000ull;
 		log_msg(LOG_DEBUG, "lease on table %u renewed for %u s", d->table, d->lease_seconds);
@@ -816,8 +831,15 @@ static int rules_install(struct daemon *d)
 		return ret;
 	}
 	d->have_rules = true;
-	log_msg(LOG_INFO, "%s on %s: table %u, %zu rules", addr_str(&d->o->addr, a, sizeof(a)),
-		d->o->ifname, d->table, d->rules.n);
+	{
+		size_t own = 0;
+
+		/* The guard (rules_build) is the network's, not the table's. */
+		for (size_t i = 0; i < d->rules.n; i++)
+			own += !rule_is_guard(&d->rules.r[i], d->o->pref_to);
+		log_msg(LOG_INFO, "%s on %s: table %u, %zu rules%s", addr_str(&d->o->addr, a, sizeof(a)),
+			d->o->ifname, d->table, own, own < d->rules.n ? " and its network's guard" : "");
+	}
 	/* We hold the key and the address (addr_lock), so no live daemon has
 	 * this address: rules for it with another table were left by one that
 	 * died.  After ours are in,

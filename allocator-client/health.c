@@ -20,7 +20,7 @@ bool health_track_rule(const struct rule *r)
 static struct json_object *state_load(void)
 {
 	const char *path = getenv("RTALLOC_TRACK_STATE");
-	struct json_object *st = json_object_from_file(path && path[0] ? path : "/run/rtalloc/track.json");
+	struct json_object *st = json_object_from_file(path && path[0] ? path : "/run/rtalloc-track/track.json");
 
 	if (st && !json_object_is_type(st, json_type_object)) {
 		json_object_put(st);

@@ -1,6 +1,7 @@
 /* health: rtalloc-track's view of the uplinks, for `rtalloc --status` and
  * `--list`: read from the state file rtalloc-track writes every round
- * ($RTALLOC_TRACK_STATE, default /run/rtalloc/track.json). */
+ * ($RTALLOC_TRACK_STATE, default /run/rtalloc-track/track.json, the
+ * runtime directory of rtalloc-track.service, which only root can write). */
 #ifndef RTALLOC_HEALTH_H
 #define RTALLOC_HEALTH_H
 

@@ -351,9 +351,15 @@ int lease_recv(struct lease_client *lc, struct proto_reply *rep)
 	return 1;
 }
 
+bool lease_must_wait(const struct proto_reply *rep)
+{
+	return !rep->table && rep->retry_after;
+}
+
 int lease_exchange(struct lease_client *lc, const struct cli_opts *o, uint8_t cmd,
 		   unsigned tries, unsigned interval_ms, struct proto_reply *rep)
 {
+	bool waited, grace_told = false;
 	int ret;
 
 	for (unsigned i = 0; i < tries; i++) {
@@ -374,16 +380,26 @@ int lease_exchange(struct lease_client *lc, const struct cli_opts *o, uint8_t cm
 				lc->target == LEASE_TARGET_FILE ? lc->server.sun_path : lc->name, strerror(-ret));
 		/* Waiting out the interval even when sendto failed at once (no
 		 * server yet): the retry budget is in time, not in syscalls. */
+		waited = false;
 		while ((ret = wait_fd(lc->fd, POLLIN, deadline)) > 0) {
 			ret = lease_recv(lc, rep);
 			if (ret < 0)
 				break;
-			if (ret == 1)
+			if (ret == 1 && !lease_must_wait(rep))
 				return 0;
+			if (ret == 1) {
+				/* The server's grace period: it answers, so this
+				 * is its name; ask again at the next try. */
+				if (!grace_told)
+					log_msg(LOG_NOTICE, "server: %s; asking again", rep->error);
+				grace_told = waited = true;
+			}
 		}
 		if (ret < 0 && ret != -ECONNREFUSED)
 			return ret;
-		if (i + 1 < tries)
+		if (waited && i + 1 == tries)
+			return 0;	/* the caller says it was refused, and why */
+		if (i + 1 < tries && !waited)
 			lease_next_target(lc);	/* no answer: maybe a v1 server */
 	}
 	return -ETIMEDOUT;

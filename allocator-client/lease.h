@@ -77,9 +77,14 @@ int lease_recv_any(struct lease_client *lc, struct proto_reply *rep);
  * flight (a v1 reply without seq counts), 0 when it was something else or
  * nothing was pending, -errno on failure. */
 int lease_recv(struct lease_client *lc, struct proto_reply *rep);
+/* A refusal that will pass (rtallocd's grace period): ask again in
+ * rep->retry_after seconds. */
+bool lease_must_wait(const struct proto_reply *rep);
 /* Blocking exchange used before the daemon has a loop: up to tries requests,
  * interval_ms apart; a try without an answer moves to the server's next
- * name (so a v1 server is found on its padded name).  0 with *rep (granted or refused: rep->table 0), or
+ * name (so a v1 server is found on its padded name); a grace-period answer
+ * (lease_must_wait()) is logged once and asked again at the next try.  0
+ * with *rep (granted or refused: rep->table 0), or
  * -ETIMEDOUT when the server never answered. */
 int lease_exchange(struct lease_client *lc, const struct cli_opts *o, uint8_t cmd,
 		   unsigned tries, unsigned interval_ms, struct proto_reply *rep);

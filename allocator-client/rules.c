@@ -25,7 +25,21 @@ void rules_build(const struct cli_opts *o, uint32_t table, struct ruleset *rs)
 	r->src_len = max;
 	r->proto = RTPROT_RTALLOC;
 
-	if (o->have_prefix) {
+	/* A /0 would take every destination ahead of main: no `to` rule.
+	 * The guard goes in before the `to` rule (one batch, in order). */
+	if (o->have_prefix && o->prefixlen && o->prefixlen < max && o->pref_to > 0) {
+		r = &rs->r[rs->n++];
+		r->family = (uint8_t)o->family;
+		r->pref = o->pref_to - 1;
+		r->table = RT_TABLE_MAIN;
+		r->dst = o->addr;
+		addr_mask(&r->dst, o->prefixlen);
+		r->dst_len = o->prefixlen;
+		r->has_suppress = true;
+		r->suppress = o->prefixlen;
+		r->proto = RTPROT_RTALLOC;
+	}
+	if (o->have_prefix && o->prefixlen) {
 		r = &rs->r[rs->n++];
 		r->family = (uint8_t)o->family;
 		r->pref = o->pref_to;
@@ -76,7 +90,14 @@ bool rule_equal(const struct rule *a, const struct rule *b)
 	       (!a->src_len || !memcmp(a->src.bytes, b->src.bytes, len)) &&
 	       (!a->dst_len || !memcmp(a->dst.bytes, b->dst.bytes, len)) &&
 	       !strcmp(a->iif, b->iif) && a->has_fwmark == b->has_fwmark &&
-	       (!a->has_fwmark || (a->fwmark == b->fwmark && a->fwmask == b->fwmask));
+	       (!a->has_fwmark || (a->fwmark == b->fwmark && a->fwmask == b->fwmask)) &&
+	       a->has_suppress == b->has_suppress && (!a->has_suppress || a->suppress == b->suppress);
+}
+
+bool rule_is_guard(const struct rule *r, uint32_t pref_to)
+{
+	return r->table == RT_TABLE_MAIN && r->pref + 1 == pref_to && r->has_suppress && r->dst_len &&
+	       !r->src_len && !r->iif[0] && !r->has_fwmark;
 }
 
 const char *rule_str(const struct rule *r, char *buf, size_t len)
@@ -93,7 +114,9 @@ const char *rule_str(const struct rule *r, char *buf, size_t len)
 	if (r->has_fwmark && n >= 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - (size_t)n, " fwmark 0x%x/0x%x", r->fwmark, r->fwmask);
 	if (n >= 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, " lookup %u", r->table);
+		n += snprintf(buf + n, len - (size_t)n, " lookup %u", r->table);
+	if (r->has_suppress && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " suppress_prefixlength %u", r->suppress);
 	return buf;
 }
 
@@ -121,6 +144,8 @@ static void rule_put(struct nlmsghdr *nlh, const struct rule *r)
 		mnl_attr_put_u32(nlh, FRA_FWMARK, r->fwmark);
 		mnl_attr_put_u32(nlh, FRA_FWMASK, r->fwmask);
 	}
+	if (r->has_suppress)
+		mnl_attr_put_u32(nlh, FRA_SUPPRESS_PREFIXLEN, r->suppress);
 }
 
 /* One batch of RTM_NEWRULE or RTM_DELRULE for rules[0..n-1]. */
@@ -183,21 +208,62 @@ int rules_add(struct nl *nl, const struct ruleset *rs, const struct rule **faile
 	return rules_add_some(nl, p, rs->n, failed);
 }
 
+static int rules_dump(struct nl *nl, int family, mnl_cb_t cb, void *ctx);
+
+struct guard_ctx {
+	const struct rule *guard;
+	uint32_t pref_to;
+	bool used;
+};
+
+static int guard_used_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct guard_ctx *ctx = data;
+	const struct rule *g = ctx->guard;
+	struct rule r;
+
+	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r))
+		return MNL_CB_OK;
+	if (r.pref == ctx->pref_to && r.table != RT_TABLE_MAIN && r.dst_len == g->dst_len && !r.src_len &&
+	    !memcmp(r.dst.bytes, g->dst.bytes, addr_len(g->family)))
+		ctx->used = true;
+	return MNL_CB_OK;
+}
+
+/* Deletes the guard g when no `to` rule of ours (another address's, the
+ * agent's) needs it any more. */
+static int guard_release(struct nl *nl, const struct rule *g)
+{
+	struct guard_ctx ctx = { .guard = g, .pref_to = g->pref + 1 };
+	int err = 0, ret = rules_dump(nl, g->family, guard_used_cb, &ctx);
+
+	if (ret < 0 || ctx.used)
+		return ret;
+	ret = rules_batch(nl, &g, 1, false, &err);
+	if (ret < 0)
+		return ret;
+	return err == -ENOENT ? 0 : err;
+}
+
 int rules_del(struct nl *nl, const struct ruleset *rs)
 {
-	const struct rule *p[RULES_MAX];
+	const struct rule *p[RULES_MAX], *guard = NULL;
 	int errs[RULES_MAX] = { 0 };
+	size_t n = 0;
 	int ret;
 
 	for (size_t i = 0; i < rs->n; i++)
-		p[i] = &rs->r[i];
-	ret = rules_batch(nl, p, rs->n, false, errs);
+		if (rule_is_guard(&rs->r[i], rs->r[i].pref + 1))
+			guard = &rs->r[i];
+		else
+			p[n++] = &rs->r[i];
+	ret = rules_batch(nl, p, n, false, errs);
 	if (ret < 0)
 		return ret;
-	for (size_t i = 0; i < rs->n; i++)
+	for (size_t i = 0; i < n; i++)
 		if (errs[i] && errs[i] != -ENOENT)
 			return errs[i];
-	return 0;
+	return guard ? guard_release(nl, guard) : 0;
 }
 
 bool rule_parse(const struct nlmsghdr *nlh, struct rule *r)
@@ -251,6 +317,13 @@ bool rule_parse(const struct nlmsghdr *nlh, struct rule *r)
 		case FRA_FWMASK:
 			if (plen == 4)
 				r->fwmask = mnl_attr_get_u32(attr);
+			break;
+		case FRA_SUPPRESS_PREFIXLEN:
+			/* The kernel's "none" is -1 (not sent by it). */
+			if (plen == 4 && mnl_attr_get_u32(attr) <= 128) {
+				r->has_suppress = true;
+				r->suppress = (uint8_t)mnl_attr_get_u32(attr);
+			}
 			break;
 		}
 	}
@@ -456,6 +529,16 @@ int rules_clear_stale(struct nl *nl, const struct cli_opts *o, uint32_t table, u
 			(*removed)++;
 			log_msg(LOG_NOTICE, "removed leftover rule of a previous run: %s",
 				rule_str(del[i], buf, sizeof(buf)));
+		}
+		/* Its `to` rule's guard, unless another `to` rule needs it. */
+		if (del[i]->pref == o->pref_to && del[i]->dst_len && o->pref_to > 0) {
+			struct rule g = *del[i];
+
+			g.pref = o->pref_to - 1;
+			g.table = RT_TABLE_MAIN;
+			g.has_suppress = true;
+			g.suppress = g.dst_len;
+			guard_release(nl, &g);
 		}
 	}
 	return 0;

@@ -28,22 +28,31 @@ struct rule {
 	bool has_fwmark;
 	uint32_t fwmark, fwmask;
 	uint8_t proto;
+	bool has_suppress;		/* suppress_prefixlength suppress */
+	uint8_t suppress;
 };
 
-/* from, to, iif lo, fwmark, and up to CLI_FORWARD_MAX (4) forward iifs:
- * one netlink batch (NL_BATCH_MAX). */
-#define RULES_MAX 8
+/* from, guard, to, iif lo, fwmark, and up to CLI_FORWARD_MAX (4) forward
+ * iifs: one netlink batch (NL_BATCH_MAX). */
+#define RULES_MAX 10
 
 struct ruleset {
 	size_t n;
 	struct rule r[RULES_MAX];
 };
 
-/* The rules for opts' address and table T: from ADDR, to NETWORK/PREFIX,
- * iif lo, the fwmark rule when asked for, and `iif IF` for each
- * --forward-iif. */
+/* The rules for opts' address and table T: from ADDR, to NETWORK/PREFIX
+ * (none for a /0) with its guard at pref_to - 1, `to NETWORK/PREFIX lookup
+ * main suppress_prefixlength PREFIX` (for 0 < PREFIX < the host length), so
+ * main's more specific routes on other links (a LAN, a VPN) come first
+ * whatever prefix the network hands out; iif lo, the fwmark rule when asked
+ * for, and `iif IF` for each --forward-iif.  The guard is shared by every
+ * address of NETWORK/PREFIX: rules_del() removes it with the last `to`
+ * rule of ours that needs it. */
 void rules_build(const struct cli_opts *o, uint32_t table, struct ruleset *rs);
 bool rule_equal(const struct rule *a, const struct rule *b);
+/* r is a guard (rules_build) at pref_to - 1. */
+bool rule_is_guard(const struct rule *r, uint32_t pref_to);
 /* Human-readable, for logs: "pref 10000 from 192.0.2.7/32 lookup 10000". */
 const char *rule_str(const struct rule *r, char *buf, size_t len);
 
@@ -56,6 +65,7 @@ bool rule_parse(const struct nlmsghdr *nlh, struct rule *r);
  * first error is returned (-errno) with the failed rule in *failed. */
 int rules_add(struct nl *nl, const struct ruleset *rs, const struct rule **failed);
 /* Deletes every rule in one batch; ones already gone are not an error.
+ * A guard goes only when no `to` rule of ours (any table) still needs it.
  * Returns 0 or the first other -errno. */
 int rules_del(struct nl *nl, const struct ruleset *rs);
 /* Dumps the kernel's rules of rs's family and re-adds the ones of rs that are

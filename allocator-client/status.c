@@ -140,7 +140,9 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	struct rule_list *rl = data;
 	struct rule r;
 
-	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r) || health_track_rule(&r))
+	/* Guards (rules_build) look up main, no lease's table. */
+	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r) || health_track_rule(&r) ||
+	    rule_is_guard(&r, r.pref + 1))
 		return MNL_CB_OK;
 	if (rl->n == rl->cap) {
 		size_t cap = rl->cap ? 2 * rl->cap : 64;

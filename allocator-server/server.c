@@ -288,7 +288,7 @@ static void grace_end(struct server *s)
 	free(s->grace_held);
 	s->grace_held = NULL;
 	log_msg(LOG_NOTICE, "grace period over; %u new keys got tables no rule used, %u requests of"
-		" new keys were not answered in it", s->grace_granted, s->grace_waiting);
+		" new keys had to wait", s->grace_granted, s->grace_waiting);
 }
 
 /* The lease of req's key, or NULL; *ident whether it is an identifier. */
@@ -322,15 +322,24 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 	 * The tables rtalloc's rules use (grace_if_lost()) are held back for
 	 * their holders to reclaim, as NFS servers make new locks wait for
 	 * reclaims; keys that hold none get another free table at once, or
-	 * when there is none wait (their retries are not answered). */
+	 * when there is none wait: a v2 client is told so and when to ask
+	 * again (NFS's "grace" error), a v1 client is not answered (the 2017
+	 * client knows no such reply and would take it for a refusal). */
 	if (s->grace_closed && (!le || !le->alive) &&
 	    (!claim || !pool_is_free(&s->ledger.pool, req->family, claim))) {
 		if (now < s->grace_until) {
 			claim = s->grace_held ? ledger_free_unheld(&s->ledger, req->family, le,
 								   s->grace_held) : 0;
 			if (!claim) {
-				sl->answer = false;
 				s->grace_waiting++;
+				if (req->version < PROTO_VERSION_2) {
+					sl->answer = false;
+					return;
+				}
+				refuse(sl, "grace period: rtallocd lost its leases and holds the tables"
+				       " in use for their holders; retry after %lld s",
+				       (long long)(s->grace_until - now));
+				sl->rep.retry_after = (uint32_t)(s->grace_until - now);
 				return;
 			}
 			s->grace_granted++;

@@ -1,5 +1,6 @@
 /* nl: libmnl helpers for requests with checked ACKs, dumps and events. */
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,9 @@
 /* libmnl's MNL_SOCKET_DUMP_SIZE (newer libmnl only): a dump page never
  * exceeds it, so no message is truncated. */
 #define NL_RECV_SIZE 32768
+/* The kernel answers a request at once; a reply lost to an overrun (ENOBUFS)
+ * never comes, so no wait is longer than this. */
+#define NL_REPLY_WAIT_MS 5000
 
 int nl_open(struct nl *nl, const unsigned *groups, size_t n)
 {
@@ -38,6 +42,7 @@ int nl_open(struct nl *nl, const unsigned *groups, size_t n)
 		goto cleanup;
 	}
 	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->events = n > 0;
 	nl->seq = (uint32_t)time(NULL);
 	/* Errors reported with the offending message's header only. */
 	{
@@ -118,18 +123,16 @@ int nl_batch_run(struct nl *nl, struct nl_batch *b, int *errs)
 
 	if (!b->n)
 		return 0;
+	nl_drain(nl);
 	if (mnl_socket_sendto(nl->sock, b->buf, b->len) < 0)
 		return -errno;
 	while (acked < b->n) {
-		ssize_t len = mnl_socket_recvfrom(nl->sock, nl->buf, nl->buflen);
+		ssize_t len = nl_recv(nl);
 		const struct nlmsghdr *nlh;
 		int left;
 
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		if (len < 0)
+			return (int)len;
 		left = (int)len;
 		for (nlh = (const struct nlmsghdr *)nl->buf; mnl_nlmsg_ok(nlh, left);
 		     nlh = mnl_nlmsg_next(nlh, &left)) {
@@ -152,34 +155,102 @@ int nl_batch_run(struct nl *nl, struct nl_batch *b, int *errs)
 	return 0;
 }
 
+void nl_drain(struct nl *nl)
+{
+	/* Bounded: a dump left unread ends with its NLMSG_DONE, and nothing
+	 * else is sent to a request socket unasked. */
+	for (int i = 0; !nl->events && i < 1 << 16; i++) {
+		ssize_t len = recv(nl_fd(nl), nl->buf, nl->buflen, MSG_DONTWAIT);
+
+		if (len < 0 && errno != EINTR && errno != ENOBUFS)
+			return;
+	}
+}
+
+ssize_t nl_recv(struct nl *nl)
+{
+	struct pollfd p = { .fd = nl_fd(nl), .events = POLLIN };
+
+	for (;;) {
+		ssize_t len;
+		int n = poll(&p, 1, NL_REPLY_WAIT_MS);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ETIMEDOUT;
+		len = recv(p.fd, nl->buf, nl->buflen, MSG_DONTWAIT);
+		if (len >= 0)
+			return len;
+		if (errno != EINTR && errno != EAGAIN)
+			return -errno;
+	}
+}
+
 int nl_dump(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 {
 	uint32_t seq = ++nl->seq;
-	bool interrupted = false;
-	int ret;
+	bool interrupted = false, calling = true;
+	int ret, err = 0;
 
 	req->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	req->nlmsg_seq = seq;
+	/* Whatever an exchange that gave up left (the rest of a dump, late
+	 * ACKs) is not this dump's: read and dropped before it starts. */
+	nl_drain(nl);
 	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0)
 		return -errno;
+	/* Every message up to our NLMSG_DONE is read, whatever happens on
+	 * the way, so the next request starts clean.  Messages of another
+	 * sequence number or port are skipped, never taken for ours. */
 	for (;;) {
-		ssize_t len = mnl_socket_recvfrom(nl->sock, nl->buf, nl->buflen);
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)nl->buf;
+		ssize_t len = nl_recv(nl);
+		const struct nlmsghdr *nlh;
+		int left;
 
 		if (len < 0) {
-			if (errno == EINTR)
+			/* An overrun lost part of the dump: repeat it. */
+			if (len == -ENOBUFS) {
+				interrupted = true;
 				continue;
-			return -errno;
+			}
+			return (int)len;
 		}
-		if (len >= (ssize_t)sizeof(*nlh) && (nlh->nlmsg_flags & NLM_F_DUMP_INTR))
-			interrupted = true;
-		ret = mnl_cb_run(nl->buf, (size_t)len, seq, nl->portid, cb, data);
-		if (ret < 0)
-			return -errno;
-		if (ret == MNL_CB_STOP)
-			break;
+		left = (int)len;
+		for (nlh = (const struct nlmsghdr *)nl->buf; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			if (nlh->nlmsg_seq != seq || nlh->nlmsg_pid != nl->portid)
+				continue;
+			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+				interrupted = true;
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				const int *e = mnl_nlmsg_get_payload(nlh);
+
+				if (!err && nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*e)) && *e < 0)
+					err = *e;
+				if (err)
+					return err;
+				return interrupted ? -EINTR : 0;
+			}
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+				/* An error ends a dump: no NLMSG_DONE follows. */
+				if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+					return -EBADMSG;
+				return e->error ? e->error : err;
+			}
+			if (nlh->nlmsg_type < NLMSG_MIN_TYPE || !calling)
+				continue;
+			ret = cb(nlh, data);
+			if (ret <= MNL_CB_STOP)
+				calling = false;	/* the rest is drained */
+			if (ret == MNL_CB_ERROR && !err)
+				err = errno > 0 ? -errno : -EIO;
+		}
 	}
-	return interrupted ? -EINTR : 0;
 }
 
 int nl_events(struct nl *nl, mnl_cb_t cb, void *data)

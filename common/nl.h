@@ -6,8 +6,10 @@
 #define RTALLOC_NL_H
 
 #include <libmnl/libmnl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct nl {
 	struct mnl_socket *sock;
@@ -15,6 +17,7 @@ struct nl {
 	uint32_t seq;
 	char *buf;		/* 32 KiB, for recv */
 	size_t buflen;
+	bool events;		/* joined groups: nl_drain() leaves it alone */
 };
 
 /* Opens a NETLINK_ROUTE socket; groups (RTNLGRP_* values, n of them) are
@@ -27,7 +30,7 @@ int nl_fd(const struct nl *nl);
 /* A batch of requests sent in one sendmsg; each gets NLM_F_ACK and its own
  * seq.  nl_batch_add() returns the message to fill (header zeroed, type and
  * flags set), or NULL when the batch is full. */
-#define NL_BATCH_MAX 8
+#define NL_BATCH_MAX 10
 struct nl_batch {
 	char buf[NL_BATCH_MAX * 512];
 	size_t len;
@@ -43,10 +46,20 @@ void nl_batch_commit(struct nl_batch *b, struct nlmsghdr *nlh);
  * -errno when the exchange itself failed. */
 int nl_batch_run(struct nl *nl, struct nl_batch *b, int *errs);
 
-/* Sends a dump request (NLM_F_DUMP added) and calls cb for each message.
- * Returns 0 or -errno (-EINTR when the dump was interrupted by a change:
- * the caller retries). */
+/* Sends a dump request (NLM_F_DUMP added) and calls cb for each message of
+ * it.  Returns 0 or -errno (-EINTR when the dump was interrupted by a change
+ * or an overrun: the caller retries).  Whatever the outcome, the dump is
+ * read to its end and stray messages (another request's, late ACKs) are
+ * skipped: no exchange leaves anything behind for the next one. */
 int nl_dump(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data);
+
+/* Reads and drops whatever waits on a request socket (what an exchange
+ * that gave up left); every request calls it before it sends.  A socket
+ * that joined groups is left alone: its events are its owner's. */
+void nl_drain(struct nl *nl);
+/* One datagram into nl->buf: its length, -ETIMEDOUT when the kernel sent
+ * nothing for 5 s (an answer lost to an overrun), or -errno. */
+ssize_t nl_recv(struct nl *nl);
 
 /* Reads one datagram of events and calls cb for each message: 1 when one was
  * read, 0 when none is pending, -ENOBUFS when the kernel dropped events (the

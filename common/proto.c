@@ -577,6 +577,11 @@ int proto_reply_parse(const void *buf, size_t len, struct proto_reply *rep,
 		rep->seq = (uint32_t)v;
 	else if (ret != -ENOENT)
 		goto cleanup;
+	ret = get_int(&in, "retry_after", 0, UINT32_MAX, false, &v, err, errlen);
+	if (ret == 0)
+		rep->retry_after = (uint32_t)v;
+	else if (ret != -ENOENT)
+		goto cleanup;
 	ret = get_str(&in, "error", false, rep->error, sizeof(rep->error), err, errlen);
 	if (ret == -EINVAL && err && strstr(err, "longer than")) {
 		/* A longer explanation is still an explanation: keep its start. */
@@ -734,6 +739,10 @@ int proto_reply_format(const struct proto_reply *rep, char *buf, size_t len)
 	if (rep->version >= PROTO_VERSION_2 || rep->seq) {
 		put_lit(&w, ",\"seq\":");
 		put_int(&w, rep->seq);
+	}
+	if (rep->retry_after) {
+		put_lit(&w, ",\"retry_after\":");
+		put_int(&w, rep->retry_after);
 	}
 	if (rep->error[0])
 		put_str(&w, "error", rep->error);

@@ -50,6 +50,9 @@ struct proto_reply {
 	int64_t lease_expires;		/* wall clock, unix seconds; 0 if refused */
 	uint32_t lease_seconds;		/* lifetime granted; 0 if refused */
 	uint32_t seq;
+	/* v2 refusals that will pass (rtallocd's grace period after lost
+	 * state): ask again in this many seconds; 0 otherwise. */
+	uint32_t retry_after;
 	char error[PROTO_ERROR_MAX];	/* "" when granted */
 };
 

@@ -24,7 +24,8 @@ void engine_init(struct engine *e, struct kernel *k, const struct engine_ops *op
 	e->k = k;
 	e->ops = ops;
 	e->owner = owner;
-	e->prefs = (struct engine_prefs){ .from = 10000, .to = 20000, .iif = 91000, .fwmark = 9000 };
+	e->prefs = (struct engine_prefs){ .from = 10000, .to = 20000, .iif = 91000, .fwmark = 9000,
+					  .guard = 19999 };
 	snprintf(e->tag, sizeof(e->tag), "%s", tag ? tag : "");
 	e->rl = (struct ratelimit)RATELIMIT_INIT(2000, 10);
 }
@@ -482,6 +483,8 @@ static bool mirror_link(struct engine *e, const struct klink *k, bool del)
 	return true;
 }
 
+static bool is_guard(const struct engine *e, const struct krule *r);
+
 /* Returns true when a pass is due. */
 static bool mirror_event(struct engine *e, const struct kevent *ev)
 {
@@ -538,6 +541,9 @@ static bool mirror_event(struct engine *e, const struct kevent *ev)
 		    (ev->rule.pref >= HEALTH_TRACK_PREF_MIN && ev->rule.pref <= HEALTH_TRACK_PREF_MAX) ||
 		    !mirror_rule(e, &ev->rule, ev->del))
 			return false;
+		/* A guard deleted by hand is put back at once. */
+		if (ev->del && is_guard(e, &ev->rule))
+			return true;
 		return mark_table(e, ev->rule.family, ev->rule.table);
 	}
 	return false;
@@ -714,11 +720,14 @@ int engine_desired(const struct engine *e, const struct uplink *u, struct krule_
 	r.src = u->key.addr;
 	r.src_len = max;
 	ret |= krule_set_add(rules, &r);
-	rule_base(u, e->prefs.to, &r);
-	r.dst = u->key.addr;
-	addr_mask(&r.dst, u->prefixlen);
-	r.dst_len = u->prefixlen;
-	ret |= krule_set_add(rules, &r);
+	/* A /0 would take every destination, ahead of main: no `to` rule. */
+	if (u->prefixlen) {
+		rule_base(u, e->prefs.to, &r);
+		r.dst = u->key.addr;
+		addr_mask(&r.dst, u->prefixlen);
+		r.dst_len = u->prefixlen;
+		ret |= krule_set_add(rules, &r);
+	}
 	rule_base(u, e->prefs.iif, &r);
 	snprintf(r.iif, sizeof(r.iif), "lo");
 	ret |= krule_set_add(rules, &r);
@@ -894,9 +903,35 @@ static uint32_t adopt_table(const struct engine *e, const struct uplink *u)
 	return 0;
 }
 
+/* The uplink of u's address on another link, that is not itself waiting
+ * for it: the address's owner. */
+static const struct uplink *owner_elsewhere(const struct engine *e, const struct uplink *u)
+{
+	for (size_t i = 0; i < e->nup; i++) {
+		const struct uplink *o = e->up[i];
+
+		if (o != u && !o->second && o->key.family == u->key.family && o->ifindex != u->ifindex &&
+		    !memcmp(o->key.addr.bytes, u->key.addr.bytes, addr_len(u->key.family)))
+			return o;
+	}
+	return NULL;
+}
+
+/* u's address is its own now: announced to the owner. */
+static void uplink_announce(struct engine *e, struct uplink *u)
+{
+	u->second = false;
+	u->foreign = false;
+	u->dirty = true;
+	if (e->ops->uplink_new && !e->ops->uplink_new(e, u))
+		u->foreign = true;
+}
+
 static int uplink_add(struct engine *e, const struct kaddr *a, const struct klink *l,
 		      const struct uplink_policy *pol)
 {
+	const struct uplink *first;
+	char s[INET6_ADDRSTRLEN];
 	struct uplink *u;
 	int ret = kobj_grow((void **)&e->up, &e->capup, e->nup, sizeof(*e->up));
 
@@ -919,10 +954,21 @@ static int uplink_add(struct engine *e, const struct kaddr *a, const struct klin
 	u->adopt = adopt_table(e, u);
 	e->up[e->nup++] = u;
 	uindex_put(e, u);
-	if (e->ops->uplink_new && !e->ops->uplink_new(e, u))
-		u->foreign = true;
+	first = owner_elsewhere(e, u);
+	if (first) {
+		/* Two leases and two `from A` rules would fight over A's
+		 * traffic: the first link keeps it. */
+		u->second = u->foreign = true;
+		u->adopt = 0;
+		log_msg(LOG_WARNING, "%s on %s: already on %s, which keeps it: refused until it goes there",
+			addr_str(&u->key.addr, s, sizeof(s)), u->key.ifname, first->key.ifname);
+		return 0;
+	}
+	uplink_announce(e, u);
 	return 0;
 }
+
+static int scan_gone(struct engine *e, struct uplink ***gone, size_t *ngone, size_t *capgone);
 
 /* Addresses -> uplinks: new ones are announced, gone ones collected. */
 static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
@@ -933,36 +979,65 @@ static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
 
 	for (size_t i = 0; i < e->nup; i++)
 		e->up[i]->seen = false;
-	for (size_t i = 0; i < e->naddrs; i++) {
-		const struct kaddr *a = &e->addrs[i];
-		struct elink *l;
-		struct uplink_policy pol = { 0 };
-		struct uplink *u;
+	/* Twice: uplinks that stay are marked first, and the gone ones are
+	 * dropped before new ones come, so an address that moves to another
+	 * link in one burst is that link's at once (one owner per address). */
+	for (int add = 0; add < 2; add++) {
+		for (size_t i = 0; i < e->naddrs; i++) {
+			const struct kaddr *a = &e->addrs[i];
+			struct elink *l;
+			struct uplink_policy pol = { 0 };
+			struct uplink *u;
 
-		if (!addr_eligible(a) || !(l = link_find(e, a->ifindex)) ||
-		    !link_managed(e, l, a->family, &pol))
-			continue;
-		u = uplink_find(e, a->family, a->ifindex, &a->addr);
-		if (u && strcmp(u->key.ifname, l->l.name)) {
-			/* Renamed: the lease key names the link.  Let the
-			 * old uplink go and start over under the new name. */
-			renamed = true;
-			continue;
-		}
-		if (u) {
-			/* One uplink per address; the newest entry's prefix. */
-			if (!u->seen && u->prefixlen != a->prefixlen) {
-				u->prefixlen = a->prefixlen;
-				u->dirty = true;
+			if (!addr_eligible(a) || !(l = link_find(e, a->ifindex)) ||
+			    !link_managed(e, l, a->family, &pol))
+				continue;
+			u = uplink_find(e, a->family, a->ifindex, &a->addr);
+			if (u && strcmp(u->key.ifname, l->l.name)) {
+				/* Renamed: the lease key names the link.  Let
+				 * the old uplink go and start over under the
+				 * new name. */
+				renamed = true;
+				continue;
 			}
-			u->seen = true;
-			engine_set_policy(e, u, &pol);
-			continue;
+			if (u && !add) {
+				/* One uplink per address; the newest entry's
+				 * prefix. */
+				if (!u->seen && u->prefixlen != a->prefixlen) {
+					u->prefixlen = a->prefixlen;
+					u->dirty = true;
+				}
+				u->seen = true;
+				engine_set_policy(e, u, &pol);
+			} else if (!u && add) {
+				ret = uplink_add(e, a, &l->l, &pol);
+				if (ret < 0)
+					return ret;
+			}
 		}
-		ret = uplink_add(e, a, &l->l, &pol);
+		if (!add)
+			ret = scan_gone(e, gone, ngone, &capgone);
 		if (ret < 0)
 			return ret;
 	}
+	/* The first link's address went: the second's takes over. */
+	for (size_t i = 0; i < e->nup; i++) {
+		struct uplink *u = e->up[i];
+		char s[INET6_ADDRSTRLEN];
+
+		if (!u->second || owner_elsewhere(e, u))
+			continue;
+		log_msg(LOG_NOTICE, "%s on %s: no longer on another link: taking it over",
+			addr_str(&u->key.addr, s, sizeof(s)), u->key.ifname);
+		uplink_announce(e, u);
+	}
+	e->scan = renamed;
+	return 0;
+}
+
+/* The uplinks scan() did not see: to *gone, out of the indexes. */
+static int scan_gone(struct engine *e, struct uplink ***gone, size_t *ngone, size_t *capgone)
+{
 	for (size_t i = 0; i < e->nup;) {
 		struct uplink *u = e->up[i];
 
@@ -970,7 +1045,7 @@ static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
 			i++;
 			continue;
 		}
-		if (kobj_grow((void **)gone, &capgone, *ngone, sizeof(**gone)) < 0)
+		if (kobj_grow((void **)gone, capgone, *ngone, sizeof(**gone)) < 0)
 			return -ENOMEM;
 		(*gone)[(*ngone)++] = u;
 		if (u->table && !u->foreign)
@@ -979,7 +1054,6 @@ static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
 		table_unhold(e, u);
 		e->up[i] = e->up[--e->nup];
 	}
-	e->scan = renamed;
 	return 0;
 }
 
@@ -1155,6 +1229,108 @@ static int empty_table(struct engine *e, struct engine_table t, struct krule_set
 	return plan_apply(e, what);
 }
 
+/* u's guard ahead of its `to` rule (engine.h); false when it needs none:
+ * no `to` rule (a /0), or nothing in main can be more specific (a host
+ * address). */
+static bool guard_of(const struct engine *e, const struct uplink *u, struct krule *r)
+{
+	if (!u->prefixlen || u->prefixlen >= addr_len(u->key.family) * 8)
+		return false;
+	memset(r, 0, sizeof(*r));
+	r->family = u->key.family;
+	r->pref = e->prefs.guard;
+	r->table = KTABLE_MAIN;
+	r->proto = RTPROT_RTALLOC;
+	r->dst = u->key.addr;
+	addr_mask(&r->dst, u->prefixlen);
+	r->dst_len = u->prefixlen;
+	r->src.family = r->dst.family = u->key.family;
+	r->has_suppress = true;
+	r->suppress = u->prefixlen;
+	return true;
+}
+
+static bool is_guard(const struct engine *e, const struct krule *r)
+{
+	return r->table == KTABLE_MAIN && r->pref == e->prefs.guard && r->has_suppress && r->dst_len;
+}
+
+/* Does a `to` rule of ours (any table: the agent's or an rtalloc's) send
+ * guard g's network to a table? */
+static bool guard_used(const struct engine *e, const struct krule *g)
+{
+	size_t len = addr_len(g->family);
+
+	for (size_t b = 0; b < e->captables; b++)
+		for (const struct etable *t = e->tables[b]; t; t = t->next) {
+			if (t->family != g->family || t->table == KTABLE_MAIN)
+				continue;
+			for (size_t i = 0; i < t->rules.n; i++) {
+				const struct krule *r = &t->rules.v[i];
+
+				if (r->pref == e->prefs.to && r->dst_len == g->dst_len && !r->src_len &&
+				    !r->iif[0] && !memcmp(r->dst.bytes, g->dst.bytes, len))
+					return true;
+			}
+		}
+	return false;
+}
+
+/* Guards in step with the uplinks: add, before any `to` rule goes in, the
+ * guard of every uplink with a table; remove, after the `to` rules went,
+ * the guards no `to` rule of ours needs any more (one an rtalloc's rules
+ * share is kept).  Guards are shared, so kept here, not per table. */
+static int guards_pass(struct engine *e, bool add)
+{
+	struct krule_set sel = { 0 };
+	int ret = 0;
+
+	if (e->routes_only)
+		return 0;
+	kplan_reset(&e->plan);
+	for (size_t i = 0; add && i < e->nup; i++) {
+		const struct uplink *u = e->up[i];
+		const struct etable *t;
+		struct krule g;
+		bool have = false;
+
+		if (u->foreign || !u->table || !guard_of(e, u, &g))
+			continue;
+		for (size_t j = 0; j < sel.n && !have; j++)
+			have = krule_equal(&sel.v[j], &g);
+		t = table_find(e, g.family, KTABLE_MAIN);
+		for (size_t j = 0; t && j < t->rules.n && !have; j++)
+			have = krule_equal(&t->rules.v[j], &g);
+		if (have)
+			continue;
+		if (krule_set_add(&sel, &g) < 0) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	for (int f = 0; !add && f < 2; f++) {
+		const struct etable *t = table_find(e, f ? AF_INET6 : AF_INET, KTABLE_MAIN);
+
+		for (size_t j = 0; t && j < t->rules.n; j++) {
+			const struct krule *g = &t->rules.v[j];
+
+			if (!is_guard(e, g) || guard_used(e, g))
+				continue;
+			if (krule_set_add(&sel, g) < 0) {
+				ret = -ENOMEM;
+				break;
+			}
+		}
+	}
+	if (ret == 0 && sel.n)
+		ret = reconcile(add ? &sel : &no_rules, &no_routes, add ? &no_rules : &sel, &no_routes,
+				&e->plan);
+	krule_set_free(&sel);
+	if (ret == 0 && e->plan.n)
+		ret = plan_apply(e, add ? "guards" : "unused guards");
+	return ret;
+}
+
 static void drop_cb(const struct kevent *ev, void *data)
 {
 	(void)ev;
@@ -1167,7 +1343,7 @@ int engine_pass(struct engine *e, uint64_t now)
 	struct kroute_set want_rt = { 0 };
 	struct uplink **gone = NULL;
 	size_t ngone = 0;
-	int ret = 0;
+	int ret = 0, gret = 0;
 
 	e->stats.passes++;
 	e->next_due_ms = 0;
@@ -1186,6 +1362,8 @@ int engine_pass(struct engine *e, uint64_t now)
 		if (ret < 0)
 			goto cleanup;
 	}
+	/* A refused guard: the pass fails, and the owner tries again soon. */
+	gret = guards_pass(e, true);
 	for (size_t i = 0; i < e->nup; i++) {
 		struct uplink *u = e->up[i];
 
@@ -1208,6 +1386,8 @@ int engine_pass(struct engine *e, uint64_t now)
 		else
 			i++;
 	}
+	if (guards_pass(e, false) < 0 || gret < 0)
+		ret = gret < 0 ? gret : -EAGAIN;
 cleanup:
 	for (size_t i = 0; i < ngone; i++) {
 		if (!gone[i]->foreign && e->ops->uplink_gone)

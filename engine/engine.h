@@ -6,7 +6,12 @@
  *
  * Desired state of an uplink with table T, address A/P on link L:
  *   rules   pref from:    from A lookup T
- *           pref to:      to NET(A/P) lookup T
+ *           pref guard:   to NET(A/P) lookup main suppress_prefixlength P
+ *                         (0 < P < host length; shared by the uplinks of
+ *                         NET/P): main's routes more specific than P, the
+ *                         LAN's and a VPN's on other links, beat the `to`
+ *                         rule, whatever prefix a peer hands out
+ *           pref to:      to NET(A/P) lookup T (none for a /0)
  *           pref iif:     iif lo lookup T, and iif F lookup T per forward_from F
  *           pref fwmark:  fwmark M/K lookup T (when the policy has one)
  *   routes  while L is up: a copy of main's routes through L (prefix and
@@ -30,6 +35,7 @@
 
 struct engine_prefs {
 	uint32_t from, to, iif, fwmark;		/* 10000, 20000, 91000, 9000 */
+	uint32_t guard;				/* 19999: just before `to` */
 };
 
 struct uplink_policy {
@@ -49,6 +55,9 @@ struct uplink {
 	void *owner;			/* the owner's per-uplink state */
 	/* engine-private */
 	bool seen, dirty, installed;
+	bool second;			/* the address is another link's uplink's
+					 * (foreign too): it takes over when that
+					 * one goes */
 	uint64_t hold_until_ms;		/* fight-loop brake */
 	uint64_t window_ms;
 	unsigned fixes;
@@ -85,7 +94,9 @@ struct engine_ops {
 	/* Is the link named ifname managed for family?  Fills its policy. */
 	bool (*manage)(struct engine *e, int family, const char *ifname, struct uplink_policy *pol);
 	/* A new uplink (u->adopt may name the table it had).  Return false
-	 * when another process owns the address (u->foreign). */
+	 * when another process owns the address (u->foreign).  One address
+	 * has one owner: the same address on a second link is refused (one
+	 * log line) and announced here only once the first link's is gone. */
 	bool (*uplink_new)(struct engine *e, struct uplink *u);
 	/* u's address is gone and its rules and routes were removed (release
 	 * its lease now); u is freed right after. */

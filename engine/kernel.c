@@ -238,6 +238,13 @@ static bool rule_parse_msg(const struct nlmsghdr *nlh, struct krule *r)
 			if (plen == 4)
 				r->fwmask = mnl_attr_get_u32(attr);
 			break;
+		case FRA_SUPPRESS_PREFIXLEN:
+			/* The kernel's "none" is -1 (not sent by it). */
+			if (plen == 4 && mnl_attr_get_u32(attr) <= 128) {
+				r->has_suppress = true;
+				r->suppress = (uint8_t)mnl_attr_get_u32(attr);
+			}
+			break;
 		}
 	}
 	r->src.family = r->dst.family = r->family;
@@ -339,6 +346,8 @@ static void rule_put(struct nlmsghdr *nlh, const struct krule *r)
 		mnl_attr_put_u32(nlh, FRA_FWMARK, r->fwmark);
 		mnl_attr_put_u32(nlh, FRA_FWMASK, r->fwmask);
 	}
+	if (r->has_suppress)
+		mnl_attr_put_u32(nlh, FRA_SUPPRESS_PREFIXLEN, r->suppress);
 }
 
 /* ---- the ops ---- */
@@ -451,19 +460,19 @@ static int knl_batch(struct knl *kn, const struct kchange *c, size_t n, int *err
 		len += MNL_ALIGN(nlh->nlmsg_len);
 		errs[i] = 0;
 	}
+	/* What an earlier exchange that gave up left is not ours. */
+	nl_drain(nl);
 	if (mnl_socket_sendto(nl->sock, buf, len) < 0) {
 		ret = -errno;
 		goto cleanup;
 	}
 	while (acked < n) {
-		ssize_t got = mnl_socket_recvfrom(nl->sock, nl->buf, nl->buflen);
+		ssize_t got = nl_recv(nl);
 		const struct nlmsghdr *nlh;
 		int left;
 
 		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
+			ret = (int)got;
 			goto cleanup;
 		}
 		left = (int)got;

@@ -98,7 +98,8 @@ bool krule_equal(const struct krule *a, const struct krule *b)
 	       prefix_equal(&a->src, &b->src, a->src_len, len) &&
 	       prefix_equal(&a->dst, &b->dst, a->dst_len, len) &&
 	       !strcmp(a->iif, b->iif) && a->has_fwmark == b->has_fwmark &&
-	       (!a->has_fwmark || (a->fwmark == b->fwmark && a->fwmask == b->fwmask));
+	       (!a->has_fwmark || (a->fwmark == b->fwmark && a->fwmask == b->fwmask)) &&
+	       a->has_suppress == b->has_suppress && (!a->has_suppress || a->suppress == b->suppress);
 }
 
 bool kroute_same_key(const struct kroute *a, const struct kroute *b)
@@ -161,6 +162,8 @@ const char *krule_str(const struct krule *r, char *buf, size_t len)
 	if (r->has_fwmark)
 		put(buf, len, &n, " fwmark 0x%x/0x%x", r->fwmark, r->fwmask);
 	put(buf, len, &n, " lookup %u", r->table);
+	if (r->has_suppress)
+		put(buf, len, &n, " suppress_prefixlength %u", r->suppress);
 	return buf;
 }
 

@@ -71,6 +71,8 @@ struct krule {
 	bool has_fwmark;
 	uint32_t fwmark, fwmask;
 	uint8_t proto;
+	bool has_suppress;		/* suppress_prefixlength suppress */
+	uint8_t suppress;
 };
 
 /* Growable arrays.  Order is not kept by deletions (swap with the last). */

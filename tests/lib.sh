@@ -226,6 +226,16 @@ t_uplink_host() {
 }
 # rtalloc ARGS...: the client under test, run in H against the server T_SOCK.
 rtalloc() { ip netns exec "$H" "$RTALLOC" -d "$T_SOCK" "$@"; }
+# t_agent NS CONFIG-JSON-BODY: with a t_server running, writes the agent's
+# config (socket_path T_SOCK plus the body) and starts rtalloc-agent in NS,
+# its stderr in T_AGENT_LOG, until it is ready; T_AGENT_PID is its pid.
+# RTALLOC_AGENT_RCVBUF and the like pass through the environment.
+t_agent() {
+	T_AGENT_LOG=$T_DIR/agent.log
+	printf '{ "socket_path": "%s", %s }\n' "$T_SOCK" "$2" >"$T_DIR/agent.json"
+	t_bg_ready rtalloc-agent "$1" "$BUILD/rtalloc-agent" -c "$T_DIR/agent.json" 2>"$T_AGENT_LOG" || return 1
+	T_AGENT_PID=$T_LAST_PID
+}
 
 t_cleanup() {
 	local rc=$? p ns
@@ -251,7 +261,7 @@ t_cleanup() {
 		kill -9 $(ip netns pids "$ns" 2>/dev/null) 2>/dev/null
 		# control names of the rtalloc daemons killed there (keyed by
 		# the namespace's inode)
-		p=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) && rm -f "/run/rtalloc/clients/$p-"*
+		p=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) && rm -f "/run/rtalloc-clients/$p-"*
 	done
 	sleep 0.1
 	local left=0

@@ -27,6 +27,7 @@
 #include "nl.h"
 #include "policy.h"
 #include "probe.h"
+#include "safefile.h"
 #include "steer.h"
 #include "trackconf.h"
 
@@ -269,26 +270,27 @@ static void json_str(FILE *f, const char *s)
 }
 
 /* The state for `rtalloc --status/--list`: written whole to a temporary
- * file and renamed, so a reader never sees half of it. */
+ * file and renamed, so a reader never sees half of it, and never through
+ * a name someone else planted (safefile.h). */
 static void write_state(const struct track *t)
 {
-	char tmp[PATH_MAX + 8], addr[INET6_ADDRSTRLEN];
-	const char *slash = strrchr(t->conf.state_file, '/');
+	static bool warned;
+	struct safefile sf;
+	char addr[INET6_ADDRSTRLEN];
 	bool first;
 	FILE *f;
+	int ret = safefile_begin(&sf, t->conf.state_file, 0644);
 
-	if (slash && slash != t->conf.state_file) {
-		char dir[PATH_MAX];
-
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - t->conf.state_file), t->conf.state_file);
-		mkdir(dir, 0755);
-	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", t->conf.state_file);
-	f = fopen(tmp, "we");
-	if (!f) {
-		log_msg(LOG_WARNING, "state file %s: %s", tmp, strerror(errno));
+	if (ret < 0) {
+		log_msg(LOG_WARNING, "state file %s: %s", t->conf.state_file, strerror(-ret));
 		return;
 	}
+	if (sf.shared && !warned)
+		log_msg(LOG_WARNING, "state file %s: its directory is not root's alone (owner uid %u): its"
+			" owner can replace it; keep it in a root-only directory (/run/rtalloc-track)",
+			t->conf.state_file, (unsigned)sf.dir_uid);
+	warned = warned || sf.shared;
+	f = sf.f;
 	fprintf(f, "{\"pid\":%d,\"mode\":\"%s\",\"updated\":%llu", (int)getpid(),
 		t->conf.mode == TRACK_BALANCE ? "balance" : "failover", (unsigned long long)time(NULL));
 	for (size_t fi = 0; fi < 2; fi++) {
@@ -322,10 +324,9 @@ static void write_state(const struct track *t)
 			u->carrying ? "true" : "false");
 	}
 	fputs("]}\n", f);
-	if (fclose(f) != 0 || rename(tmp, t->conf.state_file) < 0) {
-		log_msg(LOG_WARNING, "state file %s: %s", t->conf.state_file, strerror(errno));
-		unlink(tmp);
-	}
+	ret = safefile_commit(&sf);
+	if (ret < 0)
+		log_msg(LOG_WARNING, "state file %s: %s", t->conf.state_file, strerror(-ret));
 }
 
 static void uplink_stop_probing(struct uplink *u)

@@ -15,7 +15,7 @@
 #define TRACK_TARGETS_MAX 8
 #define TRACK_FORWARD_MAX 16
 #define TRACK_DEFAULT_CONF "/etc/rtalloc/track.json"
-#define TRACK_DEFAULT_STATE "/run/rtalloc/track.json"
+#define TRACK_DEFAULT_STATE "/run/rtalloc-track/track.json"
 #define TRACK_DEFAULT_HOOKS "/etc/rtalloc/track.d"
 /* The table of the multipath default route in balance mode: outside
  * rtallocd's default range (10000..10999). */

@@ -30,13 +30,15 @@ rth_defaults() {
 	# 0, 253, 254 and 255.
 	: "${RTALLOC_TABLES:=}"
 	# Set but empty turns DNS handling off, so only fill in when unset.
-	: "${RTALLOC_DNSMASQ_SERVERS=/run/rtalloc/dnsmasq-servers.conf}"
+	# The servers-files live in a directory only root can write
+	# (rth_root_dir): /run/rtalloc belongs to rtallocd's user.
+	: "${RTALLOC_DNSMASQ_SERVERS=/run/rtalloc-hooks/dnsmasq-servers.conf}"
 	: "${RTALLOC_DNSMASQ_PIDFILE=/run/dnsmasq/dnsmasq.pid}"
 	: "${RTALLOC_IGNORE_IFACES:=}"
 	: "${RTALLOC_PRIMARY_IFACE:=}"
 	: "${RTALLOC_WAN_IFACES:=}"
-	: "${RTALLOC_WAN_SERVERS:=/run/rtalloc/wan-servers.conf}"
-	: "${RTALLOC_WAN_PIDFILE:=/run/rtalloc/wan-dnsmasq.pid}"
+	: "${RTALLOC_WAN_SERVERS:=/run/rtalloc-hooks/wan-servers.conf}"
+	: "${RTALLOC_WAN_PIDFILE:=/run/rtalloc-wan-dnsmasq/wan-dnsmasq.pid}"
 	# Set but empty: no fwmark rule (another program routes the mark).
 	: "${RTALLOC_WAN_MARK=0x1000}"
 	: "${RTALLOC_FORWARD_IFACES:=}"
@@ -443,7 +445,13 @@ rth_dns() {
 rth_servers_file() {
 	[ -n "$1" ] || return 0
 	[ -e "$1" ] || [ -n "$5" ] || return 0
-	mkdir -p "$(dirname "$1")" 2>/dev/null
+	# 0755 whatever our caller's umask: dnsmasq reads it as its own user.
+	(umask 022 && mkdir -p "$(dirname "$1")") 2>/dev/null
+	# Root writes, locks and reads FILE: nobody else may plant a name there.
+	rth_root_dir "$(dirname "$1")" || {
+		rth_log "$1: not written: $(dirname "$1") is not root's alone (a planted link would make root write through it)"
+		return 0
+	}
 	# A subshell: its fd 9 and "exit" stay in there, not in dhclient-script.
 	(
 		flock -w 10 9 || { rth_log "$1: lock busy for 10 s, not updated"; exit 1; }
@@ -463,11 +471,37 @@ rth_servers_file() {
 	) 9>>"$1.lock"
 }
 
+# rth_root_dir DIR: DIR is a directory only root can write in (owned by
+# root, no group or other write bit).
+rth_root_dir() {
+	# shellcheck disable=SC2046 # two words: uid and octal mode
+	set -- $(stat -L -c '%u %a' "$1" 2>/dev/null) || return 1
+	[ "${1-}" = 0 ] && [ -n "${2-}" ] && [ $((0$2 & 022)) = 0 ]
+}
+
 # rth_hup PIDFILE: asks the dnsmasq in PIDFILE to re-read its servers-file.
+# A pid file names a pid, not a process: the one signalled must be what
+# the kernel says is dnsmasq (/proc/PID/exe), and when the file is not
+# root's, one of its owner's processes (which that owner may signal anyway):
+# a stale, reused or forged pid naming any other process is logged, not
+# signalled.
 rth_hup() {
 	[ -n "$1" ] && [ -r "$1" ] || return 0
 	read -r rth_pid <"$1" 2>/dev/null || return 0
-	case $rth_pid in '' | *[!0-9]*) rth_log "$1: no pid in it"; return 0 ;; esac
+	case $rth_pid in '' | 0* | *[!0-9]*) rth_log "$1: no pid in it"; return 0 ;; esac
+	rth_exe=$(readlink "/proc/$rth_pid/exe" 2>/dev/null)
+	rth_uid=$(awk '$1 == "Uid:" { print $2 }' "/proc/$rth_pid/status" 2>/dev/null)
+	rth_owner=$(stat -c %u "$1" 2>/dev/null)
+	case ${rth_exe% (deleted)} in
+	*/dnsmasq) ;;
+	*)
+		rth_log "$1: pid $rth_pid is not dnsmasq (${rth_exe:-gone}); not signalled"
+		return 0 ;;
+	esac
+	if [ "$rth_owner" != 0 ] && [ "$rth_uid" != "$rth_owner" ]; then
+		rth_log "$1: dnsmasq $rth_pid runs as uid $rth_uid, the file is uid $rth_owner's; not signalled"
+		return 0
+	fi
 	kill -HUP "$rth_pid" 2>/dev/null || rth_log "$1: cannot signal $rth_pid"
 	return 0
 }

@@ -24,7 +24,7 @@ cat >"$CONF" <<EOC
 EOC
 # A root file that a link planted in the textfile directory points at.
 echo secret >"$T_DIR/victim"
-ln -s "$T_DIR/victim" "$TEXT/.rtalloc.prom.tmp"
+ln -s "$T_DIR/victim" "$TEXT/rtalloc.prom.tmp"
 TK_STATE=$T_DIR/track-state.json
 start_agent() {
 	t_bg_ready rtalloc-agent "$H" env RTALLOC_TRACK_STATE="$TK_STATE" "$AGENT" -c "$CONF" || exit 1

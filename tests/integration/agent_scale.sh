@@ -23,7 +23,7 @@ cpu() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; }
 c0=$(cpu)
 ip -n "$H" -batch "$T_DIR/add"
 t_check "$N addresses: every one has its from rule" t_wait 90 bash -c "[ \$(ip -n $H -4 rule show pref 10000 | grep -c 'proto 122') = $N ]"
-t_eq "and $((3 * N)) rules in all" $((3 * N)) "$(ip -n "$H" -4 rule | grep -c 'proto 122')"
+t_eq "and $((3 * N)) rules in all, and 10.1.0.0/16's one guard" $((3 * N + 1)) "$(ip -n "$H" -4 rule | grep -c 'proto 122')"
 t_eq "$N live leases" $N "$(t_rows "SELECT count(*) FROM leases WHERE tag='rtalloc-agent' AND alive=1")"
 T=$(ip -n "$H" -4 rule show pref 10000 | awk '$3 == "10.1.19.250" { print $5 }')
 t_check "a table holds its link's routes, src its address" \

@@ -16,7 +16,7 @@ same6() { [ "$want6" = "$(ours -6)" ]; }
 T=$(rtalloc -4 -a 192.0.2.7 -n 24 -i up0)
 T6=$(rtalloc -6 -a 2001:db8:1::7 -n 64 -i up0)
 want4=$(ours -4); want6=$(ours -6)
-t_eq "three IPv4 rules" 3 "$(wc -l <<<"$want4")"
+t_eq "three IPv4 rules and the network's guard" 4 "$(wc -l <<<"$want4")"
 # A foreign rule at one of our prefs, for another table: never ours to fix.
 ip -n "$H" rule add pref 20000 to 203.0.113.0/24 lookup 77
 

@@ -23,8 +23,9 @@ t_check "no route from 192.0.2.7 before rtalloc" \
 T4=$(rtalloc -4 -a 192.0.2.7 -n 255.255.255.0 -i up0 -t uplink-a); rc=$?
 t_eq "IPv4: exit status 0" 0 "$rc"
 t_check "IPv4: a table number above 255 is printed ('$T4')" test "${T4:-0}" -gt 255
-t_eq "IPv4: exactly our three rules" \
+t_eq "IPv4: exactly our three rules and the network's guard" \
 "10000:	from 192.0.2.7 lookup $T4 proto 122
+19999:	from all to 192.0.2.0/24 lookup main suppress_prefixlength 24 proto 122
 20000:	from all to 192.0.2.0/24 lookup $T4 proto 122
 91000:	from all iif lo lookup $T4 proto 122" "$(our_rules -4)"
 t_eq "IPv4: one daemon" 1 "$(daemons)"
@@ -37,8 +38,9 @@ T6=$(rtalloc -6 -a 2001:db8:1::7 -n 64 -i up0); rc=$?
 t_eq "IPv6: exit status 0" 0 "$rc"
 # (IPv4 and IPv6 tables are separate in the kernel: the number may repeat.)
 t_check "IPv6: a table number above 255 is printed ('$T6')" test "${T6:-0}" -gt 255
-t_eq "IPv6: exactly our three rules" \
+t_eq "IPv6: exactly our three rules and the network's guard" \
 "10000:	from 2001:db8:1::7 lookup $T6 proto 122
+19999:	from all to 2001:db8:1::/64 lookup main suppress_prefixlength 64 proto 122
 20000:	from all to 2001:db8:1::/64 lookup $T6 proto 122
 91000:	from all iif lo lookup $T6 proto 122" "$(our_rules -6)"
 ip -n "$H" -6 route add 2001:db8:ff::/64 via 2001:db8:1::1 dev up0 table "$T6"

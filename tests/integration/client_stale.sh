@@ -24,11 +24,13 @@ crash() {	# kill -9 the daemon of $1; its rules stay
 # rq CMD ADDRESS IFNAME: a v1 request (0) or release (1) as root, by hand
 rq() { t_in "$H" "$DGRAM" -t 3000 "$T_SOCK" \
 	"$(printf '{"version":1,"cmd":%s,"addr_family":2,"address":"%s","ifname":"%s"}' "$@")" >/dev/null; }
-set_of() {	# the three rules of 192.0.2.7/24 with table $1
-	printf '%s\n' "10000:	from 192.0.2.7 lookup $1" "20000:	from all to 192.0.2.0/24 lookup $1" \
-		"91000:	from all iif lo lookup $1"
+set_of() {	# the three rules of 192.0.2.7/24 with table $1, and its network's guard
+	printf '%s\n' "10000:	from 192.0.2.7 lookup $1" \
+		"19999:	from all to 192.0.2.0/24 lookup main suppress_prefixlength 24" \
+		"20000:	from all to 192.0.2.0/24 lookup $1" "91000:	from all iif lo lookup $1"
 }
 set_b() { printf '%s\n' "10000:	from 198.51.100.7 lookup $1" \
+	"19999:	from all to 198.51.100.0/24 lookup main suppress_prefixlength 24" \
 	"20000:	from all to 198.51.100.0/24 lookup $1" "91000:	from all iif lo lookup $1"; }
 both() { { set_of "$1"; set_b "$2"; } | sort; }
 

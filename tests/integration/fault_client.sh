@@ -33,8 +33,8 @@ reclaimed() { [ "$(new)" = "$T" ]; }
 t_check "the daemon reclaimed table $T" t_wait 15 reclaimed
 t_eq "its rules did not change" "$rules" "$(ip -n "$H" rule show)"
 N=$(new)
-t_eq "rules consistent with the server: from/to/iif on table $N" \
-	"10000: from 192.0.2.7 lookup $N proto 122|20000: from all to 192.0.2.0/24 lookup $N proto 122|91000: from all iif lo lookup $N proto 122" \
+t_eq "rules consistent with the server: from/to/iif on table $N, and the network's guard" \
+	"10000: from 192.0.2.7 lookup $N proto 122|19999: from all to 192.0.2.0/24 lookup main suppress_prefixlength 24 proto 122|20000: from all to 192.0.2.0/24 lookup $N proto 122|91000: from all iif lo lookup $N proto 122" \
 	"$(ours | tr -s ' \t' ' ' | sed 's/ $//' | paste -sd '|')"
 
 # 2. netlink storm: 300 adds and deletes on up1, 300 on up0 (other addresses).

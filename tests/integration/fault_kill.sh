@@ -28,7 +28,7 @@ DAEMONS=$(daemons)
 t_eq "three daemons running" 3 "$(echo "$DAEMONS" | wc -l)"
 rules() { ip -n "$H" -4 rule show; ip -n "$H" -6 rule show; }
 RULES=$(rules)
-t_eq "nine rules of ours" 9 "$(echo "$RULES" | grep -c 'proto 122')"
+t_eq "nine rules of ours and three networks' guards" 12 "$(echo "$RULES" | grep -c 'proto 122')"
 
 # Garbage: random bytes, broken JSON, wrong types, a spoofed uid, oversize.
 G=$T_DIR/garbage; mkdir "$G"

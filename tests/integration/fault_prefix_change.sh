@@ -19,7 +19,8 @@ A=10.101.0.10 FAR=10.201.0.53
 ifupdown() { hk_run timeout 60 "$@" -v -i /etc/network/interfaces --state-dir="$T_DIR/ifstate"; }
 rt() { ip -n "$HK_H" "$@"; }
 ours() { rt rule show | grep 'proto 122' | sed 's/[[:space:]]*proto 122//' | sort; }
-set_of() { printf '%s\n' "10000:	from $1 lookup $3" "20000:	from all to $2 lookup $3" \
+set_of() { printf '%s\n' "10000:	from $1 lookup $3" \
+	"19999:	from all to $2 lookup main suppress_prefixlength ${2#*/}" "20000:	from all to $2 lookup $3" \
 	"91000:	from all iif lo lookup $3"; }
 reaches() { ip netns exec "$HK_H" ping -q -c 1 -W 2 -I "$A" "$FAR" >/dev/null && [ "$(hk_resolve "$A" "$FAR")" = "$FAR" ]; }
 alive() { kill -0 "$1" 2>/dev/null; }

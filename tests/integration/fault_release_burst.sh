@@ -22,7 +22,7 @@ rules() { ip -n "$H" rule show | grep -c 'proto 122' || true; }
 t_eq "$N leases" "$N" "$(live)"
 t_eq "$N tables printed, all different" "$N" "$(grep -v '^0$' "$T_DIR/tables" | sort -u | wc -l)"
 t_eq "$N daemons" "$N" "$(t_daemons "$H" | wc -l)"
-t_eq "3 rules each" $((3 * N)) "$(rules)"
+t_eq "3 rules each, and their /16's one guard" $((3 * N + 1)) "$(rules)"
 
 ip -n "$H" addr flush dev up0
 sleep 5

@@ -20,8 +20,9 @@ A=10.101.0.10 FAR=10.201.0.53
 ifupdown() { hk_run timeout 60 "$@" -v -i /etc/network/interfaces --state-dir="$T_DIR/ifstate"; }
 rt() { ip -n "$HK_H" "$@"; }
 ours() { rt rule show | grep 'proto 122' | sed 's/[[:space:]]*proto 122//' | sort; }
-set_of() { printf '%s\n' "10000:	from $A lookup $1" "20000:	from all to 10.101.0.0/24 lookup $1" \
-	"91000:	from all iif lo lookup $1"; }
+set_of() { printf '%s\n' "10000:	from $A lookup $1" \
+	"19999:	from all to 10.101.0.0/24 lookup main suppress_prefixlength 24" \
+	"20000:	from all to 10.101.0.0/24 lookup $1" "91000:	from all iif lo lookup $1"; }
 reaches() { ip netns exec "$HK_H" ping -q -c 1 -W 2 -I "$A" "$FAR" >/dev/null && [ "$(hk_resolve "$A" "$FAR")" = "$FAR" ]; }
 by_up1() { rt route get "$FAR" from "$A" | grep -q "dev up1 table $1"; }
 

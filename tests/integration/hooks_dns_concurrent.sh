@@ -12,9 +12,12 @@ export RTALLOC_WAN_SERVERS=$T_DIR/run/wan.conf
 export RTALLOC_WAN_PIDFILE=$T_DIR/run/wan.pid
 export RTALLOC_WAN_IFACES="fake3 fake13"
 
-# A stand-in dnsmasq that counts its SIGHUPs.
-mkdir -p "$T_DIR/run"
-bash -c 'trap "echo hup >>\"$1\"" HUP; while :; do sleep 0.2; done' x "$T_DIR/hups" &
+# A stand-in dnsmasq that counts its SIGHUPs: bash under the name dnsmasq,
+# as the hooks signal only what /proc/PID/exe says is dnsmasq.
+mkdir -p "$T_DIR/run" "$T_DIR/bin"
+cp "$(command -v bash)" "$T_DIR/bin/dnsmasq"
+# shellcheck disable=SC2016 # expanded by the inner bash
+"$T_DIR/bin/dnsmasq" -c 'trap "echo hup >>\"$1\"" HUP; while :; do sleep 0.2; done' x "$T_DIR/hups" &
 hup_pid=$!
 T_PIDS+=("$hup_pid")
 echo "$hup_pid" >"$RTALLOC_DNSMASQ_PIDFILE"

@@ -91,8 +91,9 @@ t_eq "first answer 10005: printed" 10005 "$T"
 t_check "renewals answered with 255 are refused and logged" \
 	t_wait 5 grep -qE "renewal answer names table 255, which is never leased|table 255 is the kernel's" \
 	"$T_DIR/renew.log"
-t_eq "the rules still look up 10005, none 255" \
+t_eq "the rules still look up 10005, none 255 (and the network's guard main)" \
 "10000:	from 192.0.2.7 lookup 10005 proto 122
+19999:	from all to 192.0.2.0/24 lookup main suppress_prefixlength 24 proto 122
 20000:	from all to 192.0.2.0/24 lookup 10005 proto 122
 91000:	from all iif lo lookup 10005 proto 122" "$(our_rules)"
 

@@ -302,12 +302,25 @@ static void test_deleted_rule_comes_back(void **state)
 
 	(void)state;
 	world_up(&w);
-	victim = kfake_rules(w.k)->v[0];
+	/* One of the uplink's own rules (not the guard, which is main's). */
+	for (size_t i = 0; i < kfake_rules(w.k)->n; i++)
+		if (kfake_rules(w.k)->v[i].table == 10000)
+			victim = kfake_rules(w.k)->v[i];
 	kfake_rule(w.k, &victim, true);
 	assert_int_equal(rules_of(&w, 10000), 2);
 	settle(&w);
 	assert_int_equal(rules_of(&w, 10000), 3);
 	assert_int_equal(w.e.stats.restored, 1);
+	/* The guard ahead of the `to` rule comes back too. */
+	assert_int_equal(rules_of(&w, KTABLE_MAIN), 1);
+	victim = kfake_rules(w.k)->v[0];
+	for (size_t i = 0; i < kfake_rules(w.k)->n; i++)
+		if (kfake_rules(w.k)->v[i].table == KTABLE_MAIN)
+			victim = kfake_rules(w.k)->v[i];
+	kfake_rule(w.k, &victim, true);
+	assert_int_equal(rules_of(&w, KTABLE_MAIN), 0);
+	settle(&w);
+	assert_int_equal(rules_of(&w, KTABLE_MAIN), 1);
 	world_down(&w);
 }
 
@@ -383,7 +396,8 @@ static void test_new_table_moves_rules_and_routes(void **state)
 static void test_refused_rule_leaves_no_half(void **state)
 {
 	struct world w;
-	struct kaddr b = addr4("203.0.113.9", 24, 2);
+	/* A /32: no guard, so the refusal hits one of its own rules. */
+	struct kaddr b = addr4("203.0.113.9", 32, 2);
 
 	(void)state;
 	world_up(&w);
@@ -432,7 +446,8 @@ static void test_many_uplinks(void **state)
 	}
 	settle(&w);
 	assert_int_equal(w.e.nup, 601);
-	assert_int_equal(kfake_rules(w.k)->n, 601 * 3);
+	/* and one guard: 192.0.2.7/24's (a /32 needs none) */
+	assert_int_equal(kfake_rules(w.k)->n, 601 * 3 + 1);
 	for (uint32_t t = 10000; t < 10601; t++)
 		assert_int_equal(rules_of(&w, t), 3);
 	for (int i = 0; i < 600; i++) {
@@ -445,14 +460,77 @@ static void test_many_uplinks(void **state)
 	settle(&w);
 	assert_int_equal(w.e.nup, 1);
 	assert_int_equal(w.gones, 600);
-	assert_int_equal(kfake_rules(w.k)->n, 3);
+	assert_int_equal(kfake_rules(w.k)->n, 3 + 1);
 	assert_int_equal(rules_of(&w, 10000), 3);
+	world_down(&w);
+}
+
+/* Issue 19: a peer's wide prefix never gets ahead of main's more specific
+ * routes on other links.  A /1 gets its guard before its `to` rule; a /0 no
+ * `to` rule (and no guard); the guard goes with the last uplink of it. */
+static void test_wide_prefix_guard(void **state)
+{
+	struct world w;
+	struct kaddr wide = addr4("172.16.0.5", 1, 2), all = addr4("10.9.9.9", 0, 2);
+	const struct krule_set *s;
+	bool guard = false, to_all = false;
+
+	(void)state;
+	world_up(&w);
+	kfake_addr(w.k, &wide, false);
+	kfake_addr(w.k, &all, false);
+	settle(&w);
+	s = kfake_rules(w.k);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct krule *r = &s->v[i];
+
+		if (r->table == KTABLE_MAIN && r->dst_len == 1 && r->has_suppress && r->suppress == 1 &&
+		    r->pref == 19999 && r->dst.bytes[0] == 0x80)
+			guard = true;
+		if (r->table != KTABLE_MAIN && r->pref == 20000 && !r->dst_len)
+			to_all = true;
+	}
+	assert_true(guard);
+	assert_false(to_all);
+	assert_int_equal(rules_of(&w, 10001), 3);	/* from, to, iif lo */
+	assert_int_equal(rules_of(&w, 10002), 2);	/* from, iif lo */
+	assert_int_equal(rules_of(&w, KTABLE_MAIN), 2);	/* 192.0.2.0/24's, 128.0.0.0/1's */
+	kfake_addr(w.k, &wide, true);
+	kfake_addr(w.k, &all, true);
+	settle(&w);
+	assert_int_equal(rules_of(&w, KTABLE_MAIN), 1);
+	world_down(&w);
+}
+
+/* Issue 19: one address on two links has one owner, the first; the second
+ * gets no lease and no rule until the first's goes, then takes over. */
+static void test_one_owner_per_address(void **state)
+{
+	struct world w;
+	struct kaddr first = addr4("192.0.2.7", 24, 2), second = addr4("192.0.2.7", 24, 4);
+
+	(void)state;
+	world_up(&w);
+	assert_int_equal(kfake_link(w.k, 4, "wan1", true), 0);
+	kfake_addr(w.k, &second, false);
+	settle(&w);
+	assert_int_equal(w.news, 1);
+	assert_int_equal(rules_of(&w, 10001), 0);
+	kfake_addr(w.k, &first, true);
+	settle(&w);
+	assert_int_equal(w.gones, 1);
+	assert_int_equal(w.news, 2);
+	assert_int_equal(w.last_new->ifindex, 4);
+	assert_int_equal(rules_of(&w, 10000), 0);
+	assert_int_equal(rules_of(&w, 10001), 3);
 	world_down(&w);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_wide_prefix_guard),
+		cmocka_unit_test(test_one_owner_per_address),
 		cmocka_unit_test(test_address_gets_rules_and_routes),
 		cmocka_unit_test(test_unmanaged_and_tentative_are_left_alone),
 		cmocka_unit_test(test_main_is_followed),

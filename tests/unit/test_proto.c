@@ -356,6 +356,18 @@ static void test_reply(void **state)
 	assert_int_equal(proto_reply_parse(buf, (size_t)n, &out, err, sizeof(err)), 0);
 	assert_int_equal(out.table, 0);
 	assert_string_equal(out.error, "no free table");
+	assert_int_equal(out.retry_after, 0);
+	/* a grace-period refusal says when to ask again */
+	in.version = 2;
+	in.seq = 9;
+	in.retry_after = 41;
+	n = proto_reply_format(&in, buf, sizeof(buf));
+	assert_non_null(strstr(buf, ",\"retry_after\":41,"));
+	assert_int_equal(proto_reply_parse(buf, (size_t)n, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.retry_after, 41);
+	const char *bad_ra = "{\"version\":2,\"cmd\":2,\"table\":0,\"seq\":1,\"retry_after\":-1}";
+	assert_int_equal(proto_reply_parse(bad_ra, strlen(bad_ra), &out, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "retry_after:"));
 	/* the original server's v1 reply */
 	const char *v1 = "{\"version\":1,\"cmd\":2,\"table\":10001,\"lease_expires\":1500000000}";
 	assert_int_equal(proto_reply_parse(v1, strlen(v1), &out, err, sizeof(err)), 0);
