@@ -94,6 +94,35 @@ int agentdns_ra_options(struct agentdns *d, int ifindex, const uint8_t *opt, siz
 	return changed;
 }
 
+/* systemd-networkd's state of a link: its DNS= line's servers (those of
+ * its DHCP leases and RAs as well as configured ones).  A scoped
+ * "ADDR%IFINDEX" or "ADDR#NAME" is taken up to the suffix.  0 or -errno. */
+static int networkd_dns(int ifindex, struct inet_addr *v, size_t max, size_t *n)
+{
+	const char *dir = getenv("RTALLOC_NETWORKD_LINKS");
+	char path[PATH_MAX], line[1024];
+	FILE *f;
+
+	*n = 0;
+	snprintf(path, sizeof(path), "%s/%d", dir && dir[0] ? dir : "/run/systemd/netif/links", ifindex);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL;
+
+		if (strncmp(line, "DNS=", 4))
+			continue;
+		for (char *w = strtok_r(line + 4, " \n", &save); w && *n < max; w = strtok_r(NULL, " \n", &save)) {
+			w[strcspn(w, "%#")] = 0;
+			if (addr_parse(AF_UNSPEC, w, &v[*n]) == 0)
+				(*n)++;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
 struct line {
 	char s[INET6_ADDRSTRLEN * 2 + IFNAMSIZ + 16];
 };
@@ -157,6 +186,16 @@ char *agentdns_text(const struct agentdns *d, const struct engine *e, const stru
 			if (source_of(e, u->key.ifname, h->dns[k].family, src, sizeof(src)) &&
 			    add_line(&v, &n, &cap, u->key.ifname, &h->dns[k], src) < 0)
 				goto fail;
+		{
+			struct inet_addr nd[16];
+			size_t nn = 0;
+
+			networkd_dns(u->ifindex, nd, sizeof(nd) / sizeof(nd[0]), &nn);
+			for (size_t k = 0; k < nn; k++)
+				if (source_of(e, u->key.ifname, nd[k].family, src, sizeof(src)) &&
+				    add_line(&v, &n, &cap, u->key.ifname, &nd[k], src) < 0)
+					goto fail;
+		}
 		for (size_t k = 0; k < d->nra; k++)
 			if (d->ra[k].ifindex == u->ifindex && d->ra[k].until_ms > now_ms &&
 			    source_of(e, u->key.ifname, AF_INET6, src, sizeof(src)) &&

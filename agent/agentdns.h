@@ -2,9 +2,11 @@
  * `server=DNS@IFACE@ADDR` line per DNS server of each uplink (ADDR: the
  * uplink's address of the server's family, so the query leaves by that
  * uplink's table).  Servers come from the hints (`rtalloc hint --dns`, sent
- * by the dhclient, ifupdown, NetworkManager and dhcpcd hooks) and from
- * router advertisements' RDNSS where the kernel handles RAs itself (ND user
- * options on rtnetlink).  Uplinks a running rtalloc-track reports offline
+ * by the NetworkManager and dhcpcd hooks), from router advertisements'
+ * RDNSS (ND user options on rtnetlink where the kernel handles RAs, a raw
+ * ICMPv6 socket where a tool does), and from systemd-networkd's per-link
+ * state files (/run/systemd/netif/links/IFINDEX, DNS=;
+ * $RTALLOC_NETWORKD_LINKS elsewhere).  Uplinks a running rtalloc-track reports offline
  * are left out.  Written atomically (temp + rename) when its text changes;
  * dnsmasq then gets SIGHUP through a pidfd, only once /proc says the pid is
  * a dnsmasq of the pidfile's owner. */

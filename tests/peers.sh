@@ -121,6 +121,7 @@ pr_isp() {
 	pr_private "$i" dnsmasq -k --port=0 --interface="lan$n" --bind-interfaces \
 		--dhcp-range="10.10$n.0.100,10.10$n.0.150,255.255.255.0,10m" \
 		--dhcp-option=option:router,"10.10$n.0.1" "${extra[@]}" \
+		--dhcp-option=option:dns-server,"10.20$n.0.53" \
 		--dhcp-leasefile="$T_DIR/isp$n.leases" --pid-file="$T_DIR/isp$n.dnsmasq.pid" \
 		--log-facility="$T_DIR/isp$n.dnsmasq.log" --log-dhcp
 	cat >"$T_DIR/isp$n.radvd.conf" <<EOF
@@ -170,7 +171,10 @@ pr_topology() {
 # kernel for each link once more, as with udev, after the enumeration.)
 pr_networkd() {
 	local n
-	mkdir -p "$T_DIR/networkd/network" "$T_DIR/networkd/etc" "$T_DIR/networkd/empty"
+	# netif (networkd's state files) is a test directory, so the agent
+	# can read it (RTALLOC_NETWORKD_LINKS=$PR_NETWORKD_LINKS).
+	mkdir -p "$T_DIR/networkd/network" "$T_DIR/networkd/etc" "$T_DIR/networkd/empty" "$T_DIR/networkd/netif"
+	PR_NETWORKD_LINKS=$T_DIR/networkd/netif/links
 	for n in 0 1; do
 		cat >"$T_DIR/networkd/network/10-wan$n.network" <<EOF
 [Match]
@@ -197,6 +201,7 @@ EOF
 	# shellcheck disable=SC2016
 	PR_MOUNTS='mount -t tmpfs -o mode=755 tmpfs /run/systemd &&
 		mkdir -p /run/systemd/netif /run/systemd/network &&
+		mount --bind "$D/networkd/netif" /run/systemd/netif &&
 		chown systemd-network:systemd-network /run/systemd/netif &&
 		cp "$D"/networkd/network/*.network /run/systemd/network/ &&
 		mount --bind "$D/networkd/empty" /etc/systemd/network &&
