@@ -136,6 +136,9 @@ interface lan$n {
 		AdvValidLifetime 3600;
 		AdvPreferredLifetime 1800;
 	};
+	RDNSS 2001:db8:20$n::53 {
+		AdvRDNSSLifetime 600;
+	};
 };
 EOF
 	PR_MOUNTS=:

@@ -7,7 +7,8 @@
 # and traffic from every address, IPv4 and IPv6, reaches the far host, which
 # every ISP only forwards from the addresses it assigned: by the address's
 # own uplink.  Main stays as the peers left it.  The servers-file holds the
-# DNS servers networkd learnt for wan0 and wan1 (its per-link state files).
+# DNS servers networkd learnt for wan0 and wan1 (its per-link state files)
+# and the RDNSS of wan2's router advertisements (the kernel's SLAAC).
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/peers.sh"
 # (networkd's multipath IPv6 default route is agent_peers_multipath.sh's.)
@@ -44,5 +45,9 @@ networkd_dns() { grep -qx "server=10.200.0.53@wan0@$(pr_addr wan0 4)" "$T_DIR/se
 	grep -qx "server=10.201.0.53@wan1@$(pr_addr wan1 4)" "$T_DIR/servers.conf"; }
 t_check "servers-file: networkd's DNS servers of wan0 and wan1, each with its uplink's address" \
 	t_wait 5 networkd_dns
+# wan2's IPv6 is the kernel's (accept_ra): its RA's RDNSS.
+rdnss() { grep -qx "server=2001:db8:202::53@wan2@$(pr_addr wan2 6)" "$T_DIR/servers.conf"; }
+t_check "servers-file: the RDNSS of ISP2's router advertisements, with wan2's SLAAC address" \
+	t_wait 15 rdnss
 t_check "the agent still runs" kill -0 "$PR_AGENT_PID"
 t_done
