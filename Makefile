@@ -20,6 +20,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljson-c -lm
 
 XCFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -MMD -MP \
 	-Icommon $(PKG_CFLAGS) -DSHIMDIR='"$(LIBDIR)"'
+# `PROGRAM --version`: the package's version (debian/changelog's first line).
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+XCFLAGS += -DRTALLOC_VERSION='"$(or $(VERSION),unknown)"'
 XLDFLAGS :=
 ifeq ($(WERROR),1)
 XCFLAGS += -Werror
@@ -140,7 +143,10 @@ clean:
 .PHONY: all tests check check-unit deps demo clean
 .SECONDARY:
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# The compilers' dependency files: regular files only, and none from the
+# package build's copy of the tree ($(BUILD)/deb), whose staged
+# dhclient-enter-hooks.d and if-up.d are directories named like them.
+-include $(shell find $(BUILD) -path '$(BUILD)/deb' -prune -o -type f -name '*.d' -print 2>/dev/null)
 
 # Larger targets (bench, fuzz, install, package) live in their own fragments.
 include $(wildcard mk/*.mk)

@@ -13,6 +13,7 @@
 #include "agentdns.h"
 #include "agentra.h"
 #include "cli.h"
+#include "control.h"
 #include "daemon.h"
 #include "engine.h"
 #include "hintwatch.h"
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "mptcp.h"
 #include "sdnotify.h"
 
 #define PASS_DELAY_MS	20	/* events of one burst: one pass */
@@ -64,6 +66,9 @@ struct agent {
 	struct loop_fd lh;
 	struct loop_signal sig;
 	struct loop_fd named;		/* bound to AGENT_NAME_FMT */
+	struct control ctl;		/* rtalloc exec's socket and rules */
+	struct mptcp mp;		/* MPTCP endpoints of the uplinks */
+	struct loop_timer mp_timer;	/* track's health, every second */
 	struct metrics metrics;		/* cfg.metrics_textfile's writer */
 	uint32_t seq;
 	struct holder *fl[INFLIGHT_MAX];	/* requests in flight */
@@ -538,8 +543,19 @@ static void pass_now(struct agent *a)
 	else if (a->e.next_due_ms)
 		loop_timer_set(&a->pass_timer, a->e.next_due_ms > loop_now_ms() ?
 					       a->e.next_due_ms - loop_now_ms() : 1);
+	control_sync(&a->ctl);
+	mptcp_sync(&a->mp, &a->e, &a->cfg.mptcp);
 	ready_check(a);
 	dns_update(a);
+}
+
+static void mptcp_due(struct loop_timer *t)
+{
+	struct agent *a = container_of(t, struct agent, mp_timer);
+
+	mptcp_sync(&a->mp, &a->e, &a->cfg.mptcp);
+	if (a->cfg.mptcp.n)
+		loop_timer_set(&a->mp_timer, 1000);
 }
 
 static void pass_due(struct loop_timer *t)
@@ -675,6 +691,9 @@ static void reload(struct agent *a)
 	a->cfg = next;
 	free(a->dns.written);	/* written again, wherever it goes now */
 	a->dns.written = NULL;
+	control_bindings(&a->ctl);
+	if (a->cfg.mptcp.n)
+		loop_timer_set(&a->mp_timer, 1000);
 	/* Uplinks whose settings are the same plan no change. */
 	engine_rescan(&a->e);
 	log_msg(LOG_INFO, "reloaded %s", a->path);
@@ -773,7 +792,7 @@ int agent_run(const char *path)
 	a.loop.epfd = -1;
 	a.lc.fd = -1;
 	a.kh.fd = a.lh.fd = a.named.fd = a.hw.fd = a.rah.fd = -1;
-	a.pass_timer.h.fd = a.lease_timer.h.fd = a.sig.h.fd = a.dns_timer.h.fd = -1;
+	a.pass_timer.h.fd = a.lease_timer.h.fd = a.sig.h.fd = a.dns_timer.h.fd = a.mp_timer.h.fd = -1;
 	a.rl = (struct ratelimit)RATELIMIT_INIT(10000, 5);
 	agentcfg_defaults(&a.cfg);
 	if (agentcfg_load(&a.cfg, path, err, sizeof(err)) < 0) {
@@ -804,6 +823,8 @@ int agent_run(const char *path)
 		ret = loop_timer_init(&a.loop, &a.lease_timer, lease_due);
 	if (ret == 0)
 		ret = loop_timer_init(&a.loop, &a.dns_timer, dns_due);
+	if (ret == 0)
+		ret = loop_timer_init(&a.loop, &a.mp_timer, mptcp_due);
 	if (ret < 0) {
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
 		goto cleanup;
@@ -868,6 +889,17 @@ int agent_run(const char *path)
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
 		goto cleanup;
 	}
+	ret = control_open(&a.ctl, &a.loop, &a.e, &a.cfg, a.cfg.socket_path);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "control socket @" CONTROL_NAME_FMT ": %s", a.cfg.socket_path,
+			strerror(-ret));
+		goto cleanup;
+	}
+	ret = mptcp_open(&a.mp);
+	if (ret < 0 && a.cfg.mptcp.n)
+		log_msg(LOG_WARNING, "mptcp: generic netlink mptcp_pm: %s: no MPTCP endpoints", strerror(-ret));
+	else if (a.cfg.mptcp.n)
+		loop_timer_set(&a.mp_timer, 1000);
 	/* Uplinks first (they adopt what they find: nothing is removed
 	 * before a table is known), then what a previous run left. */
 	engine_pass(&a.e, loop_now_ms());
@@ -886,9 +918,13 @@ int agent_run(const char *path)
 	ret = loop_run(&a.loop);
 	if (ret < 0)
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
+	control_close(&a.ctl);
+	mptcp_close(&a.mp);
 	teardown(&a);
 	rc = 0;
 cleanup:
+	control_close(&a.ctl);
+	mptcp_close(&a.mp);
 	metrics_stop(&a.metrics);
 	if (loaded) {
 		for (size_t i = 0; i < a.e.nup; i++)
@@ -908,6 +944,7 @@ cleanup:
 	free(a.rel);
 	loop_timer_free(&a.loop, &a.pass_timer);
 	loop_timer_free(&a.loop, &a.lease_timer);
+	loop_timer_free(&a.loop, &a.mp_timer);
 	loop_signal_free(&a.loop, &a.sig);
 	loop_free(&a.loop);
 	return rc;

@@ -165,6 +165,31 @@ static int get_forward(struct json_object *v, struct agentcfg *c, char *err, siz
 	return 0;
 }
 
+static int get_gids(struct json_object *v, struct agentcfg *c, char *err, size_t errlen)
+{
+	size_t len;
+
+	if (!json_object_is_type(v, json_type_array))
+		return jsonconf_bad(err, errlen, "exec_gids: must be an array of group ids, got %.64s",
+				    json_object_to_json_string(v));
+	len = json_object_array_length(v);
+	if (len > AGENTCFG_PATTERNS_MAX)
+		return jsonconf_bad(err, errlen, "exec_gids: at most %d entries, got %zu", AGENTCFG_PATTERNS_MAX, len);
+	for (size_t i = 0; i < len; i++) {
+		char name[64];
+		int ret;
+
+		snprintf(name, sizeof(name), "exec_gids[%zu]", i);
+		/* (gid_t)-1 means "no change" to the kernel: never a real id */
+		ret = jsonconf_u32(json_object_array_get_idx(v, i), name, 0, UINT32_MAX - 1, 0,
+				   &c->exec_gids[i], err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	c->nexec_gids = len;
+	return 0;
+}
+
 /* An absolute path whose name ends in .prom (node_exporter's textfile
  * collector reads only those); "" turns the metrics off. */
 static int get_textfile(struct json_object *v, struct agentcfg *c, char *err, size_t errlen)
@@ -213,6 +238,12 @@ int agentcfg_parse(struct agentcfg *c, const char *text, size_t len, char *err, 
 			ret = get_string(v, key, dst, sizeof(c->dns_servers_file) - 1, err, errlen);
 			if (ret == 0 && dst[0] && dst[0] != '/')
 				ret = jsonconf_bad(err, errlen, "%s: not an absolute path: `%s'", key, dst);
+		} else if (!strcmp(key, "exec_gids")) {
+			ret = get_gids(v, c, err, errlen);
+		} else if (!strcmp(key, "mptcp")) {
+			ret = mptcp_cfg_parse(v, &c->mptcp, err, errlen);
+		} else if (!strcmp(key, "bindings")) {
+			ret = bindings_parse(v, c->bindings, &c->nbindings, err, errlen);
 		} else if (!strcmp(key, "metrics_textfile")) {
 			ret = get_textfile(v, c, err, errlen);
 		} else {

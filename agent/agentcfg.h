@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <sys/un.h>
 
+#include "bindings.h"
 #include "engine.h"
+#include "mptcp.h"
 
 #define AGENTCFG_PATTERNS_MAX 64
 #define AGENTCFG_PATTERN_MAX 64		/* bytes of a glob, with the NUL */
@@ -33,6 +35,11 @@ struct agentcfg {
 	size_t nforward;
 	char dns_servers_file[256];	/* "": no servers-file */
 	char dnsmasq_pidfile[256];	/* "": nobody signalled */
+	uint32_t exec_gids[AGENTCFG_PATTERNS_MAX];	/* may use `rtalloc exec` */
+	size_t nexec_gids;
+	struct binding bindings[BINDINGS_MAX];
+	size_t nbindings;
+	struct mptcp_cfg mptcp;
 	/* node_exporter textfile the agent writes its metrics to; "" none */
 	char metrics_textfile[256];
 };

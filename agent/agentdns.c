@@ -157,6 +157,10 @@ static int add_line(struct line **v, size_t *n, size_t *cap, const char *ifname,
 {
 	char s[INET6_ADDRSTRLEN];
 
+	/* rtalloc-track has the uplink offline: its servers would only
+	 * make the resolver wait. */
+	if (health_offline(ifname, dns->family))
+		return 0;
 	if (kobj_grow((void **)v, cap, *n, sizeof(**v)) < 0)
 		return -ENOMEM;
 	snprintf((*v)[(*n)++].s, sizeof((*v)[0].s), "server=%s@%s@%s", addr_str(dns, s, sizeof(s)), ifname, src);
@@ -179,7 +183,7 @@ char *agentdns_text(const struct agentdns *d, const struct engine *e, const stru
 		/* Each interface once: at its first uplink. */
 		for (size_t j = 0; j < i && first; j++)
 			first = strcmp(e->up[j]->key.ifname, u->key.ifname) != 0;
-		if (!first || health_offline(u->key.ifname))
+		if (!first)
 			continue;
 		h = hintwatch_find(hw, u->key.ifname);
 		for (size_t k = 0; h && k < h->ndns; k++)

@@ -19,6 +19,16 @@
  * the fake kernel. */
 size_t agentstatus_compare(const struct engine *e, const struct proto_lease *leases, size_t n,
 			   FILE *out);
+/* One agent lease l over e: the routes its table should hold (want) and
+ * those of them it lacks (missing); both sets are emptied first.  0,
+ * -EINVAL (not an address), -ENOENT (the address is not on l's
+ * interface) or -ENOMEM. */
+int agentstatus_lease(const struct engine *e, const struct proto_lease *l, struct kroute_set *want,
+		      struct kroute_set *missing);
+/* An engine over the real kernel that manages nothing, loaded (for
+ * reading): 0, or -errno with nothing left open.  engine_free(e) and
+ * kernel_close(*k) when done. */
+int agentstatus_load(struct kernel **k, struct engine *e);
 /* The same over the real kernel; a kernel that cannot be read counts as
  * one difference, with a line saying why. */
 size_t agentstatus_routes(const struct proto_lease *leases, size_t n, FILE *out);

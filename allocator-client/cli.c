@@ -28,6 +28,7 @@ enum {
 	OPT_ROUTE,
 	OPT_ADDRESS_WAIT,
 	OPT_TABLES,
+	OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -46,6 +47,7 @@ static const struct option long_opts[] = {
 	{ "address-wait", required_argument, NULL, OPT_ADDRESS_WAIT },
 	{ "tables", required_argument, NULL, OPT_TABLES },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	/* The 2017 client's long names.  --destination was its name for the
 	 * server's socket (-d); its --foreground took an argument that -f never
 	 * did: here neither does. */
@@ -90,7 +92,7 @@ void cli_usage(FILE *out)
 		"  -f, --foreground   stay in the foreground\n"
 		"  -s, --syslog       log to syslog and stderr\n"
 		"  -l, --log_path LOGFILE  log to a file\n"
-		"  -v                 debug messages\n"
+		"  -v                 info and debug messages\n"
 		"  --pref-from N      pref of `from ADDRESS lookup T` (default 10000)\n"
 		"  --pref-to N        pref of `to NETWORK lookup T` (default 20000)\n"
 		"  --pref-iif N       pref of `iif lo lookup T` (default 91000)\n"
@@ -113,13 +115,17 @@ void cli_usage(FILE *out)
 		"  --list [--json]    list the server's leases\n"
 		"  --status [--json]  compare the server's leases with the rules in the\n"
 		"                     kernel and name every difference\n"
+		"  -h, --help         this help\n"
+		"  --version          the version\n"
 		"Rules are marked `proto 122` (0x7a): rtalloc only ever touches those.\n"
 		"Exit status: 0 table printed (leased, already running) or released;\n"
-		"1 invalid arguments; 2 no lease (printed 0); 3 address not on the\n"
-		"interface (printed 0); 4 the kernel refused the rules (printed 0);\n"
-		"5 system error (printed 0); 6 --status found differences.\n"
+		"2 no lease (printed 0); 3 address not on the interface (printed 0);\n"
+		"4 the kernel refused the rules (printed 0); 5 system error (printed 0);\n"
+		"6 --status found differences; 7 no such interface (printed 0);\n"
+		"64 invalid arguments.\n"
 		"Run as %s (the 2017 client's name), every run that\n"
-		"printed a table or 0 exits 0, as the original did.\n",
+		"printed a table or 0 exits 0, and invalid arguments exit 1, as the\n"
+		"original did.\n",
 		PROTO_DEFAULT_SOCKET, CLI_FORWARD_MAX, ROUTEARG_MAX, CLI_ADDRESS_WAIT_DEFAULT, CLI_COMPAT_NAME);
 }
 
@@ -283,6 +289,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 			break;
 		case 'v': o->log_max = LOG_DEBUG; break;
 		case 'h': o->help = true; return 0;
+		case OPT_VERSION: o->version = true; return 0;
 		case OPT_PREF_FROM:
 		case OPT_PREF_TO:
 		case OPT_PREF_IIF:

@@ -16,12 +16,15 @@
 /* Exit statuses, also listed in `rtalloc -h` (hooks rely on them). */
 enum rtalloc_exit {
 	EXIT_LEASED = 0,	/* table printed: leased now or by a running daemon; released */
-	EXIT_USAGE = 1,		/* invalid arguments: one line on stderr, nothing installed */
+	EXIT_USAGE = 64,	/* invalid arguments (EX_USAGE): one line on stderr, nothing
+				 * installed; 1 run as table_allocator_client */
+	EXIT_USAGE_COMPAT = 1,
 	EXIT_NO_LEASE = 2,	/* no table from the server: printed 0 */
 	EXIT_NO_ADDRESS = 3,	/* the address is not on the interface: printed 0 */
 	EXIT_KERNEL = 4,	/* the kernel refused the rules: printed 0, lease released */
 	EXIT_SYSTEM = 5,	/* a system call failed (netlink, sockets, fork): printed 0 */
 	EXIT_INCONSISTENT = 6,	/* --status: leases and rules differ (listed on stdout) */
+	EXIT_NO_INTERFACE = 7,	/* -i: no such interface: printed 0 */
 };
 
 /* --forward-iif: interfaces whose forwarded traffic also falls through to
@@ -55,6 +58,7 @@ struct cli_opts {
 	bool json;			/* --json */
 	bool status;			/* --status */
 	bool help;			/* -h */
+	bool version;			/* --version */
 	int log_max;			/* LOG_INFO, LOG_DEBUG with -v */
 	enum log_backend log;		/* -s, -l */
 	const char *logfile;		/* points into argv */

@@ -1100,8 +1100,8 @@ static int addr_setup(struct daemon *d, const char *a, int *status)
 	}
 	d->ifindex = (int)if_nametoindex(o->ifname);
 	if (!d->ifindex) {
-		log_msg(LOG_ERR, "-i: no interface '%s'", o->ifname);
-		*status = EXIT_NO_ADDRESS;
+		log_msg(LOG_ERR, "-i: no such interface: no interface '%s' here", o->ifname);
+		*status = EXIT_NO_INTERFACE;
 		return -ENXIO;
 	}
 	watch_set_ifindex(&d->watch, d->ifindex);

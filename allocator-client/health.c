@@ -72,6 +72,29 @@ static bool running(struct json_object *st)
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
+/* rtalloc-track lists a configured uplink once per family; the family the
+ * uplink has no address in is "absent".  Shown only when the interface has
+ * no other row, so a v4-only uplink is one line, not two. */
+static bool row_shown(struct json_object *ups, size_t i)
+{
+	struct json_object *u = json_object_array_get_idx(ups, i);
+	size_t n = json_object_array_length(ups);
+
+	if (strcmp(str(u, "state"), "absent"))
+		return true;
+	for (size_t j = 0; j < n; j++) {
+		struct json_object *o = json_object_array_get_idx(ups, j);
+
+		if (j != i && !strcmp(str(o, "interface"), str(u, "interface")) && strcmp(str(o, "state"), "absent"))
+			return false;
+	}
+	/* wholly absent: its first row only */
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(str(json_object_array_get_idx(ups, j), "interface"), str(u, "interface")))
+			return false;
+	return true;
+}
+
 void health_print(FILE *out)
 {
 	struct json_object *st = state(), *ups, *unb;
@@ -86,7 +109,8 @@ void health_print(FILE *out)
 		bool any = !f;
 
 		for (size_t i = 0; i < n && !any; i++)
-			any = !strcmp(str(json_object_array_get_idx(ups, i), "family"), "inet6");
+			any = !strcmp(str(json_object_array_get_idx(ups, i), "family"), "inet6") &&
+			      strcmp(str(json_object_array_get_idx(ups, i), "state"), "absent");
 		if (!any)
 			continue;
 		fprintf(out, "unbound%s traffic:", f ? " IPv6" : "");
@@ -108,6 +132,8 @@ void health_print(FILE *out)
 		struct tm tm;
 		bool carries = json_object_object_get_ex(u, "unbound", &v) && json_object_get_boolean(v);
 
+		if (!row_shown(ups, i))
+			continue;
 		if (!localtime_r(&t, &tm) || !strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm))
 			snprintf(since, sizeof(since), "-");
 		fprintf(out, "%-15s %-25s %-8s %-19s %5.1f%% %7.3f ms%s\n", str(u, "interface"),
@@ -185,16 +211,53 @@ cleanup:
 	return ret;
 }
 
-bool health_offline(const char *ifname)
+int health_view_get(const char *ifname, int family, struct health_view *h)
 {
-	struct health_uplink *v;
-	size_t n;
+	struct json_object *st = state(), *ups, *unb;
+
+	memset(h, 0, sizeof(*h));
+	if (!st || !(ups = uplinks(st)))
+		return -ENOENT;
+	h->running = running(st);
+	for (size_t f = 0; f < 2; f++) {
+		if (!json_object_object_get_ex(st, f ? "unbound6" : "unbound", &unb) ||
+		    !json_object_is_type(unb, json_type_array))
+			continue;
+		for (size_t i = 0; i < json_object_array_length(unb); i++)
+			if (!strcmp(json_object_get_string(json_object_array_get_idx(unb, i)), ifname)) {
+				if (f)
+					h->unbound6 = true;
+				else
+					h->unbound4 = true;
+			}
+	}
+	for (size_t i = 0; i < json_object_array_length(ups); i++) {
+		struct json_object *u = json_object_array_get_idx(ups, i);
+		int fam = !strcmp(str(u, "family"), "inet6") ? AF_INET6 : AF_INET;
+
+		if (strcmp(str(u, "interface"), ifname) || (family != AF_UNSPEC && fam != family))
+			continue;
+		h->tracked = true;
+		snprintf(h->state, sizeof(h->state), "%s", h->running ? str(u, "state") : "unknown");
+		h->since = (long long)num(u, "since");
+		h->loss = num(u, "loss");
+		h->rtt_ms = num(u, "rtt_ms");
+		return 0;
+	}
+	return -ENOENT;
+}
+
+bool health_offline(const char *ifname, int family)
+{
+	struct health_uplink *ups = NULL;
+	size_t n = 0;
 	bool off = false;
 
-	if (health_read(&v, &n) < 0)
+	if (health_read(&ups, &n) < 0)
 		return false;
-	for (size_t i = 0; i < n && !off; i++)
-		off = !strcmp(v[i].interface, ifname) && !strcmp(v[i].state, "offline");
-	free(v);
+	for (size_t i = 0; i < n; i++)
+		off = off || (ups[i].family == family && !strcmp(ups[i].interface, ifname) &&
+			      !strcmp(ups[i].state, "offline"));
+	free(ups);
 	return off;
 }

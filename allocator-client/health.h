@@ -27,9 +27,6 @@ struct json_object *health_json(void);
 /* For --list --json: `,"health":{...}` for the lease of ifname/address when
  * rtalloc-track tracks it; nothing otherwise. */
 void health_lease_json(FILE *out, const char *ifname, const char *address);
-/* Does a running rtalloc-track report the uplink on ifname offline (any of
- * its addresses)?  Read afresh on each call (the agent's servers-file). */
-bool health_offline(const char *ifname);
 
 /* One uplink of rtalloc-track's state, typed (for the agent's metrics). */
 struct health_uplink {
@@ -44,5 +41,21 @@ struct health_uplink {
 /* Reads rtalloc-track's state file afresh (every call): *ups (free()) and
  * *n, 0; -ENOENT when there is none or track is not running. */
 int health_read(struct health_uplink **ups, size_t *n);
+
+/* One uplink's health as `rtalloc show` shows it. */
+struct health_view {
+	bool tracked;			/* rtalloc-track has it */
+	bool running;			/* rtalloc-track runs (else state "unknown") */
+	char state[16];			/* online, offline, unknown, absent... */
+	long long since;		/* unix seconds of the last change */
+	double loss, rtt_ms;
+	bool unbound4, unbound6;	/* it carries unbound traffic */
+};
+/* ifname's entry of family (AF_UNSPEC: the first), and whether it carries
+ * unbound traffic: 0, or -ENOENT when rtalloc-track does not track it
+ * (unbound4/6 are still filled).  The state file is read once per run. */
+int health_view_get(const char *ifname, int family, struct health_view *h);
+/* Read afresh: does a running rtalloc-track have ifname (family) offline? */
+bool health_offline(const char *ifname, int family);
 
 #endif

@@ -105,6 +105,7 @@ int lease_open(struct lease_client *lc, const char *sockname)
 
 	memset(lc, 0, sizeof(*lc));
 	lc->fd = -1;
+	lc->free_inet = lc->free_inet6 = -1;
 	lc->rl = (struct ratelimit)RATELIMIT_INIT(10000, 5);
 	if (len + 1 > sizeof(lc->server.sun_path))
 		return -ENAMETOOLONG;
@@ -374,7 +375,14 @@ int lease_exchange(struct lease_client *lc, const struct cli_opts *o, uint8_t cm
 			ret = lease_send(lc, o, cmd);
 		}
 		lc->send_deadline_ms = 0;
-		if (ret < 0)
+		/* Said at once, with how long it will go on; the tries between
+		 * only with -v. */
+		if (ret < 0 && i == 0 && tries > 1)
+			log_msg(LOG_WARNING, "server %s%s: %s; retrying for %u s",
+				lc->target == LEASE_TARGET_FILE ? "" : "@",
+				lc->target == LEASE_TARGET_FILE ? lc->server.sun_path : lc->name, strerror(-ret),
+				(tries - 1) * interval_ms / 1000);
+		else if (ret < 0)
 			log_msg(i + 1 < tries ? LOG_DEBUG : LOG_WARNING, "server %s%s: %s",
 				lc->target == LEASE_TARGET_FILE ? "" : "@",
 				lc->target == LEASE_TARGET_FILE ? lc->server.sun_path : lc->name, strerror(-ret));
@@ -412,9 +420,21 @@ int lease_recv_list(struct lease_client *lc, char *buf, size_t size, struct prot
 	const struct ucred *cr;
 	ssize_t len = recv_server(lc, buf, size, &cred, &cr);
 
+	struct proto_reply no;
+	char why[64];
+
 	if (len <= 0)
 		return 0;
-	return proto_list_parse(buf, (size_t)len, rep, err, errlen) < 0 ? -EBADMSG : 1;
+	if (proto_list_parse(buf, (size_t)len, rep, err, errlen) == 0)
+		return 1;
+	/* A refusal comes as a lease reply saying why ("permission denied:
+	 * ..."). */
+	if (proto_reply_parse(buf, (size_t)len, &no, why, sizeof(why)) == 0 && no.error[0] &&
+	    (!no.seq || no.seq == lc->seq)) {
+		snprintf(err, errlen, "%s", no.error);
+		return -EACCES;
+	}
+	return -EBADMSG;
 }
 
 int lease_list(struct lease_client *lc, unsigned timeout_ms, struct proto_lease **leases,
@@ -455,7 +475,7 @@ int lease_list(struct lease_client *lc, unsigned timeout_ms, struct proto_lease 
 			int got_one = lease_recv_list(lc, buf, PROTO_MAX_DATAGRAM, &page, err, errlen);
 
 			if (got_one < 0) {
-				ret = -EBADMSG;
+				ret = got_one;
 				goto cleanup;
 			}
 			if (!got_one)
@@ -483,6 +503,8 @@ int lease_list(struct lease_client *lc, unsigned timeout_ms, struct proto_lease 
 			memcpy(all + count, page.leases, page.n * sizeof(*all));
 			count += page.n;
 		}
+		lc->free_inet = page.has_pool ? (int64_t)page.pool_free[0] : -1;
+		lc->free_inet6 = page.has_pool ? (int64_t)page.pool_free[1] : -1;
 		/* next must move forward, or a confused server would loop us. */
 		offset = page.next > offset ? page.next : 0;
 		proto_list_free(&page);

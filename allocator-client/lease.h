@@ -51,6 +51,7 @@ struct lease_client {
 	uint64_t send_deadline_ms;	/* a full server queue: wait for room until then; 0 never */
 	bool told;			/* the version spoken has been logged */
 	struct ratelimit rl;		/* for lines about dropped datagrams */
+	int64_t free_inet, free_inet6;	/* lease_list: tables free per family, -1 unknown */
 };
 
 /* Binds the client's name and picks the server's: the file socket when
@@ -89,8 +90,10 @@ bool lease_must_wait(const struct proto_reply *rep);
 int lease_exchange(struct lease_client *lc, const struct cli_opts *o, uint8_t cmd,
 		   unsigned tries, unsigned interval_ms, struct proto_reply *rep);
 /* Reads one pending LIST reply (nonblocking): 1 and *rep (free with
- * proto_list_free), 0 when nothing usable was pending, -EBADMSG with the
- * reason in err when the server's datagram is no list reply. */
+ * proto_list_free), 0 when nothing usable was pending, -EACCES with the
+ * server's reason in err when it refused the list ("permission denied"),
+ * -EBADMSG with the reason in err when the server's datagram is no list
+ * reply. */
 int lease_recv_list(struct lease_client *lc, char *buf, size_t size, struct proto_list_reply *rep,
 		    char *err, size_t errlen);
 /* All the server's leases, page by page: *leases (free()) and *n. */

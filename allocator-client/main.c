@@ -5,15 +5,16 @@
  * Exit status (hooks depend on it; also in `rtalloc -h`, enum rtalloc_exit):
  *   0  table printed: leased now, or by the daemon already running for the
  *      address; with -r, released; --list printed
- *   1  invalid arguments: one line on stderr, nothing installed
+ *   64 invalid arguments (EX_USAGE): one line on stderr, nothing installed
  *   2  no lease from the server (printed 0: use the main table)
  *   3  the address is not on the interface (printed 0)
  *   4  the kernel refused the rules (printed 0, lease released)
  *   5  a system call failed (printed 0)
  *   6  --status: the leases and the rules differ
+ *   7  no such interface (printed 0)
  * Run as table_allocator_client (the 2017 client's installed name), 2..5
- * become 0: the original exited 0 after printing 0, and its scripts rely on
- * the printed number alone. */
+ * and 7 become 0: the original exited 0 after printing 0, and its scripts
+ * rely on the printed number alone; invalid arguments exit 1 as there. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +24,14 @@
 #include "agent.h"
 #include "agentstatus.h"
 #include "cli.h"
+#include "cmdline.h"
 #include "daemon.h"
+#include "exec.h"
 #include "health.h"
 #include "hint.h"
 #include "lease.h"
 #include "log.h"
+#include "show.h"
 #include "status.h"
 
 static void print_json_str(const char *s)
@@ -153,6 +157,8 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{ "hint", hint_main },
+	{ "show", show_main },
+	{ "exec", exec_main },
 	{ NULL, NULL },
 };
 
@@ -174,7 +180,10 @@ static int compat_status(int status)
 	case EXIT_NO_ADDRESS:
 	case EXIT_KERNEL:
 	case EXIT_SYSTEM:
+	case EXIT_NO_INTERFACE:
 		return EXIT_LEASED;
+	case EXIT_USAGE:
+		return EXIT_USAGE_COMPAT;
 	default:
 		return status;
 	}
@@ -200,12 +209,22 @@ int main(int argc, char **argv)
 
 	if (cli_parse(argc, argv, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "rtalloc: %s\n", err);
-		return EXIT_USAGE;
+		return compat ? EXIT_USAGE_COMPAT : EXIT_USAGE;
 	}
 	if (o.help) {
 		cli_usage(stdout);
+		/* The table's names, so `rtalloc --help` (and the completion
+		 * reading it) knows every subcommand. */
+		if (subcommands[0].name) {
+			printf("Subcommands (rtalloc SUBCOMMAND --help):");
+			for (const struct subcommand *c = subcommands; c->name; c++)
+				printf(" %s", c->name);
+			printf("\n");
+		}
 		return EXIT_LEASED;
 	}
+	if (o.version)
+		return cmdline_version("rtalloc");
 	/* The daemon outlives its caller: it must not hold the caller's other
 	 * descriptors (a hook's pipes, a lock file) for its whole life. */
 	if (!o.list && !o.status && !o.release && !o.foreground)
@@ -213,9 +232,9 @@ int main(int argc, char **argv)
 	ret = log_open("rtalloc", o.log, o.logfile);
 	if (ret < 0) {
 		fprintf(stderr, "rtalloc: -l: cannot open '%s': %s\n", o.logfile, strerror(-ret));
-		return EXIT_USAGE;
+		return compat ? EXIT_USAGE_COMPAT : EXIT_USAGE;
 	}
-	log_set_max(o.log_max);
+	log_set_verbose(o.log_max == LOG_DEBUG);
 	if (o.status) {
 		status_set_check(agentstatus_routes);	/* the agent's uplinks' routes */
 		ret = status_run(&o);

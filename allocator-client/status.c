@@ -140,9 +140,10 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	struct rule_list *rl = data;
 	struct rule r;
 
-	/* Guards (rules_build) look up main, no lease's table. */
+	/* Guards (rules_build) look up main, no lease's table; exec rules
+	 * (agent/control.c) are no lease's either. */
 	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r) || health_track_rule(&r) ||
-	    rule_is_guard(&r, r.pref + 1))
+	    rule_is_guard(&r, r.pref + 1) || KPREF_IS_EXEC(r.pref))
 		return MNL_CB_OK;
 	if (rl->n == rl->cap) {
 		size_t cap = rl->cap ? 2 * rl->cap : 64;
@@ -200,8 +201,28 @@ void status_set_check(status_check_fn fn)
 	extra_check = fn;
 }
 
+size_t status_differences(const struct proto_lease *leases, size_t nleases,
+			  const struct rule *rules, size_t nrules, FILE *out)
+{
+	size_t n = status_compare(leases, nleases, rules, nrules, out);
+
+	n += tables_check(leases, nleases, rules, nrules, out);
+	if (extra_check)
+		n += extra_check(leases, nleases, out);
+	return n;
+}
+
+/* The lines of status_differences() that are differences: the agent's
+ * check also says what each uplink's table should hold ("agent uplink:
+ * ..."), which is no difference. */
+static bool is_difference(const char *line)
+{
+	return strncmp(line, "agent uplink: ", 14) != 0;
+}
+
 /* --status --json: {"consistent", "leases", "rules", "differences": [the
- * lines of the human form], "track": rtalloc-track's state or null}. */
+ * difference lines of the human form, empty when consistent], "track":
+ * rtalloc-track's state or null}. */
 static int status_json(const struct proto_lease *leases, size_t nleases, const struct rule *rules,
 		       size_t nrules)
 {
@@ -217,12 +238,11 @@ static int status_json(const struct proto_lease *leases, size_t nleases, const s
 			fclose(mem);
 		goto cleanup;
 	}
-	n = status_compare(leases, nleases, rules, nrules, mem);
-	if (extra_check)
-		n += extra_check(leases, nleases, mem);
+	n = status_differences(leases, nleases, rules, nrules, mem);
 	fclose(mem);
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		json_object_array_add(diffs, json_object_new_string(line));
+		if (is_difference(line))
+			json_object_array_add(diffs, json_object_new_string(line));
 	json_object_object_add(root, "consistent", json_object_new_boolean(!n));
 	json_object_object_add(root, "leases", json_object_new_int64((int64_t)nleases));
 	json_object_object_add(root, "rules", json_object_new_int64((int64_t)nrules));
@@ -273,10 +293,7 @@ int status_run(const struct cli_opts *o)
 		rc = status_json(leases, nleases, rules, nrules);
 		goto cleanup;
 	}
-	diffs = status_compare(leases, nleases, rules, nrules, stdout);
-	diffs += tables_check(leases, nleases, rules, nrules, stdout);
-	if (extra_check)
-		diffs += extra_check(leases, nleases, stdout);
+	diffs = status_differences(leases, nleases, rules, nrules, stdout);
 	if (diffs) {
 		printf("%zu difference%s between %zu lease%s and %zu rule%s (proto 122)\n", diffs,
 		       diffs == 1 ? "" : "s", nleases, nleases == 1 ? "" : "s", nrules, nrules == 1 ? "" : "s");

@@ -28,6 +28,11 @@ int status_dump_rules(struct nl *nl, struct rule **rules, size_t *n);
 typedef size_t (*status_check_fn)(const struct proto_lease *leases, size_t nleases, FILE *out);
 void status_set_check(status_check_fn fn);
 
+/* Everything --status compares (rules, tables, the check set above): the
+ * number of differences, lines on out. */
+size_t status_differences(const struct proto_lease *leases, size_t nleases,
+			  const struct rule *rules, size_t nrules, FILE *out);
+
 /* The whole of --status; returns the exit status (enum rtalloc_exit). */
 int status_run(const struct cli_opts *o);
 

@@ -175,6 +175,10 @@ int config_parse(struct config *c, const char *text, size_t len, char *err, size
 			ret = get_ids(v, key, c->allowed_uids, &c->n_uids, err, errlen);
 		else if (!strcmp(key, "allowed_gids"))
 			ret = get_ids(v, key, c->allowed_gids, &c->n_gids, err, errlen);
+		else if (!strcmp(key, "read_uids"))
+			ret = get_ids(v, key, c->read_uids, &c->n_read_uids, err, errlen);
+		else if (!strcmp(key, "read_gids"))
+			ret = get_ids(v, key, c->read_gids, &c->n_read_gids, err, errlen);
 		else if (!strcmp(key, "unspec"))	/* the same as addr_families.unspec */
 			ret = get_bool(v, key, &c->af_unspec, err, errlen);
 		else if (!strcmp(key, "grace_seconds"))

@@ -34,6 +34,11 @@ struct config {
 	size_t n_uids;
 	uint32_t allowed_gids[CONFIG_MAX_IDS];
 	size_t n_gids;
+	/* May list leases (rtalloc --list, --status, show) but not lease. */
+	uint32_t read_uids[CONFIG_MAX_IDS];
+	size_t n_read_uids;
+	uint32_t read_gids[CONFIG_MAX_IDS];
+	size_t n_read_gids;
 	/* After a start with lost or stale state, how long tables that a live
 	 * client may still hold are kept for it (0: one renewal interval,
 	 * config_grace()). */

@@ -244,28 +244,40 @@ static void expiry_fired(struct loop_timer *t)
 	arm_expiry(s);
 }
 
-static bool gid_allowed(const struct server *s, uint32_t gid)
+static bool id_in(const uint32_t *ids, size_t n, uint32_t id)
 {
-	for (size_t i = 0; i < s->cfg->n_gids; i++)
-		if (s->cfg->allowed_gids[i] == gid)
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
 			return true;
 	return false;
+}
+
+/* cr's uid in uids, or its group or a supplementary one in gids. */
+static bool ids_match(const struct ucred *cr, const uint32_t *uids, size_t nu, const uint32_t *gids,
+		      size_t ng)
+{
+	if (id_in(uids, nu, cr->uid))
+		return true;
+	if (!ng)
+		return false;
+	if (id_in(gids, ng, cr->gid))
+		return true;
+	/* Supplementary groups are not in the credentials: the kernel says
+	 * them in /proc/PID/status (groups.c). */
+	return groups_match(cr, gids, ng);
 }
 
 static bool allowed(const struct server *s, const struct ucred *cr)
 {
 	if (cr->uid == 0 || cr->uid == s->self_uid)
 		return true;
-	for (size_t i = 0; i < s->cfg->n_uids; i++)
-		if (s->cfg->allowed_uids[i] == cr->uid)
-			return true;
-	if (!s->cfg->n_gids)
-		return false;
-	if (gid_allowed(s, cr->gid))
-		return true;
-	/* Supplementary groups are not in the credentials: the kernel says
-	 * them in /proc/PID/status (groups.c). */
-	return groups_match(cr, s->cfg->allowed_gids, s->cfg->n_gids);
+	return ids_match(cr, s->cfg->allowed_uids, s->cfg->n_uids, s->cfg->allowed_gids, s->cfg->n_gids);
+}
+
+/* read_uids, read_gids: the lease list, never a lease. */
+static bool may_read(const struct server *s, const struct ucred *cr)
+{
+	return ids_match(cr, s->cfg->read_uids, s->cfg->n_read_uids, s->cfg->read_gids, s->cfg->n_read_gids);
 }
 
 static void refuse(struct server_slot *sl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -454,7 +466,12 @@ static void handle(struct server *s, struct server_slot *sl, struct msghdr *mh, 
 	}
 	sl->rep.version = req.version;
 	sl->rep.seq = req.seq;
-	if (!allowed(s, cr)) {
+	if (req.cmd == PROTO_CMD_LIST && !allowed(s, cr) && !may_read(s, cr)) {
+		refuse(sl, "permission denied: uid %u may not list leases (read_uids, read_gids)", cr->uid);
+		peer_log(s, cr, sl->rep.error);
+		return;
+	}
+	if (req.cmd != PROTO_CMD_LIST && !allowed(s, cr)) {
 		refuse(sl, "permission denied: uid %u may not lease tables", cr->uid);
 		peer_log(s, cr, sl->rep.error);
 		return;
@@ -505,7 +522,12 @@ static void send_list(struct server *s, struct server_slot *sl, int seq_version)
 		memcpy(p->ifname, le->ifname, sizeof(p->ifname));
 		snprintf(p->tag, sizeof(p->tag), "%s", ledger_tag(le));
 		p->table = le->table;
+		/* A lease restored from its row keeps the row's expiry, up to
+		 * one table_timeout later than any ack (row_expires()); no ack
+		 * reaches further than now + table_timeout. */
 		p->seconds_left = le->expires > now ? (uint32_t)(le->expires - now) : 0;
+		if (p->seconds_left > s->cfg->table_timeout)
+			p->seconds_left = s->cfg->table_timeout;
 		p->uid = le->uid;
 	}
 	rep.leases = page;

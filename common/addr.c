@@ -118,3 +118,23 @@ bool ifname_valid(const char *s)
 			return false;
 	return true;
 }
+
+const char *addr_documentation(const struct inet_addr *a)
+{
+	static const struct {
+		uint8_t b[4];
+		const char *name;
+	} v4[] = {
+		{ { 192, 0, 2 }, "192.0.2.0/24" },
+		{ { 198, 51, 100 }, "198.51.100.0/24" },
+		{ { 203, 0, 113 }, "203.0.113.0/24" },
+	};
+
+	if (a->family == AF_INET6)
+		return a->bytes[0] == 0x20 && a->bytes[1] == 0x01 && a->bytes[2] == 0x0d && a->bytes[3] == 0xb8 ?
+			"2001:db8::/32" : NULL;
+	for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++)
+		if (!memcmp(a->bytes, v4[i].b, 3))
+			return v4[i].name;
+	return NULL;
+}

@@ -31,4 +31,9 @@ void addr_mask(struct inet_addr *a, uint8_t prefixlen);
  * space, not "." or "..". */
 bool ifname_valid(const char *s);
 
+/* The documentation range a holds (RFC 5737's 192.0.2.0/24,
+ * 198.51.100.0/24, 203.0.113.0/24, RFC 3849's 2001:db8::/32), as text, or
+ * NULL: an address there never answers a probe. */
+const char *addr_documentation(const struct inet_addr *a);
+
 #endif

@@ -1,9 +1,17 @@
-/* log: one log function with an explicit priority; stderr, a file or syslog. */
+/* log: one log function with an explicit priority; stderr, a file or syslog.
+ * stderr that is the journal (JOURNAL_STREAM names it) gets sd-daemon
+ * "<N>" priority prefixes, so journalctl -p works; stderr that is a
+ * terminal gets no info lines unless asked (-v). */
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -11,6 +19,30 @@ static enum log_backend backend = LOG_TO_STDERR;
 static FILE *logfile;
 static int max_prio = LOG_INFO;
 static const char *log_ident = "rtalloc";
+static char log_path[PATH_MAX];	/* LOG_TO_FILE's, for log_reopen() */
+static bool journal;		/* stderr is the journal's stream */
+
+/* systemd sets JOURNAL_STREAM=DEV:INODE for a service whose stderr is
+ * connected to the journal; a child that kept the variable but not the
+ * stream (a redirect) does not match. */
+static bool stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	uintmax_t dev, ino;
+	struct stat st;
+	char *end;
+
+	if (!v || *v < '0' || *v > '9')
+		return false;
+	errno = 0;
+	dev = strtoumax(v, &end, 10);
+	if (errno || *end != ':' || end[1] < '0' || end[1] > '9')
+		return false;
+	ino = strtoumax(end + 1, &end, 10);
+	if (errno || *end || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
+}
 
 int log_open(const char *ident, enum log_backend b, const char *path)
 {
@@ -18,6 +50,7 @@ int log_open(const char *ident, enum log_backend b, const char *path)
 	if (ident)
 		log_ident = ident;
 	backend = b;
+	journal = b == LOG_TO_STDERR && stderr_is_journal();
 	switch (b) {
 	case LOG_TO_SYSLOG:
 		openlog(log_ident, LOG_PID, LOG_DAEMON);
@@ -26,6 +59,8 @@ int log_open(const char *ident, enum log_backend b, const char *path)
 		openlog(log_ident, LOG_PID | LOG_PERROR, LOG_DAEMON);
 		return 0;
 	case LOG_TO_FILE:
+		if (path && path != log_path)
+			snprintf(log_path, sizeof(log_path), "%s", path);
 		logfile = path ? fopen(path, "ae") : NULL;
 		if (!logfile) {
 			int err = path ? -errno : -EINVAL;
@@ -49,9 +84,26 @@ void log_close(void)
 	backend = LOG_TO_STDERR;
 }
 
+int log_reopen(void)
+{
+	if (backend != LOG_TO_FILE)
+		return 0;
+	return log_open(NULL, LOG_TO_FILE, log_path);
+}
+
 void log_set_max(int prio)
 {
 	max_prio = prio;
+}
+
+void log_set_verbose(bool verbose)
+{
+	if (verbose)
+		max_prio = LOG_DEBUG;
+	else if (backend == LOG_TO_STDERR && !journal && isatty(STDERR_FILENO))
+		max_prio = LOG_NOTICE;
+	else
+		max_prio = LOG_INFO;
 }
 
 int log_get_max(void)
@@ -77,6 +129,13 @@ void log_msg(int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	if (backend == LOG_TO_SYSLOG || backend == LOG_TO_SYSLOG_STDERR) {
 		vsyslog(prio, fmt, ap);
+		va_end(ap);
+		return;
+	}
+	if (journal) {
+		fprintf(stderr, "<%d>", prio);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
 		va_end(ap);
 		return;
 	}

@@ -18,9 +18,15 @@ enum log_backend {
  * Returns 0 or -errno (the file could not be opened; stderr stays). */
 int log_open(const char *ident, enum log_backend backend, const char *path);
 void log_close(void);
+/* SIGHUP: the log file opened again (rotated away); 0 for other backends. */
+int log_reopen(void);
 /* Messages above max_prio (e.g. LOG_DEBUG when max is LOG_INFO) are dropped. */
 void log_set_max(int max_prio);
 int log_get_max(void);
+/* The programs' default (call after log_open): verbose (-v) shows debug
+ * lines; otherwise info and above, but notice and above on a terminal
+ * (an interactive run shows what went wrong, not the chatter). */
+void log_set_verbose(bool verbose);
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A token bucket for log lines caused by peers: at most burst lines, then one

@@ -539,6 +539,7 @@ static bool mirror_event(struct engine *e, const struct kevent *ev)
 		 * never taken for strays of the table. */
 		if (ev->rule.proto != RTPROT_RTALLOC ||
 		    (ev->rule.pref >= HEALTH_TRACK_PREF_MIN && ev->rule.pref <= HEALTH_TRACK_PREF_MAX) ||
+		    KPREF_IS_EXEC(ev->rule.pref) ||
 		    !mirror_rule(e, &ev->rule, ev->del))
 			return false;
 		/* A guard deleted by hand is put back at once. */

@@ -21,6 +21,15 @@
 
 #define KTABLE_MAIN 254u
 
+/* The rules of `rtalloc exec` and bindings (agent/control.c): `fwmark M/K
+ * lookup T` of an uplink's tables at KPREF_EXEC, and `fwmark M/K
+ * unreachable` at KPREF_EXEC_STRICT for the strict policy.  Proto 122 but
+ * no lease's rules: the engine and --status leave them to their owner. */
+#define KPREF_EXEC_LOCAL	9099u	/* a from binding's `iif lo lookup main` */
+#define KPREF_EXEC		9100u
+#define KPREF_EXEC_STRICT	9101u
+#define KPREF_IS_EXEC(pref)	((pref) >= KPREF_EXEC_LOCAL && (pref) <= KPREF_EXEC_STRICT)
+
 /* What identifies a lease at rtallocd. */
 struct lease_key {
 	uint8_t family;

@@ -14,5 +14,6 @@ bench: bench-progs
 	BUILD=$(BUILD) bench/run.sh
 	BUILD=$(BUILD) bench/agent.sh
 	BUILD=$(BUILD) bench/daemons.sh
+	BUILD=$(BUILD) bench/uplinks.sh
 
 .PHONY: bench bench-progs

@@ -2,7 +2,7 @@
 # sources in $(BUILD)/deb/ (so neither the tree nor its parent directory get
 # build products); the .deb ends up in $(BUILD)/deb/.  Needs dpkg-dev and
 # debhelper; slow, hence not part of `make check`.
-DEB_SRC_FILES := Makefile mk common engine agent allocator-server allocator-client track hooks systemd etc man \
+DEB_SRC_FILES := Makefile mk common engine agent allocator-server allocator-client track hooks systemd etc man completion \
 	docs debian LICENSE README.md
 DEB_DIR := $(BUILD)/deb
 

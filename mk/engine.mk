@@ -1,9 +1,10 @@
 # The uplink engine (engine/, build/libengine.a) and the agent's modules
-# (agent/ but main.c, build/libagent.a): linked into rtalloc-agent and into
+# (agent/ but main.c, build/libagent.a; with packetmark's cgmark.c, which
+# rtalloc exec's control socket uses): linked into rtalloc-agent and into
 # every unit test and tool, like the other libraries.  Agent before engine
 # before the rest: static libraries resolve left to right.
 ENGINE_SRC := $(wildcard engine/*.c)
-AGENT_SRC  := $(filter-out agent/main.c,$(wildcard agent/*.c))
+AGENT_SRC  := $(filter-out agent/main.c,$(wildcard agent/*.c)) allocator-client/packetmark/cgmark.c
 
 $(BUILD)/libengine.a: $(call obj,$(ENGINE_SRC))
 	$(Q)rm -f $@ && ar rcs $@ $^

@@ -31,7 +31,7 @@ fuzz_cli_SRC     := allocator-client/cli.c allocator-client/routearg.c common/ad
 fuzz_shebang_SRC := allocator-client/packetmark/shebang.c
 fuzz_cgroup_SRC  := allocator-client/packetmark/cgmark.c
 fuzz_route_SRC   := allocator-client/routearg.c common/addr.c
-fuzz_agentcfg_SRC := agent/agentcfg.c common/jsonconf.c common/addr.c allocator-client/packetmark/mark.c
+fuzz_agentcfg_SRC := agent/agentcfg.c agent/bindings.c agent/mptcpcfg.c common/jsonconf.c common/addr.c allocator-client/packetmark/mark.c
 
 
 # One explicit rule per target (no .SECONDEXPANSION: it would change how

@@ -21,6 +21,10 @@
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 COMPAT_NAMES ?= 1
 DOCDIR     ?= $(PREFIX)/share/doc/rtalloc
+# bash-completion loads a command's completion from a file named after it.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+BASHCOMP_NAMES := rtalloc rtallocd rtalloc-agent rtalloc-track packetmark \
+	$(if $(filter 1,$(COMPAT_NAMES)),table_allocator_client table_allocator_server)
 INSTALL    ?= install
 
 # One sed for every file that names an installed path.
@@ -60,7 +64,8 @@ INST_FILES := \
 	man/rtalloc.8:0644:$(MANDIR)/man8/rtalloc.8 \
 	man/rtalloc-hooks.8:0644:$(MANDIR)/man8/rtalloc-hooks.8 \
 	man/packetmark.1:0644:$(MANDIR)/man1/packetmark.1 \
-	$(foreach f,$(wildcard docs/*.md),$(f):0644:$(DOCDIR)/$(notdir $(f)))
+	$(foreach f,$(wildcard docs/*.md),$(f):0644:$(DOCDIR)/$(notdir $(f))) \
+	$(foreach n,$(BASHCOMP_NAMES),completion/rtalloc:0644:$(BASHCOMPDIR)/$(n))
 # Programs are copied as they are; text files go through INST_SED.
 INST_BINARIES := $(BUILD)/rtallocd $(BUILD)/rtalloc $(BUILD)/rtalloc-agent $(BUILD)/packetmark $(BUILD)/libpacketmark.so \
 	$(BUILD)/rtalloc-track

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "discover.h"
 #include "lease.h"
 #include "log.h"
@@ -669,10 +670,15 @@ static void on_signal(struct loop_signal *s, int signo)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: rtalloc-track [-c FILE] [-v] [--check]\n"
-		   "  -c FILE    configuration (default %s)\n"
-		   "  -v         log debug messages too\n"
-		   "  --check    check the configuration and the interfaces it names, then exit\n",
+	fprintf(f, "usage: rtalloc-track [-c FILE] [-v] [--check] [-h] [--version]\n"
+		   "  -c, --config FILE  configuration (default %s)\n"
+		   "  -v, --verbose      log debug messages too (and info lines on a terminal)\n"
+		   "  --check            check the configuration and the interfaces it names, then exit\n"
+		   "  -h, --help         this help\n"
+		   "  --version          the version\n"
+		   "SIGHUP reloads the configuration.\n"
+		   "Exit status: 0 stopped by a signal or --check passed; 1 bad configuration;\n"
+		   "2 cannot start; 64 bad usage.\n",
 		TRACK_DEFAULT_CONF);
 }
 
@@ -680,7 +686,10 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, 'C' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
@@ -692,28 +701,30 @@ int main(int argc, char **argv)
 	char err[512];
 	int c, ret, rc = 0;
 
-	while ((c = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': conf = optarg; break;
 		case 'v': verbose = true; break;
 		case 'C': check = true; break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 1;
+		case 'V': return cmdline_version("rtalloc-track");
+		default: return cmdline_bad_option("rtalloc-track", c, argv);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "rtalloc-track: unexpected argument: %s\n", argv[optind]);
-		return 1;
-	}
+	if (optind < argc)
+		return cmdline_usage_error("rtalloc-track", "unexpected argument: %s", argv[optind]);
 	if (trackconf_load(&t.conf, conf, err, sizeof(err)) < 0 ||
 	    trackconf_check_interfaces(&t.conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "rtalloc-track: %s\n", err);
 		return 1;
 	}
-	if (check)
+	if (check) {
+		trackconf_warn_documentation(&t.conf, stderr);
 		return 0;
+	}
 	log_open("rtalloc-track", LOG_TO_STDERR, NULL);
-	log_set_max(verbose ? LOG_DEBUG : LOG_INFO);
+	log_set_verbose(verbose);
 	t.loop.epfd = -1;
 	t.round.h.fd = t.deadline.h.fd = t.retry.h.fd = t.sig.h.fd = -1;
 	ret = loop_init(&t.loop);

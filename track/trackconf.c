@@ -343,3 +343,31 @@ int trackconf_check_interfaces(const struct track_conf *c, char *err, size_t err
 			return jsonconf_bad(err, errlen, "forward_from[%zu]: no such interface: %s", i, c->forward_from[i]);
 	return 0;
 }
+
+static void warn_targets(const char *where, const struct track_target *t, size_t n, FILE *out)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; i < n; i++) {
+		const char *range = addr_documentation(&t[i].addr);
+
+		if (range)
+			fprintf(out, "rtalloc-track: warning: %s: %s is in the documentation range %s: "
+				"it never answers a probe\n", where, addr_str(&t[i].addr, a, sizeof(a)), range);
+	}
+}
+
+void trackconf_warn_documentation(const struct track_conf *c, FILE *out)
+{
+	char where[64];
+
+	warn_targets("targets", c->targets, c->ntargets, out);
+	for (size_t i = 0; i < c->nuplinks; i++) {
+		/* an uplink without targets of its own has the top-level ones */
+		if (c->uplinks[i].ntargets == c->ntargets &&
+		    !memcmp(c->uplinks[i].targets, c->targets, c->ntargets * sizeof(c->targets[0])))
+			continue;
+		snprintf(where, sizeof(where), "uplinks[%zu] (%s) targets", i, c->uplinks[i].ifname);
+		warn_targets(where, c->uplinks[i].targets, c->uplinks[i].ntargets, out);
+	}
+}

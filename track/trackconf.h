@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "addr.h"
 
@@ -66,5 +67,9 @@ int trackconf_load(struct track_conf *c, const char *path, char *err, size_t err
 int trackconf_check_interfaces(const struct track_conf *c, char *err, size_t errlen);
 
 const char *track_method_name(enum track_method m);
+
+/* --check: one warning line on out per target in a documentation range
+ * (addr_documentation()): it never answers, so the uplink would be down. */
+void trackconf_warn_documentation(const struct track_conf *c, FILE *out);
 
 #endif

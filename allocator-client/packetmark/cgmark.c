@@ -140,6 +140,11 @@ int cgmark_path_parse(const char *proc_cgroup, char *out, size_t len)
 
 int cgmark_prog_load(uint32_t mark, char *why, size_t len)
 {
+	return cgmark_prog_load_as("packetmark", mark, why, len);
+}
+
+int cgmark_prog_load_as(const char *name, uint32_t mark, char *why, size_t len)
+{
 	const struct bpf_insn prog[] = {
 		/* r2 = sk->mark */
 		INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1,
@@ -164,7 +169,7 @@ int cgmark_prog_load(uint32_t mark, char *why, size_t len)
 	attr.insns = (uintptr_t)prog;
 	attr.insn_cnt = sizeof(prog) / sizeof(prog[0]);
 	attr.license = (uintptr_t)"Dual MIT/GPL";
-	snprintf(attr.prog_name, sizeof(attr.prog_name), "packetmark");
+	snprintf(attr.prog_name, sizeof(attr.prog_name), "%s", name);
 	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
 	if (fd >= 0)
 		return fd;
@@ -253,6 +258,26 @@ static void sweep(const char *dir, int depth)
 	closedir(d);
 }
 
+/* Attaches prog to the cgroup open at dfd (named dir in why). */
+static int attach(int dfd, int prog, const char *dir, char *why, size_t len)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.target_fd = (uint32_t)dfd;
+	attr.attach_bpf_fd = (uint32_t)prog;
+	attr.attach_type = BPF_CGROUP_INET_SOCK_CREATE;
+	/* Next to whatever an outer cgroup (systemd, another packetmark) has. */
+	attr.attach_flags = BPF_F_ALLOW_MULTI;
+	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr)) < 0) {
+		int e = errno;
+
+		say(why, len, "bpf(BPF_PROG_ATTACH) to %s: %s", dir, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
 /* What the helper sets up; dir is the new cgroup. */
 struct cgsetup {
 	pid_t target;
@@ -267,7 +292,6 @@ static int setup(struct cgsetup *s, char *why, size_t len)
 	static char text[65536];
 	char path[64], cg[2048], mnt[2048], procs[4200];
 	const char *rel = "";
-	union bpf_attr attr;
 	int prog, dfd = -1, r;
 
 	prog = cgmark_prog_load(s->mark, why, len);
@@ -326,17 +350,9 @@ static int setup(struct cgsetup *s, char *why, size_t len)
 		say(why, len, "open %s: %s", s->dir, strerror(errno));
 		goto undo;
 	}
-	memset(&attr, 0, sizeof(attr));
-	attr.target_fd = (uint32_t)dfd;
-	attr.attach_bpf_fd = (uint32_t)prog;
-	attr.attach_type = BPF_CGROUP_INET_SOCK_CREATE;
-	/* Next to whatever an outer cgroup (systemd, another packetmark) has. */
-	attr.attach_flags = BPF_F_ALLOW_MULTI;
-	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr)) < 0) {
-		r = -errno;
-		say(why, len, "bpf(BPF_PROG_ATTACH) to %s: %s", s->dir, strerror(errno));
+	r = attach(dfd, prog, s->dir, why, len);
+	if (r < 0)
 		goto undo;
-	}
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", s->dir);
 	snprintf(path, sizeof(path), "%d", (int)s->target);
 	r = write_str(procs, path);
@@ -442,7 +458,7 @@ static void helper(struct cgsetup *s, int rep, int hold)
 		quit(1);
 	close(rep);
 	/* EOF once the target has exec'd (the write end is close-on-exec)
-	 * or exited. */
+	 * or exited, or (cgmark_attach's caller's socket) its peer hung up. */
 	while ((n = read(hold, msg, sizeof(msg))) != 0)
 		if (n < 0 && errno != EINTR)
 			break;
@@ -468,24 +484,23 @@ static int above_stdio(int fd)
 	return n;
 }
 
-int cgmark_enter(uint32_t mark, char *why, size_t len)
+int cgmark_attach(pid_t target, uint32_t mark, int hold, char *why, size_t len)
 {
-	struct cgsetup s = { .target = getpid(), .mark = mark };
-	int rep[2] = { -1, -1 }, hold[2] = { -1, -1 }, status, r;
+	struct cgsetup s = { .target = target, .mark = mark };
+	int rep[2] = { -1, -1 }, status, r;
 	char msg[1024];
 	size_t got = 0;
 	ssize_t n;
 	pid_t c1;
 
-	if (pipe2(rep, O_CLOEXEC) < 0 || pipe2(hold, O_CLOEXEC) < 0) {
+	if (pipe2(rep, O_CLOEXEC) < 0) {
 		r = -errno;
 		say(why, len, "pipe: %s", strerror(errno));
 		goto cleanup;
 	}
 	for (int i = 0; i < 2; i++) {
 		rep[i] = above_stdio(rep[i]);
-		hold[i] = above_stdio(hold[i]);
-		if (rep[i] < 0 || hold[i] < 0) {
+		if (rep[i] < 0) {
 			r = -errno;
 			say(why, len, "fcntl(F_DUPFD): %s", strerror(errno));
 			goto cleanup;
@@ -504,15 +519,12 @@ int cgmark_enter(uint32_t mark, char *why, size_t len)
 
 		if (h == 0) {
 			close(rep[0]);
-			close(hold[1]);
-			helper(&s, rep[1], hold[0]);
+			helper(&s, rep[1], hold);
 		}
 		quit(h < 0 ? 1 : 0);
 	}
 	close(rep[1]);
 	rep[1] = -1;
-	close(hold[0]);
-	hold[0] = -1;
 	while (waitpid(c1, &status, 0) < 0 && errno == EINTR)
 		;
 	while (got + 1 < sizeof(msg) && (n = read(rep[0], msg + got, sizeof(msg) - 1 - got)) != 0) {
@@ -524,8 +536,6 @@ int cgmark_enter(uint32_t mark, char *why, size_t len)
 	}
 	msg[got] = '\0';
 	if (strcmp(msg, "OK") == 0) {
-		/* hold[1] stays open until exec closes it: the helper's cue. */
-		hold[1] = -1;
 		r = 0;
 		goto cleanup;
 	}
@@ -541,11 +551,112 @@ int cgmark_enter(uint32_t mark, char *why, size_t len)
 		say(why, len, "the cgroup helper exited without a word");
 	}
 cleanup:
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2; i++)
 		if (rep[i] >= 0)
 			close(rep[i]);
+	return r;
+}
+
+int cgmark_enter(uint32_t mark, char *why, size_t len)
+{
+	int hold[2] = { -1, -1 }, r;
+
+	if (pipe2(hold, O_CLOEXEC) < 0) {
+		say(why, len, "pipe: %s", strerror(errno));
+		return -errno;
+	}
+	for (int i = 0; i < 2; i++) {
+		hold[i] = above_stdio(hold[i]);
+		if (hold[i] < 0) {
+			r = -errno;
+			say(why, len, "fcntl(F_DUPFD): %s", strerror(errno));
+			goto cleanup;
+		}
+	}
+	r = cgmark_attach(getpid(), mark, hold[0], why, len);
+	/* hold[1] stays open until exec closes it: the helper's cue. */
+	if (r == 0)
+		hold[1] = -1;
+cleanup:
+	for (int i = 0; i < 2; i++)
 		if (hold[i] >= 0)
 			close(hold[i]);
+	return r;
+}
+
+/* Detaches the programs named name from the cgroup open at dfd. */
+static void detach_named(int dfd, const char *name)
+{
+	uint32_t ids[64] = { 0 };
+	union bpf_attr q;
+
+	memset(&q, 0, sizeof(q));
+	q.query.target_fd = (uint32_t)dfd;
+	q.query.attach_type = BPF_CGROUP_INET_SOCK_CREATE;
+	q.query.prog_ids = (uintptr_t)ids;
+	q.query.prog_cnt = sizeof(ids) / sizeof(ids[0]);
+	if (syscall(SYS_bpf, BPF_PROG_QUERY, &q, sizeof(q)) < 0)
+		return;
+	for (uint32_t i = 0; i < q.query.prog_cnt && i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct bpf_prog_info info;
+		union bpf_attr a;
+		int fd;
+
+		memset(&a, 0, sizeof(a));
+		a.prog_id = ids[i];
+		fd = (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &a, sizeof(a));
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		memset(&a, 0, sizeof(a));
+		a.info.bpf_fd = (uint32_t)fd;
+		a.info.info_len = sizeof(info);
+		a.info.info = (uintptr_t)&info;
+		if (syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)) == 0 &&
+		    !strncmp(info.name, name, sizeof(info.name))) {
+			memset(&a, 0, sizeof(a));
+			a.target_fd = (uint32_t)dfd;
+			a.attach_bpf_fd = (uint32_t)fd;
+			a.attach_type = BPF_CGROUP_INET_SOCK_CREATE;
+			syscall(SYS_bpf, BPF_PROG_DETACH, &a, sizeof(a));
+		}
+		close(fd);
 	}
+}
+
+int cgmark_bind(const char *dir, const char *name, uint32_t mark, char *why, size_t len)
+{
+	int dfd, prog = -1, r = 0;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		r = -errno;
+		say(why, len, "%s: %s", dir, strerror(errno));
+		return r;
+	}
+	detach_named(dfd, name);
+	if (!mark)
+		goto cleanup;
+	prog = cgmark_prog_load_as(name, mark, why, len);
+	if (prog < 0) {
+		r = prog;
+		goto cleanup;
+	}
+	r = attach(dfd, prog, dir, why, len);
+cleanup:
+	if (prog >= 0)
+		close(prog);
+	close(dfd);
+	return r;
+}
+
+int cgmark_root(char *out, size_t len)
+{
+	static char text[65536];
+	const char *rel;
+	int r = slurp("/proc/self/mountinfo", text, sizeof(text));
+
+	if (r == 0)
+		r = cgmark_mount_find(text, "/", out, len, &rel);
 	return r;
 }

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* From the text of /proc/PID/mountinfo: the mount point of a cgroup2 mount
  * whose root is a prefix of the cgroup path cg (so cg is visible below it),
@@ -29,6 +30,17 @@ int cgmark_path_parse(const char *proc_cgroup, char *out, size_t len);
  * LD_PRELOAD would).  Returns the program fd or -errno with why filled in
  * (the verifier's log when it refuses). */
 int cgmark_prog_load(uint32_t mark, char *why, size_t len);
+/* The same program under another name (the kernel's prog_name, <= 15). */
+int cgmark_prog_load_as(const char *name, uint32_t mark, char *why, size_t len);
+
+/* A lasting binding of the cgroup directory dir: the programs named name
+ * attached there are detached (a previous run's), and, unless mark is 0,
+ * the program for mark is attached under that name, next to others'.  It
+ * stays attached after this process exits.  0, or -errno with why. */
+int cgmark_bind(const char *dir, const char *name, uint32_t mark, char *why, size_t len);
+/* The mount point of this mount namespace's whole cgroup2 hierarchy
+ * (root "/"): 0, or -ENOENT. */
+int cgmark_root(char *out, size_t len);
 
 /* Puts the calling process into a new cgroup "packetmark-PID" below its own
  * cgroup v2, with the program for mark attached, and leaves a helper process
@@ -38,5 +50,11 @@ int cgmark_prog_load(uint32_t mark, char *why, size_t len);
  * mount namespace of its own.  0, or -errno with why filled in; nothing is
  * left behind on failure. */
 int cgmark_enter(uint32_t mark, char *why, size_t len);
+
+/* The same for another process (rtalloc-agent for `rtalloc exec`'s caller):
+ * target goes into "packetmark-TARGET" below its own cgroup, and the helper
+ * removes it once hold (a pipe or socket the helper inherits) reads EOF
+ * and the cgroup is empty.  0, or -errno with why filled in. */
+int cgmark_attach(pid_t target, uint32_t mark, int hold, char *why, size_t len);
 
 #endif

@@ -6,7 +6,8 @@
  * With --cgroup (and by default, where it works) COMMAND runs in a cgroup
  * whose BPF program marks every socket in the kernel instead (cgmark.c).
  *
- * Exit status like env(1): 125 for packetmark's own errors, 126 when COMMAND
+ * Exit status like env(1): 125 for packetmark's own errors (64, EX_USAGE,
+ * for bad usage), 126 when COMMAND
  * was found but could not be run, 127 when it was not found; otherwise
  * COMMAND's own status (packetmark execs it). */
 #include <elf.h>
@@ -23,6 +24,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "log.h"
 #include "cgmark.h"
 #include "mark.h"
@@ -47,7 +49,10 @@ static void usage(FILE *out)
 		"--preload: only the LD_PRELOAD shim; default: the cgroup where it can be set up.\n"
 		"The shim is $PACKETMARK_SHIM, else " SHIM_NAME " next to this program,\n"
 		"else " SHIMDIR "/" SHIM_NAME ".\n"
-		"Exit status: 125 packetmark failed, 126 COMMAND not runnable, 127 not found.\n");
+		"  -h, --help  this help\n"
+		"  --version   the version\n"
+		"Exit status: 64 bad usage, 125 packetmark failed, 126 COMMAND not runnable,\n"
+		"127 not found.\n");
 }
 
 /* The loader splits LD_PRELOAD at ':' and ' ', and resolves relative names
@@ -393,6 +398,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "--version"))
+		return cmdline_version("packetmark");
 	/* Options come before MARK; a MARK never starts with "--". */
 	for (; i < argc && !strncmp(argv[i], "--", 2) && argv[i][2]; i++) {
 		for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
@@ -401,18 +408,18 @@ int main(int argc, char **argv)
 		if (m == sizeof(modes) / sizeof(modes[0])) {
 			log_msg(LOG_ERR, "unknown option %s (want --cgroup or --preload before MARK)",
 				argv[i]);
-			return EXIT_OWN;
+			return CMDLINE_EX_USAGE;
 		}
 		mode = modes[m].mode;
 	}
 	if (i >= argc) {
 		usage(stderr);
-		return EXIT_OWN;
+		return CMDLINE_EX_USAGE;
 	}
 	if (mark_parse(argv[i], &mark, &why) < 0) {
 		log_msg(LOG_ERR, "MARK \"%s\": %s (want decimal or 0x-hex, 0..0xffffffff)",
 			argv[i], why);
-		return EXIT_OWN;
+		return CMDLINE_EX_USAGE;
 	}
 	i++;
 	if (i < argc && !strcmp(argv[i], "--"))
@@ -420,7 +427,7 @@ int main(int argc, char **argv)
 	if (i >= argc || !*argv[i]) {
 		log_msg(LOG_ERR, "no COMMAND after MARK (usage: packetmark [--cgroup|--preload] "
 			"MARK [--] COMMAND [ARGS...])");
-		return EXIT_OWN;
+		return CMDLINE_EX_USAGE;
 	}
 
 	r = -1;

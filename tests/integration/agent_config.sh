@@ -30,7 +30,7 @@ bad '{ "interfaces": ["wan*"], "fwmark": { "wan0": "0x100/0" } }' 'fwmark.wan0: 
 bad '{ "interfaces": ["wan*"], "forward_from": ["lan/0"] }' "forward_from[0]: not an interface name: \`lan/0'"
 bad '{ "interfaces": ["wan*"] ' 'config: not valid JSON: unexpected end of data at offset 26'
 out=$(t_in "$H" "$AGENT" 2>&1); rc=$?
-t_eq "no -c: exit 1" 1 "$rc"
+t_eq "no -c: exit 64" 64 "$rc"
 t_eq "nothing was installed by a refused start" "" "$(ip -n "$H" rule | grep 'proto 122')"
 
 ip -n "$H" addr add 192.0.2.7/24 dev wan0

@@ -86,14 +86,14 @@ t_eq "foreign address: exit status 3" 3 "$rc"
 t_eq "foreign address: prints 0" 0 "$out"
 t_check "foreign address: says why" grep -q "192.0.2.99 is not an address of up0" "$T_DIR/err"
 out=$(rtalloc -4 -a 192.0.2.7 -n 24 -i nosuch0 2>"$T_DIR/err"); rc=$?
-t_eq "missing interface: exit status 3" 3 "$rc"
+t_eq "missing interface: exit status 7" 7 "$rc"
 t_check "missing interface: says why" grep -q "no interface 'nosuch0'" "$T_DIR/err"
 
-# Invalid arguments: one line naming the problem, status 1, nothing installed.
+# Invalid arguments: one line naming the problem, status 64, nothing installed.
 bad() {	# expected-message args...
 	local want=$1 err rc; shift
 	err=$(rtalloc "$@" 2>&1 >/dev/null); rc=$?
-	t_eq "invalid: $* -> status 1" 1 "$rc"
+	t_eq "invalid: $* -> status 64" 64 "$rc"
 	t_eq "invalid: $* -> one line" "rtalloc: $want" "$err"
 }
 bad "-a: not an IPv4 address: '10.0.0.300'" -4 -a 10.0.0.300 -n 24 -i up0

@@ -80,5 +80,5 @@ t_eq "no server: exit 2" 2 "$rc"
 t_check "no server: says which socket" grep -q "@$T_SOCK" <<<"$out"
 
 out=$(rtalloc --status --list 2>&1); rc=$?
-t_eq "--status with --list: usage error" 1 "$rc"
+t_eq "--status with --list: usage error" 64 "$rc"
 t_done

@@ -47,12 +47,12 @@ NOBODY_NA=("${NOBODY[@]}" --inh-caps=+net_admin --ambient-caps=+net_admin)
 t_netns s; NS=$T_NS
 ns() { t_in "$NS" "$@"; }
 
-# refused DESCRIPTION STDERR-REGEX CMD...: exit 125, one line naming the
+# refused DESCRIPTION STDERR-REGEX CMD...: exit 125 (RC=64: bad usage), one line naming the
 # cause, and the command never ran (no output at all).
 refused() {
 	local d=$1 re=$2 out rc; shift 2
 	out=$("$@" 2>"$T_DIR/err"); rc=$?
-	t_eq "$d: exit 125" 125 "$rc"
+	t_eq "$d: exit ${RC:-125}" "${RC:-125}" "$rc"
 	t_eq "$d: the command did not run" "" "$out"
 	t_check "$d: says why" grep -qE "$re" "$T_DIR/err"
 	t_eq "$d: one line" 1 "$(wc -l <"$T_DIR/err")"
@@ -133,7 +133,7 @@ raw-inet-udp mark=0" "$out"
 refused "--cgroup as uid 65534" \
 	'^packetmark: error: --cgroup: bpf\(BPF_PROG_LOAD cgroup/sock_create\): Operation not permitted' \
 	ns "${NOBODY_NA[@]}" "$PM" --cgroup 0x1000 "$SM" inet-udp
-refused "unknown option" '^packetmark: error: unknown option --cgroups' ns "$PM" --cgroups 0x1 true
+RC=64 refused "unknown option" '^packetmark: error: unknown option --cgroups' ns "$PM" --cgroups 0x1 true
 
 t_eq "the helper's cgroup2 mount is not in COMMAND's mount namespace" 0 \
 	"$(ns "$PM" 0x1000 grep -c ' - cgroup2 ' /proc/self/mountinfo)"

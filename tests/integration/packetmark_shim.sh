@@ -100,11 +100,11 @@ pm_err() {	# DESCRIPTION WANT-RC WANT-STDERR-REGEX CMD...
 	t_check "$d: message" grep -qE "$re" "$T_DIR/err"
 	t_eq "$d: one line" 1 "$(wc -l <"$T_DIR/err")"
 }
-pm_err "bad mark" 125 '^packetmark: error: MARK "1abc": not a decimal' "$PM" --preload 1abc true
-pm_err "negative mark" 125 '^packetmark: error: MARK "-1"' "$PM" --preload -1 true
-pm_err "too large mark" 125 'MARK "4294967296": larger than' "$PM" --preload 4294967296 true
-pm_err "missing command" 125 'no COMMAND after MARK' "$PM" --preload 0x1
-pm_err "missing command after --" 125 'no COMMAND after MARK' "$PM" --preload 0x1 --
+pm_err "bad mark" 64 '^packetmark: error: MARK "1abc": not a decimal' "$PM" --preload 1abc true
+pm_err "negative mark" 64 '^packetmark: error: MARK "-1"' "$PM" --preload -1 true
+pm_err "too large mark" 64 'MARK "4294967296": larger than' "$PM" --preload 4294967296 true
+pm_err "missing command" 64 'no COMMAND after MARK' "$PM" --preload 0x1
+pm_err "missing command after --" 64 'no COMMAND after MARK' "$PM" --preload 0x1 --
 pm_err "PACKETMARK_SHIM missing" 125 '^packetmark: error: PACKETMARK_SHIM=/nonexistent/x.so: No such file' \
 	env PACKETMARK_SHIM=/nonexistent/x.so "$PM" --preload 0x1 true
 cp "$PM" "$T_DIR/packetmark"

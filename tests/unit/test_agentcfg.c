@@ -86,12 +86,61 @@ static void test_refusals_name_the_key(void **state)
 	assert_string_equal(c.metrics_textfile, "/d/rtalloc.prom");
 }
 
+/* exec_gids, bindings and mptcp (issue 23): typed, one line per refusal. */
+static void test_uplinks_by_name(void **state)
+{
+	struct agentcfg c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse("{ \"interfaces\": [\"wan*\"], \"exec_gids\": [4242, 100],"
+			       " \"mptcp\": {\"wan*\": \"subflow\", \"lte0\": \"backup\"},"
+			       " \"bindings\": [{\"uplink\": \"lte0\", \"cgroup\": \"system.slice/b.service\","
+			       " \"policy\": \"strict\"}, {\"uplink\": \"wan2\", \"from\": \"172.17.0.0/16\"},"
+			       " {\"uplink\": \"wan2\", \"iif\": \"docker0\"}] }", &c, err), 0);
+	assert_int_equal(c.nexec_gids, 2);
+	assert_int_equal(c.exec_gids[0], 4242);
+	assert_int_equal(mptcp_cfg_mode(&c.mptcp, "wan3"), MPTCP_SUBFLOW);
+	assert_int_equal(mptcp_cfg_mode(&c.mptcp, "lte0"), MPTCP_BACKUP);
+	assert_int_equal(mptcp_cfg_mode(&c.mptcp, "eth0"), MPTCP_OFF);
+	assert_int_equal(c.nbindings, 3);
+	assert_int_equal(c.bindings[0].kind, BINDING_CGROUP);
+	assert_true(c.bindings[0].strict);
+	assert_string_equal(c.bindings[0].cgroup, "system.slice/b.service");
+	assert_int_equal(c.bindings[1].kind, BINDING_FROM);
+	assert_int_equal(c.bindings[1].from_len, 16);
+	assert_false(c.bindings[1].strict);
+	assert_int_equal(c.bindings[2].kind, BINDING_IIF);
+	assert_string_equal(c.bindings[2].iif, "docker0");
+
+	assert_int_equal(parse("{ \"interfaces\": [\"wan*\"], \"mptcp\": {\"wan*\": \"both\"} }", &c, err), -EINVAL);
+	assert_string_equal(err, "mptcp.wan*: must be \"subflow\", \"fullmesh\", \"backup\" or \"off\", got `both'");
+	assert_int_equal(parse("{ \"interfaces\": [\"wan*\"], \"exec_gids\": [-1] }", &c, err), -EINVAL);
+	assert_non_null(strstr(err, "exec_gids[0]"));
+	assert_int_equal(parse("{ \"interfaces\": [\"wan*\"], \"bindings\": [{\"uplink\": \"wan2\","
+			       " \"from\": \"172.17.0.1/16\"}] }", &c, err), -EINVAL);
+	assert_string_equal(err, "bindings[0].from: not an address prefix like 172.17.0.0/16: `172.17.0.1/16'");
+	assert_int_equal(parse("{ \"interfaces\": [\"wan*\"], \"bindings\": [{\"uplink\": \"wan2\","
+			       " \"cgroup\": \"../x\"}] }", &c, err), -EINVAL);
+	assert_non_null(strstr(err, "bindings[0].cgroup: not a cgroup path"));
+	assert_int_equal(parse("{ \"interfaces\": [\"wan*\"], \"bindings\": [{\"uplink\": \"wan2\","
+			       " \"from\": \"10.0.0.0/8\", \"iif\": \"lan0\"}] }", &c, err), -EINVAL);
+	assert_string_equal(err, "bindings[0]: needs exactly one of \"cgroup\", \"from\", \"iif\"");
+	assert_int_equal(parse("{ \"interfaces\": [\"wan*\"], \"bindings\": [{\"iif\": \"lan0\"}] }", &c, err),
+			 -EINVAL);
+	assert_string_equal(err, "bindings[0].uplink: missing: name the uplink to bind to");
+	assert_int_equal(parse("{ \"interfaces\": [\"wan*\"], \"bindings\": [{\"uplink\": \"wan2\","
+			       " \"iif\": \"lan0\", \"policy\": \"hard\"}] }", &c, err), -EINVAL);
+	assert_string_equal(err, "bindings[0].policy: must be \"default\" or \"strict\", got `hard'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_globs),
 		cmocka_unit_test(test_manages),
 		cmocka_unit_test(test_refusals_name_the_key),
+		cmocka_unit_test(test_uplinks_by_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

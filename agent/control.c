@@ -1,0 +1,748 @@
+/* control: the agent's control socket and the exec rules (control.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <linux/fib_rules.h>
+#include <linux/rtnetlink.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "agentcfg.h"
+#include "cgmark.h"
+#include "control.h"
+#include "engine.h"
+#include "health.h"
+#include "log.h"
+
+#define TICK_MS 1000
+#define REQUEST_MAX 128
+#define CLIENTS_MAX 1024
+
+struct control_client {
+	struct loop_fd h;
+	struct control *c;
+	struct control_client *next;
+	struct ucred cred;
+	int slot;			/* -1 until its request was granted */
+	char buf[REQUEST_MAX];
+	size_t len;
+};
+
+/* One exec or binding rule, ours in the kernel or wanted there. */
+struct xrule {
+	uint8_t family;
+	uint32_t pref;
+	uint32_t mark, mask;		/* mask 0: no fwmark */
+	struct inet_addr src;		/* up to src_len */
+	uint8_t src_len;
+	char iif[IFNAMSIZ];		/* "" when not set */
+	uint32_t table;			/* 0: unreachable */
+};
+
+struct xrules {
+	struct xrule *v;
+	size_t n, cap;
+};
+
+/* Member by member: memcmp would also compare the padding. */
+static bool xrule_equal(const struct xrule *a, const struct xrule *b)
+{
+	return a->family == b->family && a->pref == b->pref && a->mark == b->mark && a->mask == b->mask &&
+	       a->table == b->table && a->src_len == b->src_len && !strcmp(a->iif, b->iif) &&
+	       !memcmp(a->src.bytes, b->src.bytes, (a->src_len + 7) / 8);
+}
+
+static int xrules_add(struct xrules *s, const struct xrule *r)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (xrule_equal(&s->v[i], r))
+			return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		struct xrule *p = realloc(s->v, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		s->v = p;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *r;
+	return 0;
+}
+
+static bool xrules_has(const struct xrules *s, const struct xrule *r)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (xrule_equal(&s->v[i], r))
+			return true;
+	return false;
+}
+
+/* ---- the kernel ---- */
+
+/* What dump_cb collects: our exec rules, or (others) every other rule
+ * with a fwmark. */
+struct dump_ctx {
+	struct xrules *rules;
+	bool others;
+};
+
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *d = data;
+	const struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	struct xrule r;
+	uint8_t proto = 0;
+	bool mark = false;
+
+	if (nlh->nlmsg_type != RTM_NEWRULE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*frh)))
+		return MNL_CB_OK;
+	memset(&r, 0, sizeof(r));
+	r.family = frh->family;
+	r.table = frh->table;
+	r.src_len = frh->src_len;
+	r.src.family = r.family;
+	mnl_attr_for_each(attr, nlh, sizeof(*frh)) {
+		uint16_t plen = mnl_attr_get_payload_len(attr);
+
+		if (mnl_attr_get_type(attr) == FRA_SRC && plen <= sizeof(r.src.bytes)) {
+			memcpy(r.src.bytes, mnl_attr_get_payload(attr), plen);
+		} else if (mnl_attr_get_type(attr) == FRA_IIFNAME) {
+			snprintf(r.iif, sizeof(r.iif), "%.*s", (int)strnlen(mnl_attr_get_payload(attr), plen),
+				 (const char *)mnl_attr_get_payload(attr));
+		} else if (plen == 4) {
+			switch (mnl_attr_get_type(attr)) {
+			case FRA_TABLE:
+				r.table = mnl_attr_get_u32(attr);
+				break;
+			case FRA_PRIORITY:
+				r.pref = mnl_attr_get_u32(attr);
+				break;
+			case FRA_FWMARK:
+				r.mark = mnl_attr_get_u32(attr);
+				mark = true;
+				break;
+			case FRA_FWMASK:
+				r.mask = mnl_attr_get_u32(attr);
+				break;
+			}
+		} else if (mnl_attr_get_type(attr) == FRA_PROTOCOL && mnl_attr_get_payload_len(attr) == 1) {
+			proto = mnl_attr_get_u8(attr);
+		}
+	}
+	if ((proto == RTPROT_RTALLOC && KPREF_IS_EXEC(r.pref)) == d->others || (d->others && !mark))
+		return MNL_CB_OK;
+	if (!mark)
+		r.mask = 0;
+	else if (!r.mask)
+		r.mask = 0xffffffffu;	/* the kernel's default: the whole mark */
+	if (frh->action != FR_ACT_TO_TBL)
+		r.table = 0;
+	return xrules_add(d->rules, &r) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static int kernel_rules(struct control *c, struct xrules *out, bool others)
+{
+	struct dump_ctx d = { .rules = out, .others = others };
+	static const uint8_t families[] = { AF_INET, AF_INET6 };
+
+	for (size_t f = 0; f < 2; f++) {
+		char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct fib_rule_hdr))];
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+		struct fib_rule_hdr *frh;
+		size_t start = out->n;
+		int ret, tries = 0;
+
+		nlh->nlmsg_type = RTM_GETRULE;
+		frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+		frh->family = families[f];
+		do {
+			out->n = start;
+			ret = nl_dump(&c->nl, nlh, dump_cb, &d);
+		} while (ret == -EINTR && ++tries < 5);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static void rule_put(struct nlmsghdr *nlh, const struct xrule *r)
+{
+	struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
+
+	frh->family = r->family;
+	frh->action = r->table ? FR_ACT_TO_TBL : FR_ACT_UNREACHABLE;
+	frh->table = RT_TABLE_UNSPEC;
+	if (r->table)
+		mnl_attr_put_u32(nlh, FRA_TABLE, r->table);
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, r->pref);
+	mnl_attr_put_u8(nlh, FRA_PROTOCOL, RTPROT_RTALLOC);
+	if (r->mask) {
+		mnl_attr_put_u32(nlh, FRA_FWMARK, r->mark);
+		mnl_attr_put_u32(nlh, FRA_FWMASK, r->mask);
+	}
+	if (r->src_len) {
+		frh->src_len = r->src_len;
+		mnl_attr_put(nlh, FRA_SRC, addr_len(r->family), r->src.bytes);
+	}
+	if (r->iif[0])
+		mnl_attr_put_strz(nlh, FRA_IIFNAME, r->iif);
+}
+
+/* Adds (or deletes) the rules of s that other lacks, in batches; returns
+ * how many the kernel took. */
+static size_t apply(struct control *c, const struct xrules *s, const struct xrules *other, bool add)
+{
+	size_t done = 0, i = 0;
+
+	while (i < s->n) {
+		struct nl_batch b = { .len = 0 };
+		int errs[NL_BATCH_MAX];
+		const struct xrule *in[NL_BATCH_MAX] = { NULL };
+		size_t k = 0;
+		int ret;
+
+		for (; i < s->n && b.n < NL_BATCH_MAX; i++) {
+			struct nlmsghdr *nlh;
+
+			if (xrules_has(other, &s->v[i]))
+				continue;
+			nlh = nl_batch_add(&c->nl, &b, add ? RTM_NEWRULE : RTM_DELRULE,
+					   add ? NLM_F_CREATE | NLM_F_EXCL : 0, sizeof(struct fib_rule_hdr));
+			if (!nlh)
+				break;
+			rule_put(nlh, &s->v[i]);
+			in[k++] = &s->v[i];
+			nl_batch_commit(&b, nlh);
+		}
+		if (!b.n)
+			continue;
+		ret = nl_batch_run(&c->nl, &b, errs);
+		if (ret < 0) {
+			log_msg(LOG_ERR, "exec rules: netlink: %s", strerror(-ret));
+			return done;
+		}
+		for (size_t j = 0; j < b.n && j < k; j++) {
+			if (errs[j] && !(add && errs[j] == -EEXIST) && !(!add && errs[j] == -ENOENT))
+				log_msg(LOG_WARNING, "exec rule %s fwmark 0x%x/0x%x %s%u (%s): %s",
+					add ? "add" : "del", in[j]->mark, in[j]->mask,
+					in[j]->table ? "lookup " : "unreachable, pref ", in[j]->table ? in[j]->table : in[j]->pref,
+					in[j]->family == AF_INET ? "inet" : "inet6", strerror(-errs[j]));
+			else
+				done++;
+		}
+	}
+	return done;
+}
+
+/* Would a rule of another tool (or agent.json's fwmark map) with this
+ * fwmark catch our marked sockets, or would ours catch its marked
+ * packets?  Then the marks are not ours to use: false, with the rule
+ * named in why. */
+static bool marks_free(struct control *c, char *why, size_t len)
+{
+	struct xrules others = { 0 };
+	bool ok = true;
+
+	if (kernel_rules(c, &others, true) < 0) {
+		free(others.v);
+		return true;	/* cannot tell: the next request asks again */
+	}
+	for (size_t i = 0; i < others.n && ok; i++) {
+		const struct xrule *r = &others.v[i];
+
+		for (unsigned s = 0; s < CONTROL_SLOTS_MAX && ok; s++)
+			ok = (control_mark(s) & r->mask) != (r->mark & r->mask);
+		/* Its packets caught by ours: where its mask covers ours, the
+		 * bits are known (Firezone's whole-mark 0xfd002021 is no
+		 * slot's); where it covers part of ours, they may be. */
+		if (ok && (r->mask & CONTROL_MARK_MASK) == CONTROL_MARK_MASK) {
+			uint32_t v = r->mark & CONTROL_MARK_MASK;
+
+			ok = !v || v > control_mark(CONTROL_SLOTS_MAX - 1);
+		} else if (ok) {
+			ok = !(r->mask & CONTROL_MARK_MASK);
+		}
+		if (!ok)
+			snprintf(why, len, "the exec marks (0x1000000..0x%x/0x%x) overlap another rule in the "
+				 "kernel: `%s %u: fwmark 0x%x/0x%x%s%.0u' (another tool's, or agent.json's fwmark)",
+				 control_mark(CONTROL_SLOTS_MAX - 1), CONTROL_MARK_MASK,
+				 r->family == AF_INET ? "inet" : "inet6", r->pref, r->mark, r->mask,
+				 r->table ? " lookup " : "", r->table);
+	}
+	free(others.v);
+	return ok;
+}
+
+/* ---- what is wanted ---- */
+
+static int slot_get(struct control *c, const char *ifname, bool strict);
+
+/* The rules of one selector r (its family, fwmark, src or iif set) for
+ * uplink ifname: a lookup of each of its tables of that family, unless
+ * rtalloc-track has it offline (its traffic then follows unbound traffic,
+ * or, strict, is refused by the unreachable rule after them). */
+static int wanted_one(const struct control *c, struct xrule r, const char *ifname, bool strict,
+		      struct xrules *out)
+{
+	int ret;
+
+	if (!health_offline(ifname, r.family)) {
+		for (size_t i = 0; i < c->e->nup; i++) {
+			const struct uplink *u = c->e->up[i];
+
+			if (u->key.family != r.family || !u->table || u->foreign || strcmp(u->key.ifname, ifname))
+				continue;
+			r.pref = KPREF_EXEC;
+			r.table = u->table;
+			if ((ret = xrules_add(out, &r)) < 0)
+				return ret;
+		}
+	}
+	if (!strict)
+		return 0;
+	r.pref = KPREF_EXEC_STRICT;
+	r.table = 0;
+	return xrules_add(out, &r);
+}
+
+static int wanted(const struct control *c, struct xrules *out)
+{
+	static const uint8_t families[] = { AF_INET, AF_INET6 };
+	int ret;
+
+	for (unsigned s = 0; s < CONTROL_SLOTS_MAX; s++) {
+		const struct control_slot *sl = &c->slots[s];
+
+		if (!sl->users)
+			continue;
+		for (size_t f = 0; f < 2; f++) {
+			struct xrule r = { .family = families[f], .mark = control_mark(s),
+					   .mask = CONTROL_MARK_MASK };
+
+			if ((ret = wanted_one(c, r, sl->ifname, sl->strict, out)) < 0)
+				return ret;
+		}
+	}
+	for (size_t i = 0; i < c->cfg->nbindings; i++) {
+		const struct binding *b = &c->cfg->bindings[i];
+
+		for (size_t f = 0; f < 2; f++) {
+			struct xrule r = { .family = families[f] };
+
+			if (b->kind == BINDING_FROM) {
+				struct xrule local;
+
+				if (b->from.family != families[f])
+					continue;
+				r.src = b->from;
+				r.src_len = b->from_len;
+				/* The host's own packets from the prefix (its
+				 * address on the bridge answering a container)
+				 * are no forwarded traffic: main routes them. */
+				local = r;
+				local.pref = KPREF_EXEC_LOCAL;
+				snprintf(local.iif, sizeof(local.iif), "lo");
+				local.table = KTABLE_MAIN;
+				if ((ret = xrules_add(out, &local)) < 0)
+					return ret;
+			} else if (b->kind == BINDING_IIF) {
+				snprintf(r.iif, sizeof(r.iif), "%s", b->iif);
+			} else {
+				continue;	/* a cgroup's: its slot's */
+			}
+			if ((ret = wanted_one(c, r, b->uplink, b->strict, out)) < 0)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* The cgroup bindings: each holds its uplink's slot (so the mark of its
+ * sockets is the one exec uses), and its cgroup gets the program, a
+ * previous run's replaced.  Called at start and after a reload; bindings
+ * of the running configuration that went are unbound first. */
+void control_bindings(struct control *c)
+{
+	char root[2048], dir[2048 + BINDING_CGROUP_MAX + 2], why[512];
+	bool have_root = cgmark_root(root, sizeof(root)) == 0;
+
+	for (size_t i = 0; i < c->nbound; i++) {
+		struct control_slot *sl = &c->slots[c->bound[i].slot];
+
+		if (sl->users)
+			sl->users--;
+		if (have_root) {
+			snprintf(dir, sizeof(dir), "%s/%s", root, c->bound[i].cgroup);
+			cgmark_bind(dir, CONTROL_BIND_PROG, 0, why, sizeof(why));
+		}
+	}
+	c->nbound = 0;
+	for (size_t i = 0; i < c->cfg->nbindings; i++) {
+		const struct binding *b = &c->cfg->bindings[i];
+		int slot;
+
+		if (b->kind != BINDING_CGROUP)
+			continue;
+		if (!have_root) {
+			log_msg(LOG_ERR, "bindings[%zu]: no cgroup2 mount here: %s not bound", i, b->cgroup);
+			continue;
+		}
+		if (!marks_free(c, why, sizeof(why))) {
+			log_msg(LOG_ERR, "bindings[%zu]: %s: %s not bound", i, why, b->cgroup);
+			continue;
+		}
+		slot = slot_get(c, b->uplink, b->strict);
+		if (slot < 0) {
+			log_msg(LOG_ERR, "bindings[%zu]: all %d marks are in use: %s not bound", i,
+				CONTROL_SLOTS_MAX, b->cgroup);
+			continue;
+		}
+		snprintf(dir, sizeof(dir), "%s/%s", root, b->cgroup);
+		if (cgmark_bind(dir, CONTROL_BIND_PROG, control_mark((unsigned)slot), why, sizeof(why)) < 0) {
+			log_msg(LOG_ERR, "bindings[%zu]: %s", i, why);
+			continue;
+		}
+		c->slots[slot].users++;
+		c->bound[c->nbound].slot = slot;
+		snprintf(c->bound[c->nbound].cgroup, sizeof(c->bound[0].cgroup), "%s", b->cgroup);
+		c->nbound++;
+		log_msg(LOG_INFO, "bindings[%zu]: %s out of %s (%s, mark 0x%x)", i, b->cgroup, b->uplink,
+			b->strict ? "strict" : "default", control_mark((unsigned)slot));
+	}
+	control_sync(c);
+}
+
+void control_sync(struct control *c)
+{
+	struct xrules want = { 0 }, have = { 0 };
+	bool any = false;
+	int ret;
+
+	if (!c->open)
+		return;
+	ret = wanted(c, &want);
+	if (ret == 0)
+		ret = kernel_rules(c, &have, false);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "exec rules: %s", strerror(-ret));
+		goto cleanup;
+	}
+	apply(c, &have, &want, false);
+	if (apply(c, &want, &have, true) && have.n)
+		log_msg(LOG_NOTICE, "exec rules: restored or followed the uplinks");
+	any = want.n || have.n;
+cleanup:
+	/* Track's health and rules others delete are noticed by the tick. */
+	if (any)
+		loop_timer_set(&c->tick, TICK_MS);
+	free(want.v);
+	free(have.v);
+}
+
+static void tick(struct loop_timer *t)
+{
+	control_sync(container_of(t, struct control, tick));
+}
+
+/* ---- clients ---- */
+
+static bool in_group(const struct ucred *cred, const struct agentcfg *cfg)
+{
+	char path[64], line[4096];
+	bool member = false;
+	FILE *f;
+
+	for (size_t i = 0; i < cfg->nexec_gids; i++)
+		if (cfg->exec_gids[i] == cred->gid)
+			return true;
+	if (!cfg->nexec_gids)
+		return false;
+	/* Supplementary groups: the kernel's word through /proc (the
+	 * credentials' pid, checked to be the credentials' uid). */
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)cred->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char *p, *end;
+		unsigned long uid;
+
+		if (!strncmp(line, "Uid:", 4)) {
+			uid = strtoul(line + 4, &end, 10);
+			if (uid != cred->uid)
+				break;
+		}
+		if (strncmp(line, "Groups:", 7))
+			continue;
+		for (p = line + 7; *p; p = end) {
+			unsigned long g = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			for (size_t i = 0; i < cfg->nexec_gids; i++)
+				member = member || cfg->exec_gids[i] == g;
+		}
+	}
+	fclose(f);
+	return member;
+}
+
+static void client_free(struct control_client *cl)
+{
+	struct control *c = cl->c;
+
+	for (struct control_client **p = &c->clients; *p; p = &(*p)->next)
+		if (*p == cl) {
+			*p = cl->next;
+			break;
+		}
+	c->nclients--;
+	loop_fd_del(c->loop, &cl->h);
+	close(cl->h.fd);
+	if (cl->slot >= 0 && c->slots[cl->slot].users && !--c->slots[cl->slot].users)
+		log_msg(LOG_INFO, "exec: %s (%s): no user left, removing its rules",
+			c->slots[cl->slot].ifname, c->slots[cl->slot].strict ? "strict" : "default");
+	free(cl);
+}
+
+static void reply(struct control_client *cl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reply(struct control_client *cl, const char *fmt, ...)
+{
+	char buf[300];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	if (send(cl->h.fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* the client is gone: its EOF comes next */
+	}
+}
+
+static int slot_get(struct control *c, const char *ifname, bool strict)
+{
+	int free_slot = -1;
+
+	for (int i = 0; i < CONTROL_SLOTS_MAX; i++) {
+		if (c->slots[i].users && c->slots[i].strict == strict && !strcmp(c->slots[i].ifname, ifname))
+			return i;
+		if (!c->slots[i].users && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot >= 0) {
+		snprintf(c->slots[free_slot].ifname, IFNAMSIZ, "%.*s", IFNAMSIZ - 1, ifname);
+		c->slots[free_slot].strict = strict;
+	}
+	return free_slot;
+}
+
+/* "exec IFNAME default|strict": granted (and the caller marked), or an
+ * error line. */
+static void request(struct control_client *cl, char *line)
+{
+	struct control *c = cl->c;
+	struct uplink_policy pol;
+	char ifname[IFNAMSIZ + 1], policy[16], why[512];
+	int slot, ret;
+	bool strict;
+
+	if (cl->cred.uid != 0 && !in_group(&cl->cred, c->cfg)) {
+		log_msg(LOG_WARNING, "exec: uid %d pid %d is neither root nor in exec_gids: refused",
+			(int)cl->cred.uid, (int)cl->cred.pid);
+		reply(cl, "error permission denied: uid %d is neither root nor in agent.json's exec_gids",
+		      (int)cl->cred.uid);
+		return;
+	}
+	if (sscanf(line, "exec %16s %15s", ifname, policy) != 2 || !ifname_valid(ifname) ||
+	    (strcmp(policy, "default") && strcmp(policy, "strict"))) {
+		reply(cl, "error bad request: want `exec UPLINK default|strict'");
+		return;
+	}
+	strict = !strcmp(policy, "strict");
+	if (!agentcfg_manages(c->cfg, AF_INET, ifname, &pol) && !agentcfg_manages(c->cfg, AF_INET6, ifname, &pol)) {
+		reply(cl, "error %s is no uplink of rtalloc-agent (not in agent.json's interfaces)", ifname);
+		return;
+	}
+	if (!marks_free(c, why, sizeof(why))) {
+		log_msg(LOG_ERR, "exec: %s: refused", why);
+		reply(cl, "error %s", why);
+		return;
+	}
+	slot = slot_get(c, ifname, strict);
+	if (slot < 0) {
+		reply(cl, "error all %d exec marks are in use", CONTROL_SLOTS_MAX);
+		return;
+	}
+	/* The rules first: the caller's first socket already finds them. */
+	c->slots[slot].users++;
+	cl->slot = slot;
+	control_sync(c);
+	ret = cgmark_attach(cl->cred.pid, control_mark((unsigned)slot), cl->h.fd, why, sizeof(why));
+	if (ret < 0) {
+		log_msg(LOG_WARNING, "exec: pid %d on %s: %s", (int)cl->cred.pid, ifname, why);
+		reply(cl, "error cannot mark the caller's sockets: %s", why);
+		if (!--c->slots[slot].users)
+			control_sync(c);
+		cl->slot = -1;
+		return;
+	}
+	log_msg(LOG_INFO, "exec: uid %d pid %d out of %s (%s, mark 0x%x)", (int)cl->cred.uid,
+		(int)cl->cred.pid, ifname, policy, control_mark((unsigned)slot));
+	reply(cl, "ok 0x%x", control_mark((unsigned)slot));
+}
+
+static void client_ready(struct loop_fd *h, uint32_t events)
+{
+	struct control_client *cl = container_of(h, struct control_client, h);
+	struct control *c = cl->c;
+	ssize_t n;
+
+	(void)events;
+	n = recv(h->fd, cl->buf + cl->len, sizeof(cl->buf) - 1 - cl->len, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0 || cl->slot >= 0) {
+		/* EOF: the command is done; anything after the request is a
+		 * protocol error and ends it too. */
+		client_free(cl);
+		control_sync(c);
+		return;
+	}
+	cl->len += (size_t)n;
+	cl->buf[cl->len] = '\0';
+	if (!strchr(cl->buf, '\n')) {
+		if (cl->len + 1 >= sizeof(cl->buf)) {
+			reply(cl, "error request too long");
+			client_free(cl);
+		}
+		return;
+	}
+	*strchr(cl->buf, '\n') = '\0';
+	request(cl, cl->buf);
+	if (cl->slot < 0)
+		client_free(cl);
+}
+
+static void listen_ready(struct loop_fd *h, uint32_t events)
+{
+	struct control *c = container_of(h, struct control, listen);
+	int fd;
+
+	(void)events;
+	while ((fd = accept4(h->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		struct control_client *cl = calloc(1, sizeof(*cl));
+		socklen_t len = sizeof(cl ? cl->cred : (struct ucred){ 0 });
+
+		if (!cl || c->nclients >= CLIENTS_MAX ||
+		    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cl->cred, &len) < 0) {
+			free(cl);
+			close(fd);
+			continue;
+		}
+		cl->c = c;
+		cl->slot = -1;
+		cl->h = (struct loop_fd){ .fd = fd, .events = EPOLLIN, .cb = client_ready };
+		if (loop_fd_add(c->loop, &cl->h) < 0) {
+			free(cl);
+			close(fd);
+			continue;
+		}
+		cl->next = c->clients;
+		c->clients = cl;
+		c->nclients++;
+	}
+}
+
+int control_open(struct control *c, struct loop *loop, struct engine *e,
+		 const struct agentcfg *cfg, const char *socket_path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int n, fd, ret;
+
+	memset(c, 0, sizeof(*c));
+	c->loop = loop;
+	c->e = e;
+	c->cfg = cfg;
+	c->listen.fd = c->tick.h.fd = -1;
+	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, CONTROL_NAME_FMT, socket_path);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path) - 1)
+		return -ENAMETOOLONG;
+	ret = nl_open(&c->nl, NULL, 0);
+	if (ret < 0)
+		return ret;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0 ||
+	    listen(fd, 64) < 0) {
+		ret = -errno;
+		close(fd);
+		goto fail;
+	}
+	c->listen = (struct loop_fd){ .fd = fd, .events = EPOLLIN, .cb = listen_ready };
+	ret = loop_timer_init(loop, &c->tick, tick);
+	if (ret == 0)
+		ret = loop_fd_add(loop, &c->listen);
+	if (ret < 0) {
+		close(fd);
+		c->listen.fd = -1;
+		loop_timer_free(loop, &c->tick);
+		goto fail;
+	}
+	c->open = true;
+	/* A previous run's rules (killed with -9) have no user now, but
+	 * its bindings are bound again. */
+	control_bindings(c);
+	return 0;
+fail:
+	nl_close(&c->nl);
+	return ret;
+}
+
+/* The cgroups lose their programs: sockets made while the agent is away
+ * carry no mark (what they send follows unbound traffic). */
+static void control_bindings_drop(struct control *c)
+{
+	char root[2048], dir[2048 + BINDING_CGROUP_MAX + 2], why[512];
+
+	if (cgmark_root(root, sizeof(root)) < 0)
+		return;
+	for (size_t i = 0; i < c->nbound; i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", root, c->bound[i].cgroup);
+		cgmark_bind(dir, CONTROL_BIND_PROG, 0, why, sizeof(why));
+	}
+	c->nbound = 0;
+}
+
+void control_close(struct control *c)
+{
+	if (!c->open)
+		return;
+	for (struct control_client *cl = c->clients, *next; cl; cl = next) {
+		next = cl->next;
+		client_free(cl);
+	}
+	control_bindings_drop(c);
+	memset(c->slots, 0, sizeof(c->slots));
+	control_sync(c);
+	loop_fd_del(c->loop, &c->listen);
+	close(c->listen.fd);
+	loop_timer_free(c->loop, &c->tick);
+	nl_close(&c->nl);
+	c->open = false;
+}

@@ -1,0 +1,82 @@
+/* control: rtalloc-agent's control socket, for `rtalloc exec UPLINK`.
+ *
+ * An abstract stream socket (CONTROL_NAME_FMT with rtallocd's socket name).
+ * A caller the kernel vouches for (SO_PEERCRED: root, or a member of
+ * agent.json's exec_gids) sends one line, `exec UPLINK default|strict`;
+ * the agent moves the caller's process into a cgroup whose BPF program
+ * marks every inet socket its processes create (packetmark's cgmark), and
+ * answers `ok MARK` (or `error WHY`).  The connection held open is a user
+ * of the mark: while an uplink's mark has users the agent keeps, per
+ * family, `fwmark MARK/MASK lookup T` for each table T of the uplink
+ * (KPREF_EXEC), and for strict users `fwmark MARK/MASK unreachable`
+ * (KPREF_EXEC_STRICT), in step with table moves, new addresses, rules
+ * deleted by others and rtalloc-track's health (an offline uplink's lookup
+ * rules go: its traffic follows unbound traffic, or is refused when
+ * strict).  The last user gone, the rules go. */
+#ifndef RTALLOC_CONTROL_H
+#define RTALLOC_CONTROL_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bindings.h"
+#include "loop.h"
+#include "nl.h"
+
+#define CONTROL_NAME_FMT "rtalloc-agent/%s/control"
+/* The marks of exec slots: (slot + 1) << 24 under this mask; the bits no
+ * other tool we know uses (Tailscale 0xff0000, mwan3 0x3f00, Gluon 0x1;
+ * Firezone's 0xfd002021 is never a slot's, slots end at 0x7f). */
+#define CONTROL_MARK_MASK 0xff000000u
+#define CONTROL_SLOTS_MAX 127
+/* The name of the program bindings attach to a cgroup (bpftool shows it). */
+#define CONTROL_BIND_PROG "rtalloc_bind"
+
+struct engine;
+struct agentcfg;
+struct control_client;
+
+struct control_slot {
+	char ifname[IFNAMSIZ];
+	bool strict;
+	unsigned users;
+};
+
+struct control {
+	struct loop *loop;
+	struct engine *e;
+	const struct agentcfg *cfg;
+	struct loop_fd listen;
+	struct loop_timer tick;
+	struct nl nl;
+	struct control_slot slots[CONTROL_SLOTS_MAX];
+	struct control_client *clients;
+	size_t nclients;
+	struct {
+		int slot;
+		char cgroup[BINDING_CGROUP_MAX];
+	} bound[BINDINGS_MAX];		/* cgroup bindings with their program */
+	size_t nbound;
+	bool open;
+};
+
+/* The mark of a slot. */
+static inline uint32_t control_mark(unsigned slot)
+{
+	return (uint32_t)(slot + 1) << 24;
+}
+
+/* Binds the socket for socket_path and joins the loop; cfg is read at each
+ * request (the agent's, reloads included).  0 or -errno. */
+int control_open(struct control *c, struct loop *loop, struct engine *e,
+		 const struct agentcfg *cfg, const char *socket_path);
+/* Brings the exec rules in step with the engine's uplinks and track's
+ * health (after every pass, and every second while any exist). */
+void control_sync(struct control *c);
+/* (Re)binds the cgroups of the configuration's bindings (after a reload). */
+void control_bindings(struct control *c);
+/* Drops every client and removes every exec rule. */
+void control_close(struct control *c);
+
+#endif

@@ -1,0 +1,94 @@
+#!/bin/bash
+# rtalloc exec UPLINK -- COMMAND: two uplinks of rtalloc-agent (up1 carries
+# unbound traffic; the ISPs drop sources they did not assign).  `rtalloc
+# exec up2` reaches the far host with up2's source over IPv4 and IPv6, its
+# children too, while unbound traffic goes by up1; the agent's fwmark rules
+# exist while a command runs and go with the last one; a member of
+# exec_gids may use it, another user may not.  With up2's link down,
+# --strict fails at once (network unreachable), the default policy follows
+# up1.
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/uplinks.sh"
+t_require_root
+export RTALLOC_TRACK_STATE=$T_DIR/track-state.json	# tk_start's TK_STATE
+up_start '"exec_gids": [4242]'
+T2=$(up_table 10.2.0.2) T26=$(up_table 2001:db8:2::2)
+# rx ARGS... -- CMD...: rtalloc exec ARGS in the host.
+rx() { t_in "$H" "$RTALLOC" exec -d "$T_SOCK" "$@"; }
+v4() { socat -T2 - TCP:198.51.100.1:7,connect-timeout=2 </dev/null; }
+norm6() { python3 -c 'import ipaddress, sys
+s = sys.stdin.read().strip().strip("[]")
+print(ipaddress.ip_address(s) if s else "")'; }
+export -f v4
+
+t_eq "unbound traffic leaves by up1" 10.1.0.2 "$(tk_src)"
+t_eq "exec up2: the far host sees up2's source" 10.2.0.2 "$(rx up2 -- socat -T2 - TCP:198.51.100.1:7 </dev/null)"
+t_eq "exec up2: IPv6 too" 2001:db8:2::2 \
+	"$(rx up2 -- socat -T2 - 'TCP6:[2001:db8:ff::1]:7' </dev/null | norm6)"
+t_eq "exec up2: a child's child too" 10.2.0.2 "$(rx up2 -- bash -c '(v4)')"
+t_eq "exec up1: up1's source" 10.1.0.2 "$(rx up1 -- bash -c v4)"
+t_eq "meanwhile unbound traffic still leaves by up1" 10.1.0.2 "$(tk_src)"
+
+rx up2 -- sleep 4 &
+XP=$!
+sleep 0.5
+t_check "while it runs: fwmark rule into up2's IPv4 table" \
+	grep -q "^9100:.*fwmark 0x[0-9a-f]*/0xff000000 lookup $T2 proto 122" <<<"$(ip -n "$H" rule show pref 9100)"
+t_check "while it runs: into up2's IPv6 table" \
+	grep -q "^9100:.*fwmark 0x[0-9a-f]*/0xff000000 lookup $T26 proto 122" <<<"$(ip -n "$H" -6 rule show pref 9100)"
+t_check "--status: the exec rules are no difference" t_in "$H" "$RTALLOC" -d "$T_SOCK" --status
+ip -n "$H" rule del pref 9100 lookup "$T2"
+t_check "a deleted exec rule is restored" t_wait 3 eval \
+	"ip -n '$H' rule show pref 9100 | grep -q 'lookup $T2 proto 122'"
+wait "$XP"
+no_rules() { [ -z "$(ip -n "$H" rule show pref 9100)$(ip -n "$H" -6 rule show pref 9100)" ]; }
+t_check "the last user gone, the rules go" t_wait 2 no_rules
+
+out=$(t_in "$H" setpriv --reuid 4242 --regid 4242 --clear-groups "$RTALLOC" exec -d "$T_SOCK" up2 -- bash -c v4 2>&1)
+t_eq "exec_gids member: up2's source" 10.2.0.2 "$out"
+out=$(t_in "$H" setpriv --reuid 4243 --regid 4243 --clear-groups "$RTALLOC" exec -d "$T_SOCK" up2 -- bash -c v4 2>&1); rc=$?
+t_eq "another user: exit 125" 125 "$rc"
+t_check "another user: refused in one line ($out)" grep -qx "rtalloc: exec: permission denied: uid 4243 is neither root nor in agent.json's exec_gids" <<<"$out"
+out=$(rx lo -- true 2>&1); rc=$?
+t_eq "exec of no uplink: exit 125" 125 "$rc"
+t_check "exec of no uplink: one line" grep -qx "rtalloc: exec: lo is no uplink of rtalloc-agent (not in agent.json's interfaces)" <<<"$out"
+
+# Other tools' marks: Tailscale's and Firezone's rules leave ours alone; a
+# rule that would catch our marks makes the agent refuse, naming it.
+ip -n "$H" rule add pref 5270 fwmark 0x80000/0xff0000 lookup 52
+ip -n "$H" rule add pref 5271 fwmark 0xfd002021 lookup 51820
+t_eq "Tailscale's and Firezone's marks: exec still works" 10.2.0.2 "$(rx up2 -- bash -c v4)"
+ip -n "$H" rule add pref 5000 fwmark 0x5000000/0xff000000 lookup 77
+out=$(rx up2 -- bash -c v4 2>&1); rc=$?
+t_eq "a rule catching our marks: exit 125" 125 "$rc"
+t_check "a rule catching our marks: refused, naming it ($out)" grep -q \
+	"^rtalloc: exec: the exec marks .* overlap another rule in the kernel: \`inet 5000: fwmark 0x5000000/0xff000000 lookup 77'" <<<"$out"
+ip -n "$H" rule del pref 5000
+
+# rtalloc-track has up2 offline (ISP2 drops everything): --strict refused
+# at once, the default follows unbound traffic; back online, up2 again.
+tk_start '"interval": 0.3, "timeout": 0.3, "down": 2, "up": 2, "targets": ["198.51.100.1"]'
+t_check "track: up2 online" t_wait 10 tk_is up2 online
+rx up2 -- sleep 30 &
+XP=$!
+tk_cut 100 2
+t_check "track: up2 offline" t_wait 10 tk_is up2 offline
+out=$(rx --strict up2 -- socat -T2 - TCP:198.51.100.1:7,connect-timeout=2 </dev/null 2>&1)
+t_check "up2 offline, --strict: network unreachable ($out)" grep -q "Network is unreachable" <<<"$out"
+t_check "up2 offline, default policy: follows unbound traffic (up1)" t_wait 3 eval '[ "$(rx up2 -- bash -c v4)" = 10.1.0.2 ]'
+tk_cut 0 2
+t_check "up2 online again: exec up2 leaves by up2" t_wait 5 eval '[ "$(rx up2 -- bash -c v4)" = 10.2.0.2 ]'
+kill "$XP"; wait "$XP" 2>/dev/null
+kill "$TK_PID"; wait "$TK_PID" 2>/dev/null
+
+ip -n "$H" link set up2 down
+start=$(date +%s%N)
+out=$(rx --strict up2 -- socat -T2 - TCP:198.51.100.1:7,connect-timeout=2 </dev/null 2>&1); rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+t_check "up2 down, --strict: network unreachable ($out)" grep -q "Network is unreachable" <<<"$out"
+t_check "up2 down, --strict: nothing reached the far host" eval '! grep -q "10\.[12]\.0\.2" <<<"$out"'
+t_check "up2 down, --strict: at once ($ms ms)" test "$ms" -lt 1500
+out=$(rx --strict up2 -- socat -T2 - 'TCP6:[2001:db8:ff::1]:7,connect-timeout=2' </dev/null 2>&1)
+t_check "up2 down, --strict, IPv6: network unreachable ($out)" grep -q "Network is unreachable" <<<"$out"
+t_eq "up2 down, default policy: follows unbound traffic (up1)" 10.1.0.2 "$(rx up2 -- bash -c v4)"
+t_done

@@ -1,0 +1,56 @@
+# shellcheck shell=bash
+# tests/uplinks.sh: rtalloc-agent over the two uplinks of track-topology.sh,
+# for the tests of uplinks by name (rtalloc show, rtalloc exec, bindings).
+# Source after tests/lib.sh, then call up_start [AGENT.JSON-EXTRA].
+#
+# tk_topology with TK_NO_RULES (the agent makes the rules) and IPv6; main
+# has the uplinks' default routes as DHCP and RAs would leave them: up1's
+# first (metric 100), up2's second (200), so unbound traffic leaves by up1.
+# rtallocd and rtalloc-agent (interfaces up*) run in the host; H is the host.
+# shellcheck source=tests/track-topology.sh
+. "$TOP/tests/track-topology.sh"
+
+up_start() {
+	local i
+	TK_NO_RULES=1 TK_V6=1 tk_topology
+	H=$TK_H
+	for i in 1 2; do
+		ip -n "$H" route add default via "10.$i.0.1" dev "up$i" metric "${i}00"
+		ip -n "$H" -6 route add default via "2001:db8:$i::1" dev "up$i" metric "${i}00"
+	done
+	t_server "$H" "${UP_SERVER_EXTRA:-}" || exit 1
+	UP_CONF=$T_DIR/agent.json
+	cat >"$UP_CONF" <<-EOC
+	{ "socket_path": "$T_SOCK", "interfaces": ["up*"]${1:+, $1} }
+	EOC
+	up_agent || exit 1
+	t_wait 5 up_tables || { echo "the agent did not lease both uplinks' tables" >&2; exit 1; }
+}
+# With UP_CGROUP set, the agent sees cgroup2 on /sys/fs/cgroup (ip netns exec
+# mounts a fresh /sys without it), as on a systemd host.
+up_agent() {
+	if [ -n "${UP_CGROUP:-}" ]; then
+		# shellcheck disable=SC2016  # for the inner shell
+		t_bg_ready rtalloc-agent "$H" sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec "$0" "$@"' \
+			"$BUILD/rtalloc-agent" -c "$UP_CONF" || return 1
+	else
+		t_bg_ready rtalloc-agent "$H" "$BUILD/rtalloc-agent" -c "$UP_CONF" || return 1
+	fi
+	# shellcheck disable=SC2034  # for the tests
+	UP_AGENT_PID=$T_LAST_PID
+}
+# up_cg CMD...: CMD in the host's namespace with cgroup2 on /sys/fs/cgroup.
+up_cg() {
+	# shellcheck disable=SC2016
+	t_in "$H" sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' sh "$@"
+}
+# up_table ADDR: the table of ADDR's `from` rule (either family).
+up_table() {
+	case $1 in
+	*:*) ip -n "$H" -6 rule show pref 10000 | awk -v a="$1" '$3 == a { print $5 }' ;;
+	*) ip -n "$H" rule show pref 10000 | awk -v a="$1" '$3 == a { print $5 }' ;;
+	esac
+}
+up_tables() { [ -n "$(up_table 10.1.0.2)" ] && [ -n "$(up_table 10.2.0.2)" ]; }
+# up_show ARGS...: rtalloc show in the host against the test's rtallocd.
+up_show() { t_in "$H" "$RTALLOC" show -d "$T_SOCK" -c "$UP_CONF" "$@"; }
