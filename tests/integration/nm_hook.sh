@@ -19,6 +19,7 @@ NM_DISPATCH=$TOP/hooks/NetworkManager/90-rtalloc
 NM_DEFAULT="RTALLOC=$RTALLOC
 RTALLOC_SOCKET=rtallocd-$T_ID
 RTALLOC_LIBDIR=$TOP/hooks/lib
+RTALLOC_HOOK_IFACES=wan*
 RTALLOC_DNSMASQ_SERVERS=$T_DIR/hook-servers.conf"
 t_require_root
 T_SOCK=rtallocd-$T_ID
