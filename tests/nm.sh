@@ -273,22 +273,11 @@ nm_check_traffic() {
 	done
 }
 
-# nm_agent JSON-MEMBERS: rtalloc-agent in the host namespace with exactly
-# those members (and socket_path) in its agent.json; waits for READY=1.
-# Pid in PR_AGENT_PID, log in PR_AGENT_LOG.
+# nm_agent JSON-MEMBERS: pr_agent, and the agent's hint directory removed
+# at exit.
 nm_agent() {
-	PR_AGENT_CONF=$T_DIR/agent.json
-	PR_AGENT_LOG=$T_DIR/agent.log
-	printf '{ "socket_path": "%s", %s }\n' "$T_SOCK" "$1" >"$PR_AGENT_CONF"
 	t_on_exit "rm -rf /run/rtalloc/hints/$T_SOCK"
-	# shellcheck disable=SC2016
-	t_bg_ready rtalloc-agent "$PR_H" sh -c 'exec "$0" -c "$1" 2>>"$2"' \
-		"$AGENT" "$PR_AGENT_CONF" "$PR_AGENT_LOG"
-	local rc=$?
-	PR_AGENT_PID=$T_LAST_PID
-	PR_PIDS+=("$PR_AGENT_PID")
-	[ $rc = 0 ] || tail -n 20 "$PR_AGENT_LOG"
-	return $rc
+	pr_agent "$1"
 }
 
 # nm_servers: the servers-file the agent must write: each uplink's DHCPv4

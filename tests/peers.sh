@@ -313,13 +313,14 @@ pr_fam() { case $1 in *:*) echo 6 ;; *) echo 4 ;; esac; }
 
 # --- the agent ---------------------------------------------------------
 # pr_agent [JSON-MEMBERS]: rtalloc-agent in the host namespace managing
-# wan*, against the t_server; waits for READY=1.  Pid in PR_AGENT_PID, log
+# wan* (PR_AGENT_IFACES: another JSON array), against the t_server; waits for READY=1.  Pid in PR_AGENT_PID, log
 # (stderr) in PR_AGENT_LOG (appended across restarts).
 pr_agent() {
+	local ifaces=${PR_AGENT_IFACES:-'["wan*"]'}
 	PR_AGENT_CONF=$T_DIR/agent.json
 	PR_AGENT_LOG=$T_DIR/agent.log
 	cat >"$PR_AGENT_CONF" <<EOF
-{ "socket_path": "$T_SOCK", "interfaces": ["wan*"]${1:+, $1} }
+{ "socket_path": "$T_SOCK", "interfaces": $ifaces${1:+, $1} }
 EOF
 	# shellcheck disable=SC2016
 	t_bg_ready rtalloc-agent "$PR_H" sh -c 'exec "$0" -c "$1" 2>>"$2"' \

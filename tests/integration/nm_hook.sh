@@ -26,7 +26,7 @@ T_SOCK=rtallocd-$T_ID
 # The agent runs before NetworkManager, as at boot.
 nm_pre() {
 	t_server "$PR_H" || exit 1
-	nm_agent "\"interfaces\": [], \"dns_servers_file\": \"$T_DIR/servers.conf\"" || exit 1
+	PR_AGENT_IFACES='[]' nm_agent "\"dns_servers_file\": \"$T_DIR/servers.conf\"" || exit 1
 }
 NM_BEFORE=nm_pre
 nm_start nmcli || exit 1
