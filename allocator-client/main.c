@@ -27,6 +27,7 @@
 #include "daemon.h"
 #include "exec.h"
 #include "health.h"
+#include "hint.h"
 #include "lease.h"
 #include "log.h"
 #include "owner.h"
@@ -199,6 +200,7 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
+	{ "hint", hint_main },
 	{ "show", show_main },
 	{ "exec", exec_main },
 	{ NULL, NULL },

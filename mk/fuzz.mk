@@ -27,10 +27,10 @@ fuzz_list_SRC    := common/proto.c common/addr.c
 fuzz_config_SRC  := allocator-server/config.c common/jsonconf.c common/log.c
 fuzz_addr_SRC    := common/addr.c
 fuzz_mark_SRC    := common/mark.c
-fuzz_cli_SRC     := allocator-client/cli.c allocator-client/routearg.c common/addr.c common/mark.c
+fuzz_cli_SRC     := allocator-client/cli.c common/routearg.c common/addr.c common/mark.c
 fuzz_shebang_SRC := allocator-client/packetmark/shebang.c
 fuzz_cgroup_SRC  := common/cgmark.c
-fuzz_route_SRC   := allocator-client/routearg.c common/addr.c
+fuzz_route_SRC   := common/routearg.c common/addr.c
 fuzz_agentcfg_SRC := agent/agentcfg.c agent/bindings.c agent/mptcpcfg.c common/jsonconf.c common/addr.c common/mark.c
 
 
