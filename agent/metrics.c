@@ -114,6 +114,16 @@ int metrics_format(FILE *out, const struct engine *e, const struct metrics_pool 
 		for (size_t i = 0; i < nh; i++)
 			fprintf(out, "rtalloc_uplink_rtt_seconds{interface=\"%s\",family=\"%s\"} %g\n",
 				h[i].interface, family_name(h[i].family), h[i].rtt_ms / 1000.0);
+		help(out, "rtalloc_uplink_jitter_seconds", "gauge",
+		     "Mean difference of consecutive RTTs of rtalloc-track's probes of the uplink.");
+		for (size_t i = 0; i < nh; i++)
+			fprintf(out, "rtalloc_uplink_jitter_seconds{interface=\"%s\",family=\"%s\"} %g\n",
+				h[i].interface, family_name(h[i].family), h[i].jitter_ms / 1000.0);
+		help(out, "rtalloc_uplink_probe_bytes_per_day", "gauge",
+		     "IP bytes of rtalloc-track's probes of the uplink, both ways, per day at the rate so far.");
+		for (size_t i = 0; i < nh; i++)
+			fprintf(out, "rtalloc_uplink_probe_bytes_per_day{interface=\"%s\",family=\"%s\"} %llu\n",
+				h[i].interface, family_name(h[i].family), h[i].probe_bytes_day);
 		help(out, "rtalloc_uplink_unbound", "gauge",
 		     "1 when the uplink carries the host's unbound traffic of the family.");
 		for (size_t i = 0; i < nh; i++)

@@ -72,6 +72,42 @@ static bool running(struct json_object *st)
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
+static void copy_str(char *dst, size_t size, struct json_object *o, const char *key)
+{
+	snprintf(dst, size, "%s", str(o, key));
+}
+
+static bool boolean(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+static void parse_uplink(struct json_object *u, struct health_uplink *h)
+{
+	memset(h, 0, sizeof(*h));
+	copy_str(h->interface, sizeof(h->interface), u, "interface");
+	h->family = strcmp(str(u, "family"), "inet6") ? AF_INET : AF_INET6;
+	copy_str(h->address, sizeof(h->address), u, "address");
+	copy_str(h->state, sizeof(h->state), u, "state");
+	copy_str(h->method, sizeof(h->method), u, "method");
+	h->since = (long long)num(u, "since");
+	h->loss = num(u, "loss");
+	h->rtt_ms = num(u, "rtt_ms");
+	h->jitter_ms = num(u, "jitter_ms");
+	h->window_s = num(u, "window_s");
+	h->table = (unsigned)num(u, "table");
+	h->priority = (unsigned)num(u, "priority");
+	h->weight = (unsigned)num(u, "weight");
+	h->weight_auto = boolean(u, "weight_auto");
+	h->metered = boolean(u, "metered");
+	h->unbound = boolean(u, "unbound");
+	h->probe_bytes = (unsigned long long)num(u, "probe_bytes");
+	h->probe_bytes_day = (unsigned long long)num(u, "probe_bytes_day");
+	h->rounds_proven = (unsigned)num(u, "rounds_proven");
+}
+
 /* rtalloc-track lists a configured uplink once per family; the family the
  * uplink has no address in is "absent".  Shown only when the interface has
  * no other row, so a v4-only uplink is one line, not two. */
@@ -124,21 +160,25 @@ void health_print(FILE *out)
 		}
 		fprintf(out, " (rtalloc-track, %s%s)\n", str(st, "mode"), running(st) ? "" : ", NOT RUNNING: last state");
 	}
-	fprintf(out, "%-15s %-25s %-8s %-19s %6s %10s\n", "uplink", "address", "health", "since", "loss",
-		"rtt");
+	fprintf(out, "%-15s %-25s %-8s %-19s %6s %10s %10s\n", "uplink", "address", "health", "since", "loss",
+		"median", "jitter");
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *u = json_object_array_get_idx(ups, i), *v;
-		time_t t = (time_t)num(u, "since");
+		struct health_uplink h;
+		time_t t;
 		struct tm tm;
-		bool carries = json_object_object_get_ex(u, "unbound", &v) && json_object_get_boolean(v);
 
 		if (!row_shown(ups, i))
 			continue;
+		parse_uplink(json_object_array_get_idx(ups, i), &h);
+		t = (time_t)h.since;
 		if (!localtime_r(&t, &tm) || !strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm))
 			snprintf(since, sizeof(since), "-");
-		fprintf(out, "%-15s %-25s %-8s %-19s %5.1f%% %7.3f ms%s\n", str(u, "interface"),
-			str(u, "address")[0] ? str(u, "address") : "-", str(u, "state"), since,
-			num(u, "loss"), num(u, "rtt_ms"), carries ? "  carries unbound traffic" : "");
+		fprintf(out, "%-15s %-25s %-8s %-19s %5.1f%% %7.3f ms %7.3f ms%s", h.interface,
+			h.address[0] ? h.address : "-", h.state, since, h.loss, h.rtt_ms, h.jitter_ms,
+			h.unbound ? "  carries unbound traffic" : "");
+		if (h.metered)
+			fprintf(out, "  metered, probes %llu bytes/day", h.probe_bytes_day);
+		fputc('\n', out);
 	}
 }
 
@@ -159,16 +199,15 @@ void health_lease_json(FILE *out, const char *ifname, const char *address)
 	if (!st || !(ups = uplinks(st)))
 		return;
 	for (size_t i = 0; i < json_object_array_length(ups); i++) {
-		struct json_object *u = json_object_array_get_idx(ups, i), *v;
+		struct health_uplink h;
 
-		if (strcmp(str(u, "interface"), ifname) || strcmp(str(u, "address"), address))
+		parse_uplink(json_object_array_get_idx(ups, i), &h);
+		if (strcmp(h.interface, ifname) || strcmp(h.address, address))
 			continue;
 		fprintf(out, ",\"health\":{\"state\":\"%s\",\"since\":%lld,\"loss\":%.1f,\"rtt_ms\":%.3f,"
-			"\"unbound\":%s,\"running\":%s}",
-			running(st) ? str(u, "state") : "unknown", (long long)num(u, "since"), num(u, "loss"),
-			num(u, "rtt_ms"),
-			json_object_object_get_ex(u, "unbound", &v) && json_object_get_boolean(v) ? "true" : "false",
-			running(st) ? "true" : "false");
+			"\"jitter_ms\":%.3f,\"probe_bytes_day\":%llu,\"unbound\":%s,\"running\":%s}",
+			running(st) ? h.state : "unknown", h.since, h.loss, h.rtt_ms, h.jitter_ms,
+			h.probe_bytes_day, h.unbound ? "true" : "false", running(st) ? "true" : "false");
 		return;
 	}
 }
@@ -190,17 +229,8 @@ int health_read(struct health_uplink **out, size_t *n)
 		ret = -ENOMEM;
 		goto cleanup;
 	}
-	for (size_t i = 0; i < count; i++) {
-		struct json_object *u = json_object_array_get_idx(ups, i), *b;
-
-		snprintf(v[i].interface, sizeof(v[i].interface), "%s", str(u, "interface"));
-		v[i].family = strcmp(str(u, "family"), "inet6") ? AF_INET : AF_INET6;
-		snprintf(v[i].state, sizeof(v[i].state), "%s", str(u, "state"));
-		v[i].since = (long long)num(u, "since");
-		v[i].loss = num(u, "loss");
-		v[i].rtt_ms = num(u, "rtt_ms");
-		v[i].unbound = json_object_object_get_ex(u, "unbound", &b) && json_object_get_boolean(b);
-	}
+	for (size_t i = 0; i < count; i++)
+		parse_uplink(json_object_array_get_idx(ups, i), &v[i]);
 	*out = v;
 	*n = count;
 	v = NULL;

@@ -28,15 +28,24 @@ struct json_object *health_json(void);
  * rtalloc-track tracks it; nothing otherwise. */
 void health_lease_json(FILE *out, const char *ifname, const char *address);
 
-/* One uplink of rtalloc-track's state, typed (for the agent's metrics). */
+/* One uplink of rtalloc-track's state, typed: what every program (rtalloc
+ * --status/--list/show, the agent's metrics) reads of it, through here. */
 struct health_uplink {
 	char interface[16];
 	int family;			/* AF_INET, AF_INET6 */
-	char state[16];			/* online, offline, ... as track names it */
+	char address[48];		/* "" when absent */
+	char state[16];			/* online, degraded, offline, portal, unknown, absent */
+	char method[8];			/* icmp, tcp, http */
 	long long since;		/* unix seconds of the last change */
-	double loss;			/* percent, over track's window */
-	double rtt_ms;			/* median */
+	double loss;			/* percent of probes, over track's window */
+	double rtt_ms, jitter_ms;	/* the window's median RTT and jitter */
+	double window_s;
+	unsigned table, priority, weight;	/* weight: in use ("auto"'s too) */
+	bool weight_auto, metered;
 	bool unbound;			/* carries unbound traffic */
+	unsigned long long probe_bytes;	/* IP bytes of probes, both ways, since tracked */
+	unsigned long long probe_bytes_day;	/* at that rate */
+	unsigned rounds_proven;		/* metered: rounds its own traffic proved */
 };
 /* Reads rtalloc-track's state file afresh (every call): *ups (free()) and
  * *n, 0; -ENOENT when there is none or track is not running. */

@@ -21,6 +21,10 @@
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 COMPAT_NAMES ?= 1
 DOCDIR     ?= $(PREFIX)/share/doc/rtalloc
+DATADIR    ?= $(PREFIX)/share/rtalloc
+# udev reads /lib/udev/rules.d (bookworm ships there, not under /usr) and
+# /usr/local/lib/udev/rules.d; /etc/udev is the admin's.
+UDEVRULESDIR ?= $(if $(filter /usr,$(PREFIX)),,$(PREFIX))/lib/udev/rules.d
 # bash-completion loads a command's completion from a file named after it.
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 BASHCOMP_NAMES := rtalloc rtallocd rtalloc-agent rtalloc-track packetmark \
@@ -32,6 +36,7 @@ INST_SED := sed -e 's|/usr/lib/rtalloc|$(LIBDIR)|g' \
 	-e 's|/usr/sbin/rtalloc|$(SBINDIR)/rtalloc|g' \
 	-e 's|/usr/bin/packetmark|$(BINDIR)/packetmark|g' \
 	-e 's|/usr/share/doc/rtalloc|$(DOCDIR)|g' \
+	-e 's|/usr/share/rtalloc/|$(DATADIR)/|g' \
 	-e 's|/usr/share/man|$(MANDIR)|g' \
 	-e 's|/etc/default/rtalloc|$(SYSCONFDIR)/default/rtalloc|g' \
 	-e 's|/etc/rtalloc/|$(SYSCONFDIR)/rtalloc/|g'
@@ -52,7 +57,8 @@ INST_FILES := \
 	hooks/wan-dnsmasq/rtalloc-wan-dnsmasq:0755:$(SBINDIR)/rtalloc-wan-dnsmasq \
 	hooks/lib/rtalloc-hook.sh:0644:$(LIBDIR)/rtalloc-hook.sh \
 	hooks/udev/rtalloc-udev-remove:0755:$(LIBDIR)/rtalloc-udev-remove \
-	hooks/udev/90-rtalloc.rules:0644:$(SYSCONFDIR)/udev/rules.d/90-rtalloc.rules \
+	hooks/udev/90-rtalloc.rules:0644:$(UDEVRULESDIR)/90-rtalloc.rules \
+	hooks/dnsmasq/rtalloc.conf:0644:$(DATADIR)/dnsmasq.conf \
 	hooks/dhclient/rtalloc:0644:$(SYSCONFDIR)/dhcp/dhclient-enter-hooks.d/rtalloc \
 	hooks/ifupdown/rtalloc:0755:$(SYSCONFDIR)/network/if-up.d/rtalloc \
 	hooks/ifupdown/rtalloc:0755:$(SYSCONFDIR)/network/if-post-down.d/rtalloc \
@@ -64,7 +70,9 @@ INST_FILES := \
 	man/rtalloc.8:0644:$(MANDIR)/man8/rtalloc.8 \
 	man/rtalloc-hooks.8:0644:$(MANDIR)/man8/rtalloc-hooks.8 \
 	man/packetmark.1:0644:$(MANDIR)/man1/packetmark.1 \
+	README.md:0644:$(DOCDIR)/README.md \
 	$(foreach f,$(wildcard docs/*.md),$(f):0644:$(DOCDIR)/$(notdir $(f))) \
+	$(foreach f,$(wildcard examples/*/*),$(f):0644:$(DOCDIR)/$(f)) \
 	$(foreach n,$(BASHCOMP_NAMES),completion/rtalloc:0644:$(BASHCOMPDIR)/$(n))
 # Programs are copied as they are; text files go through INST_SED.
 INST_BINARIES := $(BUILD)/rtallocd $(BUILD)/rtalloc $(BUILD)/rtalloc-agent $(BUILD)/packetmark $(BUILD)/libpacketmark.so \
@@ -74,11 +82,19 @@ INST_CONFIGS := hooks/default/rtalloc:$(SYSCONFDIR)/default/rtalloc \
 	etc/agent.json:$(SYSCONFDIR)/rtalloc/agent.json \
 	etc/track.json:$(SYSCONFDIR)/rtalloc/track.json
 # link : target (relative to the link's directory).
-INST_LINKS := $(if $(filter 1,$(COMPAT_NAMES)),\
+# rtalloc-hooks(8) is also rtalloc-wan-dnsmasq's page (NAME names both).
+INST_LINKS := $(MANDIR)/man8/rtalloc-wan-dnsmasq.8:rtalloc-hooks.8 \
+	$(if $(filter 1,$(COMPAT_NAMES)),\
 	$(SBINDIR)/table_allocator_client:rtalloc \
-	$(SBINDIR)/table_allocator_server:rtallocd)
-# Directories that are ours alone: uninstall removes them once empty.
-INST_OWN_DIRS := $(LIBDIR) $(DOCDIR) $(SYSCONFDIR)/rtalloc
+	$(SBINDIR)/table_allocator_server:rtallocd \
+	$(MANDIR)/man8/table_allocator_client.8:rtalloc.8 \
+	$(MANDIR)/man8/table_allocator_server.8:rtallocd.8)
+# Directories that are ours alone: uninstall removes them once empty
+# (deepest first).  track.d: rtalloc-track's hook_dir, empty until the admin
+# puts hooks there.
+INST_OWN_DIRS := $(SYSCONFDIR)/rtalloc/track.d $(LIBDIR) $(DATADIR) \
+	$(foreach d,$(sort $(dir $(wildcard examples/*/*))),$(DOCDIR)/$(d)) $(DOCDIR)/examples $(DOCDIR) \
+	$(SYSCONFDIR)/rtalloc
 
 install: all
 	$(Q)set -e; for f in $(INST_FILES); do \
@@ -90,6 +106,7 @@ install: all
 		esac; \
 		echo "  INSTALL $$dst"; \
 	done
+	$(Q)$(INSTALL) -d "$(D)$(SYSCONFDIR)/rtalloc/track.d"
 	$(Q)set -e; for f in $(INST_LINKS); do \
 		dst="$(D)$${f%%:*}"; ln -sfn "$${f#*:}" "$$dst"; echo "  LINK    $$dst -> $${f#*:}"; \
 	done
@@ -104,8 +121,9 @@ install: all
 
 uninstall:
 	$(Q)for f in $(INST_FILES); do rest=$${f#*:}; rm -f "$(D)$${rest#*:}"; done
-	$(Q)for f in table_allocator_client:rtalloc table_allocator_server:rtallocd; do \
-		l="$(D)$(SBINDIR)/$${f%%:*}"; \
+	$(Q)for f in $(MANDIR)/man8/rtalloc-wan-dnsmasq.8:rtalloc-hooks.8 $(SBINDIR)/table_allocator_client:rtalloc $(SBINDIR)/table_allocator_server:rtallocd \
+		$(MANDIR)/man8/table_allocator_client.8:rtalloc.8 $(MANDIR)/man8/table_allocator_server.8:rtallocd.8; do \
+		l="$(D)$${f%%:*}"; \
 		[ "$$(readlink "$$l" 2>/dev/null)" != "$${f#*:}" ] || rm -f "$$l"; \
 	done
 	$(Q)for f in $(INST_CONFIGS); do \

@@ -97,6 +97,7 @@ EOF
 	# The defaults file at its real path (inside hk_run); the library is
 	# taken from the work tree.
 	cat >"$HK_ETC/default/rtalloc" <<EOF
+RTALLOC_HOOK_IFACES="*"
 RTALLOC=$RTALLOC
 RTALLOC_SOCKET=${T_SOCK:-rtallocd-$T_ID}
 RTALLOC_LIBDIR=$TOP/hooks/lib
@@ -121,10 +122,16 @@ hk_host_dnsmasq() {
 	t_wait 5 test -s "$HK_DNSMASQ_PID"
 }
 
-# hk_run CMD...: CMD in the host namespace with the test /etc bind-mounted.
+# hk_run CMD...: CMD in the host namespace with the test /etc bind-mounted,
+# over an overlay of /etc whose writes land in a directory of the test's
+# (dhclient-script writes /etc/resolv.conf.dhclient-new.PID next to
+# resolv.conf whenever it rewrites it).  One upper directory per call: two
+# overlays must not share one.
 hk_run() {
 	ip netns exec "$HK_H" unshare -m sh -c '
 		mount --make-rprivate / &&
+		ov=$(mktemp -d "$0/../overlay.XXXXXX") && mkdir "$ov/up" "$ov/work" &&
+		mount -t overlay overlay -o "lowerdir=/etc,upperdir=$ov/up,workdir=$ov/work" /etc &&
 		mount --bind "$0/dhcp" /etc/dhcp &&
 		mount --bind "$0/network" /etc/network &&
 		mount --bind "$0/default" /etc/default &&

@@ -181,11 +181,16 @@ EOF
 			printf '\n[IPv6AcceptRA]\nRouteMetric=102%s\n' "$n" \
 				>>"$T_DIR/networkd/network/10-wan$n.network"
 	done
-	cat >"$T_DIR/networkd/networkd.conf" <<EOF
+	if [ -n "${PR_NETWORKD_CONF:-}" ]; then
+		# A test's own networkd.conf (a shipped example's drop-in).
+		cp "$PR_NETWORKD_CONF" "$T_DIR/networkd/networkd.conf"
+	else
+		cat >"$T_DIR/networkd/networkd.conf" <<EOF
 [Network]
 ManageForeignRoutingPolicyRules=yes
 ManageForeignRoutes=yes
 EOF
+	fi
 	PR_NETWORKD_LOG=$T_DIR/networkd.log
 	# shellcheck disable=SC2016
 	PR_MOUNTS='mount -t tmpfs -o mode=755 tmpfs /run/systemd &&

@@ -136,3 +136,96 @@ tk_is() { [ "$(tk_state "$1" "${3:-inet}")" = "$2" ]; }
 tk_rule_is() { [ "$(tk_rule "${2:--4}")" = "$1" ]; }
 # tk_ping NS ADDR [PING-OPTS]: one ping from NS gets an answer (quietly).
 tk_ping() { local ns=$1 a=$2; shift 2; t_in "$ns" ping -c 1 -W 2 "$@" "$a" >/dev/null 2>&1; }
+# tk_slow_echo DELAY-FILE: the far host's kernel stops answering echo
+# requests and a userspace responder does (this kernel has no netem): each
+# reply to up1's address (10.1.0.2) waits the milliseconds DELAY-FILE holds
+# (0 when empty); replies to others go at once.
+tk_slow_echo() {
+	[ -s "$1" ] || echo 0 >"$1"
+	t_in "$TK_F" sysctl -qw net.ipv4.icmp_echo_ignore_all=1
+	t_bg "$TK_F" python3 -c '
+import heapq, select, socket, struct, sys, time
+delay_file = sys.argv[1]
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+socks, due, n = {}, [], 0
+while True:
+    wait = max(0, due[0][0] - time.monotonic()) if due else None
+    if select.select([r], [], [], wait)[0]:
+        pkt, addr = r.recvfrom(2048)
+        ihl = (pkt[0] & 15) * 4
+        t, code, ck, ident, seq = struct.unpack("!BBHHH", pkt[ihl:ihl + 8])
+        if t == 8:
+            src = socket.inet_ntoa(pkt[16:20])
+            try: d = float(open(delay_file).read() or 0) / 1000 if addr[0] == "10.1.0.2" else 0
+            except ValueError: d = 0
+            msg = struct.pack("!BBHHH", 0, 0, 0, ident, seq) + pkt[ihl + 8:]
+            msg = msg[:2] + struct.pack("!H", csum(msg)) + msg[4:]
+            n += 1
+            heapq.heappush(due, (time.monotonic() + d, n, src, addr[0], msg))
+    now = time.monotonic()
+    while due and due[0][0] <= now:
+        _, _, src, dst, msg = heapq.heappop(due)
+        if src not in socks:
+            socks[src] = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+            socks[src].bind((src, 0))
+        socks[src].sendto(msg, (dst, 0))
+' "$1"
+}
+# tk_lan NAT: a LAN behind the host, namespace TK_L (eth0 10.9.0.2, default
+# route via the host's lan0 10.9.0.1), the host forwarding and NATing what
+# leaves by an uplink: NAT "masquerade", or "snat" to a fixed address per
+# uplink (as routers with static addresses do).
+tk_lan() {
+	t_netns lan; TK_L=$T_NS
+	t_veth "$TK_H" lan0 "$TK_L" eth0 || exit 1
+	ip -n "$TK_H" addr add 10.9.0.1/24 dev lan0
+	ip -n "$TK_L" addr add 10.9.0.2/24 dev eth0
+	ip -n "$TK_L" route add default via 10.9.0.1
+	t_in "$TK_H" sysctl -qw net.ipv4.ip_forward=1
+	if [ "$1" = snat ]; then
+		t_in "$TK_H" nft -f - <<-'EON'
+		table ip tknat {
+			chain post {
+				type nat hook postrouting priority 100;
+				oifname "up1" snat to 10.1.0.2
+				oifname "up2" snat to 10.2.0.2
+			}
+		}
+		EON
+	else
+		t_in "$TK_H" nft -f - <<-'EON'
+		table ip tknat {
+			chain post { type nat hook postrouting priority 100; oifname { "up1", "up2" } masquerade; }
+		}
+		EON
+	fi
+}
+# tk_udp_stream LOG MS: the far host writes "MS-SINCE-EPOCH SOURCE" to LOG
+# per datagram on 198.51.100.1:5000, and the LAN host (tk_lan) sends it one
+# datagram every MS milliseconds from one socket.
+tk_udp_stream() {
+	t_bg "$TK_F" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.51.100.1", 5000))
+with open(sys.argv[1], "a", buffering=1) as f:
+    while True:
+        d, a = s.recvfrom(100)
+        f.write("%d %s\n" % (time.time() * 1000, a[0]))' "$1"
+	t_bg "$TK_L" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(("198.51.100.1", 5000))
+while True:
+    try: s.send(b"x")
+    except OSError: pass
+    time.sleep(float(sys.argv[1]) / 1000)' "$2"
+}
+# tk_first_from LOG SOURCE SINCE-MS: when tk_udp_stream's LOG first shows
+# SOURCE at or after SINCE-MS (empty: not yet).
+tk_first_from() { awk -v s="$2" -v t="$3" '$2 == s && $1 >= t {print $1; exit}' "$1"; }

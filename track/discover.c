@@ -80,6 +80,28 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+struct fwd_ctx {
+	char (*out)[IFNAMSIZ];
+	size_t max, *n;
+};
+
+static int fwd_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct fwd_ctx *c = data;
+	struct rule r;
+
+	if (nlh->nlmsg_type != RTM_NEWRULE || !rule_parse(nlh, &r))
+		return MNL_CB_OK;
+	if (r.proto != RTPROT_RTALLOC || r.pref != DISCOVER_PREF_IIF || !r.iif[0] ||
+	    !strcmp(r.iif, "lo") || r.src_len || r.dst_len || r.has_fwmark || *c->n >= c->max)
+		return MNL_CB_OK;
+	for (size_t i = 0; i < *c->n; i++)
+		if (!strcmp(c->out[i], r.iif))
+			return MNL_CB_OK;
+	memcpy(c->out[(*c->n)++], r.iif, IFNAMSIZ);
+	return MNL_CB_OK;
+}
+
 static int addr_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct disc_ctx *c = data;
@@ -160,7 +182,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int dump(struct nl *nl, uint16_t type, size_t hdrlen, mnl_cb_t cb, struct disc_ctx *c)
+static int dump(struct nl *nl, uint16_t type, size_t hdrlen, int family, mnl_cb_t cb, void *data)
 {
 	char buf[MNL_NLMSG_HDRLEN + 64];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -169,11 +191,21 @@ static int dump(struct nl *nl, uint16_t type, size_t hdrlen, mnl_cb_t cb, struct
 
 	nlh->nlmsg_type = type;
 	fam = mnl_nlmsg_put_extra_header(nlh, hdrlen);
-	*fam = (uint8_t)c->family;	/* first byte of fib_rule_hdr, ifaddrmsg and rtmsg */
+	*fam = (uint8_t)family;	/* first byte of fib_rule_hdr, ifaddrmsg and rtmsg */
 	do
-		ret = nl_dump(nl, nlh, cb, c);
+		ret = nl_dump(nl, nlh, cb, data);
 	while (ret == -EINTR && ++tries < 5);
 	return ret;
+}
+
+int discover_forward(struct nl *nl, char (*out)[IFNAMSIZ], size_t max, size_t *n)
+{
+	struct fwd_ctx fc = { .out = out, .max = max, .n = n };
+	int ret = dump(nl, RTM_GETRULE, sizeof(struct fib_rule_hdr), AF_INET, fwd_cb, &fc);
+
+	if (ret >= 0)
+		ret = dump(nl, RTM_GETRULE, sizeof(struct fib_rule_hdr), AF_INET6, fwd_cb, &fc);
+	return ret < 0 ? ret : 0;
 }
 
 int discover_uplinks(struct nl *nl, const struct proto_lease *leases, size_t nleases,
@@ -189,15 +221,15 @@ int discover_uplinks(struct nl *nl, const struct proto_lease *leases, size_t nle
 		size_t before = c.n;
 
 		c.family = families[f];
-		ret = dump(nl, RTM_GETRULE, sizeof(struct fib_rule_hdr), rule_cb, &c);
+		ret = dump(nl, RTM_GETRULE, sizeof(struct fib_rule_hdr), c.family, rule_cb, &c);
 		if (ret < 0)
 			return ret;
 		if (c.n == before)
 			continue;
-		ret = dump(nl, RTM_GETADDR, sizeof(struct ifaddrmsg), addr_cb, &c);
+		ret = dump(nl, RTM_GETADDR, sizeof(struct ifaddrmsg), c.family, addr_cb, &c);
 		if (ret < 0)
 			return ret;
-		ret = dump(nl, RTM_GETROUTE, sizeof(struct rtmsg), route_cb, &c);
+		ret = dump(nl, RTM_GETROUTE, sizeof(struct rtmsg), c.family, route_cb, &c);
 		if (ret < 0)
 			return ret;
 	}

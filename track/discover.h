@@ -35,6 +35,12 @@ struct uplink_info {
  * not answer) widen the rules taken as above.  0 or -errno. */
 int discover_uplinks(struct nl *nl, const struct proto_lease *leases, size_t nleases,
 		     struct uplink_info *out, size_t max, size_t *n);
+/* The LANs: the interfaces of the protocol-122 `iif IF lookup TABLE` rules
+ * at pref DISCOVER_PREF_IIF other than lo (rtalloc --forward-iif, the
+ * agent's forward_from), both families, each once; added to out (*n of
+ * max taken already).  0 or -errno. */
+#define DISCOVER_PREF_IIF 91000
+int discover_forward(struct nl *nl, char (*out)[IFNAMSIZ], size_t max, size_t *n);
 /* Whether lease l (inet or inet6) names address and table of some uplink in
  * u (n).  Leases of other kinds (an AF_UNSPEC name) count as matched. */
 bool discover_lease_matched(const struct proto_lease *l, const struct uplink_info *u, size_t n);

@@ -79,15 +79,21 @@ static bool sa_addr(const struct sockaddr_storage *ss, socklen_t len, int family
 	return false;
 }
 
-/* Bound to the uplink's address and interface: the address picks its table
- * (the from-rule at 10000), the interface keeps it on its link. */
+/* IP header sizes, for the byte counts. */
+static size_t ip_hdr(const struct prober *p)
+{
+	return p->src.family == AF_INET6 ? 40 : 20;
+}
+
+/* Bound to the uplink's address, not to its device: the address picks its
+ * table (the from-rule at 10000), as for the uplink's own traffic.  A device
+ * binding would reach a target "on link" (through a gateway's proxy ARP)
+ * while the table has no route at all. */
 static int bind_uplink(int fd, const struct prober *p, uint16_t port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, p->ifname, (socklen_t)strlen(p->ifname)) < 0)
-		log_msg(LOG_DEBUG, "%s: SO_BINDTODEVICE: %s", p->ifname, strerror(errno));
 	len = sa_of(&p->src, port, &ss);
 	return bind(fd, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
 }
@@ -126,17 +132,22 @@ static void icmp_reply(struct prober *p, const uint8_t *buf, size_t len, const s
 		struct probe_slot *s = &p->slot[i];
 
 		uint16_t seq = ntohs(ih->un.echo.sequence);
-		bool first = s->seq == seq, second = s->retried && s->seq2 == seq;
+		size_t try = PROBE_TRIES;
 
-		if (!s->pending || s->answered || (!first && !second))
+		for (size_t j = 0; j < s->tries && try == PROBE_TRIES; j++)
+			if (s->seq[j] == seq)
+				try = j;
+		if (!s->pending || s->answered || try == PROBE_TRIES)
 			continue;
 		if (memcmp(from->bytes, p->targets[i].addr.bytes, addr_len(p->src.family)))
 			continue;
 		s->answered = true;
-		s->rtt_us = (uint32_t)(t - (first ? s->sent_us : s->sent2_us));
+		s->rtt_us = (uint32_t)(t - s->sent_at[try]);
+		s->won = (uint8_t)try;
 		if (!s->rtt_us)
 			s->rtt_us = 1;
 		p->replies++;
+		p->bytes += ip_hdr(p) + sizeof(*ih) + PROBE_PAYLOAD;
 		return;
 	}
 	p->rejected++;
@@ -278,21 +289,102 @@ void prober_close(struct prober *p)
 	p->loop = NULL;
 }
 
+static void slot_answered(struct probe_slot *s)
+{
+	s->answered = true;
+	s->rtt_us = (uint32_t)(now_us() - s->sent_at[0]);
+	if (!s->rtt_us)
+		s->rtt_us = 1;
+	s->owner->replies++;
+}
+
+/* http: the status line's code, or -1 when it is not one (yet). */
+static int http_status(const char *buf, size_t len)
+{
+	unsigned code = 0;
+
+	if (len < 12 || strncmp(buf, "HTTP/1.", 7) || buf[8] != ' ')
+		return -1;
+	for (size_t i = 9; i < 12; i++) {
+		if (buf[i] < '0' || buf[i] > '9')
+			return -1;
+		code = code * 10 + (unsigned)(buf[i] - '0');
+	}
+	return (int)code;
+}
+
+static void http_readable(struct loop_fd *h, uint32_t events)
+{
+	struct probe_slot *s = container_of(h, struct probe_slot, tcp);
+	struct prober *p = s->owner;
+	char buf[512];
+	ssize_t n;
+	int code;
+
+	(void)events;
+	n = recv(h->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	code = n > 0 ? http_status(buf, (size_t)n) : -1;
+	if (n > 0)
+		p->bytes += ip_hdr(p) + 32 + (size_t)n;
+	if (code >= 0 && s->pending) {
+		if (p->opts && code == p->opts->http_expect)
+			slot_answered(s);
+		else
+			s->portal = true;
+		log_msg(LOG_DEBUG, "%s: http probe to target %zu: status %d", p->ifname,
+			(size_t)(s - p->slot), code);
+	}
+	tcp_close(p, s);
+}
+
+static void http_request(struct prober *p, struct probe_slot *s)
+{
+	const struct track_target *t = &p->targets[s - p->slot];
+	char req[512], a[INET6_ADDRSTRLEN], host[INET6_ADDRSTRLEN + 2];
+	int len;
+
+	if (t->addr.family == AF_INET6)
+		snprintf(host, sizeof(host), "[%s]", addr_str(&t->addr, a, sizeof(a)));
+	else
+		addr_str(&t->addr, host, sizeof(host));
+	len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: rtalloc-track\r\n"
+		       "Connection: close\r\n\r\n", p->opts ? p->opts->http_path : "/",
+		       p->opts && p->opts->http_host[0] ? p->opts->http_host : host);
+	if (len < 0 || (size_t)len >= sizeof(req) || send(s->tcp.fd, req, (size_t)len, MSG_NOSIGNAL) != len) {
+		tcp_close(p, s);
+		return;
+	}
+	p->bytes += ip_hdr(p) + 32 + (size_t)len;
+	loop_fd_del(p->loop, &s->tcp);
+	s->tcp.events = EPOLLIN;
+	s->tcp.cb = http_readable;
+	s->state = 1;
+	if (loop_fd_add(p->loop, &s->tcp) < 0) {
+		close(s->tcp.fd);
+		s->tcp.fd = -1;
+	}
+}
+
 static void tcp_writable(struct loop_fd *h, uint32_t events)
 {
 	struct probe_slot *s = container_of(h, struct probe_slot, tcp);
+	struct prober *p = s->owner;
 	int err = 0;
 	socklen_t el = sizeof(err);
 
 	(void)events;
 	if (getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && !err && s->pending) {
-		s->answered = true;
-		s->rtt_us = (uint32_t)(now_us() - s->sent_us);
-		if (!s->rtt_us)
-			s->rtt_us = 1;
-		s->owner->replies++;
+		/* SYN-ACK and our ACK; then FIN or RST each way. */
+		p->bytes += 2 * (ip_hdr(p) + 32) + 2 * (ip_hdr(p) + 20);
+		if (p->method == TRACK_HTTP) {
+			http_request(p, s);
+			return;
+		}
+		slot_answered(s);
 	}
-	tcp_close(s->owner, s);
+	tcp_close(p, s);
 }
 
 static int tcp_send(struct prober *p, size_t i)
@@ -310,7 +402,9 @@ static int tcp_send(struct prober *p, size_t i)
 	if (ret < 0)
 		goto fail;
 	len = sa_of(&p->targets[i].addr, p->targets[i].port, &ss);
-	s->sent_us = now_us();
+	s->sent_at[0] = now_us();
+	s->state = 0;
+	p->bytes += ip_hdr(p) + 40;	/* the SYN */
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
 		ret = -errno;
 		goto fail;
@@ -329,7 +423,7 @@ fail:
 	return ret;
 }
 
-static int icmp_send(struct prober *p, size_t i, bool retry)
+static int icmp_send(struct prober *p, size_t i, size_t try)
 {
 	struct probe_slot *s = &p->slot[i];
 	uint8_t pkt[sizeof(struct icmphdr) + PROBE_PAYLOAD];
@@ -341,14 +435,15 @@ static int icmp_send(struct prober *p, size_t i, bool retry)
 	memset(pkt, 0, sizeof(pkt));
 	ih->type = v6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO;
 	ih->un.echo.id = p->ident;
-	ih->un.echo.sequence = htons(retry ? s->seq2 : s->seq);
-	*(retry ? &s->sent2_us : &s->sent_us) = now_us();
-	memcpy(pkt + sizeof(*ih), retry ? &s->sent2_us : &s->sent_us, sizeof(s->sent_us));
+	ih->un.echo.sequence = htons(s->seq[try]);
+	s->sent_at[try] = now_us();
+	memcpy(pkt + sizeof(*ih), &s->sent_at[try], sizeof(s->sent_at[try]));
 	if (!v6)
 		ih->checksum = csum(pkt, sizeof(pkt));
 	len = sa_of(&p->targets[i].addr, 0, &ss);
 	if (sendto(p->icmp.fd, pkt, sizeof(pkt), MSG_DONTWAIT, (struct sockaddr *)&ss, len) < 0)
 		return -errno;
+	p->bytes += ip_hdr(p) + sizeof(pkt);
 	return 0;
 }
 
@@ -360,15 +455,17 @@ int prober_send(struct prober *p)
 		struct probe_slot *s = &p->slot[i];
 		int r;
 
-		s->seq = p->next_seq++;
+		s->seq[0] = p->next_seq++;
+		s->tries = 1;
+		s->won = 0;
 		s->answered = false;
-		s->retried = false;
 		s->rtt_us = 0;
+		s->portal = false;
 		s->pending = true;
-		if (p->method == TRACK_TCP)
+		if (p->method != TRACK_ICMP)
 			r = tcp_send(p, i);
 		else
-			r = p->icmp.fd >= 0 ? icmp_send(p, i, false) : -EBADF;
+			r = p->icmp.fd >= 0 ? icmp_send(p, i, 0) : -EBADF;
 		if (r < 0) {
 			/* ENETUNREACH and friends: a failed probe, not a fault. */
 			log_msg(LOG_DEBUG, "%s: probe to target %zu: %s", p->ifname, i, strerror(-r));
@@ -390,11 +487,10 @@ unsigned prober_retry(struct prober *p)
 	for (size_t i = 0; i < p->ntargets; i++) {
 		struct probe_slot *s = &p->slot[i];
 
-		if (!s->pending || s->answered || s->retried)
+		if (!s->pending || s->answered || s->tries >= PROBE_TRIES)
 			continue;
-		s->seq2 = p->next_seq++;
-		s->retried = true;
-		if (icmp_send(p, i, true) == 0) {
+		s->seq[s->tries] = p->next_seq++;
+		if (icmp_send(p, i, s->tries++) == 0) {
 			p->sent++;
 			n++;
 		}
@@ -402,8 +498,21 @@ unsigned prober_retry(struct prober *p)
 	return n;
 }
 
+void prober_set_opts(struct prober *p, const struct track_opts *o)
+{
+	p->opts = o;
+}
+
 void prober_finish(struct prober *p, unsigned *answered, unsigned *probes, uint32_t *best_rtt_us)
 {
+	prober_finish_portal(p, answered, probes, best_rtt_us, NULL);
+}
+
+void prober_finish_portal(struct prober *p, unsigned *answered, unsigned *probes, uint32_t *best_rtt_us,
+			  unsigned *portal)
+{
+	if (portal)
+		*portal = 0;
 	*answered = 0;
 	*probes = 0;
 	*best_rtt_us = 0;
@@ -411,7 +520,9 @@ void prober_finish(struct prober *p, unsigned *answered, unsigned *probes, uint3
 		struct probe_slot *s = &p->slot[i];
 
 		if (s->pending)
-			*probes += 1 + s->retried;
+			*probes += s->answered ? s->won + 1u : s->tries;
+		if (s->pending && s->portal && portal)
+			(*portal)++;
 		if (s->pending && s->answered) {
 			(*answered)++;
 			if (!*best_rtt_us || s->rtt_us < *best_rtt_us)

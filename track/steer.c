@@ -214,16 +214,12 @@ int steer_apply(struct nl *nl, const struct steer_set *want, unsigned *changed)
 	return 0;
 }
 
-int steer_route(struct nl *nl, int family, uint32_t table, const struct steer_hop *hops, size_t n)
+struct nlmsghdr *steer_route_msg(struct nl *nl, struct nl_batch *b, int family, uint32_t table, bool add)
 {
-	uint16_t alen = (uint16_t)addr_len(family);
-	struct nl_batch b = { .len = 0 };
-	int errs[1] = { 0 };
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
-	int ret;
 
-	nlh = nl_batch_add(nl, &b, n ? RTM_NEWROUTE : RTM_DELROUTE, n ? NLM_F_CREATE | NLM_F_REPLACE : 0,
+	nlh = nl_batch_add(nl, b, add ? RTM_NEWROUTE : RTM_DELROUTE, add ? NLM_F_CREATE | NLM_F_REPLACE : 0,
 			   sizeof(*rtm));
 	rtm = mnl_nlmsg_get_payload(nlh);
 	rtm->rtm_family = (uint8_t)family;
@@ -232,6 +228,17 @@ int steer_route(struct nl *nl, int family, uint32_t table, const struct steer_ho
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
 	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	return nlh;
+}
+
+int steer_route(struct nl *nl, int family, uint32_t table, const struct steer_hop *hops, size_t n)
+{
+	uint16_t alen = (uint16_t)addr_len(family);
+	struct nl_batch b = { .len = 0 };
+	int errs[1] = { 0 };
+	struct nlmsghdr *nlh = steer_route_msg(nl, &b, family, table, n > 0);
+	int ret;
+
 	if (n == 1) {
 		if (hops[0].has_gw)
 			mnl_attr_put(nlh, RTA_GATEWAY, alen, hops[0].gw.bytes);

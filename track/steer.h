@@ -52,11 +52,15 @@ void steer_build(struct steer_set *s, int family, uint32_t table, const char (*f
 int steer_apply(struct nl *nl, const struct steer_set *want, unsigned *changed);
 
 struct steer_hop {
+	uint32_t key;		/* balance: the uplink's slot, naming its nexthop object */
 	int ifindex;
 	bool has_gw;
 	struct inet_addr gw;
 	uint32_t weight;	/* 1..256 */
 };
+/* A message, in b, that adds (replaces) or deletes family's default route
+ * of table, protocol 122; the caller adds its nexthop attributes. */
+struct nlmsghdr *steer_route_msg(struct nl *nl, struct nl_batch *b, int family, uint32_t table, bool add);
 /* Replaces family's default route of table with a multipath route over
  * hops (one hop: a plain route); n 0 deletes it.  0 or -errno. */
 int steer_route(struct nl *nl, int family, uint32_t table, const struct steer_hop *hops, size_t n);

@@ -20,7 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "balance.h"
 #include "cmdline.h"
+#include "conntrack.h"
 #include "discover.h"
 #include "lease.h"
 #include "log.h"
@@ -29,6 +31,7 @@
 #include "policy.h"
 #include "probe.h"
 #include "safefile.h"
+#include "sockdiag.h"
 #include "steer.h"
 #include "trackconf.h"
 
@@ -37,20 +40,29 @@ extern char **environ;
 /* One per interface and family: an interface with an IPv4 and an IPv6
  * address of rtalloc's is two uplinks, each probing its family's targets. */
 struct uplink {
+	time_t changed_wall;
+	uint64_t probe_bytes;		/* since started_ms, both ways */
+	uint64_t started_ms;
+	uint64_t looked_ms;		/* metered: the last look at its sockets */
+	struct health_figures fig;	/* the window's, at the last round */
 	struct track_uplink_conf conf;	/* targets: this family's only */
+	struct prober probe;
+	struct sockdiag_seen seen;	/* metered: its TCP sockets at the last look */
+	struct health_state health;
 	int family;
+	uint32_t weight;		/* in use: configured, or "auto"'s */
+	unsigned skipped;		/* metered: rounds proven by its own traffic */
+	struct uplink_info info;
 	bool present;		/* found in the kernel this round */
 	bool probing;		/* prober open for info.addr */
 	bool carrying;		/* unbound traffic uses it */
-	struct uplink_info info;
-	struct health_state health;
-	time_t changed_wall;
-	struct prober probe;
+	bool proven;		/* metered: this round needs no probe */
 };
 
 struct track {
 	struct loop loop;
 	struct loop_timer round, deadline, retry;
+	unsigned retries;	/* retry timer fired this round */
 	struct loop_signal sig;
 	struct nl nl;
 	struct track_conf conf;
@@ -58,12 +70,19 @@ struct track {
 	size_t n;
 	uint32_t steered[2];	/* per family (fam_idx): table the rules point at; 0: none */
 	char hops_key[2][256];	/* balance: the route installed, as text */
+	int nexthops;		/* balance: 1 nexthop objects work, -1 they do not (plain route), 0 unknown */
+	bool no_destroy;	/* reset_local: the kernel has no SOCK_DESTROY (said once) */
+	struct balance_hash hash;
 	const char *conf_path;
 	int rtallocd;		/* its lease list: 1 answered last time, -1 did not, 0 not asked */
 	/* Leases without a from-rule, logged once each (address and table). */
 	struct inet_addr norule[TRACK_UPLINKS_MAX];
 	uint32_t norule_table[TRACK_UPLINKS_MAX];
 	size_t nnorule;
+	/* forward_from plus the LANs of the agent's and rtalloc's rules
+	 * (discover_forward), as of the last refresh. */
+	char fwd[TRACK_FORWARD_MAX][IFNAMSIZ];
+	size_t nfwd;
 };
 
 static const int families[2] = { AF_INET, AF_INET6 };
@@ -170,6 +189,8 @@ static bool uplink_init(struct uplink *u, const struct track_uplink_conf *c, int
 		u->conf.k = (unsigned)u->conf.ntargets;
 	health_reset(&u->health, loop_now_ms());
 	u->changed_wall = time(NULL);
+	u->weight = u->conf.weight;
+	u->started_ms = loop_now_ms();
 	return true;
 }
 
@@ -270,6 +291,14 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* Probe bytes per day at the rate since the uplink was first tracked. */
+static uint64_t bytes_day(const struct uplink *u)
+{
+	uint64_t ms = loop_now_ms() - u->started_ms;
+
+	return ms ? (uint64_t)((double)u->probe_bytes * 86400000.0 / (double)ms) : 0;
+}
+
 /* The state for `rtalloc --status/--list`: written whole to a temporary
  * file and renamed, so a reader never sees half of it, and never through
  * a name someone else planted (safefile.h). */
@@ -315,13 +344,18 @@ static void write_state(const struct track *t)
 		fprintf(f, ",\"family\":\"%s\"", u->family == AF_INET6 ? "inet6" : "inet");
 		fputs(",\"address\":", f);
 		json_str(f, u->present ? addr_str(&u->info.addr, addr, sizeof(addr)) : "");
-		fprintf(f, ",\"table\":%u,\"priority\":%u,\"weight\":%u,\"method\":\"%s\",\"state\":\"%s\","
-			"\"since\":%lld,\"loss\":%.1f,\"rtt_ms\":%.3f,\"answered\":%u,\"targets\":%zu,"
-			"\"unbound\":%s}",
-			u->present ? u->info.table : 0, u->conf.priority, u->conf.weight,
-			track_method_name(u->conf.method), u->present ? health_name(u->health.state) : "absent",
-			(long long)u->changed_wall, health_loss(&u->health),
-			health_rtt_median(&u->health) / 1000.0, u->health.last_ok, u->conf.ntargets,
+		fprintf(f, ",\"table\":%u,\"priority\":%u,\"weight\":%u,\"weight_auto\":%s,\"method\":\"%s\","
+			"\"state\":\"%s\",\"since\":%lld,\"loss\":%.1f,\"rtt_ms\":%.3f,\"jitter_ms\":%.3f,"
+			"\"window_s\":%.3g,\"answered\":%u,\"targets\":%zu,\"metered\":%s,\"probe_bytes\":%llu,"
+			"\"probe_bytes_day\":%llu,\"rounds_proven\":%u,\"unbound\":%s}",
+			u->present ? u->info.table : 0, u->conf.priority, u->weight,
+			u->conf.weight_auto ? "true" : "false", track_method_name(u->conf.method),
+			u->present ? health_name(u->health.state) : "absent", (long long)u->changed_wall,
+			u->fig.loss, u->fig.rtt_us / 1000.0, u->fig.jitter_us / 1000.0,
+			u->conf.o.q.window_ms ? u->conf.o.q.window_ms / 1000.0 :
+			HEALTH_DEFAULT_ROUNDS * t->conf.interval_ms / 1000.0,
+			u->health.last_ok, u->conf.ntargets, u->conf.o.metered ? "true" : "false",
+			(unsigned long long)u->probe_bytes, (unsigned long long)bytes_day(u), u->skipped,
 			u->carrying ? "true" : "false");
 	}
 	fputs("]}\n", f);
@@ -357,6 +391,14 @@ static void refresh(struct track *t)
 	if (leases)
 		note_unruled(t, leases, nleases, info, n);
 	free(leases);
+	/* A router's LAN is named once, where its traffic is first let into
+	 * the uplinks' tables (agent.json forward_from, RTALLOC_FORWARD_IFACES);
+	 * forward_from here adds to those. */
+	memcpy(t->fwd, t->conf.forward_from, sizeof(t->fwd));
+	t->nfwd = t->conf.nforward;
+	ret = discover_forward(&t->nl, t->fwd, TRACK_FORWARD_MAX, &t->nfwd);
+	if (ret < 0)
+		log_msg(LOG_ERR, "cannot read the kernel's forwarding rules: %s", strerror(-ret));
 	if (!t->conf.nuplinks) {
 		for (size_t j = 0; j < n; j++) {
 			struct track_uplink_conf c = { .weight = 1 };
@@ -423,32 +465,66 @@ static void refresh(struct track *t)
 				continue;
 			}
 			u->probing = true;
+			prober_set_opts(&u->probe, &u->conf.o);
 			if (u->conf.method == TRACK_ICMP)
 				log_msg(LOG_INFO, "%s%s: probing %zu target%s with ICMP echo (%s socket)",
 					u->conf.ifname, fam_tag(u->family), u->conf.ntargets,
 					u->conf.ntargets == 1 ? "" : "s",
 					u->probe.kind == PROBE_DGRAM ? "datagram" : "raw");
 			else
-				log_msg(LOG_INFO, "%s%s: probing %zu target%s with TCP connect", u->conf.ifname,
-					fam_tag(u->family), u->conf.ntargets, u->conf.ntargets == 1 ? "" : "s");
+				log_msg(LOG_INFO, "%s%s: probing %zu target%s with %s", u->conf.ifname,
+					fam_tag(u->family), u->conf.ntargets, u->conf.ntargets == 1 ? "" : "s",
+					u->conf.method == TRACK_HTTP ? "HTTP GET" : "TCP connect");
 		}
 	}
 }
 
-static void hops_text(const struct steer_hop *h, size_t n, char *buf, size_t len)
+static void hops_text(const struct steer_hop *h, size_t n, bool group, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 	size_t off = 0;
 
-	buf[0] = '\0';
+	snprintf(buf, len, "%s", group ? "group " : "");
+	off = strlen(buf);
 	for (size_t i = 0; i < n && off < len; i++) {
-		int w = snprintf(buf + off, len - off, "%d/%s/%u ", h[i].ifindex,
+		int w = snprintf(buf + off, len - off, "%u:%d/%s/%u ", h[i].key, h[i].ifindex,
 				 h[i].has_gw ? addr_str(&h[i].gw, a, sizeof(a)) : "-", h[i].weight);
 
 		if (w < 0)
 			break;
 		off += (size_t)w;
 	}
+}
+
+/* u stopped carrying unbound and forwarded traffic: its forwarded flows'
+ * NAT entries go (their next packet takes the new uplink and its address);
+ * with reset_local, when u is not online, the host's own TCP and connected
+ * UDP sockets from its address are destroyed so programs reconnect. */
+static void handoff(struct track *t, const struct uplink *u)
+{
+	char a[INET6_ADDRSTRLEN], local[96] = "";
+	unsigned flows = 0, tcp = 0, udp = 0;
+	int ret;
+
+	addr_str(&u->info.addr, a, sizeof(a));
+	ret = conntrack_flush_nat(&u->info.addr, &flows);
+	if (ret < 0)
+		log_msg(LOG_DEBUG, "%s%s: conntrack: %s", u->conf.ifname, fam_tag(u->family), strerror(-ret));
+	if (t->conf.reset_local && u->health.state != HEALTH_ONLINE && !t->no_destroy) {
+		ret = sockdiag_destroy(&u->info.addr, &tcp, &udp);
+		if (ret == -EOPNOTSUPP) {
+			log_msg(LOG_WARNING, "reset_local: this kernel cannot destroy sockets (no "
+				"CONFIG_INET_DIAG_DESTROY); local connections keep their source");
+			t->no_destroy = true;
+		} else if (ret < 0) {
+			log_msg(LOG_WARNING, "%s%s: reset_local: %s", u->conf.ifname, fam_tag(u->family),
+				strerror(-ret));
+		}
+		snprintf(local, sizeof(local), ", %u local TCP and %u connected UDP socket%s reset", tcp, udp,
+			 udp == 1 ? "" : "s");
+	}
+	log_msg(LOG_NOTICE, "%s%s: hand-off: %u forwarded flow%s NATed to %s removed%s", u->conf.ifname,
+		fam_tag(u->family), flows, flows == 1 ? "" : "s", a, local);
 }
 
 /* Points family's unbound traffic at the chosen uplink(s) of that family. */
@@ -462,19 +538,30 @@ static void decide_family(struct track *t, int family)
 	char names[256] = "", key[256];
 	uint32_t table = 0;
 	size_t nhops = 0;
+	bool group = false;
 	unsigned changed = 0;
 	struct timespec a, b;
 	int ret;
 
+	uint32_t best_rtt = 0;
+
 	for (size_t i = 0; i < t->n; i++) {
 		const struct uplink *u = &t->up[i];
 
+		if (u->family == family && u->present && u->fig.rtt_us && (!best_rtt || u->fig.rtt_us < best_rtt))
+			best_rtt = u->fig.rtt_us;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		struct uplink *u = &t->up[i];
+
 		if (u->family != family)
 			continue;
+		u->weight = u->conf.weight_auto ? policy_auto_weight(u->fig.loss, u->fig.rtt_us, best_rtt) :
+			    u->conf.weight;
 		pu[m].usable = u->present && (t->conf.mode == TRACK_FAILOVER || u->info.has_default);
 		pu[m].state = u->health.state;
 		pu[m].priority = u->conf.priority;
-		pu[m].weight = u->conf.weight;
+		pu[m].weight = u->weight;
 		idx[m++] = i;
 	}
 	if (t->conf.mode == TRACK_FAILOVER) {
@@ -487,25 +574,42 @@ static void decide_family(struct track *t, int family)
 	} else if (policy_balance(pu, m, chosen)) {
 		table = t->conf.table;
 	}
+	bool was[TRACK_UPLINKS_MAX] = { false };
+
 	for (size_t j = 0; j < m; j++) {
 		struct uplink *u = &t->up[idx[j]];
 		size_t l = strlen(names);
 
+		was[j] = u->carrying;
 		u->carrying = chosen[j];
 		if (!chosen[j])
 			continue;
 		snprintf(names + l, sizeof(names) - l, "%s%s", l ? "," : "", u->conf.ifname);
+		/* The group holds uplinks chosen for their health; the last
+		 * resort (none online or degraded) gets a plain route. */
+		group = group || u->health.state == HEALTH_ONLINE || u->health.state == HEALTH_DEGRADED;
+		hops[nhops].key = (uint32_t)idx[j];
 		hops[nhops].ifindex = u->info.oif;
 		hops[nhops].has_gw = u->info.has_gw;
 		hops[nhops].gw = u->info.gw;
-		hops[nhops].weight = u->conf.weight;
+		hops[nhops].weight = u->weight;
 		nhops++;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	if (t->conf.mode == TRACK_BALANCE) {
-		hops_text(hops, nhops, key, sizeof(key));
+		group = group && nhops && t->nexthops >= 0;
+		hops_text(hops, nhops, group, key, sizeof(key));
 		if (strcmp(key, t->hops_key[fi])) {
-			ret = steer_route(&t->nl, family, t->conf.table, hops, nhops);
+			ret = group ? balance_group(&t->nl, family, t->conf.table, hops, nhops) : -EAGAIN;
+			if (group && ret < 0 && ret != -EAGAIN) {
+				log_msg(LOG_WARNING, "balance: no resilient nexthop group (%s): a plain multipath "
+					"route, which moves flows when an uplink comes or goes", strerror(-ret));
+				t->nexthops = -1;
+			} else if (group) {
+				t->nexthops = 1;
+			}
+			if (ret < 0)
+				ret = steer_route(&t->nl, family, t->conf.table, hops, nhops);
 			if (ret < 0)
 				log_msg(LOG_ERR, "cannot set the balance route in table %u%s: %s",
 					t->conf.table, fam_tag(family), strerror(-ret));
@@ -513,8 +617,7 @@ static void decide_family(struct track *t, int family)
 				snprintf(t->hops_key[fi], sizeof(t->hops_key[fi]), "%s", key);
 		}
 	}
-	steer_build(&want, family, table, (const char (*)[IFNAMSIZ])t->conf.forward_from,
-		    t->conf.nforward);
+	steer_build(&want, family, table, (const char (*)[IFNAMSIZ])t->fwd, t->nfwd);
 	ret = steer_apply(&t->nl, &want, &changed);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	if (ret < 0) {
@@ -527,6 +630,10 @@ static void decide_family(struct track *t, int family)
 			family == AF_INET6 ? " IPv6" : "", names[0] ? names : "none", table,
 			(double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6);
 	t->steered[fi] = table;
+	/* After the rules: a flow's next packet finds the new uplink. */
+	for (size_t j = 0; j < m; j++)
+		if (was[j] && !chosen[j] && t->up[idx[j]].present)
+			handoff(t, &t->up[idx[j]]);
 }
 
 static void decide(struct track *t)
@@ -535,28 +642,87 @@ static void decide(struct track *t)
 		decide_family(t, families[fi]);
 }
 
+/* The figures after a state change's line: the window's loss, median and
+ * jitter, and the threshold crossed when quality made the change. */
+static void figures_text(const struct uplink *u, enum health from, char *buf, size_t len)
+{
+	const struct health_quality *q = &u->conf.o.q;
+	const struct health_figures *f = &u->fig;
+	char lw[48] = "", rw[48] = "";
+
+	if (u->health.state == HEALTH_DEGRADED) {
+		if (q->max_loss > 0 && f->loss > q->max_loss)
+			snprintf(lw, sizeof(lw), " > max_loss %g%%", q->max_loss);
+		if (q->max_rtt_us && f->rtt_us > q->max_rtt_us)
+			snprintf(rw, sizeof(rw), " > max_rtt %g ms", q->max_rtt_us / 1000.0);
+	} else if (from == HEALTH_DEGRADED && u->health.state == HEALTH_ONLINE) {
+		if (q->max_loss > 0)
+			snprintf(lw, sizeof(lw), " <= clear_loss %g%%", q->clear_loss);
+		if (q->max_rtt_us)
+			snprintf(rw, sizeof(rw), " <= clear_rtt %g ms", q->clear_rtt_us / 1000.0);
+	}
+	snprintf(buf, len, "loss %.1f%%%s, median %.1f ms%s, jitter %.1f ms over %u probes", f->loss, lw,
+		 f->rtt_us / 1000.0, rw, f->jitter_us / 1000.0, f->sent);
+}
+
 static void close_round(struct track *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		struct uplink *u = &t->up[i];
-		unsigned answered, probes;
+		unsigned answered, probes, portal;
+		enum health from = u->health.state;
+		char figs[256];
 		uint32_t rtt;
 		unsigned run;
 
 		if (!u->present || !u->probing)
 			continue;
-		prober_finish(&u->probe, &answered, &probes, &rtt);
+		prober_finish_portal(&u->probe, &answered, &probes, &rtt, &portal);
+		u->probe_bytes += u->probe.bytes;
+		u->probe.bytes = 0;
+		/* Metered: its own traffic proved it this round, no probe went. */
+		if (u->proven) {
+			answered = u->conf.k;
+			probes = 0;
+			u->proven = false;
+			u->skipped++;
+		}
+		/* Its table has no default route: its traffic has no way out,
+		 * whatever a probe to a nearby target found. */
+		if (!u->info.has_default)
+			answered = 0;
 		run = answered >= u->conf.k ? u->health.good_run + 1 : u->health.bad_run + 1;
-		if (health_round(&u->health, answered, probes, u->conf.k, t->conf.down,
-				 t->conf.up, rtt, loop_now_ms())) {
+		if (health_round_q(&u->health, answered, probes, u->conf.k, t->conf.down, t->conf.up, rtt,
+				   portal > 0, &u->conf.o.q, loop_now_ms())) {
 			u->changed_wall = time(NULL);
-			log_msg(LOG_NOTICE, "%s%s: %s (%u/%zu targets, %u round%s)", u->conf.ifname,
-				fam_tag(u->family), health_name(u->health.state), answered, u->conf.ntargets, run, run == 1 ? "" : "s");
+			health_figures(&u->health, &u->conf.o.q, loop_now_ms(), &u->fig);
+			figures_text(u, from, figs, sizeof(figs));
+			log_msg(LOG_NOTICE, "%s%s: %s (%u/%zu targets, %u round%s) %s%s", u->conf.ifname,
+				fam_tag(u->family), health_name(u->health.state), answered, u->conf.ntargets,
+				run, run == 1 ? "" : "s", figs,
+				u->info.has_default ? "" : "; its table has no default route");
 			run_hooks(t, u);
 		}
+		health_figures(&u->health, &u->conf.o.q, loop_now_ms(), &u->fig);
 	}
 	decide(t);
 	write_state(t);
+}
+
+/* A metered uplink that is online needs no probe this round when its own
+ * TCP traffic had data acknowledged since the last look; when idle or in
+ * doubt (not online, sock_diag silent) it is probed. */
+static void metered_look(struct uplink *u)
+{
+	uint64_t now = loop_now_ms();
+	uint32_t since = (uint32_t)(u->looked_ms ? now - u->looked_ms : 0);
+	int ret = sockdiag_proof(&u->info.addr, &u->seen, since);
+
+	u->looked_ms = now;
+	u->proven = ret == 1 && u->health.state == HEALTH_ONLINE && u->info.has_default;
+	if (ret < 0)
+		log_msg(LOG_DEBUG, "%s%s: metered: sock_diag: %s; probing", u->conf.ifname, fam_tag(u->family),
+			strerror(-ret));
 }
 
 static void round_close(struct loop_timer *timer)
@@ -564,6 +730,7 @@ static void round_close(struct loop_timer *timer)
 	close_round(container_of(timer, struct track, deadline));
 }
 
+/* At 1/2, 2/3 and 5/6 of the timeout: silent targets are asked again. */
 static void round_retry(struct loop_timer *timer)
 {
 	struct track *t = container_of(timer, struct track, retry);
@@ -571,6 +738,8 @@ static void round_retry(struct loop_timer *timer)
 	for (size_t i = 0; i < t->n; i++)
 		if (t->up[i].present && t->up[i].probing)
 			prober_retry(&t->up[i].probe);
+	if (++t->retries < PROBE_TRIES - 1 && t->conf.timeout_ms >= 6)
+		loop_timer_set(&t->retry, t->conf.timeout_ms / 6);
 }
 
 static void round_start(struct loop_timer *timer)
@@ -585,10 +754,18 @@ static void round_start(struct loop_timer *timer)
 	}
 	loop_timer_set(&t->round, t->conf.interval_ms);
 	refresh(t);
-	for (size_t i = 0; i < t->n; i++)
-		if (t->up[i].present && t->up[i].probing)
-			prober_send(&t->up[i].probe);
+	for (size_t i = 0; i < t->n; i++) {
+		struct uplink *u = &t->up[i];
+
+		if (!u->present || !u->probing)
+			continue;
+		if (u->conf.o.metered)
+			metered_look(u);
+		if (!u->proven)
+			prober_send(&u->probe);
+	}
 	loop_timer_set(&t->deadline, t->conf.timeout_ms ? t->conf.timeout_ms : 1);
+	t->retries = 0;
 	if (t->conf.timeout_ms >= 2)
 		loop_timer_set(&t->retry, t->conf.timeout_ms / 2);
 }
@@ -613,6 +790,13 @@ static void uplinks_from_conf(struct track *t, const struct uplink *old, size_t 
 		}
 }
 
+/* Balance mode's route and group in table go (whichever is there). */
+static void balance_stop(struct track *t, int family)
+{
+	steer_route(&t->nl, family, t->conf.table, NULL, 0);
+	balance_group(&t->nl, family, t->conf.table, NULL, 0);
+}
+
 /* SIGHUP: a new configuration, or the old one kept with one line saying why. */
 static void reload(struct track *t)
 {
@@ -632,7 +816,11 @@ static void reload(struct track *t)
 	/* The balance route of the old table goes with the old configuration. */
 	if (t->conf.mode == TRACK_BALANCE && (conf.mode != TRACK_BALANCE || conf.table != t->conf.table))
 		for (size_t fi = 0; fi < 2; fi++)
-			steer_route(&t->nl, families[fi], t->conf.table, NULL, 0);
+			balance_stop(t, families[fi]);
+	if (conf.mode == TRACK_BALANCE)
+		balance_hash_set(&t->hash);
+	else
+		balance_hash_restore(&t->hash);
 	t->conf = conf;
 	memset(t->hops_key, 0, sizeof(t->hops_key));
 	if (conf.nuplinks)
@@ -749,6 +937,8 @@ int main(int argc, char **argv)
 		t.conf.mode == TRACK_BALANCE ? "balance" : "failover", t.conf.interval_ms / 1000.0,
 		t.conf.timeout_ms / 1000.0, t.conf.down, t.conf.up, t.conf.nuplinks,
 		t.conf.nuplinks == 1 ? "" : "s");
+	if (t.conf.mode == TRACK_BALANCE)
+		balance_hash_set(&t.hash);
 	/* First decision before any probe: the priority uplink carries unbound
 	 * traffic from the start (its state is unknown, not offline). */
 	refresh(&t);
@@ -767,8 +957,9 @@ int main(int argc, char **argv)
 		if (ret < 0)
 			log_msg(LOG_ERR, "cannot remove the rules for unbound traffic: %s", strerror(-ret));
 		if (t.conf.mode == TRACK_BALANCE)
-			steer_route(&t.nl, families[fi], t.conf.table, NULL, 0);
+			balance_stop(&t, families[fi]);
 	}
+	balance_hash_restore(&t.hash);
 	unlink(t.conf.state_file);
 cleanup:
 	for (size_t i = 0; i < t.n; i++)

@@ -17,7 +17,17 @@ static const char *js(struct json_object *v)
 
 const char *track_method_name(enum track_method m)
 {
-	return m == TRACK_TCP ? "tcp" : "icmp";
+	return m == TRACK_TCP ? "tcp" : m == TRACK_HTTP ? "http" : "icmp";
+}
+
+/* Unset clear levels (negative, UINT32_MAX) until opts_finish. */
+static void opts_defaults(struct track_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->q.clear_loss = -1;
+	o->q.clear_rtt_us = UINT32_MAX;
+	snprintf(o->http_path, sizeof(o->http_path), "/");
+	o->http_expect = 204;
 }
 
 void trackconf_defaults(struct track_conf *c)
@@ -31,6 +41,7 @@ void trackconf_defaults(struct track_conf *c)
 	c->table = TRACK_DEFAULT_TABLE;
 	c->method = TRACK_ICMP;
 	c->k = 1;
+	opts_defaults(&c->o);
 	snprintf(c->state_file, sizeof(c->state_file), "%s", TRACK_DEFAULT_STATE);
 	snprintf(c->hook_dir, sizeof(c->hook_dir), "%s", TRACK_DEFAULT_HOOKS);
 }
@@ -87,8 +98,11 @@ static int get_method(struct json_object *v, const char *key, enum track_method 
 		*m = TRACK_ICMP;
 	else if (!strcmp(s, "tcp"))
 		*m = TRACK_TCP;
+	else if (!strcmp(s, "http"))
+		*m = TRACK_HTTP;
 	else
-		return jsonconf_bad(err, errlen, "%s: must be \"icmp\" or \"tcp\", got %.64s", key, js(v));
+		return jsonconf_bad(err, errlen, "%s: must be \"icmp\", \"tcp\" or \"http\", got %.64s", key,
+				    js(v));
 	return 0;
 }
 
@@ -149,6 +163,111 @@ static int get_targets(struct json_object *v, const char *key, struct track_targ
 	return 0;
 }
 
+static int get_number(struct json_object *v, const char *key, double min, double max, const char *unit,
+		      double *out, char *err, size_t errlen)
+{
+	double x;
+
+	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+		return jsonconf_bad(err, errlen, "%s: must be a number (%s), got %.64s", key, unit, js(v));
+	x = json_object_get_double(v);
+	if (!isfinite(x) || x < min || x > max)
+		return jsonconf_bad(err, errlen, "%s: must be %g..%g %s, got %.64s", key, min, max, unit, js(v));
+	*out = x;
+	return 0;
+}
+
+static int get_bool(struct json_object *v, const char *key, bool *out, char *err, size_t errlen)
+{
+	if (!json_object_is_type(v, json_type_boolean))
+		return jsonconf_bad(err, errlen, "%s: must be true or false, got %.64s", key, js(v));
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+/* "http://ADDRESS[:PORT][/PATH]", ADDRESS an IP literal ([...] for IPv6). */
+static int get_url(struct json_object *v, const char *key, struct track_target *t, size_t *nt,
+		   struct track_opts *o, char *err, size_t errlen)
+{
+	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+	const char *host = s + 7, *slash;
+	char hp[80];
+
+	if (strncmp(s, "http://", 7) || strlen(s) != (size_t)json_object_get_string_len(v))
+		return jsonconf_bad(err, errlen, "%s: must be http://ADDRESS[:PORT]/PATH, got %.64s", key, js(v));
+	slash = strchr(host, '/');
+	if (!slash)
+		slash = host + strlen(host);
+	if ((size_t)(slash - host) >= sizeof(hp) || strlen(slash) >= sizeof(o->http_path) ||
+	    strpbrk(slash, " \r\n"))
+		return jsonconf_bad(err, errlen, "%s: must be http://ADDRESS[:PORT]/PATH, got %.64s", key, js(v));
+	snprintf(hp, sizeof(hp), "%.*s", (int)(slash - host), host);
+	if (parse_target(hp, t) < 0)
+		return jsonconf_bad(err, errlen, "%s: not an IP address (a name is not looked up): %.64s", key,
+				    js(v));
+	snprintf(o->http_path, sizeof(o->http_path), "%s", slash[0] ? slash : "/");
+	*nt = 1;
+	return 0;
+}
+
+/* A key of struct track_opts (or "url"), top level or an uplink's: 1 when
+ * it was one (ret in *ret), 0 when not. */
+static int opts_key(const char *key, struct json_object *v, const char *name, struct track_opts *o,
+		    struct track_target *t, size_t *nt, int *ret, char *err, size_t errlen)
+{
+	double x = 0;
+
+	*ret = 0;
+	if (!strcmp(key, "max_loss") || !strcmp(key, "clear_loss")) {
+		*ret = get_number(v, name, 0, 100, "percent", &x, err, errlen);
+		if (!*ret)
+			*(key[0] == 'm' ? &o->q.max_loss : &o->q.clear_loss) = x;
+	} else if (!strcmp(key, "max_rtt") || !strcmp(key, "clear_rtt")) {
+		*ret = get_number(v, name, 0.001, 60000, "ms", &x, err, errlen);
+		if (!*ret)
+			*(key[0] == 'm' ? &o->q.max_rtt_us : &o->q.clear_rtt_us) = (uint32_t)lround(x * 1000);
+	} else if (!strcmp(key, "window")) {
+		*ret = get_seconds(v, name, 1, 3600, &o->q.window_ms, err, errlen);
+	} else if (!strcmp(key, "metered")) {
+		*ret = get_bool(v, name, &o->metered, err, errlen);
+	} else if (!strcmp(key, "url")) {
+		*ret = get_url(v, name, t, nt, o, err, errlen);
+	} else if (!strcmp(key, "host")) {
+		*ret = get_str(v, name, o->http_host, sizeof(o->http_host), err, errlen);
+		if (!*ret && strpbrk(o->http_host, " \r\n"))
+			*ret = jsonconf_bad(err, errlen, "%s: no spaces or line breaks in a Host header", name);
+	} else if (!strcmp(key, "expect")) {
+		uint32_t code = 0;
+
+		*ret = get_uint(v, name, 100, 599, &code, err, errlen);
+		o->http_expect = (uint16_t)code;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* Clear levels default to half the loss and three quarters of the RTT
+ * threshold; a clear level above its threshold is an error. */
+static int opts_finish(struct track_opts *o, const char *where, uint32_t interval_ms, char *err,
+		       size_t errlen)
+{
+	if (o->q.clear_loss < 0)
+		o->q.clear_loss = o->q.max_loss / 2;
+	if (o->q.clear_rtt_us == UINT32_MAX)
+		o->q.clear_rtt_us = o->q.max_rtt_us / 4 * 3;
+	if (o->q.max_loss > 0 && o->q.clear_loss > o->q.max_loss)
+		return jsonconf_bad(err, errlen, "%sclear_loss: %g%% is above max_loss (%g%%)", where,
+				    o->q.clear_loss, o->q.max_loss);
+	if (o->q.max_rtt_us && o->q.clear_rtt_us > o->q.max_rtt_us)
+		return jsonconf_bad(err, errlen, "%sclear_rtt: %g ms is above max_rtt (%g ms)", where,
+				    o->q.clear_rtt_us / 1000.0, o->q.max_rtt_us / 1000.0);
+	if (o->q.window_ms / interval_ms > HEALTH_HISTORY)
+		return jsonconf_bad(err, errlen, "%swindow: %g s holds more than %d rounds of interval %g s",
+				    where, o->q.window_ms / 1000.0, HEALTH_HISTORY, interval_ms / 1000.0);
+	return 0;
+}
+
 static int get_uplink(struct json_object *v, size_t idx, const struct track_conf *c,
 		      struct track_uplink_conf *u, char *err, size_t errlen)
 {
@@ -163,12 +282,18 @@ static int get_uplink(struct json_object *v, size_t idx, const struct track_conf
 	u->weight = 1;
 	u->method = c->method;
 	u->k = c->k;
+	u->o = c->o;
 	json_object_object_foreach(v, key, val) {
 		snprintf(name, sizeof(name), "uplinks[%zu].%.32s", idx, key);
-		if (!strcmp(key, "interface"))
+		if (opts_key(key, val, name, &u->o, u->targets, &u->ntargets, &ret, err, errlen))
+			;
+		else if (!strcmp(key, "interface"))
 			ret = get_ifname(val, name, u->ifname, err, errlen);
 		else if (!strcmp(key, "priority"))
 			ret = get_uint(val, name, 0, 1000000, &u->priority, err, errlen);
+		else if (!strcmp(key, "weight") && json_object_is_type(val, json_type_string) &&
+			 !strcmp(json_object_get_string(val), "auto"))
+			u->weight_auto = true;
 		else if (!strcmp(key, "weight"))
 			ret = get_uint(val, name, 1, 256, &u->weight, err, errlen);
 		else if (!strcmp(key, "method"))
@@ -191,6 +316,10 @@ static int get_uplink(struct json_object *v, size_t idx, const struct track_conf
 		memcpy(u->targets, c->targets, sizeof(u->targets));
 		u->ntargets = c->ntargets;
 	}
+	snprintf(name, sizeof(name), "uplinks[%zu].", idx);
+	ret = opts_finish(&u->o, name, c->interval_ms, err, errlen);
+	if (ret < 0)
+		return ret;
 	if (u->k > u->ntargets) {
 		if (have_k)
 			return jsonconf_bad(err, errlen, "uplinks[%zu].k: %u of %zu targets", idx, u->k, u->ntargets);
@@ -229,7 +358,11 @@ int trackconf_parse(struct track_conf *c, const char *text, size_t len, char *er
 		goto cleanup;
 	/* Top-level defaults first: uplinks inherit them whatever the order. */
 	json_object_object_foreach(root, key, v) {
-		if (!strcmp(key, "socket_path"))
+		if (opts_key(key, v, key, &c->o, c->targets, &c->ntargets, &ret, err, errlen))
+			;
+		else if (!strcmp(key, "reset_local"))
+			ret = get_bool(v, key, &c->reset_local, err, errlen);
+		else if (!strcmp(key, "socket_path"))
 			ret = get_str(v, key, c->socket_path, sizeof(c->socket_path), err, errlen);
 		else if (!strcmp(key, "interval"))
 			ret = get_seconds(v, key, 0.1, 3600, &c->interval_ms, err, errlen);
@@ -296,6 +429,9 @@ int trackconf_parse(struct track_conf *c, const char *text, size_t len, char *er
 		ret = jsonconf_bad(err, errlen, "targets: needed when no uplinks are listed");
 		goto cleanup;
 	}
+	ret = opts_finish(&c->o, "", c->interval_ms, err, errlen);
+	if (ret < 0)
+		goto cleanup;
 	if (!have_timeout)
 		c->timeout_ms = c->interval_ms / 2 < 2000 ? c->interval_ms / 2 : 2000;
 	if (c->timeout_ms > c->interval_ms) {

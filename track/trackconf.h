@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "policy.h"
 
 #define TRACK_UPLINKS_MAX 32
 #define TRACK_TARGETS_MAX 8
@@ -22,12 +23,22 @@
  * rtallocd's default range (10000..10999). */
 #define TRACK_DEFAULT_TABLE 30000
 
-enum track_method { TRACK_ICMP, TRACK_TCP };
+enum track_method { TRACK_ICMP, TRACK_TCP, TRACK_HTTP };
 enum track_mode { TRACK_FAILOVER, TRACK_BALANCE };
 
 struct track_target {
 	struct inet_addr addr;
 	uint16_t port;		/* TCP: default 80 */
+};
+
+/* What an uplink inherits from the top level besides method, targets and
+ * k: quality thresholds, metered, the HTTP probe's request. */
+struct track_opts {
+	struct health_quality q;
+	bool metered;		/* probe only when its own traffic proves nothing */
+	char http_path[256];	/* "url"'s path ("/" by default) */
+	char http_host[128];	/* "host": the Host header (default: the target) */
+	uint16_t http_expect;	/* "expect": the status a working uplink answers (204) */
 };
 
 struct track_uplink_conf {
@@ -38,6 +49,8 @@ struct track_uplink_conf {
 	struct track_target targets[TRACK_TARGETS_MAX];
 	size_t ntargets;
 	unsigned k;		/* targets that must answer for a good round */
+	bool weight_auto;	/* "weight": "auto": by the window's loss and RTT */
+	struct track_opts o;
 };
 
 struct track_conf {
@@ -51,6 +64,8 @@ struct track_conf {
 	struct track_target targets[TRACK_TARGETS_MAX];
 	size_t ntargets;
 	unsigned k;
+	struct track_opts o;
+	bool reset_local;	/* destroy local sockets of an uplink that stops carrying */
 	struct track_uplink_conf uplinks[TRACK_UPLINKS_MAX];
 	size_t nuplinks;
 	char forward_from[TRACK_FORWARD_MAX][IFNAMSIZ];

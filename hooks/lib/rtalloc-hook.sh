@@ -42,6 +42,30 @@ rth_defaults() {
 	# Set but empty: no fwmark rule (another program routes the mark).
 	: "${RTALLOC_WAN_MARK=0x1000}"
 	: "${RTALLOC_FORWARD_IFACES:=}"
+	# Unset (not set empty) after an upgrade from 0.1, whose hooks acted on
+	# every interface: they still do (debian/rtalloc.postinst).
+	[ -n "${RTALLOC_HOOK_IFACES+set}" ] || [ ! -e /etc/rtalloc/hooks-legacy ] ||
+		RTALLOC_HOOK_IFACES='*'
+	: "${RTALLOC_HOOK_IFACES:=}"
+	# Where dnsmasq's configuration is read from (dhclient hook, resolv.conf).
+	: "${RTALLOC_DNSMASQ_CONF:=/etc/dnsmasq.conf /etc/dnsmasq.d}"
+}
+
+# rth_hooked IFNAME: the admin enabled the hooks for IFNAME: it matches a
+# name or glob of RTALLOC_HOOK_IFACES.  Empty (the default): the hooks do
+# nothing at all, so installing the package changes no route.  Every hook
+# asks this first; one info line to syslog says why it did nothing.
+rth_hooked() {
+	rth_on=1
+	case $- in *f*) rth_nf= ;; *) rth_nf=1; set -f ;; esac
+	for rth_g in $RTALLOC_HOOK_IFACES; do
+		# shellcheck disable=SC2254 # a glob on purpose
+		case $1 in $rth_g) rth_on=0; break ;; esac
+	done
+	[ -z "$rth_nf" ] || set +f
+	[ $rth_on = 0 ] || logger -t rtalloc-hook -p daemon.info -- \
+		"$1: not in RTALLOC_HOOK_IFACES (/etc/default/rtalloc), doing nothing" 2>/dev/null
+	return $rth_on
 }
 
 # rth_in_list WORD LIST: WORD is one of the blank-separated words of LIST
@@ -53,6 +77,38 @@ rth_in_list() {
 
 # rth_ignored IFNAME: the admin asked us to leave IFNAME alone.
 rth_ignored() { rth_in_list "$1" "$RTALLOC_IGNORE_IFACES"; }
+
+# rth_dnsmasq_reads FILE: a dnsmasq is set up to read FILE as its
+# servers-file: a "servers-file=FILE" line in a file of RTALLOC_DNSMASQ_CONF
+# (a directory: its files, less dpkg's leftovers, as Debian's dnsmasq reads
+# /etc/dnsmasq.d), or --servers-file=FILE in the command line of the dnsmasq
+# in RTALLOC_DNSMASQ_PIDFILE.  Asked at every run: the admin may set it up,
+# or take it away, at any time.
+rth_dnsmasq_reads() {
+	[ -n "$1" ] || return 1
+	for rth_c in $RTALLOC_DNSMASQ_CONF; do
+		if [ -d "$rth_c" ]; then
+			for rth_cf in "$rth_c"/*; do
+				case $rth_cf in *.dpkg-dist | *.dpkg-old | *.dpkg-new) continue ;; esac
+				[ -f "$rth_cf" ] && rth_conf_has "$rth_cf" "$1" && return 0
+			done
+		elif [ -f "$rth_c" ]; then
+			rth_conf_has "$rth_c" "$1" && return 0
+		fi
+	done
+	[ -n "$RTALLOC_DNSMASQ_PIDFILE" ] && [ -r "$RTALLOC_DNSMASQ_PIDFILE" ] || return 1
+	read -r rth_pid <"$RTALLOC_DNSMASQ_PIDFILE" 2>/dev/null || return 1
+	case $rth_pid in '' | *[!0-9]*) return 1 ;; esac
+	tr '\0' '\n' <"/proc/$rth_pid/cmdline" 2>/dev/null |
+		awk -v f="$1" '$0 == "--servers-file=" f || (p == "--servers-file" && $0 == f) { found = 1 } { p = $0 }
+			END { exit !found }'
+}
+
+# rth_conf_has CONF FILE: dnsmasq config CONF has a servers-file=FILE line.
+rth_conf_has() {
+	awk -v f="$2" '{ sub(/^[ \t]+/, ""); sub(/[ \t\r]+$/, "") } $0 == "servers-file=" f { found = 1 }
+		END { exit !found }' "$1" 2>/dev/null
+}
 
 # rth_valid_ifname NAME: what the kernel accepts, without shell or dnsmasq
 # metacharacters (the name ends up in the servers-file).

@@ -65,6 +65,8 @@ t_check "health: a state up1 is not in reads 0" has 'rtalloc_uplink_health{famil
 t_check "up1 carries unbound IPv4 traffic" has 'rtalloc_uplink_unbound{family="inet",interface="up1"} 1'
 t_check "loss is a ratio" has_re 'rtalloc_uplink_loss_ratio{family="inet",interface="up1"} 0'
 t_check "rtt in seconds" has_re 'rtalloc_uplink_rtt_seconds{family="inet",interface="up1"} [0-9.e-]*'
+t_check "jitter in seconds" has_re 'rtalloc_uplink_jitter_seconds{family="inet",interface="up1"} [0-9.e-]*'
+t_check "probe bytes per day" has_re 'rtalloc_uplink_probe_bytes_per_day{family="inet",interface="up1"} [1-9][0-9.e+]*'
 tk_cut 100 1 ip saddr 10.1.0.2
 t_check "up1 cut off: offline" t_wait 10 has 'rtalloc_uplink_health{family="inet",interface="up1",state="offline"} 1'
 t_check "and up2 carries unbound IPv4 traffic" t_wait 10 has 'rtalloc_uplink_unbound{family="inet",interface="up2"} 1'

@@ -32,7 +32,7 @@ expected="./etc/NetworkManager/dispatcher.d/90-rtalloc 755
 ./etc/rtalloc/agent.json 644
 ./etc/rtalloc/rtallocd.json 644
 ./etc/rtalloc/track.json 644
-./etc/udev/rules.d/90-rtalloc.rules 644
+./lib/udev/rules.d/90-rtalloc.rules 644
 ./usr/bin/packetmark 755
 ./usr/lib/rtalloc/libpacketmark.so 644
 ./usr/lib/rtalloc/rtalloc-hook.sh 644
@@ -52,8 +52,8 @@ t_eq "DESTDIR: the files and modes (docs and man pages aside)" "$expected" \
 t_eq "DESTDIR: six man pages" \
 	"man1/packetmark.1 man8/rtalloc-agent.8 man8/rtalloc-hooks.8 man8/rtalloc-track.8 man8/rtalloc.8 man8/rtallocd.8" \
 	"$(cd "$STAGE/usr/share/man" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' ' | sed 's/ $//')"
-t_eq "DESTDIR: the 2017 names link to ours" \
-	"./usr/sbin/table_allocator_client -> rtalloc ./usr/sbin/table_allocator_server -> rtallocd" \
+t_eq "DESTDIR: the 2017 names link to ours, and their man pages" \
+	"./usr/sbin/table_allocator_client -> rtalloc ./usr/sbin/table_allocator_server -> rtallocd ./usr/share/man/man8/rtalloc-wan-dnsmasq.8 -> rtalloc-hooks.8 ./usr/share/man/man8/table_allocator_client.8 -> rtalloc.8 ./usr/share/man/man8/table_allocator_server.8 -> rtallocd.8" \
 	"$(cd "$STAGE" && find . -type l -printf '%p -> %l\n' | sort | tr '\n' ' ' | sed 's/ $//')"
 t_check "DESTDIR: table_allocator_client -h is rtalloc's usage" \
 	grep -q "^usage: rtalloc " <<<"$("$STAGE/usr/sbin/table_allocator_client" -h)"
@@ -83,13 +83,16 @@ mk BUILD="$T_DIR/b1" uninstall DESTDIR="$STAGE" >/dev/null 2>&1
 t_eq "install + uninstall leaves no file" "" "$(find "$STAGE" -type f -o -type l)"
 mk BUILD="$T_DIR/b1" install DESTDIR="$STAGE" COMPAT_NAMES=0 >/dev/null 2>&1
 t_eq "COMPAT_NAMES=0: no table_allocator_* names" "" "$(find "$STAGE" -name 'table_allocator_*')"
+t_check "an empty /etc/rtalloc/track.d (rtalloc-track's hook_dir)" test -d "$STAGE/etc/rtalloc/track.d"
+t_check "README and the examples in the doc directory" \
+	test -f "$STAGE/usr/share/doc/rtalloc/README.md" -a -d "$STAGE/usr/share/doc/rtalloc/examples"
 mk BUILD="$T_DIR/b1" uninstall DESTDIR="$STAGE" >/dev/null 2>&1
 
 # PREFIX install: everything points into $P.
 t_check "PREFIX: hooks find the library under the prefix" \
 	grep -q "RTALLOC_LIBDIR:-$P/usr/lib/rtalloc}" "$P/etc/dhcp/dhclient-enter-hooks.d/rtalloc"
 t_check "PREFIX: udev rule runs the installed script" \
-	grep -q "RUN+=\"$P/usr/lib/rtalloc/rtalloc-udev-remove\"" "$P/etc/udev/rules.d/90-rtalloc.rules"
+	grep -q "RUN+=\"$P/usr/lib/rtalloc/rtalloc-udev-remove\"" "$P/usr/lib/udev/rules.d/90-rtalloc.rules"
 t_check "PREFIX: defaults name the installed client" grep -qx "#RTALLOC=$P/usr/sbin/rtalloc" "$P/etc/default/rtalloc"
 # The shim is not next to packetmark (bin/ vs lib/rtalloc/): found via SHIMDIR.
 # (--preload: as root packetmark would use its cgroup and preload nothing.)

@@ -82,6 +82,7 @@ t_check "A: track warned about the directory" \
 	grep -q "state file /run/rtalloc/track.json: its directory is not root's alone (owner uid $U)" "$T_DIR/track-old.log"
 
 cat >"$T_DIR/defaults" <<EOC
+RTALLOC_HOOK_IFACES=up0
 RTALLOC=$RTALLOC
 RTALLOC_SOCKET=$T_SOCK
 RTALLOC_LIBDIR=$TOP/hooks/lib

@@ -27,9 +27,23 @@ bad '{ "uplinks": [ { "interface": "wan9", "targets": ["192.0.2.1"] } ] }' \
 bad '{ "uplinks": [ { "interface": "wan1", "targets": ["192.0.2.1"], "colour": 1 } ] }' \
 	'uplinks[0].colour: unknown key'
 bad '{ "uplinks": [ { "interface": "wan1", "targets": ["192.0.2.1"], "method": "dns" } ] }' \
-	'uplinks[0].method: must be "icmp" or "tcp"'
+	'uplinks[0].method: must be "icmp", "tcp" or "http", got "dns"'
 bad '{ "uplinks": [ { "interface": "wan1", "targets": ["192.0.2.1"], "weight": 0 } ] }' \
 	'uplinks[0].weight: must be 1..256, got 0'
+bad '{ "uplinks": [ { "interface": "wan1", "targets": ["192.0.2.1"], "weight": "fast" } ] }' \
+	'uplinks[0].weight: must be an integer, got "fast"'
+bad '{ "targets": ["192.0.2.1"], "max_loss": 120 }' 'max_loss: must be 0..100 percent, got 120'
+bad '{ "targets": ["192.0.2.1"], "max_loss": 20, "clear_loss": 30 }' 'clear_loss: 30% is above max_loss (20%)'
+bad '{ "uplinks": [ { "interface": "wan1", "targets": ["192.0.2.1"], "max_rtt": 100, "clear_rtt": 200 } ] }' \
+	'uplinks[0].clear_rtt: 200 ms is above max_rtt (100 ms)'
+bad '{ "targets": ["192.0.2.1"], "interval": 1, "window": 600 }' \
+	'window: 600 s holds more than 256 rounds of interval 1 s'
+bad '{ "method": "http", "url": "http://portal.example/generate_204" }' \
+	'url: not an IP address (a name is not looked up): "http:\/\/portal.example\/generate_204"'
+bad '{ "method": "http", "url": "https://192.0.2.1/" }' 'url: must be http://ADDRESS[:PORT]/PATH'
+bad '{ "targets": ["192.0.2.1"], "expect": 999 }' 'expect: must be 100..599'
+bad '{ "targets": ["192.0.2.1"], "metered": "yes" }' 'metered: must be true or false, got "yes"'
+bad '{ "targets": ["192.0.2.1"], "reset_local": 1 }' 'reset_local: must be true or false, got 1'
 bad '{ "targets": ["192.0.2.1"], "forward_from": ["lan7"] }' 'forward_from[0]: no such interface: lan7'
 bad '{ "targets": ["192.0.2.1"], "mode": "roundrobin" }' 'mode: must be "failover" or "balance"'
 bad '{ "targets": ["192.0.2.1"], "interval": 0 }' 'interval: must be 0.1..3600 seconds, got 0'
@@ -44,6 +58,12 @@ t_eq "no rule was installed" "" "$(ip -n "$H" -4 rule | grep 'proto 122')"
 printf '%s\n' '{ "uplinks": [ { "interface": "wan1", "targets": ["192.0.2.1", "192.0.2.2:443"], "k": 2 } ] }' \
 	>"$T_DIR/ok.json"
 t_check "a good config passes --check" t_in "$H" "$TRACK" --check -c "$T_DIR/ok.json"
+printf '%s\n' '{ "max_loss": 20, "max_rtt": 500, "window": 30, "reset_local": true, "mode": "balance",
+  "uplinks": [ { "interface": "wan1", "weight": "auto", "metered": true, "method": "http",
+                 "url": "http://192.0.2.1:8080/generate_204", "host": "example.net", "expect": 204,
+                 "clear_loss": 5, "clear_rtt": 300 } ] }' >"$T_DIR/ok2.json"
+t_check "quality, auto weight, metered and an HTTP probe pass --check" \
+	t_in "$H" "$TRACK" --check -c "$T_DIR/ok2.json"
 t_check "the example config parses (its interfaces aside)" \
 	eval 't_in "$H" "$TRACK" --check -c "$TOP/etc/track.json" 2>&1 | grep -q "uplinks\[1\].interface: no such interface: lte0"'
 t_done

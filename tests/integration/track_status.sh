@@ -33,6 +33,8 @@ t_eq "--status: consistent (rtalloc-track's rules are not differences)" 0 "$rc"
 t_check "--status: up1 carries unbound traffic" grep -q "^unbound traffic: up1 (rtalloc-track, failover)" <<<"$out"
 t_check "--status: up1's line" grep -Eq "^up1 +10.1.0.2 +online .* 0.0% .* ms  carries unbound traffic" <<<"$out"
 t_check "--status: up2's line" grep -Eq "^up2 +10.2.0.2 +online " <<<"$out"
+t_check "--status: loss, median and jitter columns" grep -Eq "^uplink +address +health +since +loss +median +jitter$" <<<"$out"
+t_check "--status: up1's median and jitter" grep -Eq "^up1 +10.1.0.2 +online .* 0.0% +[0-9]+\.[0-9]{3} ms +[0-9]+\.[0-9]{3} ms  carries" <<<"$out"
 t_check "--status --json: consistent, up1 carries unbound traffic, both online" python3 -c '
 import json, sys
 s = json.loads(sys.stdin.read())
@@ -53,7 +55,8 @@ import json, sys
 l = {x["ifname"]: x for x in json.loads(sys.stdin.read())}
 assert l["up1"]["health"]["state"] == "offline" and not l["up1"]["health"]["unbound"], l
 assert l["up2"]["health"]["state"] == "online" and l["up2"]["health"]["unbound"], l
-assert l["up2"]["health"]["running"] is True, l' <<<"$(rtalloc --list --json)"
+assert l["up2"]["health"]["running"] is True, l
+assert "jitter_ms" in l["up2"]["health"] and "probe_bytes_day" in l["up2"]["health"], l' <<<"$(rtalloc --list --json)"
 
 kill "$TK_PID"; t_wait 5 eval '! kill -0 '"$TK_PID"
 out=$(rtalloc --status); rc=$?

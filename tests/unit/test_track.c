@@ -76,6 +76,68 @@ static void test_loss_rtt(void **state)
 	assert_int_equal(health_rtt_median(&h), 2000);
 }
 
+/* Quality: 30% loss over the window makes an online uplink degraded, 5%
+ * does not; it clears under clear_loss; RTT likewise; a portal's answer
+ * shows at once and goes after `up` plain rounds; a proven round (metered:
+ * no probe) is good and adds no sample. */
+static void test_quality(void **state)
+{
+	struct health_quality q = { .max_loss = 20, .clear_loss = 10, .max_rtt_us = 500000,
+				    .clear_rtt_us = 300000, .window_ms = 10000 };
+	struct health_state h;
+	struct health_figures f;
+	uint64_t now = 0;
+	bool deg = false;
+
+	(void)state;
+	health_reset(&h, 0);
+	for (int i = 0; i < 50; i++, now += 200)	/* 5%: every 20th lost */
+		health_round_q(&h, i % 20 ? 1 : 0, 1, 1, 3, 3, 1000, false, &q, now);
+	assert_int_equal(h.state, HEALTH_ONLINE);
+	for (int i = 0; i < 50 && !deg; i++, now += 200) {	/* 30% */
+		health_round_q(&h, i % 10 < 3 ? 0 : 1, 1, 1, 3, 3, 1000, false, &q, now);
+		deg = h.state == HEALTH_DEGRADED;
+	}
+	assert_true(deg);
+	health_figures(&h, &q, now, &f);
+	assert_true(f.loss > 20);
+	for (int i = 0; i < 60; i++, now += 200)
+		health_round_q(&h, 1, 1, 1, 3, 3, 1000, false, &q, now);
+	assert_int_equal(h.state, HEALTH_ONLINE);
+	/* RTT: a window of 600 ms medians degrades it, 200 ms clears it; jitter 0 when steady. */
+	for (int i = 0; i < 30; i++, now += 200)
+		health_round_q(&h, 1, 1, 1, 3, 3, 600000, false, &q, now);
+	assert_int_equal(h.state, HEALTH_DEGRADED);
+	for (int i = 0; i < 60; i++, now += 200)
+		health_round_q(&h, 1, 1, 1, 3, 3, 200000, false, &q, now);
+	assert_int_equal(h.state, HEALTH_ONLINE);
+	health_figures(&h, &q, now, &f);
+	assert_int_equal(f.rtt_us, 200000);
+	assert_int_equal(f.jitter_us, 0);
+	/* Portal at once, gone after 3 plain rounds. */
+	health_round_q(&h, 1, 1, 1, 3, 3, 1000, true, &q, now += 200);
+	assert_int_equal(h.state, HEALTH_PORTAL);
+	for (int i = 0; i < 3; i++)
+		health_round_q(&h, 1, 1, 1, 3, 3, 1000, false, &q, now += 200);
+	assert_int_equal(h.state, HEALTH_ONLINE);
+	/* Proven rounds keep it online and add no probes to the window. */
+	health_figures(&h, &q, now, &f);
+	for (int i = 0; i < 100; i++)
+		health_round_q(&h, 1, 0, 1, 3, 3, 0, false, &q, now += 200);
+	assert_int_equal(h.state, HEALTH_ONLINE);
+	health_figures(&h, &q, now, &f);
+	assert_int_equal(f.sent, 0);
+	/* Without thresholds nothing is ever degraded. */
+	health_reset(&h, 0);
+	for (int i = 0; i < 50; i++)
+		health_round_q(&h, i % 2, 2, 1, 3, 3, 900000, false, NULL, (uint64_t)i * 200);
+	assert_true(h.state != HEALTH_DEGRADED);
+	assert_int_equal(policy_auto_weight(0, 1000, 1000), 10);
+	assert_int_equal(policy_auto_weight(50, 1000, 1000), 5);
+	assert_int_equal(policy_auto_weight(0, 4000, 1000), 3);
+	assert_int_equal(policy_auto_weight(100, 4000, 1000), 1);
+}
+
 static void test_pick(void **state)
 {
 	struct policy_uplink u[3] = {
@@ -108,6 +170,23 @@ static void test_pick(void **state)
 	u[0].state = u[2].state = HEALTH_OFFLINE;
 	assert_int_equal(policy_balance(u, 3, chosen), 1);
 	assert_true(!chosen[0] && chosen[1] && !chosen[2]);
+
+	/* online > unknown > degraded > offline; a portal never. */
+	u[0].state = HEALTH_DEGRADED;
+	u[1].state = HEALTH_OFFLINE;
+	u[2].state = HEALTH_PORTAL;
+	assert_int_equal(policy_pick(u, 3), 0);
+	u[1].state = HEALTH_ONLINE;
+	assert_int_equal(policy_pick(u, 3), 1);
+	u[1].state = HEALTH_DEGRADED;
+	u[0].state = HEALTH_PORTAL;
+	assert_int_equal(policy_pick(u, 3), 1);
+	u[1].state = HEALTH_PORTAL;
+	assert_int_equal(policy_pick(u, 3), -1);
+	u[0].state = u[1].state = HEALTH_DEGRADED;
+	u[2].state = HEALTH_OFFLINE;
+	assert_int_equal(policy_balance(u, 3, chosen), 2);
+	assert_true(chosen[0] && chosen[1] && !chosen[2]);
 }
 
 static int parse(struct track_conf *c, const char *text, char *err, size_t len)
@@ -202,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_hysteresis),
 		cmocka_unit_test(test_k_of_n),
 		cmocka_unit_test(test_loss_rtt),
+		cmocka_unit_test(test_quality),
 		cmocka_unit_test(test_pick),
 		cmocka_unit_test(test_conf),
 		cmocka_unit_test(test_steer_build),

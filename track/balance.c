@@ -1,0 +1,215 @@
+/* balance: resilient nexthop groups and the L4 multipath hash. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/nexthop.h>
+#include <linux/rtnetlink.h>
+
+#include "balance.h"
+#include "log.h"
+#include "rules.h"
+
+/* Uplinks (keys) in a group.  Each is two members, twins with the same
+ * device and gateway: a group of one member is used without a hash, its
+ * buckets are never marked busy, and an uplink that comes back would take
+ * over busy flows as if idle.  Twins keep the group hashing. */
+#define MEMBERS_MAX 63
+#define TWINS 2
+/* USER_HZ: the unit of the group's timers. */
+#define CLOCK_HZ 100
+
+static uint32_t group_id(int family)
+{
+	return BALANCE_NH_BASE + (family == AF_INET6 ? 256 : 0);
+}
+
+static uint32_t member_id(int family, uint32_t key, unsigned twin)
+{
+	return group_id(family) + 1 + key * TWINS + twin;
+}
+
+static struct nlmsghdr *nh_msg(struct nl *nl, struct nl_batch *b, uint16_t type, uint16_t flags,
+			       int family, uint32_t id)
+{
+	struct nlmsghdr *nlh = nl_batch_add(nl, b, type, flags, sizeof(struct nhmsg));
+	struct nhmsg *nhm = mnl_nlmsg_get_payload(nlh);
+
+	nhm->nh_family = (uint8_t)family;
+	/* A delete's header must be bare. */
+	if (type == RTM_NEWNEXTHOP)
+		nhm->nh_protocol = RTPROT_RTALLOC;
+	mnl_attr_put_u32(nlh, NHA_ID, id);
+	return nlh;
+}
+
+/* Runs b; errors other than the one that means "already so" (ok) fail. */
+static int run(struct nl *nl, struct nl_batch *b, int ok, const char *what)
+{
+	int errs[NL_BATCH_MAX] = { 0 };
+	size_t n = b->n;
+	int ret = nl_batch_run(nl, b, errs);
+
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < n; i++)
+		if (errs[i] < 0 && errs[i] != ok) {
+			log_msg(LOG_DEBUG, "nexthop %s: %s", what, strerror(-errs[i]));
+			return errs[i];
+		}
+	return 0;
+}
+
+/* Deletes the member objects of family not in hops (all when n is 0). */
+static int members_prune(struct nl *nl, int family, const struct steer_hop *hops, size_t n)
+{
+	struct nl_batch b = { .len = 0 };
+	int ret;
+
+	for (uint32_t key = 0; key < MEMBERS_MAX; key++) {
+		bool used = false;
+
+		for (size_t i = 0; i < n && !used; i++)
+			used = hops[i].key == key;
+		for (unsigned twin = 0; twin < TWINS && !used; twin++) {
+			nl_batch_commit(&b, nh_msg(nl, &b, RTM_DELNEXTHOP, 0, AF_UNSPEC,
+						   member_id(family, key, twin)));
+			if (b.n == NL_BATCH_MAX) {
+				ret = run(nl, &b, -ENOENT, "delete");
+				if (ret < 0)
+					return ret;
+				memset(&b, 0, sizeof(b));
+			}
+		}
+	}
+	return b.n ? run(nl, &b, -ENOENT, "delete") : 0;
+}
+
+static int route_msg(struct nl *nl, int family, uint32_t table, bool add)
+{
+	struct nl_batch b = { .len = 0 };
+	struct nlmsghdr *nlh = steer_route_msg(nl, &b, family, table, add);
+
+	if (add)
+		mnl_attr_put_u32(nlh, RTA_NH_ID, group_id(family));
+	nl_batch_commit(&b, nlh);
+	return run(nl, &b, add ? 0 : -ESRCH, "route");
+}
+
+int balance_group(struct nl *nl, int family, uint32_t table, const struct steer_hop *hops, size_t n)
+{
+	struct nexthop_grp grp[MEMBERS_MAX * TWINS];
+	struct nl_batch b = { .len = 0 };
+	struct nlmsghdr *nlh;
+	struct nlattr *res;
+	int ret;
+
+	if (!n) {
+		ret = route_msg(nl, family, table, false);
+		if (ret < 0 && ret != -ENOENT)
+			return ret;
+		nl_batch_commit(&b, nh_msg(nl, &b, RTM_DELNEXTHOP, 0, AF_UNSPEC, group_id(family)));
+		ret = run(nl, &b, -ENOENT, "delete group");
+		return ret < 0 ? ret : members_prune(nl, family, NULL, 0);
+	}
+	if (n > MEMBERS_MAX)
+		n = MEMBERS_MAX;
+	/* The members first: a group names existing objects only. */
+	memset(grp, 0, sizeof(grp));
+	for (size_t i = 0; i < n; i++) {
+		if (hops[i].key >= MEMBERS_MAX)
+			return -EINVAL;
+		for (unsigned twin = 0; twin < TWINS; twin++) {
+			struct nexthop_grp *g = &grp[i * TWINS + twin];
+
+			g->id = member_id(family, hops[i].key, twin);
+			g->weight = (uint8_t)((hops[i].weight ? hops[i].weight : 1) - 1);
+			nlh = nh_msg(nl, &b, RTM_NEWNEXTHOP, NLM_F_CREATE | NLM_F_REPLACE, family, g->id);
+			mnl_attr_put_u32(nlh, NHA_OIF, (uint32_t)hops[i].ifindex);
+			if (hops[i].has_gw)
+				mnl_attr_put(nlh, NHA_GATEWAY, addr_len(family), hops[i].gw.bytes);
+			nl_batch_commit(&b, nlh);
+			if (b.n == NL_BATCH_MAX || (i + 1 == n && twin + 1 == TWINS)) {
+				ret = run(nl, &b, 0, "member");
+				if (ret < 0)
+					return ret;
+				memset(&b, 0, sizeof(b));
+			}
+		}
+	}
+	nlh = nh_msg(nl, &b, RTM_NEWNEXTHOP, NLM_F_CREATE | NLM_F_REPLACE, AF_UNSPEC, group_id(family));
+	mnl_attr_put(nlh, NHA_GROUP, n * TWINS * sizeof(grp[0]), grp);
+	mnl_attr_put_u16(nlh, NHA_GROUP_TYPE, NEXTHOP_GRP_TYPE_RES);
+	res = mnl_attr_nest_start(nlh, NHA_RES_GROUP);
+	mnl_attr_put_u16(nlh, NHA_RES_GROUP_BUCKETS, BALANCE_BUCKETS);
+	mnl_attr_put_u32(nlh, NHA_RES_GROUP_IDLE_TIMER, BALANCE_IDLE_S * CLOCK_HZ);
+	mnl_attr_nest_end(nlh, res);
+	nl_batch_commit(&b, nlh);
+	ret = run(nl, &b, 0, "group");
+	if (ret < 0)
+		return ret;
+	ret = route_msg(nl, family, table, true);
+	if (ret < 0)
+		return ret;
+	return members_prune(nl, family, hops, n);
+}
+
+static const char *const hash_path[2] = {
+	"/proc/sys/net/ipv4/fib_multipath_hash_policy",
+	"/proc/sys/net/ipv6/fib_multipath_hash_policy",
+};
+
+static int sysctl_rw(const char *path, char *old, size_t oldlen, const char *val)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	ssize_t n;
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, old, oldlen - 1);
+	if (n < 0)
+		ret = -errno;
+	else
+		old[n] = '\0';
+	old[strcspn(old, "\n")] = '\0';
+	if (!ret && val && (lseek(fd, 0, SEEK_SET) < 0 || write(fd, val, strlen(val)) < 0))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+void balance_hash_set(struct balance_hash *h)
+{
+	int ret;
+
+	if (h->set)
+		return;
+	for (size_t i = 0; i < 2; i++) {
+		ret = sysctl_rw(hash_path[i], h->saved[i], sizeof(h->saved[i]), "1");
+		if (ret < 0) {
+			log_msg(LOG_WARNING, "%s: %s; connections to one server all take one uplink",
+				hash_path[i] + 10, strerror(-ret));
+			snprintf(h->saved[i], sizeof(h->saved[i]), "?");
+		}
+	}
+	h->set = true;
+	log_msg(LOG_INFO, "balance: multipath hash policy 1 (L4: ports too) for IPv4 and IPv6 (was %s and %s)",
+		h->saved[0], h->saved[1]);
+}
+
+void balance_hash_restore(struct balance_hash *h)
+{
+	char old[16];
+
+	if (!h->set)
+		return;
+	for (size_t i = 0; i < 2; i++)
+		if (strcmp(h->saved[i], "?"))
+			sysctl_rw(hash_path[i], old, sizeof(old), h->saved[i]);
+	h->set = false;
+	log_msg(LOG_INFO, "balance stopped: multipath hash policy %s for IPv4 and %s for IPv6 again",
+		h->saved[0], h->saved[1]);
+}
