@@ -5,7 +5,9 @@
 # rules match them under the mask; rtallocd's database holds them; after a
 # restart of rtallocd (kill -9) the agent renews the same marks and the
 # traffic still leaves by each uplink; the users gone, the marks are
-# released in the database.
+# released in the database.  A 2017 (v1) server leases no marks: the agent
+# falls back to the fixed (slot+1)<<24/0xff000000 and gives back the table
+# the v1 server took the request for.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/uplinks.sh"
 t_require_root
@@ -48,4 +50,17 @@ t_check "up2's user left by up2 all along" test "$(sort -u "$T_DIR/up2.out")" = 
 released() { [ "$(t_rows 'SELECT count(*) FROM leases WHERE family=255 AND alive=1')" = 0 ]; }
 t_check "the users gone, the marks are released" t_wait 3 released
 t_eq "and their rules are gone" "" "$(marks)"
+
+kill -TERM "$T_SERVER_PID"; wait "$T_SERVER_PID" 2>/dev/null
+t_bg "$H" sh -c "exec '$BUILD/tools/v1peer' server -o 20000 -l 60 '$T_SOCK' >'$T_DIR/v1s.out' 2>&1"
+V1=$T_LAST_PID
+t_on_exit "kill $V1 2>/dev/null"
+sleep 0.3
+rx up2 -- bash -c "$loop" >"$T_DIR/v1.out" 2>/dev/null &
+X3=$!
+t_check "a v1 server: the fixed mark's rule" t_wait 5 eval '[ "$(marks)" = 0x1000000/0xff000000 ]'
+t_check "the v1 server's table for the mark request was released" t_wait 3 \
+	grep -q '^cmd 1 up2 exec-[0-9]*-0 0 -> 2000' "$T_DIR/v1s.out"
+wait "$X3"
+t_check "and up2's user left by up2" test "$(sort -u "$T_DIR/v1.out")" = 10.2.0.2
 t_done
