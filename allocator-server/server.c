@@ -331,6 +331,26 @@ static struct lease *key_find(struct ledger *l, const struct proto_request *req,
 			ledger_find(l, req->family, req->ifname, a);
 }
 
+/* le (a table's or a mark's) was granted until expires: its holder, its
+ * tag, its row (none for a renewal the row covers, "same"), the reply. */
+static void grant_reply(struct server *s, struct server_slot *sl, struct lease *le, const struct ucred *cr,
+			const char *tag, bool same, int64_t expires)
+{
+	le->uid = cr->uid;
+	if (ledger_set_tag(le, tag) < 0)
+		log_msg(LOG_WARNING, "out of memory: %s %u keeps its old tag", le->mark ? "mark index" : "table",
+			le->table);
+	if (same)
+		s->unwritten = true;
+	else
+		mark_dirty(s, le);
+	sl->rep.table = le->mark ? pool_mark_value(s->cfg->mark_mask, le->table) : le->table;
+	sl->rep.mark_mask = le->mark ? s->cfg->mark_mask : 0;
+	sl->rep.lease_expires = expires + wall_offset();	/* v2: the wall clock's */
+	sl->rep.lease_seconds = s->cfg->table_timeout;
+	sl->granted = true;
+}
+
 static void do_request(struct server *s, struct server_slot *sl, const struct proto_request *req,
 		       const struct ucred *cr, int64_t now)
 {
@@ -406,17 +426,7 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 			ledger_forget(&s->ledger, added);
 		return;
 	}
-	le->uid = cr->uid;
-	if (ledger_set_tag(le, req->tag) < 0)
-		log_msg(LOG_WARNING, "out of memory: table %u keeps its old tag", le->table);
-	if (same)
-		s->unwritten = true;
-	else
-		mark_dirty(s, le);
-	sl->rep.table = le->table;
-	sl->rep.lease_expires = expires + wall_offset();	/* v2: the wall clock's */
-	sl->rep.lease_seconds = s->cfg->table_timeout;
-	sl->granted = true;
+	grant_reply(s, sl, le, cr, req->tag, same, expires);
 }
 
 /* A mark lease (v2 "mark": 1): the key, always AF_UNSPEC (a mark holds
@@ -455,18 +465,7 @@ static void do_mark_request(struct server *s, struct server_slot *sl, const stru
 			ledger_forget(&s->marks, added);
 		return;
 	}
-	le->uid = cr->uid;
-	if (ledger_set_tag(le, req->tag) < 0)
-		log_msg(LOG_WARNING, "out of memory: mark index %u keeps its old tag", le->table);
-	if (same)
-		s->unwritten = true;
-	else
-		mark_dirty(s, le);
-	sl->rep.table = pool_mark_value(s->cfg->mark_mask, le->table);
-	sl->rep.mark_mask = s->cfg->mark_mask;
-	sl->rep.lease_expires = expires + wall_offset();
-	sl->rep.lease_seconds = s->cfg->table_timeout;
-	sl->granted = true;
+	grant_reply(s, sl, le, cr, req->tag, same, expires);
 }
 
 static void do_release(struct server *s, struct server_slot *sl, const struct proto_request *req,
