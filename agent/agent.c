@@ -10,10 +10,13 @@
 
 #include "agent.h"
 #include "agentcfg.h"
+#include "agentdns.h"
+#include "agentra.h"
 #include "cli.h"
 #include "control.h"
 #include "daemon.h"
 #include "engine.h"
+#include "hintwatch.h"
 #include "kernel.h"
 #include "lease.h"
 #include "log.h"
@@ -79,6 +82,12 @@ struct agent {
 	uint64_t started_ms;
 	uint64_t last_pass_ms;
 	struct ratelimit rl;
+	struct hintwatch hw;		/* uplinks hooks announced */
+	struct neighbours nb;		/* IPv6 routers on each link */
+	struct loop_fd hwh, nbh;
+	struct agentdns dns;		/* the servers-file */
+	struct loop_timer dns_timer;
+	struct loop_fd rah;		/* router advertisements (RDNSS) */
 };
 
 /* ---- one owner per address ---- */
@@ -378,7 +387,24 @@ static bool cb_manage(struct engine *e, int family, const char *ifname, struct u
 {
 	struct agent *a = e->owner;
 
-	return agentcfg_manages(&a->cfg, family, ifname, pol);
+	if (agentcfg_manages(&a->cfg, family, ifname, pol))
+		return true;
+	if (!hintwatch_find(&a->hw, ifname))
+		return false;
+	if (agentcfg_manages_hinted(&a->cfg, family, ifname, pol))
+		return true;
+	log_msg(LOG_INFO, "hint for %s (IPv%d) ignored: excluded by %s", ifname,
+		family == AF_INET ? 4 : 6, a->path);
+	return false;
+}
+
+static int cb_extra(const struct engine *e, const struct uplink *u, bool main_default,
+		    bool main_had, struct kroute_set *out)
+{
+	const struct agent *a = e->owner;
+
+	return hintwatch_routes(hintwatch_find(&a->hw, u->key.ifname), main_had ? NULL : &a->nb, u,
+				main_default, out);
 }
 
 static bool cb_new(struct engine *e, struct uplink *u)
@@ -434,6 +460,7 @@ static const struct engine_ops agent_ops = {
 	.manage = cb_manage,
 	.uplink_new = cb_new,
 	.uplink_gone = cb_gone,
+	.extra_routes = cb_extra,
 };
 
 /* ---- readiness ---- */
@@ -461,6 +488,41 @@ static void ready_check(struct agent *a)
 
 /* ---- passes ---- */
 
+#define DNS_CHECK_MS 2000	/* rtalloc-track's verdicts, RDNSS lifetimes */
+
+static void dns_update(struct agent *a)
+{
+	int ret = agentdns_update(&a->dns, &a->e, &a->hw, loop_now_ms());
+
+	if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
+		log_msg(LOG_ERR, "dns_servers_file %s: %s", a->dns.path, strerror(-ret));
+}
+
+static void dns_due(struct loop_timer *t)
+{
+	struct agent *a = container_of(t, struct agent, dns_timer);
+
+	dns_update(a);
+	loop_timer_set(&a->dns_timer, DNS_CHECK_MS);
+}
+
+static void dns_useropt(void *data, const struct nlmsghdr *nlh)
+{
+	struct agent *a = data;
+
+	if (agentdns_useropt(&a->dns, nlh, loop_now_ms()) > 0)
+		dns_update(a);
+}
+
+static void ra_ready(struct loop_fd *fd, uint32_t events)
+{
+	struct agent *a = container_of(fd, struct agent, rah);
+
+	(void)events;
+	if (ra_read(fd->fd, &a->dns, loop_now_ms()) > 0)
+		dns_update(a);
+}
+
 static void pass_now(struct agent *a)
 {
 	unsigned long changes;
@@ -474,7 +536,11 @@ static void pass_now(struct agent *a)
 	ret = engine_pass(&a->e, a->last_pass_ms);
 	if (a->e.stats.changes != changes)
 		metrics_soon(&a->metrics);
-	if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
+	/* A dump the kernel kept interrupting (its state changed under every
+	 * try: an event storm) is no fault: the pass runs again in 200 ms. */
+	if (ret == -EINTR)
+		log_msg(LOG_DEBUG, "the kernel's state changed during every dump; reading again in 200 ms");
+	else if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
 		log_msg(LOG_ERR, "reconcile: %s", strerror(-ret));
 	if (a->e.resync || ret < 0)
 		loop_timer_set(&a->pass_timer, 200);
@@ -484,6 +550,7 @@ static void pass_now(struct agent *a)
 	control_sync(&a->ctl);
 	mptcp_sync(&a->mp, &a->e, &a->cfg.mptcp);
 	ready_check(a);
+	dns_update(a);
 }
 
 static void mptcp_due(struct loop_timer *t)
@@ -519,6 +586,36 @@ static void kernel_ready(struct loop_fd *fd, uint32_t events)
 			pass_now(a);
 		else
 			loop_timer_set(&a->pass_timer, PASS_DELAY_MS);
+	}
+}
+
+/* A hint or an IPv6 router changed: every link is asked again. */
+static void hints_ready(struct loop_fd *fd, uint32_t events)
+{
+	struct agent *a = container_of(fd, struct agent, hwh);
+	int ret = hintwatch_read(&a->hw);
+
+	(void)events;
+	if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
+		log_msg(LOG_ERR, "hints %s: %s", a->hw.dir, strerror(-ret));
+	if (ret > 0) {
+		engine_rescan(&a->e);
+		pass_now(a);
+	}
+}
+
+static void neigh_ready(struct loop_fd *fd, uint32_t events)
+{
+	struct agent *a = container_of(fd, struct agent, nbh);
+	int ret = neigh_read(&a->nb);
+
+	(void)events;
+	if (ret == -ENOBUFS)
+		ret = neigh_reload(&a->nb) < 0 ? 0 : 1;
+	if (ret > 0) {
+		log_msg(LOG_DEBUG, "IPv6 routers on the links changed: %zu known", a->nb.n);
+		engine_rescan(&a->e);
+		pass_now(a);
 	}
 }
 
@@ -596,6 +693,8 @@ static void reload(struct agent *a)
 			log_msg(LOG_ERR, "reload: metrics_textfile %s: cannot start", next.metrics_textfile);
 	}
 	a->cfg = next;
+	free(a->dns.written);	/* written again, wherever it goes now */
+	a->dns.written = NULL;
 	control_bindings(&a->ctl);
 	if (a->cfg.mptcp.n)
 		loop_timer_set(&a->mp_timer, 1000);
@@ -696,8 +795,8 @@ int agent_run(const char *path)
 	a.path = path;
 	a.loop.epfd = -1;
 	a.lc.fd = -1;
-	a.kh.fd = a.lh.fd = a.named.fd = -1;
-	a.pass_timer.h.fd = a.lease_timer.h.fd = a.sig.h.fd = a.mp_timer.h.fd = -1;
+	a.kh.fd = a.lh.fd = a.named.fd = a.hw.fd = a.rah.fd = -1;
+	a.pass_timer.h.fd = a.lease_timer.h.fd = a.sig.h.fd = a.dns_timer.h.fd = a.mp_timer.h.fd = -1;
 	a.rl = (struct ratelimit)RATELIMIT_INIT(10000, 5);
 	agentcfg_defaults(&a.cfg);
 	if (agentcfg_load(&a.cfg, path, err, sizeof(err)) < 0) {
@@ -727,6 +826,8 @@ int agent_run(const char *path)
 	if (ret == 0)
 		ret = loop_timer_init(&a.loop, &a.lease_timer, lease_due);
 	if (ret == 0)
+		ret = loop_timer_init(&a.loop, &a.dns_timer, dns_due);
+	if (ret == 0)
 		ret = loop_timer_init(&a.loop, &a.mp_timer, mptcp_due);
 	if (ret < 0) {
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
@@ -750,6 +851,19 @@ int agent_run(const char *path)
 			log_msg(LOG_ERR, "binding @" AGENT_NAME_FMT ": %s", a.cfg.socket_path, strerror(-ret));
 		goto cleanup;
 	}
+	/* Without its hint directory the agent still does what agent.json
+	 * says: hooks' hints are not seen, and it says so. */
+	ret = hintwatch_open(&a.hw, a.cfg.socket_path);
+	if (ret < 0)
+		log_msg(LOG_WARNING, "hints %s: %s: running without hooks' hints", a.hw.dir, strerror(-ret));
+	agentdns_init(&a.dns, a.cfg.dns_servers_file, a.cfg.dnsmasq_pidfile);
+	a.nb.useropt = dns_useropt;
+	a.nb.data = &a;
+	ret = neigh_open(&a.nb);
+	if (ret < 0) {
+		log_msg(LOG_ERR, "netlink (neighbours): %s", strerror(-ret));
+		goto cleanup;
+	}
 	engine_init(&a.e, a.k, &agent_ops, &a, AGENT_TAG);
 	loaded = true;
 	engine_set_forward(&a.e, (const char (*)[IFNAMSIZ])a.cfg.forward_from, a.cfg.nforward);
@@ -761,7 +875,20 @@ int agent_run(const char *path)
 	}
 	a.kh = (struct loop_fd){ .fd = kernel_fd(a.k), .events = EPOLLIN, .cb = kernel_ready };
 	a.lh = (struct loop_fd){ .fd = a.lc.fd, .events = EPOLLIN, .cb = lease_ready };
+	a.hwh = (struct loop_fd){ .fd = a.hw.fd, .events = EPOLLIN, .cb = hints_ready };
+	a.nbh = (struct loop_fd){ .fd = neigh_fd(&a.nb), .events = EPOLLIN, .cb = neigh_ready };
+	/* Without a servers-file, RAs are none of our business. */
+	if (a.dns.path[0]) {
+		a.rah = (struct loop_fd){ .fd = ra_open(), .events = EPOLLIN, .cb = ra_ready };
+		if (a.rah.fd < 0)
+			log_msg(LOG_WARNING, "RAs' DNS servers: %s: only hints' and the kernel's",
+				strerror(-a.rah.fd));
+		else if ((ret = loop_fd_add(&a.loop, &a.rah)) < 0)
+			log_msg(LOG_WARNING, "RAs' DNS servers: %s", strerror(-ret));
+	}
 	if ((ret = loop_fd_add(&a.loop, &a.kh)) < 0 || (ret = loop_fd_add(&a.loop, &a.lh)) < 0 ||
+	    (a.hwh.fd >= 0 && (ret = loop_fd_add(&a.loop, &a.hwh)) < 0) ||
+	    (ret = loop_fd_add(&a.loop, &a.nbh)) < 0 ||
 	    (a.named.fd >= 0 && (ret = loop_fd_add(&a.loop, &a.named)) < 0)) {
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
 		goto cleanup;
@@ -791,6 +918,7 @@ int agent_run(const char *path)
 	log_msg(LOG_INFO, "managing %zu uplink(s); rtallocd @%s", a.e.nup, a.cfg.socket_path);
 	lease_schedule(&a);
 	pass_now(&a);
+	loop_timer_set(&a.dns_timer, DNS_CHECK_MS);
 	ret = loop_run(&a.loop);
 	if (ret < 0)
 		log_msg(LOG_ERR, "event loop: %s", strerror(-ret));
@@ -808,6 +936,12 @@ cleanup:
 		engine_free(&a.e);
 	}
 	kernel_close(a.k);
+	hintwatch_close(&a.hw);
+	neigh_close(&a.nb);
+	agentdns_free(&a.dns);
+	if (a.rah.fd >= 0)
+		close(a.rah.fd);
+	loop_timer_free(&a.loop, &a.dns_timer);
 	lease_close(&a.lc);
 	if (a.named.fd >= 0)
 		close(a.named.fd);

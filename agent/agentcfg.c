@@ -232,6 +232,12 @@ int agentcfg_parse(struct agentcfg *c, const char *text, size_t len, char *err, 
 			ret = get_fwmarks(v, c, err, errlen);
 		} else if (!strcmp(key, "forward_from")) {
 			ret = get_forward(v, c, err, errlen);
+		} else if (!strcmp(key, "dns_servers_file") || !strcmp(key, "dnsmasq_pidfile")) {
+			char *dst = !strcmp(key, "dns_servers_file") ? c->dns_servers_file : c->dnsmasq_pidfile;
+
+			ret = get_string(v, key, dst, sizeof(c->dns_servers_file) - 1, err, errlen);
+			if (ret == 0 && dst[0] && dst[0] != '/')
+				ret = jsonconf_bad(err, errlen, "%s: not an absolute path: `%s'", key, dst);
 		} else if (!strcmp(key, "exec_gids")) {
 			ret = get_gids(v, c, err, errlen);
 		} else if (!strcmp(key, "mptcp")) {
@@ -246,8 +252,9 @@ int agentcfg_parse(struct agentcfg *c, const char *text, size_t len, char *err, 
 		if (ret < 0)
 			goto cleanup;
 	}
-	if (!have_interfaces || !c->ninterfaces)
-		ret = jsonconf_bad(err, errlen, "interfaces: missing or empty: name the uplinks to manage, e.g. [\"wan*\"]");
+	/* Empty: the uplinks are those hooks announce (rtalloc hint). */
+	if (!have_interfaces)
+		ret = jsonconf_bad(err, errlen, "interfaces: missing: name the uplinks to manage, e.g. [\"wan*\"], or [] for those hooks announce");
 cleanup:
 	json_object_put(root);
 	return ret;
@@ -270,11 +277,9 @@ cleanup:
 	return ret;
 }
 
-bool agentcfg_manages(const struct agentcfg *c, int family, const char *ifname,
-		      struct uplink_policy *pol)
+static bool manages(const struct agentcfg *c, int family, const char *ifname, bool in,
+		    struct uplink_policy *pol)
 {
-	bool in = false;
-
 	if ((family == AF_INET && !c->inet) || (family == AF_INET6 && !c->inet6))
 		return false;
 	for (size_t i = 0; i < c->ninterfaces && !in; i++)
@@ -293,4 +298,16 @@ bool agentcfg_manages(const struct agentcfg *c, int family, const char *ifname,
 		}
 	}
 	return true;
+}
+
+bool agentcfg_manages(const struct agentcfg *c, int family, const char *ifname,
+		      struct uplink_policy *pol)
+{
+	return manages(c, family, ifname, false, pol);
+}
+
+bool agentcfg_manages_hinted(const struct agentcfg *c, int family, const char *ifname,
+			     struct uplink_policy *pol)
+{
+	return manages(c, family, ifname, true, pol);
 }

@@ -33,6 +33,8 @@ struct agentcfg {
 	size_t nfwmark;
 	char forward_from[ENGINE_FORWARD_MAX][IFNAMSIZ];
 	size_t nforward;
+	char dns_servers_file[256];	/* "": no servers-file */
+	char dnsmasq_pidfile[256];	/* "": nobody signalled */
 	uint32_t exec_gids[AGENTCFG_PATTERNS_MAX];	/* may use `rtalloc exec` */
 	size_t nexec_gids;
 	struct binding bindings[BINDINGS_MAX];
@@ -50,6 +52,9 @@ int agentcfg_load(struct agentcfg *c, const char *path, char *err, size_t errlen
  * fwmark, the first matching entry's, goes into pol. */
 bool agentcfg_manages(const struct agentcfg *c, int family, const char *ifname,
 		      struct uplink_policy *pol);
+/* The same for an interface a hook announced: managed unless excluded. */
+bool agentcfg_manages_hinted(const struct agentcfg *c, int family, const char *ifname,
+			     struct uplink_policy *pol);
 /* A glob as the config takes it: 1..63 bytes, no white space, '/' or ':',
  * brackets closed; without wildcards, a valid interface name. */
 bool agentcfg_glob_valid(const char *s);

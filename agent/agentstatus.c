@@ -83,6 +83,20 @@ size_t agentstatus_compare(const struct engine *e, const struct proto_lease *lea
 		}
 		fprintf(out, "agent uplink: %s %s on %s, table %u: %zu route%s to copy\n", fam(l->family),
 			l->address, l->ifname, l->table, want.n, want.n == 1 ? "" : "s");
+		/* A never-default uplink nobody gave a gateway: its own
+		 * traffic has nowhere to go but its link. */
+		{
+			const struct etable *t = engine_table(e, (uint8_t)l->family, l->table);
+			bool dflt = false;
+
+			for (size_t k = 0; t && k < t->routes.n && !dflt; k++)
+				dflt = !t->routes.v[k].dst_len;
+			if (!dflt)
+				fprintf(out, "agent uplink: %s %s on %s, table %u: no default route "
+					"(main has none through %s and no hint or router says where: "
+					"rtalloc hint %s --gateway GW)\n", fam(l->family), l->address,
+					l->ifname, l->table, l->ifname, l->ifname);
+		}
 		for (size_t j = 0; j < miss.n; j++)
 			fprintf(out, "missing route: %s %s on %s, table %u: no `%s` (dev %s)\n",
 				fam(l->family), l->address, l->ifname, l->table,

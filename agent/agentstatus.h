@@ -12,7 +12,9 @@
 #include "proto.h"
 
 /* Over an engine loaded from the kernel: prints one line per agent uplink
- * ("agent uplink: ...") and one per missing route ("missing route: ...");
+ * ("agent uplink: ..."), one more for an uplink whose table has no default
+ * route ("...: no default route (...)"), and one per missing route
+ * ("missing route: ...");
  * returns the number of missing routes.  Pure over e: unit-testable with
  * the fake kernel. */
 size_t agentstatus_compare(const struct engine *e, const struct proto_lease *leases, size_t n,

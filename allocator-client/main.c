@@ -28,6 +28,7 @@
 #include "daemon.h"
 #include "exec.h"
 #include "health.h"
+#include "hint.h"
 #include "lease.h"
 #include "log.h"
 #include "show.h"
@@ -155,6 +156,7 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
+	{ "hint", hint_main },
 	{ "show", show_main },
 	{ "exec", exec_main },
 	{ NULL, NULL },

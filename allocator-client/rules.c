@@ -247,7 +247,7 @@ static int guard_release(struct nl *nl, const struct rule *g)
 
 int rules_del(struct nl *nl, const struct ruleset *rs)
 {
-	const struct rule *p[RULES_MAX], *guard = NULL;
+	const struct rule *p[RULES_MAX] = { 0 }, *guard = NULL;
 	int errs[RULES_MAX] = { 0 };
 	size_t n = 0;
 	int ret;

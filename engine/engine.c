@@ -440,15 +440,6 @@ static bool mirror_addr(struct engine *e, const struct kaddr *a, bool del)
 	return true;
 }
 
-static bool main_has_multipath(const struct engine *e)
-{
-	for (size_t i = 0; i < e->nlinks; i++)
-		for (size_t j = 0; j < e->links[i].main.n; j++)
-			if (e->links[i].main.v[j].multipath)
-				return true;
-	return false;
-}
-
 static bool mirror_link(struct engine *e, const struct klink *k, bool del)
 {
 	struct elink *l = link_find(e, k->ifindex);
@@ -482,8 +473,9 @@ static bool mirror_link(struct engine *e, const struct klink *k, bool del)
 		if (!k->up)
 			routes_drop_oif(e, l);
 		/* Its nexthops of main's multipath routes come back with it
-		 * without a word from the kernel: read main again. */
-		else if (main_has_multipath(e))
+		 * without a word from the kernel, and what went down with it
+		 * went without one: read the kernel again. */
+		else
 			e->resync = true;
 		l->dirty = true;
 	}
@@ -512,6 +504,16 @@ static bool mirror_event(struct engine *e, const struct kevent *ev)
 		if (l && !link_managed(e, l, ev->addr.family, &pol))
 			return false;
 		e->scan = true;
+		/* An address deleted and added again (NetworkManager does so
+		 * within milliseconds) has had the routes using it flushed
+		 * without a word: what the tables hold is read again. */
+		if (ev->del) {
+			e->gone_addrs[e->ngone_addrs++ % ENGINE_GONE_ADDRS] = ev->addr;
+		} else {
+			for (unsigned i = 0; i < ENGINE_GONE_ADDRS && i < e->ngone_addrs; i++)
+				if (kaddr_same(&e->gone_addrs[i], &ev->addr))
+					e->resync = true;
+		}
 		return true;
 	}
 	case KOBJ_ROUTE: {
@@ -525,6 +527,8 @@ static bool mirror_event(struct engine *e, const struct kevent *ev)
 			if (!l)
 				return forgot;
 			l->dirty = true;
+			if (!ev->del && !ev->route.dst_len && ev->route.type == RTN_UNICAST)
+				l->had_default[fam_ix(ev->route.family)] = true;
 			return true;
 		}
 		return mark_table(e, ev->route.family, ev->route.table) || forgot;
@@ -554,8 +558,13 @@ static void load_cb(const struct kevent *ev, void *data)
 int engine_load(struct engine *e)
 {
 	static const enum kobj_type order[] = { KOBJ_LINK, KOBJ_ADDR, KOBJ_ROUTE, KOBJ_RULE };
+	struct elink *old = e->nlinks ? malloc(e->nlinks * sizeof(*old)) : NULL;
+	size_t nold = old ? e->nlinks : 0;
 	int ret;
 
+	/* What main had through a link is history the dump cannot tell. */
+	if (old)
+		memcpy(old, e->links, nold * sizeof(*old));
 	for (size_t i = 0; i < e->nlinks; i++)
 		kroute_set_free(&e->links[i].main);
 	e->nlinks = e->naddrs = 0;
@@ -564,9 +573,18 @@ int engine_load(struct engine *e)
 			t->rules.n = t->routes.n = 0;
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		ret = kernel_dump(e->k, order[i], load_cb, e);
-		if (ret < 0)
+		if (ret < 0) {
+			free(old);
 			return ret;
+		}
 	}
+	for (size_t i = 0; i < nold; i++) {
+		struct elink *l = link_find(e, old[i].l.ifindex);
+
+		for (int f = 0; l && f < 2; f++)
+			l->had_default[f] |= old[i].had_default[f];
+	}
+	free(old);
 	for (size_t i = 0; i < e->captables; i++)
 		for (struct etable *t = e->tables[i], *next; t; t = next) {
 			next = t->next;
@@ -647,6 +665,45 @@ static bool linklocal6(const struct kroute *r)
 	       (r->dst.bytes[1] & 0xc0) == 0x80;
 }
 
+/* The owner's routes for u's link that main lacks, made u's as copies are. */
+static int extra_routes(const struct engine *e, const struct uplink *u, const struct elink *l,
+			struct kroute_set *routes)
+{
+	struct kroute_set x = { 0 };
+	bool main_default = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < l->main.n && !main_default; i++)
+		main_default = l->main.v[i].family == u->key.family && !l->main.v[i].dst_len &&
+			       l->main.v[i].oif == u->ifindex && l->main.v[i].type == RTN_UNICAST;
+	if (e->ops->extra_routes(e, u, main_default, l->had_default[fam_ix(u->key.family)], &x) < 0) {
+		kroute_set_free(&x);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < x.n; i++) {
+		struct kroute c = x.v[i];
+		bool dup = false;
+
+		if (c.family != u->key.family || c.oif != u->ifindex)
+			continue;
+		c.table = u->table;
+		c.proto = RTPROT_RTALLOC;
+		c.multipath = c.cloned = false;
+		memset(&c.src, 0, sizeof(c.src));
+		if (!linklocal6(&c))
+			c.src = u->key.addr;
+		/* They fill what main lacks: a destination main routes
+		 * through the link keeps main's route. */
+		for (size_t j = 0; j < routes->n && !dup; j++)
+			dup = routes->v[j].dst_len == c.dst_len &&
+			      !memcmp(routes->v[j].dst.bytes, c.dst.bytes, addr_len(c.family));
+		if (!dup)
+			ret |= kroute_set_add(routes, &c);
+	}
+	kroute_set_free(&x);
+	return ret;
+}
+
 int engine_desired(const struct engine *e, const struct uplink *u, struct krule_set *rules,
 		   struct kroute_set *routes)
 {
@@ -717,6 +774,8 @@ routes:
 		if (!dup)
 			ret |= kroute_set_add(routes, &c);
 	}
+	if (!u->given && e->ops->extra_routes && !ret)
+		ret = extra_routes(e, u, l, routes);
 	return ret ? -ENOMEM : 0;
 }
 

@@ -73,6 +73,7 @@ struct elink {
 	int8_t managed[2];		/* IPv4, IPv6: -1 not asked yet, 0, 1 */
 	struct uplink_policy pol[2];
 	bool dirty;			/* its uplinks want a pass */
+	bool had_default[2];		/* main had a default route through it */
 };
 
 /* One table of ours (per family): our rules and routes in the kernel that
@@ -100,6 +101,14 @@ struct engine_ops {
 	/* u's address is gone and its rules and routes were removed (release
 	 * its lease now); u is freed right after. */
 	void (*uplink_gone)(struct engine *e, struct uplink *u);
+	/* Optional: routes of u's link that main does not hold (a
+	 * never-default uplink's gateway, a hint's routes), added to its
+	 * copy of main: dst, dst_len, gw, oif, type; main_default: main has
+	 * a default route of u's family through the link; main_had: it had
+	 * one since the link appeared (its tool gives it defaults, and took
+	 * this one away: the router went).  0 or -errno. */
+	int (*extra_routes)(const struct engine *e, const struct uplink *u, bool main_default,
+			    bool main_had, struct kroute_set *out);
 };
 
 struct engine_table {
@@ -137,6 +146,11 @@ struct engine {
 	struct engine_table *stale;	/* tables to empty: moved from, claimed */
 	size_t nstale, capstale;
 
+	/* Addresses of managed links deleted lately: one coming back has
+	 * had the routes using it flushed by the kernel without events. */
+#define ENGINE_GONE_ADDRS 32
+	struct kaddr gone_addrs[ENGINE_GONE_ADDRS];
+	unsigned ngone_addrs;		/* written so far (a ring) */
 	bool scan, resync, all_dirty;
 	/* Routes only: the owner installs the rules itself (a per-address
 	 * rtalloc, whose rules.c predates the engine); the engine never adds

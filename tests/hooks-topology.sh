@@ -122,6 +122,19 @@ hk_host_dnsmasq() {
 	t_wait 5 test -s "$HK_DNSMASQ_PID"
 }
 
+# hk_agent: rtalloc-agent in the host namespace for the hooks that only
+# hint (hooks only: no interface in agent.json), writing HK_SERVERS and
+# signalling the host's dnsmasq; waits for READY=1.  Log in HK_AGENT_LOG.
+hk_agent() {
+	HK_AGENT_LOG=$T_DIR/agent.log
+	printf '{ "socket_path": "%s", "interfaces": [], "dns_servers_file": "%s", "dnsmasq_pidfile": "%s" }\n' \
+		"$T_SOCK" "$HK_SERVERS" "$HK_DNSMASQ_PID" >"$T_DIR/agent.json"
+	# shellcheck disable=SC2016
+	t_bg_ready rtalloc-agent "$HK_H" sh -c 'exec "$0" -c "$1" 2>>"$2"' \
+		"$BUILD/rtalloc-agent" "$T_DIR/agent.json" "$HK_AGENT_LOG" || { tail "$HK_AGENT_LOG"; return 1; }
+	t_on_exit "rm -rf /run/rtalloc/hints/$T_SOCK"
+}
+
 # hk_run CMD...: CMD in the host namespace with the test /etc bind-mounted,
 # over an overlay of /etc whose writes land in a directory of the test's
 # (dhclient-script writes /etc/resolv.conf.dhclient-new.PID next to

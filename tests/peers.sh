@@ -74,9 +74,9 @@ pr_private() {
 	PR_PIDS+=("$T_LAST_PID")
 }
 
-# pr_isp N: ISP N's namespace, its link to the host's wanN and to the far
-# host, its filter, dnsmasq (DHCPv4) and radvd.
-pr_isp() {
+# pr_isp_links N: ISP N's namespace (PR_IN, and left in T_NS), its link to
+# the host's wanN (down) and to the far host, addresses, routes and filter.
+pr_isp_links() {
 	local n=$1 i
 	t_netns "isp$n"; i=$T_NS
 	eval "PR_I$n=\$i"
@@ -106,6 +106,13 @@ pr_isp() {
 	ip -n "$i" -4 rule add pref 101 iif "lan$n" blackhole
 	ip -n "$i" -6 rule add pref 100 iif "lan$n" from "2001:db8:10$n::/64" lookup main
 	ip -n "$i" -6 rule add pref 101 iif "lan$n" blackhole
+}
+
+# pr_isp N: pr_isp_links, then ISP N's dnsmasq (DHCPv4) and radvd.
+pr_isp() {
+	local n=$1 i
+	pr_isp_links "$n" || return 1
+	i=$T_NS
 	# ISP1 and ISP2 hand out a classless static route (option 121) too:
 	# 10.25N.0.0/24 via their router, and the default route with it.
 	local extra=()
@@ -114,6 +121,7 @@ pr_isp() {
 	pr_private "$i" dnsmasq -k --port=0 --interface="lan$n" --bind-interfaces \
 		--dhcp-range="10.10$n.0.100,10.10$n.0.150,255.255.255.0,10m" \
 		--dhcp-option=option:router,"10.10$n.0.1" "${extra[@]}" \
+		--dhcp-option=option:dns-server,"10.20$n.0.53" \
 		--dhcp-leasefile="$T_DIR/isp$n.leases" --pid-file="$T_DIR/isp$n.dnsmasq.pid" \
 		--log-facility="$T_DIR/isp$n.dnsmasq.log" --log-dhcp
 	cat >"$T_DIR/isp$n.radvd.conf" <<EOF
@@ -127,6 +135,9 @@ interface lan$n {
 		AdvAutonomous on;
 		AdvValidLifetime 3600;
 		AdvPreferredLifetime 1800;
+	};
+	RDNSS 2001:db8:20$n::53 {
+		AdvRDNSSLifetime 600;
 	};
 };
 EOF
@@ -163,7 +174,10 @@ pr_topology() {
 # kernel for each link once more, as with udev, after the enumeration.)
 pr_networkd() {
 	local n
-	mkdir -p "$T_DIR/networkd/network" "$T_DIR/networkd/etc" "$T_DIR/networkd/empty"
+	# netif (networkd's state files) is a test directory, so the agent
+	# can read it (RTALLOC_NETWORKD_LINKS=$PR_NETWORKD_LINKS).
+	mkdir -p "$T_DIR/networkd/network" "$T_DIR/networkd/etc" "$T_DIR/networkd/empty" "$T_DIR/networkd/netif"
+	PR_NETWORKD_LINKS=$T_DIR/networkd/netif/links
 	for n in 0 1; do
 		cat >"$T_DIR/networkd/network/10-wan$n.network" <<EOF
 [Match]
@@ -195,6 +209,7 @@ EOF
 	# shellcheck disable=SC2016
 	PR_MOUNTS='mount -t tmpfs -o mode=755 tmpfs /run/systemd &&
 		mkdir -p /run/systemd/netif /run/systemd/network &&
+		mount --bind "$D/networkd/netif" /run/systemd/netif &&
 		chown systemd-network:systemd-network /run/systemd/netif &&
 		cp "$D"/networkd/network/*.network /run/systemd/network/ &&
 		mount --bind "$D/networkd/empty" /etc/systemd/network &&
@@ -298,13 +313,14 @@ pr_fam() { case $1 in *:*) echo 6 ;; *) echo 4 ;; esac; }
 
 # --- the agent ---------------------------------------------------------
 # pr_agent [JSON-MEMBERS]: rtalloc-agent in the host namespace managing
-# wan*, against the t_server; waits for READY=1.  Pid in PR_AGENT_PID, log
+# wan* (PR_AGENT_IFACES: another JSON array), against the t_server; waits for READY=1.  Pid in PR_AGENT_PID, log
 # (stderr) in PR_AGENT_LOG (appended across restarts).
 pr_agent() {
+	local ifaces=${PR_AGENT_IFACES:-'["wan*"]'}
 	PR_AGENT_CONF=$T_DIR/agent.json
 	PR_AGENT_LOG=$T_DIR/agent.log
 	cat >"$PR_AGENT_CONF" <<EOF
-{ "socket_path": "$T_SOCK", "interfaces": ["wan*"]${1:+, $1} }
+{ "socket_path": "$T_SOCK", "interfaces": $ifaces${1:+, $1} }
 EOF
 	# shellcheck disable=SC2016
 	t_bg_ready rtalloc-agent "$PR_H" sh -c 'exec "$0" -c "$1" 2>>"$2"' \

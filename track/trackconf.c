@@ -190,11 +190,12 @@ static int get_url(struct json_object *v, const char *key, struct track_target *
 		   struct track_opts *o, char *err, size_t errlen)
 {
 	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
-	const char *host = s + 7, *slash;
+	const char *host, *slash;
 	char hp[80];
 
 	if (strncmp(s, "http://", 7) || strlen(s) != (size_t)json_object_get_string_len(v))
 		return jsonconf_bad(err, errlen, "%s: must be http://ADDRESS[:PORT]/PATH, got %.64s", key, js(v));
+	host = s + 7;	/* only past the check: "" has no 8th byte */
 	slash = strchr(host, '/');
 	if (!slash)
 		slash = host + strlen(host);

@@ -24,7 +24,7 @@ bad '{ "interfaces": ["wan*"], "colour": "blue" }' 'colour: unknown key'
 bad '{ "interfaces": ["wan["] }' "interfaces[0]: bad glob or interface name: \`wan['"
 bad '{ "interfaces": ["wan*"], "exclude": ["a b"] }' "exclude[0]: bad glob or interface name: \`a b'"
 bad '{ "interfaces": "wan0" }' 'interfaces: must be an array of interface names or globs, got "wan0"'
-bad '{ "interfaces": [] }' 'interfaces: missing or empty: name the uplinks to manage, e.g. ["wan*"]'
+bad '{ "socket_path": "x" }' 'interfaces: missing: name the uplinks to manage, e.g. ["wan*"], or [] for those hooks announce'
 bad '{ "interfaces": ["wan*"], "families": ["ipx"] }' 'families[0]: must be "inet" or "inet6", got "ipx"'
 bad '{ "interfaces": ["wan*"], "fwmark": { "wan0": "0x100/0" } }' 'fwmark.wan0: mask 0 would match every packet: `0x100/0'"'"
 bad '{ "interfaces": ["wan*"], "forward_from": ["lan/0"] }' "forward_from[0]: not an interface name: \`lan/0'"

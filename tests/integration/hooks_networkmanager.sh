@@ -1,9 +1,9 @@
 #!/bin/bash
 # The NetworkManager dispatcher script, driven with the environment
-# NetworkManager-dispatcher(8) documents (NetworkManager itself is not
-# installed): the device is configured as NetworkManager would (routes in
-# main with per-device metrics), "up" copies them into leased tables and
-# leaves main alone, a repeated "up"/"dhcp4-change" changes nothing, a
+# NetworkManager-dispatcher(8) documents (the real NetworkManager runs in
+# nm_hook.sh): the device is configured as NetworkManager would (routes in
+# main with per-device metrics), "up" hints the agent (hooks only), which
+# copies them into leased tables and leaves main alone, a repeated "up"/"dhcp4-change" changes nothing, a
 # "dhcp4-change" with a new address replaces the old address's DNS lines
 # (and only those of IPv4), one without an address removes them, "down"
 # after NetworkManager removed the addresses leaves nothing.
@@ -11,6 +11,7 @@
 . "$TOP/tests/hooks-topology.sh"
 hk_start dnsmasq dig
 hk_host_dnsmasq || exit 1
+hk_agent || exit 1
 rt() { ip -n "$HK_H" "$@"; }
 DISPATCH=$TOP/hooks/NetworkManager/90-rtalloc
 
@@ -39,6 +40,10 @@ up2_env=(IP4_NUM_ADDRESSES=1 "IP4_ADDRESS_0=10.102.0.20/24 10.102.0.1" IP4_GATEW
 	DHCP4_DOMAIN_NAME_SERVERS=10.202.0.53)
 nm up1 up "${up1_env[@]}"
 nm up2 up "${up2_env[@]}"
+# The agent acts on the hints in its own time.
+tables() { [ -n "$(hk_table 10.101.0.20)" ] && [ -n "$(hk_table 10.102.0.20)" ] &&
+	rt -6 rule show pref 10000 | grep -q 2001:db8:101::20 && [ "$(wc -l <"$HK_SERVERS")" = 3 ]; }
+t_wait 5 tables
 t1=$(hk_table 10.101.0.20) t2=$(hk_table 10.102.0.20)
 t6=$(rt -6 rule show pref 10000 | awk '$3 == "2001:db8:101::20" { print $5 }')
 echo "# tables: up1 $t1, up2 $t2, up1 inet6 $t6"
@@ -72,6 +77,9 @@ rt addr del 10.101.0.20/24 dev up1
 rt addr add 10.101.0.21/24 dev up1 metric 100
 rt route replace default via 10.101.0.1 dev up1 metric 100
 nm up1 dhcp4-change "${up1_env[@]/10.101.0.20/10.101.0.21}"
+new_ready() { [ -n "$(hk_table 10.101.0.21)" ] && grep -q @10.101.0.21 "$HK_SERVERS" &&
+	rt route show table "$(hk_table 10.101.0.21)" | grep -q ^default; }
+t_wait 5 new_ready
 t1=$(hk_table 10.101.0.21)
 t_check "new address: its table ($t1) has the default via ISP1" \
 	grep -q "^default via 10.101.0.1 dev up1 .*src 10.101.0.21" <(rt route show table "${t1:-none}")
@@ -87,14 +95,17 @@ t_eq "new address: from it to ISP1's resolver" 10.201.0.53 "$(hk_resolve 10.101.
 rt addr flush dev up1
 nm up1 down
 t_check "up1's rules are gone" t_wait 5 hk_no_rules "$t1" "$t6"
+t_wait 5 sh -c "! grep -q @up1@ '$HK_SERVERS'"
 t_eq "up1's tables are empty" "" "$(rt route show table "$t1"; rt -6 route show table "$t6")"
 t_eq "servers-file keeps up2 only" "server=10.202.0.53@up2@10.102.0.20" "$(cat "$HK_SERVERS")"
 # The DHCP lease is gone while the device stays up (ipv4.may-fail):
 # dhcp4-change without an IPv4 address.
 rt addr flush dev up2
 nm up2 dhcp4-change IP4_NUM_ADDRESSES=0
+t_wait 5 test ! -s "$HK_SERVERS"
 t_eq "dhcp4-change without an address: up2's line goes" "" "$(cat "$HK_SERVERS")"
 nm up2 down
 t_check "no rtalloc rule left" t_wait 5 hk_no_rtalloc_rules
 t_eq "servers-file is empty" "" "$(cat "$HK_SERVERS")"
+[ $T_FAILED = 0 ] || tail -n 30 "$HK_AGENT_LOG"
 t_done

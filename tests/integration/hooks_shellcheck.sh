@@ -10,6 +10,7 @@ t_check "shellcheck dhclient hook (sh)" shellcheck -x -s sh dhclient/rtalloc
 t_check "shellcheck ifupdown hook" shellcheck -x ifupdown/rtalloc
 t_check "shellcheck dispatcher" shellcheck -x NetworkManager/90-rtalloc
 t_check "shellcheck udev script" shellcheck -x udev/rtalloc-udev-remove
+t_check "shellcheck dhcpcd hook (sh)" shellcheck -x -s sh dhcpcd/rtalloc
 t_check "defaults example parses" sh -n default/rtalloc
 # Every other script under hooks/ and scripts/ (by its #! line), so a new
 # one is checked without being listed here.

@@ -1,0 +1,59 @@
+/* agenthint: what a hook (or anyone's script) tells rtalloc-agent of an
+ * uplink that the kernel cannot know: its gateways and routes when the tool
+ * keeps them out of main, its DNS servers, whether it is the primary
+ * uplink.  A hint travels as one file per interface in the agent's
+ * root-only runtime directory (written atomically: O_EXCL temp + rename),
+ * which the agent watches; so hints survive an agent restart.  This module
+ * alone knows the directory and the file's format:
+ *   gateway ADDR
+ *   route DEST/LEN[,via GW]       (route_arg_str's text)
+ *   dns ADDR
+ *   primary
+ * one item a line.  `rtalloc hint --down` removes the file. */
+#ifndef RTALLOC_AGENTHINT_H
+#define RTALLOC_AGENTHINT_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "addr.h"
+#include "routearg.h"
+
+#define HINT_ROOT "/run/rtalloc/hints"
+#define HINT_GW_MAX 8
+#define HINT_DNS_MAX 8
+#define HINT_FILE_MAX 8192
+
+struct hint {
+	char ifname[IFNAMSIZ];
+	struct inet_addr gw[HINT_GW_MAX];	/* never 0.0.0.0, ::, multicast */
+	size_t ngw;
+	struct route_arg routes[ROUTEARG_MAX];
+	size_t nroutes;
+	struct inet_addr dns[HINT_DNS_MAX];
+	size_t ndns;
+	bool primary;
+};
+
+/* The agent's hint directory for rtallocd's socket_path (one agent per
+ * server socket): HINT_ROOT/NAME, NAME with '/' made '_'. */
+int hint_dir(const char *socket_path, char *buf, size_t len);
+/* Adds a gateway (0, or -EINVAL: unspecified, multicast, or full),
+ * a DNS server (same), from text. */
+int hint_add_gateway(struct hint *h, const char *s, char *err, size_t errlen);
+int hint_add_dns(struct hint *h, const char *s, char *err, size_t errlen);
+int hint_add_route(struct hint *h, const char *s, char *err, size_t errlen);
+/* The file's text; 0 or -ENOSPC. */
+int hint_format(const struct hint *h, char *buf, size_t len);
+/* Parses a file's text: 0, or -EINVAL with one line in err. */
+int hint_parse(struct hint *h, const char *ifname, const char *text, char *err, size_t errlen);
+/* Writes h's file in dir atomically (dir made 0700 if missing); 0/-errno. */
+int hint_write(const char *dir, const struct hint *h);
+/* Removes IFNAME's file: 0, -ENOENT, -errno. */
+int hint_remove(const char *dir, const char *ifname);
+/* Every valid hint file of dir (others are logged once and skipped): 0 and
+ * *v (malloc'ed, may be NULL) / *n, or -errno (-ENOENT: no directory). */
+int hint_load_all(const char *dir, struct hint **v, size_t *n);
+
+#endif

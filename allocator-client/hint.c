@@ -1,0 +1,120 @@
+/* rtalloc hint IFACE ...: tells rtalloc-agent what the kernel cannot know of
+ * an uplink (rtalloc(8)): the hooks' one call, usable from any tool's own
+ * scripts (a pppd ip-up, a WireGuard PostUp).  The hint is a file in the
+ * agent's runtime directory (agenthint.c); the agent watches it. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "agenthint.h"
+#include "cli.h"
+#include "hint.h"
+#include "log.h"
+#include "proto.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: rtalloc hint IFACE [--gateway ADDR]... [--route DEST[/LEN][,via GW]]...\n"
+		"                    [--dns ADDR]... [--primary] [--down] [-d SOCKET]\n"
+		"  --gateway ADDR  the uplink's router where the tool keeps it out of main\n"
+		"                  (never-default); 0.0.0.0 and :: are ignored\n"
+		"  --route R       a route of the uplink kept out of main (DHCP classless)\n"
+		"  --dns ADDR      a DNS server of the uplink (the agent's servers-file)\n"
+		"  --primary       the agent takes the uplink's default route out of main\n"
+		"  --down          the uplink went down or was released: its hint goes\n"
+		"  -d SOCKET       rtallocd's socket the agent serves (%s)\n"
+		"Without a running rtalloc-agent, one line is logged and nothing changes.\n",
+		PROTO_DEFAULT_SOCKET);
+}
+
+int hint_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "gateway", required_argument, NULL, 'g' },
+		{ "route", required_argument, NULL, 'r' },
+		{ "dns", required_argument, NULL, 'n' },
+		{ "primary", no_argument, NULL, 'p' },
+		{ "down", no_argument, NULL, 'x' },
+		{ "socket", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = PROTO_DEFAULT_SOCKET;
+	struct hint h;
+	struct ucred cred = { 0 };
+	char dir[256], err[200] = "";
+	bool down = false;
+	int opt, ret;
+
+	memset(&h, 0, sizeof(h));
+	log_open("rtalloc", LOG_TO_STDERR, NULL);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		ret = 0;
+		switch (opt) {
+		case 'g':
+			/* What tools write for "no gateway" is not one. */
+			if (strcmp(optarg, "0.0.0.0") && strcmp(optarg, "::") && *optarg)
+				ret = hint_add_gateway(&h, optarg, err, sizeof(err));
+			break;
+		case 'r':
+			ret = hint_add_route(&h, optarg, err, sizeof(err));
+			break;
+		case 'n':
+			ret = hint_add_dns(&h, optarg, err, sizeof(err));
+			break;
+		case 'p':
+			h.primary = true;
+			break;
+		case 'x':
+			down = true;
+			break;
+		case 'd':
+			sock = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_LEASED;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		if (ret < 0) {
+			fprintf(stderr, "rtalloc hint: %s\n", err);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "rtalloc hint: %s\n", optind < argc ? "one interface only" : "IFACE is required");
+		return EXIT_USAGE;
+	}
+	if (!ifname_valid(argv[optind])) {
+		fprintf(stderr, "rtalloc hint: not an interface name: `%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	snprintf(h.ifname, sizeof(h.ifname), "%s", argv[optind]);
+	if (hint_dir(sock, dir, sizeof(dir)) < 0) {
+		fprintf(stderr, "rtalloc hint: -d: socket name too long\n");
+		return EXIT_USAGE;
+	}
+	/* Only a root agent's name counts (the kernel's word). */
+	ret = agent_name_owner(sock, &cred);
+	if (ret < 0 || cred.uid != 0) {
+		log_msg(LOG_WARNING, "hint for %s not given: no rtalloc-agent serves rtallocd @%s here",
+			h.ifname, sock);
+		return EXIT_LEASED;
+	}
+	ret = down ? hint_remove(dir, h.ifname) : hint_write(dir, &h);
+	if (ret == -ENOENT && down)
+		ret = 0;
+	if (ret < 0) {
+		log_msg(LOG_ERR, "hint for %s: %s: %s", h.ifname, dir, strerror(-ret));
+		return EXIT_SYSTEM;
+	}
+	return EXIT_LEASED;
+}

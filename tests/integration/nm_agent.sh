@@ -1,0 +1,49 @@
+#!/bin/bash
+# rtalloc-agent alone behind the real NetworkManager 1.42 (tests/nm.sh): two
+# uplinks with DHCPv4 + SLAAC, wan1's profile never-default=yes (so main has
+# no default route through it, and NetworkManager, which handles RAs itself,
+# leaves the kernel's accept_ra off).  Every global address gets its table
+# and exactly its three rules, no link-local one gets anything; wan1's IPv6
+# table gets its default route via the router the kernel flagged on the link,
+# its IPv4 table via the gateway `rtalloc hint wan1 --gateway` gives (nothing
+# else can know it; before that it has none); and traffic from every address,
+# v4 and v6, reaches the far host through its own uplink (each ISP drops what
+# it did not assign); the servers-file holds the hinted DNS servers.  `nmcli
+# con down`/`up`, `nmcli dev reapply` (NetworkManager deletes and adds the
+# addresses again within milliseconds: the kernel flushes the routes using
+# them without events) and a NetworkManager restart each leave exactly one set
+# of rules and every table complete.
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/nm.sh"
+[ -x "$AGENT" ] || t_skip "$AGENT not built"
+nm_start nmcli || exit 1
+t_server "$PR_H" || exit 1
+SERVERS=$T_DIR/servers.conf
+hint() { ip netns exec "$PR_H" "$RTALLOC" hint -d "$T_SOCK" "$@"; }
+out=$(hint wan1 --gateway 10.101.0.1 2>&1); rc=$?
+t_eq "rtalloc hint without an agent: exit 0, one line" "0|1" "$rc|$(wc -l <<<"$out")"
+t_check "... and no hint written" test ! -e "/run/rtalloc/hints/$T_SOCK/wan1"
+t_on_exit "rm -rf /run/rtalloc/hints/$T_SOCK"
+nm_agent "\"dns_servers_file\": \"$SERVERS\"" || exit 1
+
+a1=$(pr_addr wan1 4) a16=$(pr_addr wan1 6)
+t_check "wan1's IPv6 table: a default route via the router on wan1 (main has none)" \
+	pr_within 10 sh -c "ip -n $PR_H -6 route show table \$(ip -n $PR_H -6 rule show pref 10000 | awk '\$3 == \"$a16\" { print \$5 }') | grep -q '^default via fe80:.* dev wan1'"
+t_check "without a hint, wan1's IPv4 table has no default route (nothing says where)" \
+	sh -c "! ip -n $PR_H route show table $(pr_table "$a1") | grep -q ^default"
+nodefault() { ip netns exec "$PR_H" "$RTALLOC" --status -d "$T_SOCK" 2>&1 | grep "no default route"; }
+t_eq "rtalloc --status: wan1's IPv4 uplink has no default route" \
+	"agent uplink: inet $a1 on wan1, table $(pr_table "$a1"): no default route (main has none through wan1 and no hint or router says where: rtalloc hint wan1 --gateway GW)" \
+	"$(nodefault)"
+t_check "rtalloc hint wan1 --gateway --dns (as a script would)" \
+	hint wan1 --gateway 10.101.0.1 --gateway 0.0.0.0 --dns 10.201.0.53 --dns 2001:db8:201::53
+t_check "rtalloc hint wan0 --dns" hint wan0 --dns 10.200.0.53 --dns 2001:db8:200::53
+nodefault_none() { [ -z "$(nodefault)" ]; }
+t_check "rtalloc --status: then no uplink without a default route" pr_within 3 nodefault_none
+NM_SERVERS_WANT=nm_servers
+nm_scenario "$SERVERS"
+# Hints survive an agent restart (they are files under /run).
+pr_kill "$PR_AGENT_PID"
+nm_agent "\"dns_servers_file\": \"$SERVERS\"" || exit 1
+nm_round "after an agent restart"
+t_done

@@ -1,0 +1,107 @@
+/* Unit tests for agenthint: the hint files `rtalloc hint` writes and the
+ * agent reads, and the routes a hint gives an uplink's table. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/rtnetlink.h>
+#include <cmocka.h>
+
+#include "agenthint.h"
+#include "hintwatch.h"
+
+static void test_roundtrip(void **state)
+{
+	struct hint h, back;
+	char err[200] = "", text[HINT_FILE_MAX];
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	snprintf(h.ifname, sizeof(h.ifname), "wan1");
+	assert_int_equal(hint_add_gateway(&h, "10.101.0.1", err, sizeof(err)), 0);
+	assert_int_equal(hint_add_gateway(&h, "10.101.0.1", err, sizeof(err)), 0);	/* once */
+	assert_int_equal(hint_add_gateway(&h, "fe80::1", err, sizeof(err)), 0);
+	assert_int_equal(hint_add_route(&h, "10.250.0.0/24,via 10.101.0.1", err, sizeof(err)), 0);
+	assert_int_equal(hint_add_route(&h, "2001:db8:5::/48", err, sizeof(err)), 0);
+	assert_int_equal(hint_add_dns(&h, "2001:db8:201::53", err, sizeof(err)), 0);
+	h.primary = true;
+	assert_int_equal(h.ngw, 2);
+	assert_int_equal(hint_format(&h, text, sizeof(text)), 0);
+	assert_int_equal(hint_parse(&back, "wan1", text, err, sizeof(err)), 0);
+	assert_int_equal(back.ngw, 2);
+	assert_int_equal(back.nroutes, 2);
+	assert_int_equal(back.ndns, 1);
+	assert_true(back.primary);
+	assert_int_equal(back.routes[0].dst_len, 24);
+	assert_true(back.routes[0].has_gw);
+	assert_false(back.routes[1].has_gw);
+}
+
+static void test_refusals(void **state)
+{
+	struct hint h;
+	char err[200] = "";
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	/* What tools write for "no gateway" is never one. */
+	assert_int_equal(hint_add_gateway(&h, "0.0.0.0", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--gateway: not a unicast address: `0.0.0.0'");
+	assert_int_equal(hint_add_gateway(&h, "::", err, sizeof(err)), -EINVAL);
+	assert_int_equal(hint_add_gateway(&h, "224.0.0.1", err, sizeof(err)), -EINVAL);
+	assert_int_equal(hint_add_dns(&h, "ff02::1", err, sizeof(err)), -EINVAL);
+	assert_int_equal(hint_add_route(&h, "10.0.0.1/8", err, sizeof(err)), -EINVAL);
+	assert_int_equal(h.ngw + h.ndns + h.nroutes, 0);
+	assert_int_equal(hint_parse(&h, "wan0", "gateway 10.0.0.1\ncolour blue\n", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "line 2: unknown item `colour blue'");
+	assert_int_equal(hint_parse(&h, "a/b", "", err, sizeof(err)), -EINVAL);
+	assert_int_equal(hint_parse(&h, "wan0", "gateway 0.0.0.0", err, sizeof(err)), -EINVAL);
+}
+
+static void test_routes(void **state)
+{
+	struct hint h;
+	struct uplink u;
+	struct kroute_set out = { 0 };
+	char err[200] = "";
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	memset(&u, 0, sizeof(u));
+	u.key.family = AF_INET;
+	u.ifindex = 7;
+	assert_int_equal(hint_add_gateway(&h, "10.101.0.1", err, sizeof(err)), 0);
+	assert_int_equal(hint_add_gateway(&h, "fe80::1", err, sizeof(err)), 0);
+	assert_int_equal(hint_add_route(&h, "10.250.0.0/24,via 10.101.0.1", err, sizeof(err)), 0);
+	/* main has a default through the link: only the route main lacks */
+	assert_int_equal(hintwatch_routes(&h, NULL, &u, true, &out), 0);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(out.v[0].dst_len, 24);
+	/* never-default: the IPv4 gateway's default too, nothing of IPv6 */
+	out.n = 0;
+	assert_int_equal(hintwatch_routes(&h, NULL, &u, false, &out), 0);
+	assert_int_equal(out.n, 2);
+	assert_int_equal(out.v[1].dst_len, 0);
+	assert_int_equal(out.v[1].gw.family, AF_INET);
+	assert_int_equal(out.v[1].oif, 7);
+	/* no hint, no router: nothing */
+	out.n = 0;
+	assert_int_equal(hintwatch_routes(NULL, NULL, &u, false, &out), 0);
+	assert_int_equal(out.n, 0);
+	kroute_set_free(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_routes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
