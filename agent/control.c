@@ -304,6 +304,7 @@ static int mark_ask(struct control *c, unsigned slot, const char *ifname, uint8_
 				     .mark = true };
 	int ret;
 
+	memset(rep, 0, sizeof(*rep));
 	if (c->lc.fd < 0 && (ret = lease_open(&c->lc, c->sockname)) < 0)
 		return ret;
 	snprintf(req.address, sizeof(req.address), "exec-%lu-%u", c->netns, slot);
