@@ -1,5 +1,6 @@
 /* control: the agent's control socket and the exec rules (control.h). */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -18,8 +20,12 @@
 #include "engine.h"
 #include "health.h"
 #include "log.h"
+#include "loop.h"
+#include "proto.h"
 
 #define TICK_MS 1000
+/* How long one of rtallocd's names has to answer a mark request. */
+#define MARK_WAIT_MS 300
 #define REQUEST_MAX 128
 #define CLIENTS_MAX 1024
 
@@ -241,11 +247,25 @@ static size_t apply(struct control *c, const struct xrules *s, const struct xrul
 	return done;
 }
 
-/* Would a rule of another tool (or agent.json's fwmark map) with this
- * fwmark catch our marked sockets, or would ours catch its marked
- * packets?  Then the marks are not ours to use: false, with the rule
+/* Would a rule of another tool (or agent.json's fwmark map) r catch
+ * packets of mark v under m, or would our rule for v catch its marked
+ * packets? */
+static bool mark_clashes(const struct xrule *r, uint32_t v, uint32_t m)
+{
+	if ((v & r->mask) == (r->mark & r->mask))
+		return true;
+	/* Its packets caught by ours: where its mask covers ours, the bits
+	 * are known (Firezone's whole-mark 0xfd002021 is no mark of ours);
+	 * where it covers part of ours, they may be. */
+	if ((r->mask & m) == m)
+		return (r->mark & m) == v;
+	return (r->mask & m) != 0;
+}
+
+/* Is the mark of slot (and of every other slot in use) clear of the
+ * fwmark rules of other tools in the kernel?  Else false, with the rule
  * named in why. */
-static bool marks_free(struct control *c, char *why, size_t len)
+static bool marks_free(struct control *c, unsigned slot, char *why, size_t len)
 {
 	struct xrules others = { 0 };
 	bool ok = true;
@@ -256,28 +276,163 @@ static bool marks_free(struct control *c, char *why, size_t len)
 	}
 	for (size_t i = 0; i < others.n && ok; i++) {
 		const struct xrule *r = &others.v[i];
+		const struct control_slot *sl = &c->slots[slot];
 
 		for (unsigned s = 0; s < CONTROL_SLOTS_MAX && ok; s++)
-			ok = (control_mark(s) & r->mask) != (r->mark & r->mask);
-		/* Its packets caught by ours: where its mask covers ours, the
-		 * bits are known (Firezone's whole-mark 0xfd002021 is no
-		 * slot's); where it covers part of ours, they may be. */
-		if (ok && (r->mask & CONTROL_MARK_MASK) == CONTROL_MARK_MASK) {
-			uint32_t v = r->mark & CONTROL_MARK_MASK;
-
-			ok = !v || v > control_mark(CONTROL_SLOTS_MAX - 1);
-		} else if (ok) {
-			ok = !(r->mask & CONTROL_MARK_MASK);
-		}
+			if (s == slot || c->slots[s].users)
+				ok = !c->slots[s].mark || !mark_clashes(r, c->slots[s].mark, c->slots[s].mask);
 		if (!ok)
-			snprintf(why, len, "the exec marks (0x1000000..0x%x/0x%x) overlap another rule in the "
+			snprintf(why, len, "the exec marks (0x%x/0x%x%s) overlap another rule in the "
 				 "kernel: `%s %u: fwmark 0x%x/0x%x%s%.0u' (another tool's, or agent.json's fwmark)",
-				 control_mark(CONTROL_SLOTS_MAX - 1), CONTROL_MARK_MASK,
+				 sl->mark, sl->mask, sl->leased ? ", rtallocd's mark_mask" : "",
 				 r->family == AF_INET ? "inet" : "inet6", r->pref, r->mark, r->mask,
 				 r->table ? " lookup " : "", r->table);
 	}
 	free(others.v);
 	return ok;
+}
+
+/* ---- marks from rtallocd ---- */
+
+/* One mark request (cmd REQUEST or RELEASE) for slot's key on ifname,
+ * trying the server's names in turn: 1 and *rep when answered, 0 when no
+ * name answered, -errno. */
+static int mark_ask(struct control *c, unsigned slot, const char *ifname, uint8_t cmd,
+		    struct proto_reply *rep)
+{
+	struct proto_request req = { .version = PROTO_VERSION_2, .cmd = cmd, .family = AF_UNSPEC,
+				     .mark = true };
+	int ret;
+
+	memset(rep, 0, sizeof(*rep));
+	if (c->lc.fd < 0 && (ret = lease_open(&c->lc, c->sockname)) < 0)
+		return ret;
+	snprintf(req.address, sizeof(req.address), "exec-%lu-%u", c->netns, slot);
+	snprintf(req.ifname, sizeof(req.ifname), "%s", ifname);
+	req.held_table = c->slots[slot].leased ? c->slots[slot].mark : 0;
+	for (int t = 0; t < LEASE_TARGETS; t++, lease_next_target(&c->lc)) {
+		uint64_t end = loop_now_ms() + MARK_WAIT_MS;
+		struct pollfd pfd = { .fd = c->lc.fd, .events = POLLIN };
+
+		ret = lease_send_req(&c->lc, &req);
+		if (ret < 0)
+			continue;
+		for (uint64_t now; (now = loop_now_ms()) < end;) {
+			if (poll(&pfd, 1, (int)(end - now)) <= 0)
+				continue;
+			ret = lease_recv(&c->lc, rep);
+			if (ret != 0)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static void mark_release(struct control *c, unsigned slot)
+{
+	struct control_slot *sl = &c->slots[slot];
+	struct proto_reply rep;
+
+	if (sl->leased && mark_ask(c, slot, sl->leased_ifname, PROTO_CMD_RELEASE, &rep) <= 0)
+		log_msg(LOG_WARNING, "exec: mark 0x%x: rtallocd did not answer its release; it expires",
+			sl->mark);
+	sl->leased = false;
+	sl->mark = sl->mask = 0;
+}
+
+/* agent.json's fwmark map against the mask marks are leased from: one
+ * line per mask. */
+static void fwmark_check(struct control *c, uint32_t mask)
+{
+	if (c->warned_mask == mask)
+		return;
+	c->warned_mask = mask;
+	for (size_t i = 0; i < c->cfg->nfwmark; i++)
+		if (c->cfg->fwmark[i].mark & c->cfg->fwmark[i].mask & mask)
+			log_msg(LOG_WARNING, "agent.json: fwmark \"%s\": 0x%x/0x%x overlaps rtallocd's mark_mask"
+				" 0x%x: an exec or binding mark may be the same", c->cfg->fwmark[i].pattern,
+				c->cfg->fwmark[i].mark, c->cfg->fwmark[i].mask, mask);
+}
+
+/* Gives slot (just taken for its ifname) a mark: leased from rtallocd,
+ * renewed when it already holds one; the fixed one when the server leases
+ * none (a 2017 server).  0, or -1 with why. */
+static int slot_mark(struct control *c, unsigned slot, char *why, size_t len)
+{
+	struct control_slot *sl = &c->slots[slot];
+	struct proto_reply rep;
+	int ret;
+
+	if (sl->leased && strcmp(sl->leased_ifname, sl->ifname))
+		mark_release(c, slot);
+	if (c->fixed) {
+		sl->mark = control_fixed_mark(slot);
+		sl->mask = CONTROL_MARK_MASK;
+		return 0;
+	}
+	ret = mark_ask(c, slot, sl->ifname, PROTO_CMD_REQUEST, &rep);
+	if (ret <= 0) {
+		snprintf(why, len, "rtallocd (@%s) did not answer a mark request%s%s", c->sockname,
+			 ret < 0 ? ": " : "", ret < 0 ? strerror(-ret) : "");
+		return -1;
+	}
+	if (rep.table && rep.mark_mask) {
+		sl->mark = rep.table;
+		sl->mask = rep.mark_mask;
+		sl->leased = true;
+		memcpy(sl->leased_ifname, sl->ifname, sizeof(sl->leased_ifname));
+		sl->renew_ms = loop_now_ms() + (uint64_t)rep.lease_seconds * 500;
+		fwmark_check(c, sl->mask);
+		return 0;
+	}
+	if (rep.version >= PROTO_VERSION_2 && !rep.table) {
+		snprintf(why, len, "rtallocd: %s", rep.error[0] ? rep.error : "no mark");
+		return -1;
+	}
+	/* A server that knows no marks: the 2017 one (v1), which took the
+	 * request for a table lease, or refused it. */
+	if (rep.table) {
+		struct proto_request req = { .version = PROTO_VERSION_2, .cmd = PROTO_CMD_RELEASE,
+					     .family = AF_UNSPEC };
+
+		snprintf(req.address, sizeof(req.address), "exec-%lu-%u", c->netns, slot);
+		snprintf(req.ifname, sizeof(req.ifname), "%s", sl->ifname);
+		lease_send_req(&c->lc, &req);
+	}
+	log_msg(LOG_WARNING, "exec: rtallocd (@%s) leases no marks (a version 1 server): exec and binding"
+		" marks are fixed, (slot + 1) << 24 under 0x%x", c->sockname, CONTROL_MARK_MASK);
+	c->fixed = true;
+	sl->mark = control_fixed_mark(slot);
+	sl->mask = CONTROL_MARK_MASK;
+	return 0;
+}
+
+/* Renews the leased marks due, releases those of slots no one uses. */
+static void marks_sync(struct control *c)
+{
+	uint64_t now = loop_now_ms();
+
+	for (unsigned s = 0; s < CONTROL_SLOTS_MAX; s++) {
+		struct control_slot *sl = &c->slots[s];
+		struct proto_reply rep;
+
+		if (!sl->users) {
+			if (sl->leased)
+				mark_release(c, s);
+			sl->mark = sl->mask = 0;
+			continue;
+		}
+		if (!sl->leased || now < sl->renew_ms)
+			continue;
+		if (mark_ask(c, s, sl->leased_ifname, PROTO_CMD_REQUEST, &rep) > 0 && rep.table == sl->mark &&
+		    rep.mark_mask == sl->mask) {
+			sl->renew_ms = now + (uint64_t)rep.lease_seconds * 500;
+			continue;
+		}
+		log_msg(LOG_WARNING, "exec: mark 0x%x on %s was not renewed (%s); asking again in 10 s",
+			sl->mark, sl->ifname, rep.error[0] ? rep.error : "no answer or another mark");
+		sl->renew_ms = now + 10000;
+	}
 }
 
 /* ---- what is wanted ---- */
@@ -320,11 +475,10 @@ static int wanted(const struct control *c, struct xrules *out)
 	for (unsigned s = 0; s < CONTROL_SLOTS_MAX; s++) {
 		const struct control_slot *sl = &c->slots[s];
 
-		if (!sl->users)
+		if (!sl->users || !sl->mark)
 			continue;
 		for (size_t f = 0; f < 2; f++) {
-			struct xrule r = { .family = families[f], .mark = control_mark(s),
-					   .mask = CONTROL_MARK_MASK };
+			struct xrule r = { .family = families[f], .mark = sl->mark, .mask = sl->mask };
 
 			if ((ret = wanted_one(c, r, sl->ifname, sl->strict, out)) < 0)
 				return ret;
@@ -394,18 +548,22 @@ void control_bindings(struct control *c)
 			log_msg(LOG_ERR, "bindings[%zu]: no cgroup2 mount here: %s not bound", i, b->cgroup);
 			continue;
 		}
-		if (!marks_free(c, why, sizeof(why))) {
-			log_msg(LOG_ERR, "bindings[%zu]: %s: %s not bound", i, why, b->cgroup);
-			continue;
-		}
 		slot = slot_get(c, b->uplink, b->strict);
 		if (slot < 0) {
 			log_msg(LOG_ERR, "bindings[%zu]: all %d marks are in use: %s not bound", i,
 				CONTROL_SLOTS_MAX, b->cgroup);
 			continue;
 		}
+		if (!c->slots[slot].users && slot_mark(c, (unsigned)slot, why, sizeof(why)) < 0) {
+			log_msg(LOG_ERR, "bindings[%zu]: %s: %s not bound", i, why, b->cgroup);
+			continue;
+		}
+		if (!marks_free(c, (unsigned)slot, why, sizeof(why))) {
+			log_msg(LOG_ERR, "bindings[%zu]: %s: %s not bound", i, why, b->cgroup);
+			continue;
+		}
 		snprintf(dir, sizeof(dir), "%s/%s", root, b->cgroup);
-		if (cgmark_bind(dir, CONTROL_BIND_PROG, control_mark((unsigned)slot), why, sizeof(why)) < 0) {
+		if (cgmark_bind(dir, CONTROL_BIND_PROG, c->slots[slot].mark, why, sizeof(why)) < 0) {
 			log_msg(LOG_ERR, "bindings[%zu]: %s", i, why);
 			continue;
 		}
@@ -414,7 +572,7 @@ void control_bindings(struct control *c)
 		snprintf(c->bound[c->nbound].cgroup, sizeof(c->bound[0].cgroup), "%s", b->cgroup);
 		c->nbound++;
 		log_msg(LOG_INFO, "bindings[%zu]: %s out of %s (%s, mark 0x%x)", i, b->cgroup, b->uplink,
-			b->strict ? "strict" : "default", control_mark((unsigned)slot));
+			b->strict ? "strict" : "default", c->slots[slot].mark);
 	}
 	control_sync(c);
 }
@@ -427,6 +585,7 @@ void control_sync(struct control *c)
 
 	if (!c->open)
 		return;
+	marks_sync(c);
 	ret = wanted(c, &want);
 	if (ret == 0)
 		ret = kernel_rules(c, &have, false);
@@ -576,21 +735,24 @@ static void request(struct control_client *cl, char *line)
 		reply(cl, "error %s is no uplink of rtalloc-agent (not in agent.json's interfaces)", ifname);
 		return;
 	}
-	if (!marks_free(c, why, sizeof(why))) {
-		log_msg(LOG_ERR, "exec: %s: refused", why);
-		reply(cl, "error %s", why);
-		return;
-	}
 	slot = slot_get(c, ifname, strict);
 	if (slot < 0) {
 		reply(cl, "error all %d exec marks are in use", CONTROL_SLOTS_MAX);
+		return;
+	}
+	if ((!c->slots[slot].users && slot_mark(c, (unsigned)slot, why, sizeof(why)) < 0) ||
+	    !marks_free(c, (unsigned)slot, why, sizeof(why))) {
+		log_msg(LOG_ERR, "exec: %s: refused", why);
+		reply(cl, "error %s", why);
+		if (!c->slots[slot].users)
+			marks_sync(c);
 		return;
 	}
 	/* The rules first: the caller's first socket already finds them. */
 	c->slots[slot].users++;
 	cl->slot = slot;
 	control_sync(c);
-	ret = cgmark_attach(cl->cred.pid, control_mark((unsigned)slot), cl->h.fd, why, sizeof(why));
+	ret = cgmark_attach(cl->cred.pid, c->slots[slot].mark, cl->h.fd, why, sizeof(why));
 	if (ret < 0) {
 		log_msg(LOG_WARNING, "exec: pid %d on %s: %s", (int)cl->cred.pid, ifname, why);
 		reply(cl, "error cannot mark the caller's sockets: %s", why);
@@ -600,8 +762,8 @@ static void request(struct control_client *cl, char *line)
 		return;
 	}
 	log_msg(LOG_INFO, "exec: uid %d pid %d out of %s (%s, mark 0x%x)", (int)cl->cred.uid,
-		(int)cl->cred.pid, ifname, policy, control_mark((unsigned)slot));
-	reply(cl, "ok 0x%x", control_mark((unsigned)slot));
+		(int)cl->cred.pid, ifname, policy, c->slots[slot].mark);
+	reply(cl, "ok 0x%x", c->slots[slot].mark);
 }
 
 static void client_ready(struct loop_fd *h, uint32_t events)
@@ -677,6 +839,13 @@ int control_open(struct control *c, struct loop *loop, struct engine *e,
 	c->e = e;
 	c->cfg = cfg;
 	c->listen.fd = c->tick.h.fd = -1;
+	c->lc.fd = -1;
+	snprintf(c->sockname, sizeof(c->sockname), "%s", socket_path);
+	{
+		struct stat st;
+
+		c->netns = stat("/proc/self/ns/net", &st) == 0 ? (unsigned long)st.st_ino : 0;
+	}
 	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, CONTROL_NAME_FMT, socket_path);
 	if (n < 0 || (size_t)n >= sizeof(sa.sun_path) - 1)
 		return -ENAMETOOLONG;
@@ -738,8 +907,12 @@ void control_close(struct control *c)
 		client_free(cl);
 	}
 	control_bindings_drop(c);
+	for (unsigned s = 0; s < CONTROL_SLOTS_MAX; s++)
+		c->slots[s].users = 0;
+	control_sync(c);	/* releases the marks too */
 	memset(c->slots, 0, sizeof(c->slots));
-	control_sync(c);
+	if (c->lc.fd >= 0)
+		lease_close(&c->lc);
 	loop_fd_del(c->loop, &c->listen);
 	close(c->listen.fd);
 	loop_timer_free(c->loop, &c->tick);

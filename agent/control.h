@@ -21,12 +21,16 @@
 #include <stdint.h>
 
 #include "bindings.h"
+#include "lease.h"
 #include "loop.h"
 #include "nl.h"
 #include "owner.h"	/* CONTROL_NAME_FMT */
 
-/* The marks of exec slots: (slot + 1) << 24 under this mask; the bits no
- * other tool we know uses (Tailscale 0xff0000, mwan3 0x3f00, Gluon 0x1;
+/* The marks of exec slots are leased from rtallocd's mark_mask (a v2
+ * request with "mark":1, docs/protocol.md, Marks), one per slot in use,
+ * renewed while it is, released when it is not.  Only a server that leases
+ * no marks (the 2017 one, v1) leaves the fixed (slot + 1) << 24 under this
+ * mask (Tailscale 0xff0000, mwan3 0x3f00, Gluon 0x1 are clear of it;
  * Firezone's 0xfd002021 is never a slot's, slots end at 0x7f). */
 #define CONTROL_MARK_MASK 0xff000000u
 #define CONTROL_SLOTS_MAX 127
@@ -41,6 +45,12 @@ struct control_slot {
 	char ifname[IFNAMSIZ];
 	bool strict;
 	unsigned users;
+	/* Its mark under mask (0: none yet); leased: from rtallocd, for
+	 * the key (exec-NETNS-SLOT, leased_ifname), renewed at renew_ms. */
+	uint32_t mark, mask;
+	bool leased;
+	char leased_ifname[IFNAMSIZ];
+	uint64_t renew_ms;
 };
 
 struct control {
@@ -59,10 +69,15 @@ struct control {
 	} bound[BINDINGS_MAX];		/* cgroup bindings with their program */
 	size_t nbound;
 	bool open;
+	char sockname[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* rtallocd's */
+	struct lease_client lc;		/* for marks; fd -1 until the first */
+	unsigned long netns;		/* our network namespace's inode: in keys */
+	bool fixed;			/* the server leases no marks (logged once) */
+	uint32_t warned_mask;		/* fwmark map checked against this mask */
 };
 
-/* The mark of a slot. */
-static inline uint32_t control_mark(unsigned slot)
+/* The fixed mark of a slot, for a server that leases none. */
+static inline uint32_t control_fixed_mark(unsigned slot)
 {
 	return (uint32_t)(slot + 1) << 24;
 }

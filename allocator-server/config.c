@@ -35,12 +35,39 @@ void config_defaults(struct config *c)
 	c->table_timeout = CONFIG_DEFAULT_TIMEOUT;
 	snprintf(c->db_path, sizeof(c->db_path), "%s", CONFIG_DEFAULT_DB);
 	c->af_inet = c->af_inet6 = c->af_unspec = true;
+	c->mark_mask = CONFIG_DEFAULT_MARK_MASK;
 }
 
 static int get_u32(struct json_object *v, const char *key, uint32_t min, uint32_t max,
 		   uint32_t *out, char *err, size_t errlen)
 {
 	return jsonconf_u32(v, key, min, max, JSON_C_TO_STRING_SPACED, out, err, errlen);
+}
+
+/* An integer or a "0x..." string (JSON has no hex), 1..16 bits set. */
+static int get_mark_mask(struct json_object *v, uint32_t *out, char *err, size_t errlen)
+{
+	unsigned long long m;
+	const char *str;
+	char *end;
+	int ret;
+
+	if (json_object_is_type(v, json_type_string)) {
+		str = json_object_get_string(v);
+		errno = 0;
+		m = strtoull(str, &end, 0);
+		if (!*str || *end || errno || m > UINT32_MAX || *str == '-' || *str == ' ')
+			return jsonconf_bad(err, errlen, "mark_mask: not a 32-bit number: `%.40s'", str);
+		*out = (uint32_t)m;
+	} else {
+		ret = get_u32(v, "mark_mask", 0, UINT32_MAX, out, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	if (!*out || __builtin_popcount(*out) > CONFIG_MAX_MARK_BITS)
+		return jsonconf_bad(err, errlen, "mark_mask: must have 1..%d bits set, got 0x%x",
+				    CONFIG_MAX_MARK_BITS, *out);
+	return 0;
 }
 
 static int get_string(struct json_object *v, const char *key, char *out, size_t size,
@@ -181,6 +208,8 @@ int config_parse(struct config *c, const char *text, size_t len, char *err, size
 			ret = get_ids(v, key, c->read_gids, &c->n_read_gids, err, errlen);
 		else if (!strcmp(key, "unspec"))	/* the same as addr_families.unspec */
 			ret = get_bool(v, key, &c->af_unspec, err, errlen);
+		else if (!strcmp(key, "mark_mask"))
+			ret = get_mark_mask(v, &c->mark_mask, err, errlen);
 		else if (!strcmp(key, "grace_seconds"))
 			ret = get_u32(v, key, 0, CONFIG_MAX_TIMEOUT, &c->grace_seconds, err, errlen);
 		else	/* the original ignores keys it does not know: so do we, aloud */

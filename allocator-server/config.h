@@ -15,6 +15,12 @@
 #define CONFIG_DEFAULT_DB	"/var/lib/rtalloc/leases.db"
 #define CONFIG_MAX_TABLES	1000000
 #define CONFIG_MAX_TIMEOUT	(365 * 86400)
+/* Marks rtallocd leases (docs/protocol.md, Marks): the top nibble, clear of
+ * the marks other tools hard-code: Tailscale's 0xff0000, mwan3's 0x3f00,
+ * Gluon's 0x1; Firezone's single mark 0xfd002021 shares these bits, so its
+ * value under the mask (0xf0000000) is never leased. */
+#define CONFIG_DEFAULT_MARK_MASK	0xf0000000u
+#define CONFIG_MAX_MARK_BITS	16
 #define CONFIG_SOCKET_DIR	"/run/rtalloc"	/* where clients look for socket_file */
 
 struct config {
@@ -43,6 +49,8 @@ struct config {
 	 * client may still hold are kept for it (0: one renewal interval,
 	 * config_grace()). */
 	uint32_t grace_seconds;
+	/* The bits of the marks leased (1..2^bits - 1 under them). */
+	uint32_t mark_mask;
 	unsigned n_unknown;		/* unknown keys seen (each logged) */
 };
 

@@ -58,6 +58,8 @@ struct lease {
 	/* Dead by a release, not a lapse: its holder said it is done, so its
 	 * table is no preference to keep from newcomers (ledger_claim()). */
 	bool released : 1;
+	/* Of the server's mark ledger (its table is a mark index). */
+	bool mark : 1;
 };
 
 /* 100,000 leases are 8 MB at 80 bytes, most of rtallocd's memory: a field

@@ -149,3 +149,43 @@ uint32_t pool_used(const struct pool *p, int family)
 	}
 	return p->n - freebits;
 }
+
+uint32_t pool_mark_count(uint32_t mask)
+{
+	int bits = __builtin_popcount(mask);
+
+	return bits >= 32 ? UINT32_MAX : (UINT32_C(1) << bits) - 1;
+}
+
+uint32_t pool_mark_value(uint32_t mask, uint32_t idx)
+{
+	uint32_t v = 0;
+
+	for (uint32_t bit = 1; mask && idx; bit <<= 1) {
+		if (!(mask & bit))
+			continue;
+		if (idx & 1)
+			v |= bit;
+		idx >>= 1;
+		mask &= ~bit;
+	}
+	return v;
+}
+
+uint32_t pool_mark_index(uint32_t mask, uint32_t mark)
+{
+	uint32_t idx = 0;
+	int k = 0;
+
+	if (mark & ~mask)
+		return 0;
+	for (uint32_t bit = 1; mask; bit <<= 1) {
+		if (!(mask & bit))
+			continue;
+		if (mark & bit)
+			idx |= UINT32_C(1) << k;
+		k++;
+		mask &= ~bit;
+	}
+	return idx;
+}

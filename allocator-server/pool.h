@@ -36,4 +36,12 @@ void pool_put(struct pool *p, int family, uint32_t table);
 /* How many tables are taken in family (AF_UNSPEC: in either). */
 uint32_t pool_used(const struct pool *p, int family);
 
+/* Marks: a mark pool is a pool of indices 1..2^bits(mask) - 1, index i
+ * the mark whose bits under mask are i's bits in order (bit k of i at the
+ * k-th set bit of mask). */
+uint32_t pool_mark_count(uint32_t mask);
+uint32_t pool_mark_value(uint32_t mask, uint32_t idx);
+/* The index of mark, or 0 when mark is 0 or has bits outside mask. */
+uint32_t pool_mark_index(uint32_t mask, uint32_t mark);
+
 #endif

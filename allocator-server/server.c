@@ -110,6 +110,12 @@ static void peer_log(struct server *s, const struct ucred *cr, const char *what)
 		log_msg(LOG_WARNING, "peer without credentials: %s", what);
 }
 
+/* The ledger le belongs to. */
+static struct ledger *ledger_of(struct server *s, const struct lease *le)
+{
+	return le->mark ? &s->marks : &s->ledger;
+}
+
 static void mark_dirty(struct server *s, struct lease *le)
 {
 	if (le->dirty)
@@ -155,12 +161,12 @@ static int flush(struct server *s)
 			if (le->alive != live)
 				continue;
 			memset(&r, 0, sizeof(r));
-			r.family = le->family;
+			r.family = le->mark ? STORE_FAMILY_MARK : le->family;
 			memcpy(r.ifname, le->ifname, sizeof(r.ifname));
 			ledger_addr_str(le, r.address, sizeof(r.address));
 			/* r is zeroed; tags are at most PROTO_TAG_MAX by construction */
 			memcpy(r.tag, ledger_tag(le), strnlen(ledger_tag(le), sizeof(r.tag) - 1));
-			r.table = le->table;
+			r.table = le->mark ? pool_mark_value(s->cfg->mark_mask, le->table) : le->table;
 			r.expires = row_expires(s, le) + off;	/* the wall clock's */
 			r.uid = le->uid;
 			r.alive = le->alive;
@@ -177,14 +183,22 @@ static int flush(struct server *s)
 		if (ret == 0)	/* else the rows are as they were */
 			le->stored = le->alive ? row_expires(s, le) : 0;
 		if (le->forgotten)	/* its row is written: its memory is free */
-			ledger_recycle(&s->ledger, le);
+			ledger_recycle(ledger_of(s, le), le);
 	}
 	return ret;
 }
 
+/* The live lease, table or mark, that expires first, or NULL. */
+static struct lease *next_expiry(const struct server *s)
+{
+	struct lease *t = ledger_next_expiry(&s->ledger), *m = ledger_next_expiry(&s->marks);
+
+	return !m || (t && t->expires <= m->expires) ? t : m;
+}
+
 static void arm_expiry(struct server *s)
 {
-	struct lease *next = ledger_next_expiry(&s->ledger);
+	struct lease *next = next_expiry(s);
 	int64_t now;
 
 	if (!next) {
@@ -213,8 +227,8 @@ static void catch_up(struct server *s, int64_t now)
 
 	if (!s->armed_for || now - s->armed_for <= (int64_t)s->cfg->table_timeout)
 		return;
-	while ((le = ledger_next_expiry(&s->ledger)) && le->expires <= now) {
-		ledger_grant(&s->ledger, le, now + grace);
+	while ((le = next_expiry(s)) && le->expires <= now) {
+		ledger_grant(ledger_of(s, le), le, now + grace);
 		mark_dirty(s, le);
 		n++;
 	}
@@ -233,10 +247,11 @@ static void expiry_fired(struct loop_timer *t)
 
 	catch_up(s, now);
 	s->armed_for = 0;
-	while ((le = ledger_next_expiry(&s->ledger)) && le->expires <= now) {
-		log_msg(LOG_INFO, "lease expired: table %u %s %s on %s", le->table,
+	while ((le = next_expiry(s)) && le->expires <= now) {
+		log_msg(LOG_INFO, "lease expired: %s %#x %s %s on %s", le->mark ? "mark" : "table",
+			le->mark ? pool_mark_value(s->cfg->mark_mask, le->table) : le->table,
 			family_name(le->family), ledger_addr_str(le, addr, sizeof(addr)), le->ifname);
-		ledger_drop(&s->ledger, le);
+		ledger_drop(ledger_of(s, le), le);
 		mark_dirty(s, le);
 	}
 	if (flush(s) < 0)
@@ -304,7 +319,7 @@ static void grace_end(struct server *s)
 }
 
 /* The lease of req's key, or NULL; *ident whether it is an identifier. */
-static struct lease *key_find(struct server *s, const struct proto_request *req, bool *ident,
+static struct lease *key_find(struct ledger *l, const struct proto_request *req, bool *ident,
 			      struct inet_addr *a)
 {
 	/* proto_request_parse() checked it: an address of the family, or an
@@ -312,8 +327,28 @@ static struct lease *key_find(struct server *s, const struct proto_request *req,
 	*ident = addr_parse(req->family, req->address, a) < 0;
 	if (*ident && (req->family != AF_UNSPEC || !proto_ident_valid(req->address)))
 		return NULL;
-	return *ident ? ledger_find_id(&s->ledger, req->ifname, req->address) :
-			ledger_find(&s->ledger, req->family, req->ifname, a);
+	return *ident ? ledger_find_id(l, req->ifname, req->address) :
+			ledger_find(l, req->family, req->ifname, a);
+}
+
+/* le (a table's or a mark's) was granted until expires: its holder, its
+ * tag, its row (none for a renewal the row covers, "same"), the reply. */
+static void grant_reply(struct server *s, struct server_slot *sl, struct lease *le, const struct ucred *cr,
+			const char *tag, bool same, int64_t expires)
+{
+	le->uid = cr->uid;
+	if (ledger_set_tag(le, tag) < 0)
+		log_msg(LOG_WARNING, "out of memory: %s %u keeps its old tag", le->mark ? "mark index" : "table",
+			le->table);
+	if (same)
+		s->unwritten = true;
+	else
+		mark_dirty(s, le);
+	sl->rep.table = le->mark ? pool_mark_value(s->cfg->mark_mask, le->table) : le->table;
+	sl->rep.mark_mask = le->mark ? s->cfg->mark_mask : 0;
+	sl->rep.lease_expires = expires + wall_offset();	/* v2: the wall clock's */
+	sl->rep.lease_seconds = s->cfg->table_timeout;
+	sl->granted = true;
 }
 
 static void do_request(struct server *s, struct server_slot *sl, const struct proto_request *req,
@@ -325,7 +360,7 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 	struct lease *le, *added = NULL;
 	bool same, ident;
 
-	le = key_find(s, req, &ident, &a);
+	le = key_find(&s->ledger, req, &ident, &a);
 	if (ident && req->family != AF_UNSPEC) {
 		refuse(sl, "address: not an %s address: `%s'", family_name(req->family), req->address);
 		return;
@@ -391,17 +426,46 @@ static void do_request(struct server *s, struct server_slot *sl, const struct pr
 			ledger_forget(&s->ledger, added);
 		return;
 	}
-	le->uid = cr->uid;
-	if (ledger_set_tag(le, req->tag) < 0)
-		log_msg(LOG_WARNING, "out of memory: table %u keeps its old tag", le->table);
-	if (same)
-		s->unwritten = true;
-	else
-		mark_dirty(s, le);
-	sl->rep.table = le->table;
-	sl->rep.lease_expires = expires + wall_offset();	/* v2: the wall clock's */
-	sl->rep.lease_seconds = s->cfg->table_timeout;
-	sl->granted = true;
+	grant_reply(s, sl, le, cr, req->tag, same, expires);
+}
+
+/* A mark lease (v2 "mark": 1): the key, always AF_UNSPEC (a mark holds
+ * for both families), gets a mark under mark_mask.  Like a table: renewed
+ * by the same key, released by its holder, ended by its expiry, and a key
+ * that held one gets it back while it is free. */
+static void do_mark_request(struct server *s, struct server_slot *sl, const struct proto_request *req,
+			    const struct ucred *cr, int64_t now)
+{
+	int64_t expires = now + s->cfg->table_timeout;
+	uint32_t claim = pool_mark_index(s->cfg->mark_mask, req->held_table);
+	struct inet_addr a;
+	struct lease *le, *added = NULL;
+	bool same, ident;
+
+	le = key_find(&s->marks, req, &ident, &a);
+	if (le && le->alive && le->uid != cr->uid && cr->uid != 0) {
+		refuse(sl, "permission denied: the lease belongs to uid %u", le->uid);
+		return;
+	}
+	if (!le && !pool_first_free(&s->marks.pool, AF_UNSPEC)) {
+		refuse(sl, "no free mark: every mark under mark_mask 0x%x is leased", s->cfg->mark_mask);
+		return;
+	}
+	if (!le && !(le = added = ident ? ledger_add_id(&s->marks, req->ifname, req->address) :
+				  ledger_add(&s->marks, AF_UNSPEC, req->ifname, &a))) {
+		refuse(sl, "server out of memory");
+		return;
+	}
+	le->mark = true;
+	same = le->alive && le->stored >= expires && le->uid == cr->uid &&
+	       !strcmp(ledger_tag(le), req->tag);
+	if (ledger_claim(&s->marks, le, expires, claim, now - s->cfg->table_timeout) < 0) {
+		refuse(sl, "no free mark: every mark under mark_mask 0x%x is leased", s->cfg->mark_mask);
+		if (added)
+			ledger_forget(&s->marks, added);
+		return;
+	}
+	grant_reply(s, sl, le, cr, req->tag, same, expires);
 }
 
 static void do_release(struct server *s, struct server_slot *sl, const struct proto_request *req,
@@ -410,7 +474,8 @@ static void do_release(struct server *s, struct server_slot *sl, const struct pr
 	char addr[INET6_ADDRSTRLEN];
 	struct inet_addr a;
 	bool ident;
-	struct lease *le = key_find(s, req, &ident, &a);
+	struct ledger *l = req->mark ? &s->marks : &s->ledger;
+	struct lease *le = key_find(l, req, &ident, &a);
 
 	if (!le || !le->alive) {
 		refuse(sl, "no lease for %s %s on %s", family_name(req->family), req->address, req->ifname);
@@ -420,13 +485,14 @@ static void do_release(struct server *s, struct server_slot *sl, const struct pr
 		refuse(sl, "permission denied: the lease belongs to uid %u", le->uid);
 		return;
 	}
-	ledger_drop(&s->ledger, le);
+	ledger_drop(l, le);
 	le->expires = now;
 	le->released = true;
 	mark_dirty(s, le);
-	log_msg(LOG_DEBUG, "released table %u %s %s on %s", le->table, family_name(le->family),
-		ledger_addr_str(le, addr, sizeof(addr)), le->ifname);
-	sl->rep.table = le->table;
+	log_msg(LOG_DEBUG, "released %s %u %s %s on %s", le->mark ? "mark index" : "table", le->table,
+		family_name(le->family), ledger_addr_str(le, addr, sizeof(addr)), le->ifname);
+	sl->rep.table = le->mark ? pool_mark_value(s->cfg->mark_mask, le->table) : le->table;
+	sl->rep.mark_mask = le->mark ? s->cfg->mark_mask : 0;
 	sl->rep.lease_expires = now + wall_offset();
 	sl->granted = true;
 }
@@ -481,11 +547,16 @@ static void handle(struct server *s, struct server_slot *sl, struct msghdr *mh, 
 		sl->list_offset = req.offset;
 		return;
 	}
-	if (!family_enabled(s->cfg, req.family)) {
+	/* a mark is keyed for both families, as an unspec table */
+	if (req.mark)
+		req.family = AF_UNSPEC;
+	if (!req.mark && !family_enabled(s->cfg, req.family)) {
 		refuse(sl, "addr_family: %s leases are disabled on this server", family_name(req.family));
 		return;
 	}
-	if (req.cmd == PROTO_CMD_REQUEST)
+	if (req.cmd == PROTO_CMD_REQUEST && req.mark)
+		do_mark_request(s, sl, &req, cr, now);
+	else if (req.cmd == PROTO_CMD_REQUEST)
 		do_request(s, sl, &req, cr, now);
 	else
 		do_release(s, sl, &req, cr, now);
@@ -647,43 +718,49 @@ static int restore_row(void *ctx, const struct store_row *r)
 	struct inet_addr a;
 	char canon[INET6_ADDRSTRLEN];
 	struct lease *le;
+	bool mark = r->family == STORE_FAMILY_MARK;
+	struct ledger *l = mark ? &s->marks : &s->ledger;
+	int family = mark ? AF_UNSPEC : r->family;
+	uint32_t table = mark ? pool_mark_index(s->cfg->mark_mask, r->table) : r->table;
 
-	bool ident = r->family == AF_UNSPEC && addr_parse(AF_UNSPEC, r->address, &a) < 0 &&
+	bool ident = family == AF_UNSPEC && addr_parse(AF_UNSPEC, r->address, &a) < 0 &&
 		     proto_ident_valid(r->address);
 	int64_t expires = r->expires - lc->off;	/* this boot's clock */
 
-	if ((r->family != AF_INET && r->family != AF_INET6 && r->family != AF_UNSPEC) ||
+	if ((family != AF_INET && family != AF_INET6 && family != AF_UNSPEC) ||
 	    !ifname_valid(r->ifname) ||
-	    (!ident && (addr_parse(r->family, r->address, &a) < 0 ||
+	    (!ident && (addr_parse(family, r->address, &a) < 0 ||
 			strcmp(addr_str(&a, canon, sizeof(canon)), r->address)))) {
 		lc->bad++;
 		return 0;
 	}
 	/* An older row of a key already read (live first, latest first): an
 	 * unspec lease moved tables while an inet one held its old one. */
-	if (ident ? ledger_find_id(&s->ledger, r->ifname, r->address) :
-		    ledger_find(&s->ledger, r->family, r->ifname, &a))
+	if (ident ? ledger_find_id(l, r->ifname, r->address) :
+		    ledger_find(l, family, r->ifname, &a))
 		return 0;
-	le = ident ? ledger_add_id(&s->ledger, r->ifname, r->address) :
-		     ledger_add(&s->ledger, r->family, r->ifname, &a);
+	le = ident ? ledger_add_id(l, r->ifname, r->address) :
+		     ledger_add(l, family, r->ifname, &a);
 	if (!le)
 		return -ENOMEM;
+	le->mark = mark;
 	if (ledger_set_tag(le, r->tag) < 0)
 		return -ENOMEM;
 	le->uid = r->uid;
 	le->expires = expires;	/* the row's, which may exceed the acked one */
-	le->table = pool_contains(&s->ledger.pool, r->table) ? r->table : 0;
+	/* a mark outside today's mark_mask is no lease any more */
+	le->table = pool_contains(&l->pool, table) ? table : 0;
 	/* Live only if its table is still ours (rows of another boot were
 	 * ended by store_open()); otherwise a preference.  A live row whose
 	 * time ran out while rtallocd was not running (or whose wall-clock
 	 * expiry a clock step moved) was never seen to end: its holder may
 	 * have been asking all along, so it is kept for the grace period. */
-	if (r->alive && le->table && family_enabled(s->cfg, r->family)) {
+	if (r->alive && le->table && (mark || family_enabled(s->cfg, family))) {
 		bool lapsed = expires <= lc->now;
 
 		if (lapsed)
 			expires = lc->now + config_grace(s->cfg);
-		if (ledger_restore(&s->ledger, le, expires) == 0) {
+		if (ledger_restore(l, le, expires) == 0) {
 			le->stored = lapsed ? 0 : expires;
 			if (lapsed)
 				mark_dirty(s, le);	/* its row gets the grace */
@@ -695,9 +772,9 @@ static int restore_row(void *ctx, const struct store_row *r)
 	}
 	if (r->alive)
 		mark_dirty(s, le);	/* record that it is over */
-	ledger_restore_dead(&s->ledger, le);
+	ledger_restore_dead(l, le);
 	if (!le->table)
-		le->table = r->table;	/* keep it in the database as it was */
+		le->table = table;	/* keep it in the database as it was */
 	lc->dead++;
 	return 0;
 }
@@ -937,6 +1014,17 @@ int server_init(struct server *s, struct loop *l, const struct config *cfg, char
 		snprintf(err, errlen, "cannot allocate %u tables: %s", cfg->num_tables, strerror(-ret));
 		return ret;
 	}
+	ret = ledger_init(&s->marks, 1, pool_mark_count(cfg->mark_mask));
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot allocate the marks of mark_mask 0x%x: %s", cfg->mark_mask,
+			 strerror(-ret));
+		return ret;
+	}
+	/* Firezone marks its packets 0xfd002021: a rule for that mark's bits
+	 * under our mask would take them (config.h). */
+	if (pool_mark_index(cfg->mark_mask, SERVER_FIREZONE_MARK & cfg->mark_mask))
+		pool_take(&s->marks.pool, AF_UNSPEC,
+			  pool_mark_index(cfg->mark_mask, SERVER_FIREZONE_MARK & cfg->mark_mask));
 	/* Bind before touching the database: a second server must fail on the
 	 * name without getting to the first one's leases. */
 	ret = sock_open(s, err, errlen);
@@ -1006,6 +1094,7 @@ void server_free(struct server *s)
 	store_close(s->store);
 	s->store = NULL;
 	ledger_free(&s->ledger);
+	ledger_free(&s->marks);
 	free(s->slots);
 	free(s->listbuf);
 	free(s->grace_held);

@@ -14,6 +14,7 @@
 #include "store.h"
 
 #define SERVER_BATCH 128
+#define SERVER_FIREZONE_MARK	0xfd002021u	/* never leased (config.h) */
 
 /* The names rtallocd listens on (docs/protocol.md, Transport).  The file
  * socket comes first: only a privileged process can bind it, and it is
@@ -38,6 +39,9 @@ struct server {
 	const struct config *cfg;
 	struct store *store;
 	struct ledger ledger;
+	/* Marks under cfg->mark_mask, AF_UNSPEC keys, table = mark index
+	 * (pool_mark_value()); written as STORE_FAMILY_MARK rows. */
+	struct ledger marks;
 	char boot_id[STORE_BOOT_ID_MAX];
 	uid_t self_uid;
 	struct server_listener socks[SERVER_SOCKS];

@@ -16,6 +16,10 @@
 #define STORE_SCHEMA_VERSION	2
 #define STORE_BOOT_ID_MAX	40
 
+/* A row of a mark lease (rtallocd's second pool): family 255, tbl the
+ * mark value itself (what `ip rule' shows), never a table's family. */
+#define STORE_FAMILY_MARK	255
+
 struct store_row {
 	uint8_t family;
 	char ifname[IFNAMSIZ];

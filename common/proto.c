@@ -501,6 +501,15 @@ static int request_parse(const void *buf, size_t len, struct proto_request *req,
 		req->held_table = (uint32_t)v;
 	else if (ret != -ENOENT)
 		goto cleanup;
+	ret = get_int(o, "mark", 0, 1, false, &v, err, errlen);
+	if (ret == 0 && v && req->version < PROTO_VERSION_2) {
+		ret = fail(err, errlen, "mark: a mark lease needs version 2");
+		goto cleanup;
+	}
+	if (ret == 0)
+		req->mark = v == 1;
+	else if (ret != -ENOENT)
+		goto cleanup;
 	ret = key_parse(o, &req->family, req->address, req->ifname, req->tag, err, errlen);
 cleanup:
 	json_object_put(j);
@@ -580,6 +589,11 @@ int proto_reply_parse(const void *buf, size_t len, struct proto_reply *rep,
 	ret = get_int(&in, "retry_after", 0, UINT32_MAX, false, &v, err, errlen);
 	if (ret == 0)
 		rep->retry_after = (uint32_t)v;
+	else if (ret != -ENOENT)
+		goto cleanup;
+	ret = get_int(&in, "mark_mask", 0, UINT32_MAX, false, &v, err, errlen);
+	if (ret == 0)
+		rep->mark_mask = (uint32_t)v;
 	else if (ret != -ENOENT)
 		goto cleanup;
 	ret = get_str(&in, "error", false, rep->error, sizeof(rep->error), err, errlen);
@@ -713,6 +727,8 @@ int proto_request_format(const struct proto_request *req, char *buf, size_t len)
 		put(&w, ",\"seq\":%u", req->seq);
 	if (req->held_table)
 		put(&w, ",\"table\":%u", req->held_table);
+	if (req->mark)
+		put_lit(&w, ",\"mark\":1");
 	put_char(&w, '}');
 	return out_end(&w);
 }
@@ -743,6 +759,10 @@ int proto_reply_format(const struct proto_reply *rep, char *buf, size_t len)
 	if (rep->retry_after) {
 		put_lit(&w, ",\"retry_after\":");
 		put_int(&w, rep->retry_after);
+	}
+	if (rep->mark_mask) {
+		put_lit(&w, ",\"mark_mask\":");
+		put_int(&w, rep->mark_mask);
 	}
 	if (rep->error[0])
 		put_str(&w, "error", rep->error);

@@ -41,6 +41,10 @@ struct proto_request {
 	/* v2 "table": the table the client holds now (renewals), so a server
 	 * that lost its state gives it back; 0 = none. */
 	uint32_t held_table;
+	/* v2 "mark": 1: lease a mark value from the server's mark_mask
+	 * (a second pool beside the tables) for this key; held_table is then
+	 * the mark the client holds now. */
+	bool mark;
 };
 
 struct proto_reply {
@@ -53,6 +57,9 @@ struct proto_reply {
 	/* v2 refusals that will pass (rtallocd's grace period after lost
 	 * state): ask again in this many seconds; 0 otherwise. */
 	uint32_t retry_after;
+	/* A mark lease: table is the mark value (0: refused) and mark_mask
+	 * the server's mask (the rule's fwmark VALUE/MASK); 0 otherwise. */
+	uint32_t mark_mask;
 	char error[PROTO_ERROR_MAX];	/* "" when granted */
 };
 

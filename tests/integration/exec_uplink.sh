@@ -33,9 +33,9 @@ rx up2 -- sleep 4 &
 XP=$!
 sleep 0.5
 t_check "while it runs: fwmark rule into up2's IPv4 table" \
-	grep -q "^9100:.*fwmark 0x[0-9a-f]*/0xff000000 lookup $T2 proto 122" <<<"$(ip -n "$H" rule show pref 9100)"
+	grep -q "^9100:.*fwmark 0x[0-9a-f]*/0xf0000000 lookup $T2 proto 122" <<<"$(ip -n "$H" rule show pref 9100)"
 t_check "while it runs: into up2's IPv6 table" \
-	grep -q "^9100:.*fwmark 0x[0-9a-f]*/0xff000000 lookup $T26 proto 122" <<<"$(ip -n "$H" -6 rule show pref 9100)"
+	grep -q "^9100:.*fwmark 0x[0-9a-f]*/0xf0000000 lookup $T26 proto 122" <<<"$(ip -n "$H" -6 rule show pref 9100)"
 t_check "--status: the exec rules are no difference" t_in "$H" "$RTALLOC" -d "$T_SOCK" --status
 ip -n "$H" rule del pref 9100 lookup "$T2"
 t_check "a deleted exec rule is restored" t_wait 3 eval \
@@ -54,15 +54,16 @@ t_eq "exec of no uplink: exit 125" 125 "$rc"
 t_check "exec of no uplink: one line" grep -qx "rtalloc: exec: lo is no uplink of rtalloc-agent (not in agent.json's interfaces)" <<<"$out"
 
 # Other tools' marks: Tailscale's and Firezone's rules leave ours alone; a
-# rule that would catch our marks makes the agent refuse, naming it.
+# rule whose mask overlaps rtallocd's mark_mask (0xf0000000) makes the agent
+# refuse, naming it.
 ip -n "$H" rule add pref 5270 fwmark 0x80000/0xff0000 lookup 52
 ip -n "$H" rule add pref 5271 fwmark 0xfd002021 lookup 51820
 t_eq "Tailscale's and Firezone's marks: exec still works" 10.2.0.2 "$(rx up2 -- bash -c v4)"
-ip -n "$H" rule add pref 5000 fwmark 0x5000000/0xff000000 lookup 77
+ip -n "$H" rule add pref 5000 fwmark 0x30000000/0x3f000000 lookup 77
 out=$(rx up2 -- bash -c v4 2>&1); rc=$?
 t_eq "a rule catching our marks: exit 125" 125 "$rc"
 t_check "a rule catching our marks: refused, naming it ($out)" grep -q \
-	"^rtalloc: exec: the exec marks .* overlap another rule in the kernel: \`inet 5000: fwmark 0x5000000/0xff000000 lookup 77'" <<<"$out"
+	"^rtalloc: exec: the exec marks .* overlap another rule in the kernel: \`inet 5000: fwmark 0x30000000/0x3f000000 lookup 77'" <<<"$out"
 ip -n "$H" rule del pref 5000
 
 # rtalloc-track has up2 offline (ISP2 drops everything): --strict refused

@@ -158,6 +158,27 @@ static void test_load(void **state)
 	assert_non_null(strstr(err, "config: cannot open /nonexistent/rtallocd.json"));
 }
 
+static void test_mark_mask(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse("{}", &c), 0);
+	assert_int_equal(c.mark_mask, 0xf0000000u);
+	assert_int_equal(parse("{\"mark_mask\":\"0x0f000000\"}", &c), 0);
+	assert_int_equal(c.mark_mask, 0x0f000000u);
+	assert_int_equal(parse("{\"mark_mask\":4026531840}", &c), 0);
+	assert_int_equal(c.mark_mask, 0xf0000000u);
+	bad("{\"mark_mask\":0}", "mark_mask: must have 1..16 bits set, got 0x0");
+	bad("{\"mark_mask\":\"0xffffffff\"}", "mark_mask: must have 1..16 bits set");
+	bad("{\"mark_mask\":\"0x1zz\"}", "mark_mask: not a 32-bit number: `0x1zz'");
+	bad("{\"mark_mask\":\"0x100000000\"}", "mark_mask: not a 32-bit number");
+	bad("{\"mark_mask\":\"-1\"}", "mark_mask: not a 32-bit number");
+	bad("{\"mark_mask\":\"\"}", "mark_mask: not a 32-bit number");
+	bad("{\"mark_mask\":-1}", "mark_mask: must be 0..");
+	bad("{\"mark_mask\":true}", "mark_mask:");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_socket_file),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_mark_mask),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

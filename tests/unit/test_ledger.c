@@ -556,6 +556,42 @@ static void test_init(void **state)
 	ledger_free(&l);
 }
 
+/* rtallocd's mark ledger: indices 1..15 of mask 0xf0000000, keys unspec;
+ * two holders get distinct marks, a released one goes back to the pool
+ * and its key gets it again. */
+static void test_mark_ledger(void **state)
+{
+	struct ledger l;
+	struct lease *a, *b;
+	uint32_t ma;
+
+	(void)state;
+	assert_int_equal(ledger_init(&l, 1, pool_mark_count(0xf0000000u)), 0);
+	a = ledger_add_id(&l, "wan0", "exec-1");
+	b = ledger_add_id(&l, "wan1", "binding-1");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(ledger_grant(&l, a, 100), 0);
+	assert_int_equal(ledger_grant(&l, b, 100), 0);
+	ma = pool_mark_value(0xf0000000u, a->table);
+	assert_int_not_equal(ma, pool_mark_value(0xf0000000u, b->table));
+	assert_int_equal(ma & ~0xf0000000u, 0);
+	assert_int_equal(pool_used(&l.pool, AF_UNSPEC), 2);
+	ledger_drop(&l, b);
+	assert_int_equal(pool_used(&l.pool, AF_UNSPEC), 1);
+	/* all 15 marks leased, the 16th key is refused */
+	for (int i = 0; i < 14; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "k%d", i);
+		b = ledger_add_id(&l, "wan0", id);
+		assert_int_equal(ledger_grant(&l, b, 100), 0);
+	}
+	b = ledger_add_id(&l, "wan0", "one-too-many");
+	assert_int_equal(ledger_grant(&l, b, 100), -ENOSPC);
+	ledger_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +609,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nth_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tag, setup, teardown),
 		cmocka_unit_test(test_init),
+		cmocka_unit_test(test_mark_ledger),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

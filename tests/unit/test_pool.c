@@ -134,6 +134,27 @@ static void test_unspec_spans_both(void **state)
 	pool_free(&p);
 }
 
+/* Mark pools: index i <-> the mark whose bits under the mask are i's. */
+static void test_marks(void **state)
+{
+	(void)state;
+	assert_int_equal(pool_mark_count(0xf0000000u), 15);
+	assert_int_equal(pool_mark_count(0x1u), 1);
+	assert_int_equal(pool_mark_count(0xffff0000u), 65535);
+	assert_int_equal(pool_mark_value(0xf0000000u, 1), 0x10000000u);
+	assert_int_equal(pool_mark_value(0xf0000000u, 15), 0xf0000000u);
+	assert_int_equal(pool_mark_index(0xf0000000u, 0x30000000u), 3);
+	/* a mask of scattered bits: index bits fill them low to high */
+	assert_int_equal(pool_mark_value(0x00c0001eu, 0x3f), 0x00c0001eu);
+	assert_int_equal(pool_mark_value(0x00c0001eu, 0x10), 0x00400000u);
+	assert_int_equal(pool_mark_index(0x00c0001eu, 0x00400002u), 0x11);
+	/* outside the mask, or none: no index */
+	assert_int_equal(pool_mark_index(0xf0000000u, 0x10000001u), 0);
+	assert_int_equal(pool_mark_index(0xf0000000u, 0), 0);
+	for (uint32_t i = 1; i <= pool_mark_count(0x0f0f0000u); i++)
+		assert_int_equal(pool_mark_index(0x0f0f0000u, pool_mark_value(0x0f0f0000u, i)), i);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +163,7 @@ int main(void)
 		cmocka_unit_test(test_first_fit_model),
 		cmocka_unit_test(test_full_and_release),
 		cmocka_unit_test(test_unspec_spans_both),
+		cmocka_unit_test(test_marks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -450,6 +450,50 @@ static void test_list(void **state)
 	assert_null(out.leases);
 }
 
+/* v2 "mark": 1 asks for a mark lease; the reply carries mark_mask. */
+static void test_mark(void **state)
+{
+	struct proto_request r, j, out;
+	struct proto_reply rep = { .version = 2, .cmd = PROTO_CMD_REPLY, .table = 0x20000000u,
+				   .lease_expires = 1700000000, .lease_seconds = 60, .seq = 3,
+				   .mark_mask = 0xf0000000u }, rout;
+	const char *m = "{\"version\":2,\"cmd\":0,\"addr_family\":0,\"address\":\"exec-1\",\"ifname\":\"wan0\","
+			"\"seq\":1,\"mark\":1,\"table\":536870912}";
+	char buf[512];
+	int n;
+
+	(void)state;
+	assert_int_equal(req(m, &r), 0);
+	assert_true(r.mark);
+	assert_int_equal(r.held_table, 0x20000000u);
+	assert_int_equal(proto_request_parse_json(m, strlen(m), &j, err, sizeof(err)), 0);
+	assert_memory_equal(&r, &j, sizeof(r));
+	n = proto_request_format(&r, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(req(buf, &out), 0);
+	assert_memory_equal(&r, &out, sizeof(r));
+	/* absent or 0: a table, as before */
+	assert_int_equal(req("{\"version\":2,\"cmd\":0,\"addr_family\":2,\"address\":\"10.0.0.1\","
+			     "\"ifname\":\"eth0\",\"mark\":0}", &r), 0);
+	assert_false(r.mark);
+	bad("{\"version\":1,\"cmd\":0,\"addr_family\":0,\"address\":\"x\",\"ifname\":\"eth0\",\"mark\":1}",
+	    "mark: a mark lease needs version 2");
+	bad("{\"version\":2,\"cmd\":0,\"addr_family\":0,\"address\":\"x\",\"ifname\":\"eth0\",\"mark\":2}",
+	    "mark: must be 0..1, got 2");
+	bad("{\"version\":2,\"cmd\":0,\"addr_family\":0,\"address\":\"x\",\"ifname\":\"eth0\",\"mark\":\"1\"}",
+	    "mark: must be an integer");
+	n = proto_reply_format(&rep, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "\"mark_mask\":4026531840"));
+	assert_int_equal(proto_reply_parse(buf, (size_t)n, &rout, err, sizeof(err)), 0);
+	assert_int_equal(rout.table, 0x20000000u);
+	assert_int_equal(rout.mark_mask, 0xf0000000u);
+	/* a table reply carries none */
+	rep.mark_mask = 0;
+	n = proto_reply_format(&rep, buf, sizeof(buf));
+	assert_null(strstr(buf, "mark_mask"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_request_roundtrip),
 		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_mark),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
