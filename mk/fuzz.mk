@@ -21,17 +21,17 @@ FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_PROGS   := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 
 # Each target: the sources of the parsers it drives (plus their helpers).
-fuzz_request_SRC := common/proto.c common/addr.c
-fuzz_reply_SRC   := common/proto.c common/addr.c
-fuzz_list_SRC    := common/proto.c common/addr.c
-fuzz_config_SRC  := allocator-server/config.c common/jsonconf.c common/log.c
+fuzz_request_SRC := common/proto.c common/addr.c common/errbuf.c
+fuzz_reply_SRC   := common/proto.c common/addr.c common/errbuf.c
+fuzz_list_SRC    := common/proto.c common/addr.c common/errbuf.c
+fuzz_config_SRC  := allocator-server/config.c common/jsonconf.c common/log.c common/errbuf.c
 fuzz_addr_SRC    := common/addr.c
 fuzz_mark_SRC    := common/mark.c
-fuzz_cli_SRC     := allocator-client/cli.c common/routearg.c common/addr.c common/mark.c
+fuzz_cli_SRC     := allocator-client/cli.c common/routearg.c common/addr.c common/mark.c common/errbuf.c
 fuzz_shebang_SRC := allocator-client/packetmark/shebang.c
 fuzz_cgroup_SRC  := common/cgmark.c
-fuzz_route_SRC   := common/routearg.c common/addr.c
-fuzz_agentcfg_SRC := agent/agentcfg.c agent/bindings.c agent/mptcpcfg.c common/jsonconf.c common/addr.c common/mark.c
+fuzz_route_SRC   := common/routearg.c common/addr.c common/errbuf.c
+fuzz_agentcfg_SRC := agent/agentcfg.c agent/bindings.c agent/mptcpcfg.c common/jsonconf.c common/addr.c common/mark.c common/errbuf.c
 
 
 # One explicit rule per target (no .SECONDEXPANSION: it would change how
