@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "cli.h"
 #include "mark.h"
 
@@ -129,19 +130,6 @@ void cli_usage(FILE *out)
 		PROTO_DEFAULT_SOCKET, CLI_FORWARD_MAX, ROUTEARG_MAX, CLI_ADDRESS_WAIT_DEFAULT, CLI_COMPAT_NAME);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* A decimal number in [min, max]: no sign, no spaces, nothing after. */
 static int uint_parse(const char *s, unsigned long min, unsigned long max, uint32_t *out)
 {
@@ -224,14 +212,14 @@ static const char *family_str(int family)
 static int forward_add(struct cli_opts *o, const char *arg, char *err, size_t errlen)
 {
 	if (!ifname_valid(arg))
-		return fail(err, errlen, "--forward-iif: not a valid interface name: '%s'", arg);
+		return errbuf_fail(err, errlen, "--forward-iif: not a valid interface name: '%s'", arg);
 	if (!strcmp(arg, "lo"))
-		return fail(err, errlen, "--forward-iif: lo always has its rule");
+		return errbuf_fail(err, errlen, "--forward-iif: lo always has its rule");
 	for (size_t i = 0; i < o->n_forward; i++)
 		if (!strcmp(o->forward_iif[i], arg))
-			return fail(err, errlen, "--forward-iif: '%s' given twice", arg);
+			return errbuf_fail(err, errlen, "--forward-iif: '%s' given twice", arg);
 	if (o->n_forward == CLI_FORWARD_MAX)
-		return fail(err, errlen, "--forward-iif: at most %d interfaces", CLI_FORWARD_MAX);
+		return errbuf_fail(err, errlen, "--forward-iif: at most %d interfaces", CLI_FORWARD_MAX);
 	snprintf(o->forward_iif[o->n_forward++], IFNAMSIZ, "%s", arg);
 	return 0;
 }
@@ -271,21 +259,21 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		case 'n': n_arg = arg; break;
 		case 'i':
 			if (!ifname_valid(arg))
-				return fail(err, errlen, "-i: not a valid interface name: '%s'", arg);
+				return errbuf_fail(err, errlen, "-i: not a valid interface name: '%s'", arg);
 			snprintf(o->ifname, sizeof(o->ifname), "%s", arg);
 			break;
 		case 'd':
 			if (!*arg || strlen(arg) > CLI_SOCKET_MAX)
-				return fail(err, errlen, "-d: socket name must be 1..%zu bytes: '%s'",
+				return errbuf_fail(err, errlen, "-d: socket name must be 1..%zu bytes: '%s'",
 					    CLI_SOCKET_MAX, arg);
 			snprintf(o->socket, sizeof(o->socket), "%s", arg);
 			break;
 		case 't':
 			if (strlen(arg) > PROTO_TAG_MAX)
-				return fail(err, errlen, "-t: tag longer than %d bytes", PROTO_TAG_MAX);
+				return errbuf_fail(err, errlen, "-t: tag longer than %d bytes", PROTO_TAG_MAX);
 			for (const unsigned char *p = (const unsigned char *)arg; *p; p++)
 				if (*p < 0x20 || *p == 0x7f)
-					return fail(err, errlen, "-t: tag contains a control character");
+					return errbuf_fail(err, errlen, "-t: tag contains a control character");
 			snprintf(o->tag, sizeof(o->tag), "%s", arg);
 			break;
 		case 'r': o->release = true; break;
@@ -293,7 +281,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		case 's': o->log = LOG_TO_SYSLOG_STDERR; break;
 		case 'l':
 			if (!*arg)
-				return fail(err, errlen, "-l: empty file name");
+				return errbuf_fail(err, errlen, "-l: empty file name");
 			o->log = LOG_TO_FILE;
 			o->logfile = arg;
 			break;
@@ -306,7 +294,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		case OPT_FWMARK_PREF:
 			/* pref 0 is the kernel's `local` rule: never ours. */
 			if (uint_parse(arg, 1, UINT32_MAX, &v) < 0)
-				return fail(err, errlen, "--%s: not a rule preference 1..4294967295: '%s'",
+				return errbuf_fail(err, errlen, "--%s: not a rule preference 1..4294967295: '%s'",
 					    c == OPT_PREF_FROM ? "pref-from" : c == OPT_PREF_TO ? "pref-to" :
 					    c == OPT_PREF_IIF ? "pref-iif" : "fwmark-pref", arg);
 			if (c == OPT_PREF_FROM)
@@ -320,29 +308,29 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 			break;
 		case OPT_RETRIES:
 			if (uint_parse(arg, 1, 1000, &v) < 0)
-				return fail(err, errlen, "--retries: not a number 1..1000: '%s'", arg);
+				return errbuf_fail(err, errlen, "--retries: not a number 1..1000: '%s'", arg);
 			o->retries = v;
 			break;
 		case OPT_RETRY_INTERVAL:
 			if (uint_parse(arg, 1, 3600, &v) < 0)
-				return fail(err, errlen, "--retry-interval: not a number of seconds 1..3600: '%s'", arg);
+				return errbuf_fail(err, errlen, "--retry-interval: not a number of seconds 1..3600: '%s'", arg);
 			o->retry_interval = v;
 			break;
 		case OPT_ADDRESS_WAIT:
 			if (uint_parse(arg, 0, 3600, &v) < 0)
-				return fail(err, errlen, "--address-wait: not a number of seconds 0..3600: '%s'", arg);
+				return errbuf_fail(err, errlen, "--address-wait: not a number of seconds 0..3600: '%s'", arg);
 			o->address_wait = v;
 			break;
 		case OPT_TABLES:
 			if (tables_parse(arg, &o->table_min, &o->table_max) < 0)
-				return fail(err, errlen, "--tables: not FIRST-LAST with 1 <= FIRST <= LAST <= 4294967295: '%s'",
+				return errbuf_fail(err, errlen, "--tables: not FIRST-LAST with 1 <= FIRST <= LAST <= 4294967295: '%s'",
 					    arg);
 			break;
 		case OPT_FWMARK: {
 			const char *why = NULL;
 
 			if (mark_mask_parse(arg, &o->fwmark, &o->fwmask, &why) < 0)
-				return fail(err, errlen, "--fwmark: %s: '%s'", why ? why : "invalid", arg);
+				return errbuf_fail(err, errlen, "--fwmark: %s: '%s'", why ? why : "invalid", arg);
 			o->have_fwmark = true;
 			break;
 		}
@@ -352,71 +340,71 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 			break;
 		case OPT_ROUTE:
 			if (n_route_args == ROUTEARG_MAX)
-				return fail(err, errlen, "--route: at most %d routes", ROUTEARG_MAX);
+				return errbuf_fail(err, errlen, "--route: at most %d routes", ROUTEARG_MAX);
 			route_args[n_route_args++] = arg;
 			break;
 		case OPT_LIST: o->list = true; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_STATUS: o->status = true; break;
 		case ':':
-			return fail(err, errlen, "%s: missing argument", argv[optind - 1]);
+			return errbuf_fail(err, errlen, "%s: missing argument", argv[optind - 1]);
 		default:
 			if (optopt && optopt < 256)
-				return fail(err, errlen, "-%c: unknown option", optopt);
-			return fail(err, errlen, "%s: unknown option", argv[optind - 1]);
+				return errbuf_fail(err, errlen, "-%c: unknown option", optopt);
+			return errbuf_fail(err, errlen, "%s: unknown option", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return fail(err, errlen, "unexpected argument: '%s'", argv[optind]);
+		return errbuf_fail(err, errlen, "unexpected argument: '%s'", argv[optind]);
 	if (o->status) {
 		if (o->list || four || six || a_arg || n_arg || o->ifname[0] || o->release)
-			return fail(err, errlen, "--status takes only -d, --json and logging options");
+			return errbuf_fail(err, errlen, "--status takes only -d, --json and logging options");
 		return 0;
 	}
 	if (o->list) {
 		if (four || six || a_arg || n_arg || o->ifname[0] || o->release)
-			return fail(err, errlen, "--list takes only -d, --json and logging options");
+			return errbuf_fail(err, errlen, "--list takes only -d, --json and logging options");
 		return 0;
 	}
 	if (o->json)
-		return fail(err, errlen, "--json: only with --list or --status");
+		return errbuf_fail(err, errlen, "--json: only with --list or --status");
 	if (four && six)
-		return fail(err, errlen, "-4 and -6: choose one");
+		return errbuf_fail(err, errlen, "-4 and -6: choose one");
 	if (!a_arg)
-		return fail(err, errlen, "missing -a ADDRESS");
+		return errbuf_fail(err, errlen, "missing -a ADDRESS");
 	if (!four && !six) {
 		/* unspec: a table for an identifier; no address, no rules. */
 		o->family = AF_UNSPEC;
 		if (!id_valid(a_arg))
-			return fail(err, errlen, "-a: without -4/-6, an identifier of 1..%d printable characters, no blanks, quotes or backslashes",
+			return errbuf_fail(err, errlen, "-a: without -4/-6, an identifier of 1..%d printable characters, no blanks, quotes or backslashes",
 				    CLI_ID_MAX);
 		snprintf(o->id, sizeof(o->id), "%s", a_arg);
 		if (!o->ifname[0])
-			return fail(err, errlen, "missing -i IFNAME");
+			return errbuf_fail(err, errlen, "missing -i IFNAME");
 		if (o->have_fwmark)
-			return fail(err, errlen, "--fwmark: no rules without -4/-6 (unspec lease)");
+			return errbuf_fail(err, errlen, "--fwmark: no rules without -4/-6 (unspec lease)");
 		if (o->n_forward)
-			return fail(err, errlen, "--forward-iif: no rules without -4/-6 (unspec lease)");
+			return errbuf_fail(err, errlen, "--forward-iif: no rules without -4/-6 (unspec lease)");
 		if (n_route_args)
-			return fail(err, errlen, "--route: no routes without -4/-6 (unspec lease)");
+			return errbuf_fail(err, errlen, "--route: no routes without -4/-6 (unspec lease)");
 		return 0;	/* -n, as the original, is not needed */
 	}
 	o->family = four ? AF_INET : AF_INET6;
 	if (addr_parse(o->family, a_arg, &o->addr) < 0)
-		return fail(err, errlen, "-a: not an %s address: '%s'", family_str(o->family), a_arg);
+		return errbuf_fail(err, errlen, "-a: not an %s address: '%s'", family_str(o->family), a_arg);
 	if (!o->ifname[0])
-		return fail(err, errlen, "missing -i IFNAME");
+		return errbuf_fail(err, errlen, "missing -i IFNAME");
 	for (size_t i = 0; i < n_route_args; i++)
 		if (route_arg_parse(o->family, route_args[i], &o->routes[o->n_routes++], err, errlen) < 0)
 			return -EINVAL;
 	if (n_arg) {
 		if (netmask_parse(o->family, n_arg, &o->prefixlen) < 0)
-			return fail(err, errlen, "-n: not an %s %s: '%s'", family_str(o->family),
+			return errbuf_fail(err, errlen, "-n: not an %s %s: '%s'", family_str(o->family),
 				    o->family == AF_INET ? "netmask or prefix length" : "prefix length 0..128",
 				    n_arg);
 		/* `to 0.0.0.0/0 lookup T` would send all traffic through T. */
 		if (o->prefixlen == 0)
-			return fail(err, errlen, "-n: a /0 network would route everything through the table: '%s'",
+			return errbuf_fail(err, errlen, "-n: a /0 network would route everything through the table: '%s'",
 				    n_arg);
 		o->have_prefix = true;
 	} else if (o->family == AF_INET6 && !o->release) {
@@ -424,7 +412,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		o->prefixlen = 128;
 		o->have_prefix = true;
 	} else if (!o->release) {
-		return fail(err, errlen, "missing -n NETMASK");
+		return errbuf_fail(err, errlen, "missing -n NETMASK");
 	}
 	return 0;
 }

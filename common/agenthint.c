@@ -9,18 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "agenthint.h"
 #include "log.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 int hint_dir(const char *socket_path, char *buf, size_t len)
 {
@@ -60,9 +51,9 @@ static int unicast_parse(const char *s, struct inet_addr *a)
 int hint_add_gateway(struct hint *h, const char *s, char *err, size_t errlen)
 {
 	if (h->ngw == HINT_GW_MAX)
-		return fail(err, errlen, "--gateway: more than %d", HINT_GW_MAX);
+		return errbuf_fail(err, errlen, "--gateway: more than %d", HINT_GW_MAX);
 	if (unicast_parse(s, &h->gw[h->ngw]) < 0)
-		return fail(err, errlen, "--gateway: not a unicast address: `%s'", s);
+		return errbuf_fail(err, errlen, "--gateway: not a unicast address: `%s'", s);
 	for (size_t i = 0; i < h->ngw; i++)
 		if (same(&h->gw[i], &h->gw[h->ngw]))
 			return 0;	/* NetworkManager's IP4_GATEWAY is in DHCP4_ROUTERS */
@@ -73,9 +64,9 @@ int hint_add_gateway(struct hint *h, const char *s, char *err, size_t errlen)
 int hint_add_dns(struct hint *h, const char *s, char *err, size_t errlen)
 {
 	if (h->ndns == HINT_DNS_MAX)
-		return fail(err, errlen, "--dns: more than %d", HINT_DNS_MAX);
+		return errbuf_fail(err, errlen, "--dns: more than %d", HINT_DNS_MAX);
 	if (unicast_parse(s, &h->dns[h->ndns]) < 0)
-		return fail(err, errlen, "--dns: not a unicast address: `%s'", s);
+		return errbuf_fail(err, errlen, "--dns: not a unicast address: `%s'", s);
 	for (size_t i = 0; i < h->ndns; i++)
 		if (same(&h->dns[i], &h->dns[h->ndns]))
 			return 0;
@@ -88,7 +79,7 @@ int hint_add_route(struct hint *h, const char *s, char *err, size_t errlen)
 	char e4[160];
 
 	if (h->nroutes == ROUTEARG_MAX)
-		return fail(err, errlen, "--route: more than %d", ROUTEARG_MAX);
+		return errbuf_fail(err, errlen, "--route: more than %d", ROUTEARG_MAX);
 	if (route_arg_parse(AF_INET, s, &h->routes[h->nroutes], e4, sizeof(e4)) < 0 &&
 	    route_arg_parse(AF_INET6, s, &h->routes[h->nroutes], err, errlen) < 0) {
 		if (!strchr(s, ':'))
@@ -131,7 +122,7 @@ int hint_parse(struct hint *h, const char *ifname, const char *text, char *err, 
 
 	memset(h, 0, sizeof(*h));
 	if (!ifname_valid(ifname))
-		return fail(err, errlen, "not an interface name: `%s'", ifname);
+		return errbuf_fail(err, errlen, "not an interface name: `%s'", ifname);
 	snprintf(h->ifname, sizeof(h->ifname), "%s", ifname);
 	while (*text) {
 		const char *nl = strchr(text, '\n');
@@ -141,7 +132,7 @@ int hint_parse(struct hint *h, const char *ifname, const char *text, char *err, 
 
 		no++;
 		if (n >= sizeof(line))
-			return fail(err, errlen, "line %u: too long", no);
+			return errbuf_fail(err, errlen, "line %u: too long", no);
 		memcpy(line, text, n);
 		line[n] = 0;
 		text += n + (nl ? 1 : 0);
@@ -156,9 +147,9 @@ int hint_parse(struct hint *h, const char *ifname, const char *text, char *err, 
 		else if (!strcmp(line, "primary"))
 			h->primary = true;
 		else
-			ret = fail(e, sizeof(e), "unknown item `%.40s'", line);
+			ret = errbuf_fail(e, sizeof(e), "unknown item `%.40s'", line);
 		if (ret < 0)
-			return fail(err, errlen, "line %u: %s", no, e);
+			return errbuf_fail(err, errlen, "line %u: %s", no, e);
 	}
 	return 0;
 }

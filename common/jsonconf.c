@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "jsonconf.h"
 
 int jsonconf_bad(char *err, size_t errlen, const char *fmt, ...)
@@ -12,7 +13,7 @@ int jsonconf_bad(char *err, size_t errlen, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	errbuf_vfail(err, errlen, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }

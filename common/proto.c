@@ -13,26 +13,12 @@
 
 #include <json-c/json.h>
 
+#include "errbuf.h"
 #include "addr.h"
 #include "proto.h"
 
 /* Deep nesting is never valid here; a low limit keeps hostile input cheap. */
 #define PROTO_JSON_DEPTH 8
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 /* Peer strings go into log lines: keep them short and printable. */
 static const char *shown(const char *s, char *buf, size_t len)
@@ -57,12 +43,12 @@ static int datagram_check(const char *p, size_t *len, char *err, size_t errlen)
 	while (*len > 0 && p[*len - 1] == '\0')
 		(*len)--;
 	if (*len == 0)
-		return fail(err, errlen, "empty datagram");
+		return errbuf_fail(err, errlen, "empty datagram");
 	if (*len > PROTO_MAX_DATAGRAM)
-		return fail(err, errlen, "datagram larger than %d bytes", PROTO_MAX_DATAGRAM);
+		return errbuf_fail(err, errlen, "datagram larger than %d bytes", PROTO_MAX_DATAGRAM);
 	nul = memchr(p, '\0', *len);
 	if (nul)
-		return fail(err, errlen, "NUL byte inside the datagram at offset %zu",
+		return errbuf_fail(err, errlen, "NUL byte inside the datagram at offset %zu",
 			    (size_t)(nul - p));
 	return 0;
 }
@@ -91,22 +77,22 @@ static int json_tree(const char *p, size_t len, struct json_object **out,
 		enum json_tokener_error e = json_tokener_get_error(tok);
 
 		if (e == json_tokener_continue)
-			ret = fail(err, errlen, "not JSON: unexpected end of data");
+			ret = errbuf_fail(err, errlen, "not JSON: unexpected end of data");
 		else if (e == json_tokener_success)	/* the literal null */
-			ret = fail(err, errlen, "not a JSON object");
+			ret = errbuf_fail(err, errlen, "not a JSON object");
 		else
-			ret = fail(err, errlen, "not JSON: %s at offset %zu",
+			ret = errbuf_fail(err, errlen, "not JSON: %s at offset %zu",
 				   json_tokener_error_desc(e), json_tokener_get_parse_end(tok));
 		goto cleanup;
 	}
 	for (size_t i = json_tokener_get_parse_end(tok); !consumed_all && i < len; i++) {
 		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') {
-			ret = fail(err, errlen, "trailing data after the JSON value at offset %zu", i);
+			ret = errbuf_fail(err, errlen, "trailing data after the JSON value at offset %zu", i);
 			goto cleanup;
 		}
 	}
 	if (!json_object_is_type(obj, json_type_object)) {
-		ret = fail(err, errlen, "not a JSON object");
+		ret = errbuf_fail(err, errlen, "not a JSON object");
 		goto cleanup;
 	}
 	*out = obj;
@@ -265,7 +251,7 @@ struct obj {
  * else -ENOENT with no error text. */
 static int missing(const char *key, bool required, char *err, size_t errlen)
 {
-	return required ? fail(err, errlen, "%s: missing", key) : -ENOENT;
+	return required ? errbuf_fail(err, errlen, "%s: missing", key) : -ENOENT;
 }
 
 /* An integer member in [min, max].  Missing: -ENOENT (no error text) unless
@@ -282,9 +268,9 @@ static int get_int(const struct obj *o, const char *key, int64_t min, int64_t ma
 		if (!m)
 			return missing(key, required, err, errlen);
 		if (m->is_str)
-			return fail(err, errlen, "%s: must be an integer", key);
+			return errbuf_fail(err, errlen, "%s: must be an integer", key);
 		if (m->num < min || m->num > max)
-			return fail(err, errlen, "%s: must be %lld..%lld, got %lld", key, (long long)min,
+			return errbuf_fail(err, errlen, "%s: must be %lld..%lld, got %lld", key, (long long)min,
 				    (long long)max, (long long)m->num);
 		*out = m->num;
 		return 0;
@@ -292,11 +278,11 @@ static int get_int(const struct obj *o, const char *key, int64_t min, int64_t ma
 	if (!json_object_object_get_ex(o->j, key, &v) || !v)
 		return missing(key, required, err, errlen);
 	if (!json_object_is_type(v, json_type_int))
-		return fail(err, errlen, "%s: must be an integer", key);
+		return errbuf_fail(err, errlen, "%s: must be an integer", key);
 	x = json_object_get_int64(v);
 	/* json-c keeps values above INT64_MAX as uint64; get_int64 clamps them. */
 	if (x < min || x > max || (x == INT64_MAX && json_object_get_uint64(v) != (uint64_t)INT64_MAX))
-		return fail(err, errlen, "%s: must be %lld..%lld, got %s", key, (long long)min,
+		return errbuf_fail(err, errlen, "%s: must be %lld..%lld, got %s", key, (long long)min,
 			    (long long)max, json_object_to_json_string(v));
 	*out = x;
 	return 0;
@@ -316,9 +302,9 @@ static int get_str(const struct obj *o, const char *key, bool required, char *ou
 		if (!m)
 			return missing(key, required, err, errlen);
 		if (!m->is_str)
-			return fail(err, errlen, "%s: must be a string", key);
+			return errbuf_fail(err, errlen, "%s: must be a string", key);
 		if (m->slen >= size)
-			return fail(err, errlen, "%s: longer than %zu bytes", key, size - 1);
+			return errbuf_fail(err, errlen, "%s: longer than %zu bytes", key, size - 1);
 		memcpy(out, m->str, m->slen);
 		out[m->slen] = '\0';
 		return 0;
@@ -326,13 +312,13 @@ static int get_str(const struct obj *o, const char *key, bool required, char *ou
 	if (!json_object_object_get_ex(o->j, key, &v) || !v)
 		return missing(key, required, err, errlen);
 	if (!json_object_is_type(v, json_type_string))
-		return fail(err, errlen, "%s: must be a string", key);
+		return errbuf_fail(err, errlen, "%s: must be a string", key);
 	s = json_object_get_string(v);
 	n = (size_t)json_object_get_string_len(v);
 	if (memchr(s, '\0', n))		/* "\u0000" inside the JSON string */
-		return fail(err, errlen, "%s: contains a NUL character", key);
+		return errbuf_fail(err, errlen, "%s: contains a NUL character", key);
 	if (n >= size)
-		return fail(err, errlen, "%s: longer than %zu bytes", key, size - 1);
+		return errbuf_fail(err, errlen, "%s: longer than %zu bytes", key, size - 1);
 	memcpy(out, s, n + 1);
 	return 0;
 }
@@ -345,7 +331,7 @@ static const char *family_name(int family)
 static int family_check(int64_t f, char *err, size_t errlen)
 {
 	if (f != AF_INET && f != AF_INET6 && f != AF_UNSPEC)
-		return fail(err, errlen, "addr_family: must be 2 (inet), 10 (inet6) or 0 (unspec), got %lld",
+		return errbuf_fail(err, errlen, "addr_family: must be 2 (inet), 10 (inet6) or 0 (unspec), got %lld",
 			    (long long)f);
 	return 0;
 }
@@ -372,11 +358,11 @@ static int address_check(int family, char *address, char *err, size_t errlen)
 	if (family == AF_UNSPEC && addr_parse(family, address, &a) < 0) {
 		if (proto_ident_valid(address))
 			return 0;
-		return fail(err, errlen, "address: not an IP address or identifier: `%s'",
+		return errbuf_fail(err, errlen, "address: not an IP address or identifier: `%s'",
 			    shown(address, show, sizeof(show)));
 	}
 	if (addr_parse(family, address, &a) < 0)
-		return fail(err, errlen, "address: not an %s address: `%s'", family_name(family),
+		return errbuf_fail(err, errlen, "address: not an %s address: `%s'", family_name(family),
 			    shown(address, show, sizeof(show)));
 	addr_str(&a, address, INET6_ADDRSTRLEN);
 	return 0;
@@ -387,7 +373,7 @@ static int ifname_check(const char *ifname, char *err, size_t errlen)
 	char show[24];
 
 	if (!ifname_valid(ifname))
-		return fail(err, errlen, "ifname: not a valid interface name: `%s'",
+		return errbuf_fail(err, errlen, "ifname: not a valid interface name: `%s'",
 			    shown(ifname, show, sizeof(show)));
 	return 0;
 }
@@ -397,7 +383,7 @@ static int tag_check(const char *tag, char *err, size_t errlen)
 {
 	for (const unsigned char *p = (const unsigned char *)tag; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
-			return fail(err, errlen, "tag: contains a control character");
+			return errbuf_fail(err, errlen, "tag: contains a control character");
 	return 0;
 }
 
@@ -463,7 +449,7 @@ static int request_parse(const void *buf, size_t len, struct proto_request *req,
 	if (ret < 0)
 		goto cleanup;
 	if (v != PROTO_VERSION_1 && v != PROTO_VERSION_2) {
-		ret = fail(err, errlen, "version: unsupported version %lld (this server speaks 1 and 2)",
+		ret = errbuf_fail(err, errlen, "version: unsupported version %lld (this server speaks 1 and 2)",
 			   (long long)v);
 		goto cleanup;
 	}
@@ -472,7 +458,7 @@ static int request_parse(const void *buf, size_t len, struct proto_request *req,
 	if (ret < 0)
 		goto cleanup;
 	if (v != PROTO_CMD_REQUEST && v != PROTO_CMD_RELEASE && v != PROTO_CMD_LIST) {
-		ret = fail(err, errlen, "cmd: unknown command %lld", (long long)v);
+		ret = errbuf_fail(err, errlen, "cmd: unknown command %lld", (long long)v);
 		goto cleanup;
 	}
 	req->cmd = (uint8_t)v;
@@ -484,7 +470,7 @@ static int request_parse(const void *buf, size_t len, struct proto_request *req,
 
 	if (req->cmd == PROTO_CMD_LIST) {
 		if (req->version < PROTO_VERSION_2) {
-			ret = fail(err, errlen, "cmd: list (3) needs version 2");
+			ret = errbuf_fail(err, errlen, "cmd: list (3) needs version 2");
 			goto cleanup;
 		}
 		ret = get_int(o, "offset", 0, UINT32_MAX, false, &v, err, errlen);
@@ -503,7 +489,7 @@ static int request_parse(const void *buf, size_t len, struct proto_request *req,
 		goto cleanup;
 	ret = get_int(o, "mark", 0, 1, false, &v, err, errlen);
 	if (ret == 0 && v && req->version < PROTO_VERSION_2) {
-		ret = fail(err, errlen, "mark: a mark lease needs version 2");
+		ret = errbuf_fail(err, errlen, "mark: a mark lease needs version 2");
 		goto cleanup;
 	}
 	if (ret == 0)
@@ -543,7 +529,7 @@ static int answer_header(struct obj *in, int cmd, const char *what, uint8_t *ver
 	if (ret < 0)
 		return ret;
 	if (v != cmd)
-		return fail(err, errlen, "cmd: expected %d (%s), got %lld", cmd, what, (long long)v);
+		return errbuf_fail(err, errlen, "cmd: expected %d (%s), got %lld", cmd, what, (long long)v);
 	return 0;
 }
 
@@ -831,7 +817,7 @@ static int lease_parse(struct json_object *o, struct proto_lease *l, char *err, 
 	int ret;
 
 	if (!json_object_is_type(o, json_type_object))
-		return fail(err, errlen, "leases: entry is not an object");
+		return errbuf_fail(err, errlen, "leases: entry is not an object");
 	ret = key_parse(&in, &l->family, l->address, l->ifname, l->tag, err, errlen);
 	if (ret < 0)
 		return ret;
@@ -861,12 +847,12 @@ static int pool_parse(struct json_object *o, struct proto_list_reply *rep, char 
 	if (!json_object_object_get_ex(o, "pool", &p))
 		return 0;
 	if (!json_object_is_type(p, json_type_object))
-		return fail(err, errlen, "pool: must be an object");
+		return errbuf_fail(err, errlen, "pool: must be an object");
 	for (int i = 0; i < 2; i++) {
 		struct obj in;
 
 		if (!json_object_object_get_ex(p, fam[i], &f) || !json_object_is_type(f, json_type_object))
-			return fail(err, errlen, "pool: %s: missing or not an object", fam[i]);
+			return errbuf_fail(err, errlen, "pool: %s: missing or not an object", fam[i]);
 		in = (struct obj){ .j = f };
 		if ((ret = get_int(&in, "used", 0, UINT32_MAX, true, &v, err, errlen)) < 0)
 			return ret;
@@ -915,11 +901,11 @@ int proto_list_parse(const void *buf, size_t len, struct proto_list_reply *rep,
 	if (ret < 0)
 		goto cleanup;
 	if (!json_object_object_get_ex(o, "leases", &arr) || !arr) {
-		ret = fail(err, errlen, "leases: missing");
+		ret = errbuf_fail(err, errlen, "leases: missing");
 		goto cleanup;
 	}
 	if (!json_object_is_type(arr, json_type_array)) {
-		ret = fail(err, errlen, "leases: must be an array");
+		ret = errbuf_fail(err, errlen, "leases: must be an array");
 		goto cleanup;
 	}
 	n = json_object_array_length(arr);

@@ -5,19 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "routearg.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 static const char *fam(int family)
 {
@@ -48,11 +37,11 @@ static int dest_parse(int family, const char *s, const char *whole, struct route
 		return 0;
 	}
 	if (alen >= sizeof(a))
-		return fail(err, errlen, "--route: not an %s destination: '%s'", fam(family), whole);
+		return errbuf_fail(err, errlen, "--route: not an %s destination: '%s'", fam(family), whole);
 	memcpy(a, s, alen);
 	a[alen] = '\0';
 	if (addr_parse(family, a, &r->dst) < 0)
-		return fail(err, errlen, "--route: not an %s destination: '%s'", fam(family), whole);
+		return errbuf_fail(err, errlen, "--route: not an %s destination: '%s'", fam(family), whole);
 	r->dst_len = (uint8_t)max;
 	if (slash) {
 		char *end;
@@ -61,13 +50,13 @@ static int dest_parse(int family, const char *s, const char *whole, struct route
 		errno = 0;
 		v = strtoul(slash + 1, &end, 10);
 		if (slash[1] < '0' || slash[1] > '9' || errno || *end || v > max)
-			return fail(err, errlen, "--route: not a prefix length 0..%u: '%s'", max, whole);
+			return errbuf_fail(err, errlen, "--route: not a prefix length 0..%u: '%s'", max, whole);
 		r->dst_len = (uint8_t)v;
 	}
 	masked = r->dst;
 	addr_mask(&masked, r->dst_len);
 	if (memcmp(masked.bytes, r->dst.bytes, addr_len(family)))
-		return fail(err, errlen, "--route: host bits set past /%u: '%s'", r->dst_len, whole);
+		return errbuf_fail(err, errlen, "--route: host bits set past /%u: '%s'", r->dst_len, whole);
 	return 0;
 }
 
@@ -78,9 +67,9 @@ int route_arg_parse(int family, const char *s, struct route_arg *r, char *err, s
 
 	memset(r, 0, sizeof(*r));
 	if (strlen(s) > ROUTEARG_LEN)
-		return fail(err, errlen, "--route: longer than %d bytes", ROUTEARG_LEN);
+		return errbuf_fail(err, errlen, "--route: longer than %d bytes", ROUTEARG_LEN);
 	if (!*s)
-		return fail(err, errlen, "--route: empty");
+		return errbuf_fail(err, errlen, "--route: empty");
 	snprintf(buf, sizeof(buf), "%s", s);
 	for (part = strtok_r(buf, ",", &save); part; part = strtok_r(NULL, ",", &save), first = false) {
 		if (first) {
@@ -89,7 +78,7 @@ int route_arg_parse(int family, const char *s, struct route_arg *r, char *err, s
 		} else if (!strncmp(part, "via ", 4) && !via) {
 			via = true;
 			if (addr_parse(family, part + 4, &r->gw) < 0)
-				return fail(err, errlen, "--route: not an %s gateway: '%s' in '%s'", fam(family),
+				return errbuf_fail(err, errlen, "--route: not an %s gateway: '%s' in '%s'", fam(family),
 					    part + 4, s);
 			r->has_gw = !all_zero(&r->gw, family);
 			if (!r->has_gw)
@@ -102,15 +91,15 @@ int route_arg_parse(int family, const char *s, struct route_arg *r, char *err, s
 			errno = 0;
 			v = strtoull(part + 7, &end, 10);
 			if (part[7] < '0' || part[7] > '9' || errno || *end || v > UINT32_MAX)
-				return fail(err, errlen, "--route: not a metric 0..4294967295: '%s'", s);
+				return errbuf_fail(err, errlen, "--route: not a metric 0..4294967295: '%s'", s);
 			r->metric = (uint32_t)v;
 		} else {
-			return fail(err, errlen, "--route: '%s' is not via GW or metric N (once each): '%s'",
+			return errbuf_fail(err, errlen, "--route: '%s' is not via GW or metric N (once each): '%s'",
 				    part, s);
 		}
 	}
 	if (first || s[strlen(s) - 1] == ',' || s[0] == ',' || strstr(s, ",,"))
-		return fail(err, errlen, "--route: empty part in '%s'", s);
+		return errbuf_fail(err, errlen, "--route: empty part in '%s'", s);
 	return 0;
 }
 
@@ -161,9 +150,9 @@ int route_arg_msg_parse(int family, const char *s, struct route_arg *r, size_t *
 		size_t len = strcspn(s, "\n");
 
 		if (*n == ROUTEARG_MAX)
-			return fail(err, errlen, "--route: at most %d routes", ROUTEARG_MAX);
+			return errbuf_fail(err, errlen, "--route: at most %d routes", ROUTEARG_MAX);
 		if (len > ROUTEARG_LEN)
-			return fail(err, errlen, "--route: longer than %d bytes", ROUTEARG_LEN);
+			return errbuf_fail(err, errlen, "--route: longer than %d bytes", ROUTEARG_LEN);
 		memcpy(line, s, len);
 		line[len] = '\0';
 		if (route_arg_parse(family, line, &r[*n], err, errlen) < 0)
