@@ -21,6 +21,43 @@ static const char *const health_states[] = {
 	"online", "degraded", "offline", "portal", "unknown", "absent",
 };
 
+/* The per-uplink gauges read from rtalloc-track's state, in base units. */
+static double since_s(const struct health_uplink *h) { return (double)h->since; }
+static double loss_ratio(const struct health_uplink *h) { return h->loss / 100.0; }
+static double rtt_s(const struct health_uplink *h) { return h->rtt_ms / 1000.0; }
+static double jitter_s(const struct health_uplink *h) { return h->jitter_ms / 1000.0; }
+static double probe_bytes(const struct health_uplink *h) { return (double)h->probe_bytes_day; }
+static double unbound(const struct health_uplink *h) { return h->unbound; }
+
+static const struct {
+	const char *name, *help;
+	double (*get)(const struct health_uplink *h);
+} uplink_gauges[] = {
+	{ "rtalloc_uplink_health_since_seconds", "Unix time of the uplink's last health state change.",
+	  since_s },
+	{ "rtalloc_uplink_loss_ratio",
+	  "Share of rtalloc-track's probes of the uplink that went unanswered (0..1).", loss_ratio },
+	{ "rtalloc_uplink_rtt_seconds", "Median round-trip time of rtalloc-track's probes of the uplink.",
+	  rtt_s },
+	{ "rtalloc_uplink_jitter_seconds",
+	  "Mean difference of consecutive RTTs of rtalloc-track's probes of the uplink.", jitter_s },
+	{ "rtalloc_uplink_probe_bytes_per_day",
+	  "IP bytes of rtalloc-track's probes of the uplink, both ways, per day at the rate so far.",
+	  probe_bytes },
+	{ "rtalloc_uplink_unbound", "1 when the uplink carries the host's unbound traffic of the family.",
+	  unbound },
+};
+
+/* A sample's value: whole numbers (times, byte counts, 0/1) in full, the
+ * rest as %g. */
+static void value(FILE *out, double v)
+{
+	if (v > -1e15 && v < 1e15 && v == (double)(long long)v)
+		fprintf(out, "%.0f\n", v);
+	else
+		fprintf(out, "%g\n", v);
+}
+
 static const char *family_name(int family)
 {
 	return family == AF_INET6 ? "inet6" : "inet";
@@ -99,36 +136,14 @@ int metrics_format(FILE *out, const struct engine *e, const struct metrics_pool 
 				fprintf(out, "rtalloc_uplink_health{interface=\"%s\",family=\"%s\",state=\"%s\"} %d\n",
 					h[i].interface, family_name(h[i].family), health_states[s],
 					!strcmp(h[i].state, health_states[s]));
-		help(out, "rtalloc_uplink_health_since_seconds", "gauge",
-		     "Unix time of the uplink's last health state change.");
-		for (size_t i = 0; i < nh; i++)
-			fprintf(out, "rtalloc_uplink_health_since_seconds{interface=\"%s\",family=\"%s\"} %lld\n",
-				h[i].interface, family_name(h[i].family), h[i].since);
-		help(out, "rtalloc_uplink_loss_ratio", "gauge",
-		     "Share of rtalloc-track's probes of the uplink that went unanswered (0..1).");
-		for (size_t i = 0; i < nh; i++)
-			fprintf(out, "rtalloc_uplink_loss_ratio{interface=\"%s\",family=\"%s\"} %g\n",
-				h[i].interface, family_name(h[i].family), h[i].loss / 100.0);
-		help(out, "rtalloc_uplink_rtt_seconds", "gauge",
-		     "Median round-trip time of rtalloc-track's probes of the uplink.");
-		for (size_t i = 0; i < nh; i++)
-			fprintf(out, "rtalloc_uplink_rtt_seconds{interface=\"%s\",family=\"%s\"} %g\n",
-				h[i].interface, family_name(h[i].family), h[i].rtt_ms / 1000.0);
-		help(out, "rtalloc_uplink_jitter_seconds", "gauge",
-		     "Mean difference of consecutive RTTs of rtalloc-track's probes of the uplink.");
-		for (size_t i = 0; i < nh; i++)
-			fprintf(out, "rtalloc_uplink_jitter_seconds{interface=\"%s\",family=\"%s\"} %g\n",
-				h[i].interface, family_name(h[i].family), h[i].jitter_ms / 1000.0);
-		help(out, "rtalloc_uplink_probe_bytes_per_day", "gauge",
-		     "IP bytes of rtalloc-track's probes of the uplink, both ways, per day at the rate so far.");
-		for (size_t i = 0; i < nh; i++)
-			fprintf(out, "rtalloc_uplink_probe_bytes_per_day{interface=\"%s\",family=\"%s\"} %llu\n",
-				h[i].interface, family_name(h[i].family), h[i].probe_bytes_day);
-		help(out, "rtalloc_uplink_unbound", "gauge",
-		     "1 when the uplink carries the host's unbound traffic of the family.");
-		for (size_t i = 0; i < nh; i++)
-			fprintf(out, "rtalloc_uplink_unbound{interface=\"%s\",family=\"%s\"} %d\n",
-				h[i].interface, family_name(h[i].family), h[i].unbound);
+		for (size_t g = 0; g < sizeof(uplink_gauges) / sizeof(uplink_gauges[0]); g++) {
+			help(out, uplink_gauges[g].name, "gauge", uplink_gauges[g].help);
+			for (size_t i = 0; i < nh; i++) {
+				fprintf(out, "%s{interface=\"%s\",family=\"%s\"} ", uplink_gauges[g].name,
+					h[i].interface, family_name(h[i].family));
+				value(out, uplink_gauges[g].get(&h[i]));
+			}
+		}
 	}
 	free(h);
 	if (pool && pool->known) {
