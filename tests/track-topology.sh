@@ -86,6 +86,17 @@ tk_topology() {
 
 # tk_cut PERCENT ISP [MATCH...]: ISP (1 or 2) drops PERCENT of what it
 # forwards (of what matches the nft MATCH, when given).
+# tk_agent_topology: the topology with no rules of its own (rtalloc-agent
+# installs them), a default route in main via each ISP (up1's first, as a
+# DHCP client would add them) and rtallocd on the host; H is the host.
+tk_agent_topology() {
+	TK_NO_RULES=1 tk_topology
+	H=$TK_H
+	ip -n "$H" route add default via 10.1.0.1 dev up1 metric 100
+	ip -n "$H" route add default via 10.2.0.1 dev up2 metric 200
+	t_server "$H" || exit 1
+}
+
 tk_cut() {
 	local pct=$1 isp=TK_I$2
 	shift 2 || return 1

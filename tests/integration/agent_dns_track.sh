@@ -9,11 +9,7 @@
 t_require_root
 AGENT=$BUILD/rtalloc-agent
 [ -x "$AGENT" ] || t_skip "$AGENT not built (make tests)"
-TK_NO_RULES=1 tk_topology
-H=$TK_H
-ip -n "$H" route add default via 10.1.0.1 dev up1 metric 100
-ip -n "$H" route add default via 10.2.0.1 dev up2 metric 200
-t_server "$H" || exit 1
+tk_agent_topology
 SERVERS=$T_DIR/servers.conf
 TK_STATE=$T_DIR/track-state.json
 cat >"$T_DIR/agent.json" <<EOC

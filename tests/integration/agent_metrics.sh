@@ -11,11 +11,7 @@ t_require_root
 AGENT=$BUILD/rtalloc-agent
 NE=$(command -v prometheus-node-exporter) || t_skip "prometheus-node-exporter is not installed (scripts/deps installs it)"
 
-TK_NO_RULES=1 TK_V6=1 tk_topology
-H=$TK_H
-ip -n "$H" route add default via 10.1.0.1 dev up1 metric 100
-ip -n "$H" route add default via 10.2.0.1 dev up2 metric 200
-t_server "$H" || exit 1
+TK_V6=1 tk_agent_topology
 TEXT=$T_DIR/textfile
 mkdir -p "$TEXT"
 CONF=$T_DIR/agent.json
