@@ -2,7 +2,7 @@
  * pieces.  Accepted options are complete and valid: a family with an address
  * of that family, a valid ifname, a netmask (unless -r), a tag without
  * control characters; or, without a family (unspec), a printable identifier
- * of 1..45 bytes and a valid ifname; --list and --status alone.  Tables 0
+ * of 1..45 bytes and a valid ifname; --list, --status and --version alone.  Tables 0
  * and 253..255 are never acceptable, whatever --tables says. */
 #include <sys/socket.h>
 
@@ -34,8 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(o.table_min >= 1 && o.table_min <= o.table_max);
 	FUZZ_CHECK(!cli_table_ok(&o, 0) && !cli_table_ok(&o, 253) && !cli_table_ok(&o, 254) &&
 		   !cli_table_ok(&o, 255));
-	/* The listing modes take no address. */
-	if (o.help || o.list || o.status)
+	/* The listing modes and --version take no address. */
+	if (o.help || o.version || o.list || o.status)
 		goto cleanup;
 	if (o.family == AF_UNSPEC) {
 		size_t n = strlen(o.id);
