@@ -253,7 +253,9 @@ nm_state() {
 			printf 'IPv%s table %s has no rule but routes\n' "$f" "$t"
 		done
 	done
-	ip -n "$PR_H" -6 rule show | grep -q 'fe80:' && echo "a rule for a link-local address"
+	# Anchored on from/to: a SLAAC address's EUI-64 part can hold "fe80:"
+	# too (2001:db8:100:0:74a3:89ff:fe80:f7bc, a MAC whose 4th byte is 0x80).
+	ip -n "$PR_H" -6 rule show | grep -Eq '(from|to) fe80:' && echo "a rule for a link-local address"
 	[ -z "$(t_rows "SELECT address FROM leases WHERE address LIKE 'fe80:%'" 2>/dev/null)" ] ||
 		echo "a lease for a link-local address"
 }
