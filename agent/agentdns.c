@@ -2,8 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/rtnetlink.h>
-#include <netinet/icmp6.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +12,8 @@
 
 #include "agentdns.h"
 #include "health.h"
-#include "kobj.h"
+#include "kmsg.h"
 #include "log.h"
-
-#define ND_OPT_RDNSS_TYPE 25
 
 void agentdns_init(struct agentdns *d, const char *path, const char *pidfile)
 {
@@ -57,41 +53,34 @@ static int ra_set(struct agentdns *d, int ifindex, const struct inet_addr *a, ui
 
 int agentdns_useropt(struct agentdns *d, const struct nlmsghdr *nlh, uint64_t now_ms)
 {
-	const struct nduseroptmsg *m = NLMSG_DATA(nlh);
+	struct kuseropt u;
 
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) || m->nduseropt_family != AF_INET6 ||
-	    NLMSG_LENGTH(sizeof(*m) + m->nduseropt_opts_len) > nlh->nlmsg_len)
+	if (!kuseropt_parse(nlh, &u))
 		return 0;
-	return agentdns_ra_options(d, m->nduseropt_ifindex, (const uint8_t *)(m + 1),
-				   m->nduseropt_opts_len, now_ms);
+	return agentdns_ra_options(d, u.ifindex, u.opt, u.len, now_ms);
+}
+
+struct rdnss_ctx {
+	struct agentdns *d;
+	int ifindex;
+	uint64_t now_ms;
+	int changed;
+};
+
+static void rdnss_cb(const struct inet_addr *a, uint32_t life_s, void *data)
+{
+	struct rdnss_ctx *c = data;
+
+	c->changed |= ra_set(c->d, c->ifindex, a, life_s ? c->now_ms + (uint64_t)life_s * 1000 : 0);
 }
 
 int agentdns_ra_options(struct agentdns *d, int ifindex, const uint8_t *opt, size_t optlen,
 			uint64_t now_ms)
 {
-	const uint8_t *end = opt + optlen;
-	int changed = 0;
+	struct rdnss_ctx c = { .d = d, .ifindex = ifindex, .now_ms = now_ms };
 
-	while (end - opt >= 8) {
-		size_t len = (size_t)opt[1] * 8;
-		uint32_t life;
-
-		if (!len || len > (size_t)(end - opt))
-			break;
-		if (opt[0] == ND_OPT_RDNSS_TYPE && len >= 24) {
-			memcpy(&life, opt + 4, 4);
-			life = ntohl(life);
-			for (size_t off = 8; off + 16 <= len; off += 16) {
-				struct inet_addr a = { .family = AF_INET6 };
-
-				memcpy(a.bytes, opt + off, 16);
-				changed |= ra_set(d, ifindex, &a,
-						  life ? now_ms + (uint64_t)life * 1000 : 0);
-			}
-		}
-		opt += len;
-	}
-	return changed;
+	knd_rdnss_each(opt, optlen, rdnss_cb, &c);
+	return c.changed;
 }
 
 /* systemd-networkd's state of a link: its DNS= line's servers (those of

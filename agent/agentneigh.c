@@ -1,12 +1,11 @@
 /* agentneigh: IPv6 routers from the kernel's neighbour table (agentneigh.h). */
 #include <errno.h>
-#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agentneigh.h"
-#include "kobj.h"
+#include "kmsg.h"
 
 static bool linklocal(const struct inet_addr *a)
 {
@@ -24,48 +23,37 @@ static int router_ix(const struct neighbours *nb, int ifindex)
 /* One neighbour message: 1 when the link's router changed. */
 static int neigh_msg(struct neighbours *nb, const struct nlmsghdr *nlh)
 {
-	const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
-	struct nlattr *at;
-	struct inet_addr a = { .family = AF_INET6 };
-	bool have = false, router;
+	struct kneigh ne;
+	const struct inet_addr *a = &ne.addr;
+	bool router;
 	int i;
 
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*nd)) || nd->ndm_family != AF_INET6)
+	if (!kneigh_parse(nlh, &ne) || ne.family != AF_INET6)
 		return 0;
-	mnl_attr_for_each(at, nlh, sizeof(*nd)) {
-		if (mnl_attr_get_type(at) == NDA_DST && mnl_attr_get_payload_len(at) == 16) {
-			memcpy(a.bytes, mnl_attr_get_payload(at), 16);
-			have = true;
-		}
-	}
-	if (!have)
-		return 0;
-	router = nlh->nlmsg_type == RTM_NEWNEIGH && (nd->ndm_flags & NTF_ROUTER) &&
-		 !(nd->ndm_state & (NUD_FAILED | NUD_INCOMPLETE));
-	i = router_ix(nb, nd->ndm_ifindex);
+	router = kneigh_is_router(&ne);
+	i = router_ix(nb, ne.ifindex);
 	if (!router) {
 		/* A deletion (link down, garbage collection) says nothing of
 		 * the router; a router that says it no longer is one, or that
 		 * stopped answering, does. */
-		if (nlh->nlmsg_type == RTM_DELNEIGH || i < 0 ||
-		    memcmp(nb->v[i].addr.bytes, a.bytes, 16))
+		if (ne.del || i < 0 || memcmp(nb->v[i].addr.bytes, a->bytes, 16))
 			return 0;
 		nb->v[i] = nb->v[--nb->n];
 		return 1;
 	}
 	if (i >= 0) {
-		if (!memcmp(nb->v[i].addr.bytes, a.bytes, 16))
+		if (!memcmp(nb->v[i].addr.bytes, a->bytes, 16))
 			return 0;
 		/* A link-local router (an RA's source) beats a global
 		 * address of the router that answered with the flag. */
-		if (linklocal(&nb->v[i].addr) && !linklocal(&a))
+		if (linklocal(&nb->v[i].addr) && !linklocal(a))
 			return 0;
-		nb->v[i].addr = a;
+		nb->v[i].addr = *a;
 		return 1;
 	}
 	if (kobj_grow((void **)&nb->v, &nb->cap, nb->n, sizeof(*nb->v)) < 0)
 		return 0;
-	nb->v[nb->n++] = (struct neigh_router){ .ifindex = nd->ndm_ifindex, .addr = a };
+	nb->v[nb->n++] = (struct neigh_router){ .ifindex = ne.ifindex, .addr = *a };
 	return 1;
 }
 
@@ -90,16 +78,13 @@ int neigh_reload(struct neighbours *nb)
 	struct nl d;
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ndmsg *nd;
 	struct read_ctx c = { .nb = nb };
 	int ret;
 
 	ret = nl_open(&d, NULL, 0);
 	if (ret < 0)
 		return ret;
-	nlh->nlmsg_type = RTM_GETNEIGH;
-	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
-	nd->ndm_family = AF_INET6;
+	kneigh_dump_put(nlh, AF_INET6);
 	nb->n = 0;
 	do
 		ret = nl_dump(&d, nlh, msg_cb, &c);

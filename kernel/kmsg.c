@@ -10,7 +10,10 @@
 #include <sys/socket.h>
 
 #include <linux/fib_rules.h>
+#include <arpa/inet.h>
 #include <linux/if_addr.h>
+#include <linux/neighbour.h>
+#include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
 
 #include "kmsg.h"
@@ -364,6 +367,172 @@ void krule_put(struct nlmsghdr *nlh, const struct krule *r)
 	}
 	if (r->has_suppress)
 		mnl_attr_put_u32(nlh, FRA_SUPPRESS_PREFIXLEN, r->suppress);
+}
+
+void kroute_put_nhobj(struct nlmsghdr *nlh, const struct kroute *r, uint32_t id)
+{
+	kroute_put(nlh, r, true);
+	mnl_attr_put_u32(nlh, RTA_NH_ID, id);
+}
+
+/* USER_HZ: the unit of a resilient group's timers. */
+#define KNH_CLOCK_HZ 100
+
+void knhobj_put(struct nlmsghdr *nlh, const struct knhobj *o, bool add)
+{
+	struct nhmsg *nhm = mnl_nlmsg_put_extra_header(nlh, sizeof(*nhm));
+	struct nexthop_grp grp[256];
+	struct nlattr *res;
+	size_t n = o->ngroup < 256 ? o->ngroup : 256;
+
+	mnl_attr_put_u32(nlh, NHA_ID, o->id);
+	/* A delete's header must be bare. */
+	if (!add)
+		return;
+	nhm->nh_family = o->ngroup ? AF_UNSPEC : o->family;
+	nhm->nh_protocol = o->proto;
+	if (!o->ngroup) {
+		mnl_attr_put_u32(nlh, NHA_OIF, (uint32_t)o->oif);
+		if (o->gw.family)
+			mnl_attr_put(nlh, NHA_GATEWAY, addr_len(o->family), o->gw.bytes);
+		return;
+	}
+	memset(grp, 0, sizeof(grp));
+	for (size_t i = 0; i < n; i++) {
+		grp[i].id = o->group[i].id;
+		grp[i].weight = (uint8_t)((o->group[i].weight ? o->group[i].weight : 1) - 1);
+	}
+	mnl_attr_put(nlh, NHA_GROUP, n * sizeof(grp[0]), grp);
+	if (!o->buckets)
+		return;
+	mnl_attr_put_u16(nlh, NHA_GROUP_TYPE, NEXTHOP_GRP_TYPE_RES);
+	res = mnl_attr_nest_start(nlh, NHA_RES_GROUP);
+	mnl_attr_put_u16(nlh, NHA_RES_GROUP_BUCKETS, o->buckets);
+	mnl_attr_put_u32(nlh, NHA_RES_GROUP_IDLE_TIMER, o->idle_s * KNH_CLOCK_HZ);
+	mnl_attr_nest_end(nlh, res);
+}
+
+bool knhobj_parse(const struct nlmsghdr *nlh, struct knhobj *o, struct knhmember *m, size_t max)
+{
+	const struct nhmsg *nhm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr, *in;
+	bool have_id = false;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*nhm)))
+		return false;
+	memset(o, 0, sizeof(*o));
+	o->family = nhm->nh_family;
+	o->proto = nhm->nh_protocol;
+	o->group = m;
+	mnl_attr_for_each(attr, nlh, sizeof(*nhm)) {
+		uint16_t plen = mnl_attr_get_payload_len(attr);
+
+		switch (mnl_attr_get_type(attr)) {
+		case NHA_ID:
+			if (plen == 4) {
+				o->id = mnl_attr_get_u32(attr);
+				have_id = true;
+			}
+			break;
+		case NHA_OIF:
+			if (plen == 4)
+				o->oif = (int)mnl_attr_get_u32(attr);
+			break;
+		case NHA_GATEWAY:
+			copy_addr(&o->gw, o->family, attr);
+			break;
+		case NHA_GROUP: {
+			const struct nexthop_grp *g = mnl_attr_get_payload(attr);
+
+			for (size_t i = 0; i < plen / sizeof(*g) && o->ngroup < max; i++)
+				m[o->ngroup++] = (struct knhmember){ .id = g[i].id, .weight = g[i].weight + 1u };
+			break;
+		}
+		case NHA_RES_GROUP:
+			mnl_attr_for_each_nested(in, attr) {
+				if (mnl_attr_get_type(in) == NHA_RES_GROUP_BUCKETS &&
+				    mnl_attr_get_payload_len(in) == 2)
+					o->buckets = mnl_attr_get_u16(in);
+				else if (mnl_attr_get_type(in) == NHA_RES_GROUP_IDLE_TIMER &&
+					 mnl_attr_get_payload_len(in) == 4)
+					o->idle_s = mnl_attr_get_u32(in) / KNH_CLOCK_HZ;
+			}
+			break;
+		}
+	}
+	return have_id;
+}
+
+bool kneigh_parse(const struct nlmsghdr *nlh, struct kneigh *n)
+{
+	const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+
+	if ((nlh->nlmsg_type != RTM_NEWNEIGH && nlh->nlmsg_type != RTM_DELNEIGH) ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*nd)) ||
+	    (nd->ndm_family != AF_INET && nd->ndm_family != AF_INET6))
+		return false;
+	memset(n, 0, sizeof(*n));
+	n->family = nd->ndm_family;
+	n->ifindex = nd->ndm_ifindex;
+	n->state = nd->ndm_state;
+	n->flags = nd->ndm_flags;
+	n->del = nlh->nlmsg_type == RTM_DELNEIGH;
+	mnl_attr_for_each(attr, nlh, sizeof(*nd))
+		if (mnl_attr_get_type(attr) == NDA_DST)
+			copy_addr(&n->addr, n->family, attr);
+	return n->addr.family != 0;
+}
+
+void kneigh_dump_put(struct nlmsghdr *nlh, int family)
+{
+	struct ndmsg *nd;
+
+	nlh->nlmsg_type = RTM_GETNEIGH;
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = (uint8_t)family;
+}
+
+bool kuseropt_parse(const struct nlmsghdr *nlh, struct kuseropt *u)
+{
+	const struct nduseroptmsg *m = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type != RTM_NEWNDUSEROPT || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) ||
+	    m->nduseropt_family != AF_INET6 ||
+	    NLMSG_LENGTH(sizeof(*m) + m->nduseropt_opts_len) > nlh->nlmsg_len)
+		return false;
+	u->ifindex = m->nduseropt_ifindex;
+	u->opt = (const uint8_t *)(m + 1);
+	u->len = m->nduseropt_opts_len;
+	return true;
+}
+
+/* RFC 8106's option type (glibc's icmp6.h has none). */
+#define KND_OPT_RDNSS 25
+
+void knd_rdnss_each(const uint8_t *opt, size_t len,
+		    void (*cb)(const struct inet_addr *a, uint32_t life_s, void *data), void *data)
+{
+	const uint8_t *end = opt + len;
+
+	while (end - opt >= 8) {
+		size_t olen = (size_t)opt[1] * 8;
+		uint32_t life;
+
+		if (!olen || olen > (size_t)(end - opt))
+			break;
+		if (opt[0] == KND_OPT_RDNSS && olen >= 24) {
+			memcpy(&life, opt + 4, 4);
+			life = ntohl(life);
+			for (size_t off = 8; off + 16 <= olen; off += 16) {
+				struct inet_addr a = { .family = AF_INET6 };
+
+				memcpy(a.bytes, opt + off, 16);
+				cb(&a, life, data);
+			}
+		}
+		opt += olen;
+	}
 }
 
 int krules_send(struct nl *nl, const struct krule *const *r, size_t n, bool add, int *errs)

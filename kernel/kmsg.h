@@ -31,6 +31,27 @@ void kroute_put(struct nlmsghdr *nlh, const struct kroute *r, bool add);
 /* r (its oif and gw unset) with an RTA_MULTIPATH of the n nexthops. */
 void kroute_put_multipath(struct nlmsghdr *nlh, const struct kroute *r, const struct knexthop *nh,
 			  size_t n);
+/* r (its oif and gw unset) through nexthop object id (RTA_NH_ID). */
+void kroute_put_nhobj(struct nlmsghdr *nlh, const struct kroute *r, uint32_t id);
+/* A nexthop object o (a device's or a group) to nlh; add false: a
+ * deletion, its header bare and only o->id. */
+void knhobj_put(struct nlmsghdr *nlh, const struct knhobj *o, bool add);
+/* An RTM_NEWNEXTHOP -> o, its group's members (up to max) into m.  false
+ * when it is truncated or has no id. */
+bool knhobj_parse(const struct nlmsghdr *nlh, struct knhobj *o, struct knhmember *m, size_t max);
+/* An RTM_NEWNEIGH / RTM_DELNEIGH with a destination -> n; false for
+ * anything else. */
+bool kneigh_parse(const struct nlmsghdr *nlh, struct kneigh *n);
+/* An RTM_GETNEIGH dump request of family's neighbours into nlh (a bare
+ * header: mnl_nlmsg_put_header). */
+void kneigh_dump_put(struct nlmsghdr *nlh, int family);
+/* An RTM_NEWNDUSEROPT of IPv6 whose options fit the message -> u. */
+bool kuseropt_parse(const struct nlmsghdr *nlh, struct kuseropt *u);
+/* Each recursive DNS server of the RDNSS options (RFC 8106) among the ND
+ * options opt[0..len) -> cb with its lifetime in seconds (0: withdrawn).
+ * The walk stops at an option of length 0 or past the end. */
+void knd_rdnss_each(const uint8_t *opt, size_t len,
+		    void (*cb)(const struct inet_addr *a, uint32_t life_s, void *data), void *data);
 /* Adds (NLM_F_CREATE | NLM_F_EXCL) or deletes the n rules through nl, in
  * batches of NL_BATCH_MAX, each ACKed: errs[i] is 0 or -errno of rule i
  * (-EEXIST on add and -ENOENT on delete included: the caller decides).

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+
 #include "kobj.h"
 
 int kobj_grow(void **v, size_t *cap, size_t n, size_t elem)
@@ -106,6 +109,11 @@ bool krule_is_track(const struct krule *r)
 {
 	return r->proto == RTPROT_RTALLOC && r->pref >= KPREF_TRACK_MAIN &&
 	       r->pref <= KPREF_TRACK_FORWARD;
+}
+
+bool kneigh_is_router(const struct kneigh *n)
+{
+	return !n->del && (n->flags & NTF_ROUTER) && !(n->state & (NUD_FAILED | NUD_INCOMPLETE));
 }
 
 bool kroute_same_key(const struct kroute *a, const struct kroute *b)

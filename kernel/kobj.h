@@ -92,6 +92,46 @@ struct knexthop {
 	uint32_t weight;		/* 1..256 */
 };
 
+/* A nexthop object (`ip nexthop`, RTM_NEWNEXTHOP): one device and
+ * gateway, or (ngroup > 0) a group of other objects, resilient when
+ * buckets > 0 (`type resilient buckets N idle_timer S`). */
+struct knhmember {
+	uint32_t id;
+	uint32_t weight;		/* 1..256 */
+};
+struct knhobj {
+	uint32_t id;
+	uint8_t family;			/* of a device's gateway; AF_UNSPEC: a group */
+	uint8_t proto;
+	int oif;
+	struct inet_addr gw;		/* family 0: no gateway */
+	const struct knhmember *group;
+	size_t ngroup;
+	uint16_t buckets;		/* 0: a plain (mpath) group */
+	uint32_t idle_s;		/* a resilient group's idle timer, seconds */
+};
+
+/* A neighbour (RTM_NEWNEIGH / RTM_DELNEIGH). */
+struct kneigh {
+	uint8_t family;
+	int ifindex;
+	struct inet_addr addr;		/* NDA_DST */
+	uint16_t state;			/* NUD_* */
+	uint8_t flags;			/* NTF_* */
+	bool del;
+};
+/* A router by the kernel's word: a new neighbour flagged NTF_ROUTER (from
+ * its RA or its answers) that is not failed or unresolved. */
+bool kneigh_is_router(const struct kneigh *n);
+
+/* The ND options of an IPv6 router advertisement the kernel passes on
+ * (RTM_NEWNDUSEROPT: RDNSS, DNSSL...), pointing into the message. */
+struct kuseropt {
+	int ifindex;
+	const uint8_t *opt;
+	size_t len;
+};
+
 struct krule {
 	uint8_t family;
 	uint32_t pref;

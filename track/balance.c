@@ -5,12 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
 
 #include "balance.h"
 #include "log.h"
-#include "kobj.h"
+#include "kmsg.h"
 
 /* Uplinks (keys) in a group.  Each is two members, twins with the same
  * device and gateway: a group of one member is used without a hash, its
@@ -18,8 +17,6 @@
  * over busy flows as if idle.  Twins keep the group hashing. */
 #define MEMBERS_MAX 63
 #define TWINS 2
-/* USER_HZ: the unit of the group's timers. */
-#define CLOCK_HZ 100
 
 static uint32_t group_id(int family)
 {
@@ -31,18 +28,14 @@ static uint32_t member_id(int family, uint32_t key, unsigned twin)
 	return group_id(family) + 1 + key * TWINS + twin;
 }
 
-static struct nlmsghdr *nh_msg(struct nl *nl, struct nl_batch *b, uint16_t type, uint16_t flags,
-			       int family, uint32_t id)
+/* Appends nexthop object o (add) or the deletion of its id to b. */
+static void nh_msg(struct nl *nl, struct nl_batch *b, const struct knhobj *o, bool add)
 {
-	struct nlmsghdr *nlh = nl_batch_add(nl, b, type, flags, sizeof(struct nhmsg));
-	struct nhmsg *nhm = mnl_nlmsg_get_payload(nlh);
+	struct nlmsghdr *nlh = nl_batch_add(nl, b, add ? RTM_NEWNEXTHOP : RTM_DELNEXTHOP,
+					    add ? NLM_F_CREATE | NLM_F_REPLACE : 0, 0);
 
-	nhm->nh_family = (uint8_t)family;
-	/* A delete's header must be bare. */
-	if (type == RTM_NEWNEXTHOP)
-		nhm->nh_protocol = RTPROT_RTALLOC;
-	mnl_attr_put_u32(nlh, NHA_ID, id);
-	return nlh;
+	knhobj_put(nlh, o, add);
+	nl_batch_commit(b, nlh);
 }
 
 /* Runs b; errors other than the one that means "already so" (ok) fail. */
@@ -74,8 +67,7 @@ static int members_prune(struct nl *nl, int family, const struct steer_hop *hops
 		for (size_t i = 0; i < n && !used; i++)
 			used = hops[i].key == key;
 		for (unsigned twin = 0; twin < TWINS && !used; twin++) {
-			nl_batch_commit(&b, nh_msg(nl, &b, RTM_DELNEXTHOP, 0, AF_UNSPEC,
-						   member_id(family, key, twin)));
+			nh_msg(nl, &b, &(struct knhobj){ .id = member_id(family, key, twin) }, false);
 			if (b.n == NL_BATCH_MAX) {
 				ret = run(nl, &b, -ENOENT, "delete");
 				if (ret < 0)
@@ -90,27 +82,22 @@ static int members_prune(struct nl *nl, int family, const struct steer_hop *hops
 static int route_msg(struct nl *nl, int family, uint32_t table, bool add)
 {
 	struct nl_batch b = { .len = 0 };
-	struct nlmsghdr *nlh = steer_route_msg(nl, &b, family, table, add);
 
-	if (add)
-		mnl_attr_put_u32(nlh, RTA_NH_ID, group_id(family));
-	nl_batch_commit(&b, nlh);
+	nl_batch_commit(&b, steer_route_msg(nl, &b, family, table, add ? group_id(family) : 0));
 	return run(nl, &b, add ? 0 : -ESRCH, "route");
 }
 
 int balance_group(struct nl *nl, int family, uint32_t table, const struct steer_hop *hops, size_t n)
 {
-	struct nexthop_grp grp[MEMBERS_MAX * TWINS];
+	struct knhmember grp[MEMBERS_MAX * TWINS];
 	struct nl_batch b = { .len = 0 };
-	struct nlmsghdr *nlh;
-	struct nlattr *res;
 	int ret;
 
 	if (!n) {
 		ret = route_msg(nl, family, table, false);
 		if (ret < 0 && ret != -ENOENT)
 			return ret;
-		nl_batch_commit(&b, nh_msg(nl, &b, RTM_DELNEXTHOP, 0, AF_UNSPEC, group_id(family)));
+		nh_msg(nl, &b, &(struct knhobj){ .id = group_id(family) }, false);
 		ret = run(nl, &b, -ENOENT, "delete group");
 		return ret < 0 ? ret : members_prune(nl, family, NULL, 0);
 	}
@@ -122,15 +109,17 @@ int balance_group(struct nl *nl, int family, uint32_t table, const struct steer_
 		if (hops[i].key >= MEMBERS_MAX)
 			return -EINVAL;
 		for (unsigned twin = 0; twin < TWINS; twin++) {
-			struct nexthop_grp *g = &grp[i * TWINS + twin];
+			struct knhmember *g = &grp[i * TWINS + twin];
+			struct knhobj o = { .family = (uint8_t)family, .proto = RTPROT_RTALLOC,
+					    .oif = hops[i].ifindex };
 
-			g->id = member_id(family, hops[i].key, twin);
-			g->weight = (uint8_t)((hops[i].weight ? hops[i].weight : 1) - 1);
-			nlh = nh_msg(nl, &b, RTM_NEWNEXTHOP, NLM_F_CREATE | NLM_F_REPLACE, family, g->id);
-			mnl_attr_put_u32(nlh, NHA_OIF, (uint32_t)hops[i].ifindex);
-			if (hops[i].has_gw)
-				mnl_attr_put(nlh, NHA_GATEWAY, addr_len(family), hops[i].gw.bytes);
-			nl_batch_commit(&b, nlh);
+			g->id = o.id = member_id(family, hops[i].key, twin);
+			g->weight = hops[i].weight ? hops[i].weight : 1;
+			if (hops[i].has_gw) {
+				o.gw = hops[i].gw;
+				o.gw.family = (uint8_t)family;
+			}
+			nh_msg(nl, &b, &o, true);
 			if (b.n == NL_BATCH_MAX || (i + 1 == n && twin + 1 == TWINS)) {
 				ret = run(nl, &b, 0, "member");
 				if (ret < 0)
@@ -139,14 +128,9 @@ int balance_group(struct nl *nl, int family, uint32_t table, const struct steer_
 			}
 		}
 	}
-	nlh = nh_msg(nl, &b, RTM_NEWNEXTHOP, NLM_F_CREATE | NLM_F_REPLACE, AF_UNSPEC, group_id(family));
-	mnl_attr_put(nlh, NHA_GROUP, n * TWINS * sizeof(grp[0]), grp);
-	mnl_attr_put_u16(nlh, NHA_GROUP_TYPE, NEXTHOP_GRP_TYPE_RES);
-	res = mnl_attr_nest_start(nlh, NHA_RES_GROUP);
-	mnl_attr_put_u16(nlh, NHA_RES_GROUP_BUCKETS, BALANCE_BUCKETS);
-	mnl_attr_put_u32(nlh, NHA_RES_GROUP_IDLE_TIMER, BALANCE_IDLE_S * CLOCK_HZ);
-	mnl_attr_nest_end(nlh, res);
-	nl_batch_commit(&b, nlh);
+	nh_msg(nl, &b, &(struct knhobj){ .id = group_id(family), .proto = RTPROT_RTALLOC,
+					 .group = grp, .ngroup = n * TWINS,
+					 .buckets = BALANCE_BUCKETS, .idle_s = BALANCE_IDLE_S }, true);
 	ret = run(nl, &b, 0, "group");
 	if (ret < 0)
 		return ret;

@@ -122,7 +122,8 @@ cleanup:
 	return ret;
 }
 
-struct nlmsghdr *steer_route_msg(struct nl *nl, struct nl_batch *b, int family, uint32_t table, bool add)
+struct nlmsghdr *steer_route_msg(struct nl *nl, struct nl_batch *b, int family, uint32_t table,
+				 uint32_t nh_id)
 {
 	struct kroute r = {
 		.family = (uint8_t)family,
@@ -131,12 +132,14 @@ struct nlmsghdr *steer_route_msg(struct nl *nl, struct nl_batch *b, int family, 
 		.scope = RT_SCOPE_UNIVERSE,
 		.type = RTN_UNICAST,
 	};
-	struct nlmsghdr *nlh = nl_batch_add(nl, b, add ? RTM_NEWROUTE : RTM_DELROUTE,
-					    add ? NLM_F_CREATE | NLM_F_REPLACE : 0, 0);
+	struct nlmsghdr *nlh = nl_batch_add(nl, b, nh_id ? RTM_NEWROUTE : RTM_DELROUTE,
+					    nh_id ? NLM_F_CREATE | NLM_F_REPLACE : 0, 0);
 
 	/* Deleting: scope NOWHERE matches the route whatever its scope. */
-	if (nlh)
-		kroute_put(nlh, &r, add);
+	if (nlh && nh_id)
+		kroute_put_nhobj(nlh, &r, nh_id);
+	else if (nlh)
+		kroute_put(nlh, &r, false);
 	return nlh;
 }
 

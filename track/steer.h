@@ -55,9 +55,10 @@ struct steer_hop {
 	uint32_t weight;	/* 1..256 */
 };
 #define STEER_HOPS_MAX TRACK_UPLINKS_MAX
-/* A message, in b, that adds (replaces) or deletes family's default route
- * of table, protocol 122; the caller adds its nexthop attributes. */
-struct nlmsghdr *steer_route_msg(struct nl *nl, struct nl_batch *b, int family, uint32_t table, bool add);
+/* A message, in b, that adds (replaces) family's default route of table,
+ * protocol 122, through nexthop object nh_id, or (nh_id 0) deletes it. */
+struct nlmsghdr *steer_route_msg(struct nl *nl, struct nl_batch *b, int family, uint32_t table,
+				 uint32_t nh_id);
 /* Replaces family's default route of table with a multipath route over
  * hops (one hop: a plain route); n 0 deletes it.  0 or -errno. */
 int steer_route(struct nl *nl, int family, uint32_t table, const struct steer_hop *hops, size_t n);

@@ -1,7 +1,10 @@
 /* Unit tests for kmsg, the one builder and parser of rtnetlink messages:
  * every kind of rule rtalloc writes (a lease's from/to/iif/fwmark rules,
  * rtalloc-track's steering rules) comes back from its own message as it
- * went in, and a filtered dump gets only what it asked for.  No root: the
+ * went in, and a filtered dump gets only what it asked for.  So do
+ * rtalloc-track's nexthop objects and resilient groups, and the agent's
+ * neighbours (routers) and RAs' RDNSS options parse as the kernel sends
+ * them.  No root: the
  * dump reads the test's own namespace's addresses. */
 #include <errno.h>
 #include <setjmp.h>
@@ -12,6 +15,9 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <linux/neighbour.h>
+#include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
 
 #include "kmsg.h"
@@ -111,12 +117,258 @@ static void test_dump_filter(void **state)
 	assert_int_equal(c.n, whole.n);
 }
 
+/* The attribute type of nlh (past hdrlen) or NULL. */
+static const struct nlattr *attr_of(const struct nlmsghdr *nlh, size_t hdrlen, uint16_t type)
+{
+	const struct nlattr *attr;
+
+	mnl_attr_for_each(attr, nlh, hdrlen)
+		if (mnl_attr_get_type(attr) == type)
+			return attr;
+	return NULL;
+}
+
+/* A member of rtalloc-track's balance group comes back as it went in; its
+ * deletion is a bare header and the id. */
+static void test_nexthop_member(void **state)
+{
+	char buf[512] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct knhobj o = { .id = 0x52540003, .family = AF_INET6, .proto = RTPROT_RTALLOC, .oif = 7 }, back;
+	const struct nhmsg *nhm;
+
+	(void)state;
+	assert_int_equal(addr_parse(AF_INET6, "fe80::1", &o.gw), 0);
+	nlh->nlmsg_type = RTM_NEWNEXTHOP;
+	knhobj_put(nlh, &o, true);
+	assert_true(knhobj_parse(nlh, &back, NULL, 0));
+	assert_int_equal(back.id, o.id);
+	assert_int_equal(back.family, AF_INET6);
+	assert_int_equal(back.proto, RTPROT_RTALLOC);
+	assert_int_equal(back.oif, 7);
+	assert_int_equal(back.gw.family, AF_INET6);
+	assert_memory_equal(back.gw.bytes, o.gw.bytes, 16);
+	assert_int_equal(back.ngroup, 0);
+
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_DELNEXTHOP;
+	knhobj_put(nlh, &o, false);
+	nhm = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(nhm->nh_family, AF_UNSPEC);
+	assert_int_equal(nhm->nh_protocol, 0);
+	assert_int_equal(nlh->nlmsg_len, mnl_nlmsg_size(sizeof(*nhm)) + MNL_ATTR_HDRLEN + 4);
+	assert_true(knhobj_parse(nlh, &back, NULL, 0));
+	assert_int_equal(back.id, o.id);
+	assert_null(attr_of(nlh, sizeof(*nhm), NHA_OIF));
+}
+
+/* A resilient group: its members with their weights (1..256 on the wire
+ * as 0..255), buckets and idle timer. */
+static void test_nexthop_group(void **state)
+{
+	const struct knhmember m[3] = { { 11, 1 }, { 12, 100 }, { 13, 256 } };
+	struct knhobj g = { .id = 0x52540000, .proto = RTPROT_RTALLOC, .group = m, .ngroup = 3,
+			    .buckets = 512, .idle_s = 30 }, back;
+	struct knhmember got[8];
+	char buf[512] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	const struct nlattr *type;
+
+	(void)state;
+	nlh->nlmsg_type = RTM_NEWNEXTHOP;
+	knhobj_put(nlh, &g, true);
+	type = attr_of(nlh, sizeof(struct nhmsg), NHA_GROUP_TYPE);
+	assert_non_null(type);
+	assert_int_equal(mnl_attr_get_u16(type), NEXTHOP_GRP_TYPE_RES);
+	/* On the wire as the kernel reads it: weight - 1, idle in USER_HZ. */
+	assert_int_equal(((const struct nexthop_grp *)mnl_attr_get_payload(
+				  attr_of(nlh, sizeof(struct nhmsg), NHA_GROUP)))[2].weight, 255);
+	assert_true(knhobj_parse(nlh, &back, got, 8));
+	assert_int_equal(back.id, g.id);
+	assert_int_equal(back.family, AF_UNSPEC);
+	assert_int_equal(back.proto, RTPROT_RTALLOC);
+	assert_int_equal(back.ngroup, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(got[i].id, m[i].id);
+		assert_int_equal(got[i].weight, m[i].weight);
+	}
+	assert_int_equal(back.buckets, 512);
+	assert_int_equal(back.idle_s, 30);
+	/* A group of no type: no resilient attributes. */
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	g.buckets = 0;
+	knhobj_put(nlh, &g, true);
+	assert_null(attr_of(nlh, sizeof(struct nhmsg), NHA_GROUP_TYPE));
+	assert_null(attr_of(nlh, sizeof(struct nhmsg), NHA_RES_GROUP));
+}
+
+/* rtalloc-track's default route through its group: RTA_NH_ID, no device. */
+static void test_route_nhobj(void **state)
+{
+	struct kroute r = { .family = AF_INET, .table = 10002, .proto = RTPROT_RTALLOC,
+			    .type = RTN_UNICAST };
+	char buf[512] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	const struct nlattr *id;
+
+	(void)state;
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	kroute_put_nhobj(nlh, &r, 0x52540000);
+	id = attr_of(nlh, sizeof(struct rtmsg), RTA_NH_ID);
+	assert_non_null(id);
+	assert_int_equal(mnl_attr_get_u32(id), 0x52540000);
+	assert_null(attr_of(nlh, sizeof(struct rtmsg), RTA_OIF));
+	assert_int_equal(mnl_attr_get_u32(attr_of(nlh, sizeof(struct rtmsg), RTA_TABLE)), 10002);
+}
+
+/* A neighbour message as the kernel sends it. */
+static struct nlmsghdr *neigh_msg(char *buf, uint16_t type, int family, uint8_t flags, uint16_t nud,
+				  const char *dst, size_t dstlen)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	struct inet_addr a;
+
+	nlh->nlmsg_type = type;
+	nd->ndm_family = (uint8_t)family;
+	nd->ndm_ifindex = 4;
+	nd->ndm_flags = flags;
+	nd->ndm_state = nud;
+	assert_int_equal(addr_parse(family, dst, &a), 0);
+	mnl_attr_put(nlh, NDA_DST, dstlen, a.bytes);
+	return nlh;
+}
+
+static void test_neigh(void **state)
+{
+	char buf[256] = { 0 };
+	struct nlmsghdr *nlh;
+	struct kneigh n;
+	struct inet_addr want;
+
+	(void)state;
+	assert_int_equal(addr_parse(AF_INET6, "fe80::1", &want), 0);
+	nlh = neigh_msg(buf, RTM_NEWNEIGH, AF_INET6, NTF_ROUTER, NUD_REACHABLE, "fe80::1", 16);
+	assert_true(kneigh_parse(nlh, &n));
+	assert_int_equal(n.family, AF_INET6);
+	assert_int_equal(n.ifindex, 4);
+	assert_memory_equal(n.addr.bytes, want.bytes, 16);
+	assert_false(n.del);
+	assert_true(kneigh_is_router(&n));
+	/* Not flagged, failed, unresolved or deleted: no router. */
+	memset(buf, 0, sizeof(buf));
+	assert_true(kneigh_parse(neigh_msg(buf, RTM_NEWNEIGH, AF_INET6, 0, NUD_REACHABLE, "fe80::1", 16), &n));
+	assert_false(kneigh_is_router(&n));
+	memset(buf, 0, sizeof(buf));
+	assert_true(kneigh_parse(neigh_msg(buf, RTM_NEWNEIGH, AF_INET6, NTF_ROUTER, NUD_FAILED, "fe80::1", 16), &n));
+	assert_false(kneigh_is_router(&n));
+	memset(buf, 0, sizeof(buf));
+	assert_true(kneigh_parse(neigh_msg(buf, RTM_NEWNEIGH, AF_INET6, NTF_ROUTER, NUD_INCOMPLETE, "fe80::1", 16), &n));
+	assert_false(kneigh_is_router(&n));
+	memset(buf, 0, sizeof(buf));
+	assert_true(kneigh_parse(neigh_msg(buf, RTM_DELNEIGH, AF_INET6, NTF_ROUTER, NUD_REACHABLE, "fe80::1", 16), &n));
+	assert_true(n.del);
+	assert_false(kneigh_is_router(&n));
+	/* A destination of the wrong length, or another message: nothing. */
+	memset(buf, 0, sizeof(buf));
+	assert_false(kneigh_parse(neigh_msg(buf, RTM_NEWNEIGH, AF_INET6, NTF_ROUTER, NUD_REACHABLE, "fe80::1", 4), &n));
+	memset(buf, 0, sizeof(buf));
+	assert_false(kneigh_parse(neigh_msg(buf, RTM_NEWROUTE, AF_INET6, NTF_ROUTER, NUD_REACHABLE, "fe80::1", 16), &n));
+	/* The dump request. */
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	kneigh_dump_put(nlh, AF_INET6);
+	assert_int_equal(nlh->nlmsg_type, RTM_GETNEIGH);
+	assert_int_equal(((const struct ndmsg *)mnl_nlmsg_get_payload(nlh))->ndm_family, AF_INET6);
+}
+
+struct rdnss_ctx {
+	size_t n;
+	struct inet_addr a[4];
+	uint32_t life[4];
+};
+
+static void rdnss_cb(const struct inet_addr *a, uint32_t life_s, void *data)
+{
+	struct rdnss_ctx *c = data;
+
+	assert_true(c->n < 4);
+	c->a[c->n] = *a;
+	c->life[c->n++] = life_s;
+}
+
+/* An RA's options as the kernel passes them on (RTM_NEWNDUSEROPT): the
+ * RDNSS option's servers and lifetime, other options skipped, the walk
+ * ending at an option of length 0. */
+static void test_useropt_rdnss(void **state)
+{
+	char buf[512] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nduseroptmsg *m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
+	uint8_t *opt = (uint8_t *)(m + 1);
+	struct inet_addr s1, s2;
+	struct rdnss_ctx c = { 0 };
+	struct kuseropt u;
+	uint32_t life = htonl(600);
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(addr_parse(AF_INET6, "2001:db8::53", &s1), 0);
+	assert_int_equal(addr_parse(AF_INET6, "2001:db8::54", &s2), 0);
+	/* A source link-layer address option (type 1, 8 bytes). */
+	opt[len] = 1;
+	opt[len + 1] = 1;
+	len += 8;
+	/* RDNSS (type 25) of two servers: 8 + 2 * 16 bytes. */
+	opt[len] = 25;
+	opt[len + 1] = 5;
+	memcpy(opt + len + 4, &life, 4);
+	memcpy(opt + len + 8, s1.bytes, 16);
+	memcpy(opt + len + 24, s2.bytes, 16);
+	len += 40;
+	/* Length 0: the walk stops; the RDNSS after it is not read. */
+	opt[len + 1] = 0;
+	len += 8;
+	opt[len] = 25;
+	opt[len + 1] = 3;
+	memcpy(opt + len + 8, s1.bytes, 16);
+	len += 24;
+	nlh->nlmsg_type = RTM_NEWNDUSEROPT;
+	m->nduseropt_family = AF_INET6;
+	m->nduseropt_ifindex = 9;
+	m->nduseropt_opts_len = (uint16_t)len;
+	nlh->nlmsg_len += (uint32_t)len;
+	assert_true(kuseropt_parse(nlh, &u));
+	assert_int_equal(u.ifindex, 9);
+	assert_int_equal(u.len, len);
+	knd_rdnss_each(u.opt, u.len, rdnss_cb, &c);
+	assert_int_equal(c.n, 2);
+	assert_memory_equal(c.a[0].bytes, s1.bytes, 16);
+	assert_memory_equal(c.a[1].bytes, s2.bytes, 16);
+	assert_int_equal(c.a[0].family, AF_INET6);
+	assert_int_equal(c.life[0], 600);
+	assert_int_equal(c.life[1], 600);
+	/* Options said to run past the message: refused. */
+	m->nduseropt_opts_len = (uint16_t)(len + 8);
+	assert_false(kuseropt_parse(nlh, &u));
+	m->nduseropt_opts_len = (uint16_t)len;
+	m->nduseropt_family = AF_INET;
+	assert_false(kuseropt_parse(nlh, &u));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lease_rules),
 		cmocka_unit_test(test_steer_rules),
 		cmocka_unit_test(test_dump_filter),
+		cmocka_unit_test(test_nexthop_member),
+		cmocka_unit_test(test_nexthop_group),
+		cmocka_unit_test(test_route_nhobj),
+		cmocka_unit_test(test_neigh),
+		cmocka_unit_test(test_useropt_rdnss),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
