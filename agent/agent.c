@@ -33,9 +33,10 @@
 #define RELEASE_TRIES	3
 #define HOLDER_ASK_MS	500	/* a hook rtalloc answers its control name */
 
-struct holder {
+/* An uplink's lease at rtallocd: its requests, their queue and backoff. */
+struct uplink_lease {
 	struct uplink *u;
-	struct holder *qprev, *qnext;	/* in agent.queue: due, not sent yet */
+	struct uplink_lease *qprev, *qnext;	/* in agent.queue: due, not sent yet */
 	bool queued;
 	uint32_t seq;			/* of the request in flight, 0: none */
 	uint64_t due_ms;		/* next request (first, retry or renewal) */
@@ -70,9 +71,9 @@ struct agent {
 	struct loop_timer mp_timer;	/* track's health, every second */
 	struct metrics metrics;		/* cfg.metrics_textfile's writer */
 	uint32_t seq;
-	struct holder *fl[INFLIGHT_MAX];	/* requests in flight */
+	struct uplink_lease *fl[INFLIGHT_MAX];	/* requests in flight */
 	unsigned inflight;
-	struct holder *qhead, *qtail;	/* due requests, oldest first */
+	struct uplink_lease *qhead, *qtail;	/* due requests, oldest first */
 	uint64_t lease_armed_ms;	/* lease_timer's expiry, 0: not armed */
 	struct release *rel;
 	size_t nrel, caprel;
@@ -144,7 +145,7 @@ static void lease_schedule(struct agent *a)
 	uint64_t next = 0;
 
 	for (size_t i = 0; i < a->e.nup; i++) {
-		struct holder *h = a->e.up[i]->owner;
+		struct uplink_lease *h = a->e.up[i]->owner;
 
 		if (h && !h->queued && (!next || h->due_ms < next))
 			next = h->due_ms;
@@ -157,7 +158,7 @@ static void lease_schedule(struct agent *a)
 		lease_arm(a, next);
 }
 
-static void queue_add(struct agent *a, struct holder *h)
+static void queue_add(struct agent *a, struct uplink_lease *h)
 {
 	if (h->queued || h->seq)
 		return;
@@ -171,7 +172,7 @@ static void queue_add(struct agent *a, struct holder *h)
 	a->qtail = h;
 }
 
-static void queue_del(struct agent *a, struct holder *h)
+static void queue_del(struct agent *a, struct uplink_lease *h)
 {
 	if (!h->queued)
 		return;
@@ -187,7 +188,7 @@ static void queue_del(struct agent *a, struct holder *h)
 	h->queued = false;
 }
 
-static void inflight_del(struct agent *a, struct holder *h)
+static void inflight_del(struct agent *a, struct uplink_lease *h)
 {
 	for (unsigned i = 0; i < a->inflight; i++)
 		if (a->fl[i] == h) {
@@ -197,7 +198,7 @@ static void inflight_del(struct agent *a, struct holder *h)
 	h->seq = 0;
 }
 
-static struct holder *inflight_find(const struct agent *a, uint32_t seq)
+static struct uplink_lease *inflight_find(const struct agent *a, uint32_t seq)
 {
 	for (unsigned i = 0; i < a->inflight; i++)
 		if (a->fl[i]->seq == seq)
@@ -237,7 +238,8 @@ static void release_key(struct agent *a, const struct lease_key *key)
 
 /* retry_ms: when the server said to ask again (its grace period), else 0
  * for the backoff; at most BACKOFF_MAX_MS either way. */
-static void holder_fail(struct agent *a, struct holder *h, const char *why, uint64_t retry_ms)
+static void uplink_lease_fail(struct agent *a, struct uplink_lease *h, const char *why,
+			      uint64_t retry_ms)
 {
 	char s[INET6_ADDRSTRLEN];
 
@@ -267,7 +269,7 @@ static void lease_pump(struct agent *a)
 	if (!a->started)
 		return;
 	while (a->qhead && a->inflight < INFLIGHT_MAX) {
-		struct holder *h = a->qhead;
+		struct uplink_lease *h = a->qhead;
 		struct proto_request req;
 		int ret;
 
@@ -285,7 +287,8 @@ static void lease_pump(struct agent *a)
 		}
 		queue_del(a, h);
 		if (ret < 0) {
-			holder_fail(a, h, ret == -ECONNREFUSED ? "rtallocd is not running" : strerror(-ret), 0);
+			uplink_lease_fail(a, h, ret == -ECONNREFUSED ? "rtallocd is not running" : strerror(-ret),
+					  0);
 			continue;
 		}
 		h->seq = req.seq;
@@ -303,13 +306,13 @@ static void lease_due(struct loop_timer *t)
 
 	a->lease_armed_ms = 0;
 	for (size_t i = 0; i < a->e.nup; i++) {
-		struct holder *h = a->e.up[i]->owner;
+		struct uplink_lease *h = a->e.up[i]->owner;
 
 		if (!h || h->queued || h->due_ms > now)
 			continue;
 		if (h->seq) {	/* no answer in time */
 			inflight_del(a, h);
-			holder_fail(a, h, "no answer from rtallocd", 0);
+			uplink_lease_fail(a, h, "no answer from rtallocd", 0);
 			continue;
 		}
 		queue_add(a, h);
@@ -341,7 +344,7 @@ static void lease_ready(struct loop_fd *fd, uint32_t events)
 
 	(void)events;
 	while ((ret = lease_recv_any(&a->lc, &rep)) > 0) {
-		struct holder *h = NULL;
+		struct uplink_lease *h = NULL;
 		char s[INET6_ADDRSTRLEN];
 
 		if (!rep.seq)
@@ -356,8 +359,8 @@ static void lease_ready(struct loop_fd *fd, uint32_t events)
 			continue;	/* late, or a release's answer */
 		inflight_del(a, h);
 		if (!rep.table) {
-			holder_fail(a, h, rep.error[0] ? rep.error : "refused",
-				    lease_must_wait(&rep) ? rep.retry_after * 1000ull : 0);
+			uplink_lease_fail(a, h, rep.error[0] ? rep.error : "refused",
+					  lease_must_wait(&rep) ? rep.retry_after * 1000ull : 0);
 			continue;
 		}
 		if (h->failing)
@@ -407,7 +410,7 @@ static int cb_extra(const struct engine *e, const struct uplink *u, bool main_de
 static bool cb_new(struct engine *e, struct uplink *u)
 {
 	struct agent *a = e->owner;
-	struct holder *h;
+	struct uplink_lease *h;
 	char s[INET6_ADDRSTRLEN];
 
 	if (held_by_daemon(u)) {
@@ -438,7 +441,7 @@ static bool cb_new(struct engine *e, struct uplink *u)
 static void cb_gone(struct engine *e, struct uplink *u)
 {
 	struct agent *a = e->owner;
-	struct holder *h = u->owner;
+	struct uplink_lease *h = u->owner;
 
 	if (h) {
 		queue_del(a, h);
@@ -471,7 +474,7 @@ static void ready_check(struct agent *a)
 		return;
 	if (loop_now_ms() - a->started_ms < READY_MAX_MS) {
 		for (size_t i = 0; i < a->e.nup; i++) {
-			struct holder *h = a->e.up[i]->owner;
+			struct uplink_lease *h = a->e.up[i]->owner;
 
 			if (h && !h->answered)
 				return;

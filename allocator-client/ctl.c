@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
-#include "holder.h"
+#include "sockowner.h"
 
 void ctl_init(struct ctl *c, const struct ctl_ops *ops, int family, struct ratelimit *rl)
 {
@@ -156,7 +156,7 @@ int ctl_lock(struct ctl *c, const struct proto_request *key)
 {
 	struct sockaddr_un sa;
 	socklen_t salen = owner_name(key, &sa);
-	struct holder h;
+	struct sockowner h;
 	int ret = owner_file_bind(key, &c->file);
 
 	if (ret == -EADDRINUSE)
@@ -164,7 +164,7 @@ int ctl_lock(struct ctl *c, const struct proto_request *key)
 	ret = owner_bind(key, &c->fd);
 	if (ret == 0 || (ret != -EADDRINUSE && c->file.fd < 0))
 		return ret;
-	if (holder_find(&sa, salen, &h) == 0 && (h.uid != geteuid() || c->file.fd >= 0)) {
+	if (sockowner_find(&sa, salen, &h) == 0 && (h.uid != geteuid() || c->file.fd >= 0)) {
 		/* An rtalloc of ours holding the key would hold the file name. */
 		log_msg(LOG_WARNING, "control name @%s is held by uid %u pid %d (%s), not by an rtalloc "
 			"of uid %u: not asked, not obeyed; this run holds the key without it",

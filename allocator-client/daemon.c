@@ -18,7 +18,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "hold.h"
-#include "holder.h"
+#include "sockowner.h"
 #include "lease.h"
 #include "log.h"
 #include "loop.h"
@@ -187,7 +187,7 @@ static int addr_lock(const struct cli_opts *o, int *fd)
 	int n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "rtalloc-addr/%d/%s",
 			 o->family == AF_INET ? 4 : 6, addr_str(&o->addr, a, sizeof(a)));
 	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
-	struct holder h;
+	struct sockowner h;
 
 	*fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (*fd < 0)
@@ -197,7 +197,7 @@ static int addr_lock(const struct cli_opts *o, int *fd)
 
 		close(*fd);
 		*fd = -1;
-		if (ret == -EADDRINUSE && holder_find(&sa, len, &h) == 0 && h.uid != geteuid() &&
+		if (ret == -EADDRINUSE && sockowner_find(&sa, len, &h) == 0 && h.uid != geteuid() &&
 		    h.uid != 0) {
 			log_msg(LOG_WARNING, "address name @%s is held by uid %u pid %d (%s), not by an "
 				"rtalloc: ignored", sa.sun_path + 1, (unsigned)h.uid, (int)h.pid, h.comm);

@@ -14,7 +14,7 @@
 
 #include "addr.h"
 #include "groups.h"
-#include "holder.h"
+#include "sockowner.h"
 #include "ruleuse.h"
 #include "sdnotify.h"
 #include "server.h"
@@ -864,7 +864,7 @@ static int sock_abstract(struct server *s, int which, char *err, size_t errlen)
 
 		if (e == EADDRINUSE)
 			snprintf(err, errlen, "socket @%s%s is already in use by %s", s->cfg->socket_path,
-				 form, holder_str(&sa, len, SERVER_PROBE, who, sizeof(who)));
+				 form, sockowner_str(&sa, len, SERVER_PROBE, who, sizeof(who)));
 		else
 			snprintf(err, errlen, "socket @%s%s: %s", s->cfg->socket_path, form, strerror(e));
 		return -e;
@@ -937,7 +937,7 @@ static int sock_file(struct server *s, const char *path, char *err, size_t errle
 		unlink(path);
 		ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
 	}
-	if (ret == -EADDRINUSE && !holder_here(&sa, sizeof(sa))) {
+	if (ret == -EADDRINUSE && !sockowner_here(&sa, sizeof(sa))) {
 		/* Clients use a file socket only if it is in their network
 		 * namespace, so it is no rival of ours. */
 		snprintf(err, errlen, "socket %s is held by a server in another network namespace", path);
@@ -945,7 +945,7 @@ static int sock_file(struct server *s, const char *path, char *err, size_t errle
 	}
 	if (ret == -EADDRINUSE) {
 		snprintf(err, errlen, "socket %s is already in use by %s", path,
-			 holder_str(&sa, sizeof(sa), SERVER_PROBE, who, sizeof(who)));
+			 sockowner_str(&sa, sizeof(sa), SERVER_PROBE, who, sizeof(who)));
 		return ret;
 	}
 	if (ret < 0) {

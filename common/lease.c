@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "holder.h"
+#include "sockowner.h"
 #include "lease.h"
 #include "log.h"
 #include "loop.h"
@@ -118,7 +118,7 @@ int lease_open(struct lease_client *lc, const char *sockname)
 	set_target(lc, LEASE_TARGET_FILE);
 	/* A file socket reaches across network namespaces: only a server in
 	 * ours leases tables for our routing. */
-	lc->have_file = lc->have_file && holder_here(&lc->server, lc->server_len);
+	lc->have_file = lc->have_file && sockowner_here(&lc->server, lc->server_len);
 	set_target(lc, lc->have_file ? LEASE_TARGET_FILE : LEASE_TARGET_EXACT);
 	/* seq starts somewhere random-ish so a late reply to an earlier process
 	 * using the same name cannot be taken for ours; never 0 (no seq). */

@@ -14,7 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "holder.h"
+#include "sockowner.h"
 #include "log.h"
 #include "loop.h"
 #include "owner.h"
@@ -261,7 +261,7 @@ int owner_ask(const struct proto_request *k, const char *req, unsigned timeout_m
 {
 	struct sockaddr_un sa;
 	socklen_t salen;
-	struct holder h;
+	struct sockowner h;
 	char name[sizeof(sa.sun_path) + 1];
 	int ret;
 
@@ -272,7 +272,7 @@ int owner_ask(const struct proto_request *k, const char *req, unsigned timeout_m
 	}
 	salen = owner_name(k, &sa);
 	snprintf(name, sizeof(name), "@%s", sa.sun_path + 1);
-	if (holder_find(&sa, salen, &h) == 0 && h.uid != geteuid()) {
+	if (sockowner_find(&sa, salen, &h) == 0 && h.uid != geteuid()) {
 		log_msg(LOG_WARNING, "control name %s is held by uid %u pid %d (%s), not by an rtalloc "
 			"of uid %u: not asked, not obeyed", name, (unsigned)h.uid, (int)h.pid, h.comm,
 			(unsigned)geteuid());

@@ -1,4 +1,4 @@
-/* holder: who holds a unix socket name (see holder.h). */
+/* sockowner: who holds a unix socket name (see sockowner.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "holder.h"
+#include "sockowner.h"
 
 #define HOLDER_INODES 8
 
@@ -107,7 +107,7 @@ static void read_comm(pid_t pid, char *comm, size_t len)
 	fclose(f);
 }
 
-int holder_find(const struct sockaddr_un *sa, socklen_t len, struct holder *h)
+int sockowner_find(const struct sockaddr_un *sa, socklen_t len, struct sockowner *h)
 {
 	unsigned long ino[HOLDER_INODES];
 	char name[sizeof(sa->sun_path) + 1];
@@ -145,7 +145,7 @@ int holder_find(const struct sockaddr_un *sa, socklen_t len, struct holder *h)
 	return ret;
 }
 
-bool holder_here(const struct sockaddr_un *sa, socklen_t len)
+bool sockowner_here(const struct sockaddr_un *sa, socklen_t len)
 {
 	unsigned long ino;
 	char name[sizeof(sa->sun_path) + 1];
@@ -155,8 +155,8 @@ bool holder_here(const struct sockaddr_un *sa, socklen_t len)
 }
 
 
-int holder_probe(const struct sockaddr_un *sa, socklen_t len, const char *msg, unsigned timeout_ms,
-		 struct holder *h)
+int sockowner_probe(const struct sockaddr_un *sa, socklen_t len, const char *msg, unsigned timeout_ms,
+		    struct sockowner *h)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(struct ucred))];
@@ -201,12 +201,12 @@ cleanup:
 	return ret;
 }
 
-const char *holder_str(const struct sockaddr_un *sa, socklen_t len, const char *probe, char *buf,
-		       size_t buflen)
+const char *sockowner_str(const struct sockaddr_un *sa, socklen_t len, const char *probe, char *buf,
+			  size_t buflen)
 {
-	struct holder h = { 0 };
+	struct sockowner h = { 0 };
 
-	if (holder_find(sa, len, &h) == 0 || (probe && holder_probe(sa, len, probe, 500, &h) == 0))
+	if (sockowner_find(sa, len, &h) == 0 || (probe && sockowner_probe(sa, len, probe, 500, &h) == 0))
 		snprintf(buf, buflen, "uid %u pid %d%s%s%s", (unsigned)h.uid, (int)h.pid,
 			 h.comm[0] ? " (" : "", h.comm, h.comm[0] ? ")" : "");
 	else
