@@ -36,6 +36,25 @@ t_eq "and binding-1 keeps its own" "$m2" "$(t_req "$(mq 0 binding-1 wan1)" | t_f
 m3=$(t_req "$(mq 0 exec-2 wan0)" | t_field table)
 t_check "a newcomer gets neither ($m3)" test "${m3:-0}" -gt 0 -a "$m3" != "$m1" -a "$m3" != "$m2"
 
+# rtalloc --list shows the mark pool and its leases beside the tables.
+out=$(t_in "$NS" "$RTALLOC" -d "$T_SOCK" --list)
+t_check "--list: the mark pool, 3 leased of 15, Firezone's 0x0d000000 never ($out)" \
+	grep -qx "marks under mark_mask 0x0f000000: 3 leased, 11 free" <<<"$out"
+t_check "--list: exec-1's mark on wan0 ($out)" \
+	grep -Eq "^$(printf '0x%08x' "$m1") +wan0 +exec-1 +[0-9]+ " <<<"$out"
+t_check "--list: binding-1's mark on wan1" \
+	grep -Eq "^$(printf '0x%08x' "$m2") +wan1 +binding-1 +[0-9]+ " <<<"$out"
+json=$(t_in "$NS" "$RTALLOC" -d "$T_SOCK" --list --json)
+t_check "--list --json: mark leases with typed fields and the pool ($json)" python3 -c '
+import json, sys
+l = [x for x in json.load(sys.stdin) if x["family"] == "mark"]
+m = {x["address"]: x for x in l}
+assert len(l) == 3, l
+e = m["exec-1"]
+assert e["mark"] == '"$m1"' and e["ifname"] == "wan0" and e["mark_mask"] == 0x0f000000, e
+assert 0 < e["seconds_left"] <= 3 and e["marks_used"] == 3 and e["marks_free"] == 11, e
+assert "table" not in e, e' <<<"$json"
+
 t_eq "binding-1 releases its mark" "$m2" "$(t_req "$(mq 1 binding-1 wan1)" | t_field table)"
 t_eq "its row is no longer alive" 0 "$(t_rows "SELECT alive FROM leases WHERE family=255 AND tbl=$m2")"
 # exec-1 and exec-2 stop renewing: their marks lapse after table_timeout
