@@ -29,7 +29,8 @@ t_eq "exec up2: a child's child too" 10.2.0.2 "$(rx up2 -- bash -c '(v4)')"
 t_eq "exec up1: up1's source" 10.1.0.2 "$(rx up1 -- bash -c v4)"
 t_eq "meanwhile unbound traffic still leaves by up1" 10.1.0.2 "$(tk_src)"
 
-rx up2 -- sleep 4 &
+# Not through rx or t_in: $! of a function is a subshell's; this is rtalloc's.
+ip netns exec "$H" "$RTALLOC" exec -d "$T_SOCK" up2 -- sleep 4 &
 XP=$!
 sleep 0.5
 t_check "while it runs: fwmark rule into up2's IPv4 table" \
@@ -70,7 +71,7 @@ ip -n "$H" rule del pref 5000
 # at once, the default follows unbound traffic; back online, up2 again.
 tk_start '"interval": 0.3, "timeout": 0.3, "down": 2, "up": 2, "targets": ["198.51.100.1"]'
 t_check "track: up2 online" t_wait 10 tk_is up2 online
-rx up2 -- sleep 30 &
+ip netns exec "$H" "$RTALLOC" exec -d "$T_SOCK" up2 -- sleep 30 &
 XP=$!
 tk_cut 100 2
 t_check "track: up2 offline" t_wait 10 tk_is up2 offline
@@ -79,7 +80,10 @@ t_check "up2 offline, --strict: network unreachable ($out)" grep -q "Network is 
 t_check "up2 offline, default policy: follows unbound traffic (up1)" t_wait 3 eval '[ "$(rx up2 -- bash -c v4)" = 10.1.0.2 ]'
 tk_cut 0 2
 t_check "up2 online again: exec up2 leaves by up2" t_wait 5 eval '[ "$(rx up2 -- bash -c v4)" = 10.2.0.2 ]'
-kill "$XP"; wait "$XP" 2>/dev/null
+SP=$(pgrep -x -P "$XP" sleep)
+t_check "exec's sleep 30 runs under rtalloc itself ($XP: $SP)" test -n "$SP"
+kill "$XP"; wait "$XP" 2>/dev/null	# rtalloc passes SIGTERM on to sleep
+t_check "the killed exec's sleep is gone, not left running" t_wait 2 eval "! kill -0 $SP 2>/dev/null"
 kill "$TK_PID"; wait "$TK_PID" 2>/dev/null
 
 ip -n "$H" link set up2 down
