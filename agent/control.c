@@ -341,17 +341,17 @@ static void mark_release(struct control *c, unsigned slot)
 }
 
 /* agent.json's fwmark map against the mask marks are leased from: one
- * line per mask. */
+ * line per mask (the agent refused such a map at start and reload, but
+ * rtallocd's mask may have changed since). */
 static void fwmark_check(struct control *c, uint32_t mask)
 {
+	char err[256];
+
 	if (c->warned_mask == mask)
 		return;
 	c->warned_mask = mask;
-	for (size_t i = 0; i < c->cfg->nfwmark; i++)
-		if (c->cfg->fwmark[i].mark & c->cfg->fwmark[i].mask & mask)
-			log_msg(LOG_WARNING, "agent.json: fwmark \"%s\": 0x%x/0x%x overlaps rtallocd's mark_mask"
-				" 0x%x: an exec or binding mark may be the same", c->cfg->fwmark[i].pattern,
-				c->cfg->fwmark[i].mark, c->cfg->fwmark[i].mask, mask);
+	if (agentcfg_fwmark_check(c->cfg, mask, err, sizeof(err)) < 0)
+		log_msg(LOG_WARNING, "agent.json: %s", err);
 }
 
 /* Gives slot (just taken for its ifname) a mark: leased from rtallocd,
