@@ -3,7 +3,8 @@
 # (docs/protocol.md, Marks): two holders (an exec user and a binding) get
 # distinct marks inside the mask, written to the database; a restart (kill
 # -9) keeps them; a release frees one, a lapse ends one; table leases and
-# v1 requests are unaffected.
+# v1 requests are unaffected.  rtalloc --list shows the pool and the mark
+# leases; packetmark -d warns about an explicit mark inside the pool.
 . "$(dirname "$0")/../lib.sh"
 t_require_root
 t_netns marks
@@ -54,6 +55,17 @@ e = m["exec-1"]
 assert e["mark"] == '"$m1"' and e["ifname"] == "wan0" and e["mark_mask"] == 0x0f000000, e
 assert 0 < e["seconds_left"] <= 3 and e["marks_used"] == 3 and e["marks_free"] == 11, e
 assert "table" not in e, e' <<<"$json"
+
+# packetmark -d SOCKET: an explicit mark with bits in the pool is one
+# warning naming mark and mask; a mark outside it, none.
+PM=$BUILD/packetmark
+out=$(t_in "$NS" "$PM" -d "$T_SOCK" --preload 0x05000000 -- true 2>&1); rc=$?
+t_eq "packetmark: a mark in the pool still runs the command" 0 "$rc"
+t_eq "packetmark: a mark in the pool is one warning naming mark and mask" \
+	"packetmark: warning: mark 0x5000000 overlaps rtallocd's mark_mask 0xf000000: it may be the mark of an rtalloc exec or a binding (choose one outside the mask)" "$out"
+t_eq "packetmark: a mark outside the pool, no warning" "" \
+	"$(t_in "$NS" "$PM" -d "$T_SOCK" --preload 0x100 -- true 2>&1)"
+t_eq "packetmark without -d asks nobody" "" "$(t_in "$NS" "$PM" --preload 0x05000000 -- true 2>&1)"
 
 t_eq "binding-1 releases its mark" "$m2" "$(t_req "$(mq 1 binding-1 wan1)" | t_field table)"
 t_eq "its row is no longer alive" 0 "$(t_rows "SELECT alive FROM leases WHERE family=255 AND tbl=$m2")"
