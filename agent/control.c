@@ -674,7 +674,7 @@ static void client_free(struct control_client *cl)
 static void reply(struct control_client *cl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void reply(struct control_client *cl, const char *fmt, ...)
 {
-	char buf[300];
+	char buf[BINDING_CGROUP_MAX + 100];
 	va_list ap;
 	int n;
 
@@ -708,8 +708,32 @@ static int slot_get(struct control *c, const char *ifname, bool strict)
 	return free_slot;
 }
 
+/* "users": one line per exec user and cgroup binding with its slot's
+ * uplink, policy and mark, then "end" (rtalloc show):
+ *   exec IFNAME default|strict MARK MASK PID UID
+ *   cgroup IFNAME default|strict MARK MASK CGROUP */
+static void users(struct control_client *cl)
+{
+	struct control *c = cl->c;
+
+	for (const struct control_client *u = c->clients; u; u = u->next) {
+		const struct control_slot *sl = u->slot >= 0 ? &c->slots[u->slot] : NULL;
+
+		if (sl)
+			reply(cl, "exec %s %s 0x%x 0x%x %d %u", sl->ifname, sl->strict ? "strict" : "default",
+			      sl->mark, sl->mask, (int)u->cred.pid, (unsigned)u->cred.uid);
+	}
+	for (size_t i = 0; i < c->nbound; i++) {
+		const struct control_slot *sl = &c->slots[c->bound[i].slot];
+
+		reply(cl, "cgroup %s %s 0x%x 0x%x %s", sl->ifname, sl->strict ? "strict" : "default", sl->mark,
+		      sl->mask, c->bound[i].cgroup);
+	}
+	reply(cl, "end");
+}
+
 /* "exec IFNAME default|strict": granted (and the caller marked), or an
- * error line. */
+ * error line; "users": users(). */
 static void request(struct control_client *cl, char *line)
 {
 	struct control *c = cl->c;
@@ -723,6 +747,10 @@ static void request(struct control_client *cl, char *line)
 			(int)cl->cred.uid, (int)cl->cred.pid);
 		reply(cl, "error permission denied: uid %d is neither root nor in agent.json's exec_gids",
 		      (int)cl->cred.uid);
+		return;
+	}
+	if (!strcmp(line, "users")) {
+		users(cl);
 		return;
 	}
 	if (sscanf(line, "exec %16s %15s", ifname, policy) != 2 || !ifname_valid(ifname) ||

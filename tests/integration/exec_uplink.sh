@@ -38,6 +38,16 @@ t_check "while it runs: fwmark rule into up2's IPv4 table" \
 t_check "while it runs: into up2's IPv6 table" \
 	grep -q "^9100:.*fwmark 0x[0-9a-f]*/0xf0000000 lookup $T26 proto 122" <<<"$(ip -n "$H" -6 rule show pref 9100)"
 t_check "--status: the exec rules are no difference" t_in "$H" "$RTALLOC" -d "$T_SOCK" --status
+t_check "show up2 --json: the exec user with its leased mark and policy" python3 -c '
+import json, sys
+u = json.load(sys.stdin)["uplinks"][0]
+x = u["exec"]
+assert len(x) == 1 and x[0]["policy"] == "default" and x[0]["uid"] == 0, x
+assert x[0]["mark_mask"] == 0xf0000000 and x[0]["mark"] and x[0]["mark"] & ~0xf0000000 == 0, x
+assert isinstance(x[0]["pid"], int) and x[0]["pid"] == int(sys.argv[1]), (x, sys.argv)' "$XP" <<<"$(up_show up2 --json)"
+t_check "show up2: Exec: the user, its policy and mark" grep -Eq \
+	"^ +Exec: pid $XP uid 0 \\(default, mark 0x[1-9a-e]0000000/0xf0000000\\)$" <<<"$(up_show up2)"
+t_check "show up1: no exec user" grep -Eq "^ +Exec: -$" <<<"$(up_show up1)"
 ip -n "$H" rule del pref 9100 lookup "$T2"
 t_check "a deleted exec rule is restored" t_wait 3 eval \
 	"ip -n '$H' rule show pref 9100 | grep -q 'lookup $T2 proto 122'"
