@@ -1,5 +1,6 @@
 /* control: the agent's control socket and the exec rules (control.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <linux/fib_rules.h>
@@ -11,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 #include "log.h"
 #include "loop.h"
 #include "proto.h"
+#include "safefile.h"
 
 #define TICK_MS 1000
 /* How long one of rtallocd's names has to answer a mark request. */
@@ -653,6 +656,150 @@ static bool in_group(const struct ucred *cred, const struct agentcfg *cfg)
 	return member;
 }
 
+/* ---- the exec users across a restart ---- */
+
+/* The kernel's start time of pid (/proc/PID/stat, field 22), 0 when gone:
+ * with the pid, it names one process for good. */
+static unsigned long long proc_start(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');	/* after the command name, which may hold anything */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+			 &start) != 1)
+		return 0;
+	return start;
+}
+
+/* Writes the exec users (slot, uplink, policy, mark, pid, uid, the pid's
+ * start) to state_path, or removes it when there are none: a restarted
+ * agent takes them over (state_recover()).  Not while closing: the
+ * commands outlive us. */
+static void state_write(struct control *c)
+{
+	static char buf[CLIENTS_MAX * 96];
+	struct safefile sf = { .dirfd = -1 };
+	size_t len = 0;
+
+	if (c->closing || !c->state_path[0])
+		return;
+	for (const struct control_client *u = c->clients; u; u = u->next) {
+		const struct control_slot *sl = u->slot >= 0 ? &c->slots[u->slot] : NULL;
+		int n;
+
+		if (!sl)
+			continue;
+		n = snprintf(buf + len, sizeof(buf) - len, "exec %d %s %s 0x%x 0x%x %d %d %u %llu\n", u->slot,
+			     sl->ifname, sl->strict ? "strict" : "default", sl->mark, sl->mask, sl->leased,
+			     (int)u->cred.pid, (unsigned)u->cred.uid, proc_start((int)u->cred.pid));
+		if (n < 0 || (size_t)n >= sizeof(buf) - len)
+			break;
+		len += (size_t)n;
+	}
+	if (!len) {
+		unlink(c->state_path);
+		return;
+	}
+	if (safefile_begin(&sf, c->state_path, 0600) < 0 || fwrite(buf, 1, len, sf.f) != len ||
+	    safefile_commit(&sf) < 0) {
+		safefile_abort(&sf);
+		log_msg(LOG_WARNING, "exec: %s: cannot write it: a restarted agent will not know the running "
+			"commands", c->state_path);
+	}
+}
+
+static void recovered_ready(struct loop_fd *h, uint32_t events);
+
+/* One line of a previous run's state: its command, if still running (the
+ * same pid and start), is a user of its slot again, watched by a pidfd. */
+static void state_line(struct control *c, const char *line)
+{
+	char ifname[IFNAMSIZ], policy[16];
+	unsigned mark, mask, uid;
+	unsigned long long start;
+	int slot, leased, pid, pfd;
+	struct control_client *cl;
+	struct control_slot *sl;
+
+	if (sscanf(line, "exec %d %15s %15s %x %x %d %d %u %llu", &slot, ifname, policy, &mark, &mask, &leased,
+		   &pid, &uid, &start) != 9 || slot < 0 || slot >= CONTROL_SLOTS_MAX || !ifname_valid(ifname) ||
+	    pid <= 0 || !mark || !mask)
+		return;
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return;
+	/* After the pidfd: a pid reused since is another start. */
+	if (!start || proc_start(pid) != start || c->nclients >= CLIENTS_MAX || !(cl = calloc(1, sizeof(*cl)))) {
+		close(pfd);
+		return;
+	}
+	sl = &c->slots[slot];
+	if (!sl->users) {
+		snprintf(sl->ifname, sizeof(sl->ifname), "%s", ifname);
+		sl->strict = !strcmp(policy, "strict");
+		sl->mark = mark;
+		sl->mask = mask;
+		sl->leased = leased;
+		c->fixed = c->fixed || !leased;
+		memcpy(sl->leased_ifname, sl->ifname, sizeof(sl->leased_ifname));
+		sl->renew_ms = 0;	/* renewed (asked back) at the first sync */
+	} else if (sl->mark != mark || strcmp(sl->ifname, ifname)) {
+		free(cl);
+		close(pfd);
+		return;
+	}
+	cl->c = c;
+	cl->slot = slot;
+	cl->cred = (struct ucred){ .pid = pid, .uid = uid, .gid = 0 };
+	cl->h = (struct loop_fd){ .fd = pfd, .events = EPOLLIN, .cb = recovered_ready };
+	if (loop_fd_add(c->loop, &cl->h) < 0) {
+		free(cl);
+		close(pfd);
+		return;
+	}
+	sl->users++;
+	cl->next = c->clients;
+	c->clients = cl;
+	c->nclients++;
+	log_msg(LOG_NOTICE, "exec: pid %d (uid %u) still runs out of %s (%s, mark 0x%x): taken over", pid, uid,
+		ifname, sl->strict ? "strict" : "default", mark);
+}
+
+/* The exec users a previous run left running (state_write()). */
+static void state_recover(struct control *c)
+{
+	static char text[CLIENTS_MAX * 96 + 1];
+	char *save = NULL;
+	struct stat st;
+	ssize_t n;
+	int fd = open(c->state_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	/* Ours only: root's, written by root alone. */
+	n = fstat(fd, &st) == 0 && st.st_uid == 0 && !(st.st_mode & 022) && S_ISREG(st.st_mode) ?
+		    read(fd, text, sizeof(text) - 1) : -1;
+	close(fd);
+	if (n < 0)
+		return;
+	text[n] = '\0';
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		state_line(c, line);
+	state_write(c);	/* without those that ended meanwhile */
+}
+
 static void client_free(struct control_client *cl)
 {
 	struct control *c = cl->c;
@@ -668,7 +815,20 @@ static void client_free(struct control_client *cl)
 	if (cl->slot >= 0 && c->slots[cl->slot].users && !--c->slots[cl->slot].users)
 		log_msg(LOG_INFO, "exec: %s (%s): no user left, removing its rules",
 			c->slots[cl->slot].ifname, c->slots[cl->slot].strict ? "strict" : "default");
+	if (cl->slot >= 0)
+		state_write(c);
 	free(cl);
+}
+
+/* A taken-over command ended (its pidfd is readable). */
+static void recovered_ready(struct loop_fd *h, uint32_t events)
+{
+	struct control_client *cl = container_of(h, struct control_client, h);
+	struct control *c = cl->c;
+
+	(void)events;
+	client_free(cl);
+	control_sync(c);
 }
 
 static void reply(struct control_client *cl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -791,6 +951,7 @@ static void request(struct control_client *cl, char *line)
 	}
 	log_msg(LOG_INFO, "exec: uid %d pid %d out of %s (%s, mark 0x%x)", (int)cl->cred.uid,
 		(int)cl->cred.pid, ifname, policy, c->slots[slot].mark);
+	state_write(c);
 	reply(cl, "ok 0x%x", c->slots[slot].mark);
 }
 
@@ -902,8 +1063,15 @@ int control_open(struct control *c, struct loop *loop, struct engine *e,
 		goto fail;
 	}
 	c->open = true;
-	/* A previous run's rules (killed with -9) have no user now, but
-	 * its bindings are bound again. */
+	/* The commands a previous run served that still run are users
+	 * again (their sockets carry their marks still); its other rules
+	 * (killed with -9) have no user now, but its bindings are bound
+	 * again. */
+	if (snprintf(c->state_path, sizeof(c->state_path), CONTROL_STATE_DIR "/exec-%lu-%s.state", c->netns,
+		     socket_path) >= (int)sizeof(c->state_path) || strchr(socket_path, '/'))
+		c->state_path[0] = '\0';	/* a name with '/' is no file name: no take-over */
+	else
+		state_recover(c);
 	control_bindings(c);
 	return 0;
 fail:
@@ -930,6 +1098,7 @@ void control_close(struct control *c)
 {
 	if (!c->open)
 		return;
+	c->closing = true;
 	for (struct control_client *cl = c->clients, *next; cl; cl = next) {
 		next = cl->next;
 		client_free(cl);

@@ -6,7 +6,7 @@
 # exist while a command runs and go with the last one; a member of
 # exec_gids may use it, another user may not.  With up2's link down,
 # --strict fails at once (network unreachable), the default policy follows
-# up1.
+# up1.  A command running through an agent restart keeps its uplink.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/uplinks.sh"
 t_require_root
@@ -54,6 +54,30 @@ t_check "a deleted exec rule is restored" t_wait 3 eval \
 wait "$XP"
 no_rules() { [ -z "$(ip -n "$H" rule show pref 9100)$(ip -n "$H" -6 rule show pref 9100)" ]; }
 t_check "the last user gone, the rules go" t_wait 2 no_rules
+
+# A command still running when the agent restarts keeps its uplink: the
+# new agent takes it over (/run/rtalloc-agent: its mark, its rules into
+# up2's tables of now) and removes them when it ends.
+GO=$T_DIR/go OUT=$T_DIR/out
+ip netns exec "$H" "$RTALLOC" exec -d "$T_SOCK" up2 -- \
+	bash -c "until [ -e '$GO' ]; do sleep 0.1; done; v4 >'$OUT'" &
+XP=$!
+mark_of() { ip -n "$H" rule show pref 9100 | grep -o 'fwmark 0x[0-9a-f]*' | sort -u; }
+t_check "before the restart: the command's rule" t_wait 3 eval '[ -n "$(mark_of)" ]'
+m=$(mark_of)
+kill -TERM "$UP_AGENT_PID"; wait "$UP_AGENT_PID" 2>/dev/null
+t_eq "the agent stopped: its rules went" "" "$(mark_of)"
+up_agent || exit 1
+t_wait 5 up_tables
+t2=$(up_table 10.2.0.2)
+t_check "restarted: the running command's rule is back, into up2's table $t2" t_wait 3 eval \
+	"ip -n '$H' rule show pref 9100 | grep -q '$m/0xf0000000 lookup $t2 proto 122'"
+t_eq "restarted: with the same mark" "$m" "$(mark_of)"
+t_check "restarted: rtalloc show lists it under up2" grep -Eq "^ +Exec: pid $XP uid 0 " <<<"$(up_show up2)"
+touch "$GO"
+wait "$XP"
+t_eq "restarted: the running command still leaves by up2" 10.2.0.2 "$(cat "$OUT")"
+t_check "it ended: its rules go" t_wait 3 no_rules
 
 out=$(t_in "$H" setpriv --reuid 4242 --regid 4242 --clear-groups "$RTALLOC" exec -d "$T_SOCK" up2 -- bash -c v4 2>&1)
 t_eq "exec_gids member: up2's source" 10.2.0.2 "$out"
