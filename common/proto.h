@@ -66,14 +66,14 @@ struct proto_reply {
 /* One lease in a LIST reply. */
 struct proto_lease {
 	uint8_t family;
+	/* A mark lease ("mark":1): family AF_UNSPEC, table the mark value. */
+	bool mark;
 	char address[INET6_ADDRSTRLEN];
 	char ifname[IFNAMSIZ];
 	char tag[PROTO_TAG_MAX + 1];
 	uint32_t table;
 	uint32_t seconds_left;
 	uint32_t uid;
-	/* A mark lease ("mark":1): family AF_UNSPEC, table the mark value. */
-	bool mark;
 };
 
 /* An AF_UNSPEC lease's identifier that is not an address (the 2017

@@ -24,27 +24,10 @@ assert sorted((e["address"], e["flags"]) for e in u["mptcp"]) == \
 ip -n "$TK_F" addr add 198.51.100.2/32 dev lo
 t_in "$TK_F" ip mptcp limits set subflow 8 add_addr_accepted 8
 t_in "$TK_F" ip mptcp endpoint add 198.51.100.2 dev lo signal
-t_bg "$TK_F" python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8000)); s.listen(8)
-c, _ = s.accept(); n = 0
-while True:
-    d = c.recv(65536)
-    if not d: break
-    n += len(d); open(sys.argv[1], "w").write(str(n))
-' "$T_DIR/got"
+up_mptcp_sink 0.0.0.0 "$T_DIR/got"
 sleep 0.3
 # The host: an MPTCP sender, 16 KiB every 50 ms for 6 s.
-t_bg "$H" python3 -c '
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
-s.connect(("198.51.100.1", 8000))
-end = time.time() + 6
-while time.time() < end:
-    s.sendall(b"x" * 16384); time.sleep(0.05)
-'
+up_mptcp_send 6
 SENDER=$T_LAST_PID
 # The far host's word: established subflows as "SOURCE>ITS ADDRESS".
 pairs() {
