@@ -1,6 +1,7 @@
 /* control: the agent's control socket and the exec rules (control.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <linux/fib_rules.h>
@@ -658,12 +659,36 @@ static bool in_group(const struct ucred *cred, const struct agentcfg *cfg)
 
 /* ---- the exec users across a restart ---- */
 
+/* The number in s (decimal, or 0x-hex) up to max, else -1. */
+static long long field_num(const char *s, unsigned long long max)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	return errno || *end || v > max || v > (unsigned long long)LLONG_MAX ? -1 : (long long)v;
+}
+
+/* Splits line at spaces into at most max fields: how many. */
+static size_t fields(char *line, char **v, size_t max)
+{
+	char *save = NULL;
+	size_t n = 0;
+
+	for (char *t = strtok_r(line, " ", &save); t && n < max; t = strtok_r(NULL, " ", &save))
+		v[n++] = t;
+	return n;
+}
+
 /* The kernel's start time of pid (/proc/PID/stat, field 22), 0 when gone:
  * with the pid, it names one process for good. */
 static unsigned long long proc_start(int pid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
+	char path[64], buf[1024], *p, *v[20] = { NULL };
+	long long start;
 	ssize_t n;
 	int fd;
 
@@ -677,10 +702,10 @@ static unsigned long long proc_start(int pid)
 		return 0;
 	buf[n] = '\0';
 	p = strrchr(buf, ')');	/* after the command name, which may hold anything */
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-			 &start) != 1)
+	/* fields 3 (state) .. 22 (starttime) */
+	if (!p || fields(p + 1, v, 20) != 20 || (start = field_num(v[19], ULLONG_MAX)) < 0)
 		return 0;
-	return start;
+	return (unsigned long long)start;
 }
 
 /* Writes the exec users (slot, uplink, policy, mark, pid, uid, the pid's
@@ -726,43 +751,49 @@ static void recovered_ready(struct loop_fd *h, uint32_t events);
  * same pid and start), is a user of its slot again, watched by a pidfd. */
 static void state_line(struct control *c, const char *line)
 {
-	char ifname[IFNAMSIZ], policy[16];
-	unsigned mark, mask, uid;
-	unsigned long long start;
-	int slot, leased, pid, pfd;
+	char copy[256], *v[10] = { NULL };
+	const char *ifname;
+	long long slot, mark, mask, leased, pid, uid, start;
 	struct control_client *cl;
 	struct control_slot *sl;
+	int pfd;
 
-	if (sscanf(line, "exec %d %15s %15s %x %x %d %d %u %llu", &slot, ifname, policy, &mark, &mask, &leased,
-		   &pid, &uid, &start) != 9 || slot < 0 || slot >= CONTROL_SLOTS_MAX || !ifname_valid(ifname) ||
-	    pid <= 0 || !mark || !mask)
+	snprintf(copy, sizeof(copy), "%s", line);
+	if (fields(copy, v, 10) != 10 || strcmp(v[0], "exec") ||
+	    (slot = field_num(v[1], CONTROL_SLOTS_MAX - 1)) < 0 || !ifname_valid(v[2]) ||
+	    (strcmp(v[3], "default") && strcmp(v[3], "strict")) || (mark = field_num(v[4], UINT32_MAX)) <= 0 ||
+	    (mask = field_num(v[5], UINT32_MAX)) <= 0 || (leased = field_num(v[6], 1)) < 0 ||
+	    (pid = field_num(v[7], INT32_MAX)) <= 0 || (uid = field_num(v[8], UINT32_MAX)) < 0 ||
+	    (start = field_num(v[9], LLONG_MAX)) <= 0)
 		return;
-	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	ifname = v[2];
+	pfd = (int)syscall(SYS_pidfd_open, (int)pid, 0);
 	if (pfd < 0)
 		return;
 	/* After the pidfd: a pid reused since is another start. */
-	if (!start || proc_start(pid) != start || c->nclients >= CLIENTS_MAX || !(cl = calloc(1, sizeof(*cl)))) {
+	if (proc_start((int)pid) != (unsigned long long)start || c->nclients >= CLIENTS_MAX ||
+	    !(cl = calloc(1, sizeof(*cl)))) {
 		close(pfd);
 		return;
 	}
 	sl = &c->slots[slot];
 	if (!sl->users) {
 		snprintf(sl->ifname, sizeof(sl->ifname), "%s", ifname);
-		sl->strict = !strcmp(policy, "strict");
-		sl->mark = mark;
-		sl->mask = mask;
+		sl->strict = !strcmp(v[3], "strict");
+		sl->mark = (uint32_t)mark;
+		sl->mask = (uint32_t)mask;
 		sl->leased = leased;
 		c->fixed = c->fixed || !leased;
 		memcpy(sl->leased_ifname, sl->ifname, sizeof(sl->leased_ifname));
 		sl->renew_ms = 0;	/* renewed (asked back) at the first sync */
-	} else if (sl->mark != mark || strcmp(sl->ifname, ifname)) {
+	} else if (sl->mark != (uint32_t)mark || strcmp(sl->ifname, ifname)) {
 		free(cl);
 		close(pfd);
 		return;
 	}
 	cl->c = c;
 	cl->slot = slot;
-	cl->cred = (struct ucred){ .pid = pid, .uid = uid, .gid = 0 };
+	cl->cred = (struct ucred){ .pid = (pid_t)pid, .uid = (uid_t)uid, .gid = 0 };
 	cl->h = (struct loop_fd){ .fd = pfd, .events = EPOLLIN, .cb = recovered_ready };
 	if (loop_fd_add(c->loop, &cl->h) < 0) {
 		free(cl);
@@ -773,8 +804,8 @@ static void state_line(struct control *c, const char *line)
 	cl->next = c->clients;
 	c->clients = cl;
 	c->nclients++;
-	log_msg(LOG_NOTICE, "exec: pid %d (uid %u) still runs out of %s (%s, mark 0x%x): taken over", pid, uid,
-		ifname, sl->strict ? "strict" : "default", mark);
+	log_msg(LOG_NOTICE, "exec: pid %lld (uid %lld) still runs out of %s (%s, mark 0x%llx): taken over", pid,
+		uid, ifname, sl->strict ? "strict" : "default", mark);
 }
 
 /* The exec users a previous run left running (state_write()). */

@@ -29,6 +29,7 @@
 #include "exec.h"
 #include "health.h"
 #include "lease.h"
+#include "mark.h"
 #include "mptcp.h"
 #include "owner.h"
 #include "show.h"
@@ -625,12 +626,23 @@ static int gather(struct show *s, const char *socket, unsigned timeout_ms, char 
 	return 0;
 }
 
+/* A pid or uid of the agent's answer, else -1. */
+static long long num(const char *s)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	return errno || *end || *s == '-' || !*s || v > UINT32_MAX ? -1 : (long long)v;
+}
+
 /* The agent's exec users and cgroup bindings with their marks, asked on
  * its control socket ("users", agent/control.c); none when it does not
  * answer or refuses (a user who is neither root nor in exec_gids). */
 static void users_read(struct show *s, const char *socket)
 {
-	char buf[16384], err[400];
+	char buf[16384], err[400], *lsave = NULL;
 	size_t got = 0;
 	int fd = exec_agent_connect(socket, err, sizeof(err));
 
@@ -650,20 +662,27 @@ static void users_read(struct show *s, const char *socket)
 		got += (size_t)r;
 	}
 	buf[got] = '\0';
-	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+	for (char *line = strtok_r(buf, "\n", &lsave); line; line = strtok_r(NULL, "\n", &lsave)) {
 		struct show_user us = { .exec = !strncmp(line, "exec ", 5) }, *p;
-		char policy[16];
-		int n;
+		char *v[7] = { NULL }, *fsave = NULL;
+		size_t n = 0;
+		long long pid = 0, uid = 0;
+		uint32_t mark = 0, mask = 0;
 
-		if (us.exec)
-			n = sscanf(line, "exec %15s %15s %x %x %d %u", us.ifname, policy, &us.mark, &us.mask,
-				   &us.pid, &us.uid) == 6;
-		else
-			n = sscanf(line, "cgroup %15s %15s %x %x %255s", us.ifname, policy, &us.mark, &us.mask,
-				   us.cgroup) == 5;
-		if (!n)
+		for (char *t = strtok_r(line, " ", &fsave); t && n < 7; t = strtok_r(NULL, " ", &fsave))
+			v[n++] = t;
+		if (n != (us.exec ? 7u : 6u) || (!us.exec && strcmp(v[0], "cgroup")) || !ifname_valid(v[1]) ||
+		    mark_parse(v[3], &mark, NULL) < 0 || mark_parse(v[4], &mask, NULL) < 0 ||
+		    (us.exec && ((pid = num(v[5])) < 0 || (uid = num(v[6])) < 0)))
 			continue;
-		us.strict = !strcmp(policy, "strict");
+		snprintf(us.ifname, sizeof(us.ifname), "%s", v[1]);
+		us.strict = !strcmp(v[2], "strict");
+		us.mark = mark;
+		us.mask = mask;
+		us.pid = (int)pid;
+		us.uid = (unsigned)uid;
+		if (!us.exec)
+			snprintf(us.cgroup, sizeof(us.cgroup), "%s", v[5]);
 		p = realloc(s->users, (s->nusers + 1) * sizeof(*p));
 		if (!p)
 			break;
