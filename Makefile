@@ -16,6 +16,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 PKGS    := json-c libmnl sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+JSON_LIBS  := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljson-c -lmnl -lsqlite3)
 
 # Only the layers below the programs are on the include path (a program's
@@ -128,7 +129,7 @@ $(BUILD)/libpacketmark.so: $(patsubst %.c,$(BUILD)/pic/%.o,$(SHIM_SRC))
 
 $(BUILD)/packetmark: $(call obj,$(WRAP_SRC)) $(BUILD)/libcommon.a
 	$(E) "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) $(XLDFLAGS) -o $@ $^
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) $(XLDFLAGS) -o $@ $^ $(JSON_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBS) $(FLAGS_STAMP)
 	$(E) "  CC+LD   $@"

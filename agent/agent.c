@@ -32,6 +32,7 @@
 #define READY_MAX_MS	5000	/* READY=1 even if rtallocd never answers */
 #define RELEASE_TRIES	3
 #define HOLDER_ASK_MS	500	/* a hook rtalloc answers its control name */
+#define FWMARK_CHECK_MS	1000	/* rtallocd says its mark_mask (fwmark map) */
 
 /* An uplink's lease at rtallocd: its requests, their queue and backoff. */
 struct uplink_lease {
@@ -658,6 +659,26 @@ static void sweep_leases(struct agent *a)
 	free(l);
 }
 
+/* agent.json's fwmark map against rtallocd's leased-mark pool: 0, or -1
+ * with one line in err.  A server that does not answer leaves it to the
+ * check at the first mark lease (control.c). */
+static int fwmark_pool_check(const struct agentcfg *c, char *err, size_t errlen)
+{
+	uint32_t mask = 0;
+	char why[256];
+	int ret;
+
+	if (!c->nfwmark)
+		return 0;
+	ret = lease_mark_mask(c->socket_path, FWMARK_CHECK_MS, &mask, why, sizeof(why));
+	if (ret < 0) {
+		log_msg(LOG_WARNING, "fwmark: cannot check it against rtallocd's mark_mask: %s",
+			why[0] ? why : strerror(-ret));
+		return 0;
+	}
+	return agentcfg_fwmark_check(c, mask, err, errlen) < 0 ? -1 : 0;
+}
+
 static void reload(struct agent *a)
 {
 	struct agentcfg next;
@@ -665,6 +686,10 @@ static void reload(struct agent *a)
 
 	agentcfg_defaults(&next);
 	if (agentcfg_load(&next, a->path, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "reload: %s (keeping the running configuration)", err);
+		return;
+	}
+	if (fwmark_pool_check(&next, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "reload: %s (keeping the running configuration)", err);
 		return;
 	}
@@ -800,6 +825,10 @@ int agent_run(const char *path)
 	a.rl = (struct ratelimit)RATELIMIT_INIT(10000, 5);
 	agentcfg_defaults(&a.cfg);
 	if (agentcfg_load(&a.cfg, path, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		return 1;
+	}
+	if (fwmark_pool_check(&a.cfg, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "%s", err);
 		return 1;
 	}

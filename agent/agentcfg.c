@@ -300,6 +300,19 @@ static bool manages(const struct agentcfg *c, int family, const char *ifname, bo
 	return true;
 }
 
+int agentcfg_fwmark_check(const struct agentcfg *c, uint32_t mark_mask, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < c->nfwmark; i++)
+		if (c->fwmark[i].mark & c->fwmark[i].mask & mark_mask) {
+			snprintf(err, errlen,
+				 "fwmark.%s: 0x%x/0x%x overlaps rtallocd's mark_mask 0x%x (the marks it leases"
+				 " to exec users and bindings): choose a mark outside it",
+				 c->fwmark[i].pattern, c->fwmark[i].mark, c->fwmark[i].mask, mark_mask);
+			return -EEXIST;
+		}
+	return 0;
+}
+
 bool agentcfg_manages(const struct agentcfg *c, int family, const char *ifname,
 		      struct uplink_policy *pol)
 {

@@ -55,6 +55,10 @@ bool agentcfg_manages(const struct agentcfg *c, int family, const char *ifname,
 /* The same for an interface a hook announced: managed unless excluded. */
 bool agentcfg_manages_hinted(const struct agentcfg *c, int family, const char *ifname,
 			     struct uplink_policy *pol);
+/* The fwmark map against rtallocd's leased-mark pool (mark_mask; 0: it
+ * leases none): 0, or -EEXIST with one line in err naming the first entry
+ * whose value has bits in the pool. */
+int agentcfg_fwmark_check(const struct agentcfg *c, uint32_t mark_mask, char *err, size_t errlen);
 /* A glob as the config takes it: 1..63 bytes, no white space, '/' or ':',
  * brackets closed; without wildcards, a valid interface name. */
 bool agentcfg_glob_valid(const char *s);

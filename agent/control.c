@@ -1,5 +1,7 @@
 /* control: the agent's control socket and the exec rules (control.h). */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <linux/fib_rules.h>
@@ -11,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -22,6 +25,7 @@
 #include "log.h"
 #include "loop.h"
 #include "proto.h"
+#include "safefile.h"
 
 #define TICK_MS 1000
 /* How long one of rtallocd's names has to answer a mark request. */
@@ -341,17 +345,17 @@ static void mark_release(struct control *c, unsigned slot)
 }
 
 /* agent.json's fwmark map against the mask marks are leased from: one
- * line per mask. */
+ * line per mask (the agent refused such a map at start and reload, but
+ * rtallocd's mask may have changed since). */
 static void fwmark_check(struct control *c, uint32_t mask)
 {
+	char err[256];
+
 	if (c->warned_mask == mask)
 		return;
 	c->warned_mask = mask;
-	for (size_t i = 0; i < c->cfg->nfwmark; i++)
-		if (c->cfg->fwmark[i].mark & c->cfg->fwmark[i].mask & mask)
-			log_msg(LOG_WARNING, "agent.json: fwmark \"%s\": 0x%x/0x%x overlaps rtallocd's mark_mask"
-				" 0x%x: an exec or binding mark may be the same", c->cfg->fwmark[i].pattern,
-				c->cfg->fwmark[i].mark, c->cfg->fwmark[i].mask, mask);
+	if (agentcfg_fwmark_check(c->cfg, mask, err, sizeof(err)) < 0)
+		log_msg(LOG_WARNING, "agent.json: %s", err);
 }
 
 /* Gives slot (just taken for its ifname) a mark: leased from rtallocd,
@@ -653,6 +657,180 @@ static bool in_group(const struct ucred *cred, const struct agentcfg *cfg)
 	return member;
 }
 
+/* ---- the exec users across a restart ---- */
+
+/* The number in s (decimal, or 0x-hex) up to max, else -1. */
+static long long field_num(const char *s, unsigned long long max)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	return errno || *end || v > max || v > (unsigned long long)LLONG_MAX ? -1 : (long long)v;
+}
+
+/* Splits line at spaces into at most max fields: how many. */
+static size_t fields(char *line, char **v, size_t max)
+{
+	char *save = NULL;
+	size_t n = 0;
+
+	for (char *t = strtok_r(line, " ", &save); t && n < max; t = strtok_r(NULL, " ", &save))
+		v[n++] = t;
+	return n;
+}
+
+/* The kernel's start time of pid (/proc/PID/stat, field 22), 0 when gone:
+ * with the pid, it names one process for good. */
+static unsigned long long proc_start(int pid)
+{
+	char path[64], buf[1024], *p, *v[20] = { NULL };
+	long long start;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');	/* after the command name, which may hold anything */
+	/* fields 3 (state) .. 22 (starttime) */
+	if (!p || fields(p + 1, v, 20) != 20 || (start = field_num(v[19], ULLONG_MAX)) < 0)
+		return 0;
+	return (unsigned long long)start;
+}
+
+/* Writes the exec users (slot, uplink, policy, mark, pid, uid, the pid's
+ * start) to state_path, or removes it when there are none: a restarted
+ * agent takes them over (state_recover()).  Not while closing: the
+ * commands outlive us. */
+static void state_write(struct control *c)
+{
+	static char buf[CLIENTS_MAX * 96];
+	struct safefile sf = { .dirfd = -1 };
+	size_t len = 0;
+
+	if (c->closing || !c->state_path[0])
+		return;
+	for (const struct control_client *u = c->clients; u; u = u->next) {
+		const struct control_slot *sl = u->slot >= 0 ? &c->slots[u->slot] : NULL;
+		int n;
+
+		if (!sl)
+			continue;
+		n = snprintf(buf + len, sizeof(buf) - len, "exec %d %s %s 0x%x 0x%x %d %d %u %llu\n", u->slot,
+			     sl->ifname, sl->strict ? "strict" : "default", sl->mark, sl->mask, sl->leased,
+			     (int)u->cred.pid, (unsigned)u->cred.uid, proc_start((int)u->cred.pid));
+		if (n < 0 || (size_t)n >= sizeof(buf) - len)
+			break;
+		len += (size_t)n;
+	}
+	if (!len) {
+		unlink(c->state_path);
+		return;
+	}
+	if (safefile_begin(&sf, c->state_path, 0600) < 0 || fwrite(buf, 1, len, sf.f) != len ||
+	    safefile_commit(&sf) < 0) {
+		safefile_abort(&sf);
+		log_msg(LOG_WARNING, "exec: %s: cannot write it: a restarted agent will not know the running "
+			"commands", c->state_path);
+	}
+}
+
+static void recovered_ready(struct loop_fd *h, uint32_t events);
+
+/* One line of a previous run's state: its command, if still running (the
+ * same pid and start), is a user of its slot again, watched by a pidfd. */
+static void state_line(struct control *c, const char *line)
+{
+	char copy[256], *v[10] = { NULL };
+	const char *ifname;
+	long long slot, mark, mask, leased, pid, uid, start;
+	struct control_client *cl;
+	struct control_slot *sl;
+	int pfd;
+
+	snprintf(copy, sizeof(copy), "%s", line);
+	if (fields(copy, v, 10) != 10 || strcmp(v[0], "exec") ||
+	    (slot = field_num(v[1], CONTROL_SLOTS_MAX - 1)) < 0 || !ifname_valid(v[2]) ||
+	    (strcmp(v[3], "default") && strcmp(v[3], "strict")) || (mark = field_num(v[4], UINT32_MAX)) <= 0 ||
+	    (mask = field_num(v[5], UINT32_MAX)) <= 0 || (leased = field_num(v[6], 1)) < 0 ||
+	    (pid = field_num(v[7], INT32_MAX)) <= 0 || (uid = field_num(v[8], UINT32_MAX)) < 0 ||
+	    (start = field_num(v[9], LLONG_MAX)) <= 0)
+		return;
+	ifname = v[2];
+	pfd = (int)syscall(SYS_pidfd_open, (int)pid, 0);
+	if (pfd < 0)
+		return;
+	/* After the pidfd: a pid reused since is another start. */
+	if (proc_start((int)pid) != (unsigned long long)start || c->nclients >= CLIENTS_MAX ||
+	    !(cl = calloc(1, sizeof(*cl)))) {
+		close(pfd);
+		return;
+	}
+	sl = &c->slots[slot];
+	if (!sl->users) {
+		snprintf(sl->ifname, sizeof(sl->ifname), "%s", ifname);
+		sl->strict = !strcmp(v[3], "strict");
+		sl->mark = (uint32_t)mark;
+		sl->mask = (uint32_t)mask;
+		sl->leased = leased;
+		c->fixed = c->fixed || !leased;
+		memcpy(sl->leased_ifname, sl->ifname, sizeof(sl->leased_ifname));
+		sl->renew_ms = 0;	/* renewed (asked back) at the first sync */
+	} else if (sl->mark != (uint32_t)mark || strcmp(sl->ifname, ifname)) {
+		free(cl);
+		close(pfd);
+		return;
+	}
+	cl->c = c;
+	cl->slot = slot;
+	cl->cred = (struct ucred){ .pid = (pid_t)pid, .uid = (uid_t)uid, .gid = 0 };
+	cl->h = (struct loop_fd){ .fd = pfd, .events = EPOLLIN, .cb = recovered_ready };
+	if (loop_fd_add(c->loop, &cl->h) < 0) {
+		free(cl);
+		close(pfd);
+		return;
+	}
+	sl->users++;
+	cl->next = c->clients;
+	c->clients = cl;
+	c->nclients++;
+	log_msg(LOG_NOTICE, "exec: pid %lld (uid %lld) still runs out of %s (%s, mark 0x%llx): taken over", pid,
+		uid, ifname, sl->strict ? "strict" : "default", mark);
+}
+
+/* The exec users a previous run left running (state_write()). */
+static void state_recover(struct control *c)
+{
+	static char text[CLIENTS_MAX * 96 + 1];
+	char *save = NULL;
+	struct stat st;
+	ssize_t n;
+	int fd = open(c->state_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	/* Ours only: root's, written by root alone. */
+	n = fstat(fd, &st) == 0 && st.st_uid == 0 && !(st.st_mode & 022) && S_ISREG(st.st_mode) ?
+		    read(fd, text, sizeof(text) - 1) : -1;
+	close(fd);
+	if (n < 0)
+		return;
+	text[n] = '\0';
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		state_line(c, line);
+	state_write(c);	/* without those that ended meanwhile */
+}
+
 static void client_free(struct control_client *cl)
 {
 	struct control *c = cl->c;
@@ -668,13 +846,26 @@ static void client_free(struct control_client *cl)
 	if (cl->slot >= 0 && c->slots[cl->slot].users && !--c->slots[cl->slot].users)
 		log_msg(LOG_INFO, "exec: %s (%s): no user left, removing its rules",
 			c->slots[cl->slot].ifname, c->slots[cl->slot].strict ? "strict" : "default");
+	if (cl->slot >= 0)
+		state_write(c);
 	free(cl);
+}
+
+/* A taken-over command ended (its pidfd is readable). */
+static void recovered_ready(struct loop_fd *h, uint32_t events)
+{
+	struct control_client *cl = container_of(h, struct control_client, h);
+	struct control *c = cl->c;
+
+	(void)events;
+	client_free(cl);
+	control_sync(c);
 }
 
 static void reply(struct control_client *cl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void reply(struct control_client *cl, const char *fmt, ...)
 {
-	char buf[300];
+	char buf[BINDING_CGROUP_MAX + 100];
 	va_list ap;
 	int n;
 
@@ -708,8 +899,32 @@ static int slot_get(struct control *c, const char *ifname, bool strict)
 	return free_slot;
 }
 
+/* "users": one line per exec user and cgroup binding with its slot's
+ * uplink, policy and mark, then "end" (rtalloc show):
+ *   exec IFNAME default|strict MARK MASK PID UID
+ *   cgroup IFNAME default|strict MARK MASK CGROUP */
+static void users(struct control_client *cl)
+{
+	struct control *c = cl->c;
+
+	for (const struct control_client *u = c->clients; u; u = u->next) {
+		const struct control_slot *sl = u->slot >= 0 ? &c->slots[u->slot] : NULL;
+
+		if (sl)
+			reply(cl, "exec %s %s 0x%x 0x%x %d %u", sl->ifname, sl->strict ? "strict" : "default",
+			      sl->mark, sl->mask, (int)u->cred.pid, (unsigned)u->cred.uid);
+	}
+	for (size_t i = 0; i < c->nbound; i++) {
+		const struct control_slot *sl = &c->slots[c->bound[i].slot];
+
+		reply(cl, "cgroup %s %s 0x%x 0x%x %s", sl->ifname, sl->strict ? "strict" : "default", sl->mark,
+		      sl->mask, c->bound[i].cgroup);
+	}
+	reply(cl, "end");
+}
+
 /* "exec IFNAME default|strict": granted (and the caller marked), or an
- * error line. */
+ * error line; "users": users(). */
 static void request(struct control_client *cl, char *line)
 {
 	struct control *c = cl->c;
@@ -723,6 +938,10 @@ static void request(struct control_client *cl, char *line)
 			(int)cl->cred.uid, (int)cl->cred.pid);
 		reply(cl, "error permission denied: uid %d is neither root nor in agent.json's exec_gids",
 		      (int)cl->cred.uid);
+		return;
+	}
+	if (!strcmp(line, "users")) {
+		users(cl);
 		return;
 	}
 	if (sscanf(line, "exec %16s %15s", ifname, policy) != 2 || !ifname_valid(ifname) ||
@@ -763,6 +982,7 @@ static void request(struct control_client *cl, char *line)
 	}
 	log_msg(LOG_INFO, "exec: uid %d pid %d out of %s (%s, mark 0x%x)", (int)cl->cred.uid,
 		(int)cl->cred.pid, ifname, policy, c->slots[slot].mark);
+	state_write(c);
 	reply(cl, "ok 0x%x", c->slots[slot].mark);
 }
 
@@ -874,8 +1094,15 @@ int control_open(struct control *c, struct loop *loop, struct engine *e,
 		goto fail;
 	}
 	c->open = true;
-	/* A previous run's rules (killed with -9) have no user now, but
-	 * its bindings are bound again. */
+	/* The commands a previous run served that still run are users
+	 * again (their sockets carry their marks still); its other rules
+	 * (killed with -9) have no user now, but its bindings are bound
+	 * again. */
+	if (snprintf(c->state_path, sizeof(c->state_path), CONTROL_STATE_DIR "/exec-%lu-%s.state", c->netns,
+		     socket_path) >= (int)sizeof(c->state_path) || strchr(socket_path, '/'))
+		c->state_path[0] = '\0';	/* a name with '/' is no file name: no take-over */
+	else
+		state_recover(c);
 	control_bindings(c);
 	return 0;
 fail:
@@ -902,6 +1129,7 @@ void control_close(struct control *c)
 {
 	if (!c->open)
 		return;
+	c->closing = true;
 	for (struct control_client *cl = c->clients, *next; cl; cl = next) {
 		next = cl->next;
 		client_free(cl);

@@ -74,7 +74,14 @@ struct control {
 	unsigned long netns;		/* our network namespace's inode: in keys */
 	bool fixed;			/* the server leases no marks (logged once) */
 	uint32_t warned_mask;		/* fwmark map checked against this mask */
+	/* The exec users, for a restarted agent to take over: CONTROL_STATE_DIR
+	 * /exec-NETNS-SOCKET.state (control.c, state_write()). */
+	char state_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 64];
+	bool closing;			/* control_close(): the state stays */
 };
+
+/* Root's alone: rtallocd's user owns /run/rtalloc and could plant users. */
+#define CONTROL_STATE_DIR "/run/rtalloc-agent"
 
 /* The fixed mark of a slot, for a server that leases none. */
 static inline uint32_t control_fixed_mark(unsigned slot)

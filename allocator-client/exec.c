@@ -49,34 +49,31 @@ static void usage(FILE *out)
 		"else COMMAND's.\n");
 }
 
-/* Connected to the agent of rtallocd `socket`, which the kernel says is
- * root's: the fd, or -1 after one line on stderr. */
-static int agent_connect(const char *socket_name)
+int exec_agent_connect(const char *socket_name, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct ucred cred;
+	struct ucred cred = { 0 };
 	socklen_t clen = sizeof(cred);
 	int n, fd;
 
 	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, CONTROL_NAME_FMT, socket_name);
 	if (n < 0 || (size_t)n >= sizeof(sa.sun_path) - 1) {
-		fprintf(stderr, "rtalloc: exec: -d: name too long\n");
+		snprintf(err, errlen, "-d: name too long");
 		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		fprintf(stderr, "rtalloc: exec: socket: %s\n", strerror(errno));
+		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}
 	if (connect(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0) {
-		fprintf(stderr, "rtalloc: exec: no rtalloc-agent answers at @%s: %s\n", sa.sun_path + 1,
-			strerror(errno));
+		snprintf(err, errlen, "no rtalloc-agent answers at @%s: %s", sa.sun_path + 1, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || cred.uid != 0) {
-		fprintf(stderr, "rtalloc: exec: @%s is held by uid %d pid %d, not root: not asking it\n",
-			sa.sun_path + 1, (int)cred.uid, (int)cred.pid);
+		snprintf(err, errlen, "@%s is held by uid %d pid %d, not root: not asking it", sa.sun_path + 1,
+			 (int)cred.uid, (int)cred.pid);
 		close(fd);
 		return -1;
 	}
@@ -135,6 +132,7 @@ int exec_main(int argc, char **argv)
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 	const char *socket_name = PROTO_DEFAULT_SOCKET, *uplink;
 	struct sigaction sa = { .sa_handler = forward };
+	char why[400];
 	bool strict = false;
 	int c, fd, status;
 
@@ -171,9 +169,11 @@ int exec_main(int argc, char **argv)
 		fprintf(stderr, "rtalloc: exec: COMMAND missing: rtalloc exec [--strict] UPLINK -- COMMAND\n");
 		return EXIT_OWN;
 	}
-	fd = agent_connect(socket_name);
-	if (fd < 0)
+	fd = exec_agent_connect(socket_name, why, sizeof(why));
+	if (fd < 0) {
+		fprintf(stderr, "rtalloc: exec: %s\n", why);
 		return EXIT_OWN;
+	}
 	if (ask(fd, uplink, strict) < 0) {
 		close(fd);
 		return EXIT_OWN;

@@ -48,6 +48,20 @@ static void print_json_str(const char *s)
 	putchar('"');
 }
 
+/* The mark pool and its leases, below the tables: `rtalloc --list`. */
+static void print_marks(const struct lease_client *lc, const struct proto_lease *leases, size_t n)
+{
+	printf("marks under mark_mask 0x%08x: %u leased, %u free\n", lc->mark_mask, lc->marks_used,
+	       lc->marks_free);
+	if (!lc->marks_used)
+		return;
+	printf("%-10s %-15s %-29s %8s  %s\n", "mark", "interface", "holder", "seconds", "tag");
+	for (size_t i = 0; i < n; i++)
+		if (leases[i].mark)
+			printf("0x%08x %-15s %-29s %8u  %s\n", leases[i].table, leases[i].ifname,
+			       leases[i].address, leases[i].seconds_left, leases[i].tag);
+}
+
 static int list(const struct cli_opts *o)
 {
 	struct lease_client lc;
@@ -61,6 +75,7 @@ static int list(const struct cli_opts *o)
 		fprintf(stderr, "rtalloc: --list: %s\n", strerror(-ret));
 		return EXIT_SYSTEM;
 	}
+	lc.want_marks = true;
 	ret = lease_list(&lc, o->retry_interval * 1000, &leases, &n, err, sizeof(err));
 	lease_close(&lc);
 	if (ret < 0) {
@@ -70,12 +85,13 @@ static int list(const struct cli_opts *o)
 	/* Never show a table that cannot be a lease (0, the kernel's
 	 * 253..255, outside --tables): someone else answered. */
 	for (size_t i = 0; i < n;) {
-		if (cli_table_ok(o, leases[i].table)) {
+		if (leases[i].mark ? lc.mark_mask && (leases[i].table & ~lc.mark_mask) == 0 && leases[i].table
+				   : cli_table_ok(o, leases[i].table)) {
 			i++;
 			continue;
 		}
-		log_msg(LOG_WARNING, "--list: dropped an entry with table %u, which is never leased",
-			leases[i].table);
+		log_msg(LOG_WARNING, "--list: dropped an entry with %s %u, which is never leased",
+			leases[i].mark ? "mark" : "table", leases[i].table);
 		memmove(&leases[i], &leases[i + 1], (n - i - 1) * sizeof(*leases));
 		n--;
 	}
@@ -85,13 +101,19 @@ static int list(const struct cli_opts *o)
 			const struct proto_lease *l = &leases[i];
 
 			printf("%s{\"family\":%s,\"ifname\":", i ? "," : "",
-			       l->family == AF_INET ? "\"inet\"" : "\"inet6\"");
+			       l->mark ? "\"mark\"" : l->family == AF_INET ? "\"inet\"" : "\"inet6\"");
 			print_json_str(l->ifname);
 			printf(",\"address\":");
 			print_json_str(l->address);
-			printf(",\"table\":%u,\"seconds_left\":%u,\"tag\":", l->table, l->seconds_left);
+			if (l->mark)
+				printf(",\"mark\":%u,\"mark_mask\":%u,\"marks_used\":%u,\"marks_free\":%u",
+				       l->table, lc.mark_mask, lc.marks_used, lc.marks_free);
+			else
+				printf(",\"table\":%u", l->table);
+			printf(",\"seconds_left\":%u,\"tag\":", l->seconds_left);
 			print_json_str(l->tag);
-			health_lease_json(stdout, l->ifname, l->address);
+			if (!l->mark)
+				health_lease_json(stdout, l->ifname, l->address);
 			printf("}");
 		}
 		printf("]\n");
@@ -101,12 +123,16 @@ static int list(const struct cli_opts *o)
 		for (size_t i = 0; i < n; i++) {
 			const struct proto_lease *l = &leases[i];
 
+			if (l->mark)
+				continue;
 			printf("%-6s %-15s %-39s %8u %8u  %s\n", l->family == AF_INET ? "inet" : "inet6",
 			       l->ifname, l->address, l->table, l->seconds_left, l->tag);
 			agent += !strcmp(l->tag, AGENT_TAG);
 		}
 		if (agent)
 			printf("%zu of them: uplinks of rtalloc-agent (tag %s)\n", agent, AGENT_TAG);
+		if (lc.mark_mask)
+			print_marks(&lc, leases, n);
 		health_print(stdout);
 	}
 	free(leases);

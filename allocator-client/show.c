@@ -1,8 +1,9 @@
 /* show: `rtalloc show [UPLINK] [--json]`, the agent's uplinks by name, as
  * `networkctl status` or `wg show` show theirs: link, addresses with their
  * tables, gateways, the routes of their tables (missing ones named), DNS
- * servers, rtalloc-track's health and unbound choice, bindings, MPTCP
- * endpoints; then the server's leases.
+ * servers, rtalloc-track's health and unbound choice, bindings and exec
+ * users with their marks (the agent's control socket), MPTCP endpoints;
+ * then the server's leases.
  *
  * Uplinks are the interfaces of the agent's leases (tag rtalloc-agent) and
  * the kernel's links agent.json names.  Exit status as --status: 0 when
@@ -11,10 +12,12 @@
 #include <fnmatch.h>
 #include <getopt.h>
 #include <linux/rtnetlink.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,14 +26,28 @@
 #include "agentcfg.h"
 #include "agentstatus.h"
 #include "cli.h"
+#include "exec.h"
 #include "health.h"
 #include "lease.h"
+#include "mark.h"
 #include "mptcp.h"
 #include "owner.h"
 #include "show.h"
 #include "status.h"
 
 #define SHOW_DNS_MAX 8
+#define USERS_WAIT_MS 1000	/* the agent answers "users" */
+
+/* An exec user or a cgroup binding as the agent has it ("users"). */
+struct show_user {
+	bool exec;			/* else a cgroup binding */
+	bool strict;
+	char ifname[IFNAMSIZ];
+	uint32_t mark, mask;
+	int pid;			/* exec */
+	unsigned uid;			/* exec */
+	char cgroup[BINDING_CGROUP_MAX];	/* binding */
+};
 
 struct show_addr {
 	struct kaddr a;
@@ -51,6 +68,8 @@ struct show_uplink {
 	bool tracked;
 	const struct binding *bind[BINDINGS_MAX];
 	size_t nbind;
+	const struct show_user **users;	/* of s->users, this uplink's */
+	size_t nusers;
 	struct mptcp_ep eps[MPTCP_ENDPOINTS_MAX];
 	size_t neps;
 	size_t diffs;			/* differences of its leases' rules and routes */
@@ -68,6 +87,8 @@ struct show {
 	struct show_uplink *up;
 	size_t nup;
 	int64_t free_inet, free_inet6;
+	struct show_user *users;	/* the agent's exec users and cgroup bindings */
+	size_t nusers;
 	struct mptcp_ep eps[MPTCP_ENDPOINTS_MAX];	/* the kernel's MPTCP endpoints */
 	size_t neps;
 	size_t diffs;			/* the whole comparison's */
@@ -80,8 +101,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: rtalloc show [-d SOCKET] [-c AGENT_CONFIG] [--json] [UPLINK]\n"
 		"Shows each uplink of rtalloc-agent (or UPLINK): link, addresses and their\n"
-		"tables, gateways, routes, DNS servers, health, unbound traffic, bindings,\n"
-		"MPTCP endpoints; then the leases.  Exit 0 when the kernel is as rtalloc\n"
+		"tables, gateways, routes, DNS servers, health, unbound traffic, bindings\n"
+		"and exec users with their marks and policy, MPTCP endpoints; then the leases.  Exit 0 when the kernel is as rtalloc\n"
 		"wants it, 6 when something differs (see rtalloc --status).\n");
 }
 
@@ -235,6 +256,17 @@ static int uplink_fill(struct show *s, struct show_uplink *u)
 	for (size_t i = 0; s->have_cfg && i < s->cfg.nbindings; i++)
 		if (!strcmp(s->cfg.bindings[i].uplink, u->ifname))
 			u->bind[u->nbind++] = &s->cfg.bindings[i];
+	for (size_t i = 0; i < s->nusers; i++) {
+		const struct show_user **p;
+
+		if (strcmp(s->users[i].ifname, u->ifname))
+			continue;
+		p = realloc(u->users, (u->nusers + 1) * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		u->users = p;
+		u->users[u->nusers++] = &s->users[i];
+	}
 	for (size_t i = 0; i < s->neps; i++) {
 		bool mine = u->link && s->eps[i].ifindex == u->link->l.ifindex;
 
@@ -251,6 +283,7 @@ static int uplink_fill(struct show *s, struct show_uplink *u)
 
 static void uplink_free(struct show_uplink *u)
 {
+	free(u->users);
 	free(u->addrs);
 	kroute_set_free(&u->gws);
 	kroute_set_free(&u->missing);
@@ -272,6 +305,15 @@ static const char *const ep_flags[] = { "signal", "subflow", "backup", "fullmesh
 static const char *binding_kind(const struct binding *b)
 {
 	return b->kind == BINDING_CGROUP ? "cgroup" : b->kind == BINDING_FROM ? "from" : "iif";
+}
+
+/* The agent's user of cgroup binding b, or NULL. */
+static const struct show_user *binding_user(const struct show_uplink *u, const struct binding *b)
+{
+	for (size_t i = 0; b->kind == BINDING_CGROUP && i < u->nusers; i++)
+		if (!u->users[i]->exec && u->users[i]->strict == b->strict && !strcmp(u->users[i]->cgroup, b->cgroup))
+			return u->users[i];
+	return NULL;
 }
 
 static const char *binding_str(const struct binding *b, char *buf, size_t len)
@@ -351,12 +393,32 @@ static struct json_object *uplink_json(const struct show_uplink *u)
 	for (size_t i = 0; i < u->nbind; i++) {
 		struct json_object *b = json_object_new_object();
 
+		const struct show_user *us = binding_user(u, u->bind[i]);
+
 		binding_str(u->bind[i], buf, sizeof(buf));
 		json_object_object_add(b, binding_kind(u->bind[i]), jstr(buf));
 		json_object_object_add(b, "policy", jstr(u->bind[i]->strict ? "strict" : "default"));
+		json_object_object_add(b, "mark", us ? json_object_new_int64(us->mark) : NULL);
+		json_object_object_add(b, "mark_mask", us ? json_object_new_int64(us->mask) : NULL);
 		json_object_array_add(arr, b);
 	}
 	json_object_object_add(o, "bindings", arr);
+	arr = json_object_new_array();
+	for (size_t i = 0; i < u->nusers; i++) {
+		const struct show_user *us = u->users[i];
+		struct json_object *x;
+
+		if (!us->exec)
+			continue;
+		x = json_object_new_object();
+		json_object_object_add(x, "pid", json_object_new_int(us->pid));
+		json_object_object_add(x, "uid", json_object_new_int64(us->uid));
+		json_object_object_add(x, "policy", jstr(us->strict ? "strict" : "default"));
+		json_object_object_add(x, "mark", json_object_new_int64(us->mark));
+		json_object_object_add(x, "mark_mask", json_object_new_int64(us->mask));
+		json_object_array_add(arr, x);
+	}
+	json_object_object_add(o, "exec", arr);
 	arr = json_object_new_array();
 	for (size_t i = 0; i < u->neps; i++) {
 		struct json_object *m = json_object_new_object(), *f = json_object_new_array();
@@ -472,8 +534,25 @@ static void print_uplink(const struct show *s, const struct show_uplink *u)
 			printf("-\n");
 			break;
 		}
-		printf("%s %s%s\n", binding_kind(u->bind[i]), binding_str(u->bind[i], buf, sizeof(buf)),
-		       u->bind[i]->strict ? " (strict)" : "");
+		const struct show_user *us = binding_user(u, u->bind[i]);
+
+		printf("%s %s (%s", binding_kind(u->bind[i]), binding_str(u->bind[i], buf, sizeof(buf)),
+		       u->bind[i]->strict ? "strict" : "default");
+		if (us)
+			printf(", mark 0x%x/0x%x", us->mark, us->mask);
+		printf(")\n");
+	}
+	for (size_t i = 0, n = 0; i < u->nusers || n == 0; i++) {
+		if (i >= u->nusers) {
+			row("Exec", true);
+			printf("-\n");
+			break;
+		}
+		if (!u->users[i]->exec)
+			continue;
+		row("Exec", !n++);
+		printf("pid %d uid %u (%s, mark 0x%x/0x%x)\n", u->users[i]->pid, u->users[i]->uid,
+		       u->users[i]->strict ? "strict" : "default", u->users[i]->mark, u->users[i]->mask);
 	}
 	for (size_t i = 0; i < u->neps || i == 0; i++) {
 		row("MPTCP", !i);
@@ -545,6 +624,73 @@ static int gather(struct show *s, const char *socket, unsigned timeout_ms, char 
 	status_set_check(agentstatus_routes);
 	s->diffs = status_differences(s->leases, s->nleases, s->rules, s->nrules, s->devnull);
 	return 0;
+}
+
+/* A pid or uid of the agent's answer, else -1. */
+static long long num(const char *s)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	return errno || *end || *s == '-' || !*s || v > UINT32_MAX ? -1 : (long long)v;
+}
+
+/* The agent's exec users and cgroup bindings with their marks, asked on
+ * its control socket ("users", agent/control.c); none when it does not
+ * answer or refuses (a user who is neither root nor in exec_gids). */
+static void users_read(struct show *s, const char *socket)
+{
+	char buf[16384], err[400], *lsave = NULL;
+	size_t got = 0;
+	int fd = exec_agent_connect(socket, err, sizeof(err));
+
+	if (fd < 0)
+		return;
+	if (send(fd, "users\n", 6, MSG_NOSIGNAL) != 6)
+		goto out;
+	while (got + 1 < sizeof(buf)) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		buf[got] = '\0';
+		if (!strncmp(buf, "end\n", 4) || strstr(buf, "\nend\n") || !strncmp(buf, "error ", 6))
+			break;
+		if (poll(&p, 1, USERS_WAIT_MS) <= 0 || (r = recv(fd, buf + got, sizeof(buf) - 1 - got, 0)) <= 0)
+			goto out;
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	for (char *line = strtok_r(buf, "\n", &lsave); line; line = strtok_r(NULL, "\n", &lsave)) {
+		struct show_user us = { .exec = !strncmp(line, "exec ", 5) }, *p;
+		char *v[7] = { NULL }, *fsave = NULL;
+		size_t n = 0;
+		long long pid = 0, uid = 0;
+		uint32_t mark = 0, mask = 0;
+
+		for (char *t = strtok_r(line, " ", &fsave); t && n < 7; t = strtok_r(NULL, " ", &fsave))
+			v[n++] = t;
+		if (n != (us.exec ? 7u : 6u) || (!us.exec && strcmp(v[0], "cgroup")) || !ifname_valid(v[1]) ||
+		    mark_parse(v[3], &mark, NULL) < 0 || mark_parse(v[4], &mask, NULL) < 0 ||
+		    (us.exec && ((pid = num(v[5])) < 0 || (uid = num(v[6])) < 0)))
+			continue;
+		snprintf(us.ifname, sizeof(us.ifname), "%s", v[1]);
+		us.strict = !strcmp(v[2], "strict");
+		us.mark = mark;
+		us.mask = mask;
+		us.pid = (int)pid;
+		us.uid = (unsigned)uid;
+		if (!us.exec)
+			snprintf(us.cgroup, sizeof(us.cgroup), "%s", v[5]);
+		p = realloc(s->users, (s->nusers + 1) * sizeof(*p));
+		if (!p)
+			break;
+		s->users = p;
+		s->users[s->nusers++] = us;
+	}
+out:
+	close(fd);
 }
 
 static int uplinks_find(struct show *s)
@@ -632,6 +778,7 @@ int show_main(int argc, char **argv)
 		fprintf(stderr, "rtalloc: show: %s\n", err);
 		goto cleanup;
 	}
+	users_read(&s, socket);
 	/* No MPTCP in the kernel: none to show. */
 	mptcp_dump(s.eps, MPTCP_ENDPOINTS_MAX, &s.neps);
 	if (uplinks_find(&s) < 0) {
@@ -670,6 +817,7 @@ cleanup:
 	for (size_t i = 0; i < s.nup; i++)
 		uplink_free(&s.up[i]);
 	free(s.up);
+	free(s.users);
 	if (s.k) {
 		engine_free(&s.e);
 		kernel_close(s.k);

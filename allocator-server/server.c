@@ -566,12 +566,38 @@ static void handle(struct server *s, struct server_slot *sl, struct msghdr *mh, 
 		sl->rep.lease_expires = sl->rep.lease_expires - wall_now() + raw_now();
 }
 
+/* One live lease of s, tables first then marks, into p. */
+static bool list_entry(struct server *s, size_t i, int64_t now, struct proto_lease *p)
+{
+	size_t tables = ledger_live(&s->ledger);
+	bool mark = i >= tables;
+	struct lease *le = mark ? ledger_nth_live(&s->marks, i - tables) : ledger_nth_live(&s->ledger, i);
+
+	if (!le)
+		return false;
+	memset(p, 0, sizeof(*p));
+	p->family = mark ? AF_UNSPEC : le->family;
+	p->mark = mark;
+	ledger_addr_str(le, p->address, sizeof(p->address));
+	memcpy(p->ifname, le->ifname, sizeof(p->ifname));
+	snprintf(p->tag, sizeof(p->tag), "%s", ledger_tag(le));
+	p->table = mark ? pool_mark_value(s->cfg->mark_mask, le->table) : le->table;
+	/* A lease restored from its row keeps the row's expiry, up to one
+	 * table_timeout later than any ack (row_expires()); no ack reaches
+	 * further than now + table_timeout. */
+	p->seconds_left = le->expires > now ? (uint32_t)(le->expires - now) : 0;
+	if (p->seconds_left > s->cfg->table_timeout)
+		p->seconds_left = s->cfg->table_timeout;
+	p->uid = le->uid;
+	return true;
+}
+
 static void send_list(struct server *s, struct server_slot *sl, int seq_version)
 {
 	enum { PAGE = 64 };
 	struct proto_lease page[PAGE];
 	struct proto_list_reply rep = { .version = (uint8_t)seq_version, .seq = sl->rep.seq };
-	size_t total = ledger_live(&s->ledger), fitted;
+	size_t total = ledger_live(&s->ledger) + ledger_live(&s->marks), fitted;
 	int64_t now = boot_now();
 	int n;
 
@@ -581,26 +607,15 @@ static void send_list(struct server *s, struct server_slot *sl, int seq_version)
 		rep.pool_used[f] = pool_used(&s->ledger.pool, f ? AF_INET6 : AF_INET);
 		rep.pool_free[f] = s->ledger.pool.n - rep.pool_used[f];
 	}
-	for (size_t i = sl->list_offset; i < total && rep.n < PAGE; i++) {
-		struct lease *le = ledger_nth_live(&s->ledger, i);
-		struct proto_lease *p = &page[rep.n++];
-
-		if (!le)
+	rep.has_marks = true;
+	rep.mark_mask = s->cfg->mark_mask;
+	rep.marks_used = (uint32_t)ledger_live(&s->marks);
+	rep.marks_free = s->marks.pool.n - pool_used(&s->marks.pool, AF_UNSPEC);
+	for (size_t i = sl->list_offset; i < total && rep.n < PAGE; i++)
+		if (list_entry(s, i, now, &page[rep.n]))
+			rep.n++;
+		else
 			break;
-		memset(p, 0, sizeof(*p));
-		p->family = le->family;
-		ledger_addr_str(le, p->address, sizeof(p->address));
-		memcpy(p->ifname, le->ifname, sizeof(p->ifname));
-		snprintf(p->tag, sizeof(p->tag), "%s", ledger_tag(le));
-		p->table = le->table;
-		/* A lease restored from its row keeps the row's expiry, up to
-		 * one table_timeout later than any ack (row_expires()); no ack
-		 * reaches further than now + table_timeout. */
-		p->seconds_left = le->expires > now ? (uint32_t)(le->expires - now) : 0;
-		if (p->seconds_left > s->cfg->table_timeout)
-			p->seconds_left = s->cfg->table_timeout;
-		p->uid = le->uid;
-	}
 	rep.leases = page;
 	rep.next = sl->list_offset + rep.n < total ? sl->list_offset + (uint32_t)rep.n : 0;
 	n = proto_list_format(&rep, s->listbuf, PROTO_MAX_DATAGRAM / 2, &fitted);

@@ -494,9 +494,13 @@ int lease_list(struct lease_client *lc, unsigned timeout_ms, struct proto_lease 
 				goto cleanup;
 			}
 			all = grown;
-			memcpy(all + count, page.leases, page.n * sizeof(*all));
-			count += page.n;
+			for (size_t i = 0; i < page.n; i++)
+				if (lc->want_marks || !page.leases[i].mark)
+					all[count++] = page.leases[i];
 		}
+		lc->mark_mask = page.has_marks ? page.mark_mask : 0;
+		lc->marks_used = page.marks_used;
+		lc->marks_free = page.marks_free;
 		lc->free_inet = page.has_pool ? (int64_t)page.pool_free[0] : -1;
 		lc->free_inet6 = page.has_pool ? (int64_t)page.pool_free[1] : -1;
 		/* next must move forward, or a confused server would loop us. */
@@ -513,4 +517,25 @@ cleanup:
 	*leases = all;
 	*n = count;
 	return 0;
+}
+
+int lease_mark_mask(const char *sockname, unsigned timeout_ms, uint32_t *mask, char *err, size_t errlen)
+{
+	struct lease_client lc;
+	struct proto_lease *l = NULL;
+	size_t n = 0;
+	int ret = lease_open(&lc, sockname);
+
+	*mask = 0;
+	err[0] = '\0';
+	if (ret < 0) {
+		snprintf(err, errlen, "server @%s: %s", sockname, strerror(-ret));
+		return ret;
+	}
+	ret = lease_list(&lc, timeout_ms, &l, &n, err, errlen);
+	if (ret == 0)
+		*mask = lc.mark_mask;
+	free(l);
+	lease_close(&lc);
+	return ret;
 }

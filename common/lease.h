@@ -51,6 +51,10 @@ struct lease_client {
 	bool told;			/* the version spoken has been logged */
 	struct ratelimit rl;		/* for lines about dropped datagrams */
 	int64_t free_inet, free_inet6;	/* lease_list: tables free per family, -1 unknown */
+	/* lease_list: also the mark leases (proto_lease.mark) when set; the
+	 * mark pool when the server sent it (mark_mask 0: it leases none). */
+	bool want_marks;
+	uint32_t mark_mask, marks_used, marks_free;
 };
 
 /* Binds the client's name and picks the server's: the file socket when
@@ -99,5 +103,8 @@ int lease_recv_list(struct lease_client *lc, char *buf, size_t size, struct prot
 /* All the server's leases, page by page: *leases (free()) and *n. */
 int lease_list(struct lease_client *lc, unsigned timeout_ms, struct proto_lease **leases,
 	       size_t *n, char *err, size_t errlen);
+/* The mark_mask of the server at sockname (asked with a list on a client
+ * of its own): 0 with *mask (0: it leases no marks), or -errno with err. */
+int lease_mark_mask(const char *sockname, unsigned timeout_ms, uint32_t *mask, char *err, size_t errlen);
 
 #endif

@@ -762,14 +762,15 @@ static void put_lease(struct out *w, const struct proto_lease *l)
 	put_str(w, "address", l->address);
 	put_str(w, "ifname", l->ifname);
 	put_str(w, "tag", l->tag);
-	put(w, ",\"table\":%u,\"seconds_left\":%u,\"uid\":%u}", l->table, l->seconds_left, l->uid);
+	put(w, ",\"table\":%u,\"seconds_left\":%u,\"uid\":%u%s}", l->table, l->seconds_left, l->uid,
+	    l->mark ? ",\"mark\":1" : "");
 }
 
 int proto_list_format(const struct proto_list_reply *rep, char *buf, size_t len,
 		      size_t *fitted)
 {
-	/* Room kept for the closing part: ],"total":N,"next":N,"pool":{...}} */
-	const size_t tail = 160;
+	/* Room kept for the closing part: ],"total":N,"next":N,"pool":{...},"marks":{...}} */
+	const size_t tail = 224;
 	struct out w = { .buf = buf, .len = len > tail ? len - tail : 0 };
 	uint32_t first, next = rep->next;
 	size_t i;
@@ -806,6 +807,9 @@ int proto_list_format(const struct proto_list_reply *rep, char *buf, size_t len,
 	if (rep->has_pool)
 		put(&w, ",\"pool\":{\"inet\":{\"used\":%u,\"free\":%u},\"inet6\":{\"used\":%u,\"free\":%u}}",
 		    rep->pool_used[0], rep->pool_free[0], rep->pool_used[1], rep->pool_free[1]);
+	if (rep->has_marks)
+		put(&w, ",\"marks\":{\"mask\":%u,\"used\":%u,\"free\":%u}", rep->mark_mask, rep->marks_used,
+		    rep->marks_free);
 	put_char(&w, '}');
 	return out_end(&w);
 }
@@ -833,6 +837,13 @@ static int lease_parse(struct json_object *o, struct proto_lease *l, char *err, 
 	if (ret < 0)
 		return ret;
 	l->uid = (uint32_t)v;
+	ret = get_int(&in, "mark", 0, 1, false, &v, err, errlen);
+	if (ret == 0)
+		l->mark = v == 1;
+	else if (ret != -ENOENT)
+		return ret;
+	if (l->mark && l->family != AF_UNSPEC)
+		return errbuf_fail(err, errlen, "leases: a mark lease has addr_family 0");
 	return 0;
 }
 
@@ -862,6 +873,32 @@ static int pool_parse(struct json_object *o, struct proto_list_reply *rep, char 
 		rep->pool_free[i] = (uint32_t)v;
 	}
 	rep->has_pool = true;
+	return 0;
+}
+
+/* "marks": {"mask": M, "used": N, "free": N}; optional. */
+static int marks_parse(struct json_object *o, struct proto_list_reply *rep, char *err, size_t errlen)
+{
+	struct json_object *p;
+	struct obj in;
+	int64_t v = 0;
+	int ret;
+
+	if (!json_object_object_get_ex(o, "marks", &p))
+		return 0;
+	if (!json_object_is_type(p, json_type_object))
+		return errbuf_fail(err, errlen, "marks: must be an object");
+	in = (struct obj){ .j = p };
+	if ((ret = get_int(&in, "mask", 1, UINT32_MAX, true, &v, err, errlen)) < 0)
+		return ret;
+	rep->mark_mask = (uint32_t)v;
+	if ((ret = get_int(&in, "used", 0, UINT32_MAX, true, &v, err, errlen)) < 0)
+		return ret;
+	rep->marks_used = (uint32_t)v;
+	if ((ret = get_int(&in, "free", 0, UINT32_MAX, true, &v, err, errlen)) < 0)
+		return ret;
+	rep->marks_free = (uint32_t)v;
+	rep->has_marks = true;
 	return 0;
 }
 
@@ -898,6 +935,9 @@ int proto_list_parse(const void *buf, size_t len, struct proto_list_reply *rep,
 		goto cleanup;
 	rep->next = (uint32_t)v;
 	ret = pool_parse(o, rep, err, errlen);
+	if (ret < 0)
+		goto cleanup;
+	ret = marks_parse(o, rep, err, errlen);
 	if (ret < 0)
 		goto cleanup;
 	if (!json_object_object_get_ex(o, "leases", &arr) || !arr) {

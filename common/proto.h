@@ -66,6 +66,8 @@ struct proto_reply {
 /* One lease in a LIST reply. */
 struct proto_lease {
 	uint8_t family;
+	/* A mark lease ("mark":1): family AF_UNSPEC, table the mark value. */
+	bool mark;
 	char address[INET6_ADDRSTRLEN];
 	char ifname[IFNAMSIZ];
 	char tag[PROTO_TAG_MAX + 1];
@@ -105,6 +107,10 @@ struct proto_list_reply {
 	 * in servers that send it ("pool"); has_pool false otherwise. */
 	bool has_pool;
 	uint32_t pool_used[2], pool_free[2];
+	/* The mark pool ("marks": mark_mask, marks leased and left), in
+	 * servers that lease marks; has_marks false otherwise. */
+	bool has_marks;
+	uint32_t mark_mask, marks_used, marks_free;
 	size_t n;
 	struct proto_lease *leases;	/* owned by the caller */
 };

@@ -1,7 +1,7 @@
 /* packetmark: run a command with libpacketmark.so preloaded, so every IPv4 and
  * IPv6 socket it creates carries a packet mark (SO_MARK) from the start.
  *
- *   packetmark [--cgroup|--preload] MARK [--] COMMAND [ARGS...]
+ *   packetmark [-d SOCKET] [--cgroup|--preload] MARK [--] COMMAND [ARGS...]
  *
  * With --cgroup (and by default, where it works) COMMAND runs in a cgroup
  * whose BPF program marks every socket in the kernel instead (cgmark.c).
@@ -27,6 +27,7 @@
 #include "cmdline.h"
 #include "log.h"
 #include "cgmark.h"
+#include "lease.h"
 #include "mark.h"
 #include "shebang.h"
 
@@ -34,6 +35,7 @@
 #define EXIT_CANNOT_RUN 126
 #define EXIT_NOT_FOUND 127
 #define SHIM_NAME "libpacketmark.so"
+#define POOL_ASK_MS 500	/* -d: rtallocd says its mark_mask */
 
 #ifndef SHIMDIR
 #define SHIMDIR "/usr/lib/rtalloc"
@@ -42,11 +44,13 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: packetmark [--cgroup|--preload] MARK [--] COMMAND [ARGS...]\n"
+		"usage: packetmark [-d SOCKET] [--cgroup|--preload] MARK [--] COMMAND [ARGS...]\n"
 		"Runs COMMAND with every IPv4/IPv6 socket marked MARK (SO_MARK), so an\n"
 		"`ip rule fwmark MARK lookup TABLE` routes it.  MARK: decimal or 0x-hex, 32 bits.\n"
 		"--cgroup: a cgroup whose BPF program marks every socket (needs root);\n"
 		"--preload: only the LD_PRELOAD shim; default: the cgroup where it can be set up.\n"
+		"  -d, --socket SOCKET  ask rtallocd at SOCKET for its mark_mask and warn once\n"
+		"              when MARK has bits in it (the marks of rtalloc exec and bindings)\n"
 		"The shim is $PACKETMARK_SHIM, else " SHIM_NAME " next to this program,\n"
 		"else " SHIMDIR "/" SHIM_NAME ".\n"
 		"  -h, --help  this help\n"
@@ -384,9 +388,26 @@ static int preload_env(const char *cmd, uint32_t mark, const char *nocg)
 	return 0;
 }
 
+/* -d: one warning line when mark has bits under the mask rtallocd leases
+ * marks from; nothing when it cannot tell. */
+static void pool_check(const char *sockname, uint32_t mark)
+{
+	uint32_t mask = 0;
+	char err[256];
+
+	if (lease_mark_mask(sockname, POOL_ASK_MS, &mask, err, sizeof(err)) < 0) {
+		log_msg(LOG_WARNING, "-d %s: cannot learn rtallocd's mark_mask: %s", sockname, err);
+		return;
+	}
+	if (mark & mask)
+		log_msg(LOG_WARNING, "mark 0x%x overlaps rtallocd's mark_mask 0x%x: it may be the mark of "
+			"an rtalloc exec or a binding (choose one outside the mask)", mark, mask);
+}
+
 int main(int argc, char **argv)
 {
 	enum pm_mode mode = MODE_AUTO;
+	const char *sockname = NULL;
 	char nocg[1024];
 	const char *why;
 	uint32_t mark;
@@ -401,12 +422,20 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "--version"))
 		return cmdline_version("packetmark");
 	/* Options come before MARK; a MARK never starts with "--". */
-	for (; i < argc && !strncmp(argv[i], "--", 2) && argv[i][2]; i++) {
+	for (; i < argc && ((!strncmp(argv[i], "--", 2) && argv[i][2]) || !strcmp(argv[i], "-d")); i++) {
+		if (!strcmp(argv[i], "-d") || !strcmp(argv[i], "--socket")) {
+			if (++i >= argc || !*argv[i]) {
+				log_msg(LOG_ERR, "%s: SOCKET missing", argv[i - 1]);
+				return CMDLINE_EX_USAGE;
+			}
+			sockname = argv[i];
+			continue;
+		}
 		for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
 			if (!strcmp(argv[i], modes[m].flag))
 				break;
 		if (m == sizeof(modes) / sizeof(modes[0])) {
-			log_msg(LOG_ERR, "unknown option %s (want --cgroup or --preload before MARK)",
+			log_msg(LOG_ERR, "unknown option %s (want -d, --cgroup or --preload before MARK)",
 				argv[i]);
 			return CMDLINE_EX_USAGE;
 		}
@@ -430,6 +459,8 @@ int main(int argc, char **argv)
 		return CMDLINE_EX_USAGE;
 	}
 
+	if (sockname)
+		pool_check(sockname, mark);
 	r = -1;
 	if (mode != MODE_PRELOAD) {
 		r = cgmark_enter(mark, nocg, sizeof(nocg));

@@ -1,6 +1,7 @@
 #!/bin/bash
-# rtalloc-agent's configuration: an unknown key, a bad glob or a bad value is
-# one line naming it and exit 1, with nothing installed; SIGHUP reloads
+# rtalloc-agent's configuration: an unknown key, a bad glob or a bad value
+# (an fwmark inside rtallocd's mark_mask too) is one line naming it and exit
+# 1, with nothing installed; SIGHUP reloads
 # (a bad reload keeps the running configuration) without touching the
 # uplinks whose settings did not change.
 . "$(dirname "$0")/../lib.sh"
@@ -27,6 +28,8 @@ bad '{ "interfaces": "wan0" }' 'interfaces: must be an array of interface names 
 bad '{ "socket_path": "x" }' 'interfaces: missing: name the uplinks to manage, e.g. ["wan*"], or [] for those hooks announce'
 bad '{ "interfaces": ["wan*"], "families": ["ipx"] }' 'families[0]: must be "inet" or "inet6", got "ipx"'
 bad '{ "interfaces": ["wan*"], "fwmark": { "wan0": "0x100/0" } }' 'fwmark.wan0: mask 0 would match every packet: `0x100/0'"'"
+bad "{ \"socket_path\": \"$T_SOCK\", \"interfaces\": [\"wan*\"], \"fwmark\": { \"wan0\": \"0x100\", \"wan1\": \"0x20000000/0xf0000000\" } }" \
+	"fwmark.wan1: 0x20000000/0xf0000000 overlaps rtallocd's mark_mask 0xf0000000 (the marks it leases to exec users and bindings): choose a mark outside it"
 bad '{ "interfaces": ["wan*"], "forward_from": ["lan/0"] }' "forward_from[0]: not an interface name: \`lan/0'"
 bad '{ "interfaces": ["wan*"] ' 'config: not valid JSON: unexpected end of data at offset 26'
 out=$(t_in "$H" "$AGENT" 2>&1); rc=$?
@@ -38,7 +41,7 @@ ip -n "$H" addr add 198.51.100.7/24 dev wan1
 cat >"$CONF" <<EOC
 { "socket_path": "$T_SOCK", "interfaces": ["wan*"], "families": ["inet"] }
 EOC
-t_bg_ready rtalloc-agent "$H" "$AGENT" -c "$CONF" || exit 1
+t_bg_ready rtalloc-agent "$H" "$AGENT" -c "$CONF" 2>"$T_DIR/agent.log" || exit 1
 PID=$T_LAST_PID
 t_eq "both uplinks managed" 2 "$(ip -n "$H" rule | grep -c 'from [0-9].* proto 122')"
 
@@ -56,6 +59,17 @@ kill -HUP "$PID"
 sleep 0.5
 t_check "a bad reload keeps the agent running" kill -0 "$PID"
 t_check "and the running configuration" has_mark
+# An fwmark value inside rtallocd's leased-mark pool (mark_mask, default
+# 0xf0000000): refused in one line, the running configuration kept.
+cat >"$CONF" <<EOC
+{ "socket_path": "$T_SOCK", "interfaces": ["wan*"], "families": ["inet"], "fwmark": { "wan1": "0x100/0xff00", "wan0": "0x30000000/0xf0000000" } }
+EOC
+kill -HUP "$PID"
+t_check "reload: an fwmark in mark_mask is refused, naming it" t_wait 2 grep -qx \
+	"rtalloc-agent: error: reload: fwmark.wan0: 0x30000000/0xf0000000 overlaps rtallocd's mark_mask 0xf0000000 (the marks it leases to exec users and bindings): choose a mark outside it (keeping the running configuration)" \
+	"$T_DIR/agent.log"
+t_check "and the running configuration is kept" has_mark
+t_eq "no rule for the refused mark" "" "$(ip -n "$H" rule | grep 'fwmark 0x30000000')"
 cat >"$CONF" <<EOC
 { "socket_path": "$T_SOCK", "interfaces": ["wan*"], "exclude": ["wan1"], "families": ["inet"] }
 EOC

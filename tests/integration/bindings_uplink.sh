@@ -61,9 +61,17 @@ check "bound"
 t_check "show up2 --json: its bindings" python3 -c '
 import json, sys
 u = json.loads(sys.stdin.read())["uplinks"][0]
-assert u["bindings"] == [{"cgroup": sys.argv[1], "policy": "default"},
-                         {"from": "172.17.0.0/16", "policy": "strict"},
-                         {"iif": "lan0", "policy": "default"}], u["bindings"]' "$CG" <<<"$(up_show up2 --json)"
+b = u["bindings"]
+m = b[0]["mark"]
+assert b == [{"cgroup": sys.argv[1], "policy": "default", "mark": m, "mark_mask": 0xf0000000},
+             {"from": "172.17.0.0/16", "policy": "strict", "mark": None, "mark_mask": None},
+             {"iif": "lan0", "policy": "default", "mark": None, "mark_mask": None}], b
+assert isinstance(m, int) and m and m & ~0xf0000000 == 0, m
+assert u["exec"] == [], u' "$CG" <<<"$(up_show up2 --json)"
+t_check "show up2: the cgroup binding with its leased mark and policy" grep -Eq \
+	"^ +Bindings: cgroup $CG \\(default, mark 0x[1-9a-e]0000000/0xf0000000\\)$" <<<"$(up_show up2)"
+t_check "show up2: the source binding with its policy" grep -Eq \
+	"^ +from 172.17.0.0/16 \\(strict\\)$" <<<"$(up_show up2)"
 
 kill -TERM "$UP_AGENT_PID"; wait "$UP_AGENT_PID" 2>/dev/null
 t_eq "agent stopped: the cgroup's traffic follows unbound traffic" 10.1.0.2 "$(svc)"

@@ -111,6 +111,8 @@ done
 t_check "completion: -i offers interfaces" bash -c 'grep -qx lo <<<"$1"' x "$(complete_words rtalloc -4 -i l)"
 t_check "completion: packetmark's COMMAND is a command" \
 	bash -c 'grep -qx true <<<"$1"' x "$(complete_words packetmark 0x1 tru)"
+t_check "completion: packetmark -d SOCKET MARK: then the command" \
+	bash -c 'grep -qx true <<<"$1"' x "$(complete_words packetmark -d rt0 0x1 tru)"
 # rtalloc's subcommands, from the Subcommands line of its --help: a stand-in
 # rtalloc with one shows it is read there (no subcommand exists yet here).
 cat >"$T_DIR/rtalloc" <<'SH'

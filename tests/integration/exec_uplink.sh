@@ -6,7 +6,7 @@
 # exist while a command runs and go with the last one; a member of
 # exec_gids may use it, another user may not.  With up2's link down,
 # --strict fails at once (network unreachable), the default policy follows
-# up1.
+# up1.  A command running through an agent restart keeps its uplink.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/uplinks.sh"
 t_require_root
@@ -29,7 +29,8 @@ t_eq "exec up2: a child's child too" 10.2.0.2 "$(rx up2 -- bash -c '(v4)')"
 t_eq "exec up1: up1's source" 10.1.0.2 "$(rx up1 -- bash -c v4)"
 t_eq "meanwhile unbound traffic still leaves by up1" 10.1.0.2 "$(tk_src)"
 
-rx up2 -- sleep 4 &
+# Not through rx or t_in: $! of a function is a subshell's; this is rtalloc's.
+ip netns exec "$H" "$RTALLOC" exec -d "$T_SOCK" up2 -- sleep 4 &
 XP=$!
 sleep 0.5
 t_check "while it runs: fwmark rule into up2's IPv4 table" \
@@ -37,12 +38,46 @@ t_check "while it runs: fwmark rule into up2's IPv4 table" \
 t_check "while it runs: into up2's IPv6 table" \
 	grep -q "^9100:.*fwmark 0x[0-9a-f]*/0xf0000000 lookup $T26 proto 122" <<<"$(ip -n "$H" -6 rule show pref 9100)"
 t_check "--status: the exec rules are no difference" t_in "$H" "$RTALLOC" -d "$T_SOCK" --status
+t_check "show up2 --json: the exec user with its leased mark and policy" python3 -c '
+import json, sys
+u = json.load(sys.stdin)["uplinks"][0]
+x = u["exec"]
+assert len(x) == 1 and x[0]["policy"] == "default" and x[0]["uid"] == 0, x
+assert x[0]["mark_mask"] == 0xf0000000 and x[0]["mark"] and x[0]["mark"] & ~0xf0000000 == 0, x
+assert isinstance(x[0]["pid"], int) and x[0]["pid"] == int(sys.argv[1]), (x, sys.argv)' "$XP" <<<"$(up_show up2 --json)"
+t_check "show up2: Exec: the user, its policy and mark" grep -Eq \
+	"^ +Exec: pid $XP uid 0 \\(default, mark 0x[1-9a-e]0000000/0xf0000000\\)$" <<<"$(up_show up2)"
+t_check "show up1: no exec user" grep -Eq "^ +Exec: -$" <<<"$(up_show up1)"
 ip -n "$H" rule del pref 9100 lookup "$T2"
 t_check "a deleted exec rule is restored" t_wait 3 eval \
 	"ip -n '$H' rule show pref 9100 | grep -q 'lookup $T2 proto 122'"
 wait "$XP"
 no_rules() { [ -z "$(ip -n "$H" rule show pref 9100)$(ip -n "$H" -6 rule show pref 9100)" ]; }
 t_check "the last user gone, the rules go" t_wait 2 no_rules
+
+# A command still running when the agent restarts keeps its uplink: the
+# new agent takes it over (/run/rtalloc-agent: its mark, its rules into
+# up2's tables of now) and removes them when it ends.
+GO=$T_DIR/go OUT=$T_DIR/out
+ip netns exec "$H" "$RTALLOC" exec -d "$T_SOCK" up2 -- \
+	bash -c "until [ -e '$GO' ]; do sleep 0.1; done; v4 >'$OUT'" &
+XP=$!
+mark_of() { ip -n "$H" rule show pref 9100 | grep -o 'fwmark 0x[0-9a-f]*' | sort -u; }
+t_check "before the restart: the command's rule" t_wait 3 eval '[ -n "$(mark_of)" ]'
+m=$(mark_of)
+kill -TERM "$UP_AGENT_PID"; wait "$UP_AGENT_PID" 2>/dev/null
+t_eq "the agent stopped: its rules went" "" "$(mark_of)"
+up_agent || exit 1
+t_wait 5 up_tables
+t2=$(up_table 10.2.0.2)
+t_check "restarted: the running command's rule is back, into up2's table $t2" t_wait 3 eval \
+	"ip -n '$H' rule show pref 9100 | grep -q '$m/0xf0000000 lookup $t2 proto 122'"
+t_eq "restarted: with the same mark" "$m" "$(mark_of)"
+t_check "restarted: rtalloc show lists it under up2" grep -Eq "^ +Exec: pid $XP uid 0 " <<<"$(up_show up2)"
+touch "$GO"
+wait "$XP"
+t_eq "restarted: the running command still leaves by up2" 10.2.0.2 "$(cat "$OUT")"
+t_check "it ended: its rules go" t_wait 3 no_rules
 
 out=$(t_in "$H" setpriv --reuid 4242 --regid 4242 --clear-groups "$RTALLOC" exec -d "$T_SOCK" up2 -- bash -c v4 2>&1)
 t_eq "exec_gids member: up2's source" 10.2.0.2 "$out"
@@ -70,7 +105,7 @@ ip -n "$H" rule del pref 5000
 # at once, the default follows unbound traffic; back online, up2 again.
 tk_start '"interval": 0.3, "timeout": 0.3, "down": 2, "up": 2, "targets": ["198.51.100.1"]'
 t_check "track: up2 online" t_wait 10 tk_is up2 online
-rx up2 -- sleep 30 &
+ip netns exec "$H" "$RTALLOC" exec -d "$T_SOCK" up2 -- sleep 30 &
 XP=$!
 tk_cut 100 2
 t_check "track: up2 offline" t_wait 10 tk_is up2 offline
@@ -79,7 +114,10 @@ t_check "up2 offline, --strict: network unreachable ($out)" grep -q "Network is 
 t_check "up2 offline, default policy: follows unbound traffic (up1)" t_wait 3 eval '[ "$(rx up2 -- bash -c v4)" = 10.1.0.2 ]'
 tk_cut 0 2
 t_check "up2 online again: exec up2 leaves by up2" t_wait 5 eval '[ "$(rx up2 -- bash -c v4)" = 10.2.0.2 ]'
-kill "$XP"; wait "$XP" 2>/dev/null
+SP=$(pgrep -x -P "$XP" sleep)
+t_check "exec's sleep 30 runs under rtalloc itself ($XP: $SP)" test -n "$SP"
+kill "$XP"; wait "$XP" 2>/dev/null	# rtalloc passes SIGTERM on to sleep
+t_check "the killed exec's sleep is gone, not left running" t_wait 2 eval "! kill -0 $SP 2>/dev/null"
 kill "$TK_PID"; wait "$TK_PID" 2>/dev/null
 
 ip -n "$H" link set up2 down

@@ -27,27 +27,10 @@ t_check "track: both online" t_wait 10 eval 'tk_is up1 online && tk_is up2 onlin
 
 # The far host: an MPTCP sink counting what it got; limits raised.
 t_in "$TK_F" ip mptcp limits set subflow 4 add_addr_accepted 4
-t_bg "$TK_F" python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("198.51.100.1", 8000)); s.listen(4)
-c, _ = s.accept(); n = 0
-while True:
-    d = c.recv(65536)
-    if not d: break
-    n += len(d); open(sys.argv[1], "w").write(str(n))
-' "$T_DIR/got"
+up_mptcp_sink 198.51.100.1 "$T_DIR/got"
 sleep 0.3
 # The host: an MPTCP sender, 16 KiB every 50 ms for 8 s.
-t_bg "$H" python3 -c '
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
-s.connect(("198.51.100.1", 8000))
-end = time.time() + 8
-while time.time() < end:
-    s.sendall(b"x" * 16384); time.sleep(0.05)
-'
+up_mptcp_send 8
 subflows() { t_in "$TK_F" ss -tnH state established '( sport = :8000 )' | awk '{ print $4 }' | sed 's/:[0-9]*$//' | sort; }
 t_check "a subflow through each uplink, each with its source ($(subflows | tr '\n' ' '))" t_wait 4 eval \
 	'[ "$(subflows | tr "\n" " ")" = "10.1.0.2 10.2.0.2 " ]'

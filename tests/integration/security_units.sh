@@ -21,6 +21,10 @@ t_check "rtalloc-track.service: RuntimeDirectory=rtalloc-track" \
 	grep -qx "RuntimeDirectory=rtalloc-track" "$TOP/systemd/rtalloc-track.service"
 t_check "rtalloc-wan-dnsmasq.service: RuntimeDirectory=rtalloc-wan-dnsmasq" \
 	grep -qx "RuntimeDirectory=rtalloc-wan-dnsmasq" "$TOP/hooks/wan-dnsmasq/rtalloc-wan-dnsmasq.service"
+t_check "rtalloc-agent.service: RuntimeDirectory=rtalloc-agent, kept over a restart (exec take-over)" \
+	grep -qx "RuntimeDirectoryPreserve=yes" "$TOP/systemd/rtalloc-agent.service"
+t_check "rtalloc-agent.service: RuntimeDirectory=rtalloc-agent" \
+	grep -qx "RuntimeDirectory=rtalloc-agent" "$TOP/systemd/rtalloc-agent.service"
 t_eq "only rtallocd.service has RuntimeDirectory=rtalloc" "$TOP/systemd/rtallocd.service" \
 	"$(grep -lx "RuntimeDirectory=rtalloc" "$TOP"/systemd/*.service "$TOP"/hooks/*/*.service)"
 t_done

@@ -3,7 +3,8 @@
 # (docs/protocol.md, Marks): two holders (an exec user and a binding) get
 # distinct marks inside the mask, written to the database; a restart (kill
 # -9) keeps them; a release frees one, a lapse ends one; table leases and
-# v1 requests are unaffected.
+# v1 requests are unaffected.  rtalloc --list shows the pool and the mark
+# leases; packetmark -d warns about an explicit mark inside the pool.
 . "$(dirname "$0")/../lib.sh"
 t_require_root
 t_netns marks
@@ -35,6 +36,36 @@ t_eq "after a restart exec-1 renews and keeps its mark" "$m1" "$(t_req "$(mq 0 e
 t_eq "and binding-1 keeps its own" "$m2" "$(t_req "$(mq 0 binding-1 wan1)" | t_field table)"
 m3=$(t_req "$(mq 0 exec-2 wan0)" | t_field table)
 t_check "a newcomer gets neither ($m3)" test "${m3:-0}" -gt 0 -a "$m3" != "$m1" -a "$m3" != "$m2"
+
+# rtalloc --list shows the mark pool and its leases beside the tables.
+out=$(t_in "$NS" "$RTALLOC" -d "$T_SOCK" --list)
+t_check "--list: the mark pool, 3 leased of 15, Firezone's 0x0d000000 never ($out)" \
+	grep -qx "marks under mark_mask 0x0f000000: 3 leased, 11 free" <<<"$out"
+t_check "--list: exec-1's mark on wan0 ($out)" \
+	grep -Eq "^$(printf '0x%08x' "$m1") +wan0 +exec-1 +[0-9]+ " <<<"$out"
+t_check "--list: binding-1's mark on wan1" \
+	grep -Eq "^$(printf '0x%08x' "$m2") +wan1 +binding-1 +[0-9]+ " <<<"$out"
+json=$(t_in "$NS" "$RTALLOC" -d "$T_SOCK" --list --json)
+t_check "--list --json: mark leases with typed fields and the pool ($json)" python3 -c '
+import json, sys
+l = [x for x in json.load(sys.stdin) if x["family"] == "mark"]
+m = {x["address"]: x for x in l}
+assert len(l) == 3, l
+e = m["exec-1"]
+assert e["mark"] == '"$m1"' and e["ifname"] == "wan0" and e["mark_mask"] == 0x0f000000, e
+assert 0 < e["seconds_left"] <= 3 and e["marks_used"] == 3 and e["marks_free"] == 11, e
+assert "table" not in e, e' <<<"$json"
+
+# packetmark -d SOCKET: an explicit mark with bits in the pool is one
+# warning naming mark and mask; a mark outside it, none.
+PM=$BUILD/packetmark
+out=$(t_in "$NS" "$PM" -d "$T_SOCK" --preload 0x05000000 -- true 2>&1); rc=$?
+t_eq "packetmark: a mark in the pool still runs the command" 0 "$rc"
+t_eq "packetmark: a mark in the pool is one warning naming mark and mask" \
+	"packetmark: warning: mark 0x5000000 overlaps rtallocd's mark_mask 0xf000000: it may be the mark of an rtalloc exec or a binding (choose one outside the mask)" "$out"
+t_eq "packetmark: a mark outside the pool, no warning" "" \
+	"$(t_in "$NS" "$PM" -d "$T_SOCK" --preload 0x100 -- true 2>&1)"
+t_eq "packetmark without -d asks nobody" "" "$(t_in "$NS" "$PM" --preload 0x05000000 -- true 2>&1)"
 
 t_eq "binding-1 releases its mark" "$m2" "$(t_req "$(mq 1 binding-1 wan1)" | t_field table)"
 t_eq "its row is no longer alive" 0 "$(t_rows "SELECT alive FROM leases WHERE family=255 AND tbl=$m2")"

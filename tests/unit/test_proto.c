@@ -441,6 +441,35 @@ static void test_list(void **state)
 	assert_int_equal(out.pool_used[1], 4294967295u);
 	assert_int_equal(out.pool_free[1], 0);
 	proto_list_free(&out);
+	/* a mark lease and the mark pool */
+	in.n = 1;
+	in.total = 1;
+	in.has_marks = true;
+	in.mark_mask = 0xf0000000u;
+	in.marks_used = 1;
+	in.marks_free = 13;
+	leases[0] = (struct proto_lease){ .family = AF_UNSPEC, .table = 0x10000000u, .seconds_left = 9,
+					  .mark = true };
+	snprintf(leases[0].address, sizeof(leases[0].address), "exec-1");
+	snprintf(leases[0].ifname, sizeof(leases[0].ifname), "wan0");
+	n = proto_list_format(&in, buf, sizeof(buf), &fitted);
+	assert_int_equal(proto_list_parse(buf, (size_t)n, &out, err, sizeof(err)), 0);
+	assert_true(out.has_marks);
+	assert_int_equal(out.mark_mask, 0xf0000000u);
+	assert_int_equal(out.marks_used, 1);
+	assert_int_equal(out.marks_free, 13);
+	assert_int_equal(out.n, 1);
+	assert_true(out.leases[0].mark);
+	assert_int_equal(out.leases[0].table, 0x10000000u);
+	assert_string_equal(out.leases[0].address, "exec-1");
+	proto_list_free(&out);
+	const char *mk = "{\"version\":2,\"cmd\":4,\"total\":1,\"next\":0,\"leases\":[{\"addr_family\":2,"
+			 "\"address\":\"10.0.0.1\",\"ifname\":\"a\",\"table\":1,\"seconds_left\":1,\"uid\":0,\"mark\":1}]}";
+	assert_int_equal(proto_list_parse(mk, strlen(mk), &out, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "a mark lease has addr_family 0"));
+	const char *mp = "{\"version\":2,\"cmd\":4,\"total\":0,\"next\":0,\"leases\":[],\"marks\":{\"mask\":0}}";
+	assert_int_equal(proto_list_parse(mp, strlen(mp), &out, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "mask: must be"));
 	const char *p = "{\"version\":2,\"cmd\":4,\"total\":0,\"next\":0,\"leases\":[],\"pool\":{\"inet\":{\"used\":1}}}";
 	assert_int_equal(proto_list_parse(p, strlen(p), &out, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "free: missing"));
