@@ -130,7 +130,7 @@ const struct hint *hintwatch_find(const struct hintwatch *w, const char *ifname)
 }
 
 static int add_route(struct kroute_set *out, const struct uplink *u, const struct inet_addr *dst,
-		     uint8_t dst_len, const struct inet_addr *gw)
+		     uint8_t dst_len, const struct inet_addr *gw, uint32_t pref)
 {
 	struct kroute r;
 
@@ -147,8 +147,7 @@ static int add_route(struct kroute_set *out, const struct uplink *u, const struc
 	r.scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
 	/* The kernel's metric for an IPv6 route given none: the mirror
 	 * then sees the route it asked for. */
-	if (r.family == AF_INET6)
-		r.metric = 1024;
+	r.metric = (r.family == AF_INET6 ? 1024 : 0) + pref;
 	return kroute_set_add(out, &r);
 }
 
@@ -156,22 +155,28 @@ int hintwatch_routes(const struct hint *h, const struct neighbours *nb, const st
 		     bool main_default, struct kroute_set *out)
 {
 	const struct inet_addr *gw = NULL;
+	uint32_t npref = 0;
 
 	for (size_t i = 0; h && i < h->nroutes; i++) {
 		const struct route_arg *r = &h->routes[i];
 
 		if (r->dst.family == u->key.family &&
-		    add_route(out, u, &r->dst, r->dst_len, r->has_gw ? &r->gw : NULL) < 0)
+		    add_route(out, u, &r->dst, r->dst_len, r->has_gw ? &r->gw : NULL, 0) < 0)
 			return -ENOMEM;
 	}
 	if (main_default)
 		return 0;
-	for (size_t i = 0; h && i < h->ngw && !gw; i++)
-		if (h->gw[i].family == u->key.family)
-			gw = &h->gw[i];
-	if (!gw && u->key.family == AF_INET6 && nb)
+	/* Every gateway of the family, the first preferred (metric +0, +1,
+	 * ...), as a DHCP server's routers option lists them. */
+	for (size_t i = 0; h && i < h->ngw; i++) {
+		if (h->gw[i].family != u->key.family)
+			continue;
+		if (add_route(out, u, NULL, 0, &h->gw[i], npref++) < 0)
+			return -ENOMEM;
+	}
+	if (!npref && u->key.family == AF_INET6 && nb)
 		gw = neigh_router(nb, u->ifindex);
-	if (gw && add_route(out, u, NULL, 0, gw) < 0)
+	if (gw && add_route(out, u, NULL, 0, gw, 0) < 0)
 		return -ENOMEM;
 	return 0;
 }

@@ -88,6 +88,15 @@ static void test_routes(void **state)
 	assert_int_equal(out.v[1].dst_len, 0);
 	assert_int_equal(out.v[1].gw.family, AF_INET);
 	assert_int_equal(out.v[1].oif, 7);
+	/* every IPv4 router, the first preferred (dhclient's new_routers) */
+	assert_int_equal(hint_add_gateway(&h, "10.101.0.9", err, sizeof(err)), 0);
+	out.n = 0;
+	assert_int_equal(hintwatch_routes(&h, NULL, &u, false, &out), 0);
+	assert_int_equal(out.n, 3);
+	assert_int_equal(out.v[1].metric, 0);
+	assert_int_equal(out.v[2].dst_len, 0);
+	assert_int_equal(out.v[2].metric, 1);
+	assert_memory_not_equal(&out.v[1].gw, &out.v[2].gw, sizeof(out.v[1].gw));
 	/* no hint, no router: nothing */
 	out.n = 0;
 	assert_int_equal(hintwatch_routes(NULL, NULL, &u, false, &out), 0);
