@@ -97,6 +97,16 @@ static void test_routes(void **state)
 	assert_int_equal(out.v[2].dst_len, 0);
 	assert_int_equal(out.v[2].metric, 1);
 	assert_memory_not_equal(&out.v[1].gw, &out.v[2].gw, sizeof(out.v[1].gw));
+	/* IPv6: from the kernel's own 1024, the second gateway 1025 */
+	assert_int_equal(hint_add_gateway(&h, "fe80::2", err, sizeof(err)), 0);
+	u.key.family = AF_INET6;
+	out.n = 0;
+	assert_int_equal(hintwatch_routes(&h, NULL, &u, false, &out), 0);
+	assert_int_equal(out.n, 2);
+	assert_int_equal(out.v[0].metric, 1024);
+	assert_int_equal(out.v[1].metric, 1025);
+	assert_int_equal(out.v[1].gw.family, AF_INET6);
+	u.key.family = AF_INET;
 	/* no hint, no router: nothing */
 	out.n = 0;
 	assert_int_equal(hintwatch_routes(NULL, NULL, &u, false, &out), 0);
