@@ -599,6 +599,9 @@ static void hints_ready(struct loop_fd *fd, uint32_t events)
 		engine_rescan(&a->e);
 		pass_now(a);
 	}
+	/* Acted on (or unchanged, a renewal): the hook waiting may go on. */
+	if (ret >= 0)
+		hintwatch_ack(&a->hw);
 }
 
 static void neigh_ready(struct loop_fd *fd, uint32_t events)

@@ -1,11 +1,13 @@
 /* hintwatch: the agent's hint directory, watched (hintwatch.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hintwatch.h"
@@ -115,13 +117,42 @@ int hintwatch_read(struct hintwatch *w)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
-	bool any = false;
 
-	while ((n = read(w->fd, buf, sizeof(buf))) > 0)
-		any = true;
+	w->touched = false;
+	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
+			const struct inotify_event *ev = (const void *)(buf + off);
+
+			/* Dot files are temp files and the agent's own
+			 * HINT_APPLIED: no hint changed. */
+			if (!ev->len || ev->name[0] != '.')
+				w->touched = true;
+			off += (ssize_t)(sizeof(*ev) + ev->len);
+		}
+	}
 	if (n < 0 && errno != EAGAIN)
 		return -errno;
-	return any ? reload(w) : 0;
+	return w->touched ? reload(w) : 0;
+}
+
+void hintwatch_ack(const struct hintwatch *w)
+{
+	char path[320];
+	struct timespec now[2];
+	int fd;
+
+	if (!w->touched)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", w->dir, HINT_APPLIED);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	/* The real clock's nanoseconds, not the file system's coarse one:
+	 * `rtalloc hint` compares them with the time it wrote its hint. */
+	clock_gettime(CLOCK_REALTIME, &now[0]);
+	now[1] = now[0];
+	futimens(fd, now);
+	close(fd);
 }
 
 const struct hint *hintwatch_find(const struct hintwatch *w, const char *ifname)

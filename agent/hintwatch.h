@@ -15,6 +15,7 @@ struct hintwatch {
 	char dir[256];
 	struct hint *v;
 	size_t n;
+	bool touched;			/* the last read saw a hint file's event */
 };
 
 /* Makes the directory (root's, 0700) for socket_path, watches it, reads
@@ -24,6 +25,9 @@ void hintwatch_close(struct hintwatch *w);
 /* Drains the inotify events and reads the hints again: 1 when any
  * changed, 0, or -errno. */
 int hintwatch_read(struct hintwatch *w);
+/* After the pass that followed a read that saw a hint file's event: stamps
+ * HINT_APPLIED with the time, which `rtalloc hint` waits for. */
+void hintwatch_ack(const struct hintwatch *w);
 const struct hint *hintwatch_find(const struct hintwatch *w, const char *ifname);
 /* The routes u's table gets beyond main's copy (engine_ops.extra_routes):
  * the hint's routes of u's family; and, when main has no default route

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "owner.h"
@@ -30,8 +32,36 @@ static void usage(FILE *out)
 		"                  as it is)\n"
 		"  --down          the uplink went down or was released: its hint goes\n"
 		"  -d SOCKET       rtallocd's socket the agent serves (%s)\n"
-		"Without a running rtalloc-agent, one line is logged and nothing changes.\n",
-		PROTO_DEFAULT_SOCKET);
+		"It waits (up to %d s) until the agent has acted on it.  Without a running\n"
+		"rtalloc-agent, one line is logged and nothing changes.\n",
+		PROTO_DEFAULT_SOCKET, HINT_WAIT_MS / 1000);
+}
+
+static bool later(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/* Waits (<= HINT_WAIT_MS) until the agent stamped HINT_APPLIED after the
+ * hint was in place: it read it and its pass ran, so what the caller
+ * asserts next (a table's routes, the servers-file) is already so. */
+static bool wait_applied(const char *dir)
+{
+	char path[320];
+	struct timespec written, start, now;
+	struct stat st;
+
+	clock_gettime(CLOCK_REALTIME, &written);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	snprintf(path, sizeof(path), "%s/%s", dir, HINT_APPLIED);
+	for (;;) {
+		if (stat(path, &st) == 0 && later(&st.st_mtim, &written))
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >= HINT_WAIT_MS)
+			return false;
+		usleep(20 * 1000);
+	}
 }
 
 int hint_main(int argc, char **argv)
@@ -113,10 +143,13 @@ int hint_main(int argc, char **argv)
 	}
 	ret = down ? hint_remove(dir, h.ifname) : hint_write(dir, &h);
 	if (ret == -ENOENT && down)
-		ret = 0;
+		return EXIT_LEASED;	/* nothing was there: nothing to wait for */
 	if (ret < 0) {
 		log_msg(LOG_ERR, "hint for %s: %s: %s", h.ifname, dir, strerror(-ret));
 		return EXIT_SYSTEM;
 	}
+	if (!wait_applied(dir))
+		log_msg(LOG_WARNING, "hint for %s given; rtalloc-agent has not acted on it within %d s",
+			h.ifname, HINT_WAIT_MS / 1000);
 	return EXIT_LEASED;
 }

@@ -21,6 +21,10 @@
 #include "routearg.h"
 
 #define HINT_ROOT "/run/rtalloc/hints"
+/* In the directory: its mtime is when the agent last acted on the hints
+ * (after the pass that read them); `rtalloc hint` waits for it. */
+#define HINT_APPLIED ".applied"
+#define HINT_WAIT_MS 5000
 #define HINT_GW_MAX 8
 #define HINT_DNS_MAX 8
 #define HINT_FILE_MAX 8192
