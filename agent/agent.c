@@ -380,16 +380,28 @@ static void lease_ready(struct loop_fd *fd, uint32_t events)
 
 /* ---- engine callbacks ---- */
 
+/* A hint's --fwmark where agent.json's fwmark names none for the link. */
+static bool hinted_policy(const struct hint *h, struct uplink_policy *pol)
+{
+	if (h && h->has_fwmark && !pol->has_fwmark) {
+		pol->has_fwmark = true;
+		pol->fwmark = h->fwmark;
+		pol->fwmask = h->fwmask;
+	}
+	return true;
+}
+
 static bool cb_manage(struct engine *e, int family, const char *ifname, struct uplink_policy *pol)
 {
 	struct agent *a = e->owner;
+	const struct hint *h = hintwatch_find(&a->hw, ifname);
 
 	if (agentcfg_manages(&a->cfg, family, ifname, pol))
-		return true;
-	if (!hintwatch_find(&a->hw, ifname))
+		return hinted_policy(h, pol);
+	if (!h)
 		return false;
 	if (agentcfg_manages_hinted(&a->cfg, family, ifname, pol))
-		return true;
+		return hinted_policy(h, pol);
 	log_msg(LOG_INFO, "hint for %s (IPv%d) ignored: excluded by %s", ifname,
 		family == AF_INET ? 4 : 6, a->path);
 	return false;

@@ -22,7 +22,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: rtalloc hint IFACE [--gateway ADDR]... [--route DEST[/LEN][,via GW]]...\n"
-		"                    [--dns ADDR]... [--primary] [--down] [-d SOCKET]\n"
+		"                    [--dns ADDR]... [--primary] [--fwmark MARK[/MASK]] [--down]\n"
+		"                    [-d SOCKET]\n"
 		"  --gateway ADDR  the uplink's router where the tool keeps it out of main\n"
 		"                  (never-default), the first preferred; 0.0.0.0 and ::\n"
 		"                  are ignored\n"
@@ -30,6 +31,8 @@ static void usage(FILE *out)
 		"  --dns ADDR      a DNS server of the uplink (the agent's servers-file)\n"
 		"  --primary       the uplink is the primary one (recorded; main is left\n"
 		"                  as it is)\n"
+		"  --fwmark M[/K]  packets marked M (under mask K) also take the uplink's\n"
+		"                  table (`fwmark M/K lookup TABLE`, the agent's fwmark pref)\n"
 		"  --down          the uplink went down or was released: its hint goes\n"
 		"  -d SOCKET       rtallocd's socket the agent serves (%s)\n"
 		"It waits (up to %d s) until the agent has acted on it.  Without a running\n"
@@ -71,6 +74,7 @@ int hint_main(int argc, char **argv)
 		{ "route", required_argument, NULL, 'r' },
 		{ "dns", required_argument, NULL, 'n' },
 		{ "primary", no_argument, NULL, 'p' },
+		{ "fwmark", required_argument, NULL, 'm' },
 		{ "down", no_argument, NULL, 'x' },
 		{ "socket", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -102,6 +106,9 @@ int hint_main(int argc, char **argv)
 			break;
 		case 'p':
 			h.primary = true;
+			break;
+		case 'm':
+			ret = hint_set_fwmark(&h, optarg, err, sizeof(err));
 			break;
 		case 'x':
 			down = true;

@@ -9,6 +9,7 @@
  *   route DEST/LEN[,via GW]       (route_arg_str's text)
  *   dns ADDR
  *   primary
+ *   fwmark MARK/MASK               (hex)
  * one item a line.  `rtalloc hint --down` removes the file. */
 #ifndef RTALLOC_AGENTHINT_H
 #define RTALLOC_AGENTHINT_H
@@ -16,6 +17,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "addr.h"
 #include "routearg.h"
@@ -38,6 +40,9 @@ struct hint {
 	struct inet_addr dns[HINT_DNS_MAX];
 	size_t ndns;
 	bool primary;
+	bool has_fwmark;		/* the uplink's table also gets
+					 * `fwmark MARK/MASK lookup T` */
+	uint32_t fwmark, fwmask;
 };
 
 /* The agent's hint directory for rtallocd's socket_path (one agent per
@@ -48,6 +53,8 @@ int hint_dir(const char *socket_path, char *buf, size_t len);
 int hint_add_gateway(struct hint *h, const char *s, char *err, size_t errlen);
 int hint_add_dns(struct hint *h, const char *s, char *err, size_t errlen);
 int hint_add_route(struct hint *h, const char *s, char *err, size_t errlen);
+/* MARK[/MASK] (mark_mask_parse): 0 or -EINVAL. */
+int hint_set_fwmark(struct hint *h, const char *s, char *err, size_t errlen);
 /* The file's text; 0 or -ENOSPC. */
 int hint_format(const struct hint *h, char *buf, size_t len);
 /* Parses a file's text: 0, or -EINVAL with one line in err. */

@@ -29,6 +29,7 @@ static void test_roundtrip(void **state)
 	assert_int_equal(hint_add_route(&h, "2001:db8:5::/48", err, sizeof(err)), 0);
 	assert_int_equal(hint_add_dns(&h, "2001:db8:201::53", err, sizeof(err)), 0);
 	h.primary = true;
+	assert_int_equal(hint_set_fwmark(&h, "0x1000/0xff00", err, sizeof(err)), 0);
 	assert_int_equal(h.ngw, 2);
 	assert_int_equal(hint_format(&h, text, sizeof(text)), 0);
 	assert_int_equal(hint_parse(&back, "wan1", text, err, sizeof(err)), 0);
@@ -36,6 +37,9 @@ static void test_roundtrip(void **state)
 	assert_int_equal(back.nroutes, 2);
 	assert_int_equal(back.ndns, 1);
 	assert_true(back.primary);
+	assert_true(back.has_fwmark);
+	assert_int_equal(back.fwmark, 0x1000);
+	assert_int_equal(back.fwmask, 0xff00);
 	assert_int_equal(back.routes[0].dst_len, 24);
 	assert_true(back.routes[0].has_gw);
 	assert_false(back.routes[1].has_gw);
@@ -58,6 +62,8 @@ static void test_refusals(void **state)
 	assert_int_equal(h.ngw + h.ndns + h.nroutes, 0);
 	assert_int_equal(hint_parse(&h, "wan0", "gateway 10.0.0.1\ncolour blue\n", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "line 2: unknown item `colour blue'");
+	assert_int_equal(hint_parse(&h, "wan0", "fwmark 0x1000/0", err, sizeof(err)), -EINVAL);
+	assert_int_equal(hint_parse(&h, "wan0", "fwmark 010", err, sizeof(err)), -EINVAL);
 	assert_int_equal(hint_parse(&h, "a/b", "", err, sizeof(err)), -EINVAL);
 	assert_int_equal(hint_parse(&h, "wan0", "gateway 0.0.0.0", err, sizeof(err)), -EINVAL);
 }
