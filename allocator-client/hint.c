@@ -22,8 +22,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: rtalloc hint IFACE [--gateway ADDR]... [--route DEST[/LEN][,via GW]]...\n"
-		"                    [--dns ADDR]... [--primary] [--fwmark MARK[/MASK]] [--down]\n"
-		"                    [-d SOCKET]\n"
+		"                    [--dns ADDR]... [--primary] [--fwmark MARK[/MASK]]\n"
+		"                    [--forward-iif IF]... [--down] [-d SOCKET]\n"
 		"  --gateway ADDR  the uplink's router where the tool keeps it out of main\n"
 		"                  (never-default), the first preferred; 0.0.0.0 and ::\n"
 		"                  are ignored\n"
@@ -33,6 +33,8 @@ static void usage(FILE *out)
 		"                  as it is)\n"
 		"  --fwmark M[/K]  packets marked M (under mask K) also take the uplink's\n"
 		"                  table (`fwmark M/K lookup TABLE`, the agent's fwmark pref)\n"
+		"  --forward-iif IF  traffic forwarded from IF takes the uplinks' tables\n"
+		"                  (`iif IF lookup TABLE`, as agent.json's forward_from)\n"
 		"  --down          the uplink went down or was released: its hint goes\n"
 		"  -d SOCKET       rtallocd's socket the agent serves (%s)\n"
 		"It waits (up to %d s) until the agent has acted on it.  Without a running\n"
@@ -75,6 +77,7 @@ int hint_main(int argc, char **argv)
 		{ "dns", required_argument, NULL, 'n' },
 		{ "primary", no_argument, NULL, 'p' },
 		{ "fwmark", required_argument, NULL, 'm' },
+		{ "forward-iif", required_argument, NULL, 'f' },
 		{ "down", no_argument, NULL, 'x' },
 		{ "socket", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -109,6 +112,9 @@ int hint_main(int argc, char **argv)
 			break;
 		case 'm':
 			ret = hint_set_fwmark(&h, optarg, err, sizeof(err));
+			break;
+		case 'f':
+			ret = hint_add_forward(&h, optarg, err, sizeof(err));
 			break;
 		case 'x':
 			down = true;

@@ -91,6 +91,19 @@ int hint_add_route(struct hint *h, const char *s, char *err, size_t errlen)
 	return 0;
 }
 
+int hint_add_forward(struct hint *h, const char *s, char *err, size_t errlen)
+{
+	if (!ifname_valid(s))
+		return errbuf_fail(err, errlen, "--forward-iif: not an interface name: `%.40s'", s);
+	for (size_t i = 0; i < h->nforward; i++)
+		if (!strcmp(h->forward[i], s))
+			return 0;
+	if (h->nforward == HINT_FORWARD_MAX)
+		return errbuf_fail(err, errlen, "--forward-iif: more than %d", HINT_FORWARD_MAX);
+	snprintf(h->forward[h->nforward++], IFNAMSIZ, "%s", s);
+	return 0;
+}
+
 int hint_set_fwmark(struct hint *h, const char *s, char *err, size_t errlen)
 {
 	const char *why = NULL;
@@ -124,6 +137,8 @@ int hint_format(const struct hint *h, char *buf, size_t len)
 		PUT("primary\n");
 	if (h->has_fwmark)
 		PUT("fwmark 0x%x/0x%x\n", (unsigned)h->fwmark, (unsigned)h->fwmask);
+	for (size_t i = 0; i < h->nforward; i++)
+		PUT("forward-iif %s\n", h->forward[i]);
 #undef PUT
 	return 0;
 }
@@ -161,6 +176,8 @@ int hint_parse(struct hint *h, const char *ifname, const char *text, char *err, 
 			h->primary = true;
 		else if (!strncmp(line, "fwmark ", 7))
 			ret = hint_set_fwmark(h, line + 7, e, sizeof(e));
+		else if (!strncmp(line, "forward-iif ", 12))
+			ret = hint_add_forward(h, line + 12, e, sizeof(e));
 		else
 			ret = errbuf_fail(e, sizeof(e), "unknown item `%.40s'", line);
 		if (ret < 0)

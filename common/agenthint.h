@@ -10,6 +10,7 @@
  *   dns ADDR
  *   primary
  *   fwmark MARK/MASK               (hex)
+ *   forward-iif IFNAME
  * one item a line.  `rtalloc hint --down` removes the file. */
 #ifndef RTALLOC_AGENTHINT_H
 #define RTALLOC_AGENTHINT_H
@@ -29,6 +30,7 @@
 #define HINT_WAIT_MS 5000
 #define HINT_GW_MAX 8
 #define HINT_DNS_MAX 8
+#define HINT_FORWARD_MAX 4
 #define HINT_FILE_MAX 8192
 
 struct hint {
@@ -43,6 +45,10 @@ struct hint {
 	bool has_fwmark;		/* the uplink's table also gets
 					 * `fwmark MARK/MASK lookup T` */
 	uint32_t fwmark, fwmask;
+	/* Interfaces whose forwarded traffic takes the uplinks' tables
+	 * (`iif IF lookup T`, as agent.json's forward_from). */
+	char forward[HINT_FORWARD_MAX][IFNAMSIZ];
+	size_t nforward;
 };
 
 /* The agent's hint directory for rtallocd's socket_path (one agent per
@@ -53,6 +59,8 @@ int hint_dir(const char *socket_path, char *buf, size_t len);
 int hint_add_gateway(struct hint *h, const char *s, char *err, size_t errlen);
 int hint_add_dns(struct hint *h, const char *s, char *err, size_t errlen);
 int hint_add_route(struct hint *h, const char *s, char *err, size_t errlen);
+/* An interface name for forward (0, or -EINVAL: not a name, or full). */
+int hint_add_forward(struct hint *h, const char *s, char *err, size_t errlen);
 /* MARK[/MASK] (mark_mask_parse): 0 or -EINVAL. */
 int hint_set_fwmark(struct hint *h, const char *s, char *err, size_t errlen);
 /* The file's text; 0 or -ENOSPC. */

@@ -39,7 +39,7 @@ t_eq "rtalloc --status: wan1's IPv4 uplink has no default route" \
 # is still waiting a second later, and returns once the agent goes on.
 kill -STOP "$PR_AGENT_PID"
 hint wan1 --gateway 10.101.0.1 --gateway 0.0.0.0 --dns 10.201.0.53 --dns 2001:db8:201::53 \
-	--fwmark 0x1000 >"$T_DIR/hint.out" 2>&1 &
+	--fwmark 0x1000 --forward-iif lan0 >"$T_DIR/hint.out" 2>&1 &
 hint_pid=$!
 sleep 1
 t_check "rtalloc hint waits while the agent has not acted" kill -0 "$hint_pid"
@@ -51,6 +51,10 @@ t_check "--fwmark: wan1's IPv4 table also takes packets marked 0x1000 (pref 9000
 	grep -q "^9000:.*fwmark 0x1000 lookup $(pr_table "$a1") " <(ip -n "$PR_H" rule show pref 9000)
 t_check "... and its IPv6 table too" \
 	grep -q "fwmark 0x1000 lookup $(pr_table "$a16") " <(ip -n "$PR_H" -6 rule show pref 9000)
+t_check "--forward-iif lan0: an iif lan0 rule looks up wan1's IPv4 table" \
+	grep -qE "iif lan0 (\[detached\] )?lookup $(pr_table "$a1") " <(ip -n "$PR_H" rule show pref 91000)
+t_check "... and wan0's (every uplink's, as forward_from)" \
+	grep -qE "iif lan0 (\[detached\] )?lookup $(pr_table "$(pr_addr wan0 4)") " <(ip -n "$PR_H" rule show pref 91000)
 t_eq "--fwmark 0x1000/0x0: refused (exit 64), naming the mark" "64|1" \
 	"$(hint wan1 --fwmark 0x1000/0x0 >"$T_DIR/bad.out" 2>&1; echo "$?|$(grep -c -- '--fwmark: .*0x1000/0x0' "$T_DIR/bad.out")")"
 kill -STOP "$PR_AGENT_PID"
@@ -62,6 +66,8 @@ t_check "an agent that never acts: the hint gives up after 5 s ($took s) with on
 t_check "... naming what did not happen" grep -q "has not acted on it within 5 s" <<<"$out"
 nofwmark() { [ -z "$(ip -n "$PR_H" rule show pref 9000; ip -n "$PR_H" -6 rule show pref 9000)" ]; }
 t_check "a hint without --fwmark takes the fwmark rules away" t_wait 5 nofwmark
+noforward() { ! ip -n "$PR_H" rule show pref 91000 | grep -q "iif lan0"; }
+t_check "a hint without --forward-iif takes the iif lan0 rules away" t_wait 5 noforward
 t_check "rtalloc hint wan0 --dns" hint wan0 --dns 10.200.0.53 --dns 2001:db8:200::53
 nodefault_none() { [ -z "$(nodefault)" ]; }
 # `rtalloc hint` returns once the agent has acted on the hint: no waiting.

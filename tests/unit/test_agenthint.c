@@ -30,6 +30,10 @@ static void test_roundtrip(void **state)
 	assert_int_equal(hint_add_dns(&h, "2001:db8:201::53", err, sizeof(err)), 0);
 	h.primary = true;
 	assert_int_equal(hint_set_fwmark(&h, "0x1000/0xff00", err, sizeof(err)), 0);
+	assert_int_equal(hint_add_forward(&h, "lan0", err, sizeof(err)), 0);
+	assert_int_equal(hint_add_forward(&h, "lan0", err, sizeof(err)), 0);	/* once */
+	assert_int_equal(hint_add_forward(&h, "br-vms", err, sizeof(err)), 0);
+	assert_int_equal(hint_add_forward(&h, "a/b", err, sizeof(err)), -EINVAL);
 	assert_int_equal(h.ngw, 2);
 	assert_int_equal(hint_format(&h, text, sizeof(text)), 0);
 	assert_int_equal(hint_parse(&back, "wan1", text, err, sizeof(err)), 0);
@@ -40,6 +44,8 @@ static void test_roundtrip(void **state)
 	assert_true(back.has_fwmark);
 	assert_int_equal(back.fwmark, 0x1000);
 	assert_int_equal(back.fwmask, 0xff00);
+	assert_int_equal(back.nforward, 2);
+	assert_string_equal(back.forward[1], "br-vms");
 	assert_int_equal(back.routes[0].dst_len, 24);
 	assert_true(back.routes[0].has_gw);
 	assert_false(back.routes[1].has_gw);
