@@ -47,20 +47,20 @@ static bool later(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
 }
 
-/* Waits (<= HINT_WAIT_MS) until the agent stamped HINT_APPLIED after the
- * hint was in place: it read it and its pass ran, so what the caller
+/* Waits (<= HINT_WAIT_MS) until the agent stamped HINT_APPLIED later than
+ * `written`, taken just before the hint was put in place (after, the agent
+ * may already have acted): it read it and its pass ran, so what the caller
  * asserts next (a table's routes, the servers-file) is already so. */
-static bool wait_applied(const char *dir)
+static bool wait_applied(const char *dir, const struct timespec *written)
 {
 	char path[320];
-	struct timespec written, start, now;
+	struct timespec start, now;
 	struct stat st;
 
-	clock_gettime(CLOCK_REALTIME, &written);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	snprintf(path, sizeof(path), "%s/%s", dir, HINT_APPLIED);
 	for (;;) {
-		if (stat(path, &st) == 0 && later(&st.st_mtim, &written))
+		if (stat(path, &st) == 0 && later(&st.st_mtim, written))
 			return true;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >= HINT_WAIT_MS)
@@ -86,6 +86,7 @@ int hint_main(int argc, char **argv)
 	const char *sock = PROTO_DEFAULT_SOCKET;
 	struct hint h;
 	struct ucred cred = { 0 };
+	struct timespec written;
 	char dir[256], err[200] = "";
 	bool down = false;
 	int opt, ret;
@@ -154,6 +155,7 @@ int hint_main(int argc, char **argv)
 			h.ifname, sock);
 		return EXIT_LEASED;
 	}
+	clock_gettime(CLOCK_REALTIME, &written);
 	ret = down ? hint_remove(dir, h.ifname) : hint_write(dir, &h);
 	if (ret == -ENOENT && down)
 		return EXIT_LEASED;	/* nothing was there: nothing to wait for */
@@ -161,7 +163,7 @@ int hint_main(int argc, char **argv)
 		log_msg(LOG_ERR, "hint for %s: %s: %s", h.ifname, dir, strerror(-ret));
 		return EXIT_SYSTEM;
 	}
-	if (!wait_applied(dir))
+	if (!wait_applied(dir, &written))
 		log_msg(LOG_WARNING, "hint for %s given; rtalloc-agent has not acted on it within %d s",
 			h.ifname, HINT_WAIT_MS / 1000);
 	return EXIT_LEASED;
