@@ -384,16 +384,62 @@ static void lease_ready(struct loop_fd *fd, uint32_t events)
 
 /* ---- engine callbacks ---- */
 
+/* The engine's forward interfaces: agent.json's forward_from and every
+ * hint's --forward-iif, once each; set only when they changed. */
+static void forward_sync(struct agent *a, const struct agentcfg *cfg)
+{
+	char v[ENGINE_FORWARD_MAX][IFNAMSIZ];
+	size_t n = 0;
+	bool over = false;
+
+	for (size_t i = 0; i < cfg->nforward && n < ENGINE_FORWARD_MAX; i++)
+		snprintf(v[n++], IFNAMSIZ, "%s", cfg->forward_from[i]);
+	for (size_t i = 0; i < a->hw.n; i++) {
+		for (size_t j = 0; j < a->hw.v[i].nforward; j++) {
+			const char *f = a->hw.v[i].forward[j];
+			size_t k = 0;
+
+			while (k < n && strcmp(v[k], f))
+				k++;
+			if (k < n)
+				continue;
+			if (n == ENGINE_FORWARD_MAX) {
+				over = true;
+				continue;
+			}
+			snprintf(v[n++], IFNAMSIZ, "%s", f);
+		}
+	}
+	if (over)
+		log_msg(LOG_WARNING, "hints: more than %d forward interfaces; the rest ignored",
+			ENGINE_FORWARD_MAX);
+	if (n == a->e.nforward && !memcmp(v, a->e.forward, n * sizeof(v[0])))
+		return;
+	engine_set_forward(&a->e, (const char (*)[IFNAMSIZ])v, n);
+}
+
+/* A hint's --fwmark where agent.json's fwmark names none for the link. */
+static bool hinted_policy(const struct hint *h, struct uplink_policy *pol)
+{
+	if (h && h->has_fwmark && !pol->has_fwmark) {
+		pol->has_fwmark = true;
+		pol->fwmark = h->fwmark;
+		pol->fwmask = h->fwmask;
+	}
+	return true;
+}
+
 static bool cb_manage(struct engine *e, int family, const char *ifname, struct uplink_policy *pol)
 {
 	struct agent *a = e->owner;
+	const struct hint *h = hintwatch_find(&a->hw, ifname);
 
 	if (agentcfg_manages(&a->cfg, family, ifname, pol))
-		return true;
-	if (!hintwatch_find(&a->hw, ifname))
+		return hinted_policy(h, pol);
+	if (!h)
 		return false;
 	if (agentcfg_manages_hinted(&a->cfg, family, ifname, pol))
-		return true;
+		return hinted_policy(h, pol);
 	log_msg(LOG_INFO, "hint for %s (IPv%d) ignored: excluded by %s", ifname,
 		family == AF_INET ? 4 : 6, a->path);
 	return false;
@@ -600,9 +646,13 @@ static void hints_ready(struct loop_fd *fd, uint32_t events)
 	if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
 		log_msg(LOG_ERR, "hints %s: %s", a->hw.dir, strerror(-ret));
 	if (ret > 0) {
+		forward_sync(a, &a->cfg);
 		engine_rescan(&a->e);
 		pass_now(a);
 	}
+	/* Acted on (or unchanged, a renewal): the hook waiting may go on. */
+	if (ret >= 0)
+		hintwatch_ack(&a->hw);
 }
 
 static void neigh_ready(struct loop_fd *fd, uint32_t events)
@@ -708,9 +758,7 @@ static void reload(struct agent *a)
 		a->lh.fd = a->lc.fd;
 		loop_fd_add(&a->loop, &a->lh);
 	}
-	if (next.nforward != a->cfg.nforward ||
-	    memcmp(next.forward_from, a->cfg.forward_from, sizeof(next.forward_from)))
-		engine_set_forward(&a->e, (const char (*)[IFNAMSIZ])next.forward_from, next.nforward);
+	forward_sync(a, &next);
 	if (strcmp(next.metrics_textfile, a->cfg.metrics_textfile) ||
 	    strcmp(next.socket_path, a->cfg.socket_path)) {
 		metrics_stop(&a->metrics);
@@ -895,7 +943,7 @@ int agent_run(const char *path)
 	}
 	engine_init(&a.e, a.k, &agent_ops, &a, AGENT_TAG);
 	loaded = true;
-	engine_set_forward(&a.e, (const char (*)[IFNAMSIZ])a.cfg.forward_from, a.cfg.nforward);
+	forward_sync(&a, &a.cfg);
 	/* Subscribed before the dump: nothing falls between. */
 	ret = engine_load(&a.e);
 	if (ret < 0) {

@@ -1,11 +1,13 @@
 /* hintwatch: the agent's hint directory, watched (hintwatch.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hintwatch.h"
@@ -115,13 +117,42 @@ int hintwatch_read(struct hintwatch *w)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
-	bool any = false;
 
-	while ((n = read(w->fd, buf, sizeof(buf))) > 0)
-		any = true;
+	w->touched = false;
+	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
+			const struct inotify_event *ev = (const void *)(buf + off);
+
+			/* Dot files are temp files and the agent's own
+			 * HINT_APPLIED: no hint changed. */
+			if (!ev->len || ev->name[0] != '.')
+				w->touched = true;
+			off += (ssize_t)(sizeof(*ev) + ev->len);
+		}
+	}
 	if (n < 0 && errno != EAGAIN)
 		return -errno;
-	return any ? reload(w) : 0;
+	return w->touched ? reload(w) : 0;
+}
+
+void hintwatch_ack(const struct hintwatch *w)
+{
+	char path[320];
+	struct timespec now[2];
+	int fd;
+
+	if (!w->touched)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", w->dir, HINT_APPLIED);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	/* The real clock's nanoseconds, not the file system's coarse one:
+	 * `rtalloc hint` compares them with the time it wrote its hint. */
+	clock_gettime(CLOCK_REALTIME, &now[0]);
+	now[1] = now[0];
+	futimens(fd, now);
+	close(fd);
 }
 
 const struct hint *hintwatch_find(const struct hintwatch *w, const char *ifname)
@@ -130,7 +161,7 @@ const struct hint *hintwatch_find(const struct hintwatch *w, const char *ifname)
 }
 
 static int add_route(struct kroute_set *out, const struct uplink *u, const struct inet_addr *dst,
-		     uint8_t dst_len, const struct inet_addr *gw)
+		     uint8_t dst_len, const struct inet_addr *gw, uint32_t pref)
 {
 	struct kroute r;
 
@@ -147,8 +178,7 @@ static int add_route(struct kroute_set *out, const struct uplink *u, const struc
 	r.scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
 	/* The kernel's metric for an IPv6 route given none: the mirror
 	 * then sees the route it asked for. */
-	if (r.family == AF_INET6)
-		r.metric = 1024;
+	r.metric = (r.family == AF_INET6 ? 1024 : 0) + pref;
 	return kroute_set_add(out, &r);
 }
 
@@ -156,22 +186,28 @@ int hintwatch_routes(const struct hint *h, const struct neighbours *nb, const st
 		     bool main_default, struct kroute_set *out)
 {
 	const struct inet_addr *gw = NULL;
+	uint32_t npref = 0;
 
 	for (size_t i = 0; h && i < h->nroutes; i++) {
 		const struct route_arg *r = &h->routes[i];
 
 		if (r->dst.family == u->key.family &&
-		    add_route(out, u, &r->dst, r->dst_len, r->has_gw ? &r->gw : NULL) < 0)
+		    add_route(out, u, &r->dst, r->dst_len, r->has_gw ? &r->gw : NULL, 0) < 0)
 			return -ENOMEM;
 	}
 	if (main_default)
 		return 0;
-	for (size_t i = 0; h && i < h->ngw && !gw; i++)
-		if (h->gw[i].family == u->key.family)
-			gw = &h->gw[i];
-	if (!gw && u->key.family == AF_INET6 && nb)
+	/* Every gateway of the family, the first preferred (metric +0, +1,
+	 * ...), as a DHCP server's routers option lists them. */
+	for (size_t i = 0; h && i < h->ngw; i++) {
+		if (h->gw[i].family != u->key.family)
+			continue;
+		if (add_route(out, u, NULL, 0, &h->gw[i], npref++) < 0)
+			return -ENOMEM;
+	}
+	if (!npref && u->key.family == AF_INET6 && nb)
 		gw = neigh_router(nb, u->ifindex);
-	if (gw && add_route(out, u, NULL, 0, gw) < 0)
+	if (gw && add_route(out, u, NULL, 0, gw, 0) < 0)
 		return -ENOMEM;
 	return 0;
 }

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "owner.h"
@@ -20,16 +22,51 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: rtalloc hint IFACE [--gateway ADDR]... [--route DEST[/LEN][,via GW]]...\n"
-		"                    [--dns ADDR]... [--primary] [--down] [-d SOCKET]\n"
+		"                    [--dns ADDR]... [--primary] [--fwmark MARK[/MASK]]\n"
+		"                    [--forward-iif IF]... [--down] [-d SOCKET]\n"
 		"  --gateway ADDR  the uplink's router where the tool keeps it out of main\n"
-		"                  (never-default); 0.0.0.0 and :: are ignored\n"
+		"                  (never-default), the first preferred; 0.0.0.0 and ::\n"
+		"                  are ignored\n"
 		"  --route R       a route of the uplink kept out of main (DHCP classless)\n"
 		"  --dns ADDR      a DNS server of the uplink (the agent's servers-file)\n"
-		"  --primary       the agent takes the uplink's default route out of main\n"
+		"  --primary       the uplink is the primary one (recorded; main is left\n"
+		"                  as it is)\n"
+		"  --fwmark M[/K]  packets marked M (under mask K) also take the uplink's\n"
+		"                  table (`fwmark M/K lookup TABLE`, the agent's fwmark pref)\n"
+		"  --forward-iif IF  traffic forwarded from IF takes the uplinks' tables\n"
+		"                  (`iif IF lookup TABLE`, as agent.json's forward_from)\n"
 		"  --down          the uplink went down or was released: its hint goes\n"
 		"  -d SOCKET       rtallocd's socket the agent serves (%s)\n"
-		"Without a running rtalloc-agent, one line is logged and nothing changes.\n",
-		PROTO_DEFAULT_SOCKET);
+		"It waits (up to %d s) until the agent has acted on it.  Without a running\n"
+		"rtalloc-agent, one line is logged and nothing changes.\n",
+		PROTO_DEFAULT_SOCKET, HINT_WAIT_MS / 1000);
+}
+
+static bool later(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/* Waits (<= HINT_WAIT_MS) until the agent stamped HINT_APPLIED later than
+ * `written`, taken just before the hint was put in place (after, the agent
+ * may already have acted): it read it and its pass ran, so what the caller
+ * asserts next (a table's routes, the servers-file) is already so. */
+static bool wait_applied(const char *dir, const struct timespec *written)
+{
+	char path[320];
+	struct timespec start, now;
+	struct stat st;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	snprintf(path, sizeof(path), "%s/%s", dir, HINT_APPLIED);
+	for (;;) {
+		if (stat(path, &st) == 0 && later(&st.st_mtim, written))
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >= HINT_WAIT_MS)
+			return false;
+		usleep(20 * 1000);
+	}
 }
 
 int hint_main(int argc, char **argv)
@@ -39,6 +76,8 @@ int hint_main(int argc, char **argv)
 		{ "route", required_argument, NULL, 'r' },
 		{ "dns", required_argument, NULL, 'n' },
 		{ "primary", no_argument, NULL, 'p' },
+		{ "fwmark", required_argument, NULL, 'm' },
+		{ "forward-iif", required_argument, NULL, 'f' },
 		{ "down", no_argument, NULL, 'x' },
 		{ "socket", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -47,6 +86,7 @@ int hint_main(int argc, char **argv)
 	const char *sock = PROTO_DEFAULT_SOCKET;
 	struct hint h;
 	struct ucred cred = { 0 };
+	struct timespec written;
 	char dir[256], err[200] = "";
 	bool down = false;
 	int opt, ret;
@@ -70,6 +110,12 @@ int hint_main(int argc, char **argv)
 			break;
 		case 'p':
 			h.primary = true;
+			break;
+		case 'm':
+			ret = hint_set_fwmark(&h, optarg, err, sizeof(err));
+			break;
+		case 'f':
+			ret = hint_add_forward(&h, optarg, err, sizeof(err));
 			break;
 		case 'x':
 			down = true;
@@ -109,12 +155,16 @@ int hint_main(int argc, char **argv)
 			h.ifname, sock);
 		return EXIT_LEASED;
 	}
+	clock_gettime(CLOCK_REALTIME, &written);
 	ret = down ? hint_remove(dir, h.ifname) : hint_write(dir, &h);
 	if (ret == -ENOENT && down)
-		ret = 0;
+		return EXIT_LEASED;	/* nothing was there: nothing to wait for */
 	if (ret < 0) {
 		log_msg(LOG_ERR, "hint for %s: %s: %s", h.ifname, dir, strerror(-ret));
 		return EXIT_SYSTEM;
 	}
+	if (!wait_applied(dir, &written))
+		log_msg(LOG_WARNING, "hint for %s given; rtalloc-agent has not acted on it within %d s",
+			h.ifname, HINT_WAIT_MS / 1000);
 	return EXIT_LEASED;
 }

@@ -11,6 +11,7 @@
 
 #include "errbuf.h"
 #include "agenthint.h"
+#include "mark.h"
 #include "log.h"
 
 int hint_dir(const char *socket_path, char *buf, size_t len)
@@ -90,6 +91,29 @@ int hint_add_route(struct hint *h, const char *s, char *err, size_t errlen)
 	return 0;
 }
 
+int hint_add_forward(struct hint *h, const char *s, char *err, size_t errlen)
+{
+	if (!ifname_valid(s))
+		return errbuf_fail(err, errlen, "--forward-iif: not an interface name: `%.40s'", s);
+	for (size_t i = 0; i < h->nforward; i++)
+		if (!strcmp(h->forward[i], s))
+			return 0;
+	if (h->nforward == HINT_FORWARD_MAX)
+		return errbuf_fail(err, errlen, "--forward-iif: more than %d", HINT_FORWARD_MAX);
+	snprintf(h->forward[h->nforward++], IFNAMSIZ, "%s", s);
+	return 0;
+}
+
+int hint_set_fwmark(struct hint *h, const char *s, char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	if (mark_mask_parse(s, &h->fwmark, &h->fwmask, &why) < 0)
+		return errbuf_fail(err, errlen, "--fwmark: %s: `%.40s'", why ? why : "not MARK[/MASK]", s);
+	h->has_fwmark = true;
+	return 0;
+}
+
 int hint_format(const struct hint *h, char *buf, size_t len)
 {
 	char s[ROUTEARG_LEN];
@@ -111,6 +135,10 @@ int hint_format(const struct hint *h, char *buf, size_t len)
 		PUT("dns %s\n", addr_str(&h->dns[i], s, sizeof(s)));
 	if (h->primary)
 		PUT("primary\n");
+	if (h->has_fwmark)
+		PUT("fwmark 0x%x/0x%x\n", (unsigned)h->fwmark, (unsigned)h->fwmask);
+	for (size_t i = 0; i < h->nforward; i++)
+		PUT("forward-iif %s\n", h->forward[i]);
 #undef PUT
 	return 0;
 }
@@ -146,6 +174,10 @@ int hint_parse(struct hint *h, const char *ifname, const char *text, char *err, 
 			ret = hint_add_dns(h, line + 4, e, sizeof(e));
 		else if (!strcmp(line, "primary"))
 			h->primary = true;
+		else if (!strncmp(line, "fwmark ", 7))
+			ret = hint_set_fwmark(h, line + 7, e, sizeof(e));
+		else if (!strncmp(line, "forward-iif ", 12))
+			ret = hint_add_forward(h, line + 12, e, sizeof(e));
 		else
 			ret = errbuf_fail(e, sizeof(e), "unknown item `%.40s'", line);
 		if (ret < 0)

@@ -9,6 +9,8 @@
  *   route DEST/LEN[,via GW]       (route_arg_str's text)
  *   dns ADDR
  *   primary
+ *   fwmark MARK/MASK               (hex)
+ *   forward-iif IFNAME
  * one item a line.  `rtalloc hint --down` removes the file. */
 #ifndef RTALLOC_AGENTHINT_H
 #define RTALLOC_AGENTHINT_H
@@ -16,13 +18,19 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "addr.h"
 #include "routearg.h"
 
 #define HINT_ROOT "/run/rtalloc/hints"
+/* In the directory: its mtime is when the agent last acted on the hints
+ * (after the pass that read them); `rtalloc hint` waits for it. */
+#define HINT_APPLIED ".applied"
+#define HINT_WAIT_MS 5000
 #define HINT_GW_MAX 8
 #define HINT_DNS_MAX 8
+#define HINT_FORWARD_MAX 4
 #define HINT_FILE_MAX 8192
 
 struct hint {
@@ -34,6 +42,13 @@ struct hint {
 	struct inet_addr dns[HINT_DNS_MAX];
 	size_t ndns;
 	bool primary;
+	bool has_fwmark;		/* the uplink's table also gets
+					 * `fwmark MARK/MASK lookup T` */
+	uint32_t fwmark, fwmask;
+	/* Interfaces whose forwarded traffic takes the uplinks' tables
+	 * (`iif IF lookup T`, as agent.json's forward_from). */
+	char forward[HINT_FORWARD_MAX][IFNAMSIZ];
+	size_t nforward;
 };
 
 /* The agent's hint directory for rtallocd's socket_path (one agent per
@@ -44,6 +59,10 @@ int hint_dir(const char *socket_path, char *buf, size_t len);
 int hint_add_gateway(struct hint *h, const char *s, char *err, size_t errlen);
 int hint_add_dns(struct hint *h, const char *s, char *err, size_t errlen);
 int hint_add_route(struct hint *h, const char *s, char *err, size_t errlen);
+/* An interface name for forward (0, or -EINVAL: not a name, or full). */
+int hint_add_forward(struct hint *h, const char *s, char *err, size_t errlen);
+/* MARK[/MASK] (mark_mask_parse): 0 or -EINVAL. */
+int hint_set_fwmark(struct hint *h, const char *s, char *err, size_t errlen);
 /* The file's text; 0 or -ENOSPC. */
 int hint_format(const struct hint *h, char *buf, size_t len);
 /* Parses a file's text: 0, or -EINVAL with one line in err. */

@@ -25,6 +25,9 @@ DATADIR    ?= $(PREFIX)/share/rtalloc
 # udev reads /lib/udev/rules.d (bookworm ships there, not under /usr) and
 # /usr/local/lib/udev/rules.d; /etc/udev is the admin's.
 UDEVRULESDIR ?= $(if $(filter /usr,$(PREFIX)),,$(PREFIX))/lib/udev/rules.d
+# dhcpcd-run-hooks(8) sources every file of its hook directory (Debian's
+# dhcpcd-base: /usr/lib/dhcpcd/dhcpcd-hooks); a hook is sourced, not run.
+DHCPCDHOOKDIR ?= $(PREFIX)/lib/dhcpcd/dhcpcd-hooks
 # bash-completion loads a command's completion from a file named after it.
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 BASHCOMP_NAMES := rtalloc rtallocd rtalloc-agent rtalloc-track packetmark \
@@ -63,6 +66,7 @@ INST_FILES := \
 	hooks/ifupdown/rtalloc:0755:$(SYSCONFDIR)/network/if-up.d/rtalloc \
 	hooks/ifupdown/rtalloc:0755:$(SYSCONFDIR)/network/if-post-down.d/rtalloc \
 	hooks/NetworkManager/90-rtalloc:0755:$(SYSCONFDIR)/NetworkManager/dispatcher.d/90-rtalloc \
+	hooks/dhcpcd/rtalloc:0644:$(DHCPCDHOOKDIR)/90-rtalloc \
 	systemd/rtallocd.service:0644:$(UNITDIR)/rtallocd.service \
 	hooks/wan-dnsmasq/rtalloc-wan-dnsmasq.service:0644:$(UNITDIR)/rtalloc-wan-dnsmasq.service \
 	systemd/rtalloc.sysusers:0644:$(PREFIX)/lib/sysusers.d/rtalloc.conf \

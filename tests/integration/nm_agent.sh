@@ -35,11 +35,43 @@ nodefault() { ip netns exec "$PR_H" "$RTALLOC" --status -d "$T_SOCK" 2>&1 | grep
 t_eq "rtalloc --status: wan1's IPv4 uplink has no default route" \
 	"agent uplink: inet $a1 on wan1, table $(pr_table "$a1"): no default route (main has none through wan1 and no hint or router says where: rtalloc hint wan1 --gateway GW)" \
 	"$(nodefault)"
-t_check "rtalloc hint wan1 --gateway --dns (as a script would)" \
-	hint wan1 --gateway 10.101.0.1 --gateway 0.0.0.0 --dns 10.201.0.53 --dns 2001:db8:201::53
+# `rtalloc hint` waits for the agent to act on it: with the agent stopped it
+# is still waiting a second later, and returns once the agent goes on.
+kill -STOP "$PR_AGENT_PID"
+hint wan1 --gateway 10.101.0.1 --gateway 0.0.0.0 --dns 10.201.0.53 --dns 2001:db8:201::53 \
+	--fwmark 0x1000 --forward-iif lan0 >"$T_DIR/hint.out" 2>&1 &
+hint_pid=$!
+sleep 1
+t_check "rtalloc hint waits while the agent has not acted" kill -0 "$hint_pid"
+kill -CONT "$PR_AGENT_PID"
+wait "$hint_pid"
+t_eq "rtalloc hint wan1 --gateway --dns (as a script would): exit 0, silent once the agent acted" \
+	"0|" "$?|$(cat "$T_DIR/hint.out")"
+t_check "--fwmark: wan1's IPv4 table also takes packets marked 0x1000 (pref 9000)" \
+	grep -q "^9000:.*fwmark 0x1000 lookup $(pr_table "$a1") " <(ip -n "$PR_H" rule show pref 9000)
+t_check "... and its IPv6 table too" \
+	grep -q "fwmark 0x1000 lookup $(pr_table "$a16") " <(ip -n "$PR_H" -6 rule show pref 9000)
+t_check "--forward-iif lan0: an iif lan0 rule looks up wan1's IPv4 table" \
+	grep -qE "iif lan0 (\[detached\] )?lookup $(pr_table "$a1") " <(ip -n "$PR_H" rule show pref 91000)
+t_check "... and wan0's (every uplink's, as forward_from)" \
+	grep -qE "iif lan0 (\[detached\] )?lookup $(pr_table "$(pr_addr wan0 4)") " <(ip -n "$PR_H" rule show pref 91000)
+t_eq "--fwmark 0x1000/0x0: refused (exit 64), naming the mark" "64|1" \
+	"$(hint wan1 --fwmark 0x1000/0x0 >"$T_DIR/bad.out" 2>&1; echo "$?|$(grep -c -- '--fwmark: .*0x1000/0x0' "$T_DIR/bad.out")")"
+kill -STOP "$PR_AGENT_PID"
+start=$SECONDS out=$(hint wan1 --gateway 10.101.0.1 --dns 10.201.0.53 --dns 2001:db8:201::53 2>&1)
+took=$((SECONDS - start))
+kill -CONT "$PR_AGENT_PID"
+t_check "an agent that never acts: the hint gives up after 5 s ($took s) with one line" \
+	test "$took" -ge 4 -a "$took" -le 7 -a "$(wc -l <<<"$out")" = 1
+t_check "... naming what did not happen" grep -q "has not acted on it within 5 s" <<<"$out"
+nofwmark() { [ -z "$(ip -n "$PR_H" rule show pref 9000; ip -n "$PR_H" -6 rule show pref 9000)" ]; }
+t_check "a hint without --fwmark takes the fwmark rules away" t_wait 5 nofwmark
+noforward() { ! ip -n "$PR_H" rule show pref 91000 | grep -q "iif lan0"; }
+t_check "a hint without --forward-iif takes the iif lan0 rules away" t_wait 5 noforward
 t_check "rtalloc hint wan0 --dns" hint wan0 --dns 10.200.0.53 --dns 2001:db8:200::53
 nodefault_none() { [ -z "$(nodefault)" ]; }
-t_check "rtalloc --status: then no uplink without a default route" pr_within 3 nodefault_none
+# `rtalloc hint` returns once the agent has acted on the hint: no waiting.
+t_check "rtalloc --status: as soon as the hints returned, no uplink without a default route" nodefault_none
 NM_SERVERS_WANT=nm_servers
 nm_scenario "$SERVERS"
 # Hints survive an agent restart (they are files under /run).

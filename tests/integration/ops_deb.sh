@@ -29,7 +29,8 @@ files=$(dpkg -L rtalloc)
 for f in /usr/sbin/rtallocd /usr/sbin/rtalloc /usr/bin/packetmark /usr/lib/rtalloc/libpacketmark.so \
 	/usr/lib/rtalloc/rtalloc-hook.sh /etc/dhcp/dhclient-enter-hooks.d/rtalloc \
 	/etc/network/if-up.d/rtalloc /etc/network/if-post-down.d/rtalloc \
-	/etc/NetworkManager/dispatcher.d/90-rtalloc /lib/udev/rules.d/90-rtalloc.rules \
+	/etc/NetworkManager/dispatcher.d/90-rtalloc /usr/lib/dhcpcd/dhcpcd-hooks/90-rtalloc \
+	/lib/udev/rules.d/90-rtalloc.rules \
 	/lib/systemd/system/rtallocd.service /etc/rtalloc/rtallocd.json /etc/default/rtalloc \
 	/usr/share/man/man8/rtalloc.8.gz /usr/sbin/rtalloc-agent /lib/systemd/system/rtalloc-agent.service \
 	/etc/rtalloc/agent.json /usr/share/man/man8/rtalloc-agent.8.gz \

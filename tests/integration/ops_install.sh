@@ -34,6 +34,7 @@ expected="./etc/NetworkManager/dispatcher.d/90-rtalloc 755
 ./etc/rtalloc/track.json 644
 ./lib/udev/rules.d/90-rtalloc.rules 644
 ./usr/bin/packetmark 755
+./usr/lib/dhcpcd/dhcpcd-hooks/90-rtalloc 644
 ./usr/lib/rtalloc/libpacketmark.so 644
 ./usr/lib/rtalloc/rtalloc-hook.sh 644
 ./usr/lib/rtalloc/rtalloc-udev-remove 755
@@ -61,6 +62,7 @@ t_check "DESTDIR: table_allocator_server -h is rtallocd's usage" \
 	grep -q "^usage: rtallocd " <<<"$("$STAGE/usr/sbin/table_allocator_server" -h 2>&1)"
 same() { cmp -s "$TOP/$1" "$STAGE/$2"; }
 t_check "DESTDIR: dhclient hook installed unchanged" same hooks/dhclient/rtalloc etc/dhcp/dhclient-enter-hooks.d/rtalloc
+t_check "DESTDIR: dhcpcd hook installed unchanged" same hooks/dhcpcd/rtalloc usr/lib/dhcpcd/dhcpcd-hooks/90-rtalloc
 t_check "DESTDIR: hook library unchanged" same hooks/lib/rtalloc-hook.sh usr/lib/rtalloc/rtalloc-hook.sh
 t_check "DESTDIR: /etc/default/rtalloc is the example" same hooks/default/rtalloc etc/default/rtalloc
 t_check "DESTDIR: rtallocd.service unchanged" same systemd/rtallocd.service usr/lib/systemd/system/rtallocd.service
@@ -91,6 +93,8 @@ mk BUILD="$T_DIR/b1" uninstall DESTDIR="$STAGE" >/dev/null 2>&1
 # PREFIX install: everything points into $P.
 t_check "PREFIX: hooks find the library under the prefix" \
 	grep -q "RTALLOC_LIBDIR:-$P/usr/lib/rtalloc}" "$P/etc/dhcp/dhclient-enter-hooks.d/rtalloc"
+t_check "PREFIX: the dhcpcd hook finds the library under the prefix" \
+	grep -q "RTALLOC_LIBDIR:-$P/usr/lib/rtalloc}" "$P/usr/lib/dhcpcd/dhcpcd-hooks/90-rtalloc"
 t_check "PREFIX: udev rule runs the installed script" \
 	grep -q "RUN+=\"$P/usr/lib/rtalloc/rtalloc-udev-remove\"" "$P/usr/lib/udev/rules.d/90-rtalloc.rules"
 t_check "PREFIX: defaults name the installed client" grep -qx "#RTALLOC=$P/usr/sbin/rtalloc" "$P/etc/default/rtalloc"

@@ -29,6 +29,11 @@ static void test_roundtrip(void **state)
 	assert_int_equal(hint_add_route(&h, "2001:db8:5::/48", err, sizeof(err)), 0);
 	assert_int_equal(hint_add_dns(&h, "2001:db8:201::53", err, sizeof(err)), 0);
 	h.primary = true;
+	assert_int_equal(hint_set_fwmark(&h, "0x1000/0xff00", err, sizeof(err)), 0);
+	assert_int_equal(hint_add_forward(&h, "lan0", err, sizeof(err)), 0);
+	assert_int_equal(hint_add_forward(&h, "lan0", err, sizeof(err)), 0);	/* once */
+	assert_int_equal(hint_add_forward(&h, "br-vms", err, sizeof(err)), 0);
+	assert_int_equal(hint_add_forward(&h, "a/b", err, sizeof(err)), -EINVAL);
 	assert_int_equal(h.ngw, 2);
 	assert_int_equal(hint_format(&h, text, sizeof(text)), 0);
 	assert_int_equal(hint_parse(&back, "wan1", text, err, sizeof(err)), 0);
@@ -36,6 +41,11 @@ static void test_roundtrip(void **state)
 	assert_int_equal(back.nroutes, 2);
 	assert_int_equal(back.ndns, 1);
 	assert_true(back.primary);
+	assert_true(back.has_fwmark);
+	assert_int_equal(back.fwmark, 0x1000);
+	assert_int_equal(back.fwmask, 0xff00);
+	assert_int_equal(back.nforward, 2);
+	assert_string_equal(back.forward[1], "br-vms");
 	assert_int_equal(back.routes[0].dst_len, 24);
 	assert_true(back.routes[0].has_gw);
 	assert_false(back.routes[1].has_gw);
@@ -58,6 +68,8 @@ static void test_refusals(void **state)
 	assert_int_equal(h.ngw + h.ndns + h.nroutes, 0);
 	assert_int_equal(hint_parse(&h, "wan0", "gateway 10.0.0.1\ncolour blue\n", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "line 2: unknown item `colour blue'");
+	assert_int_equal(hint_parse(&h, "wan0", "fwmark 0x1000/0", err, sizeof(err)), -EINVAL);
+	assert_int_equal(hint_parse(&h, "wan0", "fwmark 010", err, sizeof(err)), -EINVAL);
 	assert_int_equal(hint_parse(&h, "a/b", "", err, sizeof(err)), -EINVAL);
 	assert_int_equal(hint_parse(&h, "wan0", "gateway 0.0.0.0", err, sizeof(err)), -EINVAL);
 }
@@ -88,6 +100,25 @@ static void test_routes(void **state)
 	assert_int_equal(out.v[1].dst_len, 0);
 	assert_int_equal(out.v[1].gw.family, AF_INET);
 	assert_int_equal(out.v[1].oif, 7);
+	/* every IPv4 router, the first preferred (dhclient's new_routers) */
+	assert_int_equal(hint_add_gateway(&h, "10.101.0.9", err, sizeof(err)), 0);
+	out.n = 0;
+	assert_int_equal(hintwatch_routes(&h, NULL, &u, false, &out), 0);
+	assert_int_equal(out.n, 3);
+	assert_int_equal(out.v[1].metric, 0);
+	assert_int_equal(out.v[2].dst_len, 0);
+	assert_int_equal(out.v[2].metric, 1);
+	assert_memory_not_equal(&out.v[1].gw, &out.v[2].gw, sizeof(out.v[1].gw));
+	/* IPv6: from the kernel's own 1024, the second gateway 1025 */
+	assert_int_equal(hint_add_gateway(&h, "fe80::2", err, sizeof(err)), 0);
+	u.key.family = AF_INET6;
+	out.n = 0;
+	assert_int_equal(hintwatch_routes(&h, NULL, &u, false, &out), 0);
+	assert_int_equal(out.n, 2);
+	assert_int_equal(out.v[0].metric, 1024);
+	assert_int_equal(out.v[1].metric, 1025);
+	assert_int_equal(out.v[1].gw.family, AF_INET6);
+	u.key.family = AF_INET;
 	/* no hint, no router: nothing */
 	out.n = 0;
 	assert_int_equal(hintwatch_routes(NULL, NULL, &u, false, &out), 0);
