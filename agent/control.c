@@ -484,6 +484,10 @@ static int wanted(const struct control *c, struct xrules *out)
 		for (size_t f = 0; f < 2; f++) {
 			struct xrule r = { .family = families[f], .mark = sl->mark, .mask = sl->mask };
 
+			/* Closing, the commands outlive us: their traffic
+			 * follows unbound traffic. */
+			if (c->closing)
+				continue;
 			if ((ret = wanted_one(c, r, sl->ifname, sl->strict, out)) < 0)
 				return ret;
 		}
@@ -767,16 +771,24 @@ static void state_line(struct control *c, const char *line)
 	    (start = field_num(v[9], LLONG_MAX)) <= 0)
 		return;
 	ifname = v[2];
+	/* The start read after the pidfd: a pid reused since is another. */
 	pfd = (int)syscall(SYS_pidfd_open, (int)pid, 0);
-	if (pfd < 0)
-		return;
-	/* After the pidfd: a pid reused since is another start. */
-	if (proc_start((int)pid) != (unsigned long long)start || c->nclients >= CLIENTS_MAX ||
+	sl = &c->slots[slot];
+	if (!sl->users) {
+		/* Its mark (still leased: an agent leaves the marks of running
+		 * commands) is released at the first sync if no command of the
+		 * slot runs. */
+		sl->mark = (uint32_t)mark;
+		sl->mask = (uint32_t)mask;
+		sl->leased = leased;
+		snprintf(sl->leased_ifname, sizeof(sl->leased_ifname), "%s", ifname);
+	}
+	if (pfd < 0 || proc_start((int)pid) != (unsigned long long)start || c->nclients >= CLIENTS_MAX ||
 	    !(cl = calloc(1, sizeof(*cl)))) {
-		close(pfd);
+		if (pfd >= 0)
+			close(pfd);
 		return;
 	}
-	sl = &c->slots[slot];
 	if (!sl->users) {
 		snprintf(sl->ifname, sizeof(sl->ifname), "%s", ifname);
 		sl->strict = !strcmp(v[3], "strict");
@@ -829,6 +841,10 @@ static void state_recover(struct control *c)
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		state_line(c, line);
 	state_write(c);	/* without those that ended meanwhile */
+	/* Renewed (and those of commands that ended released) before the
+	 * bindings ask for theirs: rtallocd cannot hand a binding a mark
+	 * the running commands' sockets carry. */
+	marks_sync(c);
 }
 
 static void client_free(struct control_client *cl)
@@ -1129,15 +1145,22 @@ void control_close(struct control *c)
 {
 	if (!c->open)
 		return;
+	bool running[CONTROL_SLOTS_MAX] = { false };
+
 	c->closing = true;
 	for (struct control_client *cl = c->clients, *next; cl; cl = next) {
 		next = cl->next;
+		if (cl->slot >= 0)
+			running[cl->slot] = true;
 		client_free(cl);
 	}
 	control_bindings_drop(c);
+	/* The slots of running commands keep their leased marks (the next
+	 * agent renews them, state_recover()) and, strict, their
+	 * unreachable rules; the others' marks and rules go. */
 	for (unsigned s = 0; s < CONTROL_SLOTS_MAX; s++)
-		c->slots[s].users = 0;
-	control_sync(c);	/* releases the marks too */
+		c->slots[s].users = running[s];
+	control_sync(c);
 	memset(c->slots, 0, sizeof(c->slots));
 	if (c->lc.fd >= 0)
 		lease_close(&c->lc);

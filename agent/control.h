@@ -98,7 +98,9 @@ int control_open(struct control *c, struct loop *loop, struct engine *e,
 void control_sync(struct control *c);
 /* (Re)binds the cgroups of the configuration's bindings (after a reload). */
 void control_bindings(struct control *c);
-/* Drops every client and removes every exec rule. */
+/* Drops every client and removes the exec rules; the marks of commands
+ * still running stay leased (state_recover() of the next agent renews them
+ * before it binds any cgroup). */
 void control_close(struct control *c);
 
 #endif
