@@ -484,10 +484,16 @@ static int wanted(const struct control *c, struct xrules *out)
 		for (size_t f = 0; f < 2; f++) {
 			struct xrule r = { .family = families[f], .mark = sl->mark, .mask = sl->mask };
 
-			/* Closing, the commands outlive us: their traffic
-			 * follows unbound traffic. */
-			if (c->closing)
+			/* Closing, the commands outlive us: a strict one's
+			 * traffic stays refused, never leaks out of another
+			 * uplink (the next agent takes it over); a default
+			 * one's follows unbound traffic. */
+			if (c->closing) {
+				r.pref = KPREF_EXEC_STRICT;
+				if (sl->strict && (ret = xrules_add(out, &r)) < 0)
+					return ret;
 				continue;
+			}
 			if ((ret = wanted_one(c, r, sl->ifname, sl->strict, out)) < 0)
 				return ret;
 		}

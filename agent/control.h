@@ -12,7 +12,9 @@
  * (KPREF_EXEC_STRICT), in step with table moves, new addresses, rules
  * deleted by others and rtalloc-track's health (an offline uplink's lookup
  * rules go: its traffic follows unbound traffic, or is refused when
- * strict).  The last user gone, the rules go. */
+ * strict).  The last user gone, the rules go.  When the agent stops, the
+ * unreachable rules of strict commands still running stay (their traffic
+ * never leaks out of another uplink while no agent runs). */
 #ifndef RTALLOC_CONTROL_H
 #define RTALLOC_CONTROL_H
 
