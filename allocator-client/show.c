@@ -89,6 +89,7 @@ struct show {
 	int64_t free_inet, free_inet6;
 	struct show_user *users;	/* the agent's exec users and cgroup bindings */
 	size_t nusers;
+	bool users_known;		/* the agent told them ("end"): else exec is null */
 	struct mptcp_ep eps[MPTCP_ENDPOINTS_MAX];	/* the kernel's MPTCP endpoints */
 	size_t neps;
 	size_t diffs;			/* the whole comparison's */
@@ -336,7 +337,17 @@ static struct json_object *jstr(const char *s)
 	return json_object_new_string(s);
 }
 
-static struct json_object *uplink_json(const struct show_uplink *u)
+/* v as a JSON number with at most digits decimals (as the human output
+ * shows it: 0.3, not 0.30000000000000004). */
+static struct json_object *jround(double v, int digits)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%.*f", digits, v);
+	return json_object_new_double_s(strtod(buf, NULL), buf);
+}
+
+static struct json_object *uplink_json(const struct show_uplink *u, bool users_known)
 {
 	struct json_object *o = json_object_new_object(), *arr, *r, *h, *unb;
 	char buf[BINDING_CGROUP_MAX + 8];
@@ -381,8 +392,8 @@ static struct json_object *uplink_json(const struct show_uplink *u)
 		h = json_object_new_object();
 		json_object_object_add(h, "state", jstr(u->health.state));
 		json_object_object_add(h, "since", json_object_new_int64(u->health.since));
-		json_object_object_add(h, "loss", json_object_new_double(u->health.loss));
-		json_object_object_add(h, "rtt_ms", json_object_new_double(u->health.rtt_ms));
+		json_object_object_add(h, "loss", jround(u->health.loss, 1));
+		json_object_object_add(h, "rtt_ms", jround(u->health.rtt_ms, 3));
 	}
 	json_object_object_add(o, "health", h);
 	unb = json_object_new_object();
@@ -403,8 +414,10 @@ static struct json_object *uplink_json(const struct show_uplink *u)
 		json_object_array_add(arr, b);
 	}
 	json_object_object_add(o, "bindings", arr);
-	arr = json_object_new_array();
-	for (size_t i = 0; i < u->nusers; i++) {
+	/* null, not [], when the agent did not tell (not running, or the
+	 * caller is neither root nor in exec_gids) */
+	arr = users_known ? json_object_new_array() : NULL;
+	for (size_t i = 0; arr && i < u->nusers; i++) {
 		const struct show_user *us = u->users[i];
 		struct json_object *x;
 
@@ -440,7 +453,7 @@ static void print_json(const struct show *s)
 	struct json_object *root = json_object_new_object(), *ups = json_object_new_array(), *l, *f;
 
 	for (size_t i = 0; i < s->nup; i++)
-		json_object_array_add(ups, uplink_json(&s->up[i]));
+		json_object_array_add(ups, uplink_json(&s->up[i], s->users_known));
 	json_object_object_add(root, "uplinks", ups);
 	l = json_object_new_object();
 	json_object_object_add(l, "used", json_object_new_int64((int64_t)s->nleases));
@@ -545,7 +558,7 @@ static void print_uplink(const struct show *s, const struct show_uplink *u)
 	for (size_t i = 0, n = 0; i < u->nusers || n == 0; i++) {
 		if (i >= u->nusers) {
 			row("Exec", true);
-			printf("-\n");
+			printf("%s\n", s->users_known ? "-" : "? (the agent did not tell)");
 			break;
 		}
 		if (!u->users[i]->exec)
@@ -662,6 +675,7 @@ static void users_read(struct show *s, const char *socket)
 		got += (size_t)r;
 	}
 	buf[got] = '\0';
+	s->users_known = !strncmp(buf, "end\n", 4) || strstr(buf, "\nend\n");
 	for (char *line = strtok_r(buf, "\n", &lsave); line; line = strtok_r(NULL, "\n", &lsave)) {
 		struct show_user us = { .exec = !strncmp(line, "exec ", 5) }, *p;
 		char *v[7] = { NULL }, *fsave = NULL;
@@ -772,7 +786,8 @@ int show_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	err[0] = 0;
-	s.colour = !json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	/* no-color.org: only a NO_COLOR that is set and not empty */
+	s.colour = !json && isatty(STDOUT_FILENO) && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
 	rc = gather(&s, socket, 3000, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "rtalloc: show: %s\n", err);

@@ -53,9 +53,27 @@ assert isinstance(a["health"]["loss"], float) and isinstance(a["health"]["rtt_ms
 assert a["unbound"] == {"inet": True, "inet6": False}, a
 assert u["up2"]["unbound"]["inet"] is False
 assert a["bindings"] == [] and a["mptcp"] == [], a
+assert a["exec"] == [], a  # the agent answered: no exec user
 assert s["leases"] == {"used": 4, "free": {"inet": 98, "inet6": 98}}, s["leases"]
 assert s["consistent"] is True
 ' "$T1" "$T2" "$T16" <<<"$json"
+t_check "show --json: loss and rtt_ms rounded as shown (0.1 %, 0.001 ms), no float noise" python3 -c '
+import re, sys
+j = sys.stdin.read()
+l = re.findall(r"\"loss\": *([-0-9.e]+)", j); r = re.findall(r"\"rtt_ms\": *([-0-9.e]+)", j)
+assert len(l) == 2 and len(r) == 2, (l, r)
+assert all(re.fullmatch(r"[0-9]+\.[0-9]", x) for x in l), l
+assert all(re.fullmatch(r"[0-9]+\.[0-9]{3}", x) for x in r), r' <<<"$json"
+# On a tty (script(1)): colour unless NO_COLOR is set and not empty (no-color.org).
+tty_show() { script -qec "ip netns exec $H $RTALLOC show -d $T_SOCK -c $UP_CONF" /dev/null </dev/null; }
+esc=$'\033['
+out=$(unset NO_COLOR; tty_show)
+t_check "show on a tty, NO_COLOR unset: colour" grep -qF "$esc" <<<"$out"
+out=$(NO_COLOR= tty_show)
+t_check "show on a tty, NO_COLOR empty: colour still" grep -qF "$esc" <<<"$out"
+out=$(NO_COLOR=1 tty_show)
+t_check "show on a tty, NO_COLOR=1: no colour" eval '! grep -qF "$esc" <<<"$out"'
+t_check "show on a tty, NO_COLOR=1: the output still" grep -q "up1 (up, configured)" <<<"$out"
 t_check "show up2 --json: only up2" python3 -c '
 import json, sys
 s = json.loads(sys.stdin.read())
@@ -83,7 +101,9 @@ u = {x["interface"]: x for x in s["uplinks"]}
 assert u["up2"]["state"] == "differs" and u["up1"]["state"] == "configured", u
 m = u["up2"]["routes"]["missing"]
 assert len(m) == 1 and m[0]["table"] == int(sys.argv[1]) and m[0]["route"].startswith("default via 10.2.0.1"), m
-assert s["consistent"] is False' "$T2" <<<"$(up_show --json)"
+assert s["consistent"] is False
+assert u["up1"]["exec"] is None and u["up2"]["exec"] is None, u  # the agent (stopped) did not tell' "$T2" <<<"$(up_show --json)"
+t_check "show, the agent not answering: Exec unknown, not none" grep -Eq "^ +Exec: \? \(the agent did not tell\)$" <<<"$(up_show up1)"
 up_show up1 >/dev/null; rc=$?
 t_eq "show up1: still as rtalloc wants it, exit 0" 0 "$rc"
 t_check "--status --json: the difference listed, not consistent" python3 -c '
