@@ -81,6 +81,8 @@ t_check "it ended: its rules go" t_wait 3 no_rules
 
 out=$(t_in "$H" setpriv --reuid 4242 --regid 4242 --clear-groups "$RTALLOC" exec -d "$T_SOCK" up2 -- bash -c v4 2>&1)
 t_eq "exec_gids member: up2's source" 10.2.0.2 "$out"
+out=$(t_in "$H" setpriv --reuid 4243 --regid 4243 --groups 4242 "$RTALLOC" exec -d "$T_SOCK" up2 -- bash -c v4 2>&1)
+t_eq "exec_gids as a supplementary group: up2's source" 10.2.0.2 "$out"
 out=$(t_in "$H" setpriv --reuid 4243 --regid 4243 --clear-groups "$RTALLOC" exec -d "$T_SOCK" up2 -- bash -c v4 2>&1); rc=$?
 t_eq "another user: exit 125" 125 "$rc"
 t_check "another user: refused in one line ($out)" grep -qx "rtalloc: exec: permission denied: uid 4243 is neither root nor in agent.json's exec_gids" <<<"$out"
