@@ -31,11 +31,10 @@ ip -n "$L" addr add 192.168.50.2/24 dev eth0
 ip -n "$L" addr add fd50::2/64 dev eth0 nodad
 ip -n "$L" route add default via 192.168.50.1
 ip -n "$L" -6 route add default via fd50::1
-t_in "$PR_H" nft -f - <<'EOF'
-table inet rtnat {
-	chain post { type nat hook postrouting priority 100; oifname { "wan0", "wan1" } masquerade; }
-}
-EOF
+# the README's nft line, as written there
+nat=$(sed -n "/^nft -f - <<'EOF'\$/,/^EOF\$/p" "$TOP/README.md" | sed '1d;$d')
+t_check "the README's quick start has the masquerade line" grep -q 'oifname { "wan0", "wan1" } masquerade' <<<"$nat"
+t_in "$PR_H" nft -f - <<<"$nat"
 
 sed "s|\"socket_path\": \"rtallocd\"|\"socket_path\": \"$T_SOCK\"|" "$TOP/examples/router/agent.json" >"$T_DIR/agent.json"
 sed -e "s|\"socket_path\": \"rtallocd\"|\"socket_path\": \"$T_SOCK\"|" \
