@@ -424,12 +424,25 @@ static void marks_sync(struct control *c)
 			if (sl->leased)
 				mark_release(c, s);
 			sl->mark = sl->mask = 0;
+			sl->outside = false;
 			continue;
 		}
 		if (!sl->leased || now < sl->renew_ms)
 			continue;
 		if (mark_ask(c, s, sl->leased_ifname, PROTO_CMD_REQUEST, &rep) > 0 && rep.table == sl->mark &&
 		    rep.mark_mask == sl->mask) {
+			sl->renew_ms = now + (uint64_t)rep.lease_seconds * 500;
+			continue;
+		}
+		/* rtallocd's mark_mask changed under a mark in use: the
+		 * sockets carry it still, so it stays until its users end;
+		 * said once, not every 10 s. */
+		if (rep.table && rep.mark_mask && (sl->mark & ~rep.mark_mask)) {
+			if (!sl->outside)
+				log_msg(LOG_WARNING, "exec: mark 0x%x/0x%x on %s is outside rtallocd's mark_mask "
+					"0x%x now: kept until its commands and bindings end", sl->mark, sl->mask,
+					sl->ifname, rep.mark_mask);
+			sl->outside = true;
 			sl->renew_ms = now + (uint64_t)rep.lease_seconds * 500;
 			continue;
 		}

@@ -53,6 +53,7 @@ struct control_slot {
 	bool leased;
 	char leased_ifname[IFNAMSIZ];
 	uint64_t renew_ms;
+	bool outside;			/* said: the mark is outside rtallocd's mark_mask now */
 };
 
 struct control {

@@ -58,6 +58,21 @@ released() { [ "$(t_rows 'SELECT count(*) FROM leases WHERE family=255 AND alive
 t_check "the users gone, the marks are released" t_wait 3 released
 t_eq "and their rules are gone" "" "$(marks)"
 
+# mark_mask changed in rtallocd.json under a running command: the agent
+# says so in one line (not at every renewal) and keeps the mark.
+rx up2 -- sleep 9 &
+X4=$!
+t_check "a long user: its rule" t_wait 5 eval '[ -n "$(marks)" ]'
+m=$(marks)
+kill -TERM "$T_SERVER_PID"; wait "$T_SERVER_PID" 2>/dev/null
+t_server "$H" '"table_timeout": 2, "mark_mask": "0x0f000000"' || exit 1
+outside() { grep -c "exec: mark $m on up2 is outside rtallocd's mark_mask 0xf000000 now" "$T_DIR/stderr"; }
+t_check "mark_mask changed: the agent warns about the mark outside it" t_wait 5 eval '[ "$(outside)" -ge 1 ]'
+sleep 3	# renewals at half of the 2 s lease
+t_eq "mark_mask changed: one line, not one per renewal" 1 "$(outside)"
+t_eq "mark_mask changed: the running command keeps its mark" "$m" "$(marks)"
+wait "$X4"
+
 kill -TERM "$T_SERVER_PID"; wait "$T_SERVER_PID" 2>/dev/null
 t_bg "$H" sh -c "exec '$BUILD/tools/v1peer' server -o 20000 -l 60 '$T_SOCK' >'$T_DIR/v1s.out' 2>&1"
 V1=$T_LAST_PID
