@@ -123,12 +123,22 @@ t_check "the killed exec's sleep is gone, not left running" t_wait 2 eval "! kil
 kill "$TK_PID"; wait "$TK_PID" 2>/dev/null
 
 ip -n "$H" link set up2 down
+t_in "$H" nft -f - <<'EON'
+table inet count {
+	chain out { type filter hook postrouting priority 0; oifname "up1" tcp dport 7 counter name up1; }
+	counter up1 { }
+}
+EON
+sent1() { t_in "$H" nft list counter inet count up1 | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
+n1=$(sent1)
+t_check "an nftables counter of packets to the far host by up1 ($n1)" test -n "$n1"
 start=$(date +%s%N)
 out=$(rx --strict up2 -- socat -T2 - TCP:198.51.100.1:7,connect-timeout=2 </dev/null 2>&1); rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
 t_check "up2 down, --strict: network unreachable ($out)" grep -q "Network is unreachable" <<<"$out"
 t_check "up2 down, --strict: nothing reached the far host" eval '! grep -q "10\.[12]\.0\.2" <<<"$out"'
 t_check "up2 down, --strict: at once ($ms ms)" test "$ms" -lt 1500
+t_eq "up2 down, --strict: not one packet left by up1" "$n1" "$(sent1)"
 out=$(rx --strict up2 -- socat -T2 - 'TCP6:[2001:db8:ff::1]:7,connect-timeout=2' </dev/null 2>&1)
 t_check "up2 down, --strict, IPv6: network unreachable ($out)" grep -q "Network is unreachable" <<<"$out"
 t_eq "up2 down, default policy: follows unbound traffic (up1)" 10.1.0.2 "$(rx up2 -- bash -c v4)"
