@@ -738,6 +738,7 @@ int show_main(int argc, char **argv)
 	};
 	const char *socket = PROTO_DEFAULT_SOCKET, *cfgpath = "/etc/rtalloc/agent.json", *only = NULL;
 	bool json = false, cfg_given = false;
+	const char *no_color;
 	struct show s;
 	char err[256] = "";
 	int c, rc;
@@ -787,7 +788,8 @@ int show_main(int argc, char **argv)
 	}
 	err[0] = 0;
 	/* no-color.org: only a NO_COLOR that is set and not empty */
-	s.colour = !json && isatty(STDOUT_FILENO) && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
+	no_color = getenv("NO_COLOR");
+	s.colour = !json && isatty(STDOUT_FILENO) && !(no_color && *no_color);
 	rc = gather(&s, socket, 3000, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "rtalloc: show: %s\n", err);
