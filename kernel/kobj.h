@@ -135,7 +135,8 @@ struct kuseropt {
 struct krule {
 	uint8_t family;
 	uint32_t pref;
-	uint32_t table;
+	uint32_t table;			/* 0 when unreachable */
+	bool unreachable;		/* FR_ACT_UNREACHABLE (the exec strict policy's) */
 	struct inet_addr src, dst;	/* meaningful up to src_len / dst_len */
 	uint8_t src_len, dst_len;
 	char iif[IFNAMSIZ];		/* "" when not set */
