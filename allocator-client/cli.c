@@ -12,6 +12,7 @@
 
 #include "errbuf.h"
 #include "cli.h"
+#include "kobj.h"
 #include "mark.h"
 
 enum {
@@ -94,11 +95,11 @@ void cli_usage(FILE *out)
 		"  -s, --syslog       log to syslog and stderr\n"
 		"  -l, --log_path LOGFILE  log to a file\n"
 		"  -v                 info and debug messages\n"
-		"  --pref-from N      pref of `from ADDRESS lookup T` (default 10000)\n"
-		"  --pref-to N        pref of `to NETWORK lookup T` (default 20000)\n"
-		"  --pref-iif N       pref of `iif lo lookup T` (default 91000)\n"
+		"  --pref-from N      pref of `from ADDRESS lookup T` (default %u)\n"
+		"  --pref-to N        pref of `to NETWORK lookup T` (default %u)\n"
+		"  --pref-iif N       pref of `iif lo lookup T` (default %u)\n"
 		"  --fwmark MARK[/MASK]  also add `fwmark MARK/MASK lookup T`\n"
-		"  --fwmark-pref N    its pref (default 9000)\n"
+		"  --fwmark-pref N    its pref (default %u)\n"
 		"  --forward-iif IF   also add `iif IF lookup T` at the iif lo pref, so traffic\n"
 		"                     forwarded from IF (a LAN, containers) uses the table;\n"
 		"                     repeatable, up to %d\n"
@@ -127,7 +128,7 @@ void cli_usage(FILE *out)
 		"Run as %s (the 2017 client's name), every run that\n"
 		"printed a table or 0 exits 0, and invalid arguments exit 1, as the\n"
 		"original did.\n",
-		PROTO_DEFAULT_SOCKET, CLI_FORWARD_MAX, ROUTEARG_MAX, CLI_ADDRESS_WAIT_DEFAULT, CLI_COMPAT_NAME);
+		PROTO_DEFAULT_SOCKET, KPREF_FROM, KPREF_TO, KPREF_IIF, KPREF_FWMARK, CLI_FORWARD_MAX, ROUTEARG_MAX, CLI_ADDRESS_WAIT_DEFAULT, CLI_COMPAT_NAME);
 }
 
 /* A decimal number in [min, max]: no sign, no spaces, nothing after. */
@@ -235,10 +236,10 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	memset(o, 0, sizeof(*o));
 	o->log = LOG_TO_STDERR;
 	o->log_max = LOG_INFO;
-	o->pref_from = 10000;
-	o->pref_to = 20000;
-	o->pref_iif = 91000;
-	o->fwmark_pref = 9000;
+	o->pref_from = KPREF_FROM;
+	o->pref_to = KPREF_TO;
+	o->pref_iif = KPREF_IIF;
+	o->fwmark_pref = KPREF_FWMARK;
 	o->retries = 5;
 	o->retry_interval = 2;
 	o->address_wait = CLI_ADDRESS_WAIT_DEFAULT;
