@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,6 +226,27 @@ static int forward_add(struct cli_opts *o, const char *arg, char *err, size_t er
 	return 0;
 }
 
+/* The 2017 flags' modes, by precedence: the first whose flag was given is
+ * the run's (none: a lease).  An exclusive one takes no address, no
+ * interface and no later mode's flag. */
+struct mode_flag {
+	size_t flag;			/* offsetof a bool of struct cli_opts */
+	enum cli_mode mode;
+	const char *exclusive;		/* its name, or NULL */
+};
+
+static const struct mode_flag mode_flags[] = {
+	{ offsetof(struct cli_opts, status), CLI_MODE_STATUS, "--status" },
+	{ offsetof(struct cli_opts, list), CLI_MODE_LIST, "--list" },
+	{ offsetof(struct cli_opts, release), CLI_MODE_RELEASE, NULL },
+};
+#define MODE_FLAGS (sizeof(mode_flags) / sizeof(mode_flags[0]))
+
+static bool mode_flag_set(const struct cli_opts *o, size_t i)
+{
+	return *(const bool *)((const char *)o + mode_flags[i].flag);
+}
+
 int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
 	const char *a_arg = NULL, *n_arg = NULL, *route_args[ROUTEARG_MAX];
@@ -357,14 +379,20 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	}
 	if (optind < argc)
 		return errbuf_fail(err, errlen, "unexpected argument: '%s'", argv[optind]);
-	if (o->status) {
-		if (o->list || four || six || a_arg || n_arg || o->ifname[0] || o->release)
-			return errbuf_fail(err, errlen, "--status takes only -d, --json and logging options");
-		return 0;
-	}
-	if (o->list) {
-		if (four || six || a_arg || n_arg || o->ifname[0] || o->release)
-			return errbuf_fail(err, errlen, "--list takes only -d, --json and logging options");
+	o->mode = CLI_MODE_LEASE;
+	for (size_t i = 0; i < MODE_FLAGS; i++) {
+		bool later = false;
+
+		if (!mode_flag_set(o, i))
+			continue;
+		o->mode = mode_flags[i].mode;
+		if (!mode_flags[i].exclusive)
+			break;
+		for (size_t j = i + 1; j < MODE_FLAGS; j++)
+			later = later || mode_flag_set(o, j);
+		if (later || four || six || a_arg || n_arg || o->ifname[0])
+			return errbuf_fail(err, errlen, "%s takes only -d, --json and logging options",
+					   mode_flags[i].exclusive);
 		return 0;
 	}
 	if (o->json)
