@@ -116,10 +116,7 @@ $(BUILD)/rtallocd: $(call obj,allocator-server/main.c) $(BUILD)/libserver.a $(BU
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-# rtalloc show reads the agent's config and MPTCP endpoints through the
-# agent's own modules (scripts/layout.allow: the one exception left).
-$(call obj,allocator-client/show.c): XCFLAGS += -Iagent
-$(BUILD)/rtalloc: $(call obj,allocator-client/main.c) $(BUILD)/libclient.a $(BUILD)/libagent.a $(LOWER)
+$(BUILD)/rtalloc: $(call obj,allocator-client/main.c) $(BUILD)/libclient.a $(LOWER)
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) $(XLDFLAGS) -o $@ $^ $(PKG_LIBS)
 

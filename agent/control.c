@@ -22,6 +22,7 @@
 #include "control.h"
 #include "engine.h"
 #include "health.h"
+#include "kmsg.h"
 #include "log.h"
 #include "loop.h"
 #include "proto.h"
@@ -182,27 +183,24 @@ static int kernel_rules(struct control *c, struct xrules *out, bool others)
 	return 0;
 }
 
+/* The message is the kernel seam's (kmsg.h): r as a struct krule. */
 static void rule_put(struct nlmsghdr *nlh, const struct xrule *r)
 {
-	struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
+	struct krule k = {
+		.family = r->family,
+		.pref = r->pref,
+		.table = r->table,
+		.unreachable = !r->table,
+		.src = r->src,
+		.src_len = r->src_len,
+		.has_fwmark = r->mask != 0,
+		.fwmark = r->mark,
+		.fwmask = r->mask,
+		.proto = RTPROT_RTALLOC,
+	};
 
-	frh->family = r->family;
-	frh->action = r->table ? FR_ACT_TO_TBL : FR_ACT_UNREACHABLE;
-	frh->table = RT_TABLE_UNSPEC;
-	if (r->table)
-		mnl_attr_put_u32(nlh, FRA_TABLE, r->table);
-	mnl_attr_put_u32(nlh, FRA_PRIORITY, r->pref);
-	mnl_attr_put_u8(nlh, FRA_PROTOCOL, RTPROT_RTALLOC);
-	if (r->mask) {
-		mnl_attr_put_u32(nlh, FRA_FWMARK, r->mark);
-		mnl_attr_put_u32(nlh, FRA_FWMASK, r->mask);
-	}
-	if (r->src_len) {
-		frh->src_len = r->src_len;
-		mnl_attr_put(nlh, FRA_SRC, addr_len(r->family), r->src.bytes);
-	}
-	if (r->iif[0])
-		mnl_attr_put_strz(nlh, FRA_IIFNAME, r->iif);
+	snprintf(k.iif, sizeof(k.iif), "%s", r->iif);
+	krule_put(nlh, &k);
 }
 
 /* Adds (or deletes) the rules of s that other lacks, in batches; returns
@@ -224,7 +222,7 @@ static size_t apply(struct control *c, const struct xrules *s, const struct xrul
 			if (xrules_has(other, &s->v[i]))
 				continue;
 			nlh = nl_batch_add(&c->nl, &b, add ? RTM_NEWRULE : RTM_DELRULE,
-					   add ? NLM_F_CREATE | NLM_F_EXCL : 0, sizeof(struct fib_rule_hdr));
+					   add ? NLM_F_CREATE | NLM_F_EXCL : 0, 0);
 			if (!nlh)
 				break;
 			rule_put(nlh, &s->v[i]);

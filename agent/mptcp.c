@@ -1,13 +1,9 @@
-/* mptcp: the agent's MPTCP endpoints over generic netlink (mptcp.h). */
+/* mptcp: the agent's MPTCP endpoints (mptcp.h), through kernel/kmptcp.h. */
 #include <errno.h>
-#include <libmnl/libmnl.h>
-#include <linux/genetlink.h>
 #include <linux/mptcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "engine.h"
 #include "health.h"
@@ -16,185 +12,10 @@
 
 #define SUBFLOWS_MAX 8			/* the kernel's MPTCP_PM_ADDR_MAX */
 
-/* ---- generic netlink ---- */
-
-struct req {
-	char buf[1024];
-	struct nlmsghdr *nlh;
-};
-
-static void req_init(struct mptcp *m, struct req *q, uint16_t type, uint8_t cmd, uint16_t flags)
-{
-	struct genlmsghdr *g;
-
-	q->nlh = mnl_nlmsg_put_header(q->buf);
-	q->nlh->nlmsg_type = type;
-	q->nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	q->nlh->nlmsg_seq = ++m->seq;
-	g = mnl_nlmsg_put_extra_header(q->nlh, sizeof(*g));
-	g->cmd = cmd;
-	g->version = MPTCP_PM_VER;	/* 1, as the controller's too */
-}
-
-static int run(struct mptcp *m, struct req *q, mnl_cb_t cb, void *data)
-{
-	static char buf[32768];
-	int ret;
-
-	if (mnl_socket_sendto(m->nl, q->nlh, q->nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		ssize_t n = mnl_socket_recvfrom(m->nl, buf, sizeof(buf));
-
-		if (n < 0)
-			return -errno;
-		ret = mnl_cb_run(buf, (size_t)n, q->nlh->nlmsg_seq, m->portid, cb, data);
-	} while (ret > MNL_CB_STOP);
-	return ret < 0 ? -errno : 0;
-}
-
-static int family_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlattr *a;
-
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
-		if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID && mnl_attr_get_payload_len(a) == 2)
-			*(uint16_t *)data = mnl_attr_get_u16(a);
-	return MNL_CB_OK;
-}
-
 int mptcp_open(struct mptcp *m)
 {
-	struct req q;
-	int ret;
-
 	memset(m, 0, sizeof(*m));
-	m->nl = mnl_socket_open2(NETLINK_GENERIC, SOCK_CLOEXEC);
-	if (!m->nl)
-		return -errno;
-	if (mnl_socket_bind(m->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	m->portid = mnl_socket_get_portid(m->nl);
-	m->seq = (uint32_t)time(NULL);
-	req_init(m, &q, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);
-	mnl_attr_put_strz(q.nlh, CTRL_ATTR_FAMILY_NAME, MPTCP_PM_NAME);
-	ret = run(m, &q, family_cb, &m->family);
-	if (ret == 0 && !m->family)
-		ret = -ENOENT;
-	if (ret < 0)
-		goto fail;
-	return 0;
-fail:
-	mnl_socket_close(m->nl);
-	m->nl = NULL;
-	return ret;
-}
-
-struct eplist {
-	struct mptcp_ep *v;
-	size_t n, max;
-};
-
-static int ep_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct eplist *l = data;
-	const struct nlattr *a, *b;
-	struct mptcp_ep ep;
-
-	memset(&ep, 0, sizeof(ep));
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		if (mnl_attr_get_type(a) != MPTCP_PM_ATTR_ADDR)
-			continue;
-		mnl_attr_for_each_nested(b, a) {
-			uint16_t len = mnl_attr_get_payload_len(b);
-
-			switch (mnl_attr_get_type(b)) {
-			case MPTCP_PM_ADDR_ATTR_ID:
-				if (len >= 1)
-					ep.id = mnl_attr_get_u8(b);
-				break;
-			case MPTCP_PM_ADDR_ATTR_ADDR4:
-				if (len == 4) {
-					ep.addr.family = AF_INET;
-					memcpy(ep.addr.bytes, mnl_attr_get_payload(b), 4);
-				}
-				break;
-			case MPTCP_PM_ADDR_ATTR_ADDR6:
-				if (len == 16) {
-					ep.addr.family = AF_INET6;
-					memcpy(ep.addr.bytes, mnl_attr_get_payload(b), 16);
-				}
-				break;
-			case MPTCP_PM_ADDR_ATTR_FLAGS:
-				if (len == 4)
-					ep.flags = mnl_attr_get_u32(b);
-				break;
-			case MPTCP_PM_ADDR_ATTR_IF_IDX:
-				if (len == 4)
-					ep.ifindex = (int)mnl_attr_get_u32(b);
-				break;
-			}
-		}
-	}
-	if (ep.addr.family && l->n < l->max)
-		l->v[l->n++] = ep;
-	return MNL_CB_OK;
-}
-
-static int dump(struct mptcp *m, struct mptcp_ep *eps, size_t max, size_t *n)
-{
-	struct eplist l = { .v = eps, .max = max };
-	struct req q;
-	int ret;
-
-	req_init(m, &q, m->family, MPTCP_PM_CMD_GET_ADDR, NLM_F_DUMP);
-	ret = run(m, &q, ep_cb, &l);
-	*n = l.n;
-	return ret;
-}
-
-int mptcp_dump(struct mptcp_ep *eps, size_t max, size_t *n)
-{
-	struct mptcp m;
-	int ret = mptcp_open(&m);
-
-	*n = 0;
-	if (ret < 0)
-		return ret;
-	ret = dump(&m, eps, max, n);
-	mnl_socket_close(m.nl);
-	return ret;
-}
-
-static int ep_req(struct mptcp *m, uint8_t cmd, const struct mptcp_ep *ep)
-{
-	struct nlattr *nest;
-	struct req q;
-
-	req_init(m, &q, m->family, cmd, 0);
-	nest = mnl_attr_nest_start(q.nlh, MPTCP_PM_ATTR_ADDR);
-	mnl_attr_put_u8(q.nlh, MPTCP_PM_ADDR_ATTR_ID, ep->id);
-	if (cmd == MPTCP_PM_CMD_ADD_ADDR || cmd == MPTCP_PM_CMD_SET_FLAGS) {
-		mnl_attr_put_u16(q.nlh, MPTCP_PM_ADDR_ATTR_FAMILY, (uint16_t)ep->addr.family);
-		mnl_attr_put(q.nlh, ep->addr.family == AF_INET ? MPTCP_PM_ADDR_ATTR_ADDR4 : MPTCP_PM_ADDR_ATTR_ADDR6,
-			     addr_len(ep->addr.family), ep->addr.bytes);
-		mnl_attr_put_u32(q.nlh, MPTCP_PM_ADDR_ATTR_FLAGS, ep->flags);
-		mnl_attr_put_u32(q.nlh, MPTCP_PM_ADDR_ATTR_IF_IDX, (uint32_t)ep->ifindex);
-	}
-	mnl_attr_nest_end(q.nlh, nest);
-	return run(m, &q, NULL, NULL);
-}
-
-static int set_limits(struct mptcp *m, uint32_t subflows)
-{
-	struct req q;
-
-	req_init(m, &q, m->family, MPTCP_PM_CMD_SET_LIMITS, 0);
-	mnl_attr_put_u32(q.nlh, MPTCP_PM_ATTR_SUBFLOWS, subflows);
-	mnl_attr_put_u32(q.nlh, MPTCP_PM_ATTR_RCV_ADD_ADDRS, subflows);
-	return run(m, &q, NULL, NULL);
+	return kmptcp_open(&m->k);
 }
 
 /* ---- sync ---- */
@@ -241,9 +62,9 @@ void mptcp_sync(struct mptcp *m, const struct engine *e, const struct mptcp_cfg 
 	char s[INET6_ADDRSTRLEN];
 	int ret;
 
-	if (!m->nl || (!c->n && !m->nours))
+	if (!m->k.nl || (!c->n && !m->nours))
 		return;
-	ret = dump(m, k, MPTCP_ENDPOINTS_MAX, &nk);
+	ret = kmptcp_dump(&m->k, k, MPTCP_ENDPOINTS_MAX, &nk);
 	if (ret < 0) {
 		if (!m->failed)
 			log_msg(LOG_ERR, "mptcp: reading the endpoints: %s", strerror(-ret));
@@ -283,7 +104,7 @@ void mptcp_sync(struct mptcp *m, const struct engine *e, const struct mptcp_cfg 
 			struct mptcp_ep n = *o;
 
 			n.flags = want;
-			ret = ep_req(m, MPTCP_PM_CMD_SET_FLAGS, &n);
+			ret = kmptcp_set_flags(&m->k, &n);
 			if (ret == 0) {
 				log_msg(LOG_INFO, "mptcp: %s on %s: endpoint %u %s", addr_str(&o->addr, s, sizeof(s)),
 					u->key.ifname, o->id, want & MPTCP_PM_ADDR_FLAG_BACKUP ?
@@ -293,7 +114,7 @@ void mptcp_sync(struct mptcp *m, const struct engine *e, const struct mptcp_cfg 
 				continue;
 			}
 		}
-		ret = ep_req(m, MPTCP_PM_CMD_DEL_ADDR, o);
+		ret = kmptcp_del(&m->k, o);
 		if (ret < 0 && ret != -ENOENT && ret != -EINVAL)
 			log_msg(LOG_WARNING, "mptcp: removing endpoint %u (%s): %s", o->id,
 				addr_str(&o->addr, s, sizeof(s)), strerror(-ret));
@@ -333,7 +154,7 @@ void mptcp_sync(struct mptcp *m, const struct engine *e, const struct mptcp_cfg 
 		}
 		ep.addr.family = u->key.family;
 		ep.flags = flags_of(mode, health_offline(u->key.ifname, u->key.family));
-		ret = ep_req(m, MPTCP_PM_CMD_ADD_ADDR, &ep);
+		ret = kmptcp_add(&m->k, &ep);
 		if (ret < 0) {
 			log_msg(LOG_WARNING, "mptcp: endpoint for %s on %s: %s", addr_str(&ep.addr, s, sizeof(s)),
 				u->key.ifname, strerror(-ret));
@@ -351,18 +172,17 @@ next:;
 	if (!changed)
 		return;
 	total = nk < SUBFLOWS_MAX ? nk : SUBFLOWS_MAX;
-	ret = set_limits(m, (uint32_t)total);
+	ret = kmptcp_set_limits(&m->k, (uint32_t)total);
 	if (ret < 0)
 		log_msg(LOG_WARNING, "mptcp: setting the limits to %zu subflows: %s", total, strerror(-ret));
 }
 
 void mptcp_close(struct mptcp *m)
 {
-	if (!m->nl)
+	if (!m->k.nl)
 		return;
 	for (size_t i = 0; i < m->nours; i++)
-		ep_req(m, MPTCP_PM_CMD_DEL_ADDR, &m->ours[i]);
+		kmptcp_del(&m->k, &m->ours[i]);
 	m->nours = 0;
-	mnl_socket_close(m->nl);
-	m->nl = NULL;
+	kmptcp_close(&m->k);
 }

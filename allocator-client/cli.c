@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "errbuf.h"
 #include "cli.h"
+#include "kobj.h"
 #include "mark.h"
 
 enum {
@@ -94,11 +96,11 @@ void cli_usage(FILE *out)
 		"  -s, --syslog       log to syslog and stderr\n"
 		"  -l, --log_path LOGFILE  log to a file\n"
 		"  -v                 info and debug messages\n"
-		"  --pref-from N      pref of `from ADDRESS lookup T` (default 10000)\n"
-		"  --pref-to N        pref of `to NETWORK lookup T` (default 20000)\n"
-		"  --pref-iif N       pref of `iif lo lookup T` (default 91000)\n"
+		"  --pref-from N      pref of `from ADDRESS lookup T` (default %u)\n"
+		"  --pref-to N        pref of `to NETWORK lookup T` (default %u)\n"
+		"  --pref-iif N       pref of `iif lo lookup T` (default %u)\n"
 		"  --fwmark MARK[/MASK]  also add `fwmark MARK/MASK lookup T`\n"
-		"  --fwmark-pref N    its pref (default 9000)\n"
+		"  --fwmark-pref N    its pref (default %u)\n"
 		"  --forward-iif IF   also add `iif IF lookup T` at the iif lo pref, so traffic\n"
 		"                     forwarded from IF (a LAN, containers) uses the table;\n"
 		"                     repeatable, up to %d\n"
@@ -127,7 +129,7 @@ void cli_usage(FILE *out)
 		"Run as %s (the 2017 client's name), every run that\n"
 		"printed a table or 0 exits 0, and invalid arguments exit 1, as the\n"
 		"original did.\n",
-		PROTO_DEFAULT_SOCKET, CLI_FORWARD_MAX, ROUTEARG_MAX, CLI_ADDRESS_WAIT_DEFAULT, CLI_COMPAT_NAME);
+		PROTO_DEFAULT_SOCKET, KPREF_FROM, KPREF_TO, KPREF_IIF, KPREF_FWMARK, CLI_FORWARD_MAX, ROUTEARG_MAX, CLI_ADDRESS_WAIT_DEFAULT, CLI_COMPAT_NAME);
 }
 
 /* A decimal number in [min, max]: no sign, no spaces, nothing after. */
@@ -224,6 +226,27 @@ static int forward_add(struct cli_opts *o, const char *arg, char *err, size_t er
 	return 0;
 }
 
+/* The 2017 flags' modes, by precedence: the first whose flag was given is
+ * the run's (none: a lease).  An exclusive one takes no address, no
+ * interface and no later mode's flag. */
+struct mode_flag {
+	size_t flag;			/* offsetof a bool of struct cli_opts */
+	enum cli_mode mode;
+	const char *exclusive;		/* its name, or NULL */
+};
+
+static const struct mode_flag mode_flags[] = {
+	{ offsetof(struct cli_opts, status), CLI_MODE_STATUS, "--status" },
+	{ offsetof(struct cli_opts, list), CLI_MODE_LIST, "--list" },
+	{ offsetof(struct cli_opts, release), CLI_MODE_RELEASE, NULL },
+};
+#define MODE_FLAGS (sizeof(mode_flags) / sizeof(mode_flags[0]))
+
+static bool mode_flag_set(const struct cli_opts *o, size_t i)
+{
+	return *(const bool *)((const char *)o + mode_flags[i].flag);
+}
+
 int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
 	const char *a_arg = NULL, *n_arg = NULL, *route_args[ROUTEARG_MAX];
@@ -235,10 +258,10 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	memset(o, 0, sizeof(*o));
 	o->log = LOG_TO_STDERR;
 	o->log_max = LOG_INFO;
-	o->pref_from = 10000;
-	o->pref_to = 20000;
-	o->pref_iif = 91000;
-	o->fwmark_pref = 9000;
+	o->pref_from = KPREF_FROM;
+	o->pref_to = KPREF_TO;
+	o->pref_iif = KPREF_IIF;
+	o->fwmark_pref = KPREF_FWMARK;
 	o->retries = 5;
 	o->retry_interval = 2;
 	o->address_wait = CLI_ADDRESS_WAIT_DEFAULT;
@@ -356,14 +379,20 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	}
 	if (optind < argc)
 		return errbuf_fail(err, errlen, "unexpected argument: '%s'", argv[optind]);
-	if (o->status) {
-		if (o->list || four || six || a_arg || n_arg || o->ifname[0] || o->release)
-			return errbuf_fail(err, errlen, "--status takes only -d, --json and logging options");
-		return 0;
-	}
-	if (o->list) {
-		if (four || six || a_arg || n_arg || o->ifname[0] || o->release)
-			return errbuf_fail(err, errlen, "--list takes only -d, --json and logging options");
+	o->mode = CLI_MODE_LEASE;
+	for (size_t i = 0; i < MODE_FLAGS; i++) {
+		bool later = false;
+
+		if (!mode_flag_set(o, i))
+			continue;
+		o->mode = mode_flags[i].mode;
+		if (!mode_flags[i].exclusive)
+			break;
+		for (size_t j = i + 1; j < MODE_FLAGS; j++)
+			later = later || mode_flag_set(o, j);
+		if (later || four || six || a_arg || n_arg || o->ifname[0])
+			return errbuf_fail(err, errlen, "%s takes only -d, --json and logging options",
+					   mode_flags[i].exclusive);
 		return 0;
 	}
 	if (o->json)

@@ -42,6 +42,10 @@ enum rtalloc_exit {
 #define CLI_ID_MAX (INET6_ADDRSTRLEN - 1)
 #define CLI_ADDRESS_WAIT_DEFAULT 10	/* seconds, --address-wait */
 
+/* What a run of the 2017 flags does: cli_parse picks it from mode_flags[]
+ * (cli.c), the first mode whose flag was given; none: a lease. */
+enum cli_mode { CLI_MODE_LEASE, CLI_MODE_RELEASE, CLI_MODE_LIST, CLI_MODE_STATUS };
+
 struct cli_opts {
 	int family;			/* AF_INET, AF_INET6, or AF_UNSPEC (-a ID:
 					 * a table only, no rules) */
@@ -57,6 +61,7 @@ struct cli_opts {
 	bool list;			/* --list */
 	bool json;			/* --json */
 	bool status;			/* --status */
+	enum cli_mode mode;		/* from -r, --list, --status */
 	bool help;			/* -h */
 	bool version;			/* --version */
 	int log_max;			/* LOG_INFO, LOG_DEBUG with -v */

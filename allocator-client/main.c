@@ -190,10 +190,8 @@ static int mode_status(const struct cli_opts *o)
 	return status_run(o);
 }
 
-/* What a run of the 2017 flags does: one mode, picked by its flag (none:
- * lease), each with its own main. */
-enum mode { MODE_LEASE, MODE_RELEASE, MODE_LIST, MODE_STATUS };
-
+/* What a run of the 2017 flags does: one mode (cli_parse picks it from
+ * its table of flags), each with its own main. */
 struct mode_def {
 	int (*run)(const struct cli_opts *o);
 	/* It may become the address's daemon, which outlives its caller: it
@@ -206,16 +204,11 @@ struct mode_def {
 };
 
 static const struct mode_def modes[] = {
-	[MODE_LEASE] = { mode_lease, true, true },
-	[MODE_RELEASE] = { daemon_release, false, true },
-	[MODE_LIST] = { list, false, false },
-	[MODE_STATUS] = { mode_status, false, false },
+	[CLI_MODE_LEASE] = { mode_lease, true, true },
+	[CLI_MODE_RELEASE] = { daemon_release, false, true },
+	[CLI_MODE_LIST] = { list, false, false },
+	[CLI_MODE_STATUS] = { mode_status, false, false },
 };
-
-static enum mode mode_of(const struct cli_opts *o)
-{
-	return o->status ? MODE_STATUS : o->list ? MODE_LIST : o->release ? MODE_RELEASE : MODE_LEASE;
-}
 
 /* Subcommands that speak of uplinks by name (`rtalloc show`, `rtalloc
  * exec`, `rtalloc hint`): argv[1] names one, and its main takes the rest.
@@ -296,7 +289,7 @@ int main(int argc, char **argv)
 	}
 	if (o.version)
 		return cmdline_version("rtalloc");
-	m = &modes[mode_of(&o)];
+	m = &modes[o.mode];
 	if (m->detaches && !o.foreground)
 		close_range(3, ~0U, 0);
 	ret = log_open("rtalloc", o.log, o.logfile);

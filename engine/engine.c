@@ -23,8 +23,8 @@ void engine_init(struct engine *e, struct kernel *k, const struct engine_ops *op
 	e->k = k;
 	e->ops = ops;
 	e->owner = owner;
-	e->prefs = (struct engine_prefs){ .from = 10000, .to = 20000, .iif = 91000, .fwmark = 9000,
-					  .guard = 19999 };
+	e->prefs = (struct engine_prefs){ .from = KPREF_FROM, .to = KPREF_TO, .iif = KPREF_IIF,
+					  .fwmark = KPREF_FWMARK, .guard = KPREF_GUARD };
 	snprintf(e->tag, sizeof(e->tag), "%s", tag ? tag : "");
 	e->rl = (struct ratelimit)RATELIMIT_INIT(2000, 10);
 }

@@ -34,8 +34,8 @@
 #define ENGINE_FORWARD_MAX 16
 
 struct engine_prefs {
-	uint32_t from, to, iif, fwmark;		/* 10000, 20000, 91000, 9000 */
-	uint32_t guard;				/* 19999: just before `to` */
+	uint32_t from, to, iif, fwmark;		/* KPREF_FROM, _TO, _IIF, _FWMARK */
+	uint32_t guard;				/* KPREF_GUARD: just before `to` */
 };
 
 struct uplink_policy {

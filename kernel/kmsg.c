@@ -195,6 +195,7 @@ bool krule_parse(const struct nlmsghdr *nlh, struct krule *r)
 	r->src_len = frh->src_len;
 	r->dst_len = frh->dst_len;
 	r->table = frh->table;
+	r->unreachable = frh->action == FR_ACT_UNREACHABLE;
 	mnl_attr_for_each(attr, nlh, sizeof(*frh)) {
 		uint16_t plen = mnl_attr_get_payload_len(attr);
 
@@ -240,6 +241,8 @@ bool krule_parse(const struct nlmsghdr *nlh, struct krule *r)
 		}
 	}
 	r->src.family = r->dst.family = r->family;
+	if (r->unreachable)
+		r->table = 0;
 	return true;
 }
 
@@ -347,12 +350,14 @@ void krule_put(struct nlmsghdr *nlh, const struct krule *r)
 	size_t alen = addr_len(r->family);
 
 	frh->family = r->family;
-	frh->action = FR_ACT_TO_TBL;
+	frh->action = r->unreachable ? FR_ACT_UNREACHABLE : FR_ACT_TO_TBL;
 	frh->src_len = r->src_len;
 	frh->dst_len = r->dst_len;
-	/* rtm_table is 8 bits: larger tables only fit in FRA_TABLE. */
-	frh->table = r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
-	mnl_attr_put_u32(nlh, FRA_TABLE, r->table);
+	/* rtm_table is 8 bits: larger tables only fit in FRA_TABLE.  An
+	 * unreachable rule has no table. */
+	frh->table = r->table < 256 && !r->unreachable ? (uint8_t)r->table : RT_TABLE_UNSPEC;
+	if (!r->unreachable)
+		mnl_attr_put_u32(nlh, FRA_TABLE, r->table);
 	mnl_attr_put_u32(nlh, FRA_PRIORITY, r->pref);
 	mnl_attr_put_u8(nlh, FRA_PROTOCOL, r->proto);
 	if (r->src_len)

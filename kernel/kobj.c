@@ -97,7 +97,7 @@ bool krule_equal(const struct krule *a, const struct krule *b)
 	size_t len = addr_len(a->family);
 
 	return a->family == b->family && a->pref == b->pref && a->table == b->table &&
-	       a->proto == b->proto && a->src_len == b->src_len && a->dst_len == b->dst_len &&
+	       a->unreachable == b->unreachable && a->proto == b->proto && a->src_len == b->src_len && a->dst_len == b->dst_len &&
 	       prefix_equal(&a->src, &b->src, a->src_len, len) &&
 	       prefix_equal(&a->dst, &b->dst, a->dst_len, len) &&
 	       !strcmp(a->iif, b->iif) && a->has_fwmark == b->has_fwmark &&
@@ -175,7 +175,10 @@ const char *krule_str(const struct krule *r, char *buf, size_t len)
 		put(buf, len, &n, " iif %s", r->iif);
 	if (r->has_fwmark)
 		put(buf, len, &n, " fwmark 0x%x/0x%x", r->fwmark, r->fwmask);
-	put(buf, len, &n, " lookup %u", r->table);
+	if (r->unreachable)
+		put(buf, len, &n, " unreachable");
+	else
+		put(buf, len, &n, " lookup %u", r->table);
 	if (r->has_suppress)
 		put(buf, len, &n, " suppress_prefixlength %u", r->suppress);
 	return buf;

@@ -21,13 +21,16 @@
 
 /* The pref partition of rtalloc's rules (every one protocol 122):
  *   10000  from ADDR lookup T          (a lease's own address)
+ *   19999  to NET lookup main suppress_prefixlength P  (the engine's guard)
  *   20000  to NETWORK lookup T         (its network)
  *   30000  lookup main suppress_prefixlength 0    \
  *   30001  iif lo lookup T_unbound                  } rtalloc-track's steering
  *   30002  iif LAN lookup T_unbound               /
  *   91000  iif lo lookup T / iif FWD lookup T      (a lease's local and forwarded)
- * fwmark rules have a pref of the user's (--fwmark-pref). */
+ * fwmark rules have a pref of the user's (--fwmark-pref, default 9000). */
+#define KPREF_FWMARK		9000u
 #define KPREF_FROM		10000u
+#define KPREF_GUARD		19999u	/* just before KPREF_TO */
 #define KPREF_TO		20000u
 #define KPREF_IIF		91000u
 #define KPREF_TRACK_MAIN	30000u
@@ -135,7 +138,8 @@ struct kuseropt {
 struct krule {
 	uint8_t family;
 	uint32_t pref;
-	uint32_t table;
+	uint32_t table;			/* 0 when unreachable */
+	bool unreachable;		/* FR_ACT_UNREACHABLE (the exec strict policy's) */
 	struct inet_addr src, dst;	/* meaningful up to src_len / dst_len */
 	uint8_t src_len, dst_len;
 	char iif[IFNAMSIZ];		/* "" when not set */

@@ -31,7 +31,7 @@ fuzz_cli_SRC     := allocator-client/cli.c common/routearg.c common/addr.c commo
 fuzz_shebang_SRC := allocator-client/packetmark/shebang.c
 fuzz_cgroup_SRC  := common/cgmark.c
 fuzz_route_SRC   := common/routearg.c common/addr.c common/errbuf.c
-fuzz_agentcfg_SRC := agent/agentcfg.c agent/bindings.c agent/mptcpcfg.c common/jsonconf.c common/addr.c common/mark.c common/errbuf.c
+fuzz_agentcfg_SRC := engine/agentcfg.c engine/bindings.c engine/mptcpcfg.c common/jsonconf.c common/addr.c common/mark.c common/errbuf.c
 
 
 # One explicit rule per target (no .SECONDEXPANSION: it would change how

@@ -55,10 +55,11 @@ up_tables() { [ -n "$(up_table 10.1.0.2)" ] && [ -n "$(up_table 10.2.0.2)" ]; }
 # up_show ARGS...: rtalloc show in the host against the test's rtallocd.
 up_show() { t_in "$H" "$RTALLOC" show -d "$T_SOCK" -c "$UP_CONF" "$@"; }
 # up_mptcp_sink ADDR FILE: on the far host, an MPTCP listener on ADDR:8000
-# that writes the bytes it got so far to FILE.
+# that writes the bytes it got so far to FILE (a temporary file renamed
+# over it: a reader never sees it empty or half written).
 up_mptcp_sink() {
 	t_bg "$TK_F" python3 -c '
-import socket, sys
+import os, socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], 8000)); s.listen(8)
@@ -66,7 +67,9 @@ c, _ = s.accept(); n = 0
 while True:
     d = c.recv(65536)
     if not d: break
-    n += len(d); open(sys.argv[2], "w").write(str(n))
+    n += len(d)
+    with open(sys.argv[2] + ".tmp", "w") as f: f.write(str(n))
+    os.replace(sys.argv[2] + ".tmp", sys.argv[2])
 ' "$1" "$2"
 }
 # up_mptcp_send SECONDS: from the host, an MPTCP connection to

@@ -86,7 +86,7 @@ static size_t ip_hdr(const struct prober *p)
 }
 
 /* Bound to the uplink's address, not to its device: the address picks its
- * table (the from-rule at 10000), as for the uplink's own traffic.  A device
+ * table (the from-rule at KPREF_FROM), as for the uplink's own traffic.  A device
  * binding would reach a target "on link" (through a gateway's proxy ARP)
  * while the table has no route at all. */
 static int bind_uplink(int fd, const struct prober *p, uint16_t port)

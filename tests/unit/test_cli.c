@@ -152,6 +152,32 @@ static void test_long_options(void **state)
 	assert_true(o.json && o.status);
 }
 
+/* The mode comes from the flags' table (mode_flags[]): the first given of
+ * --status, --list, -r; none: a lease.  --status and --list take no
+ * address and no later mode's flag. */
+static void test_modes(void **state)
+{
+	struct cli_opts o;
+
+	(void)state;
+	assert_int_equal(parse(&o, "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", NULL), 0);
+	assert_int_equal(o.mode, CLI_MODE_LEASE);
+	assert_int_equal(parse(&o, "-4", "-a", "192.0.2.7", "-n", "24", "-i", "eth0", "-r", NULL), 0);
+	assert_int_equal(o.mode, CLI_MODE_RELEASE);
+	assert_int_equal(parse(&o, "-a", "vpn1", "-i", "eth0", "-r", NULL), 0);
+	assert_int_equal(o.mode, CLI_MODE_RELEASE);
+	assert_int_equal(parse(&o, "--list", "--json", NULL), 0);
+	assert_int_equal(o.mode, CLI_MODE_LIST);
+	assert_int_equal(parse(&o, "--status", NULL), 0);
+	assert_int_equal(o.mode, CLI_MODE_STATUS);
+	bad("--status takes only -d, --json and logging options", "--status", "--list", NULL);
+	bad("--status takes only -d, --json and logging options", "--list", "--status", NULL);
+	bad("--status takes only -d, --json and logging options", "--status", "-r", NULL);
+	bad("--status takes only -d, --json and logging options", "--status", "-i", "eth0", NULL);
+	bad("--list takes only -d, --json and logging options", "--list", "-r", NULL);
+	bad("--list takes only -d, --json and logging options", "--list", "-a", "vpn1", NULL);
+}
+
 /* The 2017 client's long names map onto the short flags. */
 static void test_original_long_options(void **state)
 {
@@ -322,6 +348,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_original_flags),
+		cmocka_unit_test(test_modes),
 		cmocka_unit_test(test_long_options),
 		cmocka_unit_test(test_original_long_options),
 		cmocka_unit_test(test_unspec),

@@ -1,6 +1,6 @@
 /* Unit tests for kmsg, the one builder and parser of rtnetlink messages:
  * every kind of rule rtalloc writes (a lease's from/to/iif/fwmark rules,
- * rtalloc-track's steering rules) comes back from its own message as it
+ * rtalloc-track's steering rules, the agent's exec rules) comes back from its own message as it
  * went in, and a filtered dump gets only what it asked for.  So do
  * rtalloc-track's nexthop objects and resilient groups, and the agent's
  * neighbours (routers) and RAs' RDNSS options parse as the kernel sends
@@ -8,6 +8,7 @@
  * dump reads the test's own namespace's addresses. */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <linux/fib_rules.h>
 #include <linux/neighbour.h>
 #include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
@@ -63,6 +65,63 @@ static void test_lease_rules(void **state)
 	to.has_suppress = true;
 	to.suppress = 0;
 	roundtrip(&to);
+}
+
+/* The attribute type's u32 in a rule message, or has = false. */
+static uint32_t rule_attr(const struct nlmsghdr *nlh, uint16_t type, bool *has)
+{
+	const struct nlattr *a;
+
+	*has = false;
+	mnl_attr_for_each(a, nlh, sizeof(struct fib_rule_hdr))
+		if (mnl_attr_get_type(a) == type) {
+			*has = true;
+			return mnl_attr_get_payload_len(a) == 4 ? mnl_attr_get_u32(a) :
+			       mnl_attr_get_payload_len(a) == 1 ? mnl_attr_get_u8(a) : 0;
+		}
+	return 0;
+}
+
+/* `rtalloc exec` and bindings (agent/control.c): `fwmark M/K lookup T`
+ * and the strict policy's `fwmark M/K unreachable`, which has no table:
+ * the message says FR_ACT_UNREACHABLE and carries no FRA_TABLE. */
+static void test_exec_rules(void **state)
+{
+	struct krule lookup = { .family = AF_INET6, .pref = KPREF_EXEC, .table = 10002, .has_fwmark = true,
+				.fwmark = 0x200, .fwmask = 0xff00, .proto = RTPROT_RTALLOC };
+	struct krule strict = { .family = AF_INET, .pref = KPREF_EXEC_STRICT, .unreachable = true,
+				.has_fwmark = true, .fwmark = 0x200, .fwmask = 0xff00, .proto = RTPROT_RTALLOC };
+	char buf[512] = { 0 }, s[160];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	const struct fib_rule_hdr *frh;
+	bool has;
+
+	(void)state;
+	roundtrip(&lookup);
+	roundtrip(&strict);
+	assert_string_equal(krule_str(&strict, s, sizeof(s)), "pref 9101 fwmark 0x200/0xff00 unreachable");
+
+	nlh->nlmsg_type = RTM_NEWRULE;
+	krule_put(nlh, &strict);
+	frh = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(frh->family, AF_INET);
+	assert_int_equal(frh->action, FR_ACT_UNREACHABLE);
+	assert_int_equal(frh->table, RT_TABLE_UNSPEC);
+	rule_attr(nlh, FRA_TABLE, &has);
+	assert_false(has);
+	assert_int_equal(rule_attr(nlh, FRA_PRIORITY, &has), KPREF_EXEC_STRICT);
+	assert_int_equal(rule_attr(nlh, FRA_FWMARK, &has), 0x200);
+	assert_int_equal(rule_attr(nlh, FRA_FWMASK, &has), 0xff00);
+	assert_int_equal(rule_attr(nlh, FRA_PROTOCOL, &has), RTPROT_RTALLOC);
+
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWRULE;
+	krule_put(nlh, &lookup);
+	frh = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(frh->action, FR_ACT_TO_TBL);
+	assert_int_equal(rule_attr(nlh, FRA_TABLE, &has), 10002);
+	assert_true(has);
 }
 
 static void test_steer_rules(void **state)
@@ -362,6 +421,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lease_rules),
+		cmocka_unit_test(test_exec_rules),
 		cmocka_unit_test(test_steer_rules),
 		cmocka_unit_test(test_dump_filter),
 		cmocka_unit_test(test_nexthop_member),

@@ -12,7 +12,7 @@
 
 #include "bindings.h"
 #include "engine.h"
-#include "mptcp.h"
+#include "mptcpcfg.h"
 
 #define AGENTCFG_PATTERNS_MAX 64
 #define AGENTCFG_PATTERN_MAX 64		/* bytes of a glob, with the NUL */

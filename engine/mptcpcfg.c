@@ -1,4 +1,4 @@
-/* mptcpcfg: agent.json's "mptcp" map (mptcp.h), apart from the netlink
+/* mptcpcfg: agent.json's "mptcp" map (mptcpcfg.h), apart from the netlink
  * code so the config's fuzz target links it alone. */
 #include <errno.h>
 #include <fnmatch.h>
@@ -9,7 +9,7 @@
 
 #include "agentcfg.h"
 #include "jsonconf.h"
-#include "mptcp.h"
+#include "mptcpcfg.h"
 
 static const char *const mode_names[] = { "off", "subflow", "fullmesh", "backup" };
 
