@@ -1,5 +1,6 @@
 /* agent: the engine over the real kernel, leases from rtallocd, one loop. */
 #include <errno.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,9 @@ struct agent {
 	struct agentdns dns;		/* the servers-file */
 	struct loop_timer dns_timer;
 	struct loop_fd rah;		/* router advertisements (RDNSS) */
+	/* Default routes taken out of main for a hint's --out-of-main: the
+	 * link's tables keep them (oif: the link). */
+	struct kroute_set moved;
 };
 
 /* ---- one owner per address ---- */
@@ -449,9 +453,80 @@ static int cb_extra(const struct engine *e, const struct uplink *u, bool main_de
 		    bool main_had, struct kroute_set *out)
 {
 	const struct agent *a = e->owner;
+	int ret = hintwatch_routes(hintwatch_find(&a->hw, u->key.ifname), main_had ? NULL : &a->nb, u,
+				   main_default, out);
 
-	return hintwatch_routes(hintwatch_find(&a->hw, u->key.ifname), main_had ? NULL : &a->nb, u,
-				main_default, out);
+	/* After the hint's own gateways: a default route they give wins. */
+	for (size_t i = 0; i < a->moved.n && !ret; i++)
+		if (a->moved.v[i].oif == u->ifindex && a->moved.v[i].family == u->key.family)
+			ret = kroute_set_add(out, &a->moved.v[i]);
+	return ret;
+}
+
+/* ---- --out-of-main ---- */
+
+static bool out_of_main(const struct agent *a, int ifindex)
+{
+	const struct elink *l = engine_link(&a->e, ifindex);
+	const struct hint *h = l ? hintwatch_find(&a->hw, l->l.name) : NULL;
+
+	return h && h->out_of_main;
+}
+
+/* A default route the link's tool put into main: not the kernel's from a
+ * router advertisement (it would add it back at the next one), not a
+ * nexthop of a multipath route. */
+static bool movable(const struct kroute *r, int ifindex)
+{
+	return r->table == KTABLE_MAIN && !r->dst_len && r->type == RTN_UNICAST && r->oif == ifindex &&
+	       r->proto != RTPROT_RA && !r->multipath && !r->cloned;
+}
+
+/* Takes the default routes of every link hinted --out-of-main out of main
+ * and remembers them for the link's tables (cb_extra); forgets those of
+ * links no longer hinted so.  Before a pass: the deletions' events are in
+ * the mirror when it runs. */
+static void main_move(struct agent *a)
+{
+	for (size_t i = 0; i < a->moved.n;)
+		if (!out_of_main(a, a->moved.v[i].oif))
+			kroute_set_del_at(&a->moved, i);
+		else
+			i++;
+	for (size_t i = 0; i < a->e.nlinks; i++) {
+		const struct elink *l = &a->e.links[i];
+		struct kchange c = { .type = KOBJ_ROUTE, .add = false };
+		char buf[200];
+		bool fresh[2] = { false, false };
+		int err;
+
+		if (!out_of_main(a, l->l.ifindex))
+			continue;
+		for (size_t j = 0; j < l->main.n; j++) {
+			const struct kroute *r = &l->main.v[j];
+			int f = r->family == AF_INET6;
+
+			if (!movable(r, l->l.ifindex))
+				continue;
+			/* What the tool set last replaces what it set before. */
+			for (size_t k = 0; k < a->moved.n && !fresh[f];)
+				if (a->moved.v[k].oif == l->l.ifindex && a->moved.v[k].family == r->family)
+					kroute_set_del_at(&a->moved, k);
+				else
+					k++;
+			fresh[f] = true;
+			c.route = *r;
+			if (kernel_apply(a->k, &c, 1, &err) < 0 || (err && err != -ESRCH)) {
+				if (ratelimit_ok(&a->rl, loop_now_ms()))
+					log_msg(LOG_ERR, "%s: cannot take %s out of main: %s", l->l.name,
+						kroute_str(r, buf, sizeof(buf)), strerror(err ? -err : EIO));
+				continue;
+			}
+			log_msg(LOG_INFO, "%s: %s taken out of main into its tables (hint --out-of-main)",
+				l->l.name, kroute_str(r, buf, sizeof(buf)));
+			kroute_set_add(&a->moved, r);
+		}
+	}
 }
 
 static bool cb_new(struct engine *e, struct uplink *u)
@@ -575,6 +650,7 @@ static void pass_now(struct agent *a)
 	unsigned long changes;
 	int ret;
 
+	main_move(a);
 	/* Events the grant raced with (the prefix route of a new address)
 	 * are in the mirror before the pass. */
 	engine_read_events(&a->e);
@@ -1014,6 +1090,7 @@ cleanup:
 	}
 	kernel_close(a.k);
 	hintwatch_close(&a.hw);
+	kroute_set_free(&a.moved);
 	neigh_close(&a.nb);
 	agentdns_free(&a.dns);
 	if (a.rah.fd >= 0)
