@@ -36,6 +36,10 @@ t1=$(table_of 10.1.0.2)
 t_check "up1 has a table" test -n "$t1"
 t_eq "main: up1's default route is gone, up2's stays" \
 	"default via 10.2.0.1 dev up2 metric 200" "$(main4)"
+t_eq "main: up1's prefix route is gone too, up2's stays" "10.2.0.0/24" \
+	"$(ip -n "$H" route show table main | awk '$1 ~ /^10\.[12]\.0\.0/ { print $1 }')"
+t_check "table $t1: up1's prefix route, from up1's address" \
+	grep -q "^10.1.0.0/24 dev up1 .*src 10.1.0.2" <(ip -n "$H" route show table "${t1:-none}")
 t_check "table $t1: the default route taken from main, from up1's address" \
 	grep -q "^default via 10.1.0.1 dev up1 .*src 10.1.0.2 metric 100" \
 	<(ip -n "$H" route show table "${t1:-none}")
@@ -43,6 +47,9 @@ t_eq "up1's rules (from, to, iif lo)" 3 \
 	"$(ip -n "$H" rule show | grep -c "lookup ${t1:-none} proto 122")"
 t_eq "from up1's address the far host sees up1's address" 10.1.0.2 "$(tk_src 198.51.100.1 bind=10.1.0.2)"
 t_check "the agent logged the move" grep -q "up1: default via 10.1.0.1 .*taken out of main" "$T_AGENT_LOG"
+
+t_eq "up1's own subnet is reached by up1 from any source" up1 \
+	"$(ip -n "$H" route get 10.1.0.1 | grep -o 'dev [^ ]*' | cut -d' ' -f2)"
 
 # up2 with a --gateway: the hinted gateway's route, metric 0.
 hint up2 --gateway 10.2.0.1 --out-of-main
@@ -61,8 +68,11 @@ t_check "a default route put back into main is taken out again" \
 t_check "table $t1 still has it" \
 	grep -q "^default via 10.1.0.1 dev up1 .*src 10.1.0.2" <(ip -n "$H" route show table "${t1:-none}")
 
-# A hint without --out-of-main leaves main as it is.
+# A hint without --out-of-main: main gets the prefix route back and keeps
+# what the tool adds.
 hint up2 --gateway 10.2.0.1
+t_check "up2 hinted without --out-of-main: its prefix route is back in main" \
+	grep -q "^10.2.0.0/24 dev up2 proto kernel" <(ip -n "$H" route show table main)
 ip -n "$H" route add default via 10.2.0.1 dev up2 metric 200
 sleep 0.5
 t_eq "up2 hinted without --out-of-main: its default route stays in main" \
