@@ -1,5 +1,6 @@
 /* agent: the engine over the real kernel, leases from rtallocd, one loop. */
 #include <errno.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,9 @@ struct agent {
 	struct agentdns dns;		/* the servers-file */
 	struct loop_timer dns_timer;
 	struct loop_fd rah;		/* router advertisements (RDNSS) */
+	/* Default routes taken out of main for a hint's --out-of-main: the
+	 * link's tables keep them (oif: the link). */
+	struct kroute_set moved;
 };
 
 /* ---- one owner per address ---- */
@@ -445,13 +449,151 @@ static bool cb_manage(struct engine *e, int family, const char *ifname, struct u
 	return false;
 }
 
+/* The routes taken out of main for u's link (main_move): the prefix
+ * routes (dflt false) or the default routes (true). */
+static int moved_routes(const struct agent *a, const struct uplink *u, bool dflt, struct kroute_set *out)
+{
+	for (size_t i = 0; i < a->moved.n; i++) {
+		const struct kroute *r = &a->moved.v[i];
+
+		if (r->oif == u->ifindex && r->family == u->key.family && (r->dst_len == 0) == dflt &&
+		    kroute_set_add(out, r) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int cb_extra(const struct engine *e, const struct uplink *u, bool main_default,
 		    bool main_had, struct kroute_set *out)
 {
 	const struct agent *a = e->owner;
 
-	return hintwatch_routes(hintwatch_find(&a->hw, u->key.ifname), main_had ? NULL : &a->nb, u,
-				main_default, out);
+	/* The prefix routes first: a gateway must be on-link in the table
+	 * when its route is added.  Then the hint's gateways: a default
+	 * route they give wins over the one taken from main. */
+	if (moved_routes(a, u, false, out) < 0 ||
+	    hintwatch_routes(hintwatch_find(&a->hw, u->key.ifname), main_had ? NULL : &a->nb, u, main_default,
+			     out) < 0)
+		return -ENOMEM;
+	return moved_routes(a, u, true, out);
+}
+
+/* ---- --out-of-main ---- */
+
+static bool out_of_main(const struct agent *a, int ifindex)
+{
+	const struct elink *l = engine_link(&a->e, ifindex);
+	const struct hint *h = l ? hintwatch_find(&a->hw, l->l.name) : NULL;
+
+	return h && h->out_of_main;
+}
+
+/* The prefix route the kernel added to main for an IPv4 address of the
+ * link (`10.0.0.0/24 dev up1 proto kernel scope link src 10.0.0.7`). */
+static bool prefix_of_link(const struct agent *a, const struct kroute *r)
+{
+	for (size_t i = 0; i < a->e.naddrs; i++) {
+		const struct kaddr *ad = &a->e.addrs[i];
+		struct inet_addr net = ad->addr;
+
+		if (ad->family != r->family || ad->ifindex != r->oif || ad->prefixlen != r->dst_len)
+			continue;
+		addr_mask(&net, ad->prefixlen);
+		if (!memcmp(net.bytes, r->dst.bytes, addr_len(r->family)))
+			return true;
+	}
+	return false;
+}
+
+/* What --out-of-main takes out of main: a default route the link's tool
+ * put there (not the kernel's from a router advertisement: it would add it
+ * back at the next one), and the prefix route of an IPv4 address of the
+ * link; never a nexthop of a multipath route. */
+static bool movable(const struct agent *a, const struct kroute *r, int ifindex)
+{
+	if (r->table != KTABLE_MAIN || r->type != RTN_UNICAST || r->oif != ifindex || r->multipath ||
+	    r->cloned)
+		return false;
+	if (!r->dst_len)
+		return r->proto != RTPROT_RA;
+	return r->family == AF_INET && r->proto == RTPROT_KERNEL && prefix_of_link(a, r);
+}
+
+static bool same_dst(const struct kroute *a, const struct kroute *b)
+{
+	return a->oif == b->oif && a->family == b->family && a->dst_len == b->dst_len &&
+	       !memcmp(a->dst.bytes, b->dst.bytes, addr_len(a->family));
+}
+
+/* Takes the routes of every link hinted --out-of-main out of main
+ * (movable()) and remembers them for the link's tables (cb_extra); forgets
+ * those of links no longer hinted so, and prefix routes of addresses that
+ * went.  Before a pass: the deletions' events are in the mirror when it
+ * runs. */
+static void main_move(struct agent *a)
+{
+	struct kroute_set now = { 0 };
+
+	for (size_t i = 0; i < a->moved.n;) {
+		const struct kroute *r = &a->moved.v[i];
+		bool live = !r->dst_len || prefix_of_link(a, r);
+		struct kchange c = { .type = KOBJ_ROUTE, .add = true };
+		int err;
+
+		if (live && out_of_main(a, r->oif)) {
+			i++;
+			continue;
+		}
+		/* No longer hinted so (or a primary now): main gets back what
+		 * is still of use, the prefix route first, since a gateway
+		 * needs it. */
+		if (live && engine_link(&a->e, r->oif)) {
+			c.route = *r;
+			if (kernel_apply(a->k, &c, 1, &err) == 0 && !err)
+				log_msg(LOG_INFO, "#%d: route back into main (no hint --out-of-main)", r->oif);
+		}
+		kroute_set_del_at(&a->moved, i);
+	}
+	for (size_t i = 0; i < a->e.nlinks; i++) {
+		const struct elink *l = &a->e.links[i];
+		struct kchange c = { .type = KOBJ_ROUTE, .add = false };
+		char buf[200];
+		int err;
+
+		if (!out_of_main(a, l->l.ifindex))
+			continue;
+		now.n = 0;
+		for (size_t j = 0; j < l->main.n; j++)
+			if (movable(a, &l->main.v[j], l->l.ifindex) && kroute_set_add(&now, &l->main.v[j]) < 0)
+				break;
+		/* What the tool set last to a destination replaces what it
+		 * set before (a renewal's new router). */
+		for (size_t k = 0; k < a->moved.n;) {
+			bool again = false;
+
+			for (size_t j = 0; j < now.n && !again; j++)
+				again = same_dst(&a->moved.v[k], &now.v[j]);
+			if (again)
+				kroute_set_del_at(&a->moved, k);
+			else
+				k++;
+		}
+		for (size_t j = 0; j < now.n; j++) {
+			const struct kroute *r = &now.v[j];
+
+			c.route = *r;
+			if (kernel_apply(a->k, &c, 1, &err) < 0 || (err && err != -ESRCH)) {
+				if (ratelimit_ok(&a->rl, loop_now_ms()))
+					log_msg(LOG_ERR, "%s: cannot take %s out of main: %s", l->l.name,
+						kroute_str(r, buf, sizeof(buf)), strerror(err ? -err : EIO));
+				continue;
+			}
+			log_msg(LOG_INFO, "%s: %s taken out of main into its tables (hint --out-of-main)",
+				l->l.name, kroute_str(r, buf, sizeof(buf)));
+			kroute_set_add(&a->moved, r);
+		}
+	}
+	kroute_set_free(&now);
 }
 
 static bool cb_new(struct engine *e, struct uplink *u)
@@ -575,6 +717,7 @@ static void pass_now(struct agent *a)
 	unsigned long changes;
 	int ret;
 
+	main_move(a);
 	/* Events the grant raced with (the prefix route of a new address)
 	 * are in the mirror before the pass. */
 	engine_read_events(&a->e);
@@ -1014,6 +1157,7 @@ cleanup:
 	}
 	kernel_close(a.k);
 	hintwatch_close(&a.hw);
+	kroute_set_free(&a.moved);
 	neigh_close(&a.nb);
 	agentdns_free(&a.dns);
 	if (a.rah.fd >= 0)

@@ -22,8 +22,10 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: rtalloc hint IFACE [--gateway ADDR]... [--route DEST[/LEN][,via GW]]...\n"
-		"                    [--dns ADDR]... [--primary] [--fwmark MARK[/MASK]]\n"
-		"                    [--forward-iif IF]... [--down] [-d SOCKET]\n"
+		"                    [--dns ADDR]... [--primary | --out-of-main]\n"
+		"                    [--fwmark MARK[/MASK]] [--forward-iif IF]... [--down]\n"
+		"                    [-d SOCKET]\n"
+		"       rtalloc hint --check [-d SOCKET]\n"
 		"  --gateway ADDR  the uplink's router where the tool keeps it out of main\n"
 		"                  (never-default), the first preferred; 0.0.0.0 and ::\n"
 		"                  are ignored\n"
@@ -31,11 +33,14 @@ static void usage(FILE *out)
 		"  --dns ADDR      a DNS server of the uplink (the agent's servers-file)\n"
 		"  --primary       the uplink is the primary one (recorded; main is left\n"
 		"                  as it is)\n"
+		"  --out-of-main   the agent takes the uplink's default routes and IPv4\n"
+		"                  prefix routes out of main into its tables\n"
 		"  --fwmark M[/K]  packets marked M (under mask K) also take the uplink's\n"
 		"                  table (`fwmark M/K lookup TABLE`, the agent's fwmark pref)\n"
 		"  --forward-iif IF  traffic forwarded from IF takes the uplinks' tables\n"
 		"                  (`iif IF lookup TABLE`, as agent.json's forward_from)\n"
 		"  --down          the uplink went down or was released: its hint goes\n"
+		"  --check         exit 0 if an rtalloc-agent takes hints, 2 if not\n"
 		"  -d SOCKET       rtallocd's socket the agent serves (%s)\n"
 		"It waits (up to %d s) until the agent has acted on it.  Without a running\n"
 		"rtalloc-agent, one line is logged and nothing changes.\n",
@@ -69,6 +74,26 @@ static bool wait_applied(const char *dir, const struct timespec *written)
 	}
 }
 
+/* Only a root agent's name counts (the kernel's word). */
+static bool agent_serves(const char *sock)
+{
+	struct ucred cred = { 0 };
+
+	return owner_agent_cred(sock, &cred) == 0 && cred.uid == 0;
+}
+
+/* --check: whether a hint would be taken, in one line; 0 or 2, as the
+ * hooks test it before giving up on an uplink. */
+static int check_agent(const char *sock)
+{
+	if (!agent_serves(sock)) {
+		log_msg(LOG_WARNING, "no rtalloc-agent serves rtallocd @%s here: hints are not taken", sock);
+		return EXIT_NO_LEASE;
+	}
+	printf("rtalloc-agent serves rtallocd @%s: hints are taken\n", sock);
+	return EXIT_LEASED;
+}
+
 int hint_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -78,6 +103,8 @@ int hint_main(int argc, char **argv)
 		{ "primary", no_argument, NULL, 'p' },
 		{ "fwmark", required_argument, NULL, 'm' },
 		{ "forward-iif", required_argument, NULL, 'f' },
+		{ "out-of-main", no_argument, NULL, 'o' },
+		{ "check", no_argument, NULL, 'c' },
 		{ "down", no_argument, NULL, 'x' },
 		{ "socket", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -85,10 +112,9 @@ int hint_main(int argc, char **argv)
 	};
 	const char *sock = PROTO_DEFAULT_SOCKET;
 	struct hint h;
-	struct ucred cred = { 0 };
 	struct timespec written;
 	char dir[256], err[200] = "";
-	bool down = false;
+	bool down = false, check = false;
 	int opt, ret;
 
 	memset(&h, 0, sizeof(h));
@@ -117,6 +143,12 @@ int hint_main(int argc, char **argv)
 		case 'f':
 			ret = hint_add_forward(&h, optarg, err, sizeof(err));
 			break;
+		case 'o':
+			h.out_of_main = true;
+			break;
+		case 'c':
+			check = true;
+			break;
 		case 'x':
 			down = true;
 			break;
@@ -135,6 +167,17 @@ int hint_main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (h.primary && h.out_of_main) {
+		fprintf(stderr, "rtalloc hint: --primary keeps the default route in main, --out-of-main takes it out: one of them\n");
+		return EXIT_USAGE;
+	}
+	if (check) {
+		if (optind != argc) {
+			fprintf(stderr, "rtalloc hint: --check takes no interface\n");
+			return EXIT_USAGE;
+		}
+		return check_agent(sock);
+	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "rtalloc hint: %s\n", optind < argc ? "one interface only" : "IFACE is required");
 		return EXIT_USAGE;
@@ -148,9 +191,7 @@ int hint_main(int argc, char **argv)
 		fprintf(stderr, "rtalloc hint: -d: socket name too long\n");
 		return EXIT_USAGE;
 	}
-	/* Only a root agent's name counts (the kernel's word). */
-	ret = owner_agent_cred(sock, &cred);
-	if (ret < 0 || cred.uid != 0) {
+	if (!agent_serves(sock)) {
 		log_msg(LOG_WARNING, "hint for %s not given: no rtalloc-agent serves rtallocd @%s here",
 			h.ifname, sock);
 		return EXIT_LEASED;

@@ -135,6 +135,8 @@ int hint_format(const struct hint *h, char *buf, size_t len)
 		PUT("dns %s\n", addr_str(&h->dns[i], s, sizeof(s)));
 	if (h->primary)
 		PUT("primary\n");
+	if (h->out_of_main)
+		PUT("out-of-main\n");
 	if (h->has_fwmark)
 		PUT("fwmark 0x%x/0x%x\n", (unsigned)h->fwmark, (unsigned)h->fwmask);
 	for (size_t i = 0; i < h->nforward; i++)
@@ -174,6 +176,8 @@ int hint_parse(struct hint *h, const char *ifname, const char *text, char *err, 
 			ret = hint_add_dns(h, line + 4, e, sizeof(e));
 		else if (!strcmp(line, "primary"))
 			h->primary = true;
+		else if (!strcmp(line, "out-of-main"))
+			h->out_of_main = true;
 		else if (!strncmp(line, "fwmark ", 7))
 			ret = hint_set_fwmark(h, line + 7, e, sizeof(e));
 		else if (!strncmp(line, "forward-iif ", 12))

@@ -9,6 +9,8 @@
  *   route DEST/LEN[,via GW]       (route_arg_str's text)
  *   dns ADDR
  *   primary
+ *   out-of-main                    (the agent moves the link's default
+ *                                   routes from main into its tables)
  *   fwmark MARK/MASK               (hex)
  *   forward-iif IFNAME
  * one item a line.  `rtalloc hint --down` removes the file. */
@@ -42,6 +44,11 @@ struct hint {
 	struct inet_addr dns[HINT_DNS_MAX];
 	size_t ndns;
 	bool primary;
+	/* The agent takes the link's default routes out of main (the ones
+	 * the tool put there, not the kernel's router-advertised ones) into
+	 * the link's tables: a second uplink's `ip route add default` then
+	 * finds none in the way, and unbound traffic follows the rules. */
+	bool out_of_main;
 	bool has_fwmark;		/* the uplink's table also gets
 					 * `fwmark MARK/MASK lookup T` */
 	uint32_t fwmark, fwmask;

@@ -29,6 +29,7 @@ static void test_roundtrip(void **state)
 	assert_int_equal(hint_add_route(&h, "2001:db8:5::/48", err, sizeof(err)), 0);
 	assert_int_equal(hint_add_dns(&h, "2001:db8:201::53", err, sizeof(err)), 0);
 	h.primary = true;
+	h.out_of_main = true;
 	assert_int_equal(hint_set_fwmark(&h, "0x1000/0xff00", err, sizeof(err)), 0);
 	assert_int_equal(hint_add_forward(&h, "lan0", err, sizeof(err)), 0);
 	assert_int_equal(hint_add_forward(&h, "lan0", err, sizeof(err)), 0);	/* once */
@@ -41,6 +42,7 @@ static void test_roundtrip(void **state)
 	assert_int_equal(back.nroutes, 2);
 	assert_int_equal(back.ndns, 1);
 	assert_true(back.primary);
+	assert_true(back.out_of_main);
 	assert_true(back.has_fwmark);
 	assert_int_equal(back.fwmark, 0x1000);
 	assert_int_equal(back.fwmask, 0xff00);
