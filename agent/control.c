@@ -4,8 +4,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
-#include <linux/fib_rules.h>
-#include <linux/rtnetlink.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,224 +42,121 @@ struct control_client {
 	size_t len;
 };
 
-/* One exec or binding rule, ours in the kernel or wanted there. */
-struct xrule {
-	uint8_t family;
-	uint32_t pref;
-	uint32_t mark, mask;		/* mask 0: no fwmark */
-	struct inet_addr src;		/* up to src_len */
-	uint8_t src_len;
-	char iif[IFNAMSIZ];		/* "" when not set */
-	uint32_t table;			/* 0: unreachable */
-};
-
-struct xrules {
-	struct xrule *v;
-	size_t n, cap;
-};
-
-/* Member by member: memcmp would also compare the padding. */
-static bool xrule_equal(const struct xrule *a, const struct xrule *b)
-{
-	return a->family == b->family && a->pref == b->pref && a->mark == b->mark && a->mask == b->mask &&
-	       a->table == b->table && a->src_len == b->src_len && !strcmp(a->iif, b->iif) &&
-	       !memcmp(a->src.bytes, b->src.bytes, (a->src_len + 7) / 8);
-}
-
-static int xrules_add(struct xrules *s, const struct xrule *r)
+/* The exec and binding rules, ours in the kernel or wanted there (each
+ * protocol 122 at KPREF_EXEC_LOCAL..KPREF_EXEC_STRICT), or the fwmark
+ * rules of others.  Built and parsed by the kernel seam (kmsg.h). */
+static int rules_add(struct krule_set *s, const struct krule *r)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (xrule_equal(&s->v[i], r))
+		if (krule_equal(&s->v[i], r))
 			return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 16;
-		struct xrule *p = realloc(s->v, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		s->v = p;
-		s->cap = cap;
-	}
-	s->v[s->n++] = *r;
-	return 0;
+	return krule_set_add(s, r);
 }
 
-static bool xrules_has(const struct xrules *s, const struct xrule *r)
+static bool rules_has(const struct krule_set *s, const struct krule *r)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (xrule_equal(&s->v[i], r))
+		if (krule_equal(&s->v[i], r))
 			return true;
 	return false;
 }
 
 /* ---- the kernel ---- */
 
-/* What dump_cb collects: our exec rules, or (others) every other rule
+/* What dump_rule collects: our exec rules, or (others) every other rule
  * with a fwmark. */
 struct dump_ctx {
-	struct xrules *rules;
+	struct krule_set *rules;
 	bool others;
+	int err;
 };
 
-static int dump_cb(const struct nlmsghdr *nlh, void *data)
+static void dump_rule(const struct kevent *ev, void *data)
 {
 	struct dump_ctx *d = data;
-	const struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *attr;
-	struct xrule r;
-	uint8_t proto = 0;
-	bool mark = false;
+	const struct krule *r = &ev->rule;
+	bool ours = kevent_rule_ours(ev) && KPREF_IS_EXEC(r->pref);
 
-	if (nlh->nlmsg_type != RTM_NEWRULE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*frh)))
-		return MNL_CB_OK;
-	memset(&r, 0, sizeof(r));
-	r.family = frh->family;
-	r.table = frh->table;
-	r.src_len = frh->src_len;
-	r.src.family = r.family;
-	mnl_attr_for_each(attr, nlh, sizeof(*frh)) {
-		uint16_t plen = mnl_attr_get_payload_len(attr);
-
-		if (mnl_attr_get_type(attr) == FRA_SRC && plen <= sizeof(r.src.bytes)) {
-			memcpy(r.src.bytes, mnl_attr_get_payload(attr), plen);
-		} else if (mnl_attr_get_type(attr) == FRA_IIFNAME) {
-			snprintf(r.iif, sizeof(r.iif), "%.*s", (int)strnlen(mnl_attr_get_payload(attr), plen),
-				 (const char *)mnl_attr_get_payload(attr));
-		} else if (plen == 4) {
-			switch (mnl_attr_get_type(attr)) {
-			case FRA_TABLE:
-				r.table = mnl_attr_get_u32(attr);
-				break;
-			case FRA_PRIORITY:
-				r.pref = mnl_attr_get_u32(attr);
-				break;
-			case FRA_FWMARK:
-				r.mark = mnl_attr_get_u32(attr);
-				mark = true;
-				break;
-			case FRA_FWMASK:
-				r.mask = mnl_attr_get_u32(attr);
-				break;
-			}
-		} else if (mnl_attr_get_type(attr) == FRA_PROTOCOL && mnl_attr_get_payload_len(attr) == 1) {
-			proto = mnl_attr_get_u8(attr);
-		}
-	}
-	if ((proto == RTPROT_RTALLOC && KPREF_IS_EXEC(r.pref)) == d->others || (d->others && !mark))
-		return MNL_CB_OK;
-	if (!mark)
-		r.mask = 0;
-	else if (!r.mask)
-		r.mask = 0xffffffffu;	/* the kernel's default: the whole mark */
-	if (frh->action != FR_ACT_TO_TBL)
-		r.table = 0;
-	return xrules_add(d->rules, &r) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+	if (ev->del || d->err || ours == d->others || (d->others && !r->has_fwmark))
+		return;
+	d->err = rules_add(d->rules, r);
 }
 
-static int kernel_rules(struct control *c, struct xrules *out, bool others)
+static int kernel_rules(struct control *c, struct krule_set *out, bool others)
 {
 	struct dump_ctx d = { .rules = out, .others = others };
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
 
 	for (size_t f = 0; f < 2; f++) {
-		char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct fib_rule_hdr))];
-		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-		struct fib_rule_hdr *frh;
+		struct kfilter filter = { .family = families[f] };
 		size_t start = out->n;
 		int ret, tries = 0;
 
-		nlh->nlmsg_type = RTM_GETRULE;
-		frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
-		frh->family = families[f];
 		do {
 			out->n = start;
-			ret = nl_dump(&c->nl, nlh, dump_cb, &d);
+			d.err = 0;
+			ret = kmsg_dump(&c->nl, KOBJ_RULE, &filter, dump_rule, &d);
 		} while (ret == -EINTR && ++tries < 5);
+		if (ret == 0)
+			ret = d.err;
 		if (ret < 0)
 			return ret;
 	}
 	return 0;
 }
 
-/* The message is the kernel seam's (kmsg.h): r as a struct krule. */
-static void rule_put(struct nlmsghdr *nlh, const struct xrule *r)
-{
-	struct krule k = {
-		.family = r->family,
-		.pref = r->pref,
-		.table = r->table,
-		.unreachable = !r->table,
-		.src = r->src,
-		.src_len = r->src_len,
-		.has_fwmark = r->mask != 0,
-		.fwmark = r->mark,
-		.fwmask = r->mask,
-		.proto = RTPROT_RTALLOC,
-	};
-
-	snprintf(k.iif, sizeof(k.iif), "%s", r->iif);
-	krule_put(nlh, &k);
-}
-
 /* Adds (or deletes) the rules of s that other lacks, in batches; returns
  * how many the kernel took. */
-static size_t apply(struct control *c, const struct xrules *s, const struct xrules *other, bool add)
+static size_t apply(struct control *c, const struct krule_set *s, const struct krule_set *other, bool add)
 {
-	size_t done = 0, i = 0;
+	const struct krule **in = calloc(s->n + 1, sizeof(*in));
+	int *errs = calloc(s->n + 1, sizeof(*errs));
+	size_t done = 0, n = 0;
+	char buf[160];
+	int ret;
 
-	while (i < s->n) {
-		struct nl_batch b = { .len = 0 };
-		int errs[NL_BATCH_MAX];
-		const struct xrule *in[NL_BATCH_MAX] = { NULL };
-		size_t k = 0;
-		int ret;
-
-		for (; i < s->n && b.n < NL_BATCH_MAX; i++) {
-			struct nlmsghdr *nlh;
-
-			if (xrules_has(other, &s->v[i]))
-				continue;
-			nlh = nl_batch_add(&c->nl, &b, add ? RTM_NEWRULE : RTM_DELRULE,
-					   add ? NLM_F_CREATE | NLM_F_EXCL : 0, 0);
-			if (!nlh)
-				break;
-			rule_put(nlh, &s->v[i]);
-			in[k++] = &s->v[i];
-			nl_batch_commit(&b, nlh);
-		}
-		if (!b.n)
-			continue;
-		ret = nl_batch_run(&c->nl, &b, errs);
-		if (ret < 0) {
-			log_msg(LOG_ERR, "exec rules: netlink: %s", strerror(-ret));
-			return done;
-		}
-		for (size_t j = 0; j < b.n && j < k; j++) {
-			if (errs[j] && !(add && errs[j] == -EEXIST) && !(!add && errs[j] == -ENOENT))
-				log_msg(LOG_WARNING, "exec rule %s fwmark 0x%x/0x%x %s%u (%s): %s",
-					add ? "add" : "del", in[j]->mark, in[j]->mask,
-					in[j]->table ? "lookup " : "unreachable, pref ", in[j]->table ? in[j]->table : in[j]->pref,
-					in[j]->family == AF_INET ? "inet" : "inet6", strerror(-errs[j]));
-			else
-				done++;
-		}
+	if (!in || !errs) {
+		log_msg(LOG_ERR, "exec rules: %s", strerror(ENOMEM));
+		goto cleanup;
 	}
+	for (size_t i = 0; i < s->n; i++)
+		if (!rules_has(other, &s->v[i]))
+			in[n++] = &s->v[i];
+	/* A batch krules_send() did not reach keeps 1: not sent. */
+	for (size_t i = 0; i < n; i++)
+		errs[i] = 1;
+	ret = n ? krules_send(&c->nl, in, n, add, errs) : 0;
+	if (ret < 0)
+		log_msg(LOG_ERR, "exec rules: netlink: %s", strerror(-ret));
+	for (size_t j = 0; j < n; j++) {
+		if (errs[j] > 0)
+			continue;
+		if (errs[j] && !(add && errs[j] == -EEXIST) && !(!add && errs[j] == -ENOENT))
+			log_msg(LOG_WARNING, "exec rule %s %s (%s): %s", add ? "add" : "del",
+				krule_str(in[j], buf, sizeof(buf)), in[j]->family == AF_INET ? "inet" : "inet6",
+				strerror(-errs[j]));
+		else
+			done++;
+	}
+cleanup:
+	free(in);
+	free(errs);
 	return done;
 }
 
 /* Would a rule of another tool (or agent.json's fwmark map) r catch
  * packets of mark v under m, or would our rule for v catch its marked
  * packets? */
-static bool mark_clashes(const struct xrule *r, uint32_t v, uint32_t m)
+static bool mark_clashes(const struct krule *r, uint32_t v, uint32_t m)
 {
-	if ((v & r->mask) == (r->mark & r->mask))
+	if ((v & r->fwmask) == (r->fwmark & r->fwmask))
 		return true;
 	/* Its packets caught by ours: where its mask covers ours, the bits
 	 * are known (Firezone's whole-mark 0xfd002021 is no mark of ours);
 	 * where it covers part of ours, they may be. */
-	if ((r->mask & m) == m)
-		return (r->mark & m) == v;
-	return (r->mask & m) != 0;
+	if ((r->fwmask & m) == m)
+		return (r->fwmark & m) == v;
+	return (r->fwmask & m) != 0;
 }
 
 /* Is the mark of slot (and of every other slot in use) clear of the
@@ -269,15 +164,15 @@ static bool mark_clashes(const struct xrule *r, uint32_t v, uint32_t m)
  * named in why. */
 static bool marks_free(struct control *c, unsigned slot, char *why, size_t len)
 {
-	struct xrules others = { 0 };
+	struct krule_set others = { 0 };
 	bool ok = true;
 
 	if (kernel_rules(c, &others, true) < 0) {
-		free(others.v);
+		krule_set_free(&others);
 		return true;	/* cannot tell: the next request asks again */
 	}
 	for (size_t i = 0; i < others.n && ok; i++) {
-		const struct xrule *r = &others.v[i];
+		const struct krule *r = &others.v[i];
 		const struct control_slot *sl = &c->slots[slot];
 
 		for (unsigned s = 0; s < CONTROL_SLOTS_MAX && ok; s++)
@@ -287,10 +182,10 @@ static bool marks_free(struct control *c, unsigned slot, char *why, size_t len)
 			snprintf(why, len, "the exec marks (0x%x/0x%x%s) overlap another rule in the "
 				 "kernel: `%s %u: fwmark 0x%x/0x%x%s%.0u' (another tool's, or agent.json's fwmark)",
 				 sl->mark, sl->mask, sl->leased ? ", rtallocd's mark_mask" : "",
-				 r->family == AF_INET ? "inet" : "inet6", r->pref, r->mark, r->mask,
+				 r->family == AF_INET ? "inet" : "inet6", r->pref, r->fwmark, r->fwmask,
 				 r->table ? " lookup " : "", r->table);
 	}
-	free(others.v);
+	krule_set_free(&others);
 	return ok;
 }
 
@@ -458,8 +353,8 @@ static int slot_get(struct control *c, const char *ifname, bool strict);
  * uplink ifname: a lookup of each of its tables of that family, unless
  * rtalloc-track has it offline (its traffic then follows unbound traffic,
  * or, strict, is refused by the unreachable rule after them). */
-static int wanted_one(const struct control *c, struct xrule r, const char *ifname, bool strict,
-		      struct xrules *out)
+static int wanted_one(const struct control *c, struct krule r, const char *ifname, bool strict,
+		      struct krule_set *out)
 {
 	int ret;
 
@@ -471,7 +366,7 @@ static int wanted_one(const struct control *c, struct xrule r, const char *ifnam
 				continue;
 			r.pref = KPREF_EXEC;
 			r.table = u->table;
-			if ((ret = xrules_add(out, &r)) < 0)
+			if ((ret = rules_add(out, &r)) < 0)
 				return ret;
 		}
 	}
@@ -479,10 +374,11 @@ static int wanted_one(const struct control *c, struct xrule r, const char *ifnam
 		return 0;
 	r.pref = KPREF_EXEC_STRICT;
 	r.table = 0;
-	return xrules_add(out, &r);
+	r.unreachable = true;
+	return rules_add(out, &r);
 }
 
-static int wanted(const struct control *c, struct xrules *out)
+static int wanted(const struct control *c, struct krule_set *out)
 {
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
 	int ret;
@@ -493,7 +389,8 @@ static int wanted(const struct control *c, struct xrules *out)
 		if (!sl->users || !sl->mark)
 			continue;
 		for (size_t f = 0; f < 2; f++) {
-			struct xrule r = { .family = families[f], .mark = sl->mark, .mask = sl->mask };
+			struct krule r = { .family = families[f], .proto = RTPROT_RTALLOC, .has_fwmark = true,
+					   .fwmark = sl->mark, .fwmask = sl->mask };
 
 			/* Closing, the commands outlive us: a strict one's
 			 * traffic stays refused, never leaks out of another
@@ -501,7 +398,8 @@ static int wanted(const struct control *c, struct xrules *out)
 			 * one's follows unbound traffic. */
 			if (c->closing) {
 				r.pref = KPREF_EXEC_STRICT;
-				if (sl->strict && (ret = xrules_add(out, &r)) < 0)
+				r.unreachable = true;
+				if (sl->strict && (ret = rules_add(out, &r)) < 0)
 					return ret;
 				continue;
 			}
@@ -513,10 +411,10 @@ static int wanted(const struct control *c, struct xrules *out)
 		const struct binding *b = &c->cfg->bindings[i];
 
 		for (size_t f = 0; f < 2; f++) {
-			struct xrule r = { .family = families[f] };
+			struct krule r = { .family = families[f], .proto = RTPROT_RTALLOC };
 
 			if (b->kind == BINDING_FROM) {
-				struct xrule local;
+				struct krule local;
 
 				if (b->from.family != families[f])
 					continue;
@@ -529,7 +427,7 @@ static int wanted(const struct control *c, struct xrules *out)
 				local.pref = KPREF_EXEC_LOCAL;
 				snprintf(local.iif, sizeof(local.iif), "lo");
 				local.table = KTABLE_MAIN;
-				if ((ret = xrules_add(out, &local)) < 0)
+				if ((ret = rules_add(out, &local)) < 0)
 					return ret;
 			} else if (b->kind == BINDING_IIF) {
 				snprintf(r.iif, sizeof(r.iif), "%s", b->iif);
@@ -604,7 +502,7 @@ void control_bindings(struct control *c)
 
 void control_sync(struct control *c)
 {
-	struct xrules want = { 0 }, have = { 0 };
+	struct krule_set want = { 0 }, have = { 0 };
 	bool any = false;
 	int ret;
 
@@ -626,8 +524,8 @@ cleanup:
 	/* Track's health and rules others delete are noticed by the tick. */
 	if (any)
 		loop_timer_set(&c->tick, TICK_MS);
-	free(want.v);
-	free(have.v);
+	krule_set_free(&want);
+	krule_set_free(&have);
 }
 
 static void tick(struct loop_timer *t)

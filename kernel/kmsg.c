@@ -243,6 +243,9 @@ bool krule_parse(const struct nlmsghdr *nlh, struct krule *r)
 	r->src.family = r->dst.family = r->family;
 	if (r->unreachable)
 		r->table = 0;
+	/* A fwmark without a mask: the kernel's default, the whole mark. */
+	if (r->has_fwmark && !r->fwmask)
+		r->fwmask = 0xffffffffu;
 	return true;
 }
 

@@ -124,6 +124,32 @@ static void test_exec_rules(void **state)
 	assert_true(has);
 }
 
+/* Another tool's `fwmark 0x10` without a mask means the whole mark, as
+ * the kernel takes it: the exec marks are checked against that (a mask
+ * of 0 would clash with every mark). */
+static void test_fwmark_default_mask(void **state)
+{
+	char buf[512] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct fib_rule_hdr *frh;
+	struct krule r;
+
+	(void)state;
+	nlh->nlmsg_type = RTM_NEWRULE;
+	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+	frh->family = AF_INET;
+	frh->action = FR_ACT_TO_TBL;
+	frh->table = 100;
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, 500);
+	mnl_attr_put_u32(nlh, FRA_FWMARK, 0x10);
+	assert_true(krule_parse(nlh, &r));
+	assert_false(krule_parse_ours(nlh, &r));
+	assert_true(r.has_fwmark);
+	assert_int_equal(r.fwmark, 0x10);
+	assert_int_equal(r.fwmask, 0xffffffffu);
+	assert_int_equal(r.table, 100);
+}
+
 static void test_steer_rules(void **state)
 {
 	const char fwd[1][IFNAMSIZ] = { "lan0" };
@@ -422,6 +448,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lease_rules),
 		cmocka_unit_test(test_exec_rules),
+		cmocka_unit_test(test_fwmark_default_mask),
 		cmocka_unit_test(test_steer_rules),
 		cmocka_unit_test(test_dump_filter),
 		cmocka_unit_test(test_nexthop_member),
