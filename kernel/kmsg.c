@@ -383,6 +383,11 @@ void kroute_put_nhobj(struct nlmsghdr *nlh, const struct kroute *r, uint32_t id)
 	mnl_attr_put_u32(nlh, RTA_NH_ID, id);
 }
 
+struct nlmsghdr *kroute_batch_add(struct nl *nl, struct nl_batch *b, bool add)
+{
+	return nl_batch_add(nl, b, add ? RTM_NEWROUTE : RTM_DELROUTE, add ? NLM_F_CREATE | NLM_F_REPLACE : 0, 0);
+}
+
 /* USER_HZ: the unit of a resilient group's timers. */
 #define KNH_CLOCK_HZ 100
 

@@ -122,19 +122,40 @@ cleanup:
 	return ret;
 }
 
+void steer_route_build(int family, uint32_t table, const struct steer_hop *hops, size_t n,
+		       struct kroute *r, struct knexthop *nh)
+{
+	memset(r, 0, sizeof(*r));
+	r->family = (uint8_t)family;
+	r->table = table;
+	r->proto = RTPROT_RTALLOC;
+	r->scope = RT_SCOPE_UNIVERSE;
+	r->type = RTN_UNICAST;
+	if (n == 1) {
+		r->oif = hops[0].ifindex;
+		if (hops[0].has_gw) {
+			r->gw = hops[0].gw;
+			r->gw.family = (uint8_t)family;
+		}
+	}
+	for (size_t i = 0; n > 1 && i < n; i++) {
+		memset(&nh[i], 0, sizeof(nh[i]));
+		nh[i].ifindex = hops[i].ifindex;
+		nh[i].weight = hops[i].weight;
+		if (hops[i].has_gw) {
+			nh[i].gw = hops[i].gw;
+			nh[i].gw.family = (uint8_t)family;
+		}
+	}
+}
+
 struct nlmsghdr *steer_route_msg(struct nl *nl, struct nl_batch *b, int family, uint32_t table,
 				 uint32_t nh_id)
 {
-	struct kroute r = {
-		.family = (uint8_t)family,
-		.table = table,
-		.proto = RTPROT_RTALLOC,
-		.scope = RT_SCOPE_UNIVERSE,
-		.type = RTN_UNICAST,
-	};
-	struct nlmsghdr *nlh = nl_batch_add(nl, b, nh_id ? RTM_NEWROUTE : RTM_DELROUTE,
-					    nh_id ? NLM_F_CREATE | NLM_F_REPLACE : 0, 0);
+	struct nlmsghdr *nlh = kroute_batch_add(nl, b, nh_id != 0);
+	struct kroute r;
 
+	steer_route_build(family, table, NULL, 0, &r, NULL);
 	/* Deleting: scope NOWHERE matches the route whatever its scope. */
 	if (nlh && nh_id)
 		kroute_put_nhobj(nlh, &r, nh_id);
@@ -145,44 +166,24 @@ struct nlmsghdr *steer_route_msg(struct nl *nl, struct nl_batch *b, int family, 
 
 int steer_route(struct nl *nl, int family, uint32_t table, const struct steer_hop *hops, size_t n)
 {
-	struct kroute r = {
-		.family = (uint8_t)family,
-		.table = table,
-		.proto = RTPROT_RTALLOC,
-		.scope = RT_SCOPE_UNIVERSE,
-		.type = RTN_UNICAST,
-	};
 	struct knexthop nh[STEER_HOPS_MAX];
 	struct nl_batch b = { .len = 0 };
 	int errs[1] = { 0 };
 	struct nlmsghdr *nlh;
+	struct kroute r;
 	int ret;
 
 	if (n > STEER_HOPS_MAX)
 		return -E2BIG;
-	nlh = nl_batch_add(nl, &b, n ? RTM_NEWROUTE : RTM_DELROUTE, n ? NLM_F_CREATE | NLM_F_REPLACE : 0, 0);
-	if (n == 1) {
-		r.oif = hops[0].ifindex;
-		if (hops[0].has_gw) {
-			r.gw = hops[0].gw;
-			r.gw.family = (uint8_t)family;
-		}
-	}
-	if (n > 1) {
-		for (size_t i = 0; i < n; i++) {
-			memset(&nh[i], 0, sizeof(nh[i]));
-			nh[i].ifindex = hops[i].ifindex;
-			nh[i].weight = hops[i].weight;
-			if (hops[i].has_gw) {
-				nh[i].gw = hops[i].gw;
-				nh[i].gw.family = (uint8_t)family;
-			}
-		}
+	nlh = kroute_batch_add(nl, &b, n != 0);
+	if (!nlh)
+		return -E2BIG;
+	steer_route_build(family, table, hops, n, &r, nh);
+	if (n > 1)
 		kroute_put_multipath(nlh, &r, nh, n);
-	} else {
+	else
 		/* Deleting (n 0): scope NOWHERE matches the route whatever its scope. */
 		kroute_put(nlh, &r, n != 0);
-	}
 	nl_batch_commit(&b, nlh);
 	ret = nl_batch_run(nl, &b, errs);
 	if (ret < 0)

@@ -55,6 +55,12 @@ struct steer_hop {
 	uint32_t weight;	/* 1..256 */
 };
 #define STEER_HOPS_MAX TRACK_UPLINKS_MAX
+/* The default route of table (protocol 122) that sends unbound traffic
+ * over the n hops: one hop, r itself through its device and gateway; more,
+ * r without either and nh[0..n) with their weights (RTA_MULTIPATH, nh
+ * holds n); none, r bare (to delete it or point it at a nexthop object). */
+void steer_route_build(int family, uint32_t table, const struct steer_hop *hops, size_t n,
+		       struct kroute *r, struct knexthop *nh);
 /* A message, in b, that adds (replaces) family's default route of table,
  * protocol 122, through nexthop object nh_id, or (nh_id 0) deletes it. */
 struct nlmsghdr *steer_route_msg(struct nl *nl, struct nl_batch *b, int family, uint32_t table,

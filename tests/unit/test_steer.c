@@ -1,7 +1,8 @@
 /* Unit tests for rtalloc-track's steering rules (track/steer.c) over the
  * fake kernel: the rule sets of failover and balance, a switch to another
  * uplink (the new rules in before the old go, and none lost when the kernel
- * refuses), their removal, and everyone else's rules left alone. */
+ * refuses), their removal, and everyone else's rules left alone; balance's
+ * default route (one uplink, several with their weights, none). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +12,10 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include <linux/rtnetlink.h>
+
 #include "kernel_fake.h"
+#include "kmsg.h"
 #include "steer.h"
 
 static const char fwd[1][IFNAMSIZ] = { "lan0" };
@@ -154,6 +158,83 @@ static void test_balance_and_removal(void **state)
 	kernel_close(k);
 }
 
+/* The events the seam reads back from a route message. */
+struct got {
+	struct kroute r[4];
+	size_t n;
+};
+
+static void got_cb(const struct kevent *ev, void *data)
+{
+	struct got *g = data;
+
+	assert_int_equal(ev->type, KOBJ_ROUTE);
+	assert_true(g->n < 4);
+	g->r[g->n++] = ev->route;
+}
+
+/* Balance's route for unbound traffic: one uplink, a plain default route
+ * through it; two, one multipath route with each uplink's weight, as the
+ * kernel reads the message back; none, the bare route to delete.  All in
+ * rtalloc-track's table, protocol 122. */
+static void test_balance_route(void **state)
+{
+	struct steer_hop hops[2] = {
+		{ .key = 0, .ifindex = 3, .has_gw = true, .weight = 3 },
+		{ .key = 1, .ifindex = 4, .has_gw = false, .weight = 1 },
+	};
+	struct knexthop nh[2];
+	struct kroute r;
+	struct got g = { .n = 0 };
+	char buf[1024] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct inet_addr gw;
+
+	(void)state;
+	assert_int_equal(addr_parse(AF_INET, "192.0.2.1", &gw), 0);
+	hops[0].gw = gw;
+	hops[0].gw.family = 0;	/* the family is steer's to set */
+
+	steer_route_build(AF_INET, 30000, hops, 1, &r, nh);
+	assert_int_equal(r.table, 30000);
+	assert_int_equal(r.proto, RTPROT_RTALLOC);
+	assert_int_equal(r.dst_len, 0);
+	assert_int_equal(r.oif, 3);
+	assert_int_equal(r.gw.family, AF_INET);
+	assert_memory_equal(r.gw.bytes, gw.bytes, 4);
+
+	steer_route_build(AF_INET, 30000, hops, 2, &r, nh);
+	assert_int_equal(r.oif, 0);
+	assert_int_equal(r.gw.family, 0);
+	assert_int_equal(nh[0].ifindex, 3);
+	assert_int_equal(nh[0].weight, 3);
+	assert_int_equal(nh[0].gw.family, AF_INET);
+	assert_int_equal(nh[1].ifindex, 4);
+	assert_int_equal(nh[1].weight, 1);
+	assert_int_equal(nh[1].gw.family, 0);
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	kroute_put_multipath(nlh, &r, nh, 2);
+	kmsg_emit(nlh, KOBJ_ROUTE, got_cb, &g);
+	assert_int_equal(g.n, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_true(g.r[i].multipath);
+		assert_int_equal(g.r[i].table, 30000);
+		assert_int_equal(g.r[i].proto, RTPROT_RTALLOC);
+		assert_int_equal(g.r[i].dst_len, 0);
+	}
+	assert_int_equal(g.r[0].oif, 3);
+	assert_int_equal(g.r[0].gw.family, AF_INET);
+	assert_memory_equal(g.r[0].gw.bytes, gw.bytes, 4);
+	assert_int_equal(g.r[1].oif, 4);
+	assert_int_equal(g.r[1].gw.family, 0);
+
+	steer_route_build(AF_INET6, 30000, NULL, 0, &r, NULL);
+	assert_int_equal(r.family, AF_INET6);
+	assert_int_equal(r.table, 30000);
+	assert_int_equal(r.oif, 0);
+	assert_int_equal(r.gw.family, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_switch),
 		cmocka_unit_test(test_switch_refused),
 		cmocka_unit_test(test_balance_and_removal),
+		cmocka_unit_test(test_balance_route),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
