@@ -47,18 +47,7 @@ struct control_client {
  * rules of others.  Built and parsed by the kernel seam (kmsg.h). */
 static int rules_add(struct krule_set *s, const struct krule *r)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (krule_equal(&s->v[i], r))
-			return 0;
-	return krule_set_add(s, r);
-}
-
-static bool rules_has(const struct krule_set *s, const struct krule *r)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (krule_equal(&s->v[i], r))
-			return true;
-	return false;
+	return krule_in(r, s->v, s->n) ? 0 : krule_set_add(s, r);
 }
 
 /* ---- the kernel ---- */
@@ -67,9 +56,19 @@ static bool rules_has(const struct krule_set *s, const struct krule *r)
  * with a fwmark. */
 struct dump_ctx {
 	struct krule_set *rules;
+	size_t start;			/* rules' length before this family */
 	bool others;
 	int err;
 };
+
+/* An interrupted dump: its rules go, it begins again. */
+static void dump_restart(void *data)
+{
+	struct dump_ctx *d = data;
+
+	d->rules->n = d->start;
+	d->err = 0;
+}
 
 static void dump_rule(const struct kevent *ev, void *data)
 {
@@ -89,14 +88,10 @@ static int kernel_rules(struct control *c, struct krule_set *out, bool others)
 
 	for (size_t f = 0; f < 2; f++) {
 		struct kfilter filter = { .family = families[f] };
-		size_t start = out->n;
-		int ret, tries = 0;
+		int ret;
 
-		do {
-			out->n = start;
-			d.err = 0;
-			ret = kmsg_dump(&c->nl, KOBJ_RULE, &filter, dump_rule, &d);
-		} while (ret == -EINTR && ++tries < 5);
+		d.start = out->n;
+		ret = kmsg_dump_stable(&c->nl, KOBJ_RULE, &filter, dump_rule, &d, dump_restart);
 		if (ret == 0)
 			ret = d.err;
 		if (ret < 0)
@@ -120,7 +115,7 @@ static size_t apply(struct control *c, const struct krule_set *s, const struct k
 		goto cleanup;
 	}
 	for (size_t i = 0; i < s->n; i++)
-		if (!rules_has(other, &s->v[i]))
+		if (!krule_in(&s->v[i], other->v, other->n))
 			in[n++] = &s->v[i];
 	/* A batch krules_send() did not reach keeps 1: not sent. */
 	for (size_t i = 0; i < n; i++)

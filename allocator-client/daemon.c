@@ -93,22 +93,12 @@ static int prefix_move(struct daemon *d, uint8_t len)
 		return 0;
 	}
 	rules_build(&next_o, d->table, &next);
-	for (size_t i = 0; i < next.n; i++) {
-		size_t j;
-
-		for (j = 0; j < d->rules.n && !krule_equal(&next.r[i], &d->rules.r[j]); j++)
-			;
-		if (j == d->rules.n)
+	for (size_t i = 0; i < next.n; i++)
+		if (!krule_in(&next.r[i], d->rules.r, d->rules.n))
 			add.r[add.n++] = next.r[i];
-	}
-	for (size_t j = 0; j < d->rules.n; j++) {
-		size_t i;
-
-		for (i = 0; i < next.n && !krule_equal(&next.r[i], &d->rules.r[j]); i++)
-			;
-		if (i == next.n)
+	for (size_t j = 0; j < d->rules.n; j++)
+		if (!krule_in(&d->rules.r[j], next.r, next.n))
 			del.r[del.n++] = d->rules.r[j];
-	}
 	ret = add.n ? rules_add(&d->nl, &add, &failed) : 0;
 	if (ret < 0) {
 		log_msg(LOG_ERR, "prefix /%u: kernel refused rule '%s': %s", len,

@@ -205,15 +205,10 @@ static void reconcile_cb(const struct kevent *ev, void *data)
 			ctx->present[i] = true;
 }
 
+/* Both callbacks only mark what they see: an interrupted dump may repeat. */
 static int rules_dump(struct nl *nl, int family, kernel_cb cb, void *ctx)
 {
-	struct kfilter f = { .family = family };
-	int ret, tries = 0;
-
-	do
-		ret = kmsg_dump(nl, KOBJ_RULE, &f, cb, ctx);
-	while (ret == -EINTR && ++tries < 5);
-	return ret;
+	return kmsg_dump_stable(nl, KOBJ_RULE, &(struct kfilter){ .family = family }, cb, ctx, NULL);
 }
 
 int rules_reconcile(struct nl *nl, const struct ruleset *rs, unsigned *restored)
@@ -377,6 +372,12 @@ static void collect_cb(const struct kevent *ev, void *data)
 		(void)krule_set_add(s, &ev->rule);
 }
 
+/* An interrupted dump: what it collected goes. */
+static void collect_restart(void *data)
+{
+	((struct krule_set *)data)->n = 0;
+}
+
 int rules_clear_stale(struct nl *nl, const struct cli_opts *o, uint32_t table, unsigned *removed)
 {
 	struct krule_set ours = { 0 };
@@ -385,14 +386,12 @@ int rules_clear_stale(struct nl *nl, const struct cli_opts *o, uint32_t table, u
 	int errs[STALE_MAX] = { 0 };
 	size_t n;
 	char buf[160];
-	int ret, tries = 0;
+	int ret;
 
 	*removed = 0;
 	/* One dump: the usual case finds nothing left over in it. */
-	do {
-		ours.n = 0;
-		ret = kmsg_dump(nl, KOBJ_RULE, &(struct kfilter){ .family = o->family }, collect_cb, &ours);
-	} while (ret == -EINTR && ++tries < 5);
+	ret = kmsg_dump_stable(nl, KOBJ_RULE, &(struct kfilter){ .family = o->family }, collect_cb, &ours,
+			       collect_restart);
 	n = ret < 0 ? 0 : rules_stale(o, table, ours.v, ours.n, found, STALE_MAX);
 	krule_set_free(&ours);
 	if (ret < 0 || !n)

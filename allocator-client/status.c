@@ -130,8 +130,17 @@ size_t status_compare(const struct proto_lease *leases, size_t nleases,
 struct rule_list {
 	struct krule *r;
 	size_t n, cap;
+	size_t start;		/* n before this family's dump */
 	int err;
 };
+
+/* An interrupted dump restarts from scratch for this family. */
+static void dump_restart(void *data)
+{
+	struct rule_list *rl = data;
+
+	rl->n = rl->start;
+}
 
 /* Ours only (FRA_PROTOCOL), not rtalloc-track's. */
 static void dump_cb(const struct kevent *ev, void *data)
@@ -158,14 +167,9 @@ int status_dump_rules(struct nl *nl, struct krule **rules, size_t *n)
 
 	for (size_t f = 0; f < 2; f++) {
 		struct kfilter kf = { .family = families[f] };
-		size_t start = rl.n;
-		int tries = 0;
 
-		/* An interrupted dump restarts from scratch for this family. */
-		do {
-			rl.n = start;
-			ret = kmsg_dump(nl, KOBJ_RULE, &kf, dump_cb, &rl);
-		} while (ret == -EINTR && ++tries < 5);
+		rl.start = rl.n;
+		ret = kmsg_dump_stable(nl, KOBJ_RULE, &kf, dump_cb, &rl, dump_restart);
 		if (rl.err)
 			ret = rl.err;
 		if (ret < 0)

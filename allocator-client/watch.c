@@ -181,18 +181,20 @@ static void present_cb(const struct kevent *ev, void *data)
 	}
 }
 
+/* An interrupted dump: the address is looked for again from scratch. */
+static void present_restart(void *data)
+{
+	((struct present_ctx *)data)->found = false;
+}
+
 int watch_addr_find(struct nl *nl, int family, int ifindex, const struct inet_addr *addr,
 		    uint8_t prefer, uint8_t *len)
 {
 	struct present_ctx ctx = { .family = family, .ifindex = ifindex, .addr = addr, .prefer = prefer };
 	/* Only the interface's addresses, not the whole host's, at every start. */
 	struct kfilter f = { .family = family, .ifindex = ifindex };
-	int ret, tries = 0;
+	int ret = kmsg_dump_stable(nl, KOBJ_ADDR, &f, present_cb, &ctx, present_restart);
 
-	do {
-		ctx.found = false;
-		ret = kmsg_dump(nl, KOBJ_ADDR, &f, present_cb, &ctx);
-	} while (ret == -EINTR && ++tries < 5);
 	if (ret < 0)
 		return ret;
 	*len = ctx.len;

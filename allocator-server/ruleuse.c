@@ -10,7 +10,17 @@ struct ruleuse_ctx {
 	uint32_t lo, hi;
 	uint64_t *held;		/* bit table - lo per table a rule uses; NULL */
 	int n;
+	int start;		/* n before this family's dump */
 };
+
+/* An interrupted dump: its rules are counted again (held's bits are set
+ * again, the same). */
+static void rule_restart(void *data)
+{
+	struct ruleuse_ctx *c = data;
+
+	c->n = c->start;
+}
 
 static void rule_cb(const struct kevent *ev, void *data)
 {
@@ -40,15 +50,9 @@ int ruleuse_scan(uint32_t lo, uint32_t hi, uint64_t *held)
 		return ret;
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		struct kfilter f = { .family = families[i] };
-		int tries = 0;
 
-		do {
-			int before = c.n;
-
-			ret = kmsg_dump(&nl, KOBJ_RULE, &f, rule_cb, &c);
-			if (ret == -EINTR)
-				c.n = before;	/* counted again */
-		} while (ret == -EINTR && ++tries < 5);
+		c.start = c.n;
+		ret = kmsg_dump_stable(&nl, KOBJ_RULE, &f, rule_cb, &c, rule_restart);
 		/* no IPv6 in this kernel: no IPv6 rules either */
 		if (ret == -EAFNOSUPPORT && families[i] == AF_INET6)
 			ret = 0;

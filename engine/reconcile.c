@@ -20,29 +20,14 @@ void kplan_free(struct kplan *p)
 
 static int push(struct kplan *p, const struct kchange *c)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 32;
-		struct kchange *v = realloc(p->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		p->v = v;
-		p->cap = cap;
-	}
+	if (kobj_grow((void **)&p->v, &p->cap, p->n, sizeof(*p->v)) < 0)
+		return -ENOMEM;
 	p->v[p->n++] = *c;
 	if (c->add)
 		p->adds++;
 	else
 		p->dels++;
 	return 0;
-}
-
-static bool rule_in(const struct krule_set *s, const struct krule *r)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (krule_equal(&s->v[i], r))
-			return true;
-	return false;
 }
 
 static bool route_in(const struct kroute_set *s, const struct kroute *r)
@@ -88,14 +73,14 @@ int reconcile(const struct krule_set *want_rules, const struct kroute_set *want_
 			return ret;
 	}
 	for (size_t i = 0; i < want_rules->n; i++) {
-		if (rule_in(have_rules, &want_rules->v[i]))
+		if (krule_in(&want_rules->v[i], have_rules->v, have_rules->n))
 			continue;
 		c = (struct kchange){ .type = KOBJ_RULE, .add = true, .rule = want_rules->v[i] };
 		if ((ret = push(plan, &c)) < 0)
 			return ret;
 	}
 	for (size_t i = 0; i < have_rules->n; i++) {
-		if (rule_in(want_rules, &have_rules->v[i]))
+		if (krule_in(&have_rules->v[i], want_rules->v, want_rules->n))
 			continue;
 		c = (struct kchange){ .type = KOBJ_RULE, .add = false, .rule = have_rules->v[i] };
 		if ((ret = push(plan, &c)) < 0)

@@ -37,13 +37,10 @@ static int knl_dump(struct kernel *k, enum kobj_type type, kernel_cb cb, void *d
 
 	for (size_t i = 0; i < (type == KOBJ_LINK ? 1u : 2u); i++) {
 		struct kfilter f = { .family = type == KOBJ_LINK ? AF_UNSPEC : fams[i] };
-		int tries = 0;
 
 		/* An interrupted dump is repeated from the start; the
 		 * callers' sets replace entries by key, so twice is fine. */
-		do
-			ret = kmsg_dump(&n->req, type, &f, cb, data);
-		while (ret == -EINTR && ++tries < 5);
+		ret = kmsg_dump_stable(&n->req, type, &f, cb, data, NULL);
 		if (ret < 0)
 			return ret;
 	}

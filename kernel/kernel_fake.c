@@ -34,16 +34,9 @@ static struct kfake *kf(const struct kernel *k)
 
 static void queue(struct kfake *f, const struct kevent *ev)
 {
-	if (f->nq == f->capq) {
-		size_t cap = f->capq ? f->capq * 2 : 64;
-		struct kevent *q = realloc(f->queue, cap * sizeof(*q));
-
-		if (!q) {
-			f->overflow = true;	/* as the kernel would: lost */
-			return;
-		}
-		f->queue = q;
-		f->capq = cap;
+	if (kobj_grow((void **)&f->queue, &f->capq, f->nq, sizeof(*f->queue)) < 0) {
+		f->overflow = true;	/* as the kernel would: lost */
+		return;
 	}
 	f->queue[f->nq++] = *ev;
 }
@@ -139,15 +132,8 @@ int kfake_addr(struct kernel *k, const struct kaddr *a, bool del)
 	} else if (i < f->naddrs) {
 		f->addrs[i] = *a;
 	} else {
-		if (f->naddrs == f->capaddrs) {
-			size_t cap = f->capaddrs ? f->capaddrs * 2 : 16;
-			struct kaddr *p = realloc(f->addrs, cap * sizeof(*p));
-
-			if (!p)
-				return -ENOMEM;
-			f->addrs = p;
-			f->capaddrs = cap;
-		}
+		if (kobj_grow((void **)&f->addrs, &f->capaddrs, f->naddrs, sizeof(*f->addrs)) < 0)
+			return -ENOMEM;
 		f->addrs[f->naddrs++] = *a;
 	}
 	queue(f, &ev);

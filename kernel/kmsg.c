@@ -674,3 +674,14 @@ int kmsg_dump(struct nl *nl, enum kobj_type type, const struct kfilter *f, kerne
 	}
 	return ret;
 }
+
+int kmsg_dump_stable(struct nl *nl, enum kobj_type type, const struct kfilter *f, kernel_cb cb, void *data,
+		     void (*restart)(void *data))
+{
+	int ret, tries = 0;
+
+	while ((ret = kmsg_dump(nl, type, f, cb, data)) == -EINTR && ++tries < 5)
+		if (restart)
+			restart(data);
+	return ret;
+}

@@ -81,5 +81,11 @@ struct kfilter {
  * to cb.  0 or -errno; -EINTR when the kernel's state changed meanwhile
  * (the caller repeats it, its cb then sees objects again). */
 int kmsg_dump(struct nl *nl, enum kobj_type type, const struct kfilter *f, kernel_cb cb, void *data);
+/* kmsg_dump, begun again while the kernel's state changes under it
+ * (-EINTR, 5 tries at most).  restart, when not NULL, gets data before
+ * each new try, to forget what cb collected from the interrupted one (a cb
+ * that keeps objects by key, or only marks what it saw, needs none). */
+int kmsg_dump_stable(struct nl *nl, enum kobj_type type, const struct kfilter *f, kernel_cb cb, void *data,
+		     void (*restart)(void *data));
 
 #endif

@@ -105,6 +105,14 @@ bool krule_equal(const struct krule *a, const struct krule *b)
 	       a->has_suppress == b->has_suppress && (!a->has_suppress || a->suppress == b->suppress);
 }
 
+bool krule_in(const struct krule *r, const struct krule *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (krule_equal(r, &v[i]))
+			return true;
+	return false;
+}
+
 bool krule_is_track(const struct krule *r)
 {
 	return r->proto == RTPROT_RTALLOC && r->pref >= KPREF_TRACK_MAIN &&

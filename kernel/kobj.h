@@ -172,6 +172,8 @@ void kroute_set_del_at(struct kroute_set *s, size_t i);
 void kroute_set_free(struct kroute_set *s);
 
 bool krule_equal(const struct krule *a, const struct krule *b);
+/* Is a rule equal to r among v[0..n)? */
+bool krule_in(const struct krule *r, const struct krule *v, size_t n);
 /* Every field the engine installs: what decides "already as we want". */
 bool kroute_equal(const struct kroute *a, const struct kroute *b);
 /* The kernel's identity of a route: a second route with the same key

@@ -132,12 +132,8 @@ static void route_cb(const struct kevent *ev, void *data)
 static int dump(struct nl *nl, enum kobj_type type, int family, kernel_cb cb, void *data)
 {
 	struct kfilter f = { .family = family };
-	int ret, tries = 0;
 
-	do
-		ret = kmsg_dump(nl, type, &f, cb, data);
-	while (ret == -EINTR && ++tries < 5);
-	return ret;
+	return kmsg_dump_stable(nl, type, &f, cb, data, NULL);
 }
 
 int discover_forward(struct nl *nl, char (*out)[IFNAMSIZ], size_t max, size_t *n)

@@ -60,14 +60,6 @@ static void have_cb(const struct kevent *ev, void *data)
 	c->err = krule_set_add(&c->have, &ev->rule);
 }
 
-static bool rule_in(const struct krule *r, const struct krule *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (krule_equal(r, &v[i]))
-			return true;
-	return false;
-}
-
 int steer_apply(struct kernel *k, const struct steer_set *want, unsigned *changed)
 {
 	struct have_ctx c = { .family = want->family };
@@ -95,12 +87,12 @@ int steer_apply(struct kernel *k, const struct steer_set *want, unsigned *change
 		n = 0;
 		if (pass == 0) {
 			for (size_t i = 0; i < want->n; i++)
-				if (!rule_in(&want->r[i], c.have.v, c.have.n))
+				if (!krule_in(&want->r[i], c.have.v, c.have.n))
 					ch[n++] = (struct kchange){ .type = KOBJ_RULE, .add = true,
 								    .rule = want->r[i] };
 		} else {
 			for (size_t j = 0; j < c.have.n; j++)
-				if (!rule_in(&c.have.v[j], want->r, want->n))
+				if (!krule_in(&c.have.v[j], want->r, want->n))
 					ch[n++] = (struct kchange){ .type = KOBJ_RULE, .add = false,
 								    .rule = c.have.v[j] };
 		}
