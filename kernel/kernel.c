@@ -33,14 +33,13 @@ static int knl_dump(struct kernel *k, enum kobj_type type, kernel_cb cb, void *d
 {
 	struct knl *n = (struct knl *)k;
 	static const uint8_t fams[] = { AF_INET, AF_INET6 };
-	int ret = 0;
 
 	for (size_t i = 0; i < (type == KOBJ_LINK ? 1u : 2u); i++) {
 		struct kfilter f = { .family = type == KOBJ_LINK ? AF_UNSPEC : fams[i] };
-
 		/* An interrupted dump is repeated from the start; the
 		 * callers' sets replace entries by key, so twice is fine. */
-		ret = kmsg_dump_stable(&n->req, type, &f, cb, data, NULL);
+		int ret = kmsg_dump_stable(&n->req, type, &f, cb, data, NULL);
+
 		if (ret < 0)
 			return ret;
 	}
