@@ -66,18 +66,9 @@ static int knl_batch(struct knl *kn, const struct kchange *c, size_t n, int *err
 
 		nlh->nlmsg_seq = ++nl->seq;
 		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-		if (c[i].add) {
-			nlh->nlmsg_type = route ? RTM_NEWROUTE : RTM_NEWRULE;
-			nlh->nlmsg_flags |= NLM_F_CREATE;
-			/* IPv4 keeps one route per key: replace it.  IPv6
-			 * would replace a sibling; the engine deletes first. */
-			if (route && c[i].route.family == AF_INET)
-				nlh->nlmsg_flags |= NLM_F_REPLACE;
-			else if (!route)
-				nlh->nlmsg_flags |= NLM_F_EXCL;
-		} else {
-			nlh->nlmsg_type = route ? RTM_DELROUTE : RTM_DELRULE;
-		}
+		/* IPv4 keeps one route per key: replace it.  IPv6 would
+		 * replace a sibling; the engine deletes first. */
+		kmsg_change_head(nlh, c[i].type, c[i].add, route && c[i].route.family == AF_INET);
 		if (route)
 			kroute_put(nlh, &c[i].route, c[i].add);
 		else

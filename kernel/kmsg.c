@@ -383,9 +383,29 @@ void kroute_put_nhobj(struct nlmsghdr *nlh, const struct kroute *r, uint32_t id)
 	mnl_attr_put_u32(nlh, RTA_NH_ID, id);
 }
 
+void kmsg_change_head(struct nlmsghdr *nlh, enum kobj_type type, bool add, bool replace)
+{
+	bool route = type == KOBJ_ROUTE;
+
+	if (!add) {
+		nlh->nlmsg_type = route ? RTM_DELROUTE : RTM_DELRULE;
+		return;
+	}
+	nlh->nlmsg_type = route ? RTM_NEWROUTE : RTM_NEWRULE;
+	nlh->nlmsg_flags |= NLM_F_CREATE;
+	if (!route)
+		nlh->nlmsg_flags |= NLM_F_EXCL;
+	else if (replace)
+		nlh->nlmsg_flags |= NLM_F_REPLACE;
+}
+
 struct nlmsghdr *kroute_batch_add(struct nl *nl, struct nl_batch *b, bool add)
 {
-	return nl_batch_add(nl, b, add ? RTM_NEWROUTE : RTM_DELROUTE, add ? NLM_F_CREATE | NLM_F_REPLACE : 0, 0);
+	struct nlmsghdr *nlh = nl_batch_add(nl, b, 0, 0, 0);
+
+	if (nlh)
+		kmsg_change_head(nlh, KOBJ_ROUTE, add, true);
+	return nlh;
 }
 
 /* USER_HZ: the unit of a resilient group's timers. */
@@ -558,11 +578,11 @@ int krules_send(struct nl *nl, const struct krule *const *r, size_t n, bool add,
 		if (m > NL_BATCH_MAX)
 			m = NL_BATCH_MAX;
 		for (size_t i = 0; i < m; i++) {
-			struct nlmsghdr *nlh = nl_batch_add(nl, &b, add ? RTM_NEWRULE : RTM_DELRULE,
-							    add ? NLM_F_CREATE | NLM_F_EXCL : 0, 0);
+			struct nlmsghdr *nlh = nl_batch_add(nl, &b, 0, 0, 0);
 
 			if (!nlh)
 				return -E2BIG;
+			kmsg_change_head(nlh, KOBJ_RULE, add, false);
 			krule_put(nlh, r[off + i]);
 			nl_batch_commit(&b, nlh);
 		}

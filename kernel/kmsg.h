@@ -23,6 +23,13 @@ static inline bool kevent_rule_ours(const struct kevent *ev)
 {
 	return ev->type == KOBJ_RULE && !ev->del && ev->rule.proto == RTPROT_RTALLOC;
 }
+/* nlh's type and flags (added to its NLM_F_REQUEST | NLM_F_ACK) for a
+ * change of a rule or a route (type KOBJ_RULE or KOBJ_ROUTE): add, with
+ * NLM_F_CREATE and, for a rule, NLM_F_EXCL (one that exists: -EEXIST), for
+ * a route with replace, NLM_F_REPLACE (whatever route of its key was
+ * there goes); else a deletion.  Its payload follows (krule_put,
+ * kroute_put...). */
+void kmsg_change_head(struct nlmsghdr *nlh, enum kobj_type type, bool add, bool replace);
 /* Appends r's fib_rule_hdr and attributes to nlh (its type and flags are
  * the caller's; nothing of the payload written yet). */
 void krule_put(struct nlmsghdr *nlh, const struct krule *r);

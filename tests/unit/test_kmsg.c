@@ -124,6 +124,35 @@ static void test_exec_rules(void **state)
 	assert_true(has);
 }
 
+/* The one place a change's type and flags are chosen: a rule is added
+ * only when it is not there (EXCL: rtalloc tells its own from a clash), a
+ * route replaces its key's when asked (IPv4, balance's route), a deletion
+ * carries no create flags. */
+static void test_change_head(void **state)
+{
+	char buf[64] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	(void)state;
+	kmsg_change_head(nlh, KOBJ_RULE, true, true);
+	assert_int_equal(nlh->nlmsg_type, RTM_NEWRULE);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_CREATE | NLM_F_EXCL);
+	nlh->nlmsg_flags = 0;
+	kmsg_change_head(nlh, KOBJ_RULE, false, false);
+	assert_int_equal(nlh->nlmsg_type, RTM_DELRULE);
+	assert_int_equal(nlh->nlmsg_flags, 0);
+	kmsg_change_head(nlh, KOBJ_ROUTE, true, true);
+	assert_int_equal(nlh->nlmsg_type, RTM_NEWROUTE);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_CREATE | NLM_F_REPLACE);
+	nlh->nlmsg_flags = 0;
+	kmsg_change_head(nlh, KOBJ_ROUTE, true, false);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_CREATE);
+	nlh->nlmsg_flags = 0;
+	kmsg_change_head(nlh, KOBJ_ROUTE, false, true);
+	assert_int_equal(nlh->nlmsg_type, RTM_DELROUTE);
+	assert_int_equal(nlh->nlmsg_flags, 0);
+}
+
 /* Another tool's `fwmark 0x10` without a mask means the whole mark, as
  * the kernel takes it: the exec marks are checked against that (a mask
  * of 0 would clash with every mark). */
@@ -449,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_lease_rules),
 		cmocka_unit_test(test_exec_rules),
 		cmocka_unit_test(test_fwmark_default_mask),
+		cmocka_unit_test(test_change_head),
 		cmocka_unit_test(test_steer_rules),
 		cmocka_unit_test(test_dump_filter),
 		cmocka_unit_test(test_nexthop_member),
