@@ -130,27 +130,27 @@ static void test_exec_rules(void **state)
  * carries no create flags. */
 static void test_change_head(void **state)
 {
-	char buf[64] = { 0 };
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	static const struct {
+		enum kobj_type type;
+		bool add, replace;
+		uint16_t msg, flags;
+	} want[] = {
+		{ KOBJ_RULE, true, true, RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL },
+		{ KOBJ_RULE, false, false, RTM_DELRULE, 0 },
+		{ KOBJ_ROUTE, true, true, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE },
+		{ KOBJ_ROUTE, true, false, RTM_NEWROUTE, NLM_F_CREATE },
+		{ KOBJ_ROUTE, false, true, RTM_DELROUTE, 0 },
+	};
 
 	(void)state;
-	kmsg_change_head(nlh, KOBJ_RULE, true, true);
-	assert_int_equal(nlh->nlmsg_type, RTM_NEWRULE);
-	assert_int_equal(nlh->nlmsg_flags, NLM_F_CREATE | NLM_F_EXCL);
-	nlh->nlmsg_flags = 0;
-	kmsg_change_head(nlh, KOBJ_RULE, false, false);
-	assert_int_equal(nlh->nlmsg_type, RTM_DELRULE);
-	assert_int_equal(nlh->nlmsg_flags, 0);
-	kmsg_change_head(nlh, KOBJ_ROUTE, true, true);
-	assert_int_equal(nlh->nlmsg_type, RTM_NEWROUTE);
-	assert_int_equal(nlh->nlmsg_flags, NLM_F_CREATE | NLM_F_REPLACE);
-	nlh->nlmsg_flags = 0;
-	kmsg_change_head(nlh, KOBJ_ROUTE, true, false);
-	assert_int_equal(nlh->nlmsg_flags, NLM_F_CREATE);
-	nlh->nlmsg_flags = 0;
-	kmsg_change_head(nlh, KOBJ_ROUTE, false, true);
-	assert_int_equal(nlh->nlmsg_type, RTM_DELROUTE);
-	assert_int_equal(nlh->nlmsg_flags, 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char buf[64] = { 0 };
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+		kmsg_change_head(nlh, want[i].type, want[i].add, want[i].replace);
+		assert_int_equal(nlh->nlmsg_type, want[i].msg);
+		assert_int_equal(nlh->nlmsg_flags, want[i].flags);
+	}
 }
 
 /* Another tool's `fwmark 0x10` without a mask means the whole mark, as
