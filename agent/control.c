@@ -50,6 +50,13 @@ static int rules_add(struct krule_set *s, const struct krule *r)
 	return krule_in(r, s->v, s->n) ? 0 : krule_set_add(s, r);
 }
 
+/* Does slot sl keep its mark and rules: users, or its linger after the
+ * last one (not while closing: then only the running commands count). */
+static bool slot_live(const struct control *c, const struct control_slot *sl)
+{
+	return sl->users || (!c->closing && sl->linger_ms && loop_now_ms() < sl->linger_ms);
+}
+
 /* ---- the kernel ---- */
 
 /* What dump_rule collects: our exec rules, or (others) every other rule
@@ -171,7 +178,7 @@ static bool marks_free(struct control *c, unsigned slot, char *why, size_t len)
 		const struct control_slot *sl = &c->slots[slot];
 
 		for (unsigned s = 0; s < CONTROL_SLOTS_MAX && ok; s++)
-			if (s == slot || c->slots[s].users)
+			if (s == slot || slot_live(c, &c->slots[s]))
 				ok = !c->slots[s].mark || !mark_clashes(r, c->slots[s].mark, c->slots[s].mask);
 		if (!ok)
 			snprintf(why, len, "the exec marks (0x%x/0x%x%s) overlap another rule in the "
@@ -308,11 +315,12 @@ static void marks_sync(struct control *c)
 		struct control_slot *sl = &c->slots[s];
 		struct proto_reply rep;
 
-		if (!sl->users) {
+		if (!slot_live(c, sl)) {
 			if (sl->leased)
 				mark_release(c, s);
 			sl->mark = sl->mask = 0;
 			sl->outside = false;
+			sl->linger_ms = 0;
 			continue;
 		}
 		if (!sl->leased || now < sl->renew_ms)
@@ -381,7 +389,7 @@ static int wanted(const struct control *c, struct krule_set *out)
 	for (unsigned s = 0; s < CONTROL_SLOTS_MAX; s++) {
 		const struct control_slot *sl = &c->slots[s];
 
-		if (!sl->users || !sl->mark)
+		if (!slot_live(c, sl) || !sl->mark)
 			continue;
 		for (size_t f = 0; f < 2; f++) {
 			struct krule r = { .family = families[f], .proto = RTPROT_RTALLOC, .has_fwmark = true,
@@ -498,11 +506,14 @@ void control_bindings(struct control *c)
 void control_sync(struct control *c)
 {
 	struct krule_set want = { 0 }, have = { 0 };
+	uint64_t wake = TICK_MS, now = loop_now_ms();
+	size_t missing = 0, added;
 	bool any = false;
 	int ret;
 
 	if (!c->open)
 		return;
+	c->in_step = false;
 	marks_sync(c);
 	ret = wanted(c, &want);
 	if (ret == 0)
@@ -512,20 +523,47 @@ void control_sync(struct control *c)
 		goto cleanup;
 	}
 	apply(c, &have, &want, false);
-	if (apply(c, &want, &have, true) && have.n)
+	for (size_t i = 0; i < want.n; i++)
+		missing += !krule_in(&want.v[i], have.v, have.n);
+	added = apply(c, &want, &have, true);
+	if (added && have.n)
 		log_msg(LOG_NOTICE, "exec rules: restored or followed the uplinks");
+	c->in_step = added == missing;
 	any = want.n || have.n;
 cleanup:
-	/* Track's health and rules others delete are noticed by the tick. */
-	if (any)
-		loop_timer_set(&c->tick, TICK_MS);
+	/* Track's health and rules others delete are noticed by the tick,
+	 * and a linger's end right when it comes. */
+	for (unsigned s = 0; s < CONTROL_SLOTS_MAX; s++) {
+		const struct control_slot *sl = &c->slots[s];
+
+		if (!sl->users && sl->linger_ms > now && sl->linger_ms - now < wake) {
+			wake = sl->linger_ms - now;
+			any = true;
+		}
+	}
+	if (any && loop_timer_set(&c->tick, wake) == 0)
+		c->tick_due = now + wake;
 	krule_set_free(&want);
 	krule_set_free(&have);
 }
 
 static void tick(struct loop_timer *t)
 {
-	control_sync(container_of(t, struct control, tick));
+	struct control *c = container_of(t, struct control, tick);
+
+	c->tick_due = 0;
+	control_sync(c);
+}
+
+/* The tick in ms at the latest (an earlier one stays). */
+static void tick_within(struct control *c, uint64_t ms)
+{
+	uint64_t at = loop_now_ms() + ms;
+
+	if (c->tick_due && c->tick_due <= at)
+		return;
+	if (loop_timer_set(&c->tick, ms) == 0)
+		c->tick_due = at;
 }
 
 /* ---- clients ---- */
@@ -769,23 +807,38 @@ static void client_free(struct control_client *cl)
 	c->nclients--;
 	loop_fd_del(c->loop, &cl->h);
 	close(cl->h.fd);
-	if (cl->slot >= 0 && c->slots[cl->slot].users && !--c->slots[cl->slot].users)
-		log_msg(LOG_INFO, "exec: %s (%s): no user left, removing its rules",
-			c->slots[cl->slot].ifname, c->slots[cl->slot].strict ? "strict" : "default");
+	if (cl->slot >= 0 && c->slots[cl->slot].users && !--c->slots[cl->slot].users) {
+		log_msg(LOG_INFO, "exec: %s (%s): no user left, removing its rules in %d ms",
+			c->slots[cl->slot].ifname, c->slots[cl->slot].strict ? "strict" : "default",
+			CONTROL_LINGER_MS);
+		c->slots[cl->slot].linger_ms = loop_now_ms() + CONTROL_LINGER_MS;
+	}
 	if (cl->slot >= 0)
 		state_write(c);
 	free(cl);
 }
 
+/* A user ended: while its slot has users or lingers its rules stay as
+ * they are (the tick ends the linger); else they go now. */
+static void client_leave(struct control_client *cl)
+{
+	struct control *c = cl->c;
+	int slot = cl->slot;
+
+	client_free(cl);
+	if (slot < 0 || c->slots[slot].users)
+		return;
+	if (slot_live(c, &c->slots[slot]))
+		tick_within(c, CONTROL_LINGER_MS);
+	else
+		control_sync(c);
+}
+
 /* A taken-over command ended (its pidfd is readable). */
 static void recovered_ready(struct loop_fd *h, uint32_t events)
 {
-	struct control_client *cl = container_of(h, struct control_client, h);
-	struct control *c = cl->c;
-
 	(void)events;
-	client_free(cl);
-	control_sync(c);
+	client_leave(container_of(h, struct control_client, h));
 }
 
 static void reply(struct control_client *cl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -808,19 +861,30 @@ static void reply(struct control_client *cl, const char *fmt, ...)
 	}
 }
 
+/* The slot for ifname and policy: the one in use or lingering (its
+ * linger_ms set: it holds its mark and rules), else a free one, else one
+ * that lingers for another uplink (its rules follow the new one). */
 static int slot_get(struct control *c, const char *ifname, bool strict)
 {
-	int free_slot = -1;
+	int free_slot = -1, lingering = -1;
 
 	for (int i = 0; i < CONTROL_SLOTS_MAX; i++) {
-		if (c->slots[i].users && c->slots[i].strict == strict && !strcmp(c->slots[i].ifname, ifname))
+		const struct control_slot *sl = &c->slots[i];
+		bool live = slot_live(c, sl);
+
+		if (live && sl->strict == strict && !strcmp(sl->ifname, ifname))
 			return i;
-		if (!c->slots[i].users && free_slot < 0)
+		if (!live && free_slot < 0)
 			free_slot = i;
+		if (live && !sl->users && lingering < 0)
+			lingering = i;
 	}
+	if (free_slot < 0)
+		free_slot = lingering;
 	if (free_slot >= 0) {
 		snprintf(c->slots[free_slot].ifname, IFNAMSIZ, "%.*s", IFNAMSIZ - 1, ifname);
 		c->slots[free_slot].strict = strict;
+		c->slots[free_slot].linger_ms = 0;
 	}
 	return free_slot;
 }
@@ -857,7 +921,7 @@ static void request(struct control_client *cl, char *line)
 	struct uplink_policy pol;
 	char ifname[IFNAMSIZ + 1], policy[16], why[512];
 	int slot, ret;
-	bool strict;
+	bool strict, held;
 
 	if (cl->cred.uid != 0 && !in_group(&cl->cred, c->cfg)) {
 		log_msg(LOG_WARNING, "exec: uid %d pid %d is neither root nor in exec_gids: refused",
@@ -885,7 +949,10 @@ static void request(struct control_client *cl, char *line)
 		reply(cl, "error all %d exec marks are in use", CONTROL_SLOTS_MAX);
 		return;
 	}
-	if ((!c->slots[slot].users && slot_mark(c, (unsigned)slot, why, sizeof(why)) < 0) ||
+	/* A slot in use or lingering has its mark and (in_step) its rules;
+	 * whether another tool's rule catches it now is asked each time. */
+	held = c->slots[slot].users || c->slots[slot].linger_ms;
+	if ((!held && slot_mark(c, (unsigned)slot, why, sizeof(why)) < 0) ||
 	    !marks_free(c, (unsigned)slot, why, sizeof(why))) {
 		log_msg(LOG_ERR, "exec: %s: refused", why);
 		reply(cl, "error %s", why);
@@ -895,8 +962,10 @@ static void request(struct control_client *cl, char *line)
 	}
 	/* The rules first: the caller's first socket already finds them. */
 	c->slots[slot].users++;
+	c->slots[slot].linger_ms = 0;
 	cl->slot = slot;
-	control_sync(c);
+	if (!held || !c->in_step)
+		control_sync(c);
 	ret = cgmark_attach(cl->cred.pid, c->slots[slot].mark, cl->h.fd, why, sizeof(why));
 	if (ret < 0) {
 		log_msg(LOG_WARNING, "exec: pid %d on %s: %s", (int)cl->cred.pid, ifname, why);
@@ -915,7 +984,6 @@ static void request(struct control_client *cl, char *line)
 static void client_ready(struct loop_fd *h, uint32_t events)
 {
 	struct control_client *cl = container_of(h, struct control_client, h);
-	struct control *c = cl->c;
 	ssize_t n;
 
 	(void)events;
@@ -925,8 +993,7 @@ static void client_ready(struct loop_fd *h, uint32_t events)
 	if (n <= 0 || cl->slot >= 0) {
 		/* EOF: the command is done; anything after the request is a
 		 * protocol error and ends it too. */
-		client_free(cl);
-		control_sync(c);
+		client_leave(cl);
 		return;
 	}
 	cl->len += (size_t)n;

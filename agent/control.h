@@ -12,7 +12,9 @@
  * (KPREF_EXEC_STRICT), in step with table moves, new addresses, rules
  * deleted by others and rtalloc-track's health (an offline uplink's lookup
  * rules go: its traffic follows unbound traffic, or is refused when
- * strict).  The last user gone, the rules go.  When the agent stops, the
+ * strict).  The last user gone, the rules go (after CONTROL_LINGER_MS,
+ * which a next user of the same uplink and policy takes over as they are:
+ * no lease, no rule dump for each command of a loop).  When the agent stops, the
  * unreachable rules of strict commands still running stay (their traffic
  * never leaks out of another uplink while no agent runs). */
 #ifndef RTALLOC_CONTROL_H
@@ -36,6 +38,8 @@
  * Firezone's 0xfd002021 is never a slot's, slots end at 0x7f). */
 #define CONTROL_MARK_MASK 0xff000000u
 #define CONTROL_SLOTS_MAX 127
+/* How long a slot's mark and rules outlive its last user. */
+#define CONTROL_LINGER_MS 200
 /* The name of the program bindings attach to a cgroup (bpftool shows it). */
 #define CONTROL_BIND_PROG "rtalloc_bind"
 
@@ -54,6 +58,9 @@ struct control_slot {
 	char leased_ifname[IFNAMSIZ];
 	uint64_t renew_ms;
 	bool outside;			/* said: the mark is outside rtallocd's mark_mask now */
+	/* Its last user gone: its mark and rules are kept until then (0:
+	 * not lingering), for the next user of a loop of `rtalloc exec`. */
+	uint64_t linger_ms;
 };
 
 struct control {
@@ -81,6 +88,8 @@ struct control {
 	 * /exec-NETNS-SOCKET.state (control.c, state_write()). */
 	char state_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 64];
 	bool closing;			/* control_close(): the state stays */
+	bool in_step;			/* the last control_sync() put every wanted rule in */
+	uint64_t tick_due;		/* loop_now_ms() of the armed tick, 0: none */
 };
 
 /* Root's alone: rtallocd's user owns /run/rtalloc and could plant users. */
