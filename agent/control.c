@@ -889,6 +889,62 @@ static int slot_get(struct control *c, const char *ifname, bool strict)
 	return free_slot;
 }
 
+/* ---- the callers' cgroups ---- */
+
+/* The cgroups of exec callers (cgmark_attach_at), each removed here once
+ * empty, daemonized children gone too: no helper process per command.
+ * One left when the agent stops is removed by a later request's sweep. */
+struct cgwatch {
+	struct loop_fd h;
+	struct control *c;
+	struct cgmark_cg cg;
+	bool used;
+};
+static struct cgwatch cgwatches[CLIENTS_MAX];
+static int cgroot = -1;		/* the cgroup2 root; -2: none, the helper's way */
+
+static void cgwatch_ready(struct loop_fd *h, uint32_t events)
+{
+	struct cgwatch *w = container_of(h, struct cgwatch, h);
+
+	(void)events;
+	if (cgmark_cg_reap(&w->cg) == 0)
+		return;
+	loop_fd_del(w->c->loop, &w->h);
+	cgmark_cg_close(&w->cg);
+	w->used = false;
+}
+
+/* Moves pid into a cgroup marking its sockets with mark: made and watched
+ * here, or where that cannot be (no cgroup2 root, every watch in use, a
+ * failure), by cgmark_attach's helper, held by hold.  0 or -errno with why. */
+static int caller_attach(struct control *c, pid_t pid, uint32_t mark, int hold, char *why, size_t len)
+{
+	struct cgwatch *w = NULL;
+	int r;
+
+	if (cgroot == -1 && (cgroot = cgmark_root_open(why, len)) < 0) {
+		log_msg(LOG_INFO, "exec: %s: a helper process per command makes the cgroups", why);
+		cgroot = -2;
+	}
+	for (size_t i = 0; cgroot >= 0 && i < CLIENTS_MAX && !w; i++)
+		if (!cgwatches[i].used)
+			w = &cgwatches[i];
+	if (!w || (r = cgmark_attach_at(cgroot, pid, mark, &w->cg, why, len)) < 0)
+		return cgmark_attach(pid, mark, hold, why, len);
+	if (r > 0)
+		return 0;
+	w->c = c;
+	w->h = (struct loop_fd){ .fd = w->cg.events, .events = EPOLLPRI, .cb = cgwatch_ready };
+	if (loop_fd_add(c->loop, &w->h) < 0) {
+		cgmark_cg_close(&w->cg);	/* marked still; a sweep removes it */
+		return 0;
+	}
+	w->used = true;
+	cgwatch_ready(&w->h, 0);	/* empty already: pid is gone */
+	return 0;
+}
+
 /* "users": one line per exec user and cgroup binding with its slot's
  * uplink, policy and mark, then "end" (rtalloc show):
  *   exec IFNAME default|strict MARK MASK PID UID
@@ -966,7 +1022,7 @@ static void request(struct control_client *cl, char *line)
 	cl->slot = slot;
 	if (!held || !c->in_step)
 		control_sync(c);
-	ret = cgmark_attach(cl->cred.pid, c->slots[slot].mark, cl->h.fd, why, sizeof(why));
+	ret = caller_attach(c, cl->cred.pid, c->slots[slot].mark, cl->h.fd, why, sizeof(why));
 	if (ret < 0) {
 		log_msg(LOG_WARNING, "exec: pid %d on %s: %s", (int)cl->cred.pid, ifname, why);
 		reply(cl, "error cannot mark the caller's sockets: %s", why);

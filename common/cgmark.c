@@ -5,7 +5,9 @@
  * clang, no libbpf, no object file to install.  The cgroup is made and
  * removed by a helper process, so packetmark itself can still exec COMMAND
  * (same pid, same exit status) and the cgroup still goes away when the last
- * process in it has exited, daemonized children included. */
+ * process in it has exited, daemonized children included.  A long-lived
+ * caller with an event loop (rtalloc-agent) makes it itself instead
+ * (cgmark_attach_at) and watches it. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -234,28 +236,45 @@ static int write_str(const char *path, const char *s)
  * empty cgroups can be removed at all; a PID that is alive (in our pid
  * namespace) is skipped, so a packetmark still setting its cgroup up is not
  * disturbed.  Stale nests (nested packetmarks) go depth first. */
-static void sweep(const char *dir, int depth)
+static void sweep_at(int dfd, int depth)
 {
-	char sub[4200];
 	struct dirent *e;
-	DIR *d;
+	int fd = depth > 8 ? -1 : openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 
-	if (depth > 8 || !(d = opendir(dir)))
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	while ((e = readdir(d))) {
 		char *end;
 		long pid;
+		int sub;
 
 		if (strncmp(e->d_name, CG_PREFIX, sizeof(CG_PREFIX) - 1) != 0)
 			continue;
 		pid = strtol(e->d_name + sizeof(CG_PREFIX) - 1, &end, 10);
 		if (*end || pid <= 0 || pid > INT32_MAX || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
-		sweep(sub, depth + 1);
-		rmdir(sub);
+		sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0) {
+			sweep_at(sub, depth + 1);
+			close(sub);
+		}
+		unlinkat(dfd, e->d_name, AT_REMOVEDIR);
 	}
 	closedir(d);
+}
+
+static void sweep(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		sweep_at(fd, 0);
+		close(fd);
+	}
 }
 
 /* Attaches prog to the cgroup open at dfd (named dir in why). */
@@ -335,7 +354,7 @@ static int setup(struct cgsetup *s, char *why, size_t len)
 		goto cleanup;
 	}
 	snprintf(procs, sizeof(procs), "%s%s", mnt, rel);
-	sweep(procs, 0);
+	sweep(procs);
 	/* A cgroup of a helper that was killed, left by an earlier process
 	 * with this pid: empty, since that process is gone. */
 	if (mkdir(s->dir, 0755) < 0 && (errno != EEXIST || rmdir(s->dir) < 0 ||
@@ -659,4 +678,152 @@ int cgmark_root(char *out, size_t len)
 	if (r == 0)
 		r = cgmark_mount_find(text, "/", out, len, &rel);
 	return r;
+}
+
+int cgmark_root_open(char *why, size_t len)
+{
+	char mnt[2048];
+	int fs, fd;
+
+	if (cgmark_root(mnt, sizeof(mnt)) == 0 && (fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+		return fd;
+	/* None here (ip netns exec mounts a fresh /sys): a mount of our own
+	 * that no mount namespace holds, as the helper's is in its own. */
+	fs = fsopen("cgroup2", FSOPEN_CLOEXEC);
+	if (fs < 0) {
+		fd = -errno;
+		say(why, len, "no cgroup2 mount here, and fsopen(cgroup2): %s", strerror(errno));
+		return fd;
+	}
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
+	    (fd = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) < 0) {
+		fd = -errno;
+		say(why, len, "no cgroup2 mount here, and mounting one: %s", strerror(errno));
+	}
+	close(fs);
+	return fd;
+}
+
+/* The program for mark, loaded once: the last few stay loaded. */
+static int prog_cached(uint32_t mark, char *why, size_t len)
+{
+	static struct {
+		uint32_t mark;
+		int fd;
+		bool used;
+	} cache[8];
+	static unsigned next;
+	unsigned i;
+	int fd;
+
+	for (i = 0; i < sizeof(cache) / sizeof(cache[0]); i++)
+		if (cache[i].used && cache[i].mark == mark)
+			return cache[i].fd;
+	fd = cgmark_prog_load(mark, why, len);
+	if (fd < 0)
+		return fd;
+	i = next++ % (sizeof(cache) / sizeof(cache[0]));
+	if (cache[i].used)
+		close(cache[i].fd);
+	cache[i].mark = mark;
+	cache[i].fd = fd;
+	cache[i].used = true;
+	return fd;
+}
+
+int cgmark_attach_at(int root, pid_t target, uint32_t mark, struct cgmark_cg *cg, char *why, size_t len)
+{
+	char path[64], text[4096], cgp[2048], pid[16];
+	int prog, dfd = -1, fd, r;
+
+	cg->parent = cg->events = -1;
+	prog = prog_cached(mark, why, len);
+	if (prog < 0)
+		return prog;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)target);
+	r = slurp(path, text, sizeof(text));
+	if (r == 0)
+		r = cgmark_path_parse(text, cgp, sizeof(cgp));
+	if (r < 0) {
+		say(why, len, "%s: no cgroup v2 path (%s)", path, strerror(-r));
+		return r;
+	}
+	/* The kernel's path: no "..", no symbolic links. */
+	cg->parent = openat(root, cgp[1] ? cgp + 1 : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg->parent < 0) {
+		r = -errno;
+		say(why, len, "cgroup %s: %s", cgp, strerror(errno));
+		return r;
+	}
+	snprintf(cg->name, sizeof(cg->name), CG_PREFIX "%d", (int)target);
+	sweep_at(cg->parent, 0);
+	if (mkdirat(cg->parent, cg->name, 0755) < 0 &&
+	    (errno != EEXIST || unlinkat(cg->parent, cg->name, AT_REMOVEDIR) < 0 ||
+	     mkdirat(cg->parent, cg->name, 0755) < 0)) {
+		r = -errno;
+		say(why, len, "mkdir %s/%s: %s", cgp, cg->name, strerror(errno));
+		goto fail;
+	}
+	dfd = openat(cg->parent, cg->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		r = -errno;
+		say(why, len, "open %s/%s: %s", cgp, cg->name, strerror(errno));
+		goto undo;
+	}
+	r = attach(dfd, prog, cg->name, why, len);
+	if (r < 0)
+		goto undo;
+	fd = openat(dfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	snprintf(pid, sizeof(pid), "%d", (int)target);
+	r = fd < 0 ? -errno : write(fd, pid, strlen(pid)) == (ssize_t)strlen(pid) ? 0 : -errno;
+	if (fd >= 0)
+		close(fd);
+	if (r < 0) {
+		say(why, len, "moving pid %d into %s/%s: %s", (int)target, cgp, cg->name, strerror(-r));
+		goto undo;
+	}
+	cg->events = openat(dfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+	if (cg->events < 0) {
+		/* In it, marked: removed by a later sweep once empty. */
+		r = -errno;
+		say(why, len, "open %s/%s/cgroup.events: %s", cgp, cg->name, strerror(errno));
+		close(dfd);
+		close(cg->parent);
+		cg->parent = -1;
+		return 1;
+	}
+	close(dfd);
+	return 0;
+undo:
+	if (dfd >= 0)
+		close(dfd);
+	unlinkat(cg->parent, cg->name, AT_REMOVEDIR);
+fail:
+	close(cg->parent);
+	cg->parent = -1;
+	return r;
+}
+
+int cgmark_cg_reap(struct cgmark_cg *cg)
+{
+	char buf[256];
+	ssize_t n = pread(cg->events, buf, sizeof(buf) - 1, 0);
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (!strstr(buf, "populated 0"))
+		return 0;
+	if (unlinkat(cg->parent, cg->name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return -errno;
+	return 1;
+}
+
+void cgmark_cg_close(struct cgmark_cg *cg)
+{
+	if (cg->events >= 0)
+		close(cg->events);
+	if (cg->parent >= 0)
+		close(cg->parent);
+	cg->events = cg->parent = -1;
 }

@@ -57,4 +57,29 @@ int cgmark_enter(uint32_t mark, char *why, size_t len);
  * and the cgroup is empty.  0, or -errno with why filled in. */
 int cgmark_attach(pid_t target, uint32_t mark, int hold, char *why, size_t len);
 
+/* The same without a helper process, for a long-lived caller that watches
+ * the cgroup itself (rtalloc-agent).  root: the cgroup2 hierarchy's root,
+ * from cgmark_root_open() (the mount here, else one of our own that no
+ * mount namespace holds): an fd, or -errno with why. */
+int cgmark_root_open(char *why, size_t len);
+
+/* A cgroup made by cgmark_attach_at: its parent directory, its name there,
+ * its cgroup.events (readable with POLLPRI when "populated" changes). */
+struct cgmark_cg {
+	int parent, events;
+	char name[32];
+};
+
+/* target goes into "packetmark-TARGET" below its own cgroup (stale ones of
+ * gone processes there removed first), with the program for mark (loaded
+ * once per mark, the last 8 kept) attached.  0 with cg to watch; 1 when
+ * target is in it but cgroup.events could not be opened (nothing to
+ * watch: a later call's sweep removes it once empty); else -errno with
+ * why, nothing left behind. */
+int cgmark_attach_at(int root, pid_t target, uint32_t mark, struct cgmark_cg *cg, char *why, size_t len);
+/* 1 when cg's cgroup is empty and was removed, 0 while it holds a process,
+ * -errno. */
+int cgmark_cg_reap(struct cgmark_cg *cg);
+void cgmark_cg_close(struct cgmark_cg *cg);
+
 #endif
