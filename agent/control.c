@@ -1031,10 +1031,12 @@ static void request(struct control_client *cl, char *line)
 		cl->slot = -1;
 		return;
 	}
+	/* The caller waits for the answer alone: the log line and the state
+	 * (for a restarted agent) after it. */
+	reply(cl, "ok 0x%x", c->slots[slot].mark);
 	log_msg(LOG_INFO, "exec: uid %d pid %d out of %s (%s, mark 0x%x)", (int)cl->cred.uid,
 		(int)cl->cred.pid, ifname, policy, c->slots[slot].mark);
 	state_write(c);
-	reply(cl, "ok 0x%x", c->slots[slot].mark);
 }
 
 static void client_ready(struct loop_fd *h, uint32_t events)
