@@ -733,7 +733,7 @@ static int prog_cached(uint32_t mark, char *why, size_t len)
 
 int cgmark_attach_at(int root, pid_t target, uint32_t mark, struct cgmark_cg *cg, char *why, size_t len)
 {
-	char path[64], text[4096], cgp[2048], pid[16];
+	char path[64], text[4096] = "", cgp[2048], pid[16];
 	int prog, dfd = -1, fd, r;
 
 	cg->parent = cg->events = -1;
@@ -744,9 +744,9 @@ int cgmark_attach_at(int root, pid_t target, uint32_t mark, struct cgmark_cg *cg
 	r = slurp(path, text, sizeof(text));
 	if (r == 0)
 		r = cgmark_path_parse(text, cgp, sizeof(cgp));
-	if (r < 0) {
+	if (r != 0) {
 		say(why, len, "%s: no cgroup v2 path (%s)", path, strerror(-r));
-		return r;
+		return r < 0 ? r : -EIO;
 	}
 	/* The kernel's path: no "..", no symbolic links. */
 	cg->parent = openat(root, cgp[1] ? cgp + 1 : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -785,7 +785,6 @@ int cgmark_attach_at(int root, pid_t target, uint32_t mark, struct cgmark_cg *cg
 	cg->events = openat(dfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
 	if (cg->events < 0) {
 		/* In it, marked: removed by a later sweep once empty. */
-		r = -errno;
 		say(why, len, "open %s/%s/cgroup.events: %s", cgp, cg->name, strerror(errno));
 		close(dfd);
 		close(cg->parent);
