@@ -547,12 +547,15 @@ cleanup:
 	krule_set_free(&have);
 }
 
+static void cgwatch_expire(struct control *c);
+
 static void tick(struct loop_timer *t)
 {
 	struct control *c = container_of(t, struct control, tick);
 
 	c->tick_due = 0;
 	control_sync(c);
+	cgwatch_expire(c);
 }
 
 /* The tick in ms at the latest (an earlier one stays). */
@@ -891,50 +894,105 @@ static int slot_get(struct control *c, const char *ifname, bool strict)
 
 /* ---- the callers' cgroups ---- */
 
-/* The cgroups of exec callers (cgmark_attach_at), each removed here once
- * empty, daemonized children gone too: no helper process per command.
- * One left when the agent stops is removed by a later request's sweep. */
+/* The cgroups of exec callers (cgmark_make_at), watched here: no helper
+ * process per command.  Empty, one lingers CONTROL_LINGER_MS for the next
+ * command of the same cgroup and mark (a loop of `rtalloc exec`), then is
+ * removed.  One left when the agent stops is removed by a later request's
+ * sweep. */
 struct cgwatch {
 	struct loop_fd h;
 	struct control *c;
 	struct cgmark_cg cg;
+	uint64_t idle_until;		/* empty: removed then; 0 while in use */
 	bool used;
 };
 static struct cgwatch cgwatches[CLIENTS_MAX];
 static int cgroot = -1;		/* the cgroup2 root; -2: none, the helper's way */
 
-static void cgwatch_ready(struct loop_fd *h, uint32_t events)
+static void cgwatch_end(struct cgwatch *w)
 {
-	struct cgwatch *w = container_of(h, struct cgwatch, h);
-
-	(void)events;
-	if (cgmark_cg_reap(&w->cg) == 0)
-		return;
+	cgmark_cg_remove(&w->cg);
 	loop_fd_del(w->c->loop, &w->h);
 	cgmark_cg_close(&w->cg);
 	w->used = false;
 }
 
-/* Moves pid into a cgroup marking its sockets with mark: made and watched
- * here, or where that cannot be (no cgroup2 root, every watch in use, a
- * failure), by cgmark_attach's helper, held by hold.  0 or -errno with why. */
+static void cgwatch_ready(struct loop_fd *h, uint32_t events)
+{
+	struct cgwatch *w = container_of(h, struct cgwatch, h);
+	int r = cgmark_cg_populated(&w->cg);
+
+	(void)events;
+	if (r > 0) {
+		w->idle_until = 0;
+	} else if (r < 0 || w->c->closing) {
+		cgwatch_end(w);
+	} else if (!w->idle_until) {
+		w->idle_until = loop_now_ms() + CONTROL_LINGER_MS;
+		tick_within(w->c, CONTROL_LINGER_MS);
+	}
+}
+
+/* The empty cgroups whose linger ended go. */
+static void cgwatch_expire(struct control *c)
+{
+	uint64_t now = loop_now_ms();
+
+	for (size_t i = 0; i < CLIENTS_MAX; i++) {
+		struct cgwatch *w = &cgwatches[i];
+
+		if (w->used && w->idle_until && w->idle_until <= now && w->c == c)
+			cgwatch_end(w);
+		else if (w->used && w->idle_until && w->c == c)
+			tick_within(c, w->idle_until - now);
+	}
+}
+
+/* Moves pid into a cgroup marking its sockets with mark: one of its
+ * cgroup's for mark lingering, else a new one, made and watched here; or
+ * where that cannot be (no cgroup2 root, every watch in use, a failure),
+ * by cgmark_attach's helper, held by hold.  0 or -errno with why. */
 static int caller_attach(struct control *c, pid_t pid, uint32_t mark, int hold, char *why, size_t len)
 {
 	struct cgwatch *w = NULL;
-	int r;
+	struct stat st;
+	int parent, r;
 
 	if (cgroot == -1 && (cgroot = cgmark_root_open(why, len)) < 0) {
 		log_msg(LOG_INFO, "exec: %s: a helper process per command makes the cgroups", why);
 		cgroot = -2;
 	}
-	for (size_t i = 0; cgroot >= 0 && i < CLIENTS_MAX && !w; i++)
-		if (!cgwatches[i].used)
-			w = &cgwatches[i];
-	if (!w || (r = cgmark_attach_at(cgroot, pid, mark, &w->cg, why, len)) < 0)
+	if (cgroot < 0 || (parent = cgmark_parent_at(cgroot, pid, why, len)) < 0)
+		return cgmark_attach(pid, mark, hold, why, len);
+	if (fstat(parent, &st) < 0)
+		st.st_ino = 0;
+	for (size_t i = 0; i < CLIENTS_MAX; i++) {
+		struct cgwatch *o = &cgwatches[i];
+
+		if (!o->used) {
+			w = w ? w : o;
+			continue;
+		}
+		if (!o->idle_until || o->cg.mark != mark || !st.st_ino || st.st_ino != o->cg.parent_ino)
+			continue;
+		if (cgmark_cg_enter(&o->cg, pid) == 0) {
+			close(parent);
+			o->idle_until = 0;
+			return 0;
+		}
+		cgwatch_end(o);	/* removed meanwhile (another's sweep) */
+	}
+	if (!w) {
+		close(parent);
+		return cgmark_attach(pid, mark, hold, why, len);
+	}
+	r = cgmark_make_at(parent, pid, mark, &w->cg, why, len);
+	if (r < 0)
 		return cgmark_attach(pid, mark, hold, why, len);
 	if (r > 0)
 		return 0;
 	w->c = c;
+	w->idle_until = 0;
 	w->h = (struct loop_fd){ .fd = w->cg.events, .events = EPOLLPRI, .cb = cgwatch_ready };
 	if (loop_fd_add(c->loop, &w->h) < 0) {
 		cgmark_cg_close(&w->cg);	/* marked still; a sweep removes it */

@@ -7,7 +7,7 @@
  * (same pid, same exit status) and the cgroup still goes away when the last
  * process in it has exited, daemonized children included.  A long-lived
  * caller with an event loop (rtalloc-agent) makes it itself instead
- * (cgmark_attach_at) and watches it. */
+ * (cgmark_make_at) and watches it. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -731,15 +731,11 @@ static int prog_cached(uint32_t mark, char *why, size_t len)
 	return fd;
 }
 
-int cgmark_attach_at(int root, pid_t target, uint32_t mark, struct cgmark_cg *cg, char *why, size_t len)
+int cgmark_parent_at(int root, pid_t target, char *why, size_t len)
 {
-	char path[64], text[4096] = "", cgp[2048], pid[16];
-	int prog, dfd = -1, fd, r;
+	char path[64], text[4096] = "", cgp[2048];
+	int fd, r;
 
-	cg->parent = cg->events = -1;
-	prog = prog_cached(mark, why, len);
-	if (prog < 0)
-		return prog;
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)target);
 	r = slurp(path, text, sizeof(text));
 	if (r == 0)
@@ -749,61 +745,80 @@ int cgmark_attach_at(int root, pid_t target, uint32_t mark, struct cgmark_cg *cg
 		return r < 0 ? r : -EIO;
 	}
 	/* The kernel's path: no "..", no symbolic links. */
-	cg->parent = openat(root, cgp[1] ? cgp + 1 : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cg->parent < 0) {
+	fd = openat(root, cgp[1] ? cgp + 1 : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
 		r = -errno;
 		say(why, len, "cgroup %s: %s", cgp, strerror(errno));
 		return r;
 	}
+	return fd;
+}
+
+int cgmark_cg_enter(const struct cgmark_cg *cg, pid_t target)
+{
+	char pid[16];
+	int fd = openat(cg->dir, "cgroup.procs", O_WRONLY | O_CLOEXEC), r;
+
+	snprintf(pid, sizeof(pid), "%d", (int)target);
+	r = fd < 0 ? -errno : write(fd, pid, strlen(pid)) == (ssize_t)strlen(pid) ? 0 : -errno;
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int cgmark_make_at(int parent, pid_t target, uint32_t mark, struct cgmark_cg *cg, char *why, size_t len)
+{
+	struct stat st;
+	int prog, r;
+
+	cg->parent = parent;
+	cg->dir = cg->events = -1;
+	cg->mark = mark;
+	cg->parent_ino = fstat(parent, &st) == 0 ? st.st_ino : 0;
 	snprintf(cg->name, sizeof(cg->name), CG_PREFIX "%d", (int)target);
+	prog = prog_cached(mark, why, len);
+	if (prog < 0) {
+		r = prog;
+		goto fail;
+	}
 	sweep_at(cg->parent, 0);
 	if (mkdirat(cg->parent, cg->name, 0755) < 0 &&
 	    (errno != EEXIST || unlinkat(cg->parent, cg->name, AT_REMOVEDIR) < 0 ||
 	     mkdirat(cg->parent, cg->name, 0755) < 0)) {
 		r = -errno;
-		say(why, len, "mkdir %s/%s: %s", cgp, cg->name, strerror(errno));
+		say(why, len, "mkdir %s: %s", cg->name, strerror(errno));
 		goto fail;
 	}
-	dfd = openat(cg->parent, cg->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0) {
+	cg->dir = openat(cg->parent, cg->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (cg->dir < 0) {
 		r = -errno;
-		say(why, len, "open %s/%s: %s", cgp, cg->name, strerror(errno));
+		say(why, len, "open %s: %s", cg->name, strerror(errno));
 		goto undo;
 	}
-	r = attach(dfd, prog, cg->name, why, len);
+	r = attach(cg->dir, prog, cg->name, why, len);
 	if (r < 0)
 		goto undo;
-	fd = openat(dfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
-	snprintf(pid, sizeof(pid), "%d", (int)target);
-	r = fd < 0 ? -errno : write(fd, pid, strlen(pid)) == (ssize_t)strlen(pid) ? 0 : -errno;
-	if (fd >= 0)
-		close(fd);
+	r = cgmark_cg_enter(cg, target);
 	if (r < 0) {
-		say(why, len, "moving pid %d into %s/%s: %s", (int)target, cgp, cg->name, strerror(-r));
+		say(why, len, "moving pid %d into %s: %s", (int)target, cg->name, strerror(-r));
 		goto undo;
 	}
-	cg->events = openat(dfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+	cg->events = openat(cg->dir, "cgroup.events", O_RDONLY | O_CLOEXEC);
 	if (cg->events < 0) {
 		/* In it, marked: removed by a later sweep once empty. */
-		say(why, len, "open %s/%s/cgroup.events: %s", cgp, cg->name, strerror(errno));
-		close(dfd);
-		close(cg->parent);
-		cg->parent = -1;
+		say(why, len, "open %s/cgroup.events: %s", cg->name, strerror(errno));
+		cgmark_cg_close(cg);
 		return 1;
 	}
-	close(dfd);
 	return 0;
 undo:
-	if (dfd >= 0)
-		close(dfd);
 	unlinkat(cg->parent, cg->name, AT_REMOVEDIR);
 fail:
-	close(cg->parent);
-	cg->parent = -1;
+	cgmark_cg_close(cg);
 	return r;
 }
 
-int cgmark_cg_reap(struct cgmark_cg *cg)
+int cgmark_cg_populated(const struct cgmark_cg *cg)
 {
 	char buf[256];
 	ssize_t n = pread(cg->events, buf, sizeof(buf) - 1, 0);
@@ -811,18 +826,21 @@ int cgmark_cg_reap(struct cgmark_cg *cg)
 	if (n < 0)
 		return -errno;
 	buf[n] = '\0';
-	if (!strstr(buf, "populated 0"))
-		return 0;
-	if (unlinkat(cg->parent, cg->name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		return -errno;
-	return 1;
+	return !strstr(buf, "populated 0");
+}
+
+int cgmark_cg_remove(const struct cgmark_cg *cg)
+{
+	return unlinkat(cg->parent, cg->name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
 }
 
 void cgmark_cg_close(struct cgmark_cg *cg)
 {
 	if (cg->events >= 0)
 		close(cg->events);
+	if (cg->dir >= 0)
+		close(cg->dir);
 	if (cg->parent >= 0)
 		close(cg->parent);
-	cg->events = cg->parent = -1;
+	cg->events = cg->dir = cg->parent = -1;
 }

@@ -63,23 +63,33 @@ int cgmark_attach(pid_t target, uint32_t mark, int hold, char *why, size_t len);
  * mount namespace holds): an fd, or -errno with why. */
 int cgmark_root_open(char *why, size_t len);
 
-/* A cgroup made by cgmark_attach_at: its parent directory, its name there,
- * its cgroup.events (readable with POLLPRI when "populated" changes). */
+/* A cgroup made by cgmark_make_at: its parent directory, its name and
+ * directory there, its cgroup.events (readable with POLLPRI when
+ * "populated" changes), the mark its program gives, the parent's inode. */
 struct cgmark_cg {
-	int parent, events;
+	int parent, dir, events;
 	char name[32];
+	uint32_t mark;
+	ino_t parent_ino;
 };
 
-/* target goes into "packetmark-TARGET" below its own cgroup (stale ones of
- * gone processes there removed first), with the program for mark (loaded
- * once per mark, the last 8 kept) attached.  0 with cg to watch; 1 when
- * target is in it but cgroup.events could not be opened (nothing to
+/* The cgroup of target (from /proc/TARGET/cgroup) below root: an open
+ * directory, or -errno with why. */
+int cgmark_parent_at(int root, pid_t target, char *why, size_t len);
+/* target goes into "packetmark-TARGET" in parent (taken over by cg, stale
+ * ones of gone processes there removed first), with the program for mark
+ * (loaded once per mark, the last 8 kept) attached.  0 with cg to watch; 1
+ * when target is in it but cgroup.events could not be opened (nothing to
  * watch: a later call's sweep removes it once empty); else -errno with
  * why, nothing left behind. */
-int cgmark_attach_at(int root, pid_t target, uint32_t mark, struct cgmark_cg *cg, char *why, size_t len);
-/* 1 when cg's cgroup is empty and was removed, 0 while it holds a process,
- * -errno. */
-int cgmark_cg_reap(struct cgmark_cg *cg);
+int cgmark_make_at(int parent, pid_t target, uint32_t mark, struct cgmark_cg *cg, char *why, size_t len);
+/* Moves target into cg (another command of the same cgroup and mark
+ * reusing it): 0 or -errno (it was removed meanwhile: a sweep). */
+int cgmark_cg_enter(const struct cgmark_cg *cg, pid_t target);
+/* 1 while cg holds a process, 0 when empty, -errno. */
+int cgmark_cg_populated(const struct cgmark_cg *cg);
+/* Removes the (empty) cgroup: 0 or -errno. */
+int cgmark_cg_remove(const struct cgmark_cg *cg);
 void cgmark_cg_close(struct cgmark_cg *cg);
 
 #endif
