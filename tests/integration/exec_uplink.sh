@@ -54,6 +54,12 @@ t_check "a deleted exec rule is restored" t_wait 3 eval \
 wait "$XP"
 no_rules() { [ -z "$(ip -n "$H" rule show pref 9100)$(ip -n "$H" -6 rule show pref 9100)" ]; }
 t_check "the last user gone, the rules go" t_wait 2 no_rules
+# The command's cgroup (the agent's, marking its sockets) goes once empty.
+cg=$(rx up2 -- cat /proc/self/cgroup | sed -n 's/^0:://p')
+t_check "the command ran in a cgroup of its own ($cg)" grep -Eq '/packetmark-[0-9]+$' <<<"$cg"
+# shellcheck disable=SC2016
+cg_gone() { t_in "$H" sh -c 'mount -t cgroup2 none /sys/fs/cgroup && ! test -d "/sys/fs/cgroup$0"' "$cg"; }
+t_check "its cgroup is removed once empty" t_wait 3 cg_gone
 
 # A command still running when the agent restarts keeps its uplink: the
 # new agent takes it over (/run/rtalloc-agent: its mark, its rules into
