@@ -1,5 +1,6 @@
 /* agent: the engine over the real kernel, leases from rtallocd, one loop. */
 #include <errno.h>
+#include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -480,16 +481,19 @@ static int cb_extra(const struct engine *e, const struct uplink *u, bool main_de
 
 /* ---- --out-of-main ---- */
 
-static bool out_of_main(const struct agent *a, int ifindex)
+/* The link is hinted --out-of-main for the family (AF_UNSPEC: either). */
+static bool out_of_main(const struct agent *a, int ifindex, int family)
 {
 	const struct elink *l = engine_link(&a->e, ifindex);
 	const struct hint *h = l ? hintwatch_find(&a->hw, l->l.name) : NULL;
 
-	return h && h->out_of_main;
+	return h && (h->out_of_main & (family == AF_UNSPEC ? HINT_FAM_ALL : hint_fam(family)));
 }
 
 /* The prefix route the kernel added to main for an IPv4 address of the
- * link (`10.0.0.0/24 dev up1 proto kernel scope link src 10.0.0.7`). */
+ * link (`10.0.0.0/24 dev up1 proto kernel scope link src 10.0.0.7`), or
+ * for a static global IPv6 one (permanent: no router advertisement or
+ * DHCPv6 lifetime brings the route back behind our back; never fe80::). */
 static bool prefix_of_link(const struct agent *a, const struct kroute *r)
 {
 	for (size_t i = 0; i < a->e.naddrs; i++) {
@@ -497,6 +501,9 @@ static bool prefix_of_link(const struct agent *a, const struct kroute *r)
 		struct inet_addr net = ad->addr;
 
 		if (ad->family != r->family || ad->ifindex != r->oif || ad->prefixlen != r->dst_len)
+			continue;
+		if (ad->family == AF_INET6 &&
+		    (!(ad->flags & IFA_F_PERMANENT) || ad->scope != RT_SCOPE_UNIVERSE))
 			continue;
 		addr_mask(&net, ad->prefixlen);
 		if (!memcmp(net.bytes, r->dst.bytes, addr_len(r->family)))
@@ -507,16 +514,17 @@ static bool prefix_of_link(const struct agent *a, const struct kroute *r)
 
 /* What --out-of-main takes out of main: a default route the link's tool
  * put there (not the kernel's from a router advertisement: it would add it
- * back at the next one), and the prefix route of an IPv4 address of the
- * link; never a nexthop of a multipath route. */
+ * back at the next one), and the prefix route of an address of the link
+ * (prefix_of_link); never a nexthop of a multipath route; only of the
+ * families hinted so. */
 static bool movable(const struct agent *a, const struct kroute *r, int ifindex)
 {
 	if (r->table != KTABLE_MAIN || r->type != RTN_UNICAST || r->oif != ifindex || r->multipath ||
-	    r->cloned)
+	    r->cloned || !out_of_main(a, ifindex, r->family))
 		return false;
 	if (!r->dst_len)
 		return r->proto != RTPROT_RA;
-	return r->family == AF_INET && r->proto == RTPROT_KERNEL && prefix_of_link(a, r);
+	return r->proto == RTPROT_KERNEL && prefix_of_link(a, r);
 }
 
 static bool same_dst(const struct kroute *a, const struct kroute *b)
@@ -540,7 +548,7 @@ static void main_move(struct agent *a)
 		struct kchange c = { .type = KOBJ_ROUTE, .add = true };
 		int err;
 
-		if (live && out_of_main(a, r->oif)) {
+		if (live && out_of_main(a, r->oif, r->family)) {
 			i++;
 			continue;
 		}
@@ -560,7 +568,7 @@ static void main_move(struct agent *a)
 		char buf[200];
 		int err;
 
-		if (!out_of_main(a, l->l.ifindex))
+		if (!out_of_main(a, l->l.ifindex, AF_UNSPEC))
 			continue;
 		now.n = 0;
 		for (size_t j = 0; j < l->main.n; j++)

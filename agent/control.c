@@ -31,6 +31,8 @@
 #define MARK_WAIT_MS 300
 #define REQUEST_MAX 128
 #define CLIENTS_MAX 1024
+/* The state file: a line per exec user and strict cgroup binding. */
+#define STATE_MAX (CLIENTS_MAX * 96 + BINDINGS_MAX * (BINDING_CGROUP_MAX + 64))
 
 struct control_client {
 	struct loop_fd h;
@@ -351,6 +353,7 @@ static void marks_sync(struct control *c)
 /* ---- what is wanted ---- */
 
 static int slot_get(struct control *c, const char *ifname, bool strict);
+static void state_write(struct control *c);
 
 /* The rules of one selector r (its family, fwmark, src or iif set) for
  * uplink ifname: a lookup of each of its tables of that family, unless
@@ -413,6 +416,11 @@ static int wanted(const struct control *c, struct krule_set *out)
 	for (size_t i = 0; i < c->cfg->nbindings; i++) {
 		const struct binding *b = &c->cfg->bindings[i];
 
+		/* Closing, a default binding's traffic follows unbound
+		 * traffic; a strict one's stays refused until the next agent
+		 * (its local rule kept: the host still answers the prefix). */
+		if (c->closing && !b->strict)
+			continue;
 		for (size_t f = 0; f < 2; f++) {
 			struct krule r = { .family = families[f], .proto = RTPROT_RTALLOC };
 
@@ -437,7 +445,14 @@ static int wanted(const struct control *c, struct krule_set *out)
 			} else {
 				continue;	/* a cgroup's: its slot's */
 			}
-			if ((ret = wanted_one(c, r, b->uplink, b->strict, out)) < 0)
+			if (c->closing) {
+				r.pref = KPREF_EXEC_STRICT;
+				r.unreachable = true;
+				ret = rules_add(out, &r);
+			} else {
+				ret = wanted_one(c, r, b->uplink, b->strict, out);
+			}
+			if (ret < 0)
 				return ret;
 		}
 	}
@@ -446,23 +461,19 @@ static int wanted(const struct control *c, struct krule_set *out)
 
 /* The cgroup bindings: each holds its uplink's slot (so the mark of its
  * sockets is the one exec uses), and its cgroup gets the program, a
- * previous run's replaced.  Called at start and after a reload; bindings
- * of the running configuration that went are unbound first. */
+ * previous run's replaced.  Called at start and after a reload.  The
+ * bindings bound before (this run's, or the strict ones a previous run
+ * left, state_recover()) hold their slots until the new ones are bound, so
+ * a binding that stays keeps its mark and its cgroup is never without a
+ * program; the cgroups no binding names now are unbound after. */
 void control_bindings(struct control *c)
 {
 	char root[2048], dir[2048 + BINDING_CGROUP_MAX + 2], why[512];
 	bool have_root = cgmark_root(root, sizeof(root)) == 0;
+	static struct control_bound old[BINDINGS_MAX];
+	size_t nold = c->nbound;
 
-	for (size_t i = 0; i < c->nbound; i++) {
-		struct control_slot *sl = &c->slots[c->bound[i].slot];
-
-		if (sl->users)
-			sl->users--;
-		if (have_root) {
-			snprintf(dir, sizeof(dir), "%s/%s", root, c->bound[i].cgroup);
-			cgmark_bind(dir, CONTROL_BIND_PROG, 0, why, sizeof(why));
-		}
-	}
+	memcpy(old, c->bound, sizeof(old));
 	c->nbound = 0;
 	for (size_t i = 0; i < c->cfg->nbindings; i++) {
 		const struct binding *b = &c->cfg->bindings[i];
@@ -500,6 +511,20 @@ void control_bindings(struct control *c)
 		log_msg(LOG_INFO, "bindings[%zu]: %s out of %s (%s, mark 0x%x)", i, b->cgroup, b->uplink,
 			b->strict ? "strict" : "default", c->slots[slot].mark);
 	}
+	for (size_t i = 0; i < nold; i++) {
+		struct control_slot *sl = &c->slots[old[i].slot];
+		bool still = false;
+
+		if (sl->users)
+			sl->users--;
+		for (size_t j = 0; j < c->nbound && !still; j++)
+			still = !strcmp(c->bound[j].cgroup, old[i].cgroup);
+		if (have_root && !still) {
+			snprintf(dir, sizeof(dir), "%s/%s", root, old[i].cgroup);
+			cgmark_bind(dir, CONTROL_BIND_PROG, 0, why, sizeof(why));
+		}
+	}
+	state_write(c);
 	control_sync(c);
 }
 
@@ -669,7 +694,7 @@ static unsigned long long proc_start(int pid)
  * commands outlive us. */
 static void state_write(struct control *c)
 {
-	static char buf[CLIENTS_MAX * 96];
+	static char buf[STATE_MAX];
 	struct safefile sf = { .dirfd = -1 };
 	size_t len = 0;
 
@@ -688,6 +713,20 @@ static void state_write(struct control *c)
 			break;
 		len += (size_t)n;
 	}
+	/* The strict cgroup bindings: their cgroups keep the program and
+	 * their slots the mark when the agent stops. */
+	for (size_t i = 0; i < c->nbound; i++) {
+		const struct control_slot *sl = &c->slots[c->bound[i].slot];
+		int n;
+
+		if (!sl->strict)
+			continue;
+		n = snprintf(buf + len, sizeof(buf) - len, "cgroup %d %s strict 0x%x 0x%x %d %s\n",
+			     c->bound[i].slot, sl->ifname, sl->mark, sl->mask, sl->leased, c->bound[i].cgroup);
+		if (n < 0 || (size_t)n >= sizeof(buf) - len)
+			break;
+		len += (size_t)n;
+	}
 	if (!len) {
 		unlink(c->state_path);
 		return;
@@ -702,19 +741,60 @@ static void state_write(struct control *c)
 
 static void recovered_ready(struct loop_fd *h, uint32_t events);
 
+/* A previous run's strict cgroup binding (its cgroup kept the program, its
+ * rules stayed): bound again, holding its slot and mark, until
+ * control_bindings() binds the configuration's (and unbinds it when the
+ * configuration no longer names it). */
+static void state_bound(struct control *c, char **v)
+{
+	long long slot, mark, mask, leased;
+	struct control_slot *sl;
+
+	if ((slot = field_num(v[1], CONTROL_SLOTS_MAX - 1)) < 0 || !ifname_valid(v[2]) || strcmp(v[3], "strict") ||
+	    (mark = field_num(v[4], UINT32_MAX)) <= 0 || (mask = field_num(v[5], UINT32_MAX)) <= 0 ||
+	    (leased = field_num(v[6], 1)) < 0 || !binding_cgroup_valid(v[7]) ||
+	    strlen(v[7]) >= BINDING_CGROUP_MAX || c->nbound >= BINDINGS_MAX)
+		return;
+	sl = &c->slots[slot];
+	if (sl->users && (sl->mark != (uint32_t)mark || !sl->strict || strcmp(sl->ifname, v[2])))
+		return;
+	if (!sl->users) {
+		snprintf(sl->ifname, sizeof(sl->ifname), "%s", v[2]);
+		sl->strict = true;
+		sl->mark = (uint32_t)mark;
+		sl->mask = (uint32_t)mask;
+		sl->leased = leased;
+		c->fixed = c->fixed || !leased;
+		memcpy(sl->leased_ifname, sl->ifname, sizeof(sl->leased_ifname));
+		sl->renew_ms = 0;	/* renewed (asked back) at the first sync */
+	}
+	sl->users++;
+	c->bound[c->nbound].slot = (int)slot;
+	snprintf(c->bound[c->nbound].cgroup, sizeof(c->bound[0].cgroup), "%s", v[7]);
+	c->nbound++;
+	log_msg(LOG_NOTICE, "bindings: %s stayed strict out of %s (mark 0x%llx) while no agent ran: taken over",
+		v[7], v[2], mark);
+}
+
 /* One line of a previous run's state: its command, if still running (the
  * same pid and start), is a user of its slot again, watched by a pidfd. */
 static void state_line(struct control *c, const char *line)
 {
-	char copy[256], *v[10] = { NULL };
+	char copy[BINDING_CGROUP_MAX + 128], *v[10] = { NULL };
 	const char *ifname;
+	size_t nv;
 	long long slot, mark, mask, leased, pid, uid, start;
 	struct control_client *cl;
 	struct control_slot *sl;
 	int pfd;
 
 	snprintf(copy, sizeof(copy), "%s", line);
-	if (fields(copy, v, 10) != 10 || strcmp(v[0], "exec") ||
+	nv = fields(copy, v, 10);
+	if (nv == 8 && !strcmp(v[0], "cgroup")) {
+		state_bound(c, v);
+		return;
+	}
+	if (nv != 10 || strcmp(v[0], "exec") ||
 	    (slot = field_num(v[1], CONTROL_SLOTS_MAX - 1)) < 0 || !ifname_valid(v[2]) ||
 	    (strcmp(v[3], "default") && strcmp(v[3], "strict")) || (mark = field_num(v[4], UINT32_MAX)) <= 0 ||
 	    (mask = field_num(v[5], UINT32_MAX)) <= 0 || (leased = field_num(v[6], 1)) < 0 ||
@@ -774,7 +854,7 @@ static void state_line(struct control *c, const char *line)
 /* The exec users a previous run left running (state_write()). */
 static void state_recover(struct control *c)
 {
-	static char text[CLIENTS_MAX * 96 + 1];
+	static char text[STATE_MAX + 1];
 	char *save = NULL;
 	struct stat st;
 	ssize_t n;
@@ -1219,15 +1299,23 @@ fail:
 	return ret;
 }
 
-/* The cgroups lose their programs: sockets made while the agent is away
- * carry no mark (what they send follows unbound traffic). */
-static void control_bindings_drop(struct control *c)
+/* The cgroups of default bindings lose their programs: sockets made while
+ * the agent is away carry no mark (what they send follows unbound
+ * traffic).  Strict ones keep theirs and, through running, their slot and
+ * its unreachable rules: refused, never out of another uplink, until the
+ * next agent takes them over (state_recover()). */
+static void control_bindings_drop(struct control *c, bool *running)
 {
 	char root[2048], dir[2048 + BINDING_CGROUP_MAX + 2], why[512];
+	bool have_root = cgmark_root(root, sizeof(root)) == 0;
 
-	if (cgmark_root(root, sizeof(root)) < 0)
-		return;
 	for (size_t i = 0; i < c->nbound; i++) {
+		if (c->slots[c->bound[i].slot].strict) {
+			running[c->bound[i].slot] = true;
+			continue;
+		}
+		if (!have_root)
+			continue;
 		snprintf(dir, sizeof(dir), "%s/%s", root, c->bound[i].cgroup);
 		cgmark_bind(dir, CONTROL_BIND_PROG, 0, why, sizeof(why));
 	}
@@ -1247,10 +1335,10 @@ void control_close(struct control *c)
 			running[cl->slot] = true;
 		client_free(cl);
 	}
-	control_bindings_drop(c);
-	/* The slots of running commands keep their leased marks (the next
-	 * agent renews them, state_recover()) and, strict, their
-	 * unreachable rules; the others' marks and rules go. */
+	control_bindings_drop(c, running);
+	/* The slots of running commands and strict bindings keep their
+	 * leased marks (the next agent renews them, state_recover()) and,
+	 * strict, their unreachable rules; the others' marks and rules go. */
 	for (unsigned s = 0; s < CONTROL_SLOTS_MAX; s++)
 		c->slots[s].users = running[s];
 	control_sync(c);

@@ -14,9 +14,10 @@
  * rules go: its traffic follows unbound traffic, or is refused when
  * strict).  The last user gone, the rules go (after CONTROL_LINGER_MS,
  * which a next user of the same uplink and policy takes over as they are:
- * no lease, no rule dump for each command of a loop).  When the agent stops, the
- * unreachable rules of strict commands still running stay (their traffic
- * never leaks out of another uplink while no agent runs). */
+ * no lease, no rule dump for each command of a loop).  When the agent stops,
+ * the unreachable rules of strict commands still running and of strict
+ * bindings stay, and a strict cgroup binding's program with them (their
+ * traffic never leaks out of another uplink while no agent runs). */
 #ifndef RTALLOC_CONTROL_H
 #define RTALLOC_CONTROL_H
 
@@ -63,6 +64,12 @@ struct control_slot {
 	uint64_t linger_ms;
 };
 
+/* A cgroup binding with its program, holding a user of its slot. */
+struct control_bound {
+	int slot;
+	char cgroup[BINDING_CGROUP_MAX];
+};
+
 struct control {
 	struct loop *loop;
 	struct engine *e;
@@ -73,10 +80,7 @@ struct control {
 	struct control_slot slots[CONTROL_SLOTS_MAX];
 	struct control_client *clients;
 	size_t nclients;
-	struct {
-		int slot;
-		char cgroup[BINDING_CGROUP_MAX];
-	} bound[BINDINGS_MAX];		/* cgroup bindings with their program */
+	struct control_bound bound[BINDINGS_MAX];	/* cgroup bindings with their program */
 	size_t nbound;
 	bool open;
 	char sockname[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* rtallocd's */
@@ -108,11 +112,15 @@ int control_open(struct control *c, struct loop *loop, struct engine *e,
 /* Brings the exec rules in step with the engine's uplinks and track's
  * health (after every pass, and every second while any exist). */
 void control_sync(struct control *c);
-/* (Re)binds the cgroups of the configuration's bindings (after a reload). */
+/* (Re)binds the cgroups of the configuration's bindings (at start and
+ * after a reload); those bound before that it no longer names (a previous
+ * run's strict ones included) are unbound. */
 void control_bindings(struct control *c);
-/* Drops every client and removes the exec rules; the marks of commands
- * still running stay leased (state_recover() of the next agent renews them
- * before it binds any cgroup). */
+/* Drops every client and removes the exec and binding rules but the
+ * unreachable ones of strict commands still running and strict bindings
+ * (and a strict cgroup binding's program); their marks stay leased
+ * (state_recover() of the next agent renews them before it binds any
+ * cgroup). */
 void control_close(struct control *c);
 
 #endif

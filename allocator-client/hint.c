@@ -3,9 +3,11 @@
  * scripts (a pppd ip-up, a WireGuard PostUp).  The hint is a file in the
  * agent's runtime directory (agenthint.c); the agent watches it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -21,11 +23,14 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: rtalloc hint IFACE [--gateway ADDR]... [--route DEST[/LEN][,via GW]]...\n"
+		"usage: rtalloc hint IFACE [-4 | -6] [--gateway ADDR]... [--route DEST[/LEN][,via GW]]...\n"
 		"                    [--dns ADDR]... [--primary | --out-of-main]\n"
 		"                    [--fwmark MARK[/MASK]] [--forward-iif IF]... [--down]\n"
 		"                    [-d SOCKET]\n"
 		"       rtalloc hint --check [-d SOCKET]\n"
+		"  -4, -6          the hint is of that family only: it replaces (with\n"
+		"                  --down: removes) that family's part of the uplink's\n"
+		"                  hint, the other family's stays (dhclient -4 and -6)\n"
 		"  --gateway ADDR  the uplink's router where the tool keeps it out of main\n"
 		"                  (never-default), the first preferred; 0.0.0.0 and ::\n"
 		"                  are ignored\n"
@@ -34,7 +39,8 @@ static void usage(FILE *out)
 		"  --primary       the uplink is the primary one (recorded; main is left\n"
 		"                  as it is)\n"
 		"  --out-of-main   the agent takes the uplink's default routes and IPv4\n"
-		"                  prefix routes out of main into its tables\n"
+		"                  prefix routes (IPv6: of static addresses) out of main\n"
+		"                  into its tables\n"
 		"  --fwmark M[/K]  packets marked M (under mask K) also take the uplink's\n"
 		"                  table (`fwmark M/K lookup TABLE`, the agent's fwmark pref)\n"
 		"  --forward-iif IF  traffic forwarded from IF takes the uplinks' tables\n"
@@ -94,6 +100,38 @@ static int check_agent(const char *sock)
 	return EXIT_LEASED;
 }
 
+/* A per-family hint (-4, -6): merged into the uplink's file under a lock
+ * of the directory, since dhclient -4 and -6 may run at once. */
+static int family_update(const char *dir, const struct hint *h, bool down)
+{
+	struct hint old;
+	int dfd, ret;
+
+	ret = down ? 0 : hint_dir_make(dir);
+	if (ret < 0)
+		return ret;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	if (flock(dfd, LOCK_EX) < 0) {
+		ret = -errno;
+		close(dfd);
+		return ret;
+	}
+	ret = hint_read(dir, h->ifname, &old);
+	if (ret == -EINVAL || (ret == -ENOENT && !down)) {
+		/* Nothing there, or what cannot be read: h's part alone. */
+		memset(&old, 0, sizeof(old));
+		snprintf(old.ifname, sizeof(old.ifname), "%s", h->ifname);
+		old.families = h->families;
+		ret = 0;
+	}
+	if (ret == 0)
+		ret = hint_merge(&old, h, down) ? hint_write(dir, &old) : hint_remove(dir, h->ifname);
+	close(dfd);	/* and the lock */
+	return ret;
+}
+
 int hint_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -108,6 +146,8 @@ int hint_main(int argc, char **argv)
 		{ "down", no_argument, NULL, 'x' },
 		{ "socket", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "ipv4", no_argument, NULL, '4' },
+		{ "ipv6", no_argument, NULL, '6' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sock = PROTO_DEFAULT_SOCKET;
@@ -120,7 +160,7 @@ int hint_main(int argc, char **argv)
 	memset(&h, 0, sizeof(h));
 	log_open("rtalloc", LOG_TO_STDERR, NULL);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "46d:h", opts, NULL)) != -1) {
 		ret = 0;
 		switch (opt) {
 		case 'g':
@@ -144,7 +184,7 @@ int hint_main(int argc, char **argv)
 			ret = hint_add_forward(&h, optarg, err, sizeof(err));
 			break;
 		case 'o':
-			h.out_of_main = true;
+			h.out_of_main = HINT_FAM_ALL;
 			break;
 		case 'c':
 			check = true;
@@ -154,6 +194,12 @@ int hint_main(int argc, char **argv)
 			break;
 		case 'd':
 			sock = optarg;
+			break;
+		case '4':
+			h.families |= HINT_FAM_4;
+			break;
+		case '6':
+			h.families |= HINT_FAM_6;
 			break;
 		case 'h':
 			usage(stdout);
@@ -169,6 +215,10 @@ int hint_main(int argc, char **argv)
 	}
 	if (h.primary && h.out_of_main) {
 		fprintf(stderr, "rtalloc hint: --primary keeps the default route in main, --out-of-main takes it out: one of them\n");
+		return EXIT_USAGE;
+	}
+	if (h.families == HINT_FAM_ALL) {
+		fprintf(stderr, "rtalloc hint: -4 or -6, not both (neither: the whole uplink)\n");
 		return EXIT_USAGE;
 	}
 	if (check) {
@@ -197,7 +247,10 @@ int hint_main(int argc, char **argv)
 		return EXIT_LEASED;
 	}
 	clock_gettime(CLOCK_REALTIME, &written);
-	ret = down ? hint_remove(dir, h.ifname) : hint_write(dir, &h);
+	if (h.families)
+		ret = family_update(dir, &h, down);
+	else
+		ret = down ? hint_remove(dir, h.ifname) : hint_write(dir, &h);
 	if (ret == -ENOENT && down)
 		return EXIT_LEASED;	/* nothing was there: nothing to wait for */
 	if (ret < 0) {

@@ -135,8 +135,14 @@ int hint_format(const struct hint *h, char *buf, size_t len)
 		PUT("dns %s\n", addr_str(&h->dns[i], s, sizeof(s)));
 	if (h->primary)
 		PUT("primary\n");
-	if (h->out_of_main)
+	if (h->out_of_main == HINT_FAM_ALL)
 		PUT("out-of-main\n");
+	else if (h->out_of_main)
+		PUT("out-of-main %c\n", h->out_of_main == HINT_FAM_4 ? '4' : '6');
+	if (h->families & HINT_FAM_4)
+		PUT("family 4\n");
+	if (h->families & HINT_FAM_6)
+		PUT("family 6\n");
 	if (h->has_fwmark)
 		PUT("fwmark 0x%x/0x%x\n", (unsigned)h->fwmark, (unsigned)h->fwmask);
 	for (size_t i = 0; i < h->nforward; i++)
@@ -177,7 +183,15 @@ int hint_parse(struct hint *h, const char *ifname, const char *text, char *err, 
 		else if (!strcmp(line, "primary"))
 			h->primary = true;
 		else if (!strcmp(line, "out-of-main"))
-			h->out_of_main = true;
+			h->out_of_main = HINT_FAM_ALL;
+		else if (!strcmp(line, "out-of-main 4"))
+			h->out_of_main |= HINT_FAM_4;
+		else if (!strcmp(line, "out-of-main 6"))
+			h->out_of_main |= HINT_FAM_6;
+		else if (!strcmp(line, "family 4"))
+			h->families |= HINT_FAM_4;
+		else if (!strcmp(line, "family 6"))
+			h->families |= HINT_FAM_6;
 		else if (!strncmp(line, "fwmark ", 7))
 			ret = hint_set_fwmark(h, line + 7, e, sizeof(e));
 		else if (!strncmp(line, "forward-iif ", 12))
@@ -209,17 +223,11 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-int hint_write(const char *dir, const struct hint *h)
+int hint_dir_make(const char *dir)
 {
-	char text[HINT_FILE_MAX], tmp[320], path[320];
 	struct stat st;
-	size_t len;
-	int fd, ret;
+	int ret = mkdir_p(dir);
 
-	ret = hint_format(h, text, sizeof(text));
-	if (ret < 0)
-		return ret;
-	ret = mkdir_p(dir);
 	if (ret < 0)
 		return ret;
 	/* The directory is root's alone: a hint is not anyone's to forge. */
@@ -227,6 +235,21 @@ int hint_write(const char *dir, const struct hint *h)
 		return -errno;
 	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
 		return -EPERM;
+	return 0;
+}
+
+int hint_write(const char *dir, const struct hint *h)
+{
+	char text[HINT_FILE_MAX], tmp[320], path[320];
+	size_t len;
+	int fd, ret;
+
+	ret = hint_format(h, text, sizeof(text));
+	if (ret < 0)
+		return ret;
+	ret = hint_dir_make(dir);
+	if (ret < 0)
+		return ret;
 	snprintf(path, sizeof(path), "%s/%s", dir, h->ifname);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.%d", dir, h->ifname, (int)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -241,6 +264,56 @@ int hint_write(const char *dir, const struct hint *h)
 	if (ret < 0)
 		unlink(tmp);
 	return ret;
+}
+
+unsigned hint_fam(int family)
+{
+	return family == AF_INET ? HINT_FAM_4 : family == AF_INET6 ? HINT_FAM_6 : 0;
+}
+
+unsigned hint_merge(struct hint *old, const struct hint *h, bool down)
+{
+	unsigned f = h->families & HINT_FAM_ALL;
+	size_t n = 0;
+
+	/* A whole-uplink hint holds both families' parts. */
+	if (!old->families)
+		old->families = HINT_FAM_ALL;
+	for (size_t i = 0; i < old->ngw; i++)
+		if (!(hint_fam(old->gw[i].family) & f))
+			old->gw[n++] = old->gw[i];
+	old->ngw = n;
+	n = 0;
+	for (size_t i = 0; i < old->nroutes; i++)
+		if (!(hint_fam(old->routes[i].dst.family) & f))
+			old->routes[n++] = old->routes[i];
+	old->nroutes = n;
+	n = 0;
+	for (size_t i = 0; i < old->ndns; i++)
+		if (!(hint_fam(old->dns[i].family) & f))
+			old->dns[n++] = old->dns[i];
+	old->ndns = n;
+	old->out_of_main &= (uint8_t)~f;
+	if (down) {
+		old->families &= (uint8_t)~f;
+		return old->families;
+	}
+	old->families |= (uint8_t)f;
+	for (size_t i = 0; i < h->ngw && old->ngw < HINT_GW_MAX; i++)
+		old->gw[old->ngw++] = h->gw[i];
+	for (size_t i = 0; i < h->nroutes && old->nroutes < ROUTEARG_MAX; i++)
+		old->routes[old->nroutes++] = h->routes[i];
+	for (size_t i = 0; i < h->ndns && old->ndns < HINT_DNS_MAX; i++)
+		old->dns[old->ndns++] = h->dns[i];
+	if (h->out_of_main)
+		old->out_of_main |= (uint8_t)f;
+	old->primary = h->primary;
+	old->has_fwmark = h->has_fwmark;
+	old->fwmark = h->fwmark;
+	old->fwmask = h->fwmask;
+	memcpy(old->forward, h->forward, sizeof(old->forward));
+	old->nforward = h->nforward;
+	return old->families;
 }
 
 int hint_remove(const char *dir, const char *ifname)
@@ -266,6 +339,21 @@ static int read_file(int dfd, const char *name, char *buf, size_t len)
 		return -EFBIG;
 	buf[n] = 0;
 	return 0;
+}
+
+int hint_read(const char *dir, const char *ifname, struct hint *h)
+{
+	char text[HINT_FILE_MAX], err[200];
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret;
+
+	if (dfd < 0)
+		return -errno;
+	ret = read_file(dfd, ifname, text, sizeof(text));
+	close(dfd);
+	if (ret < 0)
+		return ret;
+	return hint_parse(h, ifname, text, err, sizeof(err));
 }
 
 int hint_load_all(const char *dir, struct hint **v, size_t *n)

@@ -9,8 +9,12 @@
  *   route DEST/LEN[,via GW]       (route_arg_str's text)
  *   dns ADDR
  *   primary
- *   out-of-main                    (the agent moves the link's default
- *                                   routes from main into its tables)
+ *   out-of-main [4|6]              (the agent moves the link's default
+ *                                   routes from main into its tables; of
+ *                                   one family only with 4 or 6)
+ *   family 4|6                     (the hint is the sum of per-family
+ *                                   ones: `rtalloc hint -4`/`-6`, each
+ *                                   replacing only its family's part)
  *   fwmark MARK/MASK               (hex)
  *   forward-iif IFNAME
  * one item a line.  `rtalloc hint --down` removes the file. */
@@ -34,6 +38,9 @@
 #define HINT_DNS_MAX 8
 #define HINT_FORWARD_MAX 4
 #define HINT_FILE_MAX 8192
+#define HINT_FAM_4 1
+#define HINT_FAM_6 2
+#define HINT_FAM_ALL (HINT_FAM_4 | HINT_FAM_6)
 
 struct hint {
 	char ifname[IFNAMSIZ];
@@ -44,11 +51,14 @@ struct hint {
 	struct inet_addr dns[HINT_DNS_MAX];
 	size_t ndns;
 	bool primary;
-	/* The agent takes the link's default routes out of main (the ones
+	/* HINT_FAM_* bits: the families whose part per-family hints
+	 * (`rtalloc hint -4`, `-6`) gave; 0: a hint of the whole uplink. */
+	uint8_t families;
+	/* HINT_FAM_* bits.  The agent takes the link's default routes out of main (the ones
 	 * the tool put there, not the kernel's router-advertised ones) into
 	 * the link's tables: a second uplink's `ip route add default` then
 	 * finds none in the way, and unbound traffic follows the rules. */
-	bool out_of_main;
+	uint8_t out_of_main;
 	bool has_fwmark;		/* the uplink's table also gets
 					 * `fwmark MARK/MASK lookup T` */
 	uint32_t fwmark, fwmask;
@@ -74,8 +84,20 @@ int hint_set_fwmark(struct hint *h, const char *s, char *err, size_t errlen);
 int hint_format(const struct hint *h, char *buf, size_t len);
 /* Parses a file's text: 0, or -EINVAL with one line in err. */
 int hint_parse(struct hint *h, const char *ifname, const char *text, char *err, size_t errlen);
+/* Reads IFNAME's file of dir: 0, -ENOENT, -errno, -EINVAL (bad text). */
+int hint_read(const char *dir, const char *ifname, struct hint *h);
+/* Makes dir (0700) if missing; -EPERM unless it is ours alone. */
+int hint_dir_make(const char *dir);
 /* Writes h's file in dir atomically (dir made 0700 if missing); 0/-errno. */
 int hint_write(const char *dir, const struct hint *h);
+/* HINT_FAM_4 or HINT_FAM_6 for AF_INET / AF_INET6, else 0. */
+unsigned hint_fam(int family);
+/* A per-family hint (h->families one HINT_FAM_* bit) merged into what
+ * *old holds: old's items of that family are replaced by h's, the other
+ * family's kept; primary, fwmark and forward interfaces are h's.  With
+ * down, h's family's part is taken out instead.  Returns the families
+ * *old still holds (0: nothing left, the file is to go). */
+unsigned hint_merge(struct hint *old, const struct hint *h, bool down);
 /* Removes IFNAME's file: 0, -ENOENT, -errno. */
 int hint_remove(const char *dir, const char *ifname);
 /* Every valid hint file of dir (others are logged once and skipped): 0 and

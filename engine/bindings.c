@@ -9,9 +9,8 @@
 #include "bindings.h"
 #include "jsonconf.h"
 
-/* A cgroup path as systemd names them: relative, no "." or ".." part, no
- * empty part, printable. */
-static bool cgroup_valid(const char *s)
+/* A cgroup path as systemd names them (bindings.h). */
+bool binding_cgroup_valid(const char *s)
 {
 	const char *p = s;
 
@@ -77,7 +76,7 @@ static int one(struct json_object *o, const char *name, struct binding *b, char 
 			b->kind = BINDING_CGROUP;
 			what++;
 			ret = jsonconf_string(v, key, b->cgroup, sizeof(b->cgroup), false, 64, err, errlen);
-			if (ret == 0 && !cgroup_valid(b->cgroup))
+			if (ret == 0 && !binding_cgroup_valid(b->cgroup))
 				ret = jsonconf_bad(err, errlen, "%s: not a cgroup path below the root like "
 						   "\"system.slice/x.service\": `%.64s'", key, b->cgroup);
 		} else if (!strcmp(k, "from")) {

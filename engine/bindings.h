@@ -37,4 +37,8 @@ struct binding {
  * naming the entry and the key. */
 int bindings_parse(struct json_object *v, struct binding *out, size_t *n, char *err, size_t errlen);
 
+/* A cgroup path as systemd names them: relative, no "." or ".." part, no
+ * empty part, printable. */
+bool binding_cgroup_valid(const char *s);
+
 #endif

@@ -669,6 +669,7 @@ static int extra_routes(const struct engine *e, const struct uplink *u, const st
 {
 	struct kroute_set x = { 0 };
 	bool main_default = false;
+	size_t nmain = routes->n;	/* the ones taken from main */
 	int ret = 0;
 
 	for (size_t i = 0; i < l->main.n && !main_default; i++)
@@ -691,10 +692,13 @@ static int extra_routes(const struct engine *e, const struct uplink *u, const st
 		if (!linklocal6(&c))
 			c.src = u->key.addr;
 		/* They fill what main lacks: a destination main routes
-		 * through the link keeps main's route. */
+		 * through the link keeps main's route.  Among themselves,
+		 * only the same route twice is one: a second gateway's
+		 * default differs by its metric. */
 		for (size_t j = 0; j < routes->n && !dup; j++)
-			dup = routes->v[j].dst_len == c.dst_len &&
-			      !memcmp(routes->v[j].dst.bytes, c.dst.bytes, addr_len(c.family));
+			dup = j < nmain ? routes->v[j].dst_len == c.dst_len &&
+						  !memcmp(routes->v[j].dst.bytes, c.dst.bytes, addr_len(c.family))
+					: kroute_same_key(&routes->v[j], &c);
 		if (!dup)
 			ret |= kroute_set_add(routes, &c);
 	}

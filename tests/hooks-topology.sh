@@ -20,6 +20,10 @@
 # their real paths while the machine's /etc is never touched.
 
 HK_ETC=$T_DIR/etc
+# The dhclient and ifupdown hooks (and their library) hk_topology installs:
+# the tree's, or the per-address ones of tests/hooks-2017 for the tests of
+# the per-address rtalloc daemon (set before hk_start).
+HK_HOOKS=${HK_HOOKS:-$TOP/hooks}
 HK_SERVERS=$T_DIR/run/dnsmasq-servers.conf
 HK_DNSMASQ_PID=$T_DIR/run/host-dnsmasq.pid
 
@@ -81,12 +85,12 @@ hk_topology() {
 		"$HK_ETC/network/if-up.d" "$HK_ETC/network/if-post-down.d" \
 		"$HK_ETC/network/if-pre-up.d" "$HK_ETC/network/if-down.d" \
 		"$HK_ETC/default" "$T_DIR/run" "$T_DIR/ifstate" "$T_DIR/lib"
-	cp "$TOP/hooks/dhclient/rtalloc" "$HK_ETC/dhcp/dhclient-enter-hooks.d/rtalloc"
+	cp "$HK_HOOKS/dhclient/rtalloc" "$HK_ETC/dhcp/dhclient-enter-hooks.d/rtalloc"
 	# Debian's own exit hook: it must not put the classless routes into main.
 	[ -f /etc/dhcp/dhclient-exit-hooks.d/rfc3442-classless-routes ] &&
 		cp /etc/dhcp/dhclient-exit-hooks.d/rfc3442-classless-routes "$HK_ETC/dhcp/dhclient-exit-hooks.d/"
-	cp "$TOP/hooks/ifupdown/rtalloc" "$HK_ETC/network/if-up.d/rtalloc"
-	cp "$TOP/hooks/ifupdown/rtalloc" "$HK_ETC/network/if-post-down.d/rtalloc"
+	cp "$HK_HOOKS/ifupdown/rtalloc" "$HK_ETC/network/if-up.d/rtalloc"
+	cp "$HK_HOOKS/ifupdown/rtalloc" "$HK_ETC/network/if-post-down.d/rtalloc"
 	cat >"$HK_ETC/dhcp/dhclient.conf" <<'EOF'
 option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;
 request subnet-mask, broadcast-address, routers, domain-name-servers,
@@ -100,7 +104,7 @@ EOF
 RTALLOC_HOOK_IFACES="*"
 RTALLOC=$RTALLOC
 RTALLOC_SOCKET=${T_SOCK:-rtallocd-$T_ID}
-RTALLOC_LIBDIR=$TOP/hooks/lib
+RTALLOC_LIBDIR=$HK_HOOKS/lib
 RTALLOC_DNSMASQ_SERVERS=$HK_SERVERS
 RTALLOC_DNSMASQ_PIDFILE=$HK_DNSMASQ_PID
 RTALLOC_WAN_SERVERS=$T_DIR/run/wan-servers.conf

@@ -77,4 +77,18 @@ ip -n "$H" route add default via 10.2.0.1 dev up2 metric 200
 sleep 0.5
 t_eq "up2 hinted without --out-of-main: its default route stays in main" \
 	"default via 10.2.0.1 dev up2 metric 200" "$(main4)"
+
+# Per-family hints (-4, -6), as dhclient -4 and -6 send them apart: each
+# replaces only its own family's part, --down withdraws only it.
+f=/run/rtalloc/hints/$T_SOCK/up2
+hint up2 -4 --gateway 10.2.0.1 --dns 10.2.0.53
+hint up2 -6 --dns 2001:db8:2::53
+t_check "a -6 hint keeps the -4 one's DNS server" grep -qx "dns 10.2.0.53" "$f"
+t_check "and adds its own" grep -qx "dns 2001:db8:2::53" "$f"
+hint up2 -6 --down
+t_check "-6 --down keeps IPv4's part" grep -qx "gateway 10.2.0.1" "$f"
+t_check "-6 --down drops IPv6's" sh -c "! grep -q 2001:db8:2::53 '$f'"
+t_check "up2 keeps its table" test -n "$(table_of 10.2.0.2)"
+hint up2 -4 --down
+t_check "-4 --down after it: the hint is gone" test ! -e "$f"
 t_done

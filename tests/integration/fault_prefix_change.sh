@@ -8,6 +8,8 @@
 # they did not assign).  Then without a second run: the daemon follows the
 # entry that is left by itself.
 . "$(dirname "$0")/../lib.sh"
+# The per-address daemon is driven by the per-address hooks of before #21.
+HK_HOOKS=$TOP/tests/hooks-2017
 . "$TOP/tests/hooks-topology.sh"
 hk_start ifup dnsmasq dig ping
 cat >"$HK_ETC/network/interfaces" <<'EOC'

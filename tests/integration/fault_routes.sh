@@ -14,6 +14,8 @@
 # Checked in the kernel's tables and by traffic (hk_resolve: a DNS query from
 # the uplink's address to its ISP's resolver, dropped by the other ISP).
 . "$(dirname "$0")/../lib.sh"
+# The per-address daemon is driven by the per-address hooks of before #21.
+HK_HOOKS=$TOP/tests/hooks-2017
 . "$TOP/tests/hooks-topology.sh"
 t_require_root
 for p in ifup dnsmasq dig; do command -v "$p" >/dev/null || t_skip "no $p"; done

@@ -6,6 +6,8 @@
 # (ifdown, rtalloc -r) leaves the first one's rules and routes alone.  ISP2
 # drops sources it did not assign, so traffic by the wrong link would fail.
 . "$(dirname "$0")/../lib.sh"
+# The per-address daemon is driven by the per-address hooks of before #21.
+HK_HOOKS=$TOP/tests/hooks-2017
 . "$TOP/tests/hooks-topology.sh"
 hk_start ifup dnsmasq dig ping
 cat >"$HK_ETC/network/interfaces" <<'EOC'

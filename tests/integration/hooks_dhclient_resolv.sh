@@ -8,6 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/hooks-topology.sh"
 hk_start dhclient dnsmasq
+hk_agent || exit 1
 CONF=$T_DIR/dnsmasq.d
 mkdir -p "$CONF"
 echo "RTALLOC_DNSMASQ_CONF=\"$T_DIR/dnsmasq.conf $CONF\"" >>"$HK_DEFAULTS"

@@ -1,12 +1,14 @@
 #!/bin/bash
 # The ifupdown hook end to end: real ifup/ifdown with static stanzas (CIDR
 # and netmask forms, inet and inet6, gateway, dns-nameservers) for two
-# uplinks.  The second uplink's "gateway" only works because the hook moved
-# the first one's default route out of main.  ifdown leaves nothing.
+# uplinks; the hook hints the agent (hooks only), which does the work.  The
+# second uplink's "gateway" only works because the agent took the first
+# one's default route out of main for the hint.  ifdown leaves nothing.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/hooks-topology.sh"
 hk_start ifup dnsmasq dig
 hk_host_dnsmasq || exit 1
+hk_agent || exit 1
 IFS_FILE=$HK_ETC/network/interfaces
 cat >"$IFS_FILE" <<'EOC'
 iface up1 inet static
@@ -30,6 +32,10 @@ rt() { ip -n "$HK_H" "$@"; }
 
 t_check "ifup up1" ifupdown ifup up1
 t_check "ifup up2 (its gateway fits in main)" ifupdown ifup up2
+# The leases come in the agent's own time.
+tables() { [ -n "$(hk_table 10.101.0.10)" ] && [ -n "$(hk_table 10.102.0.10)" ] &&
+	rt -6 rule show pref 10000 | grep -q 2001:db8:101::10; }
+t_wait 5 tables
 t1=$(hk_table 10.101.0.10) t2=$(hk_table 10.102.0.10)
 t6=$(rt -6 rule show pref 10000 | awk '$3 == "2001:db8:101::10" { print $5 }')
 echo "# tables: up1 $t1, up2 $t2, up1 inet6 $t6"
@@ -66,9 +72,12 @@ t_eq "called on NetworkManager's behalf: does nothing" "$before" "$(state)"
 t_check "ifdown up1" ifupdown ifdown up1
 t_check "up1's rules are gone" t_wait 5 hk_no_rules "$t1" "$t6"
 t_eq "up1's tables are empty" "" "$(rt route show table "$t1"; rt -6 route show table "$t6")"
+t_wait 5 sh -c "! grep -q @up1@ '$HK_SERVERS'"
 t_eq "servers-file keeps up2 only" "server=10.202.0.53@up2@10.102.0.10" "$(cat "$HK_SERVERS")"
 t_eq "up2 still routes" 10.202.0.53 "$(hk_resolve 10.102.0.10 10.202.0.53)"
 t_check "ifdown up2" ifupdown ifdown up2
 t_check "no rtalloc rule left" t_wait 5 hk_no_rtalloc_rules
+t_wait 5 test ! -s "$HK_SERVERS"
 t_eq "servers-file is empty" "" "$(cat "$HK_SERVERS")"
+[ $T_FAILED = 0 ] || tail -n 30 "$HK_AGENT_LOG"
 t_done

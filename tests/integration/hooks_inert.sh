@@ -7,6 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/hooks-topology.sh"
 hk_start dhclient dnsmasq
+hk_agent || exit 1
 # The shipped file (every line commented out) plus the test's paths.
 { cat "$TOP/hooks/default/rtalloc"; grep -v '^RTALLOC_HOOK_IFACES=' "$HK_DEFAULTS"; } >"$T_DIR/defaults"
 mv "$T_DIR/defaults" "$HK_DEFAULTS"

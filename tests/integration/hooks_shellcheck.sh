@@ -20,6 +20,16 @@ for f in $(grep -rlE '^#!.*(sh|bash)( |$)' "$TOP/hooks" "$TOP/scripts"); do
 done
 cd "$TOP/hooks" || exit 1
 
+# The hooks only hint rtalloc-agent (#21): no ip(8) command (no route or
+# rule edited, no output parsed) and no per-address rtalloc run (no lease,
+# no daemon) in the dhclient, ifupdown, NetworkManager and dhcpcd hooks nor
+# in their library; rtalloc is run for `hint` only.
+hint_only=(dhclient/rtalloc ifupdown/rtalloc NetworkManager/90-rtalloc dhcpcd/rtalloc lib/rtalloc-hook.sh)
+t_eq "the hooks run no ip command" "" \
+	"$(grep -nE '(^|[;&|({[:space:]])ip[[:space:]]+-?[a-zA-Z0-9]' "${hint_only[@]}" | grep -v '^[^:]*:[0-9]*:[[:space:]]*#')"
+t_eq "the hooks run rtalloc for hints only" "" \
+	"$(grep -nE '"\$RTALLOC"' "${hint_only[@]}" | grep -vE '"\$RTALLOC" (hint|"\$@")' | grep -v '^[^:]*:[0-9]*:[[:space:]]*#')"
+
 # dhclient-script goes on after our hook even with a broken defaults file or
 # no library: the line after the hook must still run.
 printf 'RTALLOC=(\n' >"$T_DIR/broken"

@@ -16,6 +16,7 @@ WAN=$TOP/hooks/wan-dnsmasq/rtalloc-wan-dnsmasq
 for f in "$PM" "$BUILD/libpacketmark.so"; do [ -x "$f" ] || t_skip "$f not built"; done
 id -u nobody >/dev/null 2>&1 || t_skip "no user nobody"
 hk_start dhclient dnsmasq dig setpriv
+hk_agent || exit 1
 MARK=0x1000
 WAN_SERVERS=$T_DIR/run/wan-servers.conf WAN_PID=$T_DIR/run/wan-dnsmasq.pid
 cat >>"$HK_DEFAULTS" <<EOF

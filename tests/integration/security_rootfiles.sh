@@ -7,7 +7,9 @@
 # test): rtalloc-track's state file and its temp file, the hooks'
 # servers-files and their lock files, rtalloc-wan-dnsmasq's pid file, its
 # temp file and the WAN servers-file, the rtalloc daemons' control
-# directory.  The programs run as users run them:
+# directory.  The hook is the per-address ifupdown hook of tests/hooks-2017,
+# which starts the rtalloc daemon and writes the servers-files through the
+# shipped hook library.  The programs run as users run them:
 #  A. with the settings that named /run/rtalloc (the old defaults): track
 #     warns and writes nothing through the links, the hook and
 #     rtalloc-wan-dnsmasq refuse the directory; every root file is
@@ -85,7 +87,7 @@ cat >"$T_DIR/defaults" <<EOC
 RTALLOC_HOOK_IFACES=up0
 RTALLOC=$RTALLOC
 RTALLOC_SOCKET=$T_SOCK
-RTALLOC_LIBDIR=$TOP/hooks/lib
+RTALLOC_LIBDIR=$TOP/tests/hooks-2017/lib
 RTALLOC_ARGS="--retries 2 --retry-interval 1"
 RTALLOC_DNSMASQ_PIDFILE=
 RTALLOC_WAN_IFACES=up0
@@ -100,7 +102,7 @@ EOC
 ifup_hook() {	# DEFAULTS: the ifupdown hook's post-up run
 	inrun env RTALLOC_DEFAULTS="$1" MODE=start PHASE=post-up METHOD=static ADDRFAM=inet \
 		IFACE=up0 IF_ADDRESS=192.0.2.7/24 IF_DNS_NAMESERVERS=10.8.0.1 \
-		"$TOP/hooks/ifupdown/rtalloc" 2>>"$T_DIR/hook.log"
+		"$TOP/tests/hooks-2017/ifupdown/rtalloc" 2>>"$T_DIR/hook.log"
 }
 ifup_hook "$T_DIR/defaults-old"
 t_check "A: the hook leased a table all the same" grep -q "^10000:.*from 192.0.2.7 lookup 10000" <(ip -n "$H" rule show)

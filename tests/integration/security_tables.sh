@@ -5,9 +5,9 @@
 # - rtalloc against a forged server answering 254/255: prints 0, installs
 #   no rule; a renewal answer moving it to 255 is ignored; a squatter on its
 #   control name answering "table 255" gets 0 printed;
-# - the hook library with a stub rtalloc printing 253/254/255/0254/..., and a
-#   forged proto-122 rule naming 255: main and local keep every route,
-#   `ping 127.0.0.1` works, nothing is flushed.
+# - the hooks name no table (they only hint the agent): run with a stub
+#   rtalloc printing 255 and a forged proto-122 rule naming 255, main and
+#   local keep every route, `ping 127.0.0.1` works, nothing is flushed.
 . "$(dirname "$0")/../lib.sh"
 t_require_root
 command -v dash >/dev/null || t_skip "dash missing"
@@ -116,48 +116,36 @@ out=$(ip netns exec "$H" "$RTALLOC" -4 -a 192.0.2.8 -n 24 -i up0 -d "$SOCK" 2>"$
 t_check "squatter says 255: 255 is not printed ('$out', exit $rc)" test "$out" != 255
 t_eq "squatter says 255: no rule looks up 255" "" "$(ip -n "$H" -4 rule show | grep 'lookup 255')"
 
-# 4. The hook library, with a stub rtalloc printing a forged table, a
-# forged rule naming 255, and a default route and a local route to lose.
+# 4. The hooks name no table at all: they only hint rtalloc-agent.  With a
+# stub rtalloc that answers everything with a forged table (and says an
+# agent takes hints), a forged rule naming 255, and a default route and a
+# local route to lose, the dhclient and ifupdown hooks up and down change
+# nothing in local or main and run rtalloc for hints only.
 cat >"$T_DIR/stub" <<'EOF'
 #!/bin/sh
-case " $* " in *" -r "*) exit 0 ;; esac
-echo "$*" >"${0%/*}/stub.args"
-cat "${0%/*}/stub.table"
+echo "$*" >>"${0%/*}/stub.args"
+echo 255
 EOF
 chmod +x "$T_DIR/stub"
 ip -n "$H" addr add 192.0.2.9/24 dev up0
 ip -n "$H" rule add from 192.0.2.9 lookup 255 pref 10000 protocol 122
 LOCAL_MAIN=$(tables)
-hook() {	# FUNCTION ARGS...: runs the hook library's function in H (dash)
-	ip netns exec "$H" env RTALLOC="$T_DIR/stub" RTALLOC_DNSMASQ_SERVERS= \
-		RTALLOC_WAN_SERVERS= RTALLOC_TABLES="${TABLES:-}" \
-		dash -c '. "$1"; rth_defaults; shift; "$@"' sh "$TOP/hooks/lib/rtalloc-hook.sh" "$@"
+hook() {	# VAR=VALUE... HOOK: runs a hook in H with the stub
+	ip netns exec "$H" env RTALLOC_DEFAULTS=/nonexistent RTALLOC_HOOK_IFACES=up0 RTALLOC="$T_DIR/stub" \
+		RTALLOC_LIBDIR="$TOP/hooks/lib" RTALLOC_DNSMASQ_SERVERS= RTALLOC_WAN_SERVERS= "$@"
 }
-for t in 253 254 255 0254 4294967296 10.5; do
-	echo "$t" >"$T_DIR/stub.table"
-	out=$(hook rth_up 4 up0 192.0.2.9 24 192.0.2.1 "" move 2>"$T_DIR/err")
-	t_eq "stub says '$t': rth_up uses no table (0)" 0 "$out"
-	t_check "stub says '$t': logged" grep -q "rtalloc-hook: up0: rtalloc \(named table\|gave no table\)" "$T_DIR/err"
-	# The fallback adds up0's routes to main with its ifindex as metric;
-	# nothing that was there may go.
-	t_eq "stub says '$t': local and main keep every route" "" \
-		"$(comm -23 <(sort <<<"$LOCAL_MAIN") <(tables | sort))"
-	hook rth_down 4 up0 192.0.2.9 24 2>"$T_DIR/err"
-	t_check "forged rule to 255: rth_down refuses to flush it" \
-		grep -q "looks up table 255, which is never leased; not flushing it" "$T_DIR/err"
-	t_eq "after '$t' up and down: local and main keep every route" "" \
-		"$(comm -23 <(sort <<<"$LOCAL_MAIN") <(tables | sort))"
-	t_check "after '$t': ping 127.0.0.1" ping_lo
-done
-# A valid table outside RTALLOC_TABLES is refused as well; inside, used.
-echo 10050 >"$T_DIR/stub.table"
-t_eq "RTALLOC_TABLES=10000-10049, stub says 10050: 0" 0 \
-	"$(TABLES=10000-10049 hook rth_up 4 up0 192.0.2.9 24 192.0.2.1 "" move 2>/dev/null)"
-t_eq "RTALLOC_TABLES=10000-10099, stub says 10050: used" 10050 \
-	"$(TABLES=10000-10099 hook rth_up 4 up0 192.0.2.9 24 192.0.2.1 "" move 2>/dev/null)"
-# The table's routes are rtalloc's (--route): handed to it, not added.
-t_check "rtalloc is handed table 10050's default route" \
-	grep -q -- "--route default,via 192.0.2.1,metric 0" "$T_DIR/stub.args"
+ifup=(METHOD=static ADDRFAM=inet IFACE=up0 IF_ADDRESS=192.0.2.9/24 IF_GATEWAY=192.0.2.1)
+hook MODE=start PHASE=post-up "${ifup[@]}" "$TOP/hooks/ifupdown/rtalloc"
+hook MODE=stop PHASE=post-down "${ifup[@]}" "$TOP/hooks/ifupdown/rtalloc"
+dh=(interface=up0 new_ip_address=192.0.2.9 new_subnet_mask=255.255.255.0 new_routers=192.0.2.1)
+hook reason=BOUND "${dh[@]}" dash -c '. "$0"' "$TOP/hooks/dhclient/rtalloc"
+hook reason=RELEASE old_ip_address=192.0.2.9 "${dh[@]}" dash -c '. "$0"' "$TOP/hooks/dhclient/rtalloc"
+t_eq "the hooks ran rtalloc for hints only" "" "$(grep -v '^hint ' "$T_DIR/stub.args")"
+t_check "the hooks did run it" test -s "$T_DIR/stub.args"
+t_eq "after the hooks: local and main keep every route" "" \
+	"$(comm -23 <(sort <<<"$LOCAL_MAIN") <(tables | sort))"
+t_eq "after the hooks: the forged rule to 255 is as it was" 1 \
+	"$(ip -n "$H" rule show pref 10000 | grep -cE 'from 192.0.2.9 lookup (255|local) ')"
 t_check "local still has 127.0.0.1" grep -q "^local 127.0.0.1 dev lo" <<<"$(ip -n "$H" route show table local)"
 t_check "at the end: ping 127.0.0.1" ping_lo
 t_done

@@ -29,7 +29,7 @@ static void test_roundtrip(void **state)
 	assert_int_equal(hint_add_route(&h, "2001:db8:5::/48", err, sizeof(err)), 0);
 	assert_int_equal(hint_add_dns(&h, "2001:db8:201::53", err, sizeof(err)), 0);
 	h.primary = true;
-	h.out_of_main = true;
+	h.out_of_main = HINT_FAM_ALL;
 	assert_int_equal(hint_set_fwmark(&h, "0x1000/0xff00", err, sizeof(err)), 0);
 	assert_int_equal(hint_add_forward(&h, "lan0", err, sizeof(err)), 0);
 	assert_int_equal(hint_add_forward(&h, "lan0", err, sizeof(err)), 0);	/* once */
@@ -42,7 +42,8 @@ static void test_roundtrip(void **state)
 	assert_int_equal(back.nroutes, 2);
 	assert_int_equal(back.ndns, 1);
 	assert_true(back.primary);
-	assert_true(back.out_of_main);
+	assert_int_equal(back.out_of_main, HINT_FAM_ALL);
+	assert_int_equal(back.families, 0);
 	assert_true(back.has_fwmark);
 	assert_int_equal(back.fwmark, 0x1000);
 	assert_int_equal(back.fwmask, 0xff00);
@@ -128,12 +129,62 @@ static void test_routes(void **state)
 	kroute_set_free(&out);
 }
 
+/* dhclient -4 and -6 hint one uplink in turns: each replaces its family's
+ * part only, and a family's --down leaves the other's. */
+static void test_merge(void **state)
+{
+	struct hint f, v4, v6, back;
+	char err[200] = "", text[HINT_FILE_MAX];
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	memset(&v4, 0, sizeof(v4));
+	memset(&v6, 0, sizeof(v6));
+	snprintf(f.ifname, sizeof(f.ifname), "wan1");
+	v4.families = HINT_FAM_4;
+	v4.out_of_main = HINT_FAM_ALL;
+	assert_int_equal(hint_add_gateway(&v4, "10.101.0.1", err, sizeof(err)), 0);
+	assert_int_equal(hint_add_dns(&v4, "10.201.0.53", err, sizeof(err)), 0);
+	assert_int_equal(hint_add_route(&v4, "10.250.0.0/24,via 10.101.0.1", err, sizeof(err)), 0);
+	v6.families = HINT_FAM_6;
+	assert_int_equal(hint_add_dns(&v6, "2001:db8:201::53", err, sizeof(err)), 0);
+	f.families = HINT_FAM_4;
+	assert_int_equal(hint_merge(&f, &v4, false), HINT_FAM_4);
+	assert_int_equal(hint_merge(&f, &v6, false), HINT_FAM_ALL);
+	assert_int_equal(f.ndns, 2);
+	assert_int_equal(f.ngw, 1);
+	assert_int_equal(f.out_of_main, HINT_FAM_4);	/* -6 did not ask */
+	/* through the file */
+	assert_int_equal(hint_format(&f, text, sizeof(text)), 0);
+	assert_non_null(strstr(text, "out-of-main 4\nfamily 4\nfamily 6\n"));
+	assert_int_equal(hint_parse(&back, "wan1", text, err, sizeof(err)), 0);
+	assert_int_equal(back.families, HINT_FAM_ALL);
+	assert_int_equal(back.out_of_main, HINT_FAM_4);
+	/* a renewal with another server replaces IPv4's only */
+	v4.ndns = 0;
+	assert_int_equal(hint_add_dns(&v4, "10.201.0.54", err, sizeof(err)), 0);
+	assert_int_equal(hint_merge(&back, &v4, false), HINT_FAM_ALL);
+	assert_int_equal(back.ndns, 2);
+	assert_int_equal(back.dns[0].family, AF_INET6);
+	assert_int_equal(back.dns[1].bytes[3], 54);
+	/* IPv6 released: IPv4's part stays */
+	assert_int_equal(hint_merge(&back, &v6, true), HINT_FAM_4);
+	assert_int_equal(back.ndns, 1);
+	assert_int_equal(back.dns[0].family, AF_INET);
+	assert_int_equal(back.nroutes, 1);
+	assert_int_equal(back.out_of_main, HINT_FAM_4);
+	/* then IPv4: nothing left */
+	assert_int_equal(hint_merge(&back, &v4, true), 0);
+	assert_int_equal(back.ngw + back.ndns + back.nroutes + back.out_of_main, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
