@@ -741,6 +741,22 @@ static void state_write(struct control *c)
 
 static void recovered_ready(struct loop_fd *h, uint32_t events);
 
+/* A previous run's slot taken over as it was: its mark (still leased: an
+ * agent leaves the marks of what it keeps refused) is renewed, asked back,
+ * at the first sync. */
+static void slot_adopt(struct control *c, struct control_slot *sl, const char *ifname, bool strict,
+		       uint32_t mark, uint32_t mask, bool leased)
+{
+	snprintf(sl->ifname, sizeof(sl->ifname), "%s", ifname);
+	sl->strict = strict;
+	sl->mark = mark;
+	sl->mask = mask;
+	sl->leased = leased;
+	c->fixed = c->fixed || !leased;
+	memcpy(sl->leased_ifname, sl->ifname, sizeof(sl->leased_ifname));
+	sl->renew_ms = 0;
+}
+
 /* A previous run's strict cgroup binding (its cgroup kept the program, its
  * rules stayed): bound again, holding its slot and mark, until
  * control_bindings() binds the configuration's (and unbinds it when the
@@ -758,16 +774,8 @@ static void state_bound(struct control *c, char **v)
 	sl = &c->slots[slot];
 	if (sl->users && (sl->mark != (uint32_t)mark || !sl->strict || strcmp(sl->ifname, v[2])))
 		return;
-	if (!sl->users) {
-		snprintf(sl->ifname, sizeof(sl->ifname), "%s", v[2]);
-		sl->strict = true;
-		sl->mark = (uint32_t)mark;
-		sl->mask = (uint32_t)mask;
-		sl->leased = leased;
-		c->fixed = c->fixed || !leased;
-		memcpy(sl->leased_ifname, sl->ifname, sizeof(sl->leased_ifname));
-		sl->renew_ms = 0;	/* renewed (asked back) at the first sync */
-	}
+	if (!sl->users)
+		slot_adopt(c, sl, v[2], true, (uint32_t)mark, (uint32_t)mask, leased);
 	sl->users++;
 	c->bound[c->nbound].slot = (int)slot;
 	snprintf(c->bound[c->nbound].cgroup, sizeof(c->bound[0].cgroup), "%s", v[7]);
@@ -821,14 +829,7 @@ static void state_line(struct control *c, const char *line)
 		return;
 	}
 	if (!sl->users) {
-		snprintf(sl->ifname, sizeof(sl->ifname), "%s", ifname);
-		sl->strict = !strcmp(v[3], "strict");
-		sl->mark = (uint32_t)mark;
-		sl->mask = (uint32_t)mask;
-		sl->leased = leased;
-		c->fixed = c->fixed || !leased;
-		memcpy(sl->leased_ifname, sl->ifname, sizeof(sl->leased_ifname));
-		sl->renew_ms = 0;	/* renewed (asked back) at the first sync */
+		slot_adopt(c, sl, ifname, !strcmp(v[3], "strict"), (uint32_t)mark, (uint32_t)mask, leased);
 	} else if (sl->mark != (uint32_t)mark || strcmp(sl->ifname, ifname)) {
 		free(cl);
 		close(pfd);

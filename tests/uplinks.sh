@@ -39,6 +39,18 @@ up_agent() {
 	# shellcheck disable=SC2034  # for the tests
 	UP_AGENT_PID=$T_LAST_PID
 }
+# up_cgroups CG...: cgroups of the machine's cgroup2 hierarchy (as a systemd
+# service's), made here and removed on exit with their parent slice; the
+# test is skipped where cgroup2 cannot be mounted.
+up_cgroups() {
+	local ns d rm=
+	t_netns cg; ns=$T_NS
+	# shellcheck disable=SC2016
+	t_in "$ns" sh -c 'mount -t cgroup2 none /sys/fs/cgroup && cd /sys/fs/cgroup && mkdir -p "$@"' sh "$@" ||
+		t_skip "cannot make a cgroup2 cgroup"
+	for d in "$@"; do rm="$rm /sys/fs/cgroup/$d"; done
+	t_on_exit "ip netns exec $ns sh -c 'mount -t cgroup2 none /sys/fs/cgroup && rmdir$rm /sys/fs/cgroup/${1%%/*}'"
+}
 # up_cg CMD...: CMD in the host's namespace with cgroup2 on /sys/fs/cgroup.
 up_cg() {
 	# shellcheck disable=SC2016

@@ -13,12 +13,7 @@ t_require_root
 block=$(sed -n '/^    "bindings": \[$/,/^    \]$/p' "$TOP/README.md")
 t_check "the README has the bindings example" grep -q '"from": "172.30.0.0/16"' <<<"$block"
 CG=rtalloc-test-$T_ID.slice/backup.service
-t_netns cg; CGNS=$T_NS
-# shellcheck disable=SC2016
-t_in "$CGNS" sh -c 'mount -t cgroup2 none /sys/fs/cgroup && mkdir -p "/sys/fs/cgroup/$0"' "$CG" ||
-	t_skip "cannot make a cgroup2 cgroup"
-# shellcheck disable=SC2016
-t_on_exit "ip netns exec $CGNS sh -c 'mount -t cgroup2 none /sys/fs/cgroup && rmdir /sys/fs/cgroup/$CG /sys/fs/cgroup/${CG%%/*}'"
+up_cgroups "$CG"
 block=$(sed -e 's/"lte0"/"up2"/g' -e 's/"wan2"/"up2"/g' -e "s|system.slice/backup.service|$CG|" \
 	-e 's/"br-lan"/"lan0"/' <<<"$block")
 UP_CGROUP=1

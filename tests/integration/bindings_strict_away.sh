@@ -13,12 +13,7 @@
 t_require_root
 CG=rtalloc-test-$T_ID.slice/strict.service
 CGD=rtalloc-test-$T_ID.slice/loose.service
-t_netns cg; CGNS=$T_NS
-# shellcheck disable=SC2016
-t_in "$CGNS" sh -c 'mount -t cgroup2 none /sys/fs/cgroup && mkdir -p "/sys/fs/cgroup/$0" "/sys/fs/cgroup/$1"' \
-	"$CG" "$CGD" || t_skip "cannot make a cgroup2 cgroup"
-# shellcheck disable=SC2016
-t_on_exit "ip netns exec $CGNS sh -c 'mount -t cgroup2 none /sys/fs/cgroup && rmdir /sys/fs/cgroup/$CG /sys/fs/cgroup/$CGD /sys/fs/cgroup/${CG%%/*}'"
+up_cgroups "$CG" "$CGD"
 STRICT="{\"uplink\": \"up2\", \"cgroup\": \"$CG\", \"policy\": \"strict\"},
 	{\"uplink\": \"up2\", \"from\": \"172.17.0.0/16\", \"policy\": \"strict\"},
 	{\"uplink\": \"up2\", \"iif\": \"lan0\", \"policy\": \"strict\"}"

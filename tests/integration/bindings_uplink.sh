@@ -11,13 +11,7 @@
 . "$TOP/tests/uplinks.sh"
 t_require_root
 CG=rtalloc-test-$T_ID.slice/backup.service
-# a cgroup of the machine's hierarchy: made here, removed on exit
-t_netns cg; CGNS=$T_NS
-# shellcheck disable=SC2016
-t_in "$CGNS" sh -c 'mount -t cgroup2 none /sys/fs/cgroup && mkdir -p "/sys/fs/cgroup/$0"' "$CG" ||
-	t_skip "cannot make a cgroup2 cgroup"
-# shellcheck disable=SC2016
-t_on_exit "ip netns exec $CGNS sh -c 'mount -t cgroup2 none /sys/fs/cgroup && rmdir /sys/fs/cgroup/$CG /sys/fs/cgroup/${CG%%/*}'"
+up_cgroups "$CG"
 UP_CGROUP=1 UP_SERVER_EXTRA='"table_timeout": 4'
 up_start "\"bindings\": [{\"uplink\": \"up2\", \"cgroup\": \"$CG\"}, {\"uplink\": \"up2\", \"from\": \"172.17.0.0/16\", \"policy\": \"strict\"}, {\"uplink\": \"up2\", \"iif\": \"lan0\"}]"
 

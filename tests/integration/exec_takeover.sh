@@ -8,12 +8,7 @@
 . "$TOP/tests/uplinks.sh"
 t_require_root
 CG=rtalloc-test-$T_ID.slice/backup.service
-t_netns cg; CGNS=$T_NS
-# shellcheck disable=SC2016
-t_in "$CGNS" sh -c 'mount -t cgroup2 none /sys/fs/cgroup && mkdir -p "/sys/fs/cgroup/$0"' "$CG" ||
-	t_skip "cannot make a cgroup2 cgroup"
-# shellcheck disable=SC2016
-t_on_exit "ip netns exec $CGNS sh -c 'mount -t cgroup2 none /sys/fs/cgroup && rmdir /sys/fs/cgroup/$CG /sys/fs/cgroup/${CG%%/*}'"
+up_cgroups "$CG"
 UP_CGROUP=1
 up_start
 v4() { socat -T2 - TCP:198.51.100.1:7,connect-timeout=2 </dev/null; }
