@@ -51,6 +51,34 @@ up_cgroups() {
 	for d in "$@"; do rm="$rm /sys/fs/cgroup/$d"; done
 	t_on_exit "ip netns exec $ns sh -c 'mount -t cgroup2 none /sys/fs/cgroup && rmdir$rm /sys/fs/cgroup/${1%%/*}'"
 }
+# up_container BRIDGE NET: a container network as Docker makes one: C, a
+# namespace behind the host's BRIDGE with NET.0.2/16 (the host NET.0.1),
+# forwarded and masqueraded (with all it forwards: a LAN too) out of the
+# uplinks by the test's own nftables.
+up_container() {
+	t_netns c; C=$T_NS
+	t_veth "$H" "$1" "$C" eth0 || exit 1
+	ip -n "$H" addr add "$2.0.1/16" dev "$1"
+	ip -n "$C" addr add "$2.0.2/16" dev eth0
+	ip -n "$C" route add default via "$2.0.1"
+	t_in "$H" sysctl -qw net.ipv4.ip_forward=1
+	t_in "$H" nft -f - <<-EON
+	table ip docker {
+		chain post {
+			type nat hook postrouting priority 100;
+			oifname "up*" masquerade
+		}
+	}
+	EON
+}
+# up_lan: L, a LAN namespace (192.168.50.2/24) behind the host's lan0.
+up_lan() {
+	t_netns lan; L=$T_NS
+	t_veth "$H" lan0 "$L" eth0 || exit 1
+	ip -n "$H" addr add 192.168.50.1/24 dev lan0
+	ip -n "$L" addr add 192.168.50.2/24 dev eth0
+	ip -n "$L" route add default via 192.168.50.1
+}
 # up_cg CMD...: CMD in the host's namespace with cgroup2 on /sys/fs/cgroup.
 up_cg() {
 	# shellcheck disable=SC2016

@@ -27,20 +27,7 @@ assert b[0]["cgroup"] == sys.argv[1] and b[0]["policy"] == "strict" and b[0]["ma
 assert b[1]["from"] == "172.30.0.0/16" and b[1]["policy"] == "default", b' "$CG" <<<"$(up_show up2 --json)"
 
 # The Docker network: C behind the host's bridge, masqueraded out of the uplinks.
-t_netns c; C=$T_NS
-t_veth "$H" br-wan2net "$C" eth0 || exit 1
-ip -n "$H" addr add 172.30.0.1/16 dev br-wan2net
-ip -n "$C" addr add 172.30.0.2/16 dev eth0
-ip -n "$C" route add default via 172.30.0.1
-t_in "$H" sysctl -qw net.ipv4.ip_forward=1
-t_in "$H" nft -f - <<'EON'
-table ip docker {
-	chain post {
-		type nat hook postrouting priority 100;
-		ip saddr 172.30.0.0/16 oifname "up*" masquerade
-	}
-}
-EON
+up_container br-wan2net 172.30
 # shellcheck disable=SC2016
 svc() { up_cg sh -c 'echo $$ >"/sys/fs/cgroup/$0/cgroup.procs" && exec socat -T2 - TCP:198.51.100.1:7,connect-timeout=2' "$CG" </dev/null 2>&1; }
 t_eq "unbound traffic leaves by up1" 10.1.0.2 "$(tk_src)"

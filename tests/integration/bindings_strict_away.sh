@@ -22,20 +22,12 @@ UP_CGROUP=1
 up_start "\"bindings\": [$STRICT, $LOOSE]"
 conf() { printf '{ "socket_path": "%s", "interfaces": ["up*"], "bindings": [%s] }\n' "$T_SOCK" "$1" >"$UP_CONF"; }
 
-# The container network: C behind docker0, masqueraded out of the uplinks.
-t_netns c; C=$T_NS
-t_veth "$H" docker0 "$C" eth0 || exit 1
-ip -n "$H" addr add 172.17.0.1/16 dev docker0
-ip -n "$C" addr add 172.17.0.2/16 dev eth0
-ip -n "$C" route add default via 172.17.0.1
-t_in "$H" sysctl -qw net.ipv4.ip_forward=1
+# The container network: C behind docker0, masqueraded out of the uplinks;
+# a LAN behind the host's lan0, bound strict by its incoming interface; a
+# counter of what leaves by up1.
+up_container docker0 172.17
+up_lan
 t_in "$H" nft -f - <<'EON'
-table ip docker {
-	chain post {
-		type nat hook postrouting priority 100;
-		oifname "up*" masquerade
-	}
-}
 table inet count {
 	chain out {
 		type filter hook postrouting priority 0;
@@ -44,12 +36,6 @@ table inet count {
 	counter up1 { }
 }
 EON
-# A LAN behind the host's lan0, bound strict by its incoming interface.
-t_netns lan; L=$T_NS
-t_veth "$H" lan0 "$L" eth0 || exit 1
-ip -n "$H" addr add 192.168.50.1/24 dev lan0
-ip -n "$L" addr add 192.168.50.2/24 dev eth0
-ip -n "$L" route add default via 192.168.50.1
 sent() { t_in "$H" nft list counter inet count up1 | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
 
 # incg CGROUP CMD...: CMD run by a process of CGROUP.

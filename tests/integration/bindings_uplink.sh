@@ -15,28 +15,10 @@ up_cgroups "$CG"
 UP_CGROUP=1 UP_SERVER_EXTRA='"table_timeout": 4'
 up_start "\"bindings\": [{\"uplink\": \"up2\", \"cgroup\": \"$CG\"}, {\"uplink\": \"up2\", \"from\": \"172.17.0.0/16\", \"policy\": \"strict\"}, {\"uplink\": \"up2\", \"iif\": \"lan0\"}]"
 
-# The container network: C behind docker0, masqueraded out of the uplinks.
-t_netns c; C=$T_NS
-t_veth "$H" docker0 "$C" eth0 || exit 1
-ip -n "$H" addr add 172.17.0.1/16 dev docker0
-ip -n "$C" addr add 172.17.0.2/16 dev eth0
-ip -n "$C" route add default via 172.17.0.1
-t_in "$H" sysctl -qw net.ipv4.ip_forward=1
-t_in "$H" nft -f - <<'EON'
-table ip docker {
-	chain post {
-		type nat hook postrouting priority 100;
-		oifname "up*" masquerade
-	}
-}
-EON
-
-# A LAN behind the host's lan0, bound by its incoming interface.
-t_netns lan; L=$T_NS
-t_veth "$H" lan0 "$L" eth0 || exit 1
-ip -n "$H" addr add 192.168.50.1/24 dev lan0
-ip -n "$L" addr add 192.168.50.2/24 dev eth0
-ip -n "$L" route add default via 192.168.50.1
+# The container network: C behind docker0, masqueraded out of the uplinks;
+# a LAN behind the host's lan0, bound by its incoming interface.
+up_container docker0 172.17
+up_lan
 
 # svc: the far host's word of a connection from a process of the cgroup.
 # shellcheck disable=SC2016
