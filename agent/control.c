@@ -40,6 +40,7 @@ struct control_client {
 	struct control_client *next;
 	struct ucred cred;
 	int slot;			/* -1 until its request was granted */
+	int pidfd;			/* granted "detach": the caller, followed once it hangs up */
 	char buf[REQUEST_MAX];
 	size_t len;
 };
@@ -837,6 +838,7 @@ static void state_line(struct control *c, const char *line)
 	}
 	cl->c = c;
 	cl->slot = slot;
+	cl->pidfd = -1;
 	cl->cred = (struct ucred){ .pid = (pid_t)pid, .uid = (uid_t)uid, .gid = 0 };
 	cl->h = (struct loop_fd){ .fd = pfd, .events = EPOLLIN, .cb = recovered_ready };
 	if (loop_fd_add(c->loop, &cl->h) < 0) {
@@ -891,6 +893,8 @@ static void client_free(struct control_client *cl)
 	c->nclients--;
 	loop_fd_del(c->loop, &cl->h);
 	close(cl->h.fd);
+	if (cl->pidfd >= 0)
+		close(cl->pidfd);
 	if (cl->slot >= 0 && c->slots[cl->slot].users && !--c->slots[cl->slot].users) {
 		log_msg(LOG_INFO, "exec: %s (%s): no user left, removing its rules in %d ms",
 			c->slots[cl->slot].ifname, c->slots[cl->slot].strict ? "strict" : "default",
@@ -1030,9 +1034,10 @@ static void cgwatch_expire(struct control *c)
 }
 
 /* Moves pid into a cgroup marking its sockets with mark: one of its
- * cgroup's for mark lingering, else a new one, made and watched here; or
- * where that cannot be (no cgroup2 root, every watch in use, a failure),
- * by cgmark_attach's helper, held by hold.  0 or -errno with why. */
+ * cgroup's for mark lingering, else a new one, made (and watched) here:
+ * 1; or where that cannot be (no cgroup2 root, every watch in use, a
+ * failure), by cgmark_attach's helper, held by hold: 0 (the caller must
+ * keep its connection: the helper's cue).  -errno with why. */
 static int caller_attach(struct control *c, pid_t pid, uint32_t mark, int hold, char *why, size_t len)
 {
 	struct cgwatch *w = NULL;
@@ -1059,7 +1064,7 @@ static int caller_attach(struct control *c, pid_t pid, uint32_t mark, int hold, 
 		if (cgmark_cg_enter(&o->cg, pid) == 0) {
 			close(parent);
 			o->idle_until = 0;
-			return 0;
+			return 1;
 		}
 		cgwatch_end(o);	/* removed meanwhile (another's sweep) */
 	}
@@ -1071,17 +1076,17 @@ static int caller_attach(struct control *c, pid_t pid, uint32_t mark, int hold, 
 	if (r < 0)
 		return cgmark_attach(pid, mark, hold, why, len);
 	if (r > 0)
-		return 0;
+		return 1;
 	w->c = c;
 	w->idle_until = 0;
 	w->h = (struct loop_fd){ .fd = w->cg.events, .events = EPOLLPRI, .cb = cgwatch_ready };
 	if (loop_fd_add(c->loop, &w->h) < 0) {
 		cgmark_cg_close(&w->cg);	/* marked still; a sweep removes it */
-		return 0;
+		return 1;
 	}
 	w->used = true;
 	cgwatch_ready(&w->h, 0);	/* empty already: pid is gone */
-	return 0;
+	return 1;
 }
 
 /* "users": one line per exec user and cgroup binding with its slot's
@@ -1162,6 +1167,12 @@ static void request(struct control_client *cl, char *line)
 	if (!held || !c->in_step)
 		control_sync(c);
 	ret = caller_attach(c, cl->cred.pid, c->slots[slot].mark, cl->h.fd, why, sizeof(why));
+	/* In a cgroup of ours, the caller may hang up and become its command
+	 * (exec in place: no fork, no waiting parent): from then on it is
+	 * followed by its pid, as a taken-over command is.  The pidfd now,
+	 * while the caller waits for the answer: its pid is not reused. */
+	if (ret > 0)
+		cl->pidfd = (int)syscall(SYS_pidfd_open, (int)cl->cred.pid, 0);
 	if (ret < 0) {
 		log_msg(LOG_WARNING, "exec: pid %d on %s: %s", (int)cl->cred.pid, ifname, why);
 		reply(cl, "error cannot mark the caller's sockets: %s", why);
@@ -1172,7 +1183,7 @@ static void request(struct control_client *cl, char *line)
 	}
 	/* The caller waits for the answer alone: the log line and the state
 	 * (for a restarted agent) after it. */
-	reply(cl, "ok 0x%x", c->slots[slot].mark);
+	reply(cl, "ok 0x%x%s", c->slots[slot].mark, cl->pidfd >= 0 ? " detach" : "");
 	log_msg(LOG_INFO, "exec: uid %d pid %d out of %s (%s, mark 0x%x)", (int)cl->cred.uid,
 		(int)cl->cred.pid, ifname, policy, c->slots[slot].mark);
 	state_write(c);
@@ -1187,6 +1198,17 @@ static void client_ready(struct loop_fd *h, uint32_t events)
 	n = recv(h->fd, cl->buf + cl->len, sizeof(cl->buf) - 1 - cl->len, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
+	if (n <= 0 && cl->slot >= 0 && cl->pidfd >= 0) {
+		/* A detached caller hung up: it is its command now, followed
+		 * by its pidfd until it ends. */
+		loop_fd_del(cl->c->loop, h);
+		close(h->fd);
+		*h = (struct loop_fd){ .fd = cl->pidfd, .events = EPOLLIN, .cb = recovered_ready };
+		cl->pidfd = -1;
+		if (loop_fd_add(cl->c->loop, h) < 0)
+			client_leave(cl);
+		return;
+	}
 	if (n <= 0 || cl->slot >= 0) {
 		/* EOF: the command is done; anything after the request is a
 		 * protocol error and ends it too. */
@@ -1226,6 +1248,7 @@ static void listen_ready(struct loop_fd *h, uint32_t events)
 		}
 		cl->c = c;
 		cl->slot = -1;
+		cl->pidfd = -1;
 		cl->h = (struct loop_fd){ .fd = fd, .events = EPOLLIN, .cb = client_ready };
 		if (loop_fd_add(c->loop, &cl->h) < 0) {
 			free(cl);

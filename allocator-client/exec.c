@@ -4,9 +4,13 @@
  * rtalloc asks rtalloc-agent on its control socket (agent/control.h): the
  * agent, root, marks every inet socket of this process and its children in
  * the kernel (a cgroup with packetmark's BPF program) and keeps the rules
- * that send that mark through UPLINK's tables while the connection is
- * open.  So rtalloc stays COMMAND's parent holding the connection, and
- * exits with COMMAND's status.
+ * that send that mark through UPLINK's tables while COMMAND runs.  When
+ * the agent follows this process by its pid (it answers "detach": the
+ * cgroup is its own), rtalloc hangs up and becomes COMMAND (exec in
+ * place: no fork, no parent waiting).  Else (the agent's cgroup helper
+ * waits for the hang-up, or an agent that knows no "detach") rtalloc stays
+ * COMMAND's parent holding the connection, passes it its signals and exits
+ * with its status.
  *
  * Exit status like env(1): 125 rtalloc's own failure (no agent, refused),
  * 126 COMMAND not runnable, 127 not found; else COMMAND's (128+N for a
@@ -80,7 +84,8 @@ int exec_agent_connect(const char *socket_name, char *err, size_t errlen)
 	return fd;
 }
 
-/* Sends the request and reads the one-line answer: 0 when granted, else
+/* Sends the request and reads the one-line answer: 1 when granted with
+ * "detach" (the agent follows the caller by its pid), 0 when granted, else
  * -1 after one line on stderr. */
 static int ask(int fd, const char *uplink, bool strict)
 {
@@ -109,10 +114,21 @@ static int ask(int fd, const char *uplink, bool strict)
 	}
 	ans[got] = '\0';
 	ans[strcspn(ans, "\n")] = '\0';
-	if (!strncmp(ans, "ok ", 3))
-		return 0;
+	if (!strncmp(ans, "ok ", 3)) {
+		const char *w = strchr(ans + 3, ' ');
+
+		return w && !strcmp(w, " detach") ? 1 : 0;
+	}
 	fprintf(stderr, "rtalloc: exec: %s\n", !strncmp(ans, "error ", 6) ? ans + 6 : ans);
 	return -1;
+}
+
+/* Becomes COMMAND, or exits 127 (not found) or 126 after one line. */
+static void __attribute__((noreturn)) run(char **argv)
+{
+	execvp(argv[0], argv);
+	fprintf(stderr, "rtalloc: exec: %s: %s\n", argv[0], strerror(errno));
+	_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN);
 }
 
 static void forward(int sig)
@@ -174,9 +190,14 @@ int exec_main(int argc, char **argv)
 		fprintf(stderr, "rtalloc: exec: %s\n", why);
 		return EXIT_OWN;
 	}
-	if (ask(fd, uplink, strict) < 0) {
+	c = ask(fd, uplink, strict);
+	if (c < 0) {
 		close(fd);
 		return EXIT_OWN;
+	}
+	if (c > 0) {
+		close(fd);
+		run(argv + optind);
 	}
 	/* Signals meant for COMMAND (a ^C reaches both: the process group)
 	 * are passed on; we exit when it does. */
@@ -194,9 +215,7 @@ int exec_main(int argc, char **argv)
 		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 			signal(sigs[i], SIG_DFL);
 		close(fd);
-		execvp(argv[optind], argv + optind);
-		fprintf(stderr, "rtalloc: exec: %s: %s\n", argv[optind], strerror(errno));
-		_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN);
+		run(argv + optind);
 	}
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR) {

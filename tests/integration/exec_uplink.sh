@@ -7,6 +7,8 @@
 # exec_gids may use it, another user may not.  With up2's link down,
 # --strict fails at once (network unreachable), the default policy follows
 # up1.  A command running through an agent restart keeps its uplink.
+# rtalloc becomes COMMAND (exec in place): the agent follows it by its pid
+# after rtalloc hangs up, so its rules stay while it runs.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/uplinks.sh"
 t_require_root
@@ -95,6 +97,14 @@ t_check "another user: refused in one line ($out)" grep -qx "rtalloc: exec: perm
 out=$(rx lo -- true 2>&1); rc=$?
 t_eq "exec of no uplink: exit 125" 125 "$rc"
 t_check "exec of no uplink: one line" grep -qx "rtalloc: exec: lo is no uplink of rtalloc-agent (not in agent.json's interfaces)" <<<"$out"
+out=$(rx up2 -- /nonexistent/cmd 2>&1); rc=$?
+t_eq "a COMMAND not found: exit 127" 127 "$rc"
+t_check "a COMMAND not found: one line ($out)" grep -qx "rtalloc: exec: /nonexistent/cmd: No such file or directory" <<<"$out"
+printf 'x\n' >"$T_DIR/notexec"; chmod 644 "$T_DIR/notexec"
+out=$(rx up2 -- "$T_DIR/notexec" 2>&1); rc=$?
+t_eq "a COMMAND not runnable: exit 126" 126 "$rc"
+t_check "a COMMAND not runnable: one line ($out)" grep -qx "rtalloc: exec: $T_DIR/notexec: Permission denied" <<<"$out"
+t_eq "a COMMAND's own status is rtalloc's" 3 "$(rx up2 -- sh -c 'exit 3'; echo $?)"
 
 # Other tools' marks: Tailscale's and Firezone's rules leave ours alone; a
 # rule whose mask overlaps rtallocd's mark_mask (0xf0000000) makes the agent
@@ -122,10 +132,9 @@ t_check "up2 offline, --strict: network unreachable ($out)" grep -q "Network is 
 t_check "up2 offline, default policy: follows unbound traffic (up1)" t_wait 3 eval '[ "$(rx up2 -- bash -c v4)" = 10.1.0.2 ]'
 tk_cut 0 2
 t_check "up2 online again: exec up2 leaves by up2" t_wait 5 eval '[ "$(rx up2 -- bash -c v4)" = 10.2.0.2 ]'
-SP=$(pgrep -x -P "$XP" sleep)
-t_check "exec's sleep 30 runs under rtalloc itself ($XP: $SP)" test -n "$SP"
-kill "$XP"; wait "$XP" 2>/dev/null	# rtalloc passes SIGTERM on to sleep
-t_check "the killed exec's sleep is gone, not left running" t_wait 2 eval "! kill -0 $SP 2>/dev/null"
+t_eq "rtalloc became its command (exec in place: no parent waiting)" sleep "$(cat "/proc/$XP/comm")"
+kill "$XP"; wait "$XP" 2>/dev/null
+t_check "the killed exec's sleep is gone, not left running" t_wait 2 eval "! kill -0 $XP 2>/dev/null"
 kill "$TK_PID"; wait "$TK_PID" 2>/dev/null
 
 ip -n "$H" link set up2 down
