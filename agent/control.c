@@ -1059,7 +1059,11 @@ static int caller_attach(struct control *c, pid_t pid, uint32_t mark, int hold, 
 			w = w ? w : o;
 			continue;
 		}
-		if (!o->idle_until || o->cg.mark != mark || !st.st_ino || st.st_ino != o->cg.parent_ino)
+		if (o->cg.mark != mark || !st.st_ino || st.st_ino != o->cg.parent_ino)
+			continue;
+		/* Emptied before its event came (the kernel tells a moment
+		 * later): as good as lingering. */
+		if (!o->idle_until && cgmark_cg_populated(&o->cg) != 0)
 			continue;
 		if (cgmark_cg_enter(&o->cg, pid) == 0) {
 			close(parent);
