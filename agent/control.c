@@ -742,6 +742,15 @@ static void state_write(struct control *c)
 
 static void recovered_ready(struct loop_fd *h, uint32_t events);
 
+/* cl is a process followed by its pidfd from now on (a taken-over command,
+ * or a detached caller that hung up): it leaves when that ends.  0 or
+ * -errno (not in the loop). */
+static int follow_pid(struct control_client *cl, int pidfd)
+{
+	cl->h = (struct loop_fd){ .fd = pidfd, .events = EPOLLIN, .cb = recovered_ready };
+	return loop_fd_add(cl->c->loop, &cl->h);
+}
+
 /* A previous run's slot taken over as it was: its mark (still leased: an
  * agent leaves the marks of what it keeps refused) is renewed, asked back,
  * at the first sync. */
@@ -840,8 +849,7 @@ static void state_line(struct control *c, const char *line)
 	cl->slot = slot;
 	cl->pidfd = -1;
 	cl->cred = (struct ucred){ .pid = (pid_t)pid, .uid = (uid_t)uid, .gid = 0 };
-	cl->h = (struct loop_fd){ .fd = pfd, .events = EPOLLIN, .cb = recovered_ready };
-	if (loop_fd_add(c->loop, &cl->h) < 0) {
+	if (follow_pid(cl, pfd) < 0) {
 		free(cl);
 		close(pfd);
 		return;
@@ -922,7 +930,7 @@ static void client_leave(struct control_client *cl)
 		control_sync(c);
 }
 
-/* A taken-over command ended (its pidfd is readable). */
+/* A followed process ended (its pidfd is readable: follow_pid()). */
 static void recovered_ready(struct loop_fd *h, uint32_t events)
 {
 	(void)events;
@@ -1197,6 +1205,7 @@ static void client_ready(struct loop_fd *h, uint32_t events)
 {
 	struct control_client *cl = container_of(h, struct control_client, h);
 	ssize_t n;
+	int ret;
 
 	(void)events;
 	n = recv(h->fd, cl->buf + cl->len, sizeof(cl->buf) - 1 - cl->len, MSG_DONTWAIT);
@@ -1207,9 +1216,9 @@ static void client_ready(struct loop_fd *h, uint32_t events)
 		 * by its pidfd until it ends. */
 		loop_fd_del(cl->c->loop, h);
 		close(h->fd);
-		*h = (struct loop_fd){ .fd = cl->pidfd, .events = EPOLLIN, .cb = recovered_ready };
+		ret = follow_pid(cl, cl->pidfd);
 		cl->pidfd = -1;
-		if (loop_fd_add(cl->c->loop, h) < 0)
+		if (ret < 0)
 			client_leave(cl);
 		return;
 	}
