@@ -56,6 +56,27 @@ t_check "a deleted exec rule is restored" t_wait 3 eval \
 wait "$XP"
 no_rules() { [ -z "$(ip -n "$H" rule show pref 9100)$(ip -n "$H" -6 rule show pref 9100)" ]; }
 t_check "the last user gone, the rules go" t_wait 2 no_rules
+# The protocol's other client: one that keeps its connection after
+# "detach" (docs/protocol.md) is a user while connected, and after hanging
+# up while its process runs (past the 200 ms linger both times).
+# shellcheck disable=SC2016
+out=$(t_in "$H" python3 -c '
+import socket, subprocess, sys, time
+def rules():
+    out = subprocess.run(["ip", "rule", "show", "pref", "9100"], capture_output=True, text=True).stdout
+    return len([l for l in out.splitlines() if "proto 122" in l])
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect("\0rtalloc-agent/%s/control" % sys.argv[1])
+s.sendall(b"exec up2 default\n")
+print(s.recv(100).decode().split()[2])
+time.sleep(0.5)
+print("connected", rules())
+s.close()
+time.sleep(0.5)
+print("hung up", rules())' "$T_SOCK")
+t_eq "a client that keeps its connection: granted with detach, rules while connected and after" \
+	"detach connected 1 hung up 1" "${out//$'\n'/ }"
+t_check "it ended: the rules go" t_wait 2 no_rules
 # The command's cgroup (the agent's, marking its sockets) goes once empty.
 cg=$(rx up2 -- cat /proc/self/cgroup | sed -n 's/^0:://p')
 t_check "the command ran in a cgroup of its own ($cg)" grep -Eq '/packetmark-[0-9]+$' <<<"$cg"
