@@ -1334,6 +1334,32 @@ static int guards_pass(struct engine *e, bool add)
 	return ret;
 }
 
+/* Is s the table an uplink moved from, not yet installed in its new one?
+ * Its `from A` rule still routes A's traffic: s keeps it until the move is
+ * done, at a later pass, so A is never left without a working table.  The
+ * rule, not a note made by engine_set_table, tells: a table claimed with
+ * A's leftovers waits for A's new table just the same. */
+static bool move_pending(const struct engine *e, struct engine_table s)
+{
+	const struct etable *t = table_find(e, s.family, s.table);
+	size_t len = addr_len(s.family);
+
+	for (size_t i = 0; t && i < t->rules.n; i++) {
+		const struct krule *r = &t->rules.v[i];
+
+		if (r->pref != e->prefs.from || r->src_len != len * 8)
+			continue;
+		for (size_t j = 0; j < e->nup; j++) {
+			const struct uplink *u = e->up[j];
+
+			if (!u->foreign && u->table && u->table != s.table && !u->installed &&
+			    u->key.family == s.family && !memcmp(u->key.addr.bytes, r->src.bytes, len))
+				return true;
+		}
+	}
+	return false;
+}
+
 static void drop_cb(const struct kevent *ev, void *data)
 {
 	(void)ev;
@@ -1384,7 +1410,9 @@ int engine_pass(struct engine *e, uint64_t now)
 	for (size_t i = 0; i < e->nlinks; i++)
 		e->links[i].dirty = false;
 	for (size_t i = 0; i < e->nstale;) {
-		if (empty_table(e, e->stale[i], &want_r, &want_rt) == 0 || !e->resync)
+		if (move_pending(e, e->stale[i]))
+			i++;
+		else if (empty_table(e, e->stale[i], &want_r, &want_rt) == 0 || !e->resync)
 			stale_del_at(e, i);
 		else
 			i++;

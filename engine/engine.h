@@ -180,7 +180,9 @@ int engine_pass(struct engine *e, uint64_t now_ms);
 
 /* The owner's lease for u: table (0: none, the uplink's rules and routes
  * go).  A change of table moves rules and routes at the next pass: the new
- * table is filled and selected before the old one is emptied. */
+ * table is filled and selected before the old one is emptied.  A new table
+ * the kernel refuses leaves the old one whole; the pass that gets the new
+ * one in empties it. */
 void engine_set_table(struct engine *e, struct uplink *u, uint32_t table);
 /* The owner's routes for u changed (or u->given now points at them):
  * reconcile u at the next pass, as a change, not a restoration. */

@@ -393,6 +393,94 @@ static void test_new_table_moves_rules_and_routes(void **state)
 	world_down(&w);
 }
 
+/* `from 192.0.2.7` rules in the kernel, counted through its events: the
+ * fewest there were while a pass applied its changes. */
+struct from_count {
+	size_t now, least;
+};
+
+static bool is_from_a(const struct krule *r)
+{
+	struct inet_addr a;
+
+	addr_parse(AF_INET, "192.0.2.7", &a);
+	return r->pref == KPREF_FROM && r->src_len == 32 && !memcmp(r->src.bytes, a.bytes, 4);
+}
+
+static void count_from(const struct kevent *ev, void *data)
+{
+	struct from_count *c = data;
+
+	if (ev->type != KOBJ_RULE || !is_from_a(&ev->rule))
+		return;
+	if (ev->del)
+		c->now--;
+	else
+		c->now++;
+	if (c->now < c->least)
+		c->least = c->now;
+}
+
+/* One pass with its changes' events read here, in order (the engine's own
+ * changes are in its mirror already). */
+static struct from_count pass_counting_from(struct world *w)
+{
+	const struct krule_set *s = kfake_rules(w->k);
+	struct from_count c = { 0 };
+
+	assert_true(engine_read_events(&w->e) >= 0);
+	for (size_t i = 0; i < s->n; i++)
+		c.now += is_from_a(&s->v[i]);
+	c.least = c.now;
+	w->now += 100;
+	assert_int_equal(engine_pass(&w->e, w->now), 0);
+	assert_true(kernel_events(w->k, count_from, &c) >= 0);
+	return c;
+}
+
+/* A move to a table the kernel refuses keeps the old table whole: the
+ * address always has a table.  The next pass that gets the new table in
+ * finishes the move, and the new table is selected before the old one
+ * goes: never a moment with no `from A` rule. */
+static void test_refused_new_table_keeps_the_old(void **state)
+{
+	struct world w;
+	struct from_count c;
+
+	(void)state;
+	world_up(&w);
+	c = pass_counting_from(&w);
+	assert_int_equal(c.now, 1);
+	engine_set_table(&w.e, w.e.up[0], 10005);
+	/* the plan adds the 2 routes first: the third addition is a rule */
+	kfake_fail(w.k, -EPERM, 3);
+	c = pass_counting_from(&w);
+	assert_int_equal(rules_of(&w, 10005), 0);
+	assert_int_equal(rules_of(&w, 10000), 3);
+	assert_int_equal(routes_of(&w, 10000), 2);
+	assert_int_equal(rules_of(&w, KTABLE_MAIN), 1);	/* the guard */
+	assert_int_equal(c.least, 1);
+	/* refused no more: the move is done in one pass, new table first */
+	c = pass_counting_from(&w);
+	assert_int_equal(rules_of(&w, 10005), 3);
+	assert_int_equal(routes_of(&w, 10005), 2);
+	assert_int_equal(rules_of(&w, 10000), 0);
+	assert_int_equal(routes_of(&w, 10000), 0);
+	assert_int_equal(c.least, 1);
+	assert_int_equal(c.now, 1);
+	settle(&w);
+	assert_int_equal(rules_of(&w, 10005), 3);
+	assert_int_equal(rules_of(&w, 10000), 0);
+	/* a move nothing refuses: the same order */
+	engine_set_table(&w.e, w.e.up[0], 10006);
+	c = pass_counting_from(&w);
+	assert_int_equal(rules_of(&w, 10006), 3);
+	assert_int_equal(rules_of(&w, 10005), 0);
+	assert_int_equal(routes_of(&w, 10005), 0);
+	assert_int_equal(c.least, 1);
+	world_down(&w);
+}
+
 static void test_refused_rule_leaves_no_half(void **state)
 {
 	struct world w;
@@ -541,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_restart_adopts_without_a_change),
 		cmocka_unit_test(test_new_table_moves_rules_and_routes),
 		cmocka_unit_test(test_refused_rule_leaves_no_half),
+		cmocka_unit_test(test_refused_new_table_keeps_the_old),
 		cmocka_unit_test(test_forward_from_and_fwmark),
 		cmocka_unit_test(test_many_uplinks),
 		cmocka_unit_test(test_multipath_is_split_per_nexthop),
