@@ -97,14 +97,14 @@ static int given_build(struct hold *h, const struct route_arg *r, size_t n)
  * to a gap).  A filter that cannot be attached costs wake-ups only. */
 static void table_add(struct nlfilter *f, uint32_t t)
 {
-	if (!t)
-		return;
-	for (size_t i = 0; i < f->n_route_tables; i++)
-		if (f->route_table[i] == t)
+	if (!t || f->n_tables > NLFILTER_TABLES)
+		return;		/* none, or every table already */
+	for (size_t i = 0; i < f->n_tables; i++)
+		if (f->table[i] == t)
 			return;
-	if (f->n_route_tables < NLFILTER_TABLES)
-		f->route_table[f->n_route_tables] = t;
-	f->n_route_tables++;	/* above the max: every table (see below) */
+	if (f->n_tables < NLFILTER_TABLES)
+		f->table[f->n_tables] = t;
+	f->n_tables++;	/* above the max: every table (nlfilter.h) */
 }
 
 /* Only the tables change; the rest is compared for the first filter. */
@@ -112,10 +112,12 @@ static bool filter_same(const struct nlfilter *a, const struct nlfilter *b)
 {
 	if (a->family != b->family || a->ifindex != b->ifindex ||
 	    memcmp(a->addr.bytes, b->addr.bytes, sizeof(a->addr.bytes)) ||
-	    a->n_route_tables != b->n_route_tables)
+	    a->n_tables != b->n_tables)
 		return false;
-	for (size_t i = 0; i < a->n_route_tables && i < NLFILTER_TABLES; i++)
-		if (a->route_table[i] != b->route_table[i])
+	if (a->n_tables > NLFILTER_TABLES)
+		return true;	/* both every table, whatever the first few */
+	for (size_t i = 0; i < a->n_tables; i++)
+		if (a->table[i] != b->table[i])
 			return false;
 	return true;
 }
@@ -138,8 +140,6 @@ static void hold_filter(struct hold *h)
 	for (size_t i = 0; i < h->e.nstale; i++)
 		if (h->e.stale[i].family == h->family)
 			table_add(&f, h->e.stale[i].table);
-	if (f.n_route_tables > NLFILTER_TABLES)
-		f.n_route_tables = 0;
 	if (h->filtered && filter_same(&f, &h->filter))
 		return;
 	ret = nlfilter_attach(kernel_fd(h->k), &f);

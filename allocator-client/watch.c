@@ -27,7 +27,8 @@ static void watch_filter(struct watch *w)
 		.have_addr = true,
 		.addr = w->addr,
 		.rule_proto = RTPROT_RTALLOC,
-		.rule_table = w->table,
+		.n_tables = w->table ? 1 : 0,	/* 0: every table */
+		.table = { w->table },
 	};
 	int ret = nlfilter_attach(nl_fd(&w->nl), &f);
 

@@ -104,6 +104,28 @@ static void need_payload(struct prog *p, int family, const struct inet_addr *a)
 	}
 }
 
+/* Returns PASS when the message's table (the u32 attribute type, found
+ * from start) is one of f's, when it has no such attribute (the caller
+ * judges) and when f means every table; else DROP.  Every jump here is
+ * over the one instruction after it, whatever the list's length. */
+static void ret_table(struct prog *p, const struct nlfilter *f, uint32_t start, uint16_t type)
+{
+	if (f->n_tables == 0 || f->n_tables > NLFILTER_TABLES) {
+		put_ret(p, PASS);
+		return;
+	}
+	find_attr(p, start, type);
+	put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
+	put_ret(p, PASS);
+	put(p, BPF_MISC | BPF_TAX, 0, 0, 0);
+	put(p, BPF_LD | BPF_W | BPF_IND, 0, 0, NLA_PAYLOAD);
+	for (size_t i = 0; i < f->n_tables; i++) {
+		put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, htonl(f->table[i]));
+		put_ret(p, PASS);
+	}
+	put_ret(p, DROP);
+}
+
 static int build(struct prog *p, const struct nlfilter *f)
 {
 	memset(p, 0, sizeof(*p));
@@ -169,37 +191,16 @@ static int build(struct prog *p, const struct nlfilter *f)
 		put(p, BPF_MISC | BPF_TAX, 0, 0, 0);
 		put(p, BPF_LD | BPF_B | BPF_IND, 0, 0, NLA_PAYLOAD);
 		need(p, f->rule_proto, DROP);
-		if (f->rule_table) {
-			find_attr(p, FRH_ATTRS, FRA_TABLE);
-			put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
-			put_ret(p, PASS);
-			put(p, BPF_MISC | BPF_TAX, 0, 0, 0);
-			put(p, BPF_LD | BPF_W | BPF_IND, 0, 0, NLA_PAYLOAD);
-			need(p, htonl(f->rule_table), DROP);
-		}
-		put_ret(p, PASS);
+		ret_table(p, f, FRH_ATTRS, FRA_TABLE);
 	}
 
 	if (f->routes) {
 		label(p, L_ROUTE);
 		put(p, BPF_LD | BPF_B | BPF_ABS, 0, 0, RTM_FAMILY);
 		need(p, (uint32_t)f->family, DROP);
-		if (f->n_route_tables) {
-			/* The kernel names the table in RTA_TABLE of every
-			 * route message (rtm_table holds 8 bits of it only). */
-			find_attr(p, RTM_ATTRS, RTA_TABLE);
-			put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
-			put_ret(p, PASS);
-			put(p, BPF_MISC | BPF_TAX, 0, 0, 0);
-			put(p, BPF_LD | BPF_W | BPF_IND, 0, 0, NLA_PAYLOAD);
-			for (size_t i = 0; i < f->n_route_tables && i < NLFILTER_TABLES; i++) {
-				put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, htonl(f->route_table[i]));
-				put_ret(p, PASS);
-			}
-			put_ret(p, DROP);
-		} else {
-			put_ret(p, PASS);
-		}
+		/* The kernel names the table in RTA_TABLE of every route
+		 * message (rtm_table holds 8 bits of it only). */
+		ret_table(p, f, RTM_ATTRS, RTA_TABLE);
 	}
 
 	if (p->full)

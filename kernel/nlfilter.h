@@ -20,23 +20,25 @@
 
 /* What passes: RTM_DELLINK of ifindex; RTM_DELADDR of family on ifindex
  * (of addr: its IFA_LOCAL, else its IFA_ADDRESS); RTM_DELRULE of family
- * with FRA_PROTOCOL rule_proto (and FRA_TABLE rule_table); with link_new
- * RTM_NEWLINK as RTM_DELLINK, with addr_new RTM_NEWADDR as RTM_DELADDR;
- * with routes RTM_NEWROUTE and RTM_DELROUTE of family in one of
- * route_table[0..n_route_tables) (RTA_TABLE; n_route_tables 0: every
- * table).  Nothing else. */
+ * with FRA_PROTOCOL rule_proto in one of the tables (FRA_TABLE); with
+ * link_new RTM_NEWLINK as RTM_DELLINK, with addr_new RTM_NEWADDR as
+ * RTM_DELADDR; with routes RTM_NEWROUTE and RTM_DELROUTE of family in one
+ * of the tables (RTA_TABLE).  The tables are table[0..n_tables), one list
+ * for rules and routes: n_tables 0 (none known yet) or above
+ * NLFILTER_TABLES (more than the filter holds) means every table.  A rule
+ * or route message without the table attribute passes (the caller judges).
+ * Nothing else. */
 struct nlfilter {
 	int family;		/* AF_INET or AF_INET6 */
 	int ifindex;		/* 0: not known yet, every interface */
 	bool have_addr;		/* false: every address of the interface */
 	struct inet_addr addr;
 	uint8_t rule_proto;	/* 0: no rule deletions at all */
-	uint32_t rule_table;	/* 0: every table */
 	bool link_new;
 	bool addr_new;
 	bool routes;
-	size_t n_route_tables;
-	uint32_t route_table[NLFILTER_TABLES];
+	size_t n_tables;	/* 0 or > NLFILTER_TABLES: every table */
+	uint32_t table[NLFILTER_TABLES];
 };
 
 /* Attaches f's filter to the socket fd, replacing any filter it had (the

@@ -116,7 +116,7 @@ static struct nlmsghdr *route_msg(char *buf, uint16_t type, int family, uint32_t
 static struct nlfilter filter(int family, const char *addr, int ifindex, uint32_t table)
 {
 	struct nlfilter f = { .family = family, .ifindex = ifindex, .have_addr = true,
-			      .rule_proto = PROTO_OURS, .rule_table = table };
+			      .rule_proto = PROTO_OURS, .n_tables = table ? 1 : 0, .table = { table } };
 
 	assert_int_equal(addr_parse(family, addr, &f.addr), 0);
 	return f;
@@ -171,10 +171,97 @@ static void test_rules(void **state)
 	pair_close(&p);
 
 	/* no table yet (or moving): every table's */
-	f.rule_table = 0;
+	f.n_tables = 0;
 	pair_open(&p, &f);
 	assert_true(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, PROTO_OURS, 10001)));
 	assert_false(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, RTPROT_BOOT, 10001)));
+	pair_close(&p);
+}
+
+/* The rules of a list of tables (a lease moving, or tables still to
+ * empty): a deletion in any listed table passes, whatever its place in the
+ * list; one in another table is dropped; additions never pass. */
+static void test_rule_tables(void **state)
+{
+	const uint32_t tables[NLFILTER_TABLES] = { 10000, 10003, 10005, 10007 };
+	struct nlfilter f = filter(AF_INET, "192.0.2.7", 7, 0);
+	char buf[512];
+	struct pair p;
+
+	(void)state;
+	memcpy(f.table, tables, sizeof(tables));
+	f.n_tables = NLFILTER_TABLES;
+	pair_open(&p, &f);
+	for (size_t i = 0; i < NLFILTER_TABLES; i++) {
+		assert_true(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, PROTO_OURS, tables[i])));
+		assert_false(passes(&p, rule_msg(buf, RTM_NEWRULE, AF_INET, PROTO_OURS, tables[i])));
+		assert_false(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, RTPROT_BOOT, tables[i])));
+		assert_false(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET6, PROTO_OURS, tables[i])));
+	}
+	assert_false(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, PROTO_OURS, 10001)));
+	assert_false(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, PROTO_OURS, 10008)));
+	assert_false(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, PROTO_OURS, RT_TABLE_MAIN)));
+	/* a rule without a protocol: the daemon judges */
+	assert_true(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, -1, 10001)));
+	pair_close(&p);
+
+	/* a shorter list: only its entries (the unused slots count for
+	 * nothing, not even table 0) */
+	memset(f.table, 0, sizeof(f.table));
+	f.table[0] = 10007;
+	f.table[1] = 10003;
+	f.n_tables = 2;
+	pair_open(&p, &f);
+	assert_true(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, PROTO_OURS, 10007)));
+	assert_true(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, PROTO_OURS, 10003)));
+	assert_false(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, PROTO_OURS, 10000)));
+	assert_false(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, PROTO_OURS, 0)));
+	assert_false(passes(&p, rule_msg(buf, RTM_NEWRULE, AF_INET, PROTO_OURS, 10007)));
+	pair_close(&p);
+
+	/* more tables than the filter holds: every table's deletions, still
+	 * ours and of the family only, and still no additions */
+	memcpy(f.table, tables, sizeof(tables));
+	f.n_tables = NLFILTER_TABLES + 1;
+	pair_open(&p, &f);
+	assert_true(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, PROTO_OURS, 10001)));
+	assert_true(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, PROTO_OURS, 4242)));
+	assert_false(passes(&p, rule_msg(buf, RTM_NEWRULE, AF_INET, PROTO_OURS, 10001)));
+	assert_false(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET, RTPROT_BOOT, 10001)));
+	assert_false(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET6, PROTO_OURS, 10001)));
+	pair_close(&p);
+}
+
+/* The longest program (IPv6 address, every message kind, a full list for
+ * rules and routes): each kind still reaches its own checks, the routes'
+ * being the farthest jump from the dispatch. */
+static void test_everything(void **state)
+{
+	const uint32_t tables[NLFILTER_TABLES] = { 10000, 10003, 10005, 10007 };
+	struct nlfilter f = filter(AF_INET6, "2001:db8:1::7", 7, 0);
+	char buf[512];
+	struct pair p;
+
+	(void)state;
+	f.link_new = f.addr_new = f.routes = true;
+	memcpy(f.table, tables, sizeof(tables));
+	f.n_tables = NLFILTER_TABLES;
+	pair_open(&p, &f);
+	assert_true(passes(&p, link_msg(buf, RTM_NEWLINK, 7)));
+	assert_false(passes(&p, link_msg(buf, RTM_DELLINK, 8)));
+	assert_true(passes(&p, addr_msg(buf, RTM_NEWADDR, AF_INET6, 7, NULL, "2001:db8:1::7")));
+	assert_true(passes(&p, addr_msg(buf, RTM_DELADDR, AF_INET6, 7, "2001:db8:1::7", "2001:db8:1::1")));
+	assert_false(passes(&p, addr_msg(buf, RTM_DELADDR, AF_INET6, 7, NULL, "2001:db8:1::8")));
+	for (size_t i = 0; i < NLFILTER_TABLES; i++) {
+		assert_true(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET6, PROTO_OURS, tables[i])));
+		assert_true(passes(&p, route_msg(buf, RTM_NEWROUTE, AF_INET6, tables[i], 7)));
+		assert_true(passes(&p, route_msg(buf, RTM_DELROUTE, AF_INET6, tables[i], 7)));
+		assert_false(passes(&p, rule_msg(buf, RTM_NEWRULE, AF_INET6, PROTO_OURS, tables[i])));
+		assert_false(passes(&p, route_msg(buf, RTM_NEWROUTE, AF_INET, tables[i], 7)));
+	}
+	assert_false(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET6, PROTO_OURS, 10001)));
+	assert_false(passes(&p, route_msg(buf, RTM_NEWROUTE, AF_INET6, 10001, 7)));
+	assert_false(passes(&p, route_msg(buf, RTM_DELROUTE, AF_INET6, RT_TABLE_MAIN, 7)));
 	pair_close(&p);
 }
 
@@ -221,9 +308,9 @@ static void test_routes(void **state)
 	(void)state;
 	f.rule_proto = 0;
 	f.link_new = f.addr_new = f.routes = true;
-	f.route_table[0] = 10000;
-	f.route_table[1] = 10007;
-	f.n_route_tables = 2;
+	f.table[0] = 10000;
+	f.table[1] = 10007;
+	f.n_tables = 2;
 	pair_open(&p, &f);
 	assert_true(passes(&p, route_msg(buf, RTM_DELROUTE, AF_INET6, 10000, 7)));
 	assert_true(passes(&p, route_msg(buf, RTM_NEWROUTE, AF_INET6, 10000, 7)));
@@ -249,8 +336,14 @@ static void test_routes(void **state)
 	assert_false(passes(&p, rule_msg(buf, RTM_DELRULE, AF_INET6, PROTO_OURS, 10000)));
 	pair_close(&p);
 
-	/* more tables than it holds: every table of the family */
-	f.n_route_tables = 0;
+	/* no table known, or more tables than it holds: every table of
+	 * the family */
+	f.n_tables = 0;
+	pair_open(&p, &f);
+	assert_true(passes(&p, route_msg(buf, RTM_NEWROUTE, AF_INET6, 10001, 7)));
+	assert_false(passes(&p, route_msg(buf, RTM_NEWROUTE, AF_INET, 10001, 7)));
+	pair_close(&p);
+	f.n_tables = NLFILTER_TABLES + 1;
 	pair_open(&p, &f);
 	assert_true(passes(&p, route_msg(buf, RTM_NEWROUTE, AF_INET6, 10001, 7)));
 	assert_false(passes(&p, route_msg(buf, RTM_NEWROUTE, AF_INET, 10001, 7)));
@@ -268,8 +361,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_rule_tables),
 		cmocka_unit_test(test_links_and_netlink),
 		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_everything),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
