@@ -73,20 +73,9 @@ int krules_send(struct nl *nl, const struct krule *const *r, size_t n, bool add,
  * one per nexthop of a multipath route.  type: only that kobj_type (-1: any). */
 void kmsg_emit(const struct nlmsghdr *nlh, int type, kernel_cb cb, void *data);
 
-/* What a dump asks the kernel for.  family: AF_INET/AF_INET6 (AF_UNSPEC
- * for links, or both families' rules).  ifindex (links: that one link;
- * addresses, routes: their device) and table (routes), 0 for any, are
- * filtered by the kernel itself (a link by an RTM_GETLINK of its index;
- * the others with NETLINK_GET_STRICT_CHK, Linux >= 5.0; an older one
- * sends everything and the dump drops the rest here, so callers see the
- * same either way).  The kernel cannot filter rule dumps. */
-struct kfilter {
-	int family;
-	int ifindex;
-	uint32_t table;
-};
-/* The request of a dump of type's objects as f asks into nlh (a bare
- * header: mnl_nlmsg_put_header), its flags set: NLM_F_DUMP, or for a link with an ifindex an RTM_GETLINK of that
+/* The request of a dump of type's objects as f asks (struct kfilter,
+ * kernel.h) into nlh (a bare header: mnl_nlmsg_put_header), its flags
+ * set: NLM_F_DUMP, or for a link with an ifindex an RTM_GETLINK of that
  * index with NLM_F_ACK (no dump).  true when the kernel must check it
  * strictly (NETLINK_GET_STRICT_CHK) to filter. */
 bool kmsg_dump_put(struct nlmsghdr *nlh, enum kobj_type type, const struct kfilter *f);

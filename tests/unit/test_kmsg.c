@@ -413,6 +413,49 @@ static void test_dump_route_table(void **state)
 	assert_int_equal(got.in, whole.in);
 }
 
+struct fam_ctx {
+	size_t n, other_family, other_table, links;
+};
+
+static void fam_cb(const struct kevent *ev, void *data)
+{
+	struct fam_ctx *c = data;
+
+	if (ev->type == KOBJ_LINK) {
+		c->links += ev->link.ifindex == 1;
+		c->other_table += ev->link.ifindex != 1;
+		return;
+	}
+	c->n++;
+	c->other_family += ev->route.family != AF_INET;
+	c->other_table += ev->route.table != RT_TABLE_LOCAL;
+}
+
+/* struct kernel's netlink dump passes the filter on: one family when one
+ * is asked (both otherwise), one table, one link. */
+static void test_kernel_dump_filter(void **state)
+{
+	const struct kfilter local = { .family = AF_INET, .table = RT_TABLE_LOCAL };
+	struct fam_ctx c = { 0 }, l = { 0 };
+	struct kernel *k;
+	int ret;
+
+	(void)state;
+	if (kernel_netlink_open_groups(&k, 0, NULL, 0) < 0)
+		skip();
+	ret = kernel_dump(k, KOBJ_ROUTE, &local, fam_cb, &c);
+	if (ret == 0)
+		ret = kernel_dump(k, KOBJ_LINK, &(struct kfilter){ .ifindex = 1 }, fam_cb, &l);
+	kernel_close(k);
+	assert_int_equal(ret, 0);
+	if (!c.n)
+		skip();		/* lo down: no local routes */
+	assert_int_equal(c.other_family, 0);
+	assert_int_equal(c.other_table, 0);
+	assert_int_equal(l.links, 1);
+	assert_int_equal(l.other_table, 0);
+}
+
 /* A member of rtalloc-track's balance group comes back as it went in; its
  * deletion is a bare header and the id. */
 static void test_nexthop_member(void **state)
@@ -661,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_route_dump_request),
 		cmocka_unit_test(test_dump_link_by_index),
 		cmocka_unit_test(test_dump_route_table),
+		cmocka_unit_test(test_kernel_dump_filter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
