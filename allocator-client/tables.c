@@ -262,9 +262,9 @@ size_t tables_check(const struct proto_lease *leases, size_t nleases,
 
 	ret = kernel_netlink_open(&k, 0);
 	if (ret == 0)
-		ret = kernel_dump(k, KOBJ_LINK, collect_cb, &c);
+		ret = kernel_dump(k, KOBJ_LINK, NULL, collect_cb, &c);
 	if (ret == 0)
-		ret = kernel_dump(k, KOBJ_ROUTE, collect_cb, &c);
+		ret = kernel_dump(k, KOBJ_ROUTE, NULL, collect_cb, &c);
 	if (ret == 0)
 		ret = c.err;
 	if (ret < 0) {

@@ -189,13 +189,14 @@ ssize_t nl_recv(struct nl *nl)
 	}
 }
 
-int nl_dump(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
+/* Sends req and reads its answer to its end: NLMSG_DONE for a dump, the
+ * ACK (NLMSG_ERROR) for a request with NLM_F_ACK. */
+static int exchange(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 {
 	uint32_t seq = ++nl->seq;
 	bool interrupted = false, calling = true;
 	int ret, err = 0;
 
-	req->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	req->nlmsg_seq = seq;
 	/* Whatever an exchange that gave up left (the rest of a dump, late
 	 * ACKs) is not this dump's: read and dropped before it starts. */
@@ -237,10 +238,14 @@ int nl_dump(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
-				/* An error ends a dump: no NLMSG_DONE follows. */
+				/* An error ends a dump: no NLMSG_DONE follows.  The
+				 * ACK (error 0) ends a request's answer, which an
+				 * overrun may have cut. */
 				if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
 					return -EBADMSG;
-				return e->error ? e->error : err;
+				if (e->error)
+					return e->error;
+				return err ? err : interrupted ? -EINTR : 0;
 			}
 			if (nlh->nlmsg_type < NLMSG_MIN_TYPE || !calling)
 				continue;
@@ -251,6 +256,18 @@ int nl_dump(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 				err = errno > 0 ? -errno : -EIO;
 		}
 	}
+}
+
+int nl_dump(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
+{
+	req->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	return exchange(nl, req, cb, data);
+}
+
+int nl_request(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
+{
+	req->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	return exchange(nl, req, cb, data);
 }
 
 int nl_events(struct nl *nl, mnl_cb_t cb, void *data)

@@ -52,6 +52,10 @@ int nl_batch_run(struct nl *nl, struct nl_batch *b, int *errs);
  * read to its end and stray messages (another request's, late ACKs) are
  * skipped: no exchange leaves anything behind for the next one. */
 int nl_dump(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data);
+/* The same for a request that is not a dump (one object asked by its key,
+ * e.g. RTM_GETLINK of an index): NLM_F_ACK added, whose ACK ends the
+ * answer.  0 or -errno (the kernel's error, e.g. -ENODEV). */
+int nl_request(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data);
 
 /* Reads and drops whatever waits on a request socket (what an exchange
  * that gave up left); every request calls it before it sends.  A socket

@@ -570,7 +570,7 @@ int engine_load(struct engine *e)
 		for (struct etable *t = e->tables[i]; t; t = t->next)
 			t->rules.n = t->routes.n = 0;
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		ret = kernel_dump(e->k, order[i], load_cb, e);
+		ret = kernel_dump(e->k, order[i], NULL, load_cb, e);
 		if (ret < 0) {
 			free(old);
 			return ret;

@@ -29,17 +29,29 @@ struct knl {
 
 /* ---- the ops ---- */
 
-static int knl_dump(struct kernel *k, enum kobj_type type, kernel_cb cb, void *data)
+static int knl_dump(struct kernel *k, enum kobj_type type, const struct kfilter *f, kernel_cb cb,
+		    void *data)
 {
 	struct knl *n = (struct knl *)k;
 	static const uint8_t fams[] = { AF_INET, AF_INET6 };
+	const struct kfilter all = { .family = AF_UNSPEC };
 
+	if (!f)
+		f = &all;
 	for (size_t i = 0; i < (type == KOBJ_LINK ? 1u : 2u); i++) {
-		struct kfilter f = { .family = type == KOBJ_LINK ? AF_UNSPEC : fams[i] };
+		struct kfilter one = *f;
+		int ret;
+
+		/* Links have no family; the others go one family at a time. */
+		if (type == KOBJ_LINK)
+			one.family = AF_UNSPEC;
+		else if (!f->family)
+			one.family = fams[i];
+		else if (i)
+			break;
 		/* An interrupted dump is repeated from the start; the
 		 * callers' sets replace entries by key, so twice is fine. */
-		int ret = kmsg_dump_stable(&n->req, type, &f, cb, data, NULL);
-
+		ret = kmsg_dump_stable(&n->req, type, &one, cb, data, NULL);
 		if (ret < 0)
 			return ret;
 	}

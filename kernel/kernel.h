@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kobj.h"
 
@@ -47,11 +48,27 @@ struct kchange {
 	};
 };
 
+/* What a dump asks the kernel for; a NULL filter is everything.  family:
+ * AF_INET/AF_INET6, or AF_UNSPEC for both (links have none).  ifindex
+ * (links: that one link; addresses, routes: their device) and table
+ * (routes), 0 for any, are filtered by the kernel itself: a link by an
+ * RTM_GETLINK of its index, addresses and routes with strict checking
+ * (NETLINK_GET_STRICT_CHK, Linux >= 5.0; an older kernel sends everything
+ * and the dump drops the rest, so callers see the same either way).  The
+ * kernel cannot filter rule dumps: rules go by family only. */
+struct kfilter {
+	int family;
+	int ifindex;
+	uint32_t table;
+};
+
 struct kernel;
 
 struct kernel_ops {
-	/* Every object of type, both families, through cb.  0 or -errno. */
-	int (*dump)(struct kernel *k, enum kobj_type type, kernel_cb cb, void *data);
+	/* Every object of type that f lets through (NULL: all of both
+	 * families), through cb.  0 or -errno. */
+	int (*dump)(struct kernel *k, enum kobj_type type, const struct kfilter *f, kernel_cb cb,
+		    void *data);
 	/* Makes the n changes in as few round trips as it can; errs[i] is
 	 * 0 or -errno for change i.  Adding what exists counts as done,
 	 * deleting what is gone too.  Returns 0, or -errno when the exchange
@@ -85,9 +102,10 @@ int kernel_netlink_open_groups(struct kernel **k, int ev_rcvbuf, const unsigned 
 /* An empty in-memory kernel (kernel_fake.h adds the test controls). */
 int kernel_fake_open(struct kernel **k);
 
-static inline int kernel_dump(struct kernel *k, enum kobj_type t, kernel_cb cb, void *data)
+static inline int kernel_dump(struct kernel *k, enum kobj_type t, const struct kfilter *f, kernel_cb cb,
+			      void *data)
 {
-	return k->ops->dump(k, t, cb, data);
+	return k->ops->dump(k, t, f, cb, data);
 }
 static inline int kernel_apply(struct kernel *k, const struct kchange *c, size_t n, int *errs)
 {

@@ -25,6 +25,7 @@ struct kfake {
 	int fail_err;
 	unsigned fail_n;
 	unsigned long changes;
+	unsigned long dumped[KOBJ_RULE + 1];
 };
 
 static struct kfake *kf(const struct kernel *k)
@@ -262,9 +263,46 @@ unsigned long kfake_changes(const struct kernel *k)
 	return kf(k)->changes;
 }
 
+unsigned long kfake_dumped(const struct kernel *k, enum kobj_type type)
+{
+	return kf(k)->dumped[type];
+}
+
 /* ---- the ops ---- */
 
-static int fake_dump(struct kernel *k, enum kobj_type type, kernel_cb cb, void *data)
+/* Whether the kernel hands ev out to a dump filtered by f (kernel.h's
+ * struct kfilter): rules by family only, as the kernel cannot do more. */
+static bool dump_match(const struct kevent *ev, const struct kfilter *f)
+{
+	if (!f)
+		return true;
+	switch (ev->type) {
+	case KOBJ_LINK:
+		return !f->ifindex || ev->link.ifindex == f->ifindex;
+	case KOBJ_ADDR:
+		return (!f->family || ev->addr.family == f->family) &&
+		       (!f->ifindex || ev->addr.ifindex == f->ifindex);
+	case KOBJ_ROUTE:
+		return (!f->family || ev->route.family == f->family) &&
+		       (!f->ifindex || ev->route.oif == f->ifindex) && (!f->table || ev->route.table == f->table);
+	case KOBJ_RULE:
+		return !f->family || ev->rule.family == f->family;
+	}
+	return false;
+}
+
+/* Hands ev to cb when f lets it through, and counts it. */
+static void dump_out(struct kfake *fk, const struct kevent *ev, const struct kfilter *f, kernel_cb cb,
+		     void *data)
+{
+	if (!dump_match(ev, f))
+		return;
+	fk->dumped[ev->type]++;
+	cb(ev, data);
+}
+
+static int fake_dump(struct kernel *k, enum kobj_type type, const struct kfilter *flt, kernel_cb cb,
+		     void *data)
 {
 	struct kfake *f = kf(k);
 	struct kevent ev = { .type = type };
@@ -273,25 +311,25 @@ static int fake_dump(struct kernel *k, enum kobj_type type, kernel_cb cb, void *
 	case KOBJ_LINK:
 		for (size_t i = 0; i < f->nlinks; i++) {
 			ev.link = f->links[i];
-			cb(&ev, data);
+			dump_out(f, &ev, flt, cb, data);
 		}
 		break;
 	case KOBJ_ADDR:
 		for (size_t i = 0; i < f->naddrs; i++) {
 			ev.addr = f->addrs[i];
-			cb(&ev, data);
+			dump_out(f, &ev, flt, cb, data);
 		}
 		break;
 	case KOBJ_ROUTE:
 		for (size_t i = 0; i < f->routes.n; i++) {
 			ev.route = f->routes.v[i];
-			cb(&ev, data);
+			dump_out(f, &ev, flt, cb, data);
 		}
 		break;
 	case KOBJ_RULE:
 		for (size_t i = 0; i < f->rules.n; i++) {
 			ev.rule = f->rules.v[i];
-			cb(&ev, data);
+			dump_out(f, &ev, flt, cb, data);
 		}
 		break;
 	}

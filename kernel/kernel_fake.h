@@ -29,5 +29,9 @@ const struct krule_set *kfake_rules(const struct kernel *k);
 const struct kroute_set *kfake_routes(const struct kernel *k);
 /* Changes applied through kernel_apply() that changed something. */
 unsigned long kfake_changes(const struct kernel *k);
+/* Objects of type handed out by dumps since the kernel was opened (what
+ * a dump's filter left out is not counted: the real kernel never sends
+ * it). */
+unsigned long kfake_dumped(const struct kernel *k, enum kobj_type type);
 
 #endif

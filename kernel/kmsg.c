@@ -610,6 +610,10 @@ static void dump_one(const struct kevent *ev, void *data)
 	const struct kfilter *f = ctx->f;
 
 	switch (ev->type) {
+	case KOBJ_LINK:
+		if (f->ifindex && ev->link.ifindex != f->ifindex)
+			return;
+		break;
 	case KOBJ_ADDR:
 		if (f->ifindex && ev->addr.ifindex != f->ifindex)
 			return;
@@ -632,23 +636,23 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int kmsg_dump(struct nl *nl, enum kobj_type type, const struct kfilter *f, kernel_cb cb, void *data)
+bool kmsg_dump_put(struct nlmsghdr *nlh, enum kobj_type type, const struct kfilter *f)
 {
-	struct dump_ctx ctx = { .type = type, .f = f, .cb = cb, .data = data };
-	char buf[MNL_NLMSG_HDRLEN + 64];
-	struct nlmsghdr *nlh;
 	uint8_t family = (uint8_t)f->family;
 	bool strict = false;
-	int ret, on = 1;
 
-	memset(buf, 0, sizeof(buf));
-	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	switch (type) {
 	case KOBJ_LINK: {
 		struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 
 		nlh->nlmsg_type = RTM_GETLINK;
 		ifi->ifi_family = family;
+		/* One link: asked by its index, not a dump of them all. */
+		if (f->ifindex) {
+			ifi->ifi_index = f->ifindex;
+			nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		}
 		break;
 	}
 	case KOBJ_ADDR: {
@@ -680,13 +684,30 @@ int kmsg_dump(struct nl *nl, enum kobj_type type, const struct kfilter *f, kerne
 		break;
 	}
 	}
+	return strict;
+}
+
+int kmsg_dump(struct nl *nl, enum kobj_type type, const struct kfilter *f, kernel_cb cb, void *data)
+{
+	struct dump_ctx ctx = { .type = type, .f = f, .cb = cb, .data = data };
+	char buf[MNL_NLMSG_HDRLEN + 64];
+	struct nlmsghdr *nlh;
+	bool strict;
+	int ret, on = 1;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	strict = kmsg_dump_put(nlh, type, f);
 	/* Strict checking only for the dump that asks for it: the socket's
 	 * other requests stay as they were. */
 	if (strict)
 		strict = setsockopt(nl_fd(nl), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof(on)) == 0;
-	ret = nl_dump(nl, nlh, dump_cb, &ctx);
-	/* A table the kernel does not have: nothing in it. */
-	if (ret == -ENOENT && type == KOBJ_ROUTE && f->table)
+	if (nlh->nlmsg_flags & NLM_F_DUMP)
+		ret = nl_dump(nl, nlh, dump_cb, &ctx);
+	else
+		ret = nl_request(nl, nlh, dump_cb, &ctx);
+	/* A table, or a link, the kernel does not have: nothing in it. */
+	if ((ret == -ENOENT && type == KOBJ_ROUTE && f->table) || (ret == -ENODEV && type == KOBJ_LINK && f->ifindex))
 		ret = 0;
 	if (strict) {
 		on = 0;

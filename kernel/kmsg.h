@@ -73,19 +73,16 @@ int krules_send(struct nl *nl, const struct krule *const *r, size_t n, bool add,
  * one per nexthop of a multipath route.  type: only that kobj_type (-1: any). */
 void kmsg_emit(const struct nlmsghdr *nlh, int type, kernel_cb cb, void *data);
 
-/* What a dump asks the kernel for.  family: AF_INET/AF_INET6 (AF_UNSPEC
- * for links, or both families' rules).  ifindex (addresses, routes: their
- * device) and table (routes), 0 for any, are filtered by the kernel itself
- * (NETLINK_GET_STRICT_CHK, Linux >= 5.0; an older one sends everything and
- * the dump drops the rest here, so callers see the same either way).  The
- * kernel cannot filter rule dumps. */
-struct kfilter {
-	int family;
-	int ifindex;
-	uint32_t table;
-};
-/* One dump of type's objects through nl, each message through kmsg_emit
- * to cb.  0 or -errno; -EINTR when the kernel's state changed meanwhile
+/* The request of a dump of type's objects as f asks (struct kfilter,
+ * kernel.h) into nlh (a bare header: mnl_nlmsg_put_header), its flags
+ * set: NLM_F_DUMP, or for a link with an ifindex an RTM_GETLINK of that
+ * index with NLM_F_ACK (no dump).  true when the kernel must check it
+ * strictly (NETLINK_GET_STRICT_CHK) to filter. */
+bool kmsg_dump_put(struct nlmsghdr *nlh, enum kobj_type type, const struct kfilter *f);
+/* One dump of type's objects through nl (kmsg_dump_put's request), each
+ * message through kmsg_emit to cb; what f leaves out never reaches cb.  A
+ * link, or a route table, that the kernel does not have: nothing, 0.
+ * 0 or -errno; -EINTR when the kernel's state changed meanwhile
  * (the caller repeats it, its cb then sees objects again). */
 int kmsg_dump(struct nl *nl, enum kobj_type type, const struct kfilter *f, kernel_cb cb, void *data);
 /* kmsg_dump, begun again while the kernel's state changes under it

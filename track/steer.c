@@ -70,7 +70,7 @@ int steer_apply(struct kernel *k, const struct steer_set *want, unsigned *change
 	int ret;
 
 	*changed = 0;
-	ret = kernel_dump(k, KOBJ_RULE, have_cb, &c);
+	ret = kernel_dump(k, KOBJ_RULE, NULL, have_cb, &c);
 	if (ret == 0)
 		ret = c.err;
 	if (ret < 0)

@@ -614,6 +614,99 @@ static void test_one_owner_per_address(void **state)
 	world_down(&w);
 }
 
+struct seen {
+	size_t n[KOBJ_RULE + 1];
+	struct kevent last;
+};
+
+static void seen_cb(const struct kevent *ev, void *data)
+{
+	struct seen *s = data;
+
+	s->n[ev->type]++;
+	s->last = *ev;
+}
+
+/* What one dump of type through f hands out; the fake counts the same. */
+static size_t dumped(struct kernel *k, enum kobj_type type, const struct kfilter *f, struct seen *s)
+{
+	unsigned long before = kfake_dumped(k, type);
+
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(kernel_dump(k, type, f, seen_cb, s), 0);
+	assert_int_equal(kfake_dumped(k, type) - before, s->n[type]);
+	return s->n[type];
+}
+
+/* The fake kernel's dumps filter as the kernel does (family, ifindex,
+ * table; rules by family only) and count only what they hand out, so a
+ * test can tell how much of the host a caller read. */
+static void test_fake_dump_filters(void **state)
+{
+	struct kernel *k;
+	struct kaddr a1 = addr4("192.0.2.7", 24, 2), a2 = addr4("198.51.100.7", 24, 3),
+		     a6 = { .family = AF_INET6, .ifindex = 2, .prefixlen = 64 };
+	struct kroute m = main4("192.0.2.0", 24, NULL, 2), t1 = main4("0.0.0.0", 0, "192.0.2.1", 2),
+		      t2 = main4("0.0.0.0", 0, "198.51.100.1", 3),
+		      r6 = { .family = AF_INET6, .table = 100, .oif = 2, .type = RTN_UNICAST,
+			     .scope = RT_SCOPE_LINK };
+	struct krule u4 = { .family = AF_INET, .pref = 10000, .table = 100, .proto = RTPROT_RTALLOC },
+		     u6 = { .family = AF_INET6, .pref = 10000, .table = 100, .proto = RTPROT_RTALLOC };
+	struct seen s;
+
+	(void)state;
+	assert_int_equal(kernel_fake_open(&k), 0);
+	assert_int_equal(kfake_link(k, 1, "lo", true), 0);
+	assert_int_equal(kfake_link(k, 2, "wan0", true), 0);
+	assert_int_equal(kfake_link(k, 3, "wan1", true), 0);
+	assert_int_equal(addr_parse(AF_INET6, "2001:db8::7", &a6.addr), 0);
+	assert_int_equal(kfake_addr(k, &a1, false), 0);
+	assert_int_equal(kfake_addr(k, &a2, false), 0);
+	assert_int_equal(kfake_addr(k, &a6, false), 0);
+	t1.table = 100;
+	t2.table = 200;
+	assert_int_equal(kfake_route(k, &m, false), 0);
+	assert_int_equal(kfake_route(k, &t1, false), 0);
+	assert_int_equal(kfake_route(k, &t2, false), 0);
+	assert_int_equal(kfake_route(k, &r6, false), 0);
+	assert_int_equal(kfake_rule(k, &u4, false), 0);
+	assert_int_equal(kfake_rule(k, &u6, false), 0);
+
+	/* NULL: everything, as before filters. */
+	assert_int_equal(dumped(k, KOBJ_LINK, NULL, &s), 3);
+	assert_int_equal(dumped(k, KOBJ_ADDR, NULL, &s), 3);
+	assert_int_equal(dumped(k, KOBJ_ROUTE, NULL, &s), 4);
+	assert_int_equal(dumped(k, KOBJ_RULE, NULL, &s), 2);
+	/* One link by its index; one that is not there: nothing. */
+	assert_int_equal(dumped(k, KOBJ_LINK, &(struct kfilter){ .ifindex = 3 }, &s), 1);
+	assert_string_equal(s.last.link.name, "wan1");
+	assert_int_equal(dumped(k, KOBJ_LINK, &(struct kfilter){ .ifindex = 9 }, &s), 0);
+	/* Addresses by family and device. */
+	assert_int_equal(dumped(k, KOBJ_ADDR, &(struct kfilter){ .family = AF_INET, .ifindex = 2 }, &s), 1);
+	assert_int_equal(s.last.addr.ifindex, 2);
+	assert_int_equal(s.last.addr.family, AF_INET);
+	assert_int_equal(dumped(k, KOBJ_ADDR, &(struct kfilter){ .ifindex = 2 }, &s), 2);
+	assert_int_equal(dumped(k, KOBJ_ADDR, &(struct kfilter){ .family = AF_INET6 }, &s), 1);
+	/* Routes by table, family and device. */
+	assert_int_equal(dumped(k, KOBJ_ROUTE, &(struct kfilter){ .table = 100 }, &s), 2);
+	assert_int_equal(dumped(k, KOBJ_ROUTE, &(struct kfilter){ .family = AF_INET, .table = 100 }, &s), 1);
+	assert_int_equal(s.last.route.table, 100);
+	assert_int_equal(s.last.route.family, AF_INET);
+	assert_int_equal(dumped(k, KOBJ_ROUTE, &(struct kfilter){ .family = AF_INET, .ifindex = 3 }, &s), 1);
+	assert_int_equal(s.last.route.table, 200);
+	assert_int_equal(dumped(k, KOBJ_ROUTE, &(struct kfilter){ .family = AF_INET, .ifindex = 2 }, &s), 2);
+	assert_int_equal(dumped(k, KOBJ_ROUTE, &(struct kfilter){ .table = 300 }, &s), 0);
+	/* Rules by family only: the kernel cannot filter them by table. */
+	assert_int_equal(dumped(k, KOBJ_RULE, &(struct kfilter){ .family = AF_INET6, .table = 999 }, &s), 1);
+	assert_int_equal(s.last.rule.family, AF_INET6);
+	/* The counts add up over the dumps above. */
+	assert_int_equal(kfake_dumped(k, KOBJ_LINK), 3 + 1 + 0);
+	assert_int_equal(kfake_dumped(k, KOBJ_ADDR), 3 + 1 + 2 + 1);
+	assert_int_equal(kfake_dumped(k, KOBJ_ROUTE), 4 + 2 + 1 + 1 + 2 + 0);
+	assert_int_equal(kfake_dumped(k, KOBJ_RULE), 2 + 1);
+	kernel_close(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -633,6 +726,7 @@ int main(void)
 		cmocka_unit_test(test_forward_from_and_fwmark),
 		cmocka_unit_test(test_many_uplinks),
 		cmocka_unit_test(test_multipath_is_split_per_nexthop),
+		cmocka_unit_test(test_fake_dump_filters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -242,6 +242,220 @@ static const struct nlattr *attr_of(const struct nlmsghdr *nlh, size_t hdrlen, u
 	return NULL;
 }
 
+/* One link is asked for by its index (RTM_GETLINK, no dump: the kernel
+ * answers that link and an ACK), not by a dump of every link. */
+static void test_getlink_by_index(void **state)
+{
+	char buf[256] = { 0 }, want[256] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf), *w = (struct nlmsghdr *)want;
+	struct ifinfomsg *ifi = (struct ifinfomsg *)(want + NLMSG_HDRLEN);
+
+	(void)state;
+	assert_false(kmsg_dump_put(nlh, KOBJ_LINK, &(struct kfilter){ .ifindex = 7 }));
+	w->nlmsg_len = NLMSG_HDRLEN + sizeof(*ifi);
+	w->nlmsg_type = RTM_GETLINK;
+	w->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = 7;
+	assert_int_equal(nlh->nlmsg_len, w->nlmsg_len);
+	assert_memory_equal(buf, want, sizeof(want));
+
+	/* No index: the dump of them all, as before. */
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	assert_false(kmsg_dump_put(nlh, KOBJ_LINK, &(struct kfilter){ .family = AF_UNSPEC }));
+	w->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	ifi->ifi_index = 0;
+	assert_memory_equal(buf, want, sizeof(want));
+}
+
+/* A route dump of one table and device carries both for the kernel's
+ * strict check. */
+static void test_route_dump_request(void **state)
+{
+	char buf[256] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	const struct rtmsg *rtm;
+	const struct nlattr *a;
+
+	(void)state;
+	assert_true(kmsg_dump_put(nlh, KOBJ_ROUTE, &(struct kfilter){ .family = AF_INET6, .ifindex = 4, .table = 100 }));
+	assert_int_equal(nlh->nlmsg_type, RTM_GETROUTE);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP);
+	rtm = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(rtm->rtm_family, AF_INET6);
+	a = attr_of(nlh, sizeof(*rtm), RTA_TABLE);
+	assert_non_null(a);
+	assert_int_equal(mnl_attr_get_u32(a), 100);
+	a = attr_of(nlh, sizeof(*rtm), RTA_OIF);
+	assert_non_null(a);
+	assert_int_equal(mnl_attr_get_u32(a), 4);
+	/* Unfiltered: no attribute, no strict check. */
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	assert_false(kmsg_dump_put(nlh, KOBJ_ROUTE, &(struct kfilter){ .family = AF_INET }));
+	assert_int_equal(nlh->nlmsg_len, mnl_nlmsg_size(sizeof(struct rtmsg)));
+}
+
+struct link_ctx {
+	size_t n;
+	struct klink last;
+};
+
+static void link_cb(const struct kevent *ev, void *data)
+{
+	struct link_ctx *c = data;
+
+	assert_int_equal(ev->type, KOBJ_LINK);
+	c->n++;
+	c->last = ev->link;
+}
+
+/* Asked by its index, lo comes alone; an index nobody has gives nothing
+ * and no error. */
+static void test_dump_link_by_index(void **state)
+{
+	struct link_ctx c = { 0 }, none = { 0 };
+	struct nl nl;
+	int ret;
+
+	(void)state;
+	if (nl_open(&nl, NULL, 0) < 0)
+		skip();
+	ret = kmsg_dump(&nl, KOBJ_LINK, &(struct kfilter){ .ifindex = 1 }, link_cb, &c);
+	if (ret == 0)
+		ret = kmsg_dump(&nl, KOBJ_LINK, &(struct kfilter){ .ifindex = 0x7ffffff0 }, link_cb, &none);
+	nl_close(&nl);
+	assert_int_equal(ret, 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.last.ifindex, 1);
+	assert_string_equal(c.last.name, "lo");
+	assert_int_equal(none.n, 0);
+}
+
+/* Routes of table (RTA_TABLE, else rtm_table) counted in and out, as the
+ * kernel sends them: before kmsg's own filter. */
+struct table_ctx {
+	uint32_t table;
+	size_t in, out;
+};
+
+static int table_raw_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct table_ctx *c = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a = attr_of(nlh, sizeof(*rtm), RTA_TABLE);
+	uint32_t table = a ? mnl_attr_get_u32(a) : rtm->rtm_table;
+
+	if (table == c->table)
+		c->in++;
+	else
+		c->out++;
+	return MNL_CB_OK;
+}
+
+static int raw_route_dump(struct nl *nl, const struct kfilter *f, struct table_ctx *c)
+{
+	char buf[MNL_NLMSG_HDRLEN + 64] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	int on = 1, ret;
+
+	if (kmsg_dump_put(nlh, KOBJ_ROUTE, f) &&
+	    setsockopt(nl_fd(nl), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof(on)) < 0)
+		return -EOPNOTSUPP;
+	ret = nl_dump(nl, nlh, table_raw_cb, c);
+	on = 0;
+	setsockopt(nl_fd(nl), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof(on));
+	return ret;
+}
+
+static void route_cb(const struct kevent *ev, void *data)
+{
+	struct table_ctx *c = data;
+
+	if (ev->route.table == c->table)
+		c->in++;
+	else
+		c->out++;
+}
+
+/* The kernel itself sends only the table asked for (the local table's
+ * routes of lo, which every namespace with lo up has), and kmsg_dump
+ * hands over the same. */
+static void test_dump_route_table(void **state)
+{
+	const struct kfilter all = { .family = AF_INET }, local = { .family = AF_INET, .table = RT_TABLE_LOCAL };
+	struct table_ctx whole = { .table = RT_TABLE_LOCAL }, raw = whole, got = whole;
+	struct nl nl;
+	int ret;
+
+	(void)state;
+	if (nl_open(&nl, NULL, 0) < 0)
+		skip();
+	ret = raw_route_dump(&nl, &all, &whole);
+	if (ret == 0 && (!whole.in || !whole.out)) {
+		nl_close(&nl);
+		skip();		/* lo down, or no other table: nothing to tell apart */
+	}
+	if (ret == 0)
+		ret = raw_route_dump(&nl, &local, &raw);
+	if (ret == -EOPNOTSUPP) {
+		nl_close(&nl);
+		skip();		/* Linux < 5.0: no strict checking */
+	}
+	if (ret == 0)
+		ret = kmsg_dump(&nl, KOBJ_ROUTE, &local, route_cb, &got);
+	nl_close(&nl);
+	assert_int_equal(ret, 0);
+	assert_int_equal(raw.out, 0);
+	assert_int_equal(raw.in, whole.in);
+	assert_int_equal(got.out, 0);
+	assert_int_equal(got.in, whole.in);
+}
+
+struct fam_ctx {
+	size_t n, other_family, other_table, links;
+};
+
+static void fam_cb(const struct kevent *ev, void *data)
+{
+	struct fam_ctx *c = data;
+
+	if (ev->type == KOBJ_LINK) {
+		c->links += ev->link.ifindex == 1;
+		c->other_table += ev->link.ifindex != 1;
+		return;
+	}
+	c->n++;
+	c->other_family += ev->route.family != AF_INET;
+	c->other_table += ev->route.table != RT_TABLE_LOCAL;
+}
+
+/* struct kernel's netlink dump passes the filter on: one family when one
+ * is asked (both otherwise), one table, one link. */
+static void test_kernel_dump_filter(void **state)
+{
+	const struct kfilter local = { .family = AF_INET, .table = RT_TABLE_LOCAL };
+	struct fam_ctx c = { 0 }, l = { 0 };
+	struct kernel *k;
+	int ret;
+
+	(void)state;
+	if (kernel_netlink_open_groups(&k, 0, NULL, 0) < 0)
+		skip();
+	ret = kernel_dump(k, KOBJ_ROUTE, &local, fam_cb, &c);
+	if (ret == 0)
+		ret = kernel_dump(k, KOBJ_LINK, &(struct kfilter){ .ifindex = 1 }, fam_cb, &l);
+	kernel_close(k);
+	assert_int_equal(ret, 0);
+	if (!c.n)
+		skip();		/* lo down: no local routes */
+	assert_int_equal(c.other_family, 0);
+	assert_int_equal(c.other_table, 0);
+	assert_int_equal(l.links, 1);
+	assert_int_equal(l.other_table, 0);
+}
+
 /* A member of rtalloc-track's balance group comes back as it went in; its
  * deletion is a bare header and the id. */
 static void test_nexthop_member(void **state)
@@ -486,6 +700,11 @@ int main(void)
 		cmocka_unit_test(test_route_nhobj),
 		cmocka_unit_test(test_neigh),
 		cmocka_unit_test(test_useropt_rdnss),
+		cmocka_unit_test(test_getlink_by_index),
+		cmocka_unit_test(test_route_dump_request),
+		cmocka_unit_test(test_dump_link_by_index),
+		cmocka_unit_test(test_dump_route_table),
+		cmocka_unit_test(test_kernel_dump_filter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
