@@ -460,6 +460,51 @@ static void test_restart_granted_another_table_shared(void **state)
 	world_down(&w);
 }
 
+/* Is there a guard of ours for net/len in main? */
+static bool has_guard(const struct world *w, const char *net, uint8_t len)
+{
+	const struct krule_set *s = kfake_rules(w->k);
+	struct inet_addr a;
+
+	addr_parse(AF_INET, net, &a);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].table == KTABLE_MAIN && s->v[i].pref == KPREF_GUARD && s->v[i].dst_len == len &&
+		    !memcmp(s->v[i].dst.bytes, a.bytes, 4))
+			return true;
+	return false;
+}
+
+/* The crashed run had a /24, the address is a /16 now: the old `to` rule
+ * goes with its table, and its guard with it, unless another address's
+ * `to` rule (an rtalloc's, table 10008) still needs the guard. */
+static void test_restart_leftover_guard(void **state)
+{
+	struct world w;
+	struct kaddr a24 = addr4("192.0.2.7", 24, 2), a16 = addr4("192.0.2.7", 16, 2);
+	struct krule to = { .family = AF_INET, .pref = KPREF_TO, .table = 10008, .dst_len = 24,
+			    .proto = RTPROT_RTALLOC };
+
+	(void)state;
+	for (int shared = 0; shared < 2; shared++) {
+		world_up(&w);
+		if (shared) {
+			addr_parse(AF_INET, "192.0.2.0", &to.dst);
+			to.src.family = AF_INET;
+			assert_int_equal(kfake_rule(w.k, &to, false), 0);
+		}
+		kfake_addr(w.k, &a24, true);
+		kfake_addr(w.k, &a16, false);
+		w.grant = 10001;
+		world_restart(&w);
+		assert_int_equal(w.last_new->table, 10001);
+		assert_int_equal(rules_of(&w, 10001), 3);
+		assert_int_equal(rules_of(&w, 10000), 0);
+		assert_true(has_guard(&w, "192.0.0.0", 16));
+		assert_true(has_guard(&w, "192.0.2.0", 24) == (bool)shared);
+		world_down(&w);
+	}
+}
+
 static void test_new_table_moves_rules_and_routes(void **state)
 {
 	struct world w;
@@ -623,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_restart_adopts_without_a_change),
 		cmocka_unit_test(test_restart_granted_another_table),
 		cmocka_unit_test(test_restart_granted_another_table_shared),
+		cmocka_unit_test(test_restart_leftover_guard),
 		cmocka_unit_test(test_new_table_moves_rules_and_routes),
 		cmocka_unit_test(test_refused_rule_leaves_no_half),
 		cmocka_unit_test(test_forward_from_and_fwmark),
