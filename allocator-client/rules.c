@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "kmsg.h"
+#include "leftover.h"
 #include "log.h"
 #include "rules.h"
 
@@ -236,129 +237,25 @@ int rules_reconcile(struct nl *nl, const struct ruleset *rs, unsigned *restored)
 }
 
 /* ---- leftovers of a run that died (kill -9) ----
- * The `from ADDR` rule is the only one that names our address, so it is what
- * marks a leftover: its table T' is the old run's.  `to NET` and `iif lo`
- * rules have the same shape in every daemon, so one of those with table T' is
- * only ours when no other address's `from` rule uses T' (the server may have
- * given T' to another key after our old lease expired); for `to NET`, no
- * other address inside NET. */
+ * Decided by engine/leftover.c (its header tells how), over o's prefs. */
 
 /* One batch; a couple of crashed runs' worth. */
 #define STALE_MAX NL_BATCH_MAX
 
-struct stale_ctx {
-	const struct cli_opts *o;
-	uint32_t table;			/* ours now, never stale (0: none) */
-	uint32_t tables[STALE_MAX];	/* of our address's stale `from` rules */
-	bool full[STALE_MAX];		/* more owners than `others` holds */
-	size_t ntables;
-	struct krule found[STALE_MAX];
-	size_t nfound;
-	struct krule others[STALE_MAX];	/* other addresses' `from` rules there */
-	size_t nothers;
-};
-
-static bool rule_is_from(const struct krule *r, uint32_t pref)
-{
-	return r->pref == pref && r->src_len == addr_len(r->family) * 8 && !r->dst_len &&
-	       !r->iif[0] && !r->has_fwmark;
-}
-
-/* r is a `to NET` rule whose network holds a. */
-static bool rule_to_holds(const struct krule *r, const struct inet_addr *a)
-{
-	struct inet_addr net = *a;
-
-	addr_mask(&net, r->dst_len);
-	return !memcmp(net.bytes, r->dst.bytes, addr_len(r->family));
-}
-
-static bool rule_is_shared(const struct krule *r, const struct cli_opts *o)
-{
-	if (r->src_len)
-		return false;
-	/* iif lo, or a --forward-iif of the old run (whatever it was). */
-	if (r->pref == o->pref_iif)
-		return r->iif[0] && !r->dst_len && !r->has_fwmark;
-	if (r->pref == o->fwmark_pref)
-		return r->has_fwmark && !r->dst_len && !r->iif[0];
-	if (r->pref != o->pref_to || !r->dst_len || r->iif[0] || r->has_fwmark)
-		return false;
-	/* Any network holding our address: the old run may have had another
-	 * prefix length. */
-	return rule_to_holds(r, &o->addr);
-}
-
-/* Does another address's live `from` rule need r (same table; for a `to NET`
- * rule, an address inside NET)? */
-static bool rule_owned(const struct stale_ctx *ctx, const struct krule *r)
-{
-	for (size_t j = 0; j < ctx->ntables; j++)
-		if (ctx->tables[j] == r->table && ctx->full[j])
-			return true;
-	for (size_t j = 0; j < ctx->nothers; j++)
-		if (ctx->others[j].table == r->table &&
-		    (!r->dst_len || rule_to_holds(r, &ctx->others[j].src)))
-			return true;
-	return false;
-}
-
-/* One of our address's `from` rules into another table than ours: the
- * table of a run that died. */
-static void stale_from(struct stale_ctx *ctx, const struct krule *r)
-{
-	if (rule_is_from(r, ctx->o->pref_from) && r->table != ctx->table &&
-	    !memcmp(r->src.bytes, ctx->o->addr.bytes, addr_len(r->family)) && ctx->ntables < STALE_MAX) {
-		ctx->tables[ctx->ntables++] = r->table;
-		ctx->found[ctx->nfound++] = *r;
-	}
-}
-
-/* In one of those tables: another address's `from` rule (it owns the
- * table's shared rules), or a shared rule (a leftover unless owned). */
-static void stale_shared(struct stale_ctx *ctx, const struct krule *r)
-{
-	size_t i;
-
-	for (i = 0; i < ctx->ntables && ctx->tables[i] != r->table; i++)
-		;
-	if (i == ctx->ntables)
-		return;
-	if (rule_is_from(r, ctx->o->pref_from)) {
-		if (!memcmp(r->src.bytes, ctx->o->addr.bytes, addr_len(r->family)))
-			return;
-		if (ctx->nothers < STALE_MAX)
-			ctx->others[ctx->nothers++] = *r;
-		else
-			ctx->full[i] = true;
-	} else if (rule_is_shared(r, ctx->o) && ctx->nfound < STALE_MAX) {
-		ctx->found[ctx->nfound++] = *r;
-	}
-}
-
 size_t rules_stale(const struct cli_opts *o, uint32_t table, const struct krule *rules, size_t n,
 		   struct krule *del, size_t max)
 {
-	struct stale_ctx *ctx = calloc(1, sizeof(*ctx));
+	const struct engine_prefs prefs = { .from = o->pref_from, .to = o->pref_to, .iif = o->pref_iif,
+					    .fwmark = o->fwmark_pref, .guard = o->pref_to - 1 };
+	struct leftover *lo = malloc(sizeof(*lo));
 	size_t ndel = 0;
 
-	if (!ctx)
+	if (!lo)
 		return 0;
-	ctx->o = o;
-	ctx->table = table;
-	for (size_t i = 0; i < n; i++)
-		if (rules[i].family == o->family && rules[i].proto == RTPROT_RTALLOC)
-			stale_from(ctx, &rules[i]);
-	for (size_t i = 0; ctx->ntables && i < n; i++)
-		if (rules[i].family == o->family && rules[i].proto == RTPROT_RTALLOC)
-			stale_shared(ctx, &rules[i]);
-	for (size_t i = 0; i < ctx->nfound && ndel < max; i++) {
-		const struct krule *r = &ctx->found[i];
-
-		if (rule_is_from(r, o->pref_from) || !rule_owned(ctx, r))
-			del[ndel++] = *r;
-	}
-	free(ctx);
+	if (leftover_find(&prefs, o->family, &o->addr, table, rules, n, lo) == 0)
+		for (; ndel < lo->ndel && ndel < max; ndel++)
+			del[ndel] = lo->del[ndel];
+	free(lo);
 	return ndel;
 }
 

@@ -9,6 +9,7 @@
 #include <linux/rtnetlink.h>
 
 #include "engine.h"
+#include "leftover.h"
 
 /* Fight-loop brake: an uplink changed by more than FIX_MAX passes within
  * FIX_WINDOW_MS is left alone for FIX_HOLD_MS (someone keeps undoing us). */
@@ -55,6 +56,7 @@ void engine_free(struct engine *e)
 		}
 	free(e->tables);
 	free(e->stale);
+	free(e->claims);
 	kplan_free(&e->plan);
 	memset(e, 0, sizeof(*e));
 }
@@ -844,10 +846,35 @@ void engine_rescan(struct engine *e)
 	e->all_dirty = true;
 }
 
+int engine_claim_leftovers(struct engine *e, uint8_t family, const struct inet_addr *addr, uint32_t keep)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < e->nclaims; i++)
+		if (e->claims[i].family == family &&
+		    !memcmp(e->claims[i].addr.bytes, addr->bytes, addr_len(family)))
+			break;
+	if (i == e->nclaims) {
+		ret = kobj_grow((void **)&e->claims, &e->capclaims, e->nclaims, sizeof(*e->claims));
+		if (ret < 0)
+			return ret;
+		e->nclaims++;
+	}
+	e->claims[i] = (struct engine_claim){ .family = family, .addr = *addr, .keep = keep };
+	return 0;
+}
+
 void engine_set_table(struct engine *e, struct uplink *u, uint32_t table)
 {
 	if (u->table == table)
 		return;
+	/* The crashed run's table was not given back: its `from A` rule,
+	 * first at its pref, would keep A's traffic there. */
+	if (!u->table && table && u->adopt && table != u->adopt && !e->routes_only) {
+		engine_claim_leftovers(e, u->key.family, &u->key.addr, table);
+		u->adopt = 0;
+	}
 	if (u->table)
 		stale_add(e, u->key.family, u->table);
 	/* A table we were given is no longer stale. */
@@ -1360,6 +1387,95 @@ static bool move_pending(const struct engine *e, struct engine_table s)
 	return false;
 }
 
+/* A claim waits while its address's uplink with the kept table is not
+ * installed: the new table is selected before the old one goes. */
+static bool claim_waits(const struct engine *e, const struct engine_claim *c)
+{
+	for (size_t i = 0; c->keep && i < e->nup; i++) {
+		const struct uplink *u = e->up[i];
+
+		if (u->key.family == c->family && u->table == c->keep && !u->foreign && !u->installed &&
+		    !memcmp(u->key.addr.bytes, c->addr.bytes, addr_len(c->family)))
+			return true;
+	}
+	return false;
+}
+
+/* c's leftovers (leftover.h) out of the kernel: whole tables join the stale
+ * ones (emptied in this pass), the other rules go now.  In a table one of
+ * our uplinks holds, only c's `from` rules go: the holder's rules may just
+ * not be in place yet. */
+static int claim_apply(struct engine *e, const struct engine_claim *c)
+{
+	struct krule_set ours = { 0 }, sel = { 0 };
+	struct leftover *lo = malloc(sizeof(*lo));
+	char a[INET6_ADDRSTRLEN], what[96];
+	size_t nwhole = 0;
+	int ret = lo ? 0 : -ENOMEM;
+
+	addr_str(&c->addr, a, sizeof(a));
+	for (size_t b = 0; ret == 0 && b < e->captables; b++)
+		for (const struct etable *t = e->tables[b]; ret == 0 && t; t = t->next)
+			for (size_t i = 0; t->family == c->family && ret == 0 && i < t->rules.n; i++)
+				ret = krule_set_add(&ours, &t->rules.v[i]);
+	if (ret == 0)
+		ret = leftover_find(&e->prefs, c->family, &c->addr, c->keep, ours.v, ours.n, lo);
+	for (size_t i = 0; ret == 0 && i < lo->nwhole; i++) {
+		const struct etable *t = table_find(e, c->family, lo->whole[i]);
+
+		if (t && t->users)
+			continue;
+		ret = stale_add(e, c->family, lo->whole[i]);
+		nwhole++;
+	}
+	for (size_t i = 0; ret == 0 && i < lo->ndel; i++) {
+		const struct krule *r = &lo->del[i];
+		const struct etable *t = table_find(e, c->family, r->table);
+
+		if (t && t->stale)
+			continue;	/* emptied whole */
+		if (t && t->users && !leftover_is_from(&e->prefs, r))
+			continue;
+		ret = krule_set_add(&sel, r);
+	}
+	if (ret == 0 && (sel.n || nwhole))
+		log_msg(LOG_NOTICE,
+			"%s: a previous run's leftovers: emptying %zu table(s), deleting %zu rule(s)", a,
+			nwhole, sel.n);
+	kplan_reset(&e->plan);
+	if (ret == 0 && sel.n)
+		ret = reconcile(&no_rules, &no_routes, &sel, &no_routes, &e->plan);
+	if (ret == 0 && e->plan.n) {
+		snprintf(what, sizeof(what), "leftovers of %s", a);
+		ret = plan_apply(e, what);
+	}
+	krule_set_free(&ours);
+	krule_set_free(&sel);
+	free(lo);
+	return ret;
+}
+
+static int claims_pass(struct engine *e)
+{
+	int ret, first = 0;
+
+	for (size_t i = 0; i < e->nclaims;) {
+		if (claim_waits(e, &e->claims[i])) {
+			i++;
+			continue;
+		}
+		ret = claim_apply(e, &e->claims[i]);
+		if (ret < 0 && !first)
+			first = ret;
+		/* A refusal is logged, and not retried for ever. */
+		if (ret == -ENOMEM || (ret < 0 && e->resync))
+			i++;
+		else
+			e->claims[i] = e->claims[--e->nclaims];
+	}
+	return first;
+}
+
 static void drop_cb(const struct kevent *ev, void *data)
 {
 	(void)ev;
@@ -1409,6 +1525,8 @@ int engine_pass(struct engine *e, uint64_t now)
 	e->all_dirty = false;
 	for (size_t i = 0; i < e->nlinks; i++)
 		e->links[i].dirty = false;
+	if (!e->routes_only)
+		claims_pass(e);
 	for (size_t i = 0; i < e->nstale;) {
 		if (move_pending(e, e->stale[i]))
 			i++;

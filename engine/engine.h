@@ -116,6 +116,13 @@ struct engine_table {
 	uint32_t table;
 };
 
+/* An address whose dead runs' leftovers go (engine_claim_leftovers). */
+struct engine_claim {
+	uint8_t family;
+	struct inet_addr addr;
+	uint32_t keep;			/* its table now (0: none) */
+};
+
 struct engine_stats {
 	unsigned long passes, changes, restored, events, relevant, resyncs;
 	unsigned long routes_added;	/* to tables already installed */
@@ -145,6 +152,8 @@ struct engine {
 	size_t capuindex;
 	struct engine_table *stale;	/* tables to empty: moved from, claimed */
 	size_t nstale, capstale;
+	struct engine_claim *claims;	/* addresses' leftovers to remove */
+	size_t nclaims, capclaims;
 
 	/* Addresses of managed links deleted lately: one coming back has
 	 * had the routes using it flushed by the kernel without events. */
@@ -182,7 +191,9 @@ int engine_pass(struct engine *e, uint64_t now_ms);
  * go).  A change of table moves rules and routes at the next pass: the new
  * table is filled and selected before the old one is emptied.  A new table
  * the kernel refuses leaves the old one whole; the pass that gets the new
- * one in empties it. */
+ * one in empties it.  A first table other than u->adopt (the server did not
+ * give the crashed run's back) claims u's address's leftovers
+ * (engine_claim_leftovers) and clears u->adopt. */
 void engine_set_table(struct engine *e, struct uplink *u, uint32_t table);
 /* The owner's routes for u changed (or u->given now points at them):
  * reconcile u at the next pass, as a change, not a restoration. */
@@ -192,6 +203,14 @@ void engine_set_policy(struct engine *e, struct uplink *u, const struct uplink_p
 /* A table known to be ours that no uplink holds (a previous run's): its
  * rules and routes are removed at the next pass. */
 int engine_claim_table(struct engine *e, uint8_t family, uint32_t table);
+/* What dead runs for address addr left (engine/leftover.h): from the next
+ * pass on, once addr's uplink holding keep (0: none) is installed, its
+ * `from addr` rules into other tables go, with each such table whole
+ * (rules and routes) when no other address's `from` rule uses it, else its
+ * shared rules that no other address needs.  engine_set_table() claims
+ * them itself when the table granted is not the one u adopted.  Needs our
+ * rules in the mirror (engine_load).  0 or -ENOMEM. */
+int engine_claim_leftovers(struct engine *e, uint8_t family, const struct inet_addr *addr, uint32_t keep);
 /* The table u moved from (engine_set_table) keeps its rules and routes
  * until the owner claims it (engine_claim_table): an owner that moves some
  * of them itself (routes_only) does so in between. */

@@ -23,6 +23,7 @@ struct world {
 	struct uplink *last_new;
 	unsigned news, gones;
 	uint32_t next_table;
+	uint32_t grant;		/* the server's answer when not 0, whatever was adopted */
 	uint64_t now;
 };
 
@@ -41,7 +42,7 @@ static bool uplink_new(struct engine *e, struct uplink *u)
 	w->news++;
 	w->last_new = u;
 	/* the lease: the adopted table back, else the next one */
-	engine_set_table(e, u, u->adopt ? u->adopt : w->next_table++);
+	engine_set_table(e, u, w->grant ? w->grant : u->adopt ? u->adopt : w->next_table++);
 	return true;
 }
 
@@ -376,6 +377,132 @@ static void test_restart_adopts_without_a_change(void **state)
 	assert_int_equal(kfake_changes(w.k), before);
 	assert_int_equal(rules_of(&w, 10000), 3);
 	world_down(&w);
+}
+
+/* kill -9, and the engine starts again over the kernel its run left. */
+static void world_restart(struct world *w)
+{
+	struct engine again;
+
+	engine_free(&w->e);
+	w->news = 0;
+	engine_init(&again, w->k, &ops, w, "agent");
+	w->e = again;
+	assert_int_equal(engine_load(&w->e), 0);
+	settle(w);
+}
+
+/* Is `from ADDR lookup table` in the kernel? */
+static bool has_from(const struct world *w, const char *addr, uint32_t table)
+{
+	const struct krule_set *s = kfake_rules(w->k);
+	struct inet_addr a;
+
+	addr_parse(AF_INET, addr, &a);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].table == table && s->v[i].pref == KPREF_FROM && s->v[i].src_len == 32 &&
+		    !memcmp(s->v[i].src.bytes, a.bytes, 4))
+			return true;
+	return false;
+}
+
+/* A crashed run's table 10000 is adopted, but the server grants 10001 (it
+ * lost the lease, or gave 10000 away): the table moves, and nothing of
+ * 10000 stays, or its `from A` rule (first at its pref) would keep A's
+ * traffic in a table nobody follows. */
+static void test_restart_granted_another_table(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_up(&w);
+	w.grant = 10001;
+	world_restart(&w);
+	assert_int_equal(w.news, 1);
+	assert_int_equal(w.last_new->table, 10001);
+	assert_int_equal(rules_of(&w, 10001), 3);
+	assert_int_equal(routes_of(&w, 10001), 2);
+	assert_false(has_from(&w, "192.0.2.7", 10000));
+	assert_int_equal(rules_of(&w, 10000), 0);
+	assert_int_equal(routes_of(&w, 10000), 0);
+	/* 192.0.2.0/24's guard: 10001's `to` rule needs it */
+	assert_int_equal(rules_of(&w, KTABLE_MAIN), 1);
+	settle(&w);
+	assert_int_equal(w.e.stats.restored, 0);
+	world_down(&w);
+}
+
+/* The same, but the server gave 10000 to 192.0.2.8 meanwhile, whose
+ * rtalloc added its `from` rule (its `to` and `iif lo` rules are the same
+ * as ours): only our `from` rule goes; its table, rules and routes stay. */
+static void test_restart_granted_another_table_shared(void **state)
+{
+	struct world w;
+	struct krule other = { .family = AF_INET, .pref = KPREF_FROM, .table = 10000, .src_len = 32,
+			       .proto = RTPROT_RTALLOC };
+
+	(void)state;
+	world_up(&w);
+	addr_parse(AF_INET, "192.0.2.8", &other.src);
+	other.dst.family = AF_INET;
+	assert_int_equal(kfake_rule(w.k, &other, false), 0);
+	w.grant = 10001;
+	world_restart(&w);
+	assert_int_equal(w.last_new->table, 10001);
+	assert_int_equal(rules_of(&w, 10001), 3);
+	assert_false(has_from(&w, "192.0.2.7", 10000));
+	assert_true(has_from(&w, "192.0.2.8", 10000));
+	assert_int_equal(rules_of(&w, 10000), 3);	/* from 192.0.2.8, to, iif lo */
+	assert_int_equal(routes_of(&w, 10000), 2);
+	settle(&w);
+	assert_true(has_from(&w, "192.0.2.8", 10000));
+	assert_int_equal(rules_of(&w, 10000), 3);
+	world_down(&w);
+}
+
+/* Is there a guard of ours for net/len in main? */
+static bool has_guard(const struct world *w, const char *net, uint8_t len)
+{
+	const struct krule_set *s = kfake_rules(w->k);
+	struct inet_addr a;
+
+	addr_parse(AF_INET, net, &a);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].table == KTABLE_MAIN && s->v[i].pref == KPREF_GUARD && s->v[i].dst_len == len &&
+		    !memcmp(s->v[i].dst.bytes, a.bytes, 4))
+			return true;
+	return false;
+}
+
+/* The crashed run had a /24, the address is a /16 now: the old `to` rule
+ * goes with its table, and its guard with it, unless another address's
+ * `to` rule (an rtalloc's, table 10008) still needs the guard. */
+static void test_restart_leftover_guard(void **state)
+{
+	struct world w;
+	struct kaddr a24 = addr4("192.0.2.7", 24, 2), a16 = addr4("192.0.2.7", 16, 2);
+	struct krule to = { .family = AF_INET, .pref = KPREF_TO, .table = 10008, .dst_len = 24,
+			    .proto = RTPROT_RTALLOC };
+
+	(void)state;
+	for (int shared = 0; shared < 2; shared++) {
+		world_up(&w);
+		if (shared) {
+			addr_parse(AF_INET, "192.0.2.0", &to.dst);
+			to.src.family = AF_INET;
+			assert_int_equal(kfake_rule(w.k, &to, false), 0);
+		}
+		kfake_addr(w.k, &a24, true);
+		kfake_addr(w.k, &a16, false);
+		w.grant = 10001;
+		world_restart(&w);
+		assert_int_equal(w.last_new->table, 10001);
+		assert_int_equal(rules_of(&w, 10001), 3);
+		assert_int_equal(rules_of(&w, 10000), 0);
+		assert_true(has_guard(&w, "192.0.0.0", 16));
+		assert_true(has_guard(&w, "192.0.2.0", 24) == (bool)shared);
+		world_down(&w);
+	}
 }
 
 static void test_new_table_moves_rules_and_routes(void **state)
@@ -720,6 +847,9 @@ int main(void)
 		cmocka_unit_test(test_lost_events_are_reread),
 		cmocka_unit_test(test_address_gone_leaves_nothing),
 		cmocka_unit_test(test_restart_adopts_without_a_change),
+		cmocka_unit_test(test_restart_granted_another_table),
+		cmocka_unit_test(test_restart_granted_another_table_shared),
+		cmocka_unit_test(test_restart_leftover_guard),
 		cmocka_unit_test(test_new_table_moves_rules_and_routes),
 		cmocka_unit_test(test_refused_rule_leaves_no_half),
 		cmocka_unit_test(test_refused_new_table_keeps_the_old),
