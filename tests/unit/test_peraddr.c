@@ -24,6 +24,7 @@
 struct world {
 	struct kernel *k;
 	struct engine e;
+	const struct kroute_set *given;	/* the owner's routes; NULL: copy main */
 	unsigned news;
 	uint64_t now;
 };
@@ -40,6 +41,7 @@ static bool uplink_new(struct engine *e, struct uplink *u)
 {
 	struct world *w = e->owner;
 
+	u->given = w->given;
 	engine_set_table(e, u, TABLE + w->news++);
 	return true;
 }
@@ -166,13 +168,18 @@ static size_t routes_of(const struct world *w, uint32_t table)
 	return n;
 }
 
-static void set_scope(struct world *w, bool rules_known)
+static void set_scope_main(struct world *w, bool rules_known, bool copy_main)
 {
 	struct engine_scope s = { .family = AF_INET, .ifindex = 2, .rules_known = rules_known,
-				  .copy_main = true };
+				  .copy_main = copy_main };
 
 	assert_int_equal(addr_parse(AF_INET, "192.0.2.7", &s.addr), 0);
 	engine_set_scope(&w->e, &s);
+}
+
+static void set_scope(struct world *w, bool rules_known)
+{
+	set_scope_main(w, rules_known, true);
 }
 
 /* The speed target as a unit test: load plus the first pass read one
@@ -287,6 +294,36 @@ static void test_resync_reads_rules(void **state)
 	host_down(&w);
 }
 
+/* The owner gives the routes (copy_main off): main is neither read nor
+ * followed, only the given routes go in. */
+static void test_given_routes_skip_main(void **state)
+{
+	struct world w;
+	struct kroute_set given = { 0 };
+	struct kroute def = route4(KTABLE_MAIN, "0.0.0.0", 0, "192.0.2.1", 2),
+		      more = route4(KTABLE_MAIN, "203.0.113.0", 24, "192.0.2.254", 2);
+
+	(void)state;
+	assert_int_equal(kroute_set_add(&given, &def), 0);
+	host_up(&w);
+	w.given = &given;
+	set_scope_main(&w, false, false);
+	assert_int_equal(engine_load(&w.e), 0);
+	settle(&w);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_ROUTE), 0);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_RULE), 0);
+	assert_int_equal(routes_of(&w, TABLE), 1);
+	assert_int_equal(rules_of(&w, TABLE), 3);
+	/* a route main gains through the link is not mirrored */
+	assert_int_equal(kfake_route(w.k, &more, false), 0);
+	settle(&w);
+	assert_non_null(engine_link(&w.e, 2));
+	assert_int_equal(engine_link(&w.e, 2)->main.n, 0);
+	assert_int_equal(routes_of(&w, TABLE), 1);
+	host_down(&w);
+	kroute_set_free(&given);
+}
+
 /* The agent's default: no scope reads every link, address, route and
  * rule, and every managed address is an uplink. */
 static void test_unscoped_reads_everything(void **state)
@@ -316,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_rules_known_reads_rules),
 		cmocka_unit_test(test_new_table_is_read_at_the_pass),
 		cmocka_unit_test(test_resync_reads_rules),
+		cmocka_unit_test(test_given_routes_skip_main),
 		cmocka_unit_test(test_unscoped_reads_everything),
 	};
 
