@@ -486,9 +486,62 @@ static bool mirror_link(struct engine *e, const struct klink *k, bool del)
 
 static bool is_guard(const struct engine *e, const struct krule *r);
 
+/* ---- the scope: one uplink's part of the kernel (engine_set_scope) ---- */
+
+void engine_set_scope(struct engine *e, const struct engine_scope *s)
+{
+	e->scope = *s;
+}
+
+static bool scoped(const struct engine *e)
+{
+	return e->scope.family != AF_UNSPEC;
+}
+
+/* A table the engine holds or empties. */
+static bool table_ours(const struct engine *e, uint8_t family, uint32_t table)
+{
+	const struct etable *t = table_find(e, family, table);
+
+	return t && (t->users || t->stale);
+}
+
+/* Is ev's object one the mirror keeps?  Unscoped, every one.  Main's
+ * routes through other links need no check here: the mirror has no such
+ * link (and a multipath route's first nexthop through one must still make
+ * forget_nexthops() run). */
+static bool in_scope(const struct engine *e, const struct kevent *ev)
+{
+	const struct engine_scope *s = &e->scope;
+
+	if (!scoped(e))
+		return true;
+	switch (ev->type) {
+	case KOBJ_LINK:
+		return ev->link.ifindex == s->ifindex;
+	case KOBJ_ADDR:
+		return ev->addr.family == s->family && ev->addr.ifindex == s->ifindex &&
+		       !memcmp(ev->addr.addr.bytes, s->addr.bytes, addr_len(s->family));
+	case KOBJ_ROUTE:
+		if (ev->route.family != s->family)
+			return false;
+		if (ev->route.table == KTABLE_MAIN)
+			return s->copy_main;
+		return table_ours(e, ev->route.family, ev->route.table);
+	case KOBJ_RULE:
+		/* main's: the guards, shared by every uplink of a network */
+		return ev->rule.family == s->family &&
+		       (s->rules_known || ev->rule.table == KTABLE_MAIN ||
+			table_ours(e, ev->rule.family, ev->rule.table));
+	}
+	return false;
+}
+
 /* Returns true when a pass is due. */
 static bool mirror_event(struct engine *e, const struct kevent *ev)
 {
+	if (!in_scope(e, ev))
+		return false;
 	switch (ev->type) {
 	case KOBJ_LINK:
 		return mirror_link(e, &ev->link, ev->del);
@@ -555,6 +608,63 @@ static void load_cb(const struct kevent *ev, void *data)
 	mirror_event(data, ev);
 }
 
+/* Scoped: the routes of each table the engine holds or empties, one
+ * filtered dump per table; all: every such table, else those not read yet
+ * (a table that entered since the last pass). */
+static int load_tables(struct engine *e, bool all)
+{
+	struct engine_table *want = NULL;
+	size_t n = 0, cap = 0;
+	int ret = 0;
+
+	if (!scoped(e))
+		return 0;
+	/* Listed first: a dump must not walk the hash it fills. */
+	for (size_t b = 0; b < e->captables; b++)
+		for (struct etable *t = e->tables[b]; t; t = t->next) {
+			if (!(t->users || t->stale) || (t->loaded && !all))
+				continue;
+			if (kobj_grow((void **)&want, &cap, n, sizeof(*want)) < 0) {
+				free(want);
+				return -ENOMEM;
+			}
+			want[n++] = (struct engine_table){ .family = t->family, .table = t->table };
+		}
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		struct kfilter f = { .family = want[i].family, .table = want[i].table };
+		struct etable *t;
+
+		ret = kernel_dump(e->k, KOBJ_ROUTE, &f, load_cb, e);
+		t = table_find(e, want[i].family, want[i].table);
+		if (ret == 0 && t)
+			t->loaded = true;
+	}
+	free(want);
+	return ret;
+}
+
+/* Scoped: the link, the addresses of family on it, main's routes through
+ * it (copy_main), our tables' routes, and rules when known or resyncing. */
+static int load_scope(struct engine *e)
+{
+	const struct engine_scope *s = &e->scope;
+	struct kfilter link = { .ifindex = s->ifindex },
+		       addrs = { .family = s->family, .ifindex = s->ifindex },
+		       main = { .family = s->family, .ifindex = s->ifindex, .table = KTABLE_MAIN },
+		       rules = { .family = s->family };
+	int ret = kernel_dump(e->k, KOBJ_LINK, &link, load_cb, e);
+
+	if (ret == 0)
+		ret = kernel_dump(e->k, KOBJ_ADDR, &addrs, load_cb, e);
+	if (ret == 0 && s->copy_main)
+		ret = kernel_dump(e->k, KOBJ_ROUTE, &main, load_cb, e);
+	if (ret == 0)
+		ret = load_tables(e, true);
+	if (ret == 0 && (s->rules_known || e->resync))
+		ret = kernel_dump(e->k, KOBJ_RULE, &rules, load_cb, e);
+	return ret;
+}
+
 int engine_load(struct engine *e)
 {
 	static const enum kobj_type order[] = { KOBJ_LINK, KOBJ_ADDR, KOBJ_ROUTE, KOBJ_RULE };
@@ -569,9 +679,18 @@ int engine_load(struct engine *e)
 		kroute_set_free(&e->links[i].main);
 	e->nlinks = e->naddrs = 0;
 	for (size_t i = 0; i < e->captables; i++)
-		for (struct etable *t = e->tables[i]; t; t = t->next)
+		for (struct etable *t = e->tables[i]; t; t = t->next) {
 			t->rules.n = t->routes.n = 0;
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+			t->loaded = false;
+		}
+	if (scoped(e)) {
+		ret = load_scope(e);
+		if (ret < 0) {
+			free(old);
+			return ret;
+		}
+	}
+	for (size_t i = 0; !scoped(e) && i < sizeof(order) / sizeof(order[0]); i++) {
 		ret = kernel_dump(e->k, order[i], NULL, load_cb, e);
 		if (ret < 0) {
 			free(old);
@@ -1507,6 +1626,10 @@ int engine_pass(struct engine *e, uint64_t now)
 		if (ret < 0)
 			goto cleanup;
 	}
+	/* Scoped: tables that came in since the last pass are read first. */
+	ret = load_tables(e, false);
+	if (ret < 0)
+		goto cleanup;
 	/* A refused guard: the pass fails, and the owner tries again soon. */
 	gret = guards_pass(e, true);
 	for (size_t i = 0; i < e->nup; i++) {

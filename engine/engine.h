@@ -86,6 +86,26 @@ struct etable {
 	struct kroute_set routes;
 	struct uplink *users;
 	bool stale;			/* in engine.stale */
+	bool loaded;			/* scoped: its routes were read */
+};
+
+/* What of the kernel an engine over one uplink (a per-address rtalloc)
+ * reads and mirrors; family AF_UNSPEC (the default, the agent's) is
+ * everything.  Scoped, the engine reads the one link and the addresses of
+ * family on it, and mirrors only the entries of addr (a thousand other
+ * addresses on the link cost no memory); routes table by table (the
+ * kernel filters them), only those of the tables it holds or empties
+ * (a table that enters through engine_set_table or engine_claim_table is
+ * read at the next pass), and main's routes through the link only with
+ * copy_main; rules of family only with rules_known, or on a resync (after
+ * lost events), else only the guards' and its tables' rules it sees come
+ * and go.  Objects out of scope that events bring are not mirrored. */
+struct engine_scope {
+	uint8_t family;
+	int ifindex;
+	struct inet_addr addr;
+	bool rules_known;		/* read every rule of family at load */
+	bool copy_main;			/* mirror main's routes through the link */
 };
 
 struct engine;
@@ -166,6 +186,7 @@ struct engine {
 	 * or removes a rule then. */
 	bool routes_only;
 	uint64_t next_due_ms;		/* a held uplink wants a pass then (0: none) */
+	struct engine_scope scope;	/* engine_set_scope(); zero: everything */
 	struct kplan plan;
 	struct ratelimit rl;
 	struct engine_stats stats;
@@ -177,7 +198,11 @@ void engine_init(struct engine *e, struct kernel *k, const struct engine_ops *op
 void engine_free(struct engine *e);
 int engine_set_forward(struct engine *e, const char (*ifnames)[IFNAMSIZ], size_t n);
 
-/* Reads the kernel's whole state (start, or after events were lost). */
+/* Narrows what the engine reads and mirrors to one uplink (struct
+ * engine_scope), before engine_load.  Not called: everything. */
+void engine_set_scope(struct engine *e, const struct engine_scope *s);
+/* Reads the kernel's state, the scope's part of it (start, or after
+ * events were lost). */
 int engine_load(struct engine *e);
 /* Reads pending events into the mirror: 1 when a pass is due, 0 when
  * nothing that matters changed, -errno.  Lost events (ENOBUFS) re-read

@@ -1,0 +1,361 @@
+/* Unit tests for the engine over one uplink (a per-address rtalloc's
+ * scope, engine_set_scope) over the fake kernel: what it reads of a host
+ * with a thousand other tables and addresses, and that the agent's
+ * default, no scope, still reads everything. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <linux/rtnetlink.h>
+
+#include "engine.h"
+#include "kernel_fake.h"
+
+#define FOREIGN 1000		/* other tables, and other addresses */
+#define FOREIGN_TABLE 20000	/* the first of them */
+#define TABLE 10000		/* ours */
+
+struct world {
+	struct kernel *k;
+	struct engine e;
+	const struct kroute_set *given;	/* the owner's routes; NULL: copy main */
+	unsigned news;
+	uint64_t now;
+};
+
+static bool manage(struct engine *e, int family, const char *ifname, struct uplink_policy *pol)
+{
+	(void)e;
+	(void)family;
+	(void)pol;
+	return fnmatch("wan*", ifname, 0) == 0;
+}
+
+static bool uplink_new(struct engine *e, struct uplink *u)
+{
+	struct world *w = e->owner;
+
+	u->given = w->given;
+	engine_set_table(e, u, TABLE + w->news++);
+	return true;
+}
+
+static const struct engine_ops ops = { .manage = manage, .uplink_new = uplink_new };
+
+static struct kaddr addr4(const char *a, uint8_t len, int ifindex)
+{
+	struct kaddr x = { .family = AF_INET, .ifindex = ifindex, .prefixlen = len };
+
+	assert_int_equal(addr_parse(AF_INET, a, &x.addr), 0);
+	return x;
+}
+
+static struct kroute route4(uint32_t table, const char *dst, uint8_t len, const char *gw, int oif)
+{
+	struct kroute r = { .family = AF_INET, .table = table, .dst_len = len, .oif = oif,
+			    .type = RTN_UNICAST, .proto = table == KTABLE_MAIN ? RTPROT_BOOT : RTPROT_RTALLOC,
+			    .scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK };
+
+	assert_int_equal(addr_parse(AF_INET, dst, &r.dst), 0);
+	if (gw)
+		assert_int_equal(addr_parse(AF_INET, gw, &r.gw), 0);
+	return r;
+}
+
+static struct krule rule4(uint32_t pref, uint32_t table)
+{
+	return (struct krule){ .family = AF_INET, .pref = pref, .table = table, .proto = RTPROT_RTALLOC,
+			       .src.family = AF_INET, .dst.family = AF_INET };
+}
+
+static void drop_cb(const struct kevent *ev, void *data)
+{
+	(void)ev;
+	(void)data;
+}
+
+/* A busy host: wan0 (2) with our address 192.0.2.7/24 and a second one
+ * (192.0.2.8), lan1 (3) with FOREIGN addresses, wan1 (4), and FOREIGN
+ * tables of other rtallocs (3 rules and a route each, through wan1). */
+static void host_up(struct world *w)
+{
+	struct kaddr ours = addr4("192.0.2.7", 24, 2), other = addr4("192.0.2.8", 24, 2);
+	struct kroute net = route4(KTABLE_MAIN, "192.0.2.0", 24, NULL, 2),
+		      def = route4(KTABLE_MAIN, "0.0.0.0", 0, "192.0.2.1", 2),
+		      net1 = route4(KTABLE_MAIN, "198.51.100.0", 24, NULL, 4);
+
+	memset(w, 0, sizeof(*w));
+	assert_int_equal(kernel_fake_open(&w->k), 0);
+	assert_int_equal(kfake_link(w->k, 1, "lo", true), 0);
+	assert_int_equal(kfake_link(w->k, 2, "wan0", true), 0);
+	assert_int_equal(kfake_link(w->k, 3, "lan1", true), 0);
+	assert_int_equal(kfake_link(w->k, 4, "wan1", true), 0);
+	assert_int_equal(kfake_addr(w->k, &ours, false), 0);
+	assert_int_equal(kfake_addr(w->k, &other, false), 0);
+	assert_int_equal(kfake_route(w->k, &net, false), 0);
+	assert_int_equal(kfake_route(w->k, &def, false), 0);
+	assert_int_equal(kfake_route(w->k, &net1, false), 0);
+	for (unsigned i = 0; i < FOREIGN; i++) {
+		char a[INET_ADDRSTRLEN];
+		struct kaddr lan;
+		struct kroute r = route4(FOREIGN_TABLE + i, "0.0.0.0", 0, "198.51.100.1", 4);
+		struct krule from = rule4(KPREF_FROM, FOREIGN_TABLE + i), iif = rule4(KPREF_IIF, FOREIGN_TABLE + i),
+			     to = rule4(KPREF_TO, FOREIGN_TABLE + i);
+
+		snprintf(a, sizeof(a), "10.%u.%u.1", i / 250, i % 250);
+		lan = addr4(a, 24, 3);
+		assert_int_equal(kfake_addr(w->k, &lan, false), 0);
+		from.src = lan.addr;
+		from.src_len = 32;
+		snprintf(iif.iif, sizeof(iif.iif), "lo");
+		to.dst = lan.addr;
+		to.dst.bytes[3] = 0;
+		to.dst_len = 24;
+		assert_int_equal(kfake_rule(w->k, &from, false), 0);
+		assert_int_equal(kfake_rule(w->k, &iif, false), 0);
+		assert_int_equal(kfake_rule(w->k, &to, false), 0);
+		assert_int_equal(kfake_route(w->k, &r, false), 0);
+	}
+	/* What was made before the engine came is no event to it. */
+	while (kernel_events(w->k, drop_cb, NULL) == -ENOBUFS)
+		;
+	engine_init(&w->e, w->k, &ops, w, "rtalloc");
+}
+
+static void host_down(struct world *w)
+{
+	engine_free(&w->e);
+	kernel_close(w->k);
+}
+
+/* What the owner does between event bursts. */
+static void settle(struct world *w)
+{
+	for (int i = 0; i < 10; i++) {
+		int due = engine_read_events(&w->e);
+
+		assert_true(due >= 0);
+		w->now += 100;
+		assert_int_equal(engine_pass(&w->e, w->now), 0);
+		if (!due && i)
+			break;
+	}
+}
+
+static size_t rules_of(const struct world *w, uint32_t table)
+{
+	const struct krule_set *s = kfake_rules(w->k);
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		n += s->v[i].table == table;
+	return n;
+}
+
+static size_t routes_of(const struct world *w, uint32_t table)
+{
+	const struct kroute_set *s = kfake_routes(w->k);
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		n += s->v[i].table == table;
+	return n;
+}
+
+static void set_scope_main(struct world *w, bool rules_known, bool copy_main)
+{
+	struct engine_scope s = { .family = AF_INET, .ifindex = 2, .rules_known = rules_known,
+				  .copy_main = copy_main };
+
+	assert_int_equal(addr_parse(AF_INET, "192.0.2.7", &s.addr), 0);
+	engine_set_scope(&w->e, &s);
+}
+
+static void set_scope(struct world *w, bool rules_known)
+{
+	set_scope_main(w, rules_known, true);
+}
+
+/* The speed target as a unit test: load plus the first pass read one
+ * link, one address, main's two routes through it, and no rule. */
+static void test_load_is_scoped(void **state)
+{
+	struct world w;
+	struct inet_addr other, lan;
+
+	(void)state;
+	host_up(&w);
+	set_scope(&w, false);
+	assert_int_equal(engine_load(&w.e), 0);
+	w.now += 100;
+	assert_int_equal(engine_pass(&w.e, w.now), 0);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_LINK), 1);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_ADDR), 2);	/* the kernel filters by link only */
+	assert_int_equal(kfake_dumped(w.k, KOBJ_RULE), 0);
+	/* main's 2 through wan0, and our table (empty before the pass) */
+	assert_int_equal(kfake_dumped(w.k, KOBJ_ROUTE), 2);
+	/* one uplink, ours: the other address of wan0 is not mirrored */
+	assert_int_equal(w.news, 1);
+	assert_int_equal(w.e.nup, 1);
+	assert_int_equal(w.e.naddrs, 1);
+	assert_int_equal(addr_parse(AF_INET, "192.0.2.8", &other), 0);
+	assert_int_equal(addr_parse(AF_INET, "10.0.0.1", &lan), 0);
+	assert_null(engine_addr(&w.e, &other));
+	assert_null(engine_addr(&w.e, &lan));
+	assert_int_equal(w.e.nlinks, 1);
+	assert_int_equal(w.e.ntables, 2);	/* ours, and main's (the guard) */
+	/* and it works: rules, guard and main's copy in our table */
+	assert_int_equal(rules_of(&w, TABLE), 3);
+	assert_int_equal(routes_of(&w, TABLE), 2);
+	settle(&w);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_RULE), 0);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_ROUTE), 2);
+	/* the others' are untouched */
+	assert_int_equal(rules_of(&w, FOREIGN_TABLE + 7), 3);
+	assert_int_equal(routes_of(&w, FOREIGN_TABLE + 7), 1);
+	host_down(&w);
+}
+
+/* rules_known: the family's rules are read once, the others' tables'
+ * routes still are not. */
+static void test_rules_known_reads_rules(void **state)
+{
+	struct world w;
+
+	(void)state;
+	host_up(&w);
+	set_scope(&w, true);
+	assert_int_equal(engine_load(&w.e), 0);
+	settle(&w);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_RULE), 3 * FOREIGN);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_ROUTE), 2);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_LINK), 1);
+	assert_int_equal(w.news, 1);
+	assert_int_equal(rules_of(&w, TABLE), 3);
+	host_down(&w);
+}
+
+/* A table that enters later (a lease) is read at the next pass, with its
+ * table filter: a leftover route in it is known, and goes. */
+static void test_new_table_is_read_at_the_pass(void **state)
+{
+	struct world w;
+	struct kroute left = route4(TABLE + 1, "203.0.113.0", 24, "192.0.2.1", 2);
+
+	(void)state;
+	host_up(&w);
+	set_scope(&w, false);
+	assert_int_equal(engine_load(&w.e), 0);
+	settle(&w);
+	assert_int_equal(kfake_route(w.k, &left, false), 0);
+	while (kernel_events(w.k, drop_cb, NULL) == -ENOBUFS)
+		;
+	engine_set_table(&w.e, w.e.up[0], TABLE + 1);
+	settle(&w);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_ROUTE), 2 + 1);
+	assert_int_equal(routes_of(&w, TABLE + 1), 2);
+	assert_int_equal(rules_of(&w, TABLE + 1), 3);
+	assert_int_equal(rules_of(&w, TABLE), 0);
+	assert_int_equal(routes_of(&w, TABLE), 0);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_RULE), 0);
+	host_down(&w);
+}
+
+/* Lost events while scoped: the resync reads the family's rules (a rule
+ * deleted meanwhile comes back), still only our link and tables. */
+static void test_resync_reads_rules(void **state)
+{
+	struct world w;
+	struct krule from = rule4(KPREF_FROM, TABLE);
+
+	(void)state;
+	host_up(&w);
+	set_scope(&w, false);
+	assert_int_equal(engine_load(&w.e), 0);
+	settle(&w);
+	assert_int_equal(addr_parse(AF_INET, "192.0.2.7", &from.src), 0);
+	from.src_len = 32;
+	kfake_overflow(w.k);
+	assert_int_equal(kfake_rule(w.k, &from, true), 0);
+	assert_int_equal(rules_of(&w, TABLE), 2);
+	settle(&w);
+	assert_int_equal(rules_of(&w, TABLE), 3);
+	/* the others', our 2 left and the guard */
+	assert_int_equal(kfake_dumped(w.k, KOBJ_RULE), 3 * FOREIGN + 2 + 1);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_LINK), 2);
+	assert_int_equal(w.e.nlinks, 1);
+	assert_int_equal(w.e.naddrs, 1);
+	host_down(&w);
+}
+
+/* The owner gives the routes (copy_main off): main is neither read nor
+ * followed, only the given routes go in. */
+static void test_given_routes_skip_main(void **state)
+{
+	struct world w;
+	struct kroute_set given = { 0 };
+	struct kroute def = route4(KTABLE_MAIN, "0.0.0.0", 0, "192.0.2.1", 2),
+		      more = route4(KTABLE_MAIN, "203.0.113.0", 24, "192.0.2.254", 2);
+
+	(void)state;
+	assert_int_equal(kroute_set_add(&given, &def), 0);
+	host_up(&w);
+	w.given = &given;
+	set_scope_main(&w, false, false);
+	assert_int_equal(engine_load(&w.e), 0);
+	settle(&w);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_ROUTE), 0);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_RULE), 0);
+	assert_int_equal(routes_of(&w, TABLE), 1);
+	assert_int_equal(rules_of(&w, TABLE), 3);
+	/* a route main gains through the link is not mirrored */
+	assert_int_equal(kfake_route(w.k, &more, false), 0);
+	settle(&w);
+	assert_non_null(engine_link(&w.e, 2));
+	assert_int_equal(engine_link(&w.e, 2)->main.n, 0);
+	assert_int_equal(routes_of(&w, TABLE), 1);
+	host_down(&w);
+	kroute_set_free(&given);
+}
+
+/* The agent's default: no scope reads every link, address, route and
+ * rule, and every managed address is an uplink. */
+static void test_unscoped_reads_everything(void **state)
+{
+	struct world w;
+
+	(void)state;
+	host_up(&w);
+	assert_int_equal(engine_load(&w.e), 0);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_LINK), 4);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_ADDR), 2 + FOREIGN);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_ROUTE), 3 + FOREIGN);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_RULE), 3 * FOREIGN);
+	assert_int_equal(w.e.naddrs, 2 + FOREIGN);
+	assert_int_equal(w.e.nlinks, 4);
+	settle(&w);
+	assert_int_equal(w.news, 2);	/* both of wan0's */
+	assert_int_equal(rules_of(&w, TABLE), 3);
+	assert_int_equal(rules_of(&w, TABLE + 1), 3);
+	host_down(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_load_is_scoped),
+		cmocka_unit_test(test_rules_known_reads_rules),
+		cmocka_unit_test(test_new_table_is_read_at_the_pass),
+		cmocka_unit_test(test_resync_reads_rules),
+		cmocka_unit_test(test_given_routes_skip_main),
+		cmocka_unit_test(test_unscoped_reads_everything),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
