@@ -117,6 +117,7 @@ static void event_one(const struct kevent *ev, void *data)
 			w->cb(w, WATCH_RULE_DELETED, "rule deleted");
 		break;
 	case KOBJ_ROUTE:
+	case KOBJ_NEXTHOP:
 		break;
 	}
 }

@@ -533,6 +533,8 @@ static bool in_scope(const struct engine *e, const struct kevent *ev)
 		return ev->rule.family == s->family &&
 		       (s->rules_known || ev->rule.table == KTABLE_MAIN ||
 			table_ours(e, ev->rule.family, ev->rule.table));
+	case KOBJ_NEXTHOP:	/* never an event */
+		break;
 	}
 	return false;
 }
@@ -599,6 +601,8 @@ static bool mirror_event(struct engine *e, const struct kevent *ev)
 		if (ev->del && is_guard(e, &ev->rule))
 			return true;
 		return mark_table(e, ev->rule.family, ev->rule.table);
+	case KOBJ_NEXTHOP:	/* never an event */
+		break;
 	}
 	return false;
 }

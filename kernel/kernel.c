@@ -9,6 +9,7 @@
 
 #include <linux/fib_rules.h>
 #include <linux/if_addr.h>
+#include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
 
 #include "kernel.h"
@@ -58,6 +59,43 @@ static int knl_dump(struct kernel *k, enum kobj_type type, const struct kfilter 
 	return 0;
 }
 
+/* Room for change c's message: a nexthop group or a multipath route
+ * grows with its members. */
+static size_t change_size(const struct kchange *c)
+{
+	if (c->type == KOBJ_NEXTHOP)
+		return KMSG_MAX + c->nh.ngroup * sizeof(struct nexthop_grp);
+	if (c->type == KOBJ_ROUTE && c->whole)
+		return KMSG_MAX + c->nmp * (sizeof(struct rtnexthop) + MNL_ATTR_HDRLEN + 16);
+	return KMSG_MAX;
+}
+
+/* Change c into nlh (its header put, seq and flags set), by the one
+ * builder of its object. */
+static void change_put(struct nlmsghdr *nlh, const struct kchange *c)
+{
+	switch (c->type) {
+	case KOBJ_NEXTHOP:
+		kmsg_change_head(nlh, KOBJ_NEXTHOP, c->add, true);
+		knhobj_put(nlh, &c->nh, c->add);
+		return;
+	case KOBJ_ROUTE:
+		/* IPv4 keeps one route per key: replace it.  IPv6 would
+		 * replace a sibling; the engine deletes first.  A route
+		 * written whole replaces in both. */
+		kmsg_change_head(nlh, KOBJ_ROUTE, c->add, c->whole || c->route.family == AF_INET);
+		if (c->add && c->whole && c->nmp > 1)
+			kroute_put_multipath(nlh, &c->route, c->mp, c->nmp);
+		else
+			kroute_put(nlh, &c->route, c->add);
+		return;
+	default:
+		kmsg_change_head(nlh, KOBJ_RULE, c->add, false);
+		krule_put(nlh, &c->rule);
+		return;
+	}
+}
+
 /* Sends changes [0, n) (n <= KBATCH_MAX) in one sendmsg, waits for every
  * ACK.  errs as in kernel_ops.apply. */
 static int knl_batch(struct knl *kn, const struct kchange *c, size_t n, int *errs)
@@ -69,22 +107,18 @@ static int knl_batch(struct knl *kn, const struct kchange *c, size_t n, int *err
 	bool seen[KBATCH_MAX] = { false };
 	int ret = 0;
 
-	buf = malloc(n * KMSG_MAX);
+	for (size_t i = 0; i < n; i++)
+		len += change_size(&c[i]);
+	buf = calloc(1, len);
 	if (!buf)
 		return -ENOMEM;
+	len = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf + len);
-		bool route = c[i].type == KOBJ_ROUTE;
 
 		nlh->nlmsg_seq = ++nl->seq;
 		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-		/* IPv4 keeps one route per key: replace it.  IPv6 would
-		 * replace a sibling; the engine deletes first. */
-		kmsg_change_head(nlh, c[i].type, c[i].add, route && c[i].route.family == AF_INET);
-		if (route)
-			kroute_put(nlh, &c[i].route, c[i].add);
-		else
-			krule_put(nlh, &c[i].rule);
+		change_put(nlh, &c[i]);
 		len += MNL_ALIGN(nlh->nlmsg_len);
 		errs[i] = 0;
 	}

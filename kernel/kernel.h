@@ -16,6 +16,7 @@ enum kobj_type {
 	KOBJ_ADDR,
 	KOBJ_ROUTE,
 	KOBJ_RULE,
+	KOBJ_NEXTHOP,	/* a nexthop object: changed (kchange), never dumped nor an event */
 };
 
 /* One object from a dump or an event; del: it is gone (RTM_DEL*). */
@@ -38,14 +39,29 @@ struct kevent {
 
 typedef void (*kernel_cb)(const struct kevent *ev, void *data);
 
-/* One change to make: add (or replace) or delete a route or a rule. */
+/* One change to make: add (or replace) or delete a route, a rule or a
+ * nexthop object. */
 struct kchange {
-	enum kobj_type type;		/* KOBJ_ROUTE or KOBJ_RULE */
+	enum kobj_type type;		/* KOBJ_ROUTE, KOBJ_RULE or KOBJ_NEXTHOP */
 	bool add;
 	union {
-		struct kroute route;
+		struct kroute route;	/* route.nh_id: through a nexthop object */
 		struct krule rule;
+		/* Added: creates or replaces the object of its id (a group
+		 * keeps its routes); deleted: only its id counts, and it
+		 * leaves every group, a group left empty goes, and so do the
+		 * routes through what went.  nh.group is the caller's. */
+		struct knhobj nh;
 	};
+	/* A route written whole (rtalloc-track's balance route): added, it
+	 * replaces whatever route of its key (table, dst, metric) was there,
+	 * IPv6 too and multipath included, and carries the nmp nexthops mp[]
+	 * (RTA_MULTIPATH; route's oif and gw unset) when nmp > 1; deleted
+	 * bare (no oif, no gw), it takes every nexthop of it.  Without whole,
+	 * an IPv6 add adds a sibling (the engine deletes first). */
+	bool whole;
+	const struct knexthop *mp;
+	size_t nmp;
 };
 
 /* What a dump asks the kernel for; a NULL filter is everything.  family:

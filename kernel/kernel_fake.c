@@ -10,6 +10,13 @@
 #include "kernel_fake.h"
 
 #define FAKE_LINKS 64
+#define FAKE_NH_MEMBERS 256
+
+/* A nexthop object, its group's members its own. */
+struct fnh {
+	struct knhobj o;
+	struct knhmember m[FAKE_NH_MEMBERS];
+};
 
 struct kfake {
 	struct kernel k;
@@ -19,13 +26,15 @@ struct kfake {
 	size_t naddrs, capaddrs;
 	struct krule_set rules;
 	struct kroute_set routes;
+	struct fnh *nhs;
+	size_t nnhs, capnhs;
 	struct kevent *queue;
 	size_t nq, capq;
 	bool overflow;
 	int fail_err;
 	unsigned fail_n;
 	unsigned long changes;
-	unsigned long dumped[KOBJ_RULE + 1];
+	unsigned long dumped[KOBJ_NEXTHOP + 1];
 };
 
 static struct kfake *kf(const struct kernel *k)
@@ -57,10 +66,98 @@ static void route_event(struct kfake *f, const struct kroute *r, bool del)
 	queue(f, &ev);
 }
 
+static struct fnh *nh_find(struct kfake *f, uint32_t id)
+{
+	for (size_t i = 0; i < f->nnhs; i++)
+		if (f->nhs[i].o.id == id)
+			return &f->nhs[i];
+	return NULL;
+}
+
+/* Object id goes, as in the kernel: the routes through it, and it leaves
+ * every group; a group left empty goes too.  -ENOENT when there is none. */
+static int nh_remove(struct kfake *f, uint32_t id)
+{
+	struct fnh *o = nh_find(f, id);
+
+	if (!o)
+		return -ENOENT;
+	*o = f->nhs[--f->nnhs];
+	for (size_t i = 0; i < f->routes.n;) {
+		if (f->routes.v[i].nh_id == id) {
+			route_event(f, &f->routes.v[i], true);
+			kroute_set_del_at(&f->routes, i);
+		} else {
+			i++;
+		}
+	}
+	for (size_t i = 0; i < f->nnhs; i++) {
+		struct fnh *g = &f->nhs[i];
+		size_t kept = 0;
+
+		if (!g->o.ngroup)
+			continue;
+		for (size_t j = 0; j < g->o.ngroup; j++)
+			if (g->m[j].id != id)
+				g->m[kept++] = g->m[j];
+		g->o.ngroup = kept;
+		if (!kept) {
+			nh_remove(f, g->o.id);
+			i = (size_t)-1;	/* the array moved: again from the start */
+		}
+	}
+	return 0;
+}
+
+/* Adds nexthop object o or replaces the one of its id.  A group names
+ * existing objects that are no groups; a device must be there and up; an
+ * object does not turn from a device into a group or back. */
+static int nh_add(struct kfake *f, const struct knhobj *o)
+{
+	struct fnh *old = nh_find(f, o->id);
+
+	if (!o->id || o->ngroup > FAKE_NH_MEMBERS || (old && !old->o.ngroup != !o->ngroup))
+		return -EINVAL;
+	if (o->ngroup) {
+		for (size_t i = 0; i < o->ngroup; i++) {
+			struct fnh *m = nh_find(f, o->group[i].id);
+
+			if (!m || m->o.ngroup || o->group[i].id == o->id)
+				return -EINVAL;
+		}
+	} else {
+		struct klink *l = find_link(f, o->oif);
+
+		if (!l)
+			return -ENODEV;
+		if (!l->up)
+			return -ENETDOWN;
+	}
+	if (!old) {
+		if (kobj_grow((void **)&f->nhs, &f->capnhs, f->nnhs, sizeof(*f->nhs)) < 0)
+			return -ENOMEM;
+		old = &f->nhs[f->nnhs++];
+	}
+	old->o = *o;
+	old->o.group = old->m;
+	for (size_t i = 0; i < o->ngroup; i++)
+		old->m[i] = o->group[i];
+	return 1;
+}
+
 /* The kernel drops routes through a link that goes down (IPv4 silently);
- * a nexthop of a multipath route stays, dead until the link is back. */
+ * a nexthop of a multipath route stays, dead until the link is back.
+ * Nexthop objects through it go (and leave their groups). */
 static void flush_oif(struct kfake *f, int ifindex)
 {
+	for (size_t i = 0; i < f->nnhs;) {
+		if (!f->nhs[i].o.ngroup && f->nhs[i].o.oif == ifindex) {
+			nh_remove(f, f->nhs[i].o.id);
+			i = 0;
+		} else {
+			i++;
+		}
+	}
 	for (size_t i = 0; i < f->routes.n;) {
 		if (f->routes.v[i].oif == ifindex && !f->routes.v[i].multipath) {
 			if (f->routes.v[i].family == AF_INET6)
@@ -162,6 +259,8 @@ static int route_change(struct kfake *f, const struct kroute *r, bool del)
 		kroute_set_del_at(&f->routes, i);
 		return 1;
 	}
+	if (r->nh_id && !nh_find(f, r->nh_id))
+		return -EINVAL;
 	if (r->oif) {
 		struct klink *l = find_link(f, r->oif);
 
@@ -178,6 +277,72 @@ static int route_change(struct kfake *f, const struct kroute *r, bool del)
 		return -ENOMEM;
 	}
 	route_event(f, r, false);
+	return 1;
+}
+
+/* Does a have b's destination (table, dst, metric), whatever its nexthops? */
+static bool same_dest(const struct kroute *a, const struct kroute *b)
+{
+	/* dst is zeroed past dst_len (kobj.h). */
+	return a->family == b->family && a->table == b->table && a->dst_len == b->dst_len &&
+	       a->metric == b->metric && !memcmp(a->dst.bytes, b->dst.bytes, addr_len(a->family));
+}
+
+/* A route written whole (kchange.whole): added, it takes the place of
+ * every route of its destination, through its device, its nexthop object
+ * or (nmp > 1) its nexthops mp[]; deleted, every route of its destination
+ * goes (the kernel's bare delete). */
+static int route_whole(struct kfake *f, const struct kchange *c)
+{
+	const struct kroute *r = &c->route;
+	bool mp = c->nmp > 1 && !r->nh_id;
+	bool gone = false;
+
+	if (c->add) {
+		if (r->nh_id && !nh_find(f, r->nh_id))
+			return -EINVAL;
+		for (size_t i = 0; i < (mp ? c->nmp : 0); i++) {
+			struct klink *l = find_link(f, c->mp[i].ifindex);
+
+			if (!l)
+				return -ENODEV;
+			if (!l->up)
+				return -ENETDOWN;
+		}
+		if (!mp && !r->nh_id && r->oif) {
+			struct klink *l = find_link(f, r->oif);
+
+			if (!l)
+				return -ENODEV;
+			if (!l->up)
+				return -ENETDOWN;
+		}
+	}
+	/* Replaced: the old one goes without a word, as in the kernel. */
+	for (size_t i = 0; i < f->routes.n;) {
+		if (same_dest(&f->routes.v[i], r)) {
+			if (!c->add)
+				route_event(f, &f->routes.v[i], true);
+			kroute_set_del_at(&f->routes, i);
+			gone = true;
+		} else {
+			i++;
+		}
+	}
+	if (!c->add)
+		return gone ? 1 : -ESRCH;
+	for (size_t i = 0; i < (mp ? c->nmp : 1); i++) {
+		struct kevent ev = { .type = KOBJ_ROUTE, .route = *r, .nh_first = mp && i == 0 };
+
+		if (mp) {
+			ev.route.multipath = true;
+			ev.route.oif = c->mp[i].ifindex;
+			ev.route.gw = c->mp[i].gw;
+		}
+		if (kroute_set_add(&f->routes, &ev.route) < 0)
+			return -ENOMEM;
+		queue(f, &ev);
+	}
 	return 1;
 }
 
@@ -258,6 +423,18 @@ const struct kroute_set *kfake_routes(const struct kernel *k)
 	return &kf(k)->routes;
 }
 
+const struct knhobj *kfake_nexthop(const struct kernel *k, uint32_t id)
+{
+	const struct fnh *o = nh_find(kf(k), id);
+
+	return o ? &o->o : NULL;
+}
+
+size_t kfake_nexthops(const struct kernel *k)
+{
+	return kf(k)->nnhs;
+}
+
 unsigned long kfake_changes(const struct kernel *k)
 {
 	return kf(k)->changes;
@@ -287,6 +464,8 @@ static bool dump_match(const struct kevent *ev, const struct kfilter *f)
 		       (!f->ifindex || ev->route.oif == f->ifindex) && (!f->table || ev->route.table == f->table);
 	case KOBJ_RULE:
 		return !f->family || ev->rule.family == f->family;
+	case KOBJ_NEXTHOP:	/* never dumped */
+		break;
 	}
 	return false;
 }
@@ -332,6 +511,8 @@ static int fake_dump(struct kernel *k, enum kobj_type type, const struct kfilter
 			dump_out(f, &ev, flt, cb, data);
 		}
 		break;
+	case KOBJ_NEXTHOP:
+		return -EOPNOTSUPP;	/* as kernel.c: kfake_nexthop() shows them */
 	}
 	return 0;
 }
@@ -348,7 +529,11 @@ static int fake_apply(struct kernel *k, const struct kchange *c, size_t n, int *
 			errs[i] = f->fail_err;
 			continue;
 		}
-		if (c[i].type == KOBJ_ROUTE)
+		if (c[i].type == KOBJ_NEXTHOP)
+			ret = c[i].add ? nh_add(f, &c[i].nh) : nh_remove(f, c[i].nh.id);
+		else if (c[i].type == KOBJ_ROUTE && c[i].whole)
+			ret = route_whole(f, &c[i]);
+		else if (c[i].type == KOBJ_ROUTE)
 			ret = route_change(f, &c[i].route, !c[i].add);
 		else
 			ret = rule_change(f, &c[i].rule, !c[i].add);
@@ -402,6 +587,7 @@ static void fake_close(struct kernel *k)
 	free(f->addrs);
 	krule_set_free(&f->rules);
 	kroute_set_free(&f->routes);
+	free(f->nhs);
 	free(f->queue);
 	free(f);
 }

@@ -27,6 +27,14 @@ void kfake_fail(struct kernel *k, int err, unsigned n);
 
 const struct krule_set *kfake_rules(const struct kernel *k);
 const struct kroute_set *kfake_routes(const struct kernel *k);
+/* The nexthop object id (a group's members in ->group), NULL when there is
+ * none; how many there are.  They behave as the kernel's: a group names
+ * existing devices' objects, an object deleted leaves its groups (an
+ * empty group goes) and takes the routes through it along, a link that
+ * goes down takes its objects along, a route through an object that is
+ * not there is refused (-EINVAL). */
+const struct knhobj *kfake_nexthop(const struct kernel *k, uint32_t id);
+size_t kfake_nexthops(const struct kernel *k);
 /* Changes applied through kernel_apply() that changed something. */
 unsigned long kfake_changes(const struct kernel *k);
 /* Objects of type handed out by dumps since the kernel was opened (what

@@ -322,6 +322,8 @@ void kroute_put(struct nlmsghdr *nlh, const struct kroute *r, bool add)
 	if (r->src.family)
 		mnl_attr_put(nlh, RTA_PREFSRC, alen, r->src.bytes);
 	mnl_attr_put_u32(nlh, RTA_PRIORITY, r->metric);
+	if (add && r->nh_id)
+		mnl_attr_put_u32(nlh, RTA_NH_ID, r->nh_id);
 }
 
 void kroute_put_multipath(struct nlmsghdr *nlh, const struct kroute *r, const struct knexthop *nh,
@@ -379,14 +381,23 @@ void krule_put(struct nlmsghdr *nlh, const struct krule *r)
 
 void kroute_put_nhobj(struct nlmsghdr *nlh, const struct kroute *r, uint32_t id)
 {
-	kroute_put(nlh, r, true);
-	mnl_attr_put_u32(nlh, RTA_NH_ID, id);
+	struct kroute through = *r;
+
+	through.nh_id = id;
+	kroute_put(nlh, &through, true);
 }
 
 void kmsg_change_head(struct nlmsghdr *nlh, enum kobj_type type, bool add, bool replace)
 {
 	bool route = type == KOBJ_ROUTE;
 
+	if (type == KOBJ_NEXTHOP) {
+		/* An object added replaces the one of its id. */
+		nlh->nlmsg_type = add ? RTM_NEWNEXTHOP : RTM_DELNEXTHOP;
+		if (add)
+			nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_REPLACE;
+		return;
+	}
 	if (!add) {
 		nlh->nlmsg_type = route ? RTM_DELROUTE : RTM_DELRULE;
 		return;
@@ -683,6 +694,8 @@ bool kmsg_dump_put(struct nlmsghdr *nlh, enum kobj_type type, const struct kfilt
 		frh->family = family;
 		break;
 	}
+	case KOBJ_NEXTHOP:
+		return -EOPNOTSUPP;	/* changed only */
 	}
 	return strict;
 }

@@ -24,16 +24,18 @@ static inline bool kevent_rule_ours(const struct kevent *ev)
 	return ev->type == KOBJ_RULE && !ev->del && ev->rule.proto == RTPROT_RTALLOC;
 }
 /* nlh's type and flags (added to its NLM_F_REQUEST | NLM_F_ACK) for a
- * change of a rule or a route (type KOBJ_RULE or KOBJ_ROUTE): add, with
- * NLM_F_CREATE and, for a rule, NLM_F_EXCL (one that exists: -EEXIST), for
- * a route with replace, NLM_F_REPLACE (whatever route of its key was
- * there goes); else a deletion.  Its payload follows (krule_put,
- * kroute_put...). */
+ * change of a rule, a route or a nexthop object (type KOBJ_RULE,
+ * KOBJ_ROUTE or KOBJ_NEXTHOP): add, with NLM_F_CREATE and, for a rule,
+ * NLM_F_EXCL (one that exists: -EEXIST), for a route with replace,
+ * NLM_F_REPLACE (whatever route of its key was there goes), for a nexthop
+ * object always NLM_F_REPLACE (the object of its id is replaced); else a
+ * deletion.  Its payload follows (krule_put, kroute_put, knhobj_put...). */
 void kmsg_change_head(struct nlmsghdr *nlh, enum kobj_type type, bool add, bool replace);
 /* Appends r's fib_rule_hdr and attributes to nlh (its type and flags are
  * the caller's; nothing of the payload written yet). */
 void krule_put(struct nlmsghdr *nlh, const struct krule *r);
-/* The same for a route; add false: a deletion (scope NOWHERE matches any). */
+/* The same for a route; add false: a deletion (scope NOWHERE matches any).
+ * Added with r->nh_id, the route goes through that nexthop object. */
 void kroute_put(struct nlmsghdr *nlh, const struct kroute *r, bool add);
 /* r (its oif and gw unset) with an RTA_MULTIPATH of the n nexthops. */
 void kroute_put_multipath(struct nlmsghdr *nlh, const struct kroute *r, const struct knexthop *nh,

@@ -86,6 +86,8 @@ struct kroute {
 	bool onlink;
 	bool multipath;			/* one nexthop of an RTA_MULTIPATH route */
 	bool cloned;			/* RTM_F_CLONED: a cache entry, never ours */
+	uint32_t nh_id;			/* through nexthop object nh_id (RTA_NH_ID; oif and
+					 * gw unset), 0: none.  Written, not parsed. */
 };
 
 /* One nexthop of a multipath route to be written (kroute_put_multipath). */
