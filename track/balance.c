@@ -28,78 +28,71 @@ static uint32_t member_id(int family, uint32_t key, unsigned twin)
 	return group_id(family) + 1 + key * TWINS + twin;
 }
 
-/* Appends nexthop object o (add) or the deletion of its id to b. */
-static void nh_msg(struct nl *nl, struct nl_batch *b, const struct knhobj *o, bool add)
+/* Makes the n changes; errors other than "already so" (the seam's) fail. */
+static int run(struct kernel *k, const struct kchange *c, size_t n, const char *what)
 {
-	struct nlmsghdr *nlh = nl_batch_add(nl, b, add ? RTM_NEWNEXTHOP : RTM_DELNEXTHOP,
-					    add ? NLM_F_CREATE | NLM_F_REPLACE : 0, 0);
+	int errs[MEMBERS_MAX * TWINS];
+	int ret;
 
-	knhobj_put(nlh, o, add);
-	nl_batch_commit(b, nlh);
-}
-
-/* Runs b; errors other than the one that means "already so" (ok) fail. */
-static int run(struct nl *nl, struct nl_batch *b, int ok, const char *what)
-{
-	int errs[NL_BATCH_MAX] = { 0 };
-	size_t n = b->n;
-	int ret = nl_batch_run(nl, b, errs);
-
+	if (!n)
+		return 0;
+	ret = kernel_apply(k, c, n, errs);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < n; i++)
-		if (errs[i] < 0 && errs[i] != ok) {
+		if (errs[i] < 0) {
 			log_msg(LOG_DEBUG, "nexthop %s: %s", what, strerror(-errs[i]));
 			return errs[i];
 		}
 	return 0;
 }
 
-/* Deletes the member objects of family not in hops (all when n is 0). */
-static int members_prune(struct nl *nl, int family, const struct steer_hop *hops, size_t n)
+static struct kchange nh_change(const struct knhobj *o, bool add)
 {
-	struct nl_batch b = { .len = 0 };
-	int ret;
+	return (struct kchange){ .type = KOBJ_NEXTHOP, .add = add, .nh = *o };
+}
+
+/* Deletes the member objects of family not in hops (all when n is 0). */
+static int members_prune(struct kernel *k, int family, const struct steer_hop *hops, size_t n)
+{
+	struct kchange c[MEMBERS_MAX * TWINS];
+	size_t m = 0;
 
 	for (uint32_t key = 0; key < MEMBERS_MAX; key++) {
 		bool used = false;
 
 		for (size_t i = 0; i < n && !used; i++)
 			used = hops[i].key == key;
-		for (unsigned twin = 0; twin < TWINS && !used; twin++) {
-			nh_msg(nl, &b, &(struct knhobj){ .id = member_id(family, key, twin) }, false);
-			if (b.n == NL_BATCH_MAX) {
-				ret = run(nl, &b, -ENOENT, "delete");
-				if (ret < 0)
-					return ret;
-				memset(&b, 0, sizeof(b));
-			}
-		}
+		for (unsigned twin = 0; twin < TWINS && !used; twin++)
+			c[m++] = nh_change(&(struct knhobj){ .id = member_id(family, key, twin) }, false);
 	}
-	return b.n ? run(nl, &b, -ENOENT, "delete") : 0;
+	return run(k, c, m, "delete");
 }
 
-static int route_msg(struct nl *nl, int family, uint32_t table, bool add)
+static int route_change(struct kernel *k, int family, uint32_t table, bool add)
 {
-	struct nl_batch b = { .len = 0 };
+	struct kchange c = { .type = KOBJ_ROUTE, .add = add, .whole = true };
 
-	nl_batch_commit(&b, steer_route_msg(nl, &b, family, table, add ? group_id(family) : 0));
-	return run(nl, &b, add ? 0 : -ESRCH, "route");
+	steer_route_build(family, table, NULL, 0, &c.route, NULL);
+	if (add)
+		c.route.nh_id = group_id(family);
+	return run(k, &c, 1, "route");
 }
 
-int balance_group(struct nl *nl, int family, uint32_t table, const struct steer_hop *hops, size_t n)
+int balance_group(struct kernel *k, int family, uint32_t table, const struct steer_hop *hops, size_t n)
 {
 	struct knhmember grp[MEMBERS_MAX * TWINS];
-	struct nl_batch b = { .len = 0 };
+	struct kchange c[MEMBERS_MAX * TWINS];
+	size_t m = 0;
 	int ret;
 
 	if (!n) {
-		ret = route_msg(nl, family, table, false);
+		ret = route_change(k, family, table, false);
 		if (ret < 0 && ret != -ENOENT)
 			return ret;
-		nh_msg(nl, &b, &(struct knhobj){ .id = group_id(family) }, false);
-		ret = run(nl, &b, -ENOENT, "delete group");
-		return ret < 0 ? ret : members_prune(nl, family, NULL, 0);
+		c[0] = nh_change(&(struct knhobj){ .id = group_id(family) }, false);
+		ret = run(k, c, 1, "delete group");
+		return ret < 0 ? ret : members_prune(k, family, NULL, 0);
 	}
 	if (n > MEMBERS_MAX)
 		n = MEMBERS_MAX;
@@ -119,25 +112,22 @@ int balance_group(struct nl *nl, int family, uint32_t table, const struct steer_
 				o.gw = hops[i].gw;
 				o.gw.family = (uint8_t)family;
 			}
-			nh_msg(nl, &b, &o, true);
-			if (b.n == NL_BATCH_MAX || (i + 1 == n && twin + 1 == TWINS)) {
-				ret = run(nl, &b, 0, "member");
-				if (ret < 0)
-					return ret;
-				memset(&b, 0, sizeof(b));
-			}
+			c[m++] = nh_change(&o, true);
 		}
 	}
-	nh_msg(nl, &b, &(struct knhobj){ .id = group_id(family), .proto = RTPROT_RTALLOC,
-					 .group = grp, .ngroup = n * TWINS,
-					 .buckets = BALANCE_BUCKETS, .idle_s = BALANCE_IDLE_S }, true);
-	ret = run(nl, &b, 0, "group");
+	ret = run(k, c, m, "member");
 	if (ret < 0)
 		return ret;
-	ret = route_msg(nl, family, table, true);
+	c[0] = nh_change(&(struct knhobj){ .id = group_id(family), .proto = RTPROT_RTALLOC,
+					   .group = grp, .ngroup = n * TWINS,
+					   .buckets = BALANCE_BUCKETS, .idle_s = BALANCE_IDLE_S }, true);
+	ret = run(k, c, 1, "group");
 	if (ret < 0)
 		return ret;
-	return members_prune(nl, family, hops, n);
+	ret = route_change(k, family, table, true);
+	if (ret < 0)
+		return ret;
+	return members_prune(k, family, hops, n);
 }
 
 static const char *const hash_path[2] = {

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nl.h"
+#include "kernel.h"
 #include "steer.h"
 
 #define BALANCE_NH_BASE 0x52540000u
@@ -26,10 +26,12 @@
 #define BALANCE_IDLE_S 30
 
 /* Makes family's default route of table go through a resilient group of
- * hops (each hop's key < 63 names its member object); n 0 removes route,
- * group and members.  0 or -errno (-EOPNOTSUPP and the like: no nexthop
- * objects here; the caller falls back to steer_route). */
-int balance_group(struct nl *nl, int family, uint32_t table, const struct steer_hop *hops, size_t n);
+ * hops (each hop's key < 63 names its member object) through the kernel
+ * seam: members, then the group, then the route, then members no longer
+ * in it go; n 0 removes route, group and members.  0 or -errno
+ * (-EOPNOTSUPP and the like: no nexthop objects here; the caller falls
+ * back to steer_route). */
+int balance_group(struct kernel *k, int family, uint32_t table, const struct steer_hop *hops, size_t n);
 
 struct balance_hash {
 	bool set;

@@ -1,4 +1,4 @@
-/* steer: unbound traffic's rules and balance route, reconciled via netlink. */
+/* steer: unbound traffic's rules and balance route, through the kernel seam. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,46 +141,18 @@ void steer_route_build(int family, uint32_t table, const struct steer_hop *hops,
 	}
 }
 
-struct nlmsghdr *steer_route_msg(struct nl *nl, struct nl_batch *b, int family, uint32_t table,
-				 uint32_t nh_id)
-{
-	struct nlmsghdr *nlh = kroute_batch_add(nl, b, nh_id != 0);
-	struct kroute r;
-
-	steer_route_build(family, table, NULL, 0, &r, NULL);
-	/* Deleting: scope NOWHERE matches the route whatever its scope. */
-	if (nlh && nh_id)
-		kroute_put_nhobj(nlh, &r, nh_id);
-	else if (nlh)
-		kroute_put(nlh, &r, false);
-	return nlh;
-}
-
-int steer_route(struct nl *nl, int family, uint32_t table, const struct steer_hop *hops, size_t n)
+int steer_route(struct kernel *k, int family, uint32_t table, const struct steer_hop *hops, size_t n)
 {
 	struct knexthop nh[STEER_HOPS_MAX];
-	struct nl_batch b = { .len = 0 };
+	struct kchange c = { .type = KOBJ_ROUTE, .add = n != 0, .whole = true, .mp = nh };
 	int errs[1] = { 0 };
-	struct nlmsghdr *nlh;
-	struct kroute r;
 	int ret;
 
 	if (n > STEER_HOPS_MAX)
 		return -E2BIG;
-	nlh = kroute_batch_add(nl, &b, n != 0);
-	if (!nlh)
-		return -E2BIG;
-	steer_route_build(family, table, hops, n, &r, nh);
-	if (n > 1)
-		kroute_put_multipath(nlh, &r, nh, n);
-	else
-		/* Deleting (n 0): scope NOWHERE matches the route whatever its scope. */
-		kroute_put(nlh, &r, n != 0);
-	nl_batch_commit(&b, nlh);
-	ret = nl_batch_run(nl, &b, errs);
-	if (ret < 0)
-		return ret;
-	if (!n && errs[0] == -ESRCH)
-		return 0;
-	return errs[0];
+	/* Deleting (n 0): the bare route, whatever its nexthops. */
+	steer_route_build(family, table, hops, n, &c.route, nh);
+	c.nmp = n > 1 ? n : 0;
+	ret = kernel_apply(k, &c, 1, errs);
+	return ret < 0 ? ret : errs[0];
 }

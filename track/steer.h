@@ -22,7 +22,6 @@
 #include "addr.h"
 #include "kernel.h"
 #include "kobj.h"
-#include "nl.h"
 #include "trackconf.h"
 
 #define STEER_PREF_MAIN    KPREF_TRACK_MAIN
@@ -61,12 +60,9 @@ struct steer_hop {
  * holds n); none, r bare (to delete it or point it at a nexthop object). */
 void steer_route_build(int family, uint32_t table, const struct steer_hop *hops, size_t n,
 		       struct kroute *r, struct knexthop *nh);
-/* A message, in b, that adds (replaces) family's default route of table,
- * protocol 122, through nexthop object nh_id, or (nh_id 0) deletes it. */
-struct nlmsghdr *steer_route_msg(struct nl *nl, struct nl_batch *b, int family, uint32_t table,
-				 uint32_t nh_id);
 /* Replaces family's default route of table with a multipath route over
- * hops (one hop: a plain route); n 0 deletes it.  0 or -errno. */
-int steer_route(struct nl *nl, int family, uint32_t table, const struct steer_hop *hops, size_t n);
+ * hops (one hop: a plain route) through the kernel seam; n 0 deletes it
+ * (gone already counts as deleted).  0 or -errno. */
+int steer_route(struct kernel *k, int family, uint32_t table, const struct steer_hop *hops, size_t n);
 
 #endif

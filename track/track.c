@@ -601,7 +601,7 @@ static void decide_family(struct track *t, int family)
 		group = group && nhops && t->nexthops >= 0;
 		hops_text(hops, nhops, group, key, sizeof(key));
 		if (strcmp(key, t->hops_key[fi])) {
-			ret = group ? balance_group(&t->nl, family, t->conf.table, hops, nhops) : -EAGAIN;
+			ret = group ? balance_group(t->k, family, t->conf.table, hops, nhops) : -EAGAIN;
 			if (group && ret < 0 && ret != -EAGAIN) {
 				log_msg(LOG_WARNING, "balance: no resilient nexthop group (%s): a plain multipath "
 					"route, which moves flows when an uplink comes or goes", strerror(-ret));
@@ -610,7 +610,7 @@ static void decide_family(struct track *t, int family)
 				t->nexthops = 1;
 			}
 			if (ret < 0)
-				ret = steer_route(&t->nl, family, t->conf.table, hops, nhops);
+				ret = steer_route(t->k, family, t->conf.table, hops, nhops);
 			if (ret < 0)
 				log_msg(LOG_ERR, "cannot set the balance route in table %u%s: %s",
 					t->conf.table, fam_tag(family), strerror(-ret));
@@ -794,8 +794,8 @@ static void uplinks_from_conf(struct track *t, const struct uplink *old, size_t 
 /* Balance mode's route and group in table go (whichever is there). */
 static void balance_stop(struct track *t, int family)
 {
-	steer_route(&t->nl, family, t->conf.table, NULL, 0);
-	balance_group(&t->nl, family, t->conf.table, NULL, 0);
+	steer_route(t->k, family, t->conf.table, NULL, 0);
+	balance_group(t->k, family, t->conf.table, NULL, 0);
 }
 
 /* SIGHUP: a new configuration, or the old one kept with one line saying why. */

@@ -2,7 +2,9 @@
  * fake kernel: the rule sets of failover and balance, a switch to another
  * uplink (the new rules in before the old go, and none lost when the kernel
  * refuses), their removal, and everyone else's rules left alone; balance's
- * default route (one uplink, several with their weights, none). */
+ * default route (one uplink, several with their weights, none); balance's
+ * resilient nexthop group (members, group, the route through it; an uplink
+ * leaving and coming back; removal; the kernel refusing). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 
 #include "kernel_fake.h"
 #include "kmsg.h"
+#include "balance.h"
 #include "steer.h"
 
 static const char fwd[1][IFNAMSIZ] = { "lan0" };
@@ -235,6 +238,266 @@ static void test_balance_route(void **state)
 	assert_int_equal(r.gw.family, 0);
 }
 
+/* balance_group's objects of family (balance.h's ids). */
+#define GROUP4 BALANCE_NH_BASE
+#define GROUP6 (BALANCE_NH_BASE + 256)
+static uint32_t member(uint32_t group, uint32_t key, unsigned twin)
+{
+	return group + 1 + key * 2 + twin;
+}
+
+static struct kernel *balance_kernel(void)
+{
+	struct kernel *k = setup_kernel();
+
+	assert_int_equal(kfake_link(k, 3, "up1", true), 0);
+	assert_int_equal(kfake_link(k, 4, "up2", true), 0);
+	assert_int_equal(kfake_link(k, 5, "up3", true), 0);
+	return k;
+}
+
+static void hops_init(struct steer_hop *hops, int family)
+{
+	static const char *const gw4[] = { "10.1.0.1", "10.2.0.1", "10.3.0.1" };
+	static const char *const gw6[] = { "fe80::1", "fe80::2", "fe80::3" };
+
+	for (size_t i = 0; i < 3; i++) {
+		memset(&hops[i], 0, sizeof(hops[i]));
+		hops[i].key = (uint32_t)i;
+		hops[i].ifindex = 3 + (int)i;
+		hops[i].has_gw = true;
+		hops[i].weight = (uint32_t)(1 + 2 * i);
+		assert_int_equal(addr_parse(family, family == AF_INET ? gw4[i] : gw6[i], &hops[i].gw), 0);
+		hops[i].gw.family = 0;	/* the family is balance's to set */
+	}
+}
+
+/* The routes of table: how many, and (when one) it. */
+static size_t routes_of(const struct kernel *k, int family, uint32_t table, struct kroute *one)
+{
+	const struct kroute_set *s = kfake_routes(k);
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].family == family && s->v[i].table == table) {
+			if (one)
+				*one = s->v[i];
+			n++;
+		}
+	return n;
+}
+
+/* Is key's uplink in group, both twins, with its device, gateway and weight? */
+static bool in_group(const struct kernel *k, uint32_t group, const struct steer_hop *h, int family)
+{
+	const struct knhobj *g = kfake_nexthop(k, group);
+	unsigned found = 0;
+
+	assert_non_null(g);
+	for (unsigned twin = 0; twin < 2; twin++) {
+		const struct knhobj *o = kfake_nexthop(k, member(group, h->key, twin));
+
+		if (!o)
+			return false;
+		assert_int_equal(o->ngroup, 0);
+		assert_int_equal(o->oif, h->ifindex);
+		assert_int_equal(o->proto, RTPROT_RTALLOC);
+		assert_int_equal(o->gw.family, family);
+		assert_memory_equal(o->gw.bytes, h->gw.bytes, addr_len(family));
+		for (size_t i = 0; i < g->ngroup; i++)
+			if (g->group[i].id == o->id) {
+				assert_int_equal(g->group[i].weight, h->weight);
+				found++;
+			}
+	}
+	return found == 2;
+}
+
+/* The route of table goes through the group, and nothing else is there. */
+static void assert_route_via(const struct kernel *k, int family, uint32_t table, uint32_t group)
+{
+	struct kroute r;
+
+	assert_int_equal(routes_of(k, family, table, &r), 1);
+	assert_int_equal(r.nh_id, group);
+	assert_int_equal(r.oif, 0);
+	assert_int_equal(r.gw.family, 0);
+	assert_int_equal(r.dst_len, 0);
+	assert_int_equal(r.proto, RTPROT_RTALLOC);
+	assert_false(r.multipath);
+}
+
+/* Two uplinks: four members (twins), one resilient group of them with
+ * their weights, the default route of rtalloc-track's table through it.
+ * One uplink fails: its members leave the group and go, the route stays
+ * on the group.  It comes back: in again.  Again with nothing changed:
+ * the same objects. */
+static void test_balance_group(void **state)
+{
+	struct kernel *k = balance_kernel();
+	struct steer_hop hops[3];
+	const struct knhobj *g;
+
+	(void)state;
+	hops_init(hops, AF_INET);
+	assert_int_equal(balance_group(k, AF_INET, 30500, hops, 2), 0);
+	g = kfake_nexthop(k, GROUP4);
+	assert_non_null(g);
+	assert_int_equal(g->ngroup, 4);
+	assert_int_equal(g->buckets, BALANCE_BUCKETS);
+	assert_int_equal(g->idle_s, BALANCE_IDLE_S);
+	assert_int_equal(g->proto, RTPROT_RTALLOC);
+	assert_true(in_group(k, GROUP4, &hops[0], AF_INET));
+	assert_true(in_group(k, GROUP4, &hops[1], AF_INET));
+	assert_int_equal(kfake_nexthops(k), 5);
+	assert_route_via(k, AF_INET, 30500, GROUP4);
+
+	/* up1 fails: only up2 is chosen. */
+	assert_int_equal(balance_group(k, AF_INET, 30500, &hops[1], 1), 0);
+	g = kfake_nexthop(k, GROUP4);
+	assert_non_null(g);
+	assert_int_equal(g->ngroup, 2);
+	assert_true(in_group(k, GROUP4, &hops[1], AF_INET));
+	assert_null(kfake_nexthop(k, member(GROUP4, 0, 0)));
+	assert_null(kfake_nexthop(k, member(GROUP4, 0, 1)));
+	assert_int_equal(kfake_nexthops(k), 3);
+	assert_route_via(k, AF_INET, 30500, GROUP4);
+
+	/* up1 is back, up3 too. */
+	assert_int_equal(balance_group(k, AF_INET, 30500, hops, 3), 0);
+	assert_int_equal(kfake_nexthop(k, GROUP4)->ngroup, 6);
+	for (size_t i = 0; i < 3; i++)
+		assert_true(in_group(k, GROUP4, &hops[i], AF_INET));
+	assert_int_equal(kfake_nexthops(k), 7);
+	assert_route_via(k, AF_INET, 30500, GROUP4);
+	assert_int_equal(balance_group(k, AF_INET, 30500, hops, 3), 0);
+	assert_int_equal(kfake_nexthops(k), 7);
+	assert_route_via(k, AF_INET, 30500, GROUP4);
+	assert_others_kept(k);
+	kernel_close(k);
+}
+
+/* Balance stops (or no uplink is left) in one family: its route, group
+ * and members go; the other family's stay; twice is fine. */
+static void test_balance_group_removal(void **state)
+{
+	struct kernel *k = balance_kernel();
+	struct steer_hop hops4[3], hops6[3];
+
+	(void)state;
+	hops_init(hops4, AF_INET);
+	hops_init(hops6, AF_INET6);
+	assert_int_equal(balance_group(k, AF_INET, 30500, hops4, 2), 0);
+	assert_int_equal(balance_group(k, AF_INET6, 30500, hops6, 3), 0);
+	assert_int_equal(kfake_nexthops(k), 5 + 7);
+	assert_true(in_group(k, GROUP6, &hops6[2], AF_INET6));
+	assert_route_via(k, AF_INET6, 30500, GROUP6);
+
+	assert_int_equal(balance_group(k, AF_INET, 30500, NULL, 0), 0);
+	assert_int_equal(routes_of(k, AF_INET, 30500, NULL), 0);
+	assert_null(kfake_nexthop(k, GROUP4));
+	for (uint32_t key = 0; key < 3; key++)
+		assert_null(kfake_nexthop(k, member(GROUP4, key, 0)));
+	assert_int_equal(kfake_nexthops(k), 7);
+	assert_route_via(k, AF_INET6, 30500, GROUP6);
+	assert_int_equal(balance_group(k, AF_INET, 30500, NULL, 0), 0);
+
+	assert_int_equal(balance_group(k, AF_INET6, 30500, NULL, 0), 0);
+	assert_int_equal(kfake_nexthops(k), 0);
+	assert_int_equal(routes_of(k, AF_INET6, 30500, NULL), 0);
+	assert_others_kept(k);
+	kernel_close(k);
+}
+
+/* The kernel refuses: a new member (the group as it was keeps carrying
+ * traffic, the route still on it, and the next pass makes the change),
+ * or every nexthop object (no nexthop objects here: balance_group fails
+ * and the caller's plain multipath route replaces the route, IPv6 too,
+ * no sibling left of the old one). */
+static void test_balance_group_refused(void **state)
+{
+	struct kernel *k = balance_kernel();
+	struct steer_hop hops[3];
+	struct steer_hop hops6[3];
+
+	(void)state;
+	hops_init(hops, AF_INET);
+	hops_init(hops6, AF_INET6);
+	assert_int_equal(balance_group(k, AF_INET, 30500, hops, 2), 0);
+	kfake_fail(k, -ENOMEM, 1);
+	assert_int_equal(balance_group(k, AF_INET, 30500, &hops[1], 2), -ENOMEM);
+	assert_int_equal(kfake_nexthop(k, GROUP4)->ngroup, 4);
+	assert_true(in_group(k, GROUP4, &hops[0], AF_INET));
+	assert_true(in_group(k, GROUP4, &hops[1], AF_INET));
+	assert_route_via(k, AF_INET, 30500, GROUP4);
+	assert_int_equal(balance_group(k, AF_INET, 30500, &hops[1], 2), 0);
+	assert_int_equal(kfake_nexthop(k, GROUP4)->ngroup, 4);
+	assert_true(in_group(k, GROUP4, &hops[2], AF_INET));
+	assert_null(kfake_nexthop(k, member(GROUP4, 0, 0)));
+	assert_route_via(k, AF_INET, 30500, GROUP4);
+
+	/* A device that is down: its member is refused. */
+	assert_int_equal(kfake_link(k, 3, "up1", false), 0);
+	assert_int_equal(balance_group(k, AF_INET, 30500, hops, 1), -ENETDOWN);
+	assert_route_via(k, AF_INET, 30500, GROUP4);
+	assert_int_equal(kfake_link(k, 3, "up1", true), 0);
+
+	/* IPv6 through its group, then no nexthop objects at all. */
+	assert_int_equal(balance_group(k, AF_INET6, 30500, hops6, 2), 0);
+	assert_route_via(k, AF_INET6, 30500, GROUP6);
+	assert_int_equal(balance_group(k, AF_INET6, 30500, NULL, 0), 0);
+	kfake_fail(k, -EOPNOTSUPP, 2 * 2);
+	assert_int_equal(balance_group(k, AF_INET6, 30500, hops6, 2), -EOPNOTSUPP);
+	assert_null(kfake_nexthop(k, GROUP6));
+	assert_int_equal(steer_route(k, AF_INET6, 30500, hops6, 2), 0);
+	assert_int_equal(routes_of(k, AF_INET6, 30500, NULL), 2);
+	kernel_close(k);
+}
+
+/* The plain balance route through the seam: two uplinks, one multipath
+ * route (one entry per nexthop) that replaces what the table had, the
+ * route through the group included, IPv6 too; one, a plain route through
+ * its device and gateway; none, gone, and gone again is no error. */
+static void test_steer_route(void **state)
+{
+	struct kernel *k = balance_kernel();
+	const struct kroute_set *s = kfake_routes(k);
+	struct steer_hop hops[3];
+	struct kroute r;
+	int seen = 0;
+
+	(void)state;
+	for (int fi = 0; fi < 2; fi++) {
+		int family = fi ? AF_INET6 : AF_INET;
+
+		hops_init(hops, family);
+		assert_int_equal(balance_group(k, family, 30500, hops, 2), 0);
+		assert_int_equal(steer_route(k, family, 30500, hops, 2), 0);
+		assert_int_equal(routes_of(k, family, 30500, NULL), 2);
+		seen = 0;
+		for (size_t i = 0; i < s->n; i++)
+			if (s->v[i].family == family && s->v[i].table == 30500) {
+				assert_true(s->v[i].multipath);
+				assert_int_equal(s->v[i].nh_id, 0);
+				assert_int_equal(s->v[i].proto, RTPROT_RTALLOC);
+				assert_int_equal(s->v[i].gw.family, family);
+				seen |= 1 << (s->v[i].oif - 3);
+			}
+		assert_int_equal(seen, 3);
+		assert_int_equal(steer_route(k, family, 30500, &hops[1], 1), 0);
+		assert_int_equal(routes_of(k, family, 30500, &r), 1);
+		assert_false(r.multipath);
+		assert_int_equal(r.oif, 4);
+		assert_int_equal(r.gw.family, family);
+		assert_memory_equal(r.gw.bytes, hops[1].gw.bytes, addr_len(family));
+		assert_int_equal(steer_route(k, family, 30500, NULL, 0), 0);
+		assert_int_equal(routes_of(k, family, 30500, NULL), 0);
+		assert_int_equal(steer_route(k, family, 30500, NULL, 0), 0);
+	}
+	assert_others_kept(k);
+	kernel_close(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +506,10 @@ int main(void)
 		cmocka_unit_test(test_switch_refused),
 		cmocka_unit_test(test_balance_and_removal),
 		cmocka_unit_test(test_balance_route),
+		cmocka_unit_test(test_balance_group),
+		cmocka_unit_test(test_balance_group_removal),
+		cmocka_unit_test(test_balance_group_refused),
+		cmocka_unit_test(test_steer_route),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
