@@ -12,7 +12,8 @@
 #define FAKE_LINKS 64
 #define FAKE_NH_MEMBERS 256
 
-/* A nexthop object, its group's members its own. */
+/* A nexthop object, its group's members its own (m: o.group is set only
+ * when handed out, the array moves). */
 struct fnh {
 	struct knhobj o;
 	struct knhmember m[FAKE_NH_MEMBERS];
@@ -425,9 +426,12 @@ const struct kroute_set *kfake_routes(const struct kernel *k)
 
 const struct knhobj *kfake_nexthop(const struct kernel *k, uint32_t id)
 {
-	const struct fnh *o = nh_find(kf(k), id);
+	struct fnh *o = nh_find(kf(k), id);
 
-	return o ? &o->o : NULL;
+	if (!o)
+		return NULL;
+	o->o.group = o->m;	/* the array moves (grown, or a deletion) */
+	return &o->o;
 }
 
 size_t kfake_nexthops(const struct kernel *k)

@@ -551,6 +551,38 @@ static void test_route_nhobj(void **state)
 	assert_int_equal(mnl_attr_get_u32(attr_of(nlh, sizeof(struct rtmsg), RTA_TABLE)), 10002);
 }
 
+/* A nexthop object's change: added, it replaces the object of its id
+ * (NLM_F_CREATE | NLM_F_REPLACE); deleted, a bare RTM_DELNEXTHOP.  A
+ * route through one carries its id (kroute.nh_id) only when added. */
+static void test_nexthop_change_head(void **state)
+{
+	char buf[512] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct kroute r = { .family = AF_INET6, .table = 30500, .proto = RTPROT_RTALLOC,
+			    .type = RTN_UNICAST, .nh_id = 0x52540100 };
+
+	(void)state;
+	kmsg_change_head(nlh, KOBJ_NEXTHOP, true, false);
+	assert_int_equal(nlh->nlmsg_type, RTM_NEWNEXTHOP);
+	assert_int_equal(nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_REPLACE | NLM_F_EXCL),
+			 NLM_F_CREATE | NLM_F_REPLACE);
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	kmsg_change_head(nlh, KOBJ_NEXTHOP, false, false);
+	assert_int_equal(nlh->nlmsg_type, RTM_DELNEXTHOP);
+	assert_int_equal(nlh->nlmsg_flags, 0);
+
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	kroute_put(nlh, &r, true);
+	assert_non_null(attr_of(nlh, sizeof(struct rtmsg), RTA_NH_ID));
+	assert_int_equal(mnl_attr_get_u32(attr_of(nlh, sizeof(struct rtmsg), RTA_NH_ID)), 0x52540100);
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	kroute_put(nlh, &r, false);
+	assert_null(attr_of(nlh, sizeof(struct rtmsg), RTA_NH_ID));
+}
+
 /* A neighbour message as the kernel sends it. */
 static struct nlmsghdr *neigh_msg(char *buf, uint16_t type, int family, uint8_t flags, uint16_t nud,
 				  const char *dst, size_t dstlen)
@@ -698,6 +730,7 @@ int main(void)
 		cmocka_unit_test(test_nexthop_member),
 		cmocka_unit_test(test_nexthop_group),
 		cmocka_unit_test(test_route_nhobj),
+		cmocka_unit_test(test_nexthop_change_head),
 		cmocka_unit_test(test_neigh),
 		cmocka_unit_test(test_useropt_rdnss),
 		cmocka_unit_test(test_getlink_by_index),

@@ -454,6 +454,47 @@ static void test_balance_group_refused(void **state)
 	kernel_close(k);
 }
 
+/* What the fake kernel does with nexthop objects, as the kernel does and
+ * balance relies on: a group of an object that is not there, and a route
+ * through a group that is not there, are refused; a link that goes down
+ * takes its objects out of the group; the group left empty goes, and the
+ * route through it too.  balance_group then builds it all again. */
+static void test_fake_nexthops(void **state)
+{
+	struct kernel *k = balance_kernel();
+	struct knhmember m = { .id = 7, .weight = 1 };
+	struct kchange c = { .type = KOBJ_NEXTHOP, .add = true,
+			     .nh = { .id = 9, .group = &m, .ngroup = 1 } };
+	struct steer_hop hops[3];
+	int err = 0;
+
+	(void)state;
+	assert_int_equal(kernel_apply(k, &c, 1, &err), 0);
+	assert_int_equal(err, -EINVAL);
+	c = (struct kchange){ .type = KOBJ_ROUTE, .add = true, .whole = true };
+	steer_route_build(AF_INET, 30500, NULL, 0, &c.route, NULL);
+	c.route.nh_id = GROUP4;
+	assert_int_equal(kernel_apply(k, &c, 1, &err), 0);
+	assert_int_equal(err, -EINVAL);
+	assert_int_equal(kfake_nexthops(k), 0);
+
+	hops_init(hops, AF_INET);
+	assert_int_equal(balance_group(k, AF_INET, 30500, hops, 2), 0);
+	assert_int_equal(kfake_link(k, 3, "up1", false), 0);
+	assert_int_equal(kfake_nexthop(k, GROUP4)->ngroup, 2);
+	assert_true(in_group(k, GROUP4, &hops[1], AF_INET));
+	assert_route_via(k, AF_INET, 30500, GROUP4);
+	assert_int_equal(kfake_link(k, 4, "up2", false), 0);
+	assert_null(kfake_nexthop(k, GROUP4));
+	assert_int_equal(kfake_nexthops(k), 0);
+	assert_int_equal(routes_of(k, AF_INET, 30500, NULL), 0);
+	assert_int_equal(kfake_link(k, 3, "up1", true), 0);
+	assert_int_equal(balance_group(k, AF_INET, 30500, hops, 1), 0);
+	assert_true(in_group(k, GROUP4, &hops[0], AF_INET));
+	assert_route_via(k, AF_INET, 30500, GROUP4);
+	kernel_close(k);
+}
+
 /* The plain balance route through the seam: two uplinks, one multipath
  * route (one entry per nexthop) that replaces what the table had, the
  * route through the group included, IPv6 too; one, a plain route through
@@ -510,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_balance_group_removal),
 		cmocka_unit_test(test_balance_group_refused),
 		cmocka_unit_test(test_steer_route),
+		cmocka_unit_test(test_fake_nexthops),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
