@@ -410,15 +410,6 @@ void kmsg_change_head(struct nlmsghdr *nlh, enum kobj_type type, bool add, bool 
 		nlh->nlmsg_flags |= NLM_F_REPLACE;
 }
 
-struct nlmsghdr *kroute_batch_add(struct nl *nl, struct nl_batch *b, bool add)
-{
-	struct nlmsghdr *nlh = nl_batch_add(nl, b, 0, 0, 0);
-
-	if (nlh)
-		kmsg_change_head(nlh, KOBJ_ROUTE, add, true);
-	return nlh;
-}
-
 /* USER_HZ: the unit of a resilient group's timers. */
 #define KNH_CLOCK_HZ 100
 

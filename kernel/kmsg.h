@@ -42,11 +42,6 @@ void kroute_put_multipath(struct nlmsghdr *nlh, const struct kroute *r, const st
 			  size_t n);
 /* r (its oif and gw unset) through nexthop object id (RTA_NH_ID). */
 void kroute_put_nhobj(struct nlmsghdr *nlh, const struct kroute *r, uint32_t id);
-/* Appends to b a route message: add, one that replaces (NLM_F_CREATE |
- * NLM_F_REPLACE) whatever route of its key was there; else a deletion.
- * Its payload is the caller's (kroute_put, _multipath, _nhobj) before
- * nl_batch_commit().  NULL when b is full. */
-struct nlmsghdr *kroute_batch_add(struct nl *nl, struct nl_batch *b, bool add);
 /* A nexthop object o (a device's or a group) to nlh; add false: a
  * deletion, its header bare and only o->id. */
 void knhobj_put(struct nlmsghdr *nlh, const struct knhobj *o, bool add);
