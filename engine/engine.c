@@ -15,6 +15,11 @@
 #define FIX_MAX 10
 #define FIX_WINDOW_MS 5000
 #define FIX_HOLD_MS 5000
+/* A change the kernel refused sends no event that would bring another
+ * pass: the uplink is tried again after RETRY_MIN_MS, the wait doubling up
+ * to RETRY_MAX_MS while the kernel keeps refusing. */
+#define RETRY_MIN_MS 1000
+#define RETRY_MAX_MS 30000
 
 void engine_init(struct engine *e, struct kernel *k, const struct engine_ops *ops, void *owner,
 		 const char *tag)
@@ -1139,6 +1144,13 @@ cleanup:
 	return ret;
 }
 
+/* The owner's loop calls engine_pass again at the earliest due time. */
+static void due_at(struct engine *e, uint64_t at)
+{
+	if (!e->next_due_ms || at < e->next_due_ms)
+		e->next_due_ms = at;
+}
+
 static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 			    struct krule_set *want_r, struct kroute_set *want_rt)
 {
@@ -1150,8 +1162,7 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 
 	if (u->hold_until_ms > now) {
 		u->dirty = true;
-		if (!e->next_due_ms || u->hold_until_ms < e->next_due_ms)
-			e->next_due_ms = u->hold_until_ms;
+		due_at(e, u->hold_until_ms);
 		return 0;
 	}
 	u->dirty = false;
@@ -1183,8 +1194,7 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 		log_msg(LOG_WARNING, "%s: changed %u times in %u s, someone keeps undoing it: waiting %u s",
 			what, u->fixes - 1, FIX_WINDOW_MS / 1000, FIX_HOLD_MS / 1000);
 		u->fixes = 0;
-		if (!e->next_due_ms || u->hold_until_ms < e->next_due_ms)
-			e->next_due_ms = u->hold_until_ms;
+		due_at(e, u->hold_until_ms);
 		return 0;
 	}
 	ret = plan_apply(e, what);
@@ -1404,7 +1414,17 @@ int engine_pass(struct engine *e, uint64_t now)
 			if (!l || !l->dirty)
 				continue;
 		}
-		reconcile_uplink(e, u, now, &want_r, &want_rt);
+		if (reconcile_uplink(e, u, now, &want_r, &want_rt) < 0) {
+			/* refused (or out of memory): again later, even
+			 * if no event comes */
+			u->dirty = true;
+			u->retry_ms = u->retry_ms ? u->retry_ms * 2 : RETRY_MIN_MS;
+			if (u->retry_ms > RETRY_MAX_MS)
+				u->retry_ms = RETRY_MAX_MS;
+			due_at(e, now + u->retry_ms);
+		} else if (!u->dirty) {
+			u->retry_ms = 0;	/* in: the next refusal starts over */
+		}
 	}
 	e->all_dirty = false;
 	for (size_t i = 0; i < e->nlinks; i++)

@@ -500,6 +500,93 @@ static void test_refused_rule_leaves_no_half(void **state)
 	world_down(&w);
 }
 
+/* One pass at w->now with no kernel event read before it: what the
+ * owner's loop does when the engine's due time comes. */
+static void pass_at(struct world *w, uint64_t now)
+{
+	w->now = now;
+	assert_int_equal(engine_pass(&w->e, w->now), 0);
+}
+
+/* A refusal sends no event: the engine asks for a pass later (a backoff
+ * that grows while the kernel keeps refusing), and that pass, with no
+ * event before it, installs the uplink; nothing is due once all is in. */
+static void test_refused_uplink_is_retried_without_events(void **state)
+{
+	struct world w;
+	/* A /32: no guard, so every refusal is the uplink's own. */
+	struct kaddr b = addr4("203.0.113.9", 32, 2);
+	uint64_t wait, last = 0;
+
+	(void)state;
+	world_up(&w);
+	assert_int_equal(w.e.next_due_ms, 0);
+	kfake_fail(w.k, -EPERM, 1000);
+	kfake_addr(w.k, &b, false);
+	assert_true(engine_read_events(&w.e) > 0);
+	pass_at(&w, w.now + 100);
+	assert_int_equal(rules_of(&w, 10001), 0);
+	assert_true(w.e.next_due_ms > w.now);
+	/* still refused: tried again at each due time, each wait longer
+	 * (no busy loop), up to a bound */
+	for (int i = 0; i < 10; i++) {
+		wait = w.e.next_due_ms - w.now;
+		assert_true(wait >= last);
+		assert_true(wait <= 60000);
+		last = wait;
+		pass_at(&w, w.e.next_due_ms);
+		assert_int_equal(rules_of(&w, 10001), 0);
+		assert_true(w.e.next_due_ms > w.now);
+	}
+	assert_true(w.e.next_due_ms - w.now > 1000);
+	/* the kernel takes it now: the pass at the due time, no event read
+	 * since the refusal, puts the uplink in */
+	kfake_fail(w.k, 0, 0);
+	pass_at(&w, w.e.next_due_ms);
+	assert_int_equal(rules_of(&w, 10001), 3);
+	assert_int_equal(rules_of(&w, 10000), 3);
+	assert_int_equal(w.e.next_due_ms, 0);
+	settle(&w);
+	assert_int_equal(w.e.next_due_ms, 0);
+	/* the backoff starts again from its first step after a success */
+	engine_set_table(&w.e, w.last_new, 10007);
+	kfake_fail(w.k, -ENOMEM, 1000);
+	pass_at(&w, w.now + 100);
+	assert_true(w.e.next_due_ms > w.now);
+	assert_true(w.e.next_due_ms - w.now < last);
+	kfake_fail(w.k, 0, 0);
+	pass_at(&w, w.e.next_due_ms);
+	assert_int_equal(rules_of(&w, 10007), 3);
+	assert_int_equal(rules_of(&w, 10001), 0);
+	assert_int_equal(w.e.next_due_ms, 0);
+	world_down(&w);
+}
+
+/* A move whose new rules are refused keeps the old table (0e13290) until a
+ * pass gets the new one in: that pass comes at the engine's due time, not
+ * at some unrelated kernel event. */
+static void test_refused_move_is_retried_without_events(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_up(&w);
+	engine_set_table(&w.e, w.e.up[0], 10005);
+	/* the plan adds the 2 routes first: the third addition is a rule */
+	kfake_fail(w.k, -EPERM, 3);
+	pass_at(&w, w.now + 100);
+	assert_int_equal(rules_of(&w, 10005), 0);
+	assert_int_equal(rules_of(&w, 10000), 3);
+	assert_true(w.e.next_due_ms > w.now);
+	pass_at(&w, w.e.next_due_ms);
+	assert_int_equal(rules_of(&w, 10005), 3);
+	assert_int_equal(routes_of(&w, 10005), 2);
+	assert_int_equal(rules_of(&w, 10000), 0);
+	assert_int_equal(routes_of(&w, 10000), 0);
+	assert_int_equal(w.e.next_due_ms, 0);
+	world_down(&w);
+}
+
 static void test_forward_from_and_fwmark(void **state)
 {
 	struct world w;
@@ -630,6 +717,8 @@ int main(void)
 		cmocka_unit_test(test_new_table_moves_rules_and_routes),
 		cmocka_unit_test(test_refused_rule_leaves_no_half),
 		cmocka_unit_test(test_refused_new_table_keeps_the_old),
+		cmocka_unit_test(test_refused_uplink_is_retried_without_events),
+		cmocka_unit_test(test_refused_move_is_retried_without_events),
 		cmocka_unit_test(test_forward_from_and_fwmark),
 		cmocka_unit_test(test_many_uplinks),
 		cmocka_unit_test(test_multipath_is_split_per_nexthop),
