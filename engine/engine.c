@@ -1198,7 +1198,13 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 		return 0;
 	}
 	ret = plan_apply(e, what);
-	if (u->installed && ret == 0)
+	if (ret < 0) {
+		/* refused: its lines said what; the pass asks for another
+		 * try.  Nothing restored to count or tell. */
+		u->dirty = true;
+		return ret;
+	}
+	if (u->installed)
 		e->stats.routes_added += route_adds;
 	if (u->installed && rule_adds) {
 		e->stats.restored += rule_adds;
@@ -1209,18 +1215,15 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 		 * went down and came back. */
 		if (ratelimit_ok(&e->rl, now))
 			log_msg(LOG_NOTICE, "%s: restored %zu missing route(s)", what, route_adds);
-	} else if (!u->installed && ret == 0 && e->routes_only) {
+	} else if (!u->installed && e->routes_only) {
 		log_msg(LOG_INFO, "%s: %zu routes", what, want_rt->n);
-	} else if (!u->installed && ret == 0) {
+	} else if (!u->installed) {
 		log_msg(LOG_INFO, "%s: %zu rules, %zu routes", what, want_r->n, want_rt->n);
 	} else if (u->installed && ratelimit_ok(&e->rl, now)) {
 		log_msg(LOG_INFO, "%s: %zu change(s) to follow the kernel", what, e->plan.n);
 	}
-	if (ret == 0)
-		u->installed = true;
-	else
-		u->dirty = true;	/* again at the next pass */
-	return ret;
+	u->installed = true;
+	return 0;
 }
 
 static int empty_table(struct engine *e, struct engine_table t, struct krule_set *want_r,

@@ -562,6 +562,36 @@ static void test_refused_uplink_is_retried_without_events(void **state)
 	world_down(&w);
 }
 
+/* A deleted rule whose restoration the kernel refuses is tried again at
+ * the due time, and counted as restored (the metric) once, when it is. */
+static void test_refused_restoration_counts_once(void **state)
+{
+	struct world w;
+	struct krule victim;
+
+	(void)state;
+	world_up(&w);
+	for (size_t i = 0; i < kfake_rules(w.k)->n; i++)
+		if (kfake_rules(w.k)->v[i].table == 10000)
+			victim = kfake_rules(w.k)->v[i];
+	kfake_rule(w.k, &victim, true);
+	kfake_fail(w.k, -ENOMEM, 1000);
+	assert_true(engine_read_events(&w.e) > 0);
+	pass_at(&w, w.now + 100);
+	for (int i = 0; i < 3; i++) {
+		assert_true(w.e.next_due_ms > w.now);
+		pass_at(&w, w.e.next_due_ms);
+	}
+	assert_int_equal(rules_of(&w, 10000), 2);
+	assert_int_equal(w.e.stats.restored, 0);
+	kfake_fail(w.k, 0, 0);
+	pass_at(&w, w.e.next_due_ms);
+	assert_int_equal(rules_of(&w, 10000), 3);
+	assert_int_equal(w.e.stats.restored, 1);
+	assert_int_equal(w.e.next_due_ms, 0);
+	world_down(&w);
+}
+
 /* A move whose new rules are refused keeps the old table (0e13290) until a
  * pass gets the new one in: that pass comes at the engine's due time, not
  * at some unrelated kernel event. */
@@ -719,6 +749,7 @@ int main(void)
 		cmocka_unit_test(test_refused_new_table_keeps_the_old),
 		cmocka_unit_test(test_refused_uplink_is_retried_without_events),
 		cmocka_unit_test(test_refused_move_is_retried_without_events),
+		cmocka_unit_test(test_refused_restoration_counts_once),
 		cmocka_unit_test(test_forward_from_and_fwmark),
 		cmocka_unit_test(test_many_uplinks),
 		cmocka_unit_test(test_multipath_is_split_per_nexthop),
