@@ -1105,7 +1105,7 @@ static int plan_apply(struct engine *e, const char *what)
 		if (errs[i]) {
 			if (!first)
 				first = errs[i];
-			if (ratelimit_ok(&e->rl, 0))
+			if (ratelimit_ok(&e->rl, e->pass_ms))
 				log_msg(LOG_ERR, "%s: kernel refused %s %s %s: %s", what,
 					c->add ? "adding" : "deleting", c->type == KOBJ_RULE ? "rule" : "route",
 					c->type == KOBJ_RULE ? krule_str(&c->rule, buf, sizeof(buf)) :
@@ -1388,6 +1388,7 @@ int engine_pass(struct engine *e, uint64_t now)
 	int ret = 0, gret = 0;
 
 	e->stats.passes++;
+	e->pass_ms = now;
 	e->next_due_ms = 0;
 	if (e->resync) {
 		/* Events queued before the dump are older than it: dropped. */

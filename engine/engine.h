@@ -159,6 +159,7 @@ struct engine {
 	bool routes_only;
 	uint64_t next_due_ms;		/* a held or refused uplink wants a pass
 					 * then (0: none) */
+	uint64_t pass_ms;		/* now_ms of the pass (for e->rl) */
 	struct kplan plan;
 	struct ratelimit rl;
 	struct engine_stats stats;

@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <linux/if_addr.h>
@@ -592,6 +594,65 @@ static void test_refused_restoration_counts_once(void **state)
 	world_down(&w);
 }
 
+/* Lines of the log file path that name a refusal. */
+static unsigned refusal_lines(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char line[512];
+	unsigned n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, "kernel refused") != NULL;
+	fclose(f);
+	return n;
+}
+
+/* A refusal that goes on is told at a bounded rate (the engine's ratelimit:
+ * a burst, then a line per 2 s), never flooding the log in a burst of
+ * passes, and never going silent for good either: the tries minutes later
+ * are still told. */
+static void test_refusals_are_logged_at_a_bounded_rate(void **state)
+{
+	struct world w;
+	struct kaddr b = addr4("203.0.113.9", 32, 2);
+	char path[] = "/tmp/test_engine.log.XXXXXX";
+	int fd = mkstemp(path);
+	unsigned n, before;
+	uint64_t start;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	world_up(&w);
+	assert_int_equal(log_open(NULL, LOG_TO_FILE, path), 0);
+	kfake_fail(w.k, -EPERM, 100000);
+	kfake_addr(w.k, &b, false);
+	assert_true(engine_read_events(&w.e) > 0);
+	/* a burst of passes, 10 ms apart: each tries the dirty uplink */
+	start = w.now;
+	for (int i = 0; i < 100; i++)
+		pass_at(&w, w.now + 10);
+	n = refusal_lines(path);
+	assert_true(n >= 1);
+	assert_true(n <= 10 + (w.now - start) / 2000 + 1);
+	/* then each try at the engine's due time, for 5 minutes */
+	while (w.now < start + 300000) {
+		before = refusal_lines(path);
+		pass_at(&w, w.e.next_due_ms);
+	}
+	n = refusal_lines(path);
+	assert_true(n <= 10 + (w.now - start) / 2000 + 1);
+	assert_true(n > before);	/* the last try was told */
+	assert_int_equal(rules_of(&w, 10001), 0);
+	kfake_fail(w.k, 0, 0);
+	pass_at(&w, w.e.next_due_ms);
+	assert_int_equal(rules_of(&w, 10001), 3);
+	log_open(NULL, LOG_TO_STDERR, NULL);
+	unlink(path);
+	world_down(&w);
+}
+
 /* A move whose new rules are refused keeps the old table (0e13290) until a
  * pass gets the new one in: that pass comes at the engine's due time, not
  * at some unrelated kernel event. */
@@ -750,6 +811,7 @@ int main(void)
 		cmocka_unit_test(test_refused_uplink_is_retried_without_events),
 		cmocka_unit_test(test_refused_move_is_retried_without_events),
 		cmocka_unit_test(test_refused_restoration_counts_once),
+		cmocka_unit_test(test_refusals_are_logged_at_a_bounded_rate),
 		cmocka_unit_test(test_forward_from_and_fwmark),
 		cmocka_unit_test(test_many_uplinks),
 		cmocka_unit_test(test_multipath_is_split_per_nexthop),
