@@ -39,6 +39,8 @@ struct hold {
 	struct loop *loop;
 	struct loop_fd kh;
 	struct loop_timer pass_timer;
+	bool pass_for_due;		/* pass_timer waits for e.next_due_ms (a
+					 * retry, a hold): events still pass */
 	uint64_t last_pass_ms;
 };
 
