@@ -157,11 +157,10 @@ struct engine {
 	 * rtalloc, whose rules.c predates the engine); the engine never adds
 	 * or removes a rule then. */
 	bool routes_only;
-	uint64_t next_due_ms;		/* a held or refused uplink wants a pass
-					 * then (0: none) */
-	uint64_t pass_ms;		/* now_ms of the pass (for e->rl) */
+	uint64_t next_due_ms;		/* a held uplink wants a pass then (0: none) */
 	struct kplan plan;
 	struct ratelimit rl;
+	uint64_t pass_ms;		/* now_ms of the pass running, rl's clock */
 	struct engine_stats stats;
 };
 
