@@ -64,6 +64,9 @@ struct agent {
 	struct engine e;
 	struct loop_fd kh;
 	struct loop_timer pass_timer;
+	bool pass_for_due;		/* pass_timer waits for e.next_due_ms
+					 * (a retry, a hold), not for a burst
+					 * or a resync: events still pass now */
 	struct loop_timer lease_timer;
 	struct lease_client lc;
 	struct loop_fd lh;
@@ -740,11 +743,14 @@ static void pass_now(struct agent *a)
 		log_msg(LOG_DEBUG, "the kernel's state changed during every dump; reading again in 200 ms");
 	else if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
 		log_msg(LOG_ERR, "reconcile: %s", strerror(-ret));
-	if (a->e.resync || ret < 0)
+	a->pass_for_due = false;
+	if (a->e.resync || ret < 0) {
 		loop_timer_set(&a->pass_timer, 200);
-	else if (a->e.next_due_ms)
+	} else if (a->e.next_due_ms) {
 		loop_timer_set(&a->pass_timer, a->e.next_due_ms > loop_now_ms() ?
 					       a->e.next_due_ms - loop_now_ms() : 1);
+		a->pass_for_due = true;
+	}
 	control_sync(&a->ctl);
 	mptcp_sync(&a->mp, &a->e, &a->cfg.mptcp);
 	ready_check(a);
@@ -778,12 +784,16 @@ static void kernel_ready(struct loop_fd *fd, uint32_t events)
 		return;
 	}
 	/* A lone change is handled at once; within a burst (a pass less
-	 * than PASS_DELAY_MS ago) the pass waits for the rest of it. */
-	if (ret > 0 && !a->pass_timer.armed) {
-		if (loop_now_ms() - a->last_pass_ms > PASS_DELAY_MS)
+	 * than PASS_DELAY_MS ago) the pass waits for the rest of it.  A
+	 * timer set for the engine's due time (a retry up to 30 s away)
+	 * holds no event back. */
+	if (ret > 0 && (!a->pass_timer.armed || a->pass_for_due)) {
+		if (loop_now_ms() - a->last_pass_ms > PASS_DELAY_MS) {
 			pass_now(a);
-		else
+		} else {
 			loop_timer_set(&a->pass_timer, PASS_DELAY_MS);
+			a->pass_for_due = false;
+		}
 	}
 }
 

@@ -174,11 +174,14 @@ static void pass_now(struct hold *h)
 	hold_filter(h);
 	if (!h->loop)
 		return;
-	if (h->e.resync || ret < 0)
+	h->pass_for_due = false;
+	if (h->e.resync || ret < 0) {
 		loop_timer_set(&h->pass_timer, RESYNC_MS);
-	else if (h->e.next_due_ms)
+	} else if (h->e.next_due_ms) {
 		loop_timer_set(&h->pass_timer, h->e.next_due_ms > h->last_pass_ms ?
 					       h->e.next_due_ms - h->last_pass_ms : 1);
+		h->pass_for_due = true;
+	}
 }
 
 int hold_open(struct hold *h, const struct cli_opts *o, int ifindex, uint32_t table)
@@ -244,8 +247,12 @@ static void kernel_ready(struct loop_fd *fd, uint32_t events)
 		log_msg(LOG_ERR, "netlink events: %s", strerror(-ret));
 		return;
 	}
-	if (ret > 0 && !h->pass_timer.armed)
+	/* A timer set for the engine's due time (a retry up to 30 s away)
+	 * holds no event back; a burst's or a resync's does. */
+	if (ret > 0 && (!h->pass_timer.armed || h->pass_for_due)) {
 		loop_timer_set(&h->pass_timer, PASS_DELAY_MS);
+		h->pass_for_due = false;
+	}
 }
 
 int hold_start(struct hold *h, struct loop *l)

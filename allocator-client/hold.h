@@ -39,12 +39,15 @@ struct hold {
 	struct loop *loop;
 	struct loop_fd kh;
 	struct loop_timer pass_timer;
+	bool pass_for_due;		/* pass_timer waits for e.next_due_ms (a
+					 * retry, a hold): events still pass */
 	uint64_t last_pass_ms;
 };
 
 /* Reads the kernel and puts o's routes (o->routes) into table: done when
- * it returns (a refused route is logged and retried at the next pass).
- * 0 (also when o has no routes: h->on false) or -errno. */
+ * it returns (a refused route is logged and tried again after 1 s, then
+ * 2, 4... up to 30 s).  0 (also when o has no routes: h->on false) or
+ * -errno. */
 int hold_open(struct hold *h, const struct cli_opts *o, int ifindex, uint32_t table);
 /* Follows the kernel's events from now on, in l. */
 int hold_start(struct hold *h, struct loop *l);

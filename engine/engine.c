@@ -16,6 +16,11 @@
 #define FIX_MAX 10
 #define FIX_WINDOW_MS 5000
 #define FIX_HOLD_MS 5000
+/* A change the kernel refused sends no event that would bring another
+ * pass: the uplink is tried again after RETRY_MIN_MS, the wait doubling up
+ * to RETRY_MAX_MS while the kernel keeps refusing. */
+#define RETRY_MIN_MS 1000
+#define RETRY_MAX_MS 30000
 
 void engine_init(struct engine *e, struct kernel *k, const struct engine_ops *ops, void *owner,
 		 const char *tag)
@@ -1250,7 +1255,7 @@ static int plan_apply(struct engine *e, const char *what)
 		if (errs[i]) {
 			if (!first)
 				first = errs[i];
-			if (ratelimit_ok(&e->rl, 0))
+			if (ratelimit_ok(&e->rl, e->pass_ms))
 				log_msg(LOG_ERR, "%s: kernel refused %s %s %s: %s", what,
 					c->add ? "adding" : "deleting", c->type == KOBJ_RULE ? "rule" : "route",
 					c->type == KOBJ_RULE ? krule_str(&c->rule, buf, sizeof(buf)) :
@@ -1289,6 +1294,13 @@ cleanup:
 	return ret;
 }
 
+/* The owner's loop calls engine_pass again at the earliest due time. */
+static void due_at(struct engine *e, uint64_t at)
+{
+	if (!e->next_due_ms || at < e->next_due_ms)
+		e->next_due_ms = at;
+}
+
 static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 			    struct krule_set *want_r, struct kroute_set *want_rt)
 {
@@ -1300,8 +1312,7 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 
 	if (u->hold_until_ms > now) {
 		u->dirty = true;
-		if (!e->next_due_ms || u->hold_until_ms < e->next_due_ms)
-			e->next_due_ms = u->hold_until_ms;
+		due_at(e, u->hold_until_ms);
 		return 0;
 	}
 	u->dirty = false;
@@ -1333,12 +1344,17 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 		log_msg(LOG_WARNING, "%s: changed %u times in %u s, someone keeps undoing it: waiting %u s",
 			what, u->fixes - 1, FIX_WINDOW_MS / 1000, FIX_HOLD_MS / 1000);
 		u->fixes = 0;
-		if (!e->next_due_ms || u->hold_until_ms < e->next_due_ms)
-			e->next_due_ms = u->hold_until_ms;
+		due_at(e, u->hold_until_ms);
 		return 0;
 	}
 	ret = plan_apply(e, what);
-	if (u->installed && ret == 0)
+	if (ret < 0) {
+		/* refused: its lines said what; the pass asks for another
+		 * try.  Nothing restored to count or tell. */
+		u->dirty = true;
+		return ret;
+	}
+	if (u->installed)
 		e->stats.routes_added += route_adds;
 	if (u->installed && rule_adds) {
 		e->stats.restored += rule_adds;
@@ -1349,18 +1365,15 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 		 * went down and came back. */
 		if (ratelimit_ok(&e->rl, now))
 			log_msg(LOG_NOTICE, "%s: restored %zu missing route(s)", what, route_adds);
-	} else if (!u->installed && ret == 0 && e->routes_only) {
+	} else if (!u->installed && e->routes_only) {
 		log_msg(LOG_INFO, "%s: %zu routes", what, want_rt->n);
-	} else if (!u->installed && ret == 0) {
+	} else if (!u->installed) {
 		log_msg(LOG_INFO, "%s: %zu rules, %zu routes", what, want_r->n, want_rt->n);
 	} else if (u->installed && ratelimit_ok(&e->rl, now)) {
 		log_msg(LOG_INFO, "%s: %zu change(s) to follow the kernel", what, e->plan.n);
 	}
-	if (ret == 0)
-		u->installed = true;
-	else
-		u->dirty = true;	/* again at the next pass */
-	return ret;
+	u->installed = true;
+	return 0;
 }
 
 static int empty_table(struct engine *e, struct engine_table t, struct krule_set *want_r,
@@ -1614,6 +1627,7 @@ int engine_pass(struct engine *e, uint64_t now)
 	int ret = 0, gret = 0;
 
 	e->stats.passes++;
+	e->pass_ms = now;
 	e->next_due_ms = 0;
 	if (e->resync) {
 		/* Events queued before the dump are older than it: dropped. */
@@ -1647,7 +1661,17 @@ int engine_pass(struct engine *e, uint64_t now)
 			if (!l || !l->dirty)
 				continue;
 		}
-		reconcile_uplink(e, u, now, &want_r, &want_rt);
+		if (reconcile_uplink(e, u, now, &want_r, &want_rt) < 0) {
+			/* refused (or out of memory): again later, even
+			 * if no event comes */
+			u->dirty = true;
+			u->retry_ms = u->retry_ms ? u->retry_ms * 2 : RETRY_MIN_MS;
+			if (u->retry_ms > RETRY_MAX_MS)
+				u->retry_ms = RETRY_MAX_MS;
+			due_at(e, now + u->retry_ms);
+		} else if (!u->dirty) {
+			u->retry_ms = 0;	/* in: the next refusal starts over */
+		}
 	}
 	e->all_dirty = false;
 	for (size_t i = 0; i < e->nlinks; i++)

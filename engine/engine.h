@@ -61,6 +61,7 @@ struct uplink {
 	uint64_t hold_until_ms;		/* fight-loop brake */
 	uint64_t window_ms;
 	unsigned fixes;
+	uint64_t retry_ms;		/* wait after the last refusal (0: none) */
 	struct uplink *hnext;		/* in the (family, ifindex, address) index */
 	struct uplink *tnext;		/* among its table's holders */
 };
@@ -189,6 +190,7 @@ struct engine {
 	struct engine_scope scope;	/* engine_set_scope(); zero: everything */
 	struct kplan plan;
 	struct ratelimit rl;
+	uint64_t pass_ms;		/* now_ms of the pass running, rl's clock */
 	struct engine_stats stats;
 };
 
@@ -209,7 +211,10 @@ int engine_load(struct engine *e);
  * everything at the next pass. */
 int engine_read_events(struct engine *e);
 /* Brings every changed uplink to its desired state, removes what gone
- * uplinks left, and calls the owner back.  now_ms: CLOCK_MONOTONIC. */
+ * uplinks left, and calls the owner back.  now_ms: CLOCK_MONOTONIC.  An
+ * uplink the brake holds, or the kernel refused, sets e->next_due_ms: the
+ * owner passes again then, events or not (a refusal is tried again after
+ * 1 s, then 2, 4... up to 30 s, until the kernel takes it). */
 int engine_pass(struct engine *e, uint64_t now_ms);
 
 /* The owner's lease for u: table (0: none, the uplink's rules and routes

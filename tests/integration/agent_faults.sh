@@ -5,7 +5,8 @@
 # right lease keys and rules; an address flapping ~100 times a second costs
 # bounded CPU and memory and ends right; rtallocd down and its pool
 # exhausted leave the address with no half configuration, retried with
-# backoff and logged once.
+# backoff and logged once; a route the kernel refuses is tried again with
+# backoff though no event comes, and events meanwhile are not held back.
 . "$(dirname "$0")/../lib.sh"
 t_require_root
 AGENT=$BUILD/rtalloc-agent
@@ -74,6 +75,24 @@ t_check "an address on the new wan0 gets its rules" t_wait 2 bash -c "ip -n $H r
 T2=$(table_of 203.0.113.7)
 t_check "and its table the new link's prefix route" t_wait 2 bash -c "ip -n $H route show table $T2 | grep -q '203.0.113.0/24 dev wan0 .*src 203.0.113.7'"
 t_eq "nothing of the old address is left" "" "$(ip -n "$H" rule | grep 198.51.100.7)"
+
+# -- A refusal sends no event: the agent tries again by itself, with a
+# backoff.  Without its local route the kernel refuses routes with src
+# 203.0.113.7 ("Invalid prefsrc address"); the local table's events do not
+# concern the agent, so the local route's return brings no pass.
+ip -n "$H" route del local 203.0.113.7 dev wan0 table local
+ip -n "$H" route del 203.0.113.0/24 table "$T2"
+t_check "the route's restoration is refused" t_wait 3 grep -q "refused adding route 203.0.113.0/24 .*table $T2" "$LOG"
+sleep 3
+n=$(grep -c "refused adding route 203.0.113.0/24 .*table $T2" "$LOG")
+t_check "tried again without an event, not in a busy loop ($n tries in 3 s)" test "$n" -ge 2 -a "$n" -le 4
+# The next try is seconds away; an event meanwhile is still handled at once.
+ip -n "$H" rule del pref 10000 from 203.0.113.7 lookup "$T2"
+t_check "a rule deleted meanwhile is back at once, not at the next try" \
+	t_wait 1 bash -c "ip -n $H rule show pref 10000 | grep -q 'from 203.0.113.7 lookup $T2 proto 122'"
+ip -n "$H" route add local 203.0.113.7 dev wan0 table local proto kernel scope host src 203.0.113.7
+t_check "the kernel takes it again: the route is back within the backoff" \
+	t_wait 12 bash -c "ip -n $H route show table $T2 | grep -q '203.0.113.0/24 dev wan0 .*src 203.0.113.7'"
 
 # -- An address flapping about 100 times a second for 3 s.
 cpu() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; }

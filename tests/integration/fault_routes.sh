@@ -101,6 +101,13 @@ t_check "its refused route is logged" t_wait 2 grep -q "kernel refused adding ro
 out=$(status)
 t_check "--status: the missing route" grep -qF \
 	"missing route: inet 10.101.0.11 on up1, table $t11: no \`default,via 10.101.0.11,metric 0\`" <<<"$out"
+# It is tried again (backoff, no busy loop), and a route deleted while the
+# next try is seconds away is back at once, not at that try.
+sleep 3
+n=$(grep -c "kernel refused adding route default via 10.101.0.11" "$LOG")
+t_check "the refused route is tried again, not in a busy loop ($n tries in 3 s)" test "$n" -ge 2 -a "$n" -le 4
+rt route del 10.101.0.0/24 table "$t11"
+t_check "a route deleted meanwhile is back at once" t_wait 1 has "$t11" "^10.101.0.0/24 dev up1 proto 122 .*src 10.101.0.11"
 t_check "rtalloc -r for the third address" t_in "$HK_H" "$RTALLOC" -d "$T_SOCK" -4 -a 10.101.0.11 -n 24 -i up1 -r
 rt addr del 10.101.0.11/24 dev up1
 t_check "its table is empty after the release" t_wait 2 empty "$t11"

@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <linux/if_addr.h>
@@ -627,6 +629,182 @@ static void test_refused_rule_leaves_no_half(void **state)
 	world_down(&w);
 }
 
+/* One pass at w->now with no kernel event read before it: what the
+ * owner's loop does when the engine's due time comes. */
+static void pass_at(struct world *w, uint64_t now)
+{
+	w->now = now;
+	assert_int_equal(engine_pass(&w->e, w->now), 0);
+}
+
+/* A refusal sends no event: the engine asks for a pass later (a backoff
+ * that grows while the kernel keeps refusing), and that pass, with no
+ * event before it, installs the uplink; nothing is due once all is in. */
+static void test_refused_uplink_is_retried_without_events(void **state)
+{
+	struct world w;
+	/* A /32: no guard, so every refusal is the uplink's own. */
+	struct kaddr b = addr4("203.0.113.9", 32, 2);
+	uint64_t wait, last = 0;
+
+	(void)state;
+	world_up(&w);
+	assert_int_equal(w.e.next_due_ms, 0);
+	kfake_fail(w.k, -EPERM, 1000);
+	kfake_addr(w.k, &b, false);
+	assert_true(engine_read_events(&w.e) > 0);
+	pass_at(&w, w.now + 100);
+	assert_int_equal(rules_of(&w, 10001), 0);
+	assert_true(w.e.next_due_ms > w.now);
+	/* still refused: tried again at each due time, each wait longer
+	 * (no busy loop), up to a bound */
+	for (int i = 0; i < 10; i++) {
+		wait = w.e.next_due_ms - w.now;
+		assert_true(wait >= last);
+		assert_true(wait <= 60000);
+		last = wait;
+		pass_at(&w, w.e.next_due_ms);
+		assert_int_equal(rules_of(&w, 10001), 0);
+		assert_true(w.e.next_due_ms > w.now);
+	}
+	assert_true(w.e.next_due_ms - w.now > 1000);
+	/* the kernel takes it now: the pass at the due time, no event read
+	 * since the refusal, puts the uplink in */
+	kfake_fail(w.k, 0, 0);
+	pass_at(&w, w.e.next_due_ms);
+	assert_int_equal(rules_of(&w, 10001), 3);
+	assert_int_equal(rules_of(&w, 10000), 3);
+	assert_int_equal(w.e.next_due_ms, 0);
+	settle(&w);
+	assert_int_equal(w.e.next_due_ms, 0);
+	/* the backoff starts again from its first step after a success */
+	engine_set_table(&w.e, w.last_new, 10007);
+	kfake_fail(w.k, -ENOMEM, 1000);
+	pass_at(&w, w.now + 100);
+	assert_true(w.e.next_due_ms > w.now);
+	assert_true(w.e.next_due_ms - w.now < last);
+	kfake_fail(w.k, 0, 0);
+	pass_at(&w, w.e.next_due_ms);
+	assert_int_equal(rules_of(&w, 10007), 3);
+	assert_int_equal(rules_of(&w, 10001), 0);
+	assert_int_equal(w.e.next_due_ms, 0);
+	world_down(&w);
+}
+
+/* A deleted rule whose restoration the kernel refuses is tried again at
+ * the due time, and counted as restored (the metric) once, when it is. */
+static void test_refused_restoration_counts_once(void **state)
+{
+	struct world w;
+	struct krule victim;
+
+	(void)state;
+	world_up(&w);
+	for (size_t i = 0; i < kfake_rules(w.k)->n; i++)
+		if (kfake_rules(w.k)->v[i].table == 10000)
+			victim = kfake_rules(w.k)->v[i];
+	kfake_rule(w.k, &victim, true);
+	kfake_fail(w.k, -ENOMEM, 1000);
+	assert_true(engine_read_events(&w.e) > 0);
+	pass_at(&w, w.now + 100);
+	for (int i = 0; i < 3; i++) {
+		assert_true(w.e.next_due_ms > w.now);
+		pass_at(&w, w.e.next_due_ms);
+	}
+	assert_int_equal(rules_of(&w, 10000), 2);
+	assert_int_equal(w.e.stats.restored, 0);
+	kfake_fail(w.k, 0, 0);
+	pass_at(&w, w.e.next_due_ms);
+	assert_int_equal(rules_of(&w, 10000), 3);
+	assert_int_equal(w.e.stats.restored, 1);
+	assert_int_equal(w.e.next_due_ms, 0);
+	world_down(&w);
+}
+
+/* Lines of the log file path that name a refusal. */
+static unsigned refusal_lines(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char line[512];
+	unsigned n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, "kernel refused") != NULL;
+	fclose(f);
+	return n;
+}
+
+/* A refusal that goes on is told at a bounded rate (the engine's ratelimit:
+ * a burst, then a line per 2 s), never flooding the log in a burst of
+ * passes, and never going silent for good either: the tries minutes later
+ * are still told. */
+static void test_refusals_are_logged_at_a_bounded_rate(void **state)
+{
+	struct world w;
+	struct kaddr b = addr4("203.0.113.9", 32, 2);
+	char path[] = "/tmp/test_engine.log.XXXXXX";
+	int fd = mkstemp(path);
+	unsigned n, before;
+	uint64_t start;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	world_up(&w);
+	assert_int_equal(log_open(NULL, LOG_TO_FILE, path), 0);
+	kfake_fail(w.k, -EPERM, 100000);
+	kfake_addr(w.k, &b, false);
+	assert_true(engine_read_events(&w.e) > 0);
+	/* a burst of passes, 10 ms apart: each tries the dirty uplink */
+	start = w.now;
+	for (int i = 0; i < 100; i++)
+		pass_at(&w, w.now + 10);
+	n = refusal_lines(path);
+	assert_true(n >= 1);
+	assert_true(n <= 10 + (w.now - start) / 2000 + 1);
+	/* then each try at the engine's due time, for 5 minutes */
+	while (w.now < start + 300000) {
+		before = refusal_lines(path);
+		pass_at(&w, w.e.next_due_ms);
+	}
+	n = refusal_lines(path);
+	assert_true(n <= 10 + (w.now - start) / 2000 + 1);
+	assert_true(n > before);	/* the last try was told */
+	assert_int_equal(rules_of(&w, 10001), 0);
+	kfake_fail(w.k, 0, 0);
+	pass_at(&w, w.e.next_due_ms);
+	assert_int_equal(rules_of(&w, 10001), 3);
+	log_open(NULL, LOG_TO_STDERR, NULL);
+	unlink(path);
+	world_down(&w);
+}
+
+/* A move whose new rules are refused keeps the old table (0e13290) until a
+ * pass gets the new one in: that pass comes at the engine's due time, not
+ * at some unrelated kernel event. */
+static void test_refused_move_is_retried_without_events(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_up(&w);
+	engine_set_table(&w.e, w.e.up[0], 10005);
+	/* the plan adds the 2 routes first: the third addition is a rule */
+	kfake_fail(w.k, -EPERM, 3);
+	pass_at(&w, w.now + 100);
+	assert_int_equal(rules_of(&w, 10005), 0);
+	assert_int_equal(rules_of(&w, 10000), 3);
+	assert_true(w.e.next_due_ms > w.now);
+	pass_at(&w, w.e.next_due_ms);
+	assert_int_equal(rules_of(&w, 10005), 3);
+	assert_int_equal(routes_of(&w, 10005), 2);
+	assert_int_equal(rules_of(&w, 10000), 0);
+	assert_int_equal(routes_of(&w, 10000), 0);
+	assert_int_equal(w.e.next_due_ms, 0);
+	world_down(&w);
+}
+
 static void test_forward_from_and_fwmark(void **state)
 {
 	struct world w;
@@ -853,6 +1031,10 @@ int main(void)
 		cmocka_unit_test(test_new_table_moves_rules_and_routes),
 		cmocka_unit_test(test_refused_rule_leaves_no_half),
 		cmocka_unit_test(test_refused_new_table_keeps_the_old),
+		cmocka_unit_test(test_refused_uplink_is_retried_without_events),
+		cmocka_unit_test(test_refused_move_is_retried_without_events),
+		cmocka_unit_test(test_refused_restoration_counts_once),
+		cmocka_unit_test(test_refusals_are_logged_at_a_bounded_rate),
 		cmocka_unit_test(test_forward_from_and_fwmark),
 		cmocka_unit_test(test_many_uplinks),
 		cmocka_unit_test(test_multipath_is_split_per_nexthop),
