@@ -1679,9 +1679,10 @@ int engine_pass(struct engine *e, uint64_t now)
 	if (!e->routes_only)
 		claims_pass(e);
 	for (size_t i = 0; i < e->nstale;) {
-		if (move_pending(e, e->stale[i]))
-			i++;
-		else if (empty_table(e, e->stale[i], &want_r, &want_rt) == 0 || !e->resync)
+		/* A table moved from waits for its uplink's new one; one
+		 * that could not be emptied stays for the resync's pass. */
+		if (!move_pending(e, e->stale[i]) &&
+		    (empty_table(e, e->stale[i], &want_r, &want_rt) == 0 || !e->resync))
 			stale_del_at(e, i);
 		else
 			i++;
