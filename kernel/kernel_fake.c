@@ -424,6 +424,26 @@ const struct kroute_set *kfake_routes(const struct kernel *k)
 	return &kf(k)->routes;
 }
 
+size_t kfake_rules_in(const struct kernel *k, uint32_t table)
+{
+	const struct krule_set *s = &kf(k)->rules;
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		n += s->v[i].table == table;
+	return n;
+}
+
+size_t kfake_routes_in(const struct kernel *k, uint32_t table)
+{
+	const struct kroute_set *s = &kf(k)->routes;
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		n += s->v[i].table == table;
+	return n;
+}
+
 const struct knhobj *kfake_nexthop(const struct kernel *k, uint32_t id)
 {
 	struct fnh *o = nh_find(kf(k), id);

@@ -26,6 +26,9 @@ void kfake_overflow(struct kernel *k);
 void kfake_fail(struct kernel *k, int err, unsigned n);
 
 const struct krule_set *kfake_rules(const struct kernel *k);
+/* How many rules, routes (each nexthop of a multipath one) of table. */
+size_t kfake_rules_in(const struct kernel *k, uint32_t table);
+size_t kfake_routes_in(const struct kernel *k, uint32_t table);
 const struct kroute_set *kfake_routes(const struct kernel *k);
 /* The nexthop object id (a group's members in ->group), NULL when there is
  * none; how many there are.  They behave as the kernel's: a group names

@@ -18,6 +18,7 @@
 
 #include "engine.h"
 #include "kernel_fake.h"
+#include "settle.h"
 
 struct world {
 	struct kernel *k;
@@ -80,25 +81,12 @@ static struct kroute main4(const char *dst, uint8_t len, const char *gw, int oif
 /* What the engine does between event bursts. */
 static void settle(struct world *w)
 {
-	for (int i = 0; i < 10; i++) {
-		int due = engine_read_events(&w->e);
-
-		assert_true(due >= 0);
-		w->now += 100;
-		assert_int_equal(engine_pass(&w->e, w->now), 0);
-		if (!due && i)
-			break;
-	}
+	engine_settle(&w->e, &w->now);
 }
 
 static size_t rules_of(const struct world *w, uint32_t table)
 {
-	const struct krule_set *s = kfake_rules(w->k);
-	size_t n = 0;
-
-	for (size_t i = 0; i < s->n; i++)
-		n += s->v[i].table == table;
-	return n;
+	return kfake_rules_in(w->k, table);
 }
 
 static size_t routes_of(const struct world *w, uint32_t table)

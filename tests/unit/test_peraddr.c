@@ -16,6 +16,7 @@
 
 #include "engine.h"
 #include "kernel_fake.h"
+#include "settle.h"
 
 #define FOREIGN 1000		/* other tables, and other addresses */
 #define FOREIGN_TABLE 20000	/* the first of them */
@@ -137,35 +138,17 @@ static void host_down(struct world *w)
 /* What the owner does between event bursts. */
 static void settle(struct world *w)
 {
-	for (int i = 0; i < 10; i++) {
-		int due = engine_read_events(&w->e);
-
-		assert_true(due >= 0);
-		w->now += 100;
-		assert_int_equal(engine_pass(&w->e, w->now), 0);
-		if (!due && i)
-			break;
-	}
+	engine_settle(&w->e, &w->now);
 }
 
 static size_t rules_of(const struct world *w, uint32_t table)
 {
-	const struct krule_set *s = kfake_rules(w->k);
-	size_t n = 0;
-
-	for (size_t i = 0; i < s->n; i++)
-		n += s->v[i].table == table;
-	return n;
+	return kfake_rules_in(w->k, table);
 }
 
 static size_t routes_of(const struct world *w, uint32_t table)
 {
-	const struct kroute_set *s = kfake_routes(w->k);
-	size_t n = 0;
-
-	for (size_t i = 0; i < s->n; i++)
-		n += s->v[i].table == table;
-	return n;
+	return kfake_routes_in(w->k, table);
 }
 
 static void set_scope_main(struct world *w, bool rules_known, bool copy_main)
