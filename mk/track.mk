@@ -1,8 +1,9 @@
 # rtalloc-track (track/): uplink health and the rules that send unbound
 # traffic to a working uplink.  Its modules go into libtrack.a; the program
-# links it with the kernel seam (rules through kernel/kmsg.h, conntrack and
-# sock_diag through kernel/conntrack.h and kernel/sockdiag.h) and
-# libcommon.a (the rtallocd client).
+# links it with the kernel seam (discovery, rules and routes through
+# kernel/kernel.h's struct kernel, conntrack and sock_diag through
+# kernel/conntrack.h and kernel/sockdiag.h) and libcommon.a (the rtallocd
+# client).
 TRACK_SRC := $(filter-out track/track.c,$(wildcard track/*.c))
 TRACK_OBJ := $(call obj,$(TRACK_SRC))
 

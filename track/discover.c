@@ -129,24 +129,42 @@ static void route_cb(const struct kevent *ev, void *data)
 	}
 }
 
-static int dump(struct nl *nl, enum kobj_type type, int family, kernel_cb cb, void *data)
+static int dump(struct kernel *k, enum kobj_type type, int family, kernel_cb cb, void *data)
 {
 	struct kfilter f = { .family = family };
 
-	return kmsg_dump_stable(nl, type, &f, cb, data, NULL);
+	return kernel_dump(k, type, &f, cb, data);
 }
 
-int discover_forward(struct nl *nl, char (*out)[IFNAMSIZ], size_t max, size_t *n)
+/* The name of link ifindex, asked for by its index. */
+struct name_ctx {
+	int ifindex;
+	char *name;
+	bool found;
+};
+
+static void link_cb(const struct kevent *ev, void *data)
+{
+	struct name_ctx *c = data;
+
+	if (ev->del || ev->link.ifindex != c->ifindex || !ev->link.name[0])
+		return;
+	memcpy(c->name, ev->link.name, IFNAMSIZ);
+	c->name[IFNAMSIZ - 1] = '\0';
+	c->found = true;
+}
+
+int discover_forward(struct kernel *k, char (*out)[IFNAMSIZ], size_t max, size_t *n)
 {
 	struct fwd_ctx fc = { .out = out, .max = max, .n = n };
-	int ret = dump(nl, KOBJ_RULE, AF_INET, fwd_cb, &fc);
+	int ret = dump(k, KOBJ_RULE, AF_INET, fwd_cb, &fc);
 
 	if (ret >= 0)
-		ret = dump(nl, KOBJ_RULE, AF_INET6, fwd_cb, &fc);
+		ret = dump(k, KOBJ_RULE, AF_INET6, fwd_cb, &fc);
 	return ret < 0 ? ret : 0;
 }
 
-int discover_uplinks(struct nl *nl, const struct proto_lease *leases, size_t nleases,
+int discover_uplinks(struct kernel *k, const struct proto_lease *leases, size_t nleases,
 		     struct uplink_info *out, size_t max, size_t *n)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
@@ -159,21 +177,29 @@ int discover_uplinks(struct nl *nl, const struct proto_lease *leases, size_t nle
 		size_t before = c.n;
 
 		c.family = families[f];
-		ret = dump(nl, KOBJ_RULE, c.family, rule_cb, &c);
+		ret = dump(k, KOBJ_RULE, c.family, rule_cb, &c);
 		if (ret < 0)
 			return ret;
 		if (c.n == before)
 			continue;
-		ret = dump(nl, KOBJ_ADDR, c.family, addr_cb, &c);
+		ret = dump(k, KOBJ_ADDR, c.family, addr_cb, &c);
 		if (ret < 0)
 			return ret;
-		ret = dump(nl, KOBJ_ROUTE, c.family, route_cb, &c);
+		ret = dump(k, KOBJ_ROUTE, c.family, route_cb, &c);
 		if (ret < 0)
 			return ret;
 	}
 	for (size_t i = 0; i < c.n && *n < max; i++) {
-		if (!c.u[i].ifindex || !if_indextoname((unsigned)c.u[i].ifindex, c.u[i].ifname))
+		struct kfilter lf = { .ifindex = c.u[i].ifindex };
+		struct name_ctx nc = { .ifindex = c.u[i].ifindex, .name = c.u[i].ifname };
+
+		if (!c.u[i].ifindex)
 			continue;	/* a rule whose address is gone: not an uplink now */
+		ret = kernel_dump(k, KOBJ_LINK, &lf, link_cb, &nc);
+		if (ret < 0)
+			return ret;
+		if (!nc.found)
+			continue;	/* its link went meanwhile */
 		out[(*n)++] = c.u[i];
 	}
 	return 0;

@@ -15,8 +15,8 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "kernel.h"
 #include "kobj.h"
-#include "nl.h"
 #include "proto.h"
 
 struct uplink_info {
@@ -32,14 +32,14 @@ struct uplink_info {
 
 /* Fills out (up to max) and *n.  leases (nleases; NULL when rtallocd did
  * not answer) widen the rules taken as above.  0 or -errno. */
-int discover_uplinks(struct nl *nl, const struct proto_lease *leases, size_t nleases,
+int discover_uplinks(struct kernel *k, const struct proto_lease *leases, size_t nleases,
 		     struct uplink_info *out, size_t max, size_t *n);
 /* The LANs: the interfaces of the protocol-122 `iif IF lookup TABLE` rules
  * at pref DISCOVER_PREF_IIF other than lo (rtalloc --forward-iif, the
  * agent's forward_from), both families, each once; added to out (*n of
  * max taken already).  0 or -errno. */
 #define DISCOVER_PREF_IIF KPREF_IIF
-int discover_forward(struct nl *nl, char (*out)[IFNAMSIZ], size_t max, size_t *n);
+int discover_forward(struct kernel *k, char (*out)[IFNAMSIZ], size_t max, size_t *n);
 /* Whether lease l (inet or inet6) names address and table of some uplink in
  * u (n).  Leases of other kinds (an AF_UNSPEC name) count as matched. */
 bool discover_lease_matched(const struct proto_lease *l, const struct uplink_info *u, size_t n);

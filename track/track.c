@@ -27,7 +27,6 @@
 #include "lease.h"
 #include "log.h"
 #include "loop.h"
-#include "nl.h"
 #include "policy.h"
 #include "probe.h"
 #include "safefile.h"
@@ -64,8 +63,7 @@ struct track {
 	struct loop_timer round, deadline, retry;
 	unsigned retries;	/* retry timer fired this round */
 	struct loop_signal sig;
-	struct nl nl;
-	struct kernel *k;		/* steering rules, through the seam */
+	struct kernel *k;		/* discovery and steering, through the seam */
 	struct track_conf conf;
 	struct uplink up[TRACK_UPLINKS_MAX];
 	size_t n;
@@ -383,7 +381,7 @@ static void refresh(struct track *t)
 	struct proto_lease *leases = fetch_leases(t, &nleases);
 	int ret;
 
-	ret = discover_uplinks(&t->nl, leases, nleases, info, TRACK_UPLINKS_MAX, &n);
+	ret = discover_uplinks(t->k, leases, nleases, info, TRACK_UPLINKS_MAX, &n);
 	if (ret < 0) {
 		free(leases);
 		log_msg(LOG_ERR, "cannot read the kernel's rules and addresses: %s", strerror(-ret));
@@ -397,7 +395,7 @@ static void refresh(struct track *t)
 	 * forward_from here adds to those. */
 	memcpy(t->fwd, t->conf.forward_from, sizeof(t->fwd));
 	t->nfwd = t->conf.nforward;
-	ret = discover_forward(&t->nl, t->fwd, TRACK_FORWARD_MAX, &t->nfwd);
+	ret = discover_forward(t->k, t->fwd, TRACK_FORWARD_MAX, &t->nfwd);
 	if (ret < 0)
 		log_msg(LOG_ERR, "cannot read the kernel's forwarding rules: %s", strerror(-ret));
 	if (!t->conf.nuplinks) {
@@ -918,8 +916,6 @@ int main(int argc, char **argv)
 	t.round.h.fd = t.deadline.h.fd = t.retry.h.fd = t.sig.h.fd = -1;
 	ret = loop_init(&t.loop);
 	if (ret >= 0)
-		ret = nl_open(&t.nl, NULL, 0);
-	if (ret >= 0)
 		ret = kernel_netlink_open_groups(&t.k, 0, NULL, 0);
 	if (ret >= 0)
 		ret = loop_timer_init(&t.loop, &t.round, round_start);
@@ -971,7 +967,6 @@ cleanup:
 	loop_timer_free(&t.loop, &t.round);
 	loop_timer_free(&t.loop, &t.deadline);
 	loop_timer_free(&t.loop, &t.retry);
-	nl_close(&t.nl);
 	kernel_close(t.k);
 	loop_free(&t.loop);
 	log_close();

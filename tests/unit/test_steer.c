@@ -4,7 +4,9 @@
  * refuses), their removal, and everyone else's rules left alone; balance's
  * default route (one uplink, several with their weights, none); balance's
  * resilient nexthop group (members, group, the route through it; an uplink
- * leaving and coming back; removal; the kernel refusing). */
+ * leaving and coming back; removal; the kernel refusing); discovery of the
+ * uplinks (discover_uplinks) and of the LANs (discover_forward) from the
+ * kernel's rules, addresses, links and routes. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include "kernel_fake.h"
 #include "kmsg.h"
 #include "balance.h"
+#include "discover.h"
 #include "steer.h"
 
 static const char fwd[1][IFNAMSIZ] = { "lan0" };
@@ -539,6 +542,157 @@ static void test_steer_route(void **state)
 	kernel_close(k);
 }
 
+/* A `from ADDRESS lookup TABLE` rule of family at pref, of protocol proto. */
+static void from_rule(struct kernel *k, int family, const char *addr, uint8_t len, uint32_t table,
+		      uint32_t pref, uint8_t proto)
+{
+	struct krule r = { .family = (uint8_t)family, .pref = pref, .table = table, .src_len = len,
+			   .proto = proto };
+
+	assert_int_equal(addr_parse(family, addr, &r.src), 0);
+	assert_int_equal(kfake_rule(k, &r, false), 0);
+}
+
+static void add_addr(struct kernel *k, int family, const char *addr, int ifindex)
+{
+	struct kaddr a = { .family = (uint8_t)family, .ifindex = ifindex,
+			   .prefixlen = family == AF_INET ? 24 : 64 };
+
+	assert_int_equal(addr_parse(family, addr, &a.addr), 0);
+	assert_int_equal(kfake_addr(k, &a, false), 0);
+}
+
+static void default_route(struct kernel *k, int family, uint32_t table, int oif, const char *gw)
+{
+	struct kroute r = { .family = (uint8_t)family, .table = table, .oif = oif, .type = RTN_UNICAST,
+			    .proto = RTPROT_STATIC, .scope = RT_SCOPE_UNIVERSE };
+
+	if (gw)
+		assert_int_equal(addr_parse(family, gw, &r.gw), 0);
+	assert_int_equal(kfake_route(k, &r, false), 0);
+}
+
+static void assert_uplink(const struct uplink_info *u, const char *ifname, int ifindex, int family,
+			  const char *addr, uint32_t table, int oif, const char *gw)
+{
+	struct inet_addr a;
+
+	assert_string_equal(u->ifname, ifname);
+	assert_int_equal(u->ifindex, ifindex);
+	assert_int_equal(u->addr.family, family);
+	assert_int_equal(addr_parse(family, addr, &a), 0);
+	assert_memory_equal(u->addr.bytes, a.bytes, addr_len(family));
+	assert_int_equal(u->table, table);
+	assert_int_equal(u->has_default, oif != 0);
+	assert_int_equal(u->oif, oif);
+	assert_int_equal(u->has_gw, gw != NULL);
+	if (gw) {
+		assert_int_equal(addr_parse(family, gw, &a), 0);
+		assert_int_equal(u->gw.family, family);
+		assert_memory_equal(u->gw.bytes, a.bytes, addr_len(family));
+	}
+}
+
+/* The uplinks are the addresses of rtalloc's `from` rules at pref 10000
+ * (a leased address's at any pref), with the link holding each and its
+ * table's default route; not someone else's rule, a subnet's, one whose
+ * address is gone, nor a leased address's rule into another table. */
+static void test_discover_uplinks(void **state)
+{
+	struct kernel *k;
+	struct uplink_info u[8];
+	size_t n = 99;
+	struct proto_lease leases[2] = {
+		{ .family = AF_INET, .address = "198.51.100.10", .table = 101 },
+		{ .family = AF_INET, .address = "203.0.113.10", .table = 999 },
+	};
+	struct kroute nh = { .family = AF_INET6, .table = 102, .oif = 3, .type = RTN_UNICAST,
+			     .proto = RTPROT_STATIC, .multipath = true };
+
+	(void)state;
+	assert_int_equal(kernel_fake_open(&k), 0);
+	assert_int_equal(kfake_link(k, 2, "wan0", true), 0);
+	assert_int_equal(kfake_link(k, 3, "wan1", true), 0);
+	assert_int_equal(kfake_link(k, 4, "wan2", true), 0);
+	add_addr(k, AF_INET, "192.0.2.10", 2);
+	add_addr(k, AF_INET, "198.51.100.10", 3);
+	add_addr(k, AF_INET, "203.0.113.10", 4);
+	add_addr(k, AF_INET6, "2001:db8::10", 3);
+	from_rule(k, AF_INET, "192.0.2.10", 32, 100, KPREF_FROM, RTPROT_RTALLOC);
+	from_rule(k, AF_INET, "198.51.100.10", 32, 101, 12345, RTPROT_RTALLOC);
+	from_rule(k, AF_INET, "203.0.113.10", 32, 103, KPREF_FROM, RTPROT_STATIC);
+	from_rule(k, AF_INET, "203.0.113.10", 32, 104, 12345, RTPROT_RTALLOC);
+	from_rule(k, AF_INET, "203.0.113.0", 24, 105, KPREF_FROM, RTPROT_RTALLOC);
+	from_rule(k, AF_INET, "10.9.9.9", 32, 106, KPREF_FROM, RTPROT_RTALLOC);
+	from_rule(k, AF_INET6, "2001:db8::10", 128, 102, KPREF_FROM, RTPROT_RTALLOC);
+	default_route(k, AF_INET, 100, 2, "192.0.2.1");
+	default_route(k, AF_INET, 101, 3, NULL);
+	assert_int_equal(addr_parse(AF_INET6, "fe80::1", &nh.gw), 0);
+	assert_int_equal(kfake_multipath(k, &nh, 1, false), 0);
+
+	assert_int_equal(discover_uplinks(k, NULL, 0, u, 8, &n), 0);
+	assert_int_equal(n, 2);
+	assert_uplink(&u[0], "wan0", 2, AF_INET, "192.0.2.10", 100, 2, "192.0.2.1");
+	assert_uplink(&u[1], "wan1", 3, AF_INET6, "2001:db8::10", 102, 0, NULL);
+
+	/* A lease widens the rules taken: the leased address at its pref. */
+	assert_int_equal(discover_uplinks(k, leases, 2, u, 8, &n), 0);
+	assert_int_equal(n, 3);
+	assert_uplink(&u[0], "wan0", 2, AF_INET, "192.0.2.10", 100, 2, "192.0.2.1");
+	assert_uplink(&u[1], "wan1", 3, AF_INET, "198.51.100.10", 101, 3, NULL);
+	assert_uplink(&u[2], "wan1", 3, AF_INET6, "2001:db8::10", 102, 0, NULL);
+	assert_true(discover_lease_matched(&leases[0], u, n));
+	assert_false(discover_lease_matched(&leases[1], u, n));
+
+	/* No more than max; an uplink whose link went (its addresses with it)
+	 * is none. */
+	assert_int_equal(discover_uplinks(k, leases, 2, u, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_uplink(&u[0], "wan0", 2, AF_INET, "192.0.2.10", 100, 2, "192.0.2.1");
+	assert_int_equal(kfake_link_del(k, 3), 0);
+	assert_int_equal(discover_uplinks(k, leases, 2, u, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_uplink(&u[0], "wan0", 2, AF_INET, "192.0.2.10", 100, 2, "192.0.2.1");
+	kernel_close(k);
+}
+
+/* The LANs are the interfaces of rtalloc's `iif IF` rules at pref 91000,
+ * both families, each once and after those already there; not lo, nor
+ * another pref's, another protocol's or a rule that also has a source. */
+static void test_discover_forward(void **state)
+{
+	struct kernel *k;
+	char out[4][IFNAMSIZ] = { "pre" };
+	size_t n = 1;
+	const struct krule iifs[] = {
+		{ .family = AF_INET, .pref = KPREF_IIF, .table = 100, .iif = "lan0", .proto = RTPROT_RTALLOC },
+		{ .family = AF_INET6, .pref = KPREF_IIF, .table = 100, .iif = "lan0", .proto = RTPROT_RTALLOC },
+		{ .family = AF_INET6, .pref = KPREF_IIF, .table = 101, .iif = "lan1", .proto = RTPROT_RTALLOC },
+		{ .family = AF_INET, .pref = KPREF_IIF, .table = 10000, .iif = "lo", .proto = RTPROT_RTALLOC },
+		{ .family = AF_INET, .pref = KPREF_IIF + 1, .table = 100, .iif = "lan2",
+		  .proto = RTPROT_RTALLOC },
+		{ .family = AF_INET, .pref = KPREF_IIF, .table = 100, .iif = "lan3", .proto = RTPROT_STATIC },
+		{ .family = AF_INET, .pref = KPREF_IIF, .table = 100, .iif = "lan4", .src_len = 24,
+		  .proto = RTPROT_RTALLOC },
+	};
+
+	(void)state;
+	assert_int_equal(kernel_fake_open(&k), 0);
+	for (size_t i = 0; i < sizeof(iifs) / sizeof(iifs[0]); i++)
+		assert_int_equal(kfake_rule(k, &iifs[i], false), 0);
+	assert_int_equal(discover_forward(k, out, 4, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(out[0], "pre");
+	assert_string_equal(out[1], "lan0");
+	assert_string_equal(out[2], "lan1");
+	/* No more than max. */
+	n = 0;
+	assert_int_equal(discover_forward(k, out, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(out[0], "lan0");
+	kernel_close(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -552,6 +706,8 @@ int main(void)
 		cmocka_unit_test(test_balance_group_refused),
 		cmocka_unit_test(test_steer_route),
 		cmocka_unit_test(test_fake_nexthops),
+		cmocka_unit_test(test_discover_uplinks),
+		cmocka_unit_test(test_discover_forward),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
