@@ -685,8 +685,8 @@ bool kmsg_dump_put(struct nlmsghdr *nlh, enum kobj_type type, const struct kfilt
 		frh->family = family;
 		break;
 	}
-	case KOBJ_NEXTHOP:
-		return -EOPNOTSUPP;	/* changed only */
+	case KOBJ_NEXTHOP:	/* changed only: kmsg_dump refuses it */
+		break;
 	}
 	return strict;
 }
@@ -699,6 +699,8 @@ int kmsg_dump(struct nl *nl, enum kobj_type type, const struct kfilter *f, kerne
 	bool strict;
 	int ret, on = 1;
 
+	if (type == KOBJ_NEXTHOP)
+		return -EOPNOTSUPP;
 	memset(buf, 0, sizeof(buf));
 	nlh = mnl_nlmsg_put_header(buf);
 	strict = kmsg_dump_put(nlh, type, f);

@@ -436,9 +436,9 @@ static void fam_cb(const struct kevent *ev, void *data)
 static void test_kernel_dump_filter(void **state)
 {
 	const struct kfilter local = { .family = AF_INET, .table = RT_TABLE_LOCAL };
-	struct fam_ctx c = { 0 }, l = { 0 };
+	struct fam_ctx c = { 0 }, l = { 0 }, nh = { 0 };
 	struct kernel *k;
-	int ret;
+	int ret, nhret;
 
 	(void)state;
 	if (kernel_netlink_open_groups(&k, 0, NULL, 0) < 0)
@@ -446,8 +446,12 @@ static void test_kernel_dump_filter(void **state)
 	ret = kernel_dump(k, KOBJ_ROUTE, &local, fam_cb, &c);
 	if (ret == 0)
 		ret = kernel_dump(k, KOBJ_LINK, &(struct kfilter){ .ifindex = 1 }, fam_cb, &l);
+	/* Nexthop objects are changed, never dumped: refused, nothing sent. */
+	nhret = kernel_dump(k, KOBJ_NEXTHOP, NULL, fam_cb, &nh);
 	kernel_close(k);
 	assert_int_equal(ret, 0);
+	assert_int_equal(nhret, -EOPNOTSUPP);
+	assert_int_equal(nh.n + nh.links, 0);
 	if (!c.n)
 		skip();		/* lo down: no local routes */
 	assert_int_equal(c.other_family, 0);
