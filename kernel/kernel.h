@@ -78,6 +78,29 @@ struct kfilter {
 	uint32_t table;
 };
 
+/* Does f (NULL: everything) let ev through?  What the kernel filters,
+ * for a kernel that sends more (no strict checking) and for the fake. */
+static inline bool kfilter_match(const struct kfilter *f, const struct kevent *ev)
+{
+	if (!f)
+		return true;
+	switch (ev->type) {
+	case KOBJ_LINK:
+		return !f->ifindex || ev->link.ifindex == f->ifindex;
+	case KOBJ_ADDR:
+		return (!f->family || ev->addr.family == f->family) &&
+		       (!f->ifindex || ev->addr.ifindex == f->ifindex);
+	case KOBJ_ROUTE:
+		return (!f->family || ev->route.family == f->family) &&
+		       (!f->ifindex || ev->route.oif == f->ifindex) && (!f->table || ev->route.table == f->table);
+	case KOBJ_RULE:
+		return !f->family || ev->rule.family == f->family;
+	case KOBJ_NEXTHOP:	/* never dumped */
+		break;
+	}
+	return false;
+}
+
 struct kernel;
 
 struct kernel_ops {

@@ -471,34 +471,11 @@ unsigned long kfake_dumped(const struct kernel *k, enum kobj_type type)
 
 /* ---- the ops ---- */
 
-/* Whether the kernel hands ev out to a dump filtered by f (kernel.h's
- * struct kfilter): rules by family only, as the kernel cannot do more. */
-static bool dump_match(const struct kevent *ev, const struct kfilter *f)
-{
-	if (!f)
-		return true;
-	switch (ev->type) {
-	case KOBJ_LINK:
-		return !f->ifindex || ev->link.ifindex == f->ifindex;
-	case KOBJ_ADDR:
-		return (!f->family || ev->addr.family == f->family) &&
-		       (!f->ifindex || ev->addr.ifindex == f->ifindex);
-	case KOBJ_ROUTE:
-		return (!f->family || ev->route.family == f->family) &&
-		       (!f->ifindex || ev->route.oif == f->ifindex) && (!f->table || ev->route.table == f->table);
-	case KOBJ_RULE:
-		return !f->family || ev->rule.family == f->family;
-	case KOBJ_NEXTHOP:	/* never dumped */
-		break;
-	}
-	return false;
-}
-
 /* Hands ev to cb when f lets it through, and counts it. */
 static void dump_out(struct kfake *fk, const struct kevent *ev, const struct kfilter *f, kernel_cb cb,
 		     void *data)
 {
-	if (!dump_match(ev, f))
+	if (!kfilter_match(f, ev))
 		return;
 	fk->dumped[ev->type]++;
 	cb(ev, data);

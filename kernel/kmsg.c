@@ -609,25 +609,9 @@ struct dump_ctx {
 static void dump_one(const struct kevent *ev, void *data)
 {
 	const struct dump_ctx *ctx = data;
-	const struct kfilter *f = ctx->f;
 
-	switch (ev->type) {
-	case KOBJ_LINK:
-		if (f->ifindex && ev->link.ifindex != f->ifindex)
-			return;
-		break;
-	case KOBJ_ADDR:
-		if (f->ifindex && ev->addr.ifindex != f->ifindex)
-			return;
-		break;
-	case KOBJ_ROUTE:
-		if ((f->ifindex && ev->route.oif != f->ifindex) || (f->table && ev->route.table != f->table))
-			return;
-		break;
-	default:
-		break;
-	}
-	ctx->cb(ev, ctx->data);
+	if (kfilter_match(ctx->f, ev))
+		ctx->cb(ev, ctx->data);
 }
 
 static int dump_cb(const struct nlmsghdr *nlh, void *data)
