@@ -60,6 +60,15 @@ static struct klink *find_link(struct kfake *f, int ifindex)
 	return NULL;
 }
 
+/* Can something go out through link ifindex: 0, -ENODEV (none) or
+ * -ENETDOWN (down), as the kernel answers a route or nexthop through it. */
+static int link_ready(struct kfake *f, int ifindex)
+{
+	const struct klink *l = find_link(f, ifindex);
+
+	return !l ? -ENODEV : !l->up ? -ENETDOWN : 0;
+}
+
 static void route_event(struct kfake *f, const struct kroute *r, bool del)
 {
 	struct kevent ev = { .type = KOBJ_ROUTE, .del = del, .route = *r };
@@ -127,12 +136,10 @@ static int nh_add(struct kfake *f, const struct knhobj *o)
 				return -EINVAL;
 		}
 	} else {
-		struct klink *l = find_link(f, o->oif);
+		int ret = link_ready(f, o->oif);
 
-		if (!l)
-			return -ENODEV;
-		if (!l->up)
-			return -ENETDOWN;
+		if (ret < 0)
+			return ret;
 	}
 	if (!old) {
 		if (kobj_grow((void **)&f->nhs, &f->capnhs, f->nnhs, sizeof(*f->nhs)) < 0)
@@ -263,12 +270,10 @@ static int route_change(struct kfake *f, const struct kroute *r, bool del)
 	if (r->nh_id && !nh_find(f, r->nh_id))
 		return -EINVAL;
 	if (r->oif) {
-		struct klink *l = find_link(f, r->oif);
+		int ret = link_ready(f, r->oif);
 
-		if (!l)
-			return -ENODEV;
-		if (!l->up)
-			return -ENETDOWN;
+		if (ret < 0)
+			return ret;
 	}
 	if (i < f->routes.n) {
 		if (kroute_equal(&f->routes.v[i], r))
@@ -302,22 +307,14 @@ static int route_whole(struct kfake *f, const struct kchange *c)
 	if (c->add) {
 		if (r->nh_id && !nh_find(f, r->nh_id))
 			return -EINVAL;
-		for (size_t i = 0; i < (mp ? c->nmp : 0); i++) {
-			struct klink *l = find_link(f, c->mp[i].ifindex);
+		int ret = 0;
 
-			if (!l)
-				return -ENODEV;
-			if (!l->up)
-				return -ENETDOWN;
-		}
-		if (!mp && !r->nh_id && r->oif) {
-			struct klink *l = find_link(f, r->oif);
-
-			if (!l)
-				return -ENODEV;
-			if (!l->up)
-				return -ENETDOWN;
-		}
+		for (size_t i = 0; i < (mp ? c->nmp : 0) && ret == 0; i++)
+			ret = link_ready(f, c->mp[i].ifindex);
+		if (!mp && !r->nh_id && r->oif)
+			ret = link_ready(f, r->oif);
+		if (ret < 0)
+			return ret;
 	}
 	/* Replaced: the old one goes without a word, as in the kernel. */
 	for (size_t i = 0; i < f->routes.n;) {
