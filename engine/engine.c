@@ -1348,12 +1348,10 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 		return 0;
 	}
 	ret = plan_apply(e, what);
-	if (ret < 0) {
-		/* refused: its lines said what; the pass asks for another
-		 * try.  Nothing restored to count or tell. */
-		u->dirty = true;
+	/* Refused: its lines said what, engine_pass tries again later;
+	 * nothing restored to count or tell. */
+	if (ret < 0)
 		return ret;
-	}
 	if (u->installed)
 		e->stats.routes_added += route_adds;
 	if (u->installed && rule_adds) {
@@ -1497,6 +1495,21 @@ static int guards_pass(struct engine *e, bool add)
 	return ret;
 }
 
+/* The uplink that owns address a of family (not a foreign one) and has a
+ * table it is not installed in yet: a move, or a first table, under way.
+ * NULL when there is none. */
+static const struct uplink *moving(const struct engine *e, uint8_t family, const struct inet_addr *a)
+{
+	for (size_t i = 0; i < e->nup; i++) {
+		const struct uplink *u = e->up[i];
+
+		if (!u->foreign && u->table && !u->installed && u->key.family == family &&
+		    !memcmp(u->key.addr.bytes, a->bytes, addr_len(family)))
+			return u;
+	}
+	return NULL;
+}
+
 /* Is s the table an uplink moved from, not yet installed in its new one?
  * Its `from A` rule still routes A's traffic: s keeps it until the move is
  * done, at a later pass, so A is never left without a working table.  The
@@ -1509,16 +1522,13 @@ static bool move_pending(const struct engine *e, struct engine_table s)
 
 	for (size_t i = 0; t && i < t->rules.n; i++) {
 		const struct krule *r = &t->rules.v[i];
+		const struct uplink *u;
 
 		if (r->pref != e->prefs.from || r->src_len != len * 8)
 			continue;
-		for (size_t j = 0; j < e->nup; j++) {
-			const struct uplink *u = e->up[j];
-
-			if (!u->foreign && u->table && u->table != s.table && !u->installed &&
-			    u->key.family == s.family && !memcmp(u->key.addr.bytes, r->src.bytes, len))
-				return true;
-		}
+		u = moving(e, s.family, &r->src);
+		if (u && u->table != s.table)
+			return true;
 	}
 	return false;
 }
@@ -1527,14 +1537,9 @@ static bool move_pending(const struct engine *e, struct engine_table s)
  * installed: the new table is selected before the old one goes. */
 static bool claim_waits(const struct engine *e, const struct engine_claim *c)
 {
-	for (size_t i = 0; c->keep && i < e->nup; i++) {
-		const struct uplink *u = e->up[i];
+	const struct uplink *u = c->keep ? moving(e, c->family, &c->addr) : NULL;
 
-		if (u->key.family == c->family && u->table == c->keep && !u->foreign && !u->installed &&
-		    !memcmp(u->key.addr.bytes, c->addr.bytes, addr_len(c->family)))
-			return true;
-	}
-	return false;
+	return u && u->table == c->keep;
 }
 
 /* c's leftovers (leftover.h) out of the kernel: whole tables join the stale
