@@ -32,8 +32,8 @@ struct kfake {
 	struct kevent *queue;
 	size_t nq, capq;
 	bool overflow;
-	int fail_err;
-	unsigned fail_n;
+	int fail_err, fail_del_err;
+	unsigned fail_n, fail_del_n;
 	unsigned long changes;
 	unsigned long dumped[KOBJ_NEXTHOP + 1];
 };
@@ -411,6 +411,12 @@ void kfake_fail(struct kernel *k, int err, unsigned n)
 	kf(k)->fail_n = n;
 }
 
+void kfake_fail_del(struct kernel *k, int err, unsigned n)
+{
+	kf(k)->fail_del_err = err;
+	kf(k)->fail_del_n = n;
+}
+
 const struct krule_set *kfake_rules(const struct kernel *k)
 {
 	return &kf(k)->rules;
@@ -525,6 +531,11 @@ static int fake_apply(struct kernel *k, const struct kchange *c, size_t n, int *
 		if (c[i].add && f->fail_n) {
 			f->fail_n--;
 			errs[i] = f->fail_err;
+			continue;
+		}
+		if (!c[i].add && f->fail_del_n) {
+			f->fail_del_n--;
+			errs[i] = f->fail_del_err;
 			continue;
 		}
 		if (c[i].type == KOBJ_NEXTHOP)

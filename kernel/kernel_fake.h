@@ -22,8 +22,10 @@ int kfake_rule(struct kernel *k, const struct krule *r, bool del);
 int kfake_multipath(struct kernel *k, const struct kroute *nh, size_t n, bool del);
 /* The next kernel_events() drops what is queued and returns -ENOBUFS. */
 void kfake_overflow(struct kernel *k);
-/* The next n changes applied fail with err. */
+/* The next n additions applied (rules, routes, nexthop objects) fail with
+ * err; kfake_fail_del: the next n deletions.  n 0: none (again). */
 void kfake_fail(struct kernel *k, int err, unsigned n);
+void kfake_fail_del(struct kernel *k, int err, unsigned n);
 
 const struct krule_set *kfake_rules(const struct kernel *k);
 /* How many rules, routes (each nexthop of a multipath one) of table. */
