@@ -1301,6 +1301,16 @@ static void due_at(struct engine *e, uint64_t at)
 		e->next_due_ms = at;
 }
 
+/* The kernel refused what *retry_ms waits for: a pass is due after 1 s,
+ * the wait doubling up to 30 s while the kernel keeps refusing. */
+static void retry_later(struct engine *e, uint64_t *retry_ms, uint64_t now)
+{
+	*retry_ms = *retry_ms ? *retry_ms * 2 : RETRY_MIN_MS;
+	if (*retry_ms > RETRY_MAX_MS)
+		*retry_ms = RETRY_MAX_MS;
+	due_at(e, now + *retry_ms);
+}
+
 static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 			    struct krule_set *want_r, struct kroute_set *want_rt)
 {
@@ -1419,6 +1429,25 @@ static bool is_guard(const struct engine *e, const struct krule *r)
 	return r->table == KTABLE_MAIN && r->pref == e->prefs.guard && r->has_suppress && r->dst_len;
 }
 
+/* Is guard g in the kernel (the mirror of main's rules)? */
+static bool guard_held(const struct engine *e, const struct krule *g)
+{
+	const struct etable *t = table_find(e, g->family, KTABLE_MAIN);
+
+	for (size_t j = 0; t && j < t->rules.n; j++)
+		if (krule_equal(&t->rules.v[j], g))
+			return true;
+	return false;
+}
+
+/* u wants a guard that guards_pass() could not put in (refused). */
+static bool guard_missing(const struct engine *e, const struct uplink *u)
+{
+	struct krule g;
+
+	return !e->routes_only && !u->foreign && u->table && guard_of(e, u, &g) && !guard_held(e, &g);
+}
+
 /* Does a `to` rule of ours (any table: the agent's or an rtalloc's) send
  * guard g's network to a table? */
 static bool guard_used(const struct engine *e, const struct krule *g)
@@ -1454,7 +1483,6 @@ static int guards_pass(struct engine *e, bool add)
 	kplan_reset(&e->plan);
 	for (size_t i = 0; add && i < e->nup; i++) {
 		const struct uplink *u = e->up[i];
-		const struct etable *t;
 		struct krule g;
 		bool have = false;
 
@@ -1462,10 +1490,7 @@ static int guards_pass(struct engine *e, bool add)
 			continue;
 		for (size_t j = 0; j < sel.n && !have; j++)
 			have = krule_equal(&sel.v[j], &g);
-		t = table_find(e, g.family, KTABLE_MAIN);
-		for (size_t j = 0; t && j < t->rules.n && !have; j++)
-			have = krule_equal(&t->rules.v[j], &g);
-		if (have)
+		if (have || guard_held(e, &g))
 			continue;
 		if (krule_set_add(&sel, &g) < 0) {
 			ret = -ENOMEM;
@@ -1653,27 +1678,27 @@ int engine_pass(struct engine *e, uint64_t now)
 	ret = load_tables(e, false);
 	if (ret < 0)
 		goto cleanup;
-	/* A refused guard: the pass fails, and the owner tries again soon. */
+	/* A refused guard is a refusal of the uplinks that want it: tried
+	 * again with their backoff. */
 	gret = guards_pass(e, true);
 	for (size_t i = 0; i < e->nup; i++) {
 		struct uplink *u = e->up[i];
+		bool refused;
 
 		if (u->foreign || !u->table)
 			continue;
-		if (!(u->dirty || e->all_dirty)) {
+		refused = gret < 0 && guard_missing(e, u);
+		if (!(u->dirty || e->all_dirty || refused)) {
 			const struct elink *l = link_find(e, u->ifindex);
 
 			if (!l || !l->dirty)
 				continue;
 		}
-		if (reconcile_uplink(e, u, now, &want_r, &want_rt) < 0) {
+		if (reconcile_uplink(e, u, now, &want_r, &want_rt) < 0 || refused) {
 			/* refused (or out of memory): again later, even
 			 * if no event comes */
 			u->dirty = true;
-			u->retry_ms = u->retry_ms ? u->retry_ms * 2 : RETRY_MIN_MS;
-			if (u->retry_ms > RETRY_MAX_MS)
-				u->retry_ms = RETRY_MAX_MS;
-			due_at(e, now + u->retry_ms);
+			retry_later(e, &u->retry_ms, now);
 		} else if (!u->dirty) {
 			u->retry_ms = 0;	/* in: the next refusal starts over */
 		}
@@ -1692,8 +1717,11 @@ int engine_pass(struct engine *e, uint64_t now)
 		else
 			i++;
 	}
-	if (guards_pass(e, false) < 0 || gret < 0)
-		ret = gret < 0 ? gret : -EAGAIN;
+	/* Unused guards the kernel kept: again with the same backoff. */
+	if (guards_pass(e, false) < 0)
+		retry_later(e, &e->unguard_retry_ms, now);
+	else
+		e->unguard_retry_ms = 0;
 cleanup:
 	for (size_t i = 0; i < ngone; i++) {
 		if (!gone[i]->foreign && e->ops->uplink_gone)

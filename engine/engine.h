@@ -191,6 +191,8 @@ struct engine {
 	struct kplan plan;
 	struct ratelimit rl;
 	uint64_t pass_ms;		/* now_ms of the pass running, rl's clock */
+	uint64_t unguard_retry_ms;	/* wait after an unused guard's removal
+					 * was refused (0: none) */
 	struct engine_stats stats;
 };
 
@@ -212,9 +214,11 @@ int engine_load(struct engine *e);
 int engine_read_events(struct engine *e);
 /* Brings every changed uplink to its desired state, removes what gone
  * uplinks left, and calls the owner back.  now_ms: CLOCK_MONOTONIC.  An
- * uplink the brake holds, or the kernel refused, sets e->next_due_ms: the
- * owner passes again then, events or not (a refusal is tried again after
- * 1 s, then 2, 4... up to 30 s, until the kernel takes it). */
+ * uplink the brake holds, or a change the kernel refused (an uplink's
+ * rules, routes or guard, an unused guard's removal), sets e->next_due_ms:
+ * the owner passes again then, events or not (a refusal is tried again
+ * after 1 s, then 2, 4... up to 30 s, until the kernel takes it); a
+ * refusal does not fail the pass. */
 int engine_pass(struct engine *e, uint64_t now_ms);
 
 /* The owner's lease for u: table (0: none, the uplink's rules and routes

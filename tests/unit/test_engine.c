@@ -793,6 +793,95 @@ static void test_refused_move_is_retried_without_events(void **state)
 	world_down(&w);
 }
 
+/* The wait after a pass at the due time, while the kernel refuses: 1 s,
+ * then each wait twice the one before, up to 30 s. */
+static uint64_t next_wait(uint64_t last)
+{
+	return !last ? 1000 : last * 2 > 30000 ? 30000 : last * 2;
+}
+
+/* Our guard of net/len as it is in the fake kernel (it must be there). */
+static struct krule guard_in_kernel(const struct world *w, const char *net, uint8_t len)
+{
+	const struct krule_set *s = kfake_rules(w->k);
+	struct inet_addr a;
+
+	addr_parse(AF_INET, net, &a);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].table == KTABLE_MAIN && s->v[i].pref == KPREF_GUARD && s->v[i].dst_len == len &&
+		    !memcmp(s->v[i].dst.bytes, a.bytes, 4))
+			return s->v[i];
+	fail();
+	return s->v[0];
+}
+
+/* A guard the kernel refuses is a refusal of the uplink that wants it: the
+ * pass does not fail (its owner would pass again every 200 ms), it asks
+ * for a pass in 1 s, then 2, 4... up to 30 s, like any refused change;
+ * once the guard is in, the next refusal waits 1 s again.  An unused
+ * guard whose removal is refused waits the same way. */
+static void test_refused_guard_is_retried_with_backoff(void **state)
+{
+	struct world w;
+	struct kaddr b = addr4("198.51.100.9", 24, 2);
+	struct krule g;
+	uint64_t wait = 0;
+
+	(void)state;
+	world_up(&w);
+	/* the pass puts guards in first: its first addition is the guard */
+	kfake_fail(w.k, -EPERM, 1);
+	kfake_addr(w.k, &b, false);
+	assert_true(engine_read_events(&w.e) > 0);
+	pass_at(&w, w.now + 100);
+	assert_false(has_guard(&w, "198.51.100.0", 24));
+	assert_int_equal(rules_of(&w, 10001), 3);
+	for (int i = 0; i < 8; i++) {
+		wait = next_wait(wait);
+		assert_int_equal(w.e.next_due_ms - w.now, wait);
+		kfake_fail(w.k, -EPERM, 1);
+		pass_at(&w, w.e.next_due_ms);
+		assert_false(has_guard(&w, "198.51.100.0", 24));
+	}
+	assert_int_equal(w.e.next_due_ms - w.now, 30000);
+	/* taken: in, and nothing due */
+	pass_at(&w, w.e.next_due_ms);
+	assert_true(has_guard(&w, "198.51.100.0", 24));
+	assert_int_equal(w.e.next_due_ms, 0);
+	/* deleted by hand, its restoration refused: 1 s again */
+	g = guard_in_kernel(&w, "198.51.100.0", 24);
+	assert_int_equal(kfake_rule(w.k, &g, true), 0);
+	kfake_fail(w.k, -EPERM, 1);
+	assert_true(engine_read_events(&w.e) > 0);
+	pass_at(&w, w.now + 100);
+	assert_false(has_guard(&w, "198.51.100.0", 24));
+	assert_int_equal(w.e.next_due_ms - w.now, 1000);
+	pass_at(&w, w.e.next_due_ms);
+	assert_true(has_guard(&w, "198.51.100.0", 24));
+	assert_int_equal(w.e.next_due_ms, 0);
+	/* a guard no `to` rule needs (a dead run's) whose removal the
+	 * kernel refuses: the same backoff */
+	g.dst.bytes[0] = 203;
+	g.dst.bytes[1] = 0;
+	g.dst.bytes[2] = 113;
+	assert_int_equal(kfake_rule(w.k, &g, false), 0);
+	assert_true(has_guard(&w, "203.0.113.0", 24));
+	assert_true(engine_read_events(&w.e) >= 0);
+	wait = 0;
+	for (int i = 0; i < 3; i++) {
+		kfake_fail_del(w.k, -EPERM, 1);
+		pass_at(&w, w.e.next_due_ms ? w.e.next_due_ms : w.now + 100);
+		assert_true(has_guard(&w, "203.0.113.0", 24));
+		wait = next_wait(wait);
+		assert_int_equal(w.e.next_due_ms - w.now, wait);
+	}
+	pass_at(&w, w.e.next_due_ms);
+	assert_false(has_guard(&w, "203.0.113.0", 24));
+	assert_true(has_guard(&w, "198.51.100.0", 24));
+	assert_int_equal(w.e.next_due_ms, 0);
+	world_down(&w);
+}
+
 static void test_forward_from_and_fwmark(void **state)
 {
 	struct world w;
@@ -1023,6 +1112,7 @@ int main(void)
 		cmocka_unit_test(test_refused_move_is_retried_without_events),
 		cmocka_unit_test(test_refused_restoration_counts_once),
 		cmocka_unit_test(test_refusals_are_logged_at_a_bounded_rate),
+		cmocka_unit_test(test_refused_guard_is_retried_with_backoff),
 		cmocka_unit_test(test_forward_from_and_fwmark),
 		cmocka_unit_test(test_many_uplinks),
 		cmocka_unit_test(test_multipath_is_split_per_nexthop),
