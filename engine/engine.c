@@ -942,6 +942,7 @@ static void stale_del_at(struct engine *e, size_t i)
 	e->stale[i] = e->stale[--e->nstale];
 	if (t) {
 		t->stale = false;
+		t->retry_ms = 0;
 		table_put(e, t);
 	}
 }
@@ -1389,6 +1390,7 @@ static int empty_table(struct engine *e, struct engine_table t, struct krule_set
 {
 	const struct krule_set *have_r;
 	const struct kroute_set *have_rt;
+	const struct etable *et;
 	char what[48];
 	int ret;
 
@@ -1399,7 +1401,11 @@ static int empty_table(struct engine *e, struct engine_table t, struct krule_set
 	if (ret < 0 || !e->plan.n)
 		return ret;
 	snprintf(what, sizeof(what), "IPv%d table %u", t.family == AF_INET ? 4 : 6, t.table);
-	log_msg(LOG_INFO, "%s: removing %zu rule(s) and route(s) no address needs", what, e->plan.n);
+	/* told once, not at each retry of what the kernel refused */
+	et = table_find(e, t.family, t.table);
+	if (!et || !et->retry_ms)
+		log_msg(LOG_INFO, "%s: removing %zu rule(s) and route(s) no address needs", what,
+			e->plan.n);
 	return plan_apply(e, what);
 }
 
@@ -1709,13 +1715,21 @@ int engine_pass(struct engine *e, uint64_t now)
 	if (!e->routes_only)
 		claims_pass(e);
 	for (size_t i = 0; i < e->nstale;) {
+		struct etable *t;
+
 		/* A table moved from waits for its uplink's new one; one
-		 * that could not be emptied stays for the resync's pass. */
-		if (!move_pending(e, e->stale[i]) &&
-		    (empty_table(e, e->stale[i], &want_r, &want_rt) == 0 || !e->resync))
-			stale_del_at(e, i);
-		else
+		 * the kernel did not empty stays, tried again with the
+		 * backoff (after a failed exchange: the resync's pass). */
+		if (move_pending(e, e->stale[i])) {
 			i++;
+		} else if (empty_table(e, e->stale[i], &want_r, &want_rt) == 0) {
+			stale_del_at(e, i);
+		} else {
+			t = table_find(e, e->stale[i].family, e->stale[i].table);
+			if (t)
+				retry_later(e, &t->retry_ms, now);
+			i++;
+		}
 	}
 	/* Unused guards the kernel kept: again with the same backoff. */
 	if (guards_pass(e, false) < 0)

@@ -87,6 +87,8 @@ struct etable {
 	struct kroute_set routes;
 	struct uplink *users;
 	bool stale;			/* in engine.stale */
+	uint64_t retry_ms;		/* stale: wait after the kernel last
+					 * refused to empty it (0: none) */
 	bool loaded;			/* scoped: its routes were read */
 };
 
@@ -215,10 +217,10 @@ int engine_read_events(struct engine *e);
 /* Brings every changed uplink to its desired state, removes what gone
  * uplinks left, and calls the owner back.  now_ms: CLOCK_MONOTONIC.  An
  * uplink the brake holds, or a change the kernel refused (an uplink's
- * rules, routes or guard, an unused guard's removal), sets e->next_due_ms:
- * the owner passes again then, events or not (a refusal is tried again
- * after 1 s, then 2, 4... up to 30 s, until the kernel takes it); a
- * refusal does not fail the pass. */
+ * rules, routes or guard, an unused guard's removal, a stale table's
+ * emptying), sets e->next_due_ms: the owner passes again then, events or
+ * not (a refusal is tried again after 1 s, then 2, 4... up to 30 s, until
+ * the kernel takes it); a refusal does not fail the pass. */
 int engine_pass(struct engine *e, uint64_t now_ms);
 
 /* The owner's lease for u: table (0: none, the uplink's rules and routes

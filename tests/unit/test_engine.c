@@ -882,6 +882,42 @@ static void test_refused_guard_is_retried_with_backoff(void **state)
 	world_down(&w);
 }
 
+/* A table the kernel will not empty (a move's old one, its deletions
+ * refused) stays on the engine's list: tried again at the due time with
+ * the backoff, and emptied once the kernel takes the deletions, with no
+ * event in between and no resync; nothing of it stays for ever. */
+static void test_refused_emptying_is_retried(void **state)
+{
+	struct world w;
+	uint64_t wait = 0;
+
+	(void)state;
+	world_up(&w);
+	engine_set_table(&w.e, w.e.up[0], 10005);
+	kfake_fail_del(w.k, -EPERM, 100000);
+	pass_at(&w, w.now + 100);
+	assert_int_equal(rules_of(&w, 10005), 3);
+	assert_int_equal(routes_of(&w, 10005), 2);
+	assert_int_equal(rules_of(&w, 10000), 3);
+	assert_int_equal(routes_of(&w, 10000), 2);
+	for (int i = 0; i < 7; i++) {
+		wait = next_wait(wait);
+		assert_int_equal(w.e.next_due_ms - w.now, wait);
+		pass_at(&w, w.e.next_due_ms);
+		assert_int_equal(rules_of(&w, 10000), 3);
+	}
+	kfake_fail_del(w.k, 0, 0);
+	pass_at(&w, w.e.next_due_ms);
+	assert_int_equal(rules_of(&w, 10000), 0);
+	assert_int_equal(routes_of(&w, 10000), 0);
+	assert_int_equal(w.e.next_due_ms, 0);
+	settle(&w);
+	assert_int_equal(rules_of(&w, 10005), 3);
+	assert_int_equal(rules_of(&w, 10000), 0);
+	assert_int_equal(w.e.next_due_ms, 0);
+	world_down(&w);
+}
+
 static void test_forward_from_and_fwmark(void **state)
 {
 	struct world w;
@@ -1113,6 +1149,7 @@ int main(void)
 		cmocka_unit_test(test_refused_restoration_counts_once),
 		cmocka_unit_test(test_refusals_are_logged_at_a_bounded_rate),
 		cmocka_unit_test(test_refused_guard_is_retried_with_backoff),
+		cmocka_unit_test(test_refused_emptying_is_retried),
 		cmocka_unit_test(test_forward_from_and_fwmark),
 		cmocka_unit_test(test_many_uplinks),
 		cmocka_unit_test(test_multipath_is_split_per_nexthop),
