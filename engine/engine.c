@@ -1349,7 +1349,8 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 		u->window_ms = now;
 		u->fixes = 0;
 	}
-	if (++u->fixes > FIX_MAX) {
+	/* A retry of what the kernel refused is nobody undoing our work. */
+	if (!u->retry_ms && ++u->fixes > FIX_MAX) {
 		u->hold_until_ms = now + FIX_HOLD_MS;
 		u->dirty = true;
 		log_msg(LOG_WARNING, "%s: changed %u times in %u s, someone keeps undoing it: waiting %u s",

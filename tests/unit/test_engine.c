@@ -918,6 +918,46 @@ static void test_refused_emptying_is_retried(void **state)
 	world_down(&w);
 }
 
+/* The brake (an uplink changed more than 10 times in 5 s is left alone
+ * for 5 s: someone keeps undoing it) counts our changes, not the retries
+ * of one the kernel refused: an uplink refused at 20 passes in a row
+ * (others' events bring passes) is in at the first pass the kernel takes
+ * it.  Someone deleting its rule again and again is still braked. */
+static void test_refusals_do_not_trip_the_brake(void **state)
+{
+	struct world w;
+	struct krule from;
+
+	(void)state;
+	world_up(&w);
+	w.now += 10000;		/* a window of its own */
+	engine_set_table(&w.e, w.e.up[0], 10005);
+	kfake_fail(w.k, -EPERM, 100000);
+	for (int i = 0; i < 20; i++)
+		pass_at(&w, w.now + 100);
+	assert_int_equal(rules_of(&w, 10005), 0);
+	kfake_fail(w.k, 0, 0);
+	pass_at(&w, w.now + 100);
+	assert_int_equal(rules_of(&w, 10005), 3);
+	assert_int_equal(rules_of(&w, 10000), 0);
+	assert_int_equal(w.e.next_due_ms, 0);
+	/* someone deletes its `from` rule at every pass: restored, until
+	 * the brake holds it */
+	for (size_t i = 0; i < kfake_rules(w.k)->n; i++)
+		if (kfake_rules(w.k)->v[i].table == 10005 && kfake_rules(w.k)->v[i].pref == KPREF_FROM)
+			from = kfake_rules(w.k)->v[i];
+	for (int i = 0; i < 15; i++) {
+		kfake_rule(w.k, &from, true);
+		assert_true(engine_read_events(&w.e) >= 0);
+		pass_at(&w, w.now + 100);
+	}
+	assert_int_equal(rules_of(&w, 10005), 2);
+	assert_true(w.e.next_due_ms > w.now);
+	pass_at(&w, w.e.next_due_ms);
+	assert_int_equal(rules_of(&w, 10005), 3);
+	world_down(&w);
+}
+
 static void test_forward_from_and_fwmark(void **state)
 {
 	struct world w;
@@ -1150,6 +1190,7 @@ int main(void)
 		cmocka_unit_test(test_refusals_are_logged_at_a_bounded_rate),
 		cmocka_unit_test(test_refused_guard_is_retried_with_backoff),
 		cmocka_unit_test(test_refused_emptying_is_retried),
+		cmocka_unit_test(test_refusals_do_not_trip_the_brake),
 		cmocka_unit_test(test_forward_from_and_fwmark),
 		cmocka_unit_test(test_many_uplinks),
 		cmocka_unit_test(test_multipath_is_split_per_nexthop),
