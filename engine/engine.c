@@ -503,6 +503,19 @@ static bool scoped(const struct engine *e)
 	return e->scope.family != AF_UNSPEC;
 }
 
+/* A guard an uplink of the scope's address could need: its network holds
+ * the address.  Other networks' guards are other rtallocs' business. */
+static bool guard_in_scope(const struct engine *e, const struct krule *r)
+{
+	struct inet_addr net = e->scope.addr, dst = r->dst;
+
+	if (!is_guard(e, r))
+		return false;
+	addr_mask(&net, r->dst_len);
+	addr_mask(&dst, r->dst_len);
+	return !memcmp(net.bytes, dst.bytes, addr_len(r->family));
+}
+
 /* A table the engine holds or empties. */
 static bool table_ours(const struct engine *e, uint8_t family, uint32_t table)
 {
@@ -536,7 +549,7 @@ static bool in_scope(const struct engine *e, const struct kevent *ev)
 	case KOBJ_RULE:
 		/* main's: the guards, shared by every uplink of a network */
 		return ev->rule.family == s->family &&
-		       (s->rules_known || ev->rule.table == KTABLE_MAIN ||
+		       (s->rules_known || guard_in_scope(e, &ev->rule) ||
 			table_ours(e, ev->rule.family, ev->rule.table));
 	case KOBJ_NEXTHOP:	/* never an event */
 		break;
@@ -1455,25 +1468,61 @@ static bool guard_missing(const struct engine *e, const struct uplink *u)
 	return !e->routes_only && !u->foreign && u->table && guard_of(e, u, &g) && !guard_held(e, &g);
 }
 
+/* Is r a `to` rule of ours that sends guard g's network to a table? */
+static bool guard_needs(const struct engine *e, const struct krule *g, const struct krule *r)
+{
+	return r->family == g->family && r->table != KTABLE_MAIN && r->pref == e->prefs.to &&
+	       r->dst_len == g->dst_len && !r->src_len && !r->iif[0] &&
+	       !memcmp(r->dst.bytes, g->dst.bytes, addr_len(g->family));
+}
+
 /* Does a `to` rule of ours (any table: the agent's or an rtalloc's) send
  * guard g's network to a table? */
 static bool guard_used(const struct engine *e, const struct krule *g)
 {
-	size_t len = addr_len(g->family);
-
 	for (size_t b = 0; b < e->captables; b++)
-		for (const struct etable *t = e->tables[b]; t; t = t->next) {
-			if (t->family != g->family || t->table == KTABLE_MAIN)
-				continue;
-			for (size_t i = 0; i < t->rules.n; i++) {
-				const struct krule *r = &t->rules.v[i];
-
-				if (r->pref == e->prefs.to && r->dst_len == g->dst_len && !r->src_len &&
-				    !r->iif[0] && !memcmp(r->dst.bytes, g->dst.bytes, len))
+		for (const struct etable *t = e->tables[b]; t; t = t->next)
+			for (size_t i = 0; t->family == g->family && i < t->rules.n; i++)
+				if (guard_needs(e, g, &t->rules.v[i]))
 					return true;
-			}
-		}
 	return false;
+}
+
+struct guard_dump {
+	const struct engine *e;
+	struct krule_set *sel;
+	bool *used;
+};
+
+static void guard_dump_cb(const struct kevent *ev, void *data)
+{
+	const struct guard_dump *d = data;
+
+	if (ev->rule.proto != RTPROT_RTALLOC || krule_is_track(&ev->rule))
+		return;
+	for (size_t i = 0; i < d->sel->n; i++)
+		if (guard_needs(d->e, &d->sel->v[i], &ev->rule))
+			d->used[i] = true;
+}
+
+/* Scoped without rules_known, the mirror lacks other rtallocs' `to`
+ * rules: a guard it finds unused (in sel) may be one of theirs.  One dump
+ * of the family's rules tells; the guards still needed leave sel and the
+ * mirror (another's to keep), so the next pass does not ask again. */
+static int guards_known(struct engine *e, struct krule_set *sel)
+{
+	struct kfilter f = { .family = e->scope.family };
+	bool *used = calloc(sel->n, sizeof(*used));
+	struct guard_dump d = { .e = e, .sel = sel, .used = used };
+	int ret = used ? kernel_dump(e->k, KOBJ_RULE, &f, guard_dump_cb, &d) : -ENOMEM;
+
+	for (size_t i = sel->n; ret == 0 && i-- > 0;)
+		if (used[i]) {
+			mirror_rule(e, &sel->v[i], true);
+			krule_set_del_at(sel, i);
+		}
+	free(used);
+	return ret;
 }
 
 /* Guards in step with the uplinks: add, before any `to` rule goes in, the
@@ -1518,6 +1567,8 @@ static int guards_pass(struct engine *e, bool add)
 			}
 		}
 	}
+	if (ret == 0 && !add && sel.n && scoped(e) && !e->scope.rules_known)
+		ret = guards_known(e, &sel);
 	if (ret == 0 && sel.n)
 		ret = reconcile(add ? &sel : &no_rules, &no_routes, add ? &no_rules : &sel, &no_routes,
 				&e->plan);

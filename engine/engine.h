@@ -101,8 +101,12 @@ struct etable {
  * (a table that enters through engine_set_table or engine_claim_table is
  * read at the next pass), and main's routes through the link only with
  * copy_main; rules of family only with rules_known, or on a resync (after
- * lost events), else only the guards' and its tables' rules it sees come
- * and go.  Objects out of scope that events bring are not mirrored. */
+ * lost events), else only its tables' rules and the guards of networks
+ * holding addr that it sees come and go.  Objects out of scope that events
+ * bring are not mirrored.  Rules not known, a guard the mirror finds
+ * unused may still be another rtalloc's: one dump of the family's rules
+ * decides before it goes (a guard found needed is forgotten, not kept
+ * asking about). */
 struct engine_scope {
 	uint8_t family;
 	int ifindex;

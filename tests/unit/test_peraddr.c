@@ -1,7 +1,8 @@
 /* Unit tests for the engine over one uplink (a per-address rtalloc's
  * scope, engine_set_scope) over the fake kernel: what it reads of a host
  * with a thousand other tables and addresses, and that the agent's
- * default, no scope, still reads everything. */
+ * default, no scope, still reads everything; the per-address daemon's
+ * ways: a guard that goes only once the rules were read. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <setjmp.h>
@@ -151,13 +152,18 @@ static size_t routes_of(const struct world *w, uint32_t table)
 	return kfake_routes_in(w->k, table);
 }
 
-static void set_scope_main(struct world *w, bool rules_known, bool copy_main)
+/* s's options over 192.0.2.7 on wan0. */
+static void scope_with(struct world *w, struct engine_scope s)
 {
-	struct engine_scope s = { .family = AF_INET, .ifindex = 2, .rules_known = rules_known,
-				  .copy_main = copy_main };
-
+	s.family = AF_INET;
+	s.ifindex = 2;
 	assert_int_equal(addr_parse(AF_INET, "192.0.2.7", &s.addr), 0);
 	engine_set_scope(&w->e, &s);
+}
+
+static void set_scope_main(struct world *w, bool rules_known, bool copy_main)
+{
+	scope_with(w, (struct engine_scope){ .rules_known = rules_known, .copy_main = copy_main });
 }
 
 static void set_scope(struct world *w, bool rules_known)
@@ -329,6 +335,93 @@ static void test_unscoped_reads_everything(void **state)
 	host_down(&w);
 }
 
+/* ---- the per-address daemon's ways ---- */
+
+#define OTHER 30000		/* another rtalloc's table */
+
+/* `to net/len lookup main suppress_prefixlength len` */
+static struct krule guard4(const char *net, uint8_t len)
+{
+	struct krule g = rule4(KPREF_GUARD, KTABLE_MAIN);
+
+	assert_int_equal(addr_parse(AF_INET, net, &g.dst), 0);
+	g.dst_len = len;
+	g.has_suppress = true;
+	g.suppress = len;
+	return g;
+}
+
+static bool has_guard(const struct world *w, const char *net, uint8_t len)
+{
+	const struct krule g = guard4(net, len);
+	const struct krule_set *s = kfake_rules(w->k);
+
+	return krule_in(&g, s->v, s->n);
+}
+
+/* Another rtalloc's `to net/len lookup OTHER` and its guard. */
+static void other_rtalloc(struct world *w, const char *net, uint8_t len)
+{
+	struct krule to = rule4(KPREF_TO, OTHER), g = guard4(net, len);
+
+	assert_int_equal(addr_parse(AF_INET, net, &to.dst), 0);
+	to.dst_len = len;
+	assert_int_equal(kfake_rule(w->k, &g, false), 0);
+	assert_int_equal(kfake_rule(w->k, &to, false), 0);
+}
+
+static void load_settle(struct world *w)
+{
+	assert_int_equal(engine_load(&w->e), 0);
+	settle(w);
+}
+
+/* Rules not known: our address goes, and the guard another rtalloc's `to`
+ * rule of the same network needs stays (one dump told), and is not asked
+ * about again. */
+static void test_guard_another_needs_stays(void **state)
+{
+	struct kaddr ours = addr4("192.0.2.7", 24, 2);
+	struct world w;
+	unsigned long dumped;
+
+	(void)state;
+	host_up(&w);
+	other_rtalloc(&w, "192.0.2.0", 24);
+	while (kernel_events(w.k, drop_cb, NULL) == -ENOBUFS)
+		;
+	set_scope(&w, false);
+	load_settle(&w);
+	assert_int_equal(rules_of(&w, TABLE), 3);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_RULE), 0);
+	assert_int_equal(kfake_addr(w.k, &ours, true), 0);
+	settle(&w);
+	assert_int_equal(rules_of(&w, TABLE), 0);
+	assert_true(has_guard(&w, "192.0.2.0", 24));
+	dumped = kfake_dumped(w.k, KOBJ_RULE);
+	assert_int_equal(dumped, 3 * FOREIGN + 2);
+	settle(&w);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_RULE), dumped);
+	host_down(&w);
+}
+
+/* Another network's guard that comes is another rtalloc's: neither
+ * deleted nor a reason to read the rules. */
+static void test_other_network_guard_is_not_ours(void **state)
+{
+	struct world w;
+
+	(void)state;
+	host_up(&w);
+	set_scope(&w, false);
+	load_settle(&w);
+	other_rtalloc(&w, "203.0.113.0", 24);
+	settle(&w);
+	assert_true(has_guard(&w, "203.0.113.0", 24));
+	assert_int_equal(kfake_dumped(w.k, KOBJ_RULE), 0);
+	host_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +431,8 @@ int main(void)
 		cmocka_unit_test(test_resync_reads_rules),
 		cmocka_unit_test(test_given_routes_skip_main),
 		cmocka_unit_test(test_unscoped_reads_everything),
+		cmocka_unit_test(test_guard_another_needs_stays),
+		cmocka_unit_test(test_other_network_guard_is_not_ours),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
