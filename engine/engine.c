@@ -503,6 +503,47 @@ static bool scoped(const struct engine *e)
 	return e->scope.family != AF_UNSPEC;
 }
 
+/* The prefix of an uplink of entry a: the owner's when it gave one. */
+static uint8_t prefix_of(const struct engine *e, const struct kaddr *a)
+{
+	return scoped(e) && e->scope.prefixlen ? e->scope.prefixlen : a->prefixlen;
+}
+
+/* scan() gives the uplink the new prefix. */
+void engine_set_prefix(struct engine *e, uint8_t prefixlen)
+{
+	if (!scoped(e) || e->scope.prefixlen == prefixlen)
+		return;
+	e->scope.prefixlen = prefixlen;
+	e->scan = true;
+}
+
+/* Has an entry of the address the owner's prefix?  (Scoped, the mirror
+ * holds the scope's address's entries only.) */
+static bool prefix_held(const struct engine *e)
+{
+	if (!scoped(e) || !e->scope.prefixlen)
+		return false;
+	for (size_t i = 0; i < e->naddrs; i++)
+		if (e->addrs[i].prefixlen == e->scope.prefixlen)
+			return true;
+	return false;
+}
+
+/* The entry of the owner's prefix went: with none left, an entry left has
+ * the address's prefix now.  Before one was there (the owner gave the
+ * prefix first), or while one is, the owner's prefix holds. */
+static void prefix_follow(struct engine *e)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!scoped(e) || !e->scope.prefixlen || !e->naddrs || prefix_held(e))
+		return;
+	log_msg(LOG_NOTICE, "%s: no entry of prefix /%u left: following the kernel's /%u",
+		addr_str(&e->scope.addr, a, sizeof(a)), e->scope.prefixlen, e->addrs[0].prefixlen);
+	engine_set_prefix(e, e->addrs[0].prefixlen);
+}
+
 /* A guard an uplink of the scope's address could need: its network holds
  * the address.  Other networks' guards are other rtallocs' business. */
 static bool guard_in_scope(const struct engine *e, const struct krule *r)
@@ -571,6 +612,8 @@ static bool mirror_event(struct engine *e, const struct kevent *ev)
 
 		if (!mirror_addr(e, &ev->addr, ev->del))
 			return false;
+		if (ev->del && ev->addr.prefixlen == e->scope.prefixlen)
+			prefix_follow(e);
 		if (!addr_eligible(&ev->addr))
 			return false;
 		/* An address of a link we do not manage costs no pass. */
@@ -692,6 +735,7 @@ int engine_load(struct engine *e)
 	static const enum kobj_type order[] = { KOBJ_LINK, KOBJ_ADDR, KOBJ_ROUTE, KOBJ_RULE };
 	struct elink *old = e->nlinks ? malloc(e->nlinks * sizeof(*old)) : NULL;
 	size_t nold = old ? e->nlinks : 0;
+	bool held = prefix_held(e);
 	int ret;
 
 	/* What main had through a link is history the dump cannot tell. */
@@ -731,6 +775,9 @@ int engine_load(struct engine *e)
 			next = t->next;
 			table_put(e, t);
 		}
+	/* The deletion of the owner's entry may be among the events lost. */
+	if (held)
+		prefix_follow(e);
 	e->resync = false;
 	e->scan = true;
 	e->all_dirty = true;
@@ -1119,7 +1166,7 @@ static int uplink_add(struct engine *e, const struct kaddr *a, const struct klin
 	snprintf(u->key.ifname, sizeof(u->key.ifname), "%s", l->name);
 	snprintf(u->key.tag, sizeof(u->key.tag), "%s", e->tag);
 	u->ifindex = a->ifindex;
-	u->prefixlen = a->prefixlen;
+	u->prefixlen = prefix_of(e, a);
 	u->pol = *pol;
 	u->seen = true;
 	u->dirty = true;
@@ -1175,9 +1222,12 @@ static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
 			if (u && !add) {
 				/* One uplink per address; the newest entry's
 				 * prefix. */
-				if (!u->seen && u->prefixlen != a->prefixlen) {
-					u->prefixlen = a->prefixlen;
+				if (!u->seen && u->prefixlen != prefix_of(e, a)) {
+					u->prefixlen = prefix_of(e, a);
 					u->dirty = true;
+					/* Scoped: a new `to` rule, not one restored. */
+					if (scoped(e))
+						u->installed = false;
 				}
 				u->seen = true;
 				engine_set_policy(e, u, &pol);

@@ -113,6 +113,8 @@ struct engine_scope {
 	struct inet_addr addr;
 	bool rules_known;		/* read every rule of family at load */
 	bool copy_main;			/* mirror main's routes through the link */
+	/* The owner's prefix (-n; engine_set_prefix); 0: the kernel's entry's */
+	uint8_t prefixlen;
 };
 
 struct engine;
@@ -211,6 +213,13 @@ int engine_set_forward(struct engine *e, const char (*ifnames)[IFNAMSIZ], size_t
 /* Narrows what the engine reads and mirrors to one uplink (struct
  * engine_scope), before engine_load.  Not called: everything. */
 void engine_set_scope(struct engine *e, const struct engine_scope *s);
+/* Scoped only: the owner's prefix is now prefixlen (a later run was given
+ * it): the uplink's `to` rule and guard move to it at the next pass, the
+ * new ones in before the old ones go.  When the entry of the address with
+ * the owner's prefix goes (its event, or a resync after lost events), the
+ * prefix of an entry left becomes the owner's (a DHCP server changed the
+ * mask); other entries coming and going change nothing. */
+void engine_set_prefix(struct engine *e, uint8_t prefixlen);
 /* Reads the kernel's state, the scope's part of it (start, or after
  * events were lost). */
 int engine_load(struct engine *e);

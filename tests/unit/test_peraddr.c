@@ -2,7 +2,8 @@
  * scope, engine_set_scope) over the fake kernel: what it reads of a host
  * with a thousand other tables and addresses, and that the agent's
  * default, no scope, still reads everything; the per-address daemon's
- * ways: a guard that goes only once the rules were read. */
+ * ways: the owner's prefix (engine_set_prefix), and a guard that goes
+ * only once the rules were read. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <setjmp.h>
@@ -339,6 +340,63 @@ static void test_unscoped_reads_everything(void **state)
 
 #define OTHER 30000		/* another rtalloc's table */
 
+/* The fewest `to` rules of TABLE the kernel held after any one change
+ * since spy_on() (SIZE_MAX: none made): the fake's apply, one change at
+ * a time. */
+static const struct kernel_ops *fake_ops;
+static struct kernel_ops spy_ops;
+static size_t spy_min_to;
+
+static size_t to_rules(const struct kernel *k)
+{
+	const struct krule_set *s = kfake_rules(k);
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].table == TABLE && s->v[i].pref == KPREF_TO)
+			n++;
+	return n;
+}
+
+static int spy_apply(struct kernel *k, const struct kchange *c, size_t n, int *errs)
+{
+	for (size_t i = 0; i < n; i++) {
+		int ret = fake_ops->apply(k, &c[i], 1, &errs[i]);
+
+		if (ret < 0)
+			return ret;
+		if (to_rules(k) < spy_min_to)
+			spy_min_to = to_rules(k);
+	}
+	return 0;
+}
+
+static void spy_on(struct world *w)
+{
+	fake_ops = w->k->ops;
+	spy_ops = *fake_ops;
+	spy_ops.apply = spy_apply;
+	w->k->ops = &spy_ops;
+	spy_min_to = SIZE_MAX;
+}
+
+/* The prefix of our `to` rule, of 192.0.2.0 (0: none; two fail). */
+static uint8_t to_len(const struct world *w)
+{
+	const struct krule_set *s = kfake_rules(w->k);
+	struct inet_addr net;
+	uint8_t len = 0;
+
+	assert_int_equal(addr_parse(AF_INET, "192.0.2.0", &net), 0);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].table == TABLE && s->v[i].pref == KPREF_TO) {
+			assert_int_equal(len, 0);
+			assert_memory_equal(s->v[i].dst.bytes, net.bytes, 4);
+			len = s->v[i].dst_len;
+		}
+	return len;
+}
+
 /* `to net/len lookup main suppress_prefixlength len` */
 static struct krule guard4(const char *net, uint8_t len)
 {
@@ -374,6 +432,142 @@ static void load_settle(struct world *w)
 {
 	assert_int_equal(engine_load(&w->e), 0);
 	settle(w);
+}
+
+/* The owner's prefix (-n 25) is used, not the kernel's entry's (/24),
+ * and still after another entry (/26) came and went, or events were lost:
+ * no /25 entry went. */
+static void test_prefix_given_is_used(void **state)
+{
+	struct kaddr narrow = addr4("192.0.2.7", 26, 2);
+	struct world w;
+
+	(void)state;
+	host_up(&w);
+	scope_with(&w, (struct engine_scope){ .copy_main = true, .prefixlen = 25 });
+	load_settle(&w);
+	assert_int_equal(to_len(&w), 25);
+	assert_true(has_guard(&w, "192.0.2.0", 25));
+	assert_false(has_guard(&w, "192.0.2.0", 24));
+	assert_int_equal(rules_of(&w, TABLE), 3);
+	assert_int_equal(routes_of(&w, TABLE), 2);
+	assert_int_equal(kfake_addr(w.k, &narrow, false), 0);
+	settle(&w);
+	assert_int_equal(kfake_addr(w.k, &narrow, true), 0);
+	settle(&w);
+	assert_int_equal(to_len(&w), 25);
+	kfake_overflow(w.k);
+	settle(&w);
+	assert_int_equal(w.e.stats.resyncs, 1);
+	assert_int_equal(to_len(&w), 25);
+	host_down(&w);
+}
+
+/* The address has a second entry (/16, listed first) and the owner's
+ * (/24): the owner's prefix holds, and a third entry coming and going
+ * changes nothing while the owner's is there. */
+static void test_prefix_other_entries_change_nothing(void **state)
+{
+	struct kaddr ours = addr4("192.0.2.7", 24, 2), wide = addr4("192.0.2.7", 16, 2),
+		     narrow = addr4("192.0.2.7", 26, 2);
+	struct world w;
+	unsigned long changes;
+
+	(void)state;
+	host_up(&w);
+	assert_int_equal(kfake_addr(w.k, &ours, true), 0);
+	assert_int_equal(kfake_addr(w.k, &wide, false), 0);
+	assert_int_equal(kfake_addr(w.k, &ours, false), 0);
+	while (kernel_events(w.k, drop_cb, NULL) == -ENOBUFS)
+		;
+	scope_with(&w, (struct engine_scope){ .copy_main = true, .prefixlen = 24 });
+	load_settle(&w);
+	assert_int_equal(to_len(&w), 24);
+	changes = kfake_changes(w.k);
+	assert_int_equal(kfake_addr(w.k, &narrow, false), 0);
+	settle(&w);
+	assert_int_equal(kfake_addr(w.k, &narrow, true), 0);
+	settle(&w);
+	assert_int_equal(to_len(&w), 24);
+	assert_int_equal(kfake_changes(w.k), changes);
+	host_down(&w);
+}
+
+/* The owner's entry (/24) goes, a /26 one is left (a DHCP server changed
+ * the mask): the `to` rule and guard follow it, the new `to` rule in
+ * before the old one goes; /26 is the owner's prefix from then on. */
+static void test_prefix_follows_the_entry_left(void **state)
+{
+	struct kaddr ours = addr4("192.0.2.7", 24, 2), narrow = addr4("192.0.2.7", 26, 2);
+	struct world w;
+
+	(void)state;
+	host_up(&w);
+	scope_with(&w, (struct engine_scope){ .copy_main = true, .prefixlen = 24 });
+	load_settle(&w);
+	spy_on(&w);
+	assert_int_equal(kfake_addr(w.k, &narrow, false), 0);
+	settle(&w);
+	assert_int_equal(to_len(&w), 24);
+	assert_int_equal(kfake_addr(w.k, &ours, true), 0);
+	settle(&w);
+	assert_int_equal(to_len(&w), 26);
+	assert_int_equal(spy_min_to, 1);
+	assert_true(has_guard(&w, "192.0.2.0", 26));
+	assert_false(has_guard(&w, "192.0.2.0", 24));
+	assert_int_equal(rules_of(&w, TABLE), 3);
+	assert_int_equal(w.e.stats.restored, 0);
+	assert_int_equal(kfake_addr(w.k, &ours, false), 0);
+	settle(&w);
+	assert_int_equal(to_len(&w), 26);
+	host_down(&w);
+}
+
+/* The same when the deletion's event was lost: the resync follows. */
+static void test_prefix_follows_after_lost_events(void **state)
+{
+	struct kaddr ours = addr4("192.0.2.7", 24, 2), narrow = addr4("192.0.2.7", 26, 2);
+	struct world w;
+
+	(void)state;
+	host_up(&w);
+	scope_with(&w, (struct engine_scope){ .copy_main = true, .prefixlen = 24 });
+	load_settle(&w);
+	assert_int_equal(kfake_addr(w.k, &narrow, false), 0);
+	settle(&w);
+	kfake_overflow(w.k);
+	assert_int_equal(kfake_addr(w.k, &ours, true), 0);
+	settle(&w);
+	assert_int_equal(to_len(&w), 26);
+	assert_int_equal(w.e.nup, 1);
+	host_down(&w);
+}
+
+/* A later run gives /25 (engine_set_prefix): the `to` rule and guard move,
+ * never leaving the address without a `to` rule; the old guard, needed by
+ * no one, goes after one dump of the rules (they are not known). */
+static void test_set_prefix_moves_the_to_rule(void **state)
+{
+	struct world w;
+
+	(void)state;
+	host_up(&w);
+	scope_with(&w, (struct engine_scope){ .copy_main = true, .prefixlen = 24 });
+	load_settle(&w);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_RULE), 0);
+	spy_on(&w);
+	engine_set_prefix(&w.e, 25);
+	settle(&w);
+	assert_int_equal(to_len(&w), 25);
+	assert_int_equal(spy_min_to, 1);
+	assert_true(has_guard(&w, "192.0.2.0", 25));
+	assert_false(has_guard(&w, "192.0.2.0", 24));
+	assert_int_equal(rules_of(&w, TABLE), 3);
+	assert_int_equal(routes_of(&w, TABLE), 2);
+	/* the others', ours (from, to, iif) and both guards: one dump */
+	assert_int_equal(kfake_dumped(w.k, KOBJ_RULE), 3 * FOREIGN + 3 + 2);
+	assert_int_equal(w.e.stats.restored, 0);
+	host_down(&w);
 }
 
 /* Rules not known: our address goes, and the guard another rtalloc's `to`
@@ -431,6 +625,11 @@ int main(void)
 		cmocka_unit_test(test_resync_reads_rules),
 		cmocka_unit_test(test_given_routes_skip_main),
 		cmocka_unit_test(test_unscoped_reads_everything),
+		cmocka_unit_test(test_prefix_given_is_used),
+		cmocka_unit_test(test_prefix_other_entries_change_nothing),
+		cmocka_unit_test(test_prefix_follows_the_entry_left),
+		cmocka_unit_test(test_prefix_follows_after_lost_events),
+		cmocka_unit_test(test_set_prefix_moves_the_to_rule),
 		cmocka_unit_test(test_guard_another_needs_stays),
 		cmocka_unit_test(test_other_network_guard_is_not_ours),
 	};
