@@ -422,6 +422,16 @@ static bool addr_eligible(const struct kaddr *a)
 	return !(a->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED | IFA_F_OPTIMISTIC));
 }
 
+/* Scoped with early_rules, an address whose DAD is under way makes an
+ * uplink too: its rules go in, its routes wait (addr_ready). */
+static bool addr_usable(const struct engine *e, const struct kaddr *a)
+{
+	if (addr_eligible(a))
+		return true;
+	return e->scope.family != AF_UNSPEC && e->scope.early_rules && a->scope == RT_SCOPE_UNIVERSE &&
+	       !(a->flags & IFA_F_DADFAILED);
+}
+
 static bool mirror_addr(struct engine *e, const struct kaddr *a, bool del)
 {
 	size_t i;
@@ -435,10 +445,10 @@ static bool mirror_addr(struct engine *e, const struct kaddr *a, bool del)
 		return true;
 	}
 	if (i < e->naddrs) {
-		bool was = addr_eligible(&e->addrs[i]);
+		bool was = addr_eligible(&e->addrs[i]), was_usable = addr_usable(e, &e->addrs[i]);
 
 		e->addrs[i] = *a;
-		return was != addr_eligible(a);
+		return was != addr_eligible(a) || was_usable != addr_usable(e, a);
 	}
 	if (kobj_grow((void **)&e->addrs, &e->capaddrs, e->naddrs, sizeof(*e->addrs)) < 0)
 		return false;
@@ -503,6 +513,11 @@ static bool scoped(const struct engine *e)
 	return e->scope.family != AF_UNSPEC;
 }
 
+static bool early(const struct engine *e)
+{
+	return scoped(e) && e->scope.early_rules;
+}
+
 /* The prefix of an uplink of entry a: the owner's when it gave one. */
 static uint8_t prefix_of(const struct engine *e, const struct kaddr *a)
 {
@@ -542,6 +557,23 @@ static void prefix_follow(struct engine *e)
 	log_msg(LOG_NOTICE, "%s: no entry of prefix /%u left: following the kernel's /%u",
 		addr_str(&e->scope.addr, a, sizeof(a)), e->scope.prefixlen, e->addrs[0].prefixlen);
 	engine_set_prefix(e, e->addrs[0].prefixlen);
+}
+
+/* Has an entry of u's address done DAD?  Only early rules make an uplink
+ * of one that has not, and its routes wait: the kernel refuses a route
+ * whose source is a tentative address. */
+static bool addr_ready(const struct engine *e, const struct uplink *u)
+{
+	if (!early(e))
+		return true;
+	for (size_t i = 0; i < e->naddrs; i++) {
+		const struct kaddr *a = &e->addrs[i];
+
+		if (a->family == u->key.family && a->ifindex == u->ifindex && addr_eligible(a) &&
+		    !memcmp(a->addr.bytes, u->key.addr.bytes, addr_len(a->family)))
+			return true;
+	}
+	return false;
 }
 
 /* A guard an uplink of the scope's address could need: its network holds
@@ -614,12 +646,20 @@ static bool mirror_event(struct engine *e, const struct kevent *ev)
 			return false;
 		if (ev->del && ev->addr.prefixlen == e->scope.prefixlen)
 			prefix_follow(e);
-		if (!addr_eligible(&ev->addr))
-			return false;
+		/* Early rules: an address whose DAD failed loses them. */
+		if (!addr_usable(e, &ev->addr)) {
+			if (!early(e))
+				return false;
+			e->scan = true;
+			return true;
+		}
 		/* An address of a link we do not manage costs no pass. */
 		l = link_find(e, ev->addr.ifindex);
 		if (l && !link_managed(e, l, ev->addr.family, &pol))
 			return false;
+		/* Early rules: DAD done brings the routes. */
+		if (l && early(e))
+			l->dirty = true;
 		e->scan = true;
 		/* An address deleted and added again (NetworkManager does so
 		 * within milliseconds) has had the routes using it flushed
@@ -938,7 +978,7 @@ int engine_desired(const struct engine *e, const struct uplink *u, struct krule_
 	}
 routes:
 	/* A link that is down holds no routes: the kernel refuses them. */
-	if (!l || !l->l.up)
+	if (!l || !l->l.up || !addr_ready(e, u))
 		return ret ? -ENOMEM : 0;
 	const struct kroute *src = u->given ? u->given->v : l->main.v;
 	size_t n = u->given ? u->given->n : l->main.n;
@@ -1208,7 +1248,7 @@ static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
 			struct uplink_policy pol = { 0 };
 			struct uplink *u;
 
-			if (!addr_eligible(a) || !(l = link_find(e, a->ifindex)) ||
+			if (!addr_usable(e, a) || !(l = link_find(e, a->ifindex)) ||
 			    !link_managed(e, l, a->family, &pol))
 				continue;
 			u = uplink_find(e, a->family, a->ifindex, &a->addr);

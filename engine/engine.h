@@ -115,6 +115,10 @@ struct engine_scope {
 	bool copy_main;			/* mirror main's routes through the link */
 	/* The owner's prefix (-n; engine_set_prefix); 0: the kernel's entry's */
 	uint8_t prefixlen;
+	/* Rules on a tentative address (IPv6 DAD under way, not failed),
+	 * routes once DAD is done (the kernel refuses a tentative source);
+	 * unset: nothing until DAD is done.  DAD failed: nothing. */
+	bool early_rules;
 };
 
 struct engine;

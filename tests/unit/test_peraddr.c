@@ -2,8 +2,9 @@
  * scope, engine_set_scope) over the fake kernel: what it reads of a host
  * with a thousand other tables and addresses, and that the agent's
  * default, no scope, still reads everything; the per-address daemon's
- * ways: the owner's prefix (engine_set_prefix), and a guard that goes
- * only once the rules were read. */
+ * ways: the owner's prefix (engine_set_prefix), rules on a tentative
+ * address (early_rules), and a guard that goes only once the rules were
+ * read. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
 #include "engine.h"
@@ -616,6 +618,94 @@ static void test_other_network_guard_is_not_ours(void **state)
 	host_down(&w);
 }
 
+/* Our address with flags (IPv6 DAD: the engine reads the flags only). */
+static void flags_set(struct world *w, uint32_t flags)
+{
+	struct kaddr ours = addr4("192.0.2.7", 24, 2);
+
+	ours.flags = flags;
+	assert_int_equal(kfake_addr(w->k, &ours, false), 0);
+}
+
+/* early_rules: rules (and guard) on a tentative address, its routes once
+ * DAD is done. */
+static void test_early_rules_before_dad(void **state)
+{
+	struct world w;
+
+	(void)state;
+	host_up(&w);
+	flags_set(&w, IFA_F_TENTATIVE);
+	while (kernel_events(w.k, drop_cb, NULL) == -ENOBUFS)
+		;
+	scope_with(&w, (struct engine_scope){ .copy_main = true, .early_rules = true });
+	load_settle(&w);
+	assert_int_equal(w.news, 1);
+	assert_int_equal(rules_of(&w, TABLE), 3);
+	assert_true(has_guard(&w, "192.0.2.0", 24));
+	assert_int_equal(routes_of(&w, TABLE), 0);
+	flags_set(&w, 0);
+	settle(&w);
+	assert_int_equal(routes_of(&w, TABLE), 2);
+	assert_int_equal(rules_of(&w, TABLE), 3);
+	assert_int_equal(w.news, 1);
+	host_down(&w);
+}
+
+/* early_rules: DAD failed, the rules go with the uplink. */
+static void test_early_rules_dad_failed(void **state)
+{
+	struct world w;
+
+	(void)state;
+	host_up(&w);
+	flags_set(&w, IFA_F_TENTATIVE);
+	while (kernel_events(w.k, drop_cb, NULL) == -ENOBUFS)
+		;
+	scope_with(&w, (struct engine_scope){ .copy_main = true, .early_rules = true });
+	load_settle(&w);
+	assert_int_equal(rules_of(&w, TABLE), 3);
+	flags_set(&w, IFA_F_TENTATIVE | IFA_F_DADFAILED);
+	settle(&w);
+	assert_int_equal(rules_of(&w, TABLE), 0);
+	assert_false(has_guard(&w, "192.0.2.0", 24));
+	assert_int_equal(w.e.nup, 0);
+	host_down(&w);
+}
+
+/* Without early_rules, scoped or not: nothing for a tentative address
+ * until DAD is done. */
+static void test_no_early_rules_waits_for_dad(void **state)
+{
+	for (int scope = 0; scope < 2; scope++) {
+		struct world w;
+		struct inet_addr a;
+
+		(void)state;
+		host_up(&w);
+		flags_set(&w, IFA_F_TENTATIVE);
+		while (kernel_events(w.k, drop_cb, NULL) == -ENOBUFS)
+			;
+		if (scope)
+			set_scope(&w, false);
+		load_settle(&w);
+		/* unscoped: 192.0.2.8 is an uplink, with TABLE */
+		assert_int_equal(w.e.nup, scope ? 0 : 1);
+		for (size_t i = 0; i < w.e.nup; i++) {
+			assert_int_equal(addr_parse(AF_INET, "192.0.2.8", &a), 0);
+			assert_memory_equal(w.e.up[i]->key.addr.bytes, a.bytes, 4);
+		}
+		assert_int_equal(rules_of(&w, TABLE + 1), 0);
+		assert_int_equal(rules_of(&w, TABLE), scope ? 0 : 3);
+		flags_set(&w, 0);
+		settle(&w);
+		assert_int_equal(w.e.nup, scope ? 1 : 2);
+		assert_int_equal(rules_of(&w, scope ? TABLE : TABLE + 1), 3);
+		assert_int_equal(routes_of(&w, scope ? TABLE : TABLE + 1), 2);
+		host_down(&w);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -632,6 +722,9 @@ int main(void)
 		cmocka_unit_test(test_set_prefix_moves_the_to_rule),
 		cmocka_unit_test(test_guard_another_needs_stays),
 		cmocka_unit_test(test_other_network_guard_is_not_ours),
+		cmocka_unit_test(test_early_rules_before_dad),
+		cmocka_unit_test(test_early_rules_dad_failed),
+		cmocka_unit_test(test_no_early_rules_waits_for_dad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
