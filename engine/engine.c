@@ -1334,31 +1334,25 @@ static void have_of(const struct engine *e, uint8_t family, uint32_t table,
 	*routes = t ? &t->routes : &no_routes;
 }
 
-/* Applies e->plan; the mirror learns each change made.  A refused rule
- * undoes the rules added with it: half the rules route half the traffic.
- * Returns 0, the first refusal's -errno, or the exchange's. */
-static int plan_apply(struct engine *e, const char *what)
+/* One exchange of changes v[0, n): the mirror learns each change made,
+ * each refusal is told (rate-limited) and the first one's -errno kept in
+ * *first.  0, or the exchange's -errno (errs then mean nothing). */
+static int apply_batch(struct engine *e, const char *what, const struct kchange *v, size_t n,
+		       int *errs, int *first)
 {
-	struct kplan *p = &e->plan;
-	int *errs = NULL, ret = 0, first = 0;
 	char buf[200];
+	int ret = kernel_apply(e->k, v, n, errs);
 
-	if (!p->n)
-		return 0;
-	errs = calloc(p->n, sizeof(*errs));
-	if (!errs)
-		return -ENOMEM;
-	ret = kernel_apply(e->k, p->v, p->n, errs);
 	if (ret < 0) {
 		e->resync = true;
-		goto cleanup;
+		return ret;
 	}
-	for (size_t i = 0; i < p->n; i++) {
-		const struct kchange *c = &p->v[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct kchange *c = &v[i];
 
 		if (errs[i]) {
-			if (!first)
-				first = errs[i];
+			if (!*first)
+				*first = errs[i];
 			if (ratelimit_ok(&e->rl, e->pass_ms))
 				log_msg(LOG_ERR, "%s: kernel refused %s %s %s: %s", what,
 					c->add ? "adding" : "deleting", c->type == KOBJ_RULE ? "rule" : "route",
@@ -1373,7 +1367,63 @@ static int plan_apply(struct engine *e, const char *what)
 		else
 			mirror_route(e, &c->route, !c->add);
 	}
-	for (size_t i = 0; i < p->n && first; i++) {
+	return 0;
+}
+
+/* Do a and b route one destination (whatever their gateways, metrics)? */
+static bool same_dest(const struct kroute *a, const struct kroute *b)
+{
+	return a->family == b->family && a->table == b->table && a->dst_len == b->dst_len &&
+	       !memcmp(a->dst.bytes, b->dst.bytes, addr_len(a->family));
+}
+
+/* Does an addition of v[0, n) the kernel refused (errs) keep deletion d
+ * for now?  Every rule, while the rules that replace them are not all in;
+ * a route, while the one for its destination (a new gateway or metric)
+ * is not. */
+static bool kept_for_now(const struct kchange *v, size_t n, const int *errs, const struct kchange *d)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!errs[i] || !v[i].add || v[i].type != d->type)
+			continue;
+		if (d->type == KOBJ_RULE || same_dest(&v[i].route, &d->route))
+			return true;
+	}
+	return false;
+}
+
+/* Applies e->plan; the mirror learns each change made.  Make before
+ * break: the deletions after the plan's last addition (reconcile.h's
+ * order: the old rules, then the old routes) go in a second exchange,
+ * once the first one told what the kernel took.  A refused rule undoes
+ * the rules added with it (half the rules route half the traffic) and
+ * keeps the old ones (a prefix's new `to` rule refused keeps its old
+ * one); a refused route keeps the old routes of its destination.  What
+ * is kept goes with the retry that gets the new ones in.  Returns 0, the
+ * first refusal's -errno, or the exchange's. */
+static int plan_apply(struct engine *e, const char *what)
+{
+	struct kplan *p = &e->plan;
+	struct kchange *brk = NULL;
+	int *errs = NULL, ret = 0, first = 0;
+	size_t split = p->n, nbrk = 0;
+
+	if (!p->n)
+		return 0;
+	while (split && !p->v[split - 1].add)
+		split--;
+	if (!split)
+		split = p->n;	/* deletions only: nothing to wait for */
+	errs = calloc(p->n, sizeof(*errs));
+	brk = calloc(p->n - split + 1, sizeof(*brk));
+	if (!errs || !brk) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	ret = apply_batch(e, what, p->v, split, errs, &first);
+	if (ret < 0)
+		goto cleanup;
+	for (size_t i = 0; i < split && first; i++) {
 		const struct kchange *c = &p->v[i];
 
 		if (c->type == KOBJ_RULE && c->add && errs[i] && c->rule.pref) {
@@ -1381,7 +1431,7 @@ static int plan_apply(struct engine *e, const char *what)
 			struct kchange undo;
 			int err;
 
-			for (size_t j = 0; j < p->n; j++) {
+			for (size_t j = 0; j < split; j++) {
 				if (p->v[j].type != KOBJ_RULE || !p->v[j].add || errs[j])
 					continue;
 				undo = p->v[j];
@@ -1392,9 +1442,16 @@ static int plan_apply(struct engine *e, const char *what)
 			break;
 		}
 	}
-	ret = first;
+	for (size_t i = split; i < p->n; i++)
+		if (!kept_for_now(p->v, split, errs, &p->v[i]))
+			brk[nbrk++] = p->v[i];
+	if (nbrk)
+		ret = apply_batch(e, what, brk, nbrk, errs + split, &first);
+	if (ret == 0)
+		ret = first;
 cleanup:
 	free(errs);
+	free(brk);
 	return ret;
 }
 

@@ -510,10 +510,16 @@ static void test_new_table_moves_rules_and_routes(void **state)
 	world_down(&w);
 }
 
-/* `from 192.0.2.7` rules in the kernel, counted through its events: the
+/* Rules in the kernel that is() picks, counted through its events: the
  * fewest there were while a pass applied its changes. */
-struct from_count {
+struct rule_count {
+	bool (*is)(const struct krule *r);
 	size_t now, least;
+};
+
+struct rule_counts {
+	struct rule_count *v;
+	size_t n;
 };
 
 static bool is_from_a(const struct krule *r)
@@ -524,34 +530,49 @@ static bool is_from_a(const struct krule *r)
 	return r->pref == KPREF_FROM && r->src_len == 32 && !memcmp(r->src.bytes, a.bytes, 4);
 }
 
-static void count_from(const struct kevent *ev, void *data)
+static void count_rules(const struct kevent *ev, void *data)
 {
-	struct from_count *c = data;
+	struct rule_counts *cs = data;
 
-	if (ev->type != KOBJ_RULE || !is_from_a(&ev->rule))
-		return;
-	if (ev->del)
-		c->now--;
-	else
-		c->now++;
-	if (c->now < c->least)
-		c->least = c->now;
+	for (size_t i = 0; ev->type == KOBJ_RULE && i < cs->n; i++) {
+		struct rule_count *c = &cs->v[i];
+
+		if (!c->is(&ev->rule))
+			continue;
+		if (ev->del)
+			c->now--;
+		else
+			c->now++;
+		if (c->now < c->least)
+			c->least = c->now;
+	}
 }
 
 /* One pass with its changes' events read here, in order (the engine's own
- * changes are in its mirror already). */
-static struct from_count pass_counting_from(struct world *w)
+ * changes are in its mirror already), counting the n kinds of rules v[]. */
+static void pass_counting(struct world *w, struct rule_count *v, size_t n)
 {
 	const struct krule_set *s = kfake_rules(w->k);
-	struct from_count c = { 0 };
+	struct rule_counts cs = { .v = v, .n = n };
 
 	assert_true(engine_read_events(&w->e) >= 0);
-	for (size_t i = 0; i < s->n; i++)
-		c.now += is_from_a(&s->v[i]);
-	c.least = c.now;
+	for (size_t i = 0; i < n; i++) {
+		v[i].now = 0;
+		for (size_t j = 0; j < s->n; j++)
+			v[i].now += v[i].is(&s->v[j]);
+		v[i].least = v[i].now;
+	}
 	w->now += 100;
 	assert_int_equal(engine_pass(&w->e, w->now), 0);
-	assert_true(kernel_events(w->k, count_from, &c) >= 0);
+	assert_true(kernel_events(w->k, count_rules, &cs) >= 0);
+}
+
+/* `from 192.0.2.7` rules through one pass. */
+static struct rule_count pass_counting_from(struct world *w)
+{
+	struct rule_count c = { .is = is_from_a };
+
+	pass_counting(w, &c, 1);
 	return c;
 }
 
@@ -562,7 +583,7 @@ static struct from_count pass_counting_from(struct world *w)
 static void test_refused_new_table_keeps_the_old(void **state)
 {
 	struct world w;
-	struct from_count c;
+	struct rule_count c;
 
 	(void)state;
 	world_up(&w);
@@ -598,6 +619,69 @@ static void test_refused_new_table_keeps_the_old(void **state)
 	world_down(&w);
 }
 
+/* `to 192.0.2.0/N lookup T` rules, whatever N and T. */
+static bool is_to_net(const struct krule *r)
+{
+	struct inet_addr n;
+
+	addr_parse(AF_INET, "192.0.2.0", &n);
+	return r->pref == KPREF_TO && r->table != KTABLE_MAIN && !memcmp(r->dst.bytes, n.bytes, 4);
+}
+
+/* Is there a `to 192.0.2.0/len` rule into table? */
+static bool has_to(const struct world *w, uint32_t table, uint8_t len)
+{
+	const struct krule_set *s = kfake_rules(w->k);
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].table == table && s->v[i].dst_len == len && is_to_net(&s->v[i]))
+			return true;
+	return false;
+}
+
+/* A new prefix (/24 -> /25) replaces the `to` rule, make before break:
+ * the /25 goes in before the /24 goes, and a /25 the kernel refuses
+ * (with its guard) keeps the /24 and its guard until the retry gets the
+ * /25 in.  The network is never without a `to` rule, the address never
+ * without its `from` rule. */
+static void test_refused_new_prefix_keeps_the_old_to_rule(void **state)
+{
+	struct world w;
+	struct kaddr a24 = addr4("192.0.2.7", 24, 2), a25 = addr4("192.0.2.7", 25, 2);
+	struct rule_count c[2] = { { .is = is_from_a }, { .is = is_to_net } };
+
+	(void)state;
+	world_up(&w);
+	assert_true(has_to(&w, 10000, 24));
+	assert_int_equal(kfake_addr(w.k, &a24, true), 0);
+	assert_int_equal(kfake_addr(w.k, &a25, false), 0);
+	/* the pass adds the guard first, then the uplink's `to` rule */
+	kfake_fail(w.k, -EPERM, 2);
+	pass_counting(&w, c, 2);
+	assert_true(has_to(&w, 10000, 24));
+	assert_false(has_to(&w, 10000, 25));
+	assert_true(has_guard(&w, "192.0.2.0", 24));
+	assert_int_equal(rules_of(&w, 10000), 3);
+	assert_int_equal(c[0].least, 1);
+	assert_int_equal(c[1].least, 1);
+	assert_true(w.e.next_due_ms > w.now);
+	/* taken: the /25 in, then the /24 gone, in one pass */
+	pass_counting(&w, c, 2);
+	assert_true(has_to(&w, 10000, 25));
+	assert_false(has_to(&w, 10000, 24));
+	assert_true(has_guard(&w, "192.0.2.0", 25));
+	assert_false(has_guard(&w, "192.0.2.0", 24));
+	assert_int_equal(rules_of(&w, 10000), 3);
+	assert_int_equal(c[0].least, 1);
+	assert_int_equal(c[1].least, 1);
+	assert_int_equal(c[1].now, 1);
+	assert_int_equal(w.e.next_due_ms, 0);
+	settle(&w);
+	assert_true(has_to(&w, 10000, 25));
+	assert_int_equal(rules_of(&w, 10000), 3);
+	world_down(&w);
+}
+
 static void test_refused_rule_leaves_no_half(void **state)
 {
 	struct world w;
@@ -623,6 +707,58 @@ static void pass_at(struct world *w, uint64_t now)
 {
 	w->now = now;
 	assert_int_equal(engine_pass(&w->e, w->now), 0);
+}
+
+/* Does table hold a default route with metric (any gateway)? */
+static bool has_default_metric(const struct world *w, uint32_t table, uint32_t metric)
+{
+	const struct kroute_set *s = kfake_routes(w->k);
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].table == table && !s->v[i].dst_len && s->v[i].metric == metric)
+			return true;
+	return false;
+}
+
+/* main's default changes (another metric, then another gateway): the
+ * table's default follows, and a new one the kernel refuses keeps the old
+ * one until the retry gets the new one in: the table is never without a
+ * default. */
+static void test_refused_new_route_keeps_the_old(void **state)
+{
+	struct world w;
+	struct kroute def = main4("0.0.0.0", 0, "192.0.2.1", 2), def100 = def, gw2;
+
+	(void)state;
+	world_up(&w);
+	def100.metric = 100;
+	assert_int_equal(kfake_route(w.k, &def, true), 0);
+	assert_int_equal(kfake_route(w.k, &def100, false), 0);
+	assert_true(engine_read_events(&w.e) > 0);
+	kfake_fail(w.k, -EPERM, 1);
+	pass_at(&w, w.now + 100);
+	assert_true(has_default_metric(&w, 10000, 0));
+	assert_false(has_default_metric(&w, 10000, 100));
+	assert_true(w.e.next_due_ms > w.now);
+	pass_at(&w, w.e.next_due_ms);
+	assert_true(has_default_metric(&w, 10000, 100));
+	assert_false(has_default_metric(&w, 10000, 0));
+	assert_int_equal(routes_of(&w, 10000), 2);
+	assert_int_equal(w.e.next_due_ms, 0);
+	/* another gateway (IPv4: the same key, the addition replaces) */
+	gw2 = main4("0.0.0.0", 0, "192.0.2.254", 2);
+	gw2.metric = 100;
+	assert_int_equal(kfake_route(w.k, &gw2, false), 0);
+	assert_true(engine_read_events(&w.e) > 0);
+	kfake_fail(w.k, -EPERM, 1);
+	pass_at(&w, w.now + 100);
+	assert_true(has_default(&w, 10000, "192.0.2.1", 2));
+	assert_true(w.e.next_due_ms > w.now);
+	settle(&w);
+	assert_true(has_default(&w, 10000, "192.0.2.254", 2));
+	assert_false(has_default(&w, 10000, "192.0.2.1", 2));
+	assert_int_equal(routes_of(&w, 10000), 2);
+	world_down(&w);
 }
 
 /* A refusal sends no event: the engine asks for a pass later (a backoff
@@ -1184,6 +1320,8 @@ int main(void)
 		cmocka_unit_test(test_new_table_moves_rules_and_routes),
 		cmocka_unit_test(test_refused_rule_leaves_no_half),
 		cmocka_unit_test(test_refused_new_table_keeps_the_old),
+		cmocka_unit_test(test_refused_new_prefix_keeps_the_old_to_rule),
+		cmocka_unit_test(test_refused_new_route_keeps_the_old),
 		cmocka_unit_test(test_refused_uplink_is_retried_without_events),
 		cmocka_unit_test(test_refused_move_is_retried_without_events),
 		cmocka_unit_test(test_refused_restoration_counts_once),
