@@ -1809,7 +1809,8 @@ static int claim_apply(struct engine *e, const struct engine_claim *c)
 			continue;
 		ret = krule_set_add(&sel, r);
 	}
-	if (ret == 0 && (sel.n || nwhole))
+	/* told once, not at each retry of what the kernel refused */
+	if (ret == 0 && (sel.n || nwhole) && !c->retry_ms)
 		log_msg(LOG_NOTICE,
 			"%s: a previous run's leftovers: emptying %zu table(s), deleting %zu rule(s)", a,
 			nwhole, sel.n);
@@ -1826,7 +1827,7 @@ static int claim_apply(struct engine *e, const struct engine_claim *c)
 	return ret;
 }
 
-static int claims_pass(struct engine *e)
+static int claims_pass(struct engine *e, uint64_t now)
 {
 	int ret, first = 0;
 
@@ -1838,11 +1839,15 @@ static int claims_pass(struct engine *e)
 		ret = claim_apply(e, &e->claims[i]);
 		if (ret < 0 && !first)
 			first = ret;
-		/* A refusal is logged, and not retried for ever. */
-		if (ret == -ENOMEM || (ret < 0 && e->resync))
+		/* One the kernel refused stays, tried again with the backoff
+		 * (after a failed exchange: the resync's pass): a dead run's
+		 * `from A` rule left in would steer A's traffic for ever. */
+		if (ret < 0) {
+			retry_later(e, &e->claims[i].retry_ms, now);
 			i++;
-		else
+		} else {
 			e->claims[i] = e->claims[--e->nclaims];
+		}
 	}
 	return first;
 }
@@ -1912,7 +1917,7 @@ int engine_pass(struct engine *e, uint64_t now)
 	for (size_t i = 0; i < e->nlinks; i++)
 		e->links[i].dirty = false;
 	if (!e->routes_only)
-		claims_pass(e);
+		claims_pass(e, now);
 	for (size_t i = 0; i < e->nstale;) {
 		struct etable *t;
 

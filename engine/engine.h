@@ -154,6 +154,8 @@ struct engine_claim {
 	uint8_t family;
 	struct inet_addr addr;
 	uint32_t keep;			/* its table now (0: none) */
+	uint64_t retry_ms;		/* wait after the kernel last refused
+					 * its deletions (0: none) */
 };
 
 struct engine_stats {
@@ -235,9 +237,10 @@ int engine_read_events(struct engine *e);
  * uplinks left, and calls the owner back.  now_ms: CLOCK_MONOTONIC.  An
  * uplink the brake holds, or a change the kernel refused (an uplink's
  * rules, routes or guard, an unused guard's removal, a stale table's
- * emptying), sets e->next_due_ms: the owner passes again then, events or
- * not (a refusal is tried again after 1 s, then 2, 4... up to 30 s, until
- * the kernel takes it); a refusal does not fail the pass. */
+ * emptying, a claim's deletions), sets e->next_due_ms: the owner passes
+ * again then, events or not (a refusal is tried again after 1 s, then 2,
+ * 4... up to 30 s, until the kernel takes it); a refusal does not fail the
+ * pass. */
 int engine_pass(struct engine *e, uint64_t now_ms);
 
 /* The owner's lease for u: table (0: none, the uplink's rules and routes

@@ -1054,6 +1054,48 @@ static void test_refused_emptying_is_retried(void **state)
 	world_down(&w);
 }
 
+/* A crashed run's leftovers whose deletion the kernel refuses (its `from
+ * A lookup 10000`, 10000 now 192.0.2.8's) stay claimed: tried again at the
+ * due time with the backoff, and gone once the kernel takes the deletion,
+ * with no event in between; the dead run's rule does not stay for ever. */
+static void test_refused_claim_is_retried(void **state)
+{
+	struct world w;
+	struct krule other = { .family = AF_INET, .pref = KPREF_FROM, .table = 10000, .src_len = 32,
+			       .proto = RTPROT_RTALLOC };
+	uint64_t wait;
+
+	(void)state;
+	world_up(&w);
+	addr_parse(AF_INET, "192.0.2.8", &other.src);
+	other.dst.family = AF_INET;
+	assert_int_equal(kfake_rule(w.k, &other, false), 0);
+	w.grant = 10001;
+	kfake_fail_del(w.k, -EPERM, 100000);
+	world_restart(&w);
+	assert_int_equal(rules_of(&w, 10001), 3);
+	assert_true(has_from(&w, "192.0.2.7", 10000));
+	wait = w.e.next_due_ms - w.now;
+	assert_true(wait >= 1000);
+	for (int i = 0; i < 4; i++) {
+		pass_at(&w, w.e.next_due_ms);
+		assert_true(has_from(&w, "192.0.2.7", 10000));
+		wait = next_wait(wait);
+		assert_int_equal(w.e.next_due_ms - w.now, wait);
+	}
+	kfake_fail_del(w.k, 0, 0);
+	pass_at(&w, w.e.next_due_ms);
+	assert_false(has_from(&w, "192.0.2.7", 10000));
+	assert_true(has_from(&w, "192.0.2.8", 10000));
+	assert_int_equal(rules_of(&w, 10000), 3);	/* from 192.0.2.8, to, iif lo */
+	assert_int_equal(w.e.nclaims, 0);
+	assert_int_equal(w.e.next_due_ms, 0);
+	settle(&w);
+	assert_int_equal(rules_of(&w, 10001), 3);
+	assert_int_equal(rules_of(&w, 10000), 3);
+	world_down(&w);
+}
+
 /* The brake (an uplink changed more than 10 times in 5 s is left alone
  * for 5 s: someone keeps undoing it) counts our changes, not the retries
  * of one the kernel refused: an uplink refused at 20 passes in a row
@@ -1328,6 +1370,7 @@ int main(void)
 		cmocka_unit_test(test_refusals_are_logged_at_a_bounded_rate),
 		cmocka_unit_test(test_refused_guard_is_retried_with_backoff),
 		cmocka_unit_test(test_refused_emptying_is_retried),
+		cmocka_unit_test(test_refused_claim_is_retried),
 		cmocka_unit_test(test_refusals_do_not_trip_the_brake),
 		cmocka_unit_test(test_forward_from_and_fwmark),
 		cmocka_unit_test(test_many_uplinks),
