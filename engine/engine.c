@@ -1265,9 +1265,7 @@ static int scan(struct engine *e, struct uplink ***gone, size_t *ngone)
 				if (!u->seen && u->prefixlen != prefix_of(e, a)) {
 					u->prefixlen = prefix_of(e, a);
 					u->dirty = true;
-					/* Scoped: a new `to` rule, not one restored. */
-					if (scoped(e))
-						u->installed = false;
+					u->new_prefix = true;
 				}
 				u->seen = true;
 				engine_set_policy(e, u, &pol);
@@ -1494,8 +1492,10 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 	kplan_reset(&e->plan);
 	ret = reconcile(want_r, want_rt, have_r, have_rt, &e->plan);
 	if (ret < 0 || !e->plan.n) {
-		if (ret == 0)
+		if (ret == 0) {
 			u->installed = true;
+			u->new_prefix = false;
+		}
 		return ret;
 	}
 	for (size_t i = 0; i < e->plan.n; i++)
@@ -1526,7 +1526,7 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 		return ret;
 	if (u->installed)
 		e->stats.routes_added += route_adds;
-	if (u->installed && rule_adds) {
+	if (u->installed && rule_adds && !u->new_prefix) {
 		e->stats.restored += rule_adds;
 		if (ratelimit_ok(&e->rl, now))
 			log_msg(LOG_NOTICE, "%s: restored %zu deleted rule(s)", what, rule_adds);
@@ -1543,6 +1543,7 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 		log_msg(LOG_INFO, "%s: %zu change(s) to follow the kernel", what, e->plan.n);
 	}
 	u->installed = true;
+	u->new_prefix = false;
 	return 0;
 }
 

@@ -55,6 +55,8 @@ struct uplink {
 	void *owner;			/* the owner's per-uplink state */
 	/* engine-private */
 	bool seen, dirty, installed;
+	bool new_prefix;		/* installed, its prefix changed since: the
+					 * rules its plan adds are no restoration */
 	bool second;			/* the address is another link's uplink's
 					 * (foreign too): it takes over when that
 					 * one goes */

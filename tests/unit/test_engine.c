@@ -709,6 +709,33 @@ static void pass_at(struct world *w, uint64_t now)
 	assert_int_equal(engine_pass(&w->e, w->now), 0);
 }
 
+/* A new prefix the engine follows (/24 -> /25, a new `to` rule) is no
+ * restoration: not counted nor told as one; a rule deleted by hand and
+ * put back still is. */
+static void test_new_prefix_is_no_restoration(void **state)
+{
+	struct world w;
+	struct kaddr a24 = addr4("192.0.2.7", 24, 2), a25 = addr4("192.0.2.7", 25, 2);
+	struct krule from;
+
+	(void)state;
+	world_up(&w);
+	assert_int_equal(kfake_addr(w.k, &a24, true), 0);
+	assert_int_equal(kfake_addr(w.k, &a25, false), 0);
+	settle(&w);
+	assert_true(has_to(&w, 10000, 25));
+	assert_false(has_to(&w, 10000, 24));
+	assert_int_equal(w.e.stats.restored, 0);
+	for (size_t i = 0; i < kfake_rules(w.k)->n; i++)
+		if (is_from_a(&kfake_rules(w.k)->v[i]))
+			from = kfake_rules(w.k)->v[i];
+	assert_int_equal(kfake_rule(w.k, &from, true), 0);
+	settle(&w);
+	assert_true(has_from(&w, "192.0.2.7", 10000));
+	assert_int_equal(w.e.stats.restored, 1);
+	world_down(&w);
+}
+
 /* Does table hold a default route with metric (any gateway)? */
 static bool has_default_metric(const struct world *w, uint32_t table, uint32_t metric)
 {
@@ -1363,6 +1390,7 @@ int main(void)
 		cmocka_unit_test(test_refused_rule_leaves_no_half),
 		cmocka_unit_test(test_refused_new_table_keeps_the_old),
 		cmocka_unit_test(test_refused_new_prefix_keeps_the_old_to_rule),
+		cmocka_unit_test(test_new_prefix_is_no_restoration),
 		cmocka_unit_test(test_refused_new_route_keeps_the_old),
 		cmocka_unit_test(test_refused_uplink_is_retried_without_events),
 		cmocka_unit_test(test_refused_move_is_retried_without_events),
