@@ -21,6 +21,7 @@
 #include "lease.h"
 #include "log.h"
 #include "loop.h"
+#include "mainmove.h"
 #include "metrics.h"
 #include "mptcp.h"
 #include "owner.h"
@@ -94,9 +95,9 @@ struct agent {
 	struct agentdns dns;		/* the servers-file */
 	struct loop_timer dns_timer;
 	struct loop_fd rah;		/* router advertisements (RDNSS) */
-	/* Default routes taken out of main for a hint's --out-of-main: the
-	 * link's tables keep them (oif: the link). */
-	struct kroute_set moved;
+	/* Routes taken out of main for a hint's --out-of-main: the link's
+	 * tables keep them. */
+	struct mainmove mm;
 };
 
 /* ---- one owner per address ---- */
@@ -453,20 +454,6 @@ static bool cb_manage(struct engine *e, int family, const char *ifname, struct u
 	return false;
 }
 
-/* The routes taken out of main for u's link (main_move): the prefix
- * routes (dflt false) or the default routes (true). */
-static int moved_routes(const struct agent *a, const struct uplink *u, bool dflt, struct kroute_set *out)
-{
-	for (size_t i = 0; i < a->moved.n; i++) {
-		const struct kroute *r = &a->moved.v[i];
-
-		if (r->oif == u->ifindex && r->family == u->key.family && (r->dst_len == 0) == dflt &&
-		    kroute_set_add(out, r) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
 static int cb_extra(const struct engine *e, const struct uplink *u, bool main_default,
 		    bool main_had, struct kroute_set *out)
 {
@@ -475,136 +462,27 @@ static int cb_extra(const struct engine *e, const struct uplink *u, bool main_de
 	/* The prefix routes first: a gateway must be on-link in the table
 	 * when its route is added.  Then the hint's gateways: a default
 	 * route they give wins over the one taken from main. */
-	if (moved_routes(a, u, false, out) < 0 ||
+	if (mainmove_routes(&a->mm, u, false, out) < 0 ||
 	    hintwatch_routes(hintwatch_find(&a->hw, u->key.ifname), main_had ? NULL : &a->nb, u, main_default,
 			     out) < 0)
 		return -ENOMEM;
-	return moved_routes(a, u, true, out);
+	return mainmove_routes(&a->mm, u, true, out);
 }
 
 /* ---- --out-of-main ---- */
 
-/* The link is hinted --out-of-main for the family (AF_UNSPEC: either). */
-static bool out_of_main(const struct agent *a, int ifindex, int family)
+/* The link is hinted --out-of-main for the family. */
+static bool out_of_main(void *data, const struct elink *l, int family)
 {
-	const struct elink *l = engine_link(&a->e, ifindex);
-	const struct hint *h = l ? hintwatch_find(&a->hw, l->l.name) : NULL;
+	const struct agent *a = data;
+	const struct hint *h = hintwatch_find(&a->hw, l->l.name);
 
-	return h && (h->out_of_main & (family == AF_UNSPEC ? HINT_FAM_ALL : hint_fam(family)));
+	return h && (h->out_of_main & hint_fam(family));
 }
 
-/* The prefix route the kernel added to main for an IPv4 address of the
- * link (`10.0.0.0/24 dev up1 proto kernel scope link src 10.0.0.7`), or
- * for a static global IPv6 one (permanent: no router advertisement or
- * DHCPv6 lifetime brings the route back behind our back; never fe80::). */
-static bool prefix_of_link(const struct agent *a, const struct kroute *r)
-{
-	for (size_t i = 0; i < a->e.naddrs; i++) {
-		const struct kaddr *ad = &a->e.addrs[i];
-		struct inet_addr net = ad->addr;
-
-		if (ad->family != r->family || ad->ifindex != r->oif || ad->prefixlen != r->dst_len)
-			continue;
-		if (ad->family == AF_INET6 &&
-		    (!(ad->flags & IFA_F_PERMANENT) || ad->scope != RT_SCOPE_UNIVERSE))
-			continue;
-		addr_mask(&net, ad->prefixlen);
-		if (!memcmp(net.bytes, r->dst.bytes, addr_len(r->family)))
-			return true;
-	}
-	return false;
-}
-
-/* What --out-of-main takes out of main: a default route the link's tool
- * put there (not the kernel's from a router advertisement: it would add it
- * back at the next one), and the prefix route of an address of the link
- * (prefix_of_link); never a nexthop of a multipath route; only of the
- * families hinted so. */
-static bool movable(const struct agent *a, const struct kroute *r, int ifindex)
-{
-	if (r->table != KTABLE_MAIN || r->type != RTN_UNICAST || r->oif != ifindex || r->multipath ||
-	    r->cloned || !out_of_main(a, ifindex, r->family))
-		return false;
-	if (!r->dst_len)
-		return r->proto != RTPROT_RA;
-	return r->proto == RTPROT_KERNEL && prefix_of_link(a, r);
-}
-
-static bool same_dst(const struct kroute *a, const struct kroute *b)
-{
-	return a->oif == b->oif && a->family == b->family && a->dst_len == b->dst_len &&
-	       !memcmp(a->dst.bytes, b->dst.bytes, addr_len(a->family));
-}
-
-/* Takes the routes of every link hinted --out-of-main out of main
- * (movable()) and remembers them for the link's tables (cb_extra); forgets
- * those of links no longer hinted so, and prefix routes of addresses that
- * went.  Before a pass: the deletions' events are in the mirror when it
- * runs. */
 static void main_move(struct agent *a)
 {
-	struct kroute_set now = { 0 };
-
-	for (size_t i = 0; i < a->moved.n;) {
-		const struct kroute *r = &a->moved.v[i];
-		bool live = !r->dst_len || prefix_of_link(a, r);
-		struct kchange c = { .type = KOBJ_ROUTE, .add = true };
-		int err;
-
-		if (live && out_of_main(a, r->oif, r->family)) {
-			i++;
-			continue;
-		}
-		/* No longer hinted so (or a primary now): main gets back what
-		 * is still of use, the prefix route first, since a gateway
-		 * needs it. */
-		if (live && engine_link(&a->e, r->oif)) {
-			c.route = *r;
-			if (kernel_apply(a->k, &c, 1, &err) == 0 && !err)
-				log_msg(LOG_INFO, "#%d: route back into main (no hint --out-of-main)", r->oif);
-		}
-		kroute_set_del_at(&a->moved, i);
-	}
-	for (size_t i = 0; i < a->e.nlinks; i++) {
-		const struct elink *l = &a->e.links[i];
-		struct kchange c = { .type = KOBJ_ROUTE, .add = false };
-		char buf[200];
-		int err;
-
-		if (!out_of_main(a, l->l.ifindex, AF_UNSPEC))
-			continue;
-		now.n = 0;
-		for (size_t j = 0; j < l->main.n; j++)
-			if (movable(a, &l->main.v[j], l->l.ifindex) && kroute_set_add(&now, &l->main.v[j]) < 0)
-				break;
-		/* What the tool set last to a destination replaces what it
-		 * set before (a renewal's new router). */
-		for (size_t k = 0; k < a->moved.n;) {
-			bool again = false;
-
-			for (size_t j = 0; j < now.n && !again; j++)
-				again = same_dst(&a->moved.v[k], &now.v[j]);
-			if (again)
-				kroute_set_del_at(&a->moved, k);
-			else
-				k++;
-		}
-		for (size_t j = 0; j < now.n; j++) {
-			const struct kroute *r = &now.v[j];
-
-			c.route = *r;
-			if (kernel_apply(a->k, &c, 1, &err) < 0 || (err && err != -ESRCH)) {
-				if (ratelimit_ok(&a->rl, loop_now_ms()))
-					log_msg(LOG_ERR, "%s: cannot take %s out of main: %s", l->l.name,
-						kroute_str(r, buf, sizeof(buf)), strerror(err ? -err : EIO));
-				continue;
-			}
-			log_msg(LOG_INFO, "%s: %s taken out of main into its tables (hint --out-of-main)",
-				l->l.name, kroute_str(r, buf, sizeof(buf)));
-			kroute_set_add(&a->moved, r);
-		}
-	}
-	kroute_set_free(&now);
+	mainmove_sync(&a->mm, &a->e, out_of_main, a);
 }
 
 static bool cb_new(struct engine *e, struct uplink *u)
@@ -987,6 +865,9 @@ static void teardown(struct agent *a)
 {
 	uint64_t end;
 
+	/* Main as the tools left it, before the tables go: the host keeps
+	 * its default route (a restart takes it out again). */
+	mainmove_restore(&a->mm, &a->e);
 	for (size_t i = 0; i < a->e.nup; i++) {
 		struct uplink *u = a->e.up[i];
 
@@ -1032,6 +913,7 @@ int agent_run(const char *path)
 	a.kh.fd = a.lh.fd = a.named.fd = a.hw.fd = a.rah.fd = -1;
 	a.pass_timer.h.fd = a.lease_timer.h.fd = a.sig.h.fd = a.dns_timer.h.fd = a.mp_timer.h.fd = -1;
 	a.rl = (struct ratelimit)RATELIMIT_INIT(10000, 5);
+	mainmove_init(&a.mm);
 	agentcfg_defaults(&a.cfg);
 	if (agentcfg_load(&a.cfg, path, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "%s", err);
@@ -1175,7 +1057,7 @@ cleanup:
 	}
 	kernel_close(a.k);
 	hintwatch_close(&a.hw);
-	kroute_set_free(&a.moved);
+	mainmove_free(&a.mm);
 	neigh_close(&a.nb);
 	agentdns_free(&a.dns);
 	if (a.rah.fd >= 0)
