@@ -471,13 +471,13 @@ static int cb_extra(const struct engine *e, const struct uplink *u, bool main_de
 
 /* ---- --out-of-main ---- */
 
-/* The link is hinted --out-of-main for the family. */
+/* The link is out of main for the family: its hint says --out-of-main
+ * and not --primary (hint_out_of_main). */
 static bool out_of_main(void *data, const struct elink *l, int family)
 {
 	const struct agent *a = data;
-	const struct hint *h = hintwatch_find(&a->hw, l->l.name);
 
-	return h && (h->out_of_main & hint_fam(family));
+	return hint_out_of_main(hintwatch_find(&a->hw, l->l.name)) & hint_fam(family);
 }
 
 static void main_move(struct agent *a)

@@ -271,6 +271,11 @@ unsigned hint_fam(int family)
 	return family == AF_INET ? HINT_FAM_4 : family == AF_INET6 ? HINT_FAM_6 : 0;
 }
 
+unsigned hint_out_of_main(const struct hint *h)
+{
+	return h && !h->primary ? h->out_of_main & HINT_FAM_ALL : 0;
+}
+
 unsigned hint_merge(struct hint *old, const struct hint *h, bool down)
 {
 	unsigned f = h->families & HINT_FAM_ALL;

@@ -8,7 +8,7 @@
  *   gateway ADDR
  *   route DEST/LEN[,via GW]       (route_arg_str's text)
  *   dns ADDR
- *   primary
+ *   primary                        (its routes stay in main)
  *   out-of-main [4|6]              (the agent moves the link's default
  *                                   routes from main into its tables; of
  *                                   one family only with 4 or 6)
@@ -50,7 +50,7 @@ struct hint {
 	size_t nroutes;
 	struct inet_addr dns[HINT_DNS_MAX];
 	size_t ndns;
-	bool primary;
+	bool primary;			/* its routes stay in main (hint_out_of_main) */
 	/* HINT_FAM_* bits: the families whose part per-family hints
 	 * (`rtalloc hint -4`, `-6`) gave; 0: a hint of the whole uplink. */
 	uint8_t families;
@@ -92,6 +92,10 @@ int hint_dir_make(const char *dir);
 int hint_write(const char *dir, const struct hint *h);
 /* HINT_FAM_4 or HINT_FAM_6 for AF_INET / AF_INET6, else 0. */
 unsigned hint_fam(int family);
+/* The HINT_FAM_* families whose routes the agent takes out of main for h
+ * (NULL: none): out_of_main's, none for a primary uplink, whose routes
+ * stay in main whatever another family's hint said. */
+unsigned hint_out_of_main(const struct hint *h);
 /* A per-family hint (h->families one HINT_FAM_* bit) merged into what
  * *old holds: old's items of that family are replaced by h's, the other
  * family's kept; primary, fwmark and forward interfaces are h's.  With

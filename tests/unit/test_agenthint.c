@@ -178,6 +178,38 @@ static void test_merge(void **state)
 	assert_int_equal(back.ngw + back.ndns + back.nroutes + back.out_of_main, 0);
 }
 
+/* What is taken out of main: what --out-of-main says, and nothing of a
+ * primary uplink, even when another family's hint asked (dhclient -6
+ * --out-of-main, then -4 --primary), nor with no hint at all. */
+static void test_out_of_main(void **state)
+{
+	struct hint f, v4, v6;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	memset(&v4, 0, sizeof(v4));
+	memset(&v6, 0, sizeof(v6));
+	snprintf(f.ifname, sizeof(f.ifname), "wan1");
+	assert_int_equal(hint_out_of_main(NULL), 0);
+	f.out_of_main = HINT_FAM_ALL;
+	assert_int_equal(hint_out_of_main(&f), HINT_FAM_ALL);
+	f.primary = true;
+	assert_int_equal(hint_out_of_main(&f), 0);
+	memset(&f, 0, sizeof(f));
+	v6.families = HINT_FAM_6;
+	v6.out_of_main = HINT_FAM_ALL;
+	v4.families = HINT_FAM_4;
+	v4.primary = true;
+	hint_merge(&f, &v6, false);
+	assert_int_equal(hint_out_of_main(&f), HINT_FAM_6);
+	hint_merge(&f, &v4, false);
+	assert_int_equal(hint_out_of_main(&f), 0);
+	/* no longer the primary (the next -4 hint says nothing of it) */
+	v4.primary = false;
+	hint_merge(&f, &v4, false);
+	assert_int_equal(hint_out_of_main(&f), HINT_FAM_6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +217,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_out_of_main),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
