@@ -5,7 +5,9 @@
 # ask whether an agent takes hints at all.  Two uplinks with a default route
 # each in main (as DHCP clients add them), an agent that manages only what
 # hooks announce (empty `interfaces`).
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=../track-topology.sh
 . "$TOP/tests/track-topology.sh"
 t_require_root
 [ -x "$BUILD/rtalloc-agent" ] || t_skip "rtalloc-agent not built (make tests)"
@@ -63,6 +65,7 @@ t_check "unbound traffic follows the iif lo rules out by an uplink ($src)" \
 
 # The tool adds the default route again (a renewal): it is moved again.
 ip -n "$H" route add default via 10.1.0.1 dev up1 metric 100
+# shellcheck disable=SC2016 # eval expands it, each try
 t_check "a default route put back into main is taken out again" \
 	t_wait 5 eval '[ -z "$(main4)" ]'
 t_check "table $t1 still has it" \
@@ -80,15 +83,35 @@ t_eq "up2 hinted without --out-of-main: its default route stays in main" \
 
 # Per-family hints (-4, -6), as dhclient -4 and -6 send them apart: each
 # replaces only its own family's part, --down withdraws only it.
-f=/run/rtalloc/hints/$T_SOCK/up2
+hf=/run/rtalloc/hints/$T_SOCK/up2
 hint up2 -4 --gateway 10.2.0.1 --dns 10.2.0.53
 hint up2 -6 --dns 2001:db8:2::53
-t_check "a -6 hint keeps the -4 one's DNS server" grep -qx "dns 10.2.0.53" "$f"
-t_check "and adds its own" grep -qx "dns 2001:db8:2::53" "$f"
+t_check "a -6 hint keeps the -4 one's DNS server" grep -qx "dns 10.2.0.53" "$hf"
+t_check "and adds its own" grep -qx "dns 2001:db8:2::53" "$hf"
 hint up2 -6 --down
-t_check "-6 --down keeps IPv4's part" grep -qx "gateway 10.2.0.1" "$f"
-t_check "-6 --down drops IPv6's" sh -c "! grep -q 2001:db8:2::53 '$f'"
+t_check "-6 --down keeps IPv4's part" grep -qx "gateway 10.2.0.1" "$hf"
+t_check "-6 --down drops IPv6's" sh -c "! grep -q 2001:db8:2::53 '$hf'"
 t_check "up2 keeps its table" test -n "$(table_of 10.2.0.2)"
 hint up2 -4 --down
-t_check "-4 --down after it: the hint is gone" test ! -e "$f"
+t_check "-4 --down after it: the hint is gone" test ! -e "$hf"
+
+# Once up1 is no longer out of main, main has its routes back: a primary
+# uplink's routes stay in main, whatever another family's hint said (-4
+# --out-of-main, then the uplink is made the primary by a -6 hint); the
+# uplink went down with its address still there (--down); the agent stops.
+up1_main() { ip -n "$H" route show table main dev up1 | sed "s/ *$//"; }
+up1_all="default via 10.1.0.1 metric 100
+10.1.0.0/24 proto kernel scope link src 10.1.0.2"
+hint up1 -4 --out-of-main
+t_eq "up1 hinted -4 --out-of-main: nothing of up1 in main" "" "$(up1_main)"
+hint up1 -6 --primary
+t_eq "then -6 --primary: up1's default and prefix routes are back in main" "$up1_all" "$(up1_main)"
+hint up1 -4 --out-of-main
+t_eq "then -4 --out-of-main (no longer the primary): out of main again" "" "$(up1_main)"
+hint up1 --down
+t_eq "then --down with the address still there: back in main" "$up1_all" "$(up1_main)"
+hint up1 --out-of-main
+t_eq "hinted --out-of-main again: out of main" "" "$(up1_main)"
+kill "$T_AGENT_PID"; wait "$T_AGENT_PID" 2>/dev/null
+t_eq "the agent stopped (SIGTERM): up1's routes are back in main" "$up1_all" "$(up1_main)"
 t_done
