@@ -480,9 +480,49 @@ static bool out_of_main(void *data, const struct elink *l, int family)
 	return hint_out_of_main(hintwatch_find(&a->hw, l->l.name)) & hint_fam(family);
 }
 
+/* Where what is out of main is kept across a kill -9 (mainmove_save):
+ * beside the hints, a dot file they ignore.  Without the directory, no
+ * hint takes anything out of main. */
+#define MOVED_FILE ".moved"
+
+static void moved_save(struct agent *a)
+{
+	char path[sizeof(a->hw.dir) + sizeof(MOVED_FILE) + 1];
+	int ret;
+
+	if (a->hw.fd < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/" MOVED_FILE, a->hw.dir);
+	ret = mainmove_save(&a->mm, &a->e, path);
+	if (ret < 0 && ratelimit_ok(&a->rl, loop_now_ms()))
+		log_msg(LOG_ERR, "%s: %s (a run after a crash will not know what is out of main)", path,
+			strerror(-ret));
+}
+
+/* What a run killed before it could put its routes back took out of
+ * main: this run takes it over. */
+static void moved_load(struct agent *a)
+{
+	char path[sizeof(a->hw.dir) + sizeof(MOVED_FILE) + 1];
+	unsigned line;
+	int ret;
+
+	if (a->hw.fd < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/" MOVED_FILE, a->hw.dir);
+	ret = mainmove_load(&a->mm, &a->e, path, &line);
+	if (ret == -EINVAL)
+		log_msg(LOG_WARNING, "%s: line %u: not a route: ignored", path, line);
+	else if (ret < 0)
+		log_msg(LOG_WARNING, "%s: %s: ignored", path, strerror(-ret));
+	else if (a->mm.moved.n)
+		log_msg(LOG_INFO, "%zu route(s) a previous run took out of main: taken over", a->mm.moved.n);
+}
+
 static void main_move(struct agent *a)
 {
 	mainmove_sync(&a->mm, &a->e, out_of_main, a);
+	moved_save(a);
 }
 
 static bool cb_new(struct engine *e, struct uplink *u)
@@ -868,6 +908,7 @@ static void teardown(struct agent *a)
 	/* Main as the tools left it, before the tables go: the host keeps
 	 * its default route (a restart takes it out again). */
 	mainmove_restore(&a->mm, &a->e);
+	moved_save(a);
 	for (size_t i = 0; i < a->e.nup; i++) {
 		struct uplink *u = a->e.up[i];
 
@@ -993,6 +1034,7 @@ int agent_run(const char *path)
 		log_msg(LOG_ERR, "reading the kernel's state: %s", strerror(-ret));
 		goto cleanup;
 	}
+	moved_load(&a);
 	a.kh = (struct loop_fd){ .fd = kernel_fd(a.k), .events = EPOLLIN, .cb = kernel_ready };
 	a.lh = (struct loop_fd){ .fd = a.lc.fd, .events = EPOLLIN, .cb = lease_ready };
 	a.hwh = (struct loop_fd){ .fd = a.hw.fd, .events = EPOLLIN, .cb = hints_ready };

@@ -2,11 +2,16 @@
 #include <errno.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "loop.h"
 #include "mainmove.h"
+#include "safefile.h"
 
 void mainmove_init(struct mainmove *m)
 {
@@ -129,6 +134,7 @@ static unsigned give_back(struct mainmove *m, struct engine *e, mainmove_out_fn 
 			if (alive && put_back(m, e, r, out ? "no longer out of main" : "stopping"))
 				n++;
 			kroute_set_del_at(&m->moved, i);
+			m->dirty = true;
 		}
 	}
 	return n;
@@ -159,9 +165,10 @@ unsigned mainmove_sync(struct mainmove *m, struct engine *e, mainmove_out_fn out
 
 			for (size_t j = 0; j < now.n && !again; j++)
 				again = same_dst(&m->moved.v[k], &now.v[j]);
-			if (again)
+			if (again) {
 				kroute_set_del_at(&m->moved, k);
-			else
+				m->dirty = true;
+			} else
 				k++;
 		}
 		for (size_t j = 0; j < now.n; j++) {
@@ -177,6 +184,7 @@ unsigned mainmove_sync(struct mainmove *m, struct engine *e, mainmove_out_fn out
 			log_msg(LOG_INFO, "%s: %s taken out of main into its tables (hint --out-of-main)",
 				l->l.name, kroute_str(r, buf, sizeof(buf)));
 			changes++;
+			m->dirty = true;
 			if (kroute_set_add(&m->moved, r) < 0)
 				log_msg(LOG_ERR, "%s: out of memory: %s is out of main but not in its tables",
 					l->l.name, kroute_str(r, buf, sizeof(buf)));
@@ -201,4 +209,124 @@ int mainmove_routes(const struct mainmove *m, const struct uplink *u, bool dflt,
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+/* One route a line: IFNAME IFINDEX DST/LEN GW SRC METRIC PROTO SCOPE TYPE
+ * ONLINK, "-" for no gateway or source. */
+int mainmove_save(struct mainmove *m, const struct engine *e, const char *path)
+{
+	struct safefile sf;
+	char dst[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN], src[INET6_ADDRSTRLEN];
+	int ret;
+
+	if (!m->dirty)
+		return 0;
+	if (!m->moved.n) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			return -errno;
+		m->dirty = false;
+		return 0;
+	}
+	ret = safefile_begin(&sf, path, 0600);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < m->moved.n; i++) {
+		const struct kroute *r = &m->moved.v[i];
+		const struct elink *l = engine_link(e, r->oif);
+
+		if (!l)
+			continue;	/* gone: nothing to put back */
+		fprintf(sf.f, "%s %d %s/%u %s %s %u %u %u %u %d\n", l->l.name, r->oif,
+			addr_str(&r->dst, dst, sizeof(dst)), r->dst_len,
+			r->gw.family ? addr_str(&r->gw, gw, sizeof(gw)) : "-",
+			r->src.family ? addr_str(&r->src, src, sizeof(src)) : "-", (unsigned)r->metric,
+			r->proto, r->scope, r->type, r->onlink);
+	}
+	ret = safefile_commit(&sf);
+	if (ret == 0)
+		m->dirty = false;
+	return ret;
+}
+
+static int num(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno || end == s || *end || *s == '-' || *out > max ? -EINVAL : 0;
+}
+
+/* A line of mainmove_save's into r and ifname (IFNAMSIZ). */
+static int parse_line(char *text, struct kroute *r, char *ifname)
+{
+	enum { NAME, OIF, DST, GW, SRC, METRIC, PROTO, SCOPE, TYPE, ONLINK, NF };
+	unsigned long v[NF] = { 0 };
+	char *f[NF], *save = NULL, *slash;
+	size_t n = 0;
+
+	for (char *t = strtok_r(text, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+		if (n == NF)
+			return -EINVAL;
+		f[n++] = t;
+	}
+	if (n != NF || strlen(f[NAME]) >= IFNAMSIZ)
+		return -EINVAL;
+	slash = strchr(f[DST], '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = 0;
+	memset(r, 0, sizeof(*r));
+	if (num(f[OIF], INT32_MAX, &v[OIF]) < 0 || !v[OIF] || num(slash + 1, 128, &v[DST]) < 0 ||
+	    num(f[METRIC], UINT32_MAX, &v[METRIC]) < 0 || num(f[PROTO], 255, &v[PROTO]) < 0 ||
+	    num(f[SCOPE], 255, &v[SCOPE]) < 0 || num(f[TYPE], 255, &v[TYPE]) < 0 ||
+	    num(f[ONLINK], 1, &v[ONLINK]) < 0 || addr_parse(AF_UNSPEC, f[DST], &r->dst) < 0 ||
+	    v[DST] > addr_len(r->dst.family) * 8u)
+		return -EINVAL;
+	r->family = (uint8_t)r->dst.family;
+	if ((strcmp(f[GW], "-") && addr_parse(r->family, f[GW], &r->gw) < 0) ||
+	    (strcmp(f[SRC], "-") && addr_parse(r->family, f[SRC], &r->src) < 0))
+		return -EINVAL;
+	snprintf(ifname, IFNAMSIZ, "%s", f[NAME]);
+	r->table = KTABLE_MAIN;
+	r->dst_len = (uint8_t)v[DST];
+	r->oif = (int)v[OIF];
+	r->metric = (uint32_t)v[METRIC];
+	r->proto = (uint8_t)v[PROTO];
+	r->scope = (uint8_t)v[SCOPE];
+	r->type = (uint8_t)v[TYPE];
+	r->onlink = v[ONLINK] != 0;
+	return 0;
+}
+
+int mainmove_load(struct mainmove *m, const struct engine *e, const char *path, unsigned *line)
+{
+	char text[256], ifname[IFNAMSIZ];
+	FILE *f = fopen(path, "re");
+	int ret = 0;
+
+	*line = 0;
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(text, sizeof(text), f)) {
+		const struct elink *l;
+		struct kroute r;
+
+		++*line;
+		if (parse_line(text, &r, ifname) < 0) {
+			ret = -EINVAL;
+			break;
+		}
+		l = engine_link(e, r.oif);
+		if (!l || strcmp(l->l.name, ifname))
+			continue;
+		if (kroute_set_add(&m->moved, &r) < 0) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	fclose(f);
+	if (ret < 0)
+		m->moved.n = 0;
+	return ret;
 }

@@ -28,6 +28,7 @@ typedef bool (*mainmove_out_fn)(void *data, const struct elink *l, int family);
 
 struct mainmove {
 	struct kroute_set moved;	/* out of main, as main held them (oif: the link) */
+	bool dirty;			/* moved changed since mainmove_save() */
 	struct ratelimit rl;
 };
 
@@ -46,5 +47,16 @@ unsigned mainmove_restore(struct mainmove *m, struct engine *e);
  * routes (dflt false) or the default routes (true), added to out.  0 or
  * -ENOMEM. */
 int mainmove_routes(const struct mainmove *m, const struct uplink *u, bool dflt, struct kroute_set *out);
+
+/* What is out of main, kept in a file (path) for a run that follows a
+ * crash or a kill -9: it takes over what this one took out, which main and
+ * the kernel no longer show as main's.  Written (replaced whole) when it
+ * changed since the last save; removed when nothing is out of main.
+ * 0 or -errno. */
+int mainmove_save(struct mainmove *m, const struct engine *e, const char *path);
+/* Reads it back at start, after engine_load: routes of a link that is gone
+ * or was renamed meanwhile are dropped.  0 (also when there is no file),
+ * -EINVAL with the line's number in *line, -errno. */
+int mainmove_load(struct mainmove *m, const struct engine *e, const char *path, unsigned *line);
 
 #endif

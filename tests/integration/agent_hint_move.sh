@@ -114,4 +114,22 @@ hint up1 --out-of-main
 t_eq "hinted --out-of-main again: out of main" "" "$(up1_main)"
 kill "$T_AGENT_PID"; wait "$T_AGENT_PID" 2>/dev/null
 t_eq "the agent stopped (SIGTERM): up1's routes are back in main" "$up1_all" "$(up1_main)"
+# Started again, the hint (kept) takes them out again; killed (-9), it
+# cannot put them back, and the next run takes over what it took out.
+# shellcheck disable=SC2317 # run by t_wait and t_check
+up1_out() { [ -z "$(up1_main)" ]; }
+# shellcheck disable=SC2317
+up1_table_default() {
+	ip -n "$H" route show table "$(table_of 10.1.0.2)" 2>/dev/null |
+		grep -q "^default via 10.1.0.1 dev up1 .*src 10.1.0.2 metric 100"
+}
+t_agent "$H" '"interfaces": []' || exit 1
+t_check "the agent started again: up1 out of main again" t_wait 5 up1_out
+kill -9 "$T_AGENT_PID"; wait "$T_AGENT_PID" 2>/dev/null
+t_agent "$H" '"interfaces": []' || exit 1
+sleep 0.3	# a pass that would wrongly empty the table has run
+t_check "after a kill -9 and a start: up1's table keeps its default route" t_wait 5 up1_table_default
+t_check "and main still has none of up1" up1_out
+kill "$T_AGENT_PID"; wait "$T_AGENT_PID" 2>/dev/null
+t_eq "then SIGTERM: up1's routes are back in main" "$up1_all" "$(up1_main)"
 t_done

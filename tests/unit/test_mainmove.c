@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <linux/if_addr.h>
@@ -239,6 +240,64 @@ static void test_restore_on_stop(void **state)
 	world_down(&w);
 }
 
+/* The owner is killed (kill -9) with routes out of main: the next run
+ * reads what was out of main and puts it back when asked; a link renamed
+ * meanwhile is another link: nothing of it is taken over.  Nothing out of
+ * main, no file. */
+static void test_saved_for_the_next_run(void **state)
+{
+	char path[] = "/tmp/test_mainmove.XXXXXX";
+	struct mainmove next;
+	struct world w;
+	unsigned line;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	world_up(&w);
+	out_of_main(&w);
+	assert_int_equal(mainmove_save(&w.mm, &w.e, path), 0);
+	assert_false(w.mm.dirty);
+	mainmove_init(&next);
+	assert_int_equal(mainmove_load(&next, &w.e, path, &line), 0);
+	assert_int_equal(next.moved.n, 2);
+	for (size_t i = 0; i < 2; i++)
+		assert_true(kroute_equal(&next.moved.v[i], &w.mm.moved.v[i]));
+	assert_int_equal(mainmove_restore(&next, &w.e), 2);
+	assert_true(in_main(&w, &w.def) > in_main(&w, &w.net));
+	mainmove_free(&next);
+	/* renamed */
+	assert_int_equal(kfake_link(w.k, WAN, "wan9", true), 0);
+	engine_settle(&w.e, &w.now);
+	mainmove_init(&next);
+	assert_int_equal(mainmove_load(&next, &w.e, path, &line), 0);
+	assert_int_equal(next.moved.n, 0);
+	mainmove_free(&next);
+	/* nothing out of main: the file goes */
+	assert_int_equal(mainmove_restore(&w.mm, &w.e), 2);
+	assert_int_equal(mainmove_save(&w.mm, &w.e, path), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	mainmove_init(&next);
+	assert_int_equal(mainmove_load(&next, &w.e, path, &line), 0);
+	assert_int_equal(next.moved.n, 0);
+	/* what is not a route: nothing taken over, the line said */
+	{
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		fputs("wan9 2 192.0.2.0/24 - 192.0.2.7 0 2 253 1 0\nwan9 2 0.0.0.0/99 - - 0 2 0 1 0\n", f);
+		fclose(f);
+	}
+	assert_int_equal(mainmove_load(&next, &w.e, path, &line), -EINVAL);
+	assert_int_equal(line, 2);
+	assert_int_equal(next.moved.n, 0);
+	mainmove_free(&next);
+	unlink(path);
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_other_family_stays),
 		cmocka_unit_test(test_address_gone),
 		cmocka_unit_test(test_restore_on_stop),
+		cmocka_unit_test(test_saved_for_the_next_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
