@@ -179,6 +179,18 @@ hk_addr() {
 hk_table() {
 	ip -n "$HK_H" rule show pref 10000 | awk -v a="$1" '$3 == a { print $5; exit }'
 }
+# hk_wait_table ADDR: ADDR's table, once the agent has it (it acts on an
+# address dhclient-script added in its own time, with rtallocd's answer);
+# empty after 5 s without one.
+hk_wait_table() {
+	local i t
+	for i in $(seq 50); do
+		t=$(hk_table "$1")
+		[ -n "$t" ] && break
+		sleep 0.1
+	done
+	echo "$t"
+}
 # hk_rule_count TABLE: how many policy rules look TABLE up.
 hk_rule_count() {
 	local t=$1

@@ -16,7 +16,7 @@ resolv() { cat "$HK_ETC/resolv.conf"; }
 
 t_check "dhclient up1 gets a lease" hk_dhclient up1
 a1=$(hk_addr up1)
-t_check "up1 ($a1) has a table: the hooks act" test -n "$(hk_table "$a1")"
+t_check "up1 ($a1) has a table: the hooks act" test -n "$(hk_wait_table "$a1")"
 t_eq "the servers-file has up1's server" "server=10.201.0.53@up1@$a1" "$(cat "$HK_SERVERS")"
 t_eq "no dnsmasq reads it: dhclient wrote the ISP's DNS into resolv.conf" \
 	"nameserver 10.201.0.53" "$(resolv | grep '^nameserver')"

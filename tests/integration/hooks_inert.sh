@@ -28,7 +28,7 @@ t_eq "the hooks said nothing on dhclient's stderr" "" "$(grep rtalloc-hook <<<"$
 # Enabled by a glob for up2 only.
 echo 'RTALLOC_HOOK_IFACES="eth0 up[2]"' >>"$HK_DEFAULTS"
 t_check "dhclient up2 gets a lease" hk_dhclient up2
-a2=$(hk_addr up2) t2=$(hk_table "$(hk_addr up2)")
+a2=$(hk_addr up2) t2=$(hk_wait_table "$(hk_addr up2)")
 t_check "up2 ($a2) has a table of its own (table '$t2')" test -n "$t2"
 t_eq "up2's three rules" 3 "$(hk_rule_count "$t2")"
 t_eq "one lease in rtallocd" 1 "$(leases)"

@@ -41,7 +41,7 @@ t_check "no WAN servers yet: refused" refused
 
 t_check "dhclient up1 gets a lease" hk_dhclient up1
 t_check "dhclient up2 (WAN) gets a lease" hk_dhclient up2
-a1=$(hk_addr up1) a2=$(hk_addr up2) t2=$(hk_table "$(hk_addr up2)")
+a1=$(hk_addr up1) a2=$(hk_addr up2) t2=$(hk_wait_table "$(hk_addr up2)")
 echo "# up1 $a1, up2 $a2 table $t2"
 t_eq "WAN servers-file: up2's resolver, bound to up2 and its address" \
 	"server=10.202.0.53@up2@$a2" "$(cat "$WAN_SERVERS")"
