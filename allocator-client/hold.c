@@ -184,37 +184,72 @@ static void pass_now(struct hold *h)
 	}
 }
 
-int hold_open(struct hold *h, const struct cli_opts *o, int ifindex, uint32_t table)
+/* Closed: on false, and no fd to leave alone. */
+static void hold_zero(struct hold *h)
 {
-	int ret;
-
 	memset(h, 0, sizeof(*h));
 	h->kh.fd = h->pass_timer.h.fd = -1;
-	if (!o->n_routes)
+}
+
+int hold_open(struct hold *h, const struct cli_opts *o, int ifindex, uint32_t table)
+{
+	/* Links, our family's addresses and routes: no rules (the engine
+	 * leaves them to rules.c), no other family. */
+	const unsigned groups[] = {
+		RTNLGRP_LINK,
+		o->family == AF_INET ? RTNLGRP_IPV4_IFADDR : RTNLGRP_IPV6_IFADDR,
+		o->family == AF_INET ? RTNLGRP_IPV4_ROUTE : RTNLGRP_IPV6_ROUTE,
+	};
+	struct kernel *k = NULL;
+	int ret;
+
+	if (o->n_routes) {
+		ret = kernel_netlink_open_groups(&k, 0, groups, sizeof(groups) / sizeof(groups[0]));
+		if (ret < 0) {
+			hold_zero(h);
+			return ret;
+		}
+	}
+	return hold_open_on(h, k, o, ifindex, table);
+}
+
+int hold_open_on(struct hold *h, struct kernel *k, const struct cli_opts *o, int ifindex, uint32_t table)
+{
+	/* The engine over our uplink only: our link, our address's entries
+	 * and the tables we hold, not the whole host (1,000 daemons would
+	 * each read every link, address and route).  No rules: rules.c keeps
+	 * them (routes_only).  Not main's routes: ours are the hook's
+	 * (given).  No prefix: rules.c follows it; only rules would use it.
+	 * Not early: routes wait for DAD (the kernel refuses a tentative
+	 * source). */
+	struct engine_scope scope = {
+		.family = (uint8_t)o->family,
+		.ifindex = ifindex,
+		.addr = o->addr,
+	};
+	int ret;
+
+	hold_zero(h);
+	if (!o->n_routes) {
+		kernel_close(k);
 		return 0;
+	}
+	h->k = k;
 	h->family = o->family;
 	h->addr = o->addr;
 	h->ifindex = ifindex;
 	snprintf(h->ifname, sizeof(h->ifname), "%s", o->ifname);
 	h->table = table;
 	ret = given_build(h, o->routes, o->n_routes);
-	if (ret == 0) {
-		/* Links, our family's addresses and routes: no rules (the
-		 * engine leaves them to rules.c), no other family. */
-		const unsigned groups[] = {
-			RTNLGRP_LINK,
-			h->family == AF_INET ? RTNLGRP_IPV4_IFADDR : RTNLGRP_IPV6_IFADDR,
-			h->family == AF_INET ? RTNLGRP_IPV4_ROUTE : RTNLGRP_IPV6_ROUTE,
-		};
-
-		ret = kernel_netlink_open_groups(&h->k, 0, groups, sizeof(groups) / sizeof(groups[0]));
-	}
 	if (ret < 0) {
 		kroute_set_free(&h->given);
+		kernel_close(k);
+		hold_zero(h);
 		return ret;
 	}
 	engine_init(&h->e, h->k, &hold_ops, h, o->tag);
 	h->e.routes_only = true;
+	engine_set_scope(&h->e, &scope);
 	h->on = true;
 	/* Before the dump: what it misses comes through this filter. */
 	hold_filter(h);

@@ -1,10 +1,13 @@
 /* hold: the routes of a per-address rtalloc's table, owned through the
  * uplink engine (engine/) as rtalloc-agent owns its tables' routes.  The
  * hook gives them (--route); the daemon's rules.c keeps the rules, and the
- * engine runs routes-only: it fills the table, restores a route deleted by
- * hand or dropped by the kernel with a link that went down (within a
- * second of the link coming up), follows the lease to another table, and
- * empties the table when the address goes or the daemon ends.
+ * engine runs routes-only, scoped to our uplink (engine_set_scope: our
+ * link, our address's entries and our tables are read, not the host's
+ * other links, addresses, routes or rules): it fills the table, restores
+ * a route deleted by hand or dropped by the kernel with a link that went
+ * down (within a second of the link coming up), follows the lease to
+ * another table, and empties the table when the address goes or the
+ * daemon ends.
  * A run without --route owns no routes (its caller fills the table, as the
  * 2017 hooks did): every call is then a no-op. */
 #ifndef RTALLOC_HOLD_H
@@ -49,6 +52,10 @@ struct hold {
  * 2, 4... up to 30 s).  0 (also when o has no routes: h->on false) or
  * -errno. */
 int hold_open(struct hold *h, const struct cli_opts *o, int ifindex, uint32_t table);
+/* As hold_open, over k (a fake kernel in the unit tests), owned from now
+ * on: closed by hold_close(), or at once when it fails or o has no
+ * routes. */
+int hold_open_on(struct hold *h, struct kernel *k, const struct cli_opts *o, int ifindex, uint32_t table);
 /* Follows the kernel's events from now on, in l. */
 int hold_start(struct hold *h, struct loop *l);
 /* A later run gave these routes: they replace the old ones. */

@@ -4,7 +4,8 @@
  * default, no scope, still reads everything; the per-address daemon's
  * ways: the owner's prefix (engine_set_prefix), rules on a tentative
  * address (early_rules), and a guard that goes only once the rules were
- * read. */
+ * read; and the per-address daemon's hold (allocator-client/hold.c), whose
+ * engine reads that part only. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 #include <linux/rtnetlink.h>
 
 #include "engine.h"
+#include "hold.h"
 #include "kernel_fake.h"
 #include "settle.h"
 
@@ -706,6 +708,39 @@ static void test_no_early_rules_waits_for_dad(void **state)
 	}
 }
 
+/* The per-address daemon's routes (hold.c, routes given) on the busy
+ * host: its engine reads wan0, its two addresses, our table's routes (a
+ * dead run's leftover) and no rule, then fills the table with the given
+ * route only. */
+static void test_hold_load_is_scoped(void **state)
+{
+	struct world w;
+	struct hold h;
+	struct cli_opts o = { .family = AF_INET, .ifname = "wan0", .tag = "rtalloc", .n_routes = 1 };
+	struct kroute left = route4(TABLE, "203.0.113.0", 24, NULL, 2);
+	char err[128];
+
+	(void)state;
+	host_up(&w);
+	assert_int_equal(kfake_route(w.k, &left, false), 0);
+	assert_int_equal(addr_parse(AF_INET, "192.0.2.7", &o.addr), 0);
+	assert_int_equal(route_arg_parse(AF_INET, "default,via 192.0.2.1", &o.routes[0], err, sizeof(err)),
+			 0);
+	assert_int_equal(hold_open_on(&h, w.k, &o, 2, TABLE), 0);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_LINK), 1);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_ADDR), 2);	/* the kernel filters by link only */
+	assert_int_equal(kfake_dumped(w.k, KOBJ_RULE), 0);
+	assert_int_equal(kfake_dumped(w.k, KOBJ_ROUTE), 1);	/* our table's */
+	assert_non_null(h.u);
+	assert_int_equal(h.e.nlinks, 1);
+	assert_int_equal(h.e.naddrs, 1);
+	assert_int_equal(routes_of(&w, TABLE), 1);
+	assert_int_equal(rules_of(&w, TABLE), 0);	/* rules.c's */
+	assert_int_equal(routes_of(&w, FOREIGN_TABLE + 7), 1);
+	hold_close(&h);		/* empties the table, closes w.k */
+	engine_free(&w.e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -725,6 +760,7 @@ int main(void)
 		cmocka_unit_test(test_early_rules_before_dad),
 		cmocka_unit_test(test_early_rules_dad_failed),
 		cmocka_unit_test(test_no_early_rules_waits_for_dad),
+		cmocka_unit_test(test_hold_load_is_scoped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
