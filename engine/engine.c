@@ -1470,6 +1470,36 @@ static void retry_later(struct engine *e, uint64_t *retry_ms, uint64_t now)
 	due_at(e, now + *retry_ms);
 }
 
+static bool guard_missing(const struct engine *e, const struct uplink *u);
+
+/* u's guard not in (the kernel refused it), its `to` rule would send the
+ * traffic to its network that main routes through another link (a more
+ * specific route) to u's table: a `to` rule not in yet waits for the
+ * guard, and those in stay (a new prefix's old one), so the change waits
+ * whole.  Its other rules and its routes do not wait.  *held: one waits
+ * (engine_pass() retries u with its backoff).  0 or -ENOMEM. */
+static int to_waits(const struct engine *e, const struct uplink *u, struct krule_set *want,
+		    const struct krule_set *have, bool *held)
+{
+	size_t kept = 0;
+
+	*held = false;
+	if (!guard_missing(e, u))
+		return 0;
+	for (size_t i = 0; i < want->n; i++) {
+		if (want->v[i].pref == e->prefs.to && !krule_in(&want->v[i], have->v, have->n))
+			*held = true;
+		else
+			want->v[kept++] = want->v[i];
+	}
+	want->n = kept;
+	for (size_t i = 0; *held && i < have->n; i++)
+		if (have->v[i].pref == e->prefs.to && !krule_in(&have->v[i], want->v, want->n) &&
+		    krule_set_add(want, &have->v[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 			    struct krule_set *want_r, struct kroute_set *want_rt)
 {
@@ -1477,6 +1507,7 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 	const struct kroute_set *have_rt;
 	char a[INET6_ADDRSTRLEN], what[96];
 	size_t rule_adds = 0, route_adds = 0;
+	bool held;
 	int ret;
 
 	if (u->hold_until_ms > now) {
@@ -1489,10 +1520,15 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 	if (ret < 0)
 		return ret;
 	have_of(e, u->key.family, u->table, &have_r, &have_rt);
+	ret = to_waits(e, u, want_r, have_r, &held);
+	if (ret < 0)
+		return ret;
 	kplan_reset(&e->plan);
 	ret = reconcile(want_r, want_rt, have_r, have_rt, &e->plan);
 	if (ret < 0 || !e->plan.n) {
-		if (ret == 0) {
+		/* what waits is not installed: its `to` rule, once in, is
+		 * no restoration */
+		if (ret == 0 && !held) {
 			u->installed = true;
 			u->new_prefix = false;
 		}
@@ -1542,8 +1578,10 @@ static int reconcile_uplink(struct engine *e, struct uplink *u, uint64_t now,
 	} else if (u->installed && ratelimit_ok(&e->rl, now)) {
 		log_msg(LOG_INFO, "%s: %zu change(s) to follow the kernel", what, e->plan.n);
 	}
-	u->installed = true;
-	u->new_prefix = false;
+	if (!held) {
+		u->installed = true;
+		u->new_prefix = false;
+	}
 	return 0;
 }
 
@@ -1889,8 +1927,9 @@ int engine_pass(struct engine *e, uint64_t now)
 	ret = load_tables(e, false);
 	if (ret < 0)
 		goto cleanup;
-	/* A refused guard is a refusal of the uplinks that want it: tried
-	 * again with their backoff. */
+	/* A refused guard is a refusal of the uplinks that want it (their
+	 * new `to` rules wait for it, to_waits()): tried again with their
+	 * backoff. */
 	gret = guards_pass(e, true);
 	for (size_t i = 0; i < e->nup; i++) {
 		struct uplink *u = e->up[i];

@@ -655,8 +655,8 @@ static void test_refused_new_prefix_keeps_the_old_to_rule(void **state)
 	assert_true(has_to(&w, 10000, 24));
 	assert_int_equal(kfake_addr(w.k, &a24, true), 0);
 	assert_int_equal(kfake_addr(w.k, &a25, false), 0);
-	/* the pass adds the guard first, then the uplink's `to` rule */
-	kfake_fail(w.k, -EPERM, 2);
+	/* the pass adds the guard first: refused, the /25 waits for it */
+	kfake_fail(w.k, -EPERM, 1);
 	pass_counting(&w, c, 2);
 	assert_true(has_to(&w, 10000, 24));
 	assert_false(has_to(&w, 10000, 25));
@@ -998,18 +998,20 @@ static void test_refused_guard_is_retried_with_backoff(void **state)
 	assert_true(engine_read_events(&w.e) > 0);
 	pass_at(&w, w.now + 100);
 	assert_false(has_guard(&w, "198.51.100.0", 24));
-	assert_int_equal(rules_of(&w, 10001), 3);
+	assert_int_equal(rules_of(&w, 10001), 2);	/* from, iif lo: the `to` rule waits */
 	for (int i = 0; i < 8; i++) {
 		wait = next_wait(wait);
 		assert_int_equal(w.e.next_due_ms - w.now, wait);
 		kfake_fail(w.k, -EPERM, 1);
 		pass_at(&w, w.e.next_due_ms);
 		assert_false(has_guard(&w, "198.51.100.0", 24));
+		assert_int_equal(rules_of(&w, 10001), 2);
 	}
 	assert_int_equal(w.e.next_due_ms - w.now, 30000);
-	/* taken: in, and nothing due */
+	/* taken: in, the `to` rule with it, and nothing due */
 	pass_at(&w, w.e.next_due_ms);
 	assert_true(has_guard(&w, "198.51.100.0", 24));
+	assert_int_equal(rules_of(&w, 10001), 3);
 	assert_int_equal(w.e.next_due_ms, 0);
 	/* deleted by hand, its restoration refused: 1 s again */
 	g = guard_in_kernel(&w, "198.51.100.0", 24);
@@ -1041,6 +1043,84 @@ static void test_refused_guard_is_retried_with_backoff(void **state)
 	pass_at(&w, w.e.next_due_ms);
 	assert_false(has_guard(&w, "203.0.113.0", 24));
 	assert_true(has_guard(&w, "198.51.100.0", 24));
+	assert_int_equal(w.e.next_due_ms, 0);
+	world_down(&w);
+}
+
+/* Is `to net/len lookup table` in the kernel? */
+static bool has_to_net(const struct world *w, uint32_t table, const char *net, uint8_t len)
+{
+	const struct krule_set *s = kfake_rules(w->k);
+	struct inet_addr a;
+
+	addr_parse(AF_INET, net, &a);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].table == table && s->v[i].pref == KPREF_TO && s->v[i].dst_len == len &&
+		    !memcmp(s->v[i].dst.bytes, a.bytes, 4))
+			return true;
+	return false;
+}
+
+/* The rules added, in the order the kernel took them: 'g' a guard, 't' a
+ * `to` rule, '.' another. */
+struct rule_order {
+	char s[16];
+	size_t n;
+};
+
+static void rule_order_cb(const struct kevent *ev, void *data)
+{
+	struct rule_order *o = data;
+
+	if (ev->type != KOBJ_RULE || ev->del || o->n + 1 >= sizeof(o->s))
+		return;
+	o->s[o->n++] = ev->rule.pref == KPREF_GUARD ? 'g' : ev->rule.pref == KPREF_TO ? 't' : '.';
+}
+
+/* Without its guard, an uplink's `to` rule would take the traffic to its
+ * network that main routes through another link (198.51.100.128/25 via
+ * lan0 here) into the uplink's table.  A refused guard holds the `to`
+ * rule back, not the `from` and `iif lo` rules nor the routes; the
+ * uplink is retried with its backoff, and once the kernel takes the
+ * guard, the `to` rule follows it, in that order, counted as no
+ * restoration. */
+static void test_refused_guard_holds_the_to_rule(void **state)
+{
+	struct world w;
+	struct kaddr b = addr4("198.51.100.9", 24, 2);
+	struct kroute net = main4("198.51.100.0", 24, NULL, 2), half = main4("198.51.100.128", 25, NULL, 3);
+	struct rule_order order = { 0 };
+
+	(void)state;
+	world_up(&w);
+	assert_int_equal(kfake_route(w.k, &net, false), 0);
+	assert_int_equal(kfake_route(w.k, &half, false), 0);
+	kfake_fail(w.k, -EPERM, 1);	/* the pass's first addition: the guard */
+	assert_int_equal(kfake_addr(w.k, &b, false), 0);
+	assert_true(engine_read_events(&w.e) > 0);
+	pass_at(&w, w.now + 100);
+	assert_false(has_guard(&w, "198.51.100.0", 24));
+	assert_false(has_to_net(&w, 10001, "198.51.100.0", 24));
+	assert_true(has_from(&w, "198.51.100.9", 10001));
+	assert_int_equal(rules_of(&w, 10001), 2);	/* from, iif lo */
+	assert_true(routes_of(&w, 10001) > 0);
+	assert_int_equal(w.e.next_due_ms - w.now, 1000);
+	/* a pass the events of what went in bring, the guard refused
+	 * again: no `to` rule either */
+	kfake_fail(w.k, -EPERM, 1);
+	assert_true(engine_read_events(&w.e) >= 0);
+	pass_at(&w, w.now + 100);
+	assert_false(has_guard(&w, "198.51.100.0", 24));
+	assert_false(has_to_net(&w, 10001, "198.51.100.0", 24));
+	assert_true(engine_read_events(&w.e) >= 0);
+	/* taken: the guard, then the `to` rule */
+	pass_at(&w, w.e.next_due_ms);
+	assert_true(kernel_events(w.k, rule_order_cb, &order) >= 0);
+	assert_string_equal(order.s, "gt");
+	assert_true(has_guard(&w, "198.51.100.0", 24));
+	assert_true(has_to_net(&w, 10001, "198.51.100.0", 24));
+	assert_int_equal(rules_of(&w, 10001), 3);
+	assert_int_equal(w.e.stats.restored, 0);
 	assert_int_equal(w.e.next_due_ms, 0);
 	world_down(&w);
 }
@@ -1397,6 +1477,7 @@ int main(void)
 		cmocka_unit_test(test_refused_restoration_counts_once),
 		cmocka_unit_test(test_refusals_are_logged_at_a_bounded_rate),
 		cmocka_unit_test(test_refused_guard_is_retried_with_backoff),
+		cmocka_unit_test(test_refused_guard_holds_the_to_rule),
 		cmocka_unit_test(test_refused_emptying_is_retried),
 		cmocka_unit_test(test_refused_claim_is_retried),
 		cmocka_unit_test(test_refusals_do_not_trip_the_brake),
