@@ -254,19 +254,61 @@ static bool same_nexthop(const struct kroute *a, const struct kroute *b)
 				  !memcmp(a->gw.bytes, b->gw.bytes, sizeof(a->gw.bytes))));
 }
 
+/* Does single-path IPv4 route a answer delete request r as the kernel's
+ * fib_table_delete() has it: a's key (table, dst; tos is never set) and
+ * every field r gives (metric, type, protocol, prefsrc, device,
+ * gateway) equal, a field r does not give matching anything (a scope is
+ * never compared: kroute_put() asks a deletion's as RT_SCOPE_NOWHERE).
+ * A route through a nexthop object answers a request that names no
+ * device nor gateway. */
+static bool del4_match(const struct kroute *a, const struct kroute *r)
+{
+	if (a->family != AF_INET || a->multipath || a->table != r->table || a->dst_len != r->dst_len ||
+	    memcmp(a->dst.bytes, r->dst.bytes, 4))
+		return false;
+	if ((r->metric && a->metric != r->metric) || (r->type && a->type != r->type) ||
+	    (r->proto && a->proto != r->proto) ||
+	    (r->src.family && (!a->src.family || memcmp(a->src.bytes, r->src.bytes, 4))))
+		return false;
+	if (a->nh_id)
+		return !r->oif && !r->gw.family;
+	return (!r->oif || a->oif == r->oif) &&
+	       (!r->gw.family || (a->gw.family == r->gw.family && !memcmp(a->gw.bytes, r->gw.bytes, 4)));
+}
+
+/* The route delete request r takes: IPv4's single path as del4_match(),
+ * the one of the lowest metric first (the kernel's order); else the one
+ * of its key (a multipath route's: its nexthop).  f->routes.n: none. */
+static size_t del_find(const struct kfake *f, const struct kroute *r)
+{
+	size_t best = f->routes.n;
+
+	if (r->family != AF_INET || r->multipath) {
+		for (best = 0; best < f->routes.n && !same_nexthop(&f->routes.v[best], r); best++)
+			;
+		return best;
+	}
+	for (size_t i = 0; i < f->routes.n; i++)
+		if (del4_match(&f->routes.v[i], r) &&
+		    (best == f->routes.n || f->routes.v[i].metric < f->routes.v[best].metric))
+			best = i;
+	return best;
+}
+
 static int route_change(struct kfake *f, const struct kroute *r, bool del)
 {
 	size_t i;
 
-	for (i = 0; i < f->routes.n && !same_nexthop(&f->routes.v[i], r); i++)
-		;
 	if (del) {
+		i = del_find(f, r);
 		if (i == f->routes.n)
 			return -ESRCH;
 		route_event(f, &f->routes.v[i], true);
 		kroute_set_del_at(&f->routes, i);
 		return 1;
 	}
+	for (i = 0; i < f->routes.n && !same_nexthop(&f->routes.v[i], r); i++)
+		;
 	if (r->nh_id && !nh_find(f, r->nh_id))
 		return -EINVAL;
 	if (r->oif) {

@@ -2,7 +2,9 @@
  * kernel_fake_open).  It behaves as the kernel does where the engine cares:
  * every change, its own or the engine's, is queued as an event; a route
  * through a link that is down is refused and a link going down loses its
- * routes; a deleted link loses its addresses. */
+ * routes; a deleted link loses its addresses; an IPv4 route deletion
+ * takes the route that every field it gives matches (a gateway, device or
+ * prefsrc that differs: nothing, -ESRCH), as the kernel's. */
 #ifndef RTALLOC_KERNEL_FAKE_H
 #define RTALLOC_KERNEL_FAKE_H
 

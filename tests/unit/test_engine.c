@@ -1381,6 +1381,71 @@ static size_t dumped(struct kernel *k, enum kobj_type type, const struct kfilter
 	return s->n[type];
 }
 
+/* The fake kernel deletes a single-path IPv4 route as the kernel's
+ * fib_table_delete() does: the key (table, dst) and each field the
+ * request gives (gateway, device, prefsrc, metric, type, protocol) must
+ * match, a field not given matches anything, and the lowest metric goes
+ * first.  A deletion naming another gateway finds nothing (ESRCH, done
+ * for kernel_apply()) and leaves the route. */
+static void test_fake_deletes_ipv4_as_the_kernel(void **state)
+{
+	struct kernel *k;
+	struct kroute r = main4("0.0.0.0", 0, "192.0.2.1", 2), r100, q;
+	struct kchange c = { .type = KOBJ_ROUTE, .add = false };
+	int err = 1;
+
+	(void)state;
+	assert_int_equal(kernel_fake_open(&k), 0);
+	assert_int_equal(kfake_link(k, 2, "wan0", true), 0);
+	assert_int_equal(kfake_link(k, 3, "wan1", true), 0);
+	r.table = 100;
+	addr_parse(AF_INET, "192.0.2.7", &r.src);
+	r100 = r;
+	r100.metric = 100;
+	assert_int_equal(kfake_route(k, &r, false), 0);
+	assert_int_equal(kfake_route(k, &r100, false), 0);
+	assert_int_equal(kfake_routes_in(k, 100), 2);
+	/* another gateway, device, prefsrc, metric, type or protocol */
+	q = r;
+	addr_parse(AF_INET, "192.0.2.254", &q.gw);
+	assert_int_equal(kfake_route(k, &q, true), -ESRCH);
+	c.route = q;
+	assert_int_equal(kernel_apply(k, &c, 1, &err), 0);
+	assert_int_equal(err, 0);
+	q = r;
+	q.oif = 3;
+	assert_int_equal(kfake_route(k, &q, true), -ESRCH);
+	q = r;
+	addr_parse(AF_INET, "192.0.2.8", &q.src);
+	assert_int_equal(kfake_route(k, &q, true), -ESRCH);
+	q = r;
+	q.metric = 50;
+	assert_int_equal(kfake_route(k, &q, true), -ESRCH);
+	q = r;
+	q.type = RTN_BLACKHOLE;
+	assert_int_equal(kfake_route(k, &q, true), -ESRCH);
+	q = r;
+	q.proto = RTPROT_STATIC;
+	assert_int_equal(kfake_route(k, &q, true), -ESRCH);
+	assert_int_equal(kfake_routes_in(k, 100), 2);
+	/* the scope is never compared; metric 100 named: that one */
+	q = r100;
+	q.scope = RT_SCOPE_LINK;
+	assert_int_equal(kfake_route(k, &q, true), 0);
+	assert_int_equal(kfake_routes_in(k, 100), 1);
+	assert_int_equal(kfake_routes(k)->v[0].metric, 0);
+	assert_int_equal(kfake_route(k, &r100, false), 0);
+	/* nothing but the key (metric 0: any): the lowest metric goes */
+	q = (struct kroute){ .family = AF_INET, .table = 100 };
+	assert_int_equal(kfake_route(k, &q, true), 0);
+	assert_int_equal(kfake_routes_in(k, 100), 1);
+	assert_int_equal(kfake_routes(k)->v[0].metric, 100);
+	/* every field as it is */
+	assert_int_equal(kfake_route(k, &r100, true), 0);
+	assert_int_equal(kfake_routes_in(k, 100), 0);
+	kernel_close(k);
+}
+
 /* The fake kernel's dumps filter as the kernel does (family, ifindex,
  * table; rules by family only) and count only what they hand out, so a
  * test can tell how much of the host a caller read. */
@@ -1485,6 +1550,7 @@ int main(void)
 		cmocka_unit_test(test_many_uplinks),
 		cmocka_unit_test(test_multipath_is_split_per_nexthop),
 		cmocka_unit_test(test_fake_dump_filters),
+		cmocka_unit_test(test_fake_deletes_ipv4_as_the_kernel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
