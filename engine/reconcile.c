@@ -38,11 +38,9 @@ static bool route_in(const struct kroute_set *s, const struct kroute *r)
 	return false;
 }
 
-/* A stale IPv6 route whose place a wanted route takes. */
+/* A stale route whose place a wanted route of its key takes. */
 static bool route_displaced(const struct kroute_set *want, const struct kroute *r)
 {
-	if (r->family != AF_INET6)
-		return false;
 	for (size_t i = 0; i < want->n; i++)
 		if (kroute_same_key(&want->v[i], r))
 			return true;
@@ -59,7 +57,7 @@ int reconcile(const struct krule_set *want_rules, const struct kroute_set *want_
 	for (size_t i = 0; i < have_routes->n; i++) {
 		const struct kroute *r = &have_routes->v[i];
 
-		if (!route_in(want_routes, r) && route_displaced(want_routes, r)) {
+		if (r->family == AF_INET6 && !route_in(want_routes, r) && route_displaced(want_routes, r)) {
 			c = (struct kchange){ .type = KOBJ_ROUTE, .add = false, .route = *r };
 			if ((ret = push(plan, &c)) < 0)
 				return ret;
@@ -86,6 +84,7 @@ int reconcile(const struct krule_set *want_rules, const struct kroute_set *want_
 		if ((ret = push(plan, &c)) < 0)
 			return ret;
 	}
+	/* IPv6's displaced went first; IPv4's the addition replaced. */
 	for (size_t i = 0; i < have_routes->n; i++) {
 		const struct kroute *r = &have_routes->v[i];
 

@@ -20,7 +20,11 @@ void kplan_free(struct kplan *p);
  * first IPv6 routes that a wanted route with the same key must replace
  * (the kernel would make them siblings), then route additions (a table is
  * filled before a rule points at it), rule additions, rule deletions, and
- * last route deletions.  Entries in have that are wanted cost nothing.
+ * last route deletions.  An IPv4 route that a wanted route of its key
+ * (table, dst, metric) replaces is not deleted: the addition replaces it
+ * (kernel.c adds IPv4 routes with NLM_F_REPLACE), and the kernel would
+ * take a deletion naming its old fields for one of the new route, or
+ * find nothing.  Entries in have that are wanted cost nothing.
  * 0 or -ENOMEM. */
 int reconcile(const struct krule_set *want_rules, const struct kroute_set *want_routes,
 	      const struct krule_set *have_rules, const struct kroute_set *have_routes,

@@ -788,6 +788,56 @@ static void test_refused_new_route_keeps_the_old(void **state)
 	world_down(&w);
 }
 
+/* Is a default of table, through gw, in the engine's mirror? */
+static bool mirror_has_default(const struct world *w, uint32_t table, const char *gw)
+{
+	const struct etable *t = engine_table(&w->e, AF_INET, table);
+	struct inet_addr g;
+
+	addr_parse(AF_INET, gw, &g);
+	for (size_t i = 0; t && i < t->routes.n; i++)
+		if (!t->routes.v[i].dst_len && !memcmp(t->routes.v[i].gw.bytes, g.bytes, 4))
+			return true;
+	return false;
+}
+
+/* main's IPv4 default changes but keeps its key (table, dst, metric):
+ * the table's addition replaces its old default, and nothing deletes the
+ * old one.  A deletion naming its old fields would take the new route
+ * when only its scope or onlink changed (the kernel compares neither),
+ * or find nothing when its gateway did, which counted as done dropped the
+ * new route from the engine's mirror. */
+static void test_ipv4_replaced_route_is_not_deleted(void **state)
+{
+	struct world w;
+	struct kroute onlink = main4("0.0.0.0", 0, "192.0.2.1", 2), gw2 = main4("0.0.0.0", 0, "192.0.2.254", 2);
+
+	(void)state;
+	world_up(&w);
+	onlink.onlink = true;
+	assert_int_equal(kfake_route(w.k, &onlink, false), 0);
+	assert_true(engine_read_events(&w.e) > 0);
+	pass_at(&w, w.now + 100);
+	assert_true(has_default(&w, 10000, "192.0.2.1", 2));
+	assert_true(mirror_has_default(&w, 10000, "192.0.2.1"));
+	settle(&w);
+	assert_true(has_default(&w, 10000, "192.0.2.1", 2));
+	assert_int_equal(routes_of(&w, 10000), 2);
+	assert_int_equal(kfake_routes(w.k)->n, 4);
+	/* another gateway: in the kernel and in the mirror at once */
+	assert_int_equal(kfake_route(w.k, &gw2, false), 0);
+	assert_true(engine_read_events(&w.e) > 0);
+	pass_at(&w, w.now + 100);
+	assert_true(has_default(&w, 10000, "192.0.2.254", 2));
+	assert_false(has_default(&w, 10000, "192.0.2.1", 2));
+	assert_true(mirror_has_default(&w, 10000, "192.0.2.254"));
+	assert_int_equal(w.e.next_due_ms, 0);
+	settle(&w);
+	assert_true(has_default(&w, 10000, "192.0.2.254", 2));
+	assert_int_equal(routes_of(&w, 10000), 2);
+	world_down(&w);
+}
+
 /* A refusal sends no event: the engine asks for a pass later (a backoff
  * that grows while the kernel keeps refusing), and that pass, with no
  * event before it, installs the uplink; nothing is due once all is in. */
@@ -1537,6 +1587,7 @@ int main(void)
 		cmocka_unit_test(test_refused_new_prefix_keeps_the_old_to_rule),
 		cmocka_unit_test(test_new_prefix_is_no_restoration),
 		cmocka_unit_test(test_refused_new_route_keeps_the_old),
+		cmocka_unit_test(test_ipv4_replaced_route_is_not_deleted),
 		cmocka_unit_test(test_refused_uplink_is_retried_without_events),
 		cmocka_unit_test(test_refused_move_is_retried_without_events),
 		cmocka_unit_test(test_refused_restoration_counts_once),

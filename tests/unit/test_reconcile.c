@@ -105,11 +105,20 @@ static void test_ipv4_changed_route_is_replaced_not_deleted(void **state)
 	kroute_set_add(&wt, &want);
 	kroute_set_add(&ht, &have);
 	assert_int_equal(reconcile(&none, &wt, &none, &ht, &p), 0);
-	/* add (a replace, same key), then delete the old one by its gateway:
-	 * the kernel finds it gone, which counts as done */
+	/* the addition (a replace, same key) is all: a deletion naming the
+	 * old gateway would find nothing, one naming only what both share
+	 * would take the new route */
+	assert_int_equal(p.n, 1);
+	assert_true(p.v[0].add);
+	assert_int_equal(p.dels, 0);
+	/* another metric is another key: the old one goes, after */
+	kplan_reset(&p);
+	ht.v[0].metric = 100;
+	assert_int_equal(reconcile(&none, &wt, &none, &ht, &p), 0);
 	assert_int_equal(p.n, 2);
 	assert_true(p.v[0].add);
 	assert_false(p.v[1].add);
+	assert_int_equal(p.v[1].route.metric, 100);
 	kplan_free(&p);
 	kroute_set_free(&wt);
 	kroute_set_free(&ht);
