@@ -33,6 +33,7 @@
 #include "owner.h"
 #include "show.h"
 #include "status.h"
+#include "unreachable.h"
 
 static void print_json_str(const char *s)
 {
@@ -211,8 +212,9 @@ static const struct mode_def modes[] = {
 };
 
 /* Subcommands that speak of uplinks by name (`rtalloc show`, `rtalloc
- * exec`, `rtalloc hint`): argv[1] names one, and its main takes the rest.
- * Anything else is the 2017 command line (flags only), parsed by cli_parse. */
+ * exec`, `rtalloc hint`) or of one rule (`rtalloc unreachable`): argv[1]
+ * names one, and its main takes the rest.  Anything else is the 2017
+ * command line (flags only), parsed by cli_parse. */
 struct subcommand {
 	const char *name;
 	int (*run)(int argc, char **argv);	/* argv[0] is the subcommand's name */
@@ -222,6 +224,7 @@ static const struct subcommand subcommands[] = {
 	{ "hint", hint_main },
 	{ "show", show_main },
 	{ "exec", exec_main },
+	{ "unreachable", unreachable_main },
 	{ NULL, NULL },
 };
 
