@@ -9,6 +9,8 @@
 # drops anything else: strict rp_filter, no route to ISP1's networks), and
 # ISP1's resolver sees nothing of it.  When up2's lease is released the line
 # goes, and the WAN resolver refuses again instead of asking anyone else.
+# Its unreachable rule (`rtalloc unreachable`) is there once per family,
+# stays when rtalloc-agent stops and goes with `rtalloc-wan-dnsmasq stop`.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/hooks-topology.sh"
 PM=$BUILD/packetmark
@@ -17,6 +19,7 @@ for f in "$PM" "$BUILD/libpacketmark.so"; do [ -x "$f" ] || t_skip "$f not built
 id -u nobody >/dev/null 2>&1 || t_skip "no user nobody"
 hk_start dhclient dnsmasq dig setpriv
 hk_agent || exit 1
+AGENT=$T_LAST_PID
 MARK=0x1000
 WAN_SERVERS=$T_DIR/run/wan-servers.conf WAN_PID=$T_DIR/run/wan-dnsmasq.pid
 cat >>"$HK_DEFAULTS" <<EOF
@@ -35,6 +38,13 @@ t_bg "$HK_H" env RTALLOC_DEFAULTS="$HK_DEFAULTS" sh -c 'exec "$0" run 2>"$1"' "$
 WAN_DNSMASQ=$T_LAST_PID
 listening() { ip netns exec "$HK_H" ss -Hlun 'sport = :54' | grep -q 127.0.0.1; }
 t_check "the WAN resolver listens on 127.0.0.1:54" t_wait 5 listening
+# Its `fwmark MARK unreachable` (pref 9001), made by `rtalloc unreachable`,
+# once in each family and without protocol 122 (no program of rtalloc's
+# owns it); a second add (a run after a crash) leaves one.
+wan_rules() { ip -n "$HK_H" "$1" rule show pref 9001 | grep -cE "^9001:\s+from all fwmark $MARK unreachable\s*\$"; }
+t_eq "the unreachable rule: once in IPv4 and IPv6" "1 1" "$(wan_rules -4) $(wan_rules -6)"
+t_check "a second add (a run after a crash)" t_in "$HK_H" "$RTALLOC" unreachable add --fwmark "$MARK" --pref 9001
+t_eq "the unreachable rule: still once in each family" "1 1" "$(wan_rules -4) $(wan_rules -6)"
 wan_dig() { ip netns exec "$HK_H" dig +time=2 +tries=1 -p 54 @127.0.0.1 whoami.test 2>&1; }
 refused() { wan_dig | grep -q 'status: REFUSED'; }
 t_check "no WAN servers yet: refused" refused
@@ -64,4 +74,11 @@ t_check "no WAN server: refused (the hook's SIGHUP made dnsmasq re-read the file
 t_eq "ISP2's resolver got no further query" "$n2" "$(grep -c 'query\[' "$T_DIR/dns2.log")"
 t_eq "ISP1's resolver still saw nothing" "" "$(cat "$T_DIR/dns1.log" 2>/dev/null | grep 'query\[')"
 t_check "the WAN resolver still runs" kill -0 "$WAN_DNSMASQ"
+
+# The rule is the resolver's: rtalloc-agent's stop leaves it; the
+# resolver's stop (ExecStopPost) removes it from both families.
+kill "$AGENT"; wait "$AGENT" 2>/dev/null
+t_eq "rtalloc-agent stopped: the unreachable rule stays" "1 1" "$(wan_rules -4) $(wan_rules -6)"
+t_check "rtalloc-wan-dnsmasq stop" ip netns exec "$HK_H" env RTALLOC_DEFAULTS="$HK_DEFAULTS" "$WAN" stop
+t_eq "stopped: no unreachable rule in either family" "0 0" "$(wan_rules -4) $(wan_rules -6)"
 t_done
