@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmdline.h"
 #include "errbuf.h"
 #include "cli.h"
 #include "kobj.h"
@@ -369,12 +370,8 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		case OPT_LIST: o->list = true; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_STATUS: o->status = true; break;
-		case ':':
-			return errbuf_fail(err, errlen, "%s: missing argument", argv[optind - 1]);
-		default:
-			if (optopt && optopt < 256)
-				return errbuf_fail(err, errlen, "-%c: unknown option", optopt);
-			return errbuf_fail(err, errlen, "%s: unknown option", argv[optind - 1]);
+		default:	/* '?' or ':' */
+			return cmdline_option_fail(c, argv, err, errlen);
 		}
 	}
 	if (optind < argc)

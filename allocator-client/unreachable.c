@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "cli.h"
+#include "cmdline.h"
 #include "errbuf.h"
 #include "kmsg.h"
 #include "log.h"
@@ -95,12 +96,8 @@ int unreachable_parse(int argc, char **argv, struct unreachable_req *r, char *er
 			break;
 		case 'h':
 			return 1;
-		case ':':
-			return errbuf_fail(err, errlen, "%s: missing argument", argv[optind - 1]);
-		default:
-			if (optopt && optopt < 256)
-				return errbuf_fail(err, errlen, "-%c: unknown option", optopt);
-			return errbuf_fail(err, errlen, "%s: unknown option", argv[optind - 1]);
+		default:	/* '?' or ':' */
+			return cmdline_option_fail(c, argv, err, errlen);
 		}
 	}
 	if (optind >= argc)

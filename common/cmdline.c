@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmdline.h"
+#include "errbuf.h"
 
 const char *cmdline_self(const char *argv0)
 {
@@ -33,13 +34,21 @@ int cmdline_usage_error(const char *prog, const char *fmt, ...)
 	return CMDLINE_EX_USAGE;
 }
 
-int cmdline_bad_option(const char *prog, int c, char **argv)
+int cmdline_option_fail(int c, char **argv, char *err, size_t errlen)
 {
 	const char *what = optind > 0 ? argv[optind - 1] : "?";
 
 	if (c == ':')
-		return cmdline_usage_error(prog, "%s: missing argument", what);
+		return errbuf_fail(err, errlen, "%s: missing argument", what);
 	if (optopt && optopt < 256)
-		return cmdline_usage_error(prog, "-%c: unknown option", optopt);
-	return cmdline_usage_error(prog, "%s: unknown option", what);
+		return errbuf_fail(err, errlen, "-%c: unknown option", optopt);
+	return errbuf_fail(err, errlen, "%s: unknown option", what);
+}
+
+int cmdline_bad_option(const char *prog, int c, char **argv)
+{
+	char msg[160];
+
+	cmdline_option_fail(c, argv, msg, sizeof(msg));
+	return cmdline_usage_error(prog, "%s", msg);
 }

@@ -4,6 +4,7 @@
 #ifndef RTALLOC_CMDLINE_H
 #define RTALLOC_CMDLINE_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #define CMDLINE_EX_USAGE 64	/* sysexits.h EX_USAGE */
@@ -22,5 +23,8 @@ int cmdline_usage_error(const char *prog, const char *fmt, ...) __attribute__((f
  * worded as "-x: unknown option", "--foo: unknown option", "-c: missing
  * argument"; returns CMDLINE_EX_USAGE. */
 int cmdline_bad_option(const char *prog, int c, char **argv);
+/* The same words for a parser that leaves its reason in err (errbuf.h):
+ * -EINVAL. */
+int cmdline_option_fail(int c, char **argv, char *err, size_t errlen);
 
 #endif
