@@ -82,6 +82,20 @@ tk_topology() {
 	[ -n "${TK_V6:-}" ] && ip -n "$TK_F" -6 route add local 2001:db8:ff::/64 dev lo &&
 		t_bg "$TK_F" socat TCP6-LISTEN:7,fork,reuseaddr,ipv6only=1 SYSTEM:'echo $SOCAT_PEERADDR'
 	[ -n "${TK_NO_RULES:-}" ] || t_wait 5 tk_src >/dev/null || { echo "far host's echo server did not start" >&2; exit 1; }
+	# A router (the ISPs, and the far host answering from its lo address)
+	# sends no neighbour solicitation for a packet it forwards until its
+	# link-local address has passed DAD (up to ~2 s after the link came
+	# up, more on a loaded machine): a first IPv6 connect then times out.
+	[ -z "${TK_V6:-}" ] || t_wait 10 tk_no_tentative ||
+		{ echo "IPv6 addresses still tentative after 10 s" >&2; exit 1; }
+}
+
+# tk_no_tentative: no address of the topology is still in DAD.
+tk_no_tentative() {
+	local ns
+	for ns in "$TK_H" "$TK_I1" "$TK_I2" "$TK_F"; do
+		[ -z "$(ip -n "$ns" -6 addr show tentative)" ] || return 1
+	done
 }
 
 # tk_cut PERCENT ISP [MATCH...]: ISP (1 or 2) drops PERCENT of what it
